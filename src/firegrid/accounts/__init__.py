@@ -1,0 +1,1 @@
+"""Users, roles, jurisdiction scopes, API keys and the audit log."""

@@ -1,0 +1,1 @@
+"""HTTP API: the app factory mounts each context's router under ``/api/v1``."""

@@ -1,0 +1,123 @@
+"""The FastAPI app factory. Each context mounts its own router under ``/api/v1``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import import_module
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from firegrid import __version__
+from firegrid.core.db import Database
+from firegrid.core.errors import DomainError, envelope
+from firegrid.core.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# (module, attribute) of every context router; a context adds itself here.
+ROUTERS: list[str] = [
+    "firegrid.places.api:router",
+    "firegrid.places.io_api:router",
+    "firegrid.dispatch.api:router",
+    "firegrid.devices.api:router",
+]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+}
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the application for ``settings`` (and an existing ``db`` in tests)."""
+    settings = settings or get_settings()
+    database = db or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if db is None:
+            database.dispose()
+
+    app = FastAPI(
+        title="firegrid",
+        version=__version__,
+        summary="City fire-safety platform: risk, remote monitoring, command and dispatch.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    _install_error_handlers(app)
+    _install_health(app)
+    for spec in ROUTERS:
+        module_name, attribute = spec.split(":")
+        app.include_router(getattr(import_module(module_name), attribute), prefix="/api/v1")
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.envelope(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg"), "type": err.get("type")}
+            for err in exc.errors()
+        ]
+        return JSONResponse(
+            envelope("validation_failed", "the request is not valid", details), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        return JSONResponse(
+            envelope(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(envelope("internal", "internal server error"), status_code=500)
+
+
+def _install_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"], summary="Liveness (public)")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["health"], summary="Readiness: database reachable (public)")
+    def readyz(request: Request) -> JSONResponse:
+        database: Database = request.app.state.db
+        try:
+            with database.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                revision = connection.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
+        except Exception as exc:
+            return JSONResponse(
+                envelope("not_ready", f"database not ready: {type(exc).__name__}"),
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "schema_revision": revision})

@@ -1,0 +1,26 @@
+"""Opaque keyset cursors for list endpoints."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from firegrid.core.errors import ValidationFailed
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.urlsafe_b64decode(padded.encode()).decode()
+        kind, _, value = text.partition(":")
+        if kind != "id":
+            raise ValueError(kind)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(f"cursor {cursor!r} is not valid", {"cursor": cursor}) from None

@@ -1,0 +1,195 @@
+"""The ``firegrid`` command line. Every command has ``--help``; data commands take ``--json``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from firegrid.core.settings import Settings, get_settings, normalise_database_url
+
+app = typer.Typer(
+    help="firegrid: smart fire-safety platform for a whole city.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def resolve_settings(db: str | None = None) -> Settings:
+    """Settings from the environment, with ``--db`` taking precedence."""
+    settings = get_settings()
+    if db:
+        settings = settings.model_copy(update={"database_url": normalise_database_url(db)})
+    return settings
+
+
+def emit(data: Any, as_json: bool) -> None:
+    """Print ``data`` as JSON or as readable lines."""
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    if isinstance(data, dict):
+        for key, value in data.items():
+            typer.echo(f"{key}: {value}")
+    else:
+        typer.echo(str(data))
+
+
+def fail(message: str, code: int = 1, details: Any = None) -> None:
+    """Print an error (JSON envelope on stderr) and exit."""
+    payload = {"error": {"message": message, "details": details}}
+    typer.echo(json.dumps(payload, ensure_ascii=False, default=str), err=True)
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None, revision: str = "head") -> None:
+    """Apply the schema migrations to the database."""
+    from firegrid.core.migrate import upgrade
+
+    settings = resolve_settings(db)
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {_redact(settings.database_url)} is at {revision}")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
+) -> None:
+    """Serve the API (and the console) over HTTP."""
+    import uvicorn
+
+    from firegrid.api.app import create_app
+    from firegrid.core.logging import configure_logging
+    from firegrid.core.migrate import upgrade
+
+    settings = resolve_settings(db)
+    configure_logging(settings.log_level, settings.log_json)
+    if migrate:
+        upgrade(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same city.")] = 7,
+    scale: Annotated[
+        float, typer.Option(help="Venue multiplier: 1 = 50,000 venues, 20 = 1 M.")
+    ] = 1.0,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build and exit.")] = False,
+    as_json: JsonOption = False,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    rebuild: Annotated[
+        bool, typer.Option(help="Rebuild even if the database already holds a city.")
+    ] = False,
+) -> None:
+    """Build the seeded synthetic Dongguan-shaped demo city, then serve it."""
+    from firegrid.demo.run import build_demo
+
+    settings = resolve_settings(db)
+    if settings.is_production:
+        fail("the demo city is refused in production mode (FIREGRID_ENV=production)")
+    result = build_demo(settings, seed=seed, scale=scale, rebuild=rebuild, log=not as_json)
+    emit(result, as_json)
+    if no_serve:
+        return
+    serve(db=settings.database_url, host=host, port=port, migrate=False)
+
+
+@app.command("import")
+def import_command(
+    kind: Annotated[
+        str, typer.Argument(help="jurisdictions, venues, stations, hydrants, devices, …")
+    ],
+    file: Annotated[Path, typer.Argument(help="GeoJSON, CSV or xlsx file.", exists=True)],
+    crs: Annotated[str, typer.Option(help="CRS of the file: wgs84, gcj02 or bd09.")] = "wgs84",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a file, all or nothing: a bad file imports nothing and lists each bad row."""
+    from firegrid.core.db import Database
+    from firegrid.core.errors import DomainError
+    from firegrid.places.importexport import import_file
+
+    settings = resolve_settings(db)
+    database = Database(settings.database_url)
+    try:
+        report = import_file(database, kind, file, crs=crs)
+    except DomainError as exc:
+        typer.echo(json.dumps(exc.envelope(), ensure_ascii=False, indent=2), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        database.dispose()
+    emit(report, as_json)
+
+
+@app.command("export")
+def export_command(
+    kind: Annotated[
+        str, typer.Argument(help="jurisdictions, venues, stations, hydrants, devices, …")
+    ],
+    file: Annotated[Path, typer.Argument(help="Output: .geojson, .csv or .xlsx.")],
+    crs: Annotated[str, typer.Option(help="CRS of the written coordinates.")] = "wgs84",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export a kind of record to GeoJSON, CSV or xlsx (format from the file suffix)."""
+    from firegrid.core.db import Database
+    from firegrid.core.errors import DomainError
+    from firegrid.places.importexport import export_file
+
+    settings = resolve_settings(db)
+    database = Database(settings.database_url)
+    try:
+        count = export_file(database, kind, file, crs=crs)
+    except DomainError as exc:
+        typer.echo(json.dumps(exc.envelope(), ensure_ascii=False, indent=2), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        database.dispose()
+    emit({"kind": kind, "file": str(file), "rows": count}, as_json)
+
+
+@app.command("settings")
+def show_settings(as_json: JsonOption = False) -> None:
+    """Show every setting with its current value and description (secrets hidden)."""
+    settings = get_settings()
+    rows = {
+        name: {
+            "value": "***" if "secret" in name else getattr(settings, name),
+            "env": f"FIREGRID_{name.upper()}",
+            "description": field.description,
+        }
+        for name, field in Settings.model_fields.items()
+    }
+    emit(rows, as_json)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app(prog_name="firegrid")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""One typed settings object, read from ``FIREGRID_*`` environment variables.
+
+Settings are data: every field has a default and a description, and the same table is
+rendered by ``firegrid settings --json``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "firegrid-demo-secret-change-me"  # noqa: S105 - refused in production
+
+
+def default_data_dir() -> Path:
+    """Return the per-user data directory that holds the default SQLite file."""
+    return Path(user_data_dir("firegrid", appauthor=False))
+
+
+def default_database_url() -> str:
+    """Return the embedded default: a SQLite file under the user's data dir."""
+    return f"sqlite:///{default_data_dir() / 'firegrid.db'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and route them to the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Settings(BaseSettings):
+    """All runtime configuration of a firegrid process."""
+
+    model_config = SettingsConfigDict(env_prefix="FIREGRID_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", description="Deployment mode; production refuses demo secrets."
+    )
+    database_url: str = Field(
+        default_factory=default_database_url, description="SQLAlchemy database URL."
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Directory for caches and files."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET), description="Key that signs access tokens."
+    )
+    metric_epsg: int = Field(4547, description="Metric CRS for distances (CGCS2000 zone).")
+    city_code: str = Field("441900", description="Code of the city at the root of the tree.")
+    log_level: str = Field("INFO", description="Logging level.")
+    log_json: bool = Field(True, description="Log one JSON object per line.")
+    access_token_ttl_s: int = Field(900, description="Lifetime of an access token.")
+    refresh_token_ttl_s: int = Field(7 * 24 * 3600, description="Lifetime of a refresh token.")
+    event_log: Literal["database", "jetstream"] = Field(
+        "database", description="Event log backend: embedded database or NATS JetStream."
+    )
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server for JetStream.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once from the environment)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Command and dispatch: resources (stations, forces, vehicles, hydrants) and incidents."""

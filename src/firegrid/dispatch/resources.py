@@ -1,0 +1,57 @@
+"""Rules for fire-service resources: stations, vehicles, hydrants, logistics points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from firegrid.api.crud import WriteContext
+from firegrid.core.errors import ValidationFailed
+from firegrid.dispatch.models import Hydrant, LogisticsPoint, Station, Vehicle
+from firegrid.places.service import ensure_unique_code, resolve_point
+
+
+def _locate(
+    ctx: WriteContext, values: dict[str, Any], existing: Any, model: Any, what: str
+) -> dict[str, Any]:
+    if existing is None:
+        ensure_unique_code(ctx.session, model, values["code"], what)
+    if "lon" in values or "lat" in values:
+        lon, lat = values.get("lon"), values.get("lat")
+        if lon is None or lat is None:
+            raise ValidationFailed(f"give both lon and lat for the {what}")
+        label = f"{what} {values.get('code') or existing.code}"
+        values["lon"], values["lat"], grid = resolve_point(ctx.session, lon, lat, ctx.crs, label)
+        values["jurisdiction_id"] = grid.id
+        values["jurisdiction_path"] = grid.path
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def prepare_station(ctx: WriteContext, values: dict[str, Any], existing: Any) -> dict[str, Any]:
+    return _locate(ctx, values, existing, Station, "station")
+
+
+def prepare_hydrant(ctx: WriteContext, values: dict[str, Any], existing: Any) -> dict[str, Any]:
+    return _locate(ctx, values, existing, Hydrant, "hydrant")
+
+
+def prepare_logistics_point(
+    ctx: WriteContext, values: dict[str, Any], existing: Any
+) -> dict[str, Any]:
+    return _locate(ctx, values, existing, LogisticsPoint, "logistics point")
+
+
+def prepare_vehicle(ctx: WriteContext, values: dict[str, Any], existing: Any) -> dict[str, Any]:
+    if existing is None:
+        ensure_unique_code(ctx.session, Vehicle, values["code"], "vehicle")
+    code = values.pop("station_code", None)
+    if code is not None:
+        station = ctx.session.scalars(
+            select(Station).where(Station.code == code, Station.deleted_at.is_(None))
+        ).first()
+        if station is None or not ctx.principal.can_see_path(station.jurisdiction_path):
+            raise ValidationFailed(f"unknown station code {code!r}", {"station_code": code})
+        values["station_id"] = station.id
+        values["jurisdiction_path"] = station.jurisdiction_path
+    return {k: v for k, v in values.items() if v is not None}

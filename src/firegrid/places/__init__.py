@@ -1,0 +1,1 @@
+"""The city model: jurisdictions, venues, buildings, addresses, coordinate systems."""

@@ -1,0 +1,175 @@
+"""Resolve a free-text Chinese address to a standard address (标准地址) and a point.
+
+The text is normalised (full-width digits, province/city prefixes, spaces), split into
+components (town, village, road, number, building, unit, room) and matched against the
+standard address register. Each candidate is scored by the components that agree and by
+text similarity; below :data:`MIN_SCORE` the answer is *no match* — the geocoder never
+guesses.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firegrid.places.models import StandardAddress
+
+MIN_SCORE = 0.75
+
+_PREFIXES = ("中华人民共和国", "中国", "广东省", "广东", "东莞市", "东莞")
+_COMPONENT_PATTERNS: dict[str, str] = {
+    "town": r"(?P<town>[\u4e00-\u9fff]{1,8}?(?:街道|镇|园区|新区))",
+    "village": r"(?P<village>[\u4e00-\u9fff0-9]{1,10}?(?:社区|村))",
+    "road": r"(?P<road>[\u4e00-\u9fff0-9]{1,12}?(?:大道|路|街|巷|道))",
+    "number": r"(?P<number>\d+(?:-\d+)?)号",
+    "building": r"(?P<building>[0-9A-Za-z]+)(?:栋|座|幢)",
+    "unit": r"(?P<unit>\d+)单元",
+    "room": r"(?P<room>\d+)(?:室|房)",
+}
+_WEIGHTS = {
+    "road": 0.35,
+    "number": 0.25,
+    "town": 0.1,
+    "village": 0.1,
+    "building": 0.1,
+    "unit": 0.05,
+    "room": 0.05,
+}
+
+
+@dataclass(frozen=True)
+class AddressComponents:
+    town: str = ""
+    village: str = ""
+    road: str = ""
+    number: str = ""
+    building: str = ""
+    unit: str = ""
+    room: str = ""
+
+
+@dataclass(frozen=True)
+class GeocodeResult:
+    """The answer: a matched standard address with its score, or no match."""
+
+    query: str
+    matched: bool
+    score: float
+    components: AddressComponents
+    address_code: str | None = None
+    full_text: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    jurisdiction_path: str | None = None
+    reason: str | None = None
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width → ASCII), drop spaces and the province/city prefixes."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", "", text)
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _PREFIXES:
+            if text.startswith(prefix):
+                text = text[len(prefix) :]
+                changed = True
+    return text
+
+
+def parse(text: str) -> AddressComponents:
+    """Split a normalised address into components, left to right."""
+    rest = normalise(text)
+    found: dict[str, str] = {}
+    for key, pattern in _COMPONENT_PATTERNS.items():
+        match = re.search(pattern, rest)
+        if match:
+            found[key] = match.group(key)
+            rest = rest[: match.start()] + rest[match.end() :]
+    return AddressComponents(**found)
+
+
+def _component_score(query: AddressComponents, candidate: StandardAddress) -> float:
+    score = 0.0
+    total = 0.0
+    for key, weight in _WEIGHTS.items():
+        wanted = getattr(query, key)
+        if not wanted:
+            continue
+        total += weight
+        have = getattr(candidate, key) or ""
+        if key in {"town", "village"}:
+            if have and (wanted in have or have in wanted):
+                score += weight
+        elif have == wanted:
+            score += weight
+    return score / total if total else 0.0
+
+
+def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/") -> GeocodeResult:
+    """Resolve ``text`` against the register; ``matched`` is False when nothing scores enough.
+
+    Only addresses under ``scope_path`` are candidates, so nothing outside a caller's
+    jurisdiction is returned or hinted at.
+    """
+    query = parse(text)
+    normalised = normalise(text)
+    if not query.road:
+        return GeocodeResult(
+            text, False, 0.0, query, reason="no road name found in the address text"
+        )
+    in_scope = StandardAddress.jurisdiction_path.startswith(scope_path, autoescape=True)
+    conditions = [StandardAddress.road == query.road, in_scope]
+    if query.number:
+        conditions.append(StandardAddress.number == query.number)
+    candidates = list(session.scalars(select(StandardAddress).where(*conditions).limit(200)).all())
+    if not candidates and query.number:
+        candidates = list(
+            session.scalars(
+                select(StandardAddress)
+                .where(StandardAddress.road == query.road, in_scope)
+                .limit(200)
+            ).all()
+        )
+    scored: list[tuple[float, StandardAddress]] = []
+    for candidate in candidates:
+        similarity = SequenceMatcher(None, normalised, normalise(candidate.full_text)).ratio()
+        scored.append((0.7 * _component_score(query, candidate) + 0.3 * similarity, candidate))
+    scored.sort(key=lambda item: (-item[0], item[1].code))
+    alternatives = [
+        {"code": c.code, "full_text": c.full_text, "score": round(s, 3)} for s, c in scored[1:limit]
+    ]
+    if not scored or scored[0][0] < MIN_SCORE:
+        best = round(scored[0][0], 3) if scored else 0.0
+        return GeocodeResult(
+            text,
+            False,
+            best,
+            query,
+            reason="no standard address scores high enough" if scored else "no candidates",
+            alternatives=alternatives,
+        )
+    score, best_address = scored[0]
+    return GeocodeResult(
+        text,
+        True,
+        round(score, 3),
+        query,
+        address_code=best_address.code,
+        full_text=best_address.full_text,
+        lon=best_address.lon,
+        lat=best_address.lat,
+        jurisdiction_path=best_address.jurisdiction_path,
+        alternatives=alternatives,
+    )

@@ -1,0 +1,384 @@
+"""Import and export of city data as GeoJSON, CSV and xlsx.
+
+An import is all or nothing: every row goes through the same schema and rules as the API
+(``prepare`` hooks) inside one transaction; if any row is bad, nothing is written and
+:class:`~firegrid.core.errors.ImportFailed` lists every bad row with its line, column and
+reason (wrong CRS, point outside the city, unknown jurisdiction code, duplicate id,
+missing field, …).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from shapely.geometry import shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firegrid.accounts.principal import Principal
+from firegrid.api.crud import Resource, WriteContext
+from firegrid.core.db import Database
+from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
+from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
+
+SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".xlsx": "xlsx"}
+INFORMATIONAL_COLUMNS = {"id", "jurisdiction_code", "jurisdiction_path"}
+LIST_FIELDS = {"tags", "capabilities", "supplies"}
+MAX_ERRORS = 1000
+
+
+def system_principal() -> Principal:
+    """The principal of local CLI operations: platform-wide administrator."""
+    return Principal(
+        subject="system:cli", username="cli", role="admin", scope_path="/", scope_code=""
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One input record with where it came from."""
+
+    line: int
+    values: dict[str, Any]
+
+
+def resources() -> dict[str, Resource]:
+    """The importable/exportable kinds."""
+    from firegrid.devices.api import DEVICES
+    from firegrid.dispatch.api import HYDRANTS, LOGISTICS_POINTS, STATIONS, VEHICLES
+    from firegrid.places.api import GRID_WORKERS, JURISDICTIONS, VENUES
+
+    return {
+        "jurisdictions": JURISDICTIONS,
+        "venues": VENUES,
+        "grid-workers": GRID_WORKERS,
+        "stations": STATIONS,
+        "vehicles": VEHICLES,
+        "hydrants": HYDRANTS,
+        "logistics-points": LOGISTICS_POINTS,
+        "devices": DEVICES,
+    }
+
+
+def resource_for(kind: str) -> Resource:
+    known = resources()
+    if kind not in known:
+        raise ValidationFailed(f"unknown kind {kind!r}", {"known": sorted(known)})
+    return known[kind]
+
+
+def file_format(path: Path) -> str:
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise ValidationFailed(
+            f"cannot tell the format of {path.name!r}: use .geojson, .csv or .xlsx",
+            {"file": path.name},
+        )
+    return fmt
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_rows(data: bytes, fmt: str) -> list[Row]:
+    """Parse ``data`` into rows; a malformed file raises naming what is wrong."""
+    if fmt == "csv":
+        return list(_read_csv(data))
+    if fmt == "xlsx":
+        return list(_read_xlsx(data))
+    return list(_read_geojson(data))
+
+
+def _read_csv(data: bytes) -> Iterator[Row]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(f"the CSV file is not UTF-8 (byte {exc.start})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise ImportFailed("the CSV file has no header row")
+    for record in reader:
+        if None in record:
+            raise ImportFailed(
+                f"line {reader.line_num} has more cells than the header", {"line": reader.line_num}
+            )
+        yield Row(reader.line_num, {k.strip(): _cell(v) for k, v in record.items() if k})
+
+
+def _read_xlsx(data: bytes) -> Iterator[Row]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise ImportFailed(f"the xlsx file cannot be read: {type(exc).__name__}") from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if not header:
+        raise ImportFailed("the xlsx sheet has no header row")
+    names = [str(h).strip() if h is not None else "" for h in header]
+    for number, cells in enumerate(rows, start=2):
+        if all(c is None or c == "" for c in cells):
+            continue
+        yield Row(number, {n: _cell(c) for n, c in zip(names, cells, strict=False) if n})
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return None if value == "" else value
+    return value
+
+
+def _read_geojson(data: bytes) -> Iterator[Row]:
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImportFailed(f"the GeoJSON file is not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise ImportFailed("the GeoJSON file must be a FeatureCollection")
+    for number, item in enumerate(document.get("features") or [], start=1):
+        values = dict(item.get("properties") or {}) if isinstance(item, dict) else {}
+        geometry = item.get("geometry") if isinstance(item, dict) else None
+        if isinstance(geometry, dict):
+            values.update(_geometry_values(geometry))
+        yield Row(number, values)
+
+
+def _geometry_values(geometry: dict[str, Any]) -> dict[str, Any]:
+    if geometry.get("type") == "Point":
+        coordinates = geometry.get("coordinates") or [None, None]
+        return {"lon": coordinates[0], "lat": coordinates[1]}
+    if geometry.get("type") in {"Polygon", "MultiPolygon"}:
+        values: dict[str, Any] = {"boundary": geometry}
+        try:
+            centre = shape(geometry).representative_point()
+            values.update({"_centre_lon": centre.x, "_centre_lat": centre.y})
+        except Exception:  # noqa: S110 - a bad polygon is reported by validation
+            pass
+        return values
+    return {"_geometry_type": geometry.get("type")}
+
+
+# ---------------------------------------------------------------- importing
+
+
+def _coerce(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """Shape raw cells for the schema: lists from ``a;b`` text, drop informational columns."""
+    shaped: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in INFORMATIONAL_COLUMNS or key.startswith("_"):
+            continue
+        if key in LIST_FIELDS and isinstance(value, str):
+            value = [part.strip() for part in value.replace("；", ";").split(";") if part.strip()]
+        shaped[key] = value
+    if "boundary" in shaped and "lon" in schema.model_fields and "lon" not in shaped:
+        shaped["lon"], shaped["lat"] = values.get("_centre_lon"), values.get("_centre_lat")
+    if isinstance(shaped.get("boundary"), str):
+        try:
+            shaped["boundary"] = json.loads(shaped["boundary"])
+        except json.JSONDecodeError:
+            raise ValidationFailed("boundary is not GeoJSON text", {"boundary": "..."}) from None
+    return shaped
+
+
+def _row_errors(line: int, exc: Exception) -> list[dict[str, Any]]:
+    if isinstance(exc, ValidationError):
+        return [
+            {
+                "line": line,
+                "column": ".".join(str(p) for p in err["loc"]) or None,
+                "reason": "missing field" if err["type"] == "missing" else err["msg"],
+            }
+            for err in exc.errors()
+        ]
+    if isinstance(exc, DomainError):
+        column = next(iter(exc.details), None) if isinstance(exc.details, dict) else None
+        return [{"line": line, "column": column, "reason": exc.message}]
+    raise exc
+
+
+def import_rows(
+    session: Session,
+    kind: str,
+    rows: list[Row],
+    *,
+    crs: Crs | str = Crs.WGS84,
+    principal: Principal | None = None,
+) -> dict[str, Any]:
+    """Validate and insert ``rows`` in the session's transaction; raise listing bad rows."""
+    from firegrid.api.crud import _audit
+
+    resource = resource_for(kind)
+    schema = resource.create_schema
+    if schema is None:
+        raise ValidationFailed(f"{kind} cannot be imported")
+    ctx = WriteContext(session, principal or system_principal(), parse_crs(str(crs)))
+    if not rows:
+        raise ImportFailed(f"the file holds no {kind}")
+    errors: list[dict[str, Any]] = []
+    created = 0
+    for row in rows:
+        try:
+            body = schema.model_validate(_coerce(schema, row.values))
+            values = body.model_dump()
+            if resource.prepare is not None:
+                values = resource.prepare(ctx, values, None)
+            if not ctx.principal.can_see_path(values[resource.path_column]):
+                raise ValidationFailed("the row lies outside your jurisdiction")
+            record = resource.model(**values)
+            session.add(record)
+            session.flush()
+            _audit(ctx, "import", resource, record, None)
+            created += 1
+        except (ValidationError, DomainError) as exc:
+            errors.extend(_row_errors(row.line, exc))
+            if len(errors) >= MAX_ERRORS:
+                break
+    if errors:
+        raise ImportFailed(
+            f"{len(errors)} problem(s) in the {kind} file; nothing was imported",
+            {"errors": errors, "rows": len(rows)},
+        )
+    return {"kind": kind, "rows": len(rows), "created": created}
+
+
+def import_bytes(
+    database: Database,
+    kind: str,
+    data: bytes,
+    fmt: str,
+    *,
+    crs: Crs | str = Crs.WGS84,
+    principal: Principal | None = None,
+) -> dict[str, Any]:
+    """Import ``data`` in one transaction: all rows or none."""
+    rows = read_rows(data, fmt)
+    with database.session() as session:
+        return import_rows(session, kind, rows, crs=crs, principal=principal)
+
+
+def import_file(
+    database: Database, kind: str, path: Path, *, crs: Crs | str = Crs.WGS84
+) -> dict[str, Any]:
+    """Import the file at ``path`` (format from its suffix) as the local administrator."""
+    resource_for(kind)
+    report = import_bytes(database, kind, path.read_bytes(), file_format(path), crs=crs)
+    return {**report, "file": str(path)}
+
+
+# ---------------------------------------------------------------- exporting
+
+
+def _codes(model: Any) -> Callable[[Session], dict[int, str]]:
+    def load(session: Session) -> dict[int, str]:
+        return dict(session.execute(select(model.id, model.code)).tuples().all())
+
+    return load
+
+
+def export_records(
+    session: Session, kind: str, *, crs: Crs | str = Crs.WGS84, principal: Principal | None = None
+) -> list[dict[str, Any]]:
+    """Rows of ``kind`` shaped like the import schema (so an export imports back)."""
+    from firegrid.api.crud import scoped_select
+    from firegrid.dispatch.models import Station
+    from firegrid.places.models import Jurisdiction, Venue
+
+    resource = resource_for(kind)
+    out_crs = parse_crs(str(crs))
+    caller = principal or system_principal()
+    schema = resource.create_schema
+    assert schema is not None
+    fields = list(schema.model_fields)
+    references = {
+        "parent_code": ("parent_id", _codes(Jurisdiction)),
+        "grid_code": ("grid_id", _codes(Jurisdiction)),
+        "station_code": ("station_id", _codes(Station)),
+        "venue_code": ("venue_id", _codes(Venue)),
+    }
+    lookups = {
+        name: (column, load(session))
+        for name, (column, load) in references.items()
+        if name in fields
+    }
+    records: list[dict[str, Any]] = []
+    rows = session.scalars(scoped_select(resource, caller).order_by(resource.model.id))
+    for row in rows:
+        record: dict[str, Any] = {}
+        for name in fields:
+            if name in lookups:
+                column, codes = lookups[name]
+                record[name] = codes.get(getattr(row, column))
+            elif name in {"lon", "lat"} and not hasattr(row, name):
+                record[name] = getattr(row, f"center_{name}")
+            else:
+                record[name] = getattr(row, name, None)
+        if "lon" in record and record["lon"] is not None:
+            record["lon"], record["lat"] = point_from_wgs84(record["lon"], record["lat"], out_crs)
+        records.append(record)
+    return records
+
+
+def export_file(database: Database, kind: str, path: Path, *, crs: Crs | str = Crs.WGS84) -> int:
+    """Write ``kind`` to ``path`` (GeoJSON, CSV or xlsx by suffix); returns the row count."""
+    fmt = file_format(path)
+    with database.session() as session:
+        records = export_records(session, kind, crs=crs)
+    path.write_bytes(render(records, fmt))
+    return len(records)
+
+
+def render(records: list[dict[str, Any]], fmt: str) -> bytes:
+    """Serialise records as GeoJSON, CSV or xlsx bytes."""
+    if fmt == "geojson":
+        return json.dumps(_feature_collection(records), ensure_ascii=False).encode()
+    columns = [c for c in (records[0] if records else {}) if c != "boundary"]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: _flat(record.get(k)) for k in columns})
+        return buffer.getvalue().encode("utf-8-sig")
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("data")
+    sheet.append(columns)
+    for record in records:
+        sheet.append([_flat(record.get(k)) for k in columns])
+    buffer_bytes = io.BytesIO()
+    workbook.save(buffer_bytes)
+    return buffer_bytes.getvalue()
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _feature_collection(records: list[dict[str, Any]]) -> dict[str, Any]:
+    features = []
+    for record in records:
+        properties = {k: v for k, v in record.items() if k not in {"lon", "lat", "boundary"}}
+        geometry = record.get("boundary")
+        if geometry is None and record.get("lon") is not None:
+            geometry = {"type": "Point", "coordinates": [record["lon"], record["lat"]]}
+        elif geometry is None:
+            geometry = None
+        else:
+            properties["lon"], properties["lat"] = record.get("lon"), record.get("lat")
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,67 @@
+"""Import (multipart upload) and export routes for city data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+
+from firegrid.accounts.principal import Principal
+from firegrid.api.deps import DbDep, SessionDep, require
+from firegrid.places.importexport import (
+    SUFFIXES,
+    export_records,
+    import_bytes,
+    render,
+    resource_for,
+)
+
+router = APIRouter(tags=["import-export"])
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_MEDIA = {
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+KindPath = Annotated[str, Path(description="jurisdictions, venues, stations, hydrants, devices …")]
+
+
+@router.post("/imports/{kind}", status_code=201, summary="Import a file, all or nothing")
+async def import_upload(
+    kind: KindPath,
+    principal: Annotated[Principal, Depends(require("places:import"))],
+    db: DbDep,
+    file: Annotated[UploadFile, File(description="GeoJSON, CSV or xlsx")],
+    crs: Annotated[str, Query(description="CRS of the file's coordinates.")] = "wgs84",
+) -> dict[str, Any]:
+    from firegrid.core.errors import ValidationFailed
+    from firegrid.places.importexport import file_format
+
+    resource_for(kind)
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed("the file is larger than 50 MiB")
+    from pathlib import Path as FilePath
+
+    fmt = file_format(FilePath(file.filename or "upload.csv"))
+    return import_bytes(db, kind, data, fmt, crs=crs, principal=principal)
+
+
+@router.get("/exports/{kind}", summary="Export records in your jurisdiction")
+def export_download(
+    kind: KindPath,
+    principal: Annotated[Principal, Depends(require("places:export"))],
+    session: SessionDep,
+    format: Annotated[str, Query(pattern="^(geojson|csv|xlsx)$")] = "geojson",
+    crs: Annotated[str, Query(description="CRS of the written coordinates.")] = "wgs84",
+) -> Response:
+    resource = resource_for(kind)
+    principal.check(resource.read_permission)
+    records = export_records(session, kind, crs=crs, principal=principal)
+    suffix = next(s for s, f in SUFFIXES.items() if f == format)
+    return Response(
+        render(records, format),
+        media_type=_MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{kind}{suffix}"'},
+    )

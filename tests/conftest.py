@@ -1,0 +1,111 @@
+"""Shared fixtures: a migrated database on SQLite or PostgreSQL, and an app client.
+
+``FIREGRID_TEST_DB=sqlite`` (default) or ``postgres`` selects the database the suite runs
+on; CI runs the suite once with each. PostgreSQL tests create their own database on
+127.0.0.1:5432 and drop it afterwards. In CI (``CI=true``) a missing service is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from firegrid.core.db import Database
+from firegrid.core.migrate import upgrade
+from firegrid.core.settings import Settings
+
+PG_ADMIN_URL = os.environ.get(
+    "FIREGRID_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def test_backend() -> str:
+    return os.environ.get("FIREGRID_TEST_DB", "sqlite")
+
+
+test_backend.__test__ = False  # type: ignore[attr-defined]
+
+
+def service_missing(what: str) -> None:
+    """Fail in CI, skip on a developer machine without the service."""
+    if IN_CI:
+        pytest.fail(f"{what} is not reachable, and CI needs it")
+    pytest.skip(f"{what} is not reachable")
+
+
+def _create_pg_database() -> tuple[str, str]:
+    name = f"firegrid_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:  # noqa: BLE001
+        service_missing(f"PostgreSQL at {PG_ADMIN_URL} ({type(exc).__name__})")
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_pg_database(name: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_database_url(tmp_path: Path) -> Iterator[str]:
+    if test_backend() == "postgres":
+        name, url = _create_pg_database()
+        try:
+            yield url
+        finally:
+            _drop_pg_database(name)
+    else:
+        yield f"sqlite:///{tmp_path / 'firegrid.db'}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """URL of an empty, migrated database on the selected backend."""
+    for url in make_database_url(tmp_path):
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(env="test", database_url=database_url, data_dir=tmp_path / "data")
+
+
+DB_FIXTURES = {"database_url", "db", "settings", "client", "demo_db"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only the tests that touch a database.
+
+    Pure tests (codecs, engines, transforms) do not depend on the backend and already ran
+    on the SQLite pass; running them twice would only double CI time.
+    """
+    if test_backend() != "postgres":
+        return
+    keep, drop = [], []
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        (keep if names & DB_FIXTURES or item.get_closest_marker("postgres") else drop).append(
+            item
+        )
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
