@@ -175,7 +175,7 @@ def _coerce(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
     """Shape raw cells for the schema: lists from ``a;b`` text, drop informational columns."""
     shaped: dict[str, Any] = {}
     for key, value in values.items():
-        if key in INFORMATIONAL_COLUMNS or key.startswith("_"):
+        if key in INFORMATIONAL_COLUMNS or key.startswith("_") or value is None:
             continue
         if key in LIST_FIELDS and isinstance(value, str):
             value = [part.strip() for part in value.replace("；", ";").split(";") if part.strip()]
@@ -190,13 +190,27 @@ def _coerce(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
+def _reason(err: Any) -> str:
+    if err["type"] == "missing":
+        return "missing field"
+    if err["loc"] and err["loc"][-1] in {"lon", "lat"} and err["type"] in {
+        "less_than_equal",
+        "greater_than_equal",
+    }:
+        return (
+            f"{err['loc'][-1]} {err['input']} is not in degrees: wrong CRS "
+            "(is the file in a projected CRS?)"
+        )
+    return str(err["msg"])
+
+
 def _row_errors(line: int, exc: Exception) -> list[dict[str, Any]]:
     if isinstance(exc, ValidationError):
         return [
             {
                 "line": line,
                 "column": ".".join(str(p) for p in err["loc"]) or None,
-                "reason": "missing field" if err["type"] == "missing" else err["msg"],
+                "reason": _reason(err),
             }
             for err in exc.errors()
         ]
@@ -280,7 +294,7 @@ def import_file(
 
 def _codes(model: Any) -> Callable[[Session], dict[int, str]]:
     def load(session: Session) -> dict[int, str]:
-        return dict(session.execute(select(model.id, model.code)).tuples().all())
+        return {int(i): str(c) for i, c in session.execute(select(model.id, model.code))}
 
     return load
 
