@@ -7,8 +7,16 @@ from firegrid.accounts import models as accounts_models
 from firegrid.core.db import Base
 from firegrid.devices import models as devices_models
 from firegrid.dispatch import models as dispatch_models
+from firegrid.geo import models as geo_models
 from firegrid.places import models as places_models
 
-__all__ = ["Base", "accounts_models", "devices_models", "dispatch_models", "places_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "devices_models",
+    "dispatch_models",
+    "geo_models",
+    "places_models",
+]
 
 metadata = Base.metadata
