@@ -54,7 +54,7 @@ def fail(message: str, code: int = 1, details: Any = None) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOption = None, revision: str = "head") -> None:
+def db_upgrade(db: DbOption = None, revision: str = "heads") -> None:
     """Apply the schema migrations to the database."""
     from firegrid.core.migrate import upgrade
 

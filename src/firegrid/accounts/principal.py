@@ -28,6 +28,13 @@ class Principal:
     venue_ids: frozenset[int] = field(default_factory=frozenset)  # venue_manager only
     allowed_routes: frozenset[str] | None = None  # API keys may be limited to routes
     session_id: str | None = None
+    auth_method: str = ""  # "bearer", "cookie", "apikey" or "system"
+
+    @property
+    def user_id(self) -> int | None:
+        """The id of the user behind the caller (``None`` for an API key or the system)."""
+        kind, _, value = self.subject.partition(":")
+        return int(value) if kind == "user" and value.isdigit() else None
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -49,3 +56,15 @@ class Principal:
         """SQL condition keeping rows whose jurisdiction path lies in the caller's scope."""
         condition: ColumnElement[bool] = path_column.startswith(self.scope_path, autoescape=True)
         return condition
+
+
+def system_principal(name: str = "system") -> Principal:
+    """The operator at the command line: an administrator of the whole tree."""
+    return Principal(
+        subject=f"system:{name}",
+        username=name,
+        role="admin",
+        scope_path="/",
+        scope_code="",
+        auth_method="system",
+    )

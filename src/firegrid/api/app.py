@@ -15,6 +15,8 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from firegrid import __version__
+from firegrid.accounts.audit import install_audit
+from firegrid.accounts.production import check_production_settings
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
 from firegrid.core.settings import Settings, get_settings
@@ -27,6 +29,7 @@ ROUTERS: list[str] = [
     "firegrid.places.io_api:router",
     "firegrid.dispatch.api:router",
     "firegrid.devices.api:router",
+    "firegrid.accounts.api:router",
 ]
 
 _HTTP_CODES = {
@@ -46,6 +49,7 @@ _HTTP_CODES = {
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the application for ``settings`` (and an existing ``db`` in tests)."""
     settings = settings or get_settings()
+    check_production_settings(settings)
     database = db or Database(settings.database_url)
 
     @asynccontextmanager
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = database
     _install_error_handlers(app)
+    install_audit(app)
     _install_health(app)
     for spec in ROUTERS:
         module_name, attribute = spec.split(":")
