@@ -1,0 +1,1 @@
+"""Protocol adapters, one package per protocol (a pure ``codec`` and a ``server``)."""
