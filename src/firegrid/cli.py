@@ -19,6 +19,22 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+
+def _mount_contexts() -> None:
+    """Each context contributes its own sub-commands."""
+    from firegrid.accounts.cli import apikeys_app, users_app
+    from firegrid.geo.cli import hydrants_app, isochrones_command, roads_app, route_command
+
+    app.add_typer(users_app, name="users")
+    app.add_typer(apikeys_app, name="apikeys")
+    app.add_typer(roads_app, name="roads")
+    app.add_typer(hydrants_app, name="hydrants")
+    app.command("route")(route_command)
+    app.command("isochrones")(isochrones_command)
+
+
+_mount_contexts()
+
 DbOption = Annotated[
     str | None,
     typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL."),

@@ -14,17 +14,28 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound
 from firegrid.geo.models import RoadEdge, RoadNetworkRecord, RoadNode
-from firegrid.geo.network import PruneReport, RoadNetwork
+from typing import Protocol
+
+from firegrid.geo.network import RoadNetwork
 
 log = logging.getLogger(__name__)
 
-CHUNK_ROWS = 20_000
+
+
+class DropReport(Protocol):
+    """What pruning dropped (``PruneReport`` or the OSM ``ImportReport``)."""
+
+    @property
+    def nodes_dropped(self) -> int: ...
+
+    @property
+    def edges_dropped(self) -> int: ...
 
 
 def network_checksum(network: RoadNetwork) -> str:
@@ -39,7 +50,7 @@ def save_network(
     network: RoadNetwork,
     *,
     source: str,
-    report: PruneReport | None = None,
+    report: DropReport | None = None,
     cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Replace the active network by ``network`` atomically; returns its record as a dict."""
@@ -84,8 +95,31 @@ def save_network(
 
 
 def _insert_rows(session: Session, network_id: int, network: RoadNetwork) -> None:
-    node_keys = ("node_index", "node_ref", "lon", "lat")
-    edge_keys = (
+    """Bulk-write nodes and edges: COPY on PostgreSQL, executemany of tuples on SQLite."""
+    n, m = network.n_nodes, network.n_edges
+    nodes = zip(
+        [network_id] * n,
+        range(n),
+        network.node_ref.tolist(),
+        network.node_lon.tolist(),
+        network.node_lat.tolist(),
+        strict=True,
+    )
+    edges = zip(
+        [network_id] * m,
+        range(m),
+        network.edge_src.tolist(),
+        network.edge_dst.tolist(),
+        network.length_m.tolist(),
+        network.road_class.tolist(),
+        network.oneway.tolist(),
+        network.speed_kph.tolist(),
+        network.travel_time_s.tolist(),
+        strict=True,
+    )
+    node_columns = ("network_id", "node_index", "node_ref", "lon", "lat")
+    edge_columns = (
+        "network_id",
         "edge_index",
         "src",
         "dst",
@@ -95,19 +129,27 @@ def _insert_rows(session: Session, network_id: int, network: RoadNetwork) -> Non
         "speed_kph",
         "travel_time_s",
     )
-    nodes = [dict(zip(node_keys, row, strict=True)) for row in network.node_rows()]
-    for start in range(0, len(nodes), CHUNK_ROWS):
-        chunk = nodes[start : start + CHUNK_ROWS]
-        for row in chunk:
-            row["network_id"] = network_id
-        session.execute(insert(RoadNode), chunk)
-    del nodes
-    edges = [dict(zip(edge_keys, row, strict=True)) for row in network.edge_rows()]
-    for start in range(0, len(edges), CHUNK_ROWS):
-        chunk = edges[start : start + CHUNK_ROWS]
-        for row in chunk:
-            row["network_id"] = network_id
-        session.execute(insert(RoadEdge), chunk)
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            for table, columns, rows in (
+                ("road_nodes", node_columns, nodes),
+                ("road_edges", edge_columns, edges),
+            ):
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        return
+    for table, columns, rows in (
+        ("road_nodes", node_columns, nodes),
+        ("road_edges", edge_columns, edges),
+    ):
+        placeholders = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+            list(rows),
+        )
 
 
 def cache_path(cache_dir: Path, checksum: str) -> Path:

@@ -1,0 +1,203 @@
+"""``firegrid roads|route|coverage|isochrones|hydrants`` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from firegrid.core.db import Database
+
+roads_app = typer.Typer(help="Road network commands.", no_args_is_help=True)
+hydrants_app = typer.Typer(help="Hydrant planning commands.", no_args_is_help=True)
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+CrsOption = Annotated[str, typer.Option(help="CRS of given and printed points.")]
+
+
+def _emit(data: Any, as_json: bool) -> None:
+    from firegrid.cli import emit
+
+    emit(data, as_json)
+
+
+def _fail(exc: Exception) -> None:
+    from firegrid.cli import fail
+
+    fail(str(exc), code=2, details={"kind": type(exc).__name__})
+
+
+def _open(db: str | None) -> tuple[Database, Any]:
+    from firegrid.cli import resolve_settings
+
+    settings = resolve_settings(db)
+    return Database(settings.database_url), settings
+
+
+@roads_app.command("import")
+def roads_import(
+    file: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf).")],
+    db: DbOption = None,
+    peak_factor: Annotated[
+        float | None, typer.Option(help="Peak-hour factor on speeds (0 < f ≤ 1).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace the road network by the drivable roads of an OSM extract (atomically)."""
+    from firegrid.geo.errors import GeoError
+    from firegrid.geo.osm import import_osm
+    from firegrid.geo.store import save_network
+
+    database, settings = _open(db)
+    try:
+        network, report = import_osm(file, peak_factor=peak_factor)
+        saved = save_network(
+            database, network, source=str(file), report=report, cache_dir=settings.data_dir
+        )
+    except GeoError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.dispose()
+    _emit(
+        {
+            **saved,
+            "ways_used": report.ways_used,
+            "ways_skipped": report.ways_skipped,
+            "components": report.components,
+        },
+        as_json,
+    )
+
+
+@roads_app.command("generate")
+def roads_generate(
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    nodes: Annotated[int, typer.Option(help="Approximate node count.")] = 250_000,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a synthetic network inside the city's outline (replaces the network)."""
+    from shapely.geometry import shape
+    from sqlalchemy import select
+
+    from firegrid.geo.generate import generate_city_network
+    from firegrid.geo.store import save_network
+    from firegrid.places.models import Jurisdiction
+
+    database, settings = _open(db)
+    try:
+        with database.session() as session:
+            boundary = session.scalars(
+                select(Jurisdiction.boundary).where(Jurisdiction.level == "city")
+            ).first()
+        if boundary is None:
+            from firegrid.cli import fail
+
+            fail("the city has no boundary: import jurisdictions first")
+            return
+        network = generate_city_network(shape(boundary), seed, nodes)
+        saved = save_network(
+            database, network, source=f"generated seed={seed}", cache_dir=settings.data_dir
+        )
+    finally:
+        database.dispose()
+    _emit(saved, as_json)
+
+
+def parse_lon_lat(text: str, name: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(part) for part in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be LON,LAT, got {text!r}") from None
+    return lon, lat
+
+
+def route_command(
+    from_: Annotated[str, typer.Option("--from", help="Origin LON,LAT.")],
+    to: Annotated[str, typer.Option("--to", help="Destination LON,LAT.")],
+    by: Annotated[str, typer.Option(help="time (fastest) or distance (shortest).")] = "time",
+    crs: CrsOption = "wgs84",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fastest (or shortest) route between two points: time, distance and the path."""
+    from firegrid.geo.errors import GeoError
+    from firegrid.geo.service import geo_context
+    from firegrid.places.crs import parse_crs, point_from_wgs84, point_to_wgs84
+
+    if by not in {"time", "distance"}:
+        raise typer.BadParameter("--by must be time or distance")
+    system = parse_crs(crs)
+    origin = point_to_wgs84(*parse_lon_lat(from_, "--from"), system)
+    destination = point_to_wgs84(*parse_lon_lat(to, "--to"), system)
+    database, settings = _open(db)
+    try:
+        engine = geo_context(database, settings).engine
+        result = engine.route(origin, destination, by="time" if by == "time" else "distance")
+    except GeoError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.dispose()
+    _emit(
+        {
+            "travel_time_s": result.travel_time_s,
+            "distance_m": result.distance_m,
+            "node_ids": result.node_ids.tolist(),
+            "coordinates": [list(point_from_wgs84(x, y, system)) for x, y in result.coordinates],
+        },
+        as_json,
+    )
+
+
+def isochrones_command(
+    at: Annotated[list[str] | None, typer.Option("--at", help="Origin LON,LAT (repeat).")] = None,
+    station: Annotated[
+        list[str] | None, typer.Option("--station", help="Station code (repeat).")
+    ] = None,
+    minutes: Annotated[
+        list[float] | None, typer.Option("--minutes", help="Time band in minutes (repeat).")
+    ] = None,
+    crs: CrsOption = "wgs84",
+    out: Annotated[Path | None, typer.Option(help="Write the GeoJSON here.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Isochrone polygons (GeoJSON) around points or stations for one or more time bands."""
+    from firegrid.geo.errors import GeoError
+    from firegrid.geo.isochrones import isochrones
+    from firegrid.geo.service import geo_context
+    from firegrid.places.crs import parse_crs, point_to_wgs84
+
+    system = parse_crs(crs)
+    database, settings = _open(db)
+    try:
+        context = geo_context(database, settings)
+        origins = [point_to_wgs84(*parse_lon_lat(p, "--at"), system) for p in at or []]
+        by_code = {s.code: s for s in context.stations}
+        for code in station or []:
+            if code not in by_code:
+                from firegrid.cli import fail
+
+                fail(f"unknown station code {code!r}")
+            origins.append((by_code[code].lon, by_code[code].lat))
+        if not origins:
+            raise typer.BadParameter("give --at or --station")
+        bands = [m * 60.0 for m in (minutes or [5.0, 10.0])]
+        collection = isochrones(context.engine, origins, bands)
+    except GeoError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.dispose()
+    text = json.dumps(collection, ensure_ascii=False)
+    if out is not None:
+        out.write_text(text)
+        typer.echo(json.dumps({"file": str(out), "features": len(collection["features"])}))
+    else:
+        typer.echo(text)
