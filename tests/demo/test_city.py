@@ -271,11 +271,11 @@ def test_stations_and_vehicles(tiny: tuple[Database, dict[str, int]]) -> None:
     types = [s.station_type for s in stations.values()]
     assert {t: types.count(t) for t in set(types)} == spec.stations
     fleet_size = {
-        "special": (8, 10),
-        "standard": (5, 6),
-        "secondary": (3, 4),
-        "small": (2, 2),
-        "micro": (1, 1),
+        "special": (10, 12),
+        "standard": (7, 8),
+        "secondary": (4, 5),
+        "small": (2, 3),
+        "micro": (1, 2),
     }
     for station in stations.values():
         own = [v for v in vehicles if v.station_id == station.id]

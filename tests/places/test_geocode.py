@@ -58,6 +58,11 @@ def test_parse_components() -> None:
     assert (parts.building, parts.unit, parts.room) == ("3", "2", "501")
 
 
+def test_road_names_containing_jie_are_kept_whole() -> None:
+    assert parse("厚街镇新塘社区厚街中路18号").road == "厚街中路"
+    assert parse("振兴路与东城大道交叉口").road == "振兴路"
+
+
 def test_match_uses_the_town_to_choose_between_same_road_numbers(register: Database) -> None:
     with register.session() as session:
         result = geocode(session, "东镇振兴路18号")

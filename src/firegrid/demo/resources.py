@@ -38,14 +38,30 @@ STATION_ORDER = (
 _V = VehicleType
 #: vehicles every station of a type has, and optional extras (0..len drawn at random)
 FLEET: dict[StationType, tuple[tuple[VehicleType, ...], tuple[VehicleType, ...]]] = {
+    # (always, some of): sized after GB 51054 (special 8-11, standard 5-7, secondary 2-4
+    # appliances), a little above for a well-equipped city: ~470 vehicles for 100 stations.
     StationType.SPECIAL: (
-        (_V.PUMPER, _V.PUMPER, _V.TANKER, _V.LADDER, _V.RESCUE, _V.HAZMAT, _V.COMMAND, _V.FOAM),
-        (_V.PUMPER, _V.AMBULANCE),
+        (
+            _V.PUMPER,
+            _V.PUMPER,
+            _V.PUMPER,
+            _V.TANKER,
+            _V.LADDER,
+            _V.RESCUE,
+            _V.HAZMAT,
+            _V.COMMAND,
+            _V.FOAM,
+            _V.LOGISTICS,
+        ),
+        (_V.LADDER, _V.AMBULANCE),
     ),
-    StationType.STANDARD: ((_V.PUMPER, _V.PUMPER, _V.TANKER, _V.LADDER, _V.RESCUE), (_V.FOAM,)),
-    StationType.SECONDARY: ((_V.PUMPER, _V.TANKER, _V.RESCUE), (_V.PUMPER,)),
-    StationType.SMALL: ((_V.PUMPER, _V.TANKER), ()),
-    StationType.MICRO: ((_V.PUMPER,), ()),
+    StationType.STANDARD: (
+        (_V.PUMPER, _V.PUMPER, _V.TANKER, _V.LADDER, _V.RESCUE, _V.FOAM, _V.COMMAND),
+        (_V.PUMPER,),
+    ),
+    StationType.SECONDARY: ((_V.PUMPER, _V.PUMPER, _V.TANKER, _V.RESCUE), (_V.LADDER,)),
+    StationType.SMALL: ((_V.PUMPER, _V.TANKER), (_V.RESCUE,)),
+    StationType.MICRO: ((_V.PUMPER,), (_V.PUMPER,)),
 }
 CAPABILITIES: dict[VehicleType, list[str]] = {
     _V.PUMPER: ["water", "pump"],

@@ -26,12 +26,15 @@ _PREFIXES = ("中华人民共和国", "中国", "广东省", "广东", "东莞�
 _COMPONENT_PATTERNS: dict[str, str] = {
     "town": r"(?P<town>[\u4e00-\u9fff]{1,8}?(?:街道|镇|园区|新区))",
     "village": r"(?P<village>[\u4e00-\u9fff0-9]{1,10}?(?:社区|村))",
-    "road": r"(?P<road>[\u4e00-\u9fff0-9]{1,12}?(?:大道|路|街|巷|道))",
+    # The longest road name ending before a house number (so 厚街中路 is not cut at 街);
+    # a bare road name (e.g. at a junction) falls back to the shortest match below.
+    "road": r"(?P<road>(?:(?![与和及])[\u4e00-\u9fff0-9]){1,12}(?:大道|路|街|巷|道))(?=\d|$|与|和|交|口|旁|附近)",
     "number": r"(?P<number>\d+(?:-\d+)?)号",
     "building": r"(?P<building>[0-9A-Za-z]+)(?:栋|座|幢)",
     "unit": r"(?P<unit>\d+)单元",
     "room": r"(?P<room>\d+)(?:室|房)",
 }
+_BARE_ROAD = r"(?P<road>[\u4e00-\u9fff0-9]{1,12}?(?:大道|路|街|巷|道))"
 _WEIGHTS = {
     "road": 0.35,
     "number": 0.25,
@@ -94,6 +97,8 @@ def parse(text: str) -> AddressComponents:
     found: dict[str, str] = {}
     for key, pattern in _COMPONENT_PATTERNS.items():
         match = re.search(pattern, rest)
+        if match is None and key == "road":
+            match = re.search(_BARE_ROAD, rest)
         if match:
             found[key] = match.group(key)
             rest = rest[: match.start()] + rest[match.end() :]
