@@ -63,7 +63,9 @@ def route(
     out_crs = parse_crs(crs)
     with geo_errors():
         context = geo_context(db, settings)
-        result = context.engine.route(origin, destination, by="time" if by == "time" else "distance")
+        result = context.engine.route(
+            origin, destination, by="time" if by == "time" else "distance"
+        )
     return {
         "travel_time_s": result.travel_time_s,
         "distance_m": result.distance_m,

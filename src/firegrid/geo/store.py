@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import delete, select, update
@@ -20,12 +20,9 @@ from sqlalchemy.orm import Session
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound
 from firegrid.geo.models import RoadEdge, RoadNetworkRecord, RoadNode
-from typing import Protocol
-
 from firegrid.geo.network import RoadNetwork
 
 log = logging.getLogger(__name__)
-
 
 
 class DropReport(Protocol):

@@ -28,7 +28,10 @@ _COMPONENT_PATTERNS: dict[str, str] = {
     "village": r"(?P<village>[\u4e00-\u9fff0-9]{1,10}?(?:社区|村))",
     # The longest road name ending before a house number (so 厚街中路 is not cut at 街);
     # a bare road name (e.g. at a junction) falls back to the shortest match below.
-    "road": r"(?P<road>(?:(?![与和及])[\u4e00-\u9fff0-9]){1,12}(?:大道|路|街|巷|道))(?=\d|$|与|和|交|口|旁|附近)",
+    "road": (
+        r"(?P<road>(?:(?![与和及])[\u4e00-\u9fff0-9]){1,12}(?:大道|路|街|巷|道))"
+        r"(?=\d|$|与|和|交|口|旁|附近)"
+    ),
     "number": r"(?P<number>\d+(?:-\d+)?)号",
     "building": r"(?P<building>[0-9A-Za-z]+)(?:栋|座|幢)",
     "unit": r"(?P<unit>\d+)单元",

@@ -193,10 +193,15 @@ def _coerce(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
 def _reason(err: Any) -> str:
     if err["type"] == "missing":
         return "missing field"
-    if err["loc"] and err["loc"][-1] in {"lon", "lat"} and err["type"] in {
-        "less_than_equal",
-        "greater_than_equal",
-    }:
+    if (
+        err["loc"]
+        and err["loc"][-1] in {"lon", "lat"}
+        and err["type"]
+        in {
+            "less_than_equal",
+            "greater_than_equal",
+        }
+    ):
         return (
             f"{err['loc'][-1]} {err['input']} is not in degrees: wrong CRS "
             "(is the file in a projected CRS?)"
