@@ -33,7 +33,8 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_default_database_is_a_sqlite_file_in_the_user_data_dir() -> None:
     url = Settings().database_url
-    assert url.startswith("sqlite:///") and url.endswith("firegrid.db")
+    assert url.startswith("sqlite:///")
+    assert url.endswith("firegrid.db")
 
 
 def test_migrations_match_the_models(db: Database) -> None:
@@ -88,7 +89,8 @@ def test_health_ready_and_error_envelope(settings: Settings, db: Database) -> No
     client = TestClient(create_app(settings, db))
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["schema_revision"]
+    assert ready.status_code == 200
+    assert ready.json()["schema_revision"]
     missing = client.get("/api/v1/no-such-route")
     assert missing.status_code == 404
     assert set(missing.json()["error"]) == {"code", "message", "details"}

@@ -75,7 +75,8 @@ def test_match_uses_the_town_to_choose_between_same_road_numbers(register: Datab
 def test_full_address_with_room(register: Database) -> None:
     with register.session() as session:
         result = geocode(session, "广东省东莞市东镇东村东城大道８号3栋2单元501室")
-    assert result.matched and result.address_code == "A4"
+    assert result.matched
+    assert result.address_code == "A4"
 
 
 def test_no_match_instead_of_a_guess(register: Database) -> None:
@@ -83,9 +84,12 @@ def test_no_match_instead_of_a_guess(register: Database) -> None:
         unknown_number = geocode(session, "西镇振兴路999号")
         unknown_road = geocode(session, "西镇人民路18号")
         no_road = geocode(session, "西镇西村")
-    assert not unknown_number.matched and unknown_number.lon is None
-    assert not unknown_road.matched and unknown_road.reason == "no candidates"
-    assert not no_road.matched and "no road" in (no_road.reason or "")
+    assert not unknown_number.matched
+    assert unknown_number.lon is None
+    assert not unknown_road.matched
+    assert unknown_road.reason == "no candidates"
+    assert not no_road.matched
+    assert "no road" in (no_road.reason or "")
 
 
 def test_scope_hides_addresses_outside_the_callers_jurisdiction(register: Database) -> None:

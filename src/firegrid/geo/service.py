@@ -76,7 +76,13 @@ def load_stations(database: Database) -> list[StationInfo]:
         ).all()
         return [
             StationInfo(
-                r.id, r.code, r.name, r.station_type, r.force_kind, r.lon, r.lat,
+                r.id,
+                r.code,
+                r.name,
+                r.station_type,
+                r.force_kind,
+                r.lon,
+                r.lat,
                 r.jurisdiction_path,
             )
             for r in rows
