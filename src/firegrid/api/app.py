@@ -20,6 +20,7 @@ from firegrid.accounts.production import check_production_settings
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
 from firegrid.core.settings import Settings, get_settings
+from firegrid.web.serve import install_console
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,14 @@ ROUTERS: list[str] = [
     "firegrid.places.api:router",
     "firegrid.places.io_api:router",
     "firegrid.dispatch.api:router",
+    "firegrid.geo.api:router",
+    "firegrid.dispatch.incident_api:router",
+    "firegrid.dispatch.crew_api:router",
     "firegrid.devices.api:router",
     "firegrid.accounts.api:router",
+    "firegrid.alarms.api:router",
+    "firegrid.web.map_api:router",
+    "firegrid.risk.api:router",
 ]
 
 _HTTP_CODES = {
@@ -75,6 +82,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for spec in ROUTERS:
         module_name, attribute = spec.split(":")
         app.include_router(getattr(import_module(module_name), attribute), prefix="/api/v1")
+    install_console(app)
     return app
 
 
