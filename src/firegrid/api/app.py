@@ -128,7 +128,7 @@ def _install_health(app: FastAPI) -> None:
                 revision = connection.execute(
                     text("SELECT version_num FROM alembic_version")
                 ).scalar()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
             return JSONResponse(
                 envelope("not_ready", f"database not ready: {type(exc).__name__}"),
                 status_code=503,

@@ -22,7 +22,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.principal import Principal, system_principal
 from firegrid.api.crud import Resource, WriteContext
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
@@ -32,13 +32,6 @@ SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".xlsx": "
 INFORMATIONAL_COLUMNS = {"id", "jurisdiction_code", "jurisdiction_path"}
 LIST_FIELDS = {"tags", "capabilities", "supplies"}
 MAX_ERRORS = 1000
-
-
-def system_principal() -> Principal:
-    """The principal of local CLI operations: platform-wide administrator."""
-    return Principal(
-        subject="system:cli", username="cli", role="admin", scope_path="/", scope_code=""
-    )
 
 
 @dataclass(frozen=True)
@@ -117,7 +110,7 @@ def _read_xlsx(data: bytes) -> Iterator[Row]:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on bad files
         raise ImportFailed(f"the xlsx file cannot be read: {type(exc).__name__}") from None
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
@@ -162,7 +155,7 @@ def _geometry_values(geometry: dict[str, Any]) -> dict[str, Any]:
         try:
             centre = shape(geometry).representative_point()
             values.update({"_centre_lon": centre.x, "_centre_lat": centre.y})
-        except Exception:  # noqa: S110 - a bad polygon is reported by validation
+        except Exception:  # noqa: BLE001, S110 - a bad polygon is reported by validation
             pass
         return values
     return {"_geometry_type": geometry.get("type")}
@@ -240,7 +233,7 @@ def import_rows(
     schema = resource.create_schema
     if schema is None:
         raise ValidationFailed(f"{kind} cannot be imported")
-    ctx = WriteContext(session, principal or system_principal(), parse_crs(str(crs)))
+    ctx = WriteContext(session, principal or system_principal("import"), parse_crs(str(crs)))
     if not rows:
         raise ImportFailed(f"the file holds no {kind}")
     errors: list[dict[str, Any]] = []
@@ -314,7 +307,7 @@ def export_records(
 
     resource = resource_for(kind)
     out_crs = parse_crs(str(crs))
-    caller = principal or system_principal()
+    caller = principal or system_principal("export")
     schema = resource.create_schema
     assert schema is not None
     fields = list(schema.model_fields)

@@ -151,7 +151,7 @@ def validate_boundary(geometry: dict[str, Any]) -> None:
     """Refuse a boundary that is not a valid (Multi)Polygon in degrees."""
     try:
         polygon = shape(geometry)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - shapely raises many kinds on bad input
         raise ValidationFailed(f"boundary is not a GeoJSON geometry: {exc}") from None
     if polygon.geom_type not in {"Polygon", "MultiPolygon"}:
         raise ValidationFailed(
