@@ -24,6 +24,7 @@ def _mount_contexts() -> None:
     """Each context contributes its own sub-commands."""
     from firegrid.accounts.cli import apikeys_app, users_app
     from firegrid.geo.cli import hydrants_app, isochrones_command, roads_app, route_command
+    from firegrid.risk.cli import assess_command
 
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
@@ -31,6 +32,7 @@ def _mount_contexts() -> None:
     app.add_typer(hydrants_app, name="hydrants")
     app.command("route")(route_command)
     app.command("isochrones")(isochrones_command)
+    app.command("assess")(assess_command)
 
 
 _mount_contexts()

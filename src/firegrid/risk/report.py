@@ -196,16 +196,31 @@ def map_svg(
     lat = s["lat"].to_numpy()
     lo0, lo1 = np.quantile(lon, [0.001, 0.999])
     la0, la1 = np.quantile(lat, [0.001, 0.999])
+    if boundaries:  # the whole boundaries stay in view
+        ring_pts = [
+            c
+            for feat in boundaries.get("features", [])
+            for ring in _iter_rings(feat.get("geometry") or {})
+            for c in ring
+        ]
+        if ring_pts:
+            bx = np.asarray([c[0] for c in ring_pts], dtype=np.float64)
+            by = np.asarray([c[1] for c in ring_pts], dtype=np.float64)
+            lo0, lo1 = min(lo0, bx.min()), max(lo1, bx.max())
+            la0, la1 = min(la0, by.min()), max(la1, by.max())
     kx = math.cos(math.radians((la0 + la1) / 2))
-    span = max((lo1 - lo0) * kx, la1 - la0, 1e-9)
+    span_x, span_y = max((lo1 - lo0) * kx, 1e-9), max(la1 - la0, 1e-9)
     pad = 16
-    scale = min(width - 2 * pad, height - 2 * pad) / span
+    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+    # Centre the drawing in the frame.
+    off_x = pad + ((width - 2 * pad) - span_x * scale) / 2
+    off_y = pad + ((height - 2 * pad) - span_y * scale) / 2
 
     def px(x: float) -> float:
-        return float(pad + (x - lo0) * kx * scale)
+        return float(off_x + (x - lo0) * kx * scale)
 
     def py(y: float) -> float:
-        return float(height - pad - (y - la0) * scale)
+        return float(height - off_y - (y - la0) * scale)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '

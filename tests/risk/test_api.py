@@ -1,0 +1,179 @@
+"""The risk API: runs, scores, explanations, rankings, grades, trends — scoped by
+jurisdiction (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from firegrid.api.app import create_app
+from firegrid.core.db import Database
+from firegrid.core.settings import Settings
+from firegrid.risk.models import RiskRescore, RiskScore
+from tests.accounts.city import bearer, make_user, token_for, use_cheap_hasher
+from tests.risk.test_runs import build_city
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cheap_password_hashing() -> None:
+    use_cheap_hasher()
+
+
+@pytest.fixture
+def world(db: Database, settings: Settings) -> Iterator[dict[str, Any]]:
+    city = build_city(db, settings)
+    town_a, town_b = city["towns"][0], city["towns"][1]
+    users = {
+        "admin": make_user(db, "risk_admin", "admin", "441900"),
+        "analyst_a": make_user(db, "risk_analyst_a", "analyst", town_a),
+        "commander_a": make_user(db, "risk_commander_a", "commander", town_a),
+        "worker": make_user(db, "risk_worker", "grid_worker", town_a),
+    }
+    headers = {k: bearer(token_for(db, settings, v)) for k, v in users.items()}
+    app = create_app(settings, db)
+    with TestClient(app) as client:
+        yield {**city, "client": client, "h": headers, "town_a": town_a, "town_b": town_b}
+
+
+def test_run_and_read_scoped_by_jurisdiction(world: dict[str, Any], db: Database) -> None:
+    client: TestClient = world["client"]
+    h = world["h"]
+    a, b = world["town_a"], world["town_b"]
+    va, vb = world["venue_of_town"][a], world["venue_of_town"][b]
+
+    # No run yet.
+    assert client.get("/api/v1/risk/runs/latest", headers=h["admin"]).status_code == 404
+    # Only roles with risk:run may start a run.
+    assert client.post("/api/v1/risk/runs", json={}, headers=h["commander_a"]).status_code == 403
+    r = client.post("/api/v1/risk/runs", json={"model": "expert-ahp"}, headers=h["admin"])
+    assert r.status_code == 201, r.text
+    run = r.json()
+    assert run["counts"]["venues"] == world["counts"]["venues"]
+    assert run["validation"]["auc"] > 0
+    assert (
+        client.post(
+            "/api/v1/risk/runs", json={"model": "no-such-model"}, headers=h["admin"]
+        ).status_code
+        == 404
+    )
+
+    # Runs: listed; the summary is computed over the caller's venues only.
+    listed = client.get("/api/v1/risk/runs", headers=h["analyst_a"]).json()["items"]
+    assert [x["run_id"] for x in listed] == [run["run_id"]]
+    summary = client.get(f"/api/v1/risk/runs/{run['run_id']}", headers=h["analyst_a"]).json()
+    assert summary["counts"]["venues"] == world["venues_per_town"][a]
+    assert summary["levels"]["town"]["areas"] == 1
+    assert {u["town_code"] for u in summary["top_units"]} == {a}
+    assert summary["validation"]["calibration"]
+    whole = client.get("/api/v1/risk/runs/latest", headers=h["admin"]).json()
+    assert whole["counts"]["venues"] == world["counts"]["venues"]
+    assert whole["levels"]["town"]["areas"] == world["counts"]["towns"]
+
+    # Venue score and explanation: in scope 200, another town's venue 404.
+    score = client.get(f"/api/v1/risk/venues/{va}", headers=h["analyst_a"])
+    assert score.status_code == 200
+    body = score.json()
+    assert math.isclose(sum(body["contributions"].values()), body["score"], abs_tol=1e-9)
+    assert client.get(f"/api/v1/risk/venues/{vb}", headers=h["analyst_a"]).status_code == 404
+    assert client.get(f"/api/v1/risk/venues/{vb}", headers=h["admin"]).status_code == 200
+    exp = client.get(f"/api/v1/risk/venues/{va}/explanation", headers=h["commander_a"])
+    assert exp.status_code == 200
+    e = exp.json()
+    assert math.isclose(sum(c["points"] for c in e["contributions"]), body["score"], abs_tol=1e-9)
+    assert (
+        client.get(f"/api/v1/risk/venues/{vb}/explanation", headers=h["commander_a"]).status_code
+        == 404
+    )
+    # Roles without risk:read are refused.
+    assert client.get(f"/api/v1/risk/venues/{va}", headers=h["worker"]).status_code == 403
+
+    # Rankings and grades only hold the caller's venues and areas.
+    venues = client.get(
+        "/api/v1/risk/rankings", params={"level": "venue", "limit": 1000}, headers=h["analyst_a"]
+    ).json()["items"]
+    assert venues
+    assert {v["town_code"] for v in venues} == {a}
+    scores = [v["score"] for v in venues]
+    assert scores == sorted(scores, reverse=True)
+    towns = client.get(
+        "/api/v1/risk/rankings", params={"level": "town"}, headers=h["analyst_a"]
+    ).json()["items"]
+    assert [t["town_code"] for t in towns] == [a]
+    all_towns = client.get(
+        "/api/v1/risk/rankings", params={"level": "town"}, headers=h["admin"]
+    ).json()["items"]
+    assert len(all_towns) == world["counts"]["towns"]
+    assert all_towns[0]["score_weighted"] >= all_towns[-1]["score_weighted"]
+    grids = client.get(
+        "/api/v1/risk/grades", params={"level": "grid"}, headers=h["analyst_a"]
+    ).json()["items"]
+    assert grids
+    assert all(g["key"].startswith(a) for g in grids)
+    assert sum(g["n_venues"] for g in grids) == world["venues_per_town"][a]
+    assert (
+        client.get("/api/v1/risk/rankings", params={"level": "x"}, headers=h["admin"]).status_code
+        == 422
+    )
+
+    # Trends: venue and area, scoped.
+    trend = client.get(f"/api/v1/risk/venues/{va}/trend", headers=h["analyst_a"]).json()
+    assert [t["run_id"] for t in trend["runs"]] == [run["run_id"]]
+    assert client.get(f"/api/v1/risk/venues/{vb}/trend", headers=h["analyst_a"]).status_code == 404
+    area = client.get(
+        "/api/v1/risk/areas/town/trend", params={"code": a}, headers=h["analyst_a"]
+    ).json()
+    assert area["runs"][0]["n_venues"] == world["venues_per_town"][a]
+    assert (
+        client.get(
+            "/api/v1/risk/areas/town/trend", params={"code": b}, headers=h["analyst_a"]
+        ).status_code
+        == 404
+    )
+
+
+def test_rescore_via_api_is_recorded_and_scoped(world: dict[str, Any], db: Database) -> None:
+    client: TestClient = world["client"]
+    h = world["h"]
+    a, b = world["town_a"], world["town_b"]
+    va, vb = world["venue_of_town"][a], world["venue_of_town"][b]
+    assert client.post("/api/v1/risk/runs", json={}, headers=h["admin"]).status_code == 201
+    with db.session() as session:
+        batch = session.scalars(select(RiskScore).where(RiskScore.venue_id == va)).one()
+    r = client.post(
+        f"/api/v1/risk/venues/{va}/rescore",
+        json={"cause": "rectification verified"},
+        headers=h["analyst_a"],
+    )
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert math.isclose(out["score"], batch.score, abs_tol=1e-9)
+    assert out["cause"] == "rectification verified"
+    assert (
+        client.post(
+            f"/api/v1/risk/venues/{vb}/rescore", json={"cause": "x"}, headers=h["analyst_a"]
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/v1/risk/venues/{va}/rescore", json={"cause": "x"}, headers=h["commander_a"]
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/risk/venues/{va}/rescore", json={}, headers=h["analyst_a"]
+        ).status_code
+        == 422
+    )
+    with db.session() as session:
+        recs = session.scalars(select(RiskRescore)).all()
+        assert [(x.venue_id, x.cause) for x in recs] == [(va, "rectification verified")]
+        assert recs[0].actor.startswith("user:")
+    latest = client.get(f"/api/v1/risk/venues/{va}", headers=h["analyst_a"]).json()
+    assert latest["latest_rescore"]["cause"] == "rectification verified"

@@ -1,0 +1,63 @@
+"""``firegrid assess --json`` and ``--report`` (the command function the CLI mounts)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from firegrid.core.db import Database
+from firegrid.core.settings import Settings, get_settings
+from firegrid.risk.cli import assess_command
+from tests.risk.test_runs import build_city
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[typer.Typer]:
+    monkeypatch.setenv("FIREGRID_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    app = typer.Typer()
+    app.command("assess")(assess_command)
+    app.command("noop")(lambda: None)  # keep "assess" a sub-command, as under `firegrid`
+    yield app
+    get_settings.cache_clear()
+
+
+def test_assess_json_and_report(
+    cli: typer.Typer, db: Database, settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    city = build_city(db, settings)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["assess", "--db", database_url, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["counts"]["venues"] == city["counts"]["venues"]
+    assert set(out["counts"]["grades"]) == {"red", "orange", "yellow", "blue"}
+    for level in ("town", "village", "grid", "industry", "category"):
+        assert sum(out["levels"][level]["venue_grades"].values()) == city["counts"]["venues"]
+    assert out["top_units"]
+    v = out["validation"]
+    assert {"auc", "precision_at_top", "calibration"} <= set(v)
+    assert len(v["calibration"]) == 10
+    assert out["run_id"] == 1
+    assert out["report"] is None
+
+    report = tmp_path / "report"
+    result = runner.invoke(
+        cli, ["assess", "--db", database_url, "--model", "equal-weights", "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "validation auc" in result.stdout
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in html
+    assert 'aria-label="risk map"' in html
+    assert "<polygon" in html
+    assert "run 2" in html
+
+    bad = runner.invoke(cli, ["assess", "--db", database_url, "--model", "nope"])
+    assert bad.exit_code == 2
+    assert "unknown risk model" in bad.output
