@@ -23,7 +23,13 @@ app.add_typer(db_app, name="db")
 def _mount_contexts() -> None:
     """Each context contributes its own sub-commands."""
     from firegrid.accounts.cli import apikeys_app, users_app
-    from firegrid.geo.cli import hydrants_app, isochrones_command, roads_app, route_command
+    from firegrid.geo.cli import (
+        coverage_command,
+        hydrants_app,
+        isochrones_command,
+        roads_app,
+        route_command,
+    )
     from firegrid.risk.cli import assess_command
 
     app.add_typer(users_app, name="users")
@@ -32,6 +38,7 @@ def _mount_contexts() -> None:
     app.add_typer(hydrants_app, name="hydrants")
     app.command("route")(route_command)
     app.command("isochrones")(isochrones_command)
+    app.command("coverage")(coverage_command)
     app.command("assess")(assess_command)
 
 

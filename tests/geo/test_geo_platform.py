@@ -210,3 +210,55 @@ def test_roads_import_cli_replaces_the_network(db: Database, tmp_path: Path) -> 
     assert "drivable" in failed.stderr
     with db.session() as session:
         assert store.active_record(session).node_count == report["nodes"]
+
+
+def test_coverage_cli_and_api_agree_and_are_scoped(
+    city: tuple[Database, Settings, RoadNetwork], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, settings, _ = city
+    from firegrid.geo.reports import coverage_report
+
+    full = coverage_report(db, settings, [2.0, 5.0])
+    assert [b["minutes"] for b in full["bands"]] == [2.0, 5.0]
+    small, large = full["bands"]
+    assert small["population_reached"] <= large["population_reached"] <= large["population"]
+    assert small["area_km2"] <= large["area_km2"]
+    assert sum(t["venues"] for t in large["per_town"]) == large["venues"]
+    assert (
+        sum(s["venues"] for s in full["first_due"]["venues_per_station"])
+        + full["first_due"]["venues_unreached"]
+        == large["venues"]
+    )
+
+    town = codes(db, "town")[0]
+    client = TestClient(create_app(settings, db))
+    headers = bearer(db, settings, "commander", town)
+    scoped = client.get("/api/v1/geo/coverage", params={"minutes": 5}, headers=headers)
+    assert scoped.status_code == 200, scoped.text
+    band = scoped.json()["bands"][0]
+    assert {t["code"] for t in band["per_town"]} == {town}
+    assert band["venues"] < large["venues"]
+
+    monkeypatch.setenv("FIREGRID_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(cli, ["coverage", "--minutes", "5", "--db", db.url, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["bands"][0]["venues_reached"] == large["venues_reached"]
+
+
+def test_hydrant_gaps_cli_and_api(city: tuple[Database, Settings, RoadNetwork]) -> None:
+    db, settings, _ = city
+    result = CliRunner().invoke(cli, ["hydrants", "gaps", "--db", db.url, "--json"])
+    assert result.exit_code == 0, result.output
+    collection = json.loads(result.stdout)
+    properties = collection["properties"]
+    kinds = {f["properties"]["kind"] for f in collection["features"]}
+    assert properties["venues"] > 0
+    if properties["venues_uncovered"]:
+        assert "uncovered_venue" in kinds
+    if properties["hydrants_needed"]:
+        assert "proposed_hydrant" in kinds
+    client = TestClient(create_app(settings, db))
+    headers = bearer(db, settings, "analyst", codes(db, "city")[0])
+    api = client.get("/api/v1/geo/hydrant-gaps", headers=headers)
+    assert api.status_code == 200
+    assert api.json()["properties"]["venues_uncovered"] == properties["venues_uncovered"]

@@ -137,3 +137,25 @@ def isochrones_route(
         if not origins:
             raise ValidationFailed("give at least one station_id or at=lon,lat")
         return isochrones(context.engine, origins, bands_s or [300.0, 600.0], combine=combine)
+
+
+@router.get("/coverage", summary="Coverage of your stations within travel-time bands")
+def coverage_route(
+    principal: GeoReader,
+    db: DbDep,
+    settings: SettingsDep,
+    minutes: Annotated[list[float] | None, Query(description="Bands in minutes.")] = None,
+    per_grid: bool = False,
+) -> dict[str, Any]:
+    from firegrid.geo.reports import coverage_report
+
+    with geo_errors():
+        return coverage_report(db, settings, minutes or [5.0], principal, per_grid=per_grid)
+
+
+@router.get("/hydrant-gaps", summary="Hydrant gaps after GB 50974 (GeoJSON)")
+def hydrant_gaps_route(principal: GeoReader, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    from firegrid.geo.reports import hydrant_gap_report
+
+    with geo_errors():
+        return hydrant_gap_report(db, settings, principal)

@@ -201,3 +201,59 @@ def isochrones_command(
         typer.echo(json.dumps({"file": str(out), "features": len(collection["features"])}))
     else:
         typer.echo(text)
+
+
+def coverage_command(
+    minutes: Annotated[
+        list[float] | None, typer.Option("--minutes", help="Band in minutes (repeat).")
+    ] = None,
+    per_grid: Annotated[bool, typer.Option(help="Include the share of every grid.")] = True,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Coverage of all stations within the bands: area, roads, venues, population, shares."""
+    from firegrid.geo.errors import GeoError
+    from firegrid.geo.reports import coverage_report
+
+    database, settings = _open(db)
+    try:
+        report = coverage_report(database, settings, minutes or [5.0], per_grid=per_grid)
+    except GeoError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.dispose()
+    if as_json:
+        _emit(report, True)
+        return
+    for band in report["bands"]:
+        share = band["population_reached"] / band["population"] if band["population"] else 0.0
+        typer.echo(
+            f"{band['minutes']:g} min: {band['area_km2']:.1f} km², "
+            f"{band['road_length_km']:.0f} of {band['road_length_total_km']:.0f} km of road, "
+            f"{band['venues_reached']}/{band['venues']} venues, {share:.1%} of population"
+        )
+
+
+@hydrants_app.command("gaps")
+def hydrant_gaps_command(
+    db: DbOption = None,
+    out: Annotated[Path | None, typer.Option(help="Write the GeoJSON here.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Venues farther than 150 m by road from a hydrant, street gaps, proposed hydrants."""
+    from firegrid.geo.errors import GeoError
+    from firegrid.geo.reports import hydrant_gap_report
+
+    database, settings = _open(db)
+    try:
+        collection = hydrant_gap_report(database, settings)
+    except GeoError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.dispose()
+    if out is not None:
+        out.write_text(json.dumps(collection, ensure_ascii=False))
+    summary = {**collection["properties"], "file": str(out) if out else None}
+    _emit(collection if as_json and out is None else summary, as_json)
