@@ -4,19 +4,29 @@ Add a new context's ``models`` module here.
 """
 
 from firegrid.accounts import models as accounts_models
+from firegrid.alarms import models as alarms_models
 from firegrid.core.db import Base
 from firegrid.devices import models as devices_models
+from firegrid.devices import state_models as device_state_models
+from firegrid.dispatch import incident_models as dispatch_incident_models
 from firegrid.dispatch import models as dispatch_models
 from firegrid.geo import models as geo_models
+from firegrid.ingest import models as ingest_models
 from firegrid.places import models as places_models
+from firegrid.risk import models as risk_models
 
 __all__ = [
     "Base",
     "accounts_models",
+    "alarms_models",
+    "device_state_models",
     "devices_models",
+    "dispatch_incident_models",
     "dispatch_models",
     "geo_models",
+    "ingest_models",
     "places_models",
+    "risk_models",
 ]
 
 metadata = Base.metadata

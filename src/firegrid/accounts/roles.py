@@ -22,6 +22,10 @@ class Role(StrEnum):
 
 
 _READ_CITY = {"places:read", "resources:read", "devices:read"}
+#: command and dispatch: take calls, open and command incidents, send units, move unit status
+_DISPATCH = {"incidents:read", "incidents:write", "incidents:dispatch", "units:status"}
+#: monitoring centre (alarms): handle alarms, see grid-worker tasks, work orders
+_ALARMS = {"alarms:read", "alarms:act", "tasks:own", "workorders:own"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -38,16 +42,30 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "risk:run",
             "accounts:admin",
             "audit:read",
+            "incidents:read",
+            "incidents:write",
+            "incidents:dispatch",
+            "incidents:110",
+            "units:status",
+            "plans:admin",
+            "alarms:admin",
         }
+        | _ALARMS
     ),
-    Role.COMMANDER: frozenset(_READ_CITY | {"places:export", "geo:read", "risk:read"}),
-    Role.DISPATCHER: frozenset(_READ_CITY | {"geo:read"}),
-    Role.MONITOR_OPERATOR: frozenset(_READ_CITY),
-    Role.GRID_WORKER: frozenset({"places:read", "devices:read"}),
-    Role.VENUE_MANAGER: frozenset({"places:read", "devices:read"}),
-    Role.ANALYST: frozenset(_READ_CITY | {"places:export", "geo:read", "risk:read"}),
-    Role.POLICE_LIAISON: frozenset(),
-    Role.INTEGRATION: frozenset({"devices:read"}),
+    Role.COMMANDER: frozenset(
+        _READ_CITY | {"places:export", "geo:read", "risk:read", "alarms:read"} | _DISPATCH
+    ),
+    Role.DISPATCHER: frozenset(_READ_CITY | {"geo:read", "alarms:read"} | _DISPATCH),
+    Role.MONITOR_OPERATOR: frozenset(_READ_CITY | {"incidents:read"} | _ALARMS),
+    Role.GRID_WORKER: frozenset(
+        {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"}
+    ),
+    Role.VENUE_MANAGER: frozenset({"places:read", "devices:read", "alarms:read", "workorders:own"}),
+    Role.ANALYST: frozenset(
+        _READ_CITY | {"places:export", "geo:read", "risk:read", "risk:run", "alarms:read"}
+    ),
+    Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"}),
+    Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status"}),
 }
 
 

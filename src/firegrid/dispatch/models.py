@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, String
@@ -57,6 +58,8 @@ class Station(Located, Timestamped, Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
+    # dispatch orders are POSTed here as JSON when set (see firegrid.dispatch.notify)
+    webhook_url: Mapped[str] = mapped_column(String(300), default="")
 
 
 class Vehicle(Timestamped, Base):
@@ -76,6 +79,11 @@ class Vehicle(Timestamped, Base):
     jurisdiction_path: Mapped[str] = mapped_column(String(120), index=True)
     last_lon: Mapped[float | None] = mapped_column(default=None)
     last_lat: Mapped[float | None] = mapped_column(default=None)
+    # dispatch context: when the status last changed, when the GPS fix was taken, and the
+    # incident the unit is committed to (None when free)
+    status_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    position_at: Mapped[datetime | None] = mapped_column(default=None)
+    incident_id: Mapped[int | None] = mapped_column(default=None, index=True)
 
 
 class Hydrant(Located, Timestamped, Base):
