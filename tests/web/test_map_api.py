@@ -1,0 +1,210 @@
+"""The console's basemap API (scoped GeoJSON layers) and the static console's serving."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from firegrid.api.app import create_app
+from firegrid.core.db import Database
+from firegrid.core.settings import Settings
+from firegrid.web.map_api import parse_bbox, road_groups_for_zoom, simplify_ring, tolerance_deg
+from firegrid.web.serve import install_console
+from tests.accounts.city import City, bearer, build_city, make_user, token_for, use_cheap_hasher
+
+OUT = "990000002"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cheap_hashing() -> None:
+    use_cheap_hasher()
+
+
+@pytest.fixture
+def city(db: Database) -> City:
+    return build_city(db)
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database, city: City) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, db)) as test_client:
+        yield test_client
+
+
+def header(db: Database, settings: Settings, name: str, role: str, scope: str) -> dict[str, str]:
+    return bearer(token_for(db, settings, make_user(db, name, role, scope)))
+
+
+@pytest.fixture
+def town_user(db: Database, settings: Settings, city: City) -> dict[str, str]:
+    return header(db, settings, "op_in", "monitor_operator", city.code("town", "in"))
+
+
+@pytest.fixture
+def city_admin(db: Database, settings: Settings, city: City) -> dict[str, str]:
+    return header(db, settings, "admin_all", "admin", city.code("city", "in"))
+
+
+def test_every_layer_needs_a_caller(client: TestClient) -> None:
+    for path in ("boundaries", "roads?bbox=113,23,114,24", "venues", "stations", "hydrants"):
+        response = client.get(f"/api/v1/map/{path}")
+        assert response.status_code == 401, path
+        assert response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_boundaries_are_scoped_but_keep_the_city_outline(
+    client: TestClient, town_user: dict[str, str], city: City
+) -> None:
+    towns = client.get("/api/v1/map/boundaries?level=town&zoom=12", headers=town_user).json()
+    codes = [f["properties"]["code"] for f in towns["features"]]
+    assert codes == [city.code("town", "in")]
+    assert towns["features"][0]["geometry"]["type"] == "Polygon"
+    outline = client.get("/api/v1/map/boundaries?level=city", headers=town_user).json()
+    assert [f["properties"]["level"] for f in outline["features"]] == ["city"]
+    grids = client.get("/api/v1/map/boundaries?level=grid", headers=town_user).json()
+    assert all(OUT not in f["properties"]["path"] for f in grids["features"])
+    far = client.get(
+        "/api/v1/map/boundaries?level=town&bbox=100,10,101,11", headers=town_user
+    ).json()
+    assert far["features"] == []
+
+
+def test_points_are_scoped_and_clipped(
+    client: TestClient, town_user: dict[str, str], city_admin: dict[str, str]
+) -> None:
+    for layer in ("venues", "stations", "hydrants"):
+        mine = client.get(f"/api/v1/map/{layer}", headers=town_user).json()
+        everything = client.get(f"/api/v1/map/{layer}", headers=city_admin).json()
+        assert mine["features"], layer
+        assert len(everything["features"]) > len(mine["features"]), layer
+        assert all(OUT not in str(f["properties"]) for f in mine["features"]), layer
+        assert all(f["geometry"]["type"] == "Point" for f in everything["features"])
+    west = client.get("/api/v1/map/venues?bbox=113.0,23.0,113.1,23.2", headers=city_admin).json()
+    lons = [f["geometry"]["coordinates"][0] for f in west["features"]]
+    assert lons
+    assert all(113.0 <= lon <= 113.1 for lon in lons)
+
+
+def test_venues_carry_the_three_colour_status(
+    client: TestClient, town_user: dict[str, str]
+) -> None:
+    venues = client.get("/api/v1/map/venues", headers=town_user).json()
+    assert venues["colours"] is True
+    assert {f["properties"]["colour"] for f in venues["features"]} <= {"red", "yellow", "green"}
+
+
+def test_roads_by_zoom_and_bbox(
+    client: TestClient, db: Database, settings: Settings, city_admin: dict[str, str]
+) -> None:
+    empty = client.get("/api/v1/map/roads?bbox=113,22,115,24", headers=city_admin).json()
+    assert empty["features"] == []  # no road network yet: an empty layer, not an error
+    from firegrid.demo import DemoSpec, demo_road_network
+    from firegrid.geo.store import save_network
+
+    network = demo_road_network(DemoSpec.tiny(), 7)
+    save_network(db, network, source="test", cache_dir=settings.data_dir)
+    west, south, east, north = network.bounds()
+    bbox = f"{west},{south},{east},{north}"
+    low = client.get(f"/api/v1/map/roads?bbox={bbox}&zoom=9", headers=city_admin).json()
+    high = client.get(f"/api/v1/map/roads?bbox={bbox}&zoom=15", headers=city_admin).json()
+    assert [f["properties"]["group"] for f in low["features"]] == ["major"]
+    assert {f["properties"]["group"] for f in high["features"]} >= {"major", "minor"}
+    segments = sum(f["properties"]["segments"] for f in high["features"])
+    assert segments > sum(f["properties"]["segments"] for f in low["features"])
+    assert segments <= network.n_edges
+    line = high["features"][0]["geometry"]
+    assert line["type"] == "MultiLineString"
+    assert len(line["coordinates"][0]) == 2
+    cx, cy = (west + east) / 2, (south + north) / 2
+    corner = f"{cx},{cy},{cx + 0.01},{cy + 0.01}"
+    part = client.get(f"/api/v1/map/roads?bbox={corner}&zoom=15", headers=city_admin).json()
+    assert sum(f["properties"]["segments"] for f in part["features"]) < segments
+    assert client.get("/api/v1/map/roads?bbox=", headers=city_admin).status_code == 422
+    bad = client.get("/api/v1/map/roads?bbox=1,2,3&zoom=15", headers=city_admin)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "validation_failed"
+
+
+def test_extent_and_capabilities(client: TestClient, town_user: dict[str, str]) -> None:
+    extent = client.get("/api/v1/map/extent", headers=town_user).json()
+    assert extent["level"] == "town"
+    assert len(extent["bbox"]) == 4
+    caps = client.get("/api/v1/map/capabilities", headers=town_user).json()
+    assert caps["alarm_feed"] is True
+    assert caps["incidents"] is True
+    assert set(caps) >= {"isochrones", "coverage", "hydrant_gaps"}
+
+
+def test_helpers() -> None:
+    assert parse_bbox(None) is None
+    assert parse_bbox("1,2,3,4") == (1.0, 2.0, 3.0, 4.0)
+    for bad in ("1,2,3", "a,b,c,d", "3,2,1,4", "1,2,3,nan"):
+        with pytest.raises(Exception, match="bbox"):
+            parse_bbox(bad)
+    assert road_groups_for_zoom(8) == ["major"]
+    assert road_groups_for_zoom(16) == ["major", "secondary", "minor"]
+    assert tolerance_deg(10) > tolerance_deg(14) > 0
+    import math
+
+    ring = [[math.cos(a / 100 * 2 * math.pi), math.sin(a / 100 * 2 * math.pi)] for a in range(100)]
+    ring.append(ring[0])
+    coarse = simplify_ring(ring, 0.2)
+    assert 4 <= len(coarse) < 20
+    assert coarse[0] == coarse[-1]
+    assert simplify_ring(ring, 0.0) == ring
+
+
+# Serving the built console ----------------------------------------------------------------
+
+
+@pytest.fixture
+def static_app(tmp_path: Path, settings: Settings) -> TestClient:
+    root = tmp_path / "static"
+    (root / "assets").mkdir(parents=True)
+    (root / "index.html").write_text("<!doctype html><title>console</title>", encoding="utf-8")
+    (root / "assets" / "app-123.js").write_text("console.log(1)", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
+    app = FastAPI()
+    app.state.settings = settings
+
+    @app.get("/api/v1/thing")
+    def thing() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    install_console(app, static_dir=root)
+    return TestClient(app)
+
+
+def test_console_files_and_spa_fallback(static_app: TestClient) -> None:
+    index = static_app.get("/")
+    assert index.status_code == 200
+    assert "console" in index.text
+    assert index.headers["cache-control"] == "no-cache"
+    deep = static_app.get("/monitor/alarm/12")
+    assert deep.status_code == 200
+    assert "console" in deep.text
+    asset = static_app.get("/assets/app-123.js")
+    assert asset.status_code == 200
+    assert "immutable" in asset.headers["cache-control"]
+    assert static_app.get("/assets/gone-999.js").status_code == 404
+    assert static_app.get("/../secret.txt").text != "no"
+    assert static_app.get("/%2e%2e/secret.txt").text != "no"
+    config = static_app.get("/console-config.js")
+    assert config.text.startswith("window.FIREGRID_CONFIG = ")
+
+
+def test_console_never_shadows_the_api(static_app: TestClient, client: TestClient) -> None:
+    assert static_app.get("/api/v1/thing").json() == {"ok": "yes"}
+    assert static_app.get("/api/v1/other").status_code == 404
+    assert static_app.post("/api/v1/other").status_code == 404
+    assert static_app.post("/api/v1/thing").status_code == 405
+    missing = client.get("/api/v1/no-such-route")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/readyz").status_code in (200, 503)
+    assert client.get("/api/openapi.json").status_code == 200

@@ -1,0 +1,97 @@
+// The console's shared state: the API client, translations, the signed-in user.
+
+import { Api } from "./api";
+import { I18n, type Dict } from "./i18n";
+import en from "./locales/en.json";
+import zh from "./locales/zh-CN.json";
+
+export interface Me {
+  username: string;
+  role: string;
+  scope_code: string;
+  scope_path: string;
+  permissions: string[];
+  user?: { display_name?: string } | null;
+}
+
+export interface ConsoleConfig {
+  tileUrl?: string;
+  tileAttribution?: string;
+}
+
+const STORED_LOCALE = "firegrid.locale";
+
+function storedLocale(): string {
+  try {
+    return localStorage.getItem(STORED_LOCALE) ?? "zh-CN";
+  } catch {
+    return "zh-CN";
+  }
+}
+
+export const api = new Api();
+export const i18n = new I18n({ "zh-CN": zh as Dict, en: en as Dict }, storedLocale());
+export const t = (key: string, params?: Record<string, string | number>) => i18n.t(key, params);
+export const label = (group: string, value: string | null | undefined) => i18n.label(group, value);
+
+i18n.onChange(() => {
+  try {
+    localStorage.setItem(STORED_LOCALE, i18n.locale);
+  } catch {
+    /* private mode */
+  }
+  document.documentElement.lang = i18n.locale;
+});
+
+export const state: {
+  me: Me | null;
+  config: ConsoleConfig;
+  categories: Record<string, { name_zh: string; name_en: string }>;
+  capabilities: Record<string, boolean>;
+} = {
+  me: null,
+  capabilities: {},
+  config: ((window as unknown as { FIREGRID_CONFIG?: ConsoleConfig }).FIREGRID_CONFIG ?? {}) as ConsoleConfig,
+  categories: {},
+};
+
+/** Whether the server offers an optional service (see GET /map/capabilities). */
+export function offers(name: string): boolean {
+  return state.capabilities[name] === true;
+}
+
+export function can(permission: string): boolean {
+  return !!state.me?.permissions.includes(permission);
+}
+
+/** The venue category in the current language (from the taxonomy), else its code. */
+export function categoryName(code: string | null | undefined): string {
+  if (!code) return "—";
+  const entry = state.categories[code];
+  if (!entry) return code;
+  return i18n.locale === "en" ? entry.name_en : entry.name_zh;
+}
+
+export function toast(message: string, kind: "info" | "error" | "ok" = "info"): void {
+  const host = document.getElementById("toasts");
+  if (!host) return;
+  const el = document.createElement("div");
+  el.className = `toast toast-${kind}`;
+  el.setAttribute("role", kind === "error" ? "alert" : "status");
+  el.textContent = message;
+  host.append(el);
+  setTimeout(() => el.remove(), kind === "error" ? 8000 : 4000);
+}
+
+export function errorText(err: unknown): string {
+  if (err && typeof err === "object" && "code" in err && "message" in err) {
+    const e = err as { code: string; message: string };
+    const known = i18n.t(`errors.${e.code}`);
+    return known === `errors.${e.code}` ? e.message : `${known}: ${e.message}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function fail(err: unknown): void {
+  toast(errorText(err), "error");
+}

@@ -1,0 +1,223 @@
+// The console's entry: sign-in, the shell (navigation by role), and a hash router.
+
+import "./styles.css";
+import { ApiError } from "./api";
+import { api, errorText, i18n, state, t, type Me } from "./ctx";
+import { h, replace } from "./dom";
+import { canSee, landingView, parseHash, viewsForRole, type ViewId } from "./nav";
+import { mountCrew } from "./views/crew";
+import { mountData } from "./views/data";
+import { mountDispatch } from "./views/dispatch";
+import { mountMonitor } from "./views/monitor";
+import { mountPlanning } from "./views/planning";
+import { mountTasks } from "./views/tasks";
+
+type Mount = (root: HTMLElement, rest: string[]) => () => void;
+
+const VIEWS: Record<ViewId, Mount> = {
+  monitor: mountMonitor,
+  dispatch: mountDispatch,
+  planning: mountPlanning,
+  data: mountData,
+  tasks: mountTasks,
+  crew: mountCrew,
+};
+
+const app = document.getElementById("app") as HTMLElement;
+let cleanup: (() => void) | null = null;
+let mounted = "";
+
+function toasts(): HTMLElement {
+  return h("div", { id: "toasts", class: "toasts", "aria-live": "polite" });
+}
+
+function languageButton(): HTMLButtonElement {
+  const other = i18n.locale === "en" ? "zh-CN" : "en";
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-ghost lang",
+      "data-testid": "lang-switch",
+      lang: other,
+      "aria-label": t("app.switchLanguage"),
+      onclick: () => {
+        i18n.setLocale(other);
+        mounted = "";
+        render();
+      },
+    },
+    t("app.otherLanguage"),
+  );
+}
+
+function renderLogin(message = ""): void {
+  cleanup?.();
+  cleanup = null;
+  mounted = "";
+  const error = h("p", { class: "form-error", role: "alert", id: "login-error" }, message);
+  const user = h("input", { id: "username", name: "username", autocomplete: "username", required: true });
+  const pass = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
+  const submit = h("button", { type: "submit", class: "btn btn-primary", id: "login-submit" }, t("login.submit"));
+  const form = h(
+    "form",
+    {
+      class: "login-card",
+      "aria-labelledby": "login-title",
+      onsubmit: async (ev: Event) => {
+        ev.preventDefault();
+        submit.disabled = true;
+        error.textContent = "";
+        try {
+          await api.post("/auth/login", { username: user.value.trim(), password: pass.value, mode: "cookie" });
+          await boot();
+        } catch (err) {
+          error.textContent = err instanceof ApiError && err.status === 401 ? t("login.failed") : errorText(err);
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h("h1", { id: "login-title" }, t("app.title")),
+    h("p", { class: "muted" }, t("login.subtitle")),
+    h("label", { for: "username" }, t("login.username")),
+    user,
+    h("label", { for: "password" }, t("login.password")),
+    pass,
+    error,
+    submit,
+    h("div", { class: "login-foot" }, languageButton()),
+  );
+  replace(app, h("main", { class: "login-page", id: "main" }, form), toasts());
+  document.title = `${t("login.title")} · ${t("app.title")}`;
+  user.focus();
+}
+
+async function logout(): Promise<void> {
+  try {
+    await api.post("/auth/logout");
+  } catch {
+    /* already signed out */
+  }
+  state.me = null;
+  location.hash = "";
+  renderLogin();
+}
+
+function logo(): SVGSVGElement {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", "logo");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M12 2c1 4 5 6 5 11a5 5 0 0 1-10 0c0-2 1-3.5 2-4.5 0 2 1 3 2 3.5C10.5 9 11 5 12 2z");
+  path.setAttribute("fill", "#ff5722");
+  svg.append(path);
+  return svg;
+}
+
+function renderShell(current: ViewId): HTMLElement {
+  const me = state.me as Me;
+  const nav = h(
+    "nav",
+    { class: "nav", "aria-label": t("app.navigation") },
+    viewsForRole(me.role).map((v) =>
+      h("a", { href: `#/${v}`, class: v === current ? "nav-link active" : "nav-link", "aria-current": v === current ? "page" : undefined, "data-view": v }, t(`nav.${v}`)),
+    ),
+  );
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("a", { class: "skip", href: "#main", onclick: (ev: Event) => { ev.preventDefault(); document.getElementById("main")?.focus(); } }, t("app.skip")),
+    h("div", { class: "brand" }, logo(), t("app.title")),
+    nav,
+    h(
+      "div",
+      { class: "who" },
+      h("span", { class: "user", "data-testid": "whoami" }, `${me.user?.display_name || me.username} · ${t(`roles.${me.role}`)}`),
+      languageButton(),
+      h("button", { type: "button", class: "btn btn-ghost", id: "logout", onclick: () => void logout() }, t("app.logout")),
+    ),
+  );
+  const main = h("main", { id: "main", class: `view view-${current}`, tabindex: "-1" });
+  replace(app, header, main, toasts());
+  return main;
+}
+
+function render(): void {
+  const me = state.me;
+  if (!me) {
+    renderLogin();
+    return;
+  }
+  const { view, rest } = parseHash(location.hash);
+  if (!canSee(me.role, view)) {
+    const landing = landingView(me.role);
+    if (!landing) {
+      replace(app, h("main", { class: "login-page", id: "main" }, h("div", { class: "login-card" }, h("p", null, t("app.noViews")), h("button", { type: "button", class: "btn", onclick: () => void logout() }, t("app.logout")))));
+      return;
+    }
+    if (location.hash !== `#/${landing}`) {
+      location.hash = `#/${landing}`;
+      return;
+    }
+  }
+  const id = (canSee(me.role, view) ? view : landingView(me.role)) as ViewId;
+  const key = `${id}/${rest.join("/")}|${i18n.locale}`;
+  if (key === mounted) return;
+  // Within a view, a sub-route change is handled by the view itself.
+  if (mounted.split("/")[0] === id && mounted.endsWith(`|${i18n.locale}`)) {
+    mounted = key;
+    window.dispatchEvent(new CustomEvent("firegrid:subroute", { detail: rest }));
+    return;
+  }
+  cleanup?.();
+  mounted = key;
+  const main = renderShell(id);
+  document.title = `${t(`nav.${id}`)} · ${t("app.title")}`;
+  cleanup = VIEWS[id](main, rest);
+}
+
+async function loadTaxonomy(): Promise<void> {
+  try {
+    state.capabilities = await api.get<Record<string, boolean>>("/map/capabilities");
+  } catch {
+    state.capabilities = {};
+  }
+  try {
+    const tax = await api.get<{ categories: Record<string, { name_zh: string; name_en: string }> }>("/taxonomy");
+    state.categories = tax.categories ?? {};
+  } catch {
+    state.categories = {};
+  }
+}
+
+async function boot(): Promise<void> {
+  document.documentElement.lang = i18n.locale;
+  // Without the (readable) CSRF cookie there is no session: show the sign-in page at once
+  // instead of asking the API and logging a 401 in the browser console.
+  if (!api.csrfToken()) {
+    state.me = null;
+    renderLogin();
+    return;
+  }
+  try {
+    state.me = await api.get<Me>("/auth/me");
+  } catch (err) {
+    state.me = null;
+    renderLogin(err instanceof ApiError && err.status !== 401 ? errorText(err) : "");
+    return;
+  }
+  await loadTaxonomy();
+  mounted = "";
+  render();
+}
+
+api.onUnauthorized = () => {
+  if (state.me) {
+    state.me = null;
+    renderLogin(t("login.expired"));
+  }
+};
+window.addEventListener("hashchange", render);
+void boot();

@@ -1,0 +1,367 @@
+// The offline city map: Leaflet with a canvas renderer, drawn only from the platform's own
+// GeoJSON (boundaries, roads, venues, stations, hydrants); an XYZ layer only if configured.
+
+import L from "leaflet";
+import "leaflet/dist/leaflet.css";
+import { api, categoryName, label, state, t } from "./ctx";
+import { debounce } from "./dom";
+import {
+  THEME,
+  bandColour,
+  boundaryLevelsForZoom,
+  boundaryStyle,
+  buildMapStyle,
+  roadStyle,
+  unitStatusColour,
+  venueStyle,
+  type BoundaryLevel,
+  type RoadGroup,
+} from "./mapstyle";
+
+type FC = { type: "FeatureCollection"; features: GeoJSON.Feature[]; [k: string]: unknown };
+
+export interface MapOptions {
+  view: string;
+  venues?: boolean;
+  hydrants?: boolean;
+  compact?: boolean;
+  onVenueClick?: (props: Record<string, unknown>) => void;
+}
+
+export class CityMap {
+  readonly map: L.Map;
+  readonly renderer: L.Canvas;
+  private boundaries = new Map<BoundaryLevel, L.GeoJSON>();
+  private boundaryZoom = new Map<BoundaryLevel, number>();
+  private roads: L.GeoJSON;
+  private venues: L.GeoJSON;
+  private hydrants: L.GeoJSON;
+  private stations: L.GeoJSON;
+  readonly overlay: L.FeatureGroup;
+  private seq = 0;
+  private picking: ((lon: number, lat: number) => void) | null = null;
+  stationsById = new Map<number, { lon: number; lat: number; name: string; code: string }>();
+  loaded: Promise<void>;
+  private enabled: Record<string, boolean> = {};
+  private destroyed = false;
+
+  constructor(el: HTMLElement, private options: MapOptions) {
+    this.renderer = L.canvas({ padding: 0.2 });
+    this.map = L.map(el, {
+      preferCanvas: true,
+      renderer: this.renderer,
+      attributionControl: false,
+      zoomSnap: 0.5,
+      zoomAnimation: false,
+      fadeAnimation: false,
+      markerZoomAnimation: false,
+      minZoom: 7,
+      maxZoom: 19,
+      keyboard: true,
+    });
+    el.setAttribute("aria-label", t("map.label"));
+    el.style.background = THEME.background;
+    for (const layer of buildMapStyle({ view: options.view, hydrants: options.hydrants })) {
+      this.enabled[layer.id] = layer.defaultOn && (layer.id !== "venues" || options.venues !== false);
+    }
+    if (state.config.tileUrl) {
+      L.tileLayer(state.config.tileUrl, { attribution: state.config.tileAttribution ?? "", maxZoom: 19 }).addTo(this.map);
+    }
+    this.roads = L.geoJSON(undefined, {
+      style: (f) => roadStyle((f?.properties?.group ?? "minor") as RoadGroup, this.map.getZoom()),
+      interactive: false,
+    });
+    this.venues = L.geoJSON(undefined, {
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { renderer: this.renderer, ...venueStyle(f.properties ?? {}, this.map.getZoom()) }),
+      onEachFeature: (f, layer) => {
+        const p = f.properties ?? {};
+        layer.bindTooltip(`${p.name ?? ""} · ${categoryName(p.category as string)}${p.colour ? " · " + label("colour", p.colour as string) : ""}`);
+        layer.on("click", () => this.options.onVenueClick?.(p));
+      },
+    });
+    this.hydrants = L.geoJSON(undefined, {
+      pointToLayer: (f, latlng) =>
+        L.circleMarker(latlng, {
+          renderer: this.renderer,
+          radius: 3,
+          color: "#ffffff",
+          weight: 0.8,
+          fillColor: f.properties?.status === "in_service" ? THEME.hydrant : "#90a4ae",
+          fillOpacity: 0.95,
+        }),
+      onEachFeature: (f, layer) => layer.bindTooltip(`${t("map.hydrant")} ${f.properties?.code ?? ""} · ${label("hydrantStatus", f.properties?.status)}`),
+    });
+    this.stations = L.geoJSON(undefined, {
+      pointToLayer: (_f, latlng) =>
+        L.circleMarker(latlng, { renderer: this.renderer, radius: 7, color: THEME.stationRing, weight: 3, fillColor: THEME.station, fillOpacity: 1 }),
+      onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties?.name ?? ""}`),
+    });
+    this.overlay = L.featureGroup();
+    this.roads.addTo(this.map);
+    this.overlay.addTo(this.map);
+    this.map.on("moveend", debounce(() => void this.refresh(), 120));
+    this.map.on("click", (ev: L.LeafletMouseEvent) => {
+      if (this.picking) {
+        const fn = this.picking;
+        this.picking = null;
+        this.map.getContainer().classList.remove("picking");
+        fn(ev.latlng.lng, ev.latlng.lat);
+      }
+    });
+    this.addLegend();
+    this.addLayerControl();
+    this.map.setView([22.95, 113.85], 10);
+    this.loaded = this.init();
+  }
+
+  private async init(): Promise<void> {
+    try {
+      const extent = await api.get<{ bbox: number[] | null; center: number[] | null }>("/map/extent");
+      if (this.destroyed) return;
+      if (extent.bbox) {
+        const [w, s, e, n] = extent.bbox;
+        this.map.fitBounds([[s, w], [n, e]], { padding: [10, 10], animate: false });
+      } else if (extent.center) {
+        this.map.setView([extent.center[1], extent.center[0]], 11, { animate: false });
+      }
+    } catch {
+      /* keep the default view */
+    }
+    if (state.me?.permissions.includes("resources:read")) {
+      try {
+        const fc = await api.get<FC>("/map/stations");
+        for (const f of fc.features) {
+          const p = f.properties as { id: number; name: string; code: string };
+          const [lon, lat] = (f.geometry as GeoJSON.Point).coordinates;
+          this.stationsById.set(p.id, { lon, lat, name: p.name, code: p.code });
+        }
+        if (this.destroyed) return;
+        this.stations.addData(fc as GeoJSON.GeoJsonObject);
+        if (this.enabled.stations) this.stations.addTo(this.map);
+      } catch {
+        /* no stations */
+      }
+    }
+    await this.refresh();
+  }
+
+  bboxParam(): string {
+    const b = this.map.getBounds().pad(0.15);
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+  }
+
+  /** Reload what depends on the view: roads, finer boundaries, venues, hydrants. */
+  async refresh(): Promise<void> {
+    if (this.destroyed) return;
+    const seq = ++this.seq;
+    const zoom = Math.round(this.map.getZoom());
+    const bbox = this.bboxParam();
+    const jobs: Promise<void>[] = [];
+    const levels = boundaryLevelsForZoom(zoom);
+    for (const level of ["city", "town", "village", "grid"] as BoundaryLevel[]) {
+      const want = levels.includes(level) && (level === "city" || this.enabled[`boundary-${level}`] !== false);
+      const current = this.boundaries.get(level);
+      if (!want) {
+        current?.remove();
+        continue;
+      }
+      const bucket = Math.min(16, zoom);
+      if (current && this.boundaryZoom.get(level) === bucket) {
+        if (!this.map.hasLayer(current)) current.addTo(this.map);
+        continue;
+      }
+      jobs.push(
+        api.get<FC>("/map/boundaries", { level, zoom: bucket }).then((fc) => {
+          if (this.destroyed || (seq !== this.seq && this.boundaries.has(level))) return;
+          current?.remove();
+          const layer = L.geoJSON(fc as GeoJSON.GeoJsonObject, { style: () => boundaryStyle(level), interactive: level !== "city" });
+          layer.eachLayer((l) => {
+            const p = (l as L.GeoJSON & { feature?: GeoJSON.Feature }).feature?.properties;
+            if (p && level !== "city") (l as L.Path).bindTooltip(`${label("level", level)} · ${state.me && p ? (document.documentElement.lang === "en" ? p.name_en : p.name_zh) : ""}`, { sticky: true });
+          });
+          this.boundaries.set(level, layer);
+          this.boundaryZoom.set(level, bucket);
+          layer.addTo(this.map);
+          if (level === "city") layer.bringToBack();
+          this.roads.bringToFront();
+          if (level !== "city") layer.bringToFront();
+        }),
+      );
+    }
+    if (this.enabled.roads) {
+      jobs.push(
+        api.get<FC>("/map/roads", { bbox, zoom }).then((fc) => {
+          if (this.destroyed || seq !== this.seq) return;
+          this.roads.clearLayers();
+          this.roads.addData(fc as GeoJSON.GeoJsonObject);
+        }),
+      );
+    } else {
+      this.roads.clearLayers();
+    }
+    if (this.enabled.venues) jobs.push(this.loadVenues(seq, bbox));
+    else this.venues.remove();
+    if (this.enabled.hydrants && zoom >= 12 && state.me?.permissions.includes("resources:read")) {
+      jobs.push(
+        api.get<FC>("/map/hydrants", { bbox }).then((fc) => {
+          if (this.destroyed || seq !== this.seq) return;
+          this.hydrants.clearLayers();
+          this.hydrants.addData(fc as GeoJSON.GeoJsonObject);
+          this.hydrants.addTo(this.map);
+        }),
+      );
+    } else {
+      this.hydrants.remove();
+    }
+    await Promise.allSettled(jobs);
+    if (this.destroyed) return;
+    this.stations.bringToFront();
+    this.overlay.bringToFront();
+    this.map.getContainer().dataset.ready = "true";
+  }
+
+  private async loadVenues(seq: number, bbox: string): Promise<void> {
+    const fc = await api.get<FC>("/map/venues", { bbox });
+    if (this.destroyed || seq !== this.seq) return;
+    this.venues.clearLayers();
+    this.venues.addData(fc as GeoJSON.GeoJsonObject);
+    this.venues.addTo(this.map);
+  }
+
+  /** Reload only the venues (e.g. after a colour change on the feed). */
+  refreshVenues = debounce(() => {
+    if (this.enabled.venues && !this.destroyed) void this.loadVenues(this.seq, this.bboxParam());
+  }, 400);
+
+  /** The next click on the map gives a point. */
+  pick(fn: (lon: number, lat: number) => void): void {
+    this.picking = fn;
+    this.map.getContainer().classList.add("picking");
+  }
+
+  flyTo(lon: number, lat: number, zoom = 15): void {
+    if (this.destroyed) return;
+    this.map.setView([lat, lon], Math.max(zoom, this.map.getZoom()), { animate: false });
+  }
+
+  clearOverlay(): void {
+    if (this.destroyed) return;
+    this.overlay.clearLayers();
+  }
+
+  marker(lon: number, lat: number, opts: { colour: string; radius?: number; tooltip?: string; pulse?: boolean; onClick?: () => void }): L.CircleMarker {
+    const m = L.circleMarker([lat, lon], {
+      renderer: this.renderer,
+      radius: opts.radius ?? 8,
+      color: "#ffffff",
+      weight: 2,
+      fillColor: opts.colour,
+      fillOpacity: 1,
+    });
+    if (opts.tooltip) m.bindTooltip(opts.tooltip);
+    if (opts.onClick) m.on("click", opts.onClick);
+    m.addTo(this.overlay);
+    if (opts.pulse) {
+      const ring = L.circleMarker([lat, lon], { renderer: this.renderer, radius: (opts.radius ?? 8) + 6, color: opts.colour, weight: 3, fill: false, interactive: false });
+      ring.addTo(this.overlay);
+    }
+    return m;
+  }
+
+  unitMarker(lon: number, lat: number, status: string, tooltip: string): void {
+    this.marker(lon, lat, { colour: unitStatusColour(status), radius: 6, tooltip });
+  }
+
+  geojson(fc: GeoJSON.GeoJsonObject, style: L.PathOptions | ((f?: GeoJSON.Feature) => L.PathOptions)): L.GeoJSON {
+    const layer = L.geoJSON(fc, { style: style as L.StyleFunction, interactive: false });
+    layer.addTo(this.overlay);
+    return layer;
+  }
+
+  /** Points as circles, lines and polygons as paths, styled by the feature's `kind`. */
+  features(fc: GeoJSON.FeatureCollection, style: (kind: string) => L.CircleMarkerOptions): L.GeoJSON {
+    const layer = L.geoJSON(fc, {
+      style: (f) => style(String(f?.properties?.kind ?? "")),
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { renderer: this.renderer, ...style(String(f.properties?.kind ?? "")) }),
+      interactive: false,
+    });
+    layer.addTo(this.overlay);
+    return layer;
+  }
+
+  bands(fc: GeoJSON.FeatureCollection, values: number[]): void {
+    const sorted = [...values].sort((a, b) => b - a);
+    const features = [...fc.features].sort((a, b) => Number(b.properties?.time_s ?? 0) - Number(a.properties?.time_s ?? 0));
+    for (const f of features) {
+      const band = Number(f.properties?.time_s ?? 0);
+      const index = sorted.length - 1 - Math.max(0, sorted.indexOf(band));
+      const colour = bandColour(index, sorted.length);
+      this.geojson(f as GeoJSON.GeoJsonObject, { color: colour, weight: 1.5, fillColor: colour, fillOpacity: 0.35 });
+    }
+  }
+
+  fitOverlay(): void {
+    if (this.destroyed) return;
+    const bounds = this.overlay.getBounds();
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15, animate: false });
+  }
+
+  invalidate(): void {
+    this.map.invalidateSize();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.map.off();
+    this.map.remove();
+  }
+
+  private addLegend(): void {
+    const Legend = L.Control.extend({
+      onAdd: () => {
+        const div = L.DomUtil.create("div", "map-legend");
+        const item = (colour: string, text: string) => `<span class="swatch" style="background:${colour}"></span>${text}`;
+        div.innerHTML = [
+          item("#d7191c", t("colour.red")),
+          item("#f2b705", t("colour.yellow")),
+          item("#1a9850", t("colour.green")),
+          item(THEME.station, t("map.station")),
+          item(THEME.hydrant, t("map.hydrant")),
+        ].join("<br>");
+        return div;
+      },
+    });
+    new Legend({ position: "bottomright" }).addTo(this.map);
+  }
+
+  private addLayerControl(): void {
+    if (this.options.compact) return;
+    const Ctl = L.Control.extend({
+      onAdd: () => {
+        const div = L.DomUtil.create("div", "map-layers");
+        L.DomEvent.disableClickPropagation(div);
+        const specs = buildMapStyle({ view: this.options.view }).filter((l) => l.toggleable);
+        for (const spec of specs) {
+          const id = `layer-${this.options.view}-${spec.id}`;
+          const wrap = L.DomUtil.create("label", "", div);
+          wrap.htmlFor = id;
+          const box = L.DomUtil.create("input", "", wrap) as HTMLInputElement;
+          box.type = "checkbox";
+          box.id = id;
+          box.checked = !!this.enabled[spec.id];
+          box.addEventListener("change", () => {
+            this.enabled[spec.id] = box.checked;
+            if (spec.id === "stations") {
+              if (box.checked) this.stations.addTo(this.map);
+              else this.stations.remove();
+            }
+            void this.refresh();
+          });
+          wrap.append(" " + t(`map.layers.${spec.id}`));
+        }
+        return div;
+      },
+    });
+    new Ctl({ position: "topright" }).addTo(this.map);
+  }
+}

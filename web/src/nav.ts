@@ -1,0 +1,32 @@
+// Navigation by role: which views a signed-in user sees, and where they land.
+
+export type ViewId = "monitor" | "dispatch" | "planning" | "data" | "tasks" | "crew";
+
+export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
+  monitor: ["monitor_operator", "commander", "admin"],
+  dispatch: ["dispatcher", "commander", "admin"],
+  planning: ["analyst", "commander", "admin"],
+  data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator"],
+  tasks: ["grid_worker", "admin"],
+  crew: ["dispatcher", "commander", "admin", "integration"],
+};
+
+export const VIEW_ORDER: ViewId[] = ["monitor", "dispatch", "planning", "data", "tasks", "crew"];
+
+export function viewsForRole(role: string): ViewId[] {
+  return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));
+}
+
+export function landingView(role: string): ViewId | null {
+  return viewsForRole(role)[0] ?? null;
+}
+
+/** `#/dispatch/incident/3` → {view: "dispatch", rest: ["incident", "3"]}. */
+export function parseHash(hash: string): { view: string; rest: string[] } {
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  return { view: parts[0] ?? "", rest: parts.slice(1) };
+}
+
+export function canSee(role: string, view: string): boolean {
+  return (VIEW_ORDER as string[]).includes(view) && VIEW_ROLES[view as ViewId].includes(role);
+}

@@ -1,0 +1,454 @@
+// Command centre: take a 119 call (address search or map pick), see duplicates, open an
+// incident, send the recommended units in one action, follow the timeline and the units.
+
+import { api, can, categoryName, fail, i18n, label, offers, t, toast } from "../ctx";
+import { h, replace } from "../dom";
+import { CityMap } from "../map";
+import { formatDateTime, formatTime } from "../time";
+import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
+
+const TYPES = ["building_fire", "vehicle_fire", "outdoor_fire", "wildland", "hazmat", "rescue", "flood", "social_assistance"];
+const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
+
+interface Incident {
+  id: number;
+  incident_type: string;
+  level: number;
+  status: string;
+  lon: number;
+  lat: number;
+  address: string;
+  description: string;
+  call_count: number;
+  call_received_at: string;
+  venue_category?: string;
+  intervals?: Record<string, number | null>;
+  timeline?: { at: string; kind: string; actor: string; cause: string; vehicle_id: number | null; details: Record<string, unknown> }[];
+  units?: { vehicle_id: number; station_id: number; status: string; eta_s: number | null; dispatched_at: string; reason: string }[];
+  calls?: { id: number; caller_number: string; address_text: string; received_at: string }[];
+}
+
+interface Unit {
+  id: number;
+  code: string;
+  call_sign: string;
+  station_id: number;
+  station_code: string;
+  vehicle_type: string;
+  status: string;
+  incident_id: number | null;
+  last_lon: number | null;
+  last_lat: number | null;
+}
+
+interface Recommendation {
+  complete: boolean;
+  units: { vehicle_id: number; code: string; call_sign: string; station_id: number; vehicle_type: string; eta_s: number; reason: string; requirement: string }[];
+  missing: Record<string, unknown>[];
+  notes: string[];
+}
+
+export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
+  let current: number | null = rest[0] === "incident" ? Number(rest[1]) : null;
+  let units: Unit[] = [];
+  let point: { lon: number; lat: number } | null = null;
+  let centred: number | null = null;
+  const loc = () => i18n.locale;
+
+  // Call form ---------------------------------------------------------------------------
+  const caller = h("input", { id: "call-number", inputmode: "tel", autocomplete: "off" });
+  const address = h("input", { id: "call-address", autocomplete: "off" });
+  const geocodeOut = h("div", { class: "geocode-out", "data-testid": "geocode-result", "aria-live": "polite" });
+  const pointOut = h("output", { id: "call-point", class: "muted" }, t("dispatch.noPoint"));
+  const type = select("call-type", TYPES.map((x) => [x, label("incidentType", x)]), "building_fire");
+  const level = select("call-level", [1, 2, 3, 4, 5].map((n) => [String(n), t("dispatch.levelN", { n })]), "1");
+  const description = h("textarea", { id: "call-description", rows: 2 });
+  const intakeOut = h("div", { class: "intake-out", "data-testid": "intake-result", "aria-live": "polite" });
+  const searchBtn = h("button", { type: "button", class: "btn", id: "geocode-search" }, t("dispatch.search"));
+  const pickBtn = h("button", { type: "button", class: "btn", id: "map-pick" }, t("dispatch.pickOnMap"));
+  const submit = h("button", { type: "submit", class: "btn btn-primary", id: "call-submit" }, t("dispatch.takeCall"));
+
+  const mapEl = h("div", { class: "map", id: "dispatch-map", "data-testid": "map" });
+  const incidentList = h("ul", { class: "incident-list", "data-testid": "incident-list" });
+  const detail = h("div", { "data-testid": "incident-detail" }, h("p", { class: "muted" }, t("dispatch.pickIncident")));
+  const board = h("div", { "data-testid": "unit-board" });
+
+  const consumeBtn =
+    offers("alarm_forwards") && can("incidents:write")
+      ? h("button", { type: "button", class: "btn btn-small", id: "consume-forwards", title: t("dispatch.consumeHint") }, t("dispatch.consume"))
+      : null;
+  consumeBtn?.addEventListener("click", () =>
+    void busy(consumeBtn, async () => {
+      try {
+        const r = await api.post<Record<string, unknown>>("/alarm-forwards/consume");
+        const created = Number(r.created ?? r.incidents ?? 0);
+        toast(t("dispatch.consumed", { n: Number.isFinite(created) ? created : 0 }), "ok");
+        await loadIncidents();
+      } catch (err) {
+        fail(err);
+      }
+    }),
+  );
+
+  const form = h(
+    "form",
+    {
+      class: "call-form",
+      "aria-labelledby": "call-title",
+      onsubmit: async (ev: Event) => {
+        ev.preventDefault();
+        await busy(submit, takeCall);
+      },
+    },
+    h("h2", { id: "call-title" }, t("dispatch.newCall")),
+    field(t("fields.callerNumber"), caller),
+    field(t("fields.address"), address),
+    h("div", { class: "row" }, searchBtn, pickBtn, pointOut),
+    geocodeOut,
+    h("div", { class: "row" }, field(t("fields.incidentType"), type), field(t("fields.level"), level)),
+    field(t("fields.description"), description),
+    submit,
+    intakeOut,
+  );
+
+  const tabs = h("div", { class: "tabs", role: "tablist" });
+  const tabIncident = h("button", { type: "button", role: "tab", id: "tab-incident", class: "tab", "aria-selected": "true", "aria-controls": "panel-incident" }, t("dispatch.incident"));
+  const tabUnits = h("button", { type: "button", role: "tab", id: "tab-units", class: "tab", "aria-selected": "false", "aria-controls": "panel-units" }, t("dispatch.unitBoard"));
+  const panelIncident = h("div", { role: "tabpanel", id: "panel-incident", "aria-labelledby": "tab-incident" }, detail);
+  const panelUnits = h("div", { role: "tabpanel", id: "panel-units", "aria-labelledby": "tab-units", hidden: true }, board);
+  const showTab = (which: "incident" | "units") => {
+    tabIncident.setAttribute("aria-selected", String(which === "incident"));
+    tabUnits.setAttribute("aria-selected", String(which === "units"));
+    panelIncident.hidden = which !== "incident";
+    panelUnits.hidden = which !== "units";
+  };
+  tabIncident.addEventListener("click", () => showTab("incident"));
+  tabUnits.addEventListener("click", () => {
+    showTab("units");
+    void loadUnits();
+  });
+  tabs.append(tabIncident, tabUnits);
+
+  root.append(
+    h(
+      "div",
+      { class: "layout-3" },
+      h("aside", { class: "panel list" }, form, h("div", { class: "panel-head" }, h("h2", null, t("dispatch.incidents")), consumeBtn), incidentList),
+      h("div", { class: "map-col" }, mapEl),
+      h("aside", { class: "panel detail", "aria-label": t("dispatch.incident") }, tabs, panelIncident, panelUnits),
+    ),
+  );
+  const map = new CityMap(mapEl, { view: "dispatch" });
+
+  function setPoint(lon: number, lat: number, source: string): void {
+    point = { lon, lat };
+    pointOut.textContent = `${source} ${lon.toFixed(5)}, ${lat.toFixed(5)}`;
+    pointOut.dataset.set = "true";
+    drawOverlay();
+    map.flyTo(lon, lat, 14);
+  }
+
+  searchBtn.addEventListener("click", () =>
+    void busy(searchBtn, async () => {
+      const q = address.value.trim();
+      if (!q) return;
+      try {
+        const r = await api.get<{ matched: boolean; score: number; full_text: string | null; lon: number | null; lat: number | null; reason: string | null; alternatives: { full_text?: string; lon?: number; lat?: number; score?: number }[] }>("/geocode", { q });
+        if (r.matched && r.lon !== null && r.lat !== null) {
+          replace(geocodeOut, h("p", { class: "ok" }, `${t("dispatch.matched")}: ${r.full_text} (${Math.round(r.score * 100)}%)`));
+          setPoint(r.lon, r.lat, t("dispatch.fromAddress"));
+        } else {
+          replace(
+            geocodeOut,
+            h("p", { class: "warn" }, t("dispatch.noMatch"), r.reason ? ` (${r.reason})` : ""),
+            r.alternatives.length
+              ? h(
+                  "ul",
+                  { class: "alt-list" },
+                  r.alternatives.map((alt) =>
+                    h("li", null, h("button", { type: "button", class: "btn btn-link", onclick: () => { if (alt.lon !== undefined && alt.lat !== undefined) { address.value = alt.full_text ?? address.value; setPoint(alt.lon, alt.lat, t("dispatch.fromAddress")); } } }, `${alt.full_text ?? "?"} (${Math.round((alt.score ?? 0) * 100)}%)`)),
+                  ),
+                )
+              : null,
+          );
+        }
+      } catch (err) {
+        fail(err);
+      }
+    }),
+  );
+  pickBtn.addEventListener("click", () => {
+    toast(t("dispatch.pickHint"));
+    map.pick((lon, lat) => setPoint(lon, lat, t("dispatch.fromMap")));
+  });
+
+  async function takeCall(): Promise<void> {
+    try {
+      const body = {
+        caller_number: caller.value.trim(),
+        address_text: address.value.trim(),
+        lon: point?.lon ?? null,
+        lat: point?.lat ?? null,
+        incident_type: type.value,
+        level: Number(level.value),
+        description: description.value.trim(),
+      };
+      const r = await api.post<{ call: { id: number }; incident_id: number | null; possible_duplicates: { incident_id: number; incident_type: string; address: string; distance_m: number; status: string }[]; venues_nearby: { name: string; distance_m?: number }[] }>("/calls", body);
+      toast(t("dispatch.callTaken", { id: r.call.id }), "ok");
+      const open = h("button", { type: "button", class: "btn btn-primary", "data-action": "open-incident" }, t("dispatch.openIncident"));
+      open.addEventListener("click", () =>
+        void busy(open, async () => {
+          try {
+            const inc = await api.post<Incident>(`/calls/${r.call.id}/incident`, { incident_type: type.value, level: Number(level.value) });
+            replace(intakeOut);
+            await loadIncidents();
+            location.hash = `#/dispatch/incident/${inc.id}`;
+          } catch (err) {
+            fail(err);
+          }
+        }),
+      );
+      replace(
+        intakeOut,
+        r.possible_duplicates.length
+          ? section(
+              t("dispatch.duplicates"),
+              h(
+                "ul",
+                { class: "dup-list", "data-testid": "duplicates" },
+                r.possible_duplicates.map((d) =>
+                  h(
+                    "li",
+                    null,
+                    `#${d.incident_id} ${label("incidentType", d.incident_type)} · ${d.address || ""} · ${km(d.distance_m)} `,
+                    h("button", { type: "button", class: "btn btn-small", onclick: async () => {
+                      try {
+                        await api.post(`/calls/${r.call.id}/merge`, { incident_id: d.incident_id });
+                        toast(t("dispatch.merged"), "ok");
+                        replace(intakeOut);
+                        location.hash = `#/dispatch/incident/${d.incident_id}`;
+                      } catch (err) {
+                        fail(err);
+                      }
+                    } }, t("dispatch.merge")),
+                  ),
+                ),
+              ),
+            )
+          : h("p", { class: "muted" }, t("dispatch.noDuplicates")),
+        r.venues_nearby?.length ? h("p", { class: "muted" }, `${t("dispatch.venuesNearby")}: ${r.venues_nearby.slice(0, 3).map((v) => v.name).join("、")}`) : null,
+        r.incident_id === null ? open : null,
+      );
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  // Incidents ---------------------------------------------------------------------------
+  let incidents: Incident[] = [];
+  async function loadIncidents(): Promise<void> {
+    try {
+      const page = await api.get<{ items: Incident[] }>("/incidents", { open_only: true, limit: 100 });
+      incidents = page.items;
+      replace(
+        incidentList,
+        incidents.length
+          ? incidents.map((i) =>
+              h(
+                "li",
+                null,
+                h(
+                  "button",
+                  { type: "button", class: `incident-item${i.id === current ? " selected" : ""}`, "data-incident-id": i.id, "aria-pressed": String(i.id === current), onclick: () => (location.hash = `#/dispatch/incident/${i.id}`) },
+                  h("span", { class: "alarm-kind" }, `#${i.id} ${label("incidentType", i.incident_type)}`),
+                  h("span", { class: "alarm-venue" }, i.address || "—"),
+                  h("span", { class: "alarm-meta" }, badge("incidentStatus", i.status), " ", formatTime(i.call_received_at, loc())),
+                ),
+              ),
+            )
+          : h("li", { class: "muted empty" }, t("dispatch.noIncidents")),
+      );
+      drawOverlay();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  function unitPosition(u: Unit): [number, number] | null {
+    if (u.last_lon !== null && u.last_lat !== null) return [u.last_lon, u.last_lat];
+    const s = map.stationsById.get(u.station_id);
+    return s ? [s.lon, s.lat] : null;
+  }
+
+  function drawOverlay(): void {
+    map.clearOverlay();
+    for (const u of units) {
+      if (u.status === "available_in_station") continue;
+      const p = unitPosition(u);
+      if (p) map.unitMarker(p[0], p[1], u.status, `${u.call_sign} · ${label("unitStatus", u.status)}`);
+    }
+    for (const i of incidents) {
+      map.marker(i.lon, i.lat, { colour: "#b71c1c", radius: i.id === current ? 10 : 7, pulse: i.id === current, tooltip: `#${i.id} ${label("incidentType", i.incident_type)}`, onClick: () => (location.hash = `#/dispatch/incident/${i.id}`) });
+    }
+    if (point) map.marker(point.lon, point.lat, { colour: "#0d47a1", radius: 7, tooltip: t("dispatch.callPoint") });
+  }
+
+  async function loadUnits(): Promise<void> {
+    try {
+      const page = await api.get<{ items: Unit[] }>("/units");
+      units = page.items;
+      const canMove = can("units:status");
+      replace(
+        board,
+        table(
+          [t("fields.unit"), t("fields.station"), t("fields.vehicleType"), t("fields.status"), t("fields.incident"), ...(canMove ? [t("fields.action")] : [])],
+          units.map((u) => [
+            u.call_sign,
+            u.station_code,
+            label("vehicleType", u.vehicle_type),
+            badge("unitStatus", u.status),
+            u.incident_id ? `#${u.incident_id}` : "",
+            ...(canMove ? [statusMenu(u)] : []),
+          ]),
+          { testid: "units-table" },
+        ),
+      );
+      drawOverlay();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  function statusMenu(u: Unit): HTMLElement {
+    const options = ["available_in_station", "available_on_radio", "en_route", "on_scene", "returning", "out_of_service"];
+    const s = select(`unit-${u.id}-status`, options.map((o) => [o, label("unitStatus", o)]), u.status, { "aria-label": `${u.call_sign} ${t("fields.status")}` });
+    s.addEventListener("change", async () => {
+      try {
+        await api.post(`/units/${u.id}/status`, { status: s.value });
+        toast(t("dispatch.unitMoved", { unit: u.call_sign }), "ok");
+        await loadUnits();
+      } catch (err) {
+        fail(err);
+        s.value = u.status;
+      }
+    });
+    return s;
+  }
+
+  async function showIncident(id: number): Promise<void> {
+    current = id;
+    showTab("incident");
+    try {
+      const inc = await api.get<Incident>(`/incidents/${id}`);
+      let rec: Recommendation | null = null;
+      try {
+        rec = await api.get<Recommendation>(`/incidents/${id}/recommendation`);
+      } catch {
+        rec = null;
+      }
+      if (current !== id) return;
+      if (centred !== id) {
+        centred = id;
+        map.flyTo(inc.lon, inc.lat, 13);
+      }
+      const unitName = new Map(units.map((u) => [u.id, u.call_sign]));
+      const sendBtn = h("button", { type: "button", class: "btn btn-danger", "data-action": "dispatch", disabled: !rec || !rec.units.length || !can("incidents:dispatch") }, t("dispatch.dispatchRecommended"));
+      sendBtn.addEventListener("click", () =>
+        void busy(sendBtn, async () => {
+          try {
+            const r = await api.post<{ assignments: unknown[] }>(`/incidents/${id}/dispatch`, {});
+            toast(t("dispatch.dispatched", { n: r.assignments.length }), "ok");
+            await Promise.all([loadUnits(), loadIncidents()]);
+            await showIncident(id);
+          } catch (err) {
+            fail(err);
+          }
+        }),
+      );
+      const statusButtons = can("incidents:write")
+        ? h(
+            "div",
+            { class: "actions" },
+            INCIDENT_NEXT.map((s) => {
+              const b = h("button", { type: "button", class: "btn", "data-action": `status-${s}` }, label("incidentStatus", s));
+              b.addEventListener("click", () =>
+                void busy(b, async () => {
+                  try {
+                    await api.post(`/incidents/${id}/status`, { status: s });
+                    await loadIncidents();
+                    await showIncident(id);
+                  } catch (err) {
+                    fail(err);
+                  }
+                }),
+              );
+              return b;
+            }),
+          )
+        : null;
+      replace(
+        detail,
+        h("div", { class: "detail-head" }, h("h2", { id: "incident-title" }, `#${inc.id} ${label("incidentType", inc.incident_type)}`), badge("incidentStatus", inc.status, "big")),
+        dl([
+          [t("fields.address"), inc.address],
+          [t("fields.level"), t("dispatch.levelN", { n: inc.level })],
+          [t("fields.category"), inc.venue_category ? categoryName(inc.venue_category) : null],
+          [t("fields.received"), formatDateTime(inc.call_received_at, loc())],
+          [t("fields.calls"), String(inc.call_count)],
+          [t("fields.description"), inc.description],
+        ]),
+        section(
+          t("dispatch.recommended"),
+          rec
+            ? table(
+                [t("fields.unit"), t("fields.vehicleType"), t("fields.station"), t("fields.eta")],
+                rec.units.map((u) => [u.call_sign, label("vehicleType", u.vehicle_type), map.stationsById.get(u.station_id)?.name ?? `#${u.station_id}`, duration(u.eta_s)]),
+                { testid: "recommendation", empty: t("dispatch.planMet"), rowAttrs: (i) => ({ title: rec?.units[i]?.reason ?? "" }) },
+              )
+            : h("p", { class: "muted" }, t("dispatch.noRecommendation")),
+          rec && rec.missing.length ? h("p", { class: "warn" }, `${t("dispatch.missing")}: ${rec.missing.map((m) => JSON.stringify(m)).join("; ")}`) : null,
+          sendBtn,
+        ),
+        section(
+          t("dispatch.assigned"),
+          table(
+            [t("fields.unit"), t("fields.status"), t("fields.eta"), t("fields.dispatchedAt")],
+            (inc.units ?? []).map((a) => [unitName.get(a.vehicle_id) ?? `#${a.vehicle_id}`, label("assignmentStatus", a.status), duration(a.eta_s), formatTime(a.dispatched_at, loc())]),
+            { testid: "assigned-units" },
+          ),
+          statusButtons,
+        ),
+        section(
+          t("dispatch.timeline"),
+          table(
+            [t("fields.time"), t("fields.event"), t("fields.actor"), t("fields.cause")],
+            (inc.timeline ?? []).map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.actor, [e.cause, e.vehicle_id ? unitName.get(e.vehicle_id) ?? `#${e.vehicle_id}` : ""].filter(Boolean).join(" · ")]),
+            { testid: "timeline" },
+          ),
+        ),
+      );
+      drawOverlay();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  const onSub = (ev: Event) => {
+    const r = (ev as CustomEvent<string[]>).detail;
+    if (r[0] === "incident" && r[1]) void showIncident(Number(r[1]));
+  };
+  window.addEventListener("firegrid:subroute", onSub);
+  void map.loaded.then(async () => {
+    await Promise.all([loadIncidents(), loadUnits()]);
+    if (current !== null) await showIncident(current);
+  });
+  const timer = setInterval(() => {
+    if (document.visibilityState === "visible") void loadIncidents();
+  }, 15000);
+
+  return () => {
+    clearInterval(timer);
+    window.removeEventListener("firegrid:subroute", onSub);
+    map.destroy();
+  };
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { canSee, landingView, parseHash, viewsForRole } from "../src/nav";
+
+describe("navigation by role", () => {
+  it("gives each role its views", () => {
+    expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data"]);
+    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "crew"]);
+    expect(viewsForRole("analyst")).toEqual(["planning", "data"]);
+    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "crew"]);
+    expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
+    expect(viewsForRole("police_liaison")).toEqual([]);
+  });
+
+  it("lands on the first view and refuses others", () => {
+    expect(landingView("grid_worker")).toBe("tasks");
+    expect(landingView("police_liaison")).toBeNull();
+    expect(canSee("grid_worker", "monitor")).toBe(false);
+    expect(canSee("admin", "monitor")).toBe(true);
+    expect(canSee("admin", "nope")).toBe(false);
+  });
+
+  it("parses hash routes", () => {
+    expect(parseHash("#/dispatch/incident/3")).toEqual({ view: "dispatch", rest: ["incident", "3"] });
+    expect(parseHash("")).toEqual({ view: "", rest: [] });
+    expect(parseHash("#monitor")).toEqual({ view: "monitor", rest: [] });
+  });
+});
