@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest pytest-sqlite pytest-postgres clean
+.PHONY: demo test lint typecheck pytest pytest-sqlite pytest-postgres web web-test browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/firegrid demo
 
 ## Set up and run the whole test suite: lint, types, tests (SQLite; also PostgreSQL in CI)
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck web-test browser pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -37,6 +37,24 @@ pytest-sqlite: $(STAMP)
 
 pytest-postgres: $(STAMP)
 	FIREGRID_TEST_DB=postgres $(BIN)/python -m pytest -q
+
+## Build the console into src/firegrid/web/static (needs Node 20 + npm; the package ships it built)
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+## The console's unit tests (Vitest); skipped with a message when npm is absent
+web-test:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd web && npm ci --no-audit --no-fund --silent && npx tsc --noEmit && npx vitest run; \
+	else echo "web-test: npm not found, skipping the console's Vitest tests"; fi
+
+## Debian's Chromium for the browser tests (installed when missing and we may use apt)
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+		else echo "browser: chromium not installed; browser tests will skip (fail in CI)"; fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
