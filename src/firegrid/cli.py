@@ -23,6 +23,7 @@ app.add_typer(db_app, name="db")
 def _mount_contexts() -> None:
     """Each context contributes its own sub-commands."""
     from firegrid.accounts.cli import apikeys_app, users_app
+    from firegrid.alarms.cli import alarms_app
     from firegrid.geo.cli import (
         coverage_command,
         hydrants_app,
@@ -34,6 +35,7 @@ def _mount_contexts() -> None:
 
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
+    app.add_typer(alarms_app, name="alarms")
     app.add_typer(roads_app, name="roads")
     app.add_typer(hydrants_app, name="hydrants")
     app.command("route")(route_command)

@@ -1,0 +1,518 @@
+"""Monitoring-centre latency: frame received (ingest) → alarm on the live feed (SSE client).
+
+Three processes, as deployed:
+
+1. *ingest + correlator* (this process): a paced producer stamps each event's
+   ``received_at`` when the frame is "received", appends it to the durable event log
+   (group commit, as ``firegrid ingest run`` does) and the correlator runs in the same
+   process (:func:`firegrid.alarms.consumer.run_alarm_services`);
+2. *API* (``uvicorn``, a subprocess): serves ``GET /api/v1/alarms/feed``; it learns of new
+   feed entries by polling the ``alarm_feed`` table every 50 ms (another process wrote them);
+3. *SSE client* (a subprocess): reads the feed and records, for every fire alarm entry,
+   ``arrival time − received_at`` of the earliest event that caused it.
+
+Mixed load at a sustained rate (default 5,000 events/s): analog values, faults and their
+clearing, low batteries, offline/online, supervisory/feedback and fire alarms at random
+venues of a synthetic city (venues × devices).
+
+Usage::
+
+    python bench/bench_alarms.py --rate 5000 --duration 30 [--db postgresql://...] [--json]
+    python bench/bench_alarms.py --drain 40000 --batch 1000    # correlator throughput alone
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from firegrid.core.db import Database
+from firegrid.core.migrate import upgrade
+from firegrid.core.settings import Settings
+from firegrid.ingest.events import Component, DeviceEvent, EventKind
+
+K = EventKind
+#: The sustained mix (heartbeats are not events: they only update device state). Analog
+#: values dominate (electrical monitoring, sprinkler pressure); faults come and go; fire
+#: alarms are rare but are what the latency is measured on. ``--storm-mix`` multiplies
+#: the fault share by ten.
+MIX: list[tuple[EventKind, float]] = [
+    (K.ANALOG_VALUE, 0.85),
+    (K.FEEDBACK, 0.05),
+    (K.FAULT, 0.04),
+    (K.FAULT_CLEARED, 0.03),
+    (K.OFFLINE, 0.01),
+    (K.ONLINE, 0.01),
+    (K.LOW_BATTERY, 0.005),
+    (K.SUPERVISORY, 0.0025),
+    (K.FIRE_ALARM, 0.0025),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def build_city(
+    db: Database, venues: int, per_venue: int
+) -> tuple[list[tuple[int, str]], list[tuple[int, int, str]]]:
+    """A city with one town, 4 villages, 20 grids, ``venues`` venues and their devices."""
+    from firegrid.devices.models import Device
+    from firegrid.places.models import Jurisdiction, Venue
+
+    with db.session() as session:
+        city = Jurisdiction(
+            code="800000",
+            level="city",
+            path="/800000/",
+            name_zh="基准市",
+            name_en="Bench city",
+            center_lon=113.7,
+            center_lat=23.0,
+        )
+        session.add(city)
+        session.flush()
+        town = Jurisdiction(
+            code="800000001",
+            level="town",
+            parent_id=city.id,
+            path="/800000/800000001/",
+            name_zh="镇",
+            name_en="Town",
+            center_lon=113.7,
+            center_lat=23.0,
+        )
+        session.add(town)
+        session.flush()
+        grids = []
+        for v in range(4):
+            village = Jurisdiction(
+                code=f"800000001{v:03d}",
+                level="village",
+                parent_id=town.id,
+                path=f"{town.path}800000001{v:03d}/",
+                name_zh="村",
+                name_en="Village",
+                center_lon=113.7,
+                center_lat=23.0,
+            )
+            session.add(village)
+            session.flush()
+            for g in range(5):
+                code = f"800000001{v:03d}{g:02d}"
+                grid = Jurisdiction(
+                    code=code,
+                    level="grid",
+                    parent_id=village.id,
+                    path=f"{village.path}{code}/",
+                    name_zh="网格",
+                    name_en="Grid",
+                    center_lon=113.7,
+                    center_lat=23.0,
+                )
+                session.add(grid)
+                session.flush()
+                grids.append(grid)
+        rng = random.Random(1)
+        categories = ["factory", "small_shop", "rental_housing", "hotel", "restaurant"]
+        session.execute(
+            insert(Venue),
+            [
+                {
+                    "code": f"BV{n}",
+                    "name": f"bench venue {n}",
+                    "lon": 113.7,
+                    "lat": 23.0,
+                    "jurisdiction_id": grids[n % len(grids)].id,
+                    "jurisdiction_path": grids[n % len(grids)].path,
+                    "category": rng.choice(categories),
+                    "tags": ["night_occupied"] if n % 7 == 0 else [],
+                }
+                for n in range(venues)
+            ],
+        )
+        venue_rows = session.execute(select(Venue.id, Venue.jurisdiction_path)).all()
+        kinds = ["smoke_alarm", "transmitter", "sprinkler_pressure", "electrical_monitor"]
+        session.execute(
+            insert(Device),
+            [
+                {
+                    "code": f"BD{vid}-{d}",
+                    "kind": kinds[d % len(kinds)],
+                    "protocol": "http",
+                    "external_id": f"BX{vid}-{d}",
+                    "venue_id": vid,
+                    "jurisdiction_path": path,
+                }
+                for vid, path in venue_rows
+                for d in range(per_venue)
+            ],
+        )
+        device_rows = session.execute(
+            select(Device.id, Device.venue_id, Device.jurisdiction_path)
+        ).all()
+    return (
+        [(int(v), str(p)) for v, p in venue_rows],
+        [(int(d), int(v), str(p)) for d, v, p in device_rows],
+    )
+
+
+def admin_token(db: Database, settings: Settings) -> str:
+    from firegrid.accounts.models import User
+    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.service import create_user
+    from firegrid.accounts.sessions import start_token_session
+
+    with db.session() as session:
+        user, _ = create_user(
+            session,
+            system_principal("bench"),
+            username="bench_operator",
+            role="monitor_operator",
+            scope_code="800000001",
+            password="bench-password-123",
+        )
+        session.flush()
+        found = session.get(User, user.id)
+        assert found is not None
+        return start_token_session(session, settings, found).access_token
+
+
+API_SERVER = """
+import sys, uvicorn
+from firegrid.api.app import create_app
+from firegrid.core.settings import Settings
+settings = Settings(env="test", database_url=sys.argv[1], data_dir=sys.argv[2],
+                    access_token_ttl_s=3600)
+uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[3]),
+            log_level="warning")
+"""
+
+SSE_CLIENT = """
+import json, sys, time
+from datetime import datetime
+import httpx
+url, token, out = sys.argv[1], sys.argv[2], sys.argv[3]
+lat = []
+with open(out, "w") as handle:
+    with httpx.Client(timeout=httpx.Timeout(10, read=None)) as client:
+        with client.stream("GET", url, headers={"Authorization": "Bearer " + token}) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: "):
+                    now = time.time()
+                    data = json.loads(line[6:])
+                    ref = data.get("latency_ref")
+                    if ref and data.get("kind") == "fire":
+                        ms = (now - datetime.fromisoformat(ref).timestamp()) * 1000
+                        handle.write(json.dumps([data["type"], round(ms, 3), now]) + "\\n")
+                        handle.flush()
+"""
+
+
+def make_event(
+    rng: random.Random, devices: list[tuple[int, int, str]], n: int, now: datetime
+) -> DeviceEvent:
+    roll = rng.random()
+    kind = K.ANALOG_VALUE
+    acc = 0.0
+    for candidate, share in MIX:
+        acc += share
+        if roll < acc:
+            kind = candidate
+            break
+    device_id, venue_id, path = devices[rng.randrange(len(devices))]
+    values: dict[str, Any] = {}
+    if kind is K.ANALOG_VALUE:
+        values = {"pressure_mpa": round(rng.uniform(0.2, 0.6), 3)}
+    return DeviceEvent(
+        event_id=f"bench:{n}",
+        device_id=device_id,
+        external_id=f"d{device_id}",
+        protocol="http",
+        venue_id=venue_id,
+        jurisdiction_path=path,
+        occurred_at=now,
+        received_at=now,
+        kind=kind,
+        # a device reports on a handful of components (detectors, modules) in two loops
+        component=Component(
+            system_type=1,
+            system_address=1,
+            component_type=30,
+            component_address=rng.randrange(8),
+            loop=rng.randrange(2),
+        ),
+        values=values,
+    )
+
+
+async def produce(
+    db: Database,
+    settings: Settings,
+    devices: list[tuple[int, int, str]],
+    rate: float,
+    duration_s: float,
+    stats: dict[str, Any],
+    in_process: bool = False,
+) -> None:
+    from firegrid.alarms.consumer import run_alarm_services
+    from firegrid.ingest.log_db import DatabaseEventLog
+
+    log = DatabaseEventLog(db)
+    await log.start()
+    stop = asyncio.Event()
+    services = (
+        asyncio.create_task(
+            run_alarm_services(db, settings, stop, event_log=log, timer_interval_s=1.0)
+        )
+        if in_process
+        else None
+    )
+    rng = random.Random(7)
+    tick_s = 0.01
+    per_tick = rate * tick_s
+    n = 0
+    owed = 0.0
+    began = time.perf_counter()
+    pending: set[asyncio.Task[None]] = set()
+    while (elapsed := time.perf_counter() - began) < duration_s:
+        owed += per_tick
+        count = int(owed)
+        owed -= count
+        now = datetime.now(UTC)
+        batch = [make_event(rng, devices, n + i, now) for i in range(count)]
+        n += count
+        if batch:
+            task = asyncio.create_task(log.append_batch(batch))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        next_tick = began + (elapsed // tick_s + 1) * tick_s
+        await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
+    if pending:
+        await asyncio.gather(*pending)
+    stats["sent"] = n
+    stats["send_elapsed_s"] = round(time.perf_counter() - began, 2)
+    # let the correlator catch up
+    from firegrid.alarms.models import ConsumerState
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            state = session.get(ConsumerState, "alarms")
+            if state is not None and state.events >= n:
+                break
+        await asyncio.sleep(0.1)
+    stats["caught_up_after_s"] = round(time.perf_counter() - began - duration_s, 2)
+    await asyncio.sleep(0.5)
+    stop.set()
+    if services is not None:
+        await services
+    await log.close()
+
+
+def drain_throughput(
+    db: Database, devices: list[tuple[int, int, str]], events: int, batch: int
+) -> dict[str, Any]:
+    """Correlator alone: events already in the log, read and handled in ``batch`` s."""
+    from firegrid.alarms.consumer import AlarmConsumer
+    from firegrid.alarms.directory import DatabaseDirectory
+    from firegrid.alarms.service import Correlator
+    from firegrid.ingest.log_db import DatabaseEventLog
+
+    async def run() -> dict[str, Any]:
+        log = DatabaseEventLog(db)
+        await log.start()
+        rng = random.Random(11)
+        for start in range(0, events, 500):
+            now = datetime.now(UTC)
+            await log.append_batch([make_event(rng, devices, start + i, now) for i in range(500)])
+        consumer = AlarmConsumer(db, log, Correlator(DatabaseDirectory()))
+        offset, read_s, handle_s, count = 0, 0.0, 0.0, 0
+        while True:
+            t = time.perf_counter()
+            rows = await log.read(offset, batch)
+            read_s += time.perf_counter() - t
+            if not rows:
+                break
+            t = time.perf_counter()
+            consumer.handle(rows)
+            handle_s += time.perf_counter() - t
+            offset = rows[-1].offset
+            count += len(rows)
+        await log.close()
+        return {
+            "events": count,
+            "batch": batch,
+            "read_us_per_event": round(read_s / count * 1e6, 1),
+            "correlate_us_per_event": round(handle_s / count * 1e6, 1),
+            "events_per_s": round(count / (read_s + handle_s)),
+        }
+
+    return asyncio.run(run())
+
+
+def quantile(values: list[float], q: float) -> float:
+    data = sorted(values)
+    if not data:
+        return float("nan")
+    pos = (len(data) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (pos - low)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=5000)
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--venues", type=int, default=2000)
+    parser.add_argument("--devices-per-venue", type=int, default=5)
+    parser.add_argument("--db", default=None, help="Database URL (default: a temp SQLite file)")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--drain",
+        type=int,
+        default=0,
+        help="Only measure the correlator's throughput on N events already in the log.",
+    )
+    parser.add_argument("--batch", type=int, default=1000, help="Batch size for --drain.")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="Correlate in the producer's process (`firegrid ingest run` wired with "
+        "run_alarm_services) instead of a separate `firegrid alarms run` process.",
+    )
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-alarms-"))
+    url = args.db or f"sqlite:///{workdir / 'bench.db'}"
+    upgrade(url)
+    settings = Settings(
+        env="test", database_url=url, data_dir=workdir / "data", access_token_ttl_s=3600
+    )
+    db = Database(url)
+    _, devices = build_city(db, args.venues, args.devices_per_venue)
+    if args.drain:
+        result = drain_throughput(db, devices, args.drain, args.batch)
+        result["load_average_1m"] = round(os.getloadavg()[0], 2)
+        result["command"] = " ".join(["python", "bench/bench_alarms.py", *sys.argv[1:]])
+        print(json.dumps(result))
+        db.dispose()
+        return
+    token = admin_token(db, settings)
+    port = free_port()
+    env = {**os.environ, "FIREGRID_LOG_LEVEL": "WARNING", "FIREGRID_ALARMS_FILE_CHANNELS": ""}
+    api = subprocess.Popen(
+        [sys.executable, "-c", API_SERVER, url, str(workdir / "data"), str(port)], env=env
+    )
+    out = workdir / "latencies.jsonl"
+    client = None
+    correlator = None
+    try:
+        import httpx
+
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        client = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                SSE_CLIENT,
+                f"http://127.0.0.1:{port}/api/v1/alarms/feed",
+                token,
+                str(out),
+            ],
+            env=env,
+        )
+        if not args.in_process:
+            correlator = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from firegrid.alarms.cli import alarms_app; alarms_app()",
+                    "run",
+                    "--db",
+                    url,
+                    "--timer-interval",
+                    "1",
+                ],
+                env=env,
+            )
+        time.sleep(1.5)
+        stats: dict[str, Any] = {}
+        began = time.time()
+        asyncio.run(
+            produce(db, settings, devices, args.rate, args.duration, stats, args.in_process)
+        )
+        time.sleep(1.0)
+    finally:
+        for process in (client, api, correlator):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    measured = [ms for _, ms, at in rows if at >= began + args.warmup]
+    new_alarms = [ms for kind, ms, at in rows if at >= began + args.warmup and kind == "alarm.new"]
+    from sqlalchemy import func
+
+    from firegrid.alarms.models import Alarm, FeedEntry
+
+    with db.session() as session:
+        alarms = session.scalar(select(func.count()).select_from(Alarm))
+        feed = session.scalar(select(func.count()).select_from(FeedEntry))
+    db.dispose()
+    result = {
+        "command": " ".join(["python", "bench/bench_alarms.py", *sys.argv[1:]]),
+        "database": "postgresql" if url.startswith("postgres") else "sqlite",
+        "correlator": "in the ingest process" if args.in_process else "separate process",
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "rate_target_per_s": args.rate,
+        "duration_s": args.duration,
+        "events_sent": stats.get("sent"),
+        "achieved_rate_per_s": round(stats.get("sent", 0) / stats.get("send_elapsed_s", 1), 1),
+        "correlator_caught_up_after_s": stats.get("caught_up_after_s"),
+        "alarms": alarms,
+        "feed_entries": feed,
+        "fire_feed_entries_measured": len(measured),
+        "latency_ms": {
+            "p50": round(quantile(measured, 0.5), 1),
+            "p90": round(quantile(measured, 0.9), 1),
+            "p99": round(quantile(measured, 0.99), 1),
+            "max": round(max(measured), 1) if measured else None,
+        },
+        "new_alarm_latency_ms": {
+            "count": len(new_alarms),
+            "p50": round(quantile(new_alarms, 0.5), 1),
+            "p99": round(quantile(new_alarms, 0.99), 1),
+        },
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(result, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()

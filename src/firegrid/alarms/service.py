@@ -1,0 +1,558 @@
+"""The correlator: a batch of device events in, folded and correlated alarms out.
+
+:meth:`Correlator.process` runs inside one transaction per batch (the consumer commits it
+together with its offset in the event log):
+
+1. every event is assigned to an alarm (:mod:`~firegrid.alarms.folding`), opening one if
+   needed; context events without an open alarm are dropped;
+2. the alarm's history lines are updated (a repeated fault is counted);
+3. the rules (:mod:`~firegrid.alarms.rules`) run over each touched alarm: confirm,
+   raise priority, suppress inside a maintenance window;
+4. new alarms get their timers (escalation, auto-forward) and fault alarms a work order;
+5. every change writes a feed entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from firegrid.alarms.directory import AssigneeCache, DeviceInfo, Directory, VenueInfo
+from firegrid.alarms.folding import (
+    DEVICE_CONTEXT,
+    DEVICE_OPENING,
+    VENUE_CONTEXT,
+    WORK_ORDER_KIND,
+    FoldTarget,
+    component_of,
+    folds,
+    source_key,
+    target_of,
+    zone_of,
+)
+from firegrid.alarms.lifecycle import (
+    AUTO_FORWARD,
+    REMINDER,
+    Clock,
+    decide,
+    emit,
+    schedule,
+    schedule_alarm_timers,
+)
+from firegrid.alarms.models import (
+    Alarm,
+    AlarmEvent,
+    AlarmNotification,
+    AlarmRuleRow,
+    MaintenanceWindow,
+    WorkOrder,
+)
+from firegrid.alarms.rules import (
+    AlarmFacts,
+    EventMatch,
+    HistoryLine,
+    Outcome,
+    Policy,
+    Rule,
+    default_policy,
+    default_rules,
+    evaluate,
+    merge_rules,
+    parse_rule,
+)
+from firegrid.alarms.states import ACTIVE, UNDECIDED, AlarmKind, AlarmStatus
+from firegrid.alarms.workorders import new_order
+from firegrid.core.clock import utcnow
+from firegrid.core.errors import ValidationFailed
+from firegrid.ingest.events import DeviceEvent, EventKind
+
+log = logging.getLogger(__name__)
+
+#: A fault alarm keeps folding its device's events while it is handled (until closed).
+FAULT_FOLDING = ACTIVE | {AlarmStatus.FAULT}
+
+LEVEL_DEPTH = {"city": 1, "town": 2, "village": 3, "grid": 4}
+
+
+def level_path(path: str, level: str) -> str:
+    """The path of the ``level`` ancestor of ``path`` (itself when shallower)."""
+    parts = [p for p in path.split("/") if p]
+    depth = min(LEVEL_DEPTH[level], len(parts))
+    return "/" + "".join(f"{p}/" for p in parts[:depth]) if depth else "/"
+
+
+def load_stored_rules(session: Session) -> list[Rule]:
+    """Rules of the ``alarm_rules`` table (a bad stored rule is logged and skipped)."""
+    rules: list[Rule] = []
+    for index, row in enumerate(
+        session.scalars(select(AlarmRuleRow).order_by(AlarmRuleRow.id)).all()
+    ):
+        try:
+            rule = parse_rule({**row.spec, "name": row.name}, index)
+        except ValidationFailed as exc:
+            log.error("stored alarm rule skipped: %s", exc.message)
+            continue
+        rules.append(rule.model_copy(update={"enabled": row.enabled and rule.enabled}))
+    return rules
+
+
+#: Context events that join an alarm only when a rule looks at them (an analog value in
+#: its normal range is history of the event log, not of the alarm). A reset always joins.
+QUIET_CONTEXT = frozenset({EventKind.ANALOG_VALUE, EventKind.FEEDBACK})
+
+
+def _watched(
+    event: DeviceEvent, devices: dict[int, DeviceInfo], matchers: list[EventMatch]
+) -> bool:
+    device = devices.get(event.device_id) if event.device_id is not None else None
+    line = HistoryLine(
+        str(event.kind),
+        device.kind if device else str(event.values.get("device_kind", "")),
+        event.device_id,
+        "",
+        "",
+        event.values,
+    )
+    return any(matcher.matches(line) for matcher in matchers)
+
+
+@dataclass
+class BatchResult:
+    events: int = 0
+    relevant: int = 0
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Touch:
+    alarm: Alarm
+    is_new: bool
+    first_received: datetime
+    new_lines: bool = False
+    upgraded: bool = False
+    cleared_changed: bool = False
+    opening_kind: str = ""
+    venue: VenueInfo | None = None
+
+
+class Correlator:
+    """Folds device events into alarms and applies the correlation rules."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        *,
+        policy: Policy | None = None,
+        rules: Sequence[Rule] | None = None,
+        use_stored_rules: bool = True,
+        clock: Clock = utcnow,
+        rules_ttl_s: float = 5.0,
+    ) -> None:
+        self.directory = directory
+        self.policy = policy or default_policy()
+        self.base_rules = list(rules) if rules is not None else default_rules()
+        self.use_stored_rules = use_stored_rules
+        self.clock = clock
+        self.rules_ttl_s = rules_ttl_s
+        self.assignees = AssigneeCache()
+        self._rules: list[Rule] | None = None
+        self._matchers: tuple[list[Rule], list[EventMatch]] | None = None
+        self._rules_loaded = 0.0
+
+    def rules(self, session: Session) -> list[Rule]:
+        if not self.use_stored_rules:
+            return self.base_rules
+        if self._rules is None or time.monotonic() - self._rules_loaded > self.rules_ttl_s:
+            self._rules = merge_rules(self.base_rules, load_stored_rules(session))
+            self._rules_loaded = time.monotonic()
+        return self._rules
+
+    def invalidate_rules(self) -> None:
+        self._rules = None
+
+    def _watched_matchers(self, rules: list[Rule]) -> list[EventMatch]:
+        """Every event condition of the enabled rules (cached per rule list)."""
+        if self._matchers is None or self._matchers[0] is not rules:
+            matchers: list[EventMatch] = []
+            for rule in rules:
+                if rule.enabled:
+                    matchers.extend(rule.when.all_of)
+                    if rule.when.count is not None:
+                        matchers.append(rule.when.count.match)
+            self._matchers = (rules, matchers)
+        return self._matchers[1]
+
+    # The batch ---------------------------------------------------------------------------
+
+    def process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
+        """Fold and correlate ``events`` in the caller's transaction."""
+        with session.no_autoflush:
+            return self._process(session, events)
+
+    def _process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
+        result = BatchResult(events=len(events))
+        relevant = [(e, t) for e in events if (t := target_of(e)) is not None]
+        result.relevant = len(relevant)
+        if not relevant:
+            return result
+        now = self.clock()
+        venues = self.directory.venues(
+            session, {e.venue_id for e, _ in relevant if e.venue_id is not None}
+        )
+        devices = self.directory.devices(
+            session, {e.device_id for e, _ in relevant if e.device_id is not None}
+        )
+        rules = self.rules(session)
+        watched = self._watched_matchers(rules)
+        relevant = [
+            (e, t)
+            for e, t in relevant
+            if e.kind not in QUIET_CONTEXT or _watched(e, devices, watched)
+        ]
+        if not relevant:
+            return result
+        open_alarms = self._open_alarms(session, {t.key for _, t in relevant})
+        touched: dict[int, _Touch] = {}  # by id() of the alarm object
+        assignments: list[tuple[DeviceEvent, Alarm]] = []
+        window = self.policy.fold_window_s
+        for event, target in relevant:
+            alarm = open_alarms.get(target.key)
+            fold = alarm is not None and (
+                (alarm.kind == AlarmKind.FAULT and alarm.status in FAULT_FOLDING)
+                or folds(alarm.status, alarm.last_event_at, event.occurred_at, window)
+            )
+            if not fold:
+                if not target.opens:
+                    continue
+                alarm = self._new_alarm(event, target, venues, devices, now)
+                session.add(alarm)
+                open_alarms[target.key] = alarm
+                touched[id(alarm)] = _Touch(
+                    alarm, True, event.received_at, opening_kind=str(event.kind)
+                )
+            assert alarm is not None
+            touch = touched.get(id(alarm))
+            if touch is None:
+                touch = touched[id(alarm)] = _Touch(alarm, False, event.received_at)
+            touch.first_received = min(touch.first_received, event.received_at)
+            if event.occurred_at > alarm.last_event_at:
+                alarm.last_event_at = event.occurred_at
+            if target.kind == AlarmKind.FIRE and alarm.kind == AlarmKind.SUPERVISORY:
+                alarm.kind = AlarmKind.FIRE.value
+                touch.upgraded = not touch.is_new
+            assignments.append((event, alarm))
+        session.flush()  # ids of new alarms
+        lines = self._load_lines(session, [t.alarm.id for t in touched.values() if not t.is_new])
+        for event, alarm in assignments:
+            self._apply_event(session, event, alarm, touched[id(alarm)], lines, devices)
+        windows = self._windows(session, [t.alarm for t in touched.values()])
+        orders: list[tuple[_Touch, str]] = []
+        for touch in touched.values():
+            alarm = touch.alarm
+            venue = venues.get(alarm.venue_id) if alarm.venue_id is not None else None
+            touch.venue = venue
+            alarm_lines = list(lines.get(alarm.id, {}).values())
+            if self._finish(session, touch, alarm_lines, windows, rules, now):
+                orders.append((touch, WORK_ORDER_KIND.get(EventKind(touch.opening_kind), "fault")))
+            (result.created if touch.is_new else result.updated).append(alarm.id)
+        if orders:
+            self._open_work_orders(session, orders, now)
+        return result
+
+    def _open_work_orders(
+        self, session: Session, orders: list[tuple[_Touch, str]], now: datetime
+    ) -> None:
+        """One work order per new fault alarm, assigned, with its reminder timer."""
+        keys = {(t.alarm.venue_id, t.venue.jurisdiction_id if t.venue else None) for t, _ in orders}
+        assignees = self.assignees.lookup(session, keys)
+        rows: list[WorkOrder] = []
+        for touch, kind in orders:
+            key = (touch.alarm.venue_id, touch.venue.jurisdiction_id if touch.venue else None)
+            row = new_order(touch.alarm, kind, assignees[key], policy=self.policy, now=now)
+            session.add(row)
+            rows.append(row)
+        session.flush()
+        for row in rows:
+            schedule(session, REMINDER, row.due_at, now, work_order_id=row.id)
+
+    def _open_alarms(self, session: Session, keys: set[str]) -> dict[str, Alarm]:
+        found: dict[str, Alarm] = {}
+        key_list = sorted(keys)
+        for start in range(0, len(key_list), 500):
+            for alarm in session.scalars(
+                select(Alarm)
+                .where(
+                    Alarm.fold_key.in_(key_list[start : start + 500]),
+                    Alarm.status != AlarmStatus.CLOSED.value,
+                )
+                .order_by(Alarm.id)
+            ).all():
+                found[alarm.fold_key] = alarm
+        return found
+
+    def _load_lines(
+        self, session: Session, alarm_ids: list[int]
+    ) -> dict[int, dict[str, AlarmEvent]]:
+        lines: dict[int, dict[str, AlarmEvent]] = {}
+        for start in range(0, len(alarm_ids), 500):
+            for line in session.scalars(
+                select(AlarmEvent).where(AlarmEvent.alarm_id.in_(alarm_ids[start : start + 500]))
+            ).all():
+                lines.setdefault(line.alarm_id, {})[line.source_key] = line
+        return lines
+
+    def _new_alarm(
+        self,
+        event: DeviceEvent,
+        target: FoldTarget,
+        venues: dict[int, VenueInfo],
+        devices: dict[int, DeviceInfo],
+        now: datetime,
+    ) -> Alarm:
+        venue = venues.get(event.venue_id) if event.venue_id is not None else None
+        device = devices.get(event.device_id) if event.device_id is not None else None
+        per_device = target.kind == AlarmKind.FAULT
+        return Alarm(
+            kind=target.kind.value,
+            status=AlarmStatus.NEW.value,
+            fold_key=target.key,
+            venue_id=event.venue_id,
+            device_id=event.device_id if per_device else None,
+            external_id=event.external_id if per_device else "",
+            device_kind=(device.kind if device else "") if per_device else "",
+            venue_name=venue.name if venue else "",
+            venue_category=venue.category if venue else "",
+            jurisdiction_path=(venue.jurisdiction_path if venue else event.jurisdiction_path),
+            lon=venue.lon if venue else None,
+            lat=venue.lat if venue else None,
+            priority=0,
+            first_event_kind=str(event.kind),
+            opened_at=event.occurred_at,
+            first_received_at=event.received_at,
+            last_event_at=event.occurred_at,
+            event_count=0,
+            component_count=0,
+            escalation_level="",
+            suppressed=False,
+            rule_hits=[],
+            updated_at=now,
+        )
+
+    def _apply_event(
+        self,
+        session: Session,
+        event: DeviceEvent,
+        alarm: Alarm,
+        touch: _Touch,
+        lines: dict[int, dict[str, AlarmEvent]],
+        devices: dict[int, DeviceInfo],
+    ) -> None:
+        key = source_key(event)
+        alarm_lines = lines.setdefault(alarm.id, {})
+        line = alarm_lines.get(key)
+        if line is None:
+            device = devices.get(event.device_id) if event.device_id is not None else None
+            line = AlarmEvent(
+                alarm_id=alarm.id,
+                source_key=key,
+                first_event_id=event.event_id,
+                last_event_id=event.event_id,
+                kind=str(event.kind),
+                device_id=event.device_id,
+                device_kind=device.kind if device else str(event.values.get("device_kind", "")),
+                component=component_of(event)[:80],
+                zone=zone_of(event)[:80],
+                description=event.component.description[:200],
+                count=1,
+                first_at=event.occurred_at,
+                last_at=event.occurred_at,
+                received_at=event.received_at,
+                values=dict(event.values),
+            )
+            session.add(line)
+            alarm_lines[key] = line
+            if event.kind not in VENUE_CONTEXT:
+                touch.new_lines = True  # a new detector/fault; context lines are quiet
+        else:
+            line.count += 1
+            line.last_event_id = event.event_id
+            if event.occurred_at >= line.last_at:
+                line.last_at = event.occurred_at
+                if event.values != line.values:
+                    line.values = dict(event.values)
+        alarm.event_count += 1
+        if alarm.kind == AlarmKind.FAULT:
+            if event.kind in DEVICE_CONTEXT:
+                alarm.cleared_at = event.occurred_at
+                touch.cleared_changed = True
+            elif event.kind in DEVICE_OPENING and alarm.cleared_at is not None:
+                alarm.cleared_at = None
+                touch.cleared_changed = True
+
+    def _windows(self, session: Session, alarms: list[Alarm]) -> list[MaintenanceWindow]:
+        venue_ids = sorted({a.venue_id for a in alarms if a.venue_id is not None})
+        if not venue_ids:
+            return []
+        earliest = min(a.opened_at for a in alarms)
+        latest = max(a.last_event_at for a in alarms)
+        return list(
+            session.scalars(
+                select(MaintenanceWindow).where(
+                    or_(
+                        *[
+                            MaintenanceWindow.venue_id.in_(venue_ids[i : i + 500])
+                            for i in range(0, len(venue_ids), 500)
+                        ]
+                    ),
+                    MaintenanceWindow.starts_at <= latest,
+                    MaintenanceWindow.ends_at >= earliest,
+                )
+            ).all()
+        )
+
+    @staticmethod
+    def _window_for(
+        alarm: Alarm, lines: list[AlarmEvent], windows: list[MaintenanceWindow]
+    ) -> MaintenanceWindow | None:
+        devices = {line.device_id for line in lines}
+        for window in windows:
+            if window.venue_id != alarm.venue_id:
+                continue
+            if not (window.starts_at <= alarm.last_event_at and window.ends_at >= alarm.opened_at):
+                continue
+            if window.device_id is None or devices <= {window.device_id}:
+                return window
+        return None
+
+    def _finish(
+        self,
+        session: Session,
+        touch: _Touch,
+        lines: list[AlarmEvent],
+        windows: list[MaintenanceWindow],
+        rules: list[Rule],
+        now: datetime,
+    ) -> bool:
+        """Rules, feed entry, timers; True when the alarm needs a work order."""
+        alarm = touch.alarm
+        venue = touch.venue
+        if alarm.kind == AlarmKind.FIRE:
+            alarm.component_count = len(
+                {line.component for line in lines if line.kind == EventKind.FIRE_ALARM}
+            )
+        else:
+            alarm.component_count = len({line.component for line in lines})
+        window = self._window_for(alarm, lines, windows)
+        facts = AlarmFacts(
+            alarm_kind=alarm.kind,
+            venue_category=alarm.venue_category,
+            venue_tags=venue.tags if venue else frozenset(),
+            lines=[
+                HistoryLine(x.kind, x.device_kind, x.device_id, x.component, x.zone, x.values)
+                for x in lines
+            ],
+            maintenance_reason=window.reason if window is not None else None,
+        )
+        outcomes = evaluate(rules, facts)
+        hits = sorted({o.rule for o in outcomes})
+        hits_changed = hits != list(alarm.rule_hits or [])
+        if hits_changed:
+            alarm.rule_hits = hits
+        priority = sum(o.by for o in outcomes if o.action == "raise_priority")
+        priority_changed = priority != alarm.priority
+        if priority_changed:
+            alarm.priority = priority
+        levels = self.policy.escalation_levels
+        if touch.is_new:
+            if alarm.kind != AlarmKind.FAULT:
+                alarm.escalation_level = levels[0]
+            emit(session, alarm, "alarm.new", now, latency_ref=touch.first_received.isoformat())
+            if alarm.kind != AlarmKind.FAULT:
+                session.add(
+                    AlarmNotification(
+                        alarm_id=alarm.id,
+                        kind="alarm",
+                        level=levels[0],
+                        target_path=level_path(alarm.jurisdiction_path, levels[0]),
+                        at=now,
+                        payload={
+                            "alarm_id": alarm.id,
+                            "kind": alarm.kind,
+                            "venue": alarm.venue_name,
+                            "priority": alarm.priority,
+                        },
+                    )
+                )
+        elif (
+            touch.new_lines
+            or touch.upgraded
+            or touch.cleared_changed
+            or priority_changed
+            or hits_changed
+        ):
+            emit(session, alarm, "alarm.updated", now, latency_ref=touch.first_received.isoformat())
+        self._decide_by_rules(session, alarm, outcomes, window, now)
+        if touch.is_new and alarm.status in UNDECIDED:
+            tags = venue.tags if venue else frozenset()
+            schedule_alarm_timers(session, alarm, self.policy, now, tags)
+            return alarm.kind == AlarmKind.FAULT
+        elif touch.upgraded and alarm.status in UNDECIDED:
+            from datetime import timedelta
+
+            tags = venue.tags if venue else frozenset()
+            timeout = self.policy.verify_timeout_for(alarm.venue_category, tags)
+            schedule(
+                session,
+                AUTO_FORWARD,
+                touch.first_received + timedelta(seconds=timeout),
+                now,
+                alarm_id=alarm.id,
+                timeout_s=timeout,
+            )
+        return False
+
+    def _decide_by_rules(
+        self,
+        session: Session,
+        alarm: Alarm,
+        outcomes: list[Outcome],
+        window: MaintenanceWindow | None,
+        now: datetime,
+    ) -> None:
+        if alarm.status not in UNDECIDED:
+            return
+        suppress = next((o for o in outcomes if o.action == "suppress"), None)
+        if suppress is not None and alarm.status == AlarmStatus.NEW and window is not None:
+            alarm.suppressed = True
+            decide(
+                session,
+                alarm,
+                "false_alarm",
+                method="rule",
+                actor=f"rule:{suppress.rule}",
+                now=now,
+                policy=self.policy,
+                reason=window.reason,
+                note=f"inside {window.reason} window {window.id}"
+                + (f" ({window.note})" if window.note else ""),
+            )
+            return
+        confirm = next((o for o in outcomes if o.action == "confirm"), None)
+        if confirm is not None and alarm.kind in (AlarmKind.FIRE, AlarmKind.SUPERVISORY):
+            decide(
+                session,
+                alarm,
+                "fire",
+                method="rule",
+                actor=f"rule:{confirm.rule}",
+                now=now,
+                policy=self.policy,
+                note=f"rule {confirm.rule} matched",
+            )
