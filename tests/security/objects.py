@@ -1,0 +1,151 @@
+"""Objects of the alarms and dispatch contexts for the authorisation matrix, built with their
+models directly (one per side, or a fresh one per state-changing request)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from typing import Any
+
+from firegrid.alarms.models import (
+    Alarm,
+    AlarmRuleRow,
+    FeedEntry,
+    MaintenanceWindow,
+    VerificationTask,
+    WorkOrder,
+)
+from firegrid.core.clock import utcnow
+from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall, ResponsePlan
+from tests.accounts.city import CENTRE, City
+
+_serial = itertools.count(1)
+
+DOMAIN_KINDS = (
+    "feed",
+    "alarm",
+    "task",
+    "workorder",
+    "window",
+    "incident",
+    "call",
+    "aid_request",
+    "plan",
+    "rule",
+)
+
+
+def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
+    """A fresh object of ``kind`` in the grid of ``side`` (flushed)."""
+    n = next(_serial)
+    now = utcnow()
+    path = city.paths[f"grid:{side}"]
+    lon, lat = CENTRE[side]
+    venue_id = city.id("venue", side)
+    row: Any
+    if kind == "feed":  # one entry per side, so a feed reader with max_events=1 returns
+        row = FeedEntry(
+            at=now,
+            type="alarm.matrix",
+            jurisdiction_path=path,
+            payload={"matrix": n, "venue_id": venue_id},
+        )
+    elif kind == "alarm":
+        row = Alarm(
+            kind="fire",
+            status="new",
+            fold_key=f"matrix:{side}:{n}",
+            venue_id=venue_id,
+            jurisdiction_path=path,
+            lon=lon,
+            lat=lat,
+            opened_at=now,
+            first_received_at=now,
+            last_event_at=now,
+            event_count=1,
+        )
+    elif kind == "task":
+        alarm = add_domain_object(session, city, "alarm", side)
+        row = VerificationTask(
+            alarm_id=alarm.id,
+            venue_id=venue_id,
+            grid_worker_id=city.id("grid_worker", side),
+            jurisdiction_path=path,
+            created_at=now,
+            created_by="matrix",
+            due_at=now + timedelta(minutes=10),
+        )
+    elif kind == "workorder":
+        row = WorkOrder(
+            kind="fault",
+            venue_id=venue_id,
+            device_id=city.id("device", side),
+            jurisdiction_path=path,
+            assignee_kind="venue_manager",
+            title=f"matrix {n}",
+            opened_at=now,
+            due_at=now + timedelta(days=1),
+        )
+    elif kind == "window":
+        row = MaintenanceWindow(
+            venue_id=venue_id,
+            jurisdiction_path=path,
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+            reason="test",
+        )
+    elif kind == "incident":
+        row = Incident(
+            incident_type="building_fire",
+            source="call_119",
+            lon=lon,
+            lat=lat,
+            jurisdiction_path=path,
+            command_path=city.paths[f"town:{side}"],
+            command_level="town",
+            venue_id=venue_id,
+            call_received_at=now,
+            last_call_at=now,
+        )
+    elif kind == "call":
+        row = IncidentCall(
+            source="call_119",
+            lon=lon,
+            lat=lat,
+            jurisdiction_path=path,
+            received_at=now,
+            caller_number="13800000000",
+        )
+    elif kind == "aid_request":  # a reinforcement request inside one town
+        incident = add_domain_object(session, city, "incident", side)
+        row = AidRequest(
+            incident_id=incident.id,
+            kind="reinforcement",
+            from_path=city.paths[f"town:{side}"],
+            to_path=city.paths[f"town:{side}"],
+            requested_at=now,
+            requested_by="matrix",
+        )
+    elif kind == "plan":
+        row = ResponsePlan(
+            incident_type="rescue",
+            venue_category=f"matrix{n}",
+            level=1,
+            requirements=[{"vehicle_type": "rescue", "count": 1}],
+        )
+    elif kind == "rule":
+        row = AlarmRuleRow(
+            name=f"matrix_rule_{n}",
+            spec={
+                "name": f"matrix_rule_{n}",
+                "when": {"alarm_kinds": ["fire"]},
+                "then": {"action": "confirm"},
+                "enabled": False,
+            },
+            enabled=False,
+        )
+    else:
+        raise KeyError(kind)
+    session.add(row)
+    session.flush()
+    return row

@@ -1,0 +1,752 @@
+"""Every route × every role × inside/outside the caller's jurisdiction.
+
+``ROUTE_POLICY`` says, for each ``(method, path_template)`` of the app, which permission
+the route needs, whether it is jurisdiction-scoped, and how to build a request for the
+inside town and for the outside town. The tests derive the expected status from the role
+table (:mod:`firegrid.accounts.roles`):
+
+* no credentials → 401 with the JSON envelope;
+* a role without the permission → 403;
+* a role with it → ``ok`` inside its jurisdiction and ``outside`` (404/403/422) for a target
+  in the other town;
+* no 2xx body ever contains an object of the outside town (its markers);
+* every state-changing request leaves an audit entry carrying its request id.
+
+A route of the app without an entry here fails :func:`test_every_route_has_a_policy`, so a
+new route cannot ship without saying who may call it.
+
+Adding an entry::
+
+    ("POST", "/api/v1/things/{thing_id}/close"): Policy(
+        "things:write",                 # permission (None: any signed-in caller)
+        params={"thing_id": "thing"},   # path param -> object kind, or "=literal"
+        body=lambda s: {"reason": "x"}, # JSON body built for side s ("in" / "out");
+                                        # also query= (dict or builder), files= (multipart)
+        ok=200,                         # status inside (a tuple when the domain may refuse)
+        outside=404,                    # status for the outside town's object (or a tuple)
+        # scoped=False: no inside/outside variant (city-wide data or configuration);
+        # markers=False: the answer shows another town by design; known_issue="...": a
+        # reported defect, its failures become xfails with that text.
+    ),
+
+Object kinds are built by ``tests/accounts/city.py::add_object`` (places, resources,
+devices, users, API keys) and ``tests/security/objects.py::add_domain_object`` (alarms,
+tasks, work orders, incidents, calls, ...): add a kind there for a new table. GET targets
+are the fixture's objects; any other method gets a fresh object per request, so deleting or
+revoking never disturbs other cases.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from httpx import Response
+from sqlalchemy import select
+
+from firegrid.accounts.models import AuditEntry
+from firegrid.accounts.roles import Role, permissions_of
+from tests.accounts.city import (
+    CENTRE,
+    OUTSIDE_MARKERS,
+    PASSWORD,
+    SIDE_PREFIX,
+    add_object,
+    bearer,
+    token_for,
+)
+from tests.security.conftest import World
+from tests.security.objects import DOMAIN_KINDS, add_domain_object
+
+pytestmark = pytest.mark.postgres  # uses the database: run on both backends
+
+PUBLIC: set[tuple[str, str]] = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/openapi.json"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    # The console's static shell (HTML, JS, CSS) and its map-layer settings: no data.
+    ("GET", "/console-config.js"),
+    ("GET", "/{full_path:path}"),
+    ("HEAD", "/{full_path:path}"),
+}
+
+_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What a body or query builder may use for one side (``in`` or ``out``)."""
+
+    world: World
+    side: str
+    n: int = field(default_factory=lambda: next(_serial))
+
+    @property
+    def prefix(self) -> str:
+        return SIDE_PREFIX[self.side]
+
+    def code(self, kind: str) -> str:
+        return self.world.city.code(kind, self.side)
+
+    def path(self, kind: str) -> str:
+        return self.world.city.paths[f"{kind}:{self.side}"]
+
+    def unique(self, what: str) -> str:
+        return f"{self.prefix}-{what}{self.n}"
+
+    @property
+    def lon(self) -> float:
+        return CENTRE[self.side][0]
+
+    @property
+    def lat(self) -> float:
+        return CENTRE[self.side][1]
+
+    def point(self) -> dict[str, float]:
+        return {"lon": self.lon, "lat": self.lat}
+
+
+Builder = Callable[[Sample], Any]
+
+
+@dataclass(frozen=True)
+class Policy:
+    permission: str | None  # None: any authenticated caller
+    scoped: bool = True  # the route must keep each caller inside its jurisdiction
+    params: dict[str, str] = field(default_factory=dict)  # path param -> kind, or "=literal"
+    query: dict[str, Any] | Builder | None = None
+    body: Builder | None = None
+    files: Builder | None = None
+    ok: int | tuple[int, ...] = 200  # a tuple: the domain may still refuse (state, data)
+    outside: int | tuple[int, ...] = 404
+    markers: bool = True  # False: the route shows other towns' data by design (say why)
+    known_issue: str | None = None  # a reported defect: a failure is an xfail with this text
+
+    def has_outside_case(self) -> bool:
+        return self.scoped and (
+            any(not kind.startswith("=") for kind in self.params.values())
+            or self.body is not None
+            or self.files is not None
+            or callable(self.query)
+        )
+
+
+def crud(
+    name: str,
+    kind: str,
+    id_param: str,
+    read: str,
+    write: str,
+    create: Builder,
+    patch: Builder,
+    create_outside: int = 403,
+) -> dict[tuple[str, str], Policy]:
+    """The five routes that :func:`firegrid.api.crud.mount` adds for a resource."""
+    base, item = f"/api/v1/{name}", f"/api/v1/{name}/{{{id_param}}}"
+    target = {id_param: kind}
+    return {
+        ("GET", base): Policy(read),
+        ("GET", item): Policy(read, params=target),
+        ("POST", base): Policy(write, body=create, ok=201, outside=create_outside),
+        ("PATCH", item): Policy(write, params=target, body=patch),
+        ("DELETE", item): Policy(write, params=target, ok=204),
+    }
+
+
+def _csv_hydrant(s: Sample) -> dict[str, Any]:
+    data = f"code,lon,lat\n{s.unique('IMP')},{s.lon},{s.lat}\n"
+    return {"file": ("hydrants.csv", data.encode(), "text/csv")}
+
+
+# Statuses of an authorised caller on a visible object when the domain may still refuse the
+# action (its state, a missing road network): never 401/403/404/5xx.
+DOMAIN = (200, 201, 204, 409, 422)
+# Routes that need a road network answer 404 "no road network" in this fixture city.
+ENGINE = (*DOMAIN, 404)
+CALL_OUTSIDE = 422  # "the call's location lies outside your jurisdiction: transfer it"
+AVL_OUTSIDE = 404
+
+ROUTE_POLICY: dict[tuple[str, str], Policy] = {
+    # places
+    **crud(
+        "jurisdictions",
+        "jurisdiction",
+        "jurisdiction_id",
+        "places:read",
+        "places:write",
+        create=lambda s: {
+            "code": f"{s.code('village')}{s.n + 100}",
+            "level": "grid",
+            "parent_code": s.code("village"),
+            "name_zh": "新网格",
+            "name_en": "new grid",
+            **s.point(),
+        },
+        patch=lambda s: {"name_en": "renamed", **s.point()},
+    ),
+    **crud(
+        "venues",
+        "venue",
+        "venue_id",
+        "places:read",
+        "places:write",
+        create=lambda s: {
+            "code": s.unique("NV"),
+            "name": "new",
+            "category": "factory",
+            **s.point(),
+        },
+        patch=lambda s: {"name": "renamed", **s.point()},
+    ),
+    **crud(
+        "grid-workers",
+        "grid_worker",
+        "grid_worker_id",
+        "places:read",
+        "places:write",
+        create=lambda s: {"code": s.unique("NW"), "name": "new", "grid_code": s.code("grid")},
+        patch=lambda s: {"name": "renamed"},
+    ),
+    ("GET", "/api/v1/geocode"): Policy("places:read", query={"q": "Testcity road 1"}),
+    ("GET", "/api/v1/taxonomy"): Policy("places:read", scoped=False),
+    ("POST", "/api/v1/imports/{kind}"): Policy(
+        "places:import", params={"kind": "=hydrants"}, files=_csv_hydrant, ok=201, outside=422
+    ),
+    ("GET", "/api/v1/exports/{kind}"): Policy(
+        "places:export", params={"kind": "=venues"}, query={"format": "csv"}
+    ),
+    # resources
+    **crud(
+        "stations",
+        "station",
+        "station_id",
+        "resources:read",
+        "resources:write",
+        create=lambda s: {
+            "code": s.unique("NS"),
+            "name": "new",
+            "station_type": "standard",
+            "force_kind": "state",
+            **s.point(),
+        },
+        patch=lambda s: {"name": "renamed", **s.point()},
+    ),
+    **crud(
+        "vehicles",
+        "vehicle",
+        "vehicle_id",
+        "resources:read",
+        "resources:write",
+        create=lambda s: {
+            "code": s.unique("NT"),
+            "station_code": s.code("station"),
+            "vehicle_type": "pumper",
+            "call_sign": "new",
+        },
+        patch=lambda s: {"call_sign": "renamed"},
+        create_outside=422,  # an outside station code is reported as unknown
+    ),
+    **crud(
+        "hydrants",
+        "hydrant",
+        "hydrant_id",
+        "resources:read",
+        "resources:write",
+        create=lambda s: {"code": s.unique("NH"), **s.point()},
+        patch=lambda s: {"flow_lps": 20.0, **s.point()},
+    ),
+    **crud(
+        "logistics-points",
+        "logistics_point",
+        "logistics_point_id",
+        "resources:read",
+        "resources:write",
+        create=lambda s: {"code": s.unique("NL"), "name": "new", **s.point()},
+        patch=lambda s: {"name": "renamed", **s.point()},
+    ),
+    # devices
+    **crud(
+        "devices",
+        "device",
+        "device_id",
+        "devices:read",
+        "devices:write",
+        create=lambda s: {
+            "code": s.unique("ND"),
+            "kind": "smoke_alarm",
+            "protocol": "http",
+            "external_id": s.unique("EXT"),
+            "venue_code": s.code("venue"),
+        },
+        patch=lambda s: {"install_location": "hall"},
+        create_outside=422,  # an outside venue code is reported as unknown
+    ),
+    # accounts: self-service
+    ("POST", "/api/v1/auth/logout"): Policy(None, scoped=False, ok=204),
+    ("GET", "/api/v1/auth/me"): Policy(None, scoped=False),
+    ("POST", "/api/v1/auth/password"): Policy(
+        None,
+        scoped=False,
+        body=lambda s: {"current_password": PASSWORD, "new_password": f"changed-pass-{s.n}"},
+        ok=204,
+    ),
+    # accounts: administration
+    ("GET", "/api/v1/users"): Policy("accounts:admin"),
+    ("POST", "/api/v1/users"): Policy(
+        "accounts:admin",
+        body=lambda s: {"username": f"new{s.n}", "role": "analyst", "scope_code": s.code("town")},
+        ok=201,
+        outside=403,
+    ),
+    ("GET", "/api/v1/users/{user_id}"): Policy("accounts:admin", params={"user_id": "user"}),
+    ("PATCH", "/api/v1/users/{user_id}"): Policy(
+        "accounts:admin", params={"user_id": "user"}, body=lambda s: {"display_name": "x"}
+    ),
+    ("POST", "/api/v1/users/{user_id}/reset-password"): Policy(
+        "accounts:admin", params={"user_id": "user"}, body=lambda s: {}
+    ),
+    ("GET", "/api/v1/apikeys"): Policy("accounts:admin"),
+    ("POST", "/api/v1/apikeys"): Policy(
+        "accounts:admin",
+        body=lambda s: {
+            "name": s.unique("key"),
+            "role": "integration",
+            "scope_code": s.code("town"),
+            "routes": ["/api/v1/devices"],
+        },
+        ok=201,
+        outside=403,
+    ),
+    ("POST", "/api/v1/apikeys/{key_id}/revoke"): Policy(
+        "accounts:admin", params={"key_id": "apikey"}
+    ),
+    ("GET", "/api/v1/audit"): Policy("audit:read"),
+    ("GET", "/api/v1/audit/export"): Policy("audit:read", query={"format": "jsonl"}),
+    # console map layers (firegrid.web.map_api)
+    ("GET", "/api/v1/map/boundaries"): Policy("places:read"),
+    ("GET", "/api/v1/map/roads"): Policy(
+        "places:read", scoped=False, query={"bbox": "113.0,23.0,113.2,23.2"}
+    ),
+    ("GET", "/api/v1/map/venues"): Policy("places:read"),
+    ("GET", "/api/v1/map/stations"): Policy("resources:read"),
+    ("GET", "/api/v1/map/hydrants"): Policy("resources:read"),
+    ("GET", "/api/v1/map/extent"): Policy("places:read"),
+    ("GET", "/api/v1/map/capabilities"): Policy("places:read", scoped=False),
+    # road network and travel times (firegrid.geo.api); no road network in this fixture
+    ("GET", "/api/v1/geo/network"): Policy("geo:read", scoped=False, ok=ENGINE),
+    ("GET", "/api/v1/geo/route"): Policy(
+        "geo:read",
+        scoped=False,
+        query={"from": "113.05,23.1", "to": "113.06,23.11"},
+        ok=ENGINE,
+    ),
+    ("GET", "/api/v1/geo/nearest-stations"): Policy(
+        "geo:read", scoped=False, query={"at": "113.05,23.1"}, ok=ENGINE
+    ),
+    ("GET", "/api/v1/geo/isochrones"): Policy(
+        "geo:read", scoped=False, query={"at": "113.05,23.1"}, ok=ENGINE
+    ),
+    ("GET", "/api/v1/geo/coverage"): Policy("geo:read", ok=ENGINE),
+    ("GET", "/api/v1/geo/hydrant-gaps"): Policy("geo:read", ok=ENGINE),
+    # risk assessment (firegrid.risk.api); the fixture records one run
+    ("GET", "/api/v1/risk/runs"): Policy("risk:read"),
+    ("GET", "/api/v1/risk/runs/latest"): Policy("risk:read"),
+    ("GET", "/api/v1/risk/runs/{run_id}"): Policy("risk:read", params={"run_id": "=1"}),
+    ("POST", "/api/v1/risk/runs"): Policy(
+        "risk:run",
+        scoped=False,
+        body=lambda s: {},
+        ok=201,
+        known_issue="the run's summary lists the whole city's top venues and areas to a "
+        "caller scoped to one town (GET /risk/runs/latest scopes the same summary)",
+    ),
+    ("GET", "/api/v1/risk/venues/{venue_id}"): Policy("risk:read", params={"venue_id": "venue"}),
+    ("GET", "/api/v1/risk/venues/{venue_id}/explanation"): Policy(
+        "risk:read", params={"venue_id": "venue"}
+    ),
+    ("GET", "/api/v1/risk/venues/{venue_id}/trend"): Policy(
+        "risk:read", params={"venue_id": "venue"}
+    ),
+    ("POST", "/api/v1/risk/venues/{venue_id}/rescore"): Policy(
+        "risk:run",
+        params={"venue_id": "venue"},
+        body=lambda s: {"cause": "matrix"},
+        ok=(201, 404, 409, 422),  # a fresh venue has no score of the latest run yet
+    ),
+    ("GET", "/api/v1/risk/rankings"): Policy("risk:read"),
+    ("GET", "/api/v1/risk/grades"): Policy("risk:read"),
+    ("GET", "/api/v1/risk/areas/{level}/trend"): Policy(
+        "risk:read", params={"level": "=town"}, query=lambda s: {"code": s.code("town")}
+    ),
+    # dispatch: intake and incidents (firegrid.dispatch.incident_api)
+    ("POST", "/api/v1/calls"): Policy(
+        "incidents:write",
+        body=lambda s: {
+            "caller_number": "13800000000",
+            "address_text": "matrix",
+            **s.point(),
+            "incident_type": "building_fire",
+            "auto": False,
+        },
+        ok=201,
+        outside=CALL_OUTSIDE,
+    ),
+    ("GET", "/api/v1/calls/{call_id}"): Policy("incidents:read", params={"call_id": "call"}),
+    ("POST", "/api/v1/calls/{call_id}/locate"): Policy(
+        "incidents:write", params={"call_id": "call"}, body=lambda s: s.point(), ok=DOMAIN
+    ),
+    ("POST", "/api/v1/calls/{call_id}/incident"): Policy(
+        "incidents:write",
+        params={"call_id": "call"},
+        body=lambda s: {"incident_type": "building_fire"},
+        ok=DOMAIN,
+    ),
+    ("POST", "/api/v1/calls/{call_id}/merge"): Policy(
+        "incidents:write",
+        params={"call_id": "call"},
+        body=lambda s: {"incident_id": s.world.city.id("incident", s.side)},
+        ok=DOMAIN,
+    ),
+    ("POST", "/api/v1/transfers/110"): Policy(
+        "incidents:110",
+        body=lambda s: {
+            "external_ref": s.unique("110-"),
+            "incident_type": "building_fire",
+            **s.point(),
+        },
+        ok=201,
+        outside=CALL_OUTSIDE,
+        known_issue="a 110 transfer located in another town is accepted from a caller "
+        "scoped to one town, and the answer shows that town's call and incident",
+    ),
+    ("POST", "/api/v1/alarm-forwards/consume"): Policy("incidents:write", scoped=False),
+    ("GET", "/api/v1/incidents"): Policy("incidents:read"),
+    ("GET", "/api/v1/incidents/{incident_id}"): Policy(
+        "incidents:read", params={"incident_id": "incident"}
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/recommendation"): Policy(
+        "incidents:read", params={"incident_id": "incident"}, ok=ENGINE
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/dispatch"): Policy(
+        "incidents:dispatch",
+        params={"incident_id": "incident"},
+        body=lambda s: {"vehicle_ids": [s.world.city.id("vehicle", s.side)]},
+        ok=ENGINE,
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/status"): Policy(
+        "incidents:write",
+        params={"incident_id": "incident"},
+        body=lambda s: {"status": "under_control"},
+        ok=DOMAIN,
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/escalate"): Policy(
+        "incidents:write",
+        params={"incident_id": "incident"},
+        body=lambda s: {"cause": "matrix"},
+        ok=DOMAIN,
+    ),
+    # The answer names the town asked for help (another town, by design).
+    ("POST", "/api/v1/incidents/{incident_id}/joint-defence"): Policy(
+        "incidents:dispatch",
+        markers=False,
+        params={"incident_id": "incident"},
+        body=lambda s: {
+            "to_town_code": s.world.city.code("town", "out" if s.side == "in" else "in"),
+            "requirements": [{"vehicle_type": "pumper", "count": 1}],
+        },
+        ok=DOMAIN,
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/reinforcements"): Policy(
+        "incidents:write",
+        params={"incident_id": "incident"},
+        body=lambda s: {"requirements": [{"vehicle_type": "pumper", "count": 1}]},
+        ok=DOMAIN,
+    ),
+    ("GET", "/api/v1/aid-requests"): Policy("incidents:read"),
+    ("POST", "/api/v1/aid-requests/{request_id}/answer"): Policy(
+        "incidents:dispatch",
+        params={"request_id": "aid_request"},
+        body=lambda s: {"accept": False, "note": "matrix"},
+        ok=DOMAIN,
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/orders/{station_id}"): Policy(
+        "incidents:read",
+        params={"incident_id": "incident", "station_id": "station"},
+        query={"format": "json"},
+        ok=ENGINE,  # 404 while the station has no units on the incident
+    ),
+    ("POST", "/api/v1/dispatch-notifications/deliver"): Policy("incidents:dispatch", scoped=False),
+    ("GET", "/api/v1/recommendations"): Policy(
+        "incidents:read",
+        query=lambda s: {**s.point(), "incident_type": "building_fire"},
+        ok=ENGINE,  # 404 without a response plan or a road network
+        outside=(404, 422),
+    ),
+    ("GET", "/api/v1/units"): Policy("incidents:read"),
+    ("POST", "/api/v1/units/{vehicle_id}/status"): Policy(
+        "units:status",
+        params={"vehicle_id": "vehicle"},
+        body=lambda s: {"status": "available_on_radio"},
+        ok=DOMAIN,
+    ),
+    ("POST", "/api/v1/avl/positions"): Policy(
+        "units:status",
+        body=lambda s: {
+            "positions": [{"vehicle_id": s.world.city.id("vehicle", s.side), **s.point()}]
+        },
+        ok=DOMAIN,
+        outside=AVL_OUTSIDE,
+    ),
+    # Response plans are city-wide configuration.
+    ("GET", "/api/v1/response-plans"): Policy("incidents:read", scoped=False),
+    ("PUT", "/api/v1/response-plans"): Policy(
+        "plans:admin",
+        scoped=False,
+        body=lambda s: {
+            "incident_type": "flood",
+            "venue_category": f"matrix{s.n}",
+            "level": 1,
+            "requirements": [{"vehicle_type": "rescue", "count": 1}],
+        },
+    ),
+    ("DELETE", "/api/v1/response-plans/{plan_id}"): Policy(
+        "plans:admin", scoped=False, params={"plan_id": "plan"}, ok=204
+    ),
+    # crews (firegrid.dispatch.crew_api)
+    ("GET", "/api/v1/crew/vehicles/{vehicle_id}"): Policy(
+        "units:status", params={"vehicle_id": "vehicle"}, ok=DOMAIN
+    ),
+    ("POST", "/api/v1/crew/vehicles/{vehicle_id}/status"): Policy(
+        "units:status",
+        params={"vehicle_id": "vehicle"},
+        body=lambda s: {"status": "available_on_radio"},
+        ok=DOMAIN,
+    ),
+    # alarms (firegrid.alarms.api)
+    ("GET", "/api/v1/alarms"): Policy("alarms:read"),
+    ("GET", "/api/v1/alarms/stats"): Policy("alarms:read"),
+    ("GET", "/api/v1/alarms/colours"): Policy("alarms:read"),
+    # Server-Sent Events: read from the start and stop after one event (the side's entry).
+    ("GET", "/api/v1/alarms/feed"): Policy("alarms:read", query={"after": "0", "max_events": "1"}),
+    ("GET", "/api/v1/alarms/tasks"): Policy("tasks:own"),
+    ("GET", "/api/v1/alarms/tasks/{task_id}"): Policy("tasks:own", params={"task_id": "task"}),
+    ("POST", "/api/v1/alarms/tasks/{task_id}/result"): Policy(
+        "tasks:own",
+        params={"task_id": "task"},
+        files=lambda s: {"result": (None, "false_alarm"), "reason": (None, "dust")},
+        ok=DOMAIN,
+    ),
+    ("GET", "/api/v1/alarms/workorders"): Policy("workorders:own"),
+    ("POST", "/api/v1/alarms/workorders/{order_id}/close"): Policy(
+        "workorders:own",
+        params={"order_id": "workorder"},
+        files=lambda s: {"note": (None, "fixed")},
+        ok=DOMAIN,
+    ),
+    ("GET", "/api/v1/alarms/rules"): Policy("alarms:read", scoped=False),
+    ("PUT", "/api/v1/alarms/rules/{name}"): Policy(
+        "alarms:admin",
+        scoped=False,
+        params={"name": "=matrix_put_rule"},
+        body=lambda s: {
+            "name": "matrix_put_rule",
+            "enabled": False,
+            "when": {"alarm_kinds": ["fire"]},
+            "then": {"action": "confirm"},
+        },
+        ok=DOMAIN,
+    ),
+    ("DELETE", "/api/v1/alarms/rules/{name}"): Policy(
+        "alarms:admin", scoped=False, params={"name": "rule"}, ok=204
+    ),
+    ("GET", "/api/v1/alarms/maintenance-windows"): Policy("alarms:read"),
+    ("POST", "/api/v1/alarms/maintenance-windows"): Policy(
+        "alarms:act",
+        body=lambda s: {
+            "venue_id": s.world.city.id("venue", s.side),
+            "starts_at": "2030-01-01T00:00:00Z",
+            "ends_at": "2030-01-01T01:00:00Z",
+            "reason": "test",
+        },
+        ok=201,
+        outside=422,  # an outside venue is reported as unknown
+    ),
+    ("DELETE", "/api/v1/alarms/maintenance-windows/{window_id}"): Policy(
+        "alarms:act", params={"window_id": "window"}, ok=204
+    ),
+    ("GET", "/api/v1/alarms/{alarm_id}"): Policy("alarms:read", params={"alarm_id": "alarm"}),
+    ("GET", "/api/v1/alarms/{alarm_id}/venue"): Policy("alarms:read", params={"alarm_id": "alarm"}),
+    **{
+        ("POST", f"/api/v1/alarms/{{alarm_id}}/{action}"): Policy(
+            "alarms:act", params={"alarm_id": "alarm"}, body=body, ok=DOMAIN
+        )
+        for action, body in (
+            ("acknowledge", None),
+            ("verify", lambda s: {"note": "matrix"}),
+            ("calls", lambda s: {"outcome": "no_answer"}),
+            ("tasks", lambda s: {"note": "matrix"}),
+            ("confirm", lambda s: {"note": "matrix", "forward": False}),
+            ("false", lambda s: {"reason": "dust"}),
+            ("fault", lambda s: {"note": "matrix"}),
+            ("forward", None),
+            ("close", lambda s: {"note": "matrix"}),
+        )
+    },
+}
+
+ROLES = [role.value for role in Role]
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def app_routes(world: World) -> set[tuple[str, str]]:
+    """Every (method, path) served by the app, including routes of included routers."""
+    routes: set[tuple[str, str]] = set()
+    for context in iter_route_contexts(world.app.routes):
+        if isinstance(context.original_route, APIRoute):
+            for method in context.methods or ():
+                routes.add((method, str(context.path)))
+    return routes
+
+
+def _target(world: World, kind: str, side: str, method: str) -> str:
+    """The value of a path parameter: a literal, the fixture's object, or a fresh one."""
+    if kind.startswith("="):
+        return kind[1:]
+    kind = "grid" if kind == "jurisdiction" else kind
+    if method == "GET":
+        if kind == "rule":
+            return world.city.code(kind, side)
+        return str(world.city.id(kind, side))
+    with world.database.session() as session:  # a fresh object: deletes disturb nothing
+        if kind in DOMAIN_KINDS:
+            row = add_domain_object(session, world.city, kind, side)
+        else:
+            row = add_object(session, world.city, kind, side)
+        return str(row.name if kind == "rule" else row.id)
+
+
+def call(world: World, route: tuple[str, str], side: str, headers: dict[str, str]) -> Response:
+    method, template = route
+    policy = ROUTE_POLICY[route]
+    sample = Sample(world, side)
+    path = template
+    for name, kind in policy.params.items():
+        path = path.replace(f"{{{name}}}", _target(world, kind, side, method))
+    query = policy.query(sample) if callable(policy.query) else policy.query
+    kwargs: dict[str, Any] = {}
+    if policy.body is not None:
+        kwargs["json"] = policy.body(sample)
+    if policy.files is not None:
+        kwargs["files"] = policy.files(sample)
+    return world.client.request(method, path, params=query, headers=headers, **kwargs)
+
+
+def assert_nothing_outside(response: Response, route: tuple[str, str], role: str) -> None:
+    text = response.text
+    for marker in OUTSIDE_MARKERS:
+        assert marker not in text, f"{route} as {role}: outside object {marker!r} leaked"
+
+
+def assert_audited(world: World, response: Response, route: tuple[str, str]) -> None:
+    request_id = response.headers["x-request-id"]
+    with world.database.session() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.request_id == request_id, AuditEntry.kind == "request"
+            )
+        ).first()
+    assert entry is not None, f"{route}: no audit entry for request {request_id}"
+    assert entry.method == route[0]
+    assert entry.status == response.status_code
+
+
+def _id(route: tuple[str, str]) -> str:
+    return f"{route[0]} {route[1]}"
+
+
+def test_every_route_has_a_policy(world: World):
+    served = app_routes(world)
+    missing = sorted(served - set(ROUTE_POLICY) - PUBLIC)
+    assert not missing, f"routes without an entry in ROUTE_POLICY: {missing}"
+    stale = sorted(set(ROUTE_POLICY) - served)
+    assert not stale, f"ROUTE_POLICY entries for routes the app does not serve: {stale}"
+    assert all(p.permission is None or p.permission.count(":") == 1 for p in ROUTE_POLICY.values())
+
+
+@pytest.mark.parametrize("route", sorted(PUBLIC & {("GET", "/healthz"), ("GET", "/readyz")}))
+def test_public_routes_need_no_credentials(world: World, route: tuple[str, str]):
+    assert world.client.request(*route).status_code == 200
+
+
+@pytest.mark.parametrize("route", sorted(ROUTE_POLICY), ids=_id)
+def test_without_credentials_is_401(world: World, route: tuple[str, str]):
+    for headers in ({}, bearer("garbage"), {"X-API-Key": "fgk_x_y"}):
+        response = call(world, route, "in", headers)
+        assert response.status_code == 401, f"{route} {headers}: {response.status_code}"
+        assert response.json()["error"]["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", sorted(ROUTE_POLICY), ids=_id)
+def test_role_and_jurisdiction(world: World, route: tuple[str, str], role: str):
+    policy = ROUTE_POLICY[route]
+    try:
+        check_role_and_jurisdiction(world, route, role, policy)
+    except Exception:  # an assertion, or a server error raised through the test client
+        if policy.known_issue:
+            pytest.xfail(f"known issue: {policy.known_issue}")
+        if world.risk_error and route[1].startswith("/api/v1/risk/"):
+            pytest.xfail(f"the fixture's risk run failed: {world.risk_error}")
+        raise
+
+
+def check_role_and_jurisdiction(
+    world: World, route: tuple[str, str], role: str, policy: Policy
+) -> None:
+    allowed = policy.permission is None or policy.permission in permissions_of(role)
+    headers = bearer(token_for(world.database, world.settings, world.users[role]))
+
+    inside = call(world, route, "in", headers)
+    expected = policy.ok if allowed else 403
+    accepted = expected if isinstance(expected, tuple) else (expected,)
+    assert inside.status_code in accepted, (
+        f"{route} as {role} inside: {inside.status_code} (expected {expected}) {inside.text[:300]}"
+    )
+    if inside.is_success and policy.markers:
+        assert_nothing_outside(inside, route, role)
+    elif not inside.is_success:
+        assert set(inside.json()) == {"error"}
+    if route[0] in MUTATING:
+        assert_audited(world, inside, route)
+
+    if allowed and policy.has_outside_case():
+        outside = call(world, route, "out", headers)
+        refused = policy.outside if isinstance(policy.outside, tuple) else (policy.outside,)
+        assert outside.status_code in refused, (
+            f"{route} as {role} outside: {outside.status_code} (expected {policy.outside}) "
+            f"{outside.text[:300]}"
+        )
+        if outside.is_success and policy.markers:
+            assert_nothing_outside(outside, route, role)
+        if route[0] in MUTATING:
+            assert_audited(world, outside, route)
+
+
+def test_city_admin_sees_both_towns(world: World):
+    """The control: the markers do appear for a caller whose scope covers the outside town."""
+    from tests.accounts.city import make_user
+
+    admin = make_user(world.database, "matrix_city_admin", "admin", world.city.code("city", "in"))
+    headers = bearer(token_for(world.database, world.settings, admin))
+    venues = world.client.get("/api/v1/venues", headers=headers).text
+    assert world.city.code("venue", "out") in venues
+    assert world.city.code("venue", "in") in venues
+    outside_venue = world.city.id("venue", "out")
+    assert world.client.get(f"/api/v1/venues/{outside_venue}", headers=headers).status_code == 200
