@@ -46,14 +46,7 @@ def callers(world: World) -> dict[str, dict[str, str]]:
 # Failures found in other contexts' code, reported to their owners. A failure whose text
 # contains a key is reported as xfail (with the description) instead of failing the suite;
 # delete the entry once fixed. Any other failure fails.
-KNOWN_ISSUES: dict[str, str] = {
-    "too large to convert to SQLite INTEGER": "api/crud.py item routes take an unbounded int id "
-    "(fix: Annotated[int, Path(ge=1, le=2**31 - 1)])",
-    "NumericValueOutOfRange": "api/crud.py item routes take an unbounded int id on PostgreSQL",
-    "out of range": "api/crud.py item routes take an unbounded int id on PostgreSQL",
-    "KeyError: 'lon'": "GET /api/v1/vehicles?format=geojson: a vehicle has no lon/lat "
-    "(dispatch/api.py VEHICLES needs point=False or a geometry)",
-}
+KNOWN_ISSUES: dict[str, str] = {}
 
 
 def _classify(failures: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from firegrid import __version__
@@ -37,6 +38,7 @@ ROUTERS: list[str] = [
     "firegrid.alarms.api:router",
     "firegrid.web.map_api:router",
     "firegrid.risk.api:router",
+    "firegrid.inspections.api:router",
 ]
 
 _HTTP_CODES = {
@@ -106,6 +108,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "error")
         return JSONResponse(
             envelope(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+        # A number the database cannot hold (e.g. an id beyond 64 bits) is the caller's error.
+        return JSONResponse(
+            envelope("validation_failed", "a value in the request is out of range"),
+            status_code=422,
         )
 
     @app.exception_handler(Exception)

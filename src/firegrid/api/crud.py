@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -107,9 +107,13 @@ def to_out(resource: Resource, row: Any, crs: Crs) -> dict[str, Any]:
 
 
 def to_feature(resource: Resource, row: Any, out: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON feature: the row's polygon, its point, its last known position, or none."""
     if resource.geometry_column:
         return feature(out, getattr(row, resource.geometry_column))
-    return point_feature(out, out["lon"], out["lat"])
+    for lon_key, lat_key in (("lon", "lat"), ("last_lon", "last_lat")):
+        if out.get(lon_key) is not None and out.get(lat_key) is not None:
+            return point_feature(out, out[lon_key], out[lat_key])
+    return feature(out, None)
 
 
 def row_snapshot(row: Any) -> dict[str, Any]:
@@ -169,6 +173,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
         _mount_delete(router, resource)
 
 
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Row id.")]
 CrsQuery = Annotated[
     str, Query(description="Coordinate system of coordinates: wgs84, gcj02 or bd09.")
 ]
@@ -234,12 +239,17 @@ def _mount_list(router: APIRouter, resource: Resource) -> None:
         ),
     ]
     for name, spec in resource.filters.items():
+        query = (
+            Query(description=spec.description, ge=-(2**31), le=2**31 - 1)
+            if spec.type is int
+            else Query(description=spec.description)
+        )
         parameters.append(
             inspect.Parameter(
                 name,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=None,
-                annotation=Annotated[spec.type | None, Query(description=spec.description)],  # type: ignore[name-defined]
+                annotation=Annotated[spec.type | None, query],
             )
         )
 
@@ -368,7 +378,7 @@ def _register_item_route(
 ) -> None:
     permission = resource.read_permission if read else resource.write_permission
     parameters = [
-        inspect.Parameter(resource.id_param, inspect.Parameter.KEYWORD_ONLY, annotation=int),
+        inspect.Parameter(resource.id_param, inspect.Parameter.KEYWORD_ONLY, annotation=RowId),
     ]
     if body is not None:
         parameters.append(

@@ -21,6 +21,9 @@ def decode_cursor(cursor: str | None) -> int | None:
         kind, _, value = text.partition(":")
         if kind != "id":
             raise ValueError(kind)
-        return int(value)
+        last_id = int(value)
+        if not 0 <= last_id < 2**63:
+            raise ValueError(value)
+        return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed(f"cursor {cursor!r} is not valid", {"cursor": cursor}) from None

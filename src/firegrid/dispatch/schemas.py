@@ -21,8 +21,8 @@ class StationIn(BaseModel):
     force_kind: str = Field(pattern=_FORCE_KINDS)
     address: str = Field("", max_length=300)
     phone: str = Field("", max_length=32)
-    lon: float = Lon
-    lat: float = Lat
+    lon: Lon
+    lat: Lat
 
 
 class StationPatch(BaseModel):
@@ -32,8 +32,8 @@ class StationPatch(BaseModel):
     force_kind: str | None = Field(None, pattern=_FORCE_KINDS)
     address: str | None = Field(None, max_length=300)
     phone: str | None = Field(None, max_length=32)
-    lon: float | None = Lon
-    lat: float | None = Lat
+    lon: Lon | None = None
+    lat: Lat | None = None
 
 
 class StationOut(BaseModel):
@@ -92,8 +92,8 @@ class HydrantIn(BaseModel):
     hydrant_type: str = Field("above_ground", pattern=_HYDRANT_TYPES)
     flow_lps: float = Field(15.0, ge=0, le=500)
     status: str = Field("in_service", pattern=_HYDRANT_STATUS)
-    lon: float = Lon
-    lat: float = Lat
+    lon: Lon
+    lat: Lat
 
 
 class HydrantPatch(BaseModel):
@@ -101,8 +101,8 @@ class HydrantPatch(BaseModel):
     hydrant_type: str | None = Field(None, pattern=_HYDRANT_TYPES)
     flow_lps: float | None = Field(None, ge=0, le=500)
     status: str | None = Field(None, pattern=_HYDRANT_STATUS)
-    lon: float | None = Lon
-    lat: float | None = Lat
+    lon: Lon | None = None
+    lat: Lat | None = None
 
 
 class HydrantOut(BaseModel):
@@ -122,16 +122,16 @@ class LogisticsPointIn(BaseModel):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=120)
     supplies: list[str] = Field(default_factory=list)
-    lon: float = Lon
-    lat: float = Lat
+    lon: Lon
+    lat: Lat
 
 
 class LogisticsPointPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=120)
     supplies: list[str] | None = None
-    lon: float | None = Lon
-    lat: float | None = Lat
+    lon: Lon | None = None
+    lat: Lat | None = None
 
 
 class LogisticsPointOut(BaseModel):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Lon = Field(ge=-180, le=180, description="Longitude in the request's CRS (degrees).")
-Lat = Field(ge=-90, le=90, description="Latitude in the request's CRS (degrees).")
+Lon = Annotated[
+    float, Field(ge=-180, le=180, description="Longitude in the request's CRS (degrees).")
+]
+Lat = Annotated[float, Field(ge=-90, le=90, description="Latitude in the request's CRS (degrees).")]
 
 
 class JurisdictionIn(BaseModel):
@@ -17,8 +19,8 @@ class JurisdictionIn(BaseModel):
     parent_code: str | None = Field(None, min_length=1, max_length=32)
     name_zh: str = Field(min_length=1, max_length=120)
     name_en: str = Field(min_length=1, max_length=120)
-    lon: float = Lon
-    lat: float = Lat
+    lon: Lon
+    lat: Lat
     boundary: dict[str, Any] | None = None
     population: int | None = Field(None, ge=0)
 
@@ -27,8 +29,8 @@ class JurisdictionPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name_zh: str | None = Field(None, min_length=1, max_length=120)
     name_en: str | None = Field(None, min_length=1, max_length=120)
-    lon: float | None = Lon
-    lat: float | None = Lat
+    lon: Lon | None = None
+    lat: Lat | None = None
     boundary: dict[str, Any] | None = None
     population: int | None = Field(None, ge=0)
 
@@ -51,8 +53,8 @@ class VenueIn(BaseModel):
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
     address: str = Field("", max_length=300)
-    lon: float = Lon
-    lat: float = Lat
+    lon: Lon
+    lat: Lat
     category: str = Field(min_length=1, max_length=40)
     industry_code: str = Field("", max_length=16)
     is_key_unit: bool = False
@@ -72,8 +74,8 @@ class VenuePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=200)
     address: str | None = Field(None, max_length=300)
-    lon: float | None = Lon
-    lat: float | None = Lat
+    lon: Lon | None = None
+    lat: Lat | None = None
     category: str | None = Field(None, min_length=1, max_length=40)
     industry_code: str | None = Field(None, max_length=16)
     is_key_unit: bool | None = None
