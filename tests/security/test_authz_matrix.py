@@ -364,8 +364,6 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         scoped=False,
         body=lambda s: {},
         ok=201,
-        known_issue="the run's summary lists the whole city's top venues and areas to a "
-        "caller scoped to one town (GET /risk/runs/latest scopes the same summary)",
     ),
     ("GET", "/api/v1/risk/venues/{venue_id}"): Policy("risk:read", params={"venue_id": "venue"}),
     ("GET", "/api/v1/risk/venues/{venue_id}/explanation"): Policy(
@@ -384,6 +382,34 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/risk/grades"): Policy("risk:read"),
     ("GET", "/api/v1/risk/areas/{level}/trend"): Policy(
         "risk:read", params={"level": "=town"}, query=lambda s: {"code": s.code("town")}
+    ),
+    # inspections and hazards (firegrid.inspections.api)
+    ("GET", "/api/v1/inspections"): Policy("inspections:read"),
+    ("GET", "/api/v1/inspections/{inspection_id}"): Policy(
+        "inspections:read", params={"inspection_id": "inspection"}
+    ),
+    ("POST", "/api/v1/inspections"): Policy(
+        "inspections:write",
+        body=lambda s: {
+            "venue_id": s.world.city.id("venue", s.side),
+            "note": "matrix",
+            "hazards": [{"category": "blocked_exit", "severity": "major"}],
+        },
+        ok=201,
+        outside=404,  # the outside venue is not found
+    ),
+    ("GET", "/api/v1/hazards"): Policy("inspections:read", query={"status": "open"}),
+    ("GET", "/api/v1/hazards/categories"): Policy("inspections:read", scoped=False),
+    ("GET", "/api/v1/hazards/{hazard_id}"): Policy(
+        "inspections:read", params={"hazard_id": "hazard"}
+    ),
+    ("POST", "/api/v1/hazards/{hazard_id}/rectify"): Policy(
+        "hazards:rectify",
+        params={"hazard_id": "hazard"},
+        files=lambda s: {"note": (None, "exit cleared")},
+    ),
+    ("GET", "/api/v1/venues/{venue_id}/inspection-summary"): Policy(
+        "inspections:read", params={"venue_id": "venue"}
     ),
     # dispatch: intake and incidents (firegrid.dispatch.incident_api)
     ("POST", "/api/v1/calls"): Policy(

@@ -46,7 +46,11 @@ def start_run(
     body: RunIn, principal: Run, session: SessionDep, db: DbDep, settings: SettingsDep
 ) -> dict[str, Any]:
     session.commit()  # release the request's transaction: the run writes in its own
-    return service.assess(db, settings, body.model, actor=principal.subject)
+    result = service.assess(db, settings, body.model, actor=principal.subject)
+    # The run scores the whole city (normalisation needs every venue); the caller sees it
+    # over its own jurisdiction only.
+    with db.session() as own:
+        return service.scoped_summary(own, int(result["run_id"]), principal.scope_path)
 
 
 @router.get("/venues/{venue_id}", summary="A venue's score and its contributions")
