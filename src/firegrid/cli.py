@@ -24,6 +24,7 @@ def _mount_contexts() -> None:
     """Each context contributes its own sub-commands."""
     from firegrid.accounts.cli import apikeys_app, users_app
     from firegrid.alarms.cli import alarms_app
+    from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.geo.cli import (
         coverage_command,
         hydrants_app,
@@ -36,6 +37,9 @@ def _mount_contexts() -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
     app.add_typer(alarms_app, name="alarms")
+    app.add_typer(ingest_app, name="ingest")
+    app.add_typer(events_app, name="events")
+    app.add_typer(simulate_app, name="simulate")
     app.add_typer(roads_app, name="roads")
     app.add_typer(hydrants_app, name="hydrants")
     app.command("route")(route_command)

@@ -34,6 +34,7 @@ ROUTERS: list[str] = [
     "firegrid.dispatch.incident_api:router",
     "firegrid.dispatch.crew_api:router",
     "firegrid.devices.api:router",
+    "firegrid.ingest.api:router",
     "firegrid.accounts.api:router",
     "firegrid.alarms.api:router",
     "firegrid.web.map_api:router",
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        ingest = getattr(app.state, "ingest", None)
+        if ingest is not None:  # the HTTP push adapter's service, started on first push
+            await ingest.close()
         if db is None:
             database.dispose()
 

@@ -1,0 +1,328 @@
+"""Live device state: online/offline, current alarms and faults, last seen, battery, signal.
+
+State is kept in memory (heartbeats arrive every minute from up to millions of devices and
+are never rows) and flushed to ``device_state`` every few seconds, one row per device that
+changed; a device's ``last_seen`` alone is rewritten at most once a minute. On start it
+is reloaded from that table, so it survives a restart.
+
+A device that has been seen and then stays silent longer than ``offline_grace_s`` is marked
+offline and :meth:`DeviceStateTracker.check_offline` returns an ``offline``
+:class:`~firegrid.ingest.events.DeviceEvent` for it (the ingest service appends it to the
+event log); the next message from it produces an ``online`` event.
+
+Per-component rules (``component.key()`` identifies the point):
+
+- ``fire_alarm`` / ``supervisory`` → an alarm on that component;
+- ``fault``, ``power``, ``low_battery``, ``tamper`` → a fault on that component;
+- ``fault_cleared`` (a normal status report) → that component's alarm and fault are cleared;
+- ``reset`` → every alarm and fault of the device is cleared (the panel was reset).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from firegrid.core.clock import utcnow
+from firegrid.core.db import Database
+from firegrid.devices.state_models import DeviceStateRow
+from firegrid.ingest.events import DeviceEvent, EventKind, make_event_id
+
+ALARM_KINDS = frozenset({EventKind.FIRE_ALARM, EventKind.SUPERVISORY})
+FAULT_KINDS = frozenset({EventKind.FAULT, EventKind.POWER, EventKind.LOW_BATTERY, EventKind.TAMPER})
+
+
+@dataclass(frozen=True)
+class DeviceRef:
+    """What the ingest side knows of a registered device (from the registry cache)."""
+
+    device_id: int
+    external_id: str
+    protocol: str
+    venue_id: int | None
+    jurisdiction_path: str
+
+
+@dataclass
+class DeviceStatus:
+    """The in-memory state of one device."""
+
+    device_id: int
+    venue_id: int | None
+    external_id: str = ""
+    protocol: str = ""
+    jurisdiction_path: str = ""
+    online: bool = False
+    last_seen: datetime | None = None
+    changed_at: datetime | None = None
+    alarms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    battery_pct: float | None = None
+    signal_dbm: float | None = None
+    last_kind: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "device_id": self.device_id,
+            "venue_id": self.venue_id,
+            "online": self.online,
+            "last_seen": self.last_seen,
+            "changed_at": self.changed_at,
+            "alarms": dict(self.alarms),
+            "faults": dict(self.faults),
+            "battery_pct": self.battery_pct,
+            "signal_dbm": self.signal_dbm,
+            "last_kind": self.last_kind,
+        }
+
+
+_READINGS = frozenset({"battery_pct", "battery", "signal_dbm", "signal", "rssi"})
+_TRACKED_KINDS = ALARM_KINDS | FAULT_KINDS | {EventKind.FAULT_CLEARED, EventKind.RESET}
+
+
+def _number(values: dict[str, Any], *names: str) -> float | None:
+    for name in names:
+        value = values.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _apply_readings(status: DeviceStatus, values: dict[str, Any]) -> None:
+    battery = _number(values, "battery_pct", "battery")
+    signal = _number(values, "signal_dbm", "signal", "rssi")
+    if battery is not None:
+        status.battery_pct = battery
+    if signal is not None:
+        status.signal_dbm = signal
+
+
+class DeviceStateTracker:
+    """Device state in memory, with periodic flush and offline detection."""
+
+    def __init__(
+        self,
+        *,
+        offline_grace_s: float = 600.0,
+        persist_seen_every_s: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.offline_grace = timedelta(seconds=offline_grace_s)
+        self.persist_seen_every = timedelta(seconds=persist_seen_every_s)
+        self.clock = clock
+        self._devices: dict[int, DeviceStatus] = {}
+        self._dirty: set[int] = set()
+        self._persisted_seen: dict[int, datetime] = {}
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get(self, device_id: int) -> DeviceStatus | None:
+        return self._devices.get(device_id)
+
+    def __len__(self) -> int:
+        return len(self._devices)
+
+    def venue(self, venue_id: int) -> dict[str, Any]:
+        """Current alarms and faults of every device of a venue."""
+        devices = [s for s in self._devices.values() if s.venue_id == venue_id]
+        return {
+            "venue_id": venue_id,
+            "devices": len(devices),
+            "online": sum(1 for s in devices if s.online),
+            "alarms": {s.device_id: dict(s.alarms) for s in devices if s.alarms},
+            "faults": {s.device_id: dict(s.faults) for s in devices if s.faults},
+        }
+
+    def venues_in_alarm(self) -> dict[int, int]:
+        """Venue id → number of components in alarm."""
+        counts: dict[int, int] = defaultdict(int)
+        for status in self._devices.values():
+            if status.alarms and status.venue_id is not None:
+                counts[status.venue_id] += len(status.alarms)
+        return dict(counts)
+
+    # -- updating -----------------------------------------------------------------------------
+
+    def _status(self, ref: DeviceRef) -> DeviceStatus:
+        status = self._devices.get(ref.device_id)
+        if status is None:
+            status = DeviceStatus(ref.device_id, ref.venue_id)
+            self._devices[ref.device_id] = status
+        status.venue_id = ref.venue_id
+        status.external_id = ref.external_id
+        status.protocol = ref.protocol
+        status.jurisdiction_path = ref.jurisdiction_path
+        return status
+
+    def bind(self, refs: Iterable[DeviceRef]) -> None:
+        """Attach registry facts (external id, protocol, path) to reloaded devices."""
+        for ref in refs:
+            if ref.device_id in self._devices:
+                self._status(ref)
+
+    def seen(
+        self, ref: DeviceRef, at: datetime, values: dict[str, Any] | None = None
+    ) -> DeviceEvent | None:
+        """Record that ``ref`` was heard from at ``at`` (a heartbeat or any message).
+
+        Returns an ``online`` event when the device had been offline (or never seen), for
+        the caller to append to the event log.
+        """
+        status = self._status(ref)
+        came_online = not status.online
+        if status.last_seen is None or at > status.last_seen:
+            status.last_seen = at
+        if values and not _READINGS.isdisjoint(values):
+            _apply_readings(status, values)
+            self._dirty.add(ref.device_id)
+        # a plain heartbeat is written at most every ``persist_seen_every`` per device
+        persisted = self._persisted_seen.get(ref.device_id)
+        if persisted is None or at - persisted >= self.persist_seen_every:
+            self._dirty.add(ref.device_id)
+        if not came_online:
+            return None
+        self._dirty.add(ref.device_id)
+        status.online = True
+        status.changed_at = at
+        return self._transition_event(status, EventKind.ONLINE, at)
+
+    def observe(self, event: DeviceEvent) -> None:
+        """Apply a stored event to the device's alarms and faults."""
+        if event.device_id is None:
+            return
+        status = self._devices.get(event.device_id)
+        if status is None:
+            status = DeviceStatus(event.device_id, event.venue_id)
+            self._devices[event.device_id] = status
+        values = event.values
+        if values and not _READINGS.isdisjoint(values):
+            _apply_readings(status, values)
+        kind = event.kind
+        if kind in _TRACKED_KINDS:
+            key = event.component.key()
+            if kind in ALARM_KINDS or kind in FAULT_KINDS:
+                entry = {
+                    "kind": str(kind),
+                    "at": event.occurred_at.isoformat(),
+                    "description": event.component.description,
+                }
+                (status.alarms if kind in ALARM_KINDS else status.faults)[key] = entry
+            elif kind == EventKind.FAULT_CLEARED:
+                status.alarms.pop(key, None)
+                status.faults.pop(key, None)
+            else:  # reset
+                status.alarms.clear()
+                status.faults.clear()
+            status.changed_at = event.received_at
+        if kind is not EventKind.ONLINE and kind is not EventKind.OFFLINE:
+            status.last_kind = str(kind)
+        self._dirty.add(event.device_id)
+
+    def check_offline(self, now: datetime | None = None) -> list[DeviceEvent]:
+        """Mark devices silent for longer than the grace period offline; return the events."""
+        now = now or self.clock()
+        events = []
+        for status in self._devices.values():
+            last_seen = status.last_seen
+            if status.online and last_seen is not None and now - last_seen > self.offline_grace:
+                status.online = False
+                status.changed_at = now
+                self._dirty.add(status.device_id)
+                events.append(self._transition_event(status, EventKind.OFFLINE, now))
+        return events
+
+    def _transition_event(self, status: DeviceStatus, kind: EventKind, at: datetime) -> DeviceEvent:
+        last_seen = status.last_seen.isoformat() if status.last_seen else ""
+        return DeviceEvent(
+            event_id=make_event_id("state", str(status.device_id), kind, at.isoformat()),
+            device_id=status.device_id,
+            external_id=status.external_id,
+            protocol=status.protocol or "state",
+            venue_id=status.venue_id,
+            jurisdiction_path=status.jurisdiction_path,
+            occurred_at=at,
+            received_at=self.clock(),
+            kind=kind,
+            values={"last_seen": last_seen, "grace_s": self.offline_grace.total_seconds()},
+        )
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def load(self, db: Database) -> int:
+        """Reload state from ``device_state``; returns the number of devices."""
+        with db.session() as session:
+            rows = session.scalars(select(DeviceStateRow)).all()
+            for row in rows:
+                self._devices[row.device_id] = DeviceStatus(
+                    device_id=row.device_id,
+                    venue_id=row.venue_id,
+                    online=row.online,
+                    last_seen=row.last_seen,
+                    changed_at=row.changed_at,
+                    alarms=dict(row.alarms or {}),
+                    faults=dict(row.faults or {}),
+                    battery_pct=row.battery_pct,
+                    signal_dbm=row.signal_dbm,
+                    last_kind=row.last_kind,
+                )
+        return len(rows)
+
+    def take_dirty(self) -> list[dict[str, Any]]:
+        """Rows of the devices changed since the last flush (and forget they were dirty)."""
+        rows = [self._row(self._devices[i]) for i in self._dirty if i in self._devices]
+        self._dirty.clear()
+        for row in rows:
+            if row["last_seen"] is not None:
+                self._persisted_seen[row["device_id"]] = row["last_seen"]
+        return rows
+
+    @staticmethod
+    def _row(status: DeviceStatus) -> dict[str, Any]:
+        return {
+            "device_id": status.device_id,
+            "venue_id": status.venue_id,
+            "online": status.online,
+            "last_seen": status.last_seen,
+            "changed_at": status.changed_at,
+            "alarms": dict(status.alarms),
+            "faults": dict(status.faults),
+            "battery_pct": status.battery_pct,
+            "signal_dbm": status.signal_dbm,
+            "last_kind": status.last_kind,
+        }
+
+    def flush(self, db: Database) -> int:
+        """Write changed devices to ``device_state``; returns how many rows were written."""
+        rows = self.take_dirty()
+        write_state_rows(db, rows)
+        return len(rows)
+
+    def mark_dirty(self, device_ids: Iterable[int]) -> None:
+        """Flush these devices again next time (after a failed flush)."""
+        self._dirty.update(device_ids)
+
+
+def write_state_rows(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Upsert ``device_state`` rows (one statement per chunk)."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != "device_id"]
+    with db.engine.begin() as connection:
+        for start in range(0, len(rows), 2000):
+            chunk = rows[start : start + 2000]
+            if connection.dialect.name == "postgresql":
+                stmt: Any = pg_insert(DeviceStateRow)
+            else:
+                stmt = sqlite_insert(DeviceStateRow)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["device_id"],
+                set_={name: getattr(stmt.excluded, name) for name in columns},
+            )
+            connection.execute(stmt, chunk)

@@ -1,0 +1,1 @@
+"""Device ingest: protocol adapters, the normalised DeviceEvent and the durable event log."""

@@ -1,0 +1,1 @@
+"""HTTP push adapter: signed JSON batches from IoT carrier platforms."""

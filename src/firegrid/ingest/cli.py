@@ -1,0 +1,361 @@
+"""Commands of the ingest context (mounted by :mod:`firegrid.cli`).
+
+- ``firegrid ingest run``: the adapters (GB/T 26875.3 TCP, MQTT, HTTP push) in one process;
+- ``firegrid events list``: stored device events;
+- ``firegrid simulate devices``: drive registered devices over the real protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+import typer
+
+from firegrid.core.errors import DomainError, ValidationFailed
+from firegrid.core.settings import Settings, get_settings, normalise_database_url
+
+ingest_app = typer.Typer(help="Device ingest: protocol adapters and the event log.")
+events_app = typer.Typer(help="Stored device events.")
+simulate_app = typer.Typer(help="Simulators that drive registered devices.")
+
+
+@ingest_app.callback()
+def _ingest() -> None:
+    """Device ingest: protocol adapters and the event log."""
+
+
+@events_app.callback()
+def _events() -> None:
+    """Stored device events."""
+
+
+@simulate_app.callback()
+def _simulate() -> None:
+    """Simulators that drive registered devices."""
+
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+EventLogOption = Annotated[
+    str | None,
+    typer.Option("--event-log", help="database or jetstream; overrides FIREGRID_EVENT_LOG."),
+]
+StreamOption = Annotated[
+    str | None, typer.Option("--stream", help="JetStream stream name (default FIREGRID_EVENTS).")
+]
+
+
+def _settings(db: str | None, event_log: str | None = None) -> Settings:
+    settings = get_settings()
+    update: dict[str, Any] = {}
+    if db:
+        update["database_url"] = normalise_database_url(db)
+    if event_log:
+        if event_log not in ("database", "jetstream"):
+            _fail(f"--event-log must be database or jetstream, not {event_log!r}")
+        update["event_log"] = event_log
+    return settings.model_copy(update=update) if update else settings
+
+
+def _fail(message: str, details: Any = None, code: int = 2) -> None:
+    payload = {"error": {"message": message, "details": details}}
+    typer.echo(json.dumps(payload, ensure_ascii=False, default=str), err=True)
+    raise typer.Exit(code)
+
+
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def host_port(value: str, option: str) -> tuple[str, int]:
+    """Parse ``HOST:PORT`` or ``scheme://HOST:PORT``."""
+    parsed = urlparse(value if "://" in value else f"tcp://{value}")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if not parsed.hostname or port is None:
+        raise ValidationFailed(f"{option} must be HOST:PORT, got {value!r}", {option: value})
+    return parsed.hostname, port
+
+
+@ingest_app.command("run")
+def run(
+    db: DbOption = None,
+    gb26875: Annotated[
+        str | None, typer.Option("--gb26875", help="Listen for GB/T 26875.3 on HOST:PORT.")
+    ] = None,
+    mqtt: Annotated[
+        str | None, typer.Option("--mqtt", help="Subscribe to the broker mqtt://HOST:PORT.")
+    ] = None,
+    http: Annotated[
+        str | None, typer.Option("--http", help="Serve the HTTP push endpoint on HOST:PORT.")
+    ] = None,
+    event_log: EventLogOption = None,
+    stream: StreamOption = None,
+    idle_timeout: Annotated[float, typer.Option(help="Close a silent TCP link (s).")] = 300.0,
+    offline_grace: Annotated[float, typer.Option(help="Offline after this silence (s).")] = 600.0,
+    mqtt_client_id: Annotated[
+        str, typer.Option(help="Fixed MQTT client id (persistent session).")
+    ] = "firegrid-ingest",
+    migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = False,
+    reuse_port: Annotated[
+        bool, typer.Option(help="SO_REUSEPORT: several ingest processes share the GB port.")
+    ] = False,
+) -> None:
+    """Run the ingest adapters in one asyncio process until SIGINT/SIGTERM.
+
+    With no adapter option, GB/T 26875.3 listens on 127.0.0.1:2687. Prints one JSON line
+    ``{"ready": ...}`` once every adapter is up.
+    """
+    from firegrid.core.logging import configure_logging
+
+    settings = _settings(db, event_log)
+    configure_logging(settings.log_level, settings.log_json)
+    if migrate:
+        from firegrid.core.migrate import upgrade
+
+        upgrade(settings.database_url)
+    if not (gb26875 or mqtt or http):
+        gb26875 = "127.0.0.1:2687"
+    try:
+        endpoints = {
+            "gb26875": host_port(gb26875, "--gb26875") if gb26875 else None,
+            "mqtt": host_port(mqtt, "--mqtt") if mqtt else None,
+            "http": host_port(http, "--http") if http else None,
+        }
+    except DomainError as exc:
+        _fail(exc.message, exc.details)
+        return
+    from firegrid.ingest.service import IngestOptions
+
+    options = IngestOptions(idle_timeout_s=idle_timeout, offline_grace_s=offline_grace)
+    _run(
+        serve_adapters(
+            settings,
+            endpoints,
+            options,
+            stream=stream,
+            mqtt_client_id=mqtt_client_id,
+            reuse_port=reuse_port,
+        )
+    )
+
+
+async def serve_adapters(
+    settings: Settings,
+    endpoints: dict[str, tuple[str, int] | None],
+    options: Any,
+    *,
+    stream: str | None = None,
+    mqtt_client_id: str = "firegrid-ingest",
+    reuse_port: bool = False,
+) -> None:
+    """Start the service and the requested adapters; stop on SIGINT/SIGTERM."""
+    from firegrid.core.db import Database
+    from firegrid.ingest.log import open_event_log
+    from firegrid.ingest.service import IngestService
+
+    database = Database(settings.database_url)
+    service = IngestService(
+        database, open_event_log(settings, database, stream=stream), options=options
+    )
+    await service.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    closers: list[Any] = []
+    ready: dict[str, Any] = {"event_log": service.log.backend, "devices": len(service.registry)}
+    tasks: list[asyncio.Task[Any]] = []
+    gb: Any = None
+    try:
+        if endpoints.get("gb26875"):
+            from firegrid.ingest.adapters.gb26875.server import GB26875Server
+
+            host, port = endpoints["gb26875"]  # type: ignore[misc]
+            gb = GB26875Server(service, host=host, port=port, reuse_port=reuse_port)
+            await gb.start()
+            closers.append(gb.close)
+            ready["gb26875"] = f"{host}:{gb.port}"
+        if endpoints.get("mqtt"):
+            from firegrid.ingest.adapters.mqtt.server import MQTTSubscriber
+
+            host, port = endpoints["mqtt"]  # type: ignore[misc]
+            subscriber = MQTTSubscriber(service, host=host, port=port, client_id=mqtt_client_id)
+            await subscriber.start()
+            closers.append(subscriber.close)
+            ready["mqtt"] = f"mqtt://{host}:{port}"
+        if endpoints.get("http"):
+            from firegrid.ingest.adapters.http.server import HTTPPushServer
+
+            host, port = endpoints["http"]  # type: ignore[misc]
+            push = HTTPPushServer(service, settings, host=host, port=port)
+            await push.start()
+            closers.append(push.close)
+            ready["http"] = f"http://{host}:{push.port}"
+        print(json.dumps({"ready": ready}), flush=True)
+        await stop.wait()
+        report: dict[str, Any] = {"stats": vars(service.stats)}
+        if gb is not None:
+            report["gb26875"] = {**gb.counters, **_latency_ms(list(gb.latencies_s))}
+        print(json.dumps({"stopped": report}, default=str), flush=True)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for close in reversed(closers):
+            await close()
+        await service.close()
+        database.dispose()
+
+
+def _latency_ms(samples: list[float]) -> dict[str, float]:
+    """p50/p99/max of frame received → confirm written, in ms."""
+    if not samples:
+        return {}
+    samples.sort()
+
+    def at(q: float) -> float:
+        return round(samples[min(len(samples) - 1, int(q * len(samples)))] * 1000, 3)
+
+    return {"confirm_p50_ms": at(0.5), "confirm_p99_ms": at(0.99), "confirm_max_ms": at(1.0)}
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--since must be an ISO 8601 time, got {value!r}")
+        raise
+    if parsed.tzinfo is None:
+        _fail("--since needs a time zone, e.g. 2026-11-25T08:00:00+08:00")
+    return parsed
+
+
+@events_app.command("list")
+def list_events(
+    db: DbOption = None,
+    device: Annotated[int | None, typer.Option("--device", help="Registry device id.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only events received at/after this time.")
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this event kind.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (newest).")] = 50,
+    event_log: EventLogOption = None,
+    stream: StreamOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List stored device events, newest first."""
+    from firegrid.core.db import Database
+    from firegrid.ingest.log import find_events
+
+    settings = _settings(db, event_log)
+    database = Database(settings.database_url)
+    try:
+        events = _run(
+            find_events(
+                settings,
+                database,
+                device_id=device,
+                since=_parse_time(since),
+                kind=kind,
+                limit=limit,
+                stream=stream,
+            )
+        )
+    except DomainError as exc:
+        _fail(exc.message, exc.details)
+        return
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(json.dumps(events, ensure_ascii=False, indent=2, default=str))
+        return
+    for e in events:
+        typer.echo(
+            f"{e['offset']:>8}  {e['received_at']}  {e['kind']:<13} device={e['device_id']} "
+            f"{e['protocol']}:{e['external_id']}  {e['component'].get('description', '')}"
+        )
+
+
+@simulate_app.command("devices")
+def simulate_devices(
+    target: Annotated[
+        str, typer.Option("--target", help="HOST:PORT (gb26875, mqtt) or base URL (http).")
+    ],
+    db: DbOption = None,
+    protocol: Annotated[str, typer.Option(help="gb26875, mqtt or http.")] = "gb26875",
+    count: Annotated[int, typer.Option(help="How many devices to drive.")] = 10,
+    rate: Annotated[float, typer.Option(help="Messages per second, all devices together.")] = 100,
+    duration: Annotated[float, typer.Option(help="Seconds to send for.")] = 10,
+    fire_ratio: Annotated[float, typer.Option(help="Share of fire alarms.")] = 0.01,
+    heartbeat_ratio: Annotated[float, typer.Option(help="Share of heartbeats.")] = 0.3,
+    storm_every: Annotated[
+        float, typer.Option(help="Every N s every device sends at once (0 = never).")
+    ] = 0.0,
+    numbered: Annotated[
+        bool, typer.Option(help="Send a numbered stream (component address = sequence).")
+    ] = False,
+    register: Annotated[
+        bool, typer.Option(help="Register simulated devices first if there are too few.")
+    ] = False,
+    retransmit: Annotated[float, typer.Option(help="Retransmit after (s).")] = 3.0,
+    drain: Annotated[float, typer.Option(help="Wait this long for last confirms (s).")] = 15.0,
+    integration: Annotated[str, typer.Option(help="HTTP push integration name.")] = "simulator",
+    confirmed_out: Annotated[
+        str | None, typer.Option(help="Write confirmed sequence numbers (JSON) here.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Drive registered devices over a real protocol; print JSON stats."""
+    from firegrid.core.db import Database
+    from firegrid.ingest.simulate import SimOptions, run_simulation
+
+    settings = _settings(db)
+    options = SimOptions(
+        target=target,
+        protocol=protocol,
+        count=count,
+        rate=rate,
+        duration_s=duration,
+        fire_ratio=fire_ratio,
+        heartbeat_ratio=heartbeat_ratio,
+        numbered=numbered,
+        retransmit_s=retransmit,
+        drain_s=drain,
+        seed=seed,
+        integration=integration,
+        storm_every_s=storm_every,
+    )
+    database = Database(settings.database_url)
+    try:
+        stats = _run(run_simulation(database, options, register=register))
+    except DomainError as exc:
+        _fail(exc.message, exc.details)
+        return
+    finally:
+        database.dispose()
+    if confirmed_out:
+        with open(confirmed_out, "w", encoding="utf-8") as handle:
+            json.dump(stats.confirmed_numbers, handle)
+    typer.echo(json.dumps(stats.summary(), indent=2))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":  # ``python -m firegrid.ingest.cli run ...`` (tests, no mount needed)
+    ingest_app()

@@ -1,0 +1,126 @@
+"""The one normalised device message: :class:`DeviceEvent`.
+
+Every adapter (GB/T 26875.3 over TCP, MQTT, HTTP push) translates what a device sends into
+``DeviceEvent`` values; everything downstream (event log, device state, alarms) only sees
+these. ``event_id`` is stable for the same device message, so a retransmission after a lost
+confirm produces the same id and the event log drops the duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+from firegrid.core.errors import ValidationFailed
+
+
+class EventKind(StrEnum):
+    """What happened at the device."""
+
+    FIRE_ALARM = "fire_alarm"
+    SUPERVISORY = "supervisory"
+    FAULT = "fault"
+    FAULT_CLEARED = "fault_cleared"
+    RESET = "reset"
+    POWER = "power"
+    HEARTBEAT = "heartbeat"
+    ANALOG_VALUE = "analog_value"
+    LOW_BATTERY = "low_battery"
+    TAMPER = "tamper"
+    OFFLINE = "offline"
+    ONLINE = "online"
+    START = "start"
+    FEEDBACK = "feedback"
+    SHIELDED = "shielded"
+    OPERATION = "operation"
+    OTHER = "other"
+
+
+#: Kinds that are never stored as rows: they only update device state in memory.
+STATE_ONLY_KINDS = frozenset({EventKind.HEARTBEAT})
+
+
+class Component(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Where on the device's installation the event happened (all optional)."""
+
+    system_type: int | None = None
+    system_address: int | None = None
+    component_type: int | None = None
+    component_address: int | None = None
+    loop: int | None = None
+    point: int | None = None
+    description: str = ""
+
+    def key(self) -> str:
+        """A short stable key for per-component state (``sys/addr/type/comp``)."""
+        parts = (self.system_type, self.system_address, self.component_type)
+        head = "/".join("" if p is None else str(p) for p in parts)
+        return f"{head}/{'' if self.component_address is None else self.component_address}"
+
+
+class DeviceEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A device message normalised to one shape, whatever the protocol."""
+
+    event_id: str
+    device_id: int | None
+    external_id: str
+    protocol: str
+    venue_id: int | None
+    jurisdiction_path: str
+    occurred_at: datetime
+    received_at: datetime
+    kind: EventKind
+    component: Component = Component()
+    values: dict[str, Any] = msgspec.field(default_factory=dict)
+    raw_ref: str = ""
+
+    def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is None or self.received_at.tzinfo is None:
+            raise ValidationFailed(
+                "DeviceEvent times must be timezone-aware", {"event_id": self.event_id}
+            )
+
+
+def make_event_id(protocol: str, external_id: str, *parts: object) -> str:
+    """A stable id: the same device message always hashes to the same id.
+
+    ``parts`` are whatever identifies the message at its source (a message id, the device
+    time, the object's bytes…); never the receive time.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{protocol}\x1f{external_id}".encode())
+    for part in parts:
+        digest.update(b"\x1f")
+        digest.update(part if isinstance(part, bytes) else str(part).encode())
+    return f"{protocol}:{digest.hexdigest()}"
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(DeviceEvent)
+
+
+def encode_event(event: DeviceEvent) -> bytes:
+    """JSON bytes of an event (the JetStream payload and the API shape)."""
+    return _ENCODER.encode(event)
+
+
+def decode_event(data: bytes) -> DeviceEvent:
+    """Inverse of :func:`encode_event`."""
+    return _DECODER.decode(data)
+
+
+def event_to_dict(event: DeviceEvent) -> dict[str, Any]:
+    """A JSON-ready dict (times as ISO 8601 strings)."""
+    result: dict[str, Any] = msgspec.to_builtins(event)
+    return result
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` converted to UTC (it must already be aware)."""
+    if value.tzinfo is None:
+        raise ValidationFailed(f"naive datetime {value!r}: timestamps must be timezone-aware")
+    return value.astimezone(UTC)

@@ -1,0 +1,197 @@
+"""The production event log: a NATS JetStream stream (default ``FIREGRID_EVENTS``).
+
+- File storage; one subject per protocol, ``<stream>.events.<protocol>``.
+- Each event is published with header ``Nats-Msg-Id`` = ``event_id``; the server drops a
+  message whose id it has seen within the stream's duplicate window (default 10 minutes),
+  which covers device retransmissions after a lost confirm.
+- :meth:`JetStreamEventLog.append_batch` publishes the batch concurrently and returns when
+  the server has acknowledged every message (a JetStream ack means stored in the stream;
+  with replicas > 1, stored on a quorum). The device is confirmed only after that.
+- Offsets are stream sequence numbers. Consumer offsets are kept in the database
+  (``event_consumers``) like the embedded log's, so the two backends share one interface;
+  the state tables live in PostgreSQL in this profile.
+
+Durability note: a single NATS server acknowledges once the message is written to its file
+store (page cache; ``sync_interval`` decides when it is fsynced). It survives a crash of the
+ingest process and of NATS itself, not a power cut of a one-node server: run a 3-node
+cluster with ``num_replicas=3`` for that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import nats
+from nats.js import api as js_api
+from nats.js.errors import NotFoundError
+
+from firegrid.core.db import Database
+from firegrid.ingest.events import DeviceEvent, decode_event, encode_event
+from firegrid.ingest.log import Consumer, LoggedEvent
+from firegrid.ingest.log_db import LogUnavailable
+
+DEFAULT_STREAM = "FIREGRID_EVENTS"
+DUPLICATE_WINDOW_S = 600.0
+PUBLISH_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
+
+
+class JetStreamEventLog:
+    """:class:`~firegrid.ingest.log.EventLog` on a JetStream stream."""
+
+    backend = "jetstream"
+
+    def __init__(
+        self,
+        url: str,
+        db: Database,
+        *,
+        stream: str = DEFAULT_STREAM,
+        replicas: int = 1,
+        duplicate_window_s: float = DUPLICATE_WINDOW_S,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> None:
+        self.connect_timeout_s = connect_timeout_s
+        self.url = url
+        self.db = db
+        self.stream = stream
+        self.subject_prefix = f"{stream.lower()}.events"
+        self.replicas = replicas
+        self.duplicate_window_s = duplicate_window_s
+        self._nc: Any = None
+        self._js: Any = None
+        self._lock = asyncio.Lock()
+        self._ack_prefix = ""
+        self._next_batch = 0
+        self._pending: dict[str, list[Any]] = {}
+
+    async def start(self) -> None:
+        async with self._lock:
+            if self._js is not None:
+                return
+            try:
+                self._nc = await asyncio.wait_for(
+                    nats.connect(
+                        self.url,
+                        connect_timeout=2,
+                        max_reconnect_attempts=-1,
+                        reconnect_time_wait=0.5,
+                        skip_subject_validation=True,
+                    ),
+                    self.connect_timeout_s,
+                )
+            except Exception as exc:
+                raise LogUnavailable(f"NATS at {self.url} is not reachable: {exc}") from exc
+            self._js = self._nc.jetstream()
+            self._ack_prefix = f"_FGACK.{self._nc.new_inbox().rsplit('.', 1)[-1]}"
+            await self._nc.subscribe(f"{self._ack_prefix}.*", cb=self._on_ack)
+            config = js_api.StreamConfig(
+                name=self.stream,
+                subjects=[f"{self.subject_prefix}.>"],
+                storage=js_api.StorageType.FILE,
+                num_replicas=self.replicas,
+                duplicate_window=self.duplicate_window_s,
+            )
+            try:
+                await self._js.stream_info(self.stream)
+            except NotFoundError:
+                await self._js.add_stream(config)
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            await self._nc.drain()
+        self._nc = None
+        self._js = None
+
+    async def delete_stream(self) -> None:
+        """Remove the stream (tests use one stream each)."""
+        await self.start()
+        with contextlib.suppress(NotFoundError):
+            await self._js.delete_stream(self.stream)
+
+    async def append_batch(self, events: Sequence[DeviceEvent]) -> None:
+        """Publish every event with reply subject ``<ack prefix>.<batch>``; return when the
+        stream has acknowledged all of them (one future per batch, not per message)."""
+        if not events:
+            return
+        await self.start()
+        self._next_batch += 1
+        batch = str(self._next_batch)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[batch] = [len(events), future]
+        reply = f"{self._ack_prefix}.{batch}"
+        publish = self._nc.publish
+        try:
+            for item in events:
+                await publish(
+                    f"{self.subject_prefix}.{item.protocol}",
+                    encode_event(item),
+                    reply=reply,
+                    headers={"Nats-Msg-Id": item.event_id},
+                )
+            await asyncio.wait_for(future, PUBLISH_TIMEOUT_S)
+        except LogUnavailable:
+            raise
+        except Exception as exc:
+            raise LogUnavailable(f"JetStream did not acknowledge the batch: {exc!r}") from exc
+        finally:
+            self._pending.pop(batch, None)
+
+    async def _on_ack(self, msg: Any) -> None:
+        entry = self._pending.get(msg.subject.rsplit(".", 1)[-1])
+        if entry is None or entry[1].done():
+            return
+        data: bytes = msg.data
+        status = msg.headers.get("Status") if msg.headers else None
+        if status == "503" or b'"error"' in data:
+            reason = data.decode(errors="replace") or f"status {status}"
+            entry[1].set_exception(LogUnavailable(f"JetStream refused a message: {reason}"))
+            return
+        entry[0] -= 1
+        if entry[0] <= 0:
+            entry[1].set_result(None)
+
+    async def last_offset(self) -> int:
+        await self.start()
+        info = await self._js.stream_info(self.stream)
+        return int(info.state.last_seq)
+
+    async def count(self) -> int:
+        await self.start()
+        info = await self._js.stream_info(self.stream)
+        return int(info.state.messages)
+
+    async def read(self, after_offset: int, limit: int) -> list[LoggedEvent]:
+        last = await self.last_offset()
+        if after_offset >= last or limit <= 0:
+            return []
+        wanted = min(limit, last - after_offset)
+        config = js_api.ConsumerConfig(
+            deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=after_offset + 1,
+            ack_policy=js_api.AckPolicy.NONE,
+            inactive_threshold=30.0,
+            max_ack_pending=-1,
+        )
+        sub = await self._js.pull_subscribe(
+            f"{self.subject_prefix}.>", stream=self.stream, config=config
+        )
+        result: list[LoggedEvent] = []
+        try:
+            while len(result) < wanted:
+                try:
+                    messages = await sub.fetch(min(wanted - len(result), 1000), timeout=2)
+                except TimeoutError:
+                    break
+                for message in messages:
+                    seq = int(message.metadata.sequence.stream)
+                    result.append(LoggedEvent(seq, decode_event(message.data)))
+        finally:
+            await sub.unsubscribe()
+        return result[:wanted]
+
+    def consumer(self, name: str) -> Consumer:
+        return Consumer(self, self.db, name)

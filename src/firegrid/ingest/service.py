@@ -1,0 +1,394 @@
+"""The rules of ingest, shared by every adapter (no sockets here).
+
+An adapter decodes a device message, then asks this service:
+
+1. :meth:`IngestService.lookup` — is the device registered? (in-memory registry cache,
+   loaded from ``devices`` and refreshed periodically);
+2. registered → :meth:`IngestService.admit`: heartbeats update device state only; every
+   other event is appended to the event log, and the call returns once it is durable;
+3. unknown → :meth:`IngestService.quarantine`: the raw message and a summary are stored
+   durably in ``quarantined_messages`` and the device is listed in ``quarantine_devices``;
+4. undecodable → :meth:`IngestService.record_error` into ``ingest_errors``.
+
+Only after 2 or 3 returns may the adapter acknowledge the device (GB CONFIRM, MQTT PUBACK,
+HTTP 2xx). Background tasks refresh the registry, flush device state and detect offline
+devices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from firegrid.core.clock import utcnow
+from firegrid.core.db import Database
+from firegrid.devices.models import Device
+from firegrid.devices.state import DeviceRef, DeviceStateTracker
+from firegrid.ingest.events import STATE_ONLY_KINDS, DeviceEvent
+from firegrid.ingest.log import EventLog
+from firegrid.ingest.log_db import BatchWriter
+from firegrid.ingest.models import IngestError, QuarantineDevice, QuarantinedMessage
+
+if TYPE_CHECKING:
+    from firegrid.ingest.adapters.mqtt.codec import VendorMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """Tunables of the ingest process."""
+
+    registry_refresh_s: float = 10.0
+    state_flush_s: float = 5.0
+    offline_check_s: float = 15.0
+    offline_grace_s: float = 600.0
+    idle_timeout_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class QuarantineItem:
+    protocol: str
+    external_id: str
+    received_at: datetime
+    raw_hex: str
+    summary: dict[str, Any]
+    peer: str = ""
+
+
+@dataclass
+class IngestStats:
+    """Counters for logs, the bench and ``/metrics``-style reports."""
+
+    admitted: int = 0
+    heartbeats: int = 0
+    quarantined: int = 0
+    errors: int = 0
+    by_protocol: dict[str, int] = field(default_factory=dict)
+
+
+class RegistryCache:
+    """``(protocol, external_id)`` → :class:`DeviceRef`, loaded from the registry."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._refs: dict[tuple[str, str], DeviceRef] = {}
+        self.loaded_at: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def get(self, protocol: str, external_id: str) -> DeviceRef | None:
+        return self._refs.get((protocol, external_id))
+
+    def refs(self) -> list[DeviceRef]:
+        return list(self._refs.values())
+
+    def add(self, ref: DeviceRef) -> None:
+        self._refs[(ref.protocol, ref.external_id)] = ref
+
+    def load(self) -> int:
+        """Read every live device (blocking; run it in a thread from async code)."""
+        refs: dict[tuple[str, str], DeviceRef] = {}
+        with self.db.session() as session:
+            rows = session.execute(
+                select(
+                    Device.id,
+                    Device.protocol,
+                    Device.external_id,
+                    Device.venue_id,
+                    Device.jurisdiction_path,
+                ).where(Device.deleted_at.is_(None))
+            ).all()
+        for device_id, protocol, external_id, venue_id, path in rows:
+            refs[(protocol, external_id)] = DeviceRef(
+                device_id, external_id, protocol, venue_id, path
+            )
+        self._refs = refs
+        self.loaded_at = utcnow()
+        return len(refs)
+
+
+class IngestService:
+    """Admit, quarantine or reject device messages; own the background tasks."""
+
+    def __init__(
+        self,
+        db: Database,
+        event_log: EventLog,
+        *,
+        state: DeviceStateTracker | None = None,
+        options: IngestOptions | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.log = event_log
+        self.options = options or IngestOptions()
+        self.clock = clock
+        self.state = state or DeviceStateTracker(
+            offline_grace_s=self.options.offline_grace_s, clock=clock
+        )
+        self.registry = RegistryCache(db)
+        self.stats = IngestStats()
+        self._quarantine: BatchWriter[QuarantineItem] = BatchWriter(
+            self._commit_quarantine, name="quarantine"
+        )
+        self._errors: BatchWriter[dict[str, Any]] = BatchWriter(
+            self._commit_errors, name="ingest-errors", max_delay_s=0.05
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, *, background: bool = True) -> None:
+        """Connect the log, load the registry and device state, start the periodic tasks."""
+        if self._started:
+            return
+        self._started = True
+        await self.log.start()
+        await asyncio.to_thread(self.registry.load)
+        await asyncio.to_thread(self.state.load, self.db)
+        self.state.bind(self.registry.refs())
+        if background:
+            self._spawn(self._every(self.options.registry_refresh_s, self.refresh_registry))
+            self._spawn(self._every(self.options.state_flush_s, self.flush_state))
+            self._spawn(self._every(self.options.offline_check_s, self.check_offline))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(coro))
+
+    async def _every(self, period_s: float, job: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            try:
+                await job()
+            except Exception:  # a periodic job must not die with one failure
+                log.exception("ingest periodic job %s failed", getattr(job, "__name__", job))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.flush_state()
+        await self._quarantine.close()
+        await self._errors.close()
+        await self.log.close()
+        self._started = False
+
+    async def refresh_registry(self) -> int:
+        return await asyncio.to_thread(self.registry.load)
+
+    async def flush_state(self) -> int:
+        rows = self.state.take_dirty()
+        if not rows:
+            return 0
+        from firegrid.devices.state import write_state_rows
+
+        try:
+            await asyncio.to_thread(write_state_rows, self.db, rows)
+        except Exception:
+            self.state.mark_dirty(row["device_id"] for row in rows)
+            raise
+        return len(rows)
+
+    async def check_offline(self) -> list[DeviceEvent]:
+        """Append an ``offline`` event for every device past its grace period."""
+        events = self.state.check_offline(self.clock())
+        if events:
+            await self.log.append_batch(events)
+        return events
+
+    # -- the rules ----------------------------------------------------------------------------
+
+    def lookup(self, protocol: str, external_id: str) -> DeviceRef | None:
+        return self.registry.get(protocol, external_id)
+
+    async def admit(
+        self,
+        ref: DeviceRef,
+        events: Sequence[DeviceEvent],
+        *,
+        seen_at: datetime | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        """Store ``events`` of a registered device durably; heartbeats only touch state.
+
+        Returns once every stored event is durable. ``seen_at`` (default: now) marks the
+        device as heard from; an ``online`` transition is stored with the events.
+        """
+        await self.admit_many([(ref, events, seen_at or self.clock(), values)])
+
+    async def admit_many(
+        self,
+        batches: Sequence[tuple[DeviceRef, Sequence[DeviceEvent], datetime, dict[str, Any] | None]],
+    ) -> None:
+        """:meth:`admit` for several devices with one append to the log."""
+        rows: list[DeviceEvent] = []
+        by_protocol = self.stats.by_protocol
+        for ref, events, seen_at, values in batches:
+            stored = [e for e in events if e.kind not in STATE_ONLY_KINDS]
+            readings: dict[str, Any] = dict(values or {})
+            if len(stored) != len(events):
+                for e in events:
+                    if e.kind in STATE_ONLY_KINDS:
+                        readings.update(e.values)
+            transition = self.state.seen(ref, seen_at, readings)
+            self.stats.heartbeats += len(events) - len(stored)
+            if transition is not None:
+                stored.append(transition)
+            rows.extend(stored)
+            by_protocol[ref.protocol] = by_protocol.get(ref.protocol, 0) + len(events)
+        if rows:
+            await self.log.append_batch(rows)
+            for e in rows:
+                self.state.observe(e)
+        self.stats.admitted += len(rows)
+
+    async def quarantine(self, item: QuarantineItem) -> None:
+        """Keep a well-formed message of an unknown device; durable when this returns."""
+        await self._quarantine.submit([item])
+        self.stats.quarantined += 1
+
+    async def record_error(
+        self,
+        protocol: str,
+        kind: str,
+        message: str,
+        raw_hex: str = "",
+        *,
+        peer: str = "",
+        external_id: str | None = None,
+    ) -> None:
+        """Keep a decode error (raw as hex) in ``ingest_errors``."""
+        self.stats.errors += 1
+        await self._errors.submit(
+            [
+                {
+                    "protocol": protocol,
+                    "peer": peer,
+                    "external_id": external_id,
+                    "kind": kind,
+                    "message": message[:2000],
+                    "raw_hex": raw_hex[:8192],
+                    "received_at": self.clock(),
+                }
+            ]
+        )
+
+    async def admit_json(
+        self,
+        protocol: str,
+        messages: Sequence[VendorMessage],
+        *,
+        external_id: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, int]:
+        """Store decoded JSON messages (MQTT, HTTP push): admitted or quarantined per device.
+
+        ``external_id`` (the MQTT topic's) wins over the one in each message. Returns counts;
+        durable when it returns.
+        """
+        from firegrid.ingest.adapters.mqtt.codec import summary, to_event
+
+        received_at = self.clock()
+        by_device: dict[str, list[VendorMessage]] = {}
+        missing = 0
+        for message in messages:
+            device = external_id or message.external_id
+            if not device:
+                missing += 1
+                continue
+            by_device.setdefault(device, []).append(message)
+        if missing:
+            await self.record_error(
+                protocol, "no_device_id", f"{missing} message(s) name no device", ""
+            )
+        jobs = []
+        quarantined = admitted = 0
+        for device, items in by_device.items():
+            ref = self.lookup(protocol, device)
+            if ref is None:
+                quarantined += len(items)
+                for m in items:
+                    jobs.append(
+                        self.quarantine(
+                            QuarantineItem(
+                                protocol,
+                                device,
+                                received_at,
+                                "",
+                                {**(context or {}), **summary(m), "payload": m.raw},
+                            )
+                        )
+                    )
+            else:
+                admitted += len(items)
+                events = [to_event(m, ref, protocol, received_at) for m in items]
+                jobs.append(self.admit(ref, events, seen_at=received_at))
+        await asyncio.gather(*jobs)
+        return {"admitted": admitted, "quarantined": quarantined, "rejected": missing}
+
+    # -- commits (worker threads) ---------------------------------------------------------------
+
+    def _commit_errors(self, rows: list[dict[str, Any]]) -> None:
+        with self.db.engine.begin() as connection:
+            connection.execute(insert(IngestError), rows)
+
+    def _commit_quarantine(self, items: list[QuarantineItem]) -> None:
+        messages = [
+            {
+                "protocol": i.protocol,
+                "external_id": i.external_id,
+                "received_at": i.received_at,
+                "raw_hex": i.raw_hex,
+                "summary": i.summary,
+            }
+            for i in items
+        ]
+        devices: dict[tuple[str, str], dict[str, Any]] = {}
+        for i in items:
+            key = (i.protocol, i.external_id)
+            entry = devices.get(key)
+            if entry is None:
+                devices[key] = {
+                    "protocol": i.protocol,
+                    "external_id": i.external_id,
+                    "first_seen": i.received_at,
+                    "last_seen": i.received_at,
+                    "message_count": 1,
+                    "last_peer": i.peer,
+                }
+            else:
+                entry["first_seen"] = min(entry["first_seen"], i.received_at)
+                entry["last_seen"] = max(entry["last_seen"], i.received_at)
+                entry["message_count"] += 1
+                entry["last_peer"] = i.peer
+        with self.db.engine.begin() as connection:
+            connection.execute(insert(QuarantinedMessage), messages)
+            upsert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            for row in devices.values():
+                stmt: Any = upsert(QuarantineDevice).values(**row)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["protocol", "external_id"],
+                    set_={
+                        "last_seen": stmt.excluded.last_seen,
+                        "message_count": QuarantineDevice.message_count
+                        + stmt.excluded.message_count,
+                        "last_peer": stmt.excluded.last_peer,
+                    },
+                )
+                connection.execute(stmt)

@@ -1,0 +1,71 @@
+"""JetStream specifics: the stream is on file storage and deduplicates by Nats-Msg-Id."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+import pytest
+
+from firegrid.core.db import Database
+from firegrid.core.errors import DomainError
+from firegrid.ingest.log_jetstream import JetStreamEventLog
+from tests.conftest import service_missing
+from tests.ingest.conftest import NATS_URL, reachable
+from tests.ingest.test_eventlog import event
+
+
+@pytest.fixture
+def nats_up() -> None:
+    if not reachable("127.0.0.1", 4222):
+        service_missing("NATS JetStream at 127.0.0.1:4222")
+
+
+@pytest.mark.nats
+def test_stream_is_file_backed_with_a_duplicate_window(
+    nats_up: None, db: Database, stream_name: str
+) -> None:
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        try:
+            await log.append_batch([event(1), event(1), event(2)])
+            nc = await nats.connect(NATS_URL)
+            info = await nc.jetstream().stream_info(stream_name)
+            await nc.close()
+            assert str(getattr(info.config.storage, "value", info.config.storage)) == "file"
+            assert info.config.duplicate_window >= 60
+            assert info.state.messages == 2
+        finally:
+            await log.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_messages_carry_the_event_id_as_msg_id(
+    nats_up: None, db: Database, stream_name: str
+) -> None:
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        try:
+            await log.append_batch([event(7)])
+            nc = await nats.connect(NATS_URL)
+            message = await nc.jetstream().get_msg(stream_name, 1)
+            await nc.close()
+            assert message.headers is not None
+            assert message.headers["Nats-Msg-Id"] == event(7).event_id
+        finally:
+            await log.close()
+
+    asyncio.run(scenario())
+
+
+def test_unreachable_server_is_a_domain_error(db: Database) -> None:
+    async def scenario() -> None:
+        log = JetStreamEventLog("nats://127.0.0.1:1", db, stream="NOPE", connect_timeout_s=0.5)
+        with pytest.raises(DomainError):
+            await log.start()
+
+    asyncio.run(scenario())
