@@ -115,6 +115,14 @@ def run(
     reuse_port: Annotated[
         bool, typer.Option(help="SO_REUSEPORT: several ingest processes share the GB port.")
     ] = False,
+    with_alarms: Annotated[
+        bool,
+        typer.Option(
+            "--with-alarms/--no-alarms",
+            help="Run the alarm correlator and timers in this process too "
+            "(else run `firegrid alarms run` on its own).",
+        ),
+    ] = False,
 ) -> None:
     """Run the ingest adapters in one asyncio process until SIGINT/SIGTERM.
 
@@ -151,6 +159,7 @@ def run(
             stream=stream,
             mqtt_client_id=mqtt_client_id,
             reuse_port=reuse_port,
+            with_alarms=with_alarms,
         )
     )
 
@@ -163,6 +172,7 @@ async def serve_adapters(
     stream: str | None = None,
     mqtt_client_id: str = "firegrid-ingest",
     reuse_port: bool = False,
+    with_alarms: bool = False,
 ) -> None:
     """Start the service and the requested adapters; stop on SIGINT/SIGTERM."""
     from firegrid.core.db import Database
@@ -207,8 +217,19 @@ async def serve_adapters(
             await push.start()
             closers.append(push.close)
             ready["http"] = f"http://{host}:{push.port}"
+        if with_alarms:
+            from firegrid.alarms.consumer import run_alarm_services
+
+            tasks.append(
+                asyncio.create_task(
+                    run_alarm_services(database, settings, stop, event_log=service.log)
+                )
+            )
+            ready["alarms"] = "in process"
         print(json.dumps({"ready": ready}), flush=True)
         await stop.wait()
+        for task in tasks:  # the alarm services finish their batch when ``stop`` is set
+            await asyncio.wait({task}, timeout=10)
         report: dict[str, Any] = {"stats": vars(service.stats)}
         if gb is not None:
             report["gb26875"] = {**gb.counters, **_latency_ms(list(gb.latencies_s))}
