@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +23,6 @@ def _mount_contexts() -> None:
     """Each context contributes its own sub-commands."""
     from firegrid.accounts.cli import apikeys_app, users_app
     from firegrid.alarms.cli import alarms_app
-    from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.geo.cli import (
         coverage_command,
         hydrants_app,
@@ -32,6 +30,7 @@ def _mount_contexts() -> None:
         roads_app,
         route_command,
     )
+    from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.risk.cli import assess_command
 
     app.add_typer(users_app, name="users")
@@ -106,6 +105,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
+    with_services: Annotated[
+        bool,
+        typer.Option(
+            "--with-services/--api-only",
+            help="Also run device ingest (GB/T 26875.3 on --gb26875) and the alarm "
+            "services in this process.",
+        ),
+    ] = False,
+    gb26875: Annotated[
+        str, typer.Option(help="HOST:PORT of the embedded GB/T 26875.3 listener.")
+    ] = "127.0.0.1:2687",
 ) -> None:
     """Serve the API (and the console) over HTTP."""
     import uvicorn
@@ -118,7 +128,13 @@ def serve(
     configure_logging(settings.log_level, settings.log_json)
     if migrate:
         upgrade(settings.database_url)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    embedded = None
+    if with_services:
+        from firegrid.ingest.cli import host_port
+
+        embedded = host_port(gb26875, "--gb26875")
+    app_ = create_app(settings, embedded_gb26875=embedded)
+    uvicorn.run(app_, host=host, port=port, log_config=None)
 
 
 @app.command()
@@ -146,7 +162,13 @@ def demo(
     emit(result, as_json)
     if no_serve:
         return
-    serve(db=settings.database_url, host=host, port=port, migrate=False)
+    typer.echo(
+        f"serving http://{host}:{port}/ (device ingest on GB/T 26875.3 127.0.0.1:2687); "
+        "try: firegrid simulate devices --target 127.0.0.1:2687 --protocol gb26875 "
+        "--count 20 --rate 20 --duration 60 --fire-ratio 0.05",
+        err=True,
+    )
+    serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
 
 
 @app.command("import")
@@ -223,4 +245,4 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -56,15 +56,31 @@ _HTTP_CODES = {
 }
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """Build the application for ``settings`` (and an existing ``db`` in tests)."""
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    *,
+    embedded_gb26875: tuple[str, int] | None = None,
+) -> FastAPI:
+    """Build the application for ``settings`` (and an existing ``db`` in tests).
+
+    With ``embedded_gb26875`` the process also runs device ingest (listening there) and
+    the alarm services (see :mod:`firegrid.api.embedded`).
+    """
     settings = settings or get_settings()
     check_production_settings(settings)
     database = db or Database(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop_embedded = None
+        if embedded_gb26875 is not None:
+            from firegrid.api.embedded import start_embedded_services
+
+            stop_embedded = await start_embedded_services(app, settings, database, embedded_gb26875)
         yield
+        if stop_embedded is not None:
+            await stop_embedded()
         ingest = getattr(app.state, "ingest", None)
         if ingest is not None:  # the HTTP push adapter's service, started on first push
             await ingest.close()

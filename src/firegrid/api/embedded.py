@@ -1,0 +1,52 @@
+"""Services that ``firegrid serve --with-services`` runs inside the web process.
+
+For the demo and small installations one process can do everything: the GB/T 26875.3
+listener and the HTTP push adapter share the API's ingest service, and the alarm
+correlator with its timers runs beside them. A city runs them as their own processes
+(``firegrid ingest run``, ``firegrid alarms run``) instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from firegrid.core.db import Database
+from firegrid.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Stopper = Callable[[], Awaitable[None]]
+
+
+async def start_embedded_services(
+    app: FastAPI, settings: Settings, database: Database, gb26875: tuple[str, int]
+) -> Stopper:
+    """Start ingest (GB/T 26875.3 on ``gb26875``) and the alarm services; return a stopper."""
+    from firegrid.alarms.consumer import run_alarm_services
+    from firegrid.ingest.adapters.gb26875.server import GB26875Server
+    from firegrid.ingest.log import open_event_log
+    from firegrid.ingest.service import IngestService
+
+    service = IngestService(database, open_event_log(settings, database))
+    await service.start()
+    app.state.ingest = service  # the HTTP push route uses the same service
+    host, port = gb26875
+    server = GB26875Server(service, host=host, port=port)
+    await server.start()
+    stop = asyncio.Event()
+    alarms: asyncio.Task[Any] = asyncio.create_task(
+        run_alarm_services(database, settings, stop, event_log=service.log)
+    )
+    log.info("embedded services started", extra={"gb26875": f"{host}:{server.port}"})
+
+    async def stopper() -> None:
+        stop.set()
+        await asyncio.wait({alarms}, timeout=10)
+        await server.close()
+
+    return stopper
