@@ -23,6 +23,7 @@ def _mount_contexts() -> None:
     """Each context contributes its own sub-commands."""
     from firegrid.accounts.cli import apikeys_app, users_app
     from firegrid.alarms.cli import alarms_app
+    from firegrid.dispatch.cli import incidents_app
     from firegrid.geo.cli import (
         coverage_command,
         hydrants_app,
@@ -36,6 +37,7 @@ def _mount_contexts() -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
     app.add_typer(alarms_app, name="alarms")
+    app.add_typer(incidents_app, name="incidents")
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(events_app, name="events")
     app.add_typer(simulate_app, name="simulate")

@@ -449,8 +449,6 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         },
         ok=201,
         outside=CALL_OUTSIDE,
-        known_issue="a 110 transfer located in another town is accepted from a caller "
-        "scoped to one town, and the answer shows that town's call and incident",
     ),
     ("POST", "/api/v1/alarm-forwards/consume"): Policy("incidents:write", scoped=False),
     ("GET", "/api/v1/incidents"): Policy("incidents:read"),

@@ -26,6 +26,8 @@ _READ_CITY = {"places:read", "resources:read", "devices:read"}
 _DISPATCH = {"incidents:read", "incidents:write", "incidents:dispatch", "units:status"}
 #: monitoring centre (alarms): handle alarms, see grid-worker tasks, work orders
 _ALARMS = {"alarms:read", "alarms:act", "tasks:own", "workorders:own"}
+#: inspections and hazards: read them, record inspections, rectify hazards with evidence
+_INSPECT = {"inspections:read", "inspections:write", "hazards:rectify"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -51,18 +53,41 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "alarms:admin",
         }
         | _ALARMS
+        | _INSPECT
     ),
     Role.COMMANDER: frozenset(
-        _READ_CITY | {"places:export", "geo:read", "risk:read", "alarms:read"} | _DISPATCH
+        _READ_CITY
+        | {"places:export", "geo:read", "risk:read", "alarms:read", "inspections:read"}
+        | _DISPATCH
     ),
-    Role.DISPATCHER: frozenset(_READ_CITY | {"geo:read", "alarms:read"} | _DISPATCH),
-    Role.MONITOR_OPERATOR: frozenset(_READ_CITY | {"incidents:read"} | _ALARMS),
+    Role.DISPATCHER: frozenset(
+        _READ_CITY | {"geo:read", "alarms:read", "inspections:read"} | _DISPATCH
+    ),
+    Role.MONITOR_OPERATOR: frozenset(_READ_CITY | {"incidents:read", "inspections:read"} | _ALARMS),
     Role.GRID_WORKER: frozenset(
-        {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"}
+        {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"} | _INSPECT
     ),
-    Role.VENUE_MANAGER: frozenset({"places:read", "devices:read", "alarms:read", "workorders:own"}),
+    # a venue manager sees its own venues' inspections and hazards and rectifies them
+    Role.VENUE_MANAGER: frozenset(
+        {
+            "places:read",
+            "devices:read",
+            "alarms:read",
+            "workorders:own",
+            "inspections:read",
+            "hazards:rectify",
+        }
+    ),
     Role.ANALYST: frozenset(
-        _READ_CITY | {"places:export", "geo:read", "risk:read", "risk:run", "alarms:read"}
+        _READ_CITY
+        | {
+            "places:export",
+            "geo:read",
+            "risk:read",
+            "risk:run",
+            "alarms:read",
+            "inspections:read",
+        }
     ),
     Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"}),
     Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status"}),

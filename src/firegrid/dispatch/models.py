@@ -83,7 +83,9 @@ class Vehicle(Timestamped, Base):
     # incident the unit is committed to (None when free)
     status_changed_at: Mapped[datetime | None] = mapped_column(default=None)
     position_at: Mapped[datetime | None] = mapped_column(default=None)
-    incident_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    # not indexed: a unit's status changes often, and without an index on the changing
+    # columns PostgreSQL updates the row in place (HOT) instead of bloating indexes
+    incident_id: Mapped[int | None] = mapped_column(default=None)
 
 
 class Hydrant(Located, Timestamped, Base):

@@ -1,0 +1,163 @@
+"""``firegrid incidents``: generate a year of calls, replay it, recommend units for a point,
+and consume forwarded alarms. Mounted by the main CLI as ``firegrid incidents``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+incidents_app = typer.Typer(
+    help="Command and dispatch: generate and replay incidents, recommend units.",
+    no_args_is_help=True,
+)
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _emit(data: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    for key, value in data.items():
+        typer.echo(f"{key}: {value}")
+
+
+def _fail(exc: Exception) -> None:
+    from firegrid.core.errors import DomainError
+
+    payload = (
+        exc.envelope()
+        if isinstance(exc, DomainError)
+        else {"error": {"code": type(exc).__name__, "message": str(exc), "details": None}}
+    )
+    typer.echo(json.dumps(payload, ensure_ascii=False), err=True)
+    raise typer.Exit(2)
+
+
+def _settings(db: str | None) -> Any:
+    from firegrid.core.settings import get_settings, normalise_database_url
+
+    settings = get_settings()
+    if db:
+        settings = settings.model_copy(update={"database_url": normalise_database_url(db)})
+    return settings
+
+
+@incidents_app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Output file (JSON lines).")],
+    count: Annotated[int, typer.Option("--count", min=1, help="Number of calls.")] = 60_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
+    year: Annotated[int, typer.Option("--year", help="Calendar year of the calls.")] = 2025,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a realistic year of calls on the city in the database."""
+    from firegrid.core.db import Database
+    from firegrid.core.errors import DomainError
+    from firegrid.dispatch.generate import generate_records, load_points, write_jsonl
+
+    database = Database(_settings(db).database_url)
+    try:
+        points = load_points(database)
+        report = write_jsonl(generate_records(points, count, seed, year), out)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.dispose()
+    _emit(report, as_json)
+
+
+@incidents_app.command("replay")
+def replay(
+    file: Annotated[Path, typer.Argument(help="JSON lines from `generate`.", exists=True)],
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of simulated durations.")] = 0,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Records per commit.")] = 500,
+    limit: Annotated[int | None, typer.Option("--limit", help="Replay only the first N.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay calls through intake, recommendation, dispatch, unit moves and close."""
+    from firegrid.core.db import Database
+    from firegrid.core.errors import DomainError
+    from firegrid.dispatch.replay import replay_file
+
+    settings = _settings(db)
+    database = Database(settings.database_url)
+    try:
+        report = replay_file(database, settings, file, seed=seed, batch=batch, limit=limit)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.dispose()
+    _emit(report, as_json)
+
+
+@incidents_app.command("recommend")
+def recommend(
+    at: Annotated[str, typer.Option("--at", help="LON,LAT of the incident (WGS-84).")],
+    incident_type: Annotated[str, typer.Option("--type", help="Incident type.")],
+    level: Annotated[int, typer.Option("--level", min=1, max=5, help="Level 1-5.")] = 1,
+    category: Annotated[str, typer.Option("--category", help="Venue category.")] = "",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recommend units of the whole city for a point, type and level."""
+    from firegrid.core.db import Database
+    from firegrid.core.errors import DomainError, ValidationFailed
+    from firegrid.dispatch.plans import plan_for
+    from firegrid.dispatch.recommend import available_units, recommend_units
+    from firegrid.geo.service import geo_context
+
+    settings = _settings(db)
+    database = Database(settings.database_url)
+    try:
+        try:
+            lon, lat = (float(v) for v in at.split(","))
+        except ValueError:
+            raise ValidationFailed("--at must be LON,LAT", {"at": at}) from None
+        engine = geo_context(database, settings).engine
+        with database.session() as session:
+            plan = plan_for(session, incident_type, category, level)
+            units = available_units(session, "/")
+        result = recommend_units(engine, plan, units, lon, lat).as_dict()
+    except DomainError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.dispose()
+    if as_json:
+        _emit(result, True)
+        return
+    for unit in result["units"]:
+        typer.echo(
+            f"{unit['call_sign']:<24} {unit['vehicle_type']:<10} ETA {unit['eta_s']:>7} s"
+            f"  {unit['reason']}"
+        )
+    for missing in result["missing"]:
+        typer.echo(f"missing: {missing['missing']} x {missing['requirement']}")
+
+
+@incidents_app.command("consume-alarms")
+def consume_alarms(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Turn the monitoring centre's forwarded alarms into incidents (run periodically)."""
+    from firegrid.core.db import Database
+    from firegrid.dispatch.consumers import consume_alarm_forwards
+    from firegrid.dispatch.notify import deliver_pending
+
+    database = Database(_settings(db).database_url)
+    try:
+        with database.session() as session:
+            report = consume_alarm_forwards(session).as_dict()
+        report["notifications"] = deliver_pending(database)
+    finally:
+        database.dispose()
+    _emit(report, as_json)

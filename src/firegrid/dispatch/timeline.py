@@ -1,0 +1,153 @@
+"""The incident timeline: every step with its time (tz-aware), actor and cause, and the
+intervals computed from it (call processing, turnout, travel, response).
+
+Milestones are also kept on the incident row (first occurrence wins) so that lists and
+percentiles need no join; the timeline stays the full record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from firegrid.accounts.principal import Principal
+from firegrid.core.errors import ValidationFailed
+from firegrid.dispatch.incident_models import Incident, TimelineEntry
+
+#: timeline kind -> incident column holding its first occurrence
+MILESTONES: dict[str, str] = {
+    "call_received": "call_received_at",
+    "dispatched": "dispatched_at",
+    "turnout": "turnout_at",
+    "arrived": "arrived_at",
+    "under_control": "under_control_at",
+    "extinguished": "extinguished_at",
+    "closed": "closed_at",
+}
+
+KINDS = frozenset(
+    {
+        *MILESTONES,
+        "created",
+        "call_merged",
+        "en_route",
+        "on_scene",
+        "returning",
+        "released",
+        "escalated",
+        "level_changed",
+        "aid_requested",
+        "aid_answered",
+        "reinforcement_requested",
+        "notified",
+    }
+)
+
+Actor = Principal | str
+
+
+def actor_name(actor: Actor) -> str:
+    """How an actor is written in the records: ``username (subject)`` or the given text."""
+    if isinstance(actor, Principal):
+        return f"{actor.username} ({actor.subject})"[:120]
+    return actor[:120]
+
+
+def check_aware(at: datetime, what: str = "time") -> datetime:
+    if at.tzinfo is None:
+        raise ValidationFailed(f"{what} must be timezone-aware", {"at": at.isoformat()})
+    return at
+
+
+def record(
+    incident: Incident,
+    kind: str,
+    at: datetime,
+    actor: Actor,
+    cause: str = "",
+    *,
+    vehicle_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A timeline row for ``incident`` (its milestone column is set on first occurrence);
+    write it with :func:`write`."""
+    if kind not in KINDS:
+        raise ValidationFailed(f"unknown timeline kind {kind!r}", {"kinds": sorted(KINDS)})
+    check_aware(at)
+    column = MILESTONES.get(kind)
+    if column is not None and getattr(incident, column) is None:
+        setattr(incident, column, at)
+    return {
+        "incident_id": incident.id,
+        "at": at,
+        "kind": kind,
+        "actor": actor_name(actor),
+        "cause": cause[:300],
+        "vehicle_id": vehicle_id,
+        "details": details,
+    }
+
+
+BUFFER_KEY = "firegrid.dispatch.buffer"
+
+
+def append_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert append-only rows (timeline, status log) in the session's transaction.
+
+    A bulk writer (the replay) may put a dict in ``session.info[BUFFER_KEY]``: the rows are
+    then collected there and inserted in batches by :func:`flush_buffer`.
+    """
+    if not rows:
+        return
+    buffer = session.info.get(BUFFER_KEY)
+    if buffer is not None:
+        buffer.setdefault(model, []).extend(rows)
+        return
+    session.execute(insert(model.__table__), list(rows))
+
+
+def flush_buffer(session: Session) -> int:
+    """Insert the rows collected in the session's buffer; returns how many."""
+    buffer = session.info.get(BUFFER_KEY)
+    if not buffer:
+        return 0
+    session.flush()
+    count = 0
+    for model, rows in list(buffer.items()):
+        if rows:  # Core executemany: one statement per table, whatever is None
+            session.execute(insert(model.__table__), rows)
+            count += len(rows)
+    buffer.clear()
+    return count
+
+
+def write(session: Session, *rows: dict[str, Any]) -> None:
+    """Write timeline rows made by :func:`record`."""
+    append_rows(session, TimelineEntry, rows)
+
+
+def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return round((later - earlier).total_seconds(), 1)
+
+
+def intervals(incident: Incident) -> dict[str, float | None]:
+    """Seconds between milestones (``None`` where a milestone is not reached yet).
+
+    * call processing: call received -> first dispatch order
+    * turnout: first dispatch order -> first unit leaves (en route)
+    * travel: first unit leaves -> first unit arrives
+    * response: call received -> first unit arrives
+    """
+    return {
+        "call_processing_s": _seconds(incident.dispatched_at, incident.call_received_at),
+        "turnout_s": _seconds(incident.turnout_at, incident.dispatched_at),
+        "travel_s": _seconds(incident.arrived_at, incident.turnout_at),
+        "response_s": _seconds(incident.arrived_at, incident.call_received_at),
+        "duration_s": _seconds(incident.closed_at, incident.call_received_at),
+    }
