@@ -1,8 +1,8 @@
 """Services that ``firegrid serve --with-services`` runs inside the web process.
 
 For the demo and small installations one process can do everything: the GB/T 26875.3
-listener and the HTTP push adapter share the API's ingest service, and the alarm
-correlator with its timers runs beside them. A city runs them as their own processes
+listener and the HTTP push adapter share the API's ingest service, the alarm correlator
+with its timers runs beside them, and forwarded fires become incidents for dispatch. A city runs them as their own processes
 (``firegrid ingest run``, ``firegrid alarms run``) instead.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -42,11 +43,23 @@ async def start_embedded_services(
     alarms: asyncio.Task[Any] = asyncio.create_task(
         run_alarm_services(database, settings, stop, event_log=service.log)
     )
+    from firegrid.dispatch.consumers import run_periodically
+
+    dispatch_stop = threading.Event()
+    dispatch = threading.Thread(
+        target=run_periodically,
+        args=(database, dispatch_stop),
+        name="firegrid-dispatch-consumer",
+        daemon=True,
+    )
+    dispatch.start()  # forwarded fires become incidents; station orders are delivered
     log.info("embedded services started", extra={"gb26875": f"{host}:{server.port}"})
 
     async def stopper() -> None:
         stop.set()
+        dispatch_stop.set()
         await asyncio.wait({alarms}, timeout=10)
         await server.close()
+        await asyncio.to_thread(dispatch.join, 10)
 
     return stopper
