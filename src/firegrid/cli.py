@@ -32,12 +32,14 @@ def _mount_contexts() -> None:
         route_command,
     )
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
+    from firegrid.inspections.cli import inspections_app
     from firegrid.risk.cli import assess_command
 
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
     app.add_typer(alarms_app, name="alarms")
     app.add_typer(incidents_app, name="incidents")
+    app.add_typer(inspections_app, name="inspections")
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(events_app, name="events")
     app.add_typer(simulate_app, name="simulate")

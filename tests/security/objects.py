@@ -17,6 +17,7 @@ from firegrid.alarms.models import (
 )
 from firegrid.core.clock import utcnow
 from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall, ResponsePlan
+from firegrid.inspections.models import Hazard, Inspection
 from tests.accounts.city import CENTRE, City
 
 _serial = itertools.count(1)
@@ -32,6 +33,8 @@ DOMAIN_KINDS = (
     "aid_request",
     "plan",
     "rule",
+    "inspection",
+    "hazard",
 )
 
 
@@ -143,6 +146,27 @@ def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
                 "enabled": False,
             },
             enabled=False,
+        )
+    elif kind == "inspection":
+        row = Inspection(
+            venue_id=venue_id,
+            inspector_subject="matrix",
+            inspector_name=f"{side}-inspector {n}",
+            inspected_at=now - timedelta(days=1),
+            result="hazards_found",
+            jurisdiction_path=path,
+        )
+    elif kind == "hazard":  # an open hazard found at a fresh inspection
+        inspection = add_domain_object(session, city, "inspection", side)
+        row = Hazard(
+            venue_id=venue_id,
+            inspection_id=inspection.id,
+            category="blocked_exit",
+            severity="general",
+            found_at=inspection.inspected_at,
+            deadline=now + timedelta(days=6),
+            status="open",
+            jurisdiction_path=path,
         )
     else:
         raise KeyError(kind)

@@ -2,8 +2,8 @@
 
 For the demo and small installations one process can do everything: the GB/T 26875.3
 listener and the HTTP push adapter share the API's ingest service, the alarm correlator
-with its timers runs beside them, and forwarded fires become incidents for dispatch. A city runs them as their own processes
-(``firegrid ingest run``, ``firegrid alarms run``) instead.
+with its timers runs beside them, and forwarded fires become incidents for dispatch. A city
+runs them as their own processes (``firegrid ingest run``, ``firegrid alarms run``).
 """
 
 from __future__ import annotations

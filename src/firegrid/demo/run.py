@@ -85,6 +85,7 @@ def build_demo(
     from firegrid.accounts.demo import create_demo_users
     from firegrid.demo import DemoSpec, build_demo_city, demo_road_network
     from firegrid.geo.store import save_network
+    from firegrid.inspections.demo import generate_inspections
 
     started = time.perf_counter()
     if rebuild:
@@ -104,6 +105,9 @@ def build_demo(
         timings["generate.road_network"] = time.perf_counter() - phase
         counts = build_demo_city(database, spec, seed, network=network, timings=timings)
         phase = time.perf_counter()
+        inspections = generate_inspections(database, seed)
+        timings["write.inspections"] = time.perf_counter() - phase
+        phase = time.perf_counter()
         roads = save_network(
             database, network, source=f"demo seed={seed}", cache_dir=settings.data_dir
         )
@@ -117,6 +121,7 @@ def build_demo(
         **counts,
         "road_nodes": roads["nodes"],
         "road_edges": roads["edges"],
+        "inspections": inspections,
         "seed": seed,
         "scale": scale,
         "database": _redacted(settings.database_url),

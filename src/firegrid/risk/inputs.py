@@ -27,7 +27,12 @@ venue columns                              ``venues`` (places); town/village/gri
                                            SYNTHETIC history of
                                            :func:`firegrid.risk.synthetic.incident_history`
 ``open_hazards``, ``overdue_rectifications``,
-``days_since_inspection``                  no inspection source in the platform yet: null
+``days_since_inspection``                  ``inspections`` / ``hazards`` (inspections): hazards
+                                           open at the snapshot (found before it, not yet
+                                           rectified), those of them past their deadline,
+                                           days since the venue's last inspection (null if
+                                           never inspected); all null while no inspection
+                                           is recorded
 =========================================  ===============================================
 
 Off-network venues (beyond the engine's snapping distance) get null response columns.
@@ -306,6 +311,76 @@ def alarm_facts(
         .cast(pl.Float64)
         .alias("false_alarm_rate"),
     )
+
+
+# ---- inspections and hazards -------------------------------------------------------------
+def inspection_facts(
+    session: Session,
+    snapshot_at: datetime,
+    venue_ids: Sequence[int] | None,
+    warnings: list[str],
+    sources: dict[str, str],
+) -> pl.DataFrame | None:
+    """Open hazards, overdue rectifications and days since the last inspection per venue.
+
+    As of ``snapshot_at``: a hazard is open if found by then and not rectified by then, and
+    overdue if open with its deadline before then. Returns ``None`` (columns stay null)
+    while the inspections table is absent or empty.
+    """
+    if not has_rows(session, "inspections"):
+        warnings.append(
+            "inspections: the inspections table is absent or empty — open_hazards, "
+            "overdue_rectifications and days_since_inspection are unknown (null; "
+            "missing-value rules apply)"
+        )
+        for col in INSPECTION_COLUMNS:
+            sources[col] = "none (null)"
+        return None
+    from firegrid.inspections.models import Hazard, Inspection
+
+    open_at = (
+        Hazard.deleted_at.is_(None)
+        & (Hazard.found_at <= snapshot_at)
+        & (Hazard.rectified_at.is_(None) | (Hazard.rectified_at > snapshot_at))
+    )
+    hazard_stmt = (
+        select(
+            Hazard.venue_id,
+            func.count(Hazard.id),
+            func.sum(_as_int(Hazard.deadline < snapshot_at)),
+        )
+        .where(open_at)
+        .group_by(Hazard.venue_id)
+    )
+    hazards = _frame(
+        session.execute(_ids_filter(hazard_stmt, Hazard.venue_id, venue_ids)).all(),
+        {"venue_id": pl.Int64(), "open_hazards": pl.Int32(), "overdue_rectifications": pl.Int32()},
+    )
+    last_stmt = (
+        select(Inspection.venue_id, func.max(Inspection.inspected_at))
+        .where(Inspection.deleted_at.is_(None), Inspection.inspected_at <= snapshot_at)
+        .group_by(Inspection.venue_id)
+    )
+    last = _frame(
+        session.execute(_ids_filter(last_stmt, Inspection.venue_id, venue_ids)).all(),
+        {"venue_id": pl.Int64(), "last": pl.Datetime("us", "UTC")},
+    )
+    snap_us = int(snapshot_at.timestamp() * 1_000_000)
+    recency = last.select(
+        "venue_id",
+        ((snap_us - pl.col("last").dt.epoch("us")) / 86_400_000_000.0)
+        .round(1)
+        .cast(pl.Float64)
+        .alias("days_since_inspection"),
+    )
+    sources["open_hazards"] = "hazards (inspections): open at the snapshot"
+    sources["overdue_rectifications"] = (
+        "hazards (inspections): open at the snapshot and past their rectification deadline"
+    )
+    sources["days_since_inspection"] = (
+        "inspections: days since the venue's last inspection (null: never inspected)"
+    )
+    return hazards.join(recency, on="venue_id", how="full", coalesce=True)
 
 
 # ---- response capacity (geo) ------------------------------------------------------------
@@ -613,25 +688,28 @@ def read_inputs(
         history: IncidentHistory | None
         incidents, history = incident_facts(session, venues, at, venue_ids, warnings, sources)
         timings["read.incidents"] = time.perf_counter() - t
+        t = time.perf_counter()
+        inspections = inspection_facts(session, at, venue_ids, warnings, sources)
+        timings["read.inspections"] = time.perf_counter() - t
+    if inspections is None:
+        facts = facts.with_columns(_null_inspections())
+    else:
+        facts = facts.join(
+            inspections, on="venue_id", how="left", maintain_order="left"
+        ).with_columns(
+            pl.col("open_hazards").fill_null(0),
+            pl.col("overdue_rectifications").fill_null(0),
+        )
     t = time.perf_counter()
     response = response_facts(database, settings, venues, warnings, sources, timings)
     facts = facts.join(response, on="venue_id", how="left", maintain_order="left")
     timings["read.geo"] = time.perf_counter() - t
-    warnings.append(
-        "inspections: the platform has no inspection/hazard source yet — open_hazards, "
-        "overdue_rectifications and days_since_inspection are unknown (null; "
-        "missing-value rules apply)"
-    )
-    for col in INSPECTION_COLUMNS:
-        sources[col] = "none (null)"
     synthetic = False
     if incidents is not None:
         facts = facts.join(incidents, on="venue_id", how="left", maintain_order="left")
     elif with_history and venues.height:
         t = time.perf_counter()
-        incidents, history = synthetic_history(
-            venues, facts.with_columns(_null_inspections()), at, synthetic_seed
-        )
+        incidents, history = synthetic_history(venues, facts, at, synthetic_seed)
         facts = facts.join(incidents, on="venue_id", how="left", maintain_order="left")
         synthetic = True
         warnings.append(
@@ -646,9 +724,7 @@ def read_inputs(
         facts = facts.with_columns(pl.lit(None, dtype=pl.Int32).alias(c) for c in INCIDENT_COLUMNS)
         for col in INCIDENT_COLUMNS:
             sources.setdefault(col, "none (null)")
-    facts = facts.with_columns(_null_inspections()).select(
-        [pl.col(c).cast(t) for c, t in FACT_SCHEMA.items()]
-    )
+    facts = facts.select([pl.col(c).cast(t) for c, t in FACT_SCHEMA.items()])
     timings["read.total"] = time.perf_counter() - t0
     return RunInputs(
         snapshot_at=at,

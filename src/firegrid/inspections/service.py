@@ -1,0 +1,563 @@
+"""The rules of the inspections context: record an inspection with its hazards, rectify a
+hazard with evidence, list what is overdue, summarise a venue.
+
+Every query is scoped with :meth:`Principal.scope_filter` on ``jurisdiction_path`` (and to
+the caller's own venues for a ``venue_manager``); an object outside the scope is reported
+as not found. Every status change of a hazard is a :class:`HazardTransition` (time, actor,
+cause) and an audit entry (:func:`firegrid.accounts.audit.record_change`), written in the
+caller's transaction. ``overdue`` is derived — open and ``deadline < now`` — never stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from firegrid.accounts.audit import record_change
+from firegrid.accounts.principal import Principal
+from firegrid.api.crud import row_snapshot
+from firegrid.core.clock import utcnow
+from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.inspections.models import (
+    CATEGORY_BY_CODE,
+    HAZARD_CATEGORIES,
+    OVERDUE,
+    Hazard,
+    HazardCategory,
+    HazardStatus,
+    HazardTransition,
+    Inspection,
+    InspectionResult,
+    Severity,
+)
+from firegrid.places.models import GridWorker, Venue
+
+PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+#: how far in the future an inspection time may lie (clock skew of a handset)
+FUTURE_TOLERANCE = timedelta(minutes=10)
+STATUS_FILTERS = (HazardStatus.OPEN.value, HazardStatus.RECTIFIED.value, OVERDUE)
+
+
+def actor_of(principal: Principal) -> str:
+    return f"{principal.subject} ({principal.username})"[:120]
+
+
+def category(code: str) -> HazardCategory:
+    """The declared category ``code`` (422 for an unknown one)."""
+    try:
+        return CATEGORY_BY_CODE[code]
+    except KeyError:
+        raise ValidationFailed(
+            f"unknown hazard category {code!r}",
+            {"category": code, "known": [c.code for c in HAZARD_CATEGORIES]},
+        ) from None
+
+
+def categories() -> list[dict[str, Any]]:
+    return [
+        {
+            "code": c.code,
+            "name_zh": c.name_zh,
+            "name_en": c.name_en,
+            "deadline_days": dict(c.deadline_days),
+        }
+        for c in HAZARD_CATEGORIES
+    ]
+
+
+# ---- scoping ----------------------------------------------------------------------------
+def _owner_filter(principal: Principal, column: Any) -> ColumnElement[bool] | None:
+    if principal.role == "venue_manager":
+        condition: ColumnElement[bool] = column.in_(sorted(principal.venue_ids))
+        return condition
+    return None
+
+
+def scoped_inspections(principal: Principal) -> Select[Inspection]:
+    query = select(Inspection).where(
+        Inspection.deleted_at.is_(None), principal.scope_filter(Inspection.jurisdiction_path)
+    )
+    owner = _owner_filter(principal, Inspection.venue_id)
+    return query if owner is None else query.where(owner)
+
+
+def scoped_hazards(principal: Principal) -> Select[Hazard]:
+    query = select(Hazard).where(
+        Hazard.deleted_at.is_(None), principal.scope_filter(Hazard.jurisdiction_path)
+    )
+    owner = _owner_filter(principal, Hazard.venue_id)
+    return query if owner is None else query.where(owner)
+
+
+def visible_venue(session: Session, principal: Principal, venue_id: int) -> Venue:
+    """The venue if the caller may see it; otherwise not found (no leak)."""
+    query = select(Venue).where(
+        Venue.id == venue_id,
+        Venue.deleted_at.is_(None),
+        principal.scope_filter(Venue.jurisdiction_path),
+    )
+    owner = _owner_filter(principal, Venue.id)
+    if owner is not None:
+        query = query.where(owner)
+    venue = session.scalars(query).first()
+    if venue is None:
+        raise NotFound(f"venue {venue_id} not found", {"venue_id": venue_id})
+    return venue
+
+
+def get_inspection(session: Session, principal: Principal, inspection_id: int) -> Inspection:
+    row = session.scalars(
+        scoped_inspections(principal).where(Inspection.id == inspection_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"inspection {inspection_id} not found", {"id": inspection_id})
+    return row
+
+
+def get_hazard(session: Session, principal: Principal, hazard_id: int) -> Hazard:
+    row = session.scalars(scoped_hazards(principal).where(Hazard.id == hazard_id)).first()
+    if row is None:
+        raise NotFound(f"hazard {hazard_id} not found", {"id": hazard_id})
+    return row
+
+
+# ---- derived state and output -----------------------------------------------------------
+def is_overdue(hazard: Hazard, now: datetime) -> bool:
+    return hazard.status == HazardStatus.OPEN.value and hazard.deadline < now
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """SQL: open and past the deadline at ``now``."""
+    return and_(Hazard.status == HazardStatus.OPEN.value, Hazard.deadline < now)
+
+
+def hazard_dict(
+    hazard: Hazard, now: datetime, transitions: Sequence[HazardTransition] | None = None
+) -> dict[str, Any]:
+    overdue = is_overdue(hazard, now)
+    declared = CATEGORY_BY_CODE.get(hazard.category)
+    out: dict[str, Any] = {
+        "id": hazard.id,
+        "venue_id": hazard.venue_id,
+        "inspection_id": hazard.inspection_id,
+        "category": hazard.category,
+        "category_name_zh": declared.name_zh if declared else hazard.category,
+        "category_name_en": declared.name_en if declared else hazard.category,
+        "severity": hazard.severity,
+        "description": hazard.description,
+        "found_at": hazard.found_at,
+        "deadline": hazard.deadline,
+        "status": OVERDUE if overdue else hazard.status,
+        "overdue": overdue,
+        "rectified_at": hazard.rectified_at,
+        "rectified_by": hazard.rectified_by,
+        "evidence_note": hazard.evidence_note,
+        "evidence_photo": hazard.evidence_photo,
+        "jurisdiction_path": hazard.jurisdiction_path,
+    }
+    if transitions is not None:
+        out["transitions"] = [
+            {
+                "from_status": t.from_status,
+                "to_status": t.to_status,
+                "at": t.at,
+                "actor": t.actor,
+                "cause": t.cause,
+            }
+            for t in transitions
+        ]
+    return out
+
+
+def inspection_dict(
+    inspection: Inspection, hazard_count: int, hazards: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": inspection.id,
+        "venue_id": inspection.venue_id,
+        "grid_worker_id": inspection.grid_worker_id,
+        "inspector_subject": inspection.inspector_subject,
+        "inspector_name": inspection.inspector_name,
+        "inspected_at": inspection.inspected_at,
+        "result": inspection.result,
+        "note": inspection.note,
+        "jurisdiction_path": inspection.jurisdiction_path,
+        "hazard_count": hazard_count,
+    }
+    if hazards is not None:
+        out["hazards"] = hazards
+    return out
+
+
+def hazard_counts(session: Session, inspection_ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(set(inspection_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Hazard.inspection_id, func.count(Hazard.id))
+        .where(Hazard.inspection_id.in_(ids), Hazard.deleted_at.is_(None))
+        .group_by(Hazard.inspection_id)
+    ).all()
+    return {int(i): int(n) for i, n in rows}
+
+
+def transitions_of(session: Session, hazard_id: int) -> list[HazardTransition]:
+    return list(
+        session.scalars(
+            select(HazardTransition)
+            .where(HazardTransition.hazard_id == hazard_id)
+            .order_by(HazardTransition.id)
+        ).all()
+    )
+
+
+def _transition(
+    session: Session,
+    hazard: Hazard,
+    from_status: str,
+    to_status: str,
+    *,
+    at: datetime,
+    actor: str,
+    cause: str,
+) -> HazardTransition:
+    row = HazardTransition(
+        hazard_id=hazard.id,
+        from_status=from_status,
+        to_status=to_status,
+        at=at,
+        actor=actor[:120],
+        cause=cause[:300],
+    )
+    session.add(row)
+    return row
+
+
+# ---- commands ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HazardSpec:
+    """A hazard to record (the API's :class:`~firegrid.inspections.schemas.HazardIn`)."""
+
+    category: str
+    severity: str = Severity.GENERAL.value
+    description: str = ""
+    deadline: datetime | None = None
+
+
+def record_inspection(
+    session: Session,
+    principal: Principal,
+    *,
+    venue_id: int,
+    hazards: Sequence[HazardSpec] = (),
+    inspected_at: datetime | None = None,
+    grid_worker_id: int | None = None,
+    result: str | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> tuple[Inspection, list[Hazard]]:
+    """Record an inspection of a venue in the caller's jurisdiction, with its hazards.
+
+    Each hazard opens with a deadline (given, or the category's usual one for its
+    severity), a transition ``'' → open`` and an audit entry.
+    """
+    now = now or utcnow()
+    venue = visible_venue(session, principal, venue_id)
+    at = inspected_at or now
+    if at.tzinfo is None:
+        raise ValidationFailed("inspected_at must carry a time zone", {"inspected_at": None})
+    if at > now + FUTURE_TOLERANCE:
+        raise ValidationFailed("inspected_at lies in the future", {"inspected_at": at.isoformat()})
+    if result is None:
+        result = (InspectionResult.HAZARDS_FOUND if hazards else InspectionResult.PASSED).value
+    if result == InspectionResult.HAZARDS_FOUND.value and not hazards:
+        raise ValidationFailed("result hazards_found needs at least one hazard", {"result": result})
+    if result != InspectionResult.HAZARDS_FOUND.value and hazards:
+        raise ValidationFailed(f"an inspection with result {result} records no hazard")
+    worker_name = ""
+    if grid_worker_id is not None:
+        worker = session.get(GridWorker, grid_worker_id)
+        if (
+            worker is None
+            or worker.deleted_at is not None
+            or not worker.active
+            or worker.jurisdiction_path != venue.jurisdiction_path
+        ):
+            raise ValidationFailed(
+                f"grid worker {grid_worker_id} is not an active worker of the venue's grid",
+                {"grid_worker_id": grid_worker_id},
+            )
+        worker_name = worker.name
+    prepared: list[tuple[HazardSpec, HazardCategory, datetime]] = []
+    for spec in hazards:
+        declared = category(spec.category)
+        severity = Severity(spec.severity).value
+        deadline = spec.deadline or at + timedelta(days=declared.deadline_days[severity])
+        if deadline.tzinfo is None:
+            raise ValidationFailed("a deadline must carry a time zone", {"deadline": None})
+        if deadline <= at:
+            raise ValidationFailed(
+                "a rectification deadline must lie after the inspection",
+                {"deadline": deadline.isoformat(), "inspected_at": at.isoformat()},
+            )
+        prepared.append((spec, declared, deadline))
+    actor = actor_of(principal)
+    inspection = Inspection(
+        venue_id=venue.id,
+        grid_worker_id=grid_worker_id,
+        inspector_subject=principal.subject[:80],
+        inspector_name=(worker_name or principal.username)[:120],
+        inspected_at=at,
+        result=result,
+        note=note,
+        jurisdiction_path=venue.jurisdiction_path,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(inspection)
+    session.flush()
+    record_change(
+        session, principal, "create", "inspection", inspection.id, None, row_snapshot(inspection)
+    )
+    rows: list[Hazard] = []
+    for spec, declared, deadline in prepared:
+        hazard = Hazard(
+            venue_id=venue.id,
+            inspection_id=inspection.id,
+            category=declared.code,
+            severity=Severity(spec.severity).value,
+            description=spec.description,
+            found_at=at,
+            deadline=deadline,
+            status=HazardStatus.OPEN.value,
+            jurisdiction_path=venue.jurisdiction_path,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(hazard)
+        session.flush()
+        cause = f"found at inspection {inspection.id}"
+        _transition(session, hazard, "", HazardStatus.OPEN.value, at=at, actor=actor, cause=cause)
+        hazard_after = row_snapshot(hazard)
+        record_change(
+            session, principal, "create", "hazard", hazard.id, None, hazard_after, cause=cause
+        )
+        rows.append(hazard)
+    session.flush()
+    return inspection, rows
+
+
+def rectify_hazard(
+    session: Session,
+    principal: Principal,
+    hazard: Hazard,
+    *,
+    note: str,
+    photo_path: str = "",
+    now: datetime | None = None,
+) -> Hazard:
+    """Close an open (or overdue) hazard with its evidence: a note or a photo."""
+    now = now or utcnow()
+    if hazard.status != HazardStatus.OPEN.value:
+        raise Conflict(
+            f"hazard {hazard.id} is already {hazard.status}",
+            {"id": hazard.id, "status": hazard.status},
+        )
+    if not note.strip() and not photo_path:
+        raise ValidationFailed("rectifying a hazard needs evidence: a note or a photo")
+    before = row_snapshot(hazard)
+    late = hazard.deadline < now
+    actor = actor_of(principal)
+    cause = "rectified with evidence" + (" after the deadline" if late else "")
+    _transition(
+        session,
+        hazard,
+        hazard.status,
+        HazardStatus.RECTIFIED.value,
+        at=now,
+        actor=actor,
+        cause=cause,
+    )
+    hazard.status = HazardStatus.RECTIFIED.value
+    hazard.rectified_at = now
+    hazard.rectified_by = actor
+    hazard.evidence_note = note
+    hazard.evidence_photo = photo_path
+    hazard.updated_at = now
+    session.flush()
+    record_change(
+        session,
+        principal,
+        "rectify",
+        "hazard",
+        hazard.id,
+        before,
+        row_snapshot(hazard),
+        cause=cause,
+        late=late,
+    )
+    return hazard
+
+
+def store_evidence(data_dir: Path, hazard_id: int, content_type: str, content: bytes) -> str:
+    """Save an evidence photo under ``data_dir/inspections/photos``; its relative path."""
+    suffix = PHOTO_TYPES.get(content_type)
+    if suffix is None:
+        raise ValidationFailed(
+            f"photo must be one of {', '.join(PHOTO_TYPES)}", {"content_type": content_type}
+        )
+    if not content:
+        raise ValidationFailed("the photo is empty", {"field": "photo"})
+    if len(content) > MAX_PHOTO_BYTES:
+        raise ValidationFailed("the photo is larger than 10 MB", {"field": "photo"})
+    relative = Path("inspections") / "photos" / f"hazard-{hazard_id}-{secrets.token_hex(8)}{suffix}"
+    target = data_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    return relative.as_posix()
+
+
+# ---- queries ----------------------------------------------------------------------------
+def list_inspections(
+    session: Session,
+    principal: Principal,
+    *,
+    venue_id: int | None = None,
+    result: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[Inspection]:
+    query = scoped_inspections(principal)
+    if venue_id is not None:
+        query = query.where(Inspection.venue_id == venue_id)
+    if result is not None:
+        query = query.where(Inspection.result == result)
+    if since is not None:
+        query = query.where(Inspection.inspected_at >= since)
+    if until is not None:
+        query = query.where(Inspection.inspected_at < until)
+    if after_id is not None:
+        query = query.where(Inspection.id > after_id)
+    return list(session.scalars(query.order_by(Inspection.id).limit(limit)).all())
+
+
+def list_hazards(
+    session: Session,
+    principal: Principal,
+    *,
+    now: datetime,
+    venue_id: int | None = None,
+    inspection_id: int | None = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+    category: str | None = None,
+    severity: str | None = None,
+    since: datetime | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[Hazard]:
+    """Hazards in scope. ``status`` is open (not overdue included), rectified or overdue;
+    ``overdue`` true/false keeps the overdue ones or the others; ``since`` bounds found_at."""
+    query = scoped_hazards(principal)
+    if venue_id is not None:
+        query = query.where(Hazard.venue_id == venue_id)
+    if inspection_id is not None:
+        query = query.where(Hazard.inspection_id == inspection_id)
+    if status == OVERDUE:
+        query = query.where(overdue_condition(now))
+    elif status is not None:
+        query = query.where(Hazard.status == status)
+    if overdue is True:
+        query = query.where(overdue_condition(now))
+    elif overdue is False:
+        query = query.where(~overdue_condition(now))
+    if category is not None:
+        query = query.where(Hazard.category == category)
+    if severity is not None:
+        query = query.where(Hazard.severity == severity)
+    if since is not None:
+        query = query.where(Hazard.found_at >= since)
+    if after_id is not None:
+        query = query.where(Hazard.id > after_id)
+    return list(session.scalars(query.order_by(Hazard.id).limit(limit)).all())
+
+
+def list_overdue(
+    session: Session, principal: Principal, *, now: datetime | None = None, limit: int = 1000
+) -> list[Hazard]:
+    """Open hazards past their deadline, the longest overdue first."""
+    now = now or utcnow()
+    query = scoped_hazards(principal).where(overdue_condition(now))
+    return list(session.scalars(query.order_by(Hazard.deadline, Hazard.id).limit(limit)).all())
+
+
+def _utc(value: datetime) -> datetime:
+    """Aggregates come back through the column type; a naive value is UTC (stored so)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def venue_summary(
+    session: Session, principal: Principal, venue_id: int, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Inspections and hazards of one venue: recency, open/overdue/rectified by category."""
+    now = now or utcnow()
+    venue = visible_venue(session, principal, venue_id)
+    count, last_at = session.execute(
+        select(func.count(Inspection.id), func.max(Inspection.inspected_at)).where(
+            Inspection.venue_id == venue.id, Inspection.deleted_at.is_(None)
+        )
+    ).one()
+    last_result = None
+    if count:
+        last_result = session.scalars(
+            select(Inspection.result)
+            .where(Inspection.venue_id == venue.id, Inspection.deleted_at.is_(None))
+            .order_by(Inspection.inspected_at.desc(), Inspection.id.desc())
+            .limit(1)
+        ).first()
+    is_open = Hazard.status == HazardStatus.OPEN.value
+    rows = session.execute(
+        select(
+            Hazard.category,
+            func.sum(case((is_open, 1), else_=0)),
+            func.sum(case((overdue_condition(now), 1), else_=0)),
+            func.sum(case((Hazard.status == HazardStatus.RECTIFIED.value, 1), else_=0)),
+            func.sum(case((and_(is_open, Hazard.severity == Severity.MAJOR.value), 1), else_=0)),
+            func.min(case((is_open, Hazard.deadline), else_=None)),
+        )
+        .where(Hazard.venue_id == venue.id, Hazard.deleted_at.is_(None))
+        .group_by(Hazard.category)
+        .order_by(Hazard.category)
+    ).all()
+    by_category = [
+        {"category": c, "open": int(o or 0), "overdue": int(d or 0), "rectified": int(r or 0)}
+        for c, o, d, r, _m, _n in rows
+    ]
+    deadlines = [n for *_rest, n in rows if n is not None]
+    next_deadline = min((_utc(d) for d in deadlines), default=None)
+    last = _utc(last_at) if last_at is not None else None
+    return {
+        "venue_id": venue.id,
+        "inspections": int(count),
+        "last_inspected_at": last,
+        "days_since_inspection": (
+            round((now - last).total_seconds() / 86_400, 1) if last is not None else None
+        ),
+        "last_result": last_result,
+        "open_hazards": sum(c["open"] for c in by_category),
+        "overdue_rectifications": sum(c["overdue"] for c in by_category),
+        "rectified_hazards": sum(c["rectified"] for c in by_category),
+        "major_open": sum(int(m or 0) for *_x, m, _n in rows),
+        "next_deadline": next_deadline,
+        "by_category": by_category,
+    }
