@@ -73,6 +73,9 @@ PUBLIC: set[tuple[str, str]] = {
     ("POST", "/api/v1/auth/refresh"),
     # The console's static shell (HTML, JS, CSS) and its map-layer settings: no data.
     ("GET", "/console-config.js"),
+    # Device platforms push with an HMAC signature per integration, not a user token
+    # (tests/ingest/test_http.py covers bad, stale and replayed signatures).
+    ("POST", "/api/v1/ingest/push/{integration}"),
     ("GET", "/{full_path:path}"),
     ("HEAD", "/{full_path:path}"),
 }
@@ -174,6 +177,22 @@ CALL_OUTSIDE = 422  # "the call's location lies outside your jurisdiction: trans
 AVL_OUTSIDE = 404
 
 ROUTE_POLICY: dict[tuple[str, str], Policy] = {
+    # Unknown devices have no venue yet, so no jurisdiction: city-wide, admins only.
+    ("GET", "/api/v1/ingest/quarantine"): Policy("devices:write", scoped=False),
+    ("GET", "/api/v1/ingest/quarantine/{quarantine_id}/messages"): Policy(
+        "devices:write", scoped=False, params={"quarantine_id": "=1"}, ok=(200, 404)
+    ),
+    ("POST", "/api/v1/ingest/quarantine/{quarantine_id}/adopt"): Policy(
+        "devices:write",
+        params={"quarantine_id": "=1"},
+        body=lambda s: {
+            "venue_id": s.world.city.id("venue", s.side),
+            "code": s.unique("Q-"),
+            "kind": "smoke_alarm",
+        },
+        ok=(201, 404, 409, 422),
+        outside=(404, 422),
+    ),
     # places
     **crud(
         "jurisdictions",
