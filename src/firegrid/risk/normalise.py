@@ -9,6 +9,7 @@ batch score exactly. ``to_dict``/``from_dict`` let a run store its parameters.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,15 +111,17 @@ class FittedIndicator:
             "source": self.source,
             "kind": self.kind,
             "higher_is_riskier": self.higher_is_riskier,
-            "fill": self.fill,
-            "worst_score": self.worst_score,
-            "lo": self.lo,
-            "hi": self.hi,
-            "quantiles": list(self.quantiles),
-            "breakpoints": list(self.breakpoints),
-            "scores": list(self.scores),
+            "fill": _finite_or_none(self.fill),
+            # a NaN fill (the median of an all-missing column) is not the None 'worst' rule
+            "fill_is_nan": isinstance(self.fill, float) and math.isnan(self.fill),
+            "worst_score": _finite_or_none(self.worst_score),
+            "lo": _finite_or_none(self.lo),
+            "hi": _finite_or_none(self.hi),
+            "quantiles": [_finite_or_none(v) for v in self.quantiles],
+            "breakpoints": [_finite_or_none(v) for v in self.breakpoints],
+            "scores": [_finite_or_none(v) for v in self.scores],
             "mapping": dict(self.mapping),
-            "default": self.default,
+            "default": _finite_or_none(self.default),
         }
 
 
@@ -158,9 +161,25 @@ class FittedNormaliser:
         for d in data["indicators"]:
             d = dict(d)
             for key in ("quantiles", "breakpoints", "scores"):
-                d[key] = tuple(float(v) for v in d[key])
+                d[key] = tuple(_float_or_nan(v) for v in d[key])
+            for key in ("worst_score", "lo", "hi", "default"):
+                if key in d:
+                    d[key] = _float_or_nan(d[key])
+            if d.pop("fill_is_nan", False):
+                d["fill"] = math.nan
             inds.append(FittedIndicator(**d))
         return cls(str(data["catalogue_version"]), tuple(inds))
+
+
+def _finite_or_none(value: Any) -> Any:
+    """JSON has no NaN (PostgreSQL's json type refuses it): store a non-finite float as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _float_or_nan(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _worst_score(ind: Indicator) -> float:
