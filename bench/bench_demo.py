@@ -60,7 +60,7 @@ def postgres_reachable() -> bool:
             pass
         engine.dispose()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means PostgreSQL is not usable here
         return False
 
 

@@ -103,9 +103,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        (keep if names & DB_FIXTURES or item.get_closest_marker("postgres") else drop).append(
-            item
-        )
+        (keep if names & DB_FIXTURES or item.get_closest_marker("postgres") else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

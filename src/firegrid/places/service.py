@@ -143,8 +143,8 @@ def boundary_to_wgs84(geometry: dict[str, Any], crs: Crs) -> dict[str, Any]:
     polygon = shapely.transform(
         shape(geometry), lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs))
     )
-    result: dict[str, Any] = mapping(polygon)
-    return json.loads(json.dumps(result))
+    result: dict[str, Any] = json.loads(json.dumps(mapping(polygon)))  # tuples → lists
+    return result
 
 
 def validate_boundary(geometry: dict[str, Any]) -> None:

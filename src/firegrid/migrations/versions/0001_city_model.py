@@ -317,60 +317,73 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_vehicles_station_id"), ["station_id"], unique=False)
 
-    op.create_table('road_networks',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('source', sa.String(length=300), nullable=False),
-    sa.Column('checksum', sa.String(length=64), nullable=False),
-    sa.Column('node_count', sa.Integer(), nullable=False),
-    sa.Column('edge_count', sa.Integer(), nullable=False),
-    sa.Column('dropped_nodes', sa.Integer(), nullable=False),
-    sa.Column('dropped_edges', sa.Integer(), nullable=False),
-    sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', firegrid.core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_road_networks'))
+    op.create_table(
+        "road_networks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=300), nullable=False),
+        sa.Column("checksum", sa.String(length=64), nullable=False),
+        sa.Column("node_count", sa.Integer(), nullable=False),
+        sa.Column("edge_count", sa.Integer(), nullable=False),
+        sa.Column("dropped_nodes", sa.Integer(), nullable=False),
+        sa.Column("dropped_edges", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", firegrid.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_road_networks")),
     )
-    with op.batch_alter_table('road_networks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_road_networks_active'), ['active'], unique=False)
+    with op.batch_alter_table("road_networks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_road_networks_active"), ["active"], unique=False)
 
-    op.create_table('road_edges',
-    sa.Column('network_id', sa.Integer(), nullable=False),
-    sa.Column('edge_index', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('src', sa.Integer(), nullable=False),
-    sa.Column('dst', sa.Integer(), nullable=False),
-    sa.Column('length_m', sa.Float(), nullable=False),
-    sa.Column('road_class', sa.SmallInteger(), nullable=False),
-    sa.Column('oneway', sa.Boolean(), nullable=False),
-    sa.Column('speed_kph', sa.Float(), nullable=False),
-    sa.Column('travel_time_s', sa.Float(), nullable=False),
-    sa.ForeignKeyConstraint(['network_id'], ['road_networks.id'], name=op.f('fk_road_edges_network_id_road_networks'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('network_id', 'edge_index', name=op.f('pk_road_edges'))
+    op.create_table(
+        "road_edges",
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("edge_index", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("src", sa.Integer(), nullable=False),
+        sa.Column("dst", sa.Integer(), nullable=False),
+        sa.Column("length_m", sa.Float(), nullable=False),
+        sa.Column("road_class", sa.SmallInteger(), nullable=False),
+        sa.Column("oneway", sa.Boolean(), nullable=False),
+        sa.Column("speed_kph", sa.Float(), nullable=False),
+        sa.Column("travel_time_s", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["network_id"],
+            ["road_networks.id"],
+            name=op.f("fk_road_edges_network_id_road_networks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("network_id", "edge_index", name=op.f("pk_road_edges")),
     )
-    op.create_table('road_nodes',
-    sa.Column('network_id', sa.Integer(), nullable=False),
-    sa.Column('node_index', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('node_ref', sa.BigInteger(), nullable=False),
-    sa.Column('lon', sa.Float(), nullable=False),
-    sa.Column('lat', sa.Float(), nullable=False),
-    sa.ForeignKeyConstraint(['network_id'], ['road_networks.id'], name=op.f('fk_road_nodes_network_id_road_networks'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('network_id', 'node_index', name=op.f('pk_road_nodes'))
+    op.create_table(
+        "road_nodes",
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("node_index", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("node_ref", sa.BigInteger(), nullable=False),
+        sa.Column("lon", sa.Float(), nullable=False),
+        sa.Column("lat", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["network_id"],
+            ["road_networks.id"],
+            name=op.f("fk_road_nodes_network_id_road_networks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("network_id", "node_index", name=op.f("pk_road_nodes")),
     )
-    with op.batch_alter_table('standard_addresses', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_standard_addresses_road'), ['road'], unique=False)
+    with op.batch_alter_table("standard_addresses", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_standard_addresses_road"), ["road"], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('standard_addresses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_standard_addresses_road'))
+    with op.batch_alter_table("standard_addresses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_standard_addresses_road"))
 
-    op.drop_table('road_nodes')
-    op.drop_table('road_edges')
-    with op.batch_alter_table('road_networks', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_road_networks_active'))
+    op.drop_table("road_nodes")
+    op.drop_table("road_edges")
+    with op.batch_alter_table("road_networks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_road_networks_active"))
 
-    op.drop_table('road_networks')
+    op.drop_table("road_networks")
     with op.batch_alter_table("vehicles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_vehicles_station_id"))
         batch_op.drop_index(batch_op.f("ix_vehicles_jurisdiction_path"))
