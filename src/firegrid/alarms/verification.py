@@ -8,7 +8,6 @@ verification wins; later ones are recorded and change nothing.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,12 +22,12 @@ from firegrid.alarms.lifecycle import decide, forward_alarm, iso, transition
 from firegrid.alarms.models import Alarm, AlarmVerification, VerificationTask
 from firegrid.alarms.rules import Policy
 from firegrid.alarms.states import AlarmStatus, parse_reason
+from firegrid.core import uploads
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 
 CALL_OUTCOMES = ("fire", "false_alarm", "no_answer")
 TASK_RESULTS = ("fire", "false_alarm", "fault")
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_BYTES = uploads.MAX_PHOTO_BYTES
 
 
 def actor_of(principal: Principal) -> str:
@@ -284,21 +283,8 @@ def get_task(session: Session, principal: Principal, task_id: int) -> Verificati
 
 
 def store_photo(data_dir: Path, prefix: str, content_type: str, content: bytes) -> str:
-    """Save an uploaded photo under ``data_dir/alarms/photos``; returns its relative path."""
-    suffix = PHOTO_TYPES.get(content_type)
-    if suffix is None:
-        raise ValidationFailed(
-            f"photo must be one of {', '.join(PHOTO_TYPES)}", {"content_type": content_type}
-        )
-    if not content:
-        raise ValidationFailed("the photo is empty", {"field": "photo"})
-    if len(content) > MAX_PHOTO_BYTES:
-        raise ValidationFailed("the photo is larger than 10 MB", {"field": "photo"})
-    relative = Path("alarms") / "photos" / f"{prefix}-{secrets.token_hex(8)}{suffix}"
-    target = data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
-    return relative.as_posix()
+    """Save an on-site check photo under ``data_dir/alarms/photos``; its relative path."""
+    return uploads.store_photo(data_dir, "alarms", prefix, content_type, content)
 
 
 def submit_task(

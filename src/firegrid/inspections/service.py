@@ -10,7 +10,6 @@ caller's transaction. ``overdue`` is derived — open and ``deadline < now`` —
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.audit import record_change
 from firegrid.accounts.principal import Principal
 from firegrid.api.crud import row_snapshot
+from firegrid.core import uploads
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 from firegrid.inspections.models import (
@@ -39,8 +39,7 @@ from firegrid.inspections.models import (
 )
 from firegrid.places.models import GridWorker, Venue
 
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_BYTES = uploads.MAX_PHOTO_BYTES
 #: how far in the future an inspection time may lie (clock skew of a handset)
 FUTURE_TOLERANCE = timedelta(minutes=10)
 STATUS_FILTERS = (HazardStatus.OPEN.value, HazardStatus.RECTIFIED.value, OVERDUE)
@@ -409,20 +408,9 @@ def rectify_hazard(
 
 def store_evidence(data_dir: Path, hazard_id: int, content_type: str, content: bytes) -> str:
     """Save an evidence photo under ``data_dir/inspections/photos``; its relative path."""
-    suffix = PHOTO_TYPES.get(content_type)
-    if suffix is None:
-        raise ValidationFailed(
-            f"photo must be one of {', '.join(PHOTO_TYPES)}", {"content_type": content_type}
-        )
-    if not content:
-        raise ValidationFailed("the photo is empty", {"field": "photo"})
-    if len(content) > MAX_PHOTO_BYTES:
-        raise ValidationFailed("the photo is larger than 10 MB", {"field": "photo"})
-    relative = Path("inspections") / "photos" / f"hazard-{hazard_id}-{secrets.token_hex(8)}{suffix}"
-    target = data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
-    return relative.as_posix()
+    return uploads.store_photo(
+        data_dir, "inspections", f"hazard-{hazard_id}", content_type, content
+    )
 
 
 # ---- queries ----------------------------------------------------------------------------
