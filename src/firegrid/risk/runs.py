@@ -20,21 +20,10 @@ from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound
 from firegrid.risk.grades import GradeScheme
 from firegrid.risk.models import RiskRun, RiskScore
-from firegrid.risk.scoring import CONTRIB_PREFIX
+from firegrid.risk.scoring import CARRIED, CONTRIB_PREFIX
 
 #: Venue columns copied on each score row (the rest of the inputs go to ``inputs``).
-SCORE_VENUE_COLUMNS = (
-    "town_code",
-    "village_code",
-    "grid_code",
-    "category",
-    "industry_code",
-    "is_key_unit",
-    "is_high_risk",
-    "occupancy",
-    "lon",
-    "lat",
-)
+SCORE_VENUE_COLUMNS = tuple(c for c in CARRIED if c != "venue_id")
 SCORE_COLUMNS = (
     "run_id",
     "venue_id",
