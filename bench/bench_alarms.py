@@ -330,7 +330,7 @@ def drain_throughput(
     db: Database, devices: list[tuple[int, int, str]], events: int, batch: int
 ) -> dict[str, Any]:
     """Correlator alone: events already in the log, read and handled in ``batch`` s."""
-    from firegrid.alarms.consumer import AlarmConsumer
+    from firegrid.alarms.consumer import AlarmConsumer, read_database_log
     from firegrid.alarms.directory import DatabaseDirectory
     from firegrid.alarms.service import Correlator
     from firegrid.ingest.log_db import DatabaseEventLog
@@ -346,7 +346,7 @@ def drain_throughput(
         offset, read_s, handle_s, count = 0, 0.0, 0.0, 0
         while True:
             t = time.perf_counter()
-            rows = await log.read(offset, batch)
+            rows = read_database_log(db, offset, batch)  # what the consumer reads with
             read_s += time.perf_counter() - t
             if not rows:
                 break

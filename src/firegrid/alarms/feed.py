@@ -22,15 +22,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from firegrid.alarms import bulk
 from firegrid.alarms.models import FeedEntry
 from firegrid.core.db import Database
 
 HEARTBEAT_S = 15.0
 POLL_S = 0.05
 BATCH = 500
+FEED_TABLE: Table = FeedEntry.__table__  # type: ignore[assignment]
 
 
 class FeedHub:
@@ -75,13 +77,18 @@ def append(
     payload: dict[str, Any],
     at: datetime,
     alarm_id: int | None = None,
-) -> FeedEntry:
-    """Add a feed entry to the caller's transaction."""
-    entry = FeedEntry(
-        at=at, type=type_, alarm_id=alarm_id, jurisdiction_path=jurisdiction_path, payload=payload
-    )
-    session.add(entry)
-    return entry
+) -> None:
+    """Add a feed entry to the caller's transaction (queued for one bulk insert inside
+    :func:`firegrid.alarms.bulk.collect`)."""
+    row = {
+        "at": at,
+        "type": type_,
+        "alarm_id": alarm_id,
+        "jurisdiction_path": jurisdiction_path,
+        "payload": payload,
+    }
+    if not bulk.queue(session, FEED_TABLE, row):
+        session.add(FeedEntry(**row))
 
 
 @dataclass(frozen=True)

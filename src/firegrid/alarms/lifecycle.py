@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
-from firegrid.alarms import feed
+from firegrid.alarms import bulk, feed
 from firegrid.alarms.forwarding import create_forward
-from firegrid.alarms.models import Alarm, AlarmTimer, AlarmTransition, AlarmVerification, FeedEntry
+from firegrid.alarms.models import Alarm, AlarmTimer, AlarmTransition, AlarmVerification
 from firegrid.alarms.rules import Policy
 from firegrid.alarms.states import (
     UNDECIDED,
@@ -32,6 +32,7 @@ Clock = Callable[[], datetime]
 ACK_ESCALATION = "ack_escalation"
 AUTO_FORWARD = "auto_forward"
 REMINDER = "reminder"
+TIMER_TABLE: Table = AlarmTimer.__table__  # type: ignore[assignment]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -74,9 +75,9 @@ def alarm_dict(alarm: Alarm) -> dict[str, Any]:
     }
 
 
-def emit(session: Session, alarm: Alarm, type_: str, now: datetime, **extra: Any) -> FeedEntry:
+def emit(session: Session, alarm: Alarm, type_: str, now: datetime, **extra: Any) -> None:
     """A feed entry with the alarm's current shape (``alarm`` must have an id)."""
-    return feed.append(
+    feed.append(
         session, type_, alarm.jurisdiction_path, {**alarm_dict(alarm), **extra}, now, alarm.id
     )
 
@@ -150,22 +151,25 @@ def schedule(
     alarm_id: int | None = None,
     work_order_id: int | None = None,
     **payload: Any,
-) -> AlarmTimer:
-    timer = AlarmTimer(
-        kind=kind,
-        alarm_id=alarm_id,
-        work_order_id=work_order_id,
-        due_at=due_at,
-        created_at=now,
-        payload=payload,
-    )
-    session.add(timer)
-    return timer
+) -> None:
+    """A timer in the caller's transaction (queued for one bulk insert inside
+    :func:`firegrid.alarms.bulk.collect`)."""
+    row = {
+        "kind": kind,
+        "alarm_id": alarm_id,
+        "work_order_id": work_order_id,
+        "due_at": due_at,
+        "created_at": now,
+        "payload": payload,
+    }
+    if not bulk.queue(session, TIMER_TABLE, row):
+        session.add(AlarmTimer(**row))
 
 
 def cancel_timers(
     session: Session, alarm_id: int, kinds: Iterable[str], now: datetime, why: str
 ) -> None:
+    bulk.flush(session, TIMER_TABLE)  # timers queued in this transaction are cancelled too
     session.execute(
         update(AlarmTimer)
         .where(

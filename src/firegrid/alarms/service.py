@@ -19,10 +19,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session
 
+from firegrid.alarms import bulk
 from firegrid.alarms.directory import AssigneeCache, DeviceInfo, Directory, VenueInfo
 from firegrid.alarms.folding import (
     DEVICE_CONTEXT,
@@ -67,7 +69,7 @@ from firegrid.alarms.rules import (
     parse_rule,
 )
 from firegrid.alarms.states import ACTIVE, UNDECIDED, AlarmKind, AlarmStatus
-from firegrid.alarms.workorders import new_order
+from firegrid.alarms.workorders import new_order_row
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
 from firegrid.ingest.events import DeviceEvent, EventKind
@@ -105,6 +107,58 @@ def load_stored_rules(session: Session) -> list[Rule]:
 #: Context events that join an alarm only when a rule looks at them (an analog value in
 #: its normal range is history of the event log, not of the alarm). A reset always joins.
 QUIET_CONTEXT = frozenset({EventKind.ANALOG_VALUE, EventKind.FEEDBACK})
+
+EVENTS_TABLE: Table = AlarmEvent.__table__  # type: ignore[assignment]
+NOTIFICATIONS_TABLE: Table = AlarmNotification.__table__  # type: ignore[assignment]
+WORK_ORDERS_TABLE: Table = WorkOrder.__table__  # type: ignore[assignment]
+
+
+class NewLine:
+    """A history line created in this batch: inserted in bulk with the batch's other rows
+    (the same attributes as :class:`AlarmEvent`, which stored lines are)."""
+
+    __slots__ = (
+        "alarm_id",
+        "component",
+        "count",
+        "description",
+        "device_id",
+        "device_kind",
+        "first_at",
+        "first_event_id",
+        "kind",
+        "last_at",
+        "last_event_id",
+        "received_at",
+        "source_key",
+        "values",
+        "zone",
+    )
+
+    def __init__(
+        self, alarm_id: int, source_key: str, event: DeviceEvent, device_kind: str
+    ) -> None:
+        self.alarm_id = alarm_id
+        self.source_key = source_key
+        self.first_event_id = event.event_id
+        self.last_event_id = event.event_id
+        self.kind = str(event.kind)
+        self.device_id = event.device_id
+        self.device_kind = device_kind
+        self.component = component_of(event)[:80]
+        self.zone = zone_of(event)[:80]
+        self.description = event.component.description[:200]
+        self.count = 1
+        self.first_at = event.occurred_at
+        self.last_at = event.occurred_at
+        self.received_at = event.received_at
+        self.values: dict[str, Any] = dict(event.values)
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+Line = AlarmEvent | NewLine
 
 
 def _watched(
@@ -192,8 +246,12 @@ class Correlator:
     # The batch ---------------------------------------------------------------------------
 
     def process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
-        """Fold and correlate ``events`` in the caller's transaction."""
-        with session.no_autoflush:
+        """Fold and correlate ``events`` in the caller's transaction.
+
+        New rows (history lines, feed entries, timers, notifications) are inserted in bulk,
+        one statement per table, before this returns.
+        """
+        with session.no_autoflush, bulk.collect(session):
             return self._process(session, events)
 
     def _process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
@@ -250,8 +308,11 @@ class Correlator:
             assignments.append((event, alarm))
         session.flush()  # ids of new alarms
         lines = self._load_lines(session, [t.alarm.id for t in touched.values() if not t.is_new])
+        new_lines: list[NewLine] = []
         for event, alarm in assignments:
-            self._apply_event(session, event, alarm, touched[id(alarm)], lines, devices)
+            self._apply_event(event, alarm, touched[id(alarm)], lines, devices, new_lines)
+        if new_lines:
+            session.connection().execute(insert(EVENTS_TABLE), [x.row() for x in new_lines])
         windows = self._windows(session, [t.alarm for t in touched.values()])
         orders: list[tuple[_Touch, str]] = []
         for touch in touched.values():
@@ -272,15 +333,24 @@ class Correlator:
         """One work order per new fault alarm, assigned, with its reminder timer."""
         keys = {(t.alarm.venue_id, t.venue.jurisdiction_id if t.venue else None) for t, _ in orders}
         assignees = self.assignees.lookup(session, keys)
-        rows: list[WorkOrder] = []
+        rows: list[dict[str, Any]] = []
         for touch, kind in orders:
             key = (touch.alarm.venue_id, touch.venue.jurisdiction_id if touch.venue else None)
-            row = new_order(touch.alarm, kind, assignees[key], policy=self.policy, now=now)
-            session.add(row)
-            rows.append(row)
-        session.flush()
-        for row in rows:
-            schedule(session, REMINDER, row.due_at, now, work_order_id=row.id)
+            assignee = assignees[key]
+            rows.append(new_order_row(touch.alarm, kind, assignee, policy=self.policy, now=now))
+        ids = (
+            session.connection()
+            .execute(
+                insert(WORK_ORDERS_TABLE).returning(
+                    WORK_ORDERS_TABLE.c.id, sort_by_parameter_order=True
+                ),
+                rows,
+            )
+            .scalars()
+            .all()
+        )
+        for row, order_id in zip(rows, ids, strict=True):
+            schedule(session, REMINDER, row["due_at"], now, work_order_id=order_id)
 
     def _open_alarms(self, session: Session, keys: set[str]) -> dict[str, Alarm]:
         found: dict[str, Alarm] = {}
@@ -297,10 +367,8 @@ class Correlator:
                 found[alarm.fold_key] = alarm
         return found
 
-    def _load_lines(
-        self, session: Session, alarm_ids: list[int]
-    ) -> dict[int, dict[str, AlarmEvent]]:
-        lines: dict[int, dict[str, AlarmEvent]] = {}
+    def _load_lines(self, session: Session, alarm_ids: list[int]) -> dict[int, dict[str, Line]]:
+        lines: dict[int, dict[str, Line]] = {}
         for start in range(0, len(alarm_ids), 500):
             for line in session.scalars(
                 select(AlarmEvent).where(AlarmEvent.alarm_id.in_(alarm_ids[start : start + 500]))
@@ -347,36 +415,25 @@ class Correlator:
 
     def _apply_event(
         self,
-        session: Session,
         event: DeviceEvent,
         alarm: Alarm,
         touch: _Touch,
-        lines: dict[int, dict[str, AlarmEvent]],
+        lines: dict[int, dict[str, Line]],
         devices: dict[int, DeviceInfo],
+        new_lines: list[NewLine],
     ) -> None:
         key = source_key(event)
         alarm_lines = lines.setdefault(alarm.id, {})
         line = alarm_lines.get(key)
         if line is None:
             device = devices.get(event.device_id) if event.device_id is not None else None
-            line = AlarmEvent(
-                alarm_id=alarm.id,
-                source_key=key,
-                first_event_id=event.event_id,
-                last_event_id=event.event_id,
-                kind=str(event.kind),
-                device_id=event.device_id,
-                device_kind=device.kind if device else str(event.values.get("device_kind", "")),
-                component=component_of(event)[:80],
-                zone=zone_of(event)[:80],
-                description=event.component.description[:200],
-                count=1,
-                first_at=event.occurred_at,
-                last_at=event.occurred_at,
-                received_at=event.received_at,
-                values=dict(event.values),
+            line = NewLine(
+                alarm.id,
+                key,
+                event,
+                device.kind if device else str(event.values.get("device_kind", "")),
             )
-            session.add(line)
+            new_lines.append(line)
             alarm_lines[key] = line
             if event.kind not in VENUE_CONTEXT:
                 touch.new_lines = True  # a new detector/fault; context lines are quiet
@@ -419,7 +476,7 @@ class Correlator:
 
     @staticmethod
     def _window_for(
-        alarm: Alarm, lines: list[AlarmEvent], windows: list[MaintenanceWindow]
+        alarm: Alarm, lines: Sequence[Line], windows: list[MaintenanceWindow]
     ) -> MaintenanceWindow | None:
         devices = {line.device_id for line in lines}
         for window in windows:
@@ -435,7 +492,7 @@ class Correlator:
         self,
         session: Session,
         touch: _Touch,
-        lines: list[AlarmEvent],
+        lines: Sequence[Line],
         windows: list[MaintenanceWindow],
         rules: list[Rule],
         now: datetime,
@@ -475,21 +532,21 @@ class Correlator:
                 alarm.escalation_level = levels[0]
             emit(session, alarm, "alarm.new", now, latency_ref=touch.first_received.isoformat())
             if alarm.kind != AlarmKind.FAULT:
-                session.add(
-                    AlarmNotification(
-                        alarm_id=alarm.id,
-                        kind="alarm",
-                        level=levels[0],
-                        target_path=level_path(alarm.jurisdiction_path, levels[0]),
-                        at=now,
-                        payload={
-                            "alarm_id": alarm.id,
-                            "kind": alarm.kind,
-                            "venue": alarm.venue_name,
-                            "priority": alarm.priority,
-                        },
-                    )
-                )
+                notification = {
+                    "alarm_id": alarm.id,
+                    "kind": "alarm",
+                    "level": levels[0],
+                    "target_path": level_path(alarm.jurisdiction_path, levels[0]),
+                    "at": now,
+                    "payload": {
+                        "alarm_id": alarm.id,
+                        "kind": alarm.kind,
+                        "venue": alarm.venue_name,
+                        "priority": alarm.priority,
+                    },
+                }
+                if not bulk.queue(session, NOTIFICATIONS_TABLE, notification):
+                    session.add(AlarmNotification(**notification))
         elif (
             touch.new_lines
             or touch.upgraded

@@ -50,24 +50,31 @@ def work_order_dict(order: WorkOrder, now: datetime | None = None) -> dict[str, 
     }
 
 
+def new_order_row(
+    alarm: Alarm, kind: str, assignee: Assignee, *, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    """Column values of a new work order for a fault alarm (defaults for the rest)."""
+    return {
+        "kind": kind,
+        "alarm_id": alarm.id,
+        "venue_id": alarm.venue_id,
+        "device_id": alarm.device_id,
+        "jurisdiction_path": alarm.jurisdiction_path,
+        "assignee_kind": assignee.kind,
+        "assignee_id": assignee.id,
+        "assignee_name": assignee.name,
+        "title": f"{kind.replace('_', ' ')}: {alarm.device_kind or 'device'} "
+        f"{alarm.external_id} at {alarm.venue_name or alarm.venue_id}"[:200],
+        "opened_at": now,
+        "due_at": now + timedelta(seconds=policy.work_order_due_for(kind)),
+    }
+
+
 def new_order(
     alarm: Alarm, kind: str, assignee: Assignee, *, policy: Policy, now: datetime
 ) -> WorkOrder:
     """A work order for a fault alarm (the caller adds it and schedules its reminder)."""
-    return WorkOrder(
-        kind=kind,
-        alarm_id=alarm.id,
-        venue_id=alarm.venue_id,
-        device_id=alarm.device_id,
-        jurisdiction_path=alarm.jurisdiction_path,
-        assignee_kind=assignee.kind,
-        assignee_id=assignee.id,
-        assignee_name=assignee.name,
-        title=f"{kind.replace('_', ' ')}: {alarm.device_kind or 'device'} "
-        f"{alarm.external_id} at {alarm.venue_name or alarm.venue_id}"[:200],
-        opened_at=now,
-        due_at=now + timedelta(seconds=policy.work_order_due_for(kind)),
-    )
+    return WorkOrder(**new_order_row(alarm, kind, assignee, policy=policy, now=now))
 
 
 def open_for_alarm(
