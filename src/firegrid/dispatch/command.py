@@ -155,31 +155,19 @@ def request_joint_defence(
             f"town {to_town_code} does not neighbour the incident's town",
             {"to_town_code": to_town_code},
         )
-    request = AidRequest(
-        incident_id=incident.id,
+    return _file_aid_request(
+        session,
+        principal,
+        incident,
         kind="joint_defence",
         from_path=own_town,
         to_path=target.path,
-        requirements=[dict(r) for r in requirements],
-        note=note[:300],
-        requested_at=at,
-        requested_by=timeline.actor_name(principal),
-        vehicle_ids=[],
+        requirements=requirements,
+        note=note,
+        at=at,
+        event="aid_requested",
+        details={"to": target.path, "kind": "joint_defence"},
     )
-    session.add(request)
-    session.flush()
-    timeline.write(
-        session,
-        timeline.record(
-            incident,
-            "aid_requested",
-            at,
-            principal,
-            note or "joint defence",
-            details={"aid_request_id": request.id, "to": target.path, "kind": "joint_defence"},
-        ),
-    )
-    return request
 
 
 def request_reinforcement(
@@ -196,11 +184,41 @@ def request_reinforcement(
         raise Conflict(f"incident {incident.id} is not running ({incident.status})")
     at = timeline.check_aware(at or utcnow())
     parse_requirements(requirements)
-    request = AidRequest(
-        incident_id=incident.id,
+    return _file_aid_request(
+        session,
+        principal,
+        incident,
         kind="reinforcement",
         from_path=principal.scope_path,
         to_path=incident.command_path,
+        requirements=requirements,
+        note=note,
+        at=at,
+        event="reinforcement_requested",
+        details={"to": incident.command_path},
+    )
+
+
+def _file_aid_request(
+    session: Session,
+    principal: Principal,
+    incident: Incident,
+    *,
+    kind: str,
+    from_path: str,
+    to_path: str,
+    requirements: Sequence[Mapping[str, Any]],
+    note: str,
+    at: datetime,
+    event: str,
+    details: dict[str, Any],
+) -> AidRequest:
+    """Record an aid request and its timeline entry (the note defaults to the kind)."""
+    request = AidRequest(
+        incident_id=incident.id,
+        kind=kind,
+        from_path=from_path,
+        to_path=to_path,
         requirements=[dict(r) for r in requirements],
         note=note[:300],
         requested_at=at,
@@ -213,11 +231,11 @@ def request_reinforcement(
         session,
         timeline.record(
             incident,
-            "reinforcement_requested",
+            event,
             at,
             principal,
-            note or "reinforcement",
-            details={"aid_request_id": request.id, "to": incident.command_path},
+            note or kind.replace("_", " "),
+            details={"aid_request_id": request.id, **details},
         ),
     )
     return request
