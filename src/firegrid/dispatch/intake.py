@@ -166,11 +166,13 @@ def create_or_merge(
     at: datetime | None = None,
     venue_category: str = "",
     venue_id: int | None = None,
-    scope_path: str = "/",
     incident_id: int | None = None,
 ) -> IntakeResult:
     """Automatic intake (110 transfers, alarms, replays): merge into the nearest possible
-    duplicate if there is one, else open a new incident."""
+    duplicate if there is one, else open a new incident.
+
+    Duplicates are looked for city-wide: one fire near a town border is one incident.
+    """
     at = at or call.received_at
     if call.lon is None or call.lat is None:
         raise ValidationFailed("the call has no location", {"call_id": call.id})
@@ -217,9 +219,11 @@ def take_call(
             level=level,
             venue_category=data.venue_category,
             venue_id=data.venue_id,
-            scope_path=scope_path,
         )
-    duplicates = find_duplicates(session, call.lon, call.lat, call.received_at, scope_path="/")
+    # offered for merging: only incidents the call taker may see (and so merge into)
+    duplicates = find_duplicates(
+        session, call.lon, call.lat, call.received_at, scope_path=scope_path
+    )
     return IntakeResult(call, None, False, duplicates)
 
 
