@@ -15,7 +15,7 @@ from firegrid.api.crud import WriteContext
 from firegrid.core.errors import Conflict, ValidationFailed
 from firegrid.places.crs import Crs, point_to_wgs84, to_wgs84, validate_lon_lat
 from firegrid.places.locate import GridRef, jurisdiction_index
-from firegrid.places.models import LEVEL_ORDER, Jurisdiction, JurisdictionLevel
+from firegrid.places.models import LEVEL_ORDER, GridWorker, Jurisdiction, JurisdictionLevel, Venue
 from firegrid.places.taxonomy import load_taxonomy
 
 
@@ -65,18 +65,12 @@ def prepare_venue(ctx: WriteContext, values: dict[str, Any], existing: Any) -> d
     if "category" in values and values["category"] is not None:
         taxonomy.category(values["category"])
     if existing is None:
-        ensure_unique_code(ctx.session, _venue_model(), values["code"], "venue")
+        ensure_unique_code(ctx.session, Venue, values["code"], "venue")
     grid = _move_point(ctx, values, existing, f"venue {values.get('code') or existing.code}")
     if grid is not None:
         values["jurisdiction_id"] = grid.id
         values["jurisdiction_path"] = grid.path
     return {k: v for k, v in values.items() if v is not None or k == "built_year"}
-
-
-def _venue_model() -> Any:
-    from firegrid.places.models import Venue
-
-    return Venue
 
 
 def child_path(parent: Jurisdiction, code: str) -> str:
@@ -165,8 +159,6 @@ def validate_boundary(geometry: dict[str, Any]) -> None:
 
 
 def prepare_grid_worker(ctx: WriteContext, values: dict[str, Any], existing: Any) -> dict[str, Any]:
-    from firegrid.places.models import GridWorker
-
     if existing is None:
         ensure_unique_code(ctx.session, GridWorker, values["code"], "grid worker")
     code = values.pop("grid_code", None)
