@@ -246,6 +246,20 @@ class AlarmServices:
         self.loop.close()
 
 
+def colleague_task(city: City, alarm_id: int) -> None:
+    """The admin, through the API, asks the grid worker for an on-site check of the alarm."""
+    import httpx
+
+    with httpx.Client(base_url=city.base, timeout=15) as client:
+        login = client.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": PASSWORDS["admin"]}
+        )
+        login.raise_for_status()
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        sent = client.post(f"/api/v1/alarms/{alarm_id}/tasks", json={"note": ""}, headers=headers)
+        assert sent.status_code == 201, sent.text
+
+
 def fire_event(city: City) -> Any:
     """A fire alarm (火警) of the venue's device, as the ingest adapters normalise it."""
     from datetime import timedelta
@@ -306,6 +320,13 @@ def test_console_end_to_end(city: City, browser: Any) -> None:
     monitor.click("[data-action=task]")
     monitor.wait_for_selector("text=网格员核查任务")
     monitor.uncheck("#confirm-forward")
+    # A colleague sends another on-site check while the operator decides: the live update
+    # re-renders the alarm but must keep the operator's choice (no forward to 119 yet).
+    rows = "[data-testid=alarm-detail] [data-testid=alarm-tasks] tbody tr"
+    before = monitor.locator(rows).count()
+    colleague_task(city, alarm_id)
+    monitor.wait_for_function(f"() => document.querySelectorAll('{rows}').length > {before}")
+    assert not monitor.is_checked("#confirm-forward")
     monitor.click("[data-action=confirm]")
     monitor.wait_for_selector(".detail-head .badge-alarmStatus-confirmed")
     monitor.click("[data-action=forward]")

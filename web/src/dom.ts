@@ -74,3 +74,37 @@ export function toCsv(header: string[], rows: (string | number | null | undefine
   };
   return "\ufeff" + [header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
 }
+
+type FieldValue = { value: string; checked: boolean };
+export type FieldSnapshot = { fields: Map<string, FieldValue>; focused: string | null };
+
+/** What the user has entered in the form fields (those with an id) inside `root`. */
+export function snapshotFields(root: Element): FieldSnapshot {
+  const fields = new Map<string, FieldValue>();
+  for (const el of root.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("input[id], select[id], textarea[id]")) {
+    if (el instanceof HTMLInputElement && el.type === "file") continue;
+    fields.set(el.id, { value: el.value, checked: el instanceof HTMLInputElement && el.checked });
+  }
+  const active = document.activeElement;
+  return { fields, focused: active && root.contains(active) && active.id ? active.id : null };
+}
+
+/**
+ * Put a snapshot back into a re-rendered `root`: a live update must never silently undo
+ * what an operator has typed or unticked (e.g. "forward to 119 as well").
+ */
+export function restoreFields(root: Element, snapshot: FieldSnapshot): void {
+  for (const [id, saved] of snapshot.fields) {
+    const el = root.querySelector<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(`[id="${CSS.escape(id)}"]`);
+    if (!el) continue;
+    if (el instanceof HTMLInputElement && (el.type === "checkbox" || el.type === "radio")) {
+      if (el.checked === saved.checked) continue;
+      el.checked = saved.checked;
+    } else {
+      if (el.value === saved.value) continue;
+      el.value = saved.value;
+    }
+    el.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  if (snapshot.focused) root.querySelector<HTMLElement>(`[id="${CSS.escape(snapshot.focused)}"]`)?.focus();
+}

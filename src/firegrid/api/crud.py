@@ -19,7 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.principal import Principal
-from firegrid.api.deps import get_session, require
+from firegrid.api.deps import SessionDep, require
 from firegrid.api.geojson import feature, feature_collection, point_feature
 from firegrid.api.pagination import decode_cursor, encode_cursor
 from firegrid.core.clock import utcnow
@@ -214,7 +214,7 @@ def _mount_list(router: APIRouter, resource: Resource) -> None:
         inspect.Parameter(
             "session",
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[Session, Depends(get_session)],
+            annotation=SessionDep,
         ),
         inspect.Parameter(
             "limit",
@@ -307,7 +307,7 @@ def _mount_create(router: APIRouter, resource: Resource) -> None:
     def endpoint(
         body: schema,  # type: ignore[valid-type]
         principal: Annotated[Principal, Depends(require(resource.write_permission))],
-        session: Annotated[Session, Depends(get_session)],
+        session: SessionDep,
         crs: CrsQuery = "wgs84",
     ) -> dict[str, Any]:
         return create(body, principal, session, crs)
@@ -393,7 +393,7 @@ def _register_item_route(
         inspect.Parameter(
             "session",
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[Session, Depends(get_session)],
+            annotation=SessionDep,
         ),
     ]
     if body is not None:

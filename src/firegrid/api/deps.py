@@ -29,7 +29,14 @@ def get_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
         yield session
 
 
-def get_principal(request: Request, session: Annotated[Session, Depends(get_session)]) -> Principal:
+# ``scope="function"``: the commit runs when the handler returns, *before* the response is
+# sent. With FastAPI's default ("request") it would run after, so a client could be told
+# "saved" (and act on it: a sign-in cookie, an id) before the write is durable, or at all.
+SESSION = Depends(get_session, scope="function")
+SessionDep = Annotated[Session, SESSION]
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
     """Authenticate the caller (bearer token, session cookie or API key)."""
     from firegrid.accounts.auth import authenticate_request
 
@@ -47,6 +54,5 @@ def require(permission: str) -> Callable[..., Principal]:
     return dependency
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

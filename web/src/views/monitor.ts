@@ -4,7 +4,7 @@
 import { ApiError } from "../api";
 import { beep } from "../beep";
 import { api, can, categoryName, fail, i18n, label, t, toast } from "../ctx";
-import { h, replace } from "../dom";
+import { h, replace, restoreFields, snapshotFields } from "../dom";
 import { FeedClient, type FeedEvent, type FeedStatus } from "../feed";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
@@ -200,7 +200,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
       try {
         await api.post(`/alarms/${id}/${path}`, body);
         toast(done ?? t("monitor.done"), "ok");
-        await showDetail(id);
+        await showDetail(id, false);
       } catch (err) {
         fail(err);
       }
@@ -267,7 +267,8 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
     return box.childElementCount ? box : null;
   }
 
-  async function showDetail(id: number): Promise<void> {
+  /** Show alarm `id`; `keepInput`: carry what the operator has entered across a live update. */
+  async function showDetail(id: number, keepInput = true): Promise<void> {
     selected = id;
     if (banner.dataset.alarmId === String(id)) banner.hidden = true;
     renderList();
@@ -290,6 +291,8 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
       const transitions = (a.transitions ?? []) as Record<string, unknown>[];
       const tasks = (a.tasks ?? []) as Record<string, unknown>[];
       const loc = i18n.locale;
+      const entered = keepInput && detail.dataset.alarmId === String(id) ? snapshotFields(detail) : null;
+      detail.dataset.alarmId = String(id);
       replace(
         detail,
         h(
@@ -330,6 +333,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
               table(
                 [t("fields.task"), t("fields.status"), t("fields.due"), t("fields.result"), t("fields.note")],
                 tasks.map((x) => [`#${x.id}`, label("taskStatus", x.status as string), formatTime(x.due_at as string, loc), label("callOutcome", x.result as string), x.note as string]),
+                { testid: "alarm-tasks" },
               ),
             )
           : null,
@@ -365,6 +369,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
             : null,
         ),
       );
+      if (entered) restoreFields(detail, entered);
     } catch (err) {
       fail(err);
     }
