@@ -201,7 +201,8 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         "places:read",
         "places:write",
         create=lambda s: {
-            "code": f"{s.code('village')}{s.n + 100}",
+            # "8" + serial: never a code the city's own add_grid() makes (village + n + 50).
+            "code": f"{s.code('village')}8{s.n:06d}",
             "level": "grid",
             "parent_code": s.code("village"),
             "name_zh": "新网格",
