@@ -187,9 +187,14 @@ def time_tag(now: float) -> bytes:
     )
 
 
-def gb_frame(serial: int, source: int, points: list[int], tag: bytes) -> bytes:
+FAULT = 0x0005  # component status: normal operation + fault
+RESTORED = 0x0001  # normal operation: the point is back to normal (a fault_cleared event)
+
+
+def gb_frame(serial: int, source: int, points: list[tuple[int, int]], tag: bytes) -> bytes:
+    """A send-data frame of type-2 component statuses, ``points`` = [(address, status)]."""
     adu = bytes((2, len(points))) + b"".join(
-        _OBJECT.pack(1, 1, 42, p, 0x0005, b"bench", tag) for p in points
+        _OBJECT.pack(1, 1, 42, p, status, b"bench", tag) for p, status in points
     )
     body = (
         struct.pack("<HBB", serial, 1, 1)
@@ -208,14 +213,18 @@ class LoadStats:
         self.confirmed = 0
         self.events = 0
         self.latencies_ms: list[float] = []
+        self.confirmed_at: list[float] = []  # perf_counter of each confirm (for the timeline)
         self.denied = 0
 
 
 class Transmitter(asyncio.Protocol):
-    def __init__(self, address: int, window: int, objects: int, stats: LoadStats) -> None:
+    def __init__(
+        self, address: int, window: int, objects: int, stats: LoadStats, points: int = 0
+    ) -> None:
         self.address = address
         self.window = window
         self.objects = objects
+        self.points = points
         self.stats = stats
         self.serial = 0
         self.point = 0
@@ -237,11 +246,19 @@ class Transmitter(asyncio.Protocol):
         if second != self.tag_at:
             self.tag, self.tag_at = time_tag(now), second
         self.serial = (self.serial + 1) & 0xFFFF
-        points = list(range(self.point, self.point + self.objects))
+        points = [self.report(n) for n in range(self.point, self.point + self.objects)]
         self.point += self.objects
         self.in_flight[self.serial] = time.perf_counter()
         self.transport.write(gb_frame(self.serial, self.address, points, self.tag))
         self.stats.sent += 1
+
+    def report(self, n: int) -> tuple[int, int]:
+        """The ``n``-th point report: with ``points`` a panel of that many points whose
+        points go into fault and are restored on alternate passes (active faults stay
+        bounded, as on a real panel); without, a new point in fault every time."""
+        if not self.points:
+            return n, FAULT
+        return n % self.points, FAULT if (n // self.points) % 2 == 0 else RESTORED
 
     def data_received(self, data: bytes) -> None:
         buf = self.buffer
@@ -258,6 +275,7 @@ class Transmitter(asyncio.Protocol):
                 self.stats.confirmed += 1
                 self.stats.events += self.objects
                 self.stats.latencies_ms.append((now - started) * 1000)
+                self.stats.confirmed_at.append(now)
             else:
                 self.stats.denied += 1
 
@@ -270,6 +288,7 @@ async def run_load(
     duration_s: float,
     window: int,
     objects: int,
+    points: int = 0,
     warmup_s: float = 2.0,
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
@@ -277,7 +296,7 @@ async def run_load(
     conns: list[Transmitter] = []
     for address in addresses:
         _, protocol = await loop.create_connection(
-            lambda a=address: Transmitter(a, window, objects, stats), "127.0.0.1", port
+            lambda a=address: Transmitter(a, window, objects, stats, points), "127.0.0.1", port
         )
         conns.append(protocol)
     start = time.perf_counter()
@@ -315,6 +334,7 @@ async def run_load(
     assert snapshot is not None
     events = stats.events - snapshot[0]
     latencies = stats.latencies_ms[snapshot[2] :]
+    stalls = worst_windows(stats.confirmed_at[snapshot[2] :], latencies, measured_from)
     drain_deadline = time.perf_counter() + 10
     while any(c.in_flight for c in conns) and time.perf_counter() < drain_deadline:
         await asyncio.sleep(0.05)
@@ -325,6 +345,7 @@ async def run_load(
         "connections": len(conns),
         "window": window,
         "objects_per_frame": objects,
+        "points_per_panel": points or "unbounded",
         "offered_rate": rate or "closed-loop",
         "measured_s": duration_s,
         "events_per_s": round(events / duration_s, 1),
@@ -334,6 +355,25 @@ async def run_load(
         "unconfirmed_at_end": sum(len(c.in_flight) for c in conns),
         "device_confirm_p50_ms": pctl(latencies, 0.5),
         "device_confirm_p99_ms": pctl(latencies, 0.99),
+        "windows_100ms_over_50ms": stalls["over"],
+        "worst_windows_100ms": stalls["worst"],
+    }
+
+
+def worst_windows(
+    confirmed_at: list[float], latencies_ms: list[float], origin: float
+) -> dict[str, Any]:
+    """Where the tail comes from: 100 ms windows (by confirm time) whose worst device
+    latency exceeds 50 ms, and the five worst as ``[seconds into the run, worst ms]``."""
+    worst: dict[int, float] = {}
+    for at, latency in zip(confirmed_at, latencies_ms, strict=True):
+        bucket = int((at - origin) * 10)
+        if latency > worst.get(bucket, 0.0):
+            worst[bucket] = latency
+    top = sorted(worst.items(), key=lambda item: -item[1])[:5]
+    return {
+        "over": sum(1 for value in worst.values() if value > 50),
+        "worst": [[bucket / 10, round(value, 1)] for bucket, value in top],
     }
 
 
@@ -354,6 +394,7 @@ def bench_tcp(args: argparse.Namespace) -> dict[str, Any]:
                     duration_s=args.duration,
                     window=args.window,
                     objects=args.objects,
+                    points=args.points,
                 )
             )
             load["ingest_rss_mb"] = rss_mb(ingest.pid)
@@ -653,6 +694,13 @@ def main() -> None:
     tcp.add_argument("--connections", type=int, default=200)
     tcp.add_argument("--window", type=int, default=16)
     tcp.add_argument("--objects", type=int, default=1, help="objects (events) per frame")
+    tcp.add_argument(
+        "--points",
+        type=int,
+        default=256,
+        help="points per panel, each faulted then restored on alternate passes "
+        "(0 = every report a new point in fault: active faults grow without bound)",
+    )
     idle = sub.add_parser("idle", help="idle connections with heartbeats, memory")
     idle.add_argument("--connections", type=int, default=100_000)
     idle.add_argument("--hold", type=float, default=30)

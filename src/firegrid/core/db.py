@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import msgspec
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -68,6 +69,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_JSON_ENCODER = msgspec.json.Encoder()
+
+
+def json_text(value: Any) -> str:
+    """JSON columns are encoded with msgspec: several times faster than ``json.dumps`` on
+    the hot paths (device state rows, event values, alarm histories), same JSON."""
+    return _JSON_ENCODER.encode(value).decode()
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url`` with the per-dialect settings firegrid relies on."""
     url = normalise_database_url(url)
@@ -78,11 +88,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": 30},
+            json_serializer=json_text,
+            json_deserializer=msgspec.json.decode,
             **({"poolclass": StaticPool} if memory else {}),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        json_serializer=_JSON_ENCODER.encode,  # psycopg takes the bytes as they are
+        json_deserializer=msgspec.json.decode,
+    )
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -21,7 +21,7 @@ Per-component rules (``component.key()`` identifies the point):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -307,6 +307,27 @@ class DeviceStateTracker:
     def mark_dirty(self, device_ids: Iterable[int]) -> None:
         """Flush these devices again next time (after a failed flush)."""
         self._dirty.update(device_ids)
+
+
+STATE_CHUNK_ENTRIES = 5000
+
+
+def state_row_chunks(
+    rows: list[dict[str, Any]], max_entries: int = STATE_CHUNK_ENTRIES
+) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive runs of ``rows`` weighing at most ``max_entries`` each (a row weighs one
+    plus its alarm and fault entries; a heavier row goes alone)."""
+    chunk: list[dict[str, Any]] = []
+    weight = 0
+    for row in rows:
+        row_weight = 1 + len(row["alarms"]) + len(row["faults"])
+        if chunk and weight + row_weight > max_entries:
+            yield chunk
+            chunk, weight = [], 0
+        chunk.append(row)
+        weight += row_weight
+    if chunk:
+        yield chunk
 
 
 def write_state_rows(db: Database, rows: list[dict[str, Any]]) -> None:

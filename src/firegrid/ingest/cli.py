@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import signal
 import sys
@@ -226,6 +227,11 @@ async def serve_adapters(
                 )
             )
             ready["alarms"] = "in process"
+        # Everything loaded so far (modules, the registry, device state) lives as long as
+        # the process: keep it out of the collector's full passes, which would otherwise
+        # walk it all and pause every connection's confirms.
+        gc.collect()
+        gc.freeze()
         print(json.dumps({"ready": ready}), flush=True)
         await stop.wait()
         for task in tasks:  # the alarm services finish their batch when ``stop`` is set

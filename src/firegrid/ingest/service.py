@@ -22,7 +22,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
@@ -77,12 +77,24 @@ class IngestStats:
 
 
 class RegistryCache:
-    """``(protocol, external_id)`` → :class:`DeviceRef`, loaded from the registry."""
+    """``(protocol, external_id)`` → :class:`DeviceRef`, loaded from the registry.
 
-    def __init__(self, db: Database) -> None:
+    :meth:`load` reads every live device; :meth:`refresh` reads only the devices changed
+    since the last read (``updated_at``, with an overlap for transactions that committed
+    late) and falls back to a full load every ``full_reload_s``. With 100,000 devices a full
+    load is ~0.5 s of Python holding the GIL: done every few seconds it would stall every
+    connection's confirms.
+    """
+
+    REFRESH_OVERLAP = timedelta(seconds=60)
+
+    def __init__(self, db: Database, *, full_reload_s: float = 3600.0) -> None:
         self.db = db
+        self.full_reload = timedelta(seconds=full_reload_s)
         self._refs: dict[tuple[str, str], DeviceRef] = {}
+        self._keys: dict[int, tuple[str, str]] = {}  # device id -> its key in _refs
         self.loaded_at: datetime | None = None
+        self._checked_at: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -94,28 +106,60 @@ class RegistryCache:
         return list(self._refs.values())
 
     def add(self, ref: DeviceRef) -> None:
-        self._refs[(ref.protocol, ref.external_id)] = ref
+        self._forget(ref.device_id)
+        key = (ref.protocol, ref.external_id)
+        self._refs[key] = ref
+        self._keys[ref.device_id] = key
+
+    def _forget(self, device_id: int) -> None:
+        key = self._keys.pop(device_id, None)
+        current = self._refs.get(key) if key is not None else None
+        if key is not None and current is not None and current.device_id == device_id:
+            del self._refs[key]
+
+    _COLUMNS = (
+        Device.id,
+        Device.protocol,
+        Device.external_id,
+        Device.venue_id,
+        Device.jurisdiction_path,
+    )
 
     def load(self) -> int:
         """Read every live device (blocking; run it in a thread from async code)."""
+        started = utcnow()
+        with self.db.session() as session:
+            rows = session.execute(select(*self._COLUMNS).where(Device.deleted_at.is_(None))).all()
         refs: dict[tuple[str, str], DeviceRef] = {}
+        keys: dict[int, tuple[str, str]] = {}
+        for device_id, protocol, external_id, venue_id, path in rows:
+            key = (protocol, external_id)
+            refs[key] = DeviceRef(device_id, external_id, protocol, venue_id, path)
+            keys[device_id] = key
+        self._refs, self._keys = refs, keys
+        self.loaded_at = self._checked_at = started
+        return len(refs)
+
+    def refresh(self) -> int:
+        """Apply the registry's changes since the last read; returns devices re-read."""
+        started = utcnow()
+        if (
+            self.loaded_at is None
+            or self._checked_at is None
+            or started - self.loaded_at >= self.full_reload
+        ):
+            return self.load()
+        since = self._checked_at - self.REFRESH_OVERLAP
         with self.db.session() as session:
             rows = session.execute(
-                select(
-                    Device.id,
-                    Device.protocol,
-                    Device.external_id,
-                    Device.venue_id,
-                    Device.jurisdiction_path,
-                ).where(Device.deleted_at.is_(None))
+                select(*self._COLUMNS, Device.deleted_at).where(Device.updated_at >= since)
             ).all()
-        for device_id, protocol, external_id, venue_id, path in rows:
-            refs[(protocol, external_id)] = DeviceRef(
-                device_id, external_id, protocol, venue_id, path
-            )
-        self._refs = refs
-        self.loaded_at = utcnow()
-        return len(refs)
+        for device_id, protocol, external_id, venue_id, path, deleted_at in rows:
+            self._forget(device_id)
+            if deleted_at is None:
+                self.add(DeviceRef(device_id, external_id, protocol, venue_id, path))
+        self._checked_at = started
+        return len(rows)
 
 
 class IngestService:
@@ -190,20 +234,29 @@ class IngestService:
         self._started = False
 
     async def refresh_registry(self) -> int:
-        return await asyncio.to_thread(self.registry.load)
+        return await asyncio.to_thread(self.registry.refresh)
 
     async def flush_state(self) -> int:
+        """Write the devices changed since the last flush, in small transactions.
+
+        Each chunk (at most ``STATE_CHUNK_ENTRIES`` alarm/fault entries) is encoded and written
+        in a worker thread; between chunks the event loop runs, so a flush of many busy
+        panels never holds the confirms of every connection for long.
+        """
         rows = self.state.take_dirty()
         if not rows:
             return 0
-        from firegrid.devices.state import write_state_rows
+        from firegrid.devices.state import state_row_chunks, write_state_rows
 
+        written = 0
         try:
-            await asyncio.to_thread(write_state_rows, self.db, rows)
-        except Exception:
-            self.state.mark_dirty(row["device_id"] for row in rows)
+            for chunk in state_row_chunks(rows):
+                await asyncio.to_thread(write_state_rows, self.db, chunk)
+                written += len(chunk)
+        except BaseException:
+            self.state.mark_dirty(row["device_id"] for row in rows[written:])
             raise
-        return len(rows)
+        return written
 
     async def check_offline(self) -> list[DeviceEvent]:
         """Append an ``offline`` event for every device past its grace period."""
