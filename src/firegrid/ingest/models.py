@@ -88,6 +88,11 @@ class QuarantineDevice(Base):
     last_peer: Mapped[str] = mapped_column(String(80), default="")
     adopted_device_id: Mapped[int | None] = mapped_column(Integer, default=None)
     adopted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # After adoption the ingest process replays the quarantined messages into the event log
+    # (see ``firegrid.ingest.replay``): up to this message id, when, and how many events.
+    replayed_through_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    replayed_at: Mapped[datetime | None] = mapped_column(default=None)
+    replayed_events: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class QuarantinedMessage(Base):

@@ -5,8 +5,9 @@ retransmit forever) and kept in ``quarantined_messages``; the device is listed i
 ``quarantine_devices`` with first/last seen and a count. An administrator reviews the list
 and *adopts* a device: a registry row bound to a venue is created, and from the next
 registry refresh on (10 s by default; at once in the process that adopted it) its messages
-are admitted to the event log. Quarantined messages stay as they were (an audit trail);
-they are not replayed into the log.
+are admitted to the event log, and the ingest process replays the messages it had
+quarantined into the log (:mod:`firegrid.ingest.replay`; a fire alarm sent before the device
+was registered is not left behind). Quarantined messages stay as they were (an audit trail).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def device_dict(row: QuarantineDevice) -> dict[str, Any]:
         "last_peer": row.last_peer,
         "adopted_device_id": row.adopted_device_id,
         "adopted_at": row.adopted_at,
+        "replayed_at": row.replayed_at,
+        "replayed_events": row.replayed_events,
     }
 
 

@@ -204,7 +204,7 @@ class IngestService:
         await asyncio.to_thread(self.state.load, self.db)
         self.state.bind(self.registry.refs())
         if background:
-            self._spawn(self._every(self.options.registry_refresh_s, self.refresh_registry))
+            self._spawn(self._every(self.options.registry_refresh_s, self.refresh_and_replay))
             self._spawn(self._every(self.options.state_flush_s, self.flush_state))
             self._spawn(self._every(self.options.offline_check_s, self.check_offline))
 
@@ -235,6 +235,50 @@ class IngestService:
 
     async def refresh_registry(self) -> int:
         return await asyncio.to_thread(self.registry.refresh)
+
+    async def refresh_and_replay(self) -> None:
+        """The periodic job: registry changes, then the quarantine of adopted devices."""
+        await self.refresh_registry()
+        await self.replay_adopted()
+
+    async def replay_adopted(self, *, chunk: int = 500) -> int:
+        """Append the quarantined messages of adopted devices this process now knows
+        (see :mod:`firegrid.ingest.replay`); returns the number of events stored."""
+        from firegrid.ingest import replay
+
+        stored = 0
+        for pending in await asyncio.to_thread(replay.pending_replays, self.db):
+            ref = self.lookup(pending.protocol, pending.external_id)
+            if ref is None:
+                continue  # adopted, but not yet in this process's registry: next pass
+            while True:
+                messages = await asyncio.to_thread(replay.load_messages, self.db, pending, chunk)
+                if not messages:
+                    break
+                events: list[DeviceEvent] = []
+                for message in messages:
+                    try:
+                        events.extend(replay.message_events(message, pending.protocol, ref))
+                    except ValueError as exc:
+                        await self.record_error(
+                            pending.protocol,
+                            "replay_failed",
+                            str(exc),
+                            message.raw_hex[:8192],
+                            external_id=pending.external_id,
+                        )
+                rows = [e for e in events if e.kind not in STATE_ONLY_KINDS]
+                if rows:
+                    await self.log.append_batch(rows)
+                    for e in rows:
+                        self.state.observe(e)
+                through = messages[-1].id
+                await asyncio.to_thread(replay.mark_replayed, self.db, pending, through, len(rows))
+                pending = replay.PendingReplay(
+                    pending.quarantine_id, pending.protocol, pending.external_id, through
+                )
+                stored += len(rows)
+        return stored
 
     async def flush_state(self) -> int:
         """Write the devices changed since the last flush, in small transactions.
