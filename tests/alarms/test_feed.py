@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi import FastAPI
 
@@ -71,3 +73,20 @@ def test_feed_needs_a_caller(
         r = client.get("/api/v1/alarms/feed?after=0&max_events=1", headers=users.operator)
         assert r.status_code == 200
         assert r.text.startswith("retry:")
+
+
+def test_sse_message_keeps_the_feed_id_and_moves_the_items_own_id() -> None:
+    from datetime import UTC, datetime
+
+    from firegrid.alarms.feed import FeedItem, format_event
+
+    at = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    text = format_event(FeedItem(41, "task.new", at, {"id": 7, "status": "open", "type": "x"}))
+    lines = dict(line.split(": ", 1) for line in text.strip().splitlines())
+    assert lines["id"] == "41"
+    assert lines["event"] == "task.new"
+    body = json.loads(lines["data"])
+    assert body["id"] == 41
+    assert body["item_id"] == 7
+    assert body["type"] == "task.new"
+    assert body["status"] == "open"

@@ -134,11 +134,13 @@ def last_id(session: Session) -> int:
 
 
 def format_event(item: FeedItem) -> str:
-    data = json.dumps(
-        {"id": item.id, "type": item.type, "at": item.at.isoformat(), **item.data},
-        ensure_ascii=False,
-        default=str,
-    )
+    """One SSE message. ``id`` in the JSON is the feed id (as on the ``id:`` line); an
+    item's own id (a task's) travels as ``item_id``."""
+    body = dict(item.data)
+    if "id" in body:
+        body["item_id"] = body.pop("id")
+    body.update(id=item.id, type=item.type, at=item.at.isoformat())
+    data = json.dumps(body, ensure_ascii=False, default=str)
     return f"id: {item.id}\nevent: {item.type}\ndata: {data}\n\n"
 
 
