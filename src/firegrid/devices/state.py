@@ -225,6 +225,19 @@ class DeviceStateTracker:
             status.last_kind = str(kind)
         self._dirty.add(event.device_id)
 
+    def replay(self, event: DeviceEvent) -> None:
+        """Apply a logged event on start (after a crash): alarms and faults as
+        :meth:`observe`, plus the online/offline transitions and the time last heard."""
+        self.observe(event)
+        status = self._devices.get(event.device_id) if event.device_id is not None else None
+        if status is None:
+            return
+        if event.kind is EventKind.ONLINE or event.kind is EventKind.OFFLINE:
+            status.online = event.kind is EventKind.ONLINE
+            status.changed_at = event.occurred_at
+        elif status.last_seen is None or event.received_at > status.last_seen:
+            status.last_seen = event.received_at
+
     def check_offline(self, now: datetime | None = None) -> list[DeviceEvent]:
         """Mark devices silent for longer than the grace period offline; return the events."""
         now = now or self.clock()

@@ -60,6 +60,9 @@ class EventLog(Protocol):
     async def count(self) -> int:
         """How many events the log holds."""
 
+    async def last_offset(self) -> int:
+        """The offset of the newest event (0 when the log is empty)."""
+
     def consumer(self, name: str) -> Consumer:
         """A named consumer with a stored offset."""
 

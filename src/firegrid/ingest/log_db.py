@@ -325,6 +325,13 @@ class DatabaseEventLog:
     async def count(self) -> int:
         return await asyncio.to_thread(self._count)
 
+    def _last_offset(self) -> int:
+        with self.db.session() as session:
+            return int(session.scalar(select(func.max(DeviceEventRow.id))) or 0)
+
+    async def last_offset(self) -> int:
+        return await asyncio.to_thread(self._last_offset)
+
     def consumer(self, name: str) -> Consumer:
         return Consumer(self, self.db, name)
 

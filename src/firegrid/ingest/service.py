@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The consumer offset up to which ``device_state`` is known to include the logged events.
+STATE_CONSUMER = "device-state"
+
 
 @dataclass(frozen=True)
 class IngestOptions:
@@ -191,6 +194,7 @@ class IngestService:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self._state_covers = 0  # log offset the next state flush will cover
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -203,6 +207,7 @@ class IngestService:
         await asyncio.to_thread(self.registry.load)
         await asyncio.to_thread(self.state.load, self.db)
         self.state.bind(self.registry.refs())
+        await self.catch_up_state()
         if background:
             self._spawn(self._every(self.options.registry_refresh_s, self.refresh_and_replay))
             self._spawn(self._every(self.options.state_flush_s, self.flush_state))
@@ -280,6 +285,30 @@ class IngestService:
                 stored += len(rows)
         return stored
 
+    async def catch_up_state(self) -> int:
+        """Apply the events logged after the last flush known to cover them.
+
+        ``device_state`` is written every few seconds; after a crash the events of the last
+        seconds are in the log but not in the table. The ``device-state`` consumer offset
+        records how far a flush is certain to cover; everything after it is replayed (in log
+        order, so the result is the same however far back it starts). On the first start
+        with this offset unknown, the table is taken as current.
+        """
+        consumer = self.log.consumer(STATE_CONSUMER)
+        after = await consumer.offset()
+        if after == 0:
+            self._state_covers = await self.log.last_offset()
+            if self._state_covers:
+                await consumer.commit(self._state_covers)
+            return 0
+        replayed = 0
+        while batch := await self.log.read(after, 5000):
+            for item in batch:
+                self.state.replay(item.event)
+            after = batch[-1].offset
+            replayed += len(batch)
+        return replayed
+
     async def flush_state(self) -> int:
         """Write the devices changed since the last flush, in small transactions.
 
@@ -287,8 +316,13 @@ class IngestService:
         in a worker thread; between chunks the event loop runs, so a flush of many busy
         panels never holds the confirms of every connection for long.
         """
+        # Events durable now have been observed by the next flush (their append returned
+        # milliseconds later): that flush records this offset as covered.
+        logged = await self.log.last_offset()
+        covered, self._state_covers = self._state_covers, logged
         rows = self.state.take_dirty()
         if not rows:
+            await self._commit_state_cover(covered)
             return 0
         from firegrid.devices.state import state_row_chunks, write_state_rows
 
@@ -299,8 +333,14 @@ class IngestService:
                 written += len(chunk)
         except BaseException:
             self.state.mark_dirty(row["device_id"] for row in rows[written:])
+            self._state_covers = covered
             raise
+        await self._commit_state_cover(covered)
         return written
+
+    async def _commit_state_cover(self, offset: int) -> None:
+        if offset:
+            await self.log.consumer(STATE_CONSUMER).commit(offset)
 
     async def check_offline(self) -> list[DeviceEvent]:
         """Append an ``offline`` event for every device past its grace period."""
