@@ -103,3 +103,14 @@ def test_ready_reports_a_database_without_schema(tmp_path: object) -> None:
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "not_ready"
+
+
+def test_json_columns_round_trip_with_msgspec_and_read_old_nan_rows() -> None:
+    import math
+
+    from firegrid.core.db import json_text, json_value
+
+    value = {"名称": "三楼", "n": 3, "x": 1.5, "nested": [1, None, True]}
+    assert json_value(json_text(value)) == value
+    assert json_value(b'{"a": 1}') == {"a": 1}
+    assert math.isnan(json_value('{"v": NaN}')["v"])  # written by json.dumps before msgspec

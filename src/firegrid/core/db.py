@@ -6,6 +6,7 @@ stored as UTC and always come back timezone-aware (:class:`UTCDateTime`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -78,6 +79,15 @@ def json_text(value: Any) -> str:
     return _JSON_ENCODER.encode(value).decode()
 
 
+def json_value(text: str | bytes) -> Any:
+    """Decode a JSON column with msgspec; rows written by ``json.dumps`` may hold ``NaN`` or
+    ``Infinity`` tokens, which only the standard library reads."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url`` with the per-dialect settings firegrid relies on."""
     url = normalise_database_url(url)
@@ -89,7 +99,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": 30},
             json_serializer=json_text,
-            json_deserializer=msgspec.json.decode,
+            json_deserializer=json_value,
             **({"poolclass": StaticPool} if memory else {}),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -101,7 +111,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         pool_size=10,
         max_overflow=20,
         json_serializer=_JSON_ENCODER.encode,  # psycopg takes the bytes as they are
-        json_deserializer=msgspec.json.decode,
+        json_deserializer=json_value,
     )
 
 

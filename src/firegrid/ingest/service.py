@@ -318,8 +318,13 @@ class IngestService:
         """
         # Events durable now have been observed by the next flush (their append returned
         # milliseconds later): that flush records this offset as covered.
-        logged = await self.log.last_offset()
-        covered, self._state_covers = self._state_covers, logged
+        try:
+            logged = await self.log.last_offset()
+        except Exception:  # the log is down: flush the state anyway, move no offset
+            log.warning("device-state flush: the event log's offset is unknown", exc_info=True)
+            covered = 0
+        else:
+            covered, self._state_covers = self._state_covers, logged
         rows = self.state.take_dirty()
         if not rows:
             await self._commit_state_cover(covered)
@@ -333,7 +338,7 @@ class IngestService:
                 written += len(chunk)
         except BaseException:
             self.state.mark_dirty(row["device_id"] for row in rows[written:])
-            self._state_covers = covered
+            self._state_covers = covered or self._state_covers
             raise
         await self._commit_state_cover(covered)
         return written
