@@ -5,7 +5,9 @@ Bytes in, typed frozen structs out, and back; no I/O. The layouts follow
 re-exported here:
 
 - :mod:`.flags`: ``Command``, ``TypeFlag``, status/operation ``IntFlag`` classes, code tables.
-- :mod:`.objects`: one struct per information object, ``ApplicationData``, time tags, errors.
+- :mod:`.fields`: field encodings (time tags, GB18030 texts, addresses) and the errors.
+- :mod:`.objects`: one struct per information object, ``ApplicationData``.
+- :mod:`.adu`: the wire layout of every object, ADU decode/encode.
 - :mod:`.frames`: ``Frame``, ``encode_frame``/``decode_frame`` and the centre's frames
   (``confirm``, ``deny``, ``query``, ``clock_sync``, ``initialise``, ``check_post``).
 - :mod:`.stream`: ``StreamDecoder`` with ``DecodedFrame``/``FrameError`` events and the reply
@@ -38,6 +40,26 @@ note leaves these points open, and the codec decides them as follows:
 
 from __future__ import annotations
 
+from .adu import (
+    OBJECT_CLASSES,
+    decode_application_data,
+    encode_application_data,
+)
+from .fields import (
+    DESCRIPTION_LENGTH,
+    MAX_ADU_LENGTH,
+    CodecError,
+    DecodeError,
+    InvalidFieldError,
+    InvalidTimeTag,
+    TimeTag,
+    TruncatedObjectsError,
+    component_address_bytes,
+    decode_description,
+    decode_time_tag,
+    encode_description,
+    encode_time_tag,
+)
 from .flags import (
     ANALOG_QUANTITIES,
     ANSWER_TYPE_FOR_READ,
@@ -81,20 +103,13 @@ from .frames import (
     query,
 )
 from .objects import (
-    DESCRIPTION_LENGTH,
-    MAX_ADU_LENGTH,
-    OBJECT_CLASSES,
     AnalogValue,
     ApplicationData,
     CheckPost,
-    CodecError,
     ComponentConfiguration,
     ComponentStatus,
-    DecodeError,
     InfoObject,
     InitialiseTransmitter,
-    InvalidFieldError,
-    InvalidTimeTag,
     RawApplicationData,
     ReadComponentAnalogValues,
     ReadComponentConfiguration,
@@ -115,20 +130,11 @@ from .objects import (
     SystemOperation,
     SystemSoftwareVersion,
     SystemStatus,
-    TimeTag,
     TransmitterClock,
     TransmitterConfiguration,
     TransmitterOperation,
     TransmitterSoftwareVersion,
     TransmitterStatus,
-    TruncatedObjectsError,
-    component_address_bytes,
-    decode_application_data,
-    decode_description,
-    decode_time_tag,
-    encode_application_data,
-    encode_description,
-    encode_time_tag,
 )
 from .stream import REPLY_FOR_ERROR, DecodedFrame, FrameError, Reply, StreamDecoder
 

@@ -21,24 +21,28 @@ import msgspec
 
 from firegrid.core.clock import CHINA_TZ
 
-from .flags import ANSWER_TYPE_FOR_READ, MAX_OBJECTS, Command, FrameErrorKind, is_reserved_command
-from .objects import (
+from .adu import (
+    decode_application_data,
+    encode_application_data,
+)
+from .fields import (
     MAX_ADU_LENGTH,
-    ApplicationData,
-    CheckPost,
     DecodeError,
-    InfoObject,
-    InitialiseTransmitter,
     InvalidFieldError,
-    RawApplicationData,
-    SyncTransmitterClock,
     TimeTag,
     TruncatedObjectsError,
     _Problem,
-    decode_application_data,
     decode_time_tag,
-    encode_application_data,
     encode_time_tag,
+)
+from .flags import ANSWER_TYPE_FOR_READ, MAX_OBJECTS, Command, FrameErrorKind, is_reserved_command
+from .objects import (
+    ApplicationData,
+    CheckPost,
+    InfoObject,
+    InitialiseTransmitter,
+    RawApplicationData,
+    SyncTransmitterClock,
 )
 
 START_MARKER = b"@@"

@@ -46,6 +46,10 @@ from types import MappingProxyType
 
 import msgspec
 
+from .fields import (
+    MAX_ADU_LENGTH,
+    DecodeError,
+)
 from .flags import FrameErrorKind
 from .frames import (
     END_MARKER,
@@ -56,7 +60,6 @@ from .frames import (
     adu_length_at,
     decode_frame_at,
 )
-from .objects import MAX_ADU_LENGTH, DecodeError
 
 
 class Reply(enum.StrEnum):
