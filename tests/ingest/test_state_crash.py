@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from firegrid.core.db import Database
 from firegrid.devices.state import DeviceRef
@@ -13,13 +14,19 @@ from tests.ingest.conftest import make_log, running_service
 from tests.ingest.test_state import T0, FrozenClock, event
 
 
-def test_state_catches_up_with_the_log_after_a_crash(
-    db: Database, log_backend: str, stream_name: str
-) -> None:
+def registered(db: Database) -> tuple[Any, DeviceRef]:
+    """One registered GB transmitter and its registry reference."""
     device = register_devices(db, "gb26875", 1)[0]
     ref = DeviceRef(
         device.id, device.external_id, "gb26875", device.venue_id, device.jurisdiction_path
     )
+    return device, ref
+
+
+def test_state_catches_up_with_the_log_after_a_crash(
+    db: Database, log_backend: str, stream_name: str
+) -> None:
+    device, ref = registered(db)
     clock = FrozenClock(T0)
 
     async def first_life() -> None:
@@ -63,10 +70,7 @@ def test_state_catches_up_with_the_log_after_a_crash(
 def test_first_start_takes_the_table_as_current(
     db: Database, log_backend: str, stream_name: str
 ) -> None:
-    device = register_devices(db, "gb26875", 1)[0]
-    ref = DeviceRef(
-        device.id, device.external_id, "gb26875", device.venue_id, device.jurisdiction_path
-    )
+    device, ref = registered(db)
 
     async def scenario() -> None:
         log = make_log(db, log_backend, stream_name)
