@@ -139,7 +139,7 @@ def test_admin_cannot_disable_or_demote_itself(client: TestClient, db: Database,
 
 
 def test_venue_manager_sees_only_its_venues(client: TestClient, db: Database, city: City):
-    from tests.accounts.city import add_object
+    from tests.accounts.city import add_grid, add_object
 
     with db.session() as session:
         other_inside_venue = add_object(session, city, "venue", "in").id
@@ -158,6 +158,18 @@ def test_venue_manager_sees_only_its_venues(client: TestClient, db: Database, ci
     assert client.get(f"/api/v1/venues/{other_inside_venue}", headers=headers).status_code == 404
     devices = client.get("/api/v1/devices", headers=headers).json()["items"]
     assert {d["venue_id"] for d in devices} == {city.id("venue", "in")}
+    # grid workers: those of its venue's grid (to call them), not everyone's in its scope
+    with db.session() as session:
+        own_worker = add_object(session, city, "grid_worker", "in").id
+        elsewhere = add_grid(session, city, "in")
+        other = add_object(session, city, "grid_worker", "in")
+        other.grid_id = elsewhere.id
+        other.jurisdiction_path = elsewhere.path
+        other_worker = other.id
+    workers = client.get("/api/v1/grid-workers", headers=headers).json()["items"]
+    assert own_worker in {w["id"] for w in workers}
+    assert other_worker not in {w["id"] for w in workers}
+    assert client.get(f"/api/v1/grid-workers/{other_worker}", headers=headers).status_code == 404
 
 
 def test_venue_links_must_lie_in_scope(client: TestClient, db: Database, city: City):

@@ -63,6 +63,8 @@ class Resource:
     prepare: PrepareHook | None = None
     path_column: str = "jurisdiction_path"
     owner_venue_column: str | None = None
+    # For a venue manager: a condition on the rows beyond the scope (its own venues' rows).
+    venue_manager_filter: Callable[[Principal], Any] | None = None
     filters: dict[str, Filter] = field(default_factory=dict)
     point: bool = True
     geometry_column: str | None = None
@@ -83,8 +85,12 @@ def scoped_select(resource: Resource, principal: Principal) -> Select[Any]:
         model.deleted_at.is_(None),
         principal.scope_filter(getattr(model, resource.path_column)),
     )
-    if resource.owner_venue_column and principal.role == "venue_manager":
-        query = query.where(getattr(model, resource.owner_venue_column).in_(principal.venue_ids))
+    if principal.role == "venue_manager":
+        if resource.owner_venue_column:
+            column = getattr(model, resource.owner_venue_column)
+            query = query.where(column.in_(principal.venue_ids))
+        if resource.venue_manager_filter is not None:
+            query = query.where(resource.venue_manager_filter(principal))
     return query
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
 
 from firegrid.accounts.principal import Principal
 from firegrid.api.crud import Filter, Resource, mount
@@ -74,6 +75,10 @@ GRID_WORKERS = Resource(
     id_param="grid_worker_id",
     filters={"grid_id": Filter("grid_id", type=int), "code": Filter("code")},
     tag="places",
+    # a venue manager sees the grid workers of its own venues' grids, not everyone's phone
+    venue_manager_filter=lambda principal: GridWorker.grid_id.in_(
+        select(Venue.jurisdiction_id).where(Venue.id.in_(principal.venue_ids))
+    ),
 )
 
 for resource in (JURISDICTIONS, VENUES, GRID_WORKERS):
