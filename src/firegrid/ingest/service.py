@@ -109,16 +109,9 @@ class RegistryCache:
         return list(self._refs.values())
 
     def add(self, ref: DeviceRef) -> None:
-        self._forget(ref.device_id)
-        key = (ref.protocol, ref.external_id)
-        self._refs[key] = ref
-        self._keys[ref.device_id] = key
-
-    def _forget(self, device_id: int) -> None:
-        key = self._keys.pop(device_id, None)
-        current = self._refs.get(key) if key is not None else None
-        if key is not None and current is not None and current.device_id == device_id:
-            del self._refs[key]
+        """Register ``ref`` (the new key is in place before an old one goes: a lookup
+        running meanwhile never misses a known device)."""
+        _apply(self._refs, self._keys, ref.device_id, ref)
 
     _COLUMNS = (
         Device.id,
@@ -157,12 +150,39 @@ class RegistryCache:
             rows = session.execute(
                 select(*self._COLUMNS, Device.deleted_at).where(Device.updated_at >= since)
             ).all()
-        for device_id, protocol, external_id, venue_id, path, deleted_at in rows:
-            self._forget(device_id)
-            if deleted_at is None:
-                self.add(DeviceRef(device_id, external_id, protocol, venue_id, path))
+        if rows:
+            # This runs in a worker thread while the event loop looks devices up: change
+            # copies and swap them in, so a lookup never sees a device half re-registered.
+            refs, keys = dict(self._refs), dict(self._keys)
+            for device_id, protocol, external_id, venue_id, path, deleted_at in rows:
+                live = deleted_at is None
+                ref = DeviceRef(device_id, external_id, protocol, venue_id, path)
+                _apply(refs, keys, device_id, ref if live else None)
+            self._refs, self._keys = refs, keys
         self._checked_at = started
         return len(rows)
+
+
+def _apply(
+    refs: dict[tuple[str, str], DeviceRef],
+    keys: dict[int, tuple[str, str]],
+    device_id: int,
+    ref: DeviceRef | None,
+) -> None:
+    """Put ``ref`` for ``device_id`` (``None``: remove it), dropping its previous key."""
+    old = keys.get(device_id)
+    if ref is not None:
+        key = (ref.protocol, ref.external_id)
+        refs[key] = ref
+        keys[device_id] = key
+        if old == key:
+            return
+    else:
+        keys.pop(device_id, None)
+    if old is not None:
+        current = refs.get(old)
+        if current is not None and current.device_id == device_id:
+            del refs[old]
 
 
 class IngestService:
