@@ -284,7 +284,8 @@ class IngestService:
                 for message in messages:
                     try:
                         events.extend(replay.message_events(message, pending.protocol, ref))
-                    except ValueError as exc:
+                    except Exception as exc:  # one bad message must not stall the replay
+                        log.warning("replay of quarantined message %d", message.id, exc_info=True)
                         await self.record_error(
                             pending.protocol,
                             "replay_failed",
