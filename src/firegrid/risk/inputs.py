@@ -125,47 +125,25 @@ def _ids_filter(stmt: Any, column: Any, venue_ids: Sequence[int] | None) -> Any:
 
 
 # ---- venues -------------------------------------------------------------------------------
+#: Columns of the engine's venues frame computed here (from the path and the taxonomy); the
+#: others are the ``Venue`` columns of the same name.
+_DERIVED_VENUE_COLUMNS = frozenset(
+    {"town_code", "village_code", "grid_code", "is_three_small", "is_rental"}
+)
+
+
 def read_venues(session: Session, venue_ids: Sequence[int] | None = None) -> pl.DataFrame:
     """The live venues as the engine's ``venues`` frame plus ``jurisdiction_path``."""
     from firegrid.places.models import Venue
     from firegrid.places.taxonomy import load_taxonomy
 
+    stored = [name for name in VENUE_SCHEMA if name not in _DERIVED_VENUE_COLUMNS]
     stmt = select(
-        Venue.id,
-        Venue.jurisdiction_path,
-        Venue.category,
-        Venue.industry_code,
-        Venue.is_key_unit,
-        Venue.is_high_risk,
-        Venue.floor_area_m2,
-        Venue.floors,
-        Venue.occupancy,
-        Venue.night_occupancy,
-        Venue.construction_class,
-        Venue.built_year,
-        Venue.lon,
-        Venue.lat,
+        Venue.id, Venue.jurisdiction_path, *(getattr(Venue, name) for name in stored[1:])
     ).where(Venue.deleted_at.is_(None))
     rows = session.execute(_ids_filter(stmt, Venue.id, venue_ids).order_by(Venue.id)).all()
-    raw = _frame(
-        rows,
-        {
-            "venue_id": pl.Int64(),
-            "jurisdiction_path": pl.String(),
-            "category": pl.String(),
-            "industry_code": pl.String(),
-            "is_key_unit": pl.Boolean(),
-            "is_high_risk": pl.Boolean(),
-            "floor_area_m2": pl.Float64(),
-            "floors": pl.Int32(),
-            "occupancy": pl.Int32(),
-            "night_occupancy": pl.Int32(),
-            "construction_class": pl.String(),
-            "built_year": pl.Int32(),
-            "lon": pl.Float64(),
-            "lat": pl.Float64(),
-        },
-    )
+    schema = {"venue_id": VENUE_SCHEMA["venue_id"], "jurisdiction_path": pl.String()}
+    raw = _frame(rows, schema | {name: VENUE_SCHEMA[name] for name in stored[1:]})
     taxonomy = load_taxonomy()
     klass = {code: c.venue_class for code, c in taxonomy.categories.items()}
     parts = pl.col("jurisdiction_path").str.strip_chars("/").str.split("/")
