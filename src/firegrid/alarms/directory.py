@@ -279,17 +279,7 @@ def venue_dossier(session: Session, venue_id: int) -> dict[str, Any]:
             "tags": list(venue.tags or []),
             "jurisdiction_path": venue.jurisdiction_path,
         },
-        "buildings": [
-            {
-                "id": b.id,
-                "name": b.name,
-                "floors_above": b.floors_above,
-                "floors_below": b.floors_below,
-                "height_m": b.height_m,
-                "structure": b.structure,
-            }
-            for b in buildings
-        ],
+        "buildings": [b.summary() for b in buildings],
         "devices": [
             {
                 "id": d.id,

@@ -39,16 +39,7 @@ def preplan(session: Session, incident: Incident) -> dict[str, Any]:
             ).all()
             venue_info = {
                 **venue_summary(venue),
-                "buildings": [
-                    {
-                        "name": b.name,
-                        "floors_above": b.floors_above,
-                        "floors_below": b.floors_below,
-                        "height_m": b.height_m,
-                        "structure": b.structure,
-                    }
-                    for b in buildings
-                ],
+                "buildings": [b.summary() for b in buildings],
             }
     dlat = HYDRANT_RADIUS_M / 111_000.0
     dlon = dlat / max(math.cos(math.radians(incident.lat)), 0.01)

@@ -340,16 +340,7 @@ def venues_near(
         for b in session.scalars(
             select(Building).where(Building.venue_id.in_(ids), Building.deleted_at.is_(None))
         ).all():
-            buildings[b.venue_id].append(
-                {
-                    "id": b.id,
-                    "name": b.name,
-                    "floors_above": b.floors_above,
-                    "floors_below": b.floors_below,
-                    "height_m": b.height_m,
-                    "structure": b.structure,
-                }
-            )
+            buildings[b.venue_id].append(b.summary())
     devices = _device_states(session, ids)
     return [
         {

@@ -102,6 +102,17 @@ class Building(Timestamped, Base):
     lon: Mapped[float]
     lat: Mapped[float]
 
+    def summary(self) -> dict[str, Any]:
+        """What a pre-plan shows of the building (alarm dossier, call intake, crew page)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "floors_above": self.floors_above,
+            "floors_below": self.floors_below,
+            "height_m": self.height_m,
+            "structure": self.structure,
+        }
+
 
 class StandardAddress(Base):
     """标准地址: one entry of the standard address register."""
