@@ -158,6 +158,32 @@ def _new_refresh_token(session: Session, auth: AuthSession, now: datetime) -> tu
     return token, auth.expires_at
 
 
+def _open_session(
+    session: Session,
+    settings: Settings,
+    user: User,
+    client: ClientInfo,
+    now: datetime,
+    *,
+    mode: str,
+    **secrets_: str,
+) -> AuthSession:
+    """A new stored session of ``user`` (token or cookie mode), flushed so it has its id."""
+    auth = AuthSession(
+        id=new_session_id(),
+        user_id=user.id,
+        mode=mode,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s),
+        client_ip=client.ip[:64],
+        user_agent=client.user_agent[:300],
+        **secrets_,
+    )
+    session.add(auth)
+    session.flush()
+    return auth
+
+
 def start_token_session(
     session: Session,
     settings: Settings,
@@ -168,17 +194,7 @@ def start_token_session(
 ) -> TokenPair:
     """A new session for ``user`` with an access token and its first refresh token."""
     now = now or utcnow()
-    auth = AuthSession(
-        id=new_session_id(),
-        user_id=user.id,
-        mode="token",
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s),
-        client_ip=client.ip[:64],
-        user_agent=client.user_agent[:300],
-    )
-    session.add(auth)
-    session.flush()
+    auth = _open_session(session, settings, user, client, now, mode="token")
     refresh, refresh_expires = _new_refresh_token(session, auth, now)
     access, access_expires = issue_access_token(
         settings, subject=f"user:{user.id}", session_id=auth.id, role=user.role, now=now
@@ -197,19 +213,16 @@ def start_cookie_session(
     """A console session: an opaque HttpOnly cookie bound to a CSRF token."""
     now = now or utcnow()
     secret, csrf = new_secret(32), new_secret(24)
-    auth = AuthSession(
-        id=new_session_id(),
-        user_id=user.id,
+    auth = _open_session(
+        session,
+        settings,
+        user,
+        client,
+        now,
         mode="cookie",
         secret_hash=sha256_hex(secret),
         csrf_hash=sha256_hex(csrf),
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s),
-        client_ip=client.ip[:64],
-        user_agent=client.user_agent[:300],
     )
-    session.add(auth)
-    session.flush()
     return CookieSession(auth.id, f"{auth.id}.{secret}", csrf, auth.expires_at)
 
 
