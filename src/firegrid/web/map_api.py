@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
+from firegrid.api.geojson import feature, feature_collection, point_feature
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
@@ -195,23 +196,17 @@ def _boundary_features(
     features = []
     for row in session.scalars(query.order_by(Jurisdiction.path)).all():
         geometry = simplify_geometry(row.boundary, tolerance)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    "id": row.id,
-                    "code": row.code,
-                    "level": row.level,
-                    "path": row.path,
-                    "name_zh": row.name_zh,
-                    "name_en": row.name_en,
-                    "center": [row.center_lon, row.center_lat],
-                    "population": row.population,
-                },
-                "bbox": _bbox_list(geometry),
-            }
-        )
+        properties = {
+            "id": row.id,
+            "code": row.code,
+            "level": row.level,
+            "path": row.path,
+            "name_zh": row.name_zh,
+            "name_en": row.name_en,
+            "center": [row.center_lon, row.center_lat],
+            "population": row.population,
+        }
+        features.append({**feature(properties, geometry), "bbox": _bbox_list(geometry)})
     with _boundary_lock:
         _boundary_cache[key] = features
         while len(_boundary_cache) > 64:
@@ -236,7 +231,7 @@ def boundaries(
     features = _boundary_features(session, principal, level, zoom)
     if box is not None:
         features = [f for f in features if f["bbox"] is None or _intersects(tuple(f["bbox"]), box)]
-    return {"type": "FeatureCollection", "features": features, "level": level, "zoom": zoom}
+    return feature_collection(features, level=level, zoom=zoom)
 
 
 # Roads -------------------------------------------------------------------------------------
@@ -289,7 +284,7 @@ def roads(
     try:
         network = active_network(db, settings)
     except NotFound:
-        return {"type": "FeatureCollection", "features": [], "truncated": False}
+        return feature_collection([], truncated=False)
     lon, lat = network.node_lon, network.node_lat
     src, dst = network.edge_src, network.edge_dst
     west, south, east, north = box
@@ -313,17 +308,9 @@ def roads(
         coords = np.stack(
             [np.stack([lon[a], lat[a]], axis=1), np.stack([lon[b], lat[b]], axis=1)], axis=1
         )
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "MultiLineString",
-                    "coordinates": np.round(coords, 6).tolist(),
-                },
-                "properties": {"group": name, "segments": len(idx)},
-            }
-        )
-    return {"type": "FeatureCollection", "features": features, "truncated": truncated}
+        geometry = {"type": "MultiLineString", "coordinates": np.round(coords, 6).tolist()}
+        features.append(feature({"group": name, "segments": len(idx)}, geometry))
+    return feature_collection(features, truncated=truncated)
 
 
 # Points ------------------------------------------------------------------------------------
@@ -381,27 +368,17 @@ def venues(
     features = []
     for row in rows[:limit]:
         status = colour_of.get(row.id)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
-                "properties": {
-                    "id": row.id,
-                    "name": row.name,
-                    "category": row.category,
-                    "key_unit": bool(row.is_key_unit),
-                    "high_risk": bool(row.is_high_risk),
-                    "colour": status["colour"] if status else ("green" if colour_of else None),
-                    "reasons": status["reasons"] if status else [],
-                },
-            }
-        )
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "truncated": truncated,
-        "colours": bool(colour_of),
-    }
+        properties = {
+            "id": row.id,
+            "name": row.name,
+            "category": row.category,
+            "key_unit": bool(row.is_key_unit),
+            "high_risk": bool(row.is_high_risk),
+            "colour": status["colour"] if status else ("green" if colour_of else None),
+            "reasons": status["reasons"] if status else [],
+        }
+        features.append(point_feature(properties, row.lon, row.lat))
+    return feature_collection(features, truncated=truncated, colours=bool(colour_of))
 
 
 @router.get("/stations", summary="Fire stations (all kinds of forces)")
@@ -421,21 +398,10 @@ def stations(
         .order_by(Station.id)
         .limit(MAX_POINTS)
     ).all()
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-            "properties": {
-                "id": r.id,
-                "code": r.code,
-                "name": r.name,
-                "station_type": r.station_type,
-                "force_kind": r.force_kind,
-            },
-        }
-        for r in rows
-    ]
-    return {"type": "FeatureCollection", "features": features}
+    properties = ("id", "code", "name", "station_type", "force_kind")
+    return feature_collection(
+        point_feature({name: getattr(r, name) for name in properties}, r.lon, r.lat) for r in rows
+    )
 
 
 @router.get("/hydrants", summary="Hydrants in a bbox")
@@ -456,21 +422,14 @@ def hydrants(
         .order_by(Hydrant.id)
         .limit(limit + 1)
     ).all()
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-            "properties": {
-                "id": r.id,
-                "code": r.code,
-                "status": r.status,
-                "hydrant_type": r.hydrant_type,
-                "flow_lps": r.flow_lps,
-            },
-        }
-        for r in rows[:limit]
-    ]
-    return {"type": "FeatureCollection", "features": features, "truncated": len(rows) > limit}
+    properties = ("id", "code", "status", "hydrant_type", "flow_lps")
+    return feature_collection(
+        (
+            point_feature({name: getattr(r, name) for name in properties}, r.lon, r.lat)
+            for r in rows[:limit]
+        ),
+        truncated=len(rows) > limit,
+    )
 
 
 #: Optional routes the console probes before it offers a feature: name -> (method, path).
