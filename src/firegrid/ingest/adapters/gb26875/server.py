@@ -160,18 +160,24 @@ def _flag_names(value: Any) -> list[str]:
     return list(names)
 
 
+def _point(obj: ComponentStatus | AnalogValue, description: str = "") -> Component:
+    """The component of an object addressed to one point (loop = low 16 bits, point =
+    high 16 bits of the component address)."""
+    return Component(
+        system_type=obj.system_type,
+        system_address=obj.system_address,
+        component_type=obj.component_type,
+        component_address=obj.component_address,
+        loop=obj.component_address & 0xFFFF,
+        point=obj.component_address >> 16,
+        description=description,
+    )
+
+
 def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
     """The kind, component and values of one information object."""
     if isinstance(obj, ComponentStatus):
-        component = Component(
-            system_type=obj.system_type,
-            system_address=obj.system_address,
-            component_type=obj.component_type,
-            component_address=obj.component_address,
-            loop=obj.component_address & 0xFFFF,
-            point=obj.component_address >> 16,
-            description=obj.description,
-        )
+        component = _point(obj, obj.description)
         kind = _kind_for(obj.status, _COMPONENT_KINDS, EventKind.FAULT_CLEARED)
         return kind, component, {"status": int(obj.status), "flags": _flag_names(obj.status)}
     if isinstance(obj, SystemStatus):
@@ -182,14 +188,7 @@ def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
         kind = _kind_for(obj.status, _TRANSMITTER_KINDS, EventKind.HEARTBEAT)
         return kind, Component(), {"status": int(obj.status), "flags": _flag_names(obj.status)}
     if isinstance(obj, AnalogValue):
-        component = Component(
-            system_type=obj.system_type,
-            system_address=obj.system_address,
-            component_type=obj.component_type,
-            component_address=obj.component_address,
-            loop=obj.component_address & 0xFFFF,
-            point=obj.component_address >> 16,
-        )
+        component = _point(obj)
         quantity = obj.quantity
         values: dict[str, Any] = {
             "analog_type": obj.analog_type,
