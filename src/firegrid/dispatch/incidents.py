@@ -27,7 +27,7 @@ from firegrid.dispatch.incident_models import (
     VehicleStatusChange,
 )
 from firegrid.dispatch.models import Station, Vehicle
-from firegrid.dispatch.plans import INCIDENT_TYPES, LEVELS
+from firegrid.dispatch.plans import check_key
 from firegrid.dispatch.states import (
     AVAILABLE,
     COMMITTED,
@@ -63,16 +63,6 @@ def initial_command_path(jurisdiction_path: str, level: int) -> str:
     return path_prefix(jurisdiction_path, depth)
 
 
-def check_incident_values(incident_type: str, level: int) -> None:
-    problems = {}
-    if incident_type not in INCIDENT_TYPES:
-        problems["incident_type"] = f"unknown; one of {', '.join(INCIDENT_TYPES)}"
-    if level not in LEVELS:
-        problems["level"] = "must be 1..5"
-    if problems:
-        raise ValidationFailed("invalid incident", problems)
-
-
 def create_incident(
     session: Session,
     actor: Actor,
@@ -90,7 +80,7 @@ def create_incident(
 
     ``incident_id`` is for bulk writers that allocate ids themselves (the replay).
     """
-    check_incident_values(incident_type, level)
+    check_key(incident_type, level, "incident")
     if call.incident_id is not None:
         raise Conflict(f"call {call.id} already belongs to incident {call.incident_id}")
     if call.lon is None or call.lat is None or not call.jurisdiction_path:

@@ -114,14 +114,15 @@ def parse_requirements(items: Sequence[Mapping[str, Any]]) -> tuple[Requirement,
     return tuple(out)
 
 
-def check_key(incident_type: str, level: int) -> None:
+def check_key(incident_type: str, level: int, what: str = "incident type or level") -> None:
+    """Refuse an unknown incident type or a level outside 1..5 (``what`` names it)."""
     problems = {}
     if incident_type not in INCIDENT_TYPES:
         problems["incident_type"] = f"unknown; one of {', '.join(INCIDENT_TYPES)}"
     if level not in LEVELS:
         problems["level"] = "must be 1..5"
     if problems:
-        raise ValidationFailed("invalid incident type or level", problems)
+        raise ValidationFailed(f"invalid {what}", problems)
 
 
 @cache
