@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy import Connection, Table, insert
 
-from firegrid.core.db import Base, Database
-from firegrid.core.errors import Conflict
+from firegrid.core.bulk import (
+    advance_id_sequences,
+    require_empty,
+    sqlite_bulk_cache,
+    table_of,
+)
+from firegrid.core.db import Database
 from firegrid.demo.devices import device_rows, generate_devices
 from firegrid.demo.geometry import load_outline
 from firegrid.demo.jurisdictions import build_tree, grid_worker_rows, jurisdiction_rows
@@ -51,7 +56,6 @@ from firegrid.places.models import Building, GridWorker, Jurisdiction, StandardA
 
 CHUNK_ROWS = 5_000
 #: SQLite page cache for the build connection (KiB); restored afterwards
-SQLITE_BUILD_CACHE_KIB = 256 * 1024
 
 # one random stream per phase: changing one phase never shifts another's numbers
 _STREAMS = {
@@ -93,12 +97,6 @@ class TableLoad:
 
 def _rng(seed: int, phase: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, _STREAMS[phase]]))
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def _from_list(rows: list[dict[str, Any]]) -> RowFn:
@@ -170,27 +168,30 @@ def generate_demo_city(
 
     return [
         TableLoad(
-            "jurisdictions", _table(Jurisdiction), len(jurisdictions), _from_list(jurisdictions)
+            "jurisdictions", table_of(Jurisdiction), len(jurisdictions), _from_list(jurisdictions)
         ),
-        TableLoad("grid_workers", _table(GridWorker), len(workers), _from_list(workers)),
-        TableLoad("venues", _table(Venue), len(venues), venue_rows(tree, venues, common)),
+        TableLoad("grid_workers", table_of(GridWorker), len(workers), _from_list(workers)),
+        TableLoad("venues", table_of(Venue), len(venues), venue_rows(tree, venues, common)),
         TableLoad(
-            "buildings", _table(Building), len(buildings), building_rows(buildings, venues, common)
+            "buildings",
+            table_of(Building),
+            len(buildings),
+            building_rows(buildings, venues, common),
         ),
         TableLoad(
             "standard_addresses",
-            _table(StandardAddress),
+            table_of(StandardAddress),
             len(addresses),
             address_rows(tree, venues, addresses),
         ),
-        TableLoad("stations", _table(Station), len(station_list), _from_list(station_list)),
-        TableLoad("vehicles", _table(Vehicle), len(vehicles), _from_list(vehicles)),
-        TableLoad("hydrants", _table(Hydrant), len(hydrants), hydrant_fn),
+        TableLoad("stations", table_of(Station), len(station_list), _from_list(station_list)),
+        TableLoad("vehicles", table_of(Vehicle), len(vehicles), _from_list(vehicles)),
+        TableLoad("hydrants", table_of(Hydrant), len(hydrants), hydrant_fn),
         TableLoad(
-            "logistics_points", _table(LogisticsPoint), len(logistics), _from_list(logistics)
+            "logistics_points", table_of(LogisticsPoint), len(logistics), _from_list(logistics)
         ),
         TableLoad(
-            "devices", _table(Device), len(devices), device_rows(tree, venues, devices, common)
+            "devices", table_of(Device), len(devices), device_rows(tree, venues, devices, common)
         ),
     ]
 
@@ -213,13 +214,12 @@ def build_demo_city(
     spec = spec or DemoSpec()
     clock = _Clock(timings)
     loads = generate_demo_city(spec, seed, network=network, timings=clock.sink)
-    with database.engine.begin() as connection, _bulk_settings(connection):
-        _refuse_non_empty(connection, loads)
+    with database.engine.begin() as connection, sqlite_bulk_cache(connection):
+        require_empty(connection, [load.table for load in loads], "the demo city")
         for load in loads:
             with clock.phase(f"write.{load.key}"):
                 _insert(connection, load, chunk_rows)
-        if connection.dialect.name == "postgresql":
-            _advance_sequences(connection, loads)
+        advance_id_sequences(connection, [load.table for load in loads])
 
     counts = {load.key: load.count for load in loads}
     tree_rows = next(load for load in loads if load.key == "jurisdictions")
@@ -230,46 +230,7 @@ def build_demo_city(
     return {key: counts[key] for key in COUNT_KEYS}
 
 
-@contextmanager
-def _bulk_settings(connection: Connection) -> Iterator[None]:
-    """A large SQLite page cache while the build writes (index pages stop thrashing)."""
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BUILD_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
-
-
-def _refuse_non_empty(connection: Connection, loads: list[TableLoad]) -> None:
-    filled = [
-        load.table.name
-        for load in loads
-        if connection.execute(select(load.table.c.id).limit(1)).first() is not None
-    ]
-    if filled:
-        raise Conflict(
-            "the demo city needs empty tables; these already have rows: " + ", ".join(filled),
-            {"tables": filled},
-        )
-
-
 def _insert(connection: Connection, load: TableLoad, chunk_rows: int) -> None:
     statement = insert(load.table)
     for start, stop in chunks(load.count, chunk_rows):
         connection.execute(statement, load.rows(start, stop))
-
-
-def _advance_sequences(connection: Connection, loads: list[TableLoad]) -> None:
-    """Explicit ids leave PostgreSQL's sequences behind: move them past the new rows."""
-    for load in loads:
-        name = load.table.name
-        connection.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
-            )
-        )

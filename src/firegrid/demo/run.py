@@ -83,6 +83,7 @@ def build_demo(
 ) -> dict[str, Any]:
     """Build the demo city into ``settings.database_url`` unless it already holds one."""
     from firegrid.accounts.demo import create_demo_users
+    from firegrid.alarms.demo import generate_alarm_history
     from firegrid.demo import DemoSpec, build_demo_city, demo_road_network
     from firegrid.geo.store import save_network
     from firegrid.inspections.demo import generate_inspections
@@ -108,6 +109,9 @@ def build_demo(
         inspections = generate_inspections(database, seed)
         timings["write.inspections"] = time.perf_counter() - phase
         phase = time.perf_counter()
+        alarm_history = generate_alarm_history(database, seed)
+        timings["write.alarm_history"] = time.perf_counter() - phase
+        phase = time.perf_counter()
         roads = save_network(
             database, network, source=f"demo seed={seed}", cache_dir=settings.data_dir
         )
@@ -122,6 +126,7 @@ def build_demo(
         "road_nodes": roads["nodes"],
         "road_edges": roads["edges"],
         "inspections": inspections,
+        "alarm_history": alarm_history,
         "seed": seed,
         "scale": scale,
         "database": _redacted(settings.database_url),

@@ -30,11 +30,17 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy import Connection, Table, select
 
+from firegrid.core.bulk import (
+    advance_id_sequences,
+    insert_chunks,
+    require_empty,
+    sqlite_bulk_cache,
+    table_of,
+)
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
-from firegrid.core.errors import Conflict
 from firegrid.inspections.models import (
     HAZARD_CATEGORIES,
     Hazard,
@@ -50,7 +56,6 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 CHUNK_ROWS = 5_000
-SQLITE_CACHE_KIB = 256 * 1024
 DAY_S = 86_400.0
 CLASSES = ("three_small", "rental_housing", "general", "key_unit", "high_risk")
 #: share of a class inspected within the last year
@@ -289,12 +294,6 @@ def stamps(seconds: FloatArray, as_text: bool) -> list[Stamp | None]:
     return out
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 def plan_rows(
     plan: InspectionPlan,
     paths: list[str],
@@ -416,17 +415,9 @@ def generate_inspections(
     (:class:`Conflict` otherwise). Returns the counts and shares of :meth:`figures`.
     """
     now = now or utcnow()
-    with database.engine.begin() as connection:
-        filled = [
-            _table(model).name
-            for model in TABLES
-            if connection.execute(select(_table(model).c.id).limit(1)).first() is not None
-        ]
-        if filled:
-            raise Conflict(
-                "demo inspections need empty tables; these already have rows: " + ", ".join(filled),
-                {"tables": filled},
-            )
+    tables = [table_of(model) for model in TABLES]
+    with database.engine.begin() as connection, sqlite_bulk_cache(connection):
+        require_empty(connection, tables, "demo inspections")
         venues = connection.execute(
             select(Venue.id, Venue.category, Venue.is_key_unit, Venue.jurisdiction_path)
             .where(Venue.deleted_at.is_(None))
@@ -449,25 +440,14 @@ def generate_inspections(
             now,
         )
         sqlite = connection.dialect.name == "sqlite"
-        if sqlite:  # a large page cache while the indexes fill (per connection)
-            connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         rows = plan_rows(plan, paths, {int(r[0]): str(r[1]) for r in workers}, as_text=sqlite)
-        for model, table_rows in zip(TABLES, rows, strict=True):
+        for table, table_rows in zip(tables, rows, strict=True):
             if sqlite:
-                _insert_sqlite(connection, _table(model), table_rows, chunk_rows)
+                _insert_sqlite(connection, table, table_rows, chunk_rows)
             else:
-                _insert(connection, _table(model), table_rows, chunk_rows)
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default
-        else:
-            _advance_sequences(connection)
+                insert_chunks(connection, table, table_rows, chunk_rows)
+        advance_id_sequences(connection, tables)
     return plan.figures() | {"hazard_transitions": len(rows[2])}
-
-
-def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]], size: int) -> None:
-    statement = insert(table)
-    for start in range(0, len(rows), size):
-        connection.execute(statement, rows[start : start + size])
 
 
 def _insert_sqlite(
@@ -482,16 +462,4 @@ def _insert_sqlite(
     for start in range(0, len(rows), size):
         connection.exec_driver_sql(
             statement, [tuple(r[c] for c in columns) for r in rows[start : start + size]]
-        )
-
-
-def _advance_sequences(connection: Connection) -> None:
-    """Explicit ids leave PostgreSQL's sequences behind: move them past the new rows."""
-    for model in TABLES:
-        name = _table(model).name
-        connection.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
-            )
         )
