@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings, get_settings
+from firegrid.places.models import Jurisdiction
 from firegrid.risk.cli import assess_command
 from tests.risk.test_runs import build_city
 
@@ -57,6 +59,13 @@ def test_assess_json_and_report(
     assert 'aria-label="risk map"' in html
     assert "<polygon" in html
     assert "run 2" in html
+    with db.session() as session:  # towns are labelled by name, with their code
+        code, name = session.execute(
+            select(Jurisdiction.code, Jurisdiction.name_zh)
+            .where(Jurisdiction.level == "town")
+            .limit(1)
+        ).one()
+    assert f"{name} ({code})" in html
 
     bad = runner.invoke(cli, ["assess", "--db", database_url, "--model", "nope"])
     assert bad.exit_code == 2

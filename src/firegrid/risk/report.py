@@ -80,6 +80,17 @@ def _cell(v: Any, digits: int) -> str:
     return _fmt(v, digits)
 
 
+def _area_name(code: Any, names: Mapping[str, str] | None) -> str:
+    """The area's name when known, else its code (short labels on charts)."""
+    return (names or {}).get(str(code)) or str(code)
+
+
+def _area_label(code: Any, names: Mapping[str, str] | None) -> str:
+    """``name (code)`` when the name is known, else the code."""
+    name = (names or {}).get(str(code))
+    return f"{name} ({code})" if name else str(code)
+
+
 def _grade_label(g: str) -> str:
     return f"{GRADE_ZH[g]} ({g})" if g in GRADE_ZH else g
 
@@ -133,10 +144,12 @@ def calibration_svg(validation: PredictiveValidation, width: int = 420, height: 
     return "".join(parts)
 
 
-def town_bar_svg(towns: pl.DataFrame, width: int = 560) -> str:
+def town_bar_svg(
+    towns: pl.DataFrame, width: int = 560, names: Mapping[str, str] | None = None
+) -> str:
     """Occupancy-weighted score per town (bar, coloured by grade) with its p90 (tick)."""
     rows = towns.sort("score_weighted", descending=True).to_dicts()
-    bar_h, gap, left, right = 14, 4, 70, 40
+    bar_h, gap, left, right = 14, 4, (70 if not names else 90), 40
     height = 24 + len(rows) * (bar_h + gap)
     top = max(
         [float(r["score_p90"] or 0) for r in rows]
@@ -155,9 +168,10 @@ def town_bar_svg(towns: pl.DataFrame, width: int = 560) -> str:
         colour = COLOURS[str(r["grade"])]
         parts.append(
             f'<text x="{left - 6}" y="{y + bar_h - 3}" font-size="11" text-anchor="end">'
-            f"{escape(str(r['town_code']))}</text>"
+            f"{escape(_area_name(r['town_code'], names))}</text>"
             f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
-            f"<title>{escape(str(r['town_code']))}: weighted {r['score_weighted']:.1f}, "
+            f"<title>{escape(_area_label(r['town_code'], names))}: "
+            f"weighted {r['score_weighted']:.1f}, "
             f"p90 {r['score_p90']:.1f}, n={r['n_venues']}</title></rect>"
             f'<line x1="{left + p90:.1f}" y1="{y - 1}" x2="{left + p90:.1f}" y2="{y + bar_h + 1}" '
             'stroke="#222" stroke-width="2"/>'
@@ -186,6 +200,7 @@ def map_svg(
     max_points: int = 20_000,
     boundaries: Mapping[str, Any] | None = None,
     seed: int = 0,
+    names: Mapping[str, str] | None = None,
 ) -> str:
     """Venues as dots coloured by grade (red and orange always drawn, others sampled) and
     towns as circles at their venues' centroid, sized by the occupancy-weighted score."""
@@ -258,9 +273,11 @@ def map_svg(
         parts.append(
             f'<circle cx="{px(t["lon"]):.1f}" cy="{py(t["lat"]):.1f}" r="{rad:.1f}" '
             f'fill="{COLOURS[str(t["grade"])]}" fill-opacity="0.25" stroke="#222" stroke-width="1">'
-            f"<title>{escape(str(t['town_code']))}: {t['score_weighted']:.1f}</title></circle>"
+            f"<title>{escape(_area_label(t['town_code'], names))}: "
+            f"{t['score_weighted']:.1f}</title></circle>"
             f'<text x="{px(t["lon"]):.1f}" y="{py(t["lat"]) + 3:.1f}" font-size="9" '
-            f'text-anchor="middle">{escape(str(t["town_code"]))}</text>'
+            f'text-anchor="middle">'
+            f"{escape(_area_name(t['town_code'], names))}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -338,7 +355,13 @@ def _validation(run: AssessmentRun) -> str:
     )
 
 
-def _agg_table(df: pl.DataFrame, key: str, label: str, limit: int | None = None) -> str:
+def _agg_table(
+    df: pl.DataFrame,
+    key: str,
+    label: str,
+    limit: int | None = None,
+    names: Mapping[str, str] | None = None,
+) -> str:
     d = df.sort("score_weighted", descending=True)
     if limit:
         d = d.head(limit)
@@ -364,10 +387,11 @@ def _agg_table(df: pl.DataFrame, key: str, label: str, limit: int | None = None)
         *[f"{GRADE_ZH[g]} ({g})" for g in GRADES],
         "等级 (grade)",
     ]
-    return _table(headers, d.select(cols).iter_rows())
+    rows = [(_area_label(r[0], names), *r[1:]) for r in d.select(cols).iter_rows()]
+    return _table(headers, rows)
 
 
-def _top_units(run: AssessmentRun, limit: int = 50) -> str:
+def _top_units(run: AssessmentRun, limit: int = 50, names: Mapping[str, str] | None = None) -> str:
     keys = run.model.catalogue.keys
     contrib = [f"contrib_{k}" for k in keys]
     rows = []
@@ -378,7 +402,7 @@ def _top_units(run: AssessmentRun, limit: int = 50) -> str:
             (
                 r["rank"],
                 r["venue_id"],
-                r["town_code"],
+                _area_label(r["town_code"], names),
                 r["category"],
                 r["score"],
                 str(r["grade"]),
@@ -438,8 +462,10 @@ def render_report(
     title: str = "城市消防安全风险评估报告 (City fire-safety risk assessment)",
     boundaries: Mapping[str, Any] | None = None,
     max_points: int = 20_000,
+    area_names: Mapping[str, str] | None = None,
 ) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string; ``area_names`` labels towns by name (code → name)."""
+    names = area_names
     banner = ""
     synthetic_section = ""
     if run.synthetic:
@@ -460,12 +486,12 @@ def render_report(
         _validation(run),
         "<h2>镇街 (Towns)</h2>",
         '<div class="grid2"><div>',
-        town_bar_svg(run.aggregates["town"]),
+        town_bar_svg(run.aggregates["town"], names=names),
         "<p class='muted'>条 = 人员加权均分, 竖线 = P90 (bar = occupancy-weighted score, "
         "tick = p90)</p></div></div>",
-        _agg_table(run.aggregates["town"], "town_code", "镇街 (town)"),
+        _agg_table(run.aggregates["town"], "town_code", "镇街 (town)", names=names),
         "<h2>地图 (Map)</h2>",
-        map_svg(run, boundaries=boundaries, max_points=max_points),
+        map_svg(run, boundaries=boundaries, max_points=max_points, names=names),
         "<p class='muted'>点 = 场所按等级着色 (红、橙全部绘出, 其余抽样); "
         "圆 = 镇街, 大小随加权均分 "
         "(dots = venues by grade: all red and orange, others sampled; circles = towns sized by "
@@ -474,7 +500,7 @@ def render_report(
         _agg_table(run.aggregates["industry"], "industry_code", "行业代码 (industry)"),
         "<h2>场所类别 (Categories)</h2>",
         _agg_table(run.aggregates["category"], "category", "类别 (category)"),
-        _top_units(run),
+        _top_units(run, names=names),
         _weights(run),
         synthetic_section,
     ]
@@ -493,13 +519,20 @@ def write_report(
     title: str = "城市消防安全风险评估报告 (City fire-safety risk assessment)",
     boundaries: Mapping[str, Any] | None = None,
     max_points: int = 20_000,
+    area_names: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` (self-contained) and return its path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
     path.write_text(
-        render_report(run, title=title, boundaries=boundaries, max_points=max_points),
+        render_report(
+            run,
+            title=title,
+            boundaries=boundaries,
+            max_points=max_points,
+            area_names=area_names,
+        ),
         encoding="utf-8",
     )
     return path

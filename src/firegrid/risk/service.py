@@ -172,7 +172,8 @@ def write_run_report(session: Session, run: AssessmentRun, out_dir: Path, run_id
         f"城市消防安全风险评估报告 (City fire-safety risk assessment) — run {run_id}, "
         f"{run.snapshot_at:%Y-%m-%d %H:%M} UTC"
     )
-    return write_report(run, out_dir, title=title, boundaries=boundaries)
+    names = {str(c): str(n) for c, n, _ in towns if n}
+    return write_report(run, out_dir, title=title, boundaries=boundaries, area_names=names)
 
 
 def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> dict[str, Any]:
