@@ -414,11 +414,36 @@ def bench_tcp(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+BEAT_TICK_S = 0.05
+
+
+async def _beat_spread(conns: list[Transmitter], beat_s: float, end: float) -> None:
+    """Every ``BEAT_TICK_S`` send the heartbeats of the next slice of ``conns`` so that each
+    connection beats once per ``beat_s`` (from now until ``end``, on the perf clock)."""
+    ticks = max(1, round(beat_s / BEAT_TICK_S))
+    n = len(conns)
+    start = time.perf_counter()
+    k = 0
+    while time.perf_counter() < end:
+        now = time.time()
+        phase = k % ticks
+        for conn in conns[phase * n // ticks : (phase + 1) * n // ticks]:
+            heartbeat(conn, now)
+        k += 1
+        await asyncio.sleep(max(0.0, start + k * BEAT_TICK_S - time.perf_counter()))
+
+
 async def hold_idle(
-    port: int, addresses: list[int], hold_s: float, beat_s: float, group: int = 0
+    port: int,
+    addresses: list[int],
+    hold_s: float,
+    beat_s: float,
+    group: int = 0,
+    burst: bool = False,
 ) -> dict[str, Any]:
     """Open one connection per address (source IPs 127.0.0.x to spread ephemeral ports),
-    send a heartbeat on connect and every ``beat_s``; hold for ``hold_s``."""
+    send a heartbeat every ``beat_s`` — spread over the period, or all at once with
+    ``burst`` — and hold for ``hold_s``."""
     loop = asyncio.get_running_loop()
     stats = LoadStats()
     conns: list[Transmitter] = []
@@ -441,16 +466,17 @@ async def hold_idle(
             await asyncio.sleep(0)
     connect_s = time.perf_counter() - started
 
-    def beat() -> None:
-        now = time.time()
-        for conn in conns:
-            heartbeat(conn, now)
-
-    beat()
     end = time.perf_counter() + hold_s
-    while time.perf_counter() < end:
-        await asyncio.sleep(min(beat_s, max(0.0, end - time.perf_counter())))
-        beat()
+    if burst:  # worst case: every device beats in the same instant
+        while True:
+            now = time.time()
+            for conn in conns:
+                heartbeat(conn, now)
+            if time.perf_counter() >= end:
+                break
+            await asyncio.sleep(min(beat_s, max(0.0, end - time.perf_counter())))
+    else:  # as in the field: each device beats every beat_s at its own phase
+        await _beat_spread(conns, beat_s, end)
     await asyncio.sleep(2)
     alive = sum(1 for c in conns if c.transport is not None and not c.transport.is_closing())
     result = {
@@ -509,7 +535,7 @@ def bench_idle(args: argparse.Namespace) -> dict[str, Any]:
         addresses = [int(d.external_id) for d in devices]
         try:
             if processes == 1:
-                results = [run_uv(hold_idle(port, addresses, args.hold, args.beat, 0))]
+                results = [run_uv(hold_idle(port, addresses, args.hold, args.beat, 0, args.burst))]
                 results[0]["ingest_rss_mb"] = rss_mb(ingests[0].pid)
             else:
                 results = _idle_clients(port, addresses, processes, args, ingests)
@@ -549,7 +575,15 @@ def _idle_clients(
     children = []
     for n in range(processes):
         part = addresses[n * chunk : (n + 1) * chunk]
-        spec = json.dumps({"port": port, "addresses": part, "hold": args.hold, "beat": args.beat})
+        spec = json.dumps(
+            {
+                "port": port,
+                "addresses": part,
+                "hold": args.hold,
+                "beat": args.beat,
+                "burst": args.burst,
+            }
+        )
         children.append(
             subprocess.Popen(
                 [sys.executable, __file__, "idle-client", str(n)],
@@ -561,8 +595,10 @@ def _idle_clients(
         assert children[-1].stdin is not None
         children[-1].stdin.write(spec.encode())
         children[-1].stdin.close()
-    time.sleep(args.hold / 2 + 5)
-    ingest_rss = sum(rss_mb(i.pid) for i in ingests)
+    ingest_rss = 0.0  # the peak while the clients hold their connections
+    while any(child.poll() is None for child in children):
+        ingest_rss = max(ingest_rss, sum(rss_mb(i.pid) for i in ingests))
+        time.sleep(1.0)
     results = []
     for child in children:
         assert child.stdout is not None
@@ -575,7 +611,9 @@ def _idle_clients(
 
 def idle_client(index: int) -> None:
     spec = json.loads(sys.stdin.read())
-    result = run_uv(hold_idle(spec["port"], spec["addresses"], spec["hold"], spec["beat"], index))
+    result = run_uv(
+        hold_idle(spec["port"], spec["addresses"], spec["hold"], spec["beat"], index, spec["burst"])
+    )
     print(json.dumps(result))
 
 
@@ -706,6 +744,9 @@ def main() -> None:
     idle.add_argument("--hold", type=float, default=30)
     idle.add_argument("--beat", type=float, default=10)
     idle.add_argument("--processes", type=int, default=1, help="process pairs (SO_REUSEPORT)")
+    idle.add_argument(
+        "--burst", action="store_true", help="all devices beat in the same instant (worst case)"
+    )
     for name in ("mqtt", "http"):
         p = sub.add_parser(name, help=f"{name} ingest throughput")
         p.add_argument("--postgres", action="store_true")
