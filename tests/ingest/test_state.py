@@ -150,3 +150,65 @@ def test_heartbeats_are_written_at_most_once_a_minute_per_device() -> None:
     assert row["last_seen"] == clock()
     tracker.seen(REF, clock(), {"battery": 40})  # a new reading is written at once
     assert tracker.take_dirty()[0]["battery_pct"] == 40
+
+
+def test_processes_sharing_the_port_do_not_call_each_others_devices_offline(
+    db: Database,
+) -> None:
+    """Two ingest processes on one database (SO_REUSEPORT): only A holds the device's
+    connection; B loaded its state at start and never hears it."""
+    device = register_devices(db, "gb26875", 1)[0]
+    ref = DeviceRef(
+        device.id, device.external_id, "gb26875", device.venue_id, device.jurisdiction_path
+    )
+    clock = FrozenClock(T0)
+    options = IngestOptions(offline_grace_s=600)
+
+    async def scenario() -> None:
+        a = IngestService(db, DatabaseEventLog(db), clock=clock, options=options)
+        await a.start(background=False)
+        await a.admit(ref, [], seen_at=clock())
+        await a.flush_state()
+        b = IngestService(db, DatabaseEventLog(db), clock=clock, options=options)
+        await b.start(background=False)
+        status_b = b.state.get(device.id)
+        assert status_b is not None and status_b.online
+        for _ in range(20):  # A hears a heartbeat every 30 s and flushes
+            clock.advance(30)
+            await a.admit(ref, [], seen_at=clock())
+            await a.flush_state()
+        last_beat = clock()
+        clock.advance(1)  # past B's grace period: B checks the stored state and stays quiet
+        assert await b.check_offline() == []
+        assert status_b.last_seen == last_beat
+        assert await b.flush_state() == 0  # a time another process wrote is not rewritten
+        # the device falls silent: A calls it offline once, B adopts A's mark
+        clock.advance(600)
+        (offline,) = await a.check_offline()
+        assert offline.kind is EventKind.OFFLINE
+        await a.flush_state()
+        clock.advance(1)
+        assert await b.check_offline() == []
+        assert not status_b.online
+        kinds = [i.event.kind for i in await a.log.read(0, 100)]
+        assert kinds.count(EventKind.OFFLINE) == 1
+        await a.close()
+        await b.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_stored_last_seen_never_moves_back(db: Database) -> None:
+    device = register_devices(db, "gb26875", 1)[0]
+    ref = DeviceRef(
+        device.id, device.external_id, "gb26875", device.venue_id, device.jurisdiction_path
+    )
+    late, early = DeviceStateTracker(), DeviceStateTracker()
+    late.seen(ref, T0 + timedelta(minutes=5))
+    early.seen(ref, T0)
+    late.flush(db)
+    early.flush(db)  # e.g. a process replaying the log after a crash
+    with db.session() as session:
+        row = session.get(DeviceStateRow, device.id)
+        assert row is not None
+        assert row.last_seen == T0 + timedelta(minutes=5)

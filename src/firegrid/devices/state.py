@@ -21,12 +21,12 @@ Per-component rules (``component.key()`` identifies the point):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -238,6 +238,38 @@ class DeviceStateTracker:
         elif status.last_seen is None or event.received_at > status.last_seen:
             status.last_seen = event.received_at
 
+    def offline_candidates(self, now: datetime) -> list[int]:
+        """Devices online in memory whose last message is older than the grace period."""
+        return [
+            s.device_id
+            for s in self._devices.values()
+            if s.online and s.last_seen is not None and now - s.last_seen > self.offline_grace
+        ]
+
+    def merge_stored(self, stored: Mapping[int, StoredSeen]) -> None:
+        """Take fresher facts another ingest process wrote to ``device_state``.
+
+        Processes sharing a port (SO_REUSEPORT) each load every device's state, but only
+        the one holding a device's connection hears its heartbeats. A later ``last_seen``
+        written by that process keeps this one from calling the device offline, and an
+        offline mark written after this process's last change is adopted, so the offline
+        event is not stored twice.
+        """
+        for device_id, (online, last_seen, changed_at) in stored.items():
+            status = self._devices.get(device_id)
+            if status is None:
+                continue
+            if last_seen is not None and (status.last_seen is None or last_seen > status.last_seen):
+                status.last_seen = last_seen
+                self._persisted_seen[device_id] = last_seen  # already stored: not dirty
+            if (
+                not online
+                and changed_at is not None
+                and (status.changed_at is None or changed_at >= status.changed_at)
+            ):
+                status.online = False
+                status.changed_at = changed_at
+
     def check_offline(self, now: datetime | None = None) -> list[DeviceEvent]:
         """Mark devices silent for longer than the grace period offline; return the events."""
         now = now or self.clock()
@@ -343,8 +375,34 @@ def state_row_chunks(
         yield chunk
 
 
+#: (online, last_seen, changed_at) of a stored ``device_state`` row
+StoredSeen = tuple[bool, datetime | None, datetime | None]
+
+
+def read_stored_seen(db: Database, device_ids: Sequence[int]) -> dict[int, StoredSeen]:
+    """``device_state``'s online flag, last seen and last change of ``device_ids``."""
+    found: dict[int, StoredSeen] = {}
+    with db.session() as session:
+        for start in range(0, len(device_ids), 1000):
+            for device_id, online, last_seen, changed_at in session.execute(
+                select(
+                    DeviceStateRow.device_id,
+                    DeviceStateRow.online,
+                    DeviceStateRow.last_seen,
+                    DeviceStateRow.changed_at,
+                ).where(DeviceStateRow.device_id.in_(device_ids[start : start + 1000]))
+            ):
+                found[int(device_id)] = (bool(online), last_seen, changed_at)
+    return found
+
+
 def write_state_rows(db: Database, rows: list[dict[str, Any]]) -> None:
-    """Upsert ``device_state`` rows (one statement per chunk)."""
+    """Upsert ``device_state`` rows (one statement per chunk).
+
+    ``last_seen`` never moves back: a process replaying the log after a crash, or one that
+    heard a device earlier than the process now holding its connection, keeps the later
+    time already stored.
+    """
     if not rows:
         return
     columns = [c for c in rows[0] if c != "device_id"]
@@ -355,8 +413,13 @@ def write_state_rows(db: Database, rows: list[dict[str, Any]]) -> None:
                 stmt: Any = pg_insert(DeviceStateRow)
             else:
                 stmt = sqlite_insert(DeviceStateRow)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["device_id"],
-                set_={name: getattr(stmt.excluded, name) for name in columns},
-            )
+            values = {name: getattr(stmt.excluded, name) for name in columns}
+            if "last_seen" in values:
+                stored = DeviceStateRow.__table__.c.last_seen
+                values["last_seen"] = case(
+                    (stored.is_(None), stmt.excluded.last_seen),
+                    (stmt.excluded.last_seen > stored, stmt.excluded.last_seen),
+                    else_=stored,
+                )
+            stmt = stmt.on_conflict_do_update(index_elements=["device_id"], set_=values)
             connection.execute(stmt, chunk)

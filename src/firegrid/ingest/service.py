@@ -369,8 +369,19 @@ class IngestService:
             await self.log.consumer(STATE_CONSUMER).commit(offset)
 
     async def check_offline(self) -> list[DeviceEvent]:
-        """Append an ``offline`` event for every device past its grace period."""
-        events = self.state.check_offline(self.clock())
+        """Append an ``offline`` event for every device past its grace period.
+
+        Before calling a device offline, its stored state is read: another ingest process
+        sharing the port may hold its connection (and have written a later ``last_seen``)
+        or may have called it offline already.
+        """
+        from firegrid.devices.state import read_stored_seen
+
+        now = self.clock()
+        stale = self.state.offline_candidates(now)
+        if stale:
+            self.state.merge_stored(await asyncio.to_thread(read_stored_seen, self.db, stale))
+        events = self.state.check_offline(now)
         if events:
             await self.log.append_batch(events)
         return events
