@@ -526,10 +526,13 @@ def bench_idle(args: argparse.Namespace) -> dict[str, Any]:
         devices = register_devices(db, "gb26875", wanted)
         db.dispose()
         port = free_port()
-        extra = ["--reuse-port"] if processes > 1 else []
+
+        def sharing(n: int) -> list[str]:
+            return ["--reuse-port", "--worker-id", str(n)] if processes > 1 else []
+
         ingests = [
-            IngestProcess(url, "database", "unused", "--gb26875", f"127.0.0.1:{port}", *extra)
-            for _ in range(processes)
+            IngestProcess(url, "database", "unused", "--gb26875", f"127.0.0.1:{port}", *sharing(n))
+            for n in range(processes)
         ]
         baseline = sum(rss_mb(i.pid) for i in ingests)
         addresses = [int(d.external_id) for d in devices]

@@ -162,17 +162,19 @@ def test_processes_sharing_the_port_do_not_call_each_others_devices_offline(
         device.id, device.external_id, "gb26875", device.venue_id, device.jurisdiction_path
     )
     clock = FrozenClock(T0)
-    options = IngestOptions(offline_grace_s=600)
+    def options(worker_id: str) -> IngestOptions:
+        return IngestOptions(offline_grace_s=600, worker_id=worker_id)
 
     async def scenario() -> None:
-        a = IngestService(db, DatabaseEventLog(db), clock=clock, options=options)
+        a = IngestService(db, DatabaseEventLog(db), clock=clock, options=options("a"))
         await a.start(background=False)
         await a.admit(ref, [], seen_at=clock())
         await a.flush_state()
-        b = IngestService(db, DatabaseEventLog(db), clock=clock, options=options)
+        b = IngestService(db, DatabaseEventLog(db), clock=clock, options=options("b"))
         await b.start(background=False)
         status_b = b.state.get(device.id)
-        assert status_b is not None and status_b.online
+        assert status_b is not None
+        assert status_b.online
         for _ in range(20):  # A hears a heartbeat every 30 s and flushes
             clock.advance(30)
             await a.admit(ref, [], seen_at=clock())

@@ -82,3 +82,35 @@ def test_first_start_takes_the_table_as_current(
             assert await service.log.consumer(STATE_CONSUMER).offset() >= 1
 
     asyncio.run(scenario())
+
+
+def test_processes_sharing_the_port_each_keep_their_own_offset(
+    db: Database, log_backend: str, stream_name: str
+) -> None:
+    """Worker "b" logs a fire alarm and dies before flushing it while worker "a" goes on
+    flushing: a's offset moves past the alarm, b's does not, so b's restart replays it."""
+    device, ref = registered(db)
+    clock = FrozenClock(T0)
+    from firegrid.ingest.service import IngestOptions, IngestService
+
+    async def shared_lives() -> None:
+        async with running_service(db, log_backend, stream_name, worker_id="a") as a:
+            crashed = make_log(db, log_backend, stream_name)
+            b = IngestService(db, crashed, clock=clock, options=IngestOptions(worker_id="b"))
+            await b.start(background=False)
+            await b.admit(ref, [event(EventKind.FIRE_ALARM, 7, clock(), ref)])
+            await crashed.close()  # SIGKILL: b never flushes
+            await a.flush_state()
+            await a.flush_state()  # a's offset now covers the alarm's
+            assert await a.log.consumer("device-state.a").offset() == await a.log.last_offset()
+            assert await a.log.consumer("device-state.b").offset() < await a.log.last_offset()
+
+    asyncio.run(shared_lives())
+
+    async def b_restarts() -> None:
+        async with running_service(db, log_backend, stream_name, worker_id="b") as b:
+            status = b.state.get(device.id)
+            assert status is not None
+            assert list(status.alarms) == [Component(component_address=7).key()]
+
+    asyncio.run(b_restarts())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import re
 import signal
 import sys
 from collections.abc import Coroutine
@@ -116,6 +117,14 @@ def run(
     reuse_port: Annotated[
         bool, typer.Option(help="SO_REUSEPORT: several ingest processes share the GB port.")
     ] = False,
+    worker_id: Annotated[
+        str,
+        typer.Option(
+            "--worker-id",
+            help="With --reuse-port: this process's stable name among those sharing the port "
+            "(each keeps its own device-state offset for crash recovery).",
+        ),
+    ] = "",
     with_alarms: Annotated[
         bool,
         typer.Option(
@@ -151,7 +160,18 @@ def run(
         return
     from firegrid.ingest.service import IngestOptions
 
-    options = IngestOptions(idle_timeout_s=idle_timeout, offline_grace_s=offline_grace)
+    if worker_id and not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", worker_id):
+        _fail("--worker-id takes 1-32 letters, digits, '-' or '_'", {"worker_id": worker_id})
+        return
+    if reuse_port and not worker_id:
+        typer.echo(
+            "warning: --reuse-port without --worker-id: give each process sharing the port its "
+            "own --worker-id, or a restart may replay too little of the log into device state",
+            err=True,
+        )
+    options = IngestOptions(
+        idle_timeout_s=idle_timeout, offline_grace_s=offline_grace, worker_id=worker_id
+    )
     _run(
         serve_adapters(
             settings,

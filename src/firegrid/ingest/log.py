@@ -75,10 +75,10 @@ class Consumer:
         self.db = db
         self.name = name
 
-    def _load(self) -> int:
+    def _load(self) -> int | None:
         with self.db.session() as session:
             row = session.get(EventConsumer, (self.name, self.log.backend))
-            return 0 if row is None else int(row.offset)
+            return None if row is None else int(row.offset)
 
     def _store(self, offset: int, now: datetime) -> None:
         with self.db.session() as session:
@@ -95,6 +95,11 @@ class Consumer:
 
     async def offset(self) -> int:
         """The last committed offset (0 before the first commit)."""
+        return await self.committed() or 0
+
+    async def committed(self) -> int | None:
+        """The last committed offset, ``None`` if this consumer never committed (a commit
+        of 0 counts: it records that the consumer has started)."""
         return await asyncio.to_thread(self._load)
 
     async def fetch(self, limit: int = 500) -> list[LoggedEvent]:

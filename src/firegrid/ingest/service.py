@@ -56,6 +56,13 @@ class IngestOptions:
     offline_check_s: float = 15.0
     offline_grace_s: float = 600.0
     idle_timeout_s: float = 300.0
+    #: names this process among several sharing the port; each keeps its own offset of how
+    #: far its device-state flushes cover the log
+    worker_id: str = ""
+
+    @property
+    def state_consumer(self) -> str:
+        return f"{STATE_CONSUMER}.{self.worker_id}" if self.worker_id else STATE_CONSUMER
 
 
 @dataclass(frozen=True)
@@ -311,16 +318,16 @@ class IngestService:
 
         ``device_state`` is written every few seconds; after a crash the events of the last
         seconds are in the log but not in the table. The ``device-state`` consumer offset
-        records how far a flush is certain to cover; everything after it is replayed (in log
-        order, so the result is the same however far back it starts). On the first start
-        with this offset unknown, the table is taken as current.
+        (one per ``worker_id`` when processes share the port) records how far this process's
+        flushes are certain to cover; everything after it is replayed (in log order, so the
+        result is the same however far back it starts). On the first start, with no offset
+        stored yet, the table is taken as current and the offset row is created.
         """
-        consumer = self.log.consumer(STATE_CONSUMER)
-        after = await consumer.offset()
-        if after == 0:
+        consumer = self.log.consumer(self.options.state_consumer)
+        after = await consumer.committed()
+        if after is None:  # this process's first start: the offset row is created, even at 0
             self._state_covers = await self.log.last_offset()
-            if self._state_covers:
-                await consumer.commit(self._state_covers)
+            await consumer.commit(self._state_covers)
             return 0
         replayed = 0
         while batch := await self.log.read(after, 5000):
@@ -366,7 +373,7 @@ class IngestService:
 
     async def _commit_state_cover(self, offset: int) -> None:
         if offset:
-            await self.log.consumer(STATE_CONSUMER).commit(offset)
+            await self.log.consumer(self.options.state_consumer).commit(offset)
 
     async def check_offline(self) -> list[DeviceEvent]:
         """Append an ``offline`` event for every device past its grace period.
