@@ -177,3 +177,58 @@ def test_rescore_via_api_is_recorded_and_scoped(world: dict[str, Any], db: Datab
         assert recs[0].actor.startswith("user:")
     latest = client.get(f"/api/v1/risk/venues/{va}", headers=h["analyst_a"]).json()
     assert latest["latest_rescore"]["cause"] == "rectification verified"
+
+
+def test_a_changed_venue_is_rescored_at_once(world: dict[str, Any], db: Database) -> None:
+    """Editing a venue, recording an inspection and rectifying a hazard each re-score the
+    venue right after the change is committed, recorded with the change as its cause."""
+    client: TestClient = world["client"]
+    h = world["h"]
+    va = world["venue_of_town"][world["town_a"]]
+
+    def rescores() -> list[tuple[int, str, float, str]]:
+        with db.session() as session:
+            return [
+                (r.venue_id, r.cause, r.score, r.actor)
+                for r in session.scalars(select(RiskRescore).order_by(RiskRescore.id))
+            ]
+
+    def last_inputs() -> dict[str, Any]:
+        with db.session() as session:
+            last = session.scalars(select(RiskRescore).order_by(RiskRescore.id.desc())).first()
+            assert last is not None
+            return dict(last.inputs)
+
+    # before the first run there is nothing to re-score against
+    patch = {"night_occupancy": 5}
+    assert client.patch(f"/api/v1/venues/{va}", json=patch, headers=h["admin"]).status_code == 200
+    assert rescores() == []
+
+    assert client.post("/api/v1/risk/runs", json={}, headers=h["admin"]).status_code == 201
+    with db.session() as session:
+        batch = session.scalars(select(RiskScore).where(RiskScore.venue_id == va)).one()
+    patch = {"night_occupancy": 400, "construction_class": "IV"}
+    assert client.patch(f"/api/v1/venues/{va}", json=patch, headers=h["admin"]).status_code == 200
+    ((venue, cause, score, actor),) = rescores()
+    assert venue == va
+    assert cause == f"venue {va} updated by risk_admin"
+    assert actor.startswith("user:")
+    assert score > batch.score  # more people asleep in a weaker building: riskier
+
+    body = {"venue_id": va, "hazards": [{"category": "blocked_exit", "severity": "major"}]}
+    r = client.post("/api/v1/inspections", json=body, headers=h["admin"])
+    assert r.status_code == 201, r.text
+    hazard_id = r.json()["hazards"][0]["id"]
+    after_inspection = rescores()
+    assert after_inspection[-1][1] == f"inspection {r.json()['id']} recorded by risk_admin"
+    inputs = last_inputs()  # inspected today, with one open hazard
+    assert (inputs["open_hazards"], inputs["days_since_inspection"]) == (1, 0)
+
+    r = client.post(
+        f"/api/v1/hazards/{hazard_id}/rectify", data={"note": "exit cleared"}, headers=h["admin"]
+    )
+    assert r.status_code == 200, r.text
+    last = rescores()[-1]
+    assert last[1] == f"hazard {hazard_id} rectified by risk_admin"
+    assert last_inputs()["open_hazards"] == 0
+    assert last[2] < after_inspection[-1][2]  # the same venue without its open hazard

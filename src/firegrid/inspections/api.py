@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    File,
+    Form,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+)
 from pydantic import AwareDatetime
 
 from firegrid.accounts.principal import Principal
+from firegrid.api import changes
+from firegrid.api.changes import VENUE_CHANGED
 from firegrid.api.deps import SessionDep, SettingsDep, require
 from firegrid.api.pagination import decode_cursor, encode_cursor
 from firegrid.core.clock import utcnow
@@ -96,7 +108,11 @@ def get_inspection(
     summary="Record an inspection of a venue in your jurisdiction, with the hazards found",
 )
 def record_inspection(
-    principal: Writer, session: SessionDep, body: schemas.InspectionIn
+    principal: Writer,
+    session: SessionDep,
+    body: schemas.InspectionIn,
+    request: Request,
+    background: BackgroundTasks,
 ) -> schemas.InspectionOut:
     now = utcnow()
     inspection, hazards = service.record_inspection(
@@ -115,6 +131,10 @@ def record_inspection(
     )
     out = service.inspection_dict(
         inspection, len(hazards), [service.hazard_dict(h, now) for h in hazards]
+    )
+    cause = f"inspection {inspection.id} recorded by {principal.username}"
+    changes.schedule(
+        background, request.app, VENUE_CHANGED, inspection.venue_id, principal.subject, cause
     )
     return schemas.InspectionOut.model_validate(out)
 
@@ -181,6 +201,8 @@ async def rectify_hazard(
     session: SessionDep,
     settings: SettingsDep,
     hazard_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    request: Request,
+    background: BackgroundTasks,
     note: Annotated[str, Form(max_length=2000)] = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> schemas.HazardOut:
@@ -196,6 +218,10 @@ async def rectify_hazard(
         session, principal, hazard, note=note, photo_path=photo_path, now=now
     )
     out = service.hazard_dict(hazard, now, service.transitions_of(session, hazard.id))
+    cause = f"hazard {hazard.id} rectified by {principal.username}"
+    changes.schedule(
+        background, request.app, VENUE_CHANGED, hazard.venue_id, principal.subject, cause
+    )
     return schemas.HazardOut.model_validate(out)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from firegrid.accounts.principal import Principal
+from firegrid.api.changes import VENUE_CHANGED
 from firegrid.api.crud import Filter, Resource, mount
 from firegrid.api.deps import SessionDep, require
 from firegrid.places import schemas, service
@@ -48,6 +49,7 @@ VENUES = Resource(
     write_permission="places:write",
     prepare=service.prepare_venue,
     owner_venue_column="id",
+    change_topic=VENUE_CHANGED,
     filters={
         "category": Filter("category"),
         "code": Filter("code"),

@@ -289,6 +289,20 @@ def _pct(arr: FloatArray, score: float) -> float | None:
     return float(np.searchsorted(arr, score, side="right") / arr.size * 100.0)
 
 
+def rescore_changed_venue(app: Any, venue_id: int, actor: str, cause: str) -> None:
+    """Listener of ``venue.changed`` (see ``api.changes``): once a venue's facts, hazards or
+    inspections have changed, re-score it with the latest run and record it. Nothing to do
+    before the first run, or for a venue deleted meanwhile."""
+    database: Database = app.state.db
+    with database.session() as session:
+        if session.scalar(select(RiskRun.id).where(RiskRun.status == "done").limit(1)) is None:
+            return
+    try:
+        rescore_venue(database, app.state.settings, venue_id, actor=actor, cause=cause)
+    except NotFound:
+        return
+
+
 def rescore_venue(
     database: Database,
     settings: Settings,
