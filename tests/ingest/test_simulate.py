@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
+from firegrid.devices.models import Device
 from firegrid.ingest.adapters.gb26875.server import GB26875Server
 from firegrid.ingest.adapters.http.server import HTTPPushServer
 from firegrid.ingest.cli import events_app, ingest_app, simulate_app
@@ -58,6 +59,19 @@ def test_gb_mix_is_confirmed_and_stored(database_url: str, db: Database) -> None
     assert {e["kind"] for e in listed} == {"fire_alarm"}
     offsets = [e["offset"] for e in listed]
     assert offsets == sorted(offsets, reverse=True)
+    # --device takes the registry id, the device code or the external id
+    with db.session() as session:
+        device = session.get(Device, listed[0]["device_id"])
+        assert device is not None
+    for key in (str(device.id), device.code, device.external_id):
+        result = runner.invoke(
+            events_app, ["list", "--db", database_url, "--device", key, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        assert {e["device_id"] for e in json.loads(result.output)} == {device.id}
+    unknown = runner.invoke(events_app, ["list", "--db", database_url, "--device", "NOPE-1"])
+    assert unknown.exit_code == 2
+    assert "no registered device" in unknown.output
 
 
 def test_http_simulation(db: Database, settings: Settings) -> None:

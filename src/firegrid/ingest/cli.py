@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import typer
 
-from firegrid.core.errors import DomainError, ValidationFailed
+from firegrid.core.errors import DomainError, NotFound, ValidationFailed
 from firegrid.core.settings import Settings, get_settings, normalise_database_url
 
 ingest_app = typer.Typer(help="Device ingest: protocol adapters and the event log.")
@@ -281,6 +281,31 @@ def _latency_ms(samples: list[float]) -> dict[str, float]:
     return {"confirm_p50_ms": at(0.5), "confirm_p99_ms": at(0.99), "confirm_max_ms": at(1.0)}
 
 
+def resolve_device(database: Any, key: str) -> int:
+    """The registry id of the device named by ``key``: its id, code or external id."""
+    from sqlalchemy import or_, select
+
+    from firegrid.devices.models import Device
+
+    key = key.strip()
+    with database.session() as session:
+        if key.isdigit() and int(key) < 2**31 and session.get(Device, int(key)) is not None:
+            return int(key)
+        ids = session.scalars(
+            select(Device.id).where(or_(Device.code == key, Device.external_id == key)).limit(2)
+        ).all()
+    if len(ids) == 1:
+        return int(ids[0])
+    if not ids:
+        raise NotFound(
+            f"no registered device with id, code or external id {key!r}", {"device": key}
+        )
+    raise ValidationFailed(
+        f"{key!r} is the external id of several devices (other protocols): give the id",
+        {"device": key, "ids": list(ids)},
+    )
+
+
 def _parse_time(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -297,7 +322,10 @@ def _parse_time(value: str | None) -> datetime | None:
 @events_app.command("list")
 def list_events(
     db: DbOption = None,
-    device: Annotated[int | None, typer.Option("--device", help="Registry device id.")] = None,
+    device: Annotated[
+        str | None,
+        typer.Option("--device", help="A registered device: its id, code or external id."),
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Only events received at/after this time.")
     ] = None,
@@ -314,11 +342,12 @@ def list_events(
     settings = _settings(db, event_log)
     database = Database(settings.database_url)
     try:
+        device_id = resolve_device(database, device) if device is not None else None
         events = _run(
             find_events(
                 settings,
                 database,
-                device_id=device,
+                device_id=device_id,
                 since=_parse_time(since),
                 kind=kind,
                 limit=limit,
