@@ -3,6 +3,7 @@ statistics and the risk inputs, and never in the way of a live alarm."""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -52,7 +53,8 @@ def _aware(at: datetime) -> datetime:
 
 
 def test_history_follows_the_state_machine(db: Database, history: dict[str, int]) -> None:
-    assert history["fire_alarms"] > 0 and history["fault_alarms"] > 0
+    assert history["fire_alarms"] > 0
+    assert history["fault_alarms"] > 0
     assert history["confirmed_fires"] + history["false_alarms"] == history["fire_alarms"]
     with db.session() as session:
         alarms = {a.id: a for a in session.scalars(select(Alarm))}
@@ -71,15 +73,17 @@ def test_history_follows_the_state_machine(db: Database, history: dict[str, int]
         timers = session.scalar(select(func.count()).select_from(AlarmTimer))
         feed = session.scalar(select(func.count()).select_from(FeedEntry))
     assert len(alarms) == history["alarms"] == lines
-    assert timers == 0 and feed == 0  # history: nothing left to fire or to show live
+    assert timers == 0
+    assert feed == 0
     reasons = {r.value for r in FalseReason}
     for alarm_id, alarm in alarms.items():
         assert alarm.status == AlarmStatus.CLOSED
         opened = _aware(alarm.opened_at)
         assert NOW - timedelta(days=366) <= opened < NOW
         path = steps[alarm_id]
-        assert path[0].from_status == AlarmStatus.NEW and path[-1].to_status == "closed"
-        for before, after in zip(path, path[1:], strict=False):
+        assert path[0].from_status == AlarmStatus.NEW
+        assert path[-1].to_status == "closed"
+        for before, after in itertools.pairwise(path):
             assert after.from_status == before.to_status
             assert _aware(before.at) <= _aware(after.at)
         for t in path:
@@ -93,7 +97,8 @@ def test_history_follows_the_state_machine(db: Database, history: dict[str, int]
             assert confirmed or alarm.false_reason in reasons
             assert any(t.to_status == ("confirmed" if confirmed else "false_alarm") for t in path)
         else:
-            assert alarm.device_id is not None and alarm.cleared_at is not None
+            assert alarm.device_id is not None
+            assert alarm.cleared_at is not None
             assert [t.to_status for t in path] == ["fault", "closed"]
     assert all(f.consumed_at is not None for f in forwards.values())  # not re-dispatched
 
@@ -138,11 +143,14 @@ def test_statistics_and_risk_read_the_history(db: Database, history: dict[str, i
     assert overall["rate"] > 0.9  # most automatic fire alarms are false
     assert set(stats["false_alarm_rate"]["by_cause"]) <= {r.value for r in FalseReason}
     assert 10 < stats["time_to_acknowledge"]["median_s"] < 40
-    assert facts is not None and not warnings
+    assert facts is not None
+    assert not warnings
     assert set(facts["venue_id"].to_list()) <= with_detectors
     assert facts["fire_alarms_90d"].sum() > 0
     rates = facts["false_alarm_rate"].drop_nulls()
-    assert rates.len() > 0 and rates.min() >= 0 and rates.max() <= 1
+    assert rates.len() > 0
+    assert rates.min() >= 0
+    assert rates.max() <= 1
 
 
 def test_a_live_fire_opens_a_new_alarm_beside_the_history(

@@ -162,6 +162,7 @@ def test_processes_sharing_the_port_do_not_call_each_others_devices_offline(
         device.id, device.external_id, "gb26875", device.venue_id, device.jurisdiction_path
     )
     clock = FrozenClock(T0)
+
     def options(worker_id: str) -> IngestOptions:
         return IngestOptions(offline_grace_s=600, worker_id=worker_id)
 
