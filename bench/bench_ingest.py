@@ -357,6 +357,7 @@ async def run_load(
         "device_confirm_p99_ms": pctl(latencies, 0.99),
         "windows_100ms_over_50ms": stalls["over"],
         "worst_windows_100ms": stalls["worst"],
+        "windows_over_50ms_at_s": stalls["over_at"],
     }
 
 
@@ -374,6 +375,7 @@ def worst_windows(
     return {
         "over": sum(1 for value in worst.values() if value > 50),
         "worst": [[bucket / 10, round(value, 1)] for bucket, value in top],
+        "over_at": [bucket / 10 for bucket, value in sorted(worst.items()) if value > 50],
     }
 
 
