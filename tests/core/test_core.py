@@ -51,6 +51,21 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_device_state_maps_compression(db: Database) -> None:
+    """PostgreSQL compresses the device-state alarm/fault maps with lz4 (migration 0009)."""
+    with db.engine.connect() as connection:
+        if db.is_sqlite:
+            assert connection.execute(text("SELECT count(*) FROM device_state")).scalar() == 0
+            return
+        rows = connection.execute(
+            text(
+                "SELECT attname, attcompression FROM pg_attribute "
+                "WHERE attrelid = 'device_state'::regclass AND attname IN ('alarms', 'faults')"
+            )
+        ).all()
+    assert dict(rows) == {"alarms": "l", "faults": "l"}
+
+
 def test_naive_timestamps_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="timezone-aware"), db.session() as session:
         session.add(
