@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import BackgroundTasks, FastAPI
 
@@ -47,8 +46,3 @@ def _call(listener: Listener, app: FastAPI, key: int, actor: str, cause: str) ->
         listener(app, key, actor, cause)
     except Exception:
         log.exception("change listener %s failed for %s", getattr(listener, "__name__", ""), key)
-
-
-def listeners(topic: str) -> list[Any]:
-    """The listeners of ``topic`` (for tests and diagnostics)."""
-    return list(_listeners.get(topic, ()))

@@ -15,13 +15,16 @@ import signal
 import sys
 from collections.abc import Coroutine
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlparse
 
 import typer
 
 from firegrid.core.errors import DomainError, NotFound, ValidationFailed
 from firegrid.core.settings import Settings, get_settings, normalise_database_url
+
+if TYPE_CHECKING:
+    from firegrid.core.db import Database
 
 ingest_app = typer.Typer(help="Device ingest: protocol adapters and the event log.")
 events_app = typer.Typer(help="Stored device events.")
@@ -281,7 +284,7 @@ def _latency_ms(samples: list[float]) -> dict[str, float]:
     return {"confirm_p50_ms": at(0.5), "confirm_p99_ms": at(0.99), "confirm_max_ms": at(1.0)}
 
 
-def resolve_device(database: Any, key: str) -> int:
+def resolve_device(database: Database, key: str) -> int:
     """The registry id of the device named by ``key``: its id, code or external id."""
     from sqlalchemy import or_, select
 

@@ -292,13 +292,9 @@ def _pct(arr: FloatArray, score: float) -> float | None:
 def rescore_changed_venue(app: Any, venue_id: int, actor: str, cause: str) -> None:
     """Listener of ``venue.changed`` (see ``api.changes``): once a venue's facts, hazards or
     inspections have changed, re-score it with the latest run and record it. Nothing to do
-    before the first run, or for a venue deleted meanwhile."""
-    database: Database = app.state.db
-    with database.session() as session:
-        if session.scalar(select(RiskRun.id).where(RiskRun.status == "done").limit(1)) is None:
-            return
+    before the first run, or for a venue deleted meanwhile (both are ``NotFound``)."""
     try:
-        rescore_venue(database, app.state.settings, venue_id, actor=actor, cause=cause)
+        rescore_venue(app.state.db, app.state.settings, venue_id, actor=actor, cause=cause)
     except NotFound:
         return
 
