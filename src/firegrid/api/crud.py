@@ -62,6 +62,8 @@ class Resource:
     read_permission: str
     write_permission: str
     prepare: PrepareHook | None = None
+    # Rules that may refuse a (soft) delete, e.g. a jurisdiction with live children.
+    check_delete: Callable[[WriteContext, Any], None] | None = None
     path_column: str = "jurisdiction_path"
     owner_venue_column: str | None = None
     # For a venue manager: a condition on the rows beyond the scope (its own venues' rows).
@@ -369,10 +371,13 @@ def _mount_update(router: APIRouter, resource: Resource) -> None:
 def _mount_delete(router: APIRouter, resource: Resource) -> None:
     def endpoint(row_id: int, principal: Principal, session: Session) -> Response:
         row = get_visible(session, resource, principal, row_id)
+        ctx = WriteContext(session, principal, Crs.WGS84)
+        if resource.check_delete is not None:
+            resource.check_delete(ctx, row)
         before = row_snapshot(row)
         row.deleted_at = utcnow()
         session.flush()
-        _audit(WriteContext(session, principal, Crs.WGS84), "delete", resource, row, before)
+        _audit(ctx, "delete", resource, row, before)
         return Response(status_code=204)
 
     _register_item_route(

@@ -63,6 +63,18 @@ class Settings(BaseSettings):
         "database", description="Event log backend: embedded database or NATS JetStream."
     )
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server for JetStream.")
+    # At most the travel-time engine's snapping limit (1000 m), beyond which the engine
+    # skips a stored facility: an accepted facility must always be usable.
+    facility_max_snap_m: float = Field(
+        500.0,
+        gt=0,
+        le=1000.0,
+        description=(
+            "Farthest a new station, hydrant, logistics point or vehicle fix may lie from "
+            "the nearest road node (metres); beyond it the API and the importers refuse it, "
+            "and `roads import` reports the stored ones a new network leaves beyond it."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod

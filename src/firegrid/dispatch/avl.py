@@ -16,6 +16,7 @@ from firegrid.accounts.principal import Principal
 from firegrid.core.clock import utcnow
 from firegrid.dispatch.incidents import vehicle_in_scope
 from firegrid.dispatch.timeline import check_aware
+from firegrid.geo.facilities import check_on_network
 from firegrid.places.crs import parse_crs, point_to_wgs84, validate_lon_lat
 
 
@@ -29,16 +30,26 @@ class Fix:
 
 
 def record_fixes(session: Session, principal: Principal, fixes: Sequence[Fix]) -> dict[str, int]:
-    """Store the newest fix of each vehicle; returns counts of accepted and stale fixes."""
+    """Store the newest fix of each vehicle; returns counts of accepted and stale fixes.
+
+    A fix farther from every road node than ``FIREGRID_FACILITY_MAX_SNAP_M`` refuses the
+    whole batch (``OffRoadNetwork`` naming the vehicle and the distance), so nothing is
+    half-applied.
+    """
     accepted = stale = 0
+    checked = []
     for fix in fixes:
         vehicle = vehicle_in_scope(session, principal, fix.vehicle_id)
         validate_lon_lat(fix.lon, fix.lat)
         at = check_aware(fix.at or utcnow(), "at")
+        lon, lat = point_to_wgs84(fix.lon, fix.lat, parse_crs(fix.crs))
+        check_on_network(session, "vehicle", vehicle.code, lon, lat)
+        checked.append((vehicle, at, lon, lat))
+    for vehicle, at, lon, lat in checked:
         if vehicle.position_at is not None and at <= vehicle.position_at:
             stale += 1
             continue
-        vehicle.last_lon, vehicle.last_lat = point_to_wgs84(fix.lon, fix.lat, parse_crs(fix.crs))
+        vehicle.last_lon, vehicle.last_lat = lon, lat
         vehicle.position_at = at
         accepted += 1
     return {"accepted": accepted, "stale": stale}

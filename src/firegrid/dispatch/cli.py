@@ -115,6 +115,8 @@ def recommend(
     from firegrid.core.errors import DomainError, ValidationFailed
     from firegrid.dispatch.plans import plan_for
     from firegrid.dispatch.recommend import available_units, recommend_units
+    from firegrid.geo.cli import fail_cleanly, warn_skipped
+    from firegrid.geo.errors import GeoError
     from firegrid.geo.service import geo_context
 
     settings = _settings(db)
@@ -124,19 +126,20 @@ def recommend(
             lon, lat = (float(v) for v in at.split(","))
         except ValueError:
             raise ValidationFailed("--at must be LON,LAT", {"at": at}) from None
-        engine = geo_context(database, settings).engine
+        context = geo_context(database, settings)
         with database.session() as session:
             plan = plan_for(session, incident_type, category, level)
             units = available_units(session, "/")
-        result = recommend_units(engine, plan, units, lon, lat).as_dict()
-    except DomainError as exc:
-        _fail(exc)
+        result = recommend_units(context.engine, plan, units, lon, lat, context.skipped).as_dict()
+    except (DomainError, GeoError) as exc:
+        fail_cleanly(exc)
         return
     finally:
         database.dispose()
     if as_json:
         _emit(result, True)
         return
+    warn_skipped(result["skipped"])
     for unit in result["units"]:
         typer.echo(
             f"{unit['call_sign']:<24} {unit['vehicle_type']:<10} ETA {unit['eta_s']:>7} s"

@@ -23,9 +23,11 @@ from firegrid.dispatch.recommend import (
     available_units,
     recommend_for_incident,
     recommend_units,
+    skipped_for,
     unit_etas,
 )
 from firegrid.geo.engine import TravelTimeEngine
+from firegrid.geo.service import GeoContext
 from firegrid.places.crs import parse_crs, point_to_wgs84
 
 router = APIRouter(tags=["dispatch"])
@@ -40,9 +42,14 @@ PlansAdmin = Annotated[Principal, Depends(require("plans:admin"))]
 
 def engine_of(request: Request) -> TravelTimeEngine:
     """The warm travel-time engine of the app's database (stations registered)."""
+    return geo_of(request).engine
+
+
+def geo_of(request: Request) -> GeoContext:
+    """The warm engine with its stations, and the ones it skipped (off the road network)."""
     from firegrid.geo.service import geo_context
 
-    return geo_context(request.app.state.db, request.app.state.settings).engine
+    return geo_context(request.app.state.db, request.app.state.settings)
 
 
 def _call_data(body: s.CallIn | s.TransferIn, source: str) -> intake.CallData:
@@ -202,7 +209,8 @@ def incident_recommendation(
     incident_id: int, request: Request, principal: Read, session: SessionDep
 ) -> dict[str, Any]:
     incident = incidents.get_incident(session, principal, incident_id)
-    rec = recommend_for_incident(session, engine_of(request), incident, principal.scope_path)
+    geo = geo_of(request)
+    rec = recommend_for_incident(session, geo.engine, incident, principal.scope_path, geo.skipped)
     return rec.as_dict()
 
 
@@ -218,10 +226,11 @@ def dispatch(
 ) -> dict[str, Any]:
     incident = incidents.get_incident(session, principal, incident_id)
     incidents.check_command(principal, incident)
-    engine = engine_of(request)
+    geo = geo_of(request)
+    engine = geo.engine
     rec: Recommendation | None = None
     if body.vehicle_ids is None:
-        rec = recommend_for_incident(session, engine, incident, principal.scope_path)
+        rec = recommend_for_incident(session, engine, incident, principal.scope_path, geo.skipped)
         ids = rec.vehicle_ids
         if not ids:
             raise Conflict(
@@ -236,6 +245,7 @@ def dispatch(
         eta, _ = unit_etas(engine, units, incident.lon, incident.lat)
         etas = {u.id: float(e) for u, e in zip(units, eta, strict=True) if e < float("inf")}
         reasons = {}
+    skipped = rec.skipped if rec else skipped_for(engine, units, geo.skipped)
     result = incidents.dispatch_units(
         session,
         principal,
@@ -253,6 +263,7 @@ def dispatch(
         "incident": incidents.incident_dict(incident),
         "assignments": [incidents.assignment_dict(a) for a in result.assignments],
         "recommendation": rec.as_dict() if rec else None,
+        "skipped": [item.as_dict() for item in skipped],
         "notifications": [
             {"id": n.id, "station_id": n.station_id, "channel": n.channel, "status": n.status}
             for n in notes
@@ -404,7 +415,8 @@ def recommend_point(
     wlon, wlat = point_to_wgs84(lon, lat, parse_crs(crs))
     plan = plans.plan_for(session, incident_type, venue_category, level)
     units = available_units(session, principal.scope_path)
-    return recommend_units(engine_of(request), plan, units, wlon, wlat).as_dict()
+    geo = geo_of(request)
+    return recommend_units(geo.engine, plan, units, wlon, wlat, geo.skipped).as_dict()
 
 
 # Units -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from firegrid.dispatch.plans import Plan, Requirement
 from firegrid.dispatch.states import AVAILABLE, VehicleStatus
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.geo.errors import GeoError, UnknownFacility
+from firegrid.geo.facilities import OFF_NETWORK, SkippedFacility
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -100,6 +101,8 @@ class Recommendation:
     missing: tuple[dict[str, Any], ...]
     considered: int
     notes: tuple[str, ...] = field(default=())
+    #: stations (and GPS fixes) left out because the road network does not reach them
+    skipped: tuple[SkippedFacility, ...] = field(default=())
 
     @property
     def complete(self) -> bool:
@@ -119,6 +122,7 @@ class Recommendation:
             "missing": list(self.missing),
             "considered_units": self.considered,
             "notes": list(self.notes),
+            "skipped": [s.as_dict() for s in self.skipped],
         }
 
 
@@ -199,7 +203,7 @@ def available_units(session: Session, forces_path: str = "/") -> list[Unit]:
 
 def _snap_incident(engine: TravelTimeEngine, lon: float, lat: float) -> tuple[int, float]:
     try:
-        snapped = engine.snap(lon, lat)
+        snapped = engine.snap(lon, lat, labels=("incident",))
     except GeoError as err:
         raise OffNetwork(str(err), {"lon": lon, "lat": lat}) from err
     return int(snapped.node[0]), float(snapped.leg_time_s[0])
@@ -391,14 +395,47 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def skipped_for(
+    engine: TravelTimeEngine, units: Sequence[Unit], skipped: Sequence[SkippedFacility]
+) -> tuple[SkippedFacility, ...]:
+    """What a recommendation among ``units`` leaves out: the skipped stations of those
+    units (none of their units can be timed), and GPS fixes off the road network (those
+    units are timed from their station instead)."""
+    stations = {u.station_id for u in units}
+    out = [s for s in skipped if s.kind == "station" and s.id in stations]
+    gps = [
+        u
+        for u in units
+        if u.status == VehicleStatus.AVAILABLE_ON_RADIO and u.lon is not None and u.lat is not None
+    ]
+    if gps:
+        dist = engine.snap_distance_m(
+            np.asarray([u.lon for u in gps], dtype=np.float64),
+            np.asarray([u.lat for u in gps], dtype=np.float64),
+        )
+        out += [
+            SkippedFacility(
+                "vehicle", u.id, u.code, OFF_NETWORK, float(d), engine.max_snap_distance_m
+            )
+            for u, d in zip(gps, dist.tolist(), strict=True)
+            if not d <= engine.max_snap_distance_m
+        ]
+    return tuple(out)
+
+
 def recommend_units(
     engine: TravelTimeEngine,
     plan: Plan,
     units: Sequence[Unit],
     lon: float,
     lat: float,
+    skipped: Sequence[SkippedFacility] = (),
 ) -> Recommendation:
-    """The recommendation for a point and a plan among ``units`` (pure: no database)."""
+    """The recommendation for a point and a plan among ``units`` (pure: no database).
+
+    ``skipped``: the facilities the engine left out (``GeoContext.skipped``); those that
+    concern ``units`` are reported in the answer.
+    """
     eligible = eligibility(plan.requirements, units)
     eta, origin = unit_etas(engine, units, lon, lat, plan.requirements, eligible)
     pairs, missing = select_units(plan.requirements, units, eta, eligible)
@@ -434,13 +471,19 @@ def recommend_units(
             "the plan cannot be met with the available units in scope: request joint "
             "defence or reinforcement for what is missing"
         )
+    left_out = skipped_for(engine, units, skipped)
+    notes += [s.describe() for s in left_out]
     return Recommendation(
-        plan, lon, lat, tuple(chosen), tuple(missing), int(finite.sum()), tuple(notes)
+        plan, lon, lat, tuple(chosen), tuple(missing), int(finite.sum()), tuple(notes), left_out
     )
 
 
 def recommend_for_incident(
-    session: Session, engine: TravelTimeEngine, incident: Any, forces_path: str = "/"
+    session: Session,
+    engine: TravelTimeEngine,
+    incident: Any,
+    forces_path: str = "/",
+    skipped: Sequence[SkippedFacility] = (),
 ) -> Recommendation:
     """Units to add to an incident: its plan minus the units already committed, chosen among
     the available units of the stations under ``forces_path``."""
@@ -450,4 +493,4 @@ def recommend_for_incident(
     plan = plan_for(session, incident.incident_type, incident.venue_category, incident.level)
     plan = remaining_plan(plan, committed_units(session, incident.id))
     units = available_units(session, forces_path)
-    return recommend_units(engine, plan, units, incident.lon, incident.lat)
+    return recommend_units(engine, plan, units, incident.lon, incident.lat, skipped)

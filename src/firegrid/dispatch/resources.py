@@ -9,20 +9,25 @@ from sqlalchemy import select
 from firegrid.api.crud import WriteContext
 from firegrid.core.errors import ValidationFailed
 from firegrid.dispatch.models import Hydrant, LogisticsPoint, Station, Vehicle
+from firegrid.geo.facilities import check_on_network
 from firegrid.places.service import ensure_unique_code, resolve_point
 
 
 def _locate(
-    ctx: WriteContext, values: dict[str, Any], existing: Any, model: Any, what: str
+    ctx: WriteContext, values: dict[str, Any], existing: Any, model: Any, kind: str
 ) -> dict[str, Any]:
+    """Check the code, convert and locate the point (inside the city, on the road network)."""
+    what = kind.replace("_", " ")
     if existing is None:
         ensure_unique_code(ctx.session, model, values["code"], what)
     if "lon" in values or "lat" in values:
         lon, lat = values.get("lon"), values.get("lat")
         if lon is None or lat is None:
             raise ValidationFailed(f"give both lon and lat for the {what}")
-        label = f"{what} {values.get('code') or existing.code}"
+        code = values.get("code") or existing.code
+        label = f"{what} {code}"
         values["lon"], values["lat"], grid = resolve_point(ctx.session, lon, lat, ctx.crs, label)
+        check_on_network(ctx.session, kind, code, values["lon"], values["lat"])
         values["jurisdiction_id"] = grid.id
         values["jurisdiction_path"] = grid.path
     return {k: v for k, v in values.items() if v is not None}
@@ -39,7 +44,7 @@ def prepare_hydrant(ctx: WriteContext, values: dict[str, Any], existing: Any) ->
 def prepare_logistics_point(
     ctx: WriteContext, values: dict[str, Any], existing: Any
 ) -> dict[str, Any]:
-    return _locate(ctx, values, existing, LogisticsPoint, "logistics point")
+    return _locate(ctx, values, existing, LogisticsPoint, "logistics_point")
 
 
 def prepare_vehicle(ctx: WriteContext, values: dict[str, Any], existing: Any) -> dict[str, Any]:

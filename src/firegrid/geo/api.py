@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import DbDep, SettingsDep, require
 from firegrid.core.errors import NotFound, ValidationFailed
-from firegrid.geo.errors import GeoError
+from firegrid.geo.errors import GeoError, NoReachableFacility
+from firegrid.geo.facilities import SkippedFacility
 from firegrid.geo.service import STATIONS, geo_context, network_summary
 from firegrid.places.crs import parse_crs, point_from_wgs84, point_to_wgs84
 
@@ -88,7 +89,12 @@ def nearest_stations(
         context = geo_context(db, settings)
         if not context.stations:
             raise NotFound("no stations registered")
-        nearest = context.engine.k_nearest(STATIONS, lon, lat, k=len(context.stations))
+        if not context.registered:
+            raise NoReachableFacility(
+                "no station is on the road network: "
+                + "; ".join(s.describe() for s in context.skipped[:5])
+            )
+        nearest = context.engine.k_nearest(STATIONS, lon, lat, k=len(context.registered))
     out_crs = parse_crs(crs)
     items = []
     for answer in nearest:
@@ -109,7 +115,8 @@ def nearest_stations(
         )
         if len(items) == k:
             break
-    return {"at": [lon, lat], "items": items}
+    skipped = context.skipped_visible(principal.can_see_path)
+    return {"at": [lon, lat], "items": items, "skipped": [s.as_dict() for s in skipped]}
 
 
 @router.get("/isochrones", summary="Isochrone polygons (GeoJSON) for stations or points")
@@ -128,15 +135,32 @@ def isochrones_route(
     with geo_errors():
         context = geo_context(db, settings)
         origins: list[tuple[float, float]] = []
+        labels: list[str] = []
+        skipped: list[SkippedFacility] = []
         for sid in station_id or []:
             station = context.station(sid)
             if not principal.can_see_path(station.jurisdiction_path):
                 raise NotFound(f"station {sid} not found", {"station_id": sid})
+            left_out = context.skipped_station(sid)
+            if left_out is not None:
+                skipped.append(left_out)
+                continue
             origins.append((station.lon, station.lat))
-        origins += [parse_point(text, crs, "at") for text in at or []]
+            labels.append(f"station {station.code}")
+        for text in at or []:
+            origins.append(parse_point(text, crs, "at"))
+            labels.append(f"at={text}")
+        if not origins and skipped:
+            raise NoReachableFacility(
+                "no origin is on the road network: " + "; ".join(s.describe() for s in skipped)
+            )
         if not origins:
             raise ValidationFailed("give at least one station_id or at=lon,lat")
-        return isochrones(context.engine, origins, bands_s or [300.0, 600.0], combine=combine)
+        collection = isochrones(
+            context.engine, origins, bands_s or [300.0, 600.0], combine=combine, labels=labels
+        )
+        collection["properties"] = {"skipped": [s.as_dict() for s in skipped]}
+        return collection
 
 
 @router.get("/coverage", summary="Coverage of your stations within travel-time bands")

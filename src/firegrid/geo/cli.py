@@ -26,10 +26,60 @@ def _emit(data: Any, as_json: bool) -> None:
     emit(data, as_json)
 
 
-def _fail(exc: Exception) -> None:
-    from firegrid.cli import fail
+def hint_for(exc: Exception) -> str:
+    """What the user can do about a travel-time failure (one line)."""
+    from firegrid.core.errors import NotFound
+    from firegrid.geo.errors import InvalidCoordinates, NoReachableFacility, PointOffNetwork
 
-    fail(str(exc), code=2, details={"kind": type(exc).__name__})
+    if isinstance(exc, PointOffNetwork) or getattr(exc, "code", "") == "point_off_network":
+        return (
+            "give a point near a road of the imported network, or import a road network "
+            "that covers it (`firegrid roads import FILE.osm.pbf`)"
+        )
+    if isinstance(exc, NoReachableFacility):
+        return (
+            "move the stations onto the road network (PATCH their lon/lat), or import a "
+            "road network that covers them (`firegrid roads import FILE.osm.pbf`)"
+        )
+    if isinstance(exc, InvalidCoordinates):
+        return "give LON,LAT in degrees (check --crs)"
+    if isinstance(exc, NotFound):
+        return "check the code or import the data first (`firegrid import`, `firegrid demo`)"
+    return "check the input named in the message"
+
+
+def fail_cleanly(exc: Exception) -> None:
+    """One line on stderr (the error envelope with a hint), exit code 2 — no traceback."""
+    from firegrid.core.errors import DomainError
+
+    code = getattr(exc, "code", type(exc).__name__)
+    details = exc.details if isinstance(exc, DomainError) else None
+    message = exc.message if isinstance(exc, DomainError) else str(exc)
+    payload = {
+        "error": {
+            "code": code,
+            "message": message,
+            "hint": hint_for(exc),
+            "details": details,
+        }
+    }
+    typer.echo(json.dumps(payload, ensure_ascii=False, default=str), err=True)
+    raise typer.Exit(2)
+
+
+def warn_skipped(skipped: list[dict[str, Any]]) -> None:
+    """One warning line per facility an answer left out (stderr)."""
+    for item in skipped:
+        typer.echo(
+            f"warning: {item['kind'].replace('_', ' ')} {item['code']} skipped "
+            f"({item['reason']}: {item['snap_distance_m']:.0f} m from the nearest road node, "
+            f"limit {item['limit_m']:.0f} m)",
+            err=True,
+        )
+
+
+def _fail(exc: Exception) -> None:
+    fail_cleanly(exc)
 
 
 def _open(db: str | None) -> tuple[Database, Any]:
@@ -46,33 +96,74 @@ def roads_import(
     peak_factor: Annotated[
         float | None, typer.Option(help="Peak-hour factor on speeds (0 < f ≤ 1).")
     ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="Accept an extract that leaves stations, venues or hydrants off its roads.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Replace the road network by the drivable roads of an OSM extract (atomically)."""
+    """Replace the road network by the drivable roads of an OSM extract (atomically).
+
+    An extract that leaves stored stations, venues or hydrants farther than
+    FIREGRID_FACILITY_MAX_SNAP_M from its roads is refused with a report (nothing is
+    replaced), unless --partial; then those facilities are skipped by the engine.
+    """
+    from firegrid.core.errors import DomainError
     from firegrid.geo.errors import GeoError
+    from firegrid.geo.facilities import network_coverage
     from firegrid.geo.osm import import_osm
     from firegrid.geo.store import save_network
 
     database, settings = _open(db)
     try:
         network, report = import_osm(file, peak_factor=peak_factor)
+        with database.session() as session:
+            coverage = network_coverage(session, network, settings.facility_max_snap_m)
+        if not coverage["covered"] and not partial:
+            from firegrid.cli import fail
+
+            fail(
+                f"the extract {file.name} does not cover the city: {_outside_text(coverage)}"
+                " — nothing was imported; hint: use an extract that covers the whole city, "
+                "or accept it with --partial",
+                code=2,
+                details={"coverage": coverage},
+            )
         saved = save_network(
             database, network, source=str(file), report=report, cache_dir=settings.data_dir
         )
-    except GeoError as exc:
+    except (GeoError, DomainError) as exc:
         _fail(exc)
         return
     finally:
         database.dispose()
+    if not coverage["covered"]:
+        typer.echo(f"warning: partial network: {_outside_text(coverage)}", err=True)
     _emit(
         {
             **saved,
             "ways_used": report.ways_used,
             "ways_skipped": report.ways_skipped,
             "components": report.components,
+            "coverage": coverage,
         },
         as_json,
     )
+
+
+def _outside_text(coverage: dict[str, Any]) -> str:
+    """``2 of 9 stations (ST101, ST102), 40 of 300 venues (…) lie off its roads``."""
+    parts = []
+    for kind in ("stations", "venues", "hydrants"):
+        item = coverage[kind]
+        if item["outside"]:
+            codes = ", ".join(item["codes"])
+            more = ", …" if item["outside"] > len(item["codes"]) else ""
+            parts.append(f"{item['outside']} of {item['total']} {kind} ({codes}{more})")
+    return ", ".join(parts) + f" lie farther than {coverage['limit_m']:.0f} m from its roads"
 
 
 @roads_app.command("generate")
@@ -127,6 +218,7 @@ def route_command(
     as_json: JsonOption = False,
 ) -> None:
     """Fastest (or shortest) route between two points: time, distance and the path."""
+    from firegrid.core.errors import DomainError
     from firegrid.geo.errors import GeoError
     from firegrid.geo.service import geo_context
     from firegrid.places.crs import parse_crs, point_from_wgs84, point_to_wgs84
@@ -140,7 +232,7 @@ def route_command(
     try:
         engine = geo_context(database, settings).engine
         result = engine.route(origin, destination, by="time" if by == "time" else "distance")
-    except GeoError as exc:
+    except (GeoError, DomainError) as exc:
         _fail(exc)
         return
     finally:
@@ -169,7 +261,8 @@ def isochrones_command(
     db: DbOption = None,
 ) -> None:
     """Isochrone polygons (GeoJSON) around points or stations for one or more time bands."""
-    from firegrid.geo.errors import GeoError
+    from firegrid.core.errors import DomainError, NotFound
+    from firegrid.geo.errors import GeoError, NoReachableFacility
     from firegrid.geo.isochrones import isochrones
     from firegrid.geo.service import geo_context
     from firegrid.places.crs import parse_crs, point_to_wgs84
@@ -179,22 +272,33 @@ def isochrones_command(
     try:
         context = geo_context(database, settings)
         origins = [point_to_wgs84(*parse_lon_lat(p, "--at"), system) for p in at or []]
+        labels = [f"--at {p}" for p in at or []]
         by_code = {s.code: s for s in context.stations}
+        skipped = []
         for code in station or []:
             if code not in by_code:
-                from firegrid.cli import fail
-
-                fail(f"unknown station code {code!r}")
+                raise NotFound(f"unknown station code {code!r}", {"station": code})
+            left_out = context.skipped_station(by_code[code].id)
+            if left_out is not None:
+                skipped.append(left_out)
+                continue
             origins.append((by_code[code].lon, by_code[code].lat))
+            labels.append(f"station {code}")
+        if not origins and skipped:
+            raise NoReachableFacility(
+                "no origin is on the road network: " + "; ".join(s.describe() for s in skipped)
+            )
         if not origins:
             raise typer.BadParameter("give --at or --station")
         bands = [m * 60.0 for m in (minutes or [5.0, 10.0])]
-        collection = isochrones(context.engine, origins, bands)
-    except GeoError as exc:
+        collection = isochrones(context.engine, origins, bands, labels=labels)
+        collection["properties"] = {"skipped": [s.as_dict() for s in skipped]}
+    except (GeoError, DomainError) as exc:
         _fail(exc)
         return
     finally:
         database.dispose()
+    warn_skipped(collection["properties"]["skipped"])
     text = json.dumps(collection, ensure_ascii=False)
     if out is not None:
         out.write_text(text)
@@ -212,13 +316,14 @@ def coverage_command(
     as_json: JsonOption = False,
 ) -> None:
     """Coverage of all stations within the bands: area, roads, venues, population, shares."""
+    from firegrid.core.errors import DomainError
     from firegrid.geo.errors import GeoError
     from firegrid.geo.reports import coverage_report
 
     database, settings = _open(db)
     try:
         report = coverage_report(database, settings, minutes or [5.0], per_grid=per_grid)
-    except GeoError as exc:
+    except (GeoError, DomainError) as exc:
         _fail(exc)
         return
     finally:
@@ -226,6 +331,7 @@ def coverage_command(
     if as_json:
         _emit(report, True)
         return
+    warn_skipped(report["skipped"])
     for band in report["bands"]:
         share = band["population_reached"] / band["population"] if band["population"] else 0.0
         typer.echo(
@@ -242,18 +348,21 @@ def hydrant_gaps_command(
     as_json: JsonOption = False,
 ) -> None:
     """Venues farther than 150 m by road from a hydrant, street gaps, proposed hydrants."""
+    from firegrid.core.errors import DomainError
     from firegrid.geo.errors import GeoError
     from firegrid.geo.reports import hydrant_gap_report
 
     database, settings = _open(db)
     try:
         collection = hydrant_gap_report(database, settings)
-    except GeoError as exc:
+    except (GeoError, DomainError) as exc:
         _fail(exc)
         return
     finally:
         database.dispose()
     if out is not None:
         out.write_text(json.dumps(collection, ensure_ascii=False))
+    if not as_json:
+        warn_skipped(collection["properties"]["skipped"])
     summary = {**collection["properties"], "file": str(out) if out else None}
     _emit(collection if as_json and out is None else summary, as_json)

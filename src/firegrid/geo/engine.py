@@ -134,6 +134,13 @@ def as_lonlat_array(points: npt.ArrayLike, what: str = "points") -> tuple[FloatA
     return as_points(arr[:, 0], arr[:, 1])
 
 
+def _label(labels: Sequence[str] | None, i: int) -> str:
+    """How an error names point ``i``: its label, else its position (``point #i``)."""
+    if labels is not None and i < len(labels):
+        return labels[i]
+    return f"point #{i}"
+
+
 class TravelTimeEngine:
     """Travel times on a ``RoadNetwork``.
 
@@ -201,23 +208,29 @@ class TravelTimeEngine:
         return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
     # ------------------------------------------------------------------ snapping
-    def snap(self, lon: npt.ArrayLike, lat: npt.ArrayLike, *, strict: bool = True) -> Snapped:
+    def snap(
+        self,
+        lon: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        *,
+        strict: bool = True,
+        labels: Sequence[str] | None = None,
+    ) -> Snapped:
         """Snap points to their nearest nodes.
 
         With ``strict`` a point beyond ``max_snap_distance_m`` raises ``PointOffNetwork``
-        (naming every such point); otherwise it gets ``node=-1`` and infinite leg.
+        (naming every such point by its label, e.g. ``station ST101`` or ``origin``, else
+        by its position in the input); otherwise it gets ``node=-1`` and infinite leg.
         """
         lon_a, lat_a = as_points(lon, lat)
-        x, y = self.projection.forward(lon_a, lat_a)
-        dist, node = self._tree.query(np.column_stack([x, y]))
-        dist = np.asarray(dist, dtype=np.float64)
-        node = np.asarray(node, dtype=np.int64)
+        dist, node = self._nearest_nodes(lon_a, lat_a)
         off = dist > self.max_snap_distance_m
         if off.any():
             if strict:
                 idx = np.flatnonzero(off)
                 shown = ", ".join(
-                    f"#{i} ({lon_a[i]:.6f}, {lat_a[i]:.6f}) is {dist[i]:.0f} m away"
+                    f"{_label(labels, int(i))} ({lon_a[i]:.6f}, {lat_a[i]:.6f}) is "
+                    f"{dist[i]:.0f} m from the nearest road node"
                     for i in idx[:5]
                 )
                 more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
@@ -228,6 +241,16 @@ class TravelTimeEngine:
             node = np.where(off, -1, node)
             dist = np.where(off, np.inf, dist)
         return Snapped(lon_a, lat_a, node, dist, dist / (self.access_speed_kph / 3.6))
+
+    def _nearest_nodes(self, lon_a: FloatArray, lat_a: FloatArray) -> tuple[FloatArray, IntArray]:
+        x, y = self.projection.forward(lon_a, lat_a)
+        dist, node = self._tree.query(np.column_stack([x, y]))
+        return np.asarray(dist, dtype=np.float64), np.asarray(node, dtype=np.int64)
+
+    def snap_distance_m(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
+        """Distance (m) from each point to its nearest node, whatever the snapping limit."""
+        lon_a, lat_a = as_points(lon, lat)
+        return self._nearest_nodes(lon_a, lat_a)[0]
 
     def leg(self, snapped: Snapped, by: Weight) -> FloatArray:
         """Off-network leg cost of snapped points: seconds for ``time``, metres otherwise."""
@@ -350,7 +373,11 @@ class TravelTimeEngine:
         Totals include the legs; ``coordinates`` run from the origin point through the
         path's nodes to the destination point.
         """
-        s = self.snap([origin[0], destination[0]], [origin[1], destination[1]])
+        s = self.snap(
+            [origin[0], destination[0]],
+            [origin[1], destination[1]],
+            labels=("origin", "destination"),
+        )
         nodes = self.route_nodes(int(s.node[0]), int(s.node[1]), by=by)
         length, time = self.path_cost(nodes)
         net = self.network

@@ -61,3 +61,9 @@ class NoRoute(GeoError):
     """The destination cannot be reached from the origin."""
 
     code = "no_route"
+
+
+class NoReachableFacility(GeoError):
+    """No facility of the kind asked for lies on the road network (all were skipped)."""
+
+    code = "no_reachable_facility"

@@ -87,6 +87,7 @@ def isochrones(
     *,
     combine: bool = True,
     buffer_m: float = DEFAULT_BUFFER_M,
+    labels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """GeoJSON FeatureCollection of isochrone polygons.
 
@@ -102,13 +103,15 @@ def isochrones(
         One polygon per band for all origins together (nearest origin), or one per origin.
     buffer_m
         Half-width of the band drawn around reached roads.
+    labels
+        How an error names each origin (``station ST101``, ``at=113.1,23.0``).
 
     Each feature has properties ``time_s``, ``area_km2`` and ``origin`` (an index, or
     ``None`` when combined).
     """
     bands = time_bands(time_bands_s)
     lon, lat = as_lonlat_array(origins, "origins")
-    snapped = engine.snap(lon, lat)
+    snapped = engine.snap(lon, lat, labels=labels)
     graph = engine.network.csr("time")
     groups: list[tuple[int | None, FloatArray]] = []
     if combine:

@@ -17,6 +17,8 @@ from firegrid.core.db import Database
 from firegrid.core.settings import Settings
 from firegrid.dispatch.models import Hydrant, HydrantStatus
 from firegrid.geo.coverage import PointSet, coverage_bands, first_due_points
+from firegrid.geo.errors import NoReachableFacility
+from firegrid.geo.facilities import FacilityPoint, split_reachable
 from firegrid.geo.hydrant_gaps import hydrant_gaps
 from firegrid.geo.service import STATIONS, geo_context
 from firegrid.places.models import Venue
@@ -62,10 +64,16 @@ def coverage_report(
     """
     principal = principal or system_principal("coverage")
     context = geo_context(database, settings)
-    visible = [s for s in context.stations if principal.can_see_path(s.jurisdiction_path)]
+    visible = [s for s in context.registered if principal.can_see_path(s.jurisdiction_path)]
+    skipped = context.skipped_visible(principal.can_see_path)
+    if not visible:
+        raise NoReachableFacility(
+            "no station in your area is on the road network"
+            + (": " + "; ".join(s.describe() for s in skipped) if skipped else "")
+        )
     engine = context.engine
     name = STATIONS
-    if len(visible) != len(context.stations):
+    if len(visible) != len(context.registered):
         name = f"{STATIONS}:{principal.scope_path}"
         if name not in engine.facility_names():
             full = engine.facilities(STATIONS)
@@ -149,7 +157,12 @@ def coverage_report(
             "travel_time_s_p90": float(np.percentile(finite, 90)) if len(finite) else None,
             "venues_unreached": int((index < 0).sum()),
         }
-    return {"scope": principal.scope_path, "bands": bands, "first_due": first_due}
+    return {
+        "scope": principal.scope_path,
+        "bands": bands,
+        "first_due": first_due,
+        "skipped": [s.as_dict() for s in skipped],
+    }
 
 
 def _shares(zones: list[Any]) -> list[dict[str, Any]]:
@@ -174,13 +187,18 @@ def hydrant_gap_report(
     principal = principal or system_principal("hydrants")
     context = geo_context(database, settings)
     with database.session() as session:
-        hydrants = session.execute(
-            select(Hydrant.lon, Hydrant.lat).where(
+        rows = session.execute(
+            select(Hydrant.id, Hydrant.code, Hydrant.lon, Hydrant.lat)
+            .where(
                 Hydrant.deleted_at.is_(None),
                 Hydrant.status != HydrantStatus.OUT_OF_SERVICE.value,
                 principal.scope_filter(Hydrant.jurisdiction_path),
             )
+            .order_by(Hydrant.id)
         ).all()
+    points = [FacilityPoint("hydrant", r.id, r.code, r.lon, r.lat) for r in rows]
+    keep, skipped = split_reachable(context.engine, points)
+    hydrants = [(points[i].lon, points[i].lat) for i in keep]
     venues = _venues(database, principal)
     report = hydrant_gaps(
         context.engine,
@@ -189,6 +207,7 @@ def hydrant_gap_report(
         venue_ids=venues["id"].tolist(),
     )
     collection = report.to_geojson()
-    collection["properties"]["hydrants_in_service"] = len(hydrants)
+    collection["properties"]["hydrants_in_service"] = len(rows)
     collection["properties"]["scope"] = principal.scope_path
+    collection["properties"]["skipped"] = [s.as_dict() for s in skipped]
     return collection

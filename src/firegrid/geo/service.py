@@ -4,12 +4,17 @@ The engine is built from the active road network (array cache first) with the da
 fire stations registered as the ``stations`` facility set (a precomputed tree per station),
 so "which stations reach this point first" needs no search at request time. It is rebuilt
 when the network or the stations change.
+
+A station the engine cannot snap (farther from every road node than its snapping limit) is
+not registered: it is kept in ``GeoContext.skipped`` so that answers report it instead of
+failing the whole request.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +24,7 @@ from firegrid.core.db import Database
 from firegrid.core.settings import Settings
 from firegrid.dispatch.models import Station
 from firegrid.geo.engine import TravelTimeEngine
+from firegrid.geo.facilities import FacilityPoint, SkippedFacility, split_reachable
 from firegrid.geo.models import RoadNetworkRecord
 from firegrid.geo.store import active_record, load_network
 
@@ -44,6 +50,22 @@ class GeoContext:
     engine: TravelTimeEngine
     stations: list[StationInfo]
     stamp: tuple[Any, ...]
+    #: stations left out of the ``stations`` facility set (off the road network)
+    skipped: list[SkippedFacility] = field(default_factory=list)
+
+    @property
+    def registered(self) -> list[StationInfo]:
+        """The stations in the engine's ``stations`` facility set."""
+        left_out = {s.id for s in self.skipped}
+        return [s for s in self.stations if s.id not in left_out]
+
+    def skipped_station(self, station_id: int) -> SkippedFacility | None:
+        return next((s for s in self.skipped if s.id == station_id), None)
+
+    def skipped_visible(self, can_see_path: Callable[[str], bool]) -> list[SkippedFacility]:
+        """The skipped stations in a caller's scope (``Principal.can_see_path``)."""
+        paths = {s.id: s.jurisdiction_path for s in self.stations}
+        return [s for s in self.skipped if s.id in paths and can_see_path(paths[s.id])]
 
     def station(self, station_id: int) -> StationInfo:
         for info in self.stations:
@@ -99,15 +121,25 @@ def geo_context(database: Database, settings: Settings) -> GeoContext:
         network = load_network(database, settings.data_dir)
         engine = TravelTimeEngine(network)
         stations = load_stations(database)
-        if stations:
-            engine.register_facilities(
-                STATIONS,
-                np.asarray([(s.lon, s.lat) for s in stations], dtype=np.float64),
-                [s.id for s in stations],
-            )
-        context = GeoContext(engine, stations, stamp)
+        skipped = register_stations(engine, stations)
+        context = GeoContext(engine, stations, stamp, skipped)
         _contexts[database.url] = context
         return context
+
+
+def register_stations(
+    engine: TravelTimeEngine, stations: list[StationInfo]
+) -> list[SkippedFacility]:
+    """Register the stations the engine can snap as ``stations``; return the skipped ones."""
+    points = [FacilityPoint("station", s.id, s.code, s.lon, s.lat) for s in stations]
+    keep, skipped = split_reachable(engine, points)
+    if keep:
+        engine.register_facilities(
+            STATIONS,
+            np.asarray([(stations[i].lon, stations[i].lat) for i in keep], dtype=np.float64),
+            [stations[i].id for i in keep],
+        )
+    return skipped
 
 
 def network_summary(database: Database) -> dict[str, Any]:

@@ -28,6 +28,7 @@ JURISDICTIONS = Resource(
     read_permission="places:read",
     write_permission="places:write",
     prepare=service.prepare_jurisdiction,
+    check_delete=service.check_jurisdiction_delete,
     path_column="path",
     geometry_column="boundary",
     filters={

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.api.crud import WriteContext
-from firegrid.core.errors import Conflict, ValidationFailed
+from firegrid.core.errors import Conflict, OutsideCity, ValidationFailed
 from firegrid.places.crs import Crs, point_to_wgs84, to_wgs84, validate_lon_lat
 from firegrid.places.locate import GridRef, jurisdiction_index
 from firegrid.places.models import LEVEL_ORDER, GridWorker, Jurisdiction, JurisdictionLevel, Venue
@@ -101,6 +101,13 @@ def prepare_jurisdiction(
             values["path"] = child_path(parent, values["code"])
     if "boundary" in values and values["boundary"] is not None:
         values["boundary"] = boundary_to_wgs84(values["boundary"], ctx.crs)
+        level = existing.level if existing is not None else values["level"]
+        code = existing.code if existing is not None else values["code"]
+        if level == JurisdictionLevel.CITY:
+            if existing is not None:
+                check_city_outline_keeps_children(ctx.session, values["boundary"], code)
+        else:
+            check_within_city(ctx.session, values["boundary"], level, code)
     if "lon" in values or "lat" in values:
         lon, lat = values.pop("lon", None), values.pop("lat", None)
         if lon is None or lat is None:
@@ -111,6 +118,86 @@ def prepare_jurisdiction(
             values["center_lon"], values["center_lat"], "centre"
         )
     return {k: v for k, v in values.items() if v is not None}
+
+
+#: How far (metres) a town's or grid's outline may stray outside the city's: surveyed
+#: boundaries of different sources never nest exactly.
+OUTLINE_TOLERANCE_M = 100.0
+_METRES_PER_DEGREE = 111_320.0
+
+
+def _tolerant(city: Any) -> Any:
+    return city.buffer(OUTLINE_TOLERANCE_M / _METRES_PER_DEGREE)
+
+
+def check_within_city(session: Session, boundary: dict[str, Any], level: str, code: str) -> None:
+    """Refuse a town/village/grid outline that lies (partly) outside the city's outline."""
+    city = jurisdiction_index(session).city
+    if city is None:
+        return
+    geometry = shape(boundary)
+    if _tolerant(city).covers(geometry):
+        return
+    outside = geometry.difference(city)
+    share = outside.area / geometry.area if geometry.area else 1.0
+    centre = geometry.representative_point()
+    raise OutsideCity(
+        f"the boundary of {level} {code} lies {share:.0%} outside the city outline "
+        f"(more than {OUTLINE_TOLERANCE_M:.0f} m beyond it, e.g. around "
+        f"{centre.x:.6f}, {centre.y:.6f}): a {level} must lie within the city",
+        {"boundary": None, "code": code, "outside_share": round(share, 4)},
+    )
+
+
+def check_city_outline_keeps_children(
+    session: Session, boundary: dict[str, Any], code: str
+) -> None:
+    """Refuse a new city outline that would leave live towns, villages or grids outside."""
+    outline = _tolerant(shape(boundary))
+    rows = session.execute(
+        select(
+            Jurisdiction.code,
+            Jurisdiction.boundary,
+            Jurisdiction.center_lon,
+            Jurisdiction.center_lat,
+        )
+        .where(Jurisdiction.deleted_at.is_(None), Jurisdiction.level != JurisdictionLevel.CITY)
+        .order_by(Jurisdiction.id)
+    ).all()
+    if not rows:
+        return
+    geometries = [
+        shape(r.boundary) if r.boundary else shapely.Point(r.center_lon, r.center_lat) for r in rows
+    ]
+    inside = shapely.covers(outline, np.asarray(geometries, dtype=object))
+    left_out = [rows[i].code for i in np.flatnonzero(~inside).tolist()]
+    if left_out:
+        raise OutsideCity(
+            f"the new outline of city {code} would leave {len(left_out)} jurisdiction(s) "
+            f"outside it: {', '.join(left_out[:5])}{' …' if len(left_out) > 5 else ''}",
+            {"boundary": None, "outside": left_out[:20]},
+        )
+
+
+def check_jurisdiction_delete(ctx: WriteContext, row: Any) -> None:
+    """The city, and a jurisdiction with live children, cannot be deleted: everything
+    located in them would lose its outline (and the city check with it)."""
+    if row.level == JurisdictionLevel.CITY:
+        raise Conflict(
+            f"the city {row.code} cannot be deleted: it is the outline every place, "
+            "station and hydrant is checked against",
+            {"code": row.code},
+        )
+    child = ctx.session.scalars(
+        select(Jurisdiction.code).where(
+            Jurisdiction.parent_id == row.id, Jurisdiction.deleted_at.is_(None)
+        )
+    ).first()
+    if child is not None:
+        raise Conflict(
+            f"{row.level} {row.code} still has live children (e.g. {child}): delete them first",
+            {"code": row.code, "child": child},
+        )
 
 
 def _prepare_city(ctx: WriteContext, values: dict[str, Any], parent_code: str | None) -> None:
