@@ -230,7 +230,7 @@ class TravelTimeEngine:
                 idx = np.flatnonzero(off)
                 shown = ", ".join(
                     f"{_label(labels, int(i))} ({lon_a[i]:.6f}, {lat_a[i]:.6f}) is "
-                    f"{dist[i]:.0f} m from the nearest road node"
+                    f"{dist[i]:.0f} m away"
                     for i in idx[:5]
                 )
                 more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
