@@ -174,8 +174,9 @@ def test_roads_import_refuses_an_extract_that_covers_only_the_west_town(
     before = active_source(db)
     refused = runner.invoke(cli, ["roads", "import", str(west), "--db", database_url])
     error = clean_failure(refused)
+    assert error["code"] == "network_does_not_cover_city"
     assert "nothing was imported" in error["message"]
-    assert "--partial" in error["message"]
+    assert "--partial" in error["hint"]
     coverage = error["details"]["coverage"]
     # 3 of the 9 stations are in the west town; the 6 others lie beyond 500 m of its roads
     assert coverage["stations"]["total"] == 9

@@ -16,7 +16,7 @@ from firegrid.accounts.principal import Principal
 from firegrid.core.clock import utcnow
 from firegrid.dispatch.incidents import vehicle_in_scope
 from firegrid.dispatch.timeline import check_aware
-from firegrid.geo.facilities import check_on_network
+from firegrid.geo.facilities import check_all_on_network
 from firegrid.places.crs import parse_crs, point_to_wgs84, validate_lon_lat
 
 
@@ -43,8 +43,14 @@ def record_fixes(session: Session, principal: Principal, fixes: Sequence[Fix]) -
         validate_lon_lat(fix.lon, fix.lat)
         at = check_aware(fix.at or utcnow(), "at")
         lon, lat = point_to_wgs84(fix.lon, fix.lat, parse_crs(fix.crs))
-        check_on_network(session, "vehicle", vehicle.code, lon, lat)
         checked.append((vehicle, at, lon, lat))
+    check_all_on_network(
+        session,
+        "vehicle",
+        [c[0].code for c in checked],
+        [c[2] for c in checked],
+        [c[3] for c in checked],
+    )
     for vehicle, at, lon, lat in checked:
         if vehicle.position_at is not None and at <= vehicle.position_at:
             stale += 1

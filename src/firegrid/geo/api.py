@@ -90,9 +90,9 @@ def nearest_stations(
         if not context.stations:
             raise NotFound("no stations registered")
         if not context.registered:
+            visible = context.skipped_visible(principal.can_see_path)
             raise NoReachableFacility(
-                "no station is on the road network: "
-                + "; ".join(s.describe() for s in context.skipped[:5])
+                "no station is on the road network: " + "; ".join(s.describe() for s in visible[:5])
             )
         nearest = context.engine.k_nearest(STATIONS, lon, lat, k=len(context.registered))
     out_crs = parse_crs(crs)

@@ -41,6 +41,11 @@ def hint_for(exc: Exception) -> str:
             "move the stations onto the road network (PATCH their lon/lat), or import a "
             "road network that covers them (`firegrid roads import FILE.osm.pbf`)"
         )
+    if getattr(exc, "code", "") == "network_does_not_cover_city":
+        return (
+            "use an extract that covers the whole city, or accept this one with --partial "
+            "(the facilities off its roads are then skipped and reported)"
+        )
     if isinstance(exc, InvalidCoordinates):
         return "give LON,LAT in degrees (check --crs)"
     if isinstance(exc, NotFound):
@@ -113,7 +118,7 @@ def roads_import(
     """
     from firegrid.core.errors import DomainError
     from firegrid.geo.errors import GeoError
-    from firegrid.geo.facilities import network_coverage
+    from firegrid.geo.facilities import NetworkDoesNotCover, network_coverage
     from firegrid.geo.osm import import_osm
     from firegrid.geo.store import save_network
 
@@ -123,14 +128,10 @@ def roads_import(
         with database.session() as session:
             coverage = network_coverage(session, network, settings.facility_max_snap_m)
         if not coverage["covered"] and not partial:
-            from firegrid.cli import fail
-
-            fail(
+            raise NetworkDoesNotCover(
                 f"the extract {file.name} does not cover the city: {_outside_text(coverage)}"
-                " — nothing was imported; hint: use an extract that covers the whole city, "
-                "or accept it with --partial",
-                code=2,
-                details={"coverage": coverage},
+                " — nothing was imported",
+                {"coverage": coverage},
             )
         saved = save_network(
             database, network, source=str(file), report=report, cache_dir=settings.data_dir

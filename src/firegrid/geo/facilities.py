@@ -44,6 +44,12 @@ class OffRoadNetwork(ValidationFailed):
     code = "off_road_network"
 
 
+class NetworkDoesNotCover(ValidationFailed):
+    """A new road network leaves stored stations, venues or hydrants off its roads."""
+
+    code = "network_does_not_cover_city"
+
+
 @dataclass(frozen=True)
 class FacilityPoint:
     """A facility's identity and WGS-84 position."""
@@ -206,27 +212,48 @@ def check_on_network(
     Returns the distance, or ``None`` when there is no road network yet (then only the
     city outline, checked by the caller, applies).
     """
+    distances = check_all_on_network(session, kind, [code], [lon], [lat], limit_m)
+    return None if distances is None else float(distances[0])
+
+
+def check_all_on_network(
+    session: Session,
+    kind: str,
+    codes: Sequence[str],
+    lon: Sequence[float],
+    lat: Sequence[float],
+    limit_m: float | None = None,
+) -> FloatArray | None:
+    """:func:`check_on_network` for many points of one kind at once (one network lookup);
+    the error names the first offender and counts the others."""
     index = node_index(session)
-    if index is None:
+    if index is None or not codes:
         return None
     limit = facility_limit_m() if limit_m is None else limit_m
-    distance = float(index.distance_m(lon, lat)[0])
-    if not distance <= limit:
+    lon_a = np.asarray(lon, dtype=np.float64)
+    lat_a = np.asarray(lat, dtype=np.float64)
+    distances = index.distance_m(lon_a, lat_a)
+    off = np.flatnonzero(~(distances <= limit))
+    if len(off):
+        i = int(off[0])
         what = kind.replace("_", " ")
+        others = f" (and {len(off) - 1} more)" if len(off) > 1 else ""
         raise OffRoadNetwork(
-            f"{what} {code} ({lon:.6f}, {lat:.6f}) is {distance:.0f} m from the nearest road "
-            f"node, beyond the limit of {limit:.0f} m: the travel-time engine cannot reach it "
-            "(move it onto the road network, or import a road network that covers it)",
+            f"{what} {codes[i]} ({lon_a[i]:.6f}, {lat_a[i]:.6f}) is {distances[i]:.0f} m "
+            f"from the nearest road node, beyond the limit of {limit:.0f} m{others}: the "
+            "travel-time engine cannot reach it (move it onto the road network, or import a "
+            "road network that covers it)",
             {
-                "lon": lon,
-                "lat": lat,
+                "lon": float(lon_a[i]),
+                "lat": float(lat_a[i]),
                 "kind": kind,
-                "code": code,
-                "snap_distance_m": round(distance, 1),
+                "code": codes[i],
+                "snap_distance_m": round(float(distances[i]), 1),
                 "limit_m": limit,
+                "off_network": [codes[j] for j in off[:20].tolist()],
             },
         )
-    return distance
+    return distances
 
 
 # ---------------------------------------------------------------- a new network
