@@ -66,11 +66,13 @@ def coverage_report(
     context = geo_context(database, settings)
     visible = [s for s in context.registered if principal.can_see_path(s.jurisdiction_path)]
     skipped = context.skipped_visible(principal.can_see_path)
-    if not visible:
+    if not visible and skipped:
         raise NoReachableFacility(
-            "no station in your area is on the road network"
-            + (": " + "; ".join(s.describe() for s in skipped) if skipped else "")
+            "no station in your area is on the road network: "
+            + "; ".join(s.describe() for s in skipped[:5])
         )
+    if not visible:
+        raise NoReachableFacility("there is no station in your area: import stations first")
     engine = context.engine
     name = STATIONS
     if len(visible) != len(context.registered):
