@@ -85,8 +85,9 @@ def _throttle_row(session: Session, key: str) -> LoginThrottle:
 
 def delay_after(failures: int, limit: int) -> timedelta:
     """How long an address waits after its ``failures``-th failure (limit reached)."""
-    doublings = min(failures - limit, 10)
-    return min(MAX_DELAY, FIRST_DELAY * 2**doublings)
+    doublings = min(max(failures - limit, 0), 10)
+    delay: timedelta = FIRST_DELAY * (1 << doublings)
+    return min(MAX_DELAY, delay)
 
 
 def _register_failure(session: Session, key: str, limit: int, now: datetime) -> bool:

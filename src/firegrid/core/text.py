@@ -83,3 +83,27 @@ def find_in(value: Any) -> tuple[tuple[str | int, ...], str]:
             items = reversed(list(enumerate(item)))
             stack.extend(((*path, index), child) for index, child in items)
     return (), ""
+
+
+# Spreadsheet formulas (OWASP "CSV injection") ------------------------------------------
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: str) -> str:
+    """Quote text a spreadsheet would run as a formula (``=HYPERLINK(...)`` → ``'=HYP...``).
+
+    Text starting with ``= + - @``, tab or CR gets a leading ``'``. Text that already
+    starts with quotes followed by one of those gets one more, so :func:`restore_formula`
+    gives back exactly the original either way.
+    """
+    if value.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def restore_formula(value: str) -> str:
+    """Undo :func:`neutralise_formula` (an import of an export gets the original text)."""
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
