@@ -6,6 +6,8 @@ once when ``Content-Length`` says so, and while counting when the body is chunke
 app never reads much past the limit. Upload routes take more, by design and by setting.
 """
 
+# ruff: noqa: F811 - the fixtures imported from tests.hostile.api_world are test arguments
+
 from __future__ import annotations
 
 import json
@@ -64,7 +66,9 @@ def test_chunked_oversize_json_body_is_413(client: TestClient):
 
 
 def test_body_under_the_limit_still_reaches_the_route(client: TestClient):
-    response = client.post(LOGIN, content=_login_body(1000), headers={"content-type": "application/json"})
+    response = client.post(
+        LOGIN, content=_login_body(1000), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 401  # wrong password: the route ran
 
 
@@ -74,7 +78,9 @@ def test_limits_are_settings_per_route(
     tight = settings.model_copy(update={"max_body_bytes": 2048, "max_upload_body_bytes": 4096})
     with TestClient(create_app(tight, db)) as small:
         envelope_of(
-            small.post(LOGIN, content=_login_body(3000), headers={"content-type": "application/json"}),
+            small.post(
+                LOGIN, content=_login_body(3000), headers={"content-type": "application/json"}
+            ),
             413,
             "too_large",
         )

@@ -5,6 +5,8 @@ One rule (``firegrid.core.text``) for every query and path parameter and every s
 JSON body or form: 422 with the error envelope naming the field.
 """
 
+# ruff: noqa: F811 - the fixtures imported from tests.hostile.api_world are test arguments
+
 from __future__ import annotations
 
 import json
@@ -27,7 +29,8 @@ from tests.hostile.api_world import (  # noqa: F401 - fixtures
 def _named(response, where: list[object]) -> str:
     error = envelope_of(response, 422, "validation_failed")
     details = error["details"]
-    assert isinstance(details, list) and details, error
+    assert isinstance(details, list), error
+    assert details, error
     assert details[0]["loc"] == where, details
     assert details[0]["type"] == "control_character"
     return str(details[0]["msg"])

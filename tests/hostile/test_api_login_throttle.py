@@ -7,6 +7,8 @@ signing in from another address is never affected, and every failed attempt stay
 audit log.
 """
 
+# ruff: noqa: F811 - the fixtures imported from tests.hostile.api_world are test arguments
+
 from __future__ import annotations
 
 from datetime import timedelta
