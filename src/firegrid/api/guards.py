@@ -5,8 +5,9 @@ it. It checks, with the one rule of :mod:`firegrid.core.text`:
 
 * every query parameter (name and value) and path parameter: one-line values, so also no
   tab, CR or LF;
-* every string (and object key) of a JSON body the route parsed, at any depth: free text,
-  so line breaks and tabs are allowed;
+* every string (and object key) of a JSON body the route declares, at any depth: free
+  text, so line breaks and tabs are allowed (a route reading raw bytes, such as the signed
+  device push, checks its own content);
 * every text field of a form the route parsed (multipart uploads).
 
 A violation is a 422 with the error envelope; ``details`` names the field
@@ -47,9 +48,18 @@ def _is_json(request: Request) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
+def _route_reads_a_body(request: Request) -> bool:
+    """Whether the matched route declares a body (FastAPI parsed it before this runs).
+
+    Routes that read the raw bytes themselves (the signed HTTP push of device messages) are
+    left to their own checks: a batch is not refused whole for one message's text.
+    """
+    return getattr(request.scope.get("route"), "body_field", None) is not None
+
+
 async def _json_body(request: Request) -> Any:
     """The JSON body the route parsed (Starlette caches it on the request), if any."""
-    if request.method in {"GET", "HEAD", "OPTIONS"} or not _is_json(request):
+    if not _route_reads_a_body(request) or not _is_json(request):
         return None
     try:
         return await request.json()
