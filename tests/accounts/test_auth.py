@@ -1,4 +1,4 @@
-"""Sign-in, access tokens, refresh rotation, sign-out, lock-out, cookie sessions and CSRF."""
+"""Sign-in, access tokens, refresh rotation, sign-out, throttling, cookie sessions and CSRF."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from firegrid.accounts.errors import AccountLocked
+from firegrid.accounts.errors import LoginThrottled
 from firegrid.accounts.models import AuditEntry, AuthSession, LoginThrottle, User
-from firegrid.accounts.sessions import LOCK_DURATION, login, start_token_session
+from firegrid.accounts.sessions import (
+    FIRST_DELAY,
+    ClientInfo,
+    login,
+    start_token_session,
+)
 from firegrid.accounts.tokens import issue_access_token
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
@@ -184,37 +189,41 @@ def test_logout_revokes_access_and_refresh_immediately(
     assert _audit(db, action="auth.logout", status=204)
 
 
-def test_lockout_after_five_failures(client: TestClient, db: Database, city: City):
+def test_throttled_after_five_failures(client: TestClient, db: Database, city: City):
     make_user(db, "alice", "dispatcher", city.code("town", "in"))
     for _ in range(4):
         assert _login(client, "alice", "wrong-password-1").status_code == 401
     fifth = _login(client, "alice", "wrong-password-1")
     assert fifth.status_code == 401
-    locked = _login(client, "alice")  # even the right password is refused while locked
-    error = _assert_envelope(locked, 423, "account_locked")
-    assert 0 < error["details"]["retry_after_s"] <= LOCK_DURATION.total_seconds() + 1
-    assert _audit(db, action="auth.login", outcome="locked")
-    # Unknown names lock the same way (no user enumeration through lock-outs).
+    waiting = _login(client, "alice")  # even the right password waits, from this address
+    error = _assert_envelope(waiting, 429, "too_many_requests")
+    assert 0 < error["details"]["retry_after_s"] <= FIRST_DELAY.total_seconds() + 1
+    assert waiting.headers["retry-after"] == str(error["details"]["retry_after_s"])
+    assert _audit(db, action="auth.login", outcome="throttled")
+    # Unknown names are throttled the same way (no user enumeration through throttling).
     for _ in range(5):
         _login(client, "ghost", "wrong-password-1")
-    _assert_envelope(_login(client, "ghost", "wrong-password-1"), 423, "account_locked")
+    _assert_envelope(_login(client, "ghost", "wrong-password-1"), 429, "too_many_requests")
 
 
-def test_lockout_expires(db: Database, city: City):
+def test_throttle_expires(db: Database, city: City):
     make_user(db, "alice", "dispatcher", city.code("town", "in"))
     start = utcnow()
+    client = ClientInfo(ip="198.51.100.4")
     for _ in range(5):
         with db.session() as session, pytest.raises(Unauthenticated):
-            login(session, "alice", "wrong-password-1", now=start)
-    with db.session() as session, pytest.raises(AccountLocked):
-        login(session, "alice", PASSWORD, now=start + timedelta(minutes=1))
+            login(session, "alice", "wrong-password-1", client, now=start)
+    with db.session() as session, pytest.raises(LoginThrottled):
+        login(session, "alice", PASSWORD, client, now=start + FIRST_DELAY / 2)
     with db.session() as session:
-        user = login(session, "alice", PASSWORD, now=start + LOCK_DURATION + timedelta(seconds=1))
+        later = start + FIRST_DELAY + timedelta(seconds=1)
+        user = login(session, "alice", PASSWORD, client, now=later)
         assert user.username == "alice"
     with db.session() as session:
-        throttle = session.get(LoginThrottle, "user:alice")
+        throttle = session.get(LoginThrottle, "user:alice|ip:198.51.100.4")
         assert throttle is not None
         assert throttle.locked_until is None
+        assert throttle.failures == 0
 
 
 def test_reset_password_unlocks_and_signs_out(client: TestClient, db: Database, city: City):
@@ -223,7 +232,7 @@ def test_reset_password_unlocks_and_signs_out(client: TestClient, db: Database, 
     session_tokens = _login(client, "alice").json()
     for _ in range(5):
         _login(client, "alice", "wrong-password-1")
-    assert _login(client, "alice").status_code == 423
+    assert _login(client, "alice").status_code == 429
     with db.session() as session:
         alice = session.scalars(select(User).where(User.username == "alice")).one()
     response = client.post(

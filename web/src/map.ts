@@ -320,14 +320,21 @@ export class CityMap {
     const Legend = L.Control.extend({
       onAdd: () => {
         const div = L.DomUtil.create("div", "map-legend");
-        const item = (colour: string, text: string) => `<span class="swatch" style="background:${colour}"></span>${text}`;
-        div.innerHTML = [
-          item("#d7191c", t("colour.red")),
-          item("#f2b705", t("colour.yellow")),
-          item("#1a9850", t("colour.green")),
-          item(THEME.station, t("map.station")),
-          item(THEME.hydrant, t("map.hydrant")),
-        ].join("<br>");
+        // Built with DOM calls, not HTML text: the Content-Security-Policy allows no inline
+        // style attributes (setting element.style is allowed).
+        const items: [string, string][] = [
+          ["#d7191c", t("colour.red")],
+          ["#f2b705", t("colour.yellow")],
+          ["#1a9850", t("colour.green")],
+          [THEME.station, t("map.station")],
+          [THEME.hydrant, t("map.hydrant")],
+        ];
+        items.forEach(([colour, text], index) => {
+          if (index > 0) div.appendChild(document.createElement("br"));
+          const swatch = L.DomUtil.create("span", "swatch", div);
+          swatch.style.background = colour;
+          div.appendChild(document.createTextNode(text));
+        });
         return div;
       },
     });

@@ -51,6 +51,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import Forbidden, ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.text import SafeLine, neutralise_formula
 
 router = APIRouter()
 
@@ -211,10 +212,10 @@ def change_password(principal: Caller, body: PasswordChangeIn, session: SessionD
 def list_users(
     principal: Admin,
     session: SessionDep,
-    role: Annotated[str | None, Query(max_length=32)] = None,
+    role: Annotated[SafeLine | None, Query(max_length=32)] = None,
     disabled: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[SafeLine | None, Query(max_length=200)] = None,
 ) -> UserPage:
     users = service.list_users(
         session,
@@ -340,14 +341,16 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
 def list_audit(
     principal: Auditor,
     session: SessionDep,
-    actor: Annotated[str | None, Query(max_length=120, description="Subject or username")] = None,
-    action: Annotated[str | None, Query(max_length=80)] = None,
+    actor: Annotated[
+        SafeLine | None, Query(max_length=120, description="Subject or username")
+    ] = None,
+    action: Annotated[SafeLine | None, Query(max_length=80)] = None,
     kind: Annotated[Literal["request", "change", "auth", "access"] | None, Query()] = None,
-    resource_type: Annotated[str | None, Query(max_length=60)] = None,
+    resource_type: Annotated[SafeLine | None, Query(max_length=60)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[SafeLine | None, Query(max_length=200)] = None,
 ) -> AuditPage:
     from firegrid.accounts.models import AuditEntry
 
@@ -372,8 +375,8 @@ def list_audit(
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # no formula injection when the export is opened in a spreadsheet
+    if isinstance(value, str):
+        return neutralise_formula(value)  # no formula runs when opened in a spreadsheet
     return value
 
 
@@ -389,8 +392,8 @@ def export_audit(
     request: Request,
     session: SessionDep,
     format: Annotated[Literal["csv", "jsonl"], Query()] = "jsonl",
-    actor: Annotated[str | None, Query(max_length=120)] = None,
-    action: Annotated[str | None, Query(max_length=80)] = None,
+    actor: Annotated[SafeLine | None, Query(max_length=120)] = None,
+    action: Annotated[SafeLine | None, Query(max_length=80)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1_000_000)] = 100_000,

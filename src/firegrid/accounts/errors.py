@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from firegrid.core.errors import DomainError
 
 
-class AccountLocked(DomainError):
-    """Too many failed sign-ins: the name (or the client address) is locked for a while."""
+class LoginThrottled(DomainError):
+    """Too many failed sign-ins from this address (for this name, or overall): wait.
 
-    status = 423
-    code = "account_locked"
+    Only the address that failed is slowed down; the account itself stays open to its
+    operator signing in from elsewhere. ``Retry-After`` says how long to wait.
+    """
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: int, details: dict[str, Any]) -> None:
+        super().__init__(message, {**details, "retry_after_s": retry_after_s})
+        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 class InsecureConfiguration(RuntimeError):

@@ -91,10 +91,12 @@ class ApiKey(Base):
 
 
 class LoginThrottle(Base):
-    """Consecutive failed sign-ins per key (``user:<name>`` or ``ip:<addr>``) and lock-outs.
+    """Failed sign-ins per key (``user:<name>|ip:<addr>`` or ``ip:<addr>``) and how long
+    that key must wait (``locked_until``) before it may try again.
 
-    Kept per attempted name, whether or not the user exists, so a lock-out does not reveal
-    which usernames are real.
+    Kept per attempted name, whether or not the user exists, so throttling does not reveal
+    which usernames are real. The key holds the source address, so failures from one
+    address never stop the account's owner signing in from another.
     """
 
     __tablename__ = "login_throttle"

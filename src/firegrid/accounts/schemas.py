@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firegrid.core.text import SafeLine, SafeText
+
 RoleName = Literal[
     "admin",
     "commander",
@@ -28,8 +30,8 @@ class Strict(BaseModel):
 
 
 class LoginIn(Strict):
-    username: str = Username
-    password: str = Password
+    username: SafeLine = Username
+    password: SafeText = Password
     mode: Literal["token", "cookie"] = Field(
         "token", description="token: bearer + refresh token; cookie: HttpOnly console session"
     )

@@ -1,4 +1,4 @@
-"""Sign-in, sessions, token refresh (rotation and reuse detection), sign-out, lock-out."""
+"""Sign-in, sessions, token refresh (rotation and reuse detection), sign-out, throttling."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.audit import note, note_principal, record_event
-from firegrid.accounts.errors import AccountLocked
+from firegrid.accounts.errors import LoginThrottled
 from firegrid.accounts.models import AuthSession, LoginThrottle, RefreshToken, User
 from firegrid.accounts.passwords import hash_password, needs_rehash, verify_password
 from firegrid.accounts.principal import Principal
@@ -22,9 +22,13 @@ from firegrid.core.errors import Unauthenticated
 from firegrid.core.settings import Settings
 from firegrid.places.models import Jurisdiction
 
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_CLIENT = 50
-LOCK_DURATION = timedelta(minutes=15)
+# Sign-in throttling: failures count per (source address, name) and per source address.
+# Past the limit the *address* must wait, longer after each further failure; the account
+# is never locked for everyone, so nobody can lock an operator out by guessing wrong.
+MAX_FAILURES_PER_SOURCE_ACCOUNT = 5
+MAX_FAILURES_PER_SOURCE = 50
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(minutes=15)
 FAILURE_WINDOW = timedelta(minutes=15)
 BAD_CREDENTIALS = "wrong username or password"
 
@@ -38,14 +42,23 @@ class ClientInfo:
 # Lock-out --------------------------------------------------------------------------------
 
 
+def _source(client: ClientInfo) -> str:
+    return (client.ip or "unknown")[:45]
+
+
+def _account_prefix(username: str) -> str:
+    return f"user:{username[:64]}|"
+
+
 def _throttle_keys(username: str, client: ClientInfo) -> list[tuple[str, int]]:
-    keys = [(f"user:{username}", MAX_FAILURES_PER_USER)]
-    if client.ip:
-        keys.append((f"ip:{client.ip}", MAX_FAILURES_PER_CLIENT))
-    return keys
+    source = _source(client)
+    return [
+        (f"{_account_prefix(username)}ip:{source}", MAX_FAILURES_PER_SOURCE_ACCOUNT),
+        (f"ip:{source}", MAX_FAILURES_PER_SOURCE),
+    ]
 
 
-def _locked_until(session: Session, key: str, now: datetime) -> datetime | None:
+def _waiting_until(session: Session, key: str, now: datetime) -> datetime | None:
     row = session.get(LoginThrottle, key)
     if row is not None and row.locked_until is not None and row.locked_until > now:
         return row.locked_until
@@ -70,24 +83,43 @@ def _throttle_row(session: Session, key: str) -> LoginThrottle:
     return row
 
 
+def delay_after(failures: int, limit: int) -> timedelta:
+    """How long an address waits after its ``failures``-th failure (limit reached)."""
+    doublings = min(max(failures - limit, 0), 10)
+    delay: timedelta = FIRST_DELAY * (1 << doublings)
+    return min(MAX_DELAY, delay)
+
+
 def _register_failure(session: Session, key: str, limit: int, now: datetime) -> bool:
-    """Count one failure; lock the key when it reaches ``limit``. True if now locked."""
+    """Count one failure; from ``limit`` on, make the key wait. True if it now waits.
+
+    The count starts again after a quiet ``FAILURE_WINDOW`` (no failure, no wait).
+    """
     row = _throttle_row(session, key)
-    if row.first_failure_at is None or now - row.first_failure_at > FAILURE_WINDOW:
+    quiet_since = row.locked_until or row.first_failure_at
+    if quiet_since is None or now - quiet_since > FAILURE_WINDOW:
         row.failures = 0
         row.first_failure_at = now
+        row.locked_until = None
     row.failures += 1
     if row.failures >= limit:
-        row.locked_until = now + LOCK_DURATION
-        row.failures = 0
-        row.first_failure_at = None
+        row.locked_until = now + delay_after(row.failures, limit)
         return True
     return False
 
 
-def clear_throttle(session: Session, username: str) -> None:
-    row = session.get(LoginThrottle, f"user:{username}")
-    if row is not None:
+def clear_throttle(session: Session, username: str, client: ClientInfo | None = None) -> None:
+    """Forget the failures of ``username``: from ``client``'s address, or from every one."""
+    prefix = _account_prefix(username)
+    query = select(LoginThrottle).where(
+        or_(
+            LoginThrottle.key.startswith(prefix, autoescape=True),
+            LoginThrottle.key == f"user:{username}",  # rows of the former per-name lock-out
+        )
+    )
+    if client is not None:
+        query = select(LoginThrottle).where(LoginThrottle.key == f"{prefix}ip:{_source(client)}")
+    for row in session.scalars(query):
         row.failures = 0
         row.first_failure_at = None
         row.locked_until = None
@@ -234,39 +266,39 @@ def login(
     *,
     now: datetime | None = None,
 ) -> User:
-    """Check a username and password, with lock-out; return the user or raise.
+    """Check a username and password, with throttling; return the user or raise.
 
-    Failures are committed before raising so the lock-out counts survive the rollback of
-    the request. A locked name is refused without looking at the password.
+    Failures are committed before raising so the counts survive the rollback of the
+    request. An address past its limit (for this name, or overall) is told to wait
+    (:class:`LoginThrottled`, 429 with ``Retry-After``) without the password being looked
+    at; the same name from another address is not affected.
     """
     now = now or utcnow()
     name = username.strip().lower()
     note(action="auth.login", username=name)
     keys = _throttle_keys(name, client)
     for key, _limit in keys:
-        until = _locked_until(session, key, now)
+        until = _waiting_until(session, key, now)
         if until is not None:
-            note(outcome="locked", reason="locked")
-            raise AccountLocked(
-                "too many failed sign-ins; try again later",
-                {
-                    "locked_until": until.isoformat(),
-                    "retry_after_s": int((until - now).total_seconds()) + 1,
-                },
+            note(outcome="throttled", reason="throttled")
+            raise LoginThrottled(
+                "too many failed sign-ins from this address; wait and try again",
+                int((until - now).total_seconds()) + 1,
+                {"until": until.isoformat()},
             )
     user = session.scalars(
         select(User).where(User.username == name, User.deleted_at.is_(None))
     ).first()
     if not verify_password(user.password_hash if user else None, password):
-        locked = [_register_failure(session, key, limit, now) for key, limit in keys]
+        waiting = [_register_failure(session, key, limit, now) for key, limit in keys]
         session.commit()
-        note(outcome="failure", reason="bad_credentials", locked_now=any(locked))
+        note(outcome="failure", reason="bad_credentials", throttled_now=any(waiting))
         raise Unauthenticated(BAD_CREDENTIALS, {"reason": "bad_credentials"})
     assert user is not None
     if user.disabled:
         note(outcome="failure", reason="disabled")
         raise Unauthenticated("this account is disabled", {"reason": "disabled"})
-    clear_throttle(session, name)
+    clear_throttle(session, name, client)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from importlib import import_module
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -18,6 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from firegrid import __version__
 from firegrid.accounts.audit import install_audit
 from firegrid.accounts.production import check_production_settings
+from firegrid.api.guards import refuse_control_characters
+from firegrid.api.headers import install_security_headers
+from firegrid.api.limits import BodyLimitMiddleware, BodyLimits
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
 from firegrid.core.settings import Settings, get_settings
@@ -95,11 +98,15 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters)],  # no NUL/control chars in input
     )
     app.state.settings = settings
     app.state.db = database
     _install_error_handlers(app)
+    # Middleware added later wraps the earlier: security headers, then audit, then limits.
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))
     install_audit(app)
+    install_security_headers(app, settings)
     _install_health(app)
     for spec in ROUTERS:
         module_name, attribute = spec.split(":")
@@ -111,7 +118,8 @@ def create_app(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(exc.envelope(), status_code=exc.status)
+        headers = getattr(exc, "headers", None)  # e.g. Retry-After of a throttled sign-in
+        return JSONResponse(exc.envelope(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

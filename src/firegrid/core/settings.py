@@ -75,6 +75,24 @@ class Settings(BaseSettings):
             "and `roads import` reports the stored ones a new network leaves beyond it."
         ),
     )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=0, description="Largest request body of a JSON route (bytes)."
+    )
+    max_upload_body_bytes: int = Field(
+        51 * 1024 * 1024,
+        ge=0,
+        description="Largest body of a file import upload (bytes; a 50 MiB file and its form).",
+    )
+    max_attachment_body_bytes: int = Field(
+        11 * 1024 * 1024,
+        ge=0,
+        description="Largest body of a request carrying a photo (bytes; 10 MB photo and form).",
+    )
+    max_push_body_bytes: int = Field(
+        4 * 1024 * 1024 + 64 * 1024,
+        ge=0,
+        description="Largest body of a signed HTTP push batch (bytes).",
+    )
 
     @field_validator("database_url")
     @classmethod

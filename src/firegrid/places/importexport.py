@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +25,9 @@ from firegrid.accounts.principal import Principal, system_principal
 from firegrid.api.crud import Resource, WriteContext
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
+from firegrid.core.text import find_in, neutralise_formula, restore_formula
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
+from firegrid.places.geometry_input import accepted_types, read_geometry
 
 SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".xlsx": "xlsx"}
 INFORMATIONAL_COLUMNS = {"id", "jurisdiction_code", "jurisdiction_path"}
@@ -40,6 +41,7 @@ class Row:
 
     line: int
     values: dict[str, Any]
+    problems: tuple[tuple[str | None, str], ...] = ()  # (column, reason) found while reading
 
 
 def resources() -> dict[str, Resource]:
@@ -95,14 +97,21 @@ def _read_csv(data: bytes) -> Iterator[Row]:
     except UnicodeDecodeError as exc:
         raise ImportFailed(f"the CSV file is not UTF-8 (byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise ImportFailed("the CSV file has no header row")
-    for record in reader:
-        if None in record:
-            raise ImportFailed(
-                f"line {reader.line_num} has more cells than the header", {"line": reader.line_num}
-            )
-        yield Row(reader.line_num, {k.strip(): _cell(v) for k, v in record.items() if k})
+    try:
+        if not reader.fieldnames:
+            raise ImportFailed("the CSV file has no header row")
+        for record in reader:
+            if None in record:
+                raise ImportFailed(
+                    f"line {reader.line_num} has more cells than the header",
+                    {"line": reader.line_num},
+                )
+            yield Row(reader.line_num, {k.strip(): _cell(v) for k, v in record.items() if k})
+    except csv.Error as exc:
+        raise ImportFailed(
+            f"the CSV file cannot be read at line {reader.line_num}: {exc}",
+            {"line": reader.line_num},
+        ) from None
 
 
 def _read_xlsx(data: bytes) -> Iterator[Row]:
@@ -126,7 +135,7 @@ def _read_xlsx(data: bytes) -> Iterator[Row]:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, str):
-        value = value.strip()
+        value = restore_formula(value.strip())
         return None if value == "" else value
     return value
 
@@ -134,31 +143,36 @@ def _cell(value: Any) -> Any:
 def _read_geojson(data: bytes) -> Iterator[Row]:
     try:
         document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ImportFailed(f"the GeoJSON file is not valid JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise ImportFailed("the GeoJSON file must be a FeatureCollection")
-    for number, item in enumerate(document.get("features") or [], start=1):
-        values = dict(item.get("properties") or {}) if isinstance(item, dict) else {}
-        geometry = item.get("geometry") if isinstance(item, dict) else None
-        if isinstance(geometry, dict):
-            values.update(_geometry_values(geometry))
-        yield Row(number, values)
+    features = document.get("features")
+    if features is None:
+        features = []
+    if not isinstance(features, list):
+        raise ImportFailed("the GeoJSON file's features must be an array")
+    for number, item in enumerate(features, start=1):
+        yield _feature_row(number, item)
 
 
-def _geometry_values(geometry: dict[str, Any]) -> dict[str, Any]:
-    if geometry.get("type") == "Point":
-        coordinates = geometry.get("coordinates") or [None, None]
-        return {"lon": coordinates[0], "lat": coordinates[1]}
-    if geometry.get("type") in {"Polygon", "MultiPolygon"}:
-        values: dict[str, Any] = {"boundary": geometry}
-        try:
-            centre = shape(geometry).representative_point()
-            values.update({"_centre_lon": centre.x, "_centre_lat": centre.y})
-        except Exception:  # noqa: BLE001, S110 - a bad polygon is reported by validation
-            pass
-        return values
-    return {"_geometry_type": geometry.get("type")}
+def _feature_row(number: int, item: Any) -> Row:
+    """One feature as a row; what is wrong with it becomes the row's problems."""
+    if not isinstance(item, dict):
+        return Row(number, {}, ((None, "the feature is not a GeoJSON object"),))
+    problems: list[tuple[str | None, str]] = []
+    properties = item.get("properties")
+    values: dict[str, Any] = {}
+    if isinstance(properties, dict):
+        values = {str(key): value for key, value in properties.items()}
+    elif properties is not None:
+        problems.append(("properties", "properties must be an object or null"))
+    geometry = item.get("geometry")
+    if geometry is not None:
+        geometry_values, geometry_problems = read_geometry(geometry)
+        values.update(geometry_values)
+        problems.extend(geometry_problems)
+    return Row(number, values, tuple(problems))
 
 
 # ---------------------------------------------------------------- importing
@@ -218,6 +232,22 @@ def _row_errors(line: int, exc: Exception) -> list[dict[str, Any]]:
     raise exc
 
 
+def _read_problems(row: Row, kind: str, accepted: frozenset[str]) -> list[tuple[str | None, str]]:
+    """What is wrong with ``row`` before its values reach the schema."""
+    problems = list(row.problems)
+    geometry_type = row.values.get("_geometry_type")
+    if not problems and geometry_type is not None and geometry_type not in accepted:
+        use = " or ".join(sorted(accepted)) or "no geometry"
+        problems.append(
+            ("geometry.type", f"{kind} do not take a {geometry_type} geometry: use {use}")
+        )
+    where, message = find_in(row.values)
+    if message:
+        column = ".".join(str(part) for part in where) or None
+        problems.append((column, message))
+    return problems
+
+
 def import_rows(
     session: Session,
     kind: str,
@@ -238,7 +268,14 @@ def import_rows(
         raise ImportFailed(f"the file holds no {kind}")
     errors: list[dict[str, Any]] = []
     created = 0
+    accepted = accepted_types(set(schema.model_fields))
     for row in rows:
+        problems = _read_problems(row, kind, accepted)
+        if problems:
+            errors.extend({"line": row.line, "column": c, "reason": r} for c, r in problems)
+            if len(errors) >= MAX_ERRORS:
+                break
+            continue
         try:
             body = schema.model_validate(_coerce(schema, row.values))
             values = body.model_dump()
@@ -374,11 +411,14 @@ def render(records: list[dict[str, Any]], fmt: str) -> bytes:
 
 
 def _flat(value: Any) -> Any:
+    """A cell of a CSV or xlsx export: lists as ``a;b``, objects as JSON, and text that a
+    spreadsheet would run as a formula quoted (OWASP CSV injection; the importer takes
+    the quote off again). Numbers stay numbers."""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+        value = ";".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False)
+    return neutralise_formula(value) if isinstance(value, str) else value
 
 
 def _feature_collection(records: list[dict[str, Any]]) -> dict[str, Any]:
