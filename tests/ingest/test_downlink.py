@@ -46,17 +46,19 @@ FAST = {"tick_s": 0.05, "queue_poll_s": 0.05, "remap_s": 0.1, "answer_timeout_s"
 
 @asynccontextmanager
 async def centre(
-    service: IngestService, **options: Any
-) -> AsyncIterator[tuple[GB26875Server, Downlink]]:
-    server = GB26875Server(service)
-    await server.start()
-    downlink = Downlink(server, **{**FAST, "schedules": False, **options})
-    await downlink.start()
-    try:
-        yield server, downlink
-    finally:
-        await downlink.close()
-        await server.close()
+    db: Database, stream_name: str, **options: Any
+) -> AsyncIterator[tuple[IngestService, GB26875Server, Downlink]]:
+    """One ingest process: its service, the GB/T 26875.3 server and the downlink."""
+    async with running_service(db, "database", stream_name) as service:
+        server = GB26875Server(service)
+        await server.start()
+        downlink = Downlink(server, **{**FAST, "schedules": False, **options})
+        await downlink.start()
+        try:
+            yield service, server, downlink
+        finally:
+            await downlink.close()
+            await server.close()
 
 
 async def transmitter(
@@ -126,36 +128,36 @@ def test_poll_written_through_the_api_is_answered_and_recorded(
     app = create_app(settings, db)
 
     async def scenario() -> None:
-        async with running_service(db, "database", stream_name) as service:
-            async with centre(service) as (server, downlink):
-                client = await transmitter(server.port, device)
-                with TestClient(app) as http:
-                    response = await asyncio.to_thread(
-                        http.post, f"/api/v1/devices/{device.id}/poll", headers=headers
-                    )
-                    assert response.status_code == 201, response.text
-                    assert response.json()["status"] == "queued"
-                    (row,) = await finished(db, 1)
-                    listed = await asyncio.to_thread(
-                        http.get, "/api/v1/device-commands", headers=headers
-                    )
-                assert row.status == "answered"
-                assert row.kind == "read_transmitter_status"
-                assert row.requested_by.startswith("user:")
-                assert row.cause == "poll"
-                assert row.sent_at is not None and row.answered_at is not None
-                assert row.requested_at <= row.sent_at <= row.answered_at
-                assert row.result is not None
-                assert row.result["type_flag"] == 21
-                assert row.result["objects"][0]["type"] == "TransmitterStatus"
-                assert client.responder is not None
-                assert client.responder.handled == {"read_transmitter_status": 1}
-                assert downlink.counters["answered"] == 1
-                assert downlink.counters["retries"] == 0
-                (item,) = listed.json()["items"]
-                assert (item["id"], item["status"]) == (row.id, "answered")
-                assert item["device_code"] == device.code
-                await client.close()
+        async with centre(db, stream_name) as (_service, server, downlink):
+            client = await transmitter(server.port, device)
+            with TestClient(app) as http:
+                response = await asyncio.to_thread(
+                    http.post, f"/api/v1/devices/{device.id}/poll", headers=headers
+                )
+                assert response.status_code == 201, response.text
+                assert response.json()["status"] == "queued"
+                (row,) = await finished(db, 1)
+                listed = await asyncio.to_thread(
+                    http.get, "/api/v1/device-commands", headers=headers
+                )
+            assert row.status == "answered"
+            assert row.kind == "read_transmitter_status"
+            assert row.requested_by.startswith("user:")
+            assert row.cause == "poll"
+            assert row.sent_at is not None
+            assert row.answered_at is not None
+            assert row.requested_at <= row.sent_at <= row.answered_at
+            assert row.result is not None
+            assert row.result["type_flag"] == 21
+            assert row.result["objects"][0]["type"] == "TransmitterStatus"
+            assert client.responder is not None
+            assert client.responder.handled == {"read_transmitter_status": 1}
+            assert downlink.counters["answered"] == 1
+            assert downlink.counters["retries"] == 0
+            (item,) = listed.json()["items"]
+            assert (item["id"], item["status"]) == (row.id, "answered")
+            assert item["device_code"] == device.code
+            await client.close()
 
     asyncio.run(scenario())
 
@@ -166,19 +168,18 @@ def test_check_post_answered_by_the_operator_and_one_that_times_out(
     staffed, empty = register_devices(db, "gb26875", 2)
 
     async def scenario() -> None:
-        async with running_service(db, "database", stream_name) as service:
-            async with centre(service) as (server, _):
-                answering = await transmitter(server.port, staffed, answer_ratio=1.0)
-                silent = await transmitter(server.port, empty, answer_ratio=0.0)
-                with db.session() as session:
-                    started = requests.start_check_post(
-                        session, system_principal("tests"), all_venues=True, reply_window_s=1
-                    )
-                assert started["commands"] == 2
-                rows = {r.device_id: r for r in await finished(db, 2)}
-                events = [i.event for i in await service.log.read(0, 100)]
-                await answering.close()
-                await silent.close()
+        async with centre(db, stream_name) as (service, server, _):
+            answering = await transmitter(server.port, staffed, answer_ratio=1.0)
+            silent = await transmitter(server.port, empty, answer_ratio=0.0)
+            with db.session() as session:
+                started = requests.start_check_post(
+                    session, system_principal("tests"), all_venues=True, reply_window_s=1
+                )
+            assert started["commands"] == 2
+            rows = {r.device_id: r for r in await finished(db, 2)}
+            events = [i.event for i in await service.log.read(0, 100)]
+            await answering.close()
+            await silent.close()
         answered, timed_out = rows[staffed.id], rows[empty.id]
         assert answered.status == "answered"
         assert answered.round_id == timed_out.round_id == started["round_id"]
@@ -236,25 +237,24 @@ def test_every_downstream_kind_is_sent_and_its_answer_matched(
     (device,) = register_devices(db, "gb26875", 1)
 
     async def scenario() -> None:
-        async with running_service(db, "database", stream_name) as service:
-            async with centre(service) as (server, downlink):
-                client = await transmitter(server.port, device, delay_s=0.05)
-                with db.session() as session:
-                    for kind in catalogue.KINDS:
-                        requests.request_command(
-                            session,
-                            system_principal("tests"),
-                            device.id,
-                            kind=kind,
-                            parameters=EXAMPLE_PARAMETERS.get(kind, {}),
-                            cause="test",
-                        )
-                rows = await finished(db, len(catalogue.KINDS))
-                assert client.responder is not None
-                handled = dict(client.responder.handled)
-                await client.close()
-                assert downlink.counters["wrong_type"] == 0
-        assert {r.kind: r.status for r in rows} == {k: "answered" for k in catalogue.KINDS}
+        async with centre(db, stream_name) as (_service, server, downlink):
+            client = await transmitter(server.port, device, delay_s=0.05)
+            with db.session() as session:
+                for kind in catalogue.KINDS:
+                    requests.request_command(
+                        session,
+                        system_principal("tests"),
+                        device.id,
+                        kind=kind,
+                        parameters=EXAMPLE_PARAMETERS.get(kind, {}),
+                        cause="test",
+                    )
+            rows = await finished(db, len(catalogue.KINDS))
+            assert client.responder is not None
+            handled = dict(client.responder.handled)
+            await client.close()
+            assert downlink.counters["wrong_type"] == 0
+        assert {r.kind: r.status for r in rows} == dict.fromkeys(catalogue.KINDS, "answered")
         assert handled == dict.fromkeys(catalogue.KINDS, 1)
         for row in rows:
             flag = catalogue.KINDS[row.kind]
@@ -276,11 +276,10 @@ def test_a_command_for_a_device_nobody_holds_becomes_not_connected(
     (device,) = register_devices(db, "gb26875", 1)
 
     async def scenario() -> None:
-        async with running_service(db, "database", stream_name) as service:
-            async with centre(service, not_connected_after_s=0.3):
-                with db.session() as session:
-                    requests.request_command(session, system_principal("tests"), device.id)
-                (row,) = await finished(db, 1)
+        async with centre(db, stream_name, not_connected_after_s=0.3):
+            with db.session() as session:
+                requests.request_command(session, system_principal("tests"), device.id)
+            (row,) = await finished(db, 1)
         assert row.status == "not_connected"
         assert row.sent_at is None
         assert row.finished_at is not None
@@ -292,18 +291,17 @@ def test_only_the_process_holding_the_connection_sends(db: Database, stream_name
     (device,) = register_devices(db, "gb26875", 1)
 
     async def scenario() -> None:
-        async with running_service(db, "database", stream_name) as service:
-            async with (
-                centre(service, worker_id="a", not_connected_after_s=60) as (_, a),
-                centre(service, worker_id="b", not_connected_after_s=60) as (server_b, b),
-            ):
-                client = await transmitter(server_b.port, device)
-                with db.session() as session:
-                    for _ in range(3):
-                        requests.request_command(session, system_principal("tests"), device.id)
-                rows = await finished(db, 3)
-                await client.close()
-                assert (a.counters["sent"], b.counters["sent"]) == (0, 3)
+        async with (
+            centre(db, stream_name, worker_id="a", not_connected_after_s=60) as (_, _, a),
+            centre(db, stream_name, worker_id="b", not_connected_after_s=60) as (_, server_b, b),
+        ):
+            client = await transmitter(server_b.port, device)
+            with db.session() as session:
+                for _ in range(3):
+                    requests.request_command(session, system_principal("tests"), device.id)
+            rows = await finished(db, 3)
+            await client.close()
+            assert (a.counters["sent"], b.counters["sent"]) == (0, 3)
         assert {(r.status, r.sent_by) for r in rows} == {("answered", "b")}
 
     asyncio.run(scenario())
@@ -322,12 +320,15 @@ def test_the_poll_schedule_fires_after_a_restart_from_its_stored_due_time(
         return {r.kind: r for r in rows}
 
     async def run_once() -> None:
-        async with running_service(db, "database", stream_name) as service:
-            async with centre(service, schedules=True, schedule=schedule) as (server, _):
-                client = await transmitter(server.port, device)
-                await until(lambda: len(stored()) == 2)
-                await asyncio.sleep(0.3)
-                await client.close()
+        async with centre(db, stream_name, schedules=True, schedule=schedule) as (
+            _service,
+            server,
+            _,
+        ):
+            client = await transmitter(server.port, device)
+            await until(lambda: len(stored()) == 2)
+            await asyncio.sleep(0.3)
+            await client.close()
 
     asyncio.run(run_once())
     first = stored()
@@ -344,12 +345,15 @@ def test_the_poll_schedule_fires_after_a_restart_from_its_stored_due_time(
         )
 
     async def run_again() -> list[DeviceCommand]:
-        async with running_service(db, "database", stream_name) as service:
-            async with centre(service, schedules=True, schedule=schedule) as (server, _):
-                client = await transmitter(server.port, device)
-                rows = await finished(db, 1)
-                await client.close()
-                return rows
+        async with centre(db, stream_name, schedules=True, schedule=schedule) as (
+            _service,
+            server,
+            _,
+        ):
+            client = await transmitter(server.port, device)
+            rows = await finished(db, 1)
+            await client.close()
+            return rows
 
     (row,) = asyncio.run(run_again())
     assert (row.kind, row.cause, row.requested_by, row.status) == (
