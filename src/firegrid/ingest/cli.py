@@ -136,6 +136,14 @@ def run(
             "connected to this process, and run their schedules.",
         ),
     ] = True,
+    command_schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--command-schedule",
+            help="YAML file of poll and clock-sync periods (default: the packaged "
+            "firegrid/ingest/commands/schedule.yaml).",
+        ),
+    ] = None,
     with_alarms: Annotated[
         bool,
         typer.Option(
@@ -183,6 +191,15 @@ def run(
     options = IngestOptions(
         idle_timeout_s=idle_timeout, offline_grace_s=offline_grace, worker_id=worker_id
     )
+    schedule = None
+    if command_schedule:
+        from firegrid.ingest.commands.schedule import load_schedule
+
+        try:
+            schedule = load_schedule(command_schedule)
+        except DomainError as exc:
+            _fail(exc.message, exc.details)
+            return
     _run(
         serve_adapters(
             settings,
@@ -193,6 +210,7 @@ def run(
             reuse_port=reuse_port,
             with_alarms=with_alarms,
             downlink=downlink,
+            schedule=schedule,
         )
     )
 
@@ -207,6 +225,7 @@ async def serve_adapters(
     reuse_port: bool = False,
     with_alarms: bool = False,
     downlink: bool = True,
+    schedule: Any = None,
 ) -> None:
     """Start the service and the requested adapters; stop on SIGINT/SIGTERM."""
     from firegrid.core.db import Database
@@ -238,7 +257,9 @@ async def serve_adapters(
             if downlink:
                 from firegrid.ingest.commands.dispatcher import Downlink
 
-                commands = Downlink(gb, worker_id=getattr(options, "worker_id", ""))
+                commands = Downlink(
+                    gb, worker_id=getattr(options, "worker_id", ""), schedule=schedule
+                )
                 await commands.start()
                 closers.append(commands.close)
                 ready["downlink"] = commands.worker_id

@@ -65,3 +65,17 @@ class ScheduleSettings:
 def default_schedule() -> ScheduleSettings:
     text = (files("firegrid.ingest.commands") / "schedule.yaml").read_text(encoding="utf-8")
     return ScheduleSettings.from_mapping(yaml.safe_load(text))
+
+
+def load_schedule(path: str) -> ScheduleSettings:
+    """The schedule in the YAML file ``path`` (same layout as ``schedule.yaml``)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValidationFailed(
+            f"cannot read the command schedule {path}: {exc}", {"path": path}
+        ) from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed(f"the command schedule {path} is not a mapping", {"path": path})
+    return ScheduleSettings.from_mapping(data)
