@@ -422,8 +422,9 @@ class Downlink:
                             )
                         else:
                             due = found[1]
-                            if found[0] != period:  # the settings changed: the new period
-                                due = min(due, now + timedelta(seconds=period))
+                            if found[0] != period and due > now + timedelta(seconds=period):
+                                # the settings shortened the period: spread over the new one
+                                due = self.schedule.first_due(kind, device_id, period, now)
                         out.append(_Due(device_id, kind, period, due))
                 if fresh:
                     connection.execute(insert(_SCHEDULES), fresh)
