@@ -238,6 +238,14 @@ async def run_checkpost(url: str, port: int, devices: list[Device], args: Any) -
             break
         await asyncio.sleep(0.1)
     elapsed = time.monotonic() - started
+    with db.session() as session:
+        times = session.execute(
+            select(
+                DeviceCommand.requested_at, DeviceCommand.sent_at, DeviceCommand.finished_at
+            ).where(DeviceCommand.id.in_(ids))
+        ).all()
+    queued_s = [(s - r).total_seconds() for r, s, _ in times if s is not None]
+    finished_s = [(f - r).total_seconds() for r, _, f in times if f is not None]
     db.dispose()
     await asyncio.gather(*(c.close() for c in clients))
     answered = [r for s, r in rows if s == "answered"]
@@ -247,6 +255,8 @@ async def run_checkpost(url: str, port: int, devices: list[Device], args: Any) -
         "answered_and_recorded": len(answered),
         "other": {s: sum(1 for x, _ in rows if x == s) for s in {x for x, _ in rows}},
         "all_recorded_s": round(elapsed, 2),
+        "requested_to_sent_s_p50_max": [pctl(queued_s, 0.5), pctl(queued_s, 1.0)],
+        "requested_to_finished_s_p50_max": [pctl(finished_s, 0.5), pctl(finished_s, 1.0)],
         "operator_delay_s": args.operator_delay,
         "answered_in_s_p50": pctl(delays, 0.5),
         "answered_in_s_p99": pctl(delays, 0.99),

@@ -84,6 +84,7 @@ _UPDATE_COMMAND = (
         answered_at=bindparam("_answered_at"),
         finished_at=bindparam("_finished_at"),
         result=bindparam("_result"),
+        serial=bindparam("_serial"),
     )
 )
 _UPDATE_SCHEDULE = (
@@ -301,7 +302,7 @@ class Downlink:
         now = self.clock()
         if any(self._connection(r[1]) is None for r in rows) and mono - self._mapped_at > 1.0:
             await self._remap(mono)
-        sends: list[_Send] = []
+        here: dict[int, tuple[int, str, dict[str, Any], Any]] = {}
         stale: list[int] = []
         for command_id, device_id, kind, parameters, requested_at in rows:
             connection = self._connection(device_id)
@@ -309,18 +310,21 @@ class Downlink:
                 if now - requested_at >= self.not_connected_after:
                     stale.append(command_id)
                 continue
+            here[command_id] = (device_id, kind, parameters or {}, connection)
+        claimed, gone = await asyncio.to_thread(self._claim, list(here), stale, now)
+        self.counters["not_connected"] += gone
+        sends: list[_Send] = []
+        for command_id in sorted(claimed):
+            device_id, kind, parameters, connection = here[command_id]
             try:
-                send = self._prepare(device_id, kind, parameters or {}, connection, now)
+                send = self._prepare(device_id, kind, parameters, connection, now)
             except (ValueError, KeyError, TypeError) as exc:  # a bad stored command
-                self._updates.append(
-                    _row(command_id, CommandStatus.FAILED, None, now, {"reason": str(exc)[:500]})
-                )
+                reason = {"reason": str(exc)[:500]}
+                self._updates.append(_row(command_id, CommandStatus.FAILED, None, now, reason))
                 continue
             send.command_id = command_id
             sends.append(send)
-        claimed = await asyncio.to_thread(self._claim, sends, stale, now)
-        self.counters["not_connected"] += claimed[1]
-        return [s for s in sends if s.command_id in claimed[0]]
+        return sends
 
     def _queued(self) -> list[tuple[int, int, str, dict[str, Any], datetime]]:
         c = _COMMANDS.c
@@ -333,28 +337,26 @@ class Downlink:
             ).all()
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
-    def _claim(self, sends: list[_Send], stale: list[int], now: datetime) -> tuple[set[int], int]:
+    def _claim(self, ids: list[int], stale: list[int], now: datetime) -> tuple[set[int], int]:
+        """Take the queued commands ``ids`` for this process (a conditional update: a row
+        another process took is not returned); mark ``stale`` ones not connected."""
         claimed: set[int] = set()
+        gone = 0
         c = _COMMANDS.c
         with self.db.engine.begin() as connection:
-            for send in sends:
-                result = connection.execute(
-                    update(_COMMANDS)
-                    .where(c.id == send.command_id, c.status == CommandStatus.QUEUED)
-                    .values(
-                        status=CommandStatus.SENT,
-                        sent_at=now,
-                        sent_by=self.worker_id,
-                        serial=send.serial,
-                    )
+            for start in range(0, len(ids), 900):
+                claimed.update(
+                    connection.execute(
+                        update(_COMMANDS)
+                        .where(c.id.in_(ids[start : start + 900]), c.status == CommandStatus.QUEUED)
+                        .values(status=CommandStatus.SENT, sent_at=now, sent_by=self.worker_id)
+                        .returning(c.id)
+                    ).scalars()
                 )
-                if result.rowcount == 1 and send.command_id is not None:
-                    claimed.add(send.command_id)
-            gone = 0
-            if stale:
-                gone = connection.execute(
+            for start in range(0, len(stale), 900):
+                gone += connection.execute(
                     update(_COMMANDS)
-                    .where(c.id.in_(stale), c.status == CommandStatus.QUEUED)
+                    .where(c.id.in_(stale[start : start + 900]), c.status == CommandStatus.QUEUED)
                     .values(
                         status=CommandStatus.NOT_CONNECTED,
                         finished_at=now,
@@ -486,6 +488,7 @@ class Downlink:
                 window_s=int(send.parameters.get("reply_window_s", 0)),
             )
             if transport is None or transport.is_closing():
+                self.inflight[flight.command_id] = flight  # recorded by _finish
                 self._finish(flight, CommandStatus.FAILED, now, {"reason": "connection_lost"})
                 continue
             flag = catalogue.KINDS[send.kind]
@@ -598,9 +601,9 @@ class Downlink:
             if flight.command_id in self.inflight:  # the operator may already have answered
                 flight.confirmed_at = now
                 flight.deadline = time.monotonic() + flight.window_s
-                self._updates.append(
-                    _row(flight.command_id, CommandStatus.SENT, None, None, self._cp_result(flight))
-                )
+                result = self._cp_result(flight)
+                row = _row(flight.command_id, CommandStatus.SENT, None, None, result, flight.serial)
+                self._updates.append(row)
             return
         self._finish(flight, CommandStatus.ANSWERED, now, {"confirmed": True}, answered_at=now)
 
@@ -669,7 +672,9 @@ class Downlink:
         if self.awaiting_operator.get(flight.device_id) is flight:
             del self.awaiting_operator[flight.device_id]
         self.counters[str(status)] += 1
-        self._updates.append(_row(flight.command_id, status, answered_at, now, result))
+        self._updates.append(
+            _row(flight.command_id, status, answered_at, now, result, flight.serial)
+        )
 
     async def _flush(self) -> None:
         if not self._updates:
@@ -692,6 +697,7 @@ def _row(
     answered_at: datetime | None,
     finished_at: datetime | None,
     result: dict[str, Any],
+    serial: int | None = None,
 ) -> dict[str, Any]:
     return {
         "_id": command_id,
@@ -699,4 +705,5 @@ def _row(
         "_answered_at": answered_at,
         "_finished_at": finished_at,
         "_result": result,
+        "_serial": serial,
     }
