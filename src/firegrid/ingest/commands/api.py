@@ -15,7 +15,7 @@ them (see :mod:`firegrid.ingest.commands.dispatcher`).
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from firegrid.accounts.principal import Principal
@@ -23,6 +23,7 @@ from firegrid.api.deps import SessionDep, require
 from firegrid.ingest.commands import catalogue, requests
 
 router = APIRouter(tags=["device commands"])
+MAX_ID = 2**31 - 1
 
 CommandDevices = Annotated[Principal, Depends(require("devices:command"))]
 ReadDevices = Annotated[Principal, Depends(require("devices:read"))]
@@ -100,7 +101,10 @@ def check_post(body: CheckPostIn, session: SessionDep, principal: CommandDevices
     response_model=CommandOut,
 )
 def poll_device(
-    device_id: int, session: SessionDep, principal: CommandDevices, body: CommandIn | None = None
+    device_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    session: SessionDep,
+    principal: CommandDevices,
+    body: CommandIn | None = None,
 ) -> Any:
     body = body or CommandIn()
     cause = "poll" if body.kind == catalogue.POLL else "command"
@@ -116,10 +120,10 @@ def poll_device(
 def list_commands(
     session: SessionDep,
     principal: ReadDevices,
-    round_id: Annotated[str | None, Query(max_length=40)] = None,
-    device_id: int | None = None,
-    venue_id: int | None = None,
-    status: str | None = None,
+    round_id: Annotated[str | None, Query(pattern="^[0-9a-f]{1,40}$")] = None,
+    device_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    venue_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    status: Annotated[str | None, Query(pattern="^[a-z_]{1,16}$")] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 100,
 ) -> Any:
     items = requests.list_commands(
