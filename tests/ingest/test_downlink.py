@@ -366,3 +366,25 @@ def test_the_poll_schedule_fires_after_a_restart_from_its_stored_due_time(
     assert after.last_fired_at is not None
     # the next poll keeps the phase: one period after the due time it fired for
     assert after.next_due_at == start - timedelta(seconds=5) + timedelta(seconds=7200)
+
+
+def test_commands_unanswered_when_ingest_stops_are_recorded_failed(
+    db: Database, stream_name: str
+) -> None:
+    (device,) = register_devices(db, "gb26875", 1)
+
+    async def scenario() -> None:
+        async with centre(db, stream_name, answer_timeout_s=30.0) as (_, server, downlink):
+            client = await transmitter(server.port, device)
+            client.responder = None  # this transmitter never answers
+            with db.session() as session:
+                requests.request_command(session, system_principal("tests"), device.id)
+            await until(lambda: downlink.counters["sent"] == 1)
+            assert [r.status for r in commands(db)] == ["sent"]
+            await client.close()
+
+    asyncio.run(scenario())
+    (row,) = commands(db)
+    assert (row.status, row.result) == ("failed", {"reason": "ingest_stopped"})
+    assert row.sent_by == "ingest"
+    assert row.finished_at is not None

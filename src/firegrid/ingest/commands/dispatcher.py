@@ -187,6 +187,7 @@ class Downlink:
         self._mapped_at = -1e9
         self._queue_polled_at = -1e9
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.counters: dict[str, int] = {
             "sent": 0,
             "answered": 0,
@@ -206,10 +207,16 @@ class Downlink:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:
+        """Stop after the current pass (a claimed command is always sent and recorded);
+        commands still waiting for an answer are recorded ``failed``."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), 10.0)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         now = self.clock()
         for flight in list(self.inflight.values()):
@@ -235,8 +242,10 @@ class Downlink:
             )
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.tick_s)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.tick_s)
+                return
             try:
                 await self.tick()
             except Exception:  # one failure must not stop the downlink
