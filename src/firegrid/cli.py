@@ -32,6 +32,7 @@ def _mount_contexts() -> None:
         route_command,
     )
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
+    from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
     from firegrid.risk.cli import assess_command
 
@@ -43,6 +44,8 @@ def _mount_contexts() -> None:
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(events_app, name="events")
     app.add_typer(simulate_app, name="simulate")
+    app.add_typer(devices_app, name="devices")
+    app.add_typer(gb26875_app, name="gb26875")
     app.add_typer(roads_app, name="roads")
     app.add_typer(hydrants_app, name="hydrants")
     app.command("route")(route_command)

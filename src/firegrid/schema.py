@@ -12,6 +12,7 @@ from firegrid.dispatch import incident_models as dispatch_incident_models
 from firegrid.dispatch import models as dispatch_models
 from firegrid.geo import models as geo_models
 from firegrid.ingest import models as ingest_models
+from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
 from firegrid.places import models as places_models
 from firegrid.risk import models as risk_models
@@ -25,6 +26,7 @@ __all__ = [
     "dispatch_incident_models",
     "dispatch_models",
     "geo_models",
+    "ingest_command_models",
     "ingest_models",
     "inspections_models",
     "places_models",

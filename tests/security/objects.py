@@ -16,9 +16,10 @@ from firegrid.alarms.models import (
     WorkOrder,
 )
 from firegrid.core.clock import utcnow
+from firegrid.devices.models import Device
 from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall, ResponsePlan
 from firegrid.inspections.models import Hazard, Inspection
-from tests.accounts.city import CENTRE, City
+from tests.accounts.city import CENTRE, SIDE_PREFIX, City
 
 _serial = itertools.count(1)
 
@@ -35,6 +36,7 @@ DOMAIN_KINDS = (
     "rule",
     "inspection",
     "hazard",
+    "transmitter",
 )
 
 
@@ -166,6 +168,15 @@ def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
             found_at=inspection.inspected_at,
             deadline=now + timedelta(days=6),
             status="open",
+            jurisdiction_path=path,
+        )
+    elif kind == "transmitter":  # a GB/T 26875.3 device: downstream commands go to it
+        row = Device(
+            code=f"{SIDE_PREFIX[side]}-GB{n}",
+            kind="transmitter",
+            protocol="gb26875",
+            external_id=str(8_800_000 + n if side == "in" else 9_900_000 + n),
+            venue_id=venue_id,
             jurisdiction_path=path,
         )
     else:

@@ -308,6 +308,14 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         patch=lambda s: {"install_location": "hall"},
         create_outside=422,  # an outside venue code is reported as unknown
     ),
+    # downstream commands to transmitters (firegrid.ingest.commands.api)
+    ("POST", "/api/v1/device-commands/check-post"): Policy(
+        "devices:command", body=lambda s: {"venue_code": s.code("venue")}, ok=201
+    ),
+    ("POST", "/api/v1/devices/{device_id}/poll"): Policy(
+        "devices:command", params={"device_id": "transmitter"}, ok=201
+    ),
+    ("GET", "/api/v1/device-commands"): Policy("devices:read"),
     # accounts: self-service
     ("POST", "/api/v1/auth/logout"): Policy(None, scoped=False, ok=204),
     ("GET", "/api/v1/auth/me"): Policy(None, scoped=False),

@@ -476,3 +476,50 @@ def test_console_end_to_end(city: City, browser: Any) -> None:
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         for name in DOCS_PICTURES:
             shutil.copyfile(SHOTS / f"{name}.png", DOCS_SHOTS / f"{name}.png")
+
+
+def test_check_post_from_the_monitoring_view(city: City, browser: Any) -> None:
+    """The operator starts a check post (查岗) for one venue and sees who answered and when."""
+    from datetime import timedelta
+
+    from firegrid.core.clock import utcnow
+    from firegrid.devices.models import Device
+    from firegrid.ingest.commands.models import DeviceCommand
+    from firegrid.places.models import Venue
+
+    with city.db.session() as session:
+        code, venue_id = session.execute(
+            select(Venue.code, Venue.id)
+            .join(Device, Device.venue_id == Venue.id)
+            .where(Device.protocol == "gb26875", Device.deleted_at.is_(None))
+            .order_by(Venue.id)
+            .limit(1)
+        ).one()
+    monitor = open_page(browser, city, DESKTOP, "monitor")
+    monitor.fill("#checkpost-venue", code)
+    monitor.click("[data-testid=checkpost-start]")
+    monitor.wait_for_selector("[data-testid=checkpost-table] .badge-commandStatus-queued")
+    # The ingest process holding the transmitter's connection records the operator's answer.
+    now = utcnow()
+    with city.db.session() as session:
+        rows = session.scalars(
+            select(DeviceCommand).where(DeviceCommand.venue_id == venue_id)
+        ).all()
+        assert rows
+        assert {(r.kind, r.status, r.cause) for r in rows} == {
+            ("check_post", "queued", "check_post")
+        }
+        assert all(r.requested_by.startswith("user:") for r in rows)
+        for row in rows:
+            row.status = "answered"
+            row.sent_at = now - timedelta(seconds=13)
+            row.answered_at = row.finished_at = now
+            row.result = {"answered": True, "operator_number": 4, "answered_in_s": 12.5}
+    monitor.wait_for_selector("[data-testid=checkpost-table] .badge-commandStatus-answered")
+    table_text = monitor.locator("[data-testid=checkpost-table]").inner_text()
+    assert "已应答" in table_text
+    assert "12.5 s" in table_text
+    assert "查岗结束" in monitor.locator("[data-testid=checkpost-summary]").inner_text()
+    shot(monitor, "monitor-check-post-desktop")
+    monitor.context.close()
+    assert not [e for e in city.console_errors if "[monitor]" in e], city.console_errors

@@ -26,6 +26,8 @@ _READ_CITY = {"places:read", "resources:read", "devices:read"}
 _DISPATCH = {"incidents:read", "incidents:write", "incidents:dispatch", "units:status"}
 #: monitoring centre (alarms): handle alarms, see grid-worker tasks, work orders
 _ALARMS = {"alarms:read", "alarms:act", "tasks:own", "workorders:own"}
+#: monitoring centre (downlink): check posts (查岗) and polls of the transmitters
+_COMMAND_DEVICES = {"devices:command"}
 #: inspections and hazards: read them, record inspections, rectify hazards with evidence
 _INSPECT = {"inspections:read", "inspections:write", "hazards:rectify"}
 
@@ -53,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "alarms:admin",
         }
         | _ALARMS
+        | _COMMAND_DEVICES
         | _INSPECT
     ),
     Role.COMMANDER: frozenset(
@@ -63,7 +66,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.DISPATCHER: frozenset(
         _READ_CITY | {"geo:read", "alarms:read", "inspections:read"} | _DISPATCH
     ),
-    Role.MONITOR_OPERATOR: frozenset(_READ_CITY | {"incidents:read", "inspections:read"} | _ALARMS),
+    Role.MONITOR_OPERATOR: frozenset(
+        _READ_CITY | {"incidents:read", "inspections:read"} | _ALARMS | _COMMAND_DEVICES
+    ),
     Role.GRID_WORKER: frozenset(
         {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"} | _INSPECT
     ),

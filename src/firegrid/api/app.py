@@ -38,6 +38,7 @@ ROUTERS: list[str] = [
     "firegrid.dispatch.crew_api:router",
     "firegrid.devices.api:router",
     "firegrid.ingest.api:router",
+    "firegrid.ingest.commands.api:router",
     "firegrid.accounts.api:router",
     "firegrid.alarms.api:router",
     "firegrid.web.map_api:router",

@@ -39,6 +39,10 @@ async def start_embedded_services(
     host, port = gb26875
     server = GB26875Server(service, host=host, port=port)
     await server.start()
+    from firegrid.ingest.commands.dispatcher import Downlink
+
+    downlink = Downlink(server, worker_id="serve")  # check posts and polls from the console
+    await downlink.start()
     stop = asyncio.Event()
     alarms: asyncio.Task[Any] = asyncio.create_task(
         run_alarm_services(database, settings, stop, event_log=service.log)
@@ -59,6 +63,7 @@ async def start_embedded_services(
         stop.set()
         dispatch_stop.set()
         await asyncio.wait({alarms}, timeout=10)
+        await downlink.close()
         await server.close()
         await asyncio.to_thread(dispatch.join, 10)
 

@@ -128,6 +128,22 @@ def run(
             "(each keeps its own device-state offset for crash recovery).",
         ),
     ] = "",
+    downlink: Annotated[
+        bool,
+        typer.Option(
+            "--downlink/--no-downlink",
+            help="Send downstream commands (check post, polls, clock sync) to the transmitters "
+            "connected to this process, and run their schedules.",
+        ),
+    ] = True,
+    command_schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--command-schedule",
+            help="YAML file of poll and clock-sync periods (default: the packaged "
+            "firegrid/ingest/commands/schedule.yaml).",
+        ),
+    ] = None,
     with_alarms: Annotated[
         bool,
         typer.Option(
@@ -175,6 +191,15 @@ def run(
     options = IngestOptions(
         idle_timeout_s=idle_timeout, offline_grace_s=offline_grace, worker_id=worker_id
     )
+    schedule = None
+    if command_schedule:
+        from firegrid.ingest.commands.schedule import load_schedule
+
+        try:
+            schedule = load_schedule(command_schedule)
+        except DomainError as exc:
+            _fail(exc.message, exc.details)
+            return
     _run(
         serve_adapters(
             settings,
@@ -184,6 +209,8 @@ def run(
             mqtt_client_id=mqtt_client_id,
             reuse_port=reuse_port,
             with_alarms=with_alarms,
+            downlink=downlink,
+            schedule=schedule,
         )
     )
 
@@ -197,6 +224,8 @@ async def serve_adapters(
     mqtt_client_id: str = "firegrid-ingest",
     reuse_port: bool = False,
     with_alarms: bool = False,
+    downlink: bool = True,
+    schedule: Any = None,
 ) -> None:
     """Start the service and the requested adapters; stop on SIGINT/SIGTERM."""
     from firegrid.core.db import Database
@@ -225,6 +254,15 @@ async def serve_adapters(
             await gb.start()
             closers.append(gb.close)
             ready["gb26875"] = f"{host}:{gb.port}"
+            if downlink:
+                from firegrid.ingest.commands.dispatcher import Downlink
+
+                commands = Downlink(
+                    gb, worker_id=getattr(options, "worker_id", ""), schedule=schedule
+                )
+                await commands.start()
+                closers.append(commands.close)
+                ready["downlink"] = commands.worker_id
         if endpoints.get("mqtt"):
             from firegrid.ingest.adapters.mqtt.server import MQTTSubscriber
 
@@ -262,6 +300,8 @@ async def serve_adapters(
         report: dict[str, Any] = {"stats": vars(service.stats)}
         if gb is not None:
             report["gb26875"] = {**gb.counters, **_latency_ms(list(gb.latencies_s))}
+            if gb.downlink is not None:
+                report["downlink"] = gb.downlink.counters
         print(json.dumps({"stopped": report}, default=str), flush=True)
     finally:
         for task in tasks:
@@ -387,6 +427,12 @@ def simulate_devices(
     storm_every: Annotated[
         float, typer.Option(help="Every N s every device sends at once (0 = never).")
     ] = 0.0,
+    operator_answer_ratio: Annotated[
+        float, typer.Option(help="Share of check posts a simulated operator answers.")
+    ] = 0.9,
+    operator_delay: Annotated[
+        float, typer.Option(help="Seconds before the simulated operator answers a check post.")
+    ] = 1.0,
     numbered: Annotated[
         bool, typer.Option(help="Send a numbered stream (component address = sequence).")
     ] = False,
@@ -420,6 +466,8 @@ def simulate_devices(
         seed=seed,
         integration=integration,
         storm_every_s=storm_every,
+        operator_answer_ratio=operator_answer_ratio,
+        operator_delay_s=operator_delay,
     )
     database = Database(settings.database_url)
     try:

@@ -8,7 +8,10 @@ database (``--register`` creates simulated ones first) and sends a realistic mix
   values, fire alarms (``fire_ratio``) and, now and then, a storm (one message from every
   device at once, as in a power cut);
 - GB/T 26875.3: one real TCP client per device; every frame waits for its CONFIRM, is
-  retransmitted (same bytes) after ``retransmit_s`` and again after a reconnect;
+  retransmitted (same bytes) after ``retransmit_s`` and again after a reconnect; the
+  centre's downstream commands are answered (:mod:`firegrid.ingest.simulate_downlink`: reads
+  answered, controls confirmed, check posts answered by a simulated operator after
+  ``operator_delay_s``, or not at all for ``1 - operator_answer_ratio`` of them);
 - MQTT: QoS 1 publishes through the broker (confirmed = broker PUBACK);
 - HTTP push: signed batches to ``/api/v1/ingest/push/{integration}`` (confirmed = 2xx).
 
@@ -35,6 +38,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
+import msgspec
 from sqlalchemy import func, insert, select
 
 from firegrid.core.clock import CHINA_TZ, utcnow
@@ -56,6 +60,7 @@ from firegrid.ingest.adapters.gb26875.codec import (
     encode_frame,
 )
 from firegrid.ingest.models import IngestIntegration
+from firegrid.ingest.simulate_downlink import DownlinkResponder
 from firegrid.places.models import Jurisdiction, Venue
 
 SIM_JURISDICTION = "990000"
@@ -82,6 +87,9 @@ class SimOptions:
     integration: str = "simulator"
     http_batch: int = 50
     storm_every_s: float = 0.0
+    #: downstream commands: share of check posts an operator answers, and after how long
+    operator_answer_ratio: float = 0.9
+    operator_delay_s: float = 1.0
 
 
 @dataclass
@@ -264,7 +272,10 @@ class GBClient:
         *,
         retransmit_s: float,
         window: int,
+        responder: DownlinkResponder | None = None,
     ) -> None:
+        self.responder = responder
+        self._later: set[asyncio.Task[None]] = set()
         self.host = host
         self.port = port
         self.address = address
@@ -317,10 +328,32 @@ class GBClient:
                                 self.confirmed_numbers.append(entry[2])
                     elif isinstance(item, DecodedFrame) and item.frame.command is Command.DENY:
                         self.stats.errors += 1
+                    elif isinstance(item, DecodedFrame) and self.responder is not None:
+                        self._answer(item.frame)
         except (ConnectionError, OSError):
             pass
         finally:
             self._lost()
+
+    def _answer(self, frame: Frame) -> None:
+        """Answer a downstream command (see :mod:`firegrid.ingest.simulate_downlink`)."""
+        assert self.responder is not None
+        reply, later, delay_s = self.responder.handle(frame)
+        if reply is not None and self.writer is not None and not self.writer.is_closing():
+            with contextlib.suppress(ConnectionError, OSError):
+                self.writer.write(reply)
+        if later is not None:
+            task = asyncio.get_running_loop().create_task(self._send_later(later, delay_s))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+
+    async def _send_later(self, obj: InfoObject, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        if hasattr(obj, "occurred_at"):  # the operator pressed the button now
+            now = utcnow().astimezone(CHINA_TZ).replace(microsecond=0)
+            obj = msgspec.structs.replace(obj, occurred_at=now)
+        if not self._closing:
+            await self.send(obj, None)
 
     def _lost(self) -> None:
         if self._closing:
@@ -370,6 +403,8 @@ class GBClient:
 
     async def close(self) -> None:
         self._closing = True
+        for task in list(self._later):
+            task.cancel()
         if self._reader_task is not None:
             self._reader_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -433,8 +468,14 @@ async def simulate_gb(devices: list[Device], options: SimOptions) -> SimStats:
             stats,
             retransmit_s=options.retransmit_s,
             window=options.window,
+            responder=DownlinkResponder(
+                int(d.external_id),
+                operator_answer_ratio=options.operator_answer_ratio,
+                operator_delay_s=options.operator_delay_s,
+                rng=random.Random(options.seed + i),
+            ),
         )
-        for d in devices
+        for i, d in enumerate(devices)
     ]
     for start in range(0, len(clients), 500):
         await asyncio.gather(*(c.connect() for c in clients[start : start + 500]))

@@ -8,6 +8,7 @@ import { h, replace, restoreFields, snapshotFields } from "../dom";
 import { FeedClient, type FeedEvent, type FeedStatus } from "../feed";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
+import { checkPostPanel } from "./checkpost";
 import { badge, busy, dl, field, section, select, table } from "./common";
 
 export interface Alarm {
@@ -50,6 +51,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
     },
   });
   const mapEl = h("div", { class: "map", id: "monitor-map", "data-testid": "map" });
+  const checkPost = can("devices:command") ? checkPostPanel() : null;
   root.append(
     h(
       "div",
@@ -60,6 +62,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
         h("div", { class: "panel-head" }, h("h2", null, t("monitor.alarms")), statusBadge),
         field(t("monitor.filter.label"), filterSelect),
         list,
+        checkPost?.el ?? null,
       ),
       h("div", { class: "map-col" }, banner, mapEl),
       detail,
@@ -376,6 +379,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
   }
 
   return () => {
+    checkPost?.stop();
     feed.stop();
     window.removeEventListener("firegrid:subroute", onSub);
     map.destroy();

@@ -8,8 +8,9 @@ For each frame:
 frame                           what the centre does
 ==============================  ===============================================================
 send data (2), registered       objects → :class:`DeviceEvent` (one per object); heartbeats
-source address                  (type 21 "normal", check-post replies, empty ADU) update device
-                                state only; the rest is appended to the event log; **CONFIRM
+source address                  (type 21 "normal", empty ADU) update device state only; the
+                                rest is appended to the event log (a check-post reply is an
+                                ``operation``, and answers the open check post); **CONFIRM
                                 (3) is sent only after the append is durable** (same serial,
                                 addresses swapped, empty ADU).
 send data (2), unknown source   the frame and a summary go to quarantine (durable), then
@@ -17,7 +18,10 @@ send data (2), unknown source   the frame and a summary go to quarantine (durabl
                                 the device.
 answer (5)                      stored like send data; no reply (it answers our request).
 control (1)                     CONFIRM (a centre should not receive it; the note asks for 3).
-confirm (3), deny (6), others   ignored (counted).
+confirm (3), deny (6), others   not answered (counted as ignored).
+                                Answers, confirms and denies are also matched to the centre's
+                                own requests by :attr:`GB26875Server.downlink`
+                                (:mod:`firegrid.ingest.commands.dispatcher`), when one runs.
 bad checksum, bad end marker,   DENY (6) with the serial, because the control unit is intact;
 reserved command, truncated     the error is kept in ``ingest_errors`` with the raw hex. The
 objects                         complete objects of a truncated frame are admitted first (they
@@ -75,7 +79,6 @@ from .codec import (
     SystemStatus,
     SystemStatusFlag,
     TransmitterOperation,
-    TransmitterOperationFlag,
     TransmitterStatus,
     TransmitterStatusFlag,
     encode_time_tag,
@@ -136,13 +139,13 @@ _COMPONENT_KINDS = tuple((int(bits), kind) for bits, kind in _COMPONENT_KINDS)
 _TRANSMITTER_KINDS = tuple((int(bits), kind) for bits, kind in _TRANSMITTER_KINDS)
 
 
-def _operation_kind(operations: int, check_post_bit: int | None) -> EventKind:
+def _operation_kind(operations: int) -> EventKind:
     if operations & SystemOperationFlag.RESET:
         return EventKind.RESET
     if operations & SystemOperationFlag.MANUAL_ALARM:
         return EventKind.FIRE_ALARM
-    if check_post_bit is not None and operations == check_post_bit:
-        return EventKind.HEARTBEAT  # an operator answered a check post: presence, not a row
+    # an operator's check-post reply is an operation too: a stored row, and the downlink
+    # records it as the answer to the check post
     return EventKind.OPERATION
 
 
@@ -206,15 +209,14 @@ def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
             "flags": _flag_names(obj.operations),
             "operator": obj.operator_number,
         }
-        return _operation_kind(obj.operations, None), component, values
+        return _operation_kind(obj.operations), component, values
     if isinstance(obj, TransmitterOperation):
         values = {
             "operations": int(obj.operations),
             "flags": _flag_names(obj.operations),
             "operator": obj.operator_number,
         }
-        check_post = int(TransmitterOperationFlag.CHECK_POST_REPLY)
-        return _operation_kind(obj.operations, check_post), Component(), values
+        return _operation_kind(obj.operations), Component(), values
     body = msgspec.to_builtins(obj)
     component = Component(
         system_type=body.get("system_type"),
@@ -393,6 +395,8 @@ class GB26875Server:
         self._pending: list[tuple[_Connection, list[DecodedFrame | FrameError], float]] = []
         self._flushers = 0
         self.max_flushers = max_flushers
+        #: the downstream commands of this process (set by ``commands.dispatcher.Downlink``)
+        self.downlink: Any = None
 
     @property
     def port(self) -> int:
@@ -498,6 +502,8 @@ class GB26875Server:
                 counters["frames"] += 1
                 connection.address = frame.source
                 command = frame.command
+                if self.downlink is not None:
+                    self.downlink.observe(frame, now)
                 if command is Command.SEND_DATA or command is Command.ANSWER:
                     store(connection, frame, item.raw_hex)
                     if command is Command.ANSWER:
