@@ -69,6 +69,7 @@ def create_app(
     """
     settings = settings or get_settings()
     check_production_settings(settings)
+    _check_rule_files(settings)
     database = db or Database(settings.database_url)
 
     @asynccontextmanager
@@ -106,6 +107,13 @@ def create_app(
         app.include_router(getattr(import_module(module_name), attribute), prefix="/api/v1")
     install_console(app)
     return app
+
+
+def _check_rule_files(settings: Settings) -> None:
+    """Refuse to start with a bad rules file (the error names the file and the field)."""
+    from firegrid.dispatch.merge_rules import load_merge_rules
+
+    load_merge_rules(settings.merge_rules)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -87,7 +87,14 @@ def get_call(call_id: int, principal: Read, session: SessionDep) -> dict[str, An
     call = intake.get_call(session, principal.scope_path, call_id)
     duplicates = []
     if call.incident_id is None and call.lon is not None and call.lat is not None:
-        duplicates = find_duplicates(session, call.lon, call.lat, call.received_at)
+        duplicates = find_duplicates(
+            session,
+            call.lon,
+            call.lat,
+            call.received_at,
+            scope_path=principal.scope_path,
+            incident_type=call.incident_type,
+        )
     incident = session.get(Incident, call.incident_id) if call.incident_id else None
     result = intake.IntakeResult(call, incident, call.status == "merged", duplicates)
     return intake.intake_view(session, result, principal.scope_path)

@@ -540,7 +540,28 @@ def incident_detail(session: Session, incident: Incident) -> dict[str, object]:
         ],
         "units": [assignment_dict(a) for a in assignments_of(session, incident.id)],
         "aid_requests": [request_dict(r) for r in requests],
+        "possibly_related": possibly_related(session, entries),
     }
+
+
+def possibly_related(session: Session, entries: Sequence[Any]) -> list[dict[str, object]]:
+    """The incidents the timeline links as "possibly related" (not merged: two incidents
+    until a dispatcher decides), with their distance and current status."""
+    found: dict[int, dict[str, object]] = {}
+    for e in entries:
+        if e.kind != "possibly_related" or not e.details:
+            continue
+        other_id = int(e.details["incident_id"])
+        other = session.get(Incident, other_id)
+        found[other_id] = {
+            "incident_id": other_id,
+            "distance_m": e.details.get("distance_m"),
+            "venue_id": e.details.get("venue_id"),
+            "incident_type": None if other is None else other.incident_type,
+            "status": None if other is None else other.status,
+            "since": e.at.isoformat(),
+        }
+    return list(found.values())
 
 
 def committed_units(session: Session, incident_id: int) -> list[tuple[str, list[str]]]:
