@@ -48,7 +48,16 @@ def _next_door_venue(db: Database, dcity: DCity) -> int:
 
 def _forward(fid: int, venue: int | None, lon: float, path: str, minutes: int) -> Forward:
     return Forward(
-        fid, 500 + fid, venue, lon, EAST_LAT, path, "fire", "", True, T0 + timedelta(minutes=minutes)
+        fid,
+        500 + fid,
+        venue,
+        lon,
+        EAST_LAT,
+        path,
+        "fire",
+        "",
+        True,
+        T0 + timedelta(minutes=minutes),
     )
 
 
@@ -71,7 +80,8 @@ def test_forwarded_fires_of_two_venues_100_m_apart_are_two_incidents_related_bot
     assert report.as_dict() == {"available": True, "consumed": 2, "created": 2, "merged": 0}
     tower_incident = consumed_incident(db, source, ids[1])
     mall_incident = consumed_incident(db, source, ids[2])
-    assert tower_incident is not None and mall_incident is not None
+    assert tower_incident is not None
+    assert mall_incident is not None
     assert tower_incident != mall_incident
     post = dcity.principal("dispatcher", "city")
     with db.session() as session:
@@ -108,7 +118,8 @@ def test_two_forwarded_alarms_of_the_same_venue_merge(dcity: DCity, db: Database
         report = consume_alarm_forwards(session, source=source)  # type: ignore[arg-type]
     assert report.as_dict() == {"available": True, "consumed": 2, "created": 1, "merged": 1}
     first = consumed_incident(db, source, ids[1])
-    assert first is not None and consumed_incident(db, source, ids[2]) == first
+    assert first is not None
+    assert consumed_incident(db, source, ids[2]) == first
     with db.session() as session:
         detail = incidents.incident_detail(
             session, incidents.get_incident(session, dcity.principal("dispatcher", "city"), first)
@@ -127,7 +138,9 @@ def test_an_alarm_never_merges_into_a_nearby_call_incident_of_another_venue(
         called = intake.take_call(
             session,
             post,
-            intake.CallData(lon=EAST_LON, lat=EAST_LAT, received_at=T0, venue_id=dcity.venues["east"]),
+            intake.CallData(
+                lon=EAST_LON, lat=EAST_LAT, received_at=T0, venue_id=dcity.venues["east"]
+            ),
             scope_path="/",
             incident_type="building_fire",
             level=1,
@@ -135,7 +148,9 @@ def test_an_alarm_never_merges_into_a_nearby_call_incident_of_another_venue(
         )
         assert called.incident is not None
         call_incident = called.incident.id
-    source, ids = put_forwards(db, [_forward(1, mall, NEXT_DOOR_LON, dcity.paths["grid:east:n"], 2)])
+    source, ids = put_forwards(
+        db, [_forward(1, mall, NEXT_DOOR_LON, dcity.paths["grid:east:n"], 2)]
+    )
     with db.session() as session:
         consume_alarm_forwards(session, source=source)  # type: ignore[arg-type]
     assert consumed_incident(db, source, ids[1]) not in (None, call_incident)
@@ -151,7 +166,9 @@ related: {radius_m: 500, window_s: 3600}
 """
 
 
-def _take(session, post, lon: float, minutes: int, incident_type: str, rules) -> intake.IntakeResult:
+def _take(
+    session, post, lon: float, minutes: int, incident_type: str, rules
+) -> intake.IntakeResult:
     data = intake.CallData(lon=lon, lat=EAST_LAT, received_at=T0 + timedelta(minutes=minutes))
     call = intake.receive_call(session, post, data)
     session.flush()
@@ -166,13 +183,16 @@ def test_calls_merge_as_the_rule_says(dcity: DCity, db: Database):
     m150 = 150 / (111_320 * 0.92)
     with db.session() as session:
         first = _take(session, post, EAST_LON, 0, "building_fire", rules)
-        assert first.incident is not None and not first.merged
+        assert first.incident is not None
+        assert not first.merged
         # 150 m, 5 min, compatible type: merged
         near = _take(session, post, EAST_LON + m150, 5, "vehicle_fire", rules)
-        assert near.merged and near.incident is first.incident
+        assert near.merged
+        assert near.incident is first.incident
         # 150 m, 6 min, an incompatible type: a new incident, shown as possibly related
         rescue = _take(session, post, EAST_LON + m150, 6, "rescue", rules)
-        assert not rescue.merged and rescue.incident is not first.incident
+        assert not rescue.merged
+        assert rescue.incident is not first.incident
         assert [d.incident.id for d in rescue.related] == [first.incident.id]
         # 300 m (beyond the 200 m radius): new
         far = _take(session, post, EAST_LON + 2 * m150, 7, "building_fire", rules)
@@ -203,7 +223,7 @@ def test_a_bad_merge_rules_file_is_refused_naming_the_file_and_field(
     with pytest.raises(ValidationFailed, match=r"extra|not permitted"):
         parse_merge_rules("call:\n  radius: 300\n", "x")
     # the API refuses to start with it
-    with pytest.raises(ValidationFailed, match="call.radius_m"):
+    with pytest.raises(ValidationFailed, match=r"call\.radius_m"):
         create_app(settings.model_copy(update={"merge_rules": bad}), db)
 
 

@@ -222,7 +222,11 @@ def record_related(
                 at,
                 actor,
                 f"incident {other.id} is {distance:g} m away",
-                details={"incident_id": other.id, "distance_m": distance, "venue_id": other.venue_id},
+                details={
+                    "incident_id": other.id,
+                    "distance_m": distance,
+                    "venue_id": other.venue_id,
+                },
             )
         )
         rows.append(
