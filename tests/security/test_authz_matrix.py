@@ -308,6 +308,7 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         patch=lambda s: {"install_location": "hall"},
         create_outside=422,  # an outside venue code is reported as unknown
     ),
+    ("GET", "/api/v1/devices/health"): Policy("devices:read"),
     # accounts: self-service
     ("POST", "/api/v1/auth/logout"): Policy(None, scoped=False, ok=204),
     ("GET", "/api/v1/auth/me"): Policy(None, scoped=False),
