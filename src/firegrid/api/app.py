@@ -72,8 +72,13 @@ def create_app(
     _check_rule_files(settings)
     database = db or Database(settings.database_url)
 
+    from firegrid.geo.service import EngineWarmup
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warmup: EngineWarmup = app.state.engine_warmup
+        if settings.warm_engine:  # recommendations and routes: load the engine now
+            warmup.start(database, settings)
         stop_embedded = None
         if embedded_gb26875 is not None:
             from firegrid.api.embedded import start_embedded_services
@@ -85,6 +90,7 @@ def create_app(
         ingest = getattr(app.state, "ingest", None)
         if ingest is not None:  # the HTTP push adapter's service, started on first push
             await ingest.close()
+        warmup.join()
         if db is None:
             database.dispose()
 
@@ -99,6 +105,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.engine_warmup = EngineWarmup()
     _install_error_handlers(app)
     install_audit(app)
     _install_health(app)
@@ -154,12 +161,33 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _install_health(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["health"], summary="Liveness (public)")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/healthz", tags=["health"], summary="Liveness (public); 'warming' while loading")
+    def healthz(request: Request) -> dict[str, Any]:
+        warmup = request.app.state.engine_warmup
+        return {
+            "status": "warming" if warmup.warming else "ok",
+            "version": __version__,
+            "engine": warmup.as_dict(),
+        }
 
-    @app.get("/readyz", tags=["health"], summary="Readiness: database reachable (public)")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: database reachable and the travel-time engine loaded (public)",
+    )
     def readyz(request: Request) -> JSONResponse:
+        warmup = request.app.state.engine_warmup
+        if warmup.warming or warmup.state == "failed":
+            return JSONResponse(
+                envelope(
+                    "warming" if warmup.warming else "not_ready",
+                    "the travel-time engine is loading"
+                    if warmup.warming
+                    else "the travel-time engine failed to load",
+                    {"engine": warmup.as_dict()},
+                ),
+                status_code=503,
+            )
         database: Database = request.app.state.db
         try:
             with database.engine.connect() as connection:
@@ -172,4 +200,6 @@ def _install_health(app: FastAPI) -> None:
                 envelope("not_ready", f"database not ready: {type(exc).__name__}"),
                 status_code=503,
             )
-        return JSONResponse({"status": "ready", "schema_revision": revision})
+        return JSONResponse(
+            {"status": "ready", "schema_revision": revision, "engine": warmup.as_dict()}
+        )

@@ -8,7 +8,8 @@ is reloaded from that table, so it survives a restart.
 Only devices heard from are tracked (and get a ``device_state`` row): a registered device
 that never reported is "not commissioned", never offline (the rule, with its install-date
 grace, is :mod:`firegrid.devices.commissioning`). A device that has been seen and then
-stays silent longer than ``offline_grace_s`` is marked offline and :meth:`DeviceStateTracker.check_offline` returns an ``offline``
+stays silent longer than ``offline_grace_s`` is marked offline and
+:meth:`DeviceStateTracker.check_offline` returns an ``offline``
 :class:`~firegrid.ingest.events.DeviceEvent` for it (the ingest service appends it to the
 event log); the next message from it produces an ``online`` event.
 

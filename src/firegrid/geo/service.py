@@ -4,25 +4,42 @@ The engine is built from the active road network (array cache first) with the da
 fire stations registered as the ``stations`` facility set (a precomputed tree per station),
 so "which stations reach this point first" needs no search at request time. It is rebuilt
 when the network or the stations change.
+
+Warm start: the station trees (one search per station over the whole network, the slow
+part: seconds to tens of seconds for a city) are persisted next to the network's array
+cache, keyed by the network's checksum and the stations' ids and points, and restored on
+the next start. A process that recommends or routes loads the engine when it starts
+(:class:`EngineWarmup`; the API reports "warming" and is not ready until it is loaded).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
-from dataclasses import dataclass
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 
+from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
+from firegrid.core.errors import NotFound
 from firegrid.core.settings import Settings
 from firegrid.dispatch.models import Station
-from firegrid.geo.engine import TravelTimeEngine
+from firegrid.geo.engine import FacilitySet, TravelTimeEngine
 from firegrid.geo.models import RoadNetworkRecord
 from firegrid.geo.store import active_record, load_network
 
 STATIONS = "stations"
+log = logging.getLogger(__name__)
+#: what this process built or restored, for tests and the warm-up report:
+#: ``engine`` builds, ``station_trees_computed``, ``station_trees_restored``
+BUILDS: Counter[str] = Counter()
 
 
 @dataclass(frozen=True)
@@ -89,8 +106,78 @@ def load_stations(database: Database) -> list[StationInfo]:
         ]
 
 
+def stations_key(stations: list[StationInfo]) -> str:
+    """Fingerprint of the stations the trees were computed for (ids and points)."""
+    digest = hashlib.sha256()
+    for st in stations:
+        digest.update(f"{st.id}:{st.lon!r}:{st.lat!r};".encode())
+    return digest.hexdigest()
+
+
+def station_trees_path(cache_dir: Path, network_checksum: str, key: str) -> Path:
+    return cache_dir / "roads" / f"stations-{network_checksum[:16]}-{key[:16]}.npz"
+
+
+def _restore_trees(
+    engine: TravelTimeEngine, path: Path, stations: list[StationInfo]
+) -> FacilitySet | None:
+    """The station trees saved at ``path`` if they fit this engine and these stations."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            ids = tuple(int(i) for i in data["ids"])
+            if ids != tuple(st.id for st in stations):
+                return None
+            facility_set = FacilitySet(
+                name=STATIONS,
+                ids=ids,
+                nodes=np.asarray(data["nodes"], dtype=np.int64),
+                leg_time_s=np.asarray(data["leg_time_s"], dtype=np.float64),
+                times_s=np.asarray(data["times_s"], dtype=np.float32),
+                index_of={fid: i for i, fid in enumerate(ids)},
+            )
+        return engine.add_facility_set(facility_set)
+    except Exception:  # noqa: BLE001 - a bad cache is recomputed
+        log.warning("station trees cache %s unusable; recomputing", path)
+        return None
+
+
+def _save_trees(path: Path, facility_set: FacilitySet) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part.npz")
+        np.savez(
+            tmp,
+            ids=np.asarray(facility_set.ids, dtype=np.int64),
+            nodes=facility_set.nodes,
+            leg_time_s=facility_set.leg_time_s,
+            times_s=facility_set.times_s,
+        )
+        tmp.replace(path)
+    except OSError:  # a read-only data dir: the trees are recomputed next start
+        log.warning("cannot write the station trees cache %s", path)
+
+
+def _register_stations(
+    engine: TravelTimeEngine, stations: list[StationInfo], cache_dir: Path, checksum: str
+) -> None:
+    path = station_trees_path(cache_dir, checksum, stations_key(stations))
+    if _restore_trees(engine, path, stations) is not None:
+        BUILDS["station_trees_restored"] += 1
+        return
+    facility_set = engine.register_facilities(
+        STATIONS,
+        np.asarray([(s.lon, s.lat) for s in stations], dtype=np.float64),
+        [s.id for s in stations],
+    )
+    BUILDS["station_trees_computed"] += 1
+    _save_trees(path, facility_set)
+
+
 def geo_context(database: Database, settings: Settings) -> GeoContext:
-    """The warm engine for ``database``; built on first use and after changes."""
+    """The warm engine for ``database``; built on first use and after changes (the station
+    trees restored from their cache when the network and the stations are unchanged)."""
     stamp = _stamp(database)
     with _lock:
         context = _contexts.get(database.url)
@@ -98,16 +185,79 @@ def geo_context(database: Database, settings: Settings) -> GeoContext:
             return context
         network = load_network(database, settings.data_dir)
         engine = TravelTimeEngine(network)
+        BUILDS["engine"] += 1
         stations = load_stations(database)
         if stations:
-            engine.register_facilities(
-                STATIONS,
-                np.asarray([(s.lon, s.lat) for s in stations], dtype=np.float64),
-                [s.id for s in stations],
-            )
+            _register_stations(engine, stations, settings.data_dir, str(stamp[0]))
         context = GeoContext(engine, stations, stamp)
         _contexts[database.url] = context
         return context
+
+
+def loaded_context(database: Database) -> GeoContext | None:
+    """The engine already loaded for ``database`` in this process, if any (no build)."""
+    return _contexts.get(database.url)
+
+
+@dataclass
+class EngineWarmup:
+    """Loads the engine of a database in a background thread when a process starts.
+
+    ``state``: ``idle``, ``warming``, ``ready``, ``unavailable`` (no road network: nothing
+    to load, routes that need one say so) or ``failed`` (built on first use instead).
+    """
+
+    state: str = "idle"
+    detail: str = ""
+    started_at: str | None = None
+    seconds: float | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def warming(self) -> bool:
+        return self.state == "warming"
+
+    def start(self, database: Database, settings: Settings) -> None:
+        try:
+            with database.session() as session:
+                active_record(session)
+        except NotFound:
+            self.state, self.detail = "unavailable", "no road network"
+            return
+        except Exception as exc:  # noqa: BLE001 - e.g. tables not migrated yet
+            self.state, self.detail = "unavailable", type(exc).__name__
+            return
+        self.state, self.started_at = "warming", utcnow().isoformat()
+        self.thread = threading.Thread(
+            target=self._run, args=(database, settings), name="engine-warmup", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, database: Database, settings: Settings) -> None:
+        t0 = time.perf_counter()
+        try:
+            context = geo_context(database, settings)
+        except Exception as exc:
+            log.exception("travel-time engine warm-up failed")
+            self.state, self.detail = "failed", f"{type(exc).__name__}: {exc}"[:300]
+        else:
+            self.detail = (
+                f"{context.engine.network.n_nodes} nodes, {len(context.stations)} stations"
+            )
+            self.state = "ready"
+        self.seconds = round(time.perf_counter() - t0, 3)
+
+    def join(self, timeout_s: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout_s)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "detail": self.detail,
+            "started_at": self.started_at,
+            "seconds": self.seconds,
+        }
 
 
 def network_summary(database: Database) -> dict[str, Any]:
