@@ -50,7 +50,7 @@ def test_the_engine_is_loaded_at_start_and_restored_from_the_cache_after_a_resta
             assert ready.json()["error"]["code"] == "warming"
             service._lock.release()
             held = False
-            app.state.engine_warmup.join()
+            assert app.state.engine_warmup.wait(300)
             assert client.get("/readyz").status_code == 200
     finally:
         if held:
@@ -65,7 +65,7 @@ def test_the_engine_is_loaded_at_start_and_restored_from_the_cache_after_a_resta
     _restart()
     app = create_app(settings, db)
     with TestClient(app) as client:
-        app.state.engine_warmup.join()
+        assert app.state.engine_warmup.wait(300)
         assert client.get("/healthz").json()["status"] == "ok"
         assert client.get("/readyz").status_code == 200
         assert service.BUILDS == {"engine": 1, "station_trees_restored": 1}

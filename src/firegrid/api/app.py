@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from firegrid.accounts.production import check_production_settings
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
 from firegrid.core.settings import Settings, get_settings
+from firegrid.geo.service import EngineWarmup
 from firegrid.web.serve import install_console
 
 log = logging.getLogger(__name__)
@@ -72,13 +74,15 @@ def create_app(
     _check_rule_files(settings)
     database = db or Database(settings.database_url)
 
-    from firegrid.geo.service import EngineWarmup
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warmup: EngineWarmup = app.state.engine_warmup
+        finisher: asyncio.Task[None] | None = None
         if settings.warm_engine:  # recommendations and routes: load the engine now
-            warmup.start(database, settings)
+            from firegrid.dispatch.warm import prime_recommendation
+
+            warmup.start(database, settings, primers=[prime_recommendation], hold=True)
+            finisher = asyncio.create_task(_finish_warmup(app, warmup))
         stop_embedded = None
         if embedded_gb26875 is not None:
             from firegrid.api.embedded import start_embedded_services
@@ -90,6 +94,8 @@ def create_app(
         ingest = getattr(app.state, "ingest", None)
         if ingest is not None:  # the HTTP push adapter's service, started on first push
             await ingest.close()
+        if finisher is not None and not finisher.done():
+            finisher.cancel()
         warmup.join()
         if db is None:
             database.dispose()
@@ -114,6 +120,28 @@ def create_app(
         app.include_router(getattr(import_module(module_name), attribute), prefix="/api/v1")
     install_console(app)
     return app
+
+
+async def _finish_warmup(app: FastAPI, warmup: EngineWarmup) -> None:
+    """Once the engine is loaded, one unauthenticated request through the whole HTTP stack
+    on the server's own loop (FastAPI builds its routing tables, the middleware stack and
+    the worker threads on the first request), then ready."""
+    import httpx
+
+    await asyncio.to_thread(warmup.join)
+    if warmup.state == "loaded":
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://warm-up") as c:
+                # an unknown API key: the key lookup is compiled too (answered 401)
+                await c.get(
+                    "/api/v1/recommendations",
+                    params={"lon": 0, "lat": 0, "incident_type": "building_fire"},
+                    headers={"X-API-Key": "fgk_000000000000_warmup"},
+                )
+        except Exception:
+            log.warning("HTTP warm-up request failed", exc_info=True)
+    warmup.finish()
 
 
 def _check_rule_files(settings: Settings) -> None:

@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,8 +204,9 @@ def loaded_context(database: Database) -> GeoContext | None:
 class EngineWarmup:
     """Loads the engine of a database in a background thread when a process starts.
 
-    ``state``: ``idle``, ``warming``, ``ready``, ``unavailable`` (no road network: nothing
-    to load, routes that need one say so) or ``failed`` (built on first use instead).
+    ``state``: ``idle``, ``warming``, ``loaded`` (engine loaded, the caller still priming:
+    see ``hold``), ``ready``, ``unavailable`` (no road network: nothing to load, routes
+    that need one say so) or ``failed`` (built on first use instead).
     """
 
     state: str = "idle"
@@ -212,44 +214,85 @@ class EngineWarmup:
     started_at: str | None = None
     seconds: float | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
+    hold: bool = False
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def warming(self) -> bool:
-        return self.state == "warming"
+        return self.state in ("warming", "loaded")
 
-    def start(self, database: Database, settings: Settings) -> None:
+    def start(
+        self,
+        database: Database,
+        settings: Settings,
+        primers: Sequence[Callable[[Database, GeoContext], None]] = (),
+        *,
+        hold: bool = False,
+    ) -> None:
+        """Load in a thread; then run ``primers`` (first-use costs of the callers). With
+        ``hold`` the state stays ``loaded`` (not ready) until :meth:`finish`."""
         try:
             with database.session() as session:
                 active_record(session)
         except NotFound:
             self.state, self.detail = "unavailable", "no road network"
+            self.done.set()
             return
         except Exception as exc:  # noqa: BLE001 - e.g. tables not migrated yet
             self.state, self.detail = "unavailable", type(exc).__name__
+            self.done.set()
             return
+        self.hold = hold
         self.state, self.started_at = "warming", utcnow().isoformat()
         self.thread = threading.Thread(
-            target=self._run, args=(database, settings), name="engine-warmup", daemon=True
+            target=self._run,
+            args=(database, settings, tuple(primers)),
+            name="engine-warmup",
+            daemon=True,
         )
         self.thread.start()
 
-    def _run(self, database: Database, settings: Settings) -> None:
+    def _run(
+        self,
+        database: Database,
+        settings: Settings,
+        primers: tuple[Callable[[Database, GeoContext], None], ...],
+    ) -> None:
         t0 = time.perf_counter()
         try:
             context = geo_context(database, settings)
+            for prime in primers:
+                try:
+                    prime(database, context)
+                except Exception:
+                    log.warning("warm-up primer %s failed", prime.__qualname__, exc_info=True)
         except Exception as exc:
             log.exception("travel-time engine warm-up failed")
             self.state, self.detail = "failed", f"{type(exc).__name__}: {exc}"[:300]
+            self.done.set()
         else:
             self.detail = (
                 f"{context.engine.network.n_nodes} nodes, {len(context.stations)} stations"
             )
-            self.state = "ready"
+            self.state = "loaded" if self.hold else "ready"
+            if not self.hold:
+                self.done.set()
         self.seconds = round(time.perf_counter() - t0, 3)
 
+    def finish(self) -> None:
+        """The caller's own priming is done: ready."""
+        if self.state == "loaded":
+            self.state = "ready"
+        self.done.set()
+
     def join(self, timeout_s: float | None = None) -> None:
+        """Wait for the loading thread (not for :meth:`finish`)."""
         if self.thread is not None:
             self.thread.join(timeout_s)
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait until ready, unavailable or failed; ``False`` on timeout."""
+        return self.done.wait(timeout_s)
 
     def as_dict(self) -> dict[str, Any]:
         return {
