@@ -103,7 +103,7 @@ def one_start(
     command = [sys.executable, "-m", "firegrid.cli", "serve", "--db", url, "--port", str(port)]
     command.append("--no-migrate")
     t0 = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603 - our own command line
+    process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     base = f"http://127.0.0.1:{port}"
