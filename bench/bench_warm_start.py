@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings, normalise_database_url
@@ -50,6 +50,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def ensure_pg_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    base, name = url.rsplit("/", 1)
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname=:n"), {"n": name})
+        if not found.first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
 
 
 def ensure_city(settings: Settings) -> dict[str, Any]:
@@ -103,9 +115,7 @@ def one_start(
     command = [sys.executable, "-m", "firegrid.cli", "serve", "--db", url, "--port", str(port)]
     command.append("--no-migrate")
     t0 = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=120) as client:
@@ -161,6 +171,7 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     data_dir = args.workdir / "data"
     url = normalise_database_url(args.db or f"sqlite:///{args.workdir / 'warm.db'}")
+    ensure_pg_database(url)
     settings = Settings(env="development", database_url=url, data_dir=data_dir)
     city = ensure_city(settings)
     database = Database(url)
