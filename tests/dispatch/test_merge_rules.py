@@ -254,3 +254,32 @@ def test_the_merge_rules_setting_points_at_a_file(
         assert view["duplicate_rule"] == {"radius_m": 200.0, "window_s": 600.0}
     finally:
         get_settings.cache_clear()
+
+
+def test_the_incident_api_shows_possibly_related_incidents(
+    dcity: DCity, db: Database, settings: Settings, client
+):
+    from tests.dispatch.test_api import headers
+
+    mall = _next_door_venue(db, dcity)
+    path = dcity.paths["grid:east:n"]
+    source, ids = put_forwards(
+        db,
+        [
+            _forward(1, dcity.venues["east"], EAST_LON, path, 0),
+            _forward(2, mall, NEXT_DOOR_LON, path, 4),
+        ],
+    )
+    h = headers(db, settings, dcity, "dispatcher", "city")
+    if source is None:  # the real outbox: consumed through the API
+        consumed = client.post("/api/v1/alarm-forwards/consume", headers=h)
+        assert consumed.json()["created"] == 2
+    else:
+        with db.session() as session:
+            consume_alarm_forwards(session, source=source)  # type: ignore[arg-type]
+    first, second = consumed_incident(db, source, ids[1]), consumed_incident(db, source, ids[2])
+    body = client.get(f"/api/v1/incidents/{first}", headers=h).json()
+    assert [(r["incident_id"], r["status"]) for r in body["possibly_related"]] == [
+        (second, "created")
+    ]
+    assert 90 < body["possibly_related"][0]["distance_m"] < 110

@@ -157,6 +157,7 @@ def transfer_110(body: s.TransferIn, principal: Police, session: SessionDep) -> 
         "call": intake.call_dict(result.call),
         "incident_id": result.incident.id if result.incident else None,
         "merged": result.merged,
+        "possibly_related": [d.as_dict() for d in result.related],
     }
 
 
