@@ -274,6 +274,7 @@ class EngineWarmup:
             self.detail = (
                 f"{context.engine.network.n_nodes} nodes, {len(context.stations)} stations"
             )
+            log.info("travel-time engine loaded: %s", self.detail)
             self.state = "loaded" if self.hold else "ready"
             if not self.hold:
                 self.done.set()
@@ -295,12 +296,9 @@ class EngineWarmup:
         return self.done.wait(timeout_s)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "state": self.state,
-            "detail": self.detail,
-            "started_at": self.started_at,
-            "seconds": self.seconds,
-        }
+        """What the public health routes show (the detail, which may name internals, is
+        logged, not shown)."""
+        return {"state": self.state, "started_at": self.started_at, "seconds": self.seconds}
 
 
 def network_summary(database: Database) -> dict[str, Any]:
