@@ -40,10 +40,11 @@ def sha256_of(path: Path) -> str:
 
 def write_jsonl_gz(path: Path, rows: Iterable[Mapping[str, Any]]) -> int:
     """Write ``rows`` to ``path`` (a new file) durably; returns the number of lines."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(path.name + ".part")
     count = 0
-    with tmp.open("wb") as raw:
+    # the records hold personal data (callers' numbers, contacts): owner-only files
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
             for row in rows:
                 line = json.dumps(row, ensure_ascii=False, default=_default, sort_keys=True)
