@@ -80,6 +80,14 @@ def test_one_device_reporting_does_not_make_the_others_offline(
     outside = client.get("/api/v1/devices/health", headers=users.outsider).json()
     assert outside["counts"]["registered"] == 1
     assert not {i["device_id"] for i in outside["items"]} & {site.smoke, site.sprinkler}
+    # the operator's venue dossier says which devices are not commissioned
+    from firegrid.alarms.directory import venue_dossier
+
+    with db.session() as session:
+        dossier = venue_dossier(session, site.venue_id)
+    health = {d["id"]: d["health"] for d in dossier["devices"]}
+    assert health[site.smoke] == "online"
+    assert health[site.sprinkler] == health[site.transmitter] == "not_commissioned"
     # the monitoring centre's statistics report them separately
     stats = client.get("/api/v1/alarms/stats", headers=users.operator).json()
     assert stats["devices"] == {"registered": 4, "online": 1, "offline": 0, "not_commissioned": 3}
