@@ -283,3 +283,30 @@ def test_the_incident_api_shows_possibly_related_incidents(
         (second, "created")
     ]
     assert 90 < body["possibly_related"][0]["distance_m"] < 110
+
+
+def test_a_related_incident_of_another_town_is_not_shown_to_a_town_post(dcity: DCity, db: Database):
+    """Across a town border: the city sees the link, the east town does not see the other
+    town's incident at all (not even its id in the timeline)."""
+    west_of = EAST_LON - 100 / (111_320 * 0.92)
+    source, ids = put_forwards(
+        db,
+        [
+            _forward(1, dcity.venues["east"], EAST_LON, dcity.paths["grid:east:n"], 0),
+            _forward(2, None, west_of, dcity.paths["grid:middle:n"], 3),
+        ],
+    )
+    with db.session() as session:
+        consume_alarm_forwards(session, source=source)  # type: ignore[arg-type]
+    east_incident = consumed_incident(db, source, ids[1])
+    middle_incident = consumed_incident(db, source, ids[2])
+    city = dcity.principal("dispatcher", "city")
+    east = dcity.principal("dispatcher", "town:east")
+    with db.session() as session:
+        incident = incidents.get_incident(session, city, east_incident)
+        seen_by_city = incidents.incident_detail(session, incident, city.scope_path)
+        seen_by_east = incidents.incident_detail(session, incident, east.scope_path)
+    assert [r["incident_id"] for r in seen_by_city["possibly_related"]] == [middle_incident]
+    assert seen_by_east["possibly_related"] == []
+    assert "possibly_related" in [e["kind"] for e in seen_by_city["timeline"]]
+    assert "possibly_related" not in [e["kind"] for e in seen_by_east["timeline"]]

@@ -126,7 +126,7 @@ def open_incident(
         cause=body.cause,
     )
     session.flush()
-    return incidents.incident_detail(session, incident)
+    return incidents.incident_detail(session, incident, principal.scope_path)
 
 
 @router.post("/calls/{call_id}/merge", summary="Merge a call into an open incident")
@@ -139,7 +139,7 @@ def merge_call(
     incident = incidents.get_incident(session, principal, body.incident_id)
     merge(session, principal, call, incident, at=call.received_at)
     session.flush()
-    return incidents.incident_detail(session, incident)
+    return incidents.incident_detail(session, incident, principal.scope_path)
 
 
 @router.post("/transfers/110", status_code=201, summary="A transfer from the 110 centre")
@@ -157,7 +157,11 @@ def transfer_110(body: s.TransferIn, principal: Police, session: SessionDep) -> 
         "call": intake.call_dict(result.call),
         "incident_id": result.incident.id if result.incident else None,
         "merged": result.merged,
-        "possibly_related": [d.as_dict() for d in result.related],
+        "possibly_related": [
+            d.as_dict()
+            for d in result.related
+            if d.incident.jurisdiction_path.startswith(principal.scope_path)
+        ],
     }
 
 
@@ -198,7 +202,7 @@ def list_incidents(
 @router.get("/incidents/{incident_id}", summary="An incident: calls, timeline, units, intervals")
 def get_incident(incident_id: int, principal: Read, session: SessionDep) -> dict[str, Any]:
     return incidents.incident_detail(
-        session, incidents.get_incident(session, principal, incident_id)
+        session, incidents.get_incident(session, principal, incident_id), principal.scope_path
     )
 
 

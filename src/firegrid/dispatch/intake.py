@@ -439,7 +439,11 @@ def intake_view(session: Session, result: IntakeResult, scope_path: str) -> dict
         "incident_id": result.incident.id if result.incident else None,
         "merged": result.merged,
         "possible_duplicates": [d.as_dict() for d in result.duplicates],
-        "possibly_related": [d.as_dict() for d in result.related],
+        "possibly_related": [
+            d.as_dict()
+            for d in result.related
+            if d.incident.jurisdiction_path.startswith(scope_path)
+        ],
         "duplicate_rule": {
             "radius_m": rules.call.radius_m,
             "window_s": rules.call.window_s,
