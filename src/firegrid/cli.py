@@ -34,6 +34,7 @@ def _mount_contexts() -> None:
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
+    from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command
 
     app.add_typer(users_app, name="users")
@@ -46,6 +47,7 @@ def _mount_contexts() -> None:
     app.add_typer(simulate_app, name="simulate")
     app.add_typer(devices_app, name="devices")
     app.add_typer(gb26875_app, name="gb26875")
+    app.add_typer(retention_app, name="retention")
     app.add_typer(roads_app, name="roads")
     app.add_typer(hydrants_app, name="hydrants")
     app.command("route")(route_command)

@@ -15,6 +15,7 @@ from firegrid.ingest import models as ingest_models
 from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
 from firegrid.places import models as places_models
+from firegrid.retention import models as retention_models
 from firegrid.risk import models as risk_models
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ingest_models",
     "inspections_models",
     "places_models",
+    "retention_models",
     "risk_models",
 ]
 

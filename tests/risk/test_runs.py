@@ -254,7 +254,9 @@ def test_live_device_health_alarms_and_incidents_are_read(
     inputs = read_inputs(db, settings)
     row = inputs.facts.filter(inputs.facts["venue_id"] == vid).row(0, named=True)
     assert row["device_count"] == n_devices
-    assert row["offline_devices"] == n_devices  # one offline, the others never seen
+    # one offline; the others never reported: not commissioned, so not offline
+    assert row["offline_devices"] == 1
+    assert any("never reported (not commissioned)" in w for w in inputs.warnings)
     assert row["unresolved_faults"] == 1
     assert row["fire_alarms_90d"] == 2
     assert row["false_alarm_rate"] == pytest.approx(2 / 3)

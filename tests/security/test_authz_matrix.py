@@ -316,6 +316,7 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         "devices:command", params={"device_id": "transmitter"}, ok=201
     ),
     ("GET", "/api/v1/device-commands"): Policy("devices:read"),
+    ("GET", "/api/v1/devices/health"): Policy("devices:read"),
     # accounts: self-service
     ("POST", "/api/v1/auth/logout"): Policy(None, scoped=False, ok=204),
     ("GET", "/api/v1/auth/me"): Policy(None, scoped=False),

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firegrid.core.clock import utcnow
 from firegrid.devices.models import Device
 from firegrid.places.models import GridWorker, Venue
 
@@ -228,6 +229,7 @@ def venue_manager_for(session: Session, venue_id: int) -> tuple[int, str] | None
 
 def venue_dossier(session: Session, venue_id: int) -> dict[str, Any]:
     """Venue, buildings, devices and their states: what an operator verifying needs."""
+    from firegrid.devices.commissioning import classify, default_grace
     from firegrid.devices.state_models import DeviceStateRow
     from firegrid.places.models import Building
 
@@ -246,6 +248,8 @@ def venue_dossier(session: Session, venue_id: int) -> dict[str, Any]:
             select(DeviceStateRow).where(DeviceStateRow.venue_id == venue_id)
         ).all()
     }
+
+    now, grace = utcnow(), default_grace()
 
     def state(device_id: int) -> dict[str, Any] | None:
         row = states.get(device_id)
@@ -287,6 +291,13 @@ def venue_dossier(session: Session, venue_id: int) -> dict[str, Any]:
                 "kind": d.kind,
                 "install_location": d.install_location,
                 "state": state(d.id),
+                "health": classify(
+                    reported=d.id in states,
+                    online=d.id in states and states[d.id].online,
+                    installed_at=d.installed_at,
+                    now=now,
+                    grace=grace,
+                ).value,
             }
             for d in devices
         ],

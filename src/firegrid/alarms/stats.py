@@ -2,7 +2,9 @@
 
 Alarms per day (China time), false-alarm rate by cause, device kind and venue category,
 time to acknowledge and to verify (median and p90, seconds from the first event's arrival)
-and the top offending devices (most false alarms and faults).
+the top offending devices (most false alarms and faults), and the devices online, offline
+and not commissioned (never reported: not counted offline, see
+:mod:`firegrid.devices.commissioning`).
 """
 
 from __future__ import annotations
@@ -137,7 +139,11 @@ def alarm_stats(
             if alarm_id in false_ids and device_id is not None:
                 offending[device_id] += 1
     decided_total = sum(category_decided.values())
+    from firegrid.devices.commissioning import health_counts
+    from firegrid.devices.models import Device
+
     return {
+        "devices": health_counts(session, principal.scope_filter(Device.jurisdiction_path)),
         "alarms": len(rows),
         "by_status": dict(status_counts),
         "per_day": {day: dict(counts) for day, counts in sorted(per_day.items())},

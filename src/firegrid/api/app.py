@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from firegrid.api.limits import BodyLimitMiddleware, BodyLimits
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
 from firegrid.core.settings import Settings, get_settings
+from firegrid.geo.service import EngineWarmup
 from firegrid.web.serve import install_console
 
 log = logging.getLogger(__name__)
@@ -73,10 +75,18 @@ def create_app(
     """
     settings = settings or get_settings()
     check_production_settings(settings)
+    _check_rule_files(settings)
     database = db or Database(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warmup: EngineWarmup = app.state.engine_warmup
+        finisher: asyncio.Task[None] | None = None
+        if settings.warm_engine:  # recommendations and routes: load the engine now
+            from firegrid.dispatch.warm import prime_recommendation
+
+            warmup.start(database, settings, primers=[prime_recommendation], hold=True)
+            finisher = asyncio.create_task(_finish_warmup(app, warmup))
         stop_embedded = None
         if embedded_gb26875 is not None:
             from firegrid.api.embedded import start_embedded_services
@@ -88,6 +98,9 @@ def create_app(
         ingest = getattr(app.state, "ingest", None)
         if ingest is not None:  # the HTTP push adapter's service, started on first push
             await ingest.close()
+        if finisher is not None and not finisher.done():
+            finisher.cancel()
+        warmup.join()
         if db is None:
             database.dispose()
 
@@ -103,6 +116,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.engine_warmup = EngineWarmup()
     _install_error_handlers(app)
     # Middleware added later wraps the earlier: security headers, then audit, then limits.
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))
@@ -114,6 +128,35 @@ def create_app(
         app.include_router(getattr(import_module(module_name), attribute), prefix="/api/v1")
     install_console(app)
     return app
+
+
+async def _finish_warmup(app: FastAPI, warmup: EngineWarmup) -> None:
+    """Once the engine is loaded, one unauthenticated request through the whole HTTP stack
+    on the server's own loop (FastAPI builds its routing tables, the middleware stack and
+    the worker threads on the first request), then ready."""
+    import httpx
+
+    await asyncio.to_thread(warmup.join)
+    if warmup.state == "loaded":
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://warm-up") as c:
+                # an unknown API key: the key lookup is compiled too (answered 401)
+                await c.get(
+                    "/api/v1/recommendations",
+                    params={"lon": 0, "lat": 0, "incident_type": "building_fire"},
+                    headers={"X-API-Key": "fgk_000000000000_warmup"},
+                )
+        except Exception:
+            log.warning("HTTP warm-up request failed", exc_info=True)
+    warmup.finish()
+
+
+def _check_rule_files(settings: Settings) -> None:
+    """Refuse to start with a bad rules file (the error names the file and the field)."""
+    from firegrid.dispatch.merge_rules import load_merge_rules
+
+    load_merge_rules(settings.merge_rules)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -155,12 +198,33 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _install_health(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["health"], summary="Liveness (public)")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/healthz", tags=["health"], summary="Liveness (public); 'warming' while loading")
+    def healthz(request: Request) -> dict[str, Any]:
+        warmup = request.app.state.engine_warmup
+        return {
+            "status": "warming" if warmup.warming else "ok",
+            "version": __version__,
+            "engine": warmup.as_dict(),
+        }
 
-    @app.get("/readyz", tags=["health"], summary="Readiness: database reachable (public)")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: database reachable and the travel-time engine loaded (public)",
+    )
     def readyz(request: Request) -> JSONResponse:
+        warmup = request.app.state.engine_warmup
+        if warmup.warming or warmup.state == "failed":
+            return JSONResponse(
+                envelope(
+                    "warming" if warmup.warming else "not_ready",
+                    "the travel-time engine is loading"
+                    if warmup.warming
+                    else "the travel-time engine failed to load",
+                    {"engine": warmup.as_dict()},
+                ),
+                status_code=503,
+            )
         database: Database = request.app.state.db
         try:
             with database.engine.connect() as connection:
@@ -173,4 +237,6 @@ def _install_health(app: FastAPI) -> None:
                 envelope("not_ready", f"database not ready: {type(exc).__name__}"),
                 status_code=503,
             )
-        return JSONResponse({"status": "ready", "schema_revision": revision})
+        return JSONResponse(
+            {"status": "ready", "schema_revision": revision, "engine": warmup.as_dict()}
+        )

@@ -93,6 +93,27 @@ class Settings(BaseSettings):
         ge=0,
         description="Largest body of a signed HTTP push batch (bytes).",
     )
+    merge_rules: Path | None = Field(
+        None,
+        description="YAML file of the incident merge rules (default: the packaged "
+        "dispatch/merge_rules.yaml).",
+    )
+    retention: Path | None = Field(
+        None,
+        description="YAML file of the record retention windows (default: the packaged "
+        "retention/retention.yaml).",
+    )
+    archive_dir: Path | None = Field(
+        None, description="Where the retention job writes its archives (default: DATA_DIR/archive)."
+    )
+    commissioning_grace_s: float = Field(
+        7 * 86400.0,
+        ge=0,
+        description="A device never heard from counts offline this long after its install date.",
+    )
+    warm_engine: bool = Field(
+        True, description="Load the travel-time engine when the API starts (ready only then)."
+    )
 
     @field_validator("database_url")
     @classmethod

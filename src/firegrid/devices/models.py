@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -38,3 +39,6 @@ class Device(Timestamped, Base):
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
     install_location: Mapped[str] = mapped_column(String(200), default="")
     jurisdiction_path: Mapped[str] = mapped_column(String(120), index=True)
+    # commissioning: never heard from, a device counts offline only once this date plus
+    # the grace period (FIREGRID_COMMISSIONING_GRACE_S) has passed
+    installed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 _KINDS = "^(transmitter|smoke_alarm|sprinkler_pressure|electrical_monitor)$"
 _PROTOCOLS = "^(gb26875|mqtt|http)$"
@@ -16,6 +18,9 @@ class DeviceIn(BaseModel):
     external_id: str = Field(min_length=1, max_length=64)
     venue_code: str = Field(min_length=1, max_length=40)
     install_location: str = Field("", max_length=200)
+    installed_at: AwareDatetime | None = Field(
+        None, description="Install date: never heard from, offline after it plus the grace."
+    )
 
 
 class DevicePatch(BaseModel):
@@ -23,6 +28,7 @@ class DevicePatch(BaseModel):
     kind: str | None = Field(None, pattern=_KINDS)
     venue_code: str | None = Field(None, min_length=1, max_length=40)
     install_location: str | None = Field(None, max_length=200)
+    installed_at: AwareDatetime | None = None
 
 
 class DeviceOut(BaseModel):
@@ -34,3 +40,4 @@ class DeviceOut(BaseModel):
     venue_id: int
     install_location: str
     jurisdiction_path: str
+    installed_at: datetime | None = None

@@ -5,8 +5,11 @@ are never rows) and flushed to ``device_state`` every few seconds, one row per d
 changed; a device's ``last_seen`` alone is rewritten at most once a minute. On start it
 is reloaded from that table, so it survives a restart.
 
-A device that has been seen and then stays silent longer than ``offline_grace_s`` is marked
-offline and :meth:`DeviceStateTracker.check_offline` returns an ``offline``
+Only devices heard from are tracked (and get a ``device_state`` row): a registered device
+that never reported is "not commissioned", never offline (the rule, with its install-date
+grace, is :mod:`firegrid.devices.commissioning`). A device that has been seen and then
+stays silent longer than ``offline_grace_s`` is marked offline and
+:meth:`DeviceStateTracker.check_offline` returns an ``offline``
 :class:`~firegrid.ingest.events.DeviceEvent` for it (the ingest service appends it to the
 event log); the next message from it produces an ``online`` event.
 

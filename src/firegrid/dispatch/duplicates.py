@@ -1,8 +1,17 @@
-"""Possible duplicates: a call near an open incident, soon after its last call.
+"""Possible duplicates and possibly related incidents of a new call.
 
-A call within :attr:`DuplicateRule.radius_m` metres and :attr:`DuplicateRule.window` of the
-last call of an open incident is offered for merging. Merging keeps the call (it is linked
-to the incident with status ``merged``) and records it on the incident's timeline.
+The rules are data (:mod:`firegrid.dispatch.merge_rules`):
+
+- a forwarded alarm merges only into an open incident of its own venue
+  (:func:`same_venue_incidents`);
+- a 119 call or 110 transfer merges into an open incident near it, recent and of a
+  compatible type (:func:`find_duplicates`);
+- an incident opened next to other open ones is linked to them as "possibly related"
+  (:func:`record_related`): a timeline entry on each, with the distance, for the
+  dispatcher to judge — never a merge.
+
+Merging keeps the call (it is linked to the incident with status ``merged``) and records it
+on the incident's timeline.
 """
 
 from __future__ import annotations
@@ -17,23 +26,18 @@ from sqlalchemy.orm import Session
 from firegrid.core.errors import Conflict
 from firegrid.dispatch import timeline
 from firegrid.dispatch.incident_models import Incident, IncidentCall
+from firegrid.dispatch.merge_rules import (
+    AlarmRule,
+    CallRule,
+    RelatedRule,
+    active_merge_rules,
+)
 from firegrid.dispatch.states import OPEN_INCIDENT, IncidentStatus
 from firegrid.dispatch.timeline import Actor
 
 EARTH_RADIUS_M = 6_371_008.8
 OPEN_STATUSES = sorted(s.value for s in OPEN_INCIDENT)
-
-
-@dataclass(frozen=True)
-class DuplicateRule:
-    radius_m: float = 300.0
-    window: timedelta = timedelta(minutes=30)
-
-    def matches(self, distance_m: float, call_at: datetime, last_call_at: datetime) -> bool:
-        return distance_m <= self.radius_m and abs(call_at - last_call_at) <= self.window
-
-
-DEFAULT_RULE = DuplicateRule()
+RELATED = "possibly_related"
 
 
 def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -56,6 +60,7 @@ class Duplicate:
             "level": inc.level,
             "status": inc.status,
             "address": inc.address,
+            "venue_id": inc.venue_id,
             "distance_m": round(self.distance_m, 1),
             "last_call_at": inc.last_call_at.isoformat(),
             "call_count": inc.call_count,
@@ -72,6 +77,9 @@ _CANDIDATES = select(Incident).where(
 _CANDIDATES_IN_SCOPE = _CANDIDATES.where(
     Incident.jurisdiction_path.like(bindparam("scope"), escape="\\")
 )
+_SAME_VENUE = select(Incident).where(
+    Incident.status.in_(OPEN_STATUSES), Incident.venue_id == bindparam("venue_id")
+)
 
 
 def _like_prefix(prefix: str) -> str:
@@ -79,23 +87,34 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
-def find_duplicates(
+def _pending(session: Session, scope_path: str = "/") -> list[Incident]:
+    """Incidents opened in this session and not written yet (bulk writers)."""
+    return [
+        obj
+        for obj in session.new
+        if isinstance(obj, Incident) and obj.jurisdiction_path.startswith(scope_path)
+    ]
+
+
+def open_near(
     session: Session,
     lon: float,
     lat: float,
     at: datetime,
     *,
+    radius_m: float,
+    window: timedelta,
     scope_path: str = "/",
-    rule: DuplicateRule = DEFAULT_RULE,
 ) -> list[Duplicate]:
-    """Open incidents the call may belong to, nearest first."""
-    dlat = rule.radius_m / 111_000.0
+    """Open incidents within ``radius_m`` whose last call is within ``window`` of ``at``,
+    nearest first."""
+    dlat = radius_m / 111_000.0
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
     # the SQL filter is wider than the rule: rows already in the session may hold newer
-    # values (a merge moves last_call_at, a close the status) that the rule checks below
+    # values (a merge moves last_call_at, a close the status) that are checked below
     params = {
-        "t0": at - 2 * rule.window,
-        "t1": at + 2 * rule.window,
+        "t0": at - 2 * window,
+        "t1": at + 2 * window,
         "lat0": lat - dlat,
         "lat1": lat + dlat,
         "lon0": lon - dlon,
@@ -106,21 +125,125 @@ def find_duplicates(
     else:
         params["scope"] = _like_prefix(scope_path)
         rows = session.scalars(_CANDIDATES_IN_SCOPE, params).all()
-    # incidents opened in this session and not written yet count too (bulk writers)
-    pending = [
-        obj
-        for obj in session.new
-        if isinstance(obj, Incident) and obj.jurisdiction_path.startswith(scope_path)
-    ]
     found = []
-    for incident in [*rows, *pending]:
+    for incident in {id(i): i for i in [*rows, *_pending(session, scope_path)]}.values():
         if incident.status == IncidentStatus.CLOSED:
             continue
         distance = haversine_m(lon, lat, incident.lon, incident.lat)
-        if rule.matches(distance, at, incident.last_call_at):
+        if distance <= radius_m and abs(at - incident.last_call_at) <= window:
             found.append(Duplicate(incident, distance))
-    found.sort(key=lambda d: (d.distance_m, d.incident.id))
+    found.sort(key=lambda d: (d.distance_m, d.incident.id or 0))
     return found
+
+
+def find_duplicates(
+    session: Session,
+    lon: float,
+    lat: float,
+    at: datetime,
+    *,
+    scope_path: str = "/",
+    incident_type: str = "",
+    rule: CallRule | None = None,
+) -> list[Duplicate]:
+    """Open incidents a 119 call or 110 transfer may belong to (the call rule), nearest
+    first."""
+    rule = rule or active_merge_rules().call
+    return [
+        d
+        for d in open_near(
+            session, lon, lat, at, radius_m=rule.radius_m, window=rule.window, scope_path=scope_path
+        )
+        if rule.compatible(incident_type, d.incident.incident_type)
+    ]
+
+
+def same_venue_incidents(
+    session: Session,
+    call: IncidentCall,
+    rule: AlarmRule | None = None,
+) -> list[Duplicate]:
+    """Open incidents of the call's venue a forwarded alarm merges into, latest call first.
+
+    No venue, no merge: an alarm is never merged by distance alone.
+    """
+    if call.venue_id is None:
+        return []
+    rule = rule or active_merge_rules().alarm
+    window = rule.same_venue_window
+    rows = session.scalars(_SAME_VENUE, {"venue_id": call.venue_id}).all()
+    found = []
+    for incident in {id(i): i for i in [*rows, *_pending(session)]}.values():
+        if incident.venue_id != call.venue_id or incident.status == IncidentStatus.CLOSED:
+            continue
+        if window is not None and abs(call.received_at - incident.last_call_at) > window:
+            continue
+        distance = (
+            0.0
+            if call.lon is None or call.lat is None
+            else haversine_m(call.lon, call.lat, incident.lon, incident.lat)
+        )
+        found.append(Duplicate(incident, distance))
+    found.sort(key=lambda d: (-d.incident.last_call_at.timestamp(), d.incident.id or 0))
+    return found
+
+
+def find_related(
+    session: Session, incident: Incident, rule: RelatedRule | None = None
+) -> list[Duplicate]:
+    """Other open incidents near a new one (city-wide): the "possibly related"."""
+    rule = rule or active_merge_rules().related
+    return [
+        d
+        for d in open_near(
+            session,
+            incident.lon,
+            incident.lat,
+            incident.last_call_at,
+            radius_m=rule.radius_m,
+            window=rule.window,
+        )
+        if d.incident is not incident
+    ]
+
+
+def record_related(
+    session: Session, actor: Actor, incident: Incident, related: list[Duplicate], at: datetime
+) -> None:
+    """A ``possibly_related`` timeline entry on the new incident and on each related one."""
+    rows = []
+    for d in related:
+        other = d.incident
+        distance = round(d.distance_m, 1)
+        rows.append(
+            timeline.record(
+                incident,
+                RELATED,
+                at,
+                actor,
+                f"incident {other.id} is {distance:g} m away",
+                details={
+                    "incident_id": other.id,
+                    "distance_m": distance,
+                    "venue_id": other.venue_id,
+                },
+            )
+        )
+        rows.append(
+            timeline.record(
+                other,
+                RELATED,
+                at,
+                actor,
+                f"incident {incident.id} is {distance:g} m away",
+                details={
+                    "incident_id": incident.id,
+                    "distance_m": distance,
+                    "venue_id": incident.venue_id,
+                },
+            )
+        )
+    timeline.write(session, *rows)
 
 
 def merge_call(

@@ -94,7 +94,14 @@ def get_call(call_id: int, principal: Read, session: SessionDep) -> dict[str, An
     call = intake.get_call(session, principal.scope_path, call_id)
     duplicates = []
     if call.incident_id is None and call.lon is not None and call.lat is not None:
-        duplicates = find_duplicates(session, call.lon, call.lat, call.received_at)
+        duplicates = find_duplicates(
+            session,
+            call.lon,
+            call.lat,
+            call.received_at,
+            scope_path=principal.scope_path,
+            incident_type=call.incident_type,
+        )
     incident = session.get(Incident, call.incident_id) if call.incident_id else None
     result = intake.IntakeResult(call, incident, call.status == "merged", duplicates)
     return intake.intake_view(session, result, principal.scope_path)
@@ -126,7 +133,7 @@ def open_incident(
         cause=body.cause,
     )
     session.flush()
-    return incidents.incident_detail(session, incident)
+    return incidents.incident_detail(session, incident, principal.scope_path)
 
 
 @router.post("/calls/{call_id}/merge", summary="Merge a call into an open incident")
@@ -139,7 +146,7 @@ def merge_call(
     incident = incidents.get_incident(session, principal, body.incident_id)
     merge(session, principal, call, incident, at=call.received_at)
     session.flush()
-    return incidents.incident_detail(session, incident)
+    return incidents.incident_detail(session, incident, principal.scope_path)
 
 
 @router.post("/transfers/110", status_code=201, summary="A transfer from the 110 centre")
@@ -157,6 +164,11 @@ def transfer_110(body: s.TransferIn, principal: Police, session: SessionDep) -> 
         "call": intake.call_dict(result.call),
         "incident_id": result.incident.id if result.incident else None,
         "merged": result.merged,
+        "possibly_related": [
+            d.as_dict()
+            for d in result.related
+            if d.incident.jurisdiction_path.startswith(principal.scope_path)
+        ],
     }
 
 
@@ -197,7 +209,7 @@ def list_incidents(
 @router.get("/incidents/{incident_id}", summary="An incident: calls, timeline, units, intervals")
 def get_incident(incident_id: int, principal: Read, session: SessionDep) -> dict[str, Any]:
     return incidents.incident_detail(
-        session, incidents.get_incident(session, principal, incident_id)
+        session, incidents.get_incident(session, principal, incident_id), principal.scope_path
     )
 
 

@@ -505,8 +505,11 @@ def assignment_dict(a: Assignment) -> dict[str, object]:
     }
 
 
-def incident_detail(session: Session, incident: Incident) -> dict[str, object]:
-    """The incident with its calls, timeline, units and aid requests."""
+def incident_detail(
+    session: Session, incident: Incident, scope_path: str = "/"
+) -> dict[str, object]:
+    """The incident with its calls, timeline, units and aid requests (and the possibly
+    related incidents the caller, scoped to ``scope_path``, may see)."""
     from firegrid.dispatch.command import request_dict
     from firegrid.dispatch.incident_models import TimelineEntry
     from firegrid.dispatch.intake import call_dict
@@ -524,6 +527,8 @@ def incident_detail(session: Session, incident: Incident) -> dict[str, object]:
     requests = session.scalars(
         select(AidRequest).where(AidRequest.incident_id == incident.id).order_by(AidRequest.id)
     ).all()
+    related = possibly_related(session, entries, scope_path)
+    shown = {r["incident_id"] for r in related}
     return {
         **incident_dict(incident),
         "calls": [call_dict(c) for c in calls],
@@ -537,10 +542,37 @@ def incident_detail(session: Session, incident: Incident) -> dict[str, object]:
                 "details": e.details,
             }
             for e in entries
+            if e.kind != "possibly_related" or (e.details or {}).get("incident_id") in shown
         ],
         "units": [assignment_dict(a) for a in assignments_of(session, incident.id)],
         "aid_requests": [request_dict(r) for r in requests],
+        "possibly_related": related,
     }
+
+
+def possibly_related(
+    session: Session, entries: Sequence[Any], scope_path: str = "/"
+) -> list[dict[str, object]]:
+    """The incidents the timeline links as "possibly related" (not merged: two incidents
+    until a dispatcher decides), with their distance and current status — those in
+    ``scope_path`` only (another area's incident is not shown, not even its id)."""
+    found: dict[int, dict[str, object]] = {}
+    for e in entries:
+        if e.kind != "possibly_related" or not e.details:
+            continue
+        other_id = int(e.details["incident_id"])
+        other = session.get(Incident, other_id)
+        if other is None or not other.jurisdiction_path.startswith(scope_path):
+            continue
+        found[other_id] = {
+            "incident_id": other_id,
+            "distance_m": e.details.get("distance_m"),
+            "venue_id": e.details.get("venue_id"),
+            "incident_type": other.incident_type,
+            "status": other.status,
+            "since": e.at.isoformat(),
+        }
+    return list(found.values())
 
 
 def committed_units(session: Session, incident_id: int) -> list[tuple[str, list[str]]]:

@@ -20,10 +20,18 @@ from sqlalchemy.orm import Session
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.dispatch import timeline
-from firegrid.dispatch.duplicates import DEFAULT_RULE, Duplicate, find_duplicates, haversine_m
+from firegrid.dispatch.duplicates import (
+    Duplicate,
+    find_duplicates,
+    find_related,
+    haversine_m,
+    record_related,
+    same_venue_incidents,
+)
 from firegrid.dispatch.duplicates import merge_call as merge_into
 from firegrid.dispatch.incident_models import Incident, IncidentCall
 from firegrid.dispatch.incidents import create_incident
+from firegrid.dispatch.merge_rules import MergeRules, active_merge_rules
 from firegrid.dispatch.timeline import Actor, actor_name
 from firegrid.places.crs import parse_crs
 from firegrid.places.geocode import geocode
@@ -154,6 +162,7 @@ class IntakeResult:
     incident: Incident | None
     merged: bool
     duplicates: list[Duplicate]
+    related: list[Duplicate] = field(default_factory=list)
 
 
 def create_or_merge(
@@ -167,16 +176,31 @@ def create_or_merge(
     venue_category: str = "",
     venue_id: int | None = None,
     incident_id: int | None = None,
+    rules: MergeRules | None = None,
 ) -> IntakeResult:
-    """Automatic intake (110 transfers, alarms, replays): merge into the nearest possible
-    duplicate if there is one, else open a new incident.
-
-    Duplicates are looked for city-wide: one fire near a town border is one incident.
+    """Automatic intake (110 transfers, alarms, replays) by the merge rules: a forwarded
+    alarm joins an open incident of its own venue, a call the nearest compatible open
+    incident (looked for city-wide: one fire near a town border is one incident); else a
+    new incident is opened and linked to the open incidents near it as "possibly related".
     """
     at = at or call.received_at
     if call.lon is None or call.lat is None:
         raise ValidationFailed("the call has no location", {"call_id": call.id})
-    duplicates = find_duplicates(session, call.lon, call.lat, call.received_at, scope_path="/")
+    rules = rules or active_merge_rules()
+    if call.source == "alarm":
+        if call.venue_id is None and venue_id is not None:
+            call.venue_id = venue_id
+        duplicates = same_venue_incidents(session, call, rules.alarm)
+    else:
+        duplicates = find_duplicates(
+            session,
+            call.lon,
+            call.lat,
+            call.received_at,
+            scope_path="/",
+            incident_type=incident_type,
+            rule=rules.call,
+        )
     if duplicates:
         incident = merge_into(session, actor, call, duplicates[0].incident, at=at)
         return IntakeResult(call, incident, True, duplicates)
@@ -191,7 +215,9 @@ def create_or_merge(
         venue_id=venue_id,
         incident_id=incident_id,
     )
-    return IntakeResult(call, incident, False, duplicates)
+    related = find_related(session, incident, rules.related)
+    record_related(session, actor, incident, related, at)
+    return IntakeResult(call, incident, False, duplicates, related)
 
 
 def take_call(
@@ -222,7 +248,12 @@ def take_call(
         )
     # offered for merging: only incidents the call taker may see (and so merge into)
     duplicates = find_duplicates(
-        session, call.lon, call.lat, call.received_at, scope_path=scope_path
+        session,
+        call.lon,
+        call.lat,
+        call.received_at,
+        scope_path=scope_path,
+        incident_type=incident_type or "",
     )
     return IntakeResult(call, None, False, duplicates)
 
@@ -399,6 +430,7 @@ def call_dict(call: IncidentCall) -> dict[str, Any]:
 def intake_view(session: Session, result: IntakeResult, scope_path: str) -> dict[str, Any]:
     """The call, its duplicates and the venues near it, for the call taker's screen."""
     call = result.call
+    rules = active_merge_rules()
     candidates: list[dict[str, Any]] = []
     if call.lon is not None and call.lat is not None:
         candidates = venues_near(session, call.lon, call.lat, scope_path=scope_path)
@@ -407,9 +439,14 @@ def intake_view(session: Session, result: IntakeResult, scope_path: str) -> dict
         "incident_id": result.incident.id if result.incident else None,
         "merged": result.merged,
         "possible_duplicates": [d.as_dict() for d in result.duplicates],
+        "possibly_related": [
+            d.as_dict()
+            for d in result.related
+            if d.incident.jurisdiction_path.startswith(scope_path)
+        ],
         "duplicate_rule": {
-            "radius_m": DEFAULT_RULE.radius_m,
-            "window_s": DEFAULT_RULE.window.total_seconds(),
+            "radius_m": rules.call.radius_m,
+            "window_s": rules.call.window_s,
         },
         "venues_nearby": candidates,
     }

@@ -44,6 +44,7 @@ KINDS = frozenset(
         "aid_answered",
         "reinforcement_requested",
         "notified",
+        "possibly_related",
     }
 )
 

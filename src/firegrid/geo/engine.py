@@ -461,6 +461,18 @@ class TravelTimeEngine:
         self._facilities[name] = facility_set
         return facility_set
 
+    def add_facility_set(self, facility_set: FacilitySet) -> FacilitySet:
+        """Install a facility set computed before (restored from the warm-start cache of
+        :mod:`firegrid.geo.service`); its matrix must cover this network's nodes."""
+        shape = (len(facility_set), self.network.n_nodes)
+        if facility_set.times_s.shape != shape or len(facility_set.nodes) != shape[0]:
+            raise UnknownFacility(
+                f"facility set {facility_set.name!r}: times of shape "
+                f"{facility_set.times_s.shape}, expected {shape}"
+            )
+        self._facilities[facility_set.name] = facility_set
+        return facility_set
+
     def facilities(self, name: str) -> FacilitySet:
         """A registered facility set; ``UnknownFacility`` if there is none of that name."""
         try:

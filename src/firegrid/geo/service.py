@@ -8,27 +8,44 @@ when the network or the stations change.
 A station the engine cannot snap (farther from every road node than its snapping limit) is
 not registered: it is kept in ``GeoContext.skipped`` so that answers report it instead of
 failing the whole request.
+
+Warm start: the station trees (one search per station over the whole network, the slow
+part: seconds to tens of seconds for a city) are persisted next to the network's array
+cache, keyed by the network's checksum and the stations' ids and points, and restored on
+the next start. A process that recommends or routes loads the engine when it starts
+(:class:`EngineWarmup`; the API reports "warming" and is not ready until it is loaded).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 
+from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
+from firegrid.core.errors import NotFound
 from firegrid.core.settings import Settings
 from firegrid.dispatch.models import Station
-from firegrid.geo.engine import TravelTimeEngine
+from firegrid.geo.engine import FacilitySet, TravelTimeEngine
 from firegrid.geo.facilities import FacilityPoint, SkippedFacility, split_reachable
 from firegrid.geo.models import RoadNetworkRecord
 from firegrid.geo.store import active_record, load_network
 
 STATIONS = "stations"
+log = logging.getLogger(__name__)
+#: what this process built or restored, for tests and the warm-up report:
+#: ``engine`` builds, ``station_trees_computed``, ``station_trees_restored``
+BUILDS: Counter[str] = Counter()
 
 
 @dataclass(frozen=True)
@@ -111,8 +128,64 @@ def load_stations(database: Database) -> list[StationInfo]:
         ]
 
 
+def stations_key(stations: list[StationInfo]) -> str:
+    """Fingerprint of the stations the trees were computed for (ids and points)."""
+    digest = hashlib.sha256()
+    for st in stations:
+        digest.update(f"{st.id}:{st.lon!r}:{st.lat!r};".encode())
+    return digest.hexdigest()
+
+
+def station_trees_path(cache_dir: Path, network_checksum: str, key: str) -> Path:
+    return cache_dir / "roads" / f"stations-{network_checksum[:16]}-{key[:16]}.npz"
+
+
+def _restore_trees(
+    engine: TravelTimeEngine, path: Path, stations: list[StationInfo]
+) -> FacilitySet | None:
+    """The station trees saved at ``path`` if they fit this engine and these stations."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            ids = tuple(int(i) for i in data["ids"])
+            if ids != tuple(st.id for st in stations):
+                return None
+            facility_set = FacilitySet(
+                name=STATIONS,
+                ids=ids,
+                nodes=np.asarray(data["nodes"], dtype=np.int64),
+                leg_time_s=np.asarray(data["leg_time_s"], dtype=np.float64),
+                times_s=np.asarray(data["times_s"], dtype=np.float32),
+                index_of={fid: i for i, fid in enumerate(ids)},
+            )
+        return engine.add_facility_set(facility_set)
+    except Exception:  # noqa: BLE001 - a bad cache is recomputed
+        log.warning("station trees cache %s unusable; recomputing", path)
+        return None
+
+
+def _save_trees(path: Path, facility_set: FacilitySet) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part.npz")
+        np.savez(
+            tmp,
+            ids=np.asarray(facility_set.ids, dtype=np.int64),
+            nodes=facility_set.nodes,
+            leg_time_s=facility_set.leg_time_s,
+            times_s=facility_set.times_s,
+        )
+        tmp.replace(path)
+    except OSError:  # a read-only data dir: the trees are recomputed next start
+        log.warning("cannot write the station trees cache %s", path)
+
+
+
+
 def geo_context(database: Database, settings: Settings) -> GeoContext:
-    """The warm engine for ``database``; built on first use and after changes."""
+    """The warm engine for ``database``; built on first use and after changes (the station
+    trees restored from their cache when the network and the stations are unchanged)."""
     stamp = _stamp(database)
     with _lock:
         context = _contexts.get(database.url)
@@ -120,26 +193,153 @@ def geo_context(database: Database, settings: Settings) -> GeoContext:
             return context
         network = load_network(database, settings.data_dir)
         engine = TravelTimeEngine(network)
+        BUILDS["engine"] += 1
         stations = load_stations(database)
-        skipped = register_stations(engine, stations)
+        skipped = register_stations(engine, stations, settings.data_dir, str(stamp[0]))
         context = GeoContext(engine, stations, stamp, skipped)
         _contexts[database.url] = context
         return context
 
 
 def register_stations(
-    engine: TravelTimeEngine, stations: list[StationInfo]
+    engine: TravelTimeEngine,
+    stations: list[StationInfo],
+    cache_dir: Path | None = None,
+    checksum: str | None = None,
 ) -> list[SkippedFacility]:
-    """Register the stations the engine can snap as ``stations``; return the skipped ones."""
+    """Register the stations the engine can snap as ``stations`` (their trees restored from
+    the cache under ``cache_dir`` when given, else computed and saved); return the skipped
+    ones."""
     points = [FacilityPoint("station", s.id, s.code, s.lon, s.lat) for s in stations]
     keep, skipped = split_reachable(engine, points)
-    if keep:
+    if not keep:
+        return skipped
+    kept = [stations[i] for i in keep]
+    if cache_dir is None or checksum is None:
         engine.register_facilities(
             STATIONS,
-            np.asarray([(stations[i].lon, stations[i].lat) for i in keep], dtype=np.float64),
-            [stations[i].id for i in keep],
+            np.asarray([(s.lon, s.lat) for s in kept], dtype=np.float64),
+            [s.id for s in kept],
         )
+        return skipped
+    path = station_trees_path(cache_dir, checksum, stations_key(kept))
+    if _restore_trees(engine, path, kept) is not None:
+        BUILDS["station_trees_restored"] += 1
+        return skipped
+    facility_set = engine.register_facilities(
+        STATIONS,
+        np.asarray([(s.lon, s.lat) for s in kept], dtype=np.float64),
+        [s.id for s in kept],
+    )
+    BUILDS["station_trees_computed"] += 1
+    _save_trees(path, facility_set)
     return skipped
+
+
+def loaded_context(database: Database) -> GeoContext | None:
+    """The engine already loaded for ``database`` in this process, if any (no build)."""
+    return _contexts.get(database.url)
+
+
+@dataclass
+class EngineWarmup:
+    """Loads the engine of a database in a background thread when a process starts.
+
+    ``state``: ``idle``, ``warming``, ``loaded`` (engine loaded, the caller still priming:
+    see ``hold``), ``ready``, ``unavailable`` (no road network: nothing to load, routes
+    that need one say so) or ``failed`` (built on first use instead).
+    """
+
+    state: str = "idle"
+    detail: str = ""
+    started_at: str | None = None
+    seconds: float | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+    hold: bool = False
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def warming(self) -> bool:
+        return self.state in ("warming", "loaded")
+
+    def start(
+        self,
+        database: Database,
+        settings: Settings,
+        primers: Sequence[Callable[[Database, GeoContext], None]] = (),
+        *,
+        hold: bool = False,
+    ) -> None:
+        """Load in a thread; then run ``primers`` (first-use costs of the callers). With
+        ``hold`` the state stays ``loaded`` (not ready) until :meth:`finish`."""
+        try:
+            with database.session() as session:
+                active_record(session)
+        except NotFound:
+            self.state, self.detail = "unavailable", "no road network"
+            self.done.set()
+            return
+        except Exception as exc:  # noqa: BLE001 - e.g. tables not migrated yet
+            self.state, self.detail = "unavailable", type(exc).__name__
+            self.done.set()
+            return
+        self.hold = hold
+        self.state, self.started_at = "warming", utcnow().isoformat()
+        self.thread = threading.Thread(
+            target=self._run,
+            args=(database, settings, tuple(primers)),
+            name="engine-warmup",
+            daemon=True,
+        )
+        self.thread.start()
+
+    def _run(
+        self,
+        database: Database,
+        settings: Settings,
+        primers: tuple[Callable[[Database, GeoContext], None], ...],
+    ) -> None:
+        t0 = time.perf_counter()
+        try:
+            context = geo_context(database, settings)
+            for prime in primers:
+                try:
+                    prime(database, context)
+                except Exception:
+                    log.warning("warm-up primer %s failed", prime.__qualname__, exc_info=True)
+        except Exception as exc:
+            log.exception("travel-time engine warm-up failed")
+            self.state, self.detail = "failed", f"{type(exc).__name__}: {exc}"[:300]
+            self.done.set()
+        else:
+            self.detail = (
+                f"{context.engine.network.n_nodes} nodes, {len(context.stations)} stations"
+            )
+            log.info("travel-time engine loaded: %s", self.detail)
+            self.state = "loaded" if self.hold else "ready"
+            if not self.hold:
+                self.done.set()
+        self.seconds = round(time.perf_counter() - t0, 3)
+
+    def finish(self) -> None:
+        """The caller's own priming is done: ready."""
+        if self.state == "loaded":
+            self.state = "ready"
+        self.done.set()
+
+    def join(self, timeout_s: float | None = None) -> None:
+        """Wait for the loading thread (not for :meth:`finish`)."""
+        if self.thread is not None:
+            self.thread.join(timeout_s)
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait until ready, unavailable or failed; ``False`` on timeout."""
+        return self.done.wait(timeout_s)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the public health routes show (the detail, which may name internals, is
+        logged, not shown)."""
+        return {"state": self.state, "started_at": self.started_at, "seconds": self.seconds}
 
 
 def network_summary(database: Database) -> dict[str, Any]:

@@ -12,8 +12,10 @@ venue columns                              ``venues`` (places); town/village/gri
                                            rental flags from the category's taxonomy class
 ``device_count``                           ``devices`` (registry; 0 = not connected)
 ``offline_devices``, ``unresolved_faults`` ``device_state`` (live device health): devices
-                                           not online (never seen counts as not online),
-                                           devices with an active fault
+                                           commissioned and not online (never reported:
+                                           not commissioned, offline only after its
+                                           install date plus the grace period), devices
+                                           with an active fault
 ``fire_alarms_90d``, ``false_alarm_rate``  ``alarms`` (monitoring centre): fire alarms opened
                                            in the 90 days before the snapshot; share of the
                                            decided fire alarms of the last 365 days that
@@ -192,14 +194,18 @@ def device_facts(
             pl.lit(None, dtype=pl.Int32).alias("offline_devices"),
             pl.lit(None, dtype=pl.Int32).alias("unresolved_faults"),
         )
+    from firegrid.devices.commissioning import Health, default_grace, health_case
     from firegrid.devices.state_models import DeviceStateRow as State
 
     has_fault = func.coalesce(cast(State.faults, String), "{}").not_in(["{}", "null"])
-    online = func.coalesce(State.online, False)
+    # a device never heard from is not offline but not commissioned (until its install
+    # date plus the grace period has passed)
+    health = health_case(utcnow(), default_grace())
     health_stmt = (
         select(
             Device.venue_id,
-            func.sum(_as_int(online)),
+            func.sum(_as_int(health == Health.OFFLINE.value)),
+            func.sum(_as_int(health == Health.NOT_COMMISSIONED.value)),
             func.sum(_as_int(has_fault)),
         )
         .select_from(Device)
@@ -207,21 +213,31 @@ def device_facts(
         .where(Device.deleted_at.is_(None))
         .group_by(Device.venue_id)
     )
-    health = _frame(
+    health_frame = _frame(
         session.execute(_ids_filter(health_stmt, Device.venue_id, venue_ids)).all(),
-        {"venue_id": pl.Int64(), "online": pl.Int32(), "unresolved_faults": pl.Int32()},
+        {
+            "venue_id": pl.Int64(),
+            "offline_devices": pl.Int32(),
+            "not_commissioned": pl.Int32(),
+            "unresolved_faults": pl.Int32(),
+        },
     )
-    sources["offline_devices"] = "device_state (not online, never seen included)"
-    sources["unresolved_faults"] = "device_state (devices with an active fault)"
-    return (
-        counts.join(health, on="venue_id", how="left")
-        .with_columns(
-            (pl.col("device_count") - pl.col("online").fill_null(0))
-            .cast(pl.Int32)
-            .alias("offline_devices"),
-            pl.col("unresolved_faults").fill_null(0).cast(pl.Int32),
+    not_commissioned = int(health_frame["not_commissioned"].fill_null(0).sum() or 0)
+    if not_commissioned:
+        warnings.append(
+            f"device health: {not_commissioned} registered devices never reported (not "
+            "commissioned) and are not counted offline"
         )
-        .drop("online")
+    sources["offline_devices"] = (
+        "device_state (commissioned and not online; never reported: offline only after "
+        "the install date plus the grace period)"
+    )
+    sources["unresolved_faults"] = "device_state (devices with an active fault)"
+    return counts.join(
+        health_frame.drop("not_commissioned"), on="venue_id", how="left"
+    ).with_columns(
+        pl.col("offline_devices").fill_null(0).cast(pl.Int32),
+        pl.col("unresolved_faults").fill_null(0).cast(pl.Int32),
     )
 
 

@@ -1,0 +1,98 @@
+"""Retention windows as data (``retention.yaml``, or the file ``FIREGRID_RETENTION`` names),
+validated with an error that names the file, the kind and the field."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from firegrid.core.errors import ValidationFailed
+
+DEFAULT_FILE = "retention.yaml"
+#: the shortest window GB 50440 allows per kind (days)
+FLOOR_DAYS: dict[str, int] = {
+    "alarms": 365,
+    "alarm_events": 365,
+    "alarm_transitions": 365,
+    "device_events": 365,
+    "incident_timeline": 365,
+    "vehicle_status_log": 365,
+    "uploads": 183,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KindWindow(_Strict):
+    keep_days: int = Field(gt=0, le=100 * 365)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.keep_days)
+
+
+class RetentionConfig(_Strict):
+    batch_rows: int = Field(2000, ge=1, le=100_000)
+    compression: Literal["gzip"] = "gzip"
+    kinds: dict[str, KindWindow]
+
+    @model_validator(mode="after")
+    def _floors(self) -> RetentionConfig:
+        unknown = sorted(set(self.kinds) - set(FLOOR_DAYS))
+        if unknown:
+            raise ValueError(f"unknown record kinds {unknown}; known: {', '.join(FLOOR_DAYS)}")
+        missing = sorted(set(FLOOR_DAYS) - set(self.kinds))
+        if missing:
+            raise ValueError(f"no window for record kinds {missing}")
+        short = [
+            f"{kind} keeps {w.keep_days} days, GB 50440 needs at least {FLOOR_DAYS[kind]}"
+            for kind, w in self.kinds.items()
+            if w.keep_days < FLOOR_DAYS[kind]
+        ]
+        if short:
+            raise ValueError("; ".join(short))
+        return self
+
+
+def parse_retention(text: str, origin: str) -> RetentionConfig:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(f"retention {origin}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed(f"retention {origin}: must be a mapping with 'kinds'")
+    try:
+        return RetentionConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "kinds", "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        first = problems[0]
+        raise ValidationFailed(
+            f"retention {origin}: {first['field']}: {first['message']}",
+            {"file": origin, "problems": problems},
+        ) from None
+
+
+def load_retention(path: Path | None = None) -> RetentionConfig:
+    """The windows of ``path``, or the packaged defaults."""
+    if path is None:
+        text = (files("firegrid.retention") / DEFAULT_FILE).read_text(encoding="utf-8")
+        return parse_retention(text, f"(packaged {DEFAULT_FILE})")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationFailed(
+            f"retention {path}: cannot be read ({exc.strerror}); "
+            "fix FIREGRID_RETENTION or unset it to use the defaults",
+            {"file": str(path)},
+        ) from None
+    return parse_retention(text, str(path))
