@@ -181,8 +181,6 @@ def _save_trees(path: Path, facility_set: FacilitySet) -> None:
         log.warning("cannot write the station trees cache %s", path)
 
 
-
-
 def geo_context(database: Database, settings: Settings) -> GeoContext:
     """The warm engine for ``database``; built on first use and after changes (the station
     trees restored from their cache when the network and the stations are unchanged)."""
