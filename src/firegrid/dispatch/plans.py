@@ -32,6 +32,7 @@ ANY_CATEGORY = "*"
 #: incident types (警情类型); ``building_fire`` is refined by the venue category (occupancy)
 INCIDENT_TYPES: tuple[str, ...] = (
     "building_fire",
+    "hazmat_fire",  # 危化品火灾: a fire at a hazardous-chemicals site (foam, hazmat units)
     "vehicle_fire",
     "outdoor_fire",
     "wildland",
@@ -153,13 +154,16 @@ def yaml_plans() -> tuple[dict[str, Any], ...]:
 
 
 def ensure_plans(session: Session) -> int:
-    """Seed the table from the YAML file if it is empty; returns the rows added."""
-    if session.scalar(select(func.count(ResponsePlan.id))):
-        return 0
-    for row in yaml_plans():
+    """Seed the table from the YAML file: every plan when it is empty, else the shipped
+    plans of incident types that have no plan at all (a type added by a release); edited
+    types are left alone. Returns the rows added."""
+    present = set(session.scalars(select(ResponsePlan.incident_type).distinct()).all())
+    rows = [row for row in yaml_plans() if row["incident_type"] not in present]
+    for row in rows:
         session.add(ResponsePlan(**row, updated_by="seed"))
-    session.flush()
-    return len(yaml_plans())
+    if rows:
+        session.flush()
+    return len(rows)
 
 
 def to_plan(row: ResponsePlan | Mapping[str, Any]) -> Plan:
@@ -237,6 +241,16 @@ def plan_book(session: Session) -> PlanBook:
         with _book_lock:
             _books[key] = cached
     return cached[1]
+
+
+def planned_incident_types(session: Session) -> frozenset[str]:
+    """The incident types that have at least one response plan (the public answer to
+    "may an incident of this type be opened and matched?", e.g. for the alarms policy)."""
+    return frozenset(
+        plan.incident_type
+        for plan in plan_book(session).plans
+        if plan.incident_type in INCIDENT_TYPES
+    )
 
 
 def plan_for(session: Session, incident_type: str, venue_category: str, level: int) -> Plan:
