@@ -27,7 +27,7 @@ DEMO_USERS: tuple[tuple[str, str, str, str, str], ...] = (
         "monitor_supervisor",
         "city",
         "firegrid-policy-2026",
-        "monitoring-centre supervisor (edits the alarm policy)",
+        "monitoring-centre supervisor",
     ),
     ("gridworker", "grid_worker", "grid", "firegrid-patrol-2026", "grid worker of one grid"),
     ("venue", "venue_manager", "village", "firegrid-owner-2026", "manager of its venues"),
