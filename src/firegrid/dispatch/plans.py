@@ -154,16 +154,13 @@ def yaml_plans() -> tuple[dict[str, Any], ...]:
 
 
 def ensure_plans(session: Session) -> int:
-    """Seed the table from the YAML file: every plan when it is empty, else the shipped
-    plans of incident types that have no plan at all (a type added by a release); edited
-    types are left alone. Returns the rows added."""
-    present = set(session.scalars(select(ResponsePlan.incident_type).distinct()).all())
-    rows = [row for row in yaml_plans() if row["incident_type"] not in present]
-    for row in rows:
+    """Seed the table from the YAML file if it is empty; returns the rows added."""
+    if session.scalar(select(func.count(ResponsePlan.id))):
+        return 0
+    for row in yaml_plans():
         session.add(ResponsePlan(**row, updated_by="seed"))
-    if rows:
-        session.flush()
-    return len(rows)
+    session.flush()
+    return len(yaml_plans())
 
 
 def to_plan(row: ResponsePlan | Mapping[str, Any]) -> Plan:
