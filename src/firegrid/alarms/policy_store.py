@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -145,12 +145,17 @@ def _cache_key(session: Session) -> str:
     return str(session.get_bind().engine.url)
 
 
+_VERSIONS: Table = AlarmPolicyVersion.__table__  # type: ignore[assignment]
+#: The per-batch check: built once, a Core statement (no ORM machinery per call).
+_NEWEST = (
+    select(_VERSIONS.c.version, _VERSIONS.c.created_at)
+    .order_by(_VERSIONS.c.version.desc())
+    .limit(1)
+)
+
+
 def _newest(session: Session) -> tuple[int, datetime] | None:
-    found = session.execute(
-        select(AlarmPolicyVersion.version, AlarmPolicyVersion.created_at)
-        .order_by(AlarmPolicyVersion.version.desc())
-        .limit(1)
-    ).first()
+    found = session.connection().execute(_NEWEST).first()
     return None if found is None else (found[0], found[1])
 
 
