@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from firegrid.accounts.principal import Principal
@@ -54,7 +54,10 @@ class PolicyEditIn(BaseModel):
     document: dict[str, Any] = Field(description="The whole policy: {policy, rules}.")
     cause: str = Field(min_length=1, max_length=500, description="Why it changes.")
     base_version: int | None = Field(
-        None, ge=1, description="The version edited; refused (409) if another was stored."
+        None,
+        ge=1,
+        le=2_147_483_647,
+        description="The version edited; refused (409) if another was stored meanwhile.",
     )
 
 
@@ -86,7 +89,11 @@ def policy_history(
 @router.get(
     "/versions/{version}", response_model=PolicyVersionOut, summary="One version of the policy"
 )
-def policy_version(principal: Reader, session: SessionDep, version: int) -> dict[str, Any]:
+def policy_version(
+    principal: Reader,
+    session: SessionDep,
+    version: Annotated[int, Path(ge=1, le=2_147_483_647)],
+) -> dict[str, Any]:
     return policy_store.get_version(session, version).as_dict()
 
 
