@@ -24,7 +24,7 @@ def test_supervisor_edits_the_timers(city: City, browser: Any) -> None:  # noqa:
     page = open_page(browser, city, DESKTOP, "supervisor")
     page.goto(city.base + "/#/policy")
     page.wait_for_selector("[data-testid=policy-form]")
-    assert "1" in page.inner_text("[data-testid=policy-version]")
+    assert page.get_attribute("[data-testid=policy-version]", "data-version") == "1"
     assert "危化品火灾" in page.inner_text("[data-testid=policy-forwarding]")
     page.fill("#policy-task_due_s", "900")
     page.fill("#policy-cause", "网格员到场较慢")
@@ -35,9 +35,7 @@ def test_supervisor_edits_the_timers(city: City, browser: Any) -> None:  # noqa:
     shot(page, "policy-refused-desktop")
     page.check("#policy-task_pauses_auto_forward")
     page.click("[data-testid=policy-form] button[type=submit]")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=policy-version]').innerText.includes('2')"
-    )
+    page.wait_for_selector("[data-testid=policy-version][data-version='2']")
     history = page.inner_text("[data-testid=policy-history]")
     assert "网格员到场较慢" in history
     assert "900" in history

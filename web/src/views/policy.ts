@@ -90,7 +90,7 @@ export function mountPolicy(root: HTMLElement): () => void {
       h("h2", null, t("policy.title")),
       h(
         "p",
-        { class: "muted", "data-testid": "policy-version" },
+        { class: "muted", "data-testid": "policy-version", "data-version": String(current.version) },
         t("policy.inForce", { v: current.version, who: current.created_by, at: formatDateTime(current.created_at, i18n.locale) }),
         current.cause ? ` · ${current.cause}` : "",
       ),
