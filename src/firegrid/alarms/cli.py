@@ -260,7 +260,10 @@ def policy_edit_command(
         fail(f"cannot read {file}: {exc.strerror} (hint: give the path of a YAML or JSON file)", 2)
         return
     except yaml.YAMLError as exc:
-        fail(f"{file} is not valid YAML or JSON: {str(exc).splitlines()[0]}", 2)
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        fail(f"{file} is not valid YAML or JSON{where}: {problem}", 2)
         return
 
     def work(session: Any) -> dict[str, Any]:
