@@ -234,19 +234,39 @@ def export_command(
     emit({"kind": kind, "file": str(file), "rows": count}, as_json)
 
 
+#: Settings classes of the contexts ("module:Class"), listed after the core ``Settings``.
+CONTEXT_SETTINGS: tuple[str, ...] = ("firegrid.alarms.settings:AlarmSettings",)
+
+
+def settings_rows() -> dict[str, dict[str, Any]]:
+    """Every setting (core, then each context's), keyed by its variable's name without
+    ``FIREGRID_`` in lower case (``database_url``, ``alarms_webhook_url``)."""
+    from importlib import import_module
+
+    from pydantic_settings import BaseSettings
+
+    sections: list[BaseSettings] = [get_settings()]
+    for spec in CONTEXT_SETTINGS:
+        module_name, _, attribute = spec.partition(":")
+        sections.append(getattr(import_module(module_name), attribute)())
+    rows: dict[str, dict[str, Any]] = {}
+    for section in sections:
+        prefix = str(section.model_config.get("env_prefix", ""))
+        for name, field in type(section).model_fields.items():
+            env = f"{prefix}{name}".upper()
+            rows[env.removeprefix("FIREGRID_").lower()] = {
+                "value": "***" if "secret" in name else getattr(section, name),
+                "env": env,
+                "description": field.description,
+            }
+    return rows
+
+
 @app.command("settings")
 def show_settings(as_json: JsonOption = False) -> None:
-    """Show every setting with its current value and description (secrets hidden)."""
-    settings = get_settings()
-    rows = {
-        name: {
-            "value": "***" if "secret" in name else getattr(settings, name),
-            "env": f"FIREGRID_{name.upper()}",
-            "description": field.description,
-        }
-        for name, field in Settings.model_fields.items()
-    }
-    emit(rows, as_json)
+    """Show every setting (core and each context's) with its current value and description
+    (secrets hidden)."""
+    emit(settings_rows(), as_json)
 
 
 def main() -> None:  # pragma: no cover - console entry

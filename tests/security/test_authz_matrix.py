@@ -168,6 +168,13 @@ def _csv_hydrant(s: Sample) -> dict[str, Any]:
     return {"file": ("hydrants.csv", data.encode(), "text/csv")}
 
 
+def _shipped_policy() -> dict[str, Any]:
+    from firegrid.alarms.policy_doc import PolicyDocument
+    from firegrid.alarms.rules import default_document
+
+    return PolicyDocument(*default_document()).as_data()
+
+
 # Statuses of an authorised caller on a visible object when the domain may still refuse the
 # action (its state, a missing road network): never 401/403/404/5xx.
 DOMAIN = (200, 201, 204, 409, 422)
@@ -618,6 +625,21 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ),
     ("DELETE", "/api/v1/alarms/rules/{name}"): Policy(
         "alarms:admin", scoped=False, params={"name": "rule"}, ok=204
+    ),
+    # The monitoring-centre policy: one document for the whole city.
+    ("GET", "/api/v1/alarms/policy"): Policy("alarms:read", scoped=False),
+    ("GET", "/api/v1/alarms/policy/versions"): Policy("alarms:read", scoped=False),
+    ("GET", "/api/v1/alarms/policy/versions/{version}"): Policy(
+        "alarms:read", scoped=False, params={"version": "=1"}
+    ),
+    # Editing needs alarms:policy AND a city-wide scope: the matrix's principals are scoped
+    # to a town, so a holder is refused (403); the city supervisor's edits are covered by
+    # tests/alarms/test_policy.py.
+    ("POST", "/api/v1/alarms/policy/versions"): Policy(
+        "alarms:policy",
+        scoped=False,
+        body=lambda s: {"document": _shipped_policy(), "cause": "matrix"},
+        ok=403,
     ),
     ("GET", "/api/v1/alarms/maintenance-windows"): Policy("alarms:read"),
     ("POST", "/api/v1/alarms/maintenance-windows"): Policy(

@@ -50,6 +50,7 @@ PHONE = {"width": 390, "height": 844}
 PASSWORDS = {
     "admin": "firegrid-chief-2026",
     "monitor": "firegrid-alarms-2026",
+    "supervisor": "firegrid-policy-2026",
     "dispatcher": "firegrid-119-call-2026",
     "gridworker": "firegrid-patrol-2026",
     "analyst": "firegrid-risk-2026",

@@ -10,12 +10,14 @@ import { mountData } from "./views/data";
 import { mountDispatch } from "./views/dispatch";
 import { mountMonitor } from "./views/monitor";
 import { mountPlanning } from "./views/planning";
+import { mountPolicy } from "./views/policy";
 import { mountTasks } from "./views/tasks";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
 
 const VIEWS: Record<ViewId, Mount> = {
   monitor: mountMonitor,
+  policy: mountPolicy,
   dispatch: mountDispatch,
   planning: mountPlanning,
   data: mountData,

@@ -9,6 +9,8 @@ describe("navigation by role", () => {
     expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "crew"]);
     expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
     expect(viewsForRole("police_liaison")).toEqual([]);
+    expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data"]);
+    expect(canSee("monitor_operator", "policy")).toBe(false);
   });
 
   it("lands on the first view and refuses others", () => {

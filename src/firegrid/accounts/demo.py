@@ -22,6 +22,13 @@ DEMO_USERS: tuple[tuple[str, str, str, str, str], ...] = (
     ("commander_town", "commander", "town", "firegrid-town-2026", "commander of one town"),
     ("dispatcher", "dispatcher", "city", "firegrid-119-call-2026", "city 119 dispatcher"),
     ("monitor", "monitor_operator", "city", "firegrid-alarms-2026", "monitoring centre"),
+    (
+        "supervisor",
+        "monitor_supervisor",
+        "city",
+        "firegrid-policy-2026",
+        "monitoring-centre supervisor",
+    ),
     ("gridworker", "grid_worker", "grid", "firegrid-patrol-2026", "grid worker of one grid"),
     ("venue", "venue_manager", "village", "firegrid-owner-2026", "manager of its venues"),
     ("analyst", "analyst", "city", "firegrid-risk-2026", "risk analyst"),

@@ -14,6 +14,7 @@ class Role(StrEnum):
     COMMANDER = "commander"
     DISPATCHER = "dispatcher"
     MONITOR_OPERATOR = "monitor_operator"
+    MONITOR_SUPERVISOR = "monitor_supervisor"  # 监控中心主管: edits the centre's policy
     GRID_WORKER = "grid_worker"
     VENUE_MANAGER = "venue_manager"
     ANALYST = "analyst"
@@ -53,6 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "units:status",
             "plans:admin",
             "alarms:admin",
+            "alarms:policy",
         }
         | _ALARMS
         | _COMMAND_DEVICES
@@ -68,6 +70,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
     Role.MONITOR_OPERATOR: frozenset(
         _READ_CITY | {"incidents:read", "inspections:read"} | _ALARMS | _COMMAND_DEVICES
+    ),
+    # the monitoring-centre supervisor: an operator who also edits the centre's policy
+    # (timers, rules, forwarding map; city-wide, so only with a city scope) and stored rules
+    Role.MONITOR_SUPERVISOR: frozenset(
+        _READ_CITY
+        | {"incidents:read", "inspections:read", "alarms:policy", "alarms:admin"}
+        | _ALARMS
+        | _COMMAND_DEVICES
     ),
     Role.GRID_WORKER: frozenset(
         {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"} | _INSPECT

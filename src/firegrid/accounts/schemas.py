@@ -14,6 +14,7 @@ RoleName = Literal[
     "commander",
     "dispatcher",
     "monitor_operator",
+    "monitor_supervisor",
     "grid_worker",
     "venue_manager",
     "analyst",

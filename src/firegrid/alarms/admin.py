@@ -10,23 +10,26 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.audit import record_change
 from firegrid.accounts.principal import Principal
+from firegrid.alarms import policy_store
 from firegrid.alarms.models import AlarmRuleRow, MaintenanceWindow
-from firegrid.alarms.rules import default_rules, merge_rules, parse_rule
+from firegrid.alarms.rules import merge_rules, parse_rule
 from firegrid.alarms.service import load_stored_rules
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.places.models import Venue
 
 
 def rules_view(session: Session) -> list[dict[str, Any]]:
-    """The effective rules: defaults overridden by stored ones, with their source."""
+    """The effective rules: those of the policy in force ("default") overridden by stored
+    ones ("database"), with their source."""
     stored = load_stored_rules(session)
     stored_names = {rule.name for rule in stored}
+    in_force = list(policy_store.current(session).document.rules)
     return [
         {
             **rule.model_dump(mode="json"),
             "source": "database" if rule.name in stored_names else "default",
         }
-        for rule in merge_rules(default_rules(), stored)
+        for rule in merge_rules(in_force, stored)
     ]
 
 

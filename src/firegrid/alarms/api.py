@@ -13,10 +13,19 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Uplo
 from fastapi.responses import StreamingResponse
 
 from firegrid.accounts.principal import Principal
-from firegrid.alarms import admin, colours, feed, queries, stats, verification, workorders
+from firegrid.alarms import (
+    admin,
+    colours,
+    feed,
+    policy_store,
+    queries,
+    stats,
+    verification,
+    workorders,
+)
 from firegrid.alarms.directory import venue_dossier
 from firegrid.alarms.lifecycle import Clock, alarm_dict
-from firegrid.alarms.rules import Policy, default_policy
+from firegrid.alarms.rules import Policy
 from firegrid.alarms.schemas import (
     CallIn,
     ConfirmIn,
@@ -46,9 +55,11 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
-def get_policy(request: Request) -> Policy:
-    policy: Policy = getattr(request.app.state, "alarms_policy", None) or default_policy()
-    return policy
+def get_policy(request: Request, session: SessionDep) -> Policy:
+    """The policy in force (a cheap version check per request; tests may pin one as
+    ``app.state.alarms_policy``)."""
+    pinned: Policy | None = getattr(request.app.state, "alarms_policy", None)
+    return pinned or policy_store.current(session).document.policy
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]

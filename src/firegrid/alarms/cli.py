@@ -13,6 +13,11 @@ import typer
 alarms_app = typer.Typer(help="Monitoring centre: alarms, rules, timers.", no_args_is_help=True)
 rules_app = typer.Typer(help="Correlation rules.", no_args_is_help=True)
 alarms_app.add_typer(rules_app, name="rules")
+policy_app = typer.Typer(
+    help="The monitoring-centre policy in force (timers, rules, forwarding map), versioned.",
+    no_args_is_help=True,
+)
+alarms_app.add_typer(policy_app, name="policy")
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
@@ -81,7 +86,11 @@ def run_command(
     db: DbOption = None,
     timer_interval: Annotated[float, typer.Option(help="Seconds between timer passes.")] = 0.5,
     rules: Annotated[
-        Path | None, typer.Option(help="Policy and rules YAML (default: the shipped file).")
+        Path | None,
+        typer.Option(
+            help="Pin this process to a policy and rules YAML (a trial); by default it "
+            "follows the stored policy in force and picks up every new version."
+        ),
     ] = None,
 ) -> None:
     """Run the correlator (event log consumer), timers and notifications until stopped."""
@@ -149,3 +158,145 @@ def rules_test_command(
             f"venue={item['venue_id']} events={item['event_count']} "
             f"rules={','.join(item['rule_hits']) or '-'}"
         )
+
+
+# The policy ---------------------------------------------------------------------------------
+
+
+def _policy_session(db: str | None, work: Any) -> Any:
+    """Run ``work(session)`` in one transaction; domain and database errors end the command
+    with a one-line message (and a hint) instead of a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from firegrid.alarms.policy_doc import problem_lines
+    from firegrid.cli import fail, resolve_settings
+    from firegrid.core.db import Database
+    from firegrid.core.errors import DomainError, ValidationFailed
+
+    database = Database(resolve_settings(db).database_url)
+    try:
+        with database.session() as session:
+            return work(session)
+    except ValidationFailed as exc:
+        for line in problem_lines(exc):
+            typer.echo(line, err=True)
+        raise typer.Exit(2) from None
+    except DomainError as exc:
+        fail(exc.message, 2, exc.details)
+    except SQLAlchemyError as exc:
+        fail(
+            f"database error: {str(exc).splitlines()[0]} "
+            "(hint: is --db right, and is the schema current? run `firegrid db upgrade`)",
+            1,
+        )
+    finally:
+        database.dispose()
+
+
+def _print_version(data: dict[str, Any]) -> None:
+    typer.echo(
+        f"version {data['version']} by {data['created_by']} at {data['created_at']}"
+        + (f": {data['cause']}" if data["cause"] else "")
+    )
+    for change in data.get("changes") or []:
+        typer.echo(f"  {change['field']}: {change['before']!r} -> {change['after']!r}")
+
+
+@policy_app.command("show")
+def policy_show_command(
+    db: DbOption = None,
+    version: Annotated[int | None, typer.Option(help="A stored version (default: newest).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the policy in force (or one version) as YAML, or JSON with --json."""
+    import yaml
+
+    from firegrid.alarms import policy_store
+
+    def work(session: Any) -> dict[str, Any]:
+        stored = (
+            policy_store.current(session)
+            if version is None
+            else policy_store.get_version(session, version)
+        )
+        return stored.as_dict()
+
+    data = _policy_session(db, work)
+    if as_json:
+        _emit(data, True)
+        return
+    typer.echo(
+        f"# policy version {data['version']} by {data['created_by']} at {data['created_at']}"
+    )
+    if data["cause"]:
+        typer.echo(f"# {data['cause']}")
+    typer.echo(yaml.safe_dump(data["document"], allow_unicode=True, sort_keys=False).rstrip())
+
+
+@policy_app.command("edit")
+def policy_edit_command(
+    file: Annotated[
+        Path, typer.Argument(help="The whole policy document ({policy, rules}), YAML or JSON.")
+    ],
+    db: DbOption = None,
+    cause: Annotated[str, typer.Option(help="Why the policy changes (kept in the history).")] = "",
+    base_version: Annotated[
+        int | None,
+        typer.Option(help="Refuse if the version in force is no longer this one."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate FILE and store it as the next version; prints the version. Every process
+    (alarms run, the API) takes it up without restart. Problems: one line each, exit 2."""
+    import yaml
+
+    from firegrid.accounts.principal import system_principal
+    from firegrid.alarms import policy_store
+    from firegrid.cli import fail
+
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))  # JSON is YAML too
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror} (hint: give the path of a YAML or JSON file)", 2)
+        return
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        fail(f"{file} is not valid YAML or JSON{where}: {problem}", 2)
+        return
+
+    def work(session: Any) -> dict[str, Any]:
+        stored = policy_store.save(
+            session,
+            system_principal("cli"),
+            data,
+            cause=cause or f"firegrid alarms policy edit {file.name}",
+            base_version=base_version,
+        )
+        return stored.as_dict()
+
+    result = _policy_session(db, work)
+    if as_json:
+        _emit({k: v for k, v in result.items() if k != "document"}, True)
+        return
+    _print_version(result)
+
+
+@policy_app.command("history")
+def policy_history_command(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="At most this many versions (newest first).")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Versions of the policy, newest first, with author, time, cause and what changed."""
+    from firegrid.alarms import policy_store
+
+    items = _policy_session(
+        db, lambda session: [v.summary() for v in policy_store.history(session, limit=limit)]
+    )
+    if as_json:
+        _emit(items, True)
+        return
+    for item in items:
+        _print_version(item)

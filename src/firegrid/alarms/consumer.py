@@ -33,7 +33,8 @@ from firegrid.alarms.directory import DatabaseDirectory
 from firegrid.alarms.lifecycle import Clock
 from firegrid.alarms.models import ConsumerState
 from firegrid.alarms.notify import channels_from_settings, deliver_pending
-from firegrid.alarms.rules import Policy, Rule, default_policy
+from firegrid.alarms.policy_store import current_from
+from firegrid.alarms.rules import Policy, Rule
 from firegrid.alarms.service import BatchResult, Correlator
 from firegrid.alarms.timers import fire_due_timers
 from firegrid.core.clock import utcnow
@@ -262,20 +263,29 @@ async def _sleep_or_stop(stop_event: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop_event.wait(), seconds)
 
 
+def policy_in_force(db: Database) -> Policy:
+    return current_from(db).document.policy
+
+
 async def run_timers(
     db: Database,
-    policy: Policy,
+    policy: Policy | None,
     clock: Clock,
     stop_event: asyncio.Event,
     *,
     interval_s: float = 0.5,
     settings: Settings | None = None,
 ) -> None:
+    """Fire due timers every ``interval_s``; ``policy=None`` follows the stored policy in
+    force (one cheap version check per pass)."""
     worker = worker_name()
     channels = channels_from_settings(settings) if settings is not None else []
     while not stop_event.is_set():
         try:
-            await asyncio.to_thread(fire_due_timers, db, policy, clock, worker=worker)
+            in_force = (
+                policy if policy is not None else await asyncio.to_thread(policy_in_force, db)
+            )
+            await asyncio.to_thread(fire_due_timers, db, in_force, clock, worker=worker)
             if channels:
                 await asyncio.to_thread(deliver_pending, db, channels, clock)
         except Exception:
@@ -298,11 +308,11 @@ async def run_alarm_services(
     """Run the correlator (log consumer), timers and notifications until ``stop_event``.
 
     ``event_log`` lets the ingest process share its open log; otherwise the log chosen by
-    ``settings.event_log`` is opened and closed here.
+    ``settings.event_log`` is opened and closed here. Without ``policy`` and ``rules`` the
+    services follow the stored policy in force (:mod:`firegrid.alarms.policy_store`).
     """
     from firegrid.ingest.log import open_event_log
 
-    policy = policy or default_policy()
     own_log = event_log is None
     event_log = event_log or open_event_log(settings, database)
     if own_log:

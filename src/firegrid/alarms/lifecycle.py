@@ -32,6 +32,7 @@ Clock = Callable[[], datetime]
 ACK_ESCALATION = "ack_escalation"
 AUTO_FORWARD = "auto_forward"
 REMINDER = "reminder"
+TASK_OVERDUE = "task_overdue"
 TIMER_TABLE: Table = AlarmTimer.__table__  # type: ignore[assignment]
 
 

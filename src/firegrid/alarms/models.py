@@ -15,6 +15,8 @@ contexts talk through services and events, not through each other's tables.
 - ``alarm_forwards``: outbox of confirmed fires for the dispatch context.
 - ``work_orders``: faults, offline devices and low batteries turned into work.
 - ``alarm_rules`` / ``maintenance_windows``: correlation rules and test/maintenance windows.
+- ``alarm_policy_versions``: the monitoring-centre policy (timers, rules, forwarding map),
+  one validated document per version with author, time and cause; the newest is in force.
 - ``alarm_feed``: the persisted live feed (monotonic id = SSE event id).
 - ``alarm_notifications``: every notification and escalation sent.
 - ``alarm_consumer_state``: the correlator's offset in the event log, committed atomically
@@ -233,6 +235,19 @@ class AlarmRuleRow(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(80), default="")
+
+
+class AlarmPolicyVersion(Base):
+    """One version of the policy document; versions are only ever added."""
+
+    __tablename__ = "alarm_policy_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(80))
+    cause: Mapped[str] = mapped_column(Text, default="")
 
 
 class MaintenanceWindow(Base):

@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
 
 from firegrid.alarms.lifecycle import Clock
 from firegrid.alarms.models import AlarmNotification
+from firegrid.alarms.settings import AlarmSettings
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
 
@@ -39,12 +38,8 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Firegrid-Signature"
 
 
-class NotifySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FIREGRID_ALARMS_", extra="ignore")
-
-    webhook_url: str = Field("", description="Webhook receiving alarm notifications.")
-    webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC key of the webhook.")
-    file_channels: str = Field("email,sms", description="Channels written as JSON lines.")
+#: The notification settings are the alarms context's settings (``FIREGRID_ALARMS_*``).
+NotifySettings = AlarmSettings
 
 
 class Channel(Protocol):

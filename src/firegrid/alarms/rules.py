@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,6 +26,8 @@ from firegrid.core.errors import ValidationFailed
 from firegrid.ingest.events import EventKind
 
 RULE_NAME = r"^[a-z][a-z0-9_]{1,63}$"
+#: A positive duration in seconds (at most a year).
+Seconds = Annotated[float, Field(gt=0, le=366 * 86400)]
 
 
 class _Strict(BaseModel):
@@ -101,14 +103,25 @@ class Policy(_Strict):
         default_factory=lambda: ["village", "town", "city"],  # type: ignore[arg-type]
         min_length=1,
     )
-    verify_timeout_s: dict[str, float] = Field(default_factory=lambda: {"default": 180.0})
+    verify_timeout_s: dict[str, Seconds] = Field(default_factory=lambda: {"default": 180.0})
     night_occupied_verify_timeout_s: float | None = Field(120.0, gt=0)
-    task_due_s: float = Field(900.0, gt=0)
-    work_order_due_s: dict[str, float] = Field(
+    task_due_s: float = Field(90.0, gt=0)
+    #: True: asking a grid worker for an on-site check holds the auto-forward until the
+    #: task is overdue (then the overdue timer forwards). False: the task must fall due
+    #: before the shortest auto-forward (checked when a policy is saved).
+    task_pauses_auto_forward: bool = False
+    work_order_due_s: dict[str, Seconds] = Field(
         default_factory=lambda: {"fault": 259200.0, "offline": 86400.0, "low_battery": 604800.0}
     )
     reminder_interval_s: float = Field(86400.0, gt=0)
     incident_kind: dict[str, str] = Field(default_factory=lambda: {"default": "building_fire"})
+
+    def shortest_verify_timeout(self) -> tuple[str, float]:
+        """The field and value of the shortest auto-forward delay this policy can give."""
+        pairs = [(f"verify_timeout_s.{k}", v) for k, v in self.verify_timeout_s.items()]
+        if self.night_occupied_verify_timeout_s is not None:
+            pairs.append(("night_occupied_verify_timeout_s", self.night_occupied_verify_timeout_s))
+        return min(pairs, key=lambda pair: pair[1]) if pairs else ("verify_timeout_s", 180.0)
 
     def verify_timeout_for(self, category: str, tags: Iterable[str] = ()) -> float:
         timeout = self.verify_timeout_s.get(category, self.verify_timeout_s.get("default", 180.0))

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session
 
-from firegrid.alarms import bulk
+from firegrid.alarms import bulk, policy_store
 from firegrid.alarms.directory import AssigneeCache, DeviceInfo, Directory, VenueInfo
 from firegrid.alarms.folding import (
     DEVICE_CONTEXT,
@@ -210,6 +210,9 @@ class Correlator:
         rules_ttl_s: float = 5.0,
     ) -> None:
         self.directory = directory
+        # Without an explicit policy or rules, follow the stored policy in force.
+        self.follows_stored_policy = policy is None and rules is None
+        self.policy_version: int | None = None
         self.policy = policy or default_policy()
         self.base_rules = list(rules) if rules is not None else default_rules()
         self.use_stored_rules = use_stored_rules
@@ -219,6 +222,18 @@ class Correlator:
         self._rules: list[Rule] | None = None
         self._matchers: tuple[list[Rule], list[EventMatch]] | None = None
         self._rules_loaded = 0.0
+
+    def use_policy_in_force(self, session: Session) -> None:
+        """Take the newest stored policy version (one cheap check per batch; the document
+        is parsed once per version) unless this correlator was given a fixed policy."""
+        if not self.follows_stored_policy:
+            return
+        stored = policy_store.current(session)
+        if stored.version != self.policy_version:
+            self.policy = stored.document.policy
+            self.base_rules = list(stored.document.rules)
+            self.policy_version = stored.version
+            self._rules = None
 
     def rules(self, session: Session) -> list[Rule]:
         if not self.use_stored_rules:
@@ -267,6 +282,7 @@ class Correlator:
         devices = self.directory.devices(
             session, {e.device_id for e, _ in relevant if e.device_id is not None}
         )
+        self.use_policy_in_force(session)
         rules = self.rules(session)
         watched = self._watched_matchers(rules)
         relevant = [

@@ -18,10 +18,19 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.principal import Principal
 from firegrid.alarms import feed
 from firegrid.alarms.directory import grid_worker_for
-from firegrid.alarms.lifecycle import decide, forward_alarm, iso, transition
+from firegrid.alarms.lifecycle import (
+    AUTO_FORWARD,
+    TASK_OVERDUE,
+    cancel_timers,
+    decide,
+    forward_alarm,
+    iso,
+    schedule,
+    transition,
+)
 from firegrid.alarms.models import Alarm, AlarmVerification, VerificationTask
 from firegrid.alarms.rules import Policy
-from firegrid.alarms.states import AlarmStatus, parse_reason
+from firegrid.alarms.states import UNDECIDED, AlarmKind, AlarmStatus, parse_reason
 from firegrid.core import uploads
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 
@@ -256,6 +265,19 @@ def create_task(
     )
     session.add(task)
     session.flush()
+    holds = policy.task_pauses_auto_forward and alarm.kind == AlarmKind.FIRE
+    if holds and alarm.status in UNDECIDED:
+        cancel_timers(session, alarm.id, (AUTO_FORWARD,), now, f"held by on-site task {task.id}")
+    schedule(
+        session,
+        TASK_OVERDUE,
+        task.due_at,
+        now,
+        alarm_id=alarm.id,
+        task_id=task.id,
+        task_due_s=policy.task_due_s,
+        holds_auto_forward=holds,
+    )
     feed.append(session, "task.new", task.jurisdiction_path, task_dict(task), now, alarm.id)
     return task
 

@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 _TYPES = (
-    "^(building_fire|vehicle_fire|outdoor_fire|wildland|hazmat|rescue|flood|social_assistance)$"
+    "^(building_fire|hazmat_fire|vehicle_fire|outdoor_fire|wildland|hazmat|rescue|flood"
+    "|social_assistance)$"
 )
 _CRS = "^(wgs84|gcj02|bd09)$"
 

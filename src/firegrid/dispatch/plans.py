@@ -32,6 +32,7 @@ ANY_CATEGORY = "*"
 #: incident types (警情类型); ``building_fire`` is refined by the venue category (occupancy)
 INCIDENT_TYPES: tuple[str, ...] = (
     "building_fire",
+    "hazmat_fire",  # 危化品火灾: a fire at a hazardous-chemicals site (foam, hazmat units)
     "vehicle_fire",
     "outdoor_fire",
     "wildland",
@@ -237,6 +238,16 @@ def plan_book(session: Session) -> PlanBook:
         with _book_lock:
             _books[key] = cached
     return cached[1]
+
+
+def planned_incident_types(session: Session) -> frozenset[str]:
+    """The incident types that have at least one response plan (the public answer to
+    "may an incident of this type be opened and matched?", e.g. for the alarms policy)."""
+    return frozenset(
+        plan.incident_type
+        for plan in plan_book(session).plans
+        if plan.incident_type in INCIDENT_TYPES
+    )
 
 
 def plan_for(session: Session, incident_type: str, venue_category: str, level: int) -> Plan:

@@ -41,10 +41,11 @@ from firegrid.geo.errors import GeoError
 from firegrid.places.locate import jurisdiction_index
 
 ACTOR = "system:replay"
-FIRE_TYPES = frozenset({"building_fire", "outdoor_fire", "vehicle_fire", "wildland"})
+FIRE_TYPES = frozenset({"building_fire", "hazmat_fire", "outdoor_fire", "vehicle_fire", "wildland"})
 #: minutes on scene after the first arrival: (low, high) by type
 ON_SCENE_MIN: dict[str, tuple[float, float]] = {
     "building_fire": (20, 90),
+    "hazmat_fire": (40, 180),
     "outdoor_fire": (10, 30),
     "vehicle_fire": (10, 30),
     "wildland": (40, 150),

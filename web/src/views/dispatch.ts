@@ -7,7 +7,7 @@ import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
 
-const TYPES = ["building_fire", "vehicle_fire", "outdoor_fire", "wildland", "hazmat", "rescue", "flood", "social_assistance"];
+const TYPES = ["building_fire", "hazmat_fire", "vehicle_fire", "outdoor_fire", "wildland", "hazmat", "rescue", "flood", "social_assistance"];
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
 
 interface Incident {
