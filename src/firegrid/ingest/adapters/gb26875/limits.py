@@ -1,0 +1,105 @@
+"""Per-connection limits of the GB/T 26875.3 listener (pure; no sockets).
+
+One peer must not be able to slow down every other device. Two limits apply to each
+connection:
+
+- :class:`BadInputBudget`: bytes that did not become frames and bad frames are charged to
+  two leaky buckets. A device on a noisy line sends a bad frame now and then and never
+  runs out; a peer that sends garbage exhausts a bucket and its connection is closed (the
+  server records why, with its address and counts).
+- :class:`ReadAllowance`: a token bucket of bytes read. A connection over its rate is paused
+  (TCP pushes back on the sender) until the bucket has refilled; nothing is dropped.
+
+The decoder itself holds at most one unfinished frame between reads
+(:data:`~.stream.MAX_HELD_BYTES`), so memory per connection is bounded too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """Tunables of :class:`BadInputBudget` and :class:`ReadAllowance`."""
+
+    #: bad bytes a connection may send in a burst (bucket size) ...
+    max_bad_bytes: int = 64 * 1024
+    #: ... and the rate at which that allowance comes back
+    bad_bytes_per_s: float = 1024.0
+    #: bad frames (error events) in a burst, and their refill rate (one per 10 s)
+    max_bad_frames: int = 32
+    bad_frames_per_s: float = 0.1
+    #: sustained read rate of one connection; above it reading pauses (0 = no limit)
+    read_bytes_per_s: float = 256 * 1024
+    #: bytes a connection may read at once before the rate applies
+    read_burst_bytes: int = 1024 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_bad_bytes", "max_bad_frames", "read_burst_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("bad_bytes_per_s", "bad_frames_per_s", "read_bytes_per_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+
+
+class _LeakyBucket:
+    def __init__(self, capacity: float, leak_per_s: float, now_s: float) -> None:
+        self.capacity = capacity
+        self.leak_per_s = leak_per_s
+        self.level = 0.0
+        self._at = now_s
+
+    def add(self, amount: float, now_s: float) -> bool:
+        """Add ``amount``; True when the bucket overflows."""
+        self.level = max(0.0, self.level - (now_s - self._at) * self.leak_per_s) + amount
+        self._at = now_s
+        return self.level > self.capacity
+
+
+class BadInputBudget:
+    """How much bad input a connection may still send before it is closed."""
+
+    def __init__(self, limits: ConnectionLimits, now_s: float) -> None:
+        self.limits = limits
+        self._bytes = _LeakyBucket(limits.max_bad_bytes, limits.bad_bytes_per_s, now_s)
+        self._frames = _LeakyBucket(limits.max_bad_frames, limits.bad_frames_per_s, now_s)
+        self.bad_bytes = 0
+        self.bad_frames = 0
+
+    def charge(self, bad_bytes: int, bad_frames: int, now_s: float) -> str | None:
+        """Charge what one read cost; the reason to close the connection, or None."""
+        self.bad_bytes += bad_bytes
+        self.bad_frames += bad_frames
+        over_bytes = self._bytes.add(bad_bytes, now_s)
+        over_frames = self._frames.add(bad_frames, now_s)
+        if over_bytes:
+            return (
+                f"bad input budget exhausted: more than {self.limits.max_bad_bytes} bytes "
+                f"outside valid frames ({self.bad_bytes} on this connection)"
+            )
+        if over_frames:
+            return (
+                f"bad input budget exhausted: more than {self.limits.max_bad_frames} bad "
+                f"frames ({self.bad_frames} on this connection)"
+            )
+        return None
+
+
+class ReadAllowance:
+    """A token bucket of bytes: :meth:`take` says how long reading must pause."""
+
+    def __init__(self, limits: ConnectionLimits, now_s: float) -> None:
+        self.rate = limits.read_bytes_per_s
+        self.burst = float(limits.read_burst_bytes)
+        self.tokens = self.burst
+        self._at = now_s
+
+    def take(self, size: int, now_s: float) -> float:
+        """Spend ``size`` bytes; seconds to pause before reading more (0: go on)."""
+        if self.rate <= 0:
+            return 0.0
+        self.tokens = min(self.burst, self.tokens + (now_s - self._at) * self.rate) - size
+        self._at = now_s
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
