@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from firegrid.ingest.models import IngestError, QuarantineDevice, QuarantinedMes
 
 if TYPE_CHECKING:
     from firegrid.ingest.adapters.mqtt.codec import VendorMessage
+    from firegrid.ingest.adapters.payload import Rejection
 
 log = logging.getLogger(__name__)
 
@@ -469,6 +471,38 @@ class IngestService:
                 }
             ]
         )
+
+    async def record_rejections(
+        self,
+        protocol: str,
+        rejections: Sequence[Rejection],
+        *,
+        where: str,
+        peer: str = "",
+        external_id: str | None = None,
+    ) -> None:
+        """Keep rejected payloads/events (raw as hex) in ``ingest_errors``; durable when this
+        returns. Kind ``bad_payload`` for a whole payload, ``bad_event`` for one event."""
+        if not rejections:
+            return
+        now = self.clock()
+        rows = []
+        for r in rejections:
+            item = "payload" if r.index is None else f"event {r.index}"
+            details = "" if r.details is None else f" {json.dumps(r.details, default=str)}"
+            rows.append(
+                {
+                    "protocol": protocol,
+                    "peer": peer,
+                    "external_id": external_id,
+                    "kind": "bad_payload" if r.index is None else "bad_event",
+                    "message": f"{where}: {item}: {r.code}: {r.message}{details}"[:2000],
+                    "raw_hex": r.raw.hex()[:8192],
+                    "received_at": now,
+                }
+            )
+        self.stats.errors += len(rows)
+        await self._errors.submit(rows)
 
     async def admit_json(
         self,
