@@ -75,16 +75,19 @@ from .codec import (
     RawApplicationData,
     Reply,
     StreamDecoder,
+    SystemConfiguration,
     SystemOperation,
     SystemOperationFlag,
     SystemStatus,
     SystemStatusFlag,
+    TransmitterConfiguration,
     TransmitterOperation,
     TransmitterOperationFlag,
     TransmitterStatus,
     TransmitterStatusFlag,
     encode_time_tag,
 )
+from .fields import TEXT_ENCODING
 from .limits import BadInputBudget, ConnectionLimits, ReadAllowance
 
 log = logging.getLogger(__name__)
@@ -222,6 +225,10 @@ def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
         check_post = int(TransmitterOperationFlag.CHECK_POST_REPLY)
         return _operation_kind(obj.operations, check_post), Component(), values
     body = msgspec.to_builtins(obj)
+    if isinstance(obj, SystemConfiguration | TransmitterConfiguration):
+        # the text ends at the first NUL; the exact bytes of the field stay in the event
+        body.pop("wire_text", None)
+        body["text_hex"] = (obj.wire_text or obj.text.encode(TEXT_ENCODING)).hex()
     component = Component(
         system_type=body.get("system_type"),
         system_address=body.get("system_address"),
