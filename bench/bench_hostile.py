@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -254,8 +255,10 @@ def _prepare_registry(url: str, devices: int, events: int, unflushed: int) -> di
 
 
 def _start_until_ready(
-    url: str, port: int, timeout_s: float = 120
-) -> tuple[Any, float, dict[str, Any], Path]:
+    url: str, port: int, src: str | None = None, timeout_s: float = 180
+) -> tuple[Any, float, float, dict[str, Any], Path]:
+    """Spawn ``ingest run`` (from ``src`` when given: another checkout, for comparison);
+    wall seconds and the process's CPU seconds to its ready line, the line, the output."""
     output = Path(tempfile.mkstemp(prefix="ingest-restart-", suffix=".log")[1])
     args = [
         sys.executable,
@@ -268,69 +271,115 @@ def _start_until_ready(
         f"127.0.0.1:{port}",
     ]
     env = {**os.environ, "FIREGRID_LOG_LEVEL": "WARNING"}
+    if src is not None:
+        env["PYTHONPATH"] = src
     with output.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
     process.started = time.perf_counter()  # type: ignore[attr-defined]
-    ready_s, ready = _wait_for_line(process, output, '{"ready"', timeout_s)
-    return process, ready_s, ready, output
+    ready_s, cpu_s, ready = _wait_for_line(process, output, '{"ready"', timeout_s)
+    return process, ready_s, cpu_s, ready, output
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_for_line(
     process: Any, output: Path, prefix: str, timeout_s: float
-) -> tuple[float, dict[str, Any]]:
-    """Seconds from spawn to the first output line starting with ``prefix``, and its body."""
+) -> tuple[float, float, dict[str, Any]]:
+    """Wall seconds from spawn to the first output line starting with ``prefix``, CPU
+    seconds of the process by then, and the line's body."""
     deadline = process.started + timeout_s
     while True:
         for line in output.read_text().splitlines():
             if line.startswith(prefix):
+                wall_s = time.perf_counter() - process.started
                 body: dict[str, Any] = next(iter(json.loads(line).values()))
-                return time.perf_counter() - process.started, body
+                return wall_s, _cpu_s(process.pid), body
         if process.poll() is not None or time.perf_counter() > deadline:
             process.kill()
             raise RuntimeError(output.read_text()[-3000:])
-        time.sleep(0.01)
+        time.sleep(0.005)
 
 
 def bench_restart(args: argparse.Namespace) -> dict[str, Any]:
-    if args.url:  # a database prepared by an earlier run (--keep)
+    if args.url:  # a database prepared by an earlier run
         return _restart_runs(args, args.url, {"reused": args.url})
     with bench_database(args.postgres) as url:
         prepared = _prepare_registry(url, args.devices, args.events, args.unflushed)
         return _restart_runs(args, url, prepared)
 
 
+def _one_start(url: str, port: int, src: str | None) -> dict[str, Any]:
+    process, ready_s, cpu_s, ready, output = _start_until_ready(url, port, src)
+    run: dict[str, Any] = {
+        "spawn_to_ready_s": round(ready_s, 3),
+        "cpu_to_ready_s": round(cpu_s, 3),
+        "in_process_to_ready_s": ready.get("startup_s", {}).get("total"),
+    }
+    if src is None:  # this checkout also reports when device state has caught up
+        state_s, state_cpu_s, state = _wait_for_line(process, output, '{"state_ready"', 180)
+        run.update(
+            spawn_to_state_ready_s=round(state_s, 3),
+            cpu_to_state_ready_s=round(state_cpu_s, 3),
+            startup_s=state.get("startup_s"),
+            startup_counts=state.get("counts"),
+        )
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return run
+
+
 def _restart_runs(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[str, Any]:
     port = free_port()
-    runs = []
-    for _ in range(args.runs + 1):  # the first start is the one that is killed first
-        process, ready_s, ready, output = _start_until_ready(url, port)
-        state_s, state = _wait_for_line(process, output, '{"state_ready"', 120)
-        runs.append(
-            {
-                "spawn_to_ready_s": round(ready_s, 3),
-                "spawn_to_state_ready_s": round(state_s, 3),
-                "in_process_to_ready_s": ready.get("startup_s", {}).get("total"),
-                "startup_s": state.get("startup_s"),
-                "startup_counts": state.get("counts"),
-            }
-        )
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    restarts = runs[1:]
-    worst = max(r["spawn_to_ready_s"] for r in restarts)
-    return {
+    floor = _import_floor()
+    _one_start(url, port, None)  # the first start writes the registry snapshot; then killed
+    runs, compared = [], []
+    for _ in range(args.runs):  # interleaved, so both see the same load on a shared machine
+        runs.append(_one_start(url, port, None))
+        if args.compare_src:
+            compared.append(_one_start(url, port, args.compare_src))
+    worst = max(r["spawn_to_ready_s"] for r in runs)
+    result: dict[str, Any] = {
         "bench": "restart",
-        "database": "postgresql" if args.postgres else "sqlite",
+        "database": "postgresql" if args.postgres or url.startswith("postgresql") else "sqlite",
         "prepared": prepared,
-        "first_start": runs[0],
-        "restarts_after_sigkill": restarts,
-        "ready_s_median": pctl([r["spawn_to_ready_s"] for r in restarts], 0.5),
-        "state_ready_s_median": pctl([r["spawn_to_state_ready_s"] for r in restarts], 0.5),
+        "interpreter_and_imports": floor,
+        "restarts_after_sigkill": runs,
+        "ready_s_median": pctl([r["spawn_to_ready_s"] for r in runs], 0.5),
+        "ready_cpu_s_median": pctl([r["cpu_to_ready_s"] for r in runs], 0.5),
+        "state_ready_s_median": pctl([r["spawn_to_state_ready_s"] for r in runs], 0.5),
         "ready_s_worst": worst,
         "target_s": 2.0,
         "meets_target": worst <= 2.0,
+        "load_average": os.getloadavg(),
         "machine": f"{platform.machine()} {os.cpu_count()} cores (shared)",
     }
+    if compared:
+        result["compared"] = {
+            "src": args.compare_src,
+            "restarts_after_sigkill": compared,
+            "ready_s_median": pctl([r["spawn_to_ready_s"] for r in compared], 0.5),
+            "ready_cpu_s_median": pctl([r["cpu_to_ready_s"] for r in compared], 0.5),
+        }
+    return result
+
+
+def _import_floor() -> dict[str, float]:
+    """Wall and CPU seconds of starting Python and importing what ``ingest run`` needs: the
+    part of a restart no change to the start-up itself can remove."""
+    code = (
+        "import firegrid.ingest.cli, firegrid.ingest.service, firegrid.ingest.log_db, "
+        "firegrid.ingest.adapters.gb26875.server, uvloop"
+    )
+    started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(time.perf_counter() - started, 3), "cpu_s": round(cpu, 3)}
 
 
 def main() -> None:
@@ -349,6 +398,9 @@ def main() -> None:
     rs.add_argument("--runs", type=int, default=3)
     rs.add_argument("--postgres", action="store_true")
     rs.add_argument("--url", help="reuse a database prepared before (skips preparing one)")
+    rs.add_argument(
+        "--compare-src", help="also time another checkout's src/ (e.g. the main branch's)"
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         result = bench_flood(args) if args.bench == "flood" else bench_restart(args)
