@@ -235,3 +235,29 @@ def test_a_connection_over_its_read_rate_is_paused_not_dropped(db: Database) -> 
             await server.close()
 
     asyncio.run(scenario())
+
+
+def test_a_peer_that_keeps_reconnecting_is_recorded_once_and_summed_up(db: Database) -> None:
+    """Each reconnection of a flooding host is cut off too, but only the first is written
+    on its own: the rest are summed up in one record (no durable write per connection)."""
+
+    async def scenario() -> None:
+        async with running_service(db, "database", "") as service:
+            server = GB26875Server(service)
+            await server.start()
+            for _ in range(5):
+                flooder = await TcpDevice.connect(server.port)
+                with contextlib.suppress(ConnectionError, OSError):
+                    for _ in range(16):
+                        await flooder.send(b"@" * 8192)
+                assert await _closed_by_peer(flooder, 15.0)
+                await flooder.close()
+            assert server.counters["closed_bad_input"] == 5
+            await server.close()
+
+    asyncio.run(scenario())
+    first, summary = ingest_errors(db, "connection_closed")
+    assert "bad input budget exhausted" in first.message
+    assert summary.peer == "127.0.0.1"
+    assert summary.message.startswith("4 more connections from 127.0.0.1 closed for bad input")
+    assert len(ingest_errors(db, "length_too_large")) == 1  # the first connection's only

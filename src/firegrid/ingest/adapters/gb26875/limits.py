@@ -103,3 +103,69 @@ class ReadAllowance:
         self.tokens = min(self.burst, self.tokens + (now_s - self._at) * self.rate) - size
         self._at = now_s
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+class Offenders:
+    """Peers (by host) whose connections were closed for bad input, per window.
+
+    A flooding peer reconnects at once, many times a second. The first disconnection of a
+    host in a window is recorded on its own; the next ones are counted and recorded as one
+    summary when the window ends, and meanwhile the frame errors of that host's
+    connections are counted rather than each written (they would otherwise cost a durable
+    write per connection and slow the event log down for everybody). Devices are never
+    refused for their address: many transmitters share a carrier's NAT address.
+    """
+
+    def __init__(self, window_s: float = 60.0) -> None:
+        self.window_s = window_s
+        self._windows: dict[str, _Window] = {}
+
+    def recent(self, host: str, now_s: float) -> bool:
+        """Whether ``host`` had a connection closed in its current window."""
+        window = self._windows.get(host)
+        return window is not None and now_s - window.started_s < self.window_s
+
+    def closed(self, host: str, now_s: float, bad_bytes: int, bad_frames: int) -> bool:
+        """Count a disconnection; True when it opens a window (record it on its own)."""
+        window = self._windows.get(host)
+        if window is None or now_s - window.started_s >= self.window_s:
+            self._windows[host] = _Window(now_s)
+            return True
+        window.closures += 1
+        window.bad_bytes += bad_bytes
+        window.bad_frames += bad_frames
+        return False
+
+    def suppressed(self, host: str, errors: int) -> None:
+        """Count frame errors of ``host`` that were not recorded one by one."""
+        window = self._windows.get(host)
+        if window is not None:
+            window.errors_not_recorded += errors
+
+    def due(self, now_s: float, *, everything: bool = False) -> list[tuple[str, str]]:
+        """Summaries ``(host, message)`` of the windows that ended (or all)."""
+        out: list[tuple[str, str]] = []
+        for host, window in list(self._windows.items()):
+            if not everything and now_s - window.started_s < self.window_s:
+                continue
+            del self._windows[host]
+            if window.closures or window.errors_not_recorded:
+                out.append(
+                    (
+                        host,
+                        f"{window.closures} more connections from {host} closed for bad input "
+                        f"within {self.window_s:.0f} s of the first: {window.bad_bytes} bad "
+                        f"bytes, {window.bad_frames} bad frames, "
+                        f"{window.errors_not_recorded} frame errors not recorded one by one",
+                    )
+                )
+        return out
+
+
+class _Window:
+    def __init__(self, started_s: float) -> None:
+        self.started_s = started_s
+        self.closures = 0
+        self.bad_bytes = 0
+        self.bad_frames = 0
+        self.errors_not_recorded = 0

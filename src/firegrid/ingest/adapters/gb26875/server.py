@@ -88,7 +88,7 @@ from .codec import (
     encode_time_tag,
 )
 from .fields import TEXT_ENCODING
-from .limits import BadInputBudget, ConnectionLimits, ReadAllowance
+from .limits import BadInputBudget, ConnectionLimits, Offenders, ReadAllowance
 
 log = logging.getLogger(__name__)
 
@@ -382,6 +382,7 @@ class GB26875Server:
     ) -> None:
         self.service = service
         self.limits = limits or ConnectionLimits()
+        self.offenders = Offenders()
         self.reuse_port = reuse_port
         self.host = host
         self.requested_port = port
@@ -431,6 +432,7 @@ class GB26875Server:
         log.info("gb26875 listening on %s:%d", self.host, self.port)
 
     async def close(self) -> None:
+        self._record_offenders(everything=True)
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -546,10 +548,23 @@ class GB26875Server:
                 transport.write(b"".join(answer))
                 self.latencies_s.append(finished - started)
 
+    def _record_offenders(self, *, everything: bool = False) -> None:
+        """Record the summaries of the bad-input windows that ended."""
+        for host, message in self.offenders.due(time.monotonic(), everything=everything):
+            log.warning("gb26875 %s: %s", host, message)
+            self.spawn(self._record_summary(host, message))
+
+    async def _record_summary(self, host: str, message: str) -> None:
+        try:
+            await self.service.record_error(PROTOCOL, "connection_closed", message, peer=host)
+        except Exception:
+            log.exception("gb26875 %s: could not record the disconnections", host)
+
     async def _sweep_idle(self) -> None:
         period = max(0.05, min(self.idle_timeout_s / 4, 5.0))
         while True:
             await asyncio.sleep(period)
+            self._record_offenders()
             limit = time.monotonic() - self.idle_timeout_s
             for connection in [c for c in self.connections if c.last_read < limit]:
                 log.info("gb26875 %s idle for %.0fs: closing", connection.peer, self.idle_timeout_s)
@@ -571,6 +586,8 @@ class _Connection(asyncio.Protocol):
         self.throttled = False  # by the read allowance
         self.closed_for: str | None = None
         self.errors_kept = 0  # error events passed on to be recorded
+        self.host = ""
+        self.errors_summarised = False
         started = time.monotonic()
         self.budget = BadInputBudget(server.limits, started)
         self.reads = ReadAllowance(server.limits, started)
@@ -579,12 +596,19 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         peer = self.transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
+        self.host = str(peer[0]) if peer else ""
+        # a host cut off for bad input moments ago: count this connection's frame errors
+        # into the host's summary instead of writing each
+        self.errors_summarised = self.server.offenders.recent(self.host, time.monotonic())
         self.server.connections.add(self)
         self.server.counters["connections"] += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
-        for error in self.decoder.close():
+        leftovers = self.decoder.close()
+        if self.closed_for is not None:  # the debris of a cut-off flood (in its bad bytes)
+            leftovers = []
+        for error in leftovers:
             self.server.spawn(self.record(error))
         self.transport = None
 
@@ -663,13 +687,18 @@ class _Connection(asyncio.Protocol):
         self.closed_for = reason
         server = self.server
         server.counters["closed_bad_input"] += 1
-        address = None if self.address is None else str(self.address)
-        message = (
-            f"connection closed: {reason}; read {self.decoder.frames_decoded} valid frames, "
-            f"{self.budget.bad_bytes} bad bytes, {self.budget.bad_frames} bad frames"
+        budget = self.budget
+        first = server.offenders.closed(
+            self.host, time.monotonic(), budget.bad_bytes, budget.bad_frames
         )
-        log.warning("gb26875 %s (address %s): %s", self.peer, address, message)
-        server.spawn(self._record_closing(message, bytes(data[-64:]).hex(), address))
+        if first:  # later ones from this host within the window are summed up, then recorded
+            address = None if self.address is None else str(self.address)
+            message = (
+                f"connection closed: {reason}; read {self.decoder.frames_decoded} valid "
+                f"frames, {budget.bad_bytes} bad bytes, {budget.bad_frames} bad frames"
+            )
+            log.warning("gb26875 %s (address %s): %s", self.peer, address, message)
+            server.spawn(self._record_closing(message, bytes(data[-64:]).hex(), address))
         self.close()
 
     async def _record_closing(self, message: str, raw_hex: str, address: str | None) -> None:
@@ -682,6 +711,9 @@ class _Connection(asyncio.Protocol):
 
     async def record(self, error: FrameError) -> None:
         self.server.counters["errors"] += 1
+        if self.errors_summarised:
+            self.server.offenders.suppressed(self.host, 1)
+            return
         external_id = None if error.frame is None else str(error.frame.source)
         try:
             await self.server.service.record_error(
