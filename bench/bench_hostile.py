@@ -360,6 +360,7 @@ def _one_start(url: str, port: int, src: str | None) -> dict[str, Any]:
         )
     process.send_signal(signal.SIGKILL)
     process.wait()
+    output.unlink()
     return run
 
 
