@@ -10,19 +10,27 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
+from firegrid.devices.state import DeviceRef
 from firegrid.devices.state_models import DeviceStateRow
-from firegrid.ingest.adapters.gb26875.codec import Command
+from firegrid.ingest.adapters.gb26875.codec import ApplicationData, Command, Frame
+from firegrid.ingest.adapters.gb26875.server import frame_events
+from firegrid.ingest.events import EventKind
+from firegrid.ingest.log_db import DatabaseEventLog
 from firegrid.ingest.models import DeviceEventRow, QuarantineDevice
+from firegrid.ingest.service import IngestService
 from firegrid.ingest.simulate import register_devices
 from tests.alarms.live import free_port
-from tests.hostile.ingest_fixtures import TcpDevice, fire, frame_bytes
+from tests.hostile.ingest_fixtures import NOW, TcpDevice, fire, frame_bytes
 
 
 class IngestRun:
@@ -119,3 +127,63 @@ def test_a_killed_ingest_process_is_ready_again_and_loses_nothing(
         assert any(key.endswith(f"/{point}") for key in states[device.id].alarms), states[
             device.id
         ].alarms
+
+
+def test_messages_admitted_while_device_state_loads_reach_it_afterwards(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held in the middle of loading device state, the service still stores (and so may
+    confirm) a fire alarm; once the state is loaded the alarm and the online transition are
+    applied to it, and nothing is flushed before."""
+    (device,) = register_devices(db, "gb26875", 1)
+    ref = DeviceRef(
+        device.id, device.external_id, "gb26875", device.venue_id, device.jurisdiction_path
+    )
+    release = threading.Event()
+
+    async def scenario() -> None:
+        service = IngestService(db, DatabaseEventLog(db))
+        real_load = service.state.load
+
+        def held_load(database: Database) -> int:
+            release.wait(30)
+            return real_load(database)
+
+        monkeypatch.setattr(service.state, "load", held_load)
+        await service.start(background=False, defer_state=True)
+        try:
+            assert service.state_loading
+            received = utcnow()
+            event = frame_events(
+                Frame(
+                    1,
+                    (1, 1),
+                    NOW,
+                    int(device.external_id),
+                    0,
+                    Command.SEND_DATA,
+                    ApplicationData.of([fire(5)]),
+                ),
+                ref,
+                received,
+                "",
+            )
+            await service.admit(ref, event, seen_at=received)
+            kinds = [i.event.kind for i in await service.log.read(0, 10)]
+            assert kinds == [EventKind.FIRE_ALARM]  # durable, no transition decided yet
+            assert service.state.get(device.id) is None
+            assert await service.flush_state() == 0  # no flush of a half-loaded state
+            release.set()
+            await asyncio.wait_for(service.state_ready.wait(), 30)
+            status = service.state.get(device.id)
+            assert status is not None
+            assert status.online
+            assert any(key.endswith("/5") for key in status.alarms)
+            kinds = [i.event.kind for i in await service.log.read(0, 10)]
+            assert kinds == [EventKind.FIRE_ALARM, EventKind.ONLINE]
+            assert service.startup_counts["events_replayed"] == 1
+        finally:
+            release.set()
+            await service.close()
+
+    asyncio.run(scenario())

@@ -322,6 +322,7 @@ class IngestService:
         self.startup_counts: dict[str, int] = {}
         #: set once device state is loaded and caught up (see :meth:`start`)
         self.state_ready = asyncio.Event()
+        self._deferring = False  # start(defer_state=True) is loading device state
         self._state_until = 0  # the log's last offset at start: the catch-up's end
         # (device, logged events, seen at, readings) admitted before state was ready
         self._early: list[tuple[DeviceRef, list[DeviceEvent], datetime, dict[str, Any]]] = []
@@ -350,6 +351,7 @@ class IngestService:
         timings["registry"] = _since(phase)
         self.startup_counts["devices"] = len(self.registry)
         if defer_state:
+            self._deferring = True
             self._spawn(self._load_state_until_done())
         else:
             await self._load_state()
@@ -357,6 +359,11 @@ class IngestService:
             self._spawn(self._every(self.options.registry_refresh_s, self.refresh_and_replay))
             self._spawn(self._every(self.options.state_flush_s, self.flush_state))
             self._spawn(self._every(self.options.offline_check_s, self.check_offline))
+
+    @property
+    def state_loading(self) -> bool:
+        """Device state is still loading in the background (see :meth:`start`)."""
+        return self._deferring and not self.state_ready.is_set()
 
     async def _load_state_until_done(self, retry_s: float = 2.0) -> None:
         while True:
@@ -434,7 +441,7 @@ class IngestService:
         (see :mod:`firegrid.ingest.replay`); returns the number of events stored."""
         from firegrid.ingest import replay
 
-        if not self.state_ready.is_set():
+        if self.state_loading:
             return 0  # the next pass, once device state is loaded
         stored = 0
         for pending in await asyncio.to_thread(replay.pending_replays, self.db):
@@ -506,7 +513,7 @@ class IngestService:
         in a worker thread; between chunks the event loop runs, so a flush of many busy
         panels never holds the confirms of every connection for long.
         """
-        if not self.state_ready.is_set():  # still loading: a flush would write half of it
+        if self.state_loading:  # a flush would write half of it
             return 0
         # Events durable now have been observed by the next flush (their append returned
         # milliseconds later): that flush records this offset as covered.
@@ -548,7 +555,7 @@ class IngestService:
         """
         from firegrid.devices.state import read_stored_seen
 
-        if not self.state_ready.is_set():
+        if self.state_loading:
             return []
         now = self.clock()
         stale = self.state.offline_candidates(now)
@@ -586,7 +593,7 @@ class IngestService:
         """:meth:`admit` for several devices with one append to the log."""
         rows: list[DeviceEvent] = []
         by_protocol = self.stats.by_protocol
-        live = self.state_ready.is_set()
+        live = not self.state_loading
         early = []
         for ref, events, seen_at, values in batches:
             stored = [e for e in events if e.kind not in STATE_ONLY_KINDS]
@@ -609,7 +616,7 @@ class IngestService:
         if live:
             for e in rows:
                 self.state.observe(e)
-        elif self.state_ready.is_set():  # became ready during the append: apply them now
+        elif not self.state_loading:  # became ready during the append: apply them now
             for ref, stored, seen_at, readings in early:
                 transition = self.state.seen(ref, seen_at, readings)
                 for e in stored:
