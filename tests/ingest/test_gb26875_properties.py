@@ -64,7 +64,7 @@ descriptions = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), 
 )
 # a NUL ends a configuration text on the wire (padding); the padded forms are covered by
 # tests/hostile/test_ingest_gb26875_texts.py
-texts = st.text(st.characters(exclude_characters="\x00"), max_size=60).filter(
+texts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=60).filter(
     lambda text: _fits(text, 255)
 )
 u8 = st.integers(0, 0xFF)
