@@ -1,8 +1,10 @@
 """HTTP routes of ingest (mounted under ``/api/v1``).
 
 - ``POST /ingest/push/{integration}``: HTTP push from IoT platforms, authenticated by HMAC
-  (see :mod:`firegrid.ingest.adapters.http.codec`), not by user tokens. Answers 200 only
-  after the batch is durable.
+  (see :mod:`firegrid.ingest.adapters.http.codec`), not by user tokens; a replayed
+  signature is refused atomically (:mod:`firegrid.ingest.adapters.http.claims`). The batch
+  is split: its valid events are stored, its invalid ones recorded in ``ingest_errors``;
+  200 (listing any rejections) only after the valid ones are durable, 422 when none is.
 - ``GET /ingest/quarantine``, ``GET /ingest/quarantine/{id}/messages``,
   ``POST /ingest/quarantine/{id}/adopt``: quarantine review (permission ``devices:write``).
 """
@@ -22,13 +24,10 @@ from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, Unauthenticated, ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.ingest import quarantine
-from firegrid.ingest.adapters.http.codec import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    ReplayGuard,
-    verify,
-)
-from firegrid.ingest.adapters.mqtt.codec import decode_message, mapping_for, split_payload
+from firegrid.ingest.adapters.http.claims import claim_signature, release_signature
+from firegrid.ingest.adapters.http.codec import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from firegrid.ingest.adapters.mqtt.codec import mapping_for
+from firegrid.ingest.adapters.payload import HTTP_LIMITS, parse_batch
 from firegrid.ingest.models import IngestIntegration
 from firegrid.ingest.service import IngestService
 
@@ -60,14 +59,6 @@ async def ingest_service(request: Request) -> IngestService:
     return service
 
 
-def replay_guard(request: Request) -> ReplayGuard:
-    guard: ReplayGuard | None = getattr(request.app.state, "ingest_replay_guard", None)
-    if guard is None:
-        guard = ReplayGuard()
-        request.app.state.ingest_replay_guard = guard
-    return guard
-
-
 def _integration(db: Database, name: str) -> tuple[str, str] | None:
     with db.session() as session:
         row = session.scalars(
@@ -78,45 +69,83 @@ def _integration(db: Database, name: str) -> tuple[str, str] | None:
         return None if row is None else (row.secret, row.vendor)
 
 
+class PushRejection(BaseModel):
+    """Why one event of the batch (``index``) or the whole batch (``index`` null) was not
+    stored; the same reason is kept in ``ingest_errors`` with the raw event."""
+
+    index: int | None
+    code: str
+    message: str
+    details: Any = None
+
+
 class PushResult(BaseModel):
+    """The answer to a push: which events are durable, which were rejected and why.
+
+    ``ok`` is true when every event was stored. ``accepted`` lists the indexes (in the
+    batch) of the events stored (admitted to the event log, or quarantined for an unknown
+    device); ``rejections`` the others.
+    """
+
     ok: bool = True
     admitted: int
     quarantined: int
     rejected: int
+    accepted: list[int] = Field(default_factory=list)
+    rejections: list[PushRejection] = Field(default_factory=list)
 
 
 @push_router.post(
     "/ingest/push/{integration}",
     summary="Push a signed batch of device messages (HMAC-SHA256, not a user token)",
     response_model=PushResult,
+    responses={
+        401: {"description": "bad or missing signature, stale timestamp, or a replay"},
+        422: {"description": "no event of the batch could be stored (reasons in details)"},
+    },
 )
 async def push(integration: str, request: Request) -> PushResult:
+    """200 once the batch's valid events are durable (the body lists any rejected ones);
+    422 when none is valid; 401 for a bad signature or a replayed request."""
     service = await ingest_service(request)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise ValidationFailed("the batch is too large", {"max_bytes": MAX_BODY_BYTES})
     found = await asyncio.to_thread(_integration, service.db, integration)
-    guard = replay_guard(request)
     if found is None:
         # the same answer as a bad signature: do not reveal which integrations exist
         raise Unauthenticated("the request signature does not match")
     secret, vendor = found
-    verify(
-        secret,
-        request.headers.get(TIMESTAMP_HEADER),
-        request.headers.get(SIGNATURE_HEADER),
-        body,
-        guard,
+    sig, signed_at = verify(
+        secret, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body
     )
-    mapping = mapping_for(vendor)
-    messages = [decode_message(item, mapping) for item in split_payload(body)]
-    counts = await service.admit_json(
-        PROTOCOL, messages, context={"integration": integration, "vendor": vendor}
+    if not await asyncio.to_thread(claim_signature, service.db, integration, sig, signed_at):
+        raise Unauthenticated("this signed request was already received (replay)")
+    try:
+        batch = parse_batch(body, mapping_for(vendor), HTTP_LIMITS, device_given=False)
+        await service.record_rejections(PROTOCOL, batch.rejected, where=f"push/{integration}")
+        counts = {"admitted": 0, "quarantined": 0, "rejected": 0}
+        if batch.accepted:
+            counts = await service.admit_json(
+                PROTOCOL, batch.messages, context={"integration": integration, "vendor": vendor}
+            )
+    except BaseException:  # nothing durable to answer for: the request may be sent again
+        await asyncio.to_thread(release_signature, service.db, sig)
+        raise
+    rejections = [PushRejection(**r.describe()) for r in batch.rejected]
+    if not batch.accepted and batch.rejected:
+        raise ValidationFailed(
+            "no event of the batch could be stored",
+            {"rejections": [r.model_dump() for r in rejections]},
+        )
+    return PushResult(
+        ok=not rejections,
+        admitted=counts["admitted"],
+        quarantined=counts["quarantined"],
+        rejected=len(rejections),
+        accepted=[index for index, _ in batch.accepted],
+        rejections=rejections,
     )
-    guard.remember(
-        request.headers[SIGNATURE_HEADER].strip().lower(), float(request.headers[TIMESTAMP_HEADER])
-    )
-    return PushResult(**counts)
 
 
 router.include_router(push_router)

@@ -7,6 +7,7 @@
 - ``quarantine_devices`` / ``quarantined_messages``: well-formed messages from devices that
   are not in the registry; confirmed to the device, kept here, never admitted to the log.
 - ``ingest_integrations``: HTTP push integrations and their HMAC secrets.
+- ``ingest_push_signatures``: signatures of the signed HTTP pushes received (replay check).
 """
 
 from __future__ import annotations
@@ -124,3 +125,19 @@ class IngestIntegration(Base):
     secret: Mapped[str] = mapped_column(String(128))
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PushSignature(Base):
+    """A signed HTTP push request already received (the replay check's durable memory).
+
+    The primary key makes the check atomic across requests and ingest processes: of N
+    identical signed requests exactly one inserts its row. Rows older than twice the replay
+    window are deleted (a request that old is refused by its timestamp anyway).
+    """
+
+    __tablename__ = "ingest_push_signatures"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    integration: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,12 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
+import os
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,6 +46,7 @@ from firegrid.ingest.models import IngestError, QuarantineDevice, QuarantinedMes
 
 if TYPE_CHECKING:
     from firegrid.ingest.adapters.mqtt.codec import VendorMessage
+    from firegrid.ingest.adapters.payload import Rejection
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,9 @@ class IngestOptions:
     #: names this process among several sharing the port; each keeps its own offset of how
     #: far its device-state flushes cover the log
     worker_id: str = ""
+    #: a file for the registry cache, so a restarted process reads it and only the changes
+    #: since (None: a full load at every start)
+    registry_snapshot: str | None = None
 
     @property
     def state_consumer(self) -> str:
@@ -97,10 +107,16 @@ class RegistryCache:
     """
 
     REFRESH_OVERLAP = timedelta(seconds=60)
+    #: how stale the snapshot file may get while nothing changes
+    SNAPSHOT_EVERY = timedelta(minutes=5)
 
-    def __init__(self, db: Database, *, full_reload_s: float = 3600.0) -> None:
+    def __init__(
+        self, db: Database, *, full_reload_s: float = 3600.0, snapshot: Path | None = None
+    ) -> None:
         self.db = db
         self.full_reload = timedelta(seconds=full_reload_s)
+        self.snapshot = snapshot
+        self._snapshot_at: datetime | None = None
         self._refs: dict[tuple[str, str], DeviceRef] = {}
         self._keys: dict[int, tuple[str, str]] = {}  # device id -> its key in _refs
         self.loaded_at: datetime | None = None
@@ -141,7 +157,61 @@ class RegistryCache:
             keys[device_id] = key
         self._refs, self._keys = refs, keys
         self.loaded_at = self._checked_at = started
+        self._write_snapshot()
         return len(refs)
+
+    def load_quickly(self) -> int:
+        """At start: the snapshot file plus the registry's changes since it was written (a
+        full :meth:`load` when there is none, or it is older than ``full_reload``)."""
+        if self._read_snapshot():
+            self.refresh()
+        else:
+            self.load()
+        return len(self._refs)
+
+    def _read_snapshot(self) -> bool:
+        if self.snapshot is None or not self.snapshot.exists():
+            return False
+        try:
+            data = _SNAPSHOT.decode(self.snapshot.read_bytes())
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            log.warning("registry snapshot %s unreadable: full load", self.snapshot)
+            return False
+        if data.database != _database_key(self.db):
+            return False
+        refs: dict[tuple[str, str], DeviceRef] = {}
+        keys: dict[int, tuple[str, str]] = {}
+        for device_id, external_id, protocol, venue_id, path in data.refs:
+            ref = DeviceRef(device_id, external_id, protocol, venue_id, path)
+            refs[protocol, external_id] = ref
+            keys[device_id] = (protocol, external_id)
+        self._refs, self._keys = refs, keys
+        self.loaded_at, self._checked_at = data.loaded_at, data.checked_at
+        self._snapshot_at = data.checked_at
+        return True
+
+    def _write_snapshot(self) -> None:
+        """Write the registry to the snapshot file (atomically; a failure only logs)."""
+        if self.snapshot is None or self.loaded_at is None or self._checked_at is None:
+            return
+        data = _Snapshot(
+            database=_database_key(self.db),
+            loaded_at=self.loaded_at,
+            checked_at=self._checked_at,
+            refs=[
+                (r.device_id, r.external_id, r.protocol, r.venue_id, r.jurisdiction_path)
+                for r in self._refs.values()
+            ],
+        )
+        try:
+            self.snapshot.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.snapshot.with_suffix(".partial")
+            partial.write_bytes(msgspec.msgpack.encode(data))
+            os.replace(partial, self.snapshot)
+        except OSError:
+            log.warning("registry snapshot %s not written", self.snapshot, exc_info=True)
+            return
+        self._snapshot_at = self._checked_at
 
     def refresh(self) -> int:
         """Apply the registry's changes since the last read; returns devices re-read."""
@@ -167,7 +237,27 @@ class RegistryCache:
                 _apply(refs, keys, device_id, ref if live else None)
             self._refs, self._keys = refs, keys
         self._checked_at = started
+        if rows or self._snapshot_at is None or started - self._snapshot_at >= self.SNAPSHOT_EVERY:
+            self._write_snapshot()
         return len(rows)
+
+
+class _Snapshot(msgspec.Struct, frozen=True):
+    """The registry cache on disk: which database, when read, and every live device."""
+
+    database: str
+    loaded_at: datetime
+    checked_at: datetime
+    refs: list[tuple[int, str, str, int | None, str]]
+
+
+_SNAPSHOT = msgspec.msgpack.Decoder(_Snapshot)
+
+
+def _database_key(db: Database) -> str:
+    """Names the database without its password (the snapshot must not hold secrets)."""
+    url = db.engine.url
+    return hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()
 
 
 def _apply(
@@ -192,6 +282,10 @@ def _apply(
             del refs[old]
 
 
+def _since(start: float) -> float:
+    return round(time.perf_counter() - start, 3)
+
+
 class IngestService:
     """Admit, quarantine or reject device messages; own the background tasks."""
 
@@ -211,7 +305,8 @@ class IngestService:
         self.state = state or DeviceStateTracker(
             offline_grace_s=self.options.offline_grace_s, clock=clock
         )
-        self.registry = RegistryCache(db)
+        snapshot = self.options.registry_snapshot
+        self.registry = RegistryCache(db, snapshot=Path(snapshot) if snapshot else None)
         self.stats = IngestStats()
         self._quarantine: BatchWriter[QuarantineItem] = BatchWriter(
             self._commit_quarantine, name="quarantine"
@@ -222,23 +317,91 @@ class IngestService:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._state_covers = 0  # log offset the next state flush will cover
+        #: seconds spent in each phase of :meth:`start` (for the ready line and the bench)
+        self.startup_s: dict[str, float] = {}
+        self.startup_counts: dict[str, int] = {}
+        #: set once device state is loaded and caught up (see :meth:`start`)
+        self.state_ready = asyncio.Event()
+        self._deferring = False  # start(defer_state=True) is loading device state
+        self._state_until = 0  # the log's last offset at start: the catch-up's end
+        # (device, logged events, seen at, readings) admitted before state was ready
+        self._early: list[tuple[DeviceRef, list[DeviceEvent], datetime, dict[str, Any]]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self, *, background: bool = True) -> None:
-        """Connect the log, load the registry and device state, start the periodic tasks."""
+    async def start(self, *, background: bool = True, defer_state: bool = False) -> None:
+        """Connect the log, load the registry and device state, start the periodic tasks.
+
+        ``defer_state``: return once the registry is loaded, so the adapters can confirm
+        devices again within a second or two of a restart; device state (the stored table,
+        then the events logged after its last flush) loads in the background meanwhile, and
+        what is admitted before it is ready is applied to it afterwards, in order
+        (:attr:`state_ready` is set then). Admitted events are durable either way.
+        """
         if self._started:
             return
         self._started = True
+        timings = self.startup_s
+        phase = time.perf_counter()
         await self.log.start()
-        await asyncio.to_thread(self.registry.load)
-        await asyncio.to_thread(self.state.load, self.db)
-        self.state.bind(self.registry.refs())
-        await self.catch_up_state()
+        self._state_until = await self.log.last_offset()
+        timings["event_log"] = _since(phase)
+        phase = time.perf_counter()
+        await asyncio.to_thread(self.registry.load_quickly)
+        timings["registry"] = _since(phase)
+        self.startup_counts["devices"] = len(self.registry)
+        if defer_state:
+            self._deferring = True
+            self._spawn(self._load_state_until_done())
+        else:
+            await self._load_state()
         if background:
             self._spawn(self._every(self.options.registry_refresh_s, self.refresh_and_replay))
             self._spawn(self._every(self.options.state_flush_s, self.flush_state))
             self._spawn(self._every(self.options.offline_check_s, self.check_offline))
+
+    @property
+    def state_loading(self) -> bool:
+        """Device state is still loading in the background (see :meth:`start`)."""
+        return self._deferring and not self.state_ready.is_set()
+
+    async def _load_state_until_done(self, retry_s: float = 2.0) -> None:
+        while True:
+            try:
+                await self._load_state()
+                return
+            except Exception:  # the database may be back in a moment; admissions queue up
+                log.exception("ingest: loading device state failed; retrying in %.0fs", retry_s)
+                await asyncio.sleep(retry_s)
+
+    async def _load_state(self) -> None:
+        """Device state as stored, plus the events logged up to start that its last flush did
+        not cover, plus what was admitted since start; then :attr:`state_ready`."""
+        timings = self.startup_s
+        phase = time.perf_counter()
+        await asyncio.to_thread(self.state.load, self.db)
+        self.state.bind(self.registry.refs())
+        timings["device_state"] = _since(phase)
+        phase = time.perf_counter()
+        replayed = await self.catch_up_state(until=self._state_until)
+        while self._early:  # admissions that arrived while loading, in order
+            early, self._early = self._early, []
+            rows: list[DeviceEvent] = []
+            for ref, logged, seen_at, readings in early:
+                transition = self.state.seen(ref, seen_at, readings)
+                for e in logged:
+                    self.state.observe(e)
+                if transition is not None:
+                    rows.append(transition)
+            if rows:
+                await self.log.append_batch(rows)
+                for e in rows:
+                    self.state.observe(e)
+            replayed += len(early)
+        self.state_ready.set()  # no await since the queue was seen empty
+        timings["catch_up"] = _since(phase)
+        self.startup_counts.update(states=len(self.state), events_replayed=replayed)
+        log.info("ingest: device state ready (%s)", self.startup_counts)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.get_running_loop().create_task(coro))
@@ -278,6 +441,8 @@ class IngestService:
         (see :mod:`firegrid.ingest.replay`); returns the number of events stored."""
         from firegrid.ingest import replay
 
+        if self.state_loading:
+            return 0  # the next pass, once device state is loaded
         stored = 0
         for pending in await asyncio.to_thread(replay.pending_replays, self.db):
             ref = self.lookup(pending.protocol, pending.external_id)
@@ -313,7 +478,7 @@ class IngestService:
                 stored += len(rows)
         return stored
 
-    async def catch_up_state(self) -> int:
+    async def catch_up_state(self, *, until: int | None = None) -> int:
         """Apply the events logged after the last flush known to cover them.
 
         ``device_state`` is written every few seconds; after a crash the events of the last
@@ -321,20 +486,24 @@ class IngestService:
         (one per ``worker_id`` when processes share the port) records how far this process's
         flushes are certain to cover; everything after it is replayed (in log order, so the
         result is the same however far back it starts). On the first start, with no offset
-        stored yet, the table is taken as current and the offset row is created.
+        stored yet, the table is taken as current and the offset row is created. ``until``:
+        stop after this offset (the events after it were admitted by this process and are
+        applied to the state as such).
         """
         consumer = self.log.consumer(self.options.state_consumer)
         after = await consumer.committed()
         if after is None:  # this process's first start: the offset row is created, even at 0
-            self._state_covers = await self.log.last_offset()
+            self._state_covers = await self.log.last_offset() if until is None else until
             await consumer.commit(self._state_covers)
             return 0
         replayed = 0
-        while batch := await self.log.read(after, 5000):
+        while (until is None or after < until) and (batch := await self.log.read(after, 5000)):
             for item in batch:
+                if until is not None and item.offset > until:
+                    return replayed
                 self.state.replay(item.event)
+                replayed += 1
             after = batch[-1].offset
-            replayed += len(batch)
         return replayed
 
     async def flush_state(self) -> int:
@@ -344,6 +513,8 @@ class IngestService:
         in a worker thread; between chunks the event loop runs, so a flush of many busy
         panels never holds the confirms of every connection for long.
         """
+        if self.state_loading:  # a flush would write half of it
+            return 0
         # Events durable now have been observed by the next flush (their append returned
         # milliseconds later): that flush records this offset as covered.
         try:
@@ -384,6 +555,8 @@ class IngestService:
         """
         from firegrid.devices.state import read_stored_seen
 
+        if self.state_loading:
+            return []
         now = self.clock()
         stale = self.state.offline_candidates(now)
         if stale:
@@ -420,6 +593,8 @@ class IngestService:
         """:meth:`admit` for several devices with one append to the log."""
         rows: list[DeviceEvent] = []
         by_protocol = self.stats.by_protocol
+        live = not self.state_loading
+        early = []
         for ref, events, seen_at, values in batches:
             stored = [e for e in events if e.kind not in STATE_ONLY_KINDS]
             readings: dict[str, Any] = dict(values or {})
@@ -427,16 +602,30 @@ class IngestService:
                 for e in events:
                     if e.kind in STATE_ONLY_KINDS:
                         readings.update(e.values)
-            transition = self.state.seen(ref, seen_at, readings)
             self.stats.heartbeats += len(events) - len(stored)
-            if transition is not None:
-                stored.append(transition)
+            if live:
+                transition = self.state.seen(ref, seen_at, readings)
+                if transition is not None:
+                    stored.append(transition)
+            else:  # applied to the state once it is loaded (:meth:`_load_state`)
+                early.append((ref, stored, seen_at, readings))
             rows.extend(stored)
             by_protocol[ref.protocol] = by_protocol.get(ref.protocol, 0) + len(events)
         if rows:
             await self.log.append_batch(rows)
+        if live:
             for e in rows:
                 self.state.observe(e)
+        elif not self.state_loading:  # became ready during the append: apply them now
+            for ref, stored, seen_at, readings in early:
+                transition = self.state.seen(ref, seen_at, readings)
+                for e in stored:
+                    self.state.observe(e)
+                if transition is not None:
+                    await self.log.append_batch([transition])
+                    self.state.observe(transition)
+        else:
+            self._early.extend(early)
         self.stats.admitted += len(rows)
 
     async def quarantine(self, item: QuarantineItem) -> None:
@@ -469,6 +658,38 @@ class IngestService:
                 }
             ]
         )
+
+    async def record_rejections(
+        self,
+        protocol: str,
+        rejections: Sequence[Rejection],
+        *,
+        where: str,
+        peer: str = "",
+        external_id: str | None = None,
+    ) -> None:
+        """Keep rejected payloads/events (raw as hex) in ``ingest_errors``; durable when this
+        returns. Kind ``bad_payload`` for a whole payload, ``bad_event`` for one event."""
+        if not rejections:
+            return
+        now = self.clock()
+        rows = []
+        for r in rejections:
+            item = "payload" if r.index is None else f"event {r.index}"
+            details = "" if r.details is None else f" {json.dumps(r.details, default=str)}"
+            rows.append(
+                {
+                    "protocol": protocol,
+                    "peer": peer,
+                    "external_id": external_id,
+                    "kind": "bad_payload" if r.index is None else "bad_event",
+                    "message": f"{where}: {item}: {r.code}: {r.message}{details}"[:2000],
+                    "raw_hex": r.raw.hex()[:8192],
+                    "received_at": now,
+                }
+            )
+        self.stats.errors += len(rows)
+        await self._errors.submit(rows)
 
     async def admit_json(
         self,

@@ -1,7 +1,7 @@
 """ingest: downstream commands to transmitters and their schedules
 
 Revision ID: 0011_device_commands
-Revises: 0009_device_state_lz4
+Revises: 0010_ingest_hostile
 Create Date: 2026-12-01 23:19:20.126637
 """
 
@@ -14,7 +14,7 @@ import firegrid.core.db
 
 
 revision: str = "0011_device_commands"
-down_revision: str | None = "0009_device_state_lz4"
+down_revision: str | None = "0010_ingest_hostile"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

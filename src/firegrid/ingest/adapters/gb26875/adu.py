@@ -11,14 +11,14 @@ from typing import Any
 from .fields import (
     DESCRIPTION_LENGTH,
     MAX_ADU_LENGTH,
-    TEXT_ENCODING,
     InvalidFieldError,
     TruncatedObjectsError,
-    _encode_text,
     _Problem,
     decode_description,
+    decode_text,
     decode_time_tag,
     encode_description,
+    encode_text,
     encode_time_tag,
 )
 from .flags import (
@@ -126,7 +126,7 @@ class _Layout:
         self.decoders = tuple(f.decode for f in self.fields)
         # A text layout is ``head | length byte | text``; the text is the struct's last field.
         self.text = text
-        names = tuple(f.name for f in self.fields) + (("text",) if text else ())
+        names = tuple(f.name for f in self.fields) + (("text", "wire_text") if text else ())
         if names != cls.__struct_fields__:
             raise RuntimeError(f"layout of {cls.__name__} does not match its fields: {names}")
 
@@ -158,9 +158,9 @@ class _Layout:
             offset += 1
             if offset + length > len(adu):
                 return objects, offset, f"text of object {index} runs past the ADU end"
-            text = adu[offset : offset + length].decode(TEXT_ENCODING, "replace")
+            text, wire_text = decode_text(adu[offset : offset + length])
             offset += length
-            objects.append(self.cls(*map(operator.call, self.decoders, values), text))
+            objects.append(self.cls(*map(operator.call, self.decoders, values), text, wire_text))
         return objects, offset, None
 
     def encode(self, obj: InfoObject, path: str, problems: list[tuple[str, str]]) -> bytes:
@@ -173,9 +173,7 @@ class _Layout:
         text = b""
         if self.text:
             try:
-                text = _encode_text(_text_of(obj))
-                if len(text) > 0xFF:
-                    raise _Problem(f"is {len(text)} bytes in GB18030, at most 255 fit")
+                text = encode_text(_text_of(obj), getattr(obj, "wire_text", b""))
             except _Problem as err:
                 problems.append((f"{path}.text", str(err)))
         if problems:

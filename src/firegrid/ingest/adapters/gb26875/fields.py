@@ -6,8 +6,10 @@
   on a bad clock.
 - Descriptions are 31 bytes of GB18030, cut at the first NUL, trailing spaces stripped,
   decoded with replacement (a character cut at byte 31 becomes U+FFFD).
-- Configuration texts (types 6 and 26) are a length byte and that many GB18030 bytes, kept
-  exactly as sent (decoded with replacement).
+- Configuration texts (types 6 and 26) are a length byte and that many GB18030 bytes; like
+  descriptions they end at the first NUL (devices pad them) and are decoded with
+  replacement. The exact bytes are kept beside the text when they are not its plain
+  encoding (padding, bytes that are not GB18030), so re-encoding gives the wire bytes back.
 - Addresses and component addresses are little-endian ints; the wire bytes are recovered
   exactly with ``int.to_bytes(n, "little")`` (see :func:`component_address_bytes`).
 """
@@ -150,6 +152,32 @@ def decode_description(raw: bytes) -> str:
     if end >= 0:
         raw = raw[:end]
     return raw.decode(TEXT_ENCODING, "replace").rstrip(" ")
+
+
+def decode_text(raw: bytes) -> tuple[str, bytes]:
+    """Decode a configuration text: the text up to the first NUL, and the exact bytes when
+    they are not the plain GB18030 encoding of that text (else ``b""``)."""
+    end = raw.find(0)
+    text = (raw if end < 0 else raw[:end]).decode(TEXT_ENCODING, "replace")
+    return text, (b"" if end < 0 and text.encode(TEXT_ENCODING) == raw else bytes(raw))
+
+
+def encode_text(text: str, wire_text: bytes = b"") -> bytes:
+    """The bytes of a configuration text (at most 255): ``wire_text`` when given (it must
+    decode to ``text``), else ``text`` in GB18030, which must not contain NUL."""
+    if not isinstance(text, str):
+        raise _Problem(f"must be str, got {type(text).__name__}")
+    if wire_text:
+        if decode_text(wire_text)[0] != text:
+            raise _Problem("does not match its wire bytes (wire_text decodes to another text)")
+        data = bytes(wire_text)
+    else:
+        if "\x00" in text:
+            raise _Problem("must not contain NUL (it ends the text on the wire)")
+        data = _encode_text(text)
+    if len(data) > 0xFF:
+        raise _Problem(f"is {len(data)} bytes in GB18030, at most 255 fit")
+    return data
 
 
 def encode_description(text: str) -> bytes:

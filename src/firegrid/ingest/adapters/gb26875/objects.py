@@ -112,13 +112,18 @@ class SystemSoftwareVersion(InfoObject, frozen=True):
     minor: int
 
 
-class SystemConfiguration(InfoObject, frozen=True):
-    """Type 6: configuration text of a building fire system."""
+class SystemConfiguration(InfoObject, frozen=True, omit_defaults=True):
+    """Type 6: configuration text of a building fire system.
+
+    ``text`` ends at the first NUL; ``wire_text`` holds the exact bytes when they are not
+    the plain encoding of ``text`` (NUL padding, bytes that are not GB18030), else empty.
+    """
 
     TYPE_FLAG = TypeFlag.SYSTEM_CONFIGURATION
     system_type: int
     system_address: int
     text: str
+    wire_text: bytes = b""
 
 
 class ComponentConfiguration(InfoObject, frozen=True):
@@ -166,11 +171,16 @@ class TransmitterSoftwareVersion(InfoObject, frozen=True):
     minor: int
 
 
-class TransmitterConfiguration(InfoObject, frozen=True):
-    """Type 26: configuration text of the transmitter."""
+class TransmitterConfiguration(InfoObject, frozen=True, omit_defaults=True):
+    """Type 26: configuration text of the transmitter.
+
+    ``text`` ends at the first NUL; ``wire_text`` holds the exact bytes when they are not
+    the plain encoding of ``text`` (NUL padding, bytes that are not GB18030), else empty.
+    """
 
     TYPE_FLAG = TypeFlag.TRANSMITTER_CONFIGURATION
     text: str
+    wire_text: bytes = b""
 
 
 class TransmitterClock(InfoObject, frozen=True):

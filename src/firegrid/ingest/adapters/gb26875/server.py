@@ -30,9 +30,14 @@ impossible length, garbage,     silence (the header cannot be trusted); the erro
 cut-off frame
 ==============================  ===============================================================
 
-The connection stays open after any error. A connection with no bytes for
-``idle_timeout_s`` is closed. ``external_id`` of a transmitter is the decimal of its 48-bit
-source address; the registry row is ``Device(protocol="gb26875", external_id=...)``.
+The connection stays open after an occasional error, but every connection has a budget of
+bad bytes and bad frames (:mod:`.limits`): a peer that exhausts it is disconnected, and the
+disconnection is kept in ``ingest_errors`` (kind ``connection_closed``: peer, counts, reason)
+and logged. A connection reading faster than its allowance is paused, never dropped. A
+connection with no bytes for ``idle_timeout_s`` is closed.
+
+``external_id`` of a transmitter is the decimal of its 48-bit source address; the registry
+row is ``Device(protocol="gb26875", external_id=...)``.
 
 Event ids hash the address, the type flag, the object's index and content and its time tag
 (the frame's time tag for types without one), not the serial: a device that retransmits
@@ -74,15 +79,19 @@ from .codec import (
     RawApplicationData,
     Reply,
     StreamDecoder,
+    SystemConfiguration,
     SystemOperation,
     SystemOperationFlag,
     SystemStatus,
     SystemStatusFlag,
+    TransmitterConfiguration,
     TransmitterOperation,
     TransmitterStatus,
     TransmitterStatusFlag,
     encode_time_tag,
 )
+from .fields import TEXT_ENCODING
+from .limits import BadInputBudget, ConnectionLimits, Offenders, ReadAllowance
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +227,10 @@ def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
         }
         return _operation_kind(obj.operations), Component(), values
     body = msgspec.to_builtins(obj)
+    if isinstance(obj, SystemConfiguration | TransmitterConfiguration):
+        # the text ends at the first NUL; the exact bytes of the field stay in the event
+        body.pop("wire_text", None)
+        body["text_hex"] = (obj.wire_text or obj.text.encode(TEXT_ENCODING)).hex()
     component = Component(
         system_type=body.get("system_type"),
         system_address=body.get("system_address"),
@@ -366,9 +379,12 @@ class GB26875Server:
         max_in_flight: int = 256,
         max_flushers: int = 4,
         reuse_port: bool = False,
+        limits: ConnectionLimits | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.service = service
+        self.limits = limits or ConnectionLimits()
+        self.offenders = Offenders()
         self.reuse_port = reuse_port
         self.host = host
         self.requested_port = port
@@ -388,6 +404,8 @@ class GB26875Server:
             "errors": 0,
             "quarantined": 0,
             "ignored": 0,
+            "closed_bad_input": 0,
+            "read_pauses": 0,
         }
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -418,6 +436,7 @@ class GB26875Server:
         log.info("gb26875 listening on %s:%d", self.host, self.port)
 
     async def close(self) -> None:
+        self._record_offenders(everything=True)
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -535,10 +554,23 @@ class GB26875Server:
                 transport.write(b"".join(answer))
                 self.latencies_s.append(finished - started)
 
+    def _record_offenders(self, *, everything: bool = False) -> None:
+        """Record the summaries of the bad-input windows that ended."""
+        for host, message in self.offenders.due(time.monotonic(), everything=everything):
+            log.warning("gb26875 %s: %s", host, message)
+            self.spawn(self._record_summary(host, message))
+
+    async def _record_summary(self, host: str, message: str) -> None:
+        try:
+            await self.service.record_error(PROTOCOL, "connection_closed", message, peer=host)
+        except Exception:
+            log.exception("gb26875 %s: could not record the disconnections", host)
+
     async def _sweep_idle(self) -> None:
         period = max(0.05, min(self.idle_timeout_s / 4, 5.0))
         while True:
             await asyncio.sleep(period)
+            self._record_offenders()
             limit = time.monotonic() - self.idle_timeout_s
             for connection in [c for c in self.connections if c.last_read < limit]:
                 log.info("gb26875 %s idle for %.0fs: closing", connection.peer, self.idle_timeout_s)
@@ -556,18 +588,33 @@ class _Connection(asyncio.Protocol):
         self.address: int | None = None
         self.last_read = time.monotonic()
         self.in_flight = 0
-        self.paused = False
+        self.paused = False  # by in-flight frames
+        self.throttled = False  # by the read allowance
+        self.closed_for: str | None = None
+        self.errors_kept = 0  # error events passed on to be recorded
+        self.host = ""
+        self.errors_summarised = False
+        started = time.monotonic()
+        self.budget = BadInputBudget(server.limits, started)
+        self.reads = ReadAllowance(server.limits, started)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         peer = self.transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
+        self.host = str(peer[0]) if peer else ""
+        # a host cut off for bad input moments ago: count this connection's frame errors
+        # into the host's summary instead of writing each
+        self.errors_summarised = self.server.offenders.recent(self.host, time.monotonic())
         self.server.connections.add(self)
         self.server.counters["connections"] += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
-        for error in self.decoder.close():
+        leftovers = self.decoder.close()
+        if self.closed_for is not None:  # the debris of a cut-off flood (in its bad bytes)
+            leftovers = []
+        for error in leftovers:
             self.server.spawn(self.record(error))
         self.transport = None
 
@@ -577,26 +624,102 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         started = time.perf_counter()
-        self.last_read = time.monotonic()
-        items = self.decoder.feed(data)
+        now = self.last_read = time.monotonic()
+        decoder = self.decoder
+        bad_bytes, bad_frames = decoder.bytes_discarded, decoder.errors
+        items = decoder.feed(data)
+        bad_bytes = decoder.bytes_discarded - bad_bytes
+        bad_frames = decoder.errors - bad_frames
+        if bad_bytes or bad_frames:
+            reason = self.budget.charge(bad_bytes, bad_frames, now)
+            if reason is not None:
+                items = self._within_budget(items)
+                self.close_for_bad_input(reason, data)
+            self.errors_kept += sum(1 for item in items if isinstance(item, FrameError))
+        pause_s = self.reads.take(len(data), now)
+        if pause_s > 0 and self.transport is not None and not self.transport.is_closing():
+            self._pause()
+            self.throttled = True
+            self.server.counters["read_pauses"] += 1
+            asyncio.get_running_loop().call_later(pause_s, self._unthrottle)
         if not items:
             return
         self.in_flight += len(items)
         if self.in_flight >= self.server.max_in_flight and self.transport is not None:
-            self.transport.pause_reading()
+            self._pause()
             self.paused = True
         self.server.submit(self, items, started)
+
+    def _within_budget(
+        self, items: list[DecodedFrame | FrameError]
+    ) -> list[DecodedFrame | FrameError]:
+        """The read that exhausted the budget: its valid frames, and its errors only up to
+        the budget (one read may hold thousands of bad frames; they are not all kept)."""
+        room = max(0, self.server.limits.max_bad_frames - self.errors_kept)
+        kept: list[DecodedFrame | FrameError] = []
+        for item in items:
+            if isinstance(item, FrameError):
+                if room == 0:
+                    continue
+                room -= 1
+            kept.append(item)
+        return kept
+
+    def _pause(self) -> None:
+        if not (self.paused or self.throttled) and self.transport is not None:
+            self.transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self.paused or self.throttled:
+            return
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def _unthrottle(self) -> None:
+        self.throttled = False
+        self._resume()
 
     def done(self, count: int) -> None:
         """``count`` items were answered (or dropped): resume reading if paused."""
         self.in_flight -= count
         if self.paused and self.in_flight < self.server.max_in_flight // 2:
             self.paused = False
-            if self.transport is not None and not self.transport.is_closing():
-                self.transport.resume_reading()
+            self._resume()
+
+    def close_for_bad_input(self, reason: str, data: bytes) -> None:
+        """Disconnect a peer that exhausted its bad-input budget, and record it."""
+        if self.closed_for is not None:
+            return
+        self.closed_for = reason
+        server = self.server
+        server.counters["closed_bad_input"] += 1
+        budget = self.budget
+        first = server.offenders.closed(
+            self.host, time.monotonic(), budget.bad_bytes, budget.bad_frames
+        )
+        if first:  # later ones from this host within the window are summed up, then recorded
+            address = None if self.address is None else str(self.address)
+            message = (
+                f"connection closed: {reason}; read {self.decoder.frames_decoded} valid "
+                f"frames, {budget.bad_bytes} bad bytes, {budget.bad_frames} bad frames"
+            )
+            log.warning("gb26875 %s (address %s): %s", self.peer, address, message)
+            server.spawn(self._record_closing(message, bytes(data[-64:]).hex(), address))
+        self.close()
+
+    async def _record_closing(self, message: str, raw_hex: str, address: str | None) -> None:
+        try:
+            await self.server.service.record_error(
+                PROTOCOL, "connection_closed", message, raw_hex, peer=self.peer, external_id=address
+            )
+        except Exception:
+            log.exception("gb26875 %s: could not record the disconnection", self.peer)
 
     async def record(self, error: FrameError) -> None:
         self.server.counters["errors"] += 1
+        if self.errors_summarised:
+            self.server.offenders.suppressed(self.host, 1)
+            return
         external_id = None if error.frame is None else str(error.frame.source)
         try:
             await self.server.service.record_error(

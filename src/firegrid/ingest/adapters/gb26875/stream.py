@@ -15,6 +15,13 @@ resynchronising after a bad frame, start markers followed by an impossible lengt
 without an event of their own (they are counted in ``bytes_discarded``), so a flood of '@'
 yields one event, not one per byte.
 
+Cost: every byte is looked at a bounded number of times, in C where it matters. A run of
+'@' is skipped in one pass (a start marker whose length field lies inside the run announces
+0x4040 bytes, over the limit, so only the run's last 25 positions can start a frame), and the
+search for a valid frame behind an incomplete one remembers what it has already ruled out,
+so feeding a held frame byte by byte does not rescan it (:class:`_LaterFrameScan`). The
+bytes held between reads are bounded by the largest frame (:data:`MAX_HELD_BYTES`).
+
 What the server should answer (:attr:`FrameError.reply`, table :data:`REPLY_FOR_ERROR`):
 
 ========================  =======  ===========================================================
@@ -41,6 +48,9 @@ A frame whose type flag is unknown is not an error: it decodes with a
 from __future__ import annotations
 
 import enum
+import heapq
+import re
+from collections import deque
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -55,6 +65,7 @@ from .frames import (
     END_MARKER,
     FRAME_OVERHEAD,
     HEADER_LENGTH,
+    MAX_FRAME_LENGTH,
     START_MARKER,
     Frame,
     adu_length_at,
@@ -89,6 +100,19 @@ REPLY_FOR_ERROR: Mapping[FrameErrorKind, Reply] = MappingProxyType(
 _SPAN_CERTAIN = frozenset({FrameErrorKind.RESERVED_COMMAND, FrameErrorKind.TRUNCATED_OBJECTS})
 _GARBAGE_PREVIEW_BYTES = 64
 _MAX_STRAY_MARKER_BYTES = 4
+#: Bytes the decoder may hold between two reads: at most one unfinished frame.
+MAX_HELD_BYTES = MAX_FRAME_LENGTH
+#: A start marker at ``q`` whose length field (bytes ``q+24``, ``q+25``) lies inside a run of
+#: '@' announces 0x4040 bytes: only the last ``_RUN_TAIL`` positions of a run can start a frame.
+_RUN_TAIL = HEADER_LENGTH - 2
+_AT = START_MARKER[0]
+_NOT_AT = re.compile(rb"[^@]")
+#: the high byte of a length field <= MAX_ADU_LENGTH (1024 = 0x0400)
+_MAX_LENGTH_HIGH_BYTE = MAX_ADU_LENGTH >> 8
+#: a start marker whose length field's high byte is plausible (<= 4)
+_PLAUSIBLE = re.compile(
+    START_MARKER + rb"[\x00-\xff]{%d}[\x00-\x%02x]" % (HEADER_LENGTH - 4, _MAX_LENGTH_HIGH_BYTE)
+)
 
 
 class DecodedFrame(msgspec.Struct, frozen=True):
@@ -144,6 +168,7 @@ class StreamDecoder:
         self._garbage_offset = 0
         self._garbage_size = 0
         self._garbage_preview = bytearray()
+        self._later = _LaterFrameScan()
         self.frames_decoded = 0
         self.errors = 0
         self.bytes_discarded = 0
@@ -175,9 +200,11 @@ class StreamDecoder:
                 break
             length = adu_length_at(buf, pos)
             if length > MAX_ADU_LENGTH and self._resyncing:
-                # Inside the debris of a bad frame: not worth an event of its own.
-                self.bytes_discarded += 1
-                pos += 1
+                # Inside the debris of a bad frame: not worth an event of its own. Go to the
+                # next start marker with a plausible length in one pass (C speed).
+                nxt = _next_plausible(buf, pos + 1, end)
+                self.bytes_discarded += nxt - pos
+                pos = nxt
                 continue
             if length > MAX_ADU_LENGTH:
                 raw = bytes(buf[pos : pos + HEADER_LENGTH])
@@ -186,7 +213,7 @@ class StreamDecoder:
                 continue
             size = FRAME_OVERHEAD + length
             if end - pos < size:
-                later = _find_valid_frame(buf, pos + 1, end)
+                later = self._later.find(buf, pos, end, self._base)
                 if later is None:
                     break
                 message = (
@@ -317,16 +344,80 @@ def _valid_frame_at(buf: bytearray, start: int, end: int) -> bool:
     )
 
 
-def _find_valid_frame(buf: bytearray, pos: int, end: int) -> int | None:
-    """Offset of the first complete frame in ``buf[pos:end]`` with a valid length, end marker
-    and checksum, or None."""
-    while True:
-        start = buf.find(START_MARKER, pos, end)
-        if start < 0 or end - start < FRAME_OVERHEAD:
-            return None
-        if _valid_frame_at(buf, start, end):
-            return start
-        pos = start + 1
+def _skip_marker_run(buf: bytearray, pos: int, end: int) -> int:
+    """The first offset >= ``pos`` that may start a frame, given that ``buf[pos]`` is inside
+    a run of '@': positions whose length field is still inside the run cannot."""
+    found = _NOT_AT.search(buf, pos, end)
+    run_end = end if found is None else found.start()
+    return max(pos, run_end - _RUN_TAIL)
+
+
+def _next_plausible(buf: bytearray, pos: int, end: int) -> int:
+    """The first offset >= ``pos`` that may start a frame: a start marker followed by a
+    plausible length field, or one whose length field has not arrived (then at most
+    ``_RUN_TAIL`` bytes before ``end``). One pass: a run of '@' is skipped first."""
+    if pos < end and buf[pos] == _AT:
+        pos = _skip_marker_run(buf, pos, end)
+    found = _PLAUSIBLE.search(buf, pos, end)
+    if found is not None:
+        return found.start()
+    return max(pos, end - _RUN_TAIL)
+
+
+class _LaterFrameScan:
+    """Whether a complete valid frame starts behind an incomplete (held) one.
+
+    State is kept between reads for the held frame, so each byte behind it is examined once
+    however the bytes arrive: start markers whose length field has not arrived wait in
+    ``_headers`` (in stream order), plausible frames not yet complete wait in ``_waiting``
+    (a heap by the stream offset at which they complete), and the scan for new start markers
+    goes on from ``_scanned``. All offsets are stream offsets (the buffer is compacted).
+    """
+
+    def __init__(self) -> None:
+        self._held = -1
+        self._scanned = 0
+        self._headers: deque[int] = deque()
+        self._waiting: list[tuple[int, int]] = []
+
+    def find(self, buf: bytearray, pos: int, end: int, base: int) -> int | None:
+        """Buffer offset of the first complete valid frame in ``buf[pos + 1:end]``, or None
+        (``buf[pos:]`` is the held frame; ``base`` is the stream offset of ``buf[0]``)."""
+        if self._held != base + pos:
+            self._held = base + pos
+            self._scanned = base + pos + 1
+            self._headers.clear()
+            self._waiting.clear()
+        found: list[int] = []
+        headers, waiting = self._headers, self._waiting
+        while headers and headers[0] - base + HEADER_LENGTH - 1 <= end:
+            self._classify(buf, headers.popleft() - base, end, base, found)
+        while waiting and waiting[0][0] - base <= end:
+            _, start = heapq.heappop(waiting)
+            if _valid_frame_at(buf, start - base, end):
+                found.append(start - base)
+        q = max(self._scanned - base, pos + 1)
+        while True:
+            q = buf.find(START_MARKER, _next_plausible(buf, q, end), end)
+            if q < 0:
+                break
+            self._classify(buf, q, end, base, found)
+            q += 1
+        self._scanned = base + max(end - 1, pos + 1)
+        return min(found) if found else None
+
+    def _classify(self, buf: bytearray, q: int, end: int, base: int, found: list[int]) -> None:
+        if end - q < HEADER_LENGTH - 1:  # the length field has not arrived
+            self._headers.append(base + q)
+            return
+        length = adu_length_at(buf, q)
+        if length > MAX_ADU_LENGTH:
+            return
+        stop = q + FRAME_OVERHEAD + length
+        if stop > end:
+            heapq.heappush(self._waiting, (base + stop, base + q))
+        elif _valid_frame_at(buf, q, end):
+            found.append(q)
 
 
 def _checksum(buf: bytearray, start: int, stop: int) -> int:

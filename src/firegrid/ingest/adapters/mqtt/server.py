@@ -9,8 +9,12 @@
   failed is not acknowledged; the broker redelivers it on the next session.
 - PUBACKs are sent in the order the PUBLISH packets arrived (MQTT 3.1.1 §4.6), even though
   messages are processed concurrently (so their events share group commits).
-- Undecodable payloads and unknown vendors are recorded in ``ingest_errors`` and
-  acknowledged (redelivering a poison message forever helps nobody).
+- Payloads are parsed within limits (size, nesting depth, events per message; see
+  :mod:`..payload`), and no failure escapes: a payload's valid events are stored, its
+  invalid ones (or the whole payload: not JSON, too deep, unknown vendor) are recorded in
+  ``ingest_errors`` with the raw bytes and logged, and the message is acknowledged once
+  both are durable (redelivering a poison message forever helps nobody, and an
+  unacknowledged one holds one of the broker's in-flight slots).
 
 Trade-off: Mosquitto lets only ``max_inflight_messages`` (default 20) unacknowledged QoS 1
 messages travel to one subscriber at a time, so one subscriber's throughput is bounded by
@@ -24,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Coroutine
 from typing import Any
 
 import aiomqtt
@@ -31,7 +36,8 @@ import aiomqtt
 from firegrid.core.errors import ValidationFailed
 from firegrid.ingest.service import IngestService
 
-from .codec import SUBSCRIPTION, decode_message, mapping_for, parse_topic, split_payload
+from ..payload import MQTT_LIMITS, ParsedBatch, PayloadLimits, parse_batch
+from .codec import SUBSCRIPTION, mapping_for, parse_topic
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +56,10 @@ class MQTTSubscriber:
         client_id: str = "firegrid-ingest",
         topic: str = SUBSCRIPTION,
         reconnect_s: float = 1.0,
+        limits: PayloadLimits = MQTT_LIMITS,
     ) -> None:
         self.service = service
+        self.limits = limits
         self.host = host
         self.port = port
         self.client_id = client_id
@@ -117,29 +125,48 @@ class MQTTSubscriber:
                 task.add_done_callback(lambda _t: flush_acks())
 
     async def handle(self, topic: str, payload: bytes) -> bool:
-        """Process one message; True when it may be acknowledged."""
+        """Process one message; True when it may be acknowledged.
+
+        Never raises. The valid events of a payload are stored and its invalid ones (or the
+        whole payload) recorded in ``ingest_errors`` with the raw bytes; True only once both
+        are durable. False (no PUBACK, the broker redelivers) only when storing failed.
+        """
         service = self.service
+        external_id: str | None = None
         try:
             vendor, external_id = parse_topic(topic)
-            mapping = mapping_for(vendor)
-            messages = [decode_message(item, mapping) for item in split_payload(payload)]
-        except ValidationFailed as exc:
-            self.counters["errors"] += 1
-            await service.record_error(
-                PROTOCOL,
-                "bad_payload",
-                f"{topic}: {exc.message} {exc.details or ''}",
-                payload[:4096].hex(),
+            batch = parse_batch(payload, mapping_for(vendor), self.limits, device_given=True)
+        except ValidationFailed as exc:  # a topic or vendor we cannot map
+            vendor = ""
+            batch = ParsedBatch.refused("bad_topic", exc.message, payload, exc.details)
+        jobs: list[Coroutine[Any, Any, Any]] = []
+        if batch.rejected:
+            self.counters["errors"] += len(batch.rejected)
+            first = batch.rejected[0]
+            log.warning(
+                "mqtt %s: %d of the payload's events rejected, first: %s %s",
+                topic,
+                len(batch.rejected),
+                first.code,
+                first.message,
             )
-            return True
+            jobs.append(
+                service.record_rejections(
+                    PROTOCOL, batch.rejected, where=topic[:200], external_id=external_id
+                )
+            )
+        if batch.accepted:
+            jobs.append(
+                service.admit_json(
+                    PROTOCOL,
+                    batch.messages,
+                    external_id=external_id,
+                    context={"topic": topic, "vendor": vendor},
+                )
+            )
         try:
-            await service.admit_json(
-                PROTOCOL,
-                messages,
-                external_id=external_id,
-                context={"topic": topic, "vendor": vendor},
-            )
-            return True
+            await asyncio.gather(*jobs)
         except Exception:
             log.exception("mqtt %s: not stored; left unacknowledged for redelivery", topic)
             return False
+        return True
