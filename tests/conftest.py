@@ -26,6 +26,16 @@ PG_ADMIN_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# Caches and files the code under test writes (the ingest registry snapshot, the travel-time
+# engine's station trees, archives) go to a directory of this run, never the user's own
+# data directory; subprocesses inherit it.
+_DATA_DIR = tempfile.mkdtemp(prefix="firegrid-test-data-")
+os.environ.setdefault("FIREGRID_DATA_DIR", _DATA_DIR)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
 
 def test_backend() -> str:
     return os.environ.get("FIREGRID_TEST_DB", "sqlite")
