@@ -32,12 +32,11 @@ from firegrid.alarms.folding import (
     VENUE_CONTEXT,
     WORK_ORDER_KIND,
     FoldTarget,
-    component_of,
     folds,
     source_key,
     target_of,
-    zone_of,
 )
+from firegrid.alarms.foldstate import FoldState, LineState, load_states, upsert_lines
 from firegrid.alarms.lifecycle import (
     AUTO_FORWARD,
     REMINDER,
@@ -49,7 +48,6 @@ from firegrid.alarms.lifecycle import (
 )
 from firegrid.alarms.models import (
     Alarm,
-    AlarmEvent,
     AlarmNotification,
     AlarmRuleRow,
     MaintenanceWindow,
@@ -108,57 +106,8 @@ def load_stored_rules(session: Session) -> list[Rule]:
 #: its normal range is history of the event log, not of the alarm). A reset always joins.
 QUIET_CONTEXT = frozenset({EventKind.ANALOG_VALUE, EventKind.FEEDBACK})
 
-EVENTS_TABLE: Table = AlarmEvent.__table__  # type: ignore[assignment]
 NOTIFICATIONS_TABLE: Table = AlarmNotification.__table__  # type: ignore[assignment]
 WORK_ORDERS_TABLE: Table = WorkOrder.__table__  # type: ignore[assignment]
-
-
-class NewLine:
-    """A history line created in this batch: inserted in bulk with the batch's other rows
-    (the same attributes as :class:`AlarmEvent`, which stored lines are)."""
-
-    __slots__ = (
-        "alarm_id",
-        "component",
-        "count",
-        "description",
-        "device_id",
-        "device_kind",
-        "first_at",
-        "first_event_id",
-        "kind",
-        "last_at",
-        "last_event_id",
-        "received_at",
-        "source_key",
-        "values",
-        "zone",
-    )
-
-    def __init__(
-        self, alarm_id: int, source_key: str, event: DeviceEvent, device_kind: str
-    ) -> None:
-        self.alarm_id = alarm_id
-        self.source_key = source_key
-        self.first_event_id = event.event_id
-        self.last_event_id = event.event_id
-        self.kind = str(event.kind)
-        self.device_id = event.device_id
-        self.device_kind = device_kind
-        self.component = component_of(event)[:80]
-        self.zone = zone_of(event)[:80]
-        self.description = event.component.description[:200]
-        self.count = 1
-        self.first_at = event.occurred_at
-        self.last_at = event.occurred_at
-        self.received_at = event.received_at
-        self.values: dict[str, Any] = dict(event.values)
-
-    def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-
-Line = AlarmEvent | NewLine
 
 
 def _watched(
@@ -219,6 +168,50 @@ class Correlator:
         self._rules: list[Rule] | None = None
         self._matchers: tuple[list[Rule], list[EventMatch]] | None = None
         self._rules_loaded = 0.0
+        #: Open alarms' lines by alarm id, and which alarm id each fold key last had.
+        self._states: dict[int, FoldState] = {}
+        self._by_key: dict[str, int] = {}
+        #: Alarms whose state the batch not yet committed changed (dropped on rollback).
+        self._uncommitted: set[int] = set()
+
+    def current_policy(self, session: Session) -> Policy:
+        """The policy a batch runs under (the one place the correlator obtains it)."""
+        return self.policy
+
+    # Memory of open alarms ---------------------------------------------------------------
+
+    def commit(self) -> None:
+        """The caller committed the last batch: its changes to the fold states stand."""
+        self._uncommitted.clear()
+
+    def rollback(self) -> None:
+        """The caller rolled the last batch back: forget what it changed in memory (the
+        states are loaded again from the database when next needed)."""
+        for alarm_id in self._uncommitted:
+            self._states.pop(alarm_id, None)
+        self._uncommitted.clear()
+
+    def forget(self) -> None:
+        """Drop every fold state (they are loaded again from the database)."""
+        self._states.clear()
+        self._by_key.clear()
+        self._uncommitted.clear()
+
+    @property
+    def states_held(self) -> int:
+        return len(self._states)
+
+    def _states_for(self, session: Session, alarms: list[Alarm]) -> dict[int, FoldState]:
+        """The fold state of each stored alarm, loading those not held or out of date."""
+        stale = {
+            alarm.id: alarm.event_count
+            for alarm in alarms
+            if (state := self._states.get(alarm.id)) is None
+            or state.event_count != alarm.event_count
+        }
+        if stale:
+            self._states.update(load_states(session, stale))
+        return {alarm.id: self._states[alarm.id] for alarm in alarms}
 
     def rules(self, session: Session) -> list[Rule]:
         if not self.use_stored_rules:
@@ -248,11 +241,18 @@ class Correlator:
     def process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
         """Fold and correlate ``events`` in the caller's transaction.
 
-        New rows (history lines, feed entries, timers, notifications) are inserted in bulk,
-        one statement per table, before this returns.
+        New rows (feed entries, timers, notifications) are inserted in bulk, one statement
+        per table, and the history lines the batch created or changed are upserted in one
+        statement, before this returns. A caller that rolls the transaction back calls
+        :meth:`rollback` (one that commits, :meth:`commit`; not calling it is the same).
         """
-        with session.no_autoflush, bulk.collect(session):
-            return self._process(session, events)
+        self._uncommitted.clear()
+        try:
+            with session.no_autoflush, bulk.collect(session):
+                return self._process(session, events)
+        except BaseException:
+            self.rollback()
+            raise
 
     def _process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
         result = BatchResult(events=len(events))
@@ -276,10 +276,12 @@ class Correlator:
         ]
         if not relevant:
             return result
+        policy = self.current_policy(session)
         open_alarms = self._open_alarms(session, {t.key for _, t in relevant})
+        states = self._states_for(session, list(open_alarms.values()))
         touched: dict[int, _Touch] = {}  # by id() of the alarm object
         assignments: list[tuple[DeviceEvent, Alarm]] = []
-        window = self.policy.fold_window_s
+        window = policy.fold_window_s
         for event, target in relevant:
             alarm = open_alarms.get(target.key)
             fold = alarm is not None and (
@@ -307,28 +309,40 @@ class Correlator:
                 touch.upgraded = not touch.is_new
             assignments.append((event, alarm))
         session.flush()  # ids of new alarms
-        lines = self._load_lines(session, [t.alarm.id for t in touched.values() if not t.is_new])
-        new_lines: list[NewLine] = []
+        for touch in touched.values():
+            alarm = touch.alarm
+            if touch.is_new:
+                states[alarm.id] = self._states[alarm.id] = FoldState()
+            previous = self._by_key.get(alarm.fold_key)
+            if previous is not None and previous != alarm.id:
+                self._states.pop(previous, None)  # that alarm closed: no more folding
+            self._by_key[alarm.fold_key] = alarm.id
+            self._uncommitted.add(alarm.id)
+        changed: dict[int, LineState] = {}  # by id() of the line
         for event, alarm in assignments:
-            self._apply_event(event, alarm, touched[id(alarm)], lines, devices, new_lines)
-        if new_lines:
-            session.connection().execute(insert(EVENTS_TABLE), [x.row() for x in new_lines])
+            self._apply_event(event, alarm, touched[id(alarm)], states[alarm.id], devices, changed)
+        upsert_lines(session.connection(), list(changed.values()))
         windows = self._windows(session, [t.alarm for t in touched.values()])
         orders: list[tuple[_Touch, str]] = []
         for touch in touched.values():
             alarm = touch.alarm
             venue = venues.get(alarm.venue_id) if alarm.venue_id is not None else None
             touch.venue = venue
-            alarm_lines = list(lines.get(alarm.id, {}).values())
-            if self._finish(session, touch, alarm_lines, windows, rules, now):
+            state = states[alarm.id]
+            state.event_count = alarm.event_count
+            if self._finish(session, touch, state, windows, rules, policy, now):
                 orders.append((touch, WORK_ORDER_KIND.get(EventKind(touch.opening_kind), "fault")))
             (result.created if touch.is_new else result.updated).append(alarm.id)
         if orders:
-            self._open_work_orders(session, orders, now)
+            self._open_work_orders(session, orders, policy, now)
         return result
 
     def _open_work_orders(
-        self, session: Session, orders: list[tuple[_Touch, str]], now: datetime
+        self,
+        session: Session,
+        orders: list[tuple[_Touch, str]],
+        policy: Policy,
+        now: datetime,
     ) -> None:
         """One work order per new fault alarm, assigned, with its reminder timer."""
         keys = {(t.alarm.venue_id, t.venue.jurisdiction_id if t.venue else None) for t, _ in orders}
@@ -337,7 +351,7 @@ class Correlator:
         for touch, kind in orders:
             key = (touch.alarm.venue_id, touch.venue.jurisdiction_id if touch.venue else None)
             assignee = assignees[key]
-            rows.append(new_order_row(touch.alarm, kind, assignee, policy=self.policy, now=now))
+            rows.append(new_order_row(touch.alarm, kind, assignee, policy=policy, now=now))
         ids = (
             session.connection()
             .execute(
@@ -366,15 +380,6 @@ class Correlator:
             ).all():
                 found[alarm.fold_key] = alarm
         return found
-
-    def _load_lines(self, session: Session, alarm_ids: list[int]) -> dict[int, dict[str, Line]]:
-        lines: dict[int, dict[str, Line]] = {}
-        for start in range(0, len(alarm_ids), 500):
-            for line in session.scalars(
-                select(AlarmEvent).where(AlarmEvent.alarm_id.in_(alarm_ids[start : start + 500]))
-            ).all():
-                lines.setdefault(line.alarm_id, {})[line.source_key] = line
-        return lines
 
     def _new_alarm(
         self,
@@ -418,23 +423,21 @@ class Correlator:
         event: DeviceEvent,
         alarm: Alarm,
         touch: _Touch,
-        lines: dict[int, dict[str, Line]],
+        state: FoldState,
         devices: dict[int, DeviceInfo],
-        new_lines: list[NewLine],
+        changed: dict[int, LineState],
     ) -> None:
         key = source_key(event)
-        alarm_lines = lines.setdefault(alarm.id, {})
-        line = alarm_lines.get(key)
+        line = state.lines.get(key)
         if line is None:
             device = devices.get(event.device_id) if event.device_id is not None else None
-            line = NewLine(
+            line = LineState.from_event(
                 alarm.id,
                 key,
                 event,
                 device.kind if device else str(event.values.get("device_kind", "")),
             )
-            new_lines.append(line)
-            alarm_lines[key] = line
+            state.add(line)
             if event.kind not in VENUE_CONTEXT:
                 touch.new_lines = True  # a new detector/fault; context lines are quiet
         else:
@@ -444,6 +447,8 @@ class Correlator:
                 line.last_at = event.occurred_at
                 if event.values != line.values:
                     line.values = dict(event.values)
+                    state.version += 1  # what rules see changed
+        changed[id(line)] = line
         alarm.event_count += 1
         if alarm.kind == AlarmKind.FAULT:
             if event.kind in DEVICE_CONTEXT:
@@ -476,9 +481,8 @@ class Correlator:
 
     @staticmethod
     def _window_for(
-        alarm: Alarm, lines: Sequence[Line], windows: list[MaintenanceWindow]
+        alarm: Alarm, devices: set[int | None], windows: list[MaintenanceWindow]
     ) -> MaintenanceWindow | None:
-        devices = {line.device_id for line in lines}
         for window in windows:
             if window.venue_id != alarm.venue_id:
                 continue
@@ -492,32 +496,21 @@ class Correlator:
         self,
         session: Session,
         touch: _Touch,
-        lines: Sequence[Line],
+        state: FoldState,
         windows: list[MaintenanceWindow],
         rules: list[Rule],
+        policy: Policy,
         now: datetime,
     ) -> bool:
         """Rules, feed entry, timers; True when the alarm needs a work order."""
         alarm = touch.alarm
         venue = touch.venue
         if alarm.kind == AlarmKind.FIRE:
-            alarm.component_count = len(
-                {line.component for line in lines if line.kind == EventKind.FIRE_ALARM}
-            )
+            alarm.component_count = len(state.fire_components)
         else:
-            alarm.component_count = len({line.component for line in lines})
-        window = self._window_for(alarm, lines, windows)
-        facts = AlarmFacts(
-            alarm_kind=alarm.kind,
-            venue_category=alarm.venue_category,
-            venue_tags=venue.tags if venue else frozenset(),
-            lines=[
-                HistoryLine(x.kind, x.device_kind, x.device_id, x.component, x.zone, x.values)
-                for x in lines
-            ],
-            maintenance_reason=window.reason if window is not None else None,
-        )
-        outcomes = evaluate(rules, facts)
+            alarm.component_count = len(state.components)
+        window = self._window_for(alarm, state.devices, windows)
+        outcomes = self._outcomes(alarm, venue, state, window, rules)
         hits = sorted({o.rule for o in outcomes})
         hits_changed = hits != list(alarm.rule_hits or [])
         if hits_changed:
@@ -526,7 +519,7 @@ class Correlator:
         priority_changed = priority != alarm.priority
         if priority_changed:
             alarm.priority = priority
-        levels = self.policy.escalation_levels
+        levels = policy.escalation_levels
         if touch.is_new:
             if alarm.kind != AlarmKind.FAULT:
                 alarm.escalation_level = levels[0]
@@ -555,16 +548,16 @@ class Correlator:
             or hits_changed
         ):
             emit(session, alarm, "alarm.updated", now, latency_ref=touch.first_received.isoformat())
-        self._decide_by_rules(session, alarm, outcomes, window, now)
+        self._decide_by_rules(session, alarm, outcomes, window, policy, now)
         if touch.is_new and alarm.status in UNDECIDED:
             tags = venue.tags if venue else frozenset()
-            schedule_alarm_timers(session, alarm, self.policy, now, tags)
+            schedule_alarm_timers(session, alarm, policy, now, tags)
             return alarm.kind == AlarmKind.FAULT
         elif touch.upgraded and alarm.status in UNDECIDED:
             from datetime import timedelta
 
             tags = venue.tags if venue else frozenset()
-            timeout = self.policy.verify_timeout_for(alarm.venue_category, tags)
+            timeout = policy.verify_timeout_for(alarm.venue_category, tags)
             schedule(
                 session,
                 AUTO_FORWARD,
@@ -575,12 +568,38 @@ class Correlator:
             )
         return False
 
+    @staticmethod
+    def _outcomes(
+        alarm: Alarm,
+        venue: VenueInfo | None,
+        state: FoldState,
+        window: MaintenanceWindow | None,
+        rules: list[Rule],
+    ) -> list[Outcome]:
+        """The rules' outcomes for the alarm, evaluated again only when what they look at
+        changed (a new line or new values, the kind, the venue, the window, the rules)."""
+        tags = venue.tags if venue else frozenset()
+        reason = window.reason if window is not None else None
+        key = (state.version, alarm.kind, alarm.venue_category, tags, reason, id(rules))
+        if state.outcome_key != key:
+            facts = AlarmFacts(
+                alarm_kind=alarm.kind,
+                venue_category=alarm.venue_category,
+                venue_tags=tags,
+                lines=state.history(),
+                maintenance_reason=reason,
+            )
+            state.outcomes = evaluate(rules, facts)
+            state.outcome_key = key
+        return state.outcomes
+
     def _decide_by_rules(
         self,
         session: Session,
         alarm: Alarm,
         outcomes: list[Outcome],
         window: MaintenanceWindow | None,
+        policy: Policy,
         now: datetime,
     ) -> None:
         if alarm.status not in UNDECIDED:
@@ -595,7 +614,7 @@ class Correlator:
                 method="rule",
                 actor=f"rule:{suppress.rule}",
                 now=now,
-                policy=self.policy,
+                policy=policy,
                 reason=window.reason,
                 note=f"inside {window.reason} window {window.id}"
                 + (f" ({window.note})" if window.note else ""),
@@ -610,6 +629,6 @@ class Correlator:
                 method="rule",
                 actor=f"rule:{confirm.rule}",
                 now=now,
-                policy=self.policy,
+                policy=policy,
                 note=f"rule {confirm.rule} matched",
             )
