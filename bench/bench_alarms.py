@@ -397,8 +397,8 @@ def fault_restore_events(
                     system_type=1,
                     system_address=1,
                     component_type=30,
-                    component_address=point % 128,
-                    loop=point // 128,
+                    component_address=point,
+                    loop=0,
                 ),
             )
         )
