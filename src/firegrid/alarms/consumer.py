@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.alarms import feed
 from firegrid.alarms.directory import DatabaseDirectory
+from firegrid.alarms.folding import is_priority
 from firegrid.alarms.lifecycle import Clock
 from firegrid.alarms.models import ConsumerState
 from firegrid.alarms.notify import channels_from_settings, deliver_pending
@@ -130,8 +132,24 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+PRIORITY_SUFFIX = ":priority"
+
+
 class AlarmConsumer:
-    """Reads the event log after its stored offset and feeds the correlator."""
+    """Reads the event log after its stored offset and feeds the correlator.
+
+    Two lanes, so a fire jumps the queue of a fault storm: the consumer reads ahead of
+    what it has handled (up to ``lookahead`` events) and, before each batch of the backlog,
+    handles the fire/supervisory lane (:func:`~firegrid.alarms.folding.is_priority`) of
+    everything read so far in a small transaction of its own. The two lanes never fold
+    into the same alarm, so the result is the one of handling the log in order.
+
+    Two offsets make this restart-safe, each advanced (compare-and-set) in the
+    transaction of the changes it covers: ``alarm_consumer_state[name]`` (every event up
+    to it is applied; its ``events`` counts each event once) and
+    ``alarm_consumer_state[name:priority]`` (every priority event up to it is applied).
+    A restarted consumer starts from both and applies nothing twice.
+    """
 
     def __init__(
         self,
@@ -141,85 +159,175 @@ class AlarmConsumer:
         *,
         name: str = CONSUMER_NAME,
         batch: int = 1000,
+        priority_batch: int = 200,
+        lookahead: int = 20_000,
         poll_s: float = 0.01,
     ) -> None:
         self.db = db
         self.log = event_log
         self.correlator = correlator
         self.name = name
+        self.priority_name = name + PRIORITY_SUFFIX
         self.batch = batch
+        self.priority_batch = priority_batch
+        self.lookahead = max(lookahead, batch)
         self.poll_s = poll_s
         self.processed = 0
         self._offset: int | None = None
+        self._priority = 0
+        self._buffer: deque[LoggedEvent] = deque()
+        self._urgent: deque[LoggedEvent] = deque()
+        self._read_to = 0
 
     def stored_offset(self) -> int:
-        with self.db.session() as session:
-            return self._state(session).offset
+        return self.stored_offsets()[0]
 
-    def _state(self, session: Session) -> ConsumerState:
-        state = session.get(ConsumerState, self.name)
+    def stored_offsets(self) -> tuple[int, int]:
+        """The stored offset of all events and that of the priority lane."""
+        with self.db.session() as session:
+            main = self._state(session, self.name)
+            return main.offset, max(main.offset, self._state(session, self.priority_name).offset)
+
+    def _state(self, session: Session, name: str) -> ConsumerState:
+        state = session.get(ConsumerState, name)
         if state is None:
-            state = ConsumerState(name=self.name, offset=0, events=0, updated_at=utcnow())
+            state = ConsumerState(name=name, offset=0, events=0, updated_at=utcnow())
             session.add(state)
             session.flush()
         return state
 
-    def _lock(self, session: Session) -> None:
+    def _lock(self, session: Session) -> tuple[ConsumerState, ConsumerState]:
         """Take the write lock first: on SQLite a transaction that read before writing
         fails at once if another writer committed meanwhile; on PostgreSQL the row lock
-        serialises two correlators."""
+        serialises two correlators (and this consumer's two lanes)."""
         moved = session.connection().execute(  # Core: no ORM bulk-update machinery
             update(_STATE).where(_STATE.c.name == self.name).values(updated_at=utcnow())
         )
         if moved.rowcount == 0:
-            self._state(session)
+            self._state(session, self.name)
+        return self._state(session, self.name), self._state(session, self.priority_name)
+
+    def _advance(self, session: Session, state: ConsumerState, offset: int, events: int) -> bool:
+        moved = session.connection().execute(
+            update(_STATE)
+            .where(_STATE.c.name == state.name, _STATE.c.offset == state.offset)
+            .values(offset=offset, events=_STATE.c.events + events, updated_at=utcnow())
+        )
+        return bool(moved.rowcount == 1)
 
     def handle(self, logged: Sequence[LoggedEvent]) -> BatchResult | None:
-        """Apply one batch and advance the offset atomically; ``None`` if it was stale."""
+        """Apply one batch of the log (in order) and advance the offset atomically;
+        priority events the priority lane already applied are skipped. ``None`` if the
+        batch was stale (another consumer applied it)."""
         with self.db.session() as session:
-            self._lock(session)
-            state = self._state(session)
-            start = state.offset
-            fresh = [item for item in logged if item.offset > start]
-            if not fresh:
-                self._offset = start
-                return None
-            result = self.correlator.process(session, [item.event for item in fresh])
-            last = fresh[-1].offset
-            moved = session.connection().execute(
-                update(_STATE)
-                .where(_STATE.c.name == self.name, _STATE.c.offset == start)
-                .values(offset=last, events=_STATE.c.events + len(fresh), updated_at=utcnow())
-            )
-            if moved.rowcount != 1:
-                session.rollback()
-                self._offset = None  # another process advanced it: reload and retry
-                return None
+            try:
+                main, urgent = self._lock(session)
+                start = main.offset
+                done = max(urgent.offset, start)
+                fresh = [item for item in logged if item.offset > start]
+                if not fresh:
+                    self._offset = None if self._offset not in (None, start) else start
+                    return None
+                todo = [
+                    item.event
+                    for item in fresh
+                    if item.offset > done or not is_priority(item.event)
+                ]
+                result = self.correlator.process(session, todo)
+                last = fresh[-1].offset
+                if not self._advance(session, main, last, len(fresh)):
+                    session.rollback()
+                    self.correlator.rollback()
+                    self._offset = None  # another process advanced it: reload and retry
+                    return None
+            except BaseException:
+                self.correlator.rollback()
+                raise
+        self.correlator.commit()
         self._offset = last
+        self._priority = max(done, last)
         self.processed += len(fresh)
         feed.notify()
         return result
 
-    async def step(self) -> int:
-        """Handle at most one batch; returns how many events it read."""
-        if self._offset is None:
-            self._offset = await asyncio.to_thread(self.stored_offset)
+    def handle_priority(self, logged: Sequence[LoggedEvent], upto: int) -> BatchResult | None:
+        """Apply priority events ``logged`` and record that every priority event up to
+        ``upto`` is applied; ``None`` if another consumer got there first."""
+        with self.db.session() as session:
+            try:
+                main, urgent = self._lock(session)
+                done = max(urgent.offset, main.offset)
+                if upto <= done:
+                    self._offset = None  # somebody else moved: reload
+                    return None
+                fresh = [item for item in logged if item.offset > done]
+                result = self.correlator.process(session, [item.event for item in fresh])
+                if not self._advance(session, urgent, upto, len(fresh)):
+                    session.rollback()
+                    self.correlator.rollback()
+                    self._offset = None
+                    return None
+            except BaseException:
+                self.correlator.rollback()
+                raise
+        self.correlator.commit()
+        self._priority = upto
+        feed.notify()
+        return result
+
+    def _reload(self) -> None:
+        self._offset, self._priority = self.stored_offsets()
+        self._buffer.clear()
+        self._urgent.clear()
+        self._read_to = self._offset
+
+    async def _read(self, after: int, limit: int) -> list[LoggedEvent]:
         from firegrid.ingest.log_db import DatabaseEventLog
 
-        if isinstance(self.log, DatabaseEventLog):
-            # Read (with a lighter query of our own) and handle in one hop to a thread.
-            return await asyncio.to_thread(self._step_database, self.log.db, self._offset)
-        logged = await self.log.read(self._offset, self.batch)
-        if not logged:
-            return 0
-        await asyncio.to_thread(self.handle, logged)
-        return len(logged)
+        if isinstance(self.log, DatabaseEventLog):  # a lighter query of our own
+            return await asyncio.to_thread(read_database_log, self.log.db, after, limit)
+        return await self.log.read(after, limit)
 
-    def _step_database(self, log_db: Database, offset: int) -> int:
-        logged = read_database_log(log_db, offset, self.batch)
-        if logged:
-            self.handle(logged)
-        return len(logged)
+    async def _fill(self) -> int:
+        """Read ahead of what is handled, up to ``lookahead`` events (a few reads)."""
+        total = 0
+        for _ in range(4):
+            room = min(self.batch, self.lookahead - len(self._buffer))
+            if room <= 0:
+                break
+            got = await self._read(self._read_to, room)
+            if not got:
+                break
+            self._buffer.extend(got)
+            self._read_to = got[-1].offset
+            self._urgent.extend(
+                i for i in got if i.offset > self._priority and is_priority(i.event)
+            )
+            total += len(got)
+            if len(got) < room:
+                break
+        return total
+
+    async def step(self) -> int:
+        """Read ahead, handle the priority lane, then at most one batch of the backlog;
+        returns how many events of the backlog it handled."""
+        if self._offset is None:
+            await asyncio.to_thread(self._reload)
+        await self._fill()
+        while self._urgent and self._offset is not None:
+            size = min(self.priority_batch, len(self._urgent))
+            chunk = [self._urgent.popleft() for _ in range(size)]
+            upto = self._read_to if not self._urgent else chunk[-1].offset
+            await asyncio.to_thread(self.handle_priority, chunk, upto)
+        if self._offset is None or not self._buffer:
+            return 0
+        chunk = [self._buffer[i] for i in range(min(self.batch, len(self._buffer)))]
+        await asyncio.to_thread(self.handle, chunk)
+        if self._offset is None:
+            return 0
+        for _ in chunk:
+            self._buffer.popleft()
+        return len(chunk)
 
     async def drain(self) -> int:
         """Handle everything currently in the log (tests, ``rules test``)."""

@@ -82,6 +82,9 @@ class SimOptions:
     integration: str = "simulator"
     http_batch: int = 50
     storm_every_s: float = 0.0
+    #: When > 0: offer exactly this many messages (paced at ``rate``) whatever the time they
+    #: take; ``duration_s`` is then only an upper bound.
+    total: int = 0
 
 
 @dataclass
@@ -402,12 +405,14 @@ async def _paced(
     while True:
         now = time.perf_counter()
         elapsed = now - start
-        if elapsed >= options.duration_s:
+        if elapsed >= options.duration_s or (options.total and n >= options.total):
             break
         due = int(elapsed * options.rate) - sent
         if options.storm_every_s and now - last_storm >= options.storm_every_s:
             due += senders
             last_storm = now
+        if options.total:
+            due = min(due, options.total - n)
         tasks = []
         for _ in range(max(0, due)):
             tasks.append(send_one(n % senders, n))
