@@ -46,6 +46,9 @@ POLL_S = 0.05
 #: Fallback poll of a stream whose process listens for PostgreSQL notifications.
 LISTEN_POLL_S = 1.0
 CHANNEL = "firegrid_alarm_feed"
+#: A listener that cannot connect this many times in a row stops (the next stream starts
+#: another); meanwhile streams poll.
+GIVE_UP_AFTER = 10
 _WROTE = "firegrid.alarms.feed.wrote"
 BATCH = 500
 FEED_TABLE: Table = FeedEntry.__table__  # type: ignore[assignment]
@@ -138,20 +141,30 @@ class FeedListener:
     def _run(self) -> None:
         import psycopg
 
-        while not self._stop.is_set():
+        failures = 0
+        while not self._stop.is_set() and failures < GIVE_UP_AFTER:
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()
+                    failures = 0
                     HUB.notify()  # whatever was committed while we were not listening
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0):
                             HUB.notify()
             except (psycopg.Error, OSError) as exc:  # the database restarted, network dropped
-                log.warning("alarm feed listener: %s; reconnecting", exc)
+                failures += 1
+                level = logging.WARNING if failures == 1 else logging.DEBUG
+                log.log(level, "alarm feed listener: %s; reconnecting", exc)
             finally:
                 self.connected.clear()
             self._stop.wait(1.0)
+        # gone (or the database is): streams poll; the next stream starts a new listener
+        self._stop.set()
+
+    @property
+    def alive(self) -> bool:
+        return not self._stop.is_set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -167,7 +180,7 @@ def listener_for(db: Database) -> FeedListener | None:
         return None
     with _LISTENERS_LOCK:
         listener = _LISTENERS.get(db.url)
-        if listener is None:
+        if listener is None or not listener.alive:
             listener = _LISTENERS[db.url] = FeedListener(db.url)
         return listener
 
