@@ -133,6 +133,8 @@ def worker_name() -> str:
 
 
 PRIORITY_SUFFIX = ":priority"
+#: Batch of the backlog per transaction on SQLite (1,000 on PostgreSQL).
+SQLITE_BATCH = 250
 
 
 class AlarmConsumer:
@@ -416,7 +418,10 @@ async def run_alarm_services(
     if own_log:
         await event_log.start()
     correlator = Correlator(DatabaseDirectory(), policy=policy, rules=rules, clock=clock)
-    consumer = AlarmConsumer(database, event_log, correlator, poll_s=poll_s)
+    # SQLite has one writer at a time: smaller batches keep the correlator's write
+    # transactions short, so ingest's group commits do not wait behind them.
+    batch = SQLITE_BATCH if database.is_sqlite else 1000
+    consumer = AlarmConsumer(database, event_log, correlator, batch=batch, poll_s=poll_s)
     tasks = [
         asyncio.create_task(consumer.run(stop_event), name="alarms-consumer"),
         asyncio.create_task(

@@ -7,9 +7,11 @@ Now the correlator keeps each open alarm's lines in a :class:`FoldState`:
 - loaded once, with one column query, the first time this process touches the alarm
   (after a start, or when the alarm changed under it);
 - updated in memory by every event folded into the alarm;
-- written back incrementally: only the lines a batch created or changed, as one Core
-  ``INSERT … ON CONFLICT (alarm_id, source_key) DO UPDATE`` (:func:`upsert_lines`), with
-  the values the memory holds (absolute, so writing twice is harmless).
+- written back incrementally: only the lines a batch created or changed, with Core
+  statements (:func:`write_lines`): new lines in one
+  ``INSERT … ON CONFLICT (alarm_id, source_key) DO UPDATE``, changed ones in one
+  ``UPDATE`` (executemany) with the values the memory holds (absolute, so writing twice
+  is harmless).
 
 Validity: only the correlator writes ``alarm_events`` and ``alarms.event_count`` of an
 open alarm, and every folded event adds one to ``event_count``. A state remembers the
@@ -28,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -62,10 +64,12 @@ class LineState:
         "last_event_id",
         "received_at",
         "source_key",
+        "stored",
         "values",
         "zone",
     )
 
+    stored: bool  # in the database already (an UPDATE), or new (an INSERT)
     alarm_id: int
     component: str
     count: int
@@ -102,18 +106,20 @@ class LineState:
         line.last_at = event.occurred_at
         line.received_at = event.received_at
         line.values = dict(event.values)
+        line.stored = False
         return line
 
     @classmethod
     def from_row(cls, row: Any) -> LineState:
         line = cls()
-        for name in cls.__slots__:
+        for name in COLUMNS:
             setattr(line, name, getattr(row, name))
         line.values = dict(line.values or {})
+        line.stored = True
         return line
 
     def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in COLUMNS}
 
     def history(self) -> HistoryLine:
         return HistoryLine(
@@ -159,7 +165,8 @@ class FoldState:
         return [line.history() for line in self.lines.values()]
 
 
-_COLUMNS = [EVENTS_TABLE.c[name] for name in LineState.__slots__]
+COLUMNS = tuple(name for name in LineState.__slots__ if name != "stored")
+_COLUMNS = [EVENTS_TABLE.c[name] for name in COLUMNS]
 
 
 def load_states(session: Session, event_counts: dict[int, int]) -> dict[int, FoldState]:
@@ -179,15 +186,46 @@ def load_states(session: Session, event_counts: dict[int, int]) -> dict[int, Fol
     return {alarm_id: FoldState(event_counts[alarm_id], lines) for alarm_id, lines in found.items()}
 
 
-def upsert_lines(connection: Connection, lines: Sequence[LineState]) -> None:
-    """Write ``lines`` (new or changed) in one statement: insert, or on the
-    ``(alarm_id, source_key)`` of a stored line set its count, last event and values."""
-    if not lines:
-        return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(EVENTS_TABLE)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["alarm_id", "source_key"],
-        set_={name: stmt.excluded[name] for name in MUTABLE},
+def _update_statement() -> Update:
+    table = EVENTS_TABLE
+    return (
+        update(table)
+        .where(
+            table.c.alarm_id == bindparam("b_alarm_id"),
+            table.c.source_key == bindparam("b_source_key"),
+        )
+        .values({name: bindparam(f"b_{name}", type_=table.c[name].type) for name in MUTABLE})
     )
-    connection.execute(stmt, [line.row() for line in lines])
+
+
+_UPDATE = _update_statement()
+
+
+def write_lines(connection: Connection, lines: Sequence[LineState]) -> None:
+    """Write the lines a batch created or changed, reading none back: the new ones in one
+    ``INSERT … ON CONFLICT (alarm_id, source_key) DO UPDATE``, the stored ones in one
+    ``UPDATE`` of their count, last event and values (an ``executemany``)."""
+    new = [line for line in lines if not line.stored]
+    stored = [line for line in lines if line.stored]
+    if new:
+        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(EVENTS_TABLE)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["alarm_id", "source_key"],
+            set_={name: stmt.excluded[name] for name in MUTABLE},
+        )
+        connection.execute(stmt, [line.row() for line in new])
+        for line in new:
+            line.stored = True
+    if stored:
+        connection.execute(
+            _UPDATE,
+            [
+                {
+                    "b_alarm_id": line.alarm_id,
+                    "b_source_key": line.source_key,
+                    **{f"b_{name}": getattr(line, name) for name in MUTABLE},
+                }
+                for line in stored
+            ],
+        )

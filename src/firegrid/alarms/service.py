@@ -36,7 +36,7 @@ from firegrid.alarms.folding import (
     source_key,
     target_of,
 )
-from firegrid.alarms.foldstate import FoldState, LineState, load_states, upsert_lines
+from firegrid.alarms.foldstate import FoldState, LineState, load_states, write_lines
 from firegrid.alarms.lifecycle import (
     AUTO_FORWARD,
     REMINDER,
@@ -73,6 +73,9 @@ from firegrid.core.errors import ValidationFailed
 from firegrid.ingest.events import DeviceEvent, EventKind
 
 log = logging.getLogger(__name__)
+
+#: Open alarms whose lines the correlator keeps in memory at most (beyond, it starts over).
+MAX_STATES = 100_000
 
 #: A fault alarm keeps folding its device's events while it is handled (until closed).
 FAULT_FOLDING = ACTIVE | {AlarmStatus.FAULT}
@@ -142,6 +145,8 @@ class _Touch:
     upgraded: bool = False
     cleared_changed: bool = False
     opening_kind: str = ""
+    events: int = 0  # folded in this batch (added to the alarm's count once)
+    cleared_at: datetime | None = None  # the alarm's, as the batch's events leave it
     venue: VenueInfo | None = None
 
 
@@ -167,6 +172,7 @@ class Correlator:
         self.assignees = AssigneeCache()
         self._rules: list[Rule] | None = None
         self._matchers: tuple[list[Rule], list[EventMatch]] | None = None
+        self._reading: tuple[list[Rule], frozenset[str]] | None = None
         self._rules_loaded = 0.0
         #: Open alarms' lines by alarm id, and which alarm id each fold key last had.
         self._states: dict[int, FoldState] = {}
@@ -210,6 +216,8 @@ class Correlator:
             or state.event_count != alarm.event_count
         }
         if stale:
+            if len(self._states) + len(stale) > MAX_STATES:
+                self.forget()  # bound the memory: what is still open loads again
             self._states.update(load_states(session, stale))
         return {alarm.id: self._states[alarm.id] for alarm in alarms}
 
@@ -223,6 +231,17 @@ class Correlator:
 
     def invalidate_rules(self) -> None:
         self._rules = None
+
+    def _line_kinds(self, rules: list[Rule]) -> frozenset[str]:
+        """Alarm kinds some enabled rule of ``rules`` reads history lines for (cached):
+        the other alarms' outcomes do not depend on their lines."""
+        if self._reading is None or self._reading[0] is not rules:
+            kinds: set[str] = set()
+            for rule in rules:
+                if rule.enabled and (rule.when.count is not None or rule.when.all_of):
+                    kinds.update(rule.when.alarm_kinds or list(AlarmKind))
+            self._reading = (rules, frozenset(str(k) for k in kinds))
+        return self._reading[1]
 
     def _watched_matchers(self, rules: list[Rule]) -> list[EventMatch]:
         """Every event condition of the enabled rules (cached per rule list)."""
@@ -300,7 +319,9 @@ class Correlator:
             assert alarm is not None
             touch = touched.get(id(alarm))
             if touch is None:
-                touch = touched[id(alarm)] = _Touch(alarm, False, event.received_at)
+                touch = touched[id(alarm)] = _Touch(
+                    alarm, False, event.received_at, cleared_at=alarm.cleared_at
+                )
             touch.first_received = min(touch.first_received, event.received_at)
             if event.occurred_at > alarm.last_event_at:
                 alarm.last_event_at = event.occurred_at
@@ -321,7 +342,11 @@ class Correlator:
         changed: dict[int, LineState] = {}  # by id() of the line
         for event, alarm in assignments:
             self._apply_event(event, alarm, touched[id(alarm)], states[alarm.id], devices, changed)
-        upsert_lines(session.connection(), list(changed.values()))
+        for touch in touched.values():  # one attribute change per alarm, not per event
+            touch.alarm.event_count += touch.events
+            if touch.cleared_changed:
+                touch.alarm.cleared_at = touch.cleared_at
+        write_lines(session.connection(), list(changed.values()))
         windows = self._windows(session, [t.alarm for t in touched.values()])
         orders: list[tuple[_Touch, str]] = []
         for touch in touched.values():
@@ -449,13 +474,13 @@ class Correlator:
                     line.values = dict(event.values)
                     state.version += 1  # what rules see changed
         changed[id(line)] = line
-        alarm.event_count += 1
+        touch.events += 1
         if alarm.kind == AlarmKind.FAULT:
             if event.kind in DEVICE_CONTEXT:
-                alarm.cleared_at = event.occurred_at
+                touch.cleared_at = event.occurred_at
                 touch.cleared_changed = True
-            elif event.kind in DEVICE_OPENING and alarm.cleared_at is not None:
-                alarm.cleared_at = None
+            elif event.kind in DEVICE_OPENING and touch.cleared_at is not None:
+                touch.cleared_at = None
                 touch.cleared_changed = True
 
     def _windows(self, session: Session, alarms: list[Alarm]) -> list[MaintenanceWindow]:
@@ -568,8 +593,8 @@ class Correlator:
             )
         return False
 
-    @staticmethod
     def _outcomes(
+        self,
         alarm: Alarm,
         venue: VenueInfo | None,
         state: FoldState,
@@ -580,13 +605,15 @@ class Correlator:
         changed (a new line or new values, the kind, the venue, the window, the rules)."""
         tags = venue.tags if venue else frozenset()
         reason = window.reason if window is not None else None
-        key = (state.version, alarm.kind, alarm.venue_category, tags, reason, id(rules))
+        reads_lines = alarm.kind in self._line_kinds(rules)
+        version = state.version if reads_lines else -1
+        key = (version, alarm.kind, alarm.venue_category, tags, reason, id(rules))
         if state.outcome_key != key:
             facts = AlarmFacts(
                 alarm_kind=alarm.kind,
                 venue_category=alarm.venue_category,
                 venue_tags=tags,
-                lines=state.history(),
+                lines=state.history() if reads_lines else [],
                 maintenance_reason=reason,
             )
             state.outcomes = evaluate(rules, facts)
