@@ -1,9 +1,11 @@
 """The correlator as a consumer of the ingest event log, and the alarm services loop.
 
-Delivery from the log is at least once. The consumer keeps its own offset in
-``alarm_consumer_state`` and advances it (compare-and-set) in the same transaction as the
-alarm changes of the batch, so a batch is applied exactly once even when the process dies
-between handling and committing, and two correlator processes never apply one batch twice.
+Delivery from the log is at least once. The consumer keeps its own offsets in
+``alarm_consumer_state`` (all events, and the priority lane of fires and supervisory
+signals, which it handles ahead of the backlog) and advances each (compare-and-set) in the
+same transaction as the alarm changes it covers, so an event is applied exactly once even
+when the process dies between handling and committing, and two correlator processes never
+apply one batch twice.
 The log's own named consumer offset (``event_consumers``) is updated afterwards for
 diagnostics. The log drops duplicate ``event_id`` values, so a retransmitted device message
 never reaches the correlator twice either.
@@ -291,9 +293,10 @@ class AlarmConsumer:
         return await self.log.read(after, limit)
 
     async def _fill(self) -> int:
-        """Read ahead of what is handled, up to ``lookahead`` events (a few reads)."""
+        """Read ahead of what is handled, up to ``lookahead`` events (after a start with a
+        backlog, several reads; then about one batch per step)."""
         total = 0
-        for _ in range(4):
+        while True:
             room = min(self.batch, self.lookahead - len(self._buffer))
             if room <= 0:
                 break
