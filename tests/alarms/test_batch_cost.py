@@ -8,21 +8,25 @@ timed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from firegrid.alarms.consumer import AlarmConsumer
 from firegrid.alarms.directory import DatabaseDirectory
 from firegrid.alarms.models import Alarm, AlarmEvent
 from firegrid.alarms.service import Correlator
 from firegrid.core.db import Base, Database
 from firegrid.ingest.events import DeviceEvent
 from firegrid.ingest.events import EventKind as K
+from firegrid.ingest.log_db import DatabaseEventLog
 from tests.accounts.city import City
 from tests.alarms.conftest import T0, FrozenClock, Site, make_site
 
@@ -142,3 +146,34 @@ def test_batch_work_does_not_grow_with_the_alarms_history(db: Database, city: Ci
         assert work.history_reads == 0  # no line is read back
         assert work.orm_loads <= 4 + 2 + 2  # the 4 alarms, 2 venues' rows at most
         assert work.rows_sent < 3 * BATCH
+
+
+def test_sqlite_write_transaction_reads_no_history(db: Database, city: City) -> None:
+    """On SQLite (one writer at a time) a restarted consumer reads the history of the
+    alarms a batch touches before it takes the write lock, not while it holds it."""
+    if not db.is_sqlite:
+        pytest.skip("the read-ahead is SQLite's (PostgreSQL has row locks)")
+    sites = [make_site(db, city, "in"), make_site(db, city, "out")]
+    clock = FrozenClock()
+    grow(db, Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600), sites, 300)
+
+    async def scenario() -> Work:
+        log = DatabaseEventLog(db)
+        await log.start()
+        try:
+            await log.append_batch(the_batch(sites))
+            logged = await log.read(0, 1000)
+        finally:
+            await log.close()
+        restarted = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+        consumer = AlarmConsumer(db, log, restarted)
+        with counted(db) as work:
+            assert consumer.handle(logged) is not None
+        return work
+
+    work = asyncio.run(scenario())
+    lock = next(i for i, s in enumerate(work.statements) if "alarm_consumer_state" in s)
+    before, inside = work.statements[:lock], work.statements[lock:]
+    assert any("FROM alarm_events" in s for s in before)  # read first
+    assert not any("FROM alarm_events" in s for s in inside)
+    assert not any("FROM venues" in s or "FROM devices" in s for s in inside)

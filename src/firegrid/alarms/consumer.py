@@ -223,6 +223,7 @@ class AlarmConsumer:
         """Apply one batch of the log (in order) and advance the offset atomically;
         priority events the priority lane already applied are skipped. ``None`` if the
         batch was stale (another consumer applied it)."""
+        self._prefetch(logged)
         with self.db.session() as session:
             try:
                 main, urgent = self._lock(session)
@@ -257,6 +258,7 @@ class AlarmConsumer:
     def handle_priority(self, logged: Sequence[LoggedEvent], upto: int) -> BatchResult | None:
         """Apply priority events ``logged`` and record that every priority event up to
         ``upto`` is applied; ``None`` if another consumer got there first."""
+        self._prefetch(logged)
         with self.db.session() as session:
             try:
                 main, urgent = self._lock(session)
@@ -278,6 +280,13 @@ class AlarmConsumer:
         self._priority = upto
         feed.notify()
         return result
+
+    def _prefetch(self, logged: Sequence[LoggedEvent]) -> None:
+        """On SQLite, read what the batch needs before taking the write lock (the write
+        transaction then holds it for the correlation and the writes only)."""
+        if self.db.is_sqlite and logged:
+            with self.db.sessions() as session:
+                self.correlator.prefetch(session, [item.event for item in logged])
 
     def _reload(self) -> None:
         self._offset, self._priority = self.stored_offsets()

@@ -273,6 +273,23 @@ class Correlator:
             self.rollback()
             raise
 
+    def prefetch(self, session: Session, events: Sequence[DeviceEvent]) -> None:
+        """Read what :meth:`process` of ``events`` will need (venues, devices, rules, the
+        history of the open alarms it touches) in a read-only transaction of the caller,
+        so that on SQLite the write transaction that follows does not read it while it
+        holds the database's one write lock. Optional: :meth:`process` checks and loads
+        again whatever changed meanwhile."""
+        relevant = [(e, t) for e in events if (t := target_of(e)) is not None]
+        if not relevant:
+            return
+        self.directory.venues(session, {e.venue_id for e, _ in relevant if e.venue_id is not None})
+        self.directory.devices(
+            session, {e.device_id for e, _ in relevant if e.device_id is not None}
+        )
+        self.rules(session)
+        open_alarms = self._open_alarms(session, {t.key for _, t in relevant})
+        self._states_for(session, list(open_alarms.values()))
+
     def _process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
         result = BatchResult(events=len(events))
         relevant = [(e, t) for e in events if (t := target_of(e)) is not None]
