@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session
 
 from firegrid.alarms import feed
 from firegrid.alarms.directory import DatabaseDirectory
-from firegrid.alarms.folding import is_priority
 from firegrid.alarms.lifecycle import Clock
 from firegrid.alarms.models import ConsumerState
 from firegrid.alarms.notify import channels_from_settings, deliver_pending
@@ -144,9 +143,11 @@ class AlarmConsumer:
 
     Two lanes, so a fire jumps the queue of a fault storm: the consumer reads ahead of
     what it has handled (up to ``lookahead`` events) and, before each batch of the backlog,
-    handles the fire/supervisory lane (:func:`~firegrid.alarms.folding.is_priority`) of
-    everything read so far in a small transaction of its own. The two lanes never fold
-    into the same alarm, so the result is the one of handling the log in order.
+    handles the fire/supervisory lane (:meth:`~firegrid.alarms.service.Correlator.is_priority`:
+    what folds into venue alarms) of everything read so far in a small transaction of its
+    own. The two lanes never fold into the same alarm, so the result is the one of handling
+    the log in order. An event's lane is decided once, when it is read (the rules it
+    depends on may be reloaded meanwhile), and again after a restart.
 
     Two offsets make this restart-safe, each advanced (compare-and-set) in the
     transaction of the changes it covers: ``alarm_consumer_state[name]`` (every event up
@@ -179,7 +180,7 @@ class AlarmConsumer:
         self.processed = 0
         self._offset: int | None = None
         self._priority = 0
-        self._buffer: deque[LoggedEvent] = deque()
+        self._buffer: deque[tuple[LoggedEvent, bool]] = deque()  # and its lane
         self._urgent: deque[LoggedEvent] = deque()
         self._read_to = 0
 
@@ -219,10 +220,15 @@ class AlarmConsumer:
         )
         return bool(moved.rowcount == 1)
 
-    def handle(self, logged: Sequence[LoggedEvent]) -> BatchResult | None:
+    def handle(
+        self, logged: Sequence[LoggedEvent], lanes: Sequence[bool] | None = None
+    ) -> BatchResult | None:
         """Apply one batch of the log (in order) and advance the offset atomically;
-        priority events the priority lane already applied are skipped. ``None`` if the
-        batch was stale (another consumer applied it)."""
+        priority events (``lanes``, or as the correlator says) the priority lane already
+        applied are skipped. ``None`` if the batch was stale (another consumer applied
+        it)."""
+        if lanes is None:
+            lanes = [self.correlator.is_priority(item.event) for item in logged]
         self._prefetch(logged)
         with self.db.session() as session:
             try:
@@ -235,8 +241,8 @@ class AlarmConsumer:
                     return None
                 todo = [
                     item.event
-                    for item in fresh
-                    if item.offset > done or not is_priority(item.event)
+                    for item, urgent_lane in zip(logged, lanes, strict=True)
+                    if item.offset > start and (item.offset > done or not urgent_lane)
                 ]
                 result = self.correlator.process(session, todo)
                 last = fresh[-1].offset
@@ -312,11 +318,12 @@ class AlarmConsumer:
             got = await self._read(self._read_to, room)
             if not got:
                 break
-            self._buffer.extend(got)
             self._read_to = got[-1].offset
-            self._urgent.extend(
-                i for i in got if i.offset > self._priority and is_priority(i.event)
-            )
+            for item in got:
+                urgent = self.correlator.is_priority(item.event)
+                self._buffer.append((item, urgent))
+                if urgent and item.offset > self._priority:
+                    self._urgent.append(item)
             total += len(got)
             if len(got) < room:
                 break
@@ -335,13 +342,15 @@ class AlarmConsumer:
             await asyncio.to_thread(self.handle_priority, chunk, upto)
         if self._offset is None or not self._buffer:
             return 0
-        chunk = [self._buffer[i] for i in range(min(self.batch, len(self._buffer)))]
-        await asyncio.to_thread(self.handle, chunk)
+        backlog = [self._buffer[i] for i in range(min(self.batch, len(self._buffer)))]
+        await asyncio.to_thread(
+            self.handle, [item for item, _ in backlog], [urgent for _, urgent in backlog]
+        )
         if self._offset is None:
             return 0
-        for _ in chunk:
+        for _ in backlog:
             self._buffer.popleft()
-        return len(chunk)
+        return len(backlog)
 
     async def drain(self) -> int:
         """Handle everything currently in the log (tests, ``rules test``)."""

@@ -30,11 +30,6 @@ VENUE_CONTEXT = frozenset({K.RESET, K.FEEDBACK, K.ANALOG_VALUE})
 DEVICE_OPENING = frozenset({K.FAULT, K.OFFLINE, K.LOW_BATTERY, K.TAMPER})
 DEVICE_CONTEXT = frozenset({K.FAULT_CLEARED, K.ONLINE})
 
-#: Events that fold into venue alarms (fires, supervisory, and their context). The consumer
-#: handles them ahead of the device lane (faults, offline, battery): the two lanes never
-#: fold into the same alarm, so the order between them does not change any alarm.
-PRIORITY_KINDS = frozenset(VENUE_OPENING) | VENUE_CONTEXT
-
 #: Work-order kind of a fault alarm, by the kind of the event that opened it.
 WORK_ORDER_KIND = {
     K.FAULT: "fault",
@@ -61,11 +56,6 @@ def device_key(event: DeviceEvent) -> str:
     if event.device_id is not None:
         return f"device:{event.device_id}"
     return f"ext:{event.protocol}:{event.external_id}:dev"
-
-
-def is_priority(event: DeviceEvent) -> bool:
-    """Whether ``event`` goes in the consumer's priority lane (see :data:`PRIORITY_KINDS`)."""
-    return event.kind in PRIORITY_KINDS
 
 
 def target_of(event: DeviceEvent) -> FoldTarget | None:

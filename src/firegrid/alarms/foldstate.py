@@ -137,6 +137,7 @@ class FoldState:
         "fire_components",
         "lines",
         "outcome_key",
+        "outcome_rules",
         "outcomes",
         "version",
     )
@@ -149,6 +150,7 @@ class FoldState:
         self.devices: set[int | None] = set()
         self.version = 0
         self.outcome_key: tuple[Any, ...] | None = None
+        self.outcome_rules: object = None
         self.outcomes: list[Outcome] = []
         for line in lines:
             self.add(line)

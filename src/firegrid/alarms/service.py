@@ -30,6 +30,7 @@ from firegrid.alarms.folding import (
     DEVICE_CONTEXT,
     DEVICE_OPENING,
     VENUE_CONTEXT,
+    VENUE_OPENING,
     WORK_ORDER_KIND,
     FoldTarget,
     folds,
@@ -113,6 +114,13 @@ NOTIFICATIONS_TABLE: Table = AlarmNotification.__table__  # type: ignore[assignm
 WORK_ORDERS_TABLE: Table = WorkOrder.__table__  # type: ignore[assignment]
 
 
+def _any_device_kind(match: EventMatch) -> EventMatch:
+    """``match`` without its device-kind conditions (a looser test needing no lookup)."""
+    return match.model_copy(
+        update={"device_kinds": [], "any_of": [_any_device_kind(m) for m in match.any_of]}
+    )
+
+
 def _watched(
     event: DeviceEvent, devices: dict[int, DeviceInfo], matchers: list[EventMatch]
 ) -> bool:
@@ -173,6 +181,7 @@ class Correlator:
         self._rules: list[Rule] | None = None
         self._matchers: tuple[list[Rule], list[EventMatch]] | None = None
         self._reading: tuple[list[Rule], frozenset[str]] | None = None
+        self._loose: tuple[list[Rule], list[EventMatch]] | None = None
         self._rules_loaded = 0.0
         #: Open alarms' lines by alarm id, and which alarm id each fold key last had.
         self._states: dict[int, FoldState] = {}
@@ -231,6 +240,25 @@ class Correlator:
 
     def invalidate_rules(self) -> None:
         self._rules = None
+
+    def is_priority(self, event: DeviceEvent) -> bool:
+        """Whether the consumer handles ``event`` in its priority lane: fires, supervisory
+        and start signals, resets, and the analog values and feedback a rule may read
+        (tested without the device's kind, so a superset). Every other analog value or
+        feedback is dropped by :meth:`process` whichever lane it takes, so the priority
+        lane holds all that folds into venue alarms and the fault lane all that folds
+        into device alarms: the two never meet in one alarm."""
+        kind = event.kind
+        if kind in VENUE_OPENING or kind == EventKind.RESET:
+            return True
+        if kind not in QUIET_CONTEXT:
+            return False
+        rules = self._rules if self._rules is not None else self.base_rules
+        if self._loose is None or self._loose[0] is not rules:
+            loose = [_any_device_kind(m) for m in self._watched_matchers(rules)]
+            self._loose = (rules, loose)
+        line = HistoryLine(str(kind), "", event.device_id, "", "", event.values)
+        return any(matcher.matches(line) for matcher in self._loose[1])
 
     def _line_kinds(self, rules: list[Rule]) -> frozenset[str]:
         """Alarm kinds some enabled rule of ``rules`` reads history lines for (cached):
@@ -624,8 +652,8 @@ class Correlator:
         reason = window.reason if window is not None else None
         reads_lines = alarm.kind in self._line_kinds(rules)
         version = state.version if reads_lines else -1
-        key = (version, alarm.kind, alarm.venue_category, tags, reason, id(rules))
-        if state.outcome_key != key:
+        key = (version, alarm.kind, alarm.venue_category, tags, reason)
+        if state.outcome_key != key or state.outcome_rules is not rules:
             facts = AlarmFacts(
                 alarm_kind=alarm.kind,
                 venue_category=alarm.venue_category,
@@ -635,6 +663,7 @@ class Correlator:
             )
             state.outcomes = evaluate(rules, facts)
             state.outcome_key = key
+            state.outcome_rules = rules  # held, so a new list is never mistaken for it
         return state.outcomes
 
     def _decide_by_rules(
