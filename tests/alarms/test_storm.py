@@ -2,9 +2,12 @@
 ``FIREGRID_STORM_PROTOCOL=gb26875`` for GB/T 26875.3 over TCP) fed by the device
 simulator, the correlator running alongside, an SSE client connected.
 
-100,000 events in a minute (``FIREGRID_STORM_EVENTS`` to change) end in the expected number
-of open alarms (one per venue with a fire, one per device with a fault), no event is lost
-(every stored event was correlated exactly once) and the feed is still live afterwards.
+A fixed count of events (20,000; ``FIREGRID_STORM_EVENTS`` to change), offered at up to
+1,000 a second with a burst from every device every 15 s, however long the machine takes to
+send them: they end in the expected number of open alarms (one per venue with a fire, one
+per device with a fault), no acknowledged event is lost (every stored event was correlated
+exactly once) and the feed is still live afterwards. Only counts are asserted, never how
+much of a storm the machine could offer in a time window.
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ from firegrid.places.models import Venue
 from tests.alarms.conftest import Site, Users
 from tests.alarms.live import free_port, live_server, sse
 
-EVENTS = int(os.environ.get("FIREGRID_STORM_EVENTS", "100000"))
+EVENTS = int(os.environ.get("FIREGRID_STORM_EVENTS", "20000"))
 #: http (HTTP push, signed batches) or gb26875 (TCP, one connection per device)
 PROTOCOL = os.environ.get("FIREGRID_STORM_PROTOCOL", "http")
-DURATION_S = 60.0
+RATE_PER_S = 1000.0
+#: Only a bound against a hung sender: the test sends EVENTS whatever time it takes.
+MAX_SEND_S = 300.0
 DEVICES = 100
 
 
@@ -75,7 +80,7 @@ def _expected_open(db: Database) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)
 def test_storm_over_the_real_ingest_path(
     app: FastAPI, db: Database, settings: Settings, site: Site, users: Users
 ) -> None:
@@ -97,8 +102,9 @@ def test_storm_over_the_real_ingest_path(
         target=f"127.0.0.1:{port}" if PROTOCOL == "gb26875" else f"http://127.0.0.1:{port}",
         protocol=PROTOCOL,
         count=DEVICES,
-        rate=EVENTS / DURATION_S,
-        duration_s=DURATION_S,
+        rate=RATE_PER_S,
+        duration_s=MAX_SEND_S,
+        total=EVENTS,
         fire_ratio=0.01,
         heartbeat_ratio=0.0,
         drain_s=60,
@@ -130,11 +136,12 @@ def test_storm_over_the_real_ingest_path(
         summary = stats.summary()
         assert stats.unconfirmed == 0, summary
         stored = _count(db)
-        # How much of the storm the simulator can offer in its minute depends on the machine
-        # (CI shares two cores); the rate is the benchmark's business. This test needs a storm
-        # (at least half of it) and checks that nothing acknowledged was lost. A batch the
-        # ingest did not confirm (errors) was not acknowledged, so not lost.
-        assert stats.confirmed >= 0.5 * EVENTS, summary
+        # A fixed count was offered (the rate is the benchmark's business). A message the
+        # ingest did not confirm (an error, or skipped for back-pressure) was not
+        # acknowledged, so not lost; every confirmed one must be stored.
+        assert stats.sent + stats.backpressured == EVENTS, summary
+        assert stats.confirmed + stats.errors + stats.unconfirmed >= stats.sent, summary
+        assert stats.confirmed > 0, summary
         assert stored >= stats.confirmed, summary  # every confirmed message was stored
         assert _correlated(db) == stored  # every stored event correlated, none twice
         with db.session() as session:

@@ -1,9 +1,11 @@
 """The correlator as a consumer of the ingest event log, and the alarm services loop.
 
-Delivery from the log is at least once. The consumer keeps its own offset in
-``alarm_consumer_state`` and advances it (compare-and-set) in the same transaction as the
-alarm changes of the batch, so a batch is applied exactly once even when the process dies
-between handling and committing, and two correlator processes never apply one batch twice.
+Delivery from the log is at least once. The consumer keeps its own offsets in
+``alarm_consumer_state`` (all events, and the priority lane of fires and supervisory
+signals, which it handles ahead of the backlog) and advances each (compare-and-set) in the
+same transaction as the alarm changes it covers, so an event is applied exactly once even
+when the process dies between handling and committing, and two correlator processes never
+apply one batch twice.
 The log's own named consumer offset (``event_consumers``) is updated afterwards for
 diagnostics. The log drops duplicate ``event_id`` values, so a retransmitted device message
 never reaches the correlator twice either.
@@ -20,6 +22,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -131,8 +134,28 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+PRIORITY_SUFFIX = ":priority"
+#: Batch of the backlog per transaction on SQLite (1,000 on PostgreSQL).
+SQLITE_BATCH = 250
+
+
 class AlarmConsumer:
-    """Reads the event log after its stored offset and feeds the correlator."""
+    """Reads the event log after its stored offset and feeds the correlator.
+
+    Two lanes, so a fire jumps the queue of a fault storm: the consumer reads ahead of
+    what it has handled (up to ``lookahead`` events) and, before each batch of the backlog,
+    handles the fire/supervisory lane (:meth:`~firegrid.alarms.service.Correlator.is_priority`:
+    what folds into venue alarms) of everything read so far in a small transaction of its
+    own. The two lanes never fold into the same alarm, so the result is the one of handling
+    the log in order. An event's lane is decided once, when it is read (the rules it
+    depends on may be reloaded meanwhile), and again after a restart.
+
+    Two offsets make this restart-safe, each advanced (compare-and-set) in the
+    transaction of the changes it covers: ``alarm_consumer_state[name]`` (every event up
+    to it is applied; its ``events`` counts each event once) and
+    ``alarm_consumer_state[name:priority]`` (every priority event up to it is applied).
+    A restarted consumer starts from both and applies nothing twice.
+    """
 
     def __init__(
         self,
@@ -142,85 +165,193 @@ class AlarmConsumer:
         *,
         name: str = CONSUMER_NAME,
         batch: int = 1000,
+        priority_batch: int = 200,
+        lookahead: int = 20_000,
         poll_s: float = 0.01,
     ) -> None:
         self.db = db
         self.log = event_log
         self.correlator = correlator
         self.name = name
+        self.priority_name = name + PRIORITY_SUFFIX
         self.batch = batch
+        self.priority_batch = priority_batch
+        self.lookahead = max(lookahead, batch)
         self.poll_s = poll_s
         self.processed = 0
         self._offset: int | None = None
+        self._priority = 0
+        self._buffer: deque[tuple[LoggedEvent, bool]] = deque()  # and its lane
+        self._urgent: deque[LoggedEvent] = deque()
+        self._read_to = 0
 
     def stored_offset(self) -> int:
-        with self.db.session() as session:
-            return self._state(session).offset
+        return self.stored_offsets()[0]
 
-    def _state(self, session: Session) -> ConsumerState:
-        state = session.get(ConsumerState, self.name)
+    def stored_offsets(self) -> tuple[int, int]:
+        """The stored offset of all events and that of the priority lane."""
+        with self.db.session() as session:
+            main = self._state(session, self.name)
+            return main.offset, max(main.offset, self._state(session, self.priority_name).offset)
+
+    def _state(self, session: Session, name: str) -> ConsumerState:
+        state = session.get(ConsumerState, name)
         if state is None:
-            state = ConsumerState(name=self.name, offset=0, events=0, updated_at=utcnow())
+            state = ConsumerState(name=name, offset=0, events=0, updated_at=utcnow())
             session.add(state)
             session.flush()
         return state
 
-    def _lock(self, session: Session) -> None:
+    def _lock(self, session: Session) -> tuple[ConsumerState, ConsumerState]:
         """Take the write lock first: on SQLite a transaction that read before writing
         fails at once if another writer committed meanwhile; on PostgreSQL the row lock
-        serialises two correlators."""
+        serialises two correlators (and this consumer's two lanes)."""
         moved = session.connection().execute(  # Core: no ORM bulk-update machinery
             update(_STATE).where(_STATE.c.name == self.name).values(updated_at=utcnow())
         )
         if moved.rowcount == 0:
-            self._state(session)
+            self._state(session, self.name)
+        return self._state(session, self.name), self._state(session, self.priority_name)
 
-    def handle(self, logged: Sequence[LoggedEvent]) -> BatchResult | None:
-        """Apply one batch and advance the offset atomically; ``None`` if it was stale."""
+    def _advance(self, session: Session, state: ConsumerState, offset: int, events: int) -> bool:
+        moved = session.connection().execute(
+            update(_STATE)
+            .where(_STATE.c.name == state.name, _STATE.c.offset == state.offset)
+            .values(offset=offset, events=_STATE.c.events + events, updated_at=utcnow())
+        )
+        return bool(moved.rowcount == 1)
+
+    def handle(
+        self, logged: Sequence[LoggedEvent], lanes: Sequence[bool] | None = None
+    ) -> BatchResult | None:
+        """Apply one batch of the log (in order) and advance the offset atomically;
+        priority events (``lanes``, or as the correlator says) the priority lane already
+        applied are skipped. ``None`` if the batch was stale (another consumer applied
+        it)."""
+        if lanes is None:
+            lanes = [self.correlator.is_priority(item.event) for item in logged]
+        self._prefetch(logged)
         with self.db.session() as session:
-            self._lock(session)
-            state = self._state(session)
-            start = state.offset
-            fresh = [item for item in logged if item.offset > start]
-            if not fresh:
-                self._offset = start
-                return None
-            result = self.correlator.process(session, [item.event for item in fresh])
-            last = fresh[-1].offset
-            moved = session.connection().execute(
-                update(_STATE)
-                .where(_STATE.c.name == self.name, _STATE.c.offset == start)
-                .values(offset=last, events=_STATE.c.events + len(fresh), updated_at=utcnow())
-            )
-            if moved.rowcount != 1:
-                session.rollback()
-                self._offset = None  # another process advanced it: reload and retry
-                return None
+            try:
+                main, urgent = self._lock(session)
+                start = main.offset
+                done = max(urgent.offset, start)
+                fresh = [item for item in logged if item.offset > start]
+                if not fresh:
+                    self._offset = None if self._offset not in (None, start) else start
+                    return None
+                todo = [
+                    item.event
+                    for item, urgent_lane in zip(logged, lanes, strict=True)
+                    if item.offset > start and (item.offset > done or not urgent_lane)
+                ]
+                result = self.correlator.process(session, todo)
+                last = fresh[-1].offset
+                if not self._advance(session, main, last, len(fresh)):
+                    session.rollback()
+                    self.correlator.rollback()
+                    self._offset = None  # another process advanced it: reload and retry
+                    return None
+            except BaseException:
+                self.correlator.rollback()
+                raise
+        self.correlator.commit()
         self._offset = last
+        self._priority = max(done, last)
         self.processed += len(fresh)
         feed.notify()
         return result
 
-    async def step(self) -> int:
-        """Handle at most one batch; returns how many events it read."""
-        if self._offset is None:
-            self._offset = await asyncio.to_thread(self.stored_offset)
+    def handle_priority(self, logged: Sequence[LoggedEvent], upto: int) -> BatchResult | None:
+        """Apply priority events ``logged`` and record that every priority event up to
+        ``upto`` is applied; ``None`` if another consumer got there first."""
+        self._prefetch(logged)
+        with self.db.session() as session:
+            try:
+                main, urgent = self._lock(session)
+                done = max(urgent.offset, main.offset)
+                if upto <= done:
+                    self._offset = None  # somebody else moved: reload
+                    return None
+                fresh = [item for item in logged if item.offset > done]
+                result = self.correlator.process(session, [item.event for item in fresh])
+                if not self._advance(session, urgent, upto, len(fresh)):
+                    session.rollback()
+                    self.correlator.rollback()
+                    self._offset = None
+                    return None
+            except BaseException:
+                self.correlator.rollback()
+                raise
+        self.correlator.commit()
+        self._priority = upto
+        feed.notify()
+        return result
+
+    def _prefetch(self, logged: Sequence[LoggedEvent]) -> None:
+        """On SQLite, read what the batch needs before taking the write lock (the write
+        transaction then holds it for the correlation and the writes only)."""
+        if self.db.is_sqlite and logged:
+            with self.db.sessions() as session:
+                self.correlator.prefetch(session, [item.event for item in logged])
+
+    def _reload(self) -> None:
+        self._offset, self._priority = self.stored_offsets()
+        self._buffer.clear()
+        self._urgent.clear()
+        self._read_to = self._offset
+
+    async def _read(self, after: int, limit: int) -> list[LoggedEvent]:
         from firegrid.ingest.log_db import DatabaseEventLog
 
-        if isinstance(self.log, DatabaseEventLog):
-            # Read (with a lighter query of our own) and handle in one hop to a thread.
-            return await asyncio.to_thread(self._step_database, self.log.db, self._offset)
-        logged = await self.log.read(self._offset, self.batch)
-        if not logged:
-            return 0
-        await asyncio.to_thread(self.handle, logged)
-        return len(logged)
+        if isinstance(self.log, DatabaseEventLog):  # a lighter query of our own
+            return await asyncio.to_thread(read_database_log, self.log.db, after, limit)
+        return await self.log.read(after, limit)
 
-    def _step_database(self, log_db: Database, offset: int) -> int:
-        logged = read_database_log(log_db, offset, self.batch)
-        if logged:
-            self.handle(logged)
-        return len(logged)
+    async def _fill(self) -> int:
+        """Read ahead of what is handled, up to ``lookahead`` events (after a start with a
+        backlog, several reads; then about one batch per step)."""
+        total = 0
+        while True:
+            room = min(self.batch, self.lookahead - len(self._buffer))
+            if room <= 0:
+                break
+            got = await self._read(self._read_to, room)
+            if not got:
+                break
+            self._read_to = got[-1].offset
+            for item in got:
+                urgent = self.correlator.is_priority(item.event)
+                self._buffer.append((item, urgent))
+                if urgent and item.offset > self._priority:
+                    self._urgent.append(item)
+            total += len(got)
+            if len(got) < room:
+                break
+        return total
+
+    async def step(self) -> int:
+        """Read ahead, handle the priority lane, then at most one batch of the backlog;
+        returns how many events of the backlog it handled."""
+        if self._offset is None:
+            await asyncio.to_thread(self._reload)
+        await self._fill()
+        while self._urgent and self._offset is not None:
+            size = min(self.priority_batch, len(self._urgent))
+            chunk = [self._urgent.popleft() for _ in range(size)]
+            upto = self._read_to if not self._urgent else chunk[-1].offset
+            await asyncio.to_thread(self.handle_priority, chunk, upto)
+        if self._offset is None or not self._buffer:
+            return 0
+        backlog = [self._buffer[i] for i in range(min(self.batch, len(self._buffer)))]
+        await asyncio.to_thread(
+            self.handle, [item for item, _ in backlog], [urgent for _, urgent in backlog]
+        )
+        if self._offset is None:
+            return 0
+        for _ in backlog:
+            self._buffer.popleft()
+        return len(backlog)
 
     async def drain(self) -> int:
         """Handle everything currently in the log (tests, ``rules test``)."""
@@ -318,7 +449,10 @@ async def run_alarm_services(
     if own_log:
         await event_log.start()
     correlator = Correlator(DatabaseDirectory(), policy=policy, rules=rules, clock=clock)
-    consumer = AlarmConsumer(database, event_log, correlator, poll_s=poll_s)
+    # SQLite has one writer at a time: smaller batches keep the correlator's write
+    # transactions short, so ingest's group commits do not wait behind them.
+    batch = SQLITE_BATCH if database.is_sqlite else 1000
+    consumer = AlarmConsumer(database, event_log, correlator, batch=batch, poll_s=poll_s)
     tasks = [
         asyncio.create_task(consumer.run(stop_event), name="alarms-consumer"),
         asyncio.create_task(

@@ -6,8 +6,15 @@ id is the SSE ``id``: a client that reconnects with ``Last-Event-ID`` (or ``?aft
 gets everything after it, across restarts.
 
 Delivery: after a commit the writer calls :func:`notify`, which wakes every stream of this
-process at once; streams also poll the table every ``poll_s`` (50 ms) so entries written
-by another process (``firegrid alarms run``) arrive promptly too.
+process at once. Entries written by another process (``firegrid alarms run``, the timer
+loop) wake the streams too:
+
+- PostgreSQL: a transaction that wrote feed entries sends ``NOTIFY firegrid_alarm_feed``
+  (sent by the server when, and only if, it commits); each API process keeps one
+  ``LISTEN`` connection (:class:`FeedListener`) that wakes its streams. The table stays the
+  record: a stream reads what it has not sent, so a notification lost while the listener
+  reconnects costs at most one fallback poll (``LISTEN_POLL_S``).
+- SQLite (one machine, the embedded profile): streams poll the table every ``POLL_S``.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -22,15 +30,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from firegrid.alarms import bulk
 from firegrid.alarms.models import FeedEntry
 from firegrid.core.db import Database
 
+log = logging.getLogger(__name__)
+
 HEARTBEAT_S = 15.0
 POLL_S = 0.05
+#: Fallback poll of a stream whose process listens for PostgreSQL notifications.
+LISTEN_POLL_S = 1.0
+CHANNEL = "firegrid_alarm_feed"
+#: A listener that cannot connect this many times in a row stops (the next stream starts
+#: another); meanwhile streams poll.
+GIVE_UP_AFTER = 10
+_WROTE = "firegrid.alarms.feed.wrote"
 BATCH = 500
 FEED_TABLE: Table = FeedEntry.__table__  # type: ignore[assignment]
 
@@ -89,6 +108,81 @@ def append(
     }
     if not bulk.queue(session, FEED_TABLE, row):
         session.add(FeedEntry(**row))
+    session.info[_WROTE] = True
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    """A transaction that wrote feed entries tells the listeners of other processes
+    (PostgreSQL delivers the notification when the transaction commits)."""
+    if session.info.pop(_WROTE, False) and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_written(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+class FeedListener:
+    """One ``LISTEN`` connection of this process to a PostgreSQL database: every
+    notification wakes the streams (:data:`HUB`). Reconnects on its own; while it is not
+    connected the streams fall back to polling every ``POLL_S``."""
+
+    def __init__(self, url: str) -> None:
+        self.conninfo = (
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="alarm-feed-listener", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        failures = 0
+        while not self._stop.is_set() and failures < GIVE_UP_AFTER:
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.connected.set()
+                    failures = 0
+                    HUB.notify()  # whatever was committed while we were not listening
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            HUB.notify()
+            except (psycopg.Error, OSError) as exc:  # the database restarted, network dropped
+                failures += 1
+                level = logging.WARNING if failures == 1 else logging.DEBUG
+                log.log(level, "alarm feed listener: %s; reconnecting", exc)
+            finally:
+                self.connected.clear()
+            self._stop.wait(1.0)
+        # gone (or the database is): streams poll; the next stream starts a new listener
+        self._stop.set()
+
+    @property
+    def alive(self) -> bool:
+        return not self._stop.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+_LISTENERS: dict[str, FeedListener] = {}
+_LISTENERS_LOCK = threading.Lock()
+
+
+def listener_for(db: Database) -> FeedListener | None:
+    """This process's listener for ``db`` (started on first use); ``None`` on SQLite."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    with _LISTENERS_LOCK:
+        listener = _LISTENERS.get(db.url)
+        if listener is None or not listener.alive:
+            listener = _LISTENERS[db.url] = FeedListener(db.url)
+        return listener
 
 
 @dataclass(frozen=True)
@@ -164,7 +258,7 @@ async def stream(
 ) -> AsyncIterator[str]:
     """SSE text for entries after ``after`` in scope, then live ones, with heartbeats."""
     heartbeat = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
-    poll = POLL_S if poll_s is None else poll_s
+    listener = listener_for(db)
     wake = HUB.register()
     sent = 0
     try:
@@ -189,6 +283,10 @@ async def stream(
             if time.monotonic() - last_beat >= heartbeat:
                 yield ": heartbeat\n\n"
                 last_beat = time.monotonic()
+            poll = poll_s
+            if poll is None:
+                listening = listener is not None and listener.connected.is_set()
+                poll = LISTEN_POLL_S if listening else POLL_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), poll)
     finally:

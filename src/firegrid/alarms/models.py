@@ -19,8 +19,9 @@ contexts talk through services and events, not through each other's tables.
   one validated document per version with author, time and cause; the newest is in force.
 - ``alarm_feed``: the persisted live feed (monotonic id = SSE event id).
 - ``alarm_notifications``: every notification and escalation sent.
-- ``alarm_consumer_state``: the correlator's offset in the event log, committed atomically
-  with the alarm changes it caused.
+- ``alarm_consumer_state``: the correlator's offsets in the event log (``alarms``, and
+  ``alarms:priority`` for its priority lane), committed atomically with the alarm changes
+  they cover.
 """
 
 from __future__ import annotations

@@ -30,14 +30,14 @@ from firegrid.alarms.folding import (
     DEVICE_CONTEXT,
     DEVICE_OPENING,
     VENUE_CONTEXT,
+    VENUE_OPENING,
     WORK_ORDER_KIND,
     FoldTarget,
-    component_of,
     folds,
     source_key,
     target_of,
-    zone_of,
 )
+from firegrid.alarms.foldstate import FoldState, LineState, load_states, write_lines
 from firegrid.alarms.lifecycle import (
     AUTO_FORWARD,
     REMINDER,
@@ -49,7 +49,6 @@ from firegrid.alarms.lifecycle import (
 )
 from firegrid.alarms.models import (
     Alarm,
-    AlarmEvent,
     AlarmNotification,
     AlarmRuleRow,
     MaintenanceWindow,
@@ -75,6 +74,9 @@ from firegrid.core.errors import ValidationFailed
 from firegrid.ingest.events import DeviceEvent, EventKind
 
 log = logging.getLogger(__name__)
+
+#: Open alarms whose lines the correlator keeps in memory at most (beyond, it starts over).
+MAX_STATES = 100_000
 
 #: A fault alarm keeps folding its device's events while it is handled (until closed).
 FAULT_FOLDING = ACTIVE | {AlarmStatus.FAULT}
@@ -108,57 +110,15 @@ def load_stored_rules(session: Session) -> list[Rule]:
 #: its normal range is history of the event log, not of the alarm). A reset always joins.
 QUIET_CONTEXT = frozenset({EventKind.ANALOG_VALUE, EventKind.FEEDBACK})
 
-EVENTS_TABLE: Table = AlarmEvent.__table__  # type: ignore[assignment]
 NOTIFICATIONS_TABLE: Table = AlarmNotification.__table__  # type: ignore[assignment]
 WORK_ORDERS_TABLE: Table = WorkOrder.__table__  # type: ignore[assignment]
 
 
-class NewLine:
-    """A history line created in this batch: inserted in bulk with the batch's other rows
-    (the same attributes as :class:`AlarmEvent`, which stored lines are)."""
-
-    __slots__ = (
-        "alarm_id",
-        "component",
-        "count",
-        "description",
-        "device_id",
-        "device_kind",
-        "first_at",
-        "first_event_id",
-        "kind",
-        "last_at",
-        "last_event_id",
-        "received_at",
-        "source_key",
-        "values",
-        "zone",
+def _any_device_kind(match: EventMatch) -> EventMatch:
+    """``match`` without its device-kind conditions (a looser test needing no lookup)."""
+    return match.model_copy(
+        update={"device_kinds": [], "any_of": [_any_device_kind(m) for m in match.any_of]}
     )
-
-    def __init__(
-        self, alarm_id: int, source_key: str, event: DeviceEvent, device_kind: str
-    ) -> None:
-        self.alarm_id = alarm_id
-        self.source_key = source_key
-        self.first_event_id = event.event_id
-        self.last_event_id = event.event_id
-        self.kind = str(event.kind)
-        self.device_id = event.device_id
-        self.device_kind = device_kind
-        self.component = component_of(event)[:80]
-        self.zone = zone_of(event)[:80]
-        self.description = event.component.description[:200]
-        self.count = 1
-        self.first_at = event.occurred_at
-        self.last_at = event.occurred_at
-        self.received_at = event.received_at
-        self.values: dict[str, Any] = dict(event.values)
-
-    def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-
-Line = AlarmEvent | NewLine
 
 
 def _watched(
@@ -193,6 +153,8 @@ class _Touch:
     upgraded: bool = False
     cleared_changed: bool = False
     opening_kind: str = ""
+    events: int = 0  # folded in this batch (added to the alarm's count once)
+    cleared_at: datetime | None = None  # the alarm's, as the batch's events leave it
     venue: VenueInfo | None = None
 
 
@@ -221,7 +183,55 @@ class Correlator:
         self.assignees = AssigneeCache()
         self._rules: list[Rule] | None = None
         self._matchers: tuple[list[Rule], list[EventMatch]] | None = None
+        self._reading: tuple[list[Rule], frozenset[str]] | None = None
+        self._loose: tuple[list[Rule], list[EventMatch]] | None = None
         self._rules_loaded = 0.0
+        #: Open alarms' lines by alarm id, and which alarm id each fold key last had.
+        self._states: dict[int, FoldState] = {}
+        self._by_key: dict[str, int] = {}
+        #: Alarms whose state the batch not yet committed changed (dropped on rollback).
+        self._uncommitted: set[int] = set()
+
+    def current_policy(self, session: Session) -> Policy:
+        """The policy a batch runs under (the one place the correlator obtains it)."""
+        return self.policy
+
+    # Memory of open alarms ---------------------------------------------------------------
+
+    def commit(self) -> None:
+        """The caller committed the last batch: its changes to the fold states stand."""
+        self._uncommitted.clear()
+
+    def rollback(self) -> None:
+        """The caller rolled the last batch back: forget what it changed in memory (the
+        states are loaded again from the database when next needed)."""
+        for alarm_id in self._uncommitted:
+            self._states.pop(alarm_id, None)
+        self._uncommitted.clear()
+
+    def forget(self) -> None:
+        """Drop every fold state (they are loaded again from the database)."""
+        self._states.clear()
+        self._by_key.clear()
+        self._uncommitted.clear()
+
+    @property
+    def states_held(self) -> int:
+        return len(self._states)
+
+    def _states_for(self, session: Session, alarms: list[Alarm]) -> dict[int, FoldState]:
+        """The fold state of each stored alarm, loading those not held or out of date."""
+        stale = {
+            alarm.id: alarm.event_count
+            for alarm in alarms
+            if (state := self._states.get(alarm.id)) is None
+            or state.event_count != alarm.event_count
+        }
+        if stale:
+            if len(self._states) + len(stale) > MAX_STATES:
+                self.forget()  # bound the memory: what is still open loads again
+            self._states.update(load_states(session, stale))
+        return {alarm.id: self._states[alarm.id] for alarm in alarms}
 
     def use_policy_in_force(self, session: Session) -> None:
         """Take the newest stored policy version (one cheap check per batch; the document
@@ -246,6 +256,36 @@ class Correlator:
     def invalidate_rules(self) -> None:
         self._rules = None
 
+    def is_priority(self, event: DeviceEvent) -> bool:
+        """Whether the consumer handles ``event`` in its priority lane: fires, supervisory
+        and start signals, resets, and the analog values and feedback a rule may read
+        (tested without the device's kind, so a superset). Every other analog value or
+        feedback is dropped by :meth:`process` whichever lane it takes, so the priority
+        lane holds all that folds into venue alarms and the fault lane all that folds
+        into device alarms: the two never meet in one alarm."""
+        kind = event.kind
+        if kind in VENUE_OPENING or kind == EventKind.RESET:
+            return True
+        if kind not in QUIET_CONTEXT:
+            return False
+        rules = self._rules if self._rules is not None else self.base_rules
+        if self._loose is None or self._loose[0] is not rules:
+            loose = [_any_device_kind(m) for m in self._watched_matchers(rules)]
+            self._loose = (rules, loose)
+        line = HistoryLine(str(kind), "", event.device_id, "", "", event.values)
+        return any(matcher.matches(line) for matcher in self._loose[1])
+
+    def _line_kinds(self, rules: list[Rule]) -> frozenset[str]:
+        """Alarm kinds some enabled rule of ``rules`` reads history lines for (cached):
+        the other alarms' outcomes do not depend on their lines."""
+        if self._reading is None or self._reading[0] is not rules:
+            kinds: set[str] = set()
+            for rule in rules:
+                if rule.enabled and (rule.when.count is not None or rule.when.all_of):
+                    kinds.update(rule.when.alarm_kinds or list(AlarmKind))
+            self._reading = (rules, frozenset(str(k) for k in kinds))
+        return self._reading[1]
+
     def _watched_matchers(self, rules: list[Rule]) -> list[EventMatch]:
         """Every event condition of the enabled rules (cached per rule list)."""
         if self._matchers is None or self._matchers[0] is not rules:
@@ -263,11 +303,35 @@ class Correlator:
     def process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
         """Fold and correlate ``events`` in the caller's transaction.
 
-        New rows (history lines, feed entries, timers, notifications) are inserted in bulk,
-        one statement per table, before this returns.
+        New rows (feed entries, timers, notifications) are inserted in bulk, one statement
+        per table, and the history lines the batch created or changed are upserted in one
+        statement, before this returns. A caller that rolls the transaction back calls
+        :meth:`rollback` (one that commits, :meth:`commit`; not calling it is the same).
         """
-        with session.no_autoflush, bulk.collect(session):
-            return self._process(session, events)
+        self._uncommitted.clear()
+        try:
+            with session.no_autoflush, bulk.collect(session):
+                return self._process(session, events)
+        except BaseException:
+            self.rollback()
+            raise
+
+    def prefetch(self, session: Session, events: Sequence[DeviceEvent]) -> None:
+        """Read what :meth:`process` of ``events`` will need (venues, devices, rules, the
+        history of the open alarms it touches) in a read-only transaction of the caller,
+        so that on SQLite the write transaction that follows does not read it while it
+        holds the database's one write lock. Optional: :meth:`process` checks and loads
+        again whatever changed meanwhile."""
+        relevant = [(e, t) for e in events if (t := target_of(e)) is not None]
+        if not relevant:
+            return
+        self.directory.venues(session, {e.venue_id for e, _ in relevant if e.venue_id is not None})
+        self.directory.devices(
+            session, {e.device_id for e, _ in relevant if e.device_id is not None}
+        )
+        self.rules(session)
+        open_alarms = self._open_alarms(session, {t.key for _, t in relevant})
+        self._states_for(session, list(open_alarms.values()))
 
     def _process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
         result = BatchResult(events=len(events))
@@ -292,10 +356,12 @@ class Correlator:
         ]
         if not relevant:
             return result
+        policy = self.current_policy(session)
         open_alarms = self._open_alarms(session, {t.key for _, t in relevant})
+        states = self._states_for(session, list(open_alarms.values()))
         touched: dict[int, _Touch] = {}  # by id() of the alarm object
         assignments: list[tuple[DeviceEvent, Alarm]] = []
-        window = self.policy.fold_window_s
+        window = policy.fold_window_s
         for event, target in relevant:
             alarm = open_alarms.get(target.key)
             fold = alarm is not None and (
@@ -314,7 +380,9 @@ class Correlator:
             assert alarm is not None
             touch = touched.get(id(alarm))
             if touch is None:
-                touch = touched[id(alarm)] = _Touch(alarm, False, event.received_at)
+                touch = touched[id(alarm)] = _Touch(
+                    alarm, False, event.received_at, cleared_at=alarm.cleared_at
+                )
             touch.first_received = min(touch.first_received, event.received_at)
             if event.occurred_at > alarm.last_event_at:
                 alarm.last_event_at = event.occurred_at
@@ -323,28 +391,44 @@ class Correlator:
                 touch.upgraded = not touch.is_new
             assignments.append((event, alarm))
         session.flush()  # ids of new alarms
-        lines = self._load_lines(session, [t.alarm.id for t in touched.values() if not t.is_new])
-        new_lines: list[NewLine] = []
+        for touch in touched.values():
+            alarm = touch.alarm
+            if touch.is_new:
+                states[alarm.id] = self._states[alarm.id] = FoldState()
+            previous = self._by_key.get(alarm.fold_key)
+            if previous is not None and previous != alarm.id:
+                self._states.pop(previous, None)  # that alarm closed: no more folding
+            self._by_key[alarm.fold_key] = alarm.id
+            self._uncommitted.add(alarm.id)
+        changed: dict[int, LineState] = {}  # by id() of the line
         for event, alarm in assignments:
-            self._apply_event(event, alarm, touched[id(alarm)], lines, devices, new_lines)
-        if new_lines:
-            session.connection().execute(insert(EVENTS_TABLE), [x.row() for x in new_lines])
+            self._apply_event(event, alarm, touched[id(alarm)], states[alarm.id], devices, changed)
+        for touch in touched.values():  # one attribute change per alarm, not per event
+            touch.alarm.event_count += touch.events
+            if touch.cleared_changed:
+                touch.alarm.cleared_at = touch.cleared_at
+        write_lines(session.connection(), list(changed.values()))
         windows = self._windows(session, [t.alarm for t in touched.values()])
         orders: list[tuple[_Touch, str]] = []
         for touch in touched.values():
             alarm = touch.alarm
             venue = venues.get(alarm.venue_id) if alarm.venue_id is not None else None
             touch.venue = venue
-            alarm_lines = list(lines.get(alarm.id, {}).values())
-            if self._finish(session, touch, alarm_lines, windows, rules, now):
+            state = states[alarm.id]
+            state.event_count = alarm.event_count
+            if self._finish(session, touch, state, windows, rules, policy, now):
                 orders.append((touch, WORK_ORDER_KIND.get(EventKind(touch.opening_kind), "fault")))
             (result.created if touch.is_new else result.updated).append(alarm.id)
         if orders:
-            self._open_work_orders(session, orders, now)
+            self._open_work_orders(session, orders, policy, now)
         return result
 
     def _open_work_orders(
-        self, session: Session, orders: list[tuple[_Touch, str]], now: datetime
+        self,
+        session: Session,
+        orders: list[tuple[_Touch, str]],
+        policy: Policy,
+        now: datetime,
     ) -> None:
         """One work order per new fault alarm, assigned, with its reminder timer."""
         keys = {(t.alarm.venue_id, t.venue.jurisdiction_id if t.venue else None) for t, _ in orders}
@@ -353,7 +437,7 @@ class Correlator:
         for touch, kind in orders:
             key = (touch.alarm.venue_id, touch.venue.jurisdiction_id if touch.venue else None)
             assignee = assignees[key]
-            rows.append(new_order_row(touch.alarm, kind, assignee, policy=self.policy, now=now))
+            rows.append(new_order_row(touch.alarm, kind, assignee, policy=policy, now=now))
         ids = (
             session.connection()
             .execute(
@@ -382,15 +466,6 @@ class Correlator:
             ).all():
                 found[alarm.fold_key] = alarm
         return found
-
-    def _load_lines(self, session: Session, alarm_ids: list[int]) -> dict[int, dict[str, Line]]:
-        lines: dict[int, dict[str, Line]] = {}
-        for start in range(0, len(alarm_ids), 500):
-            for line in session.scalars(
-                select(AlarmEvent).where(AlarmEvent.alarm_id.in_(alarm_ids[start : start + 500]))
-            ).all():
-                lines.setdefault(line.alarm_id, {})[line.source_key] = line
-        return lines
 
     def _new_alarm(
         self,
@@ -434,23 +509,21 @@ class Correlator:
         event: DeviceEvent,
         alarm: Alarm,
         touch: _Touch,
-        lines: dict[int, dict[str, Line]],
+        state: FoldState,
         devices: dict[int, DeviceInfo],
-        new_lines: list[NewLine],
+        changed: dict[int, LineState],
     ) -> None:
         key = source_key(event)
-        alarm_lines = lines.setdefault(alarm.id, {})
-        line = alarm_lines.get(key)
+        line = state.lines.get(key)
         if line is None:
             device = devices.get(event.device_id) if event.device_id is not None else None
-            line = NewLine(
+            line = LineState.from_event(
                 alarm.id,
                 key,
                 event,
                 device.kind if device else str(event.values.get("device_kind", "")),
             )
-            new_lines.append(line)
-            alarm_lines[key] = line
+            state.add(line)
             if event.kind not in VENUE_CONTEXT:
                 touch.new_lines = True  # a new detector/fault; context lines are quiet
         else:
@@ -460,13 +533,15 @@ class Correlator:
                 line.last_at = event.occurred_at
                 if event.values != line.values:
                     line.values = dict(event.values)
-        alarm.event_count += 1
+                    state.version += 1  # what rules see changed
+        changed[id(line)] = line
+        touch.events += 1
         if alarm.kind == AlarmKind.FAULT:
             if event.kind in DEVICE_CONTEXT:
-                alarm.cleared_at = event.occurred_at
+                touch.cleared_at = event.occurred_at
                 touch.cleared_changed = True
-            elif event.kind in DEVICE_OPENING and alarm.cleared_at is not None:
-                alarm.cleared_at = None
+            elif event.kind in DEVICE_OPENING and touch.cleared_at is not None:
+                touch.cleared_at = None
                 touch.cleared_changed = True
 
     def _windows(self, session: Session, alarms: list[Alarm]) -> list[MaintenanceWindow]:
@@ -492,9 +567,8 @@ class Correlator:
 
     @staticmethod
     def _window_for(
-        alarm: Alarm, lines: Sequence[Line], windows: list[MaintenanceWindow]
+        alarm: Alarm, devices: set[int | None], windows: list[MaintenanceWindow]
     ) -> MaintenanceWindow | None:
-        devices = {line.device_id for line in lines}
         for window in windows:
             if window.venue_id != alarm.venue_id:
                 continue
@@ -508,32 +582,21 @@ class Correlator:
         self,
         session: Session,
         touch: _Touch,
-        lines: Sequence[Line],
+        state: FoldState,
         windows: list[MaintenanceWindow],
         rules: list[Rule],
+        policy: Policy,
         now: datetime,
     ) -> bool:
         """Rules, feed entry, timers; True when the alarm needs a work order."""
         alarm = touch.alarm
         venue = touch.venue
         if alarm.kind == AlarmKind.FIRE:
-            alarm.component_count = len(
-                {line.component for line in lines if line.kind == EventKind.FIRE_ALARM}
-            )
+            alarm.component_count = len(state.fire_components)
         else:
-            alarm.component_count = len({line.component for line in lines})
-        window = self._window_for(alarm, lines, windows)
-        facts = AlarmFacts(
-            alarm_kind=alarm.kind,
-            venue_category=alarm.venue_category,
-            venue_tags=venue.tags if venue else frozenset(),
-            lines=[
-                HistoryLine(x.kind, x.device_kind, x.device_id, x.component, x.zone, x.values)
-                for x in lines
-            ],
-            maintenance_reason=window.reason if window is not None else None,
-        )
-        outcomes = evaluate(rules, facts)
+            alarm.component_count = len(state.components)
+        window = self._window_for(alarm, state.devices, windows)
+        outcomes = self._outcomes(alarm, venue, state, window, rules)
         hits = sorted({o.rule for o in outcomes})
         hits_changed = hits != list(alarm.rule_hits or [])
         if hits_changed:
@@ -542,7 +605,7 @@ class Correlator:
         priority_changed = priority != alarm.priority
         if priority_changed:
             alarm.priority = priority
-        levels = self.policy.escalation_levels
+        levels = policy.escalation_levels
         if touch.is_new:
             if alarm.kind != AlarmKind.FAULT:
                 alarm.escalation_level = levels[0]
@@ -571,16 +634,16 @@ class Correlator:
             or hits_changed
         ):
             emit(session, alarm, "alarm.updated", now, latency_ref=touch.first_received.isoformat())
-        self._decide_by_rules(session, alarm, outcomes, window, now)
+        self._decide_by_rules(session, alarm, outcomes, window, policy, now)
         if touch.is_new and alarm.status in UNDECIDED:
             tags = venue.tags if venue else frozenset()
-            schedule_alarm_timers(session, alarm, self.policy, now, tags)
+            schedule_alarm_timers(session, alarm, policy, now, tags)
             return alarm.kind == AlarmKind.FAULT
         elif touch.upgraded and alarm.status in UNDECIDED:
             from datetime import timedelta
 
             tags = venue.tags if venue else frozenset()
-            timeout = self.policy.verify_timeout_for(alarm.venue_category, tags)
+            timeout = policy.verify_timeout_for(alarm.venue_category, tags)
             schedule(
                 session,
                 AUTO_FORWARD,
@@ -591,12 +654,41 @@ class Correlator:
             )
         return False
 
+    def _outcomes(
+        self,
+        alarm: Alarm,
+        venue: VenueInfo | None,
+        state: FoldState,
+        window: MaintenanceWindow | None,
+        rules: list[Rule],
+    ) -> list[Outcome]:
+        """The rules' outcomes for the alarm, evaluated again only when what they look at
+        changed (a new line or new values, the kind, the venue, the window, the rules)."""
+        tags = venue.tags if venue else frozenset()
+        reason = window.reason if window is not None else None
+        reads_lines = alarm.kind in self._line_kinds(rules)
+        version = state.version if reads_lines else -1
+        key = (version, alarm.kind, alarm.venue_category, tags, reason)
+        if state.outcome_key != key or state.outcome_rules is not rules:
+            facts = AlarmFacts(
+                alarm_kind=alarm.kind,
+                venue_category=alarm.venue_category,
+                venue_tags=tags,
+                lines=state.history() if reads_lines else [],
+                maintenance_reason=reason,
+            )
+            state.outcomes = evaluate(rules, facts)
+            state.outcome_key = key
+            state.outcome_rules = rules  # held, so a new list is never mistaken for it
+        return state.outcomes
+
     def _decide_by_rules(
         self,
         session: Session,
         alarm: Alarm,
         outcomes: list[Outcome],
         window: MaintenanceWindow | None,
+        policy: Policy,
         now: datetime,
     ) -> None:
         if alarm.status not in UNDECIDED:
@@ -611,7 +703,7 @@ class Correlator:
                 method="rule",
                 actor=f"rule:{suppress.rule}",
                 now=now,
-                policy=self.policy,
+                policy=policy,
                 reason=window.reason,
                 note=f"inside {window.reason} window {window.id}"
                 + (f" ({window.note})" if window.note else ""),
@@ -626,6 +718,6 @@ class Correlator:
                 method="rule",
                 actor=f"rule:{confirm.rule}",
                 now=now,
-                policy=self.policy,
+                policy=policy,
                 note=f"rule {confirm.rule} matched",
             )

@@ -90,6 +90,9 @@ class SimOptions:
     #: downstream commands: share of check posts an operator answers, and after how long
     operator_answer_ratio: float = 0.9
     operator_delay_s: float = 1.0
+    #: When > 0: offer exactly this many messages (paced at ``rate``) whatever the time they
+    #: take; ``duration_s`` is then only an upper bound.
+    total: int = 0
 
 
 @dataclass
@@ -437,12 +440,14 @@ async def _paced(
     while True:
         now = time.perf_counter()
         elapsed = now - start
-        if elapsed >= options.duration_s:
+        if elapsed >= options.duration_s or (options.total and n >= options.total):
             break
         due = int(elapsed * options.rate) - sent
         if options.storm_every_s and now - last_storm >= options.storm_every_s:
             due += senders
             last_storm = now
+        if options.total:
+            due = min(due, options.total - n)
         tasks = []
         for _ in range(max(0, due)):
             tasks.append(send_one(n % senders, n))

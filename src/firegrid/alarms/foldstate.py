@@ -1,0 +1,233 @@
+"""The correlator's memory of open alarms: their history lines, kept between batches.
+
+Before, every batch read back every line of each open alarm it touched (ORM objects), so
+a batch cost grew with the alarm's history (a panel's fault alarm ends with 512 lines).
+Now the correlator keeps each open alarm's lines in a :class:`FoldState`:
+
+- loaded once, with one column query, the first time this process touches the alarm
+  (after a start, or when the alarm changed under it);
+- updated in memory by every event folded into the alarm;
+- written back incrementally: only the lines a batch created or changed, with Core
+  statements (:func:`write_lines`): new lines in one
+  ``INSERT … ON CONFLICT (alarm_id, source_key) DO UPDATE``, changed ones in one
+  ``UPDATE`` (executemany) with the values the memory holds (absolute, so writing twice
+  is harmless).
+
+Validity: only the correlator writes ``alarm_events`` and ``alarms.event_count`` of an
+open alarm, and every folded event adds one to ``event_count``. A state remembers the
+``event_count`` it matches; when the alarm row read in a later batch says otherwise
+(another correlator process applied events, or our own batch was rolled back) the state is
+dropped and loaded again. The consumer also drops the states of a batch it rolled back.
+
+Derived facts are kept incrementally too (component sets, device set), and the outcome
+of the rules is memoised on a version that moves only when a line is added or its values
+change, so a repeated fault costs the same whatever the alarm's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, Update, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from firegrid.alarms.folding import component_of, zone_of
+from firegrid.alarms.models import AlarmEvent
+from firegrid.alarms.rules import HistoryLine, Outcome
+from firegrid.ingest.events import DeviceEvent, EventKind
+
+EVENTS_TABLE: Table = AlarmEvent.__table__  # type: ignore[assignment]
+#: Columns of a line that change after it is created (what an upsert sets).
+MUTABLE = ("count", "last_event_id", "last_at", "values")
+CHUNK = 500
+
+
+class LineState:
+    """One history line as the correlator holds it (the columns of ``alarm_events``)."""
+
+    __slots__ = (
+        "alarm_id",
+        "component",
+        "count",
+        "description",
+        "device_id",
+        "device_kind",
+        "first_at",
+        "first_event_id",
+        "kind",
+        "last_at",
+        "last_event_id",
+        "received_at",
+        "source_key",
+        "stored",
+        "values",
+        "zone",
+    )
+
+    stored: bool  # in the database already (an UPDATE), or new (an INSERT)
+    alarm_id: int
+    component: str
+    count: int
+    description: str
+    device_id: int | None
+    device_kind: str
+    first_at: datetime
+    first_event_id: str
+    kind: str
+    last_at: datetime
+    last_event_id: str
+    received_at: datetime
+    source_key: str
+    values: dict[str, Any]
+    zone: str
+
+    @classmethod
+    def from_event(
+        cls, alarm_id: int, source_key: str, event: DeviceEvent, device_kind: str
+    ) -> LineState:
+        line = cls()
+        line.alarm_id = alarm_id
+        line.source_key = source_key
+        line.first_event_id = event.event_id
+        line.last_event_id = event.event_id
+        line.kind = str(event.kind)
+        line.device_id = event.device_id
+        line.device_kind = device_kind
+        line.component = component_of(event)[:80]
+        line.zone = zone_of(event)[:80]
+        line.description = event.component.description[:200]
+        line.count = 1
+        line.first_at = event.occurred_at
+        line.last_at = event.occurred_at
+        line.received_at = event.received_at
+        line.values = dict(event.values)
+        line.stored = False
+        return line
+
+    @classmethod
+    def from_row(cls, row: Any) -> LineState:
+        line = cls()
+        for name in COLUMNS:
+            setattr(line, name, getattr(row, name))
+        line.values = dict(line.values or {})
+        line.stored = True
+        return line
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+    def history(self) -> HistoryLine:
+        return HistoryLine(
+            self.kind, self.device_kind, self.device_id, self.component, self.zone, self.values
+        )
+
+
+class FoldState:
+    """The lines of one open alarm and the facts derived from them."""
+
+    __slots__ = (
+        "components",
+        "devices",
+        "event_count",
+        "fire_components",
+        "lines",
+        "outcome_key",
+        "outcome_rules",
+        "outcomes",
+        "version",
+    )
+
+    def __init__(self, event_count: int = 0, lines: Iterable[LineState] = ()) -> None:
+        self.event_count = event_count
+        self.lines: dict[str, LineState] = {}
+        self.components: set[str] = set()
+        self.fire_components: set[str] = set()
+        self.devices: set[int | None] = set()
+        self.version = 0
+        self.outcome_key: tuple[Any, ...] | None = None
+        self.outcome_rules: object = None
+        self.outcomes: list[Outcome] = []
+        for line in lines:
+            self.add(line)
+
+    def add(self, line: LineState) -> None:
+        self.lines[line.source_key] = line
+        self.components.add(line.component)
+        if line.kind == EventKind.FIRE_ALARM:
+            self.fire_components.add(line.component)
+        self.devices.add(line.device_id)
+        self.version += 1
+
+    def history(self) -> list[HistoryLine]:
+        return [line.history() for line in self.lines.values()]
+
+
+COLUMNS = tuple(name for name in LineState.__slots__ if name != "stored")
+_COLUMNS = [EVENTS_TABLE.c[name] for name in COLUMNS]
+
+
+def load_states(session: Session, event_counts: dict[int, int]) -> dict[int, FoldState]:
+    """The stored lines of the alarms ``event_counts`` names (alarm id → its event count),
+    one column query per 500 alarms."""
+    ids = sorted(event_counts)
+    found: dict[int, list[LineState]] = {alarm_id: [] for alarm_id in ids}
+    connection = session.connection()
+    for start in range(0, len(ids), CHUNK):
+        rows = connection.execute(
+            select(*_COLUMNS)
+            .where(EVENTS_TABLE.c.alarm_id.in_(ids[start : start + CHUNK]))
+            .order_by(EVENTS_TABLE.c.id)
+        )
+        for row in rows:
+            found[row.alarm_id].append(LineState.from_row(row))
+    return {alarm_id: FoldState(event_counts[alarm_id], lines) for alarm_id, lines in found.items()}
+
+
+def _update_statement() -> Update:
+    table = EVENTS_TABLE
+    return (
+        update(table)
+        .where(
+            table.c.alarm_id == bindparam("b_alarm_id"),
+            table.c.source_key == bindparam("b_source_key"),
+        )
+        .values({name: bindparam(f"b_{name}", type_=table.c[name].type) for name in MUTABLE})
+    )
+
+
+_UPDATE = _update_statement()
+
+
+def write_lines(connection: Connection, lines: Sequence[LineState]) -> None:
+    """Write the lines a batch created or changed, reading none back: the new ones in one
+    ``INSERT … ON CONFLICT (alarm_id, source_key) DO UPDATE``, the stored ones in one
+    ``UPDATE`` of their count, last event and values (an ``executemany``)."""
+    new = [line for line in lines if not line.stored]
+    stored = [line for line in lines if line.stored]
+    if new:
+        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(EVENTS_TABLE)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["alarm_id", "source_key"],
+            set_={name: stmt.excluded[name] for name in MUTABLE},
+        )
+        connection.execute(stmt, [line.row() for line in new])
+        for line in new:
+            line.stored = True
+    if stored:
+        connection.execute(
+            _UPDATE,
+            [
+                {
+                    "b_alarm_id": line.alarm_id,
+                    "b_source_key": line.source_key,
+                    **{f"b_{name}": getattr(line, name) for name in MUTABLE},
+                }
+                for line in stored
+            ],
+        )

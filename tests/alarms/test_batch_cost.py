@@ -1,0 +1,179 @@
+"""The correlator's work per batch does not grow with the history of the open alarms it
+touches (issue #25): the same batch against alarms of 100 and of 5,000 lines runs the same
+statements, loads the same rows and reads no history line back.
+
+Counted with SQLAlchemy's event hooks (statements, rows sent, ORM objects loaded), never
+timed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from firegrid.alarms.consumer import AlarmConsumer
+from firegrid.alarms.directory import DatabaseDirectory
+from firegrid.alarms.models import Alarm, AlarmEvent
+from firegrid.alarms.service import Correlator
+from firegrid.core.db import Base, Database
+from firegrid.ingest.events import DeviceEvent
+from firegrid.ingest.events import EventKind as K
+from firegrid.ingest.log_db import DatabaseEventLog
+from tests.accounts.city import City
+from tests.alarms.conftest import T0, FrozenClock, Site, make_site
+
+BATCH = 60
+
+
+@dataclass
+class Work:
+    statements: list[str] = field(default_factory=list)
+    rows_sent: int = 0
+    orm_loads: int = 0
+
+    @property
+    def history_reads(self) -> int:
+        return sum(
+            1
+            for s in self.statements
+            if s.lstrip().upper().startswith("SELECT") and "FROM alarm_events" in s
+        )
+
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.statements), self.rows_sent, self.orm_loads, self.history_reads)
+
+
+@contextmanager
+def counted(db: Database) -> Iterator[Work]:
+    work = Work()
+
+    def on_execute(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool
+    ) -> None:
+        work.statements.append(statement)
+        work.rows_sent += len(parameters) if many else 1
+
+    def on_load(_target: Any, _context: Any) -> None:
+        work.orm_loads += 1
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    event.listen(Base, "load", on_load, propagate=True)
+    try:
+        yield work
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+        event.remove(Base, "load", on_load)
+
+
+def fault(site: Site, device: str, point: int, kind: K = K.FAULT, second: int = 0) -> DeviceEvent:
+    return site.ev(kind, device, address=point, at=T0 + timedelta(seconds=second))
+
+
+def grow(db: Database, correlator: Correlator, sites: list[Site], lines: int) -> None:
+    """A fault alarm on each site's transmitter and smoke alarm with ``lines`` lines."""
+    events = [
+        fault(site, device, point)
+        for point in range(lines)
+        for site in sites
+        for device in ("transmitter", "smoke")
+    ]
+    for start in range(0, len(events), 2000):
+        with db.session() as session:
+            correlator.process(session, events[start : start + 2000])
+
+
+def the_batch(sites: list[Site]) -> list[DeviceEvent]:
+    """Repeated faults and restores of known points and a few new points, on every alarm."""
+    events: list[DeviceEvent] = []
+    for n in range(BATCH // 6):
+        for site in sites:
+            for device in ("transmitter", "smoke"):
+                point = n % 5
+                events.append(fault(site, device, point, K.FAULT_CLEARED, second=60))
+                events.append(fault(site, device, 90_000 + n, K.FAULT, second=61))
+    return events[:BATCH]
+
+
+def measure(db: Database, city: City, lines: int) -> tuple[Work, Work]:
+    sites = [make_site(db, city, "in"), make_site(db, city, "out")]
+    clock = FrozenClock()
+    correlator = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+    grow(db, correlator, sites, lines)
+    with db.session() as session:
+        assert _line_count(session) == 4 * lines
+    batch = the_batch(sites)
+    # the correlator that built the alarms (its memory is warm)
+    with counted(db) as warm, db.session() as session:
+        correlator.process(session, batch[: BATCH // 2])
+    # a correlator that just started: its first batch loads each touched alarm's history
+    # once; the next batch reads none of it
+    restarted = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+    with db.session() as session:
+        restarted.process(
+            session, [fault(s, d, 1, second=62) for s in sites for d in ("transmitter", "smoke")]
+        )
+    with counted(db) as after_restart, db.session() as session:
+        restarted.process(session, batch[BATCH // 2 :])
+    with db.session() as session:
+        open_faults = session.scalar(
+            select(func.count()).select_from(Alarm).where(Alarm.status != "closed")
+        )
+        assert open_faults == 4  # folded: one alarm per device
+    return warm, after_restart
+
+
+def _line_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(AlarmEvent)) or 0)
+
+
+def test_batch_work_does_not_grow_with_the_alarms_history(db: Database, city: City) -> None:
+    small_warm, small_restart = measure(db, city, 100)
+    with db.session() as session:
+        session.execute(AlarmEvent.__table__.delete())
+        session.execute(Alarm.__table__.delete())
+    big_warm, big_restart = measure(db, city, 5000)
+    assert big_warm.shape() == small_warm.shape(), (small_warm.shape(), big_warm.shape())
+    assert big_restart.shape() == small_restart.shape()
+    for work in (small_warm, big_warm, small_restart, big_restart):
+        assert work.history_reads == 0  # no line is read back
+        assert work.orm_loads <= 4 + 2 + 2  # the 4 alarms, 2 venues' rows at most
+        assert work.rows_sent < 3 * BATCH
+
+
+def test_sqlite_write_transaction_reads_no_history(db: Database, city: City) -> None:
+    """On SQLite (one writer at a time) a restarted consumer reads the history of the
+    alarms a batch touches before it takes the write lock, not while it holds it."""
+    if not db.is_sqlite:
+        pytest.skip("the read-ahead is SQLite's (PostgreSQL has row locks)")
+    sites = [make_site(db, city, "in"), make_site(db, city, "out")]
+    clock = FrozenClock()
+    grow(db, Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600), sites, 300)
+
+    async def scenario() -> Work:
+        log = DatabaseEventLog(db)
+        await log.start()
+        try:
+            await log.append_batch(the_batch(sites))
+            logged = await log.read(0, 1000)
+        finally:
+            await log.close()
+        restarted = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+        consumer = AlarmConsumer(db, log, restarted)
+        with counted(db) as work:
+            assert consumer.handle(logged) is not None
+        return work
+
+    work = asyncio.run(scenario())
+    lock = next(i for i, s in enumerate(work.statements) if "alarm_consumer_state" in s)
+    before, inside = work.statements[:lock], work.statements[lock:]
+    assert any("FROM alarm_events" in s for s in before)  # read first
+    assert not any("FROM alarm_events" in s for s in inside)
+    assert not any("FROM venues" in s or "FROM devices" in s for s in inside)
