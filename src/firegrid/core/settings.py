@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         "database", description="Event log backend: embedded database or NATS JetStream."
     )
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server for JetStream.")
+    event_stream: str = Field(
+        "FIREGRID_EVENTS", description="JetStream stream of the event log (jetstream backend)."
+    )
 
     @field_validator("database_url")
     @classmethod
