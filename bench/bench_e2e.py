@@ -228,6 +228,7 @@ class Transmitter(asyncio.Protocol):
         self.window = window
         self.serial = 0
         self.sent_frames = 0
+        self.status_reports = 0
         self.in_flight: set[int] = set()
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
@@ -261,9 +262,11 @@ class Transmitter(asyncio.Protocol):
             frame = heartbeat_frame(serial, self.address, tag)
         elif kind == "analog":
             frame = analog_frame(serial, self.address, tag, n % POINTS_PER_PANEL, 2 + n % 10)
-        else:
-            point = (n // 2) % POINTS_PER_PANEL
-            status = FAULT if (n // (2 * POINTS_PER_PANEL)) % 2 == 0 else RESTORED
+        else:  # each point in fault on one pass over the panel, restored on the next
+            k = self.status_reports
+            self.status_reports += 1
+            point = k % POINTS_PER_PANEL
+            status = FAULT if (k // POINTS_PER_PANEL) % 2 == 0 else RESTORED
             frame = status_frame(serial, self.address, tag, point, status)
         self.write(serial, frame)
 
