@@ -9,6 +9,7 @@ import pytest
 
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError
+from firegrid.ingest.events import encode_event
 from firegrid.ingest.log_jetstream import JetStreamEventLog
 from tests.conftest import service_missing
 from tests.ingest.conftest import NATS_URL, reachable
@@ -67,5 +68,45 @@ def test_unreachable_server_is_a_domain_error(db: Database) -> None:
         log = JetStreamEventLog("nats://127.0.0.1:1", db, stream="NOPE", connect_timeout_s=0.5)
         with pytest.raises(DomainError):
             await log.start()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_a_batch_is_sent_as_the_bytes_of_one_publish_per_event(
+    nats_up: None, db: Database, stream_name: str
+) -> None:
+    """The joined batch is byte for byte what ``publish(headers={"Nats-Msg-Id": ...})``
+    sends for each event, in order; the stream stores each event once."""
+
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        sent: list[bytes] = []
+        original = log._nc._send_command
+
+        async def record(cmd: bytes, priority: bool = False) -> None:
+            sent.append(bytes(cmd))
+            await original(cmd, priority)
+
+        log._nc._send_command = record
+        try:
+            events = [event(n) for n in range(5)]
+            await log.append_batch(events)
+            joined = list(sent)
+            sent.clear()
+            for item in events:  # the same messages again: duplicates, dropped by the stream
+                await log._nc.publish(
+                    f"{log.subject_prefix}.{item.protocol}",
+                    encode_event(item),
+                    reply=f"{log._ack_prefix}.1",
+                    headers={"Nats-Msg-Id": item.event_id},
+                )
+            assert len(joined) == 1
+            assert joined[0] == b"".join(sent)
+            await log._nc.flush()
+            assert await log.count() == 5
+        finally:
+            await log.close()
 
     asyncio.run(scenario())

@@ -67,6 +67,7 @@ class JetStreamEventLog:
         self._ack_prefix = ""
         self._next_batch = 0
         self._pending: dict[str, list[Any]] = {}
+        self._subjects: dict[str, bytes] = {}
 
     async def start(self) -> None:
         async with self._lock:
@@ -123,15 +124,16 @@ class JetStreamEventLog:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending[batch] = [len(events), future]
         reply = f"{self._ack_prefix}.{batch}"
-        publish = self._nc.publish
         try:
-            for item in events:
-                await publish(
-                    f"{self.subject_prefix}.{item.protocol}",
-                    encode_event(item),
-                    reply=reply,
-                    headers={"Nats-Msg-Id": item.event_id},
-                )
+            if not await self._publish_joined(events, reply):
+                publish = self._nc.publish
+                for item in events:
+                    await publish(
+                        f"{self.subject_prefix}.{item.protocol}",
+                        encode_event(item),
+                        reply=reply,
+                        headers={"Nats-Msg-Id": item.event_id},
+                    )
             await asyncio.wait_for(future, PUBLISH_TIMEOUT_S)
         except LogUnavailable:
             raise
@@ -139,6 +141,47 @@ class JetStreamEventLog:
             raise LogUnavailable(f"JetStream did not acknowledge the batch: {exc!r}") from exc
         finally:
             self._pending.pop(batch, None)
+
+    async def _publish_joined(self, events: Sequence[DeviceEvent], reply: str) -> bool:
+        """The batch's ``HPUB`` commands — the bytes ``publish(..., headers={"Nats-Msg-Id":
+        ...})`` sends for each event — joined and handed to the client's writer at once
+        (one pending buffer entry and one flush instead of one of each per event).
+
+        Uses the client's internal writer; returns False (publish one by one) when the
+        client lacks it, is not connected, or an event is over the server's size limit.
+        """
+        nc = self._nc
+        send = getattr(nc, "_send_command", None)
+        flush = getattr(nc, "_flush_pending", None)
+        if send is None or flush is None or not nc.is_connected or nc.is_draining_pubs:
+            return False
+        max_payload = nc.max_payload
+        reply_bytes = reply.encode()
+        subjects = self._subjects
+        parts: list[bytes] = []
+        size = 0
+        for item in events:
+            subject = subjects.get(item.protocol)
+            if subject is None:
+                subject = subjects[item.protocol] = (
+                    f"{self.subject_prefix}.{item.protocol}".encode()
+                )
+            payload = encode_event(item)
+            if len(payload) > max_payload:
+                return False
+            header = b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % item.event_id.encode()
+            parts.append(
+                b"HPUB %s %s %d %d\r\n%s%s\r\n"
+                % (subject, reply_bytes, len(header), len(header) + len(payload), header, payload)
+            )
+            size += len(payload)
+        await send(b"".join(parts))
+        nc.stats["out_msgs"] += len(parts)
+        nc.stats["out_bytes"] += size
+        queue = getattr(nc, "_flush_queue", None)
+        if queue is None or queue.empty():  # as publish does: one kick of the flusher
+            await flush()
+        return True
 
     async def _on_ack(self, msg: Any) -> None:
         entry = self._pending.get(msg.subject.rsplit(".", 1)[-1])
