@@ -52,7 +52,13 @@ import msgspec
 
 from firegrid.core.clock import CHINA_TZ, utcnow
 from firegrid.devices.state import DeviceRef
-from firegrid.ingest.events import Component, DeviceEvent, EventKind, make_event_id
+from firegrid.ingest.events import (
+    Component,
+    DeviceEvent,
+    EventKind,
+    event_id_from_tail,
+    make_event_id,
+)
 from firegrid.ingest.service import IngestService, QuarantineItem
 
 from .codec import (
@@ -280,19 +286,36 @@ def frame_events(
         values = {"type_flag": adu.type_flag, "adu_hex": adu.raw.hex(), "note": adu.note}
         return [make(event_id, EventKind.OTHER, frame.sent_at, Component(), values)]
     assert isinstance(adu, ApplicationData)
+    type_flag = int(adu.type_flag)
     for index, obj in enumerate(adu.objects):
         kind, component, values = classify(obj)
         at = _object_time(obj, frame)
-        event_id = make_event_id(
-            PROTOCOL,
-            external_id,
-            int(adu.type_flag),
+        # make_event_id(PROTOCOL, external_id, type_flag, index, _time_key(at), json of obj)
+        tail = b"\x1f%d\x1f%d\x1f%s\x1f%s" % (
+            type_flag,
             index,
-            _time_key(at),
-            msgspec.json.encode(obj),
+            _time_key_bytes(at),
+            _OBJECT_JSON.encode(obj),
         )
+        event_id = event_id_from_tail(PROTOCOL, external_id, tail)
         events.append(make(event_id, kind, at, component, values))
     return events
+
+
+_OBJECT_JSON = msgspec.json.Encoder()
+_TIME_KEYS: dict[tuple[Any, Any], bytes] = {}
+
+
+def _time_key_bytes(value: Any) -> bytes:
+    """``_time_key(value).encode()``, memoised (objects of a second share their time tag).
+    Keyed with the time zone too: equal instants in two zones have different ISO texts."""
+    memo = (value, getattr(value, "tzinfo", None))
+    key = _TIME_KEYS.get(memo)
+    if key is None:
+        if len(_TIME_KEYS) >= 4096:
+            _TIME_KEYS.clear()
+        key = _TIME_KEYS[memo] = _time_key(value).encode()
+    return key
 
 
 def _time_key(value: Any) -> str:
