@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.devices.state_models import DeviceStateRow
-from firegrid.ingest.events import DeviceEvent, EventKind, make_event_id
+from firegrid.ingest.events import Component, DeviceEvent, EventKind, make_event_id
 
 ALARM_KINDS = frozenset({EventKind.FIRE_ALARM, EventKind.SUPERVISORY})
 FAULT_KINDS = frozenset({EventKind.FAULT, EventKind.POWER, EventKind.LOW_BATTERY, EventKind.TAMPER})
@@ -102,6 +102,19 @@ def _apply_readings(status: DeviceStatus, values: dict[str, Any]) -> None:
         status.battery_pct = battery
     if signal is not None:
         status.signal_dbm = signal
+
+
+_COMPONENT_KEYS: dict[Component, str] = {}
+
+
+def _component_key(component: Component) -> str:
+    """``component.key()``, memoised (a panel reports the same points again and again)."""
+    key = _COMPONENT_KEYS.get(component)
+    if key is None:
+        if len(_COMPONENT_KEYS) >= 65536:
+            _COMPONENT_KEYS.clear()
+        key = _COMPONENT_KEYS[component] = component.key()
+    return key
 
 
 class DeviceStateTracker:
@@ -206,7 +219,7 @@ class DeviceStateTracker:
             _apply_readings(status, values)
         kind = event.kind
         if kind in _TRACKED_KINDS:
-            key = event.component.key()
+            key = _component_key(event.component)
             if kind in ALARM_KINDS or kind in FAULT_KINDS:
                 entry = {
                     "kind": str(kind),
