@@ -166,18 +166,58 @@ def _flag_names(value: Any) -> list[str]:
     return list(names)
 
 
+_POINTS: dict[tuple[int, int, int, int, str], Component] = {}
+
+
 def _point(obj: ComponentStatus | AnalogValue, description: str = "") -> Component:
     """The component of an object addressed to one point (loop = low 16 bits, point =
-    high 16 bits of the component address)."""
-    return Component(
-        system_type=obj.system_type,
-        system_address=obj.system_address,
-        component_type=obj.component_type,
-        component_address=obj.component_address,
-        loop=obj.component_address & 0xFFFF,
-        point=obj.component_address >> 16,
-        description=description,
+    high 16 bits of the component address). Components are frozen: one is shared by every
+    report of the same point (memoised)."""
+    key = (
+        obj.system_type,
+        obj.system_address,
+        obj.component_type,
+        obj.component_address,
+        description,
     )
+    component = _POINTS.get(key)
+    if component is None:
+        if len(_POINTS) >= 65536:
+            _POINTS.clear()
+        component = _POINTS[key] = Component(
+            system_type=obj.system_type,
+            system_address=obj.system_address,
+            component_type=obj.component_type,
+            component_address=obj.component_address,
+            loop=obj.component_address & 0xFFFF,
+            point=obj.component_address >> 16,
+            description=description,
+        )
+    return component
+
+
+_ANALOG_VALUES: dict[tuple[int, int], dict[str, Any]] = {}
+
+
+def _analog_values(obj: AnalogValue) -> dict[str, Any]:
+    """The values of an analog reading (a fresh dict; the computation is memoised per
+    analog type and raw value)."""
+    key = (obj.analog_type, obj.raw_value)
+    values = _ANALOG_VALUES.get(key)
+    if values is None:
+        quantity = obj.quantity
+        values = {
+            "analog_type": obj.analog_type,
+            "raw": obj.raw_value,
+            "value": obj.value_in_unit,
+            "unit": quantity.unit if quantity else None,
+            "quantity": quantity.name if quantity else None,
+            "within_range": obj.within_range,
+        }
+        if len(_ANALOG_VALUES) >= 65536:
+            _ANALOG_VALUES.clear()
+        _ANALOG_VALUES[key] = values
+    return dict(values)
 
 
 def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
@@ -194,20 +234,10 @@ def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
         kind = _kind_for(obj.status, _TRANSMITTER_KINDS, EventKind.HEARTBEAT)
         return kind, Component(), {"status": int(obj.status), "flags": _flag_names(obj.status)}
     if isinstance(obj, AnalogValue):
-        component = _point(obj)
-        quantity = obj.quantity
-        values: dict[str, Any] = {
-            "analog_type": obj.analog_type,
-            "raw": obj.raw_value,
-            "value": obj.value_in_unit,
-            "unit": quantity.unit if quantity else None,
-            "quantity": quantity.name if quantity else None,
-            "within_range": obj.within_range,
-        }
-        return EventKind.ANALOG_VALUE, component, values
+        return EventKind.ANALOG_VALUE, _point(obj), _analog_values(obj)
     if isinstance(obj, SystemOperation):
         component = Component(system_type=obj.system_type, system_address=obj.system_address)
-        values = {
+        values: dict[str, Any] = {
             "operations": int(obj.operations),
             "flags": _flag_names(obj.operations),
             "operator": obj.operator_number,
@@ -232,9 +262,17 @@ def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
     return EventKind.OTHER, component, {"type": type(obj).__name__, **body}
 
 
+_TIME_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _object_time(obj: InfoObject, frame: Frame) -> Any:
-    for name in ("occurred_at", "sampled_at"):
-        value = getattr(obj, name, None)
+    cls = type(obj)
+    names = _TIME_FIELDS.get(cls)
+    if names is None:
+        fields = cls.__struct_fields__
+        names = _TIME_FIELDS[cls] = tuple(n for n in ("occurred_at", "sampled_at") if n in fields)
+    for name in names:
+        value = getattr(obj, name)
         if value is not None:
             return value
     return frame.sent_at
@@ -346,9 +384,6 @@ def frame_summary(frame: Frame) -> dict[str, Any]:
     return summary
 
 
-_REPLY_HEAD = struct.Struct("<HBB")
-
-
 @functools.lru_cache(maxsize=8)
 def _time_tag_at(second: int) -> bytes:
     return encode_time_tag(datetime.fromtimestamp(second, CHINA_TZ))
@@ -360,17 +395,26 @@ def reply_bytes(frame: Frame, command: Command, now: datetime, centre_address: i
     Same serial and version, addresses swapped, empty ADU, time tag = ``now`` in China
     Standard Time (whole seconds). A test pins it byte for byte to the codec's output.
     """
-    body = b"".join(
-        (
-            _REPLY_HEAD.pack(frame.serial, frame.version[0] & 0xFF, frame.version[1] & 0xFF),
-            _time_tag_at(int(now.timestamp())),
-            centre_address.to_bytes(6, "little"),
-            frame.source.to_bytes(6, "little"),
-            b"\x00\x00",
-            bytes((int(command),)),
-        )
+    version = frame.version
+    body = _REPLY_BODY.pack(
+        frame.serial,
+        version[0] & 0xFF,
+        version[1] & 0xFF,
+        _time_tag_at(int(now.timestamp())),
+        _address_bytes(centre_address),
+        _address_bytes(frame.source),
+        0,
+        int(command),
     )
-    return b"".join((b"@@", body, bytes((sum(body) & 0xFF,)), b"##"))
+    return b"@@%s%c##" % (body, sum(body) & 0xFF)
+
+
+_REPLY_BODY = struct.Struct("<HBB6s6s6sHB")
+
+
+@functools.lru_cache(maxsize=65536)
+def _address_bytes(address: int) -> bytes:
+    return address.to_bytes(6, "little")
 
 
 class GB26875Server:
