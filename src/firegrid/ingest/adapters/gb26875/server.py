@@ -536,9 +536,11 @@ class GB26875Server:
         held: list[QuarantineItem] = []
         counters = self.counters
 
+        lookup = service.lookup
+
         def store(connection: _Connection, frame: Frame, raw_hex: str) -> None:
             external_id = str(frame.source)
-            ref = service.lookup(PROTOCOL, external_id)
+            ref = lookup(PROTOCOL, external_id)
             if ref is None:
                 counters["quarantined"] += 1
                 summary = frame_summary(frame)
@@ -546,7 +548,9 @@ class GB26875Server:
                     QuarantineItem(PROTOCOL, external_id, now, raw_hex, summary, connection.peer)
                 )
                 return
-            batch = batches.setdefault(ref.device_id, (ref, []))
+            batch = batches.get(ref.device_id)
+            if batch is None:
+                batch = batches[ref.device_id] = (ref, [])
             batch[1].extend(frame_events(frame, ref, now, raw_hex))
 
         for connection, items, _ in work:
