@@ -110,3 +110,47 @@ def test_a_batch_is_sent_as_the_bytes_of_one_publish_per_event(
             await log.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_a_reader_going_on_from_its_last_read_keeps_one_consumer(
+    nats_up: None, db: Database, stream_name: str
+) -> None:
+    """Reads that go on where the last one ended reuse one pull consumer; a read from any
+    other offset starts a new one; every read returns the right events in order."""
+
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        created = 0
+        original = log._js.pull_subscribe
+
+        async def counting(*args: object, **kwargs: object) -> object:
+            nonlocal created
+            created += 1
+            return await original(*args, **kwargs)
+
+        log._js.pull_subscribe = counting
+        try:
+            events = [event(n) for n in range(10)]
+            await log.append_batch(events)
+
+            async def read(after: int, limit: int) -> list[int]:
+                items = await log.read(after, limit)
+                assert [i.event for i in items] == events[after : after + len(items)]
+                return [i.offset for i in items]
+
+            assert await read(0, 4) == [1, 2, 3, 4]
+            assert await read(4, 4) == [5, 6, 7, 8]
+            assert created == 1
+            assert await read(2, 3) == [3, 4, 5]  # another offset: a new consumer
+            assert created == 2
+            assert await read(5, 100) == [6, 7, 8, 9, 10]
+            assert await read(10, 100) == []
+            await log.append_batch([event(10)])
+            assert [i.offset for i in await log.read(10, 100)] == [11]
+            assert created == 2
+        finally:
+            await log.close()
+
+    asyncio.run(scenario())

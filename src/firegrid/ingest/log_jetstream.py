@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,12 @@ DEFAULT_STREAM = "FIREGRID_EVENTS"
 DUPLICATE_WINDOW_S = 600.0
 PUBLISH_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 5.0
+#: a kept reader unused this long is replaced (its consumer's inactive threshold is 30 s)
+READER_IDLE_S = 20.0
+
+
+class _ReaderOutOfStep(Exception):
+    """The kept pull consumer delivered another sequence than the next one expected."""
 
 
 class JetStreamEventLog:
@@ -68,6 +75,10 @@ class JetStreamEventLog:
         self._next_batch = 0
         self._pending: dict[str, list[Any]] = {}
         self._subjects: dict[str, bytes] = {}
+        self._read_lock = asyncio.Lock()
+        self._reader: Any = None
+        self._reader_next = 0
+        self._reader_used = 0.0
 
     async def start(self) -> None:
         async with self._lock:
@@ -102,6 +113,7 @@ class JetStreamEventLog:
                 await self._js.add_stream(config)
 
     async def close(self) -> None:
+        await self._drop_reader()
         if self._nc is not None:
             await self._nc.drain()
         self._nc = None
@@ -208,33 +220,69 @@ class JetStreamEventLog:
         return int(info.state.messages)
 
     async def read(self, after_offset: int, limit: int) -> list[LoggedEvent]:
-        last = await self.last_offset()
-        if after_offset >= last or limit <= 0:
-            return []
-        wanted = min(limit, last - after_offset)
-        config = js_api.ConsumerConfig(
-            deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=after_offset + 1,
-            ack_policy=js_api.AckPolicy.NONE,
-            inactive_threshold=30.0,
-            max_ack_pending=-1,
-        )
-        sub = await self._js.pull_subscribe(
-            f"{self.subject_prefix}.>", stream=self.stream, config=config
-        )
-        result: list[LoggedEvent] = []
-        try:
-            while len(result) < wanted:
-                try:
-                    messages = await sub.fetch(min(wanted - len(result), 1000), timeout=2)
-                except TimeoutError:
-                    break
-                for message in messages:
-                    seq = int(message.metadata.sequence.stream)
-                    result.append(LoggedEvent(seq, decode_event(message.data)))
-        finally:
-            await sub.unsubscribe()
-        return result[:wanted]
+        """Events after ``after_offset``, oldest first, at most ``limit``.
+
+        A reader that goes on from where its last read ended (the correlator, the state
+        catch-up) keeps one pull consumer on the stream; any other offset, a gap or a
+        failure starts a new one. Creating and deleting a consumer per read cost several
+        NATS round trips per batch.
+        """
+        async with self._read_lock:
+            last = await self.last_offset()
+            if after_offset >= last or limit <= 0:
+                return []
+            wanted = min(limit, last - after_offset)
+            now = time.monotonic()
+            if (
+                self._reader is None
+                or self._reader_next != after_offset + 1
+                or now - self._reader_used > READER_IDLE_S  # the server may have dropped it
+            ):
+                await self._drop_reader()
+                self._reader = await self._js.pull_subscribe(
+                    f"{self.subject_prefix}.>",
+                    stream=self.stream,
+                    config=js_api.ConsumerConfig(
+                        deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
+                        opt_start_seq=after_offset + 1,
+                        ack_policy=js_api.AckPolicy.NONE,
+                        inactive_threshold=30.0,
+                        max_ack_pending=-1,
+                    ),
+                )
+                self._reader_next = after_offset + 1
+            self._reader_used = now
+            result: list[LoggedEvent] = []
+            try:
+                while len(result) < wanted:
+                    try:
+                        messages = await self._reader.fetch(
+                            min(wanted - len(result), 1000), timeout=2
+                        )
+                    except TimeoutError:
+                        if not result:  # logged events, none delivered: start over next time
+                            await self._drop_reader()
+                        break
+                    for message in messages:
+                        seq = int(message.metadata.sequence.stream)
+                        if seq != self._reader_next:  # not the next one: start over next time
+                            raise _ReaderOutOfStep(seq)
+                        result.append(LoggedEvent(seq, decode_event(message.data)))
+                        self._reader_next = seq + 1
+            except _ReaderOutOfStep:
+                await self._drop_reader()
+            except Exception:
+                await self._drop_reader()
+                raise
+            if len(result) > wanted:  # pragma: no cover - fetch never returns more
+                await self._drop_reader()
+            return result[:wanted]
+
+    async def _drop_reader(self) -> None:
+        reader, self._reader, self._reader_next = self._reader, None, 0
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                await reader.unsubscribe()
 
     def consumer(self, name: str) -> Consumer:
         return Consumer(self, self.db, name)
