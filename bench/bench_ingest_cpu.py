@@ -36,12 +36,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_e2e import ADDRESS_BASE, Counters, Transmitter, time_tag  # noqa: E402
-
-from firegrid.devices.state import DeviceRef  # noqa: E402
-from firegrid.ingest.adapters.gb26875.server import GB26875Server, _Connection  # noqa: E402
-from firegrid.ingest.events import DeviceEvent, encode_event  # noqa: E402
-from firegrid.ingest.service import IngestService  # noqa: E402
+from bench_e2e import ADDRESS_BASE, Counters, Transmitter, time_tag
+from firegrid.devices.state import DeviceRef
+from firegrid.ingest.adapters.gb26875.server import GB26875Server, _Connection
+from firegrid.ingest.events import DeviceEvent, encode_event
+from firegrid.ingest.service import IngestService
 
 
 class EncodingLog:
@@ -83,18 +82,23 @@ def frames_of_mix(panels: int, per_panel: int) -> list[list[bytes]]:
     out: list[list[bytes]] = []
     tag = time_tag(time.time())
     for n in range(panels):
-        sent: list[bytes] = []
-
-        class Capture:
-            def write(self, data: bytes) -> None:
-                sent.append(data)
-
+        capture = Capture()
         panel = Transmitter(ADDRESS_BASE + n, Counters(), window=1 << 30)
-        panel.connection_made(Capture())  # type: ignore[arg-type]
+        panel.connection_made(capture)  # type: ignore[arg-type]
         for _ in range(per_panel):
             panel.send_background(tag)
-        out.append(sent)
+        out.append(capture.sent)
     return out
+
+
+class Capture:
+    """A transport that keeps what is written."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(data)
 
 
 async def measure(frames_total: int, panels: int, per_read: int) -> dict[str, Any]:
@@ -111,7 +115,6 @@ async def measure(frames_total: int, panels: int, per_read: int) -> dict[str, An
         connections.append(connection)
     per_panel = -(-frames_total // panels)
     mix = frames_of_mix(panels, per_panel)
-    # warm-up: the first pass fills the decoders' and registry's caches
     began = time.process_time()
     wall = time.perf_counter()
     fed = 0
