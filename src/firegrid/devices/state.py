@@ -104,6 +104,10 @@ def _apply_readings(status: DeviceStatus, values: dict[str, Any]) -> None:
         status.signal_dbm = signal
 
 
+# read as module constants on the hot path (an enum member lookup goes through the class)
+_FAULT_CLEARED = EventKind.FAULT_CLEARED
+_ONLINE = EventKind.ONLINE
+_OFFLINE = EventKind.OFFLINE
 _COMPONENT_KEYS: dict[Component, str] = {}
 
 
@@ -227,14 +231,14 @@ class DeviceStateTracker:
                     "description": event.component.description,
                 }
                 (status.alarms if kind in ALARM_KINDS else status.faults)[key] = entry
-            elif kind == EventKind.FAULT_CLEARED:
+            elif kind == _FAULT_CLEARED:
                 status.alarms.pop(key, None)
                 status.faults.pop(key, None)
             else:  # reset
                 status.alarms.clear()
                 status.faults.clear()
             status.changed_at = event.received_at
-        if kind is not EventKind.ONLINE and kind is not EventKind.OFFLINE:
+        if kind is not _ONLINE and kind is not _OFFLINE:
             status.last_kind = str(kind)
         self._dirty.add(event.device_id)
 

@@ -220,8 +220,39 @@ def _analog_values(obj: AnalogValue) -> dict[str, Any]:
     return dict(values)
 
 
+def _classify_component_status(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:
+    component = _point(obj, obj.description)
+    kind = _kind_for(obj.status, _COMPONENT_KINDS, _FAULT_CLEARED)
+    return kind, component, {"status": int(obj.status), "flags": _flag_names(obj.status)}
+
+
+def _classify_transmitter_status(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:
+    kind = _kind_for(obj.status, _TRANSMITTER_KINDS, _HEARTBEAT)
+    return kind, _NO_COMPONENT, {"status": int(obj.status), "flags": _flag_names(obj.status)}
+
+
+def _classify_analog_value(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:
+    return _ANALOG_VALUE, _point(obj), _analog_values(obj)
+
+
+_FAULT_CLEARED = EventKind.FAULT_CLEARED
+_HEARTBEAT = EventKind.HEARTBEAT
+_ANALOG_VALUE = EventKind.ANALOG_VALUE
+_NO_COMPONENT = Component()
+#: the hot object types, dispatched on their exact class (``isinstance`` on a msgspec
+#: class costs as much as the rest of the classification)
+_CLASSIFIERS: dict[type, Callable[[Any], tuple[EventKind, Component, dict[str, Any]]]] = {
+    ComponentStatus: _classify_component_status,
+    TransmitterStatus: _classify_transmitter_status,
+    AnalogValue: _classify_analog_value,
+}
+
+
 def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
     """The kind, component and values of one information object."""
+    fast = _CLASSIFIERS.get(type(obj))
+    if fast is not None:
+        return fast(obj)
     if isinstance(obj, ComponentStatus):
         component = _point(obj, obj.description)
         kind = _kind_for(obj.status, _COMPONENT_KINDS, EventKind.FAULT_CLEARED)
@@ -319,11 +350,11 @@ def frame_events(
         sent = frame.sent_at
         event_id = make_event_id(PROTOCOL, external_id, "empty", _time_key(sent))
         return [make(event_id, EventKind.HEARTBEAT, sent, Component(), {})]
-    if isinstance(adu, RawApplicationData):
+    if type(adu) is not ApplicationData and isinstance(adu, RawApplicationData):
         event_id = make_event_id(PROTOCOL, external_id, "raw", _time_key(frame.sent_at), adu.raw)
         values = {"type_flag": adu.type_flag, "adu_hex": adu.raw.hex(), "note": adu.note}
         return [make(event_id, EventKind.OTHER, frame.sent_at, Component(), values)]
-    assert isinstance(adu, ApplicationData)
+    assert type(adu) is ApplicationData or isinstance(adu, ApplicationData)
     type_flag = int(adu.type_flag)
     for index, obj in enumerate(adu.objects):
         kind, component, values = classify(obj)
@@ -415,6 +446,14 @@ _REPLY_BODY = struct.Struct("<HBB6s6s6sHB")
 @functools.lru_cache(maxsize=65536)
 def _address_bytes(address: int) -> bytes:
     return address.to_bytes(6, "little")
+
+
+# Enum members read as module constants: ``Command.X`` is an attribute lookup through the
+# enum's metaclass, several per frame on the hot path.
+_SEND_DATA = Command.SEND_DATA
+_ANSWER = Command.ANSWER
+_CONTROL = Command.CONTROL
+_CONFIRM = Command.CONFIRM
 
 
 class GB26875Server:
@@ -553,10 +592,11 @@ class GB26875Server:
                 batch = batches[ref.device_id] = (ref, [])
             batch[1].extend(frame_events(frame, ref, now, raw_hex))
 
+        centre = self.centre_address
         for connection, items, _ in work:
             out = replies.setdefault(connection, [])
             for item in items:
-                if isinstance(item, FrameError):
+                if type(item) is not DecodedFrame and isinstance(item, FrameError):
                     self.spawn(connection.record(item))
                     if item.reply is not Reply.DENY or item.frame is None:
                         continue
@@ -569,15 +609,15 @@ class GB26875Server:
                 counters["frames"] += 1
                 connection.address = frame.source
                 command = frame.command
-                if command is Command.SEND_DATA or command is Command.ANSWER:
+                if command is _SEND_DATA or command is _ANSWER:
                     store(connection, frame, item.raw_hex)
-                    if command is Command.ANSWER:
+                    if command is _ANSWER:
                         continue
-                elif command is not Command.CONTROL:
+                elif command is not _CONTROL:
                     counters["ignored"] += 1
                     continue
                 counters["confirms"] += 1
-                out.append(reply_bytes(frame, Command.CONFIRM, now, self.centre_address))
+                out.append(reply_bytes(frame, _CONFIRM, now, centre))
         try:
             jobs: list[Any] = [service.quarantine(q) for q in held]
             if batches:
