@@ -1020,6 +1020,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             def on_end() -> None:
                 mark_all()
                 window["log_end"] = last_offset()
+                window["ended_at"] = int(time.time() * 1000)
 
             async def go() -> tuple[DriveResult, bool, int]:
                 counters = Counters()
@@ -1049,7 +1050,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 return result, settled, unconfirmed
 
             result, settled, unconfirmed = run_uv(go())
-            ended = time.time()
+            ended = window["ended_at"] / 1000
             caught_up_s = wait_caught_up(sampler, args.drain_timeout)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
