@@ -55,7 +55,7 @@ from firegrid.ingest.simulate import (
 PG_ADMIN = os.environ.get(
     "FIREGRID_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
 
 def raise_fd_limit(wanted: int) -> int:
@@ -110,10 +110,36 @@ def bench_database(postgres: bool) -> Iterator[str]:
             yield url
 
 
+class ProcessCpu:
+    """User + system CPU seconds of a process between two :meth:`mark` calls."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.process = psutil.Process(pid)
+        self.marks: list[float] = []
+
+    def mark(self) -> None:
+        times = self.process.cpu_times()
+        self.marks.append(times.user + times.system)
+
+    def per_item_us(self, items: int) -> float | None:
+        if len(self.marks) < 2 or items <= 0:
+            return None
+        return round((self.marks[-1] - self.marks[0]) / items * 1e6, 1)
+
+
 class IngestProcess:
     """``firegrid ingest run`` in a subprocess."""
 
-    def __init__(self, db_url: str, event_log: str, stream: str, *adapter_args: str) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        event_log: str,
+        stream: str,
+        *adapter_args: str,
+        nats_url: str = DEFAULT_NATS_URL,
+    ) -> None:
         self.output = Path(tempfile.mkstemp(prefix="ingest-", suffix=".log")[1])
         self.args = [
             sys.executable,
@@ -130,7 +156,7 @@ class IngestProcess:
             "3600",
             *adapter_args,
         ]
-        env = {**os.environ, "FIREGRID_LOG_LEVEL": "WARNING", "FIREGRID_NATS_URL": NATS_URL}
+        env = {**os.environ, "FIREGRID_LOG_LEVEL": "WARNING", "FIREGRID_NATS_URL": nats_url}
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
                 self.args, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=_fd_limit
@@ -162,11 +188,11 @@ def _fd_limit() -> None:
     raise_fd_limit(1_100_000)
 
 
-def delete_stream(name: str) -> None:
+def delete_stream(name: str, nats_url: str = DEFAULT_NATS_URL) -> None:
     async def run() -> None:
         import nats
 
-        nc = await nats.connect(NATS_URL)
+        nc = await nats.connect(nats_url)
         with contextlib.suppress(Exception):
             await nc.jetstream().delete_stream(name)
         await nc.close()
@@ -290,7 +316,10 @@ async def run_load(
     objects: int,
     points: int = 0,
     warmup_s: float = 2.0,
+    on_measure: Any = None,
 ) -> dict[str, Any]:
+    """Offer frames, then report. ``on_measure`` is called at the start and at the end of
+    the measured window (the caller samples the server's CPU time there)."""
     loop = asyncio.get_running_loop()
     stats = LoadStats()
     conns: list[Transmitter] = []
@@ -310,7 +339,11 @@ async def run_load(
         now = time.perf_counter()
         if snapshot is None and now >= measured_from:
             snapshot = (stats.events, stats.confirmed, len(stats.latencies_ms))
+            if on_measure is not None:
+                on_measure()
         if now >= end:
+            if on_measure is not None:
+                on_measure()
             break
         if rate > 0:
             due = int((now - start) * rate) - offered
@@ -333,6 +366,7 @@ async def run_load(
         await asyncio.sleep(step)
     assert snapshot is not None
     events = stats.events - snapshot[0]
+    measured_frames = stats.confirmed - snapshot[1]
     latencies = stats.latencies_ms[snapshot[2] :]
     stalls = worst_windows(stats.confirmed_at[snapshot[2] :], latencies, measured_from)
     drain_deadline = time.perf_counter() + 10
@@ -348,6 +382,7 @@ async def run_load(
         "points_per_panel": points or "unbounded",
         "offered_rate": rate or "closed-loop",
         "measured_s": duration_s,
+        "_measured_frames": measured_frames,
         "events_per_s": round(events / duration_s, 1),
         "frames_sent": stats.sent,
         "frames_confirmed": stats.confirmed,
@@ -386,7 +421,10 @@ def bench_tcp(args: argparse.Namespace) -> dict[str, Any]:
         devices = register_devices(db, "gb26875", args.connections)
         db.dispose()
         port = free_port()
-        ingest = IngestProcess(url, args.event_log, stream, "--gb26875", f"127.0.0.1:{port}")
+        ingest = IngestProcess(
+            url, args.event_log, stream, "--gb26875", f"127.0.0.1:{port}", nats_url=args.nats
+        )
+        cpu = ProcessCpu(ingest.pid)
         try:
             load = run_uv(
                 run_load(
@@ -397,13 +435,15 @@ def bench_tcp(args: argparse.Namespace) -> dict[str, Any]:
                     window=args.window,
                     objects=args.objects,
                     points=args.points,
+                    on_measure=cpu.mark,
                 )
             )
             load["ingest_rss_mb"] = rss_mb(ingest.pid)
+            load["ingest_cpu_us_per_frame"] = cpu.per_item_us(load.pop("_measured_frames"))
         finally:
             server = ingest.stop()
             if args.event_log == "jetstream":
-                delete_stream(stream)
+                delete_stream(stream, args.nats)
     gb = server.get("gb26875", {})
     return {
         "bench": "gb26875-tcp",
@@ -732,6 +772,7 @@ def main() -> None:
     tcp = sub.add_parser("tcp", help="GB/T 26875.3 events/s and confirm latency")
     tcp.add_argument("--event-log", choices=["database", "jetstream"], default="database")
     tcp.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    tcp.add_argument("--nats", default=DEFAULT_NATS_URL, help="NATS URL for --event-log jetstream")
     tcp.add_argument("--duration", type=float, default=10)
     tcp.add_argument("--rate", type=float, default=0, help="frames/s offered (0 = max)")
     tcp.add_argument("--connections", type=int, default=200)

@@ -9,6 +9,7 @@ import pytest
 
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError
+from firegrid.ingest.events import encode_event
 from firegrid.ingest.log_jetstream import JetStreamEventLog
 from tests.conftest import service_missing
 from tests.ingest.conftest import NATS_URL, reachable
@@ -67,5 +68,89 @@ def test_unreachable_server_is_a_domain_error(db: Database) -> None:
         log = JetStreamEventLog("nats://127.0.0.1:1", db, stream="NOPE", connect_timeout_s=0.5)
         with pytest.raises(DomainError):
             await log.start()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_a_batch_is_sent_as_the_bytes_of_one_publish_per_event(
+    nats_up: None, db: Database, stream_name: str
+) -> None:
+    """The joined batch is byte for byte what ``publish(headers={"Nats-Msg-Id": ...})``
+    sends for each event, in order; the stream stores each event once."""
+
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        sent: list[bytes] = []
+        original = log._nc._send_command
+
+        async def record(cmd: bytes, priority: bool = False) -> None:
+            sent.append(bytes(cmd))
+            await original(cmd, priority)
+
+        log._nc._send_command = record
+        try:
+            events = [event(n) for n in range(5)]
+            await log.append_batch(events)
+            joined = list(sent)
+            sent.clear()
+            for item in events:  # the same messages again: duplicates, dropped by the stream
+                await log._nc.publish(
+                    f"{log.subject_prefix}.{item.protocol}",
+                    encode_event(item),
+                    reply=f"{log._ack_prefix}.1",
+                    headers={"Nats-Msg-Id": item.event_id},
+                )
+            assert len(joined) == 1
+            assert joined[0] == b"".join(sent)
+            await log._nc.flush()
+            assert await log.count() == 5
+        finally:
+            await log.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_a_reader_going_on_from_its_last_read_keeps_one_consumer(
+    nats_up: None, db: Database, stream_name: str
+) -> None:
+    """Reads that go on where the last one ended reuse one pull consumer; a read from any
+    other offset starts a new one; every read returns the right events in order."""
+
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        created = 0
+        original = log._js.pull_subscribe
+
+        async def counting(*args: object, **kwargs: object) -> object:
+            nonlocal created
+            created += 1
+            return await original(*args, **kwargs)
+
+        log._js.pull_subscribe = counting
+        try:
+            events = [event(n) for n in range(10)]
+            await log.append_batch(events)
+
+            async def read(after: int, limit: int) -> list[int]:
+                items = await log.read(after, limit)
+                assert [i.event for i in items] == events[after : after + len(items)]
+                return [i.offset for i in items]
+
+            assert await read(0, 4) == [1, 2, 3, 4]
+            assert await read(4, 4) == [5, 6, 7, 8]
+            assert created == 1
+            assert await read(2, 3) == [3, 4, 5]  # another offset: a new consumer
+            assert created == 2
+            assert await read(5, 100) == [6, 7, 8, 9, 10]
+            assert await read(10, 100) == []
+            await log.append_batch([event(10)])
+            assert [i.offset for i in await log.read(10, 100)] == [11]
+            assert created == 2
+        finally:
+            await log.close()
 
     asyncio.run(scenario())

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     warm_engine: bool = Field(
         True, description="Load the travel-time engine when the API starts (ready only then)."
     )
+    event_stream: str = Field(
+        "FIREGRID_EVENTS", description="JetStream stream of the event log (jetstream backend)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -37,7 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.devices.state_models import DeviceStateRow
-from firegrid.ingest.events import DeviceEvent, EventKind, make_event_id
+from firegrid.ingest.events import Component, DeviceEvent, EventKind, make_event_id
 
 ALARM_KINDS = frozenset({EventKind.FIRE_ALARM, EventKind.SUPERVISORY})
 FAULT_KINDS = frozenset({EventKind.FAULT, EventKind.POWER, EventKind.LOW_BATTERY, EventKind.TAMPER})
@@ -109,6 +109,23 @@ def _apply_readings(status: DeviceStatus, values: dict[str, Any]) -> None:
         status.battery_pct = battery
     if signal is not None:
         status.signal_dbm = signal
+
+
+# read as module constants on the hot path (an enum member lookup goes through the class)
+_FAULT_CLEARED = EventKind.FAULT_CLEARED
+_ONLINE = EventKind.ONLINE
+_OFFLINE = EventKind.OFFLINE
+_COMPONENT_KEYS: dict[Component, str] = {}
+
+
+def _component_key(component: Component) -> str:
+    """``component.key()``, memoised (a panel reports the same points again and again)."""
+    key = _COMPONENT_KEYS.get(component)
+    if key is None:
+        if len(_COMPONENT_KEYS) >= 65536:
+            _COMPONENT_KEYS.clear()
+        key = _COMPONENT_KEYS[component] = component.key()
+    return key
 
 
 class DeviceStateTracker:
@@ -213,7 +230,7 @@ class DeviceStateTracker:
             _apply_readings(status, values)
         kind = event.kind
         if kind in _TRACKED_KINDS:
-            key = event.component.key()
+            key = _component_key(event.component)
             if kind in ALARM_KINDS or kind in FAULT_KINDS:
                 entry = {
                     "kind": str(kind),
@@ -221,14 +238,14 @@ class DeviceStateTracker:
                     "description": event.component.description,
                 }
                 (status.alarms if kind in ALARM_KINDS else status.faults)[key] = entry
-            elif kind == EventKind.FAULT_CLEARED:
+            elif kind == _FAULT_CLEARED:
                 status.alarms.pop(key, None)
                 status.faults.pop(key, None)
             else:  # reset
                 status.alarms.clear()
                 status.faults.clear()
             status.changed_at = event.received_at
-        if kind is not EventKind.ONLINE and kind is not EventKind.OFFLINE:
+        if kind is not _ONLINE and kind is not _OFFLINE:
             status.last_kind = str(kind)
         self._dirty.add(event.device_id)
 

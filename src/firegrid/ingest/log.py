@@ -124,9 +124,9 @@ def list_consumers(db: Database) -> list[dict[str, object]]:
 def open_event_log(settings: Settings, db: Database, *, stream: str | None = None) -> EventLog:
     """The backend chosen by ``settings.event_log`` (not started yet)."""
     if settings.event_log == "jetstream":
-        from firegrid.ingest.log_jetstream import DEFAULT_STREAM, JetStreamEventLog
+        from firegrid.ingest.log_jetstream import JetStreamEventLog
 
-        return JetStreamEventLog(settings.nats_url, db, stream=stream or DEFAULT_STREAM)
+        return JetStreamEventLog(settings.nats_url, db, stream=stream or settings.event_stream)
     from firegrid.ingest.log_db import DatabaseEventLog
 
     return DatabaseEventLog(db)

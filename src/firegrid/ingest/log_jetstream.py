@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,12 @@ DEFAULT_STREAM = "FIREGRID_EVENTS"
 DUPLICATE_WINDOW_S = 600.0
 PUBLISH_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 5.0
+#: a kept reader unused this long is replaced (its consumer's inactive threshold is 30 s)
+READER_IDLE_S = 20.0
+
+
+class _ReaderOutOfStep(Exception):
+    """The kept pull consumer delivered another sequence than the next one expected."""
 
 
 class JetStreamEventLog:
@@ -67,6 +74,11 @@ class JetStreamEventLog:
         self._ack_prefix = ""
         self._next_batch = 0
         self._pending: dict[str, list[Any]] = {}
+        self._subjects: dict[str, bytes] = {}
+        self._read_lock = asyncio.Lock()
+        self._reader: Any = None
+        self._reader_next = 0
+        self._reader_used = 0.0
 
     async def start(self) -> None:
         async with self._lock:
@@ -101,6 +113,7 @@ class JetStreamEventLog:
                 await self._js.add_stream(config)
 
     async def close(self) -> None:
+        await self._drop_reader()
         if self._nc is not None:
             await self._nc.drain()
         self._nc = None
@@ -123,15 +136,16 @@ class JetStreamEventLog:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending[batch] = [len(events), future]
         reply = f"{self._ack_prefix}.{batch}"
-        publish = self._nc.publish
         try:
-            for item in events:
-                await publish(
-                    f"{self.subject_prefix}.{item.protocol}",
-                    encode_event(item),
-                    reply=reply,
-                    headers={"Nats-Msg-Id": item.event_id},
-                )
+            if not await self._publish_joined(events, reply):
+                publish = self._nc.publish
+                for item in events:
+                    await publish(
+                        f"{self.subject_prefix}.{item.protocol}",
+                        encode_event(item),
+                        reply=reply,
+                        headers={"Nats-Msg-Id": item.event_id},
+                    )
             await asyncio.wait_for(future, PUBLISH_TIMEOUT_S)
         except LogUnavailable:
             raise
@@ -139,6 +153,47 @@ class JetStreamEventLog:
             raise LogUnavailable(f"JetStream did not acknowledge the batch: {exc!r}") from exc
         finally:
             self._pending.pop(batch, None)
+
+    async def _publish_joined(self, events: Sequence[DeviceEvent], reply: str) -> bool:
+        """The batch's ``HPUB`` commands — the bytes ``publish(..., headers={"Nats-Msg-Id":
+        ...})`` sends for each event — joined and handed to the client's writer at once
+        (one pending buffer entry and one flush instead of one of each per event).
+
+        Uses the client's internal writer; returns False (publish one by one) when the
+        client lacks it, is not connected, or an event is over the server's size limit.
+        """
+        nc = self._nc
+        send = getattr(nc, "_send_command", None)
+        flush = getattr(nc, "_flush_pending", None)
+        if send is None or flush is None or not nc.is_connected or nc.is_draining_pubs:
+            return False
+        max_payload = nc.max_payload
+        reply_bytes = reply.encode()
+        subjects = self._subjects
+        parts: list[bytes] = []
+        size = 0
+        for item in events:
+            subject = subjects.get(item.protocol)
+            if subject is None:
+                subject = subjects[item.protocol] = (
+                    f"{self.subject_prefix}.{item.protocol}".encode()
+                )
+            payload = encode_event(item)
+            if len(payload) > max_payload:
+                return False
+            header = b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % item.event_id.encode()
+            parts.append(
+                b"HPUB %s %s %d %d\r\n%s%s\r\n"
+                % (subject, reply_bytes, len(header), len(header) + len(payload), header, payload)
+            )
+            size += len(payload)
+        await send(b"".join(parts))
+        nc.stats["out_msgs"] += len(parts)
+        nc.stats["out_bytes"] += size
+        queue = getattr(nc, "_flush_queue", None)
+        if queue is None or queue.empty():  # as publish does: one kick of the flusher
+            await flush()
+        return True
 
     async def _on_ack(self, msg: Any) -> None:
         entry = self._pending.get(msg.subject.rsplit(".", 1)[-1])
@@ -165,33 +220,69 @@ class JetStreamEventLog:
         return int(info.state.messages)
 
     async def read(self, after_offset: int, limit: int) -> list[LoggedEvent]:
-        last = await self.last_offset()
-        if after_offset >= last or limit <= 0:
-            return []
-        wanted = min(limit, last - after_offset)
-        config = js_api.ConsumerConfig(
-            deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=after_offset + 1,
-            ack_policy=js_api.AckPolicy.NONE,
-            inactive_threshold=30.0,
-            max_ack_pending=-1,
-        )
-        sub = await self._js.pull_subscribe(
-            f"{self.subject_prefix}.>", stream=self.stream, config=config
-        )
-        result: list[LoggedEvent] = []
-        try:
-            while len(result) < wanted:
-                try:
-                    messages = await sub.fetch(min(wanted - len(result), 1000), timeout=2)
-                except TimeoutError:
-                    break
-                for message in messages:
-                    seq = int(message.metadata.sequence.stream)
-                    result.append(LoggedEvent(seq, decode_event(message.data)))
-        finally:
-            await sub.unsubscribe()
-        return result[:wanted]
+        """Events after ``after_offset``, oldest first, at most ``limit``.
+
+        A reader that goes on from where its last read ended (the correlator, the state
+        catch-up) keeps one pull consumer on the stream; any other offset, a gap or a
+        failure starts a new one. Creating and deleting a consumer per read cost several
+        NATS round trips per batch.
+        """
+        async with self._read_lock:
+            last = await self.last_offset()
+            if after_offset >= last or limit <= 0:
+                return []
+            wanted = min(limit, last - after_offset)
+            now = time.monotonic()
+            if (
+                self._reader is None
+                or self._reader_next != after_offset + 1
+                or now - self._reader_used > READER_IDLE_S  # the server may have dropped it
+            ):
+                await self._drop_reader()
+                self._reader = await self._js.pull_subscribe(
+                    f"{self.subject_prefix}.>",
+                    stream=self.stream,
+                    config=js_api.ConsumerConfig(
+                        deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
+                        opt_start_seq=after_offset + 1,
+                        ack_policy=js_api.AckPolicy.NONE,
+                        inactive_threshold=30.0,
+                        max_ack_pending=-1,
+                    ),
+                )
+                self._reader_next = after_offset + 1
+            self._reader_used = now
+            result: list[LoggedEvent] = []
+            try:
+                while len(result) < wanted:
+                    try:
+                        messages = await self._reader.fetch(
+                            min(wanted - len(result), 1000), timeout=2
+                        )
+                    except TimeoutError:
+                        if not result:  # logged events, none delivered: start over next time
+                            await self._drop_reader()
+                        break
+                    for message in messages:
+                        seq = int(message.metadata.sequence.stream)
+                        if seq != self._reader_next:  # not the next one: start over next time
+                            raise _ReaderOutOfStep(seq)
+                        result.append(LoggedEvent(seq, decode_event(message.data)))
+                        self._reader_next = seq + 1
+            except _ReaderOutOfStep:
+                await self._drop_reader()
+            except Exception:
+                await self._drop_reader()
+                raise
+            if len(result) > wanted:  # pragma: no cover - fetch never returns more
+                await self._drop_reader()
+            return result[:wanted]
+
+    async def _drop_reader(self) -> None:
+        reader, self._reader, self._reader_next = self._reader, None, 0
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                await reader.unsubscribe()
 
     def consumer(self, name: str) -> Consumer:
         return Consumer(self, self.db, name)

@@ -83,6 +83,23 @@ _U32 = _int_field(0, 0xFFFF_FFFF)
 _I16 = _int_field(-0x8000, 0x7FFF)
 
 
+def _memo(decode: Callable[[Any], Any], size: int = 4096) -> Callable[[Any], Any]:
+    """``decode`` with its results kept for repeated wire values (status words, time tags
+    of the same second, descriptions repeat): each result is immutable, so it is shared."""
+    cache: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        found = cache.get(value, cache)
+        if found is cache:
+            found = decode(value)
+            if len(cache) >= size:
+                cache.clear()
+            cache[value] = found
+        return found
+
+    return cached
+
+
 @dataclass(frozen=True, slots=True)
 class _Field:
     name: str
@@ -96,20 +113,23 @@ def _u8(name: str) -> _Field:
 
 
 def _u16_flag(name: str, flag: Callable[[int], Any]) -> _Field:
-    return _Field(name, "H", flag, _U16)
+    return _Field(name, "H", _memo(flag), _U16)
 
 
 def _u8_flag(name: str, flag: Callable[[int], Any]) -> _Field:
-    return _Field(name, "B", flag, _U8)
+    return _Field(name, "B", _memo(flag), _U8)
+
+
+_DECODE_TIME_TAG = _memo(decode_time_tag)
 
 
 def _time(name: str) -> _Field:
-    return _Field(name, "6s", decode_time_tag, encode_time_tag)
+    return _Field(name, "6s", _DECODE_TIME_TAG, encode_time_tag)
 
 
 _COMPONENT_ADDRESS = _Field("component_address", "I", int, _U32)
 _DESCRIPTION = _Field(
-    "description", f"{DESCRIPTION_LENGTH}s", decode_description, encode_description
+    "description", f"{DESCRIPTION_LENGTH}s", _memo(decode_description), encode_description
 )
 _SYSTEM = (_u8("system_type"), _u8("system_address"))
 _COMPONENT = (*_SYSTEM, _u8("component_type"), _COMPONENT_ADDRESS)
@@ -124,6 +144,10 @@ class _Layout:
         self.fields = tuple(fields)
         self.head = struct.Struct("<" + "".join(f.fmt for f in self.fields))
         self.decoders = tuple(f.decode for f in self.fields)
+        # ``struct`` already yields ints: only the other fields need a decoder call
+        self.converters = tuple(
+            (i, f.decode) for i, f in enumerate(self.fields) if f.decode is not int
+        )
         # A text layout is ``head | length byte | text``; the text is the struct's last field.
         self.text = text
         names = tuple(f.name for f in self.fields) + (("text", "wire_text") if text else ())
@@ -138,10 +162,13 @@ class _Layout:
         end = 2 + count * size
         complete = count if end <= len(adu) else (len(adu) - 2) // size
         stop = 2 + complete * size
-        make, call, decoders = self.cls, operator.call, self.decoders
-        objects = [
-            make(*map(call, decoders, values)) for values in self.head.iter_unpack(adu[2:stop])
-        ]
+        make, converters = self.cls, self.converters
+        objects: list[InfoObject] = []
+        for values in self.head.iter_unpack(adu[2:stop]):
+            fields = list(values)
+            for index, decode in converters:
+                fields[index] = decode(fields[index])
+            objects.append(make(*fields))
         if complete < count:
             return objects, stop, f"{count} objects of {size} bytes declared, {complete} fit"
         return objects, stop, None

@@ -235,7 +235,7 @@ def decode_frame_at(buf: bytes, start: int, length: int) -> Frame:
     adu_end = adu_start + length
     end_ok = buf[adu_end + 1 : adu_end + 3] == END_MARKER
     sent_sum = buf[adu_end]
-    computed = sum(memoryview(buf)[start + 2 : adu_end]) & 0xFF
+    computed = sum(buf[start + 2 : adu_end]) & 0xFF
     checksum_ok = computed == sent_sum
     if not (end_ok or checksum_ok):
         raise LengthMismatchError(
@@ -258,6 +258,13 @@ def decode_frame_at(buf: bytes, start: int, length: int) -> Frame:
             data,
         )
 
+    if end_ok and checksum_ok and adu and not is_reserved_command(command):
+        try:  # the valid frame (the hot path)
+            return frame(decode_application_data(adu))
+        except TruncatedObjectsError as err:
+            raise TruncatedObjectsError(
+                str(err), partial=err.partial, frame=frame(err.partial)
+            ) from err
     raw = RawApplicationData(adu) if adu else None
     if not end_ok:
         raise EndMarkerError(

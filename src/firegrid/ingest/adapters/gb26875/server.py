@@ -61,7 +61,13 @@ import msgspec
 
 from firegrid.core.clock import CHINA_TZ, utcnow
 from firegrid.devices.state import DeviceRef
-from firegrid.ingest.events import Component, DeviceEvent, EventKind, make_event_id
+from firegrid.ingest.events import (
+    Component,
+    DeviceEvent,
+    EventKind,
+    event_id_from_tail,
+    make_event_id,
+)
 from firegrid.ingest.service import IngestService, QuarantineItem
 
 from .codec import (
@@ -172,22 +178,93 @@ def _flag_names(value: Any) -> list[str]:
     return list(names)
 
 
+_POINTS: dict[tuple[int, int, int, int, str], Component] = {}
+
+
 def _point(obj: ComponentStatus | AnalogValue, description: str = "") -> Component:
     """The component of an object addressed to one point (loop = low 16 bits, point =
-    high 16 bits of the component address)."""
-    return Component(
-        system_type=obj.system_type,
-        system_address=obj.system_address,
-        component_type=obj.component_type,
-        component_address=obj.component_address,
-        loop=obj.component_address & 0xFFFF,
-        point=obj.component_address >> 16,
-        description=description,
+    high 16 bits of the component address). Components are frozen: one is shared by every
+    report of the same point (memoised)."""
+    key = (
+        obj.system_type,
+        obj.system_address,
+        obj.component_type,
+        obj.component_address,
+        description,
     )
+    component = _POINTS.get(key)
+    if component is None:
+        if len(_POINTS) >= 65536:
+            _POINTS.clear()
+        component = _POINTS[key] = Component(
+            system_type=obj.system_type,
+            system_address=obj.system_address,
+            component_type=obj.component_type,
+            component_address=obj.component_address,
+            loop=obj.component_address & 0xFFFF,
+            point=obj.component_address >> 16,
+            description=description,
+        )
+    return component
+
+
+_ANALOG_VALUES: dict[tuple[int, int], dict[str, Any]] = {}
+
+
+def _analog_values(obj: AnalogValue) -> dict[str, Any]:
+    """The values of an analog reading (a fresh dict; the computation is memoised per
+    analog type and raw value)."""
+    key = (obj.analog_type, obj.raw_value)
+    values = _ANALOG_VALUES.get(key)
+    if values is None:
+        quantity = obj.quantity
+        values = {
+            "analog_type": obj.analog_type,
+            "raw": obj.raw_value,
+            "value": obj.value_in_unit,
+            "unit": quantity.unit if quantity else None,
+            "quantity": quantity.name if quantity else None,
+            "within_range": obj.within_range,
+        }
+        if len(_ANALOG_VALUES) >= 65536:
+            _ANALOG_VALUES.clear()
+        _ANALOG_VALUES[key] = values
+    return dict(values)
+
+
+def _classify_component_status(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:
+    component = _point(obj, obj.description)
+    kind = _kind_for(obj.status, _COMPONENT_KINDS, _FAULT_CLEARED)
+    return kind, component, {"status": int(obj.status), "flags": _flag_names(obj.status)}
+
+
+def _classify_transmitter_status(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:
+    kind = _kind_for(obj.status, _TRANSMITTER_KINDS, _HEARTBEAT)
+    return kind, _NO_COMPONENT, {"status": int(obj.status), "flags": _flag_names(obj.status)}
+
+
+def _classify_analog_value(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:
+    return _ANALOG_VALUE, _point(obj), _analog_values(obj)
+
+
+_FAULT_CLEARED = EventKind.FAULT_CLEARED
+_HEARTBEAT = EventKind.HEARTBEAT
+_ANALOG_VALUE = EventKind.ANALOG_VALUE
+_NO_COMPONENT = Component()
+#: the hot object types, dispatched on their exact class (``isinstance`` on a msgspec
+#: class costs as much as the rest of the classification)
+_CLASSIFIERS: dict[type, Callable[[Any], tuple[EventKind, Component, dict[str, Any]]]] = {
+    ComponentStatus: _classify_component_status,
+    TransmitterStatus: _classify_transmitter_status,
+    AnalogValue: _classify_analog_value,
+}
 
 
 def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
     """The kind, component and values of one information object."""
+    fast = _CLASSIFIERS.get(type(obj))
+    if fast is not None:
+        return fast(obj)
     if isinstance(obj, ComponentStatus):
         component = _point(obj, obj.description)
         kind = _kind_for(obj.status, _COMPONENT_KINDS, EventKind.FAULT_CLEARED)
@@ -200,20 +277,10 @@ def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
         kind = _kind_for(obj.status, _TRANSMITTER_KINDS, EventKind.HEARTBEAT)
         return kind, Component(), {"status": int(obj.status), "flags": _flag_names(obj.status)}
     if isinstance(obj, AnalogValue):
-        component = _point(obj)
-        quantity = obj.quantity
-        values: dict[str, Any] = {
-            "analog_type": obj.analog_type,
-            "raw": obj.raw_value,
-            "value": obj.value_in_unit,
-            "unit": quantity.unit if quantity else None,
-            "quantity": quantity.name if quantity else None,
-            "within_range": obj.within_range,
-        }
-        return EventKind.ANALOG_VALUE, component, values
+        return EventKind.ANALOG_VALUE, _point(obj), _analog_values(obj)
     if isinstance(obj, SystemOperation):
         component = Component(system_type=obj.system_type, system_address=obj.system_address)
-        values = {
+        values: dict[str, Any] = {
             "operations": int(obj.operations),
             "flags": _flag_names(obj.operations),
             "operator": obj.operator_number,
@@ -241,9 +308,17 @@ def classify(obj: InfoObject) -> tuple[EventKind, Component, dict[str, Any]]:
     return EventKind.OTHER, component, {"type": type(obj).__name__, **body}
 
 
+_TIME_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _object_time(obj: InfoObject, frame: Frame) -> Any:
-    for name in ("occurred_at", "sampled_at"):
-        value = getattr(obj, name, None)
+    cls = type(obj)
+    names = _TIME_FIELDS.get(cls)
+    if names is None:
+        fields = cls.__struct_fields__
+        names = _TIME_FIELDS[cls] = tuple(n for n in ("occurred_at", "sampled_at") if n in fields)
+    for name in names:
+        value = getattr(obj, name)
         if value is not None:
             return value
     return frame.sent_at
@@ -290,24 +365,41 @@ def frame_events(
         sent = frame.sent_at
         event_id = make_event_id(PROTOCOL, external_id, "empty", _time_key(sent))
         return [make(event_id, EventKind.HEARTBEAT, sent, Component(), {})]
-    if isinstance(adu, RawApplicationData):
+    if type(adu) is not ApplicationData and isinstance(adu, RawApplicationData):
         event_id = make_event_id(PROTOCOL, external_id, "raw", _time_key(frame.sent_at), adu.raw)
         values = {"type_flag": adu.type_flag, "adu_hex": adu.raw.hex(), "note": adu.note}
         return [make(event_id, EventKind.OTHER, frame.sent_at, Component(), values)]
-    assert isinstance(adu, ApplicationData)
+    assert type(adu) is ApplicationData or isinstance(adu, ApplicationData)
+    type_flag = int(adu.type_flag)
     for index, obj in enumerate(adu.objects):
         kind, component, values = classify(obj)
         at = _object_time(obj, frame)
-        event_id = make_event_id(
-            PROTOCOL,
-            external_id,
-            int(adu.type_flag),
+        # make_event_id(PROTOCOL, external_id, type_flag, index, _time_key(at), json of obj)
+        tail = b"\x1f%d\x1f%d\x1f%s\x1f%s" % (
+            type_flag,
             index,
-            _time_key(at),
-            msgspec.json.encode(obj),
+            _time_key_bytes(at),
+            _OBJECT_JSON.encode(obj),
         )
+        event_id = event_id_from_tail(PROTOCOL, external_id, tail)
         events.append(make(event_id, kind, at, component, values))
     return events
+
+
+_OBJECT_JSON = msgspec.json.Encoder()
+_TIME_KEYS: dict[tuple[Any, Any], bytes] = {}
+
+
+def _time_key_bytes(value: Any) -> bytes:
+    """``_time_key(value).encode()``, memoised (objects of a second share their time tag).
+    Keyed with the time zone too: equal instants in two zones have different ISO texts."""
+    memo = (value, getattr(value, "tzinfo", None))
+    key = _TIME_KEYS.get(memo)
+    if key is None:
+        if len(_TIME_KEYS) >= 4096:
+            _TIME_KEYS.clear()
+        key = _TIME_KEYS[memo] = _time_key(value).encode()
+    return key
 
 
 def _time_key(value: Any) -> str:
@@ -338,9 +430,6 @@ def frame_summary(frame: Frame) -> dict[str, Any]:
     return summary
 
 
-_REPLY_HEAD = struct.Struct("<HBB")
-
-
 @functools.lru_cache(maxsize=8)
 def _time_tag_at(second: int) -> bytes:
     return encode_time_tag(datetime.fromtimestamp(second, CHINA_TZ))
@@ -352,17 +441,34 @@ def reply_bytes(frame: Frame, command: Command, now: datetime, centre_address: i
     Same serial and version, addresses swapped, empty ADU, time tag = ``now`` in China
     Standard Time (whole seconds). A test pins it byte for byte to the codec's output.
     """
-    body = b"".join(
-        (
-            _REPLY_HEAD.pack(frame.serial, frame.version[0] & 0xFF, frame.version[1] & 0xFF),
-            _time_tag_at(int(now.timestamp())),
-            centre_address.to_bytes(6, "little"),
-            frame.source.to_bytes(6, "little"),
-            b"\x00\x00",
-            bytes((int(command),)),
-        )
+    version = frame.version
+    body = _REPLY_BODY.pack(
+        frame.serial,
+        version[0] & 0xFF,
+        version[1] & 0xFF,
+        _time_tag_at(int(now.timestamp())),
+        _address_bytes(centre_address),
+        _address_bytes(frame.source),
+        0,
+        int(command),
     )
-    return b"".join((b"@@", body, bytes((sum(body) & 0xFF,)), b"##"))
+    return b"@@%s%c##" % (body, sum(body) & 0xFF)
+
+
+_REPLY_BODY = struct.Struct("<HBB6s6s6sHB")
+
+
+@functools.lru_cache(maxsize=65536)
+def _address_bytes(address: int) -> bytes:
+    return address.to_bytes(6, "little")
+
+
+# Enum members read as module constants: ``Command.X`` is an attribute lookup through the
+# enum's metaclass, several per frame on the hot path.
+_SEND_DATA = Command.SEND_DATA
+_ANSWER = Command.ANSWER
+_CONTROL = Command.CONTROL
+_CONFIRM = Command.CONFIRM
 
 
 class GB26875Server:
@@ -492,9 +598,11 @@ class GB26875Server:
         held: list[QuarantineItem] = []
         counters = self.counters
 
+        lookup = service.lookup
+
         def store(connection: _Connection, frame: Frame, raw_hex: str) -> None:
             external_id = str(frame.source)
-            ref = service.lookup(PROTOCOL, external_id)
+            ref = lookup(PROTOCOL, external_id)
             if ref is None:
                 counters["quarantined"] += 1
                 summary = frame_summary(frame)
@@ -502,13 +610,16 @@ class GB26875Server:
                     QuarantineItem(PROTOCOL, external_id, now, raw_hex, summary, connection.peer)
                 )
                 return
-            batch = batches.setdefault(ref.device_id, (ref, []))
+            batch = batches.get(ref.device_id)
+            if batch is None:
+                batch = batches[ref.device_id] = (ref, [])
             batch[1].extend(frame_events(frame, ref, now, raw_hex))
 
+        centre = self.centre_address
         for connection, items, _ in work:
             out = replies.setdefault(connection, [])
             for item in items:
-                if isinstance(item, FrameError):
+                if type(item) is not DecodedFrame and isinstance(item, FrameError):
                     self.spawn(connection.record(item))
                     if item.reply is not Reply.DENY or item.frame is None:
                         continue
@@ -523,15 +634,15 @@ class GB26875Server:
                 command = frame.command
                 if self.downlink is not None:
                     self.downlink.observe(frame, now)
-                if command is Command.SEND_DATA or command is Command.ANSWER:
+                if command is _SEND_DATA or command is _ANSWER:
                     store(connection, frame, item.raw_hex)
-                    if command is Command.ANSWER:
+                    if command is _ANSWER:
                         continue
-                elif command is not Command.CONTROL:
+                elif command is not _CONTROL:
                     counters["ignored"] += 1
                     continue
                 counters["confirms"] += 1
-                out.append(reply_bytes(frame, Command.CONFIRM, now, self.centre_address))
+                out.append(reply_bytes(frame, _CONFIRM, now, centre))
         try:
             jobs: list[Any] = [service.quarantine(q) for q in held]
             if batches:
