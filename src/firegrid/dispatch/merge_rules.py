@@ -19,16 +19,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from firegrid.core.errors import ValidationFailed
+from firegrid.core.datafiles import load_yaml_model, parse_yaml_model
 from firegrid.dispatch.plans import INCIDENT_TYPES
 
+_SHAPE = "a mapping with 'alarm', 'call' and 'related'"
 DEFAULT_FILE = "merge_rules.yaml"
 
 
@@ -94,42 +93,20 @@ class MergeRules(_Strict):
 
 def parse_merge_rules(text: str, origin: str) -> MergeRules:
     """Rules from YAML text; a ``ValidationFailed`` names ``origin`` and each bad field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValidationFailed(f"merge rules {origin}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValidationFailed(
-            f"merge rules {origin}: must be a mapping with 'alarm', 'call' and 'related'"
-        )
-    try:
-        return MergeRules.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
-            for err in exc.errors()
-        ]
-        first = problems[0]
-        raise ValidationFailed(
-            f"merge rules {origin}: {first['field']}: {first['message']}",
-            {"file": origin, "problems": problems},
-        ) from None
+    return parse_yaml_model(MergeRules, text, label="merge rules", origin=origin, shape=_SHAPE)
 
 
 def load_merge_rules(path: Path | None = None) -> MergeRules:
     """The rules of ``path``, or the packaged defaults."""
-    if path is None:
-        text = (files("firegrid.dispatch") / DEFAULT_FILE).read_text(encoding="utf-8")
-        return parse_merge_rules(text, f"(packaged {DEFAULT_FILE})")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationFailed(
-            f"merge rules {path}: cannot be read ({exc.strerror}); "
-            "fix FIREGRID_MERGE_RULES or unset it to use the defaults",
-            {"file": str(path)},
-        ) from None
-    return parse_merge_rules(text, str(path))
+    return load_yaml_model(
+        MergeRules,
+        path,
+        package="firegrid.dispatch",
+        default_file=DEFAULT_FILE,
+        label="merge rules",
+        setting="FIREGRID_MERGE_RULES",
+        shape=_SHAPE,
+    )
 
 
 @lru_cache(maxsize=4)

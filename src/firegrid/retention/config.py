@@ -4,14 +4,12 @@ validated with an error that names the file, the kind and the field."""
 from __future__ import annotations
 
 from datetime import timedelta
-from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from firegrid.core.errors import ValidationFailed
+from firegrid.core.datafiles import load_yaml_model, parse_yaml_model
 
 DEFAULT_FILE = "retention.yaml"
 #: the shortest window GB 50440 allows per kind (days)
@@ -62,37 +60,25 @@ class RetentionConfig(_Strict):
 
 
 def parse_retention(text: str, origin: str) -> RetentionConfig:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValidationFailed(f"retention {origin}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValidationFailed(f"retention {origin}: must be a mapping with 'kinds'")
-    try:
-        return RetentionConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "kinds", "message": err["msg"]}
-            for err in exc.errors()
-        ]
-        first = problems[0]
-        raise ValidationFailed(
-            f"retention {origin}: {first['field']}: {first['message']}",
-            {"file": origin, "problems": problems},
-        ) from None
+    return parse_yaml_model(
+        RetentionConfig,
+        text,
+        label="retention",
+        origin=origin,
+        shape="a mapping with 'kinds'",
+        root_field="kinds",
+    )
 
 
 def load_retention(path: Path | None = None) -> RetentionConfig:
     """The windows of ``path``, or the packaged defaults."""
-    if path is None:
-        text = (files("firegrid.retention") / DEFAULT_FILE).read_text(encoding="utf-8")
-        return parse_retention(text, f"(packaged {DEFAULT_FILE})")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationFailed(
-            f"retention {path}: cannot be read ({exc.strerror}); "
-            "fix FIREGRID_RETENTION or unset it to use the defaults",
-            {"file": str(path)},
-        ) from None
-    return parse_retention(text, str(path))
+    return load_yaml_model(
+        RetentionConfig,
+        path,
+        package="firegrid.retention",
+        default_file=DEFAULT_FILE,
+        label="retention",
+        setting="FIREGRID_RETENTION",
+        shape="a mapping with 'kinds'",
+        root_field="kinds",
+    )
