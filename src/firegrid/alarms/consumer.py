@@ -168,6 +168,7 @@ class AlarmConsumer:
         priority_batch: int = 200,
         lookahead: int = 20_000,
         poll_s: float = 0.01,
+        idle_poll_max_s: float = 0.05,
     ) -> None:
         self.db = db
         self.log = event_log
@@ -178,6 +179,9 @@ class AlarmConsumer:
         self.priority_batch = priority_batch
         self.lookahead = max(lookahead, batch)
         self.poll_s = poll_s
+        #: an idle log is polled less and less often, up to this (a fire arriving after a
+        #: quiet spell waits at most this long; polling every 10 ms cost ~a third of a core)
+        self.idle_poll_max_s = max(idle_poll_max_s, poll_s)
         self.processed = 0
         self._offset: int | None = None
         self._priority = 0
@@ -365,6 +369,7 @@ class AlarmConsumer:
         (our own offset is committed with every batch)."""
         committed = -1
         last_store = 0.0
+        idle_s = self.poll_s
         loop = asyncio.get_running_loop()
         while not stop_event.is_set():
             try:
@@ -386,7 +391,10 @@ class AlarmConsumer:
                 except Exception:
                     log.exception("alarm consumer: could not store the log offset")
             if count == 0:
-                await _sleep_or_stop(stop_event, self.poll_s)
+                await _sleep_or_stop(stop_event, idle_s)
+                idle_s = min(idle_s * 1.5, self.idle_poll_max_s)
+            else:
+                idle_s = self.poll_s
 
 
 async def _sleep_or_stop(stop_event: asyncio.Event, seconds: float) -> None:
