@@ -70,7 +70,8 @@ class SseReader:
                 elif line.startswith("data: "):
                     current["data"] = json.loads(line[6:])
                 elif line.startswith("id: "):
-                    current["id"] = int(line[4:])
+                    value = line[4:]  # the alarm feed's ids are numbers, the channel's not
+                    current["id"] = int(value) if value.isdigit() else value
                 elif line.startswith("event: "):
                     current["event"] = line[7:]
                 elif line == "" and current:

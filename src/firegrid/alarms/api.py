@@ -28,6 +28,7 @@ from firegrid.alarms.schemas import (
 )
 from firegrid.alarms.verification import task_dict, verification_dict
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
+from firegrid.api.shutdown import stopping_of
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
 
@@ -82,12 +83,17 @@ async def alarm_feed(
     if start is None:
         with db.sessions() as session:
             start = feed.last_id(session)
+    stopping = stopping_of(request.app)
+
+    async def gone() -> bool:  # the client left, or the server shuts down
+        return stopping() or await request.is_disconnected()
+
     return StreamingResponse(
         feed.stream(
             db,
             principal.scope_path,
             start,
-            disconnected=request.is_disconnected,
+            disconnected=gone,
             max_events=max_events,
             venue_ids=principal.venue_ids if principal.role == "venue_manager" else None,
         ),
