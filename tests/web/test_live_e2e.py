@@ -70,7 +70,8 @@ class RestartableServer:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        assert self.server is not None and self.thread is not None
+        assert self.server is not None
+        assert self.thread is not None
         self.server.should_exit = True
         self.thread.join(20)
         assert not self.thread.is_alive(), "the server did not stop"
@@ -277,7 +278,8 @@ def test_a_forwarded_fire_reaches_the_dispatcher_at_once(lcity: LiveCity, browse
     assert dispatcher.evaluate("() => Number(document.body.dataset.beeps || 0)") > beeps_before
     assert dispatcher.evaluate("() => document.title").startswith("(1) ")
     print(
-        f"\n[forwarded fire] on the dispatcher's screen {elapsed:.2f} s after the operator's forward"
+        f"\n[forwarded fire] on the dispatcher's screen {elapsed:.2f} s "
+        "after the operator's forward"
     )
     shot(dispatcher, "live-forwarded-fire-desktop")
     # the sound repeats until acknowledged; mute and acknowledge stop it
