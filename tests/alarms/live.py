@@ -74,7 +74,9 @@ class SseReader:
                     current["id"] = int(value) if value.isdigit() else value
                 elif line.startswith("event: "):
                     current["event"] = line[7:]
-                elif line == "" and current:
+                elif line == "" and "data" not in current:
+                    current = {}  # an id-only message sets the position, no event (SSE)
+                elif line == "":
                     with self._lock:
                         self.events.append(current)
                         self.received_at.append(time.time())

@@ -262,3 +262,30 @@ def test_the_channel_needs_a_caller(client: Any) -> None:
     response = client.get(URL, params={"once": "true"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_the_alarm_feed_gives_a_position_before_any_event(
+    client: Any, db: Database, site: Site, correlator: Correlator, users: Users
+) -> None:
+    """The old feed too: a quiet page must still have a Last-Event-ID to resume with."""
+    _publish(db, correlator, site.ev(K.FIRE_ALARM))
+    with db.sessions() as session:
+        head = feed.last_id(session)
+    response = client.get(
+        "/api/v1/alarms/feed", headers=users.operator, params={"max_events": "1", "after": "0"}
+    )
+    blocks = [b for b in response.text.split("\n\n") if b]
+    assert blocks[0].startswith("retry:")
+    assert blocks[1] == "id: 0"  # the position it starts from, before any event
+    assert blocks[2].startswith("id: ")
+    # from now (no position given): the current end
+    from fastapi.testclient import TestClient
+
+    assert isinstance(client, TestClient)
+    with client.stream("GET", "/api/v1/alarms/feed", headers=users.operator) as stream_:
+        lines = []
+        for line in stream_.iter_lines():
+            lines.append(line)
+            if line.startswith("id:"):
+                break
+    assert lines[-1] == f"id: {head}"
