@@ -6,8 +6,8 @@ caller's jurisdiction scope and an alarm, task or work order outside it is a 404
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
