@@ -290,6 +290,14 @@ def test_a_forwarded_fire_reaches_the_dispatcher_at_once(lcity: LiveCity, browse
     dispatcher.wait_for_selector("#incident-title")
     assert dispatcher.evaluate("() => document.body.dataset.alerts") == "0"
     assert not dispatcher.evaluate("() => document.title").startswith("(")
+    # the incident detail follows a dispatch made at another seat
+    assert dispatcher.locator("[data-testid=assigned-units] tbody tr").count() == 0
+    sent_units = httpx.post(
+        f"{lcity.base}/api/v1/incidents/{incident_id}/dispatch", json={}, headers=admin, timeout=30
+    )
+    assert sent_units.status_code in (200, 201), sent_units.text
+    dispatcher.wait_for_selector("[data-testid=assigned-units] tbody tr", timeout=WAIT_MS)
+    dispatcher.wait_for_selector("[data-testid=timeline] >> text=调派")
     # the unit board follows a status moved by another seat
     dispatcher.click("#tab-units")
     dispatcher.wait_for_selector("[data-testid=units-table] tbody tr")

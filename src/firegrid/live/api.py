@@ -29,6 +29,19 @@ EVENTS_DOC = (
 )
 
 
+#: one message of the stream (its SSE fields); ``data`` is a JSON object as text
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["id", "event", "data"],
+    "properties": {
+        "id": {"type": "string", "pattern": r"^\d+-\d+$"},
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 @router.get(
     "/live",
     summary="Live channel of your seat: alarms, tasks, incidents and units (Server-Sent Events)",
@@ -37,7 +50,7 @@ EVENTS_DOC = (
     responses={
         200: {
             "description": "The event stream.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
         }
     },
 )
