@@ -35,6 +35,9 @@ export const api = new Api();
 /** The seat's live channel (started after sign-in) and its unmissable alerts. */
 export const live = new LiveChannel({
   url: api.url("/live"),
+  // life safety: after an outage, back within 5 s of the server (not the feed's 30 s)
+  minDelayMs: 1000,
+  maxDelayMs: 5000,
   // A refused stream may mean the session ended: /auth/me then shows the sign-in page.
   beforeReconnect: () => api.get("/auth/me").then(() => true, (err: unknown) => !(err instanceof ApiError && err.status === 401)),
 });
