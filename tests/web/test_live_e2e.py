@@ -293,6 +293,13 @@ def test_a_forwarded_fire_reaches_the_dispatcher_at_once(lcity: LiveCity, browse
     dispatcher.wait_for_function(
         f"() => Number(document.body.dataset.beeps || 0) >= {beeps_before + 2}", timeout=WAIT_MS
     )
+    # mute silences the repeats (the banner stays); unmute again for the next pages
+    dispatcher.click("[data-testid=mute]")
+    muted_at = dispatcher.evaluate("() => Number(document.body.dataset.beeps || 0)")
+    dispatcher.wait_for_timeout(3500)  # longer than the 3 s repeat
+    assert dispatcher.evaluate("() => Number(document.body.dataset.beeps || 0)") == muted_at
+    assert dispatcher.locator("[data-testid=incident-banner]").is_visible()
+    dispatcher.click("[data-testid=mute]")
     dispatcher.click("[data-testid=incident-banner-open]")
     dispatcher.wait_for_selector("#incident-title")
     assert dispatcher.evaluate("() => document.body.dataset.alerts") == "0"
