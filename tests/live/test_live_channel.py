@@ -289,3 +289,17 @@ def test_the_alarm_feed_gives_a_position_before_any_event(
             if line.startswith("id:"):
                 break
     assert lines[-1] == f"id: {head}"
+
+
+def test_an_incident_is_seen_by_the_towns_asked_for_aid_and_by_no_one_else() -> None:
+    from firegrid.live.stream import Reader
+
+    town_b = Reader(scope_path="/c/b/", alarms=True, incidents=True)
+    town_c = Reader(scope_path="/c/c/", alarms=True, incidents=True)
+    no_incidents = Reader(scope_path="/c/", alarms=True, incidents=False)
+    aid = ["/c/b/"]
+    assert town_b.sees_entry("incident.updated", "/c/a/v/g/", aid)
+    assert not town_c.sees_entry("incident.updated", "/c/a/v/g/", aid)
+    assert not town_b.sees_entry("incident.updated", "/c/a/v/g/", [])
+    assert not no_incidents.sees_entry("unit.status", "/c/a/", [])
+    assert not town_b.sees_entry("alarm.new", "/c/b/", [])  # alarms come from the feed only
