@@ -127,8 +127,7 @@ def serve(
     ] = "127.0.0.1:2687",
 ) -> None:
     """Serve the API (and the console) over HTTP."""
-    import uvicorn
-
+    from firegrid.api import shutdown
     from firegrid.api.app import create_app
     from firegrid.core.logging import configure_logging
     from firegrid.core.migrate import upgrade
@@ -143,7 +142,7 @@ def serve(
 
         embedded = host_port(gb26875, "--gb26875")
     app_ = create_app(settings, embedded_gb26875=embedded)
-    uvicorn.run(app_, host=host, port=port, log_config=None)
+    shutdown.run(app_, host=host, port=port, log_config=None)  # exits with open streams
 
 
 @app.command()

@@ -70,10 +70,13 @@ class SseReader:
                 elif line.startswith("data: "):
                     current["data"] = json.loads(line[6:])
                 elif line.startswith("id: "):
-                    current["id"] = int(line[4:])
+                    value = line[4:]  # the alarm feed's ids are numbers, the channel's not
+                    current["id"] = int(value) if value.isdigit() else value
                 elif line.startswith("event: "):
                     current["event"] = line[7:]
-                elif line == "" and current:
+                elif line == "" and "data" not in current:
+                    current = {}  # an id-only message sets the position, no event (SSE)
+                elif line == "":
                     with self._lock:
                         self.events.append(current)
                         self.received_at.append(time.time())

@@ -595,6 +595,9 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/alarms/colours"): Policy("alarms:read"),
     # Server-Sent Events: read from the start and stop after one event (the side's entry).
     ("GET", "/api/v1/alarms/feed"): Policy("alarms:read", query={"after": "0", "max_events": "1"}),
+    # The per-seat live channel: any signed-in caller; it sends only what the caller may
+    # read in its jurisdiction. Read from the start and stop once caught up.
+    ("GET", "/api/v1/live"): Policy(None, query={"after": "0-0", "once": "true"}),
     ("GET", "/api/v1/alarms/tasks"): Policy("tasks:own"),
     ("GET", "/api/v1/alarms/tasks/{task_id}"): Policy("tasks:own", params={"task_id": "task"}),
     ("POST", "/api/v1/alarms/tasks/{task_id}/result"): Policy(

@@ -1,7 +1,9 @@
 // The console's shared state: the API client, translations, the signed-in user.
 
-import { Api } from "./api";
+import { AlertCenter } from "./alerts";
+import { Api, ApiError } from "./api";
 import { I18n, type Dict } from "./i18n";
+import { LiveChannel } from "./live";
 import en from "./locales/en.json";
 import zh from "./locales/zh-CN.json";
 
@@ -30,6 +32,16 @@ function storedLocale(): string {
 }
 
 export const api = new Api();
+/** The seat's live channel (started after sign-in) and its unmissable alerts. */
+export const live = new LiveChannel({
+  url: api.url("/live"),
+  // life safety: after an outage, back within 5 s of the server (not the feed's 30 s)
+  minDelayMs: 1000,
+  maxDelayMs: 5000,
+  // A refused stream may mean the session ended: /auth/me then shows the sign-in page.
+  beforeReconnect: () => api.get("/auth/me").then(() => true, (err: unknown) => !(err instanceof ApiError && err.status === 401)),
+});
+export const alerts = new AlertCenter();
 export const i18n = new I18n({ "zh-CN": zh as Dict, en: en as Dict }, storedLocale());
 export const t = (key: string, params?: Record<string, string | number>) => i18n.t(key, params);
 export const label = (group: string, value: string | null | undefined) => i18n.label(group, value);

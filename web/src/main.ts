@@ -2,7 +2,7 @@
 
 import "./styles.css";
 import { ApiError } from "./api";
-import { api, errorText, i18n, state, t, type Me } from "./ctx";
+import { alerts, api, errorText, i18n, live, state, t, type Me } from "./ctx";
 import { h, replace } from "./dom";
 import { canSee, landingView, parseHash, viewsForRole, type ViewId } from "./nav";
 import { mountCrew } from "./views/crew";
@@ -53,7 +53,49 @@ function languageButton(): HTMLButtonElement {
   );
 }
 
+/** The live channel's state for every seat (connected, reconnecting…). */
+function liveBadge(): HTMLElement {
+  const el = h("span", { class: "feed-status live-status", "data-testid": "live-status", role: "status" });
+  let painted = false;
+  let off: (() => void) | null = null;
+  off = live.onStatus((s) => {
+    if (painted && !el.isConnected) {
+      off?.(); // the shell was drawn again: this badge is gone
+      return;
+    }
+    painted = true;
+    el.textContent = t(`feed.${s}`);
+    el.className = `feed-status live-status feed-${s}`;
+    el.dataset.state = s;
+  });
+  return el;
+}
+
+/** Silence the repeating alarm sound (the banners stay until acknowledged). */
+function muteButton(): HTMLButtonElement {
+  const button: HTMLButtonElement = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "mute" });
+  const paint = () => {
+    button.textContent = alerts.muted ? t("alerts.unmute") : t("alerts.mute");
+    button.setAttribute("aria-pressed", String(alerts.muted));
+  };
+  paint();
+  button.addEventListener("click", () => {
+    alerts.setMuted(!alerts.muted);
+    paint();
+  });
+  return button;
+}
+
+function notifyButton(): HTMLButtonElement | null {
+  if (!alerts.canAsk) return null;
+  const button: HTMLButtonElement = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "notify-permission" }, t("alerts.enableNotifications"));
+  button.addEventListener("click", () => void alerts.askPermission().then(() => button.remove()));
+  return button;
+}
+
 function renderLogin(message = ""): void {
+  live.stop();
+  alerts.ackAll();
   cleanup?.();
   cleanup = null;
   mounted = "";
@@ -137,6 +179,9 @@ function renderShell(current: ViewId): HTMLElement {
       "div",
       { class: "who" },
       h("span", { class: "user", "data-testid": "whoami" }, `${me.user?.display_name || me.username} · ${t(`roles.${me.role}`)}`),
+      liveBadge(),
+      muteButton(),
+      notifyButton(),
       languageButton(),
       h("button", { type: "button", class: "btn btn-ghost", id: "logout", onclick: () => void logout() }, t("app.logout")),
     ),
@@ -211,6 +256,7 @@ async function boot(): Promise<void> {
     return;
   }
   await loadTaxonomy();
+  live.start(); // before the views: their lists reload at its first hello
   mounted = "";
   render();
 }
@@ -222,4 +268,14 @@ api.onUnauthorized = () => {
   }
 };
 window.addEventListener("hashchange", render);
+// A page that slept (hidden tab, laptop lid, lost network) reconnects and reloads its lists.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && state.me) live.wake();
+});
+window.addEventListener("online", () => {
+  if (state.me) live.wake();
+});
+window.addEventListener("pageshow", (ev) => {
+  if ((ev as PageTransitionEvent).persisted && state.me) live.wake();
+});
 void boot();

@@ -230,7 +230,8 @@ export class CityMap {
 
   /** Reload only the venues (e.g. after a colour change on the feed). */
   refreshVenues = debounce(() => {
-    if (this.enabled.venues && !this.destroyed) void this.loadVenues(this.seq, this.bboxParam());
+    // The API may be away (an outage): the next refresh or live update repaints them.
+    if (this.enabled.venues && !this.destroyed) this.loadVenues(this.seq, this.bboxParam()).catch(() => undefined);
   }, 400);
 
   /** The next click on the map gives a point. */

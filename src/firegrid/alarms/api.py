@@ -6,6 +6,7 @@ caller's jurisdiction scope and an alarm, task or work order outside it is a 404
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -37,6 +38,7 @@ from firegrid.alarms.schemas import (
 )
 from firegrid.alarms.verification import task_dict, verification_dict
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
+from firegrid.api.shutdown import stopping_of
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
 
@@ -74,6 +76,18 @@ def _detail(session: SessionDep, alarm: Any) -> dict[str, Any]:
 # Static routes first (before /{alarm_id}) -------------------------------------------------
 
 
+async def _with_position(start: int, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The feed's text, with the starting position as an ``id:`` right after its opening:
+    a browser then has a Last-Event-ID even if no event came before the connection broke
+    (an id-only message sets it without dispatching an event)."""
+    first = True
+    async for chunk in chunks:
+        yield chunk
+        if first:
+            first = False
+            yield f"id: {start}\n\n"
+
+
 @router.get("/feed", summary="Live feed of alarm changes (Server-Sent Events)")
 async def alarm_feed(
     request: Request,
@@ -93,14 +107,22 @@ async def alarm_feed(
     if start is None:
         with db.sessions() as session:
             start = feed.last_id(session)
+    stopping = stopping_of(request.app)
+
+    async def gone() -> bool:  # the client left, or the server shuts down
+        return stopping() or await request.is_disconnected()
+
     return StreamingResponse(
-        feed.stream(
-            db,
-            principal.scope_path,
+        _with_position(
             start,
-            disconnected=request.is_disconnected,
-            max_events=max_events,
-            venue_ids=principal.venue_ids if principal.role == "venue_manager" else None,
+            feed.stream(
+                db,
+                principal.scope_path,
+                start,
+                disconnected=gone,
+                max_events=max_events,
+                venue_ids=principal.venue_ids if principal.role == "venue_manager" else None,
+            ),
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

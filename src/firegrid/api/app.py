@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from firegrid import __version__
 from firegrid.accounts.audit import install_audit
 from firegrid.accounts.production import check_production_settings
+from firegrid.api import shutdown
 from firegrid.api.guards import refuse_control_characters
 from firegrid.api.headers import install_security_headers
 from firegrid.api.limits import BodyLimitMiddleware, BodyLimits
@@ -47,6 +48,7 @@ ROUTERS: list[str] = [
     "firegrid.web.map_api:router",
     "firegrid.risk.api:router",
     "firegrid.inspections.api:router",
+    "firegrid.live.api:router",
 ]
 
 _HTTP_CODES = {
@@ -118,6 +120,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = database
     app.state.engine_warmup = EngineWarmup()
+    shutdown.install(app)  # streams end when the server shuts down
     _install_error_handlers(app)
     # Middleware added later wraps the earlier: security headers, then audit, then limits.
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.principal import Principal
 from firegrid.core.errors import ValidationFailed
-from firegrid.dispatch.incident_models import Incident, TimelineEntry
+from firegrid.dispatch.incident_models import Incident, TimelineEntry, VehicleStatusChange
+from firegrid.live import writer as live_writer
 
 #: timeline kind -> incident column holding its first occurrence
 MILESTONES: dict[str, str] = {
@@ -109,6 +110,20 @@ def append_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any
         buffer.setdefault(model, []).extend(rows)
         return
     session.execute(insert(model.__table__), list(rows))
+    _mark_live(session, model, rows)
+
+
+def _mark_live(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Tell the live channel what changed: its entries are written in this transaction,
+    just before it commits (:mod:`firegrid.live.writer`). A bulk writer (the replay's
+    buffer) writes history, not live changes, and marks nothing."""
+    for row in rows:
+        if model is TimelineEntry:
+            live_writer.mark_incident(session, row["incident_id"], row.get("kind", ""))
+        elif model is VehicleStatusChange:
+            live_writer.mark_unit(session, row["vehicle_id"])
+            if row.get("incident_id") is not None:
+                live_writer.mark_incident(session, row["incident_id"])
 
 
 def flush_buffer(session: Session) -> int:

@@ -1,8 +1,9 @@
 // Command centre: take a 119 call (address search or map pick), see duplicates, open an
 // incident, send the recommended units in one action, follow the timeline and the units.
 
-import { api, can, categoryName, fail, i18n, label, offers, t, toast } from "../ctx";
-import { h, replace } from "../dom";
+import { alerts, api, can, categoryName, fail, i18n, label, live, offers, t, toast } from "../ctx";
+import { debounce, h, replace } from "../dom";
+import type { LiveEvent } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
@@ -72,6 +73,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
   const incidentList = h("ul", { class: "incident-list", "data-testid": "incident-list" });
   const detail = h("div", { "data-testid": "incident-detail" }, h("p", { class: "muted" }, t("dispatch.pickIncident")));
   const board = h("div", { "data-testid": "unit-board" });
+  const banner = h("div", { class: "fire-banner", role: "alert", "data-testid": "incident-banner", hidden: true });
 
   const consumeBtn =
     offers("alarm_forwards") && can("incidents:write")
@@ -134,7 +136,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
       "div",
       { class: "layout-3" },
       h("aside", { class: "panel list" }, form, h("div", { class: "panel-head" }, h("h2", null, t("dispatch.incidents")), consumeBtn), incidentList),
-      h("div", { class: "map-col" }, mapEl),
+      h("div", { class: "map-col" }, banner, mapEl),
       h("aside", { class: "panel detail", "aria-label": t("dispatch.incident") }, tabs, panelIncident, panelUnits),
     ),
   );
@@ -335,9 +337,10 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     return s;
   }
 
-  async function showIncident(id: number): Promise<void> {
+  /** Show incident `id`; `live`: a refresh pushed by the channel (keep the open tab). */
+  async function showIncident(id: number, live = false): Promise<void> {
     current = id;
-    showTab("incident");
+    if (!live) showTab("incident");
     try {
       const inc = await api.get<Incident>(`/incidents/${id}`);
       let rec: Recommendation | null = null;
@@ -442,11 +445,57 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     await Promise.all([loadIncidents(), loadUnits()]);
     if (current !== null) await showIncident(current);
   });
+  // Live: pushed incidents and unit statuses; a forwarded fire is announced at once. -----
+  const refreshIncidents = debounce(() => void loadIncidents(), 150);
+  const refreshUnits = debounce(() => void loadUnits(), 150);
+  const refreshCurrent = debounce(() => {
+    if (current !== null) void showIncident(current, true);
+  }, 150);
+
+  function announce(ev: LiveEvent): void {
+    const id = Number(ev.incident_id);
+    const key = `incident:${id}`;
+    const text = `#${id} ${label("incidentType", String(ev.incident_type ?? ""))} · ${String(ev.address ?? "")}`;
+    alerts.raise({ key, title: t("dispatch.forwardedFire"), body: text });
+    banner.hidden = false;
+    banner.dataset.incidentId = String(id);
+    banner.dataset.receivedAt = String(Date.now());
+    replace(
+      banner,
+      h("strong", null, t("dispatch.forwardedFire")),
+      " ",
+      text,
+      " ",
+      h("button", { type: "button", class: "btn btn-light", "data-testid": "incident-banner-open", onclick: () => { banner.hidden = true; alerts.ack(key); location.hash = `#/dispatch/incident/${id}`; } }, t("monitor.open")),
+      h("button", { type: "button", class: "btn btn-ghost", "data-testid": "incident-banner-ack", "aria-label": t("alerts.ack"), onclick: () => { banner.hidden = true; alerts.ack(key); } }, "×"),
+    );
+    document.body.classList.add("flash");
+    setTimeout(() => document.body.classList.remove("flash"), 2500);
+  }
+
+  const offEvents = live.subscribe((ev: LiveEvent) => {
+    if (ev.type.startsWith("incident.")) {
+      refreshIncidents();
+      if (ev.type === "incident.new" && ev.source === "alarm") announce(ev);
+      if (Number(ev.incident_id) === current) refreshCurrent();
+    } else if (ev.type === "unit.status") {
+      refreshUnits();
+      if (current !== null && Number(ev.incident_id) === current) refreshCurrent();
+    }
+  });
+  const offResync = live.onResync(() => {
+    refreshIncidents();
+    refreshUnits();
+    refreshCurrent();
+  });
+  // A slow safety net only: the channel pushes every change.
   const timer = setInterval(() => {
     if (document.visibilityState === "visible") void loadIncidents();
-  }, 15000);
+  }, 60000);
 
   return () => {
+    offEvents();
+    offResync();
     clearInterval(timer);
     window.removeEventListener("firegrid:subroute", onSub);
     map.destroy();

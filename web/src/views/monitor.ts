@@ -1,11 +1,9 @@
 // Monitoring centre: the live alarm feed, the map of venues by three-colour status, and the
 // alarm detail with its history, device states, pre-plan data and verification actions.
 
-import { ApiError } from "../api";
-import { beep } from "../beep";
-import { api, can, categoryName, fail, i18n, label, t, toast } from "../ctx";
+import { alerts, api, can, categoryName, fail, i18n, label, live, t, toast } from "../ctx";
 import { h, replace, restoreFields, snapshotFields } from "../dom";
-import { FeedClient, type FeedEvent, type FeedStatus } from "../feed";
+import type { LiveEvent, LiveStatus } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { checkPostPanel } from "./checkpost";
@@ -139,7 +137,8 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
   }
 
   function alertFire(a: Alarm): void {
-    beep();
+    const key = `alarm:${a.alarm_id}`;
+    alerts.raise({ key, title: t("monitor.newFire"), body: a.venue_name ?? "" });
     banner.hidden = false;
     banner.dataset.alarmId = String(a.alarm_id);
     replace(
@@ -148,14 +147,14 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
       " ",
       a.venue_name ?? "",
       " ",
-      h("button", { type: "button", class: "btn btn-light", "data-testid": "banner-open", onclick: () => { banner.hidden = true; select_(a.alarm_id); } }, t("monitor.open")),
-      h("button", { type: "button", class: "btn btn-ghost", "aria-label": t("common.dismiss"), onclick: () => (banner.hidden = true) }, "×"),
+      h("button", { type: "button", class: "btn btn-light", "data-testid": "banner-open", onclick: () => { banner.hidden = true; alerts.ack(key); select_(a.alarm_id); } }, t("monitor.open")),
+      h("button", { type: "button", class: "btn btn-ghost", "data-testid": "banner-ack", "aria-label": t("alerts.ack"), onclick: () => { banner.hidden = true; alerts.ack(key); } }, "×"),
     );
     document.body.classList.add("flash");
     setTimeout(() => document.body.classList.remove("flash"), 2500);
   }
 
-  function onEvent(ev: FeedEvent): void {
+  function onEvent(ev: LiveEvent): void {
     if (ev.type.startsWith("alarm.") && typeof ev.alarm_id === "number") {
       const isNew = !alarms.has(ev.alarm_id);
       upsert(ev as unknown as Alarm);
@@ -169,19 +168,26 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
     }
   }
 
-  const feed = new FeedClient({
-    url: api.url("/alarms/feed"),
-    onEvent,
-    // A refused stream may mean the session ended: /auth/me then shows the sign-in page.
-    beforeReconnect: () => api.get("/auth/me").then(() => true, (err: unknown) => !(err instanceof ApiError && err.status === 401)),
-    onStatus: (s: FeedStatus) => {
-      statusBadge.textContent = t(`feed.${s}`);
-      statusBadge.className = `feed-status feed-${s}`;
-      statusBadge.dataset.state = s;
-    },
+  /** After a reconnection or a wake: reload the list; new fires found then still alert. */
+  async function resync(): Promise<void> {
+    const before = new Set(alarms.keys());
+    await loadList();
+    for (const a of alarms.values()) {
+      if (!before.has(a.alarm_id) && a.kind === "fire" && UNDECIDED.has(a.status) && initialLoaded) alertFire(a);
+    }
+    if (selected !== null) void showDetail(selected);
+  }
+
+  let initialLoaded = false;
+  const offEvents = live.subscribe(onEvent);
+  const offResync = live.onResync(() => void resync());
+  const offStatus = live.onStatus((s: LiveStatus) => {
+    statusBadge.textContent = t(`feed.${s}`);
+    statusBadge.className = `feed-status feed-${s}`;
+    statusBadge.dataset.state = s;
   });
-  feed.start();
   void loadList().then(() => {
+    initialLoaded = true;
     if (selected !== null) void showDetail(selected);
   });
 
@@ -380,7 +386,9 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
 
   return () => {
     checkPost?.stop();
-    feed.stop();
+    offEvents();
+    offResync();
+    offStatus();
     window.removeEventListener("firegrid:subroute", onSub);
     map.destroy();
   };

@@ -1,7 +1,8 @@
 // Grid worker (phone): my on-site verification tasks and the check form (result, note, photo).
 
-import { api, categoryName, fail, i18n, label, t, toast } from "../ctx";
-import { h, replace } from "../dom";
+import { alerts, api, categoryName, fail, i18n, label, live, t, toast } from "../ctx";
+import { debounce, h, replace } from "../dom";
+import type { LiveEvent } from "../live";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, field, section, select, table } from "./common";
 
@@ -21,12 +22,17 @@ const FALSE_REASONS = ["test", "maintenance", "dust", "cooking", "device_fault",
 
 export function mountTasks(root: HTMLElement, rest: string[]): () => void {
   const page = h("div", { class: "phone-page", "data-testid": "tasks-page" });
-  root.append(page);
+  const banner = h("div", { class: "fire-banner", role: "alert", "data-testid": "task-banner", hidden: true });
+  root.append(banner, page);
   let status = "open";
+  let onList = false;
+  let known: Set<number> | null = null;
 
   async function showList(): Promise<void> {
+    onList = true;
     try {
       const list = await api.get<{ items: Task[] }>("/alarms/tasks", { status });
+      if (!onList) return;
       const filter = select("task-status", [["open", label("taskStatus", "open")], ["done", label("taskStatus", "done")]], status, {
         onchange: (ev: Event) => {
           status = (ev.target as HTMLSelectElement).value;
@@ -65,6 +71,7 @@ export function mountTasks(root: HTMLElement, rest: string[]): () => void {
   }
 
   async function showTask(id: number): Promise<void> {
+    onList = false;
     try {
       const task = await api.get<Task>(`/alarms/tasks/${id}`);
       const venue = task.venue?.venue ?? {};
@@ -146,8 +153,49 @@ export function mountTasks(root: HTMLElement, rest: string[]): () => void {
     if (r[0]) void showTask(Number(r[0]));
     else void showList();
   }
+
+  // Live: a new task (or a cancelled/finished one) shows without "refresh". ---------------
+  function announce(taskId: number): void {
+    const key = `task:${taskId}`;
+    alerts.raise({ key, title: t("tasks.newTask"), body: t("tasks.task", { id: taskId }) });
+    banner.hidden = false;
+    banner.dataset.taskId = String(taskId);
+    replace(
+      banner,
+      h("strong", null, t("tasks.newTask")),
+      " ",
+      h("a", { class: "btn btn-light", href: `#/tasks/${taskId}`, "data-testid": "task-banner-open", onclick: () => { banner.hidden = true; alerts.ack(key); } }, t("tasks.task", { id: taskId })),
+      h("button", { type: "button", class: "btn btn-ghost", "data-testid": "task-banner-ack", "aria-label": t("alerts.ack"), onclick: () => { banner.hidden = true; alerts.ack(key); } }, "×"),
+    );
+  }
+
+  /** Open tasks now; announce those not seen before (not on the first look). */
+  async function checkNew(): Promise<void> {
+    try {
+      const open = await api.get<{ items: Task[] }>("/alarms/tasks", { status: "open" });
+      const ids = new Set(open.items.map((x) => x.id));
+      if (known !== null) for (const id of ids) if (!known.has(id)) announce(id);
+      known = ids;
+    } catch {
+      /* the list shows the error */
+    }
+  }
+
+  const refresh = debounce(() => {
+    void checkNew();
+    if (onList) void showList();
+  }, 150);
+  const offEvents = live.subscribe((ev: LiveEvent) => {
+    if (ev.type.startsWith("task.")) refresh();
+  });
+  const offResync = live.onResync(() => refresh());
   const onSub = (ev: Event) => route((ev as CustomEvent<string[]>).detail);
   window.addEventListener("firegrid:subroute", onSub);
+  void checkNew();
   route(rest);
-  return () => window.removeEventListener("firegrid:subroute", onSub);
+  return () => {
+    offEvents();
+    offResync();
+    window.removeEventListener("firegrid:subroute", onSub);
+  };
 }
