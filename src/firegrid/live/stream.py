@@ -203,7 +203,7 @@ async def stream(
     ``once`` when it has caught up."""
     limit = REPLAY_LIMIT if replay_limit is None else replay_limit
     heartbeat = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
-    poll = POLL_S if poll_s is None else poll_s
+    listener = feed.listener_for(db)  # PostgreSQL: other processes' commits wake us
     wake = feed.HUB.register()
     try:
         now = await asyncio.to_thread(_head, db)
@@ -239,6 +239,10 @@ async def stream(
                 yield control("heartbeat", cursor)
                 sent = cursor
                 last_beat = time.monotonic()
+            poll = poll_s
+            if poll is None:
+                listening = listener is not None and listener.connected.is_set()
+                poll = feed.LISTEN_POLL_S if listening else POLL_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), poll)
     finally:

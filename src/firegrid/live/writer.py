@@ -9,8 +9,9 @@ Order: on PostgreSQL the insert first takes a transaction-scoped advisory lock, 
 become visible in id order (a reader that has seen id N never misses a smaller id that
 commits later). SQLite serialises writers by itself.
 
-After the commit the streams of this process are woken (a wake-up only: the data travels
-through the table, so streams of other processes find it by polling).
+After the commit the streams of this process are woken; on PostgreSQL the transaction also
+sends the alarm feed's ``NOTIFY``, which wakes the streams of other processes (a wake-up
+only: the data travels through the table; SQLite's streams poll).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from typing import Any
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
+# imported here, not when first needed: importing it registers Session listeners, which
+# must not happen inside a commit's own listener loop
+from firegrid.alarms import feed
 from firegrid.core.clock import utcnow
 from firegrid.live.models import LiveEntry
 
@@ -135,9 +139,12 @@ def write_pending(session: Session) -> int:
     rows = incident_rows(session, marks["incident"]) + unit_rows(session, set(marks["unit"]))
     if not rows:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     session.execute(insert(LiveEntry.__table__), rows)  # type: ignore[arg-type]
+    if postgresql:  # wakes the streams of other processes when this transaction commits
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": feed.CHANNEL})
     session.info[WRITTEN] = True
     return len(rows)
 
@@ -151,8 +158,6 @@ def _before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.info.pop(WRITTEN, False):
-        from firegrid.alarms import feed
-
         feed.notify()
 
 
