@@ -27,6 +27,7 @@ interface Incident {
   timeline?: { at: string; kind: string; actor: string; cause: string; vehicle_id: number | null; details: Record<string, unknown> }[];
   units?: { vehicle_id: number; station_id: number; status: string; eta_s: number | null; dispatched_at: string; reason: string }[];
   calls?: { id: number; caller_number: string; address_text: string; received_at: string }[];
+  possibly_related?: { incident_id: number; distance_m: number | null; incident_type: string; status: string; since: string }[];
 }
 
 interface Unit {
@@ -400,6 +401,21 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           [t("fields.calls"), String(inc.call_count)],
           [t("fields.description"), inc.description],
         ]),
+        inc.possibly_related?.length
+          ? section(
+              t("dispatch.possiblyRelated"),
+              h("p", { class: "muted" }, t("dispatch.possiblyRelatedHint")),
+              table(
+                [t("fields.incident"), t("fields.status"), t("fields.distance")],
+                inc.possibly_related.map((r) => [
+                  h("a", { href: `#/dispatch/incident/${r.incident_id}` }, `#${r.incident_id} ${label("incidentType", r.incident_type)}`),
+                  badge("incidentStatus", r.status),
+                  r.distance_m == null ? "" : `${Math.round(r.distance_m)} m`,
+                ]),
+                { testid: "possibly-related" },
+              ),
+            )
+          : null,
         section(
           t("dispatch.recommended"),
           rec
