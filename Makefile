@@ -55,6 +55,11 @@ browser:
 			apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 		else echo "browser: chromium not installed; browser tests will skip (fail in CI)"; fi; \
 	fi
+	@# the console's Chinese needs a CJK font in headless screenshots, even where Chromium came first
+	@if ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
+			|| echo "browser: could not install fonts-wqy-microhei (Chinese shows as boxes in screenshots)"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
