@@ -268,8 +268,34 @@ def show_settings(as_json: JsonOption = False) -> None:
     emit(settings_rows(), as_json)
 
 
-def main() -> None:  # pragma: no cover - console entry
-    app(prog_name="firegrid")
+def _missing_schema(exc: BaseException) -> str | None:
+    """The missing table's message when ``exc`` says the database was never migrated."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if not isinstance(exc, OperationalError | ProgrammingError):
+        return None
+    orig = exc.orig
+    text = str(orig)
+    if "no such table" in text or getattr(orig, "sqlstate", None) == "42P01":
+        return text.splitlines()[0] if text else type(orig).__name__
+    return None
+
+
+def main() -> None:
+    """The console entry: a database without firegrid's schema is one line with the fix
+    (exit 3, not ready), never a traceback, whichever command met it."""
+    try:
+        app(prog_name="firegrid")
+    except Exception as exc:
+        missing = _missing_schema(exc)
+        if missing is None:
+            raise
+        typer.echo(
+            f"error: the database has no firegrid schema ({missing}) "
+            "(hint: run `firegrid db upgrade` with the same --db or FIREGRID_DATABASE_URL)",
+            err=True,
+        )
+        raise SystemExit(3) from None
 
 
 if __name__ == "__main__":  # pragma: no cover
