@@ -21,14 +21,13 @@ from firegrid.ingest.adapters.gb26875.codec import (
     Command,
     ComponentStatus,
     ComponentStatusFlag,
-    DecodedFrame,
     Frame,
     InfoObject,
-    StreamDecoder,
     encode_frame,
 )
 from firegrid.ingest.adapters.http.codec import signature
 from firegrid.ingest.models import IngestError
+from tests.ingest.test_tcp import Device
 
 NOW = datetime(2026, 11, 25, 10, 30, 5, tzinfo=CHINA_TZ)
 
@@ -43,40 +42,18 @@ def fire(point: int) -> ComponentStatus:
     return ComponentStatus(1, 1, 42, point, flags, f"三楼{point}", NOW)
 
 
-class TcpDevice:
-    """A transmitter on a real socket that collects the centre's replies."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.decoder = StreamDecoder()
-        self.replies: list[Frame] = []
-
-    @classmethod
-    async def connect(cls, port: int) -> TcpDevice:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        return cls(reader, writer)
+class TcpDevice(Device):
+    """The ingest tests' transmitter (tests/ingest/test_tcp.py), with its local address, a
+    longer wait for replies on a loaded machine, and a close that tolerates a connection the
+    server already cut."""
 
     @property
     def local_address(self) -> str:
         host, port = self.writer.get_extra_info("sockname")[:2]
         return f"{host}:{port}"
 
-    async def send(self, data: bytes) -> None:
-        self.writer.write(data)
-        await self.writer.drain()
-
     async def replies_within(self, count: int, timeout: float = 20.0) -> list[Frame]:
-        async def collect() -> None:
-            while len(self.replies) < count:
-                data = await self.reader.read(4096)
-                assert data, "connection closed"
-                for item in self.decoder.feed(data):
-                    assert isinstance(item, DecodedFrame)
-                    self.replies.append(item.frame)
-
-        await asyncio.wait_for(collect(), timeout)
-        return self.replies
+        return await super().replies_within(count, timeout)
 
     async def close(self) -> None:
         self.writer.close()
