@@ -8,7 +8,18 @@ from typing import Annotated, Any
 
 import typer
 
-from firegrid.core.settings import Settings, get_settings, normalise_database_url
+from firegrid.core.cli import (  # re-exported for older context CLIs; new code imports core.cli
+    EXIT_NOT_READY,
+    CliError,
+    DbOption,
+    JsonOption,
+    debug_enabled,
+    emit,
+    fail,
+    report_error,
+    resolve_settings,
+)
+from firegrid.core.settings import get_settings
 
 app = typer.Typer(
     help="firegrid: smart fire-safety platform for a whole city.",
@@ -57,39 +68,6 @@ def _mount_contexts() -> None:
 
 
 _mount_contexts()
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-
-def resolve_settings(db: str | None = None) -> Settings:
-    """Settings from the environment, with ``--db`` taking precedence."""
-    settings = get_settings()
-    if db:
-        settings = settings.model_copy(update={"database_url": normalise_database_url(db)})
-    return settings
-
-
-def emit(data: Any, as_json: bool) -> None:
-    """Print ``data`` as JSON or as readable lines."""
-    if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        return
-    if isinstance(data, dict):
-        for key, value in data.items():
-            typer.echo(f"{key}: {value}")
-    else:
-        typer.echo(str(data))
-
-
-def fail(message: str, code: int = 1, details: Any = None) -> None:
-    """Print an error (JSON envelope on stderr) and exit."""
-    payload = {"error": {"message": message, "details": details}}
-    typer.echo(json.dumps(payload, ensure_ascii=False, default=str), err=True)
-    raise typer.Exit(code)
 
 
 @db_app.command("upgrade")
@@ -282,20 +260,34 @@ def _missing_schema(exc: BaseException) -> str | None:
 
 
 def main() -> None:
-    """The console entry: a database without firegrid's schema is one line with the fix
-    (exit 3, not ready), never a traceback, whichever command met it."""
+    """The console entry: every error a user can meet is one line with a hint (or the JSON
+    envelope with ``--json``), never a traceback unless ``FIREGRID_DEBUG=1``. A database
+    without firegrid's schema is exit 3 (not ready), whichever command met it."""
+    from firegrid.core.errors import DomainError
+
     try:
         app(prog_name="firegrid")
+    except CliError as exc:
+        report_error(exc)
+        raise SystemExit(exc.exit_code) from None
+    except DomainError as exc:
+        if debug_enabled():
+            raise
+        report_error(CliError(exc.message, code=exc.code, details=exc.details, exit_code=2))
+        raise SystemExit(2) from None
     except Exception as exc:
         missing = _missing_schema(exc)
-        if missing is None:
+        if missing is None or debug_enabled():
             raise
-        typer.echo(
-            f"error: the database has no firegrid schema ({missing}) "
-            "(hint: run `firegrid db upgrade` with the same --db or FIREGRID_DATABASE_URL)",
-            err=True,
+        report_error(
+            CliError(
+                f"the database has no firegrid schema ({missing})",
+                hint="run `firegrid db upgrade` with the same --db or FIREGRID_DATABASE_URL",
+                exit_code=EXIT_NOT_READY,
+                code="not_ready",
+            )
         )
-        raise SystemExit(3) from None
+        raise SystemExit(EXIT_NOT_READY) from None
 
 
 if __name__ == "__main__":  # pragma: no cover
