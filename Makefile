@@ -27,9 +27,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: pytest-sqlite
+## In CI (or with FIREGRID_TEST_POSTGRES set) the SQLite and PostgreSQL passes run side by side
+pytest: $(STAMP)
 	@if [ "$${CI:-}" = "true" ] || [ -n "$${FIREGRID_TEST_POSTGRES:-}" ]; then \
-		$(MAKE) --no-print-directory pytest-postgres; \
+		BIN=$(BIN) bash scripts/pytest-both-databases.sh; \
+	else \
+		FIREGRID_TEST_DB=sqlite $(BIN)/python -m pytest -q; \
 	fi
 
 pytest-sqlite: $(STAMP)
