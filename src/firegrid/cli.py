@@ -34,6 +34,7 @@ def _mount_contexts() -> None:
     """Each context contributes its own sub-commands."""
     from firegrid.accounts.cli import apikeys_app, users_app
     from firegrid.alarms.cli import alarms_app
+    from firegrid.backup.cli import backup_command, restore_command
     from firegrid.dispatch.cli import incidents_app
     from firegrid.geo.cli import (
         coverage_command,
@@ -65,6 +66,8 @@ def _mount_contexts() -> None:
     app.command("isochrones")(isochrones_command)
     app.command("coverage")(coverage_command)
     app.command("assess")(assess_command)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
 
 
 _mount_contexts()
