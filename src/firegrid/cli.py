@@ -21,6 +21,16 @@ from firegrid.core.cli import (  # re-exported for older context CLIs; new code 
 )
 from firegrid.core.settings import get_settings
 
+__all__ = [  # the kit's names stay importable from here for older context CLIs
+    "DbOption",
+    "JsonOption",
+    "app",
+    "emit",
+    "fail",
+    "main",
+    "resolve_settings",
+]
+
 app = typer.Typer(
     help="firegrid: smart fire-safety platform for a whole city.",
     no_args_is_help=True,
