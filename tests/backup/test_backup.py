@@ -86,7 +86,12 @@ def test_a_target_holding_data_is_refused_unless_forced(
         connection.execute(text("DELETE FROM jurisdictions WHERE level = 'grid'"))
     restore_backup(tmp_path / "backup", db.url, tmp_path / "d2", force=True)
     with db.engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM jurisdictions WHERE level = 'grid'")).scalar_one() > 0
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM jurisdictions WHERE level = 'grid'")
+            ).scalar_one()
+            > 0
+        )
 
 
 def test_a_damaged_file_is_named_and_nothing_is_touched(

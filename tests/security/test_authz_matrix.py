@@ -644,6 +644,9 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         body=lambda s: {"document": _shipped_policy(), "cause": "matrix"},
         ok=403,
     ),
+    # Metrics are city-wide: a holder of ops:metrics scoped to a town (the matrix's
+    # principals) is refused 403; the city-level scrape is covered by tests/ops/.
+    ("GET", "/metrics"): Policy("ops:metrics", scoped=False, ok=403),
     ("GET", "/api/v1/alarms/maintenance-windows"): Policy("alarms:read"),
     ("POST", "/api/v1/alarms/maintenance-windows"): Policy(
         "alarms:act",

@@ -55,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "plans:admin",
             "alarms:admin",
             "alarms:policy",
+            "ops:metrics",
         }
         | _ALARMS
         | _COMMAND_DEVICES
@@ -105,7 +106,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         }
     ),
     Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"}),
-    Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status"}),
+    # the machine account: device registry reads, 110 transfers, unit status from vehicles,
+    # and the Prometheus scrape of GET /metrics
+    Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status", "ops:metrics"}),
 }
 
 

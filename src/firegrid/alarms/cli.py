@@ -99,6 +99,7 @@ def run_command(
     from firegrid.cli import resolve_settings
     from firegrid.core.db import Database
     from firegrid.core.logging import configure_logging
+    from firegrid.ops.metrics import serve_metrics
 
     settings = resolve_settings(db)
     configure_logging(settings.log_level, settings.log_json)
@@ -108,6 +109,12 @@ def run_command(
 
     async def main() -> None:
         database = Database(settings.database_url)
+        serve_metrics(
+            settings.metrics_listen,
+            database,
+            event_log=settings.event_log,
+            nats_url=settings.nats_url,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

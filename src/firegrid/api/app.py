@@ -127,6 +127,7 @@ def create_app(
     install_audit(app)
     install_security_headers(app, settings)
     _install_health(app)
+    app.include_router(import_module("firegrid.ops.api").router)  # GET /metrics, unprefixed
     for spec in ROUTERS:
         module_name, attribute = spec.split(":")
         app.include_router(getattr(import_module(module_name), attribute), prefix="/api/v1")

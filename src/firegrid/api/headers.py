@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
 FASTAPI_FAVICON = "https://fastapi.tiangolo.com"
-API_PREFIXES = ("/api/", "/healthz", "/readyz")
+API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics")
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 
 COMMON_HEADERS: tuple[tuple[str, str], ...] = (

@@ -41,7 +41,7 @@ def backup_command(
     from firegrid.core.clock import utcnow
 
     settings = resolve_settings(db)
-    source = Source(settings.database_url, Path(settings.data_dir), settings.event_stream)
+    source = Source(settings.database_url, Path(settings.data_dir), settings.event_log)
     try:
         manifest = make_backup(source, out, utcnow())
     except (BackupError, OSError) as exc:

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     event_stream: str = Field(
         "FIREGRID_EVENTS", description="JetStream stream of the event log (jetstream backend)."
     )
+    metrics_listen: str = Field(
+        "",
+        description="HOST:PORT where `ingest run` and `alarms run` serve Prometheus /metrics "
+        "(empty: off; the API serves GET /metrics itself).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -221,6 +221,26 @@ def run(
     )
 
 
+def _serve_metrics(settings: Settings, database: Any) -> None:
+    """``/metrics`` on FIREGRID_METRICS_LISTEN; a port already taken (another ingest process
+    sharing the GB port) is a warning, never a reason not to ingest."""
+    from firegrid.ops.metrics import serve_metrics
+
+    try:
+        serve_metrics(
+            settings.metrics_listen,
+            database,
+            event_log=settings.event_log,
+            nats_url=settings.nats_url,
+        )
+    except OSError as exc:
+        typer.echo(
+            f"warning: metrics not served on {settings.metrics_listen} ({exc.strerror}); "
+            "give each ingest process its own FIREGRID_METRICS_LISTEN",
+            err=True,
+        )
+
+
 def registry_snapshot_path(settings: Settings) -> Path:
     """Where ``ingest run`` keeps its registry snapshot for this database."""
     from sqlalchemy.engine import make_url
@@ -249,6 +269,7 @@ async def serve_adapters(
 
     started = time.perf_counter()
     database = Database(settings.database_url)
+    _serve_metrics(settings, database)
     service = IngestService(
         database, open_event_log(settings, database, stream=stream), options=options
     )

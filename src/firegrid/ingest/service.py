@@ -43,6 +43,7 @@ from firegrid.ingest.events import STATE_ONLY_KINDS, DeviceEvent
 from firegrid.ingest.log import EventLog
 from firegrid.ingest.log_db import BatchWriter
 from firegrid.ingest.models import IngestError, QuarantineDevice, QuarantinedMessage
+from firegrid.ops import metrics
 
 if TYPE_CHECKING:
     from firegrid.ingest.adapters.mqtt.codec import VendorMessage
@@ -595,6 +596,7 @@ class IngestService:
         by_protocol = self.stats.by_protocol
         live = not self.state_loading
         early = []
+        logged: dict[str, int] = {}
         for ref, events, seen_at, values in batches:
             stored = [e for e in events if e.kind not in STATE_ONLY_KINDS]
             readings: dict[str, Any] = dict(values or {})
@@ -603,6 +605,7 @@ class IngestService:
                     if e.kind in STATE_ONLY_KINDS:
                         readings.update(e.values)
             self.stats.heartbeats += len(events) - len(stored)
+            metrics.INGEST_HEARTBEATS.inc(len(events) - len(stored))
             if live:
                 transition = self.state.seen(ref, seen_at, readings)
                 if transition is not None:
@@ -610,9 +613,14 @@ class IngestService:
             else:  # applied to the state once it is loaded (:meth:`_load_state`)
                 early.append((ref, stored, seen_at, readings))
             rows.extend(stored)
+            logged[ref.protocol] = logged.get(ref.protocol, 0) + len(stored)
             by_protocol[ref.protocol] = by_protocol.get(ref.protocol, 0) + len(events)
         if rows:
+            started = time.perf_counter()
             await self.log.append_batch(rows)
+            metrics.INGEST_APPEND_SECONDS.observe(time.perf_counter() - started)
+            for protocol, count in logged.items():
+                metrics.INGEST_EVENTS.labels(protocol).inc(count)
         if live:
             for e in rows:
                 self.state.observe(e)
@@ -632,6 +640,7 @@ class IngestService:
         """Keep a well-formed message of an unknown device; durable when this returns."""
         await self._quarantine.submit([item])
         self.stats.quarantined += 1
+        metrics.INGEST_QUARANTINED.inc()
 
     async def record_error(
         self,
@@ -645,6 +654,7 @@ class IngestService:
     ) -> None:
         """Keep a decode error (raw as hex) in ``ingest_errors``."""
         self.stats.errors += 1
+        metrics.INGEST_ERRORS.inc()
         await self._errors.submit(
             [
                 {

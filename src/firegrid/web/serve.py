@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 STATIC_DIR = Path(__file__).parent / "static"
-_CONSOLE_PATH = re.compile(r"^/(?!(?:api|healthz|readyz)(?:/|$))(?P<full_path>.*)$")
+_CONSOLE_PATH = re.compile(r"^/(?!(?:api|healthz|readyz|metrics)(?:/|$))(?P<full_path>.*)$")
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _MISSING = (
     "<!doctype html><meta charset=utf-8><title>firegrid</title>"
@@ -28,7 +28,7 @@ _MISSING = (
 
 def _reserved(path: str) -> bool:
     head = path.split("/", 1)[0]
-    return head in {"api", "healthz", "readyz"}
+    return head in {"api", "healthz", "readyz", "metrics"}
 
 
 def console_config(request: Request) -> dict[str, object]:
