@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from firegrid import __version__
@@ -194,6 +194,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             envelope("validation_failed", "a value in the request is out of range"),
             status_code=422,
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # The database is down, restarting or refusing connections: the caller may retry;
+        # no partial write was committed (the session rolled back).
+        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        return JSONResponse(
+            envelope("database_unavailable", "the database is not reachable; retry shortly"),
+            status_code=503,
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(Exception)

@@ -88,6 +88,9 @@ def json_value(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+PG_CONNECT_TIMEOUT_S = 5
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url`` with the per-dialect settings firegrid relies on."""
     url = normalise_database_url(url)
@@ -108,6 +111,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         url,
         echo=echo,
         pool_pre_ping=True,
+        # an unreachable server fails a request in seconds (the API answers 503), never hangs
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
         pool_size=10,
         max_overflow=20,
         json_serializer=_JSON_ENCODER.encode,  # psycopg takes the bytes as they are

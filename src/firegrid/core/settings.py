@@ -62,7 +62,13 @@ class Settings(BaseSettings):
     event_log: Literal["database", "jetstream"] = Field(
         "database", description="Event log backend: embedded database or NATS JetStream."
     )
-    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server for JetStream.")
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NATS server(s) for JetStream; a cluster's servers comma-separated.",
+    )
+    event_replicas: int = Field(
+        1, ge=1, le=5, description="Replicas of the JetStream event stream (3 on a 3-node cluster)."
+    )
     # At most the travel-time engine's snapping limit (1000 m), beyond which the engine
     # skips a stored facility: an accepted facility must always be usable.
     facility_max_snap_m: float = Field(

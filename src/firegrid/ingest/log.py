@@ -126,7 +126,12 @@ def open_event_log(settings: Settings, db: Database, *, stream: str | None = Non
     if settings.event_log == "jetstream":
         from firegrid.ingest.log_jetstream import JetStreamEventLog
 
-        return JetStreamEventLog(settings.nats_url, db, stream=stream or settings.event_stream)
+        return JetStreamEventLog(
+            settings.nats_url,
+            db,
+            stream=stream or settings.event_stream,
+            replicas=settings.event_replicas,
+        )
     from firegrid.ingest.log_db import DatabaseEventLog
 
     return DatabaseEventLog(db)

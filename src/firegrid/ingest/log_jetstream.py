@@ -11,6 +11,13 @@
   (``event_consumers``) like the embedded log's, so the two backends share one interface;
   the state tables live in PostgreSQL in this profile.
 
+Deployment binding: the stream's description carries the database's deployment id
+(:mod:`firegrid.core.deployment`); a stream of another deployment, or an unstamped one with
+events that this database never read, is refused (:class:`DeploymentMismatch`) before
+anything is replayed. ``FIREGRID_NATS_URL`` may list a cluster's servers (comma-separated)
+and ``FIREGRID_EVENT_REPLICAS`` sets the stream's replicas (3 on a 3-node cluster; an
+existing stream is updated to it).
+
 Durability note: a single NATS server acknowledges once the message is written to its file
 store (page cache; ``sync_interval`` decides when it is fsynced). It survives a crash of the
 ingest process and of NATS itself, not a power cut of a one-node server: run a 3-node
@@ -30,6 +37,7 @@ from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
 from firegrid.core.db import Database
+from firegrid.core.deployment import deployment_id
 from firegrid.ingest.events import DeviceEvent, decode_event, encode_event
 from firegrid.ingest.log import Consumer, LoggedEvent
 from firegrid.ingest.log_db import LogUnavailable
@@ -37,9 +45,49 @@ from firegrid.ingest.log_db import LogUnavailable
 DEFAULT_STREAM = "FIREGRID_EVENTS"
 DUPLICATE_WINDOW_S = 600.0
 PUBLISH_TIMEOUT_S = 10.0
+#: a batch not acknowledged this soon is published again (same message ids: deduplicated)
+ACK_RETRY_S = 1.0
 CONNECT_TIMEOUT_S = 5.0
 #: a kept reader unused this long is replaced (its consumer's inactive threshold is 30 s)
 READER_IDLE_S = 20.0
+
+
+DEPLOYMENT_MARK = "firegrid event log; deployment "
+
+
+class DeploymentMismatch(LogUnavailable):
+    """The stream holds another deployment's events (or unknown ones) than this database's."""
+
+    code = "event_log_deployment_mismatch"
+
+
+def stream_deployment(description: str | None) -> str | None:
+    """The deployment id a stream's description carries, if any."""
+    if description and description.startswith(DEPLOYMENT_MARK):
+        return description[len(DEPLOYMENT_MARK) :].strip() or None
+    return None
+
+
+def nats_servers(url: str) -> list[str]:
+    """``FIREGRID_NATS_URL`` may list a cluster's servers, comma-separated; the client
+    connects to any and reconnects to another when one fails."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
+def _has_read_jetstream(db: Database) -> bool:
+    from sqlalchemy import select
+
+    from firegrid.ingest.models import EventConsumer
+
+    with db.session() as session:
+        return (
+            session.scalar(
+                select(EventConsumer.name)
+                .where(EventConsumer.backend == "jetstream", EventConsumer.offset > 0)
+                .limit(1)
+            )
+            is not None
+        )
 
 
 class _ReaderOutOfStep(Exception):
@@ -87,7 +135,7 @@ class JetStreamEventLog:
             try:
                 self._nc = await asyncio.wait_for(
                     nats.connect(
-                        self.url,
+                        servers=nats_servers(self.url),
                         connect_timeout=2,
                         max_reconnect_attempts=-1,
                         reconnect_time_wait=0.5,
@@ -100,17 +148,45 @@ class JetStreamEventLog:
             self._js = self._nc.jetstream()
             self._ack_prefix = f"_FGACK.{self._nc.new_inbox().rsplit('.', 1)[-1]}"
             await self._nc.subscribe(f"{self._ack_prefix}.*", cb=self._on_ack)
+            deployment = await asyncio.to_thread(deployment_id, self.db)
             config = js_api.StreamConfig(
                 name=self.stream,
+                description=f"{DEPLOYMENT_MARK}{deployment}",
                 subjects=[f"{self.subject_prefix}.>"],
                 storage=js_api.StorageType.FILE,
                 num_replicas=self.replicas,
                 duplicate_window=self.duplicate_window_s,
             )
             try:
-                await self._js.stream_info(self.stream)
+                info = await self._js.stream_info(self.stream)
             except NotFoundError:
                 await self._js.add_stream(config)
+                return
+            await self._bind(info, config, deployment)
+
+    async def _bind(self, info: Any, config: Any, deployment: str) -> None:
+        """Check that the existing stream belongs to this database's deployment (stamp an
+        unstamped one this database has read from, or an empty one) and has the configured
+        replicas; refuse a stranger's stream before any of its events are read."""
+        stamped = stream_deployment(info.config.description)
+        if stamped is not None and stamped != deployment:
+            raise DeploymentMismatch(
+                f"the JetStream stream {self.stream} belongs to deployment {stamped}; this "
+                f"database is deployment {deployment}: reading it would replay another "
+                "deployment's events into this database",
+                {"stream": self.stream, "stream_deployment": stamped, "deployment": deployment},
+            )
+        if stamped is None and info.state.messages > 0:
+            consumed = await asyncio.to_thread(_has_read_jetstream, self.db)
+            if not consumed:
+                raise DeploymentMismatch(
+                    f"the JetStream stream {self.stream} holds {info.state.messages} events of "
+                    "an unknown deployment and this database has never read a stream: "
+                    "use another FIREGRID_EVENT_STREAM, or delete the old stream",
+                    {"stream": self.stream, "messages": info.state.messages},
+                )
+        if stamped is None or info.config.num_replicas != self.replicas:
+            await self._js.update_stream(config)
 
     async def close(self) -> None:
         await self._drop_reader()
@@ -127,10 +203,32 @@ class JetStreamEventLog:
 
     async def append_batch(self, events: Sequence[DeviceEvent]) -> None:
         """Publish every event with reply subject ``<ack prefix>.<batch>``; return when the
-        stream has acknowledged all of them (one future per batch, not per message)."""
+        stream has acknowledged all of them (one future per batch, not per message).
+
+        A batch not fully acknowledged within ``ACK_RETRY_S`` (acks lost when the stream's
+        leader died, or a 503 while a new one is elected) is published again under a new
+        batch id — safe, since the stream drops repeated ``Nats-Msg-Id``s and acknowledges
+        them as duplicates — until ``PUBLISH_TIMEOUT_S`` has passed."""
         if not events:
             return
         await self.start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PUBLISH_TIMEOUT_S
+        while True:
+            try:
+                await self._publish_once(events, min(ACK_RETRY_S, deadline - loop.time()))
+                return
+            except LogUnavailable:
+                if loop.time() + 0.1 >= deadline:
+                    raise
+                await asyncio.sleep(0.1)
+            except Exception as exc:
+                if loop.time() + 0.1 >= deadline:
+                    raise LogUnavailable(
+                        f"JetStream did not acknowledge the batch: {exc!r}"
+                    ) from exc
+
+    async def _publish_once(self, events: Sequence[DeviceEvent], wait_s: float) -> None:
         self._next_batch += 1
         batch = str(self._next_batch)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -146,11 +244,7 @@ class JetStreamEventLog:
                         reply=reply,
                         headers={"Nats-Msg-Id": item.event_id},
                     )
-            await asyncio.wait_for(future, PUBLISH_TIMEOUT_S)
-        except LogUnavailable:
-            raise
-        except Exception as exc:
-            raise LogUnavailable(f"JetStream did not acknowledge the batch: {exc!r}") from exc
+            await asyncio.wait_for(future, max(wait_s, 0.01))
         finally:
             self._pending.pop(batch, None)
 
