@@ -208,3 +208,21 @@ def test_console_never_shadows_the_api(static_app: TestClient, client: TestClien
     assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/readyz").status_code in (200, 503)
     assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_layers_go_compressed_to_a_client_that_asks(
+    client: TestClient, db: Database, settings: Settings, city_admin: dict[str, str]
+) -> None:
+    from firegrid.demo import DemoSpec, demo_road_network
+    from firegrid.geo.store import save_network
+
+    network = demo_road_network(DemoSpec.tiny(), 7)
+    save_network(db, network, source="test", cache_dir=settings.data_dir)
+    west, south, east, north = network.bounds()
+    url = f"/api/v1/map/roads?bbox={west},{south},{east},{north}&zoom=15"
+    packed = client.get(url, headers={**city_admin, "Accept-Encoding": "gzip"})
+    plain = client.get(url, headers={**city_admin, "Accept-Encoding": "identity"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert packed.json() == plain.json()  # httpx decodes the gzip body
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
@@ -126,6 +127,9 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))
     install_audit(app)
     install_security_headers(app, settings)
+    # outermost: API answers and the console's files go compressed to a client that asks
+    # (a phone on a slow link); Server-Sent Events are never buffered (Starlette excludes them)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     _install_health(app)
     app.include_router(import_module("firegrid.ops.api").router)  # GET /metrics, unprefixed
     for spec in ROUTERS:
