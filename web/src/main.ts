@@ -201,7 +201,9 @@ function render(): void {
   if (!canSee(me.role, view)) {
     const landing = landingView(me.role);
     if (!landing) {
-      replace(app, h("main", { class: "login-page", id: "main" }, h("div", { class: "login-card" }, h("p", null, t("app.noViews")), h("button", { type: "button", class: "btn", onclick: () => void logout() }, t("app.logout")))));
+      // the integration role is a machine account: refused by name, not a blank page
+      const reason = me.role === "integration" ? t("app.machineAccount") : t("app.noViews");
+      replace(app, h("main", { class: "login-page", id: "main" }, h("div", { class: "login-card" }, h("p", { role: "alert" }, reason), h("button", { type: "button", class: "btn", onclick: () => void logout() }, t("app.logout")))));
       return;
     }
     if (location.hash !== `#/${landing}`) {

@@ -9,7 +9,7 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   planning: ["analyst", "commander", "admin"],
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
   tasks: ["grid_worker", "admin"],
-  crew: ["dispatcher", "commander", "admin", "integration"],
+  crew: ["dispatcher", "commander", "admin"],
 };
 
 export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "data", "tasks", "crew"];

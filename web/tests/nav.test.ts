@@ -9,6 +9,8 @@ describe("navigation by role", () => {
     expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "crew"]);
     expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
     expect(viewsForRole("police_liaison")).toEqual([]);
+    // the integration role is a machine account: no console page (refused by name)
+    expect(viewsForRole("integration")).toEqual([]);
     expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data"]);
     expect(canSee("monitor_operator", "policy")).toBe(false);
   });
