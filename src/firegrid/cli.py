@@ -177,6 +177,17 @@ def import_command(
     ],
     file: Annotated[Path, typer.Argument(help="GeoJSON, CSV or xlsx file.", exists=True)],
     crs: Annotated[str, typer.Option(help="CRS of the file: wgs84, gcj02 or bd09.")] = "wgs84",
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="insert (every row new), upsert (a stored row with the same code is updated) "
+            "or replace (upsert, then delete the stored rows the file does not list)."
+        ),
+    ] = "insert",
+    encoding: Annotated[
+        str,
+        typer.Option(help="CSV encoding: auto (UTF-8, else GB18030/GBK), utf-8 or gb18030."),
+    ] = "auto",
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -188,7 +199,7 @@ def import_command(
     settings = resolve_settings(db)
     database = Database(settings.database_url)
     try:
-        report = import_file(database, kind, file, crs=crs)
+        report = import_file(database, kind, file, crs=crs, mode=mode, encoding=encoding)
     except DomainError as exc:
         typer.echo(json.dumps(exc.envelope(), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None

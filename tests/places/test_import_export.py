@@ -141,8 +141,12 @@ def test_malformed_files_get_clear_errors(city: Database) -> None:
         import_bytes(city, "venues", b'{"type": "Point"}', "geojson")
     with pytest.raises(ImportFailed, match="cannot be read"):
         import_bytes(city, "venues", b"PK\x03\x04garbage", "xlsx")
-    with pytest.raises(ImportFailed, match="not UTF-8"):
-        import_bytes(city, "venues", "code,name\nV1,店\n".encode("gb18030"), "csv")
+    with pytest.raises(ImportFailed, match="use --encoding gb18030"):
+        import_bytes(
+            city, "venues", "code,name\nV1,店\n".encode("gb18030"), "csv", encoding="utf-8"
+        )
+    with pytest.raises(ImportFailed, match="neither UTF-8 nor GB18030"):
+        import_bytes(city, "venues", b"code,name\nV1,\x81\x20\n", "csv")
 
 
 def test_xlsx_import(city: Database, tmp_path: Path) -> None:

@@ -82,20 +82,47 @@ def file_format(path: Path) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def read_rows(data: bytes, fmt: str) -> list[Row]:
+ENCODINGS = ("auto", "utf-8", "gb18030")
+
+
+def decode_csv(data: bytes, encoding: str = "auto") -> tuple[str, str]:
+    """The CSV text and the encoding it was read with: UTF-8 (with or without the BOM Excel
+    writes for "CSV UTF-8"), or GB18030 — which covers GBK, what Chinese Excel writes for plain
+    "CSV" — found by trying UTF-8 first (``auto``), or the one named."""
+    if encoding not in ENCODINGS:
+        raise ImportFailed(f"unknown encoding {encoding!r}: auto, utf-8 or gb18030")
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if encoding in ("auto", "utf-8"):
+        try:
+            return data.decode("utf-8-sig"), "utf-8-sig" if bom else "utf-8"
+        except UnicodeDecodeError as exc:
+            if encoding == "utf-8":
+                raise ImportFailed(
+                    f"the CSV file is not UTF-8 (byte {exc.start}); a file saved by Chinese "
+                    "Excel as plain CSV is GBK: use --encoding gb18030 (or auto)",
+                    {"byte": exc.start},
+                ) from None
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(
+            f"the CSV file is neither UTF-8 nor GB18030/GBK (byte {exc.start}): save it from "
+            'Excel as "CSV UTF-8", or export it again',
+            {"byte": exc.start},
+        ) from None
+
+
+def read_rows(data: bytes, fmt: str, encoding: str = "auto") -> list[Row]:
     """Parse ``data`` into rows; a malformed file raises naming what is wrong."""
     if fmt == "csv":
-        return list(_read_csv(data))
+        return list(_read_csv(data, encoding))
     if fmt == "xlsx":
         return list(_read_xlsx(data))
     return list(_read_geojson(data))
 
 
-def _read_csv(data: bytes) -> Iterator[Row]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFailed(f"the CSV file is not UTF-8 (byte {exc.start})") from None
+def _read_csv(data: bytes, encoding: str = "auto") -> Iterator[Row]:
+    text, _ = decode_csv(data, encoding)
     reader = csv.DictReader(io.StringIO(text))
     try:
         if not reader.fieldnames:
@@ -255,9 +282,12 @@ def import_rows(
     *,
     crs: Crs | str = Crs.WGS84,
     principal: Principal | None = None,
+    mode: str = "insert",
 ) -> dict[str, Any]:
-    """Validate and insert ``rows`` in the session's transaction; raise listing bad rows."""
+    """Validate and write ``rows`` in the session's transaction (``mode``: insert, upsert or
+    replace, see :mod:`firegrid.places.import_modes`); raise listing bad rows."""
     from firegrid.api.crud import _audit
+    from firegrid.places.import_modes import KeyedRows, check_mode
 
     resource = resource_for(kind)
     schema = resource.create_schema
@@ -266,8 +296,9 @@ def import_rows(
     ctx = WriteContext(session, principal or system_principal("import"), parse_crs(str(crs)))
     if not rows:
         raise ImportFailed(f"the file holds no {kind}")
+    keyed = None if check_mode(mode) == "insert" else KeyedRows(session, resource, ctx.principal)
     errors: list[dict[str, Any]] = []
-    created = 0
+    created = updated = unchanged = deleted = 0
     accepted = accepted_types(set(schema.model_fields))
     for row in rows:
         problems = _read_problems(row, kind, accepted)
@@ -279,10 +310,17 @@ def import_rows(
         try:
             body = schema.model_validate(_coerce(schema, row.values))
             values = body.model_dump()
+            existing = keyed.existing(values) if keyed is not None else None
             if resource.prepare is not None:
-                values = resource.prepare(ctx, values, None)
+                values = resource.prepare(ctx, values, existing)
             if not ctx.principal.can_see_path(values[resource.path_column]):
                 raise ValidationFailed("the row lies outside your jurisdiction")
+            if keyed is not None and existing is not None:
+                if keyed.update(ctx, resource, existing, values):
+                    updated += 1
+                else:
+                    unchanged += 1
+                continue
             record = resource.model(**values)
             session.add(record)
             session.flush()
@@ -292,12 +330,20 @@ def import_rows(
             errors.extend(_row_errors(row.line, exc))
             if len(errors) >= MAX_ERRORS:
                 break
+    if not errors and keyed is not None and mode == "replace":
+        try:
+            deleted = keyed.delete_missing(ctx, resource)
+        except DomainError as exc:
+            errors.append({"line": None, "column": None, "reason": exc.message})
     if errors:
         raise ImportFailed(
             f"{len(errors)} problem(s) in the {kind} file; nothing was imported",
             {"errors": errors, "rows": len(rows)},
         )
-    return {"kind": kind, "rows": len(rows), "created": created}
+    report: dict[str, Any] = {"kind": kind, "rows": len(rows), "created": created}
+    if keyed is not None:
+        report.update(mode=mode, updated=updated, unchanged=unchanged, deleted=deleted)
+    return report
 
 
 def import_bytes(
@@ -308,19 +354,38 @@ def import_bytes(
     *,
     crs: Crs | str = Crs.WGS84,
     principal: Principal | None = None,
+    mode: str = "insert",
+    encoding: str = "auto",
 ) -> dict[str, Any]:
     """Import ``data`` in one transaction: all rows or none."""
-    rows = read_rows(data, fmt)
+    rows = read_rows(data, fmt, encoding)
     with database.session() as session:
-        return import_rows(session, kind, rows, crs=crs, principal=principal)
+        report = import_rows(session, kind, rows, crs=crs, principal=principal, mode=mode)
+    if fmt == "csv":
+        report["encoding"] = decode_csv(data, encoding)[1]
+    return report
 
 
 def import_file(
-    database: Database, kind: str, path: Path, *, crs: Crs | str = Crs.WGS84
+    database: Database,
+    kind: str,
+    path: Path,
+    *,
+    crs: Crs | str = Crs.WGS84,
+    mode: str = "insert",
+    encoding: str = "auto",
 ) -> dict[str, Any]:
     """Import the file at ``path`` (format from its suffix) as the local administrator."""
     resource_for(kind)
-    report = import_bytes(database, kind, path.read_bytes(), file_format(path), crs=crs)
+    report = import_bytes(
+        database,
+        kind,
+        path.read_bytes(),
+        file_format(path),
+        crs=crs,
+        mode=mode,
+        encoding=encoding,
+    )
     return {**report, "file": str(path)}
 
 

@@ -34,6 +34,18 @@ async def import_upload(
     db: DbDep,
     file: Annotated[UploadFile, File(description="GeoJSON, CSV or xlsx")],
     crs: Annotated[str, Query(description="CRS of the file's coordinates.")] = "wgs84",
+    mode: Annotated[
+        str,
+        Query(
+            pattern="^(insert|upsert|replace)$",
+            description="insert (all new), upsert (same code updates), replace (upsert, then "
+            "delete the rows in your jurisdiction the file does not list)",
+        ),
+    ] = "insert",
+    encoding: Annotated[
+        str,
+        Query(pattern="^(auto|utf-8|gb18030)$", description="CSV encoding (auto: UTF-8, else GBK)"),
+    ] = "auto",
 ) -> dict[str, Any]:
     from firegrid.core.errors import ValidationFailed
     from firegrid.places.importexport import file_format
@@ -45,7 +57,9 @@ async def import_upload(
     from pathlib import Path as FilePath
 
     fmt = file_format(FilePath(file.filename or "upload.csv"))
-    return import_bytes(db, kind, data, fmt, crs=crs, principal=principal)
+    return import_bytes(
+        db, kind, data, fmt, crs=crs, principal=principal, mode=mode, encoding=encoding
+    )
 
 
 @router.get("/exports/{kind}", summary="Export records in your jurisdiction")
