@@ -35,7 +35,7 @@ SHEET_CSP = (
 
 
 class FontMissing(DomainError):
-    status_code = 503
+    status = 503
     code = "cjk_font_missing"
 
 
