@@ -367,7 +367,7 @@ def list_plans(
         ).order_by(Preplan.review_due_at.is_(None), Preplan.review_due_at, Preplan.id)
     else:
         query = query.order_by(Preplan.id)
-    return [(p, v) for p, v in session.execute(query.limit(limit)).tuples()]
+    return [(row[0], row[1]) for row in session.execute(query.limit(limit))]
 
 
 def plan_dict(plan: Preplan, venue: Venue, now: datetime | None = None) -> dict[str, Any]:
