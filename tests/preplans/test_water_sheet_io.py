@@ -194,3 +194,25 @@ def test_cli_list_and_sheet(
     assert exported.exit_code == 0, exported.output
     assert json.loads(exported.output)["plans"] == 1
     get_settings.cache_clear()
+
+
+def test_bounded_route_is_the_full_searchs_route(db: Database, settings: Settings, pcity: PCity):
+    from firegrid.geo.bounded_route import route_within
+
+    context = geo_context(db, settings)
+    with db.session() as session:
+        venue = session.get(Venue, pcity.venues["east"])
+        assert venue is not None
+        start = live.first_due(context, venue.lon, venue.lat)
+    assert start is not None
+    assert start.travel_time_s is not None
+    full = context.engine.route((start.lon, start.lat), (venue.lon, venue.lat))
+    bounded = route_within(
+        context.engine, (start.lon, start.lat), (venue.lon, venue.lat), start.travel_time_s
+    )
+    assert bounded.node_ids.tolist() == full.node_ids.tolist()
+    assert bounded.travel_time_s == pytest.approx(full.travel_time_s)
+    assert bounded.travel_time_s == pytest.approx(start.travel_time_s, rel=1e-6, abs=1e-3)
+    # too tight a bound falls back to the full search
+    tight = route_within(context.engine, (start.lon, start.lat), (venue.lon, venue.lat), 1.0)
+    assert tight.node_ids.tolist() == full.node_ids.tolist()

@@ -113,7 +113,7 @@ def my_unit(
             context: GeoContext | None = geo_of(request)
         except DomainError:  # no road network: the plan without hydrants and route
             context = None
-        out["plan"] = crew_plan(session, incident.venue_id, context, origin)
+        out["plan"] = crew_plan(session, incident.venue_id, context)
     return out
 
 

@@ -4,6 +4,7 @@ the first-due station). Reads the devices and alarms contexts through their read
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from firegrid.alarms.queries import list_alarms
 from firegrid.core.clock import utcnow
 from firegrid.devices.commissioning import device_health
 from firegrid.devices.models import Device
+from firegrid.geo.bounded_route import route_within
 from firegrid.geo.errors import GeoError
 from firegrid.geo.service import STATIONS, GeoContext
 from firegrid.places.models import Venue
@@ -35,6 +37,8 @@ class Origin:
     lon: float
     lat: float
     label: str = ""
+    #: a known upper bound of the travel time (the station tree's), to bound the search
+    travel_time_s: float | None = None
 
 
 def devices_now(session: Session, venue_id: int, now: datetime) -> list[dict[str, Any]]:
@@ -62,12 +66,18 @@ def first_due(context: GeoContext, lon: float, lat: float) -> Origin | None:
     if not nearest:
         return None
     info = context.station(int(nearest[0].facility_id))
-    return Origin("station", info.lon, info.lat, f"{info.code} {info.name}")
+    return Origin(
+        "station", info.lon, info.lat, f"{info.code} {info.name}", nearest[0].travel_time_s
+    )
 
 
 def route_dict(context: GeoContext, origin: Origin, venue: Venue) -> dict[str, Any]:
+    start, end = (origin.lon, origin.lat), (venue.lon, venue.lat)
     try:
-        route = context.engine.route((origin.lon, origin.lat), (venue.lon, venue.lat))
+        if origin.travel_time_s is not None and math.isfinite(origin.travel_time_s):
+            route = route_within(context.engine, start, end, origin.travel_time_s)
+        else:
+            route = context.engine.route(start, end)
     except GeoError as err:
         return {"from": origin.kind, "label": origin.label, "error": str(err)}
     return {
@@ -89,6 +99,7 @@ def live_plan(
     origin: Origin | None = None,
     principal: Principal | None = None,
     now: datetime | None = None,
+    with_route: bool = True,
 ) -> dict[str, Any]:
     """The plan (``version``, else the published one) with what is true now.
 
@@ -124,6 +135,9 @@ def live_plan(
         out["geo_unavailable"] = "no road network"
         return out
     out["hydrants"] = hydrants_by_road(session, context.engine, venue.lon, venue.lat)
+    if not with_route:
+        out["route"] = None
+        return out
     start = origin or first_due(context, venue.lon, venue.lat)
     out["route"] = None if start is None else route_dict(context, start, venue)
     return out

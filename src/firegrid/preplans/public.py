@@ -41,13 +41,12 @@ def crew_plan(
     session: Session,
     venue_id: int,
     context: GeoContext | None,
-    origin: tuple[float, float] | None,
     principal: Principal | None = None,
 ) -> dict[str, Any] | None:
-    """The live plan for a dispatched crew: route from the unit's position (``origin``)."""
+    """The live plan for a dispatched crew (the crew page draws the route from the unit's
+    position itself, so the plan leaves it out rather than search it twice)."""
     plan = published_plan_of_venue(session, venue_id)
     venue = session.get(Venue, venue_id)
     if plan is None or venue is None:
         return None
-    start = None if origin is None else live.Origin("unit", origin[0], origin[1])
-    return live.live_plan(session, plan, venue, context, origin=start, principal=principal)
+    return live.live_plan(session, plan, venue, context, principal=principal, with_route=False)
