@@ -56,12 +56,12 @@ export function planCards(plan: LivePlan, attachmentUrl: (id: number) => string)
       dl([
         [t("preplans.controlRoom"), room ? `${room.location ?? ""} ☎ ${room.phone ?? ""}` : null],
         [t("preplans.tactics"), doc.tactics ?? null],
-        [t("preplans.specialHazards"), (doc.special_hazards ?? []).join("；") || null],
+        [t("preplans.specialHazardsShort"), (doc.special_hazards ?? []).join("；") || null],
       ]),
     ),
     section(
       t("preplans.liveNow"),
-      h("p", { "data-testid": "plan-devices" }, Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(" · ") || t("preplans.noDevices")),
+      h("p", { "data-testid": "plan-devices" }, Object.entries(counts).map(([k, n]) => `${label("deviceHealth", k)} ${n}`).join(" · ") || t("preplans.noDevices")),
       table(
         [t("fields.kind"), t("fields.status"), t("preplans.device"), t("preplans.opened")],
         plan.open_alarms.map((a) => [label("alarmKind", a.kind), label("alarmStatus", a.status), a.device_kind, a.opened_at]),

@@ -290,7 +290,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
       return b;
     };
     const upload = h("input", { type: "file", id: "plan-file", accept: "image/png,image/jpeg,image/webp,application/pdf" });
-    const uploadTitle = input("plan-file-title", "");
+    const uploadTitle = h("input", { id: "plan-file-title", placeholder: t("preplans.fileTitle") });
     const uploadButton = h("button", { type: "button", class: "btn", id: "plan-upload" }, t("preplans.upload"));
     uploadButton.addEventListener("click", () =>
       void busy(uploadButton, async () => {
