@@ -183,6 +183,13 @@ def test_a_dispatched_crew_sees_the_plan_live(
     assert mine["route"]["geometry"]["coordinates"][0] == pytest.approx([113.24, 23.07])
     assert [a["alarm_id"] for a in plan["open_alarms"]] == [pcity.alarm_id]
     assert plan["devices"][0]["device_id"] == pcity.device_id
+    # the dispatch order's sheet
+    incident_id = opened.json()["incident_id"]
+    order = client.get(f"/api/v1/incidents/{incident_id}/preplan-sheet.html", headers=h)
+    assert order.status_code == 200
+    assert "一层东侧" in order.text
+    order_pdf = client.get(f"/api/v1/incidents/{incident_id}/preplan-sheet.pdf", headers=h)
+    assert order_pdf.content.startswith(b"%PDF")
     got = client.get(
         f"/api/v1/crew/vehicles/{vehicle_id}/preplan/attachments/{att_id}", headers=crew
     )

@@ -642,6 +642,13 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/crew/vehicles/{vehicle_id}/preplan/attachments/{attachment_id}"): Policy(
         "units:status", params={"vehicle_id": "vehicle", "attachment_id": "=1"}, ok=404
     ),
+    # the fixture's incidents are at no venue: no plan (tests/preplans prints a real one)
+    ("GET", "/api/v1/incidents/{incident_id}/preplan-sheet.html"): Policy(
+        "incidents:read", params={"incident_id": "incident"}, ok=404
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/preplan-sheet.pdf"): Policy(
+        "incidents:read", params={"incident_id": "incident"}, ok=(404, 503)
+    ),
     # alarms (firegrid.alarms.api)
     ("GET", "/api/v1/alarms"): Policy("alarms:read"),
     ("GET", "/api/v1/alarms/stats"): Policy("alarms:read"),

@@ -27,6 +27,7 @@ Reader = Annotated[Principal, Depends(require("preplans:read"))]
 Proposer = Annotated[Principal, Depends(require("preplans:propose"))]
 Publisher = Annotated[Principal, Depends(require("preplans:publish"))]
 Crew = Annotated[Principal, Depends(require("units:status"))]
+IncidentReader = Annotated[Principal, Depends(require("incidents:read"))]
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Version = Annotated[int, Path(ge=1, le=1_000_000)]
@@ -253,4 +254,61 @@ def _plan_reader(plan: Any) -> Principal:
         scope_path=plan.jurisdiction_path,
         scope_code="",
         auth_method="system",
+    )
+
+
+def _incident_sheet_data(
+    request: Request, session: Any, principal: Principal, incident_id: int
+) -> dict[str, Any]:
+    """The sheet of the plan of an incident's venue (the dispatch order's attachment)."""
+    from firegrid.dispatch.incidents import get_incident
+    from firegrid.preplans.public import published_plan_of_venue
+
+    incident = get_incident(session, principal, incident_id)
+    plan = (
+        None if incident.venue_id is None else published_plan_of_venue(session, incident.venue_id)
+    )
+    if plan is None:
+        raise NotFound(
+            f"incident {incident_id} is not at a venue with a published pre-plan",
+            {"incident_id": incident_id},
+        )
+    venue = session.get(Venue, plan.venue_id)
+    assert venue is not None
+    return live.live_plan(session, plan, venue, geo_or_none(request), principal=principal)
+
+
+@router.get(
+    "/incidents/{incident_id}/preplan-sheet.html",
+    summary="First-due sheet of the incident's venue, for the dispatch order (HTML)",
+    response_class=HTMLResponse,
+)
+def incident_sheet_html(
+    incident_id: Id, request: Request, principal: IncidentReader, session: SessionDep
+) -> Response:
+    html = sheet.render_html(_incident_sheet_data(request, session, principal, incident_id))
+    return HTMLResponse(html, headers={"content-security-policy": sheet.SHEET_CSP})
+
+
+@router.get(
+    "/incidents/{incident_id}/preplan-sheet.pdf",
+    summary="First-due sheet of the incident's venue, for the dispatch order (PDF)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def incident_sheet_pdf(
+    incident_id: Id,
+    request: Request,
+    principal: IncidentReader,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    font = sheet.cjk_font(settings.cjk_font)
+    data = _incident_sheet_data(request, session, principal, incident_id)
+    return Response(
+        sheet.render_pdf(data, font),
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f'attachment; filename="incident-{incident_id}-preplan.pdf"'
+        },
     )
