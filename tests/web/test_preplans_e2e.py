@@ -179,11 +179,12 @@ def test_officer_publishes_and_a_dispatched_crew_sees_the_plan(
     assert "一号车占北侧消火栓" in text  # the version just published
     assert "首层消防控制室" in text
     crew.wait_for_selector("[data-testid=crew-plan] .plan-image")
-    loaded = crew.evaluate(
+    crew.locator("[data-testid=crew-plan] .plan-image").first.scroll_into_view_if_needed()
+    # the floor plan loads through the crew's own route (a broken image never gets a width)
+    crew.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=crew-plan] .plan-image')]"
         ".every(img => img.complete && img.naturalWidth > 0)"
     )
-    assert loaded, "the floor plan loads through the crew's own route"
     width = crew.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the crew page scrolls sideways ({width} px)"
     shot(crew, "crew-preplan-phone")

@@ -165,6 +165,10 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
       fail(err);
       return;
     }
+    const devices = await api
+      .get<{ items: { id: number; code: string; kind: string }[] }>("/devices", { venue_id: venueId, limit: 200 })
+      .then((r) => r.items)
+      .catch(() => []);
     const doc: PlanDocument = plan?.latest?.document ?? {};
     const fp = doc.fire_protection ?? {};
     const features = [...(doc.map_features ?? [])];
@@ -181,6 +185,47 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
         { key: "inlet_location", label: t("preplans.inlet") },
       ],
       (fp.standpipes ?? []).map((s) => ({ name: s.name, location: s.location ?? "", inlet_location: s.inlet_location ?? "" })),
+    );
+    const buildings = rowsEditor(
+      "plan-buildings",
+      [
+        { key: "name", label: t("fields.name") },
+        { key: "use", label: t("preplans.use") },
+        { key: "construction", label: t("preplans.construction") },
+        { key: "height_m", label: t("preplans.heightM") },
+        { key: "floors_above", label: t("preplans.floorsAbove") },
+        { key: "floors_below", label: t("preplans.floorsBelow") },
+        { key: "occupancy_day", label: t("preplans.occupancyDay") },
+        { key: "occupancy_night", label: t("preplans.occupancyNight") },
+      ],
+      (doc.buildings ?? []).map((b) => ({
+        name: b.name,
+        use: b.use ?? "",
+        construction: b.construction ?? "",
+        height_m: String(b.height_m ?? ""),
+        floors_above: String(b.floors_above ?? ""),
+        floors_below: String(b.floors_below ?? ""),
+        occupancy_day: String(b.occupancy_day ?? ""),
+        occupancy_night: String(b.occupancy_night ?? ""),
+      })),
+    );
+    const panels = rowsEditor(
+      "plan-panels",
+      [
+        { key: "name", label: t("fields.name") },
+        { key: "location", label: t("preplans.location") },
+        { key: "device_id", label: t("preplans.device"), options: [["", "—"], ...devices.map((d): [string, string] => [String(d.id), `${d.code} · ${label("deviceKind", d.kind)}`])] },
+      ],
+      (fp.alarm_panels ?? []).map((p) => ({ name: p.name, location: p.location ?? "", device_id: p.device_id ? String(p.device_id) : "" })),
+    );
+    const sprinklers = rowsEditor(
+      "plan-sprinklers",
+      [
+        { key: "name", label: t("fields.name") },
+        { key: "covers", label: t("preplans.covers") },
+        { key: "valve_location", label: t("preplans.valve") },
+      ],
+      (fp.sprinkler_zones ?? []).map((z) => ({ name: z.name, covers: z.covers ?? "", valve_location: z.valve_location ?? "" })),
     );
     const hazmats = rowsEditor(
       "plan-hazmats",
@@ -248,12 +293,27 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
       const fire = { ...(doc.fire_protection ?? {}) };
       fire.control_room = roomLoc.value.trim() || roomPhone.value.trim() ? { location: roomLoc.value.trim(), phone: roomPhone.value.trim() } : null;
       fire.standpipes = standpipes.value().map((r) => ({ name: r.name, location: r.location, inlet_location: r.inlet_location }));
+      fire.alarm_panels = panels.value().map((r) => ({ name: r.name, location: r.location, device_id: r.device_id ? Number(r.device_id) : null }));
+      fire.sprinkler_zones = sprinklers.value().map((r) => ({ name: r.name, covers: r.covers, valve_location: r.valve_location }));
+      const old = new Map((doc.buildings ?? []).map((b) => [b.name, b]));
+      const num = (v: string) => (v === "" ? 0 : Number(v));
       return {
         ...doc,
         summary: summary.value.trim(),
         tactics: tactics.value.trim(),
         special_hazards: special.value.split("\n").map((s) => s.trim()).filter(Boolean),
         fire_protection: fire,
+        buildings: buildings.value().map((r) => ({
+          ...(old.get(r.name) ?? {}),
+          name: r.name,
+          use: r.use,
+          construction: r.construction,
+          height_m: num(r.height_m),
+          floors_above: num(r.floors_above),
+          floors_below: num(r.floors_below),
+          occupancy_day: num(r.occupancy_day),
+          occupancy_night: num(r.occupancy_night),
+        })),
         hazmats: hazmats.value().map((r) => ({ name: r.name, un_number: r.un_number, hazard_class: r.hazard_class, unit: r.unit, location: r.location, quantity: Number(r.quantity || 0) })),
         contacts: contacts.value().map((r) => ({ name: r.name, role: r.role, phone: r.phone })),
         utilities: utilities.value().filter((r) => r.location).map((r) => ({ utility: r.utility, location: r.location })),
@@ -336,8 +396,14 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
         t("preplans.edit"),
         field(t("preplans.summary"), summary),
         h("div", { class: "row" }, field(t("preplans.controlRoom"), roomLoc), field(t("preplans.phone"), roomPhone)),
+        h("h4", null, t("preplans.buildings")),
+        buildings.el,
         h("h4", null, t("preplans.inlets")),
         standpipes.el,
+        h("h4", null, t("preplans.sprinklers")),
+        sprinklers.el,
+        h("h4", null, t("preplans.panels")),
+        panels.el,
         h("h4", null, t("preplans.hazmats")),
         hazmats.el,
         h("h4", null, t("preplans.utilities")),
