@@ -99,6 +99,11 @@ def test_attachment_checks(client: TestClient, db: Database, settings: Settings,
     assert too_big.status_code in (413, 422)
     empty = client.post(url, headers=h, files={"file": ("e.png", b"", "image/png")})
     assert empty.status_code == 422
+    pdf_id = pdf.json()["attachment_id"]
+    assert client.delete(f"{url}/{pdf_id}", headers=h).status_code == 204
+    assert client.get(f"{url}/{pdf_id}", headers=h).status_code == 404
+    listed = client.get(f"/api/v1/venues/{pcity.venues['east']}/preplan", headers=h).json()
+    assert pdf_id not in [a["attachment_id"] for a in listed["attachments"]]
 
 
 def test_stored_paths_cannot_leave_the_area(tmp_path: Path):

@@ -158,3 +158,37 @@ def test_review_cycle_is_data_and_checked():
         )
     with pytest.raises(ValidationFailed):
         parse_cycle({"review_interval_days": {"red": 100}})
+
+
+def test_confirming_a_review_moves_the_due_date(db: Database, pcity: PCity):
+    officer = pcity.dcity.principal("commander", "town:east")
+    long_ago = utcnow() - timedelta(days=800)
+    with db.session() as session:
+        plan, _ = service.save_draft(session, officer, pcity.venues["east"], document(pcity))
+        with pytest.raises(Conflict):  # nothing published yet
+            service.confirm_review(session, officer, plan.id)
+        service.review(session, officer, plan.id, 1)
+        service.publish(session, officer, plan.id, 1, now=long_ago)
+        now = utcnow()
+        confirmed = service.confirm_review(
+            session, officer, plan.id, note="checked on site", now=now
+        )
+        assert confirmed.review_due_at == now + timedelta(days=review_intervals()["unassessed"])
+        assert confirmed.published_version == 1
+        assert service.list_plans(session, officer, due=True) == []
+        manager = pcity.dcity.principal("venue_manager", "town:east")
+        with pytest.raises(Forbidden):
+            service.confirm_review(session, manager, plan.id)
+
+
+def test_due_date_follows_the_grade():
+    from datetime import UTC, datetime
+
+    from firegrid.preplans.cycle import review_due
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    days = review_intervals()
+    assert review_due(at, "red") == at + timedelta(days=days["red"])
+    assert review_due(at, "blue") == at + timedelta(days=days["blue"])
+    assert review_due(at, "weird") == at + timedelta(days=days["unassessed"])
+    assert days["red"] < days["yellow"]

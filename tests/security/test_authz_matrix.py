@@ -615,6 +615,15 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/preplans/{plan_id}/versions/{version}/publish"): Policy(
         "preplans:publish", params={"plan_id": "preplan", "version": "=1"}, ok=DOMAIN
     ),
+    ("POST", "/api/v1/preplans/{plan_id}/confirm-review"): Policy(
+        "preplans:publish",
+        params={"plan_id": "preplan"},
+        body=lambda s: {"note": "matrix"},
+        ok=DOMAIN,  # 409 while nothing is published
+    ),
+    ("DELETE", "/api/v1/preplans/{plan_id}/attachments/{attachment_id}"): Policy(
+        "preplans:propose", params={"plan_id": "preplan", "attachment_id": "=999999"}, ok=404
+    ),
     ("GET", "/api/v1/preplans/{plan_id}/live"): Policy(
         "preplans:read", params={"plan_id": "preplan"}
     ),

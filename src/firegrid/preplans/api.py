@@ -122,6 +122,19 @@ def publish_version(
     return schemas.VersionOut.model_validate(service.version_dict(row))
 
 
+@router.post(
+    "/preplans/{plan_id}/confirm-review",
+    summary="The published version was reviewed and still holds: the next review falls due",
+)
+def confirm_review(
+    plan_id: Id, body: schemas.NoteIn, principal: Publisher, session: SessionDep
+) -> schemas.PlanSummaryOut:
+    plan = service.confirm_review(session, principal, plan_id, note=body.note)
+    venue = session.get(Venue, plan.venue_id)
+    assert venue is not None
+    return schemas.PlanSummaryOut.model_validate(service.plan_dict(plan, venue))
+
+
 @router.get("/preplans/{plan_id}/live", summary="The published plan with devices, alarms now")
 def live_plan(
     plan_id: Id, request: Request, principal: Reader, session: SessionDep
@@ -223,6 +236,18 @@ def get_attachment(
 ) -> Response:
     row = service.get_attachment(session, principal, plan_id, attachment_id)
     return _file_response(settings, row)
+
+
+@router.delete(
+    "/preplans/{plan_id}/attachments/{attachment_id}",
+    status_code=204,
+    summary="Withdraw an attachment (kept for the record)",
+)
+def remove_attachment(
+    plan_id: Id, attachment_id: Id, principal: Proposer, session: SessionDep
+) -> Response:
+    service.remove_attachment(session, principal, plan_id, attachment_id)
+    return Response(status_code=204)
 
 
 @router.get(

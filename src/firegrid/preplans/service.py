@@ -345,6 +345,58 @@ def publish(
     return plan, row
 
 
+def confirm_review(
+    session: Session,
+    principal: Principal,
+    plan_id: int,
+    *,
+    note: str = "",
+    now: datetime | None = None,
+) -> Preplan:
+    """A fire officer reviewed the published version and found it still right: the next
+    review falls due one interval from now (by the venue's grade now), no new version."""
+    principal.check("preplans:publish")
+    now = now or utcnow()
+    plan = get_plan(session, principal, plan_id)
+    if plan.published_version is None:
+        raise Conflict(
+            f"pre-plan {plan_id} has no published version to confirm", {"plan_id": plan_id}
+        )
+    before = {"review_due_at": iso(plan.review_due_at), "risk_grade": plan.risk_grade}
+    plan.risk_grade = risk_grade(session, plan.venue_id)
+    plan.review_due_at = review_due(now, plan.risk_grade)
+    plan.updated_at = now
+    record_change(
+        session,
+        principal,
+        "preplan.review_confirmed",
+        "preplan",
+        plan.id,
+        before,
+        {
+            "review_due_at": iso(plan.review_due_at),
+            "risk_grade": plan.risk_grade,
+            "version": plan.published_version,
+        },
+        note=note,
+    )
+    return plan
+
+
+def remove_attachment(
+    session: Session, principal: Principal, plan_id: int, attachment_id: int
+) -> PreplanAttachment:
+    """Withdraw an attachment (kept on disk and in the table for the record, marked deleted)."""
+    row = get_attachment(session, principal, plan_id, attachment_id)
+    plan = get_plan(session, principal, plan_id)
+    _may_write(principal, plan.venue_id)
+    row.deleted_at = utcnow()
+    record_change(
+        session, principal, "preplan.detach", "preplan", plan.id, attachment_dict(row), None
+    )
+    return row
+
+
 # ---- lists -------------------------------------------------------------------------------
 def list_plans(
     session: Session,

@@ -349,6 +349,36 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
       );
       return b;
     };
+    let confirm: HTMLButtonElement | null = null;
+    if (plan?.published && can("preplans:publish")) {
+      const button = h("button", { type: "button", class: "btn", id: "plan-confirm-review" }, t("preplans.confirmReview"));
+      button.addEventListener("click", () =>
+        void busy(button, async () => {
+          try {
+            await api.post(`/preplans/${plan?.plan.plan_id}/confirm-review`, { note: note.value.trim() });
+            toast(t("preplans.done"), "ok");
+            await showVenue(venueId);
+          } catch (err) {
+            fail(err);
+          }
+        }),
+      );
+      confirm = button;
+    }
+    const removeAttachment = (id: number) => {
+      const b = h("button", { type: "button", class: "btn btn-small" }, t("preplans.remove"));
+      b.addEventListener("click", () =>
+        void busy(b, async () => {
+          try {
+            await api.request("DELETE", `/preplans/${plan?.plan.plan_id}/attachments/${id}`);
+            await showVenue(venueId);
+          } catch (err) {
+            fail(err);
+          }
+        }),
+      );
+      return b;
+    };
     const upload = h("input", { type: "file", id: "plan-file", accept: "image/png,image/jpeg,image/webp,application/pdf" });
     const uploadTitle = h("input", { id: "plan-file-title", placeholder: t("preplans.fileTitle") });
     const uploadButton = h("button", { type: "button", class: "btn", id: "plan-upload" }, t("preplans.upload"));
@@ -417,11 +447,11 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
         mapEl,
         featureList,
         field(t("preplans.note"), note),
-        h("div", { class: "row" }, save, step("plan-review", "review", t("preplans.review"), "draft"), step("plan-publish", "publish", t("preplans.publish"), "reviewed")),
+        h("div", { class: "row" }, save, step("plan-review", "review", t("preplans.review"), "draft"), step("plan-publish", "publish", t("preplans.publish"), "reviewed"), confirm),
       ),
       section(
         t("preplans.attachments"),
-        plan ? table([t("fields.name"), t("preplans.type"), ""], plan.attachments.map((a) => [a.title, a.content_type, h("a", { href: api.url(`/preplans/${plan?.plan.plan_id}/attachments/${a.attachment_id}`), target: "_blank", rel: "noopener" }, t("preplans.open"))])) : null,
+        plan ? table([t("fields.name"), t("preplans.type"), ""], plan.attachments.map((a) => [a.title, a.content_type, h("span", null, h("a", { href: api.url(`/preplans/${plan?.plan.plan_id}/attachments/${a.attachment_id}`), target: "_blank", rel: "noopener" }, t("preplans.open")), " ", removeAttachment(a.attachment_id))])) : null,
         h("div", { class: "row" }, upload, uploadTitle, uploadButton),
       ),
       plan ? section(t("preplans.versions"), table([t("preplans.version"), t("fields.status"), t("preplans.by"), t("preplans.note")], plan.versions.map((v) => [`v${v.version}`, label("planStatus", v.status), v.created_by, v.note]), { testid: "plan-versions" })) : null,
