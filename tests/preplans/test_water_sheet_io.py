@@ -148,6 +148,7 @@ def test_import_refuses_zip_slip_oversize_and_bad_rows(
             "../../evil.png": PNG,
             "plans/VEN-east.json": json.dumps(plan).encode(),
             "plans/NOPE.json": json.dumps({**plan, "venue_code": "NOPE"}).encode(),
+            "plans/CTRL.json": json.dumps({**plan, "venue_name": "bad\u0000name"}).encode(),
             "attachments/VEN-east/1.png": b"\x00" * (plan_io.MAX_MEMBER_BYTES + 1),
         }
     )
@@ -158,6 +159,7 @@ def test_import_refuses_zip_slip_oversize_and_bad_rows(
     assert "zip-slip" in messages
     assert "larger than" in messages
     assert "unknown venue 'NOPE'" in messages
+    assert "plans/CTRL.json" in messages
     with db.session() as session:
         assert session.scalars(select(Preplan)).first() is None  # all or nothing
     assert not (settings.data_dir / "evil.png").exists()

@@ -34,6 +34,7 @@ from firegrid.accounts.principal import Principal, system_principal
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed
+from firegrid.core.text import find_in
 from firegrid.places.models import Venue
 from firegrid.preplans import attachments, service
 from firegrid.preplans.cycle import review_due
@@ -223,6 +224,10 @@ def _check_plan(
         return None
     if not isinstance(record, dict) or not isinstance(record.get("versions"), list):
         problems.add(name, "a plan needs venue_code and a versions list")
+        return None
+    where, message = find_in(record)
+    if message:  # the API refuses control characters in bodies; the archive likewise
+        problems.add(name, message, ".".join(str(p) for p in where))
         return None
     code = str(record.get("venue_code", ""))
     venue = session.scalars(
