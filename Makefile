@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest pytest-sqlite pytest-postgres web web-test browser clean
+.PHONY: demo test lint typecheck pytest pytest-sqlite pytest-postgres web web-test browser cjk-font clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Set up, build the seeded demo city on SQLite and serve it at http://127.0.0.1:8000
-demo: $(STAMP)
+demo: $(STAMP) cjk-font
 	$(BIN)/firegrid demo
 
 ## Set up and run the whole test suite: lint, types, tests (SQLite; also PostgreSQL in CI)
-test: $(STAMP) lint typecheck web-test browser pytest
+test: $(STAMP) lint typecheck web-test browser cjk-font pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -62,6 +62,16 @@ browser:
 	@if ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 		(apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
 			|| echo "browser: could not install fonts-wqy-microhei (Chinese shows as boxes in screenshots)"; \
+	fi
+
+## The CJK font embedded in the PDF first-due sheets (Debian's WenQuanYi Micro Hei; or set
+## FIREGRID_CJK_FONT to any .ttf/.ttc with Chinese glyphs)
+cjk-font:
+	@if [ -z "$${FIREGRID_CJK_FONT:-}" ] && ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
+				|| echo "cjk-font: could not install fonts-wqy-microhei; PDF sheets will refuse with a hint"; \
+		else echo "cjk-font: install fonts-wqy-microhei (or set FIREGRID_CJK_FONT) for PDF sheets"; fi; \
 	fi
 
 clean:

@@ -56,6 +56,7 @@ def _mount_contexts() -> None:
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
+    from firegrid.preplans.cli import preplans_app
     from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command
 
@@ -64,6 +65,7 @@ def _mount_contexts() -> None:
     app.add_typer(alarms_app, name="alarms")
     app.add_typer(incidents_app, name="incidents")
     app.add_typer(inspections_app, name="inspections")
+    app.add_typer(preplans_app, name="preplans")
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(events_app, name="events")
     app.add_typer(simulate_app, name="simulate")
@@ -192,6 +194,11 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import a file, all or nothing: a bad file imports nothing and lists each bad row."""
+    if kind == "preplans":  # a zip of plans with their attachments
+        from firegrid.preplans.cli import import_preplans
+
+        import_preplans(file, db, as_json)
+        return
     from firegrid.core.db import Database
     from firegrid.core.errors import DomainError
     from firegrid.places.importexport import import_file
@@ -219,6 +226,11 @@ def export_command(
     as_json: JsonOption = False,
 ) -> None:
     """Export a kind of record to GeoJSON, CSV or xlsx (format from the file suffix)."""
+    if kind == "preplans":  # a zip of plans with their attachments and an xlsx
+        from firegrid.preplans.cli import export_preplans
+
+        export_preplans(file, db, as_json)
+        return
     from firegrid.core.db import Database
     from firegrid.core.errors import DomainError
     from firegrid.places.importexport import export_file

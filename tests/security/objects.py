@@ -7,6 +7,8 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from firegrid.alarms.models import (
     Alarm,
     AlarmRuleRow,
@@ -19,6 +21,8 @@ from firegrid.core.clock import utcnow
 from firegrid.devices.models import Device
 from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall, ResponsePlan
 from firegrid.inspections.models import Hazard, Inspection
+from firegrid.places.models import Venue
+from firegrid.preplans.models import Preplan, PreplanVersion
 from tests.accounts.city import CENTRE, SIDE_PREFIX, City
 
 _serial = itertools.count(1)
@@ -37,6 +41,8 @@ DOMAIN_KINDS = (
     "inspection",
     "hazard",
     "transmitter",
+    "preplan",
+    "preplan_venue",
 )
 
 
@@ -178,6 +184,24 @@ def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
             external_id=str(8_800_000 + n if side == "in" else 9_900_000 + n),
             venue_id=venue_id,
             jurisdiction_path=path,
+        )
+    elif kind == "preplan_venue":  # the side's venue itself (a venue manager's own)
+        return session.get(Venue, venue_id)
+    elif kind == "preplan":  # the side's venue's plan (one per venue): a draft v1
+        existing = session.scalars(select(Preplan).where(Preplan.venue_id == venue_id)).first()
+        if existing is not None:
+            return existing
+        row = Preplan(venue_id=venue_id, jurisdiction_path=path, latest_version=1)
+        session.add(row)
+        session.flush()
+        session.add(
+            PreplanVersion(
+                preplan_id=row.id,
+                version=1,
+                status="draft",
+                document={"summary": f"{SIDE_PREFIX[side]} matrix"},
+                created_by="matrix",
+            )
         )
     else:
         raise KeyError(kind)

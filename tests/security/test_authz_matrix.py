@@ -589,6 +589,75 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         body=lambda s: {"status": "available_on_radio"},
         ok=DOMAIN,
     ),
+    # pre-incident plans (firegrid.preplans.api); the fixture's plan is a draft v1 of the
+    # side's venue (a venue manager's own inside), without a road network
+    ("GET", "/api/v1/preplans"): Policy("preplans:read", query={"due": "true"}),
+    ("GET", "/api/v1/preplans/review-cycle"): Policy("preplans:read", scoped=False),
+    ("GET", "/api/v1/venues/{venue_id}/preplan"): Policy(
+        "preplans:read", params={"venue_id": "preplan_venue"}
+    ),
+    ("POST", "/api/v1/venues/{venue_id}/preplan/drafts"): Policy(
+        "preplans:propose",
+        params={"venue_id": "preplan_venue"},
+        body=lambda s: {"document": {"summary": "matrix"}, "note": "matrix"},
+        ok=201,
+    ),
+    ("GET", "/api/v1/preplans/{plan_id}/versions/{version}"): Policy(
+        "preplans:read", params={"plan_id": "preplan", "version": "=1"}
+    ),
+    # the version's state decides (a draft is reviewed once, then superseded by new drafts)
+    ("POST", "/api/v1/preplans/{plan_id}/versions/{version}/review"): Policy(
+        "preplans:publish",
+        params={"plan_id": "preplan", "version": "=1"},
+        body=lambda s: {"note": "matrix"},
+        ok=DOMAIN,
+    ),
+    ("POST", "/api/v1/preplans/{plan_id}/versions/{version}/publish"): Policy(
+        "preplans:publish", params={"plan_id": "preplan", "version": "=1"}, ok=DOMAIN
+    ),
+    ("POST", "/api/v1/preplans/{plan_id}/confirm-review"): Policy(
+        "preplans:publish",
+        params={"plan_id": "preplan"},
+        body=lambda s: {"note": "matrix"},
+        ok=DOMAIN,  # 409 while nothing is published
+    ),
+    ("DELETE", "/api/v1/preplans/{plan_id}/attachments/{attachment_id}"): Policy(
+        "preplans:propose", params={"plan_id": "preplan", "attachment_id": "=999999"}, ok=404
+    ),
+    ("GET", "/api/v1/preplans/{plan_id}/live"): Policy(
+        "preplans:read", params={"plan_id": "preplan"}
+    ),
+    ("GET", "/api/v1/preplans/{plan_id}/sheet.html"): Policy(
+        "preplans:read", params={"plan_id": "preplan"}
+    ),
+    ("GET", "/api/v1/preplans/{plan_id}/sheet.pdf"): Policy(
+        "preplans:read",
+        params={"plan_id": "preplan"},
+        ok=(200, 503),  # 503: no CJK font
+    ),
+    ("POST", "/api/v1/preplans/{plan_id}/attachments"): Policy(
+        "preplans:propose",
+        params={"plan_id": "preplan"},
+        files=lambda s: {"file": ("plan.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32, "image/png")},
+        ok=201,
+    ),
+    # no attachment 999999 in either side's plan: the plan's scope is what is checked here
+    # (tests/preplans/test_api.py reads real ones)
+    ("GET", "/api/v1/preplans/{plan_id}/attachments/{attachment_id}"): Policy(
+        "preplans:read", params={"plan_id": "preplan", "attachment_id": "=999999"}, ok=404
+    ),
+    # the fixture's units are not dispatched: no plan to read (tests/preplans covers a
+    # dispatched crew)
+    ("GET", "/api/v1/crew/vehicles/{vehicle_id}/preplan/attachments/{attachment_id}"): Policy(
+        "units:status", params={"vehicle_id": "vehicle", "attachment_id": "=1"}, ok=404
+    ),
+    # the fixture's incidents are at no venue: no plan (tests/preplans prints a real one)
+    ("GET", "/api/v1/incidents/{incident_id}/preplan-sheet.html"): Policy(
+        "incidents:read", params={"incident_id": "incident"}, ok=404
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/preplan-sheet.pdf"): Policy(
+        "incidents:read", params={"incident_id": "incident"}, ok=(404, 503)
+    ),
     # alarms (firegrid.alarms.api)
     ("GET", "/api/v1/alarms"): Policy("alarms:read"),
     ("GET", "/api/v1/alarms/stats"): Policy("alarms:read"),

@@ -11,6 +11,7 @@ import { mountDispatch } from "./views/dispatch";
 import { mountMonitor } from "./views/monitor";
 import { mountPlanning } from "./views/planning";
 import { mountPolicy } from "./views/policy";
+import { mountPreplans } from "./views/preplans";
 import { mountTasks } from "./views/tasks";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
@@ -21,6 +22,7 @@ const VIEWS: Record<ViewId, Mount> = {
   dispatch: mountDispatch,
   planning: mountPlanning,
   data: mountData,
+  preplans: mountPreplans,
   tasks: mountTasks,
   crew: mountCrew,
 };

@@ -1,6 +1,6 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "data" | "tasks" | "crew";
+export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "data" | "preplans" | "tasks" | "crew";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
@@ -8,11 +8,14 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   dispatch: ["dispatcher", "commander", "admin"],
   planning: ["analyst", "commander", "admin"],
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
+  // pre-incident plans: officers write and publish, the centre sees overdue reviews, a venue
+  // manager proposes changes to its own venue's plan
+  preplans: ["commander", "admin", "monitor_operator", "monitor_supervisor", "dispatcher", "venue_manager"],
   tasks: ["grid_worker", "admin"],
   crew: ["dispatcher", "commander", "admin"],
 };
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "data", "tasks", "crew"];
+export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "data", "preplans", "tasks", "crew"];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));

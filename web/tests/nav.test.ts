@@ -3,15 +3,16 @@ import { canSee, landingView, parseHash, viewsForRole } from "../src/nav";
 
 describe("navigation by role", () => {
   it("gives each role its views", () => {
-    expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data"]);
-    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "crew"]);
+    expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data", "preplans"]);
+    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "preplans", "crew"]);
     expect(viewsForRole("analyst")).toEqual(["planning", "data"]);
-    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "crew"]);
+    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "preplans", "crew"]);
+    expect(viewsForRole("venue_manager")).toEqual(["preplans"]);
     expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
     expect(viewsForRole("police_liaison")).toEqual([]);
     // the integration role is a machine account: no console page (refused by name)
     expect(viewsForRole("integration")).toEqual([]);
-    expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data"]);
+    expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data", "preplans"]);
     expect(canSee("monitor_operator", "policy")).toBe(false);
   });
 

@@ -31,6 +31,8 @@ _ALARMS = {"alarms:read", "alarms:act", "tasks:own", "workorders:own"}
 _COMMAND_DEVICES = {"devices:command"}
 #: inspections and hazards: read them, record inspections, rectify hazards with evidence
 _INSPECT = {"inspections:read", "inspections:write", "hazards:rectify"}
+#: pre-incident plans: write any plan in scope, review and publish (the fire officer)
+_PREPLANS_OFFICER = {"preplans:read", "preplans:propose", "preplans:write", "preplans:publish"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -60,23 +62,29 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _ALARMS
         | _COMMAND_DEVICES
         | _INSPECT
+        | _PREPLANS_OFFICER
     ),
+    # the commander is the fire officer who writes, reviews and publishes pre-plans
     Role.COMMANDER: frozenset(
         _READ_CITY
         | {"places:export", "geo:read", "risk:read", "alarms:read", "inspections:read"}
         | _DISPATCH
+        | _PREPLANS_OFFICER
     ),
     Role.DISPATCHER: frozenset(
-        _READ_CITY | {"geo:read", "alarms:read", "inspections:read"} | _DISPATCH
+        _READ_CITY | {"geo:read", "alarms:read", "inspections:read", "preplans:read"} | _DISPATCH
     ),
     Role.MONITOR_OPERATOR: frozenset(
-        _READ_CITY | {"incidents:read", "inspections:read"} | _ALARMS | _COMMAND_DEVICES
+        _READ_CITY
+        | {"incidents:read", "inspections:read", "preplans:read"}
+        | _ALARMS
+        | _COMMAND_DEVICES
     ),
     # the monitoring-centre supervisor: an operator who also edits the centre's policy
     # (timers, rules, forwarding map; city-wide, so only with a city scope) and stored rules
     Role.MONITOR_SUPERVISOR: frozenset(
         _READ_CITY
-        | {"incidents:read", "inspections:read", "alarms:policy", "alarms:admin"}
+        | {"incidents:read", "inspections:read", "alarms:policy", "alarms:admin", "preplans:read"}
         | _ALARMS
         | _COMMAND_DEVICES
     ),
@@ -92,6 +100,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "workorders:own",
             "inspections:read",
             "hazards:rectify",
+            # its own venues' plans: read them, propose changes (a fire officer publishes)
+            "preplans:read",
+            "preplans:propose",
         }
     ),
     Role.ANALYST: frozenset(

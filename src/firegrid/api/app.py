@@ -50,6 +50,7 @@ ROUTERS: list[str] = [
     "firegrid.risk.api:router",
     "firegrid.inspections.api:router",
     "firegrid.live.api:router",
+    "firegrid.preplans.api:router",
 ]
 
 _HTTP_CODES = {

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Largest body of a request carrying a photo (bytes; 10 MB photo and form).",
     )
+    cjk_font: Path | None = Field(
+        None,
+        description="TrueType font (.ttf/.ttc) with Chinese glyphs embedded in printed PDFs "
+        "(default: Debian's fonts-wqy-microhei, /usr/share/fonts/truetype/wqy/).",
+    )
     max_push_body_bytes: int = Field(
         4 * 1024 * 1024 + 64 * 1024,
         ge=0,

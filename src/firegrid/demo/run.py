@@ -87,6 +87,7 @@ def build_demo(
     from firegrid.demo import DemoSpec, build_demo_city, demo_road_network
     from firegrid.geo.store import save_network
     from firegrid.inspections.demo import generate_inspections
+    from firegrid.preplans.demo import generate_preplans
 
     started = time.perf_counter()
     if rebuild:
@@ -112,6 +113,9 @@ def build_demo(
         alarm_history = generate_alarm_history(database, seed)
         timings["write.alarm_history"] = time.perf_counter() - phase
         phase = time.perf_counter()
+        preplans = generate_preplans(database, seed)
+        timings["write.preplans"] = time.perf_counter() - phase
+        phase = time.perf_counter()
         roads = save_network(
             database, network, source=f"demo seed={seed}", cache_dir=settings.data_dir
         )
@@ -127,6 +131,7 @@ def build_demo(
         "road_edges": roads["edges"],
         "inspections": inspections,
         "alarm_history": alarm_history,
+        "preplans": preplans,
         "seed": seed,
         "scale": scale,
         "database": _redacted(settings.database_url),

@@ -12,14 +12,16 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import SessionDep, require
+from firegrid.core.errors import DomainError
 from firegrid.dispatch import incident_schemas as s
 from firegrid.dispatch import incidents
 from firegrid.dispatch.duplicates import haversine_m
-from firegrid.dispatch.incident_api import engine_of, set_unit_status, unit_dict
+from firegrid.dispatch.incident_api import engine_of, geo_of, set_unit_status, unit_dict
 from firegrid.dispatch.incident_models import Incident
 from firegrid.dispatch.intake import venue_summary, venues_near
 from firegrid.dispatch.models import Hydrant, Station
 from firegrid.geo.errors import GeoError
+from firegrid.geo.service import GeoContext
 from firegrid.places.models import Building, Venue
 
 router = APIRouter(prefix="/crew", tags=["crew"])
@@ -101,6 +103,17 @@ def my_unit(
     except GeoError as err:
         out["route"] = {"error": str(err)}
     out["preplan"] = preplan(session, incident)
+    # the published digital pre-plan, live (devices, open alarms, hydrants by road, route
+    # from this unit): a crew reads it only through the incident it is dispatched to
+    out["plan"] = None
+    if incident.venue_id is not None:
+        from firegrid.preplans.public import crew_plan
+
+        try:
+            context: GeoContext | None = geo_of(request)
+        except DomainError:  # no road network: the plan without hydrants and route
+            context = None
+        out["plan"] = crew_plan(session, incident.venue_id, context)
     return out
 
 

@@ -5,6 +5,7 @@ import { h, replace } from "../dom";
 import { CityMap } from "../map";
 import { formatDateTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
+import { drawPlan, type LivePlan, planCards } from "./plancard";
 
 const STATUSES = ["en_route", "on_scene", "returning", "available_on_radio", "available_in_station"];
 const STORED = "firegrid.crew.vehicle";
@@ -14,6 +15,8 @@ interface CrewView {
   incident: { id: number; incident_type: string; level: number; status: string; address: string; lon: number; lat: number; description: string; call_received_at: string } | null;
   route?: { travel_time_s?: number; distance_m?: number; geometry?: GeoJSON.LineString; error?: string };
   preplan?: { venue: Record<string, unknown> | null; hydrants: { code: string; status: string; distance_m: number; lon: number; lat: number }[] };
+  /** the venue's published digital pre-plan, live (null: the venue has none) */
+  plan?: LivePlan | null;
 }
 
 export function mountCrew(root: HTMLElement, rest: string[]): () => void {
@@ -100,7 +103,9 @@ export function mountCrew(root: HTMLElement, rest: string[]): () => void {
               view.preplan?.venue
                 ? section(t("monitor.preplan"), dl([[t("fields.venue"), view.preplan.venue.name as string], [t("fields.category"), categoryName(view.preplan.venue.category as string)]]))
                 : null,
-              section(t("crew.hydrants"), table([t("fields.code"), t("fields.status"), t("fields.distance")], (view.preplan?.hydrants ?? []).map((hy) => [hy.code, label("hydrantStatus", hy.status), km(hy.distance_m)]))),
+              view.plan
+                ? h("div", { "data-testid": "crew-plan" }, planCards(view.plan, (aid) => api.url(`/crew/vehicles/${id}/preplan/attachments/${aid}`)))
+                : section(t("crew.hydrants"), table([t("fields.code"), t("fields.status"), t("fields.distance")], (view.preplan?.hydrants ?? []).map((hy) => [hy.code, label("hydrantStatus", hy.status), km(hy.distance_m)]))),
             ]
           : h("p", { class: "muted" }, t("crew.noIncident")),
         buttons,
@@ -109,7 +114,8 @@ export function mountCrew(root: HTMLElement, rest: string[]): () => void {
       if (inc) {
         if (view.route?.geometry) map.geojson(view.route.geometry as unknown as GeoJSON.GeoJsonObject, { color: "#6a1b9a", weight: 5, opacity: 0.85 });
         map.marker(inc.lon, inc.lat, { colour: "#b71c1c", radius: 9, pulse: true, tooltip: inc.address });
-        for (const hy of view.preplan?.hydrants ?? []) map.marker(hy.lon, hy.lat, { colour: "#1565c0", radius: 5, tooltip: hy.code });
+        if (view.plan) drawPlan(map, view.plan);
+        else for (const hy of view.preplan?.hydrants ?? []) map.marker(hy.lon, hy.lat, { colour: "#1565c0", radius: 5, tooltip: hy.code });
         map.fitOverlay();
       }
     } catch (err) {
