@@ -225,9 +225,9 @@ def _check_plan(
     if not isinstance(record, dict) or not isinstance(record.get("versions"), list):
         problems.add(name, "a plan needs venue_code and a versions list")
         return None
-    where, message = find_in(record)
+    bad_path, message = find_in(record)
     if message:  # the API refuses control characters in bodies; the archive likewise
-        problems.add(name, message, ".".join(str(p) for p in where))
+        problems.add(name, message, ".".join(str(p) for p in bad_path))
         return None
     code = str(record.get("venue_code", ""))
     venue = session.scalars(
