@@ -1,0 +1,55 @@
+"""Response shapes shared by every context: a page of rows, GeoJSON, a count, an ok.
+
+A context's own shapes live in its ``schemas.py``; these are the wrappers around them, so
+the OpenAPI document (and the console's generated types) say what each list holds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+Item = TypeVar("Item")
+Properties = TypeVar("Properties")
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a keyset-paginated list."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page.")
+    count: int = Field(description="Rows on this page.")
+
+
+class Geometry(BaseModel):
+    """A GeoJSON geometry (RFC 7946) in the request's CRS."""
+
+    type: Literal["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"]
+    coordinates: Any = Field(description="Nested arrays of [lon, lat] positions.")
+
+
+class GeometryCollection(BaseModel):
+    """A GeoJSON geometry collection."""
+
+    type: Literal["GeometryCollection"]
+    geometries: list[Geometry]
+
+
+AnyGeometry = Annotated[Geometry | GeometryCollection, Field(discriminator="type")]
+
+
+class Feature(BaseModel, Generic[Properties]):
+    """A GeoJSON feature whose properties are one row."""
+
+    type: Literal["Feature"]
+    geometry: AnyGeometry | None
+    properties: Properties
+
+
+class FeatureCollection(BaseModel, Generic[Properties]):
+    """A GeoJSON feature collection; ``next_cursor`` pages it like a list."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Feature[Properties]]
+    next_cursor: str | None = None
