@@ -6,9 +6,10 @@ the OpenAPI document (and the console's generated types) say what each list hold
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer, WithJsonSchema
 
 Item = TypeVar("Item")
 Properties = TypeVar("Properties")
@@ -53,3 +54,23 @@ class FeatureCollection(BaseModel, Generic[Properties]):
     type: Literal["FeatureCollection"]
     features: list[Feature[Properties]]
     next_cursor: str | None = None
+
+
+def _isoformat(value: datetime) -> str:
+    return value.isoformat()
+
+
+#: A timezone-aware instant, written as ``datetime.isoformat()`` (``+00:00``, as before the
+#: responses were typed) and documented as an RFC 3339 date-time.
+Timestamp = Annotated[
+    AwareDatetime,
+    PlainSerializer(_isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class Counted(BaseModel, Generic[Item]):
+    """A whole (unpaged) list and its length."""
+
+    items: list[Item]
+    count: int
