@@ -23,7 +23,7 @@ from firegrid.api import changes
 from firegrid.api.deps import SessionDep, require
 from firegrid.api.geojson import feature, feature_collection, point_feature
 from firegrid.api.pagination import decode_cursor, encode_cursor
-from firegrid.api.schemas import Feature, FeatureCollection, Page
+from firegrid.api.schemas import Feature, FeaturePage, Page
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Forbidden, NotFound
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
@@ -276,7 +276,7 @@ def _mount_list(router: APIRouter, resource: Resource) -> None:
         methods=["GET"],
         tags=[resource.tag],
         summary=f"List {resource.name} in your jurisdiction",
-        response_model=Page[resource.out_schema] | FeatureCollection[resource.out_schema],  # type: ignore[name-defined]
+        response_model=Page[resource.out_schema] | FeaturePage[resource.out_schema],  # type: ignore[name-defined]
     )
 
 

@@ -49,11 +49,16 @@ class Feature(BaseModel, Generic[Properties]):
 
 
 class FeatureCollection(BaseModel, Generic[Properties]):
-    """A GeoJSON feature collection; ``next_cursor`` pages it like a list."""
+    """A GeoJSON feature collection whose features' properties are rows."""
 
     type: Literal["FeatureCollection"]
     features: list[Feature[Properties]]
-    next_cursor: str | None = None
+
+
+class FeaturePage(FeatureCollection[Properties], Generic[Properties]):
+    """One page of a list as GeoJSON; ``next_cursor`` pages it like a list."""
+
+    next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page.")
 
 
 def _isoformat(value: datetime) -> str:
