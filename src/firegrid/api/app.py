@@ -23,6 +23,7 @@ from firegrid.api import shutdown
 from firegrid.api.guards import refuse_control_characters
 from firegrid.api.headers import install_security_headers
 from firegrid.api.limits import BodyLimitMiddleware, BodyLimits
+from firegrid.api.schemas import ErrorEnvelope, Health, Ready
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
 from firegrid.core.settings import Settings, get_settings
@@ -202,7 +203,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _install_health(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["health"], summary="Liveness (public); 'warming' while loading")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness (public); 'warming' while loading",
+        response_model=Health,
+    )
     def healthz(request: Request) -> dict[str, Any]:
         warmup = request.app.state.engine_warmup
         return {
@@ -215,6 +221,8 @@ def _install_health(app: FastAPI) -> None:
         "/readyz",
         tags=["health"],
         summary="Readiness: database reachable and the travel-time engine loaded (public)",
+        response_model=Ready,
+        responses={503: {"model": ErrorEnvelope, "description": "Not ready (yet)."}},
     )
     def readyz(request: Request) -> JSONResponse:
         warmup = request.app.state.engine_warmup

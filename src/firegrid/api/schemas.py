@@ -79,3 +79,35 @@ class Counted(BaseModel, Generic[Item]):
 
     items: list[Item]
     count: int
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine code, e.g. not_found, validation_failed.")
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error the API answers: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorBody
+
+
+class EngineState(BaseModel):
+    """The travel-time engine's warm-up."""
+
+    state: Literal["idle", "unavailable", "warming", "loaded", "ready", "failed"]
+    started_at: Timestamp | None
+    seconds: float | None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "warming"]
+    version: str
+    engine: EngineState
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    schema_revision: str | None
+    engine: EngineState
