@@ -20,6 +20,7 @@ from firegrid import __version__
 from firegrid.accounts.audit import install_audit
 from firegrid.accounts.production import check_production_settings
 from firegrid.api import shutdown
+from firegrid.api.docs import OPENAPI_URL, install_docs
 from firegrid.api.guards import refuse_control_characters
 from firegrid.api.headers import install_security_headers
 from firegrid.api.limits import BodyLimitMiddleware, BodyLimits
@@ -112,9 +113,9 @@ def create_app(
         title="firegrid",
         version=__version__,
         summary="City fire-safety platform: risk, remote monitoring, command and dispatch.",
-        docs_url="/api/docs",
+        docs_url=None,  # served offline by api.docs (Swagger UI and ReDoc)
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=OPENAPI_URL,
         lifespan=lifespan,
         dependencies=[Depends(refuse_control_characters)],  # no NUL/control chars in input
     )
@@ -128,6 +129,7 @@ def create_app(
     install_audit(app)
     install_security_headers(app, settings)
     _install_health(app)
+    install_docs(app)
     for spec in ROUTERS:
         module_name, attribute = spec.split(":")
         app.include_router(getattr(import_module(module_name), attribute), prefix="/api/v1")
