@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -171,18 +172,21 @@ class PlanOut(BaseModel):
 
 # Responses ---------------------------------------------------------------------------------
 
-#: 警情类型; equals ``plans.INCIDENT_TYPES`` (a test holds them together).
-IncidentType = Literal[
-    "building_fire",
-    "hazmat_fire",
-    "vehicle_fire",
-    "outdoor_fire",
-    "wildland",
-    "hazmat",
-    "rescue",
-    "flood",
-    "social_assistance",
-]
+
+class IncidentType(StrEnum):
+    """警情类型; the same values as ``plans.INCIDENT_TYPES`` (a test holds them together)."""
+
+    BUILDING_FIRE = "building_fire"
+    HAZMAT_FIRE = "hazmat_fire"
+    VEHICLE_FIRE = "vehicle_fire"
+    OUTDOOR_FIRE = "outdoor_fire"
+    WILDLAND = "wildland"
+    HAZMAT = "hazmat"
+    RESCUE = "rescue"
+    FLOOD = "flood"
+    SOCIAL_ASSISTANCE = "social_assistance"
+
+
 AidStatus = Literal["pending", "accepted", "declined"]
 
 
