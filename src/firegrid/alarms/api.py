@@ -46,7 +46,6 @@ from firegrid.alarms.schemas import (
     WindowIn,
     WindowOut,
     WorkOrderOut,
-    window_dict,
 )
 from firegrid.alarms.verification import task_dict, verification_dict
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
@@ -326,7 +325,8 @@ def list_windows(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     rows = admin.list_windows(session, principal, venue_id=venue_id, limit=limit)
-    return {"items": [window_dict(r) for r in rows], "count": len(rows)}
+    items = [WindowOut.model_validate(r, from_attributes=True) for r in rows]
+    return {"items": items, "count": len(rows)}
 
 
 @router.post(
@@ -335,9 +335,7 @@ def list_windows(
     status_code=201,
     summary="Declare a test window",
 )
-def add_window(
-    principal: Actor, session: SessionDep, clock: ClockDep, body: WindowIn
-) -> dict[str, Any]:
+def add_window(principal: Actor, session: SessionDep, clock: ClockDep, body: WindowIn) -> WindowOut:
     row = admin.add_window(
         session,
         principal,
@@ -349,7 +347,7 @@ def add_window(
         note=body.note,
         now=clock(),
     )
-    return window_dict(row)
+    return WindowOut.model_validate(row, from_attributes=True)
 
 
 @router.delete("/maintenance-windows/{window_id}", status_code=204)

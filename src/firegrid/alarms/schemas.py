@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -53,24 +52,6 @@ class RuleIn(_In):
     enabled: bool = True
     when: dict[str, Any]
     then: dict[str, Any]
-
-
-def window_dict(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "venue_id": row.venue_id,
-        "device_id": row.device_id,
-        "jurisdiction_path": row.jurisdiction_path,
-        "starts_at": _iso(row.starts_at),
-        "ends_at": _iso(row.ends_at),
-        "reason": row.reason,
-        "note": row.note,
-        "created_by": row.created_by,
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 # Responses ---------------------------------------------------------------------------------
