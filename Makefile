@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest pytest-sqlite pytest-postgres web web-test browser cjk-font clean
+.PHONY: demo test lint typecheck pytest pytest-sqlite pytest-postgres web web-test openapi browser cjk-font clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ pytest-postgres: $(STAMP)
 ## Build the console into src/firegrid/web/static (needs Node 20 + npm; the package ships it built)
 web:
 	cd web && npm ci --no-audit --no-fund && npm run build
+
+## The OpenAPI document and the console's types generated from it (web/src/generated/)
+openapi: $(STAMP)
+	$(BIN)/python -m firegrid.api.openapi_dump
 
 ## The console's unit tests (Vitest); skipped with a message when npm is absent
 web-test:

@@ -69,6 +69,12 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/readyz"),
     ("GET", "/api/docs"),
     ("GET", "/api/openapi.json"),
+    # The API docs served offline (api/docs.py): ReDoc, their assets, root aliases.
+    ("GET", "/api/redoc"),
+    ("GET", "/api/docs/assets/{name}"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/redoc"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
     # The console's static shell (HTML, JS, CSS) and its map-layer settings: no data.

@@ -28,16 +28,28 @@ from firegrid.alarms.directory import venue_dossier
 from firegrid.alarms.lifecycle import Clock, alarm_dict
 from firegrid.alarms.rules import Policy
 from firegrid.alarms.schemas import (
+    AlarmDetail,
+    AlarmPage,
+    AlarmStatsOut,
     CallIn,
+    ColoursOut,
     ConfirmIn,
+    DecisionOut,
     FalseIn,
     NoteIn,
     RuleIn,
+    RuleOut,
+    TaskOut,
+    TaskResultOut,
+    TaskWithVenue,
+    VenueDossier,
     WindowIn,
-    window_dict,
+    WindowOut,
+    WorkOrderOut,
 )
 from firegrid.alarms.verification import task_dict, verification_dict
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
+from firegrid.api.schemas import Counted
 from firegrid.api.shutdown import stopping_of
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
@@ -73,6 +85,12 @@ def _detail(session: SessionDep, alarm: Any) -> dict[str, Any]:
     return queries.alarm_detail(session, alarm)
 
 
+def _decision(session: SessionDep, record: Any, alarm: Any) -> dict[str, Any]:
+    """The verification step and the alarm after it (flushed first: the step has its id)."""
+    detail = _detail(session, alarm)
+    return {"verification": verification_dict(record), "alarm": detail}
+
+
 # Static routes first (before /{alarm_id}) -------------------------------------------------
 
 
@@ -88,7 +106,12 @@ async def _with_position(start: int, chunks: AsyncIterator[str]) -> AsyncIterato
             yield f"id: {start}\n\n"
 
 
-@router.get("/feed", summary="Live feed of alarm changes (Server-Sent Events)")
+@router.get(
+    "/feed",
+    summary="Live feed of alarm changes (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The event stream."}},
+)
 async def alarm_feed(
     request: Request,
     principal: Reader,
@@ -129,7 +152,7 @@ async def alarm_feed(
     )
 
 
-@router.get("/stats", summary="Alarm statistics in your scope")
+@router.get("/stats", response_model=AlarmStatsOut, summary="Alarm statistics in your scope")
 def alarm_stats(
     principal: Reader,
     session: SessionDep,
@@ -139,7 +162,11 @@ def alarm_stats(
     return stats.alarm_stats(session, principal, since=since, until=until)
 
 
-@router.get("/colours", summary="Three-colour status per venue, grid, village or town")
+@router.get(
+    "/colours",
+    response_model=ColoursOut,
+    summary="Three-colour status per venue, grid, village or town",
+)
 def alarm_colours(
     principal: Reader,
     session: SessionDep,
@@ -150,7 +177,9 @@ def alarm_colours(
     return {"level": level, "items": items, "count": len(items)}
 
 
-@router.get("/tasks", summary="Grid worker: my on-site verification tasks")
+@router.get(
+    "/tasks", response_model=Counted[TaskOut], summary="Grid worker: my on-site verification tasks"
+)
 def my_tasks(
     principal: TaskOwner,
     session: SessionDep,
@@ -161,7 +190,11 @@ def my_tasks(
     return {"items": [task_dict(t) for t in tasks], "count": len(tasks)}
 
 
-@router.get("/tasks/{task_id}", summary="One verification task with the venue's data")
+@router.get(
+    "/tasks/{task_id}",
+    response_model=TaskWithVenue,
+    summary="One verification task with the venue's data",
+)
 def get_task(principal: TaskOwner, session: SessionDep, task_id: int) -> dict[str, Any]:
     task = verification.get_task(session, principal, task_id)
     data = task_dict(task)
@@ -169,7 +202,11 @@ def get_task(principal: TaskOwner, session: SessionDep, task_id: int) -> dict[st
     return data
 
 
-@router.post("/tasks/{task_id}/result", summary="Grid worker: submit the on-site result")
+@router.post(
+    "/tasks/{task_id}/result",
+    response_model=TaskResultOut,
+    summary="Grid worker: submit the on-site result",
+)
 async def submit_task(
     principal: TaskOwner,
     session: SessionDep,
@@ -200,10 +237,13 @@ async def submit_task(
         now=clock(),
         policy=policy,
     )
+    session.flush()  # the verification step gets its id
     return {"task": task_dict(task), "verification": verification_dict(record)}
 
 
-@router.get("/workorders", summary="Work orders in your scope")
+@router.get(
+    "/workorders", response_model=Counted[WorkOrderOut], summary="Work orders in your scope"
+)
 def list_work_orders(
     principal: WorkOwner,
     session: SessionDep,
@@ -220,7 +260,11 @@ def list_work_orders(
     return {"items": [workorders.work_order_dict(o, now) for o in orders], "count": len(orders)}
 
 
-@router.post("/workorders/{order_id}/close", summary="Close a work order with evidence")
+@router.post(
+    "/workorders/{order_id}/close",
+    response_model=WorkOrderOut,
+    summary="Close a work order with evidence",
+)
 async def close_work_order(
     principal: WorkOwner,
     session: SessionDep,
@@ -249,13 +293,13 @@ async def close_work_order(
     return workorders.work_order_dict(order, now)
 
 
-@router.get("/rules", summary="Effective correlation rules")
+@router.get("/rules", response_model=Counted[RuleOut], summary="Effective correlation rules")
 def list_rules(principal: Reader, session: SessionDep) -> dict[str, Any]:
     items = admin.rules_view(session)
     return {"items": items, "count": len(items)}
 
 
-@router.put("/rules/{name}", summary="Create or replace a stored rule")
+@router.put("/rules/{name}", response_model=RuleOut, summary="Create or replace a stored rule")
 def put_rule(
     principal: Admin, session: SessionDep, clock: ClockDep, name: str, body: RuleIn
 ) -> dict[str, Any]:
@@ -269,7 +313,11 @@ def delete_rule(principal: Admin, session: SessionDep, name: str) -> None:
     admin.delete_rule(session, principal, name)
 
 
-@router.get("/maintenance-windows", summary="Test and maintenance windows")
+@router.get(
+    "/maintenance-windows",
+    response_model=Counted[WindowOut],
+    summary="Test and maintenance windows",
+)
 def list_windows(
     principal: Reader,
     session: SessionDep,
@@ -277,13 +325,17 @@ def list_windows(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     rows = admin.list_windows(session, principal, venue_id=venue_id, limit=limit)
-    return {"items": [window_dict(r) for r in rows], "count": len(rows)}
+    items = [WindowOut.model_validate(r, from_attributes=True) for r in rows]
+    return {"items": items, "count": len(rows)}
 
 
-@router.post("/maintenance-windows", status_code=201, summary="Declare a test window")
-def add_window(
-    principal: Actor, session: SessionDep, clock: ClockDep, body: WindowIn
-) -> dict[str, Any]:
+@router.post(
+    "/maintenance-windows",
+    response_model=WindowOut,
+    status_code=201,
+    summary="Declare a test window",
+)
+def add_window(principal: Actor, session: SessionDep, clock: ClockDep, body: WindowIn) -> WindowOut:
     row = admin.add_window(
         session,
         principal,
@@ -295,7 +347,7 @@ def add_window(
         note=body.note,
         now=clock(),
     )
-    return window_dict(row)
+    return WindowOut.model_validate(row, from_attributes=True)
 
 
 @router.delete("/maintenance-windows/{window_id}", status_code=204)
@@ -306,7 +358,7 @@ def delete_window(principal: Actor, session: SessionDep, window_id: int) -> None
 # Alarms ------------------------------------------------------------------------------------
 
 
-@router.get("", summary="Alarms in your scope, newest first")
+@router.get("", response_model=AlarmPage, summary="Alarms in your scope, newest first")
 def list_alarms(
     principal: Reader,
     session: SessionDep,
@@ -334,18 +386,27 @@ def list_alarms(
     }
 
 
-@router.get("/{alarm_id}", summary="One alarm with its events, transitions and work")
+@router.get(
+    "/{alarm_id}",
+    response_model=AlarmDetail,
+    summary="One alarm with its events, transitions and work",
+)
 def get_alarm(principal: Reader, session: SessionDep, alarm_id: int) -> dict[str, Any]:
     return queries.alarm_detail(session, verification.get_alarm(session, principal, alarm_id))
 
 
-@router.get("/{alarm_id}/venue", summary="The venue's devices, states and pre-plan data")
+@router.get(
+    "/{alarm_id}/venue",
+    response_model=VenueDossier,
+    response_model_exclude_unset=True,
+    summary="The venue's devices, states and pre-plan data",
+)
 def alarm_venue(principal: Reader, session: SessionDep, alarm_id: int) -> dict[str, Any]:
     alarm = verification.get_alarm(session, principal, alarm_id)
     return venue_dossier(session, alarm.venue_id) if alarm.venue_id else {}
 
 
-@router.post("/{alarm_id}/acknowledge", summary="Acknowledge")
+@router.post("/{alarm_id}/acknowledge", response_model=AlarmDetail, summary="Acknowledge")
 def acknowledge(
     principal: Actor, session: SessionDep, clock: ClockDep, alarm_id: int
 ) -> dict[str, Any]:
@@ -354,7 +415,7 @@ def acknowledge(
     return _detail(session, alarm)
 
 
-@router.post("/{alarm_id}/verify", summary="Start verification")
+@router.post("/{alarm_id}/verify", response_model=AlarmDetail, summary="Start verification")
 def start_verification(
     principal: Actor,
     session: SessionDep,
@@ -367,7 +428,11 @@ def start_verification(
     return _detail(session, alarm)
 
 
-@router.post("/{alarm_id}/calls", summary="Record the outcome of a call to the venue contact")
+@router.post(
+    "/{alarm_id}/calls",
+    response_model=DecisionOut,
+    summary="Record the outcome of a call to the venue contact",
+)
 def record_call(
     principal: Actor,
     session: SessionDep,
@@ -387,10 +452,15 @@ def record_call(
         now=clock(),
         policy=policy,
     )
-    return {"verification": verification_dict(record), "alarm": _detail(session, alarm)}
+    return _decision(session, record, alarm)
 
 
-@router.post("/{alarm_id}/tasks", status_code=201, summary="Ask the grid worker to check")
+@router.post(
+    "/{alarm_id}/tasks",
+    response_model=TaskOut,
+    status_code=201,
+    summary="Ask the grid worker to check",
+)
 def create_task(
     principal: Actor,
     session: SessionDep,
@@ -406,7 +476,11 @@ def create_task(
     return task_dict(task)
 
 
-@router.post("/{alarm_id}/confirm", summary="Confirm a fire (forwarded unless forward=false)")
+@router.post(
+    "/{alarm_id}/confirm",
+    response_model=DecisionOut,
+    summary="Confirm a fire (forwarded unless forward=false)",
+)
 def confirm(
     principal: Actor,
     session: SessionDep,
@@ -427,10 +501,12 @@ def confirm(
         now=clock(),
         policy=policy,
     )
-    return {"verification": verification_dict(record), "alarm": _detail(session, alarm)}
+    return _decision(session, record, alarm)
 
 
-@router.post("/{alarm_id}/false", summary="Declare a false alarm with its reason")
+@router.post(
+    "/{alarm_id}/false", response_model=DecisionOut, summary="Declare a false alarm with its reason"
+)
 def declare_false(
     principal: Actor,
     session: SessionDep,
@@ -450,10 +526,10 @@ def declare_false(
         now=clock(),
         policy=policy,
     )
-    return {"verification": verification_dict(record), "alarm": _detail(session, alarm)}
+    return _decision(session, record, alarm)
 
 
-@router.post("/{alarm_id}/fault", summary="Declare a device fault")
+@router.post("/{alarm_id}/fault", response_model=DecisionOut, summary="Declare a device fault")
 def declare_fault(
     principal: Actor,
     session: SessionDep,
@@ -472,10 +548,14 @@ def declare_fault(
         now=clock(),
         policy=policy,
     )
-    return {"verification": verification_dict(record), "alarm": _detail(session, alarm)}
+    return _decision(session, record, alarm)
 
 
-@router.post("/{alarm_id}/forward", summary="Forward a confirmed fire to the command centre")
+@router.post(
+    "/{alarm_id}/forward",
+    response_model=AlarmDetail,
+    summary="Forward a confirmed fire to the command centre",
+)
 def forward(
     principal: Actor, session: SessionDep, clock: ClockDep, policy: PolicyDep, alarm_id: int
 ) -> dict[str, Any]:
@@ -484,7 +564,7 @@ def forward(
     return _detail(session, alarm)
 
 
-@router.post("/{alarm_id}/close", summary="Close a decided alarm")
+@router.post("/{alarm_id}/close", response_model=AlarmDetail, summary="Close a decided alarm")
 def close(
     principal: Actor,
     session: SessionDep,

@@ -21,9 +21,11 @@ from firegrid import __version__
 from firegrid.accounts.audit import install_audit
 from firegrid.accounts.production import check_production_settings
 from firegrid.api import shutdown
+from firegrid.api.docs import OPENAPI_URL, install_docs
 from firegrid.api.guards import refuse_control_characters
 from firegrid.api.headers import install_security_headers
 from firegrid.api.limits import BodyLimitMiddleware, BodyLimits
+from firegrid.api.schemas import ErrorEnvelope, Health, Ready
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
 from firegrid.core.settings import Settings, get_settings
@@ -113,9 +115,9 @@ def create_app(
         title="firegrid",
         version=__version__,
         summary="City fire-safety platform: risk, remote monitoring, command and dispatch.",
-        docs_url="/api/docs",
+        docs_url=None,  # served offline by api.docs (Swagger UI and ReDoc)
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=OPENAPI_URL,
         lifespan=lifespan,
         dependencies=[Depends(refuse_control_characters)],  # no NUL/control chars in input
     )
@@ -133,6 +135,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     _install_health(app)
     app.include_router(import_module("firegrid.ops.api").router)  # GET /metrics, unprefixed
+    install_docs(app)
     for spec in ROUTERS:
         module_name, attribute = spec.split(":")
         app.include_router(getattr(import_module(module_name), attribute), prefix="/api/v1")
@@ -220,7 +223,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _install_health(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["health"], summary="Liveness (public); 'warming' while loading")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness (public); 'warming' while loading",
+        response_model=Health,
+    )
     def healthz(request: Request) -> dict[str, Any]:
         warmup = request.app.state.engine_warmup
         return {
@@ -233,6 +241,8 @@ def _install_health(app: FastAPI) -> None:
         "/readyz",
         tags=["health"],
         summary="Readiness: database reachable and the travel-time engine loaded (public)",
+        response_model=Ready,
+        responses={503: {"model": ErrorEnvelope, "description": "Not ready (yet)."}},
     )
     def readyz(request: Request) -> JSONResponse:
         warmup = request.app.state.engine_warmup

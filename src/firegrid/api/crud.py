@@ -23,6 +23,7 @@ from firegrid.api import changes
 from firegrid.api.deps import SessionDep, require
 from firegrid.api.geojson import feature, feature_collection, point_feature
 from firegrid.api.pagination import decode_cursor, encode_cursor
+from firegrid.api.schemas import Feature, FeaturePage, Page
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Forbidden, NotFound
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
@@ -275,6 +276,7 @@ def _mount_list(router: APIRouter, resource: Resource) -> None:
         methods=["GET"],
         tags=[resource.tag],
         summary=f"List {resource.name} in your jurisdiction",
+        response_model=Page[resource.out_schema] | FeaturePage[resource.out_schema],  # type: ignore[name-defined]
     )
 
 
@@ -335,6 +337,7 @@ def _mount_create(router: APIRouter, resource: Resource) -> None:
         status_code=201,
         tags=[resource.tag],
         summary=f"Create one of {resource.name}",
+        response_model=resource.out_schema,
     )
 
 
@@ -459,8 +462,17 @@ def _register_item_route(
         status_code=204 if method == "DELETE" else 200,
         tags=[resource.tag],
         summary=summary,
-        response_model=None,
+        response_model=_item_response(resource, method),
     )
+
+
+def _item_response(resource: Resource, method: str) -> Any:
+    """What an item route answers: the row (or its GeoJSON feature), nothing on delete."""
+    if method == "DELETE":
+        return None
+    if method == "GET":
+        return resource.out_schema | Feature[resource.out_schema]  # type: ignore[name-defined]
+    return resource.out_schema
 
 
 def _announce(

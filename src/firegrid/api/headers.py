@@ -3,8 +3,8 @@
 * ``Content-Security-Policy``: the console runs only its own files (no inline script or
   style, no ``eval``), talks only to its own origin, and shows images from itself, ``data:``
   and ``blob:`` URLs and the configured extra tile server. API responses are data:
-  ``default-src 'none'``. The docs page (``/api/docs``, Swagger UI from its CDN) may run
-  FastAPI's inline start-up script, allowed by its SHA-256 hash only. Nothing may frame any
+  ``default-src 'none'``. The docs pages (``/api/docs``, ``/api/redoc``, served offline)
+  may run their inline start-up scripts, allowed by SHA-256 hash only. Nothing may frame any
   page (``frame-ancestors 'none'``).
 * ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
   ``X-Frame-Options: DENY`` (for browsers without ``frame-ancestors``),
@@ -25,16 +25,13 @@ from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from firegrid.core.settings import Settings
 
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
-FASTAPI_FAVICON = "https://fastapi.tiangolo.com"
+DOCS_PREFIXES = ("/api/docs", "/api/redoc")
 API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics")
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 
@@ -103,30 +100,27 @@ def script_hashes(html: str) -> list[str]:
 
 
 def docs_csp(app: FastAPI, root_path: str = "") -> str:
-    """The policy of ``/api/docs``: FastAPI's own page, its inline script allowed by hash.
+    """The policy of the API docs (Swagger UI and ReDoc, served by firegrid itself): their
+    pages' inline start-up scripts allowed by hash, everything else from this origin.
 
-    The page is rendered here exactly as FastAPI's docs route renders it (for the same
+    The pages are rendered here exactly as the docs routes render them (for the same
     ``root_path``). Swagger UI styles its widgets with inline styles, hence
-    ``'unsafe-inline'`` for styles on this page only (never for scripts).
+    ``'unsafe-inline'`` for styles on these pages only (never for scripts); ReDoc runs its
+    search in a ``blob:`` worker.
     """
-    root = root_path.rstrip("/")
-    redirect_url = app.swagger_ui_oauth2_redirect_url
-    page = get_swagger_ui_html(
-        openapi_url=root + (app.openapi_url or ""),
-        title=f"{app.title} - Swagger UI",
-        oauth2_redirect_url=root + redirect_url if redirect_url else None,
-        init_oauth=app.swagger_ui_init_oauth,
-        swagger_ui_parameters=app.swagger_ui_parameters,
-    ).body
-    redirect = get_swagger_ui_oauth2_redirect_html().body
-    hashes = script_hashes(bytes(page).decode()) + script_hashes(bytes(redirect).decode())
+    from firegrid.api.docs import redoc_page, swagger_page
+
+    pages = (swagger_page(app, root_path).body, redoc_page(app, root_path).body)
+    hashes = [h for page in pages for h in script_hashes(bytes(page).decode())]
     return _policy(
         {
             "default-src": ["'none'"],
-            "script-src": ["'self'", SWAGGER_CDN, *hashes],
-            "style-src": ["'self'", SWAGGER_CDN, "'unsafe-inline'"],
-            "img-src": ["'self'", "data:", FASTAPI_FAVICON],
+            "script-src": ["'self'", *hashes],
+            "style-src": ["'self'", "'unsafe-inline'"],
+            "img-src": ["'self'", "data:"],
+            "font-src": ["'self'", "data:"],
             "connect-src": ["'self'"],
+            "worker-src": ["'self'", "blob:"],
             "base-uri": ["'none'"],
             "form-action": ["'self'"],
             "frame-ancestors": ["'none'"],
@@ -145,7 +139,7 @@ class SecurityHeadersMiddleware:
         self._docs_by_root: dict[str, bytes] = {}
 
     def _csp(self, path: str, root_path: str) -> bytes:
-        if path.startswith("/api/docs"):
+        if path.startswith(DOCS_PREFIXES):
             if root_path not in self._docs_by_root:
                 self._docs_by_root[root_path] = self.docs(root_path).encode()
             return self._docs_by_root[root_path]

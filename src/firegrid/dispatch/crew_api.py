@@ -7,24 +7,60 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import SessionDep, require
+from firegrid.api.schemas import Geometry
 from firegrid.core.errors import DomainError
 from firegrid.dispatch import incident_schemas as s
 from firegrid.dispatch import incidents
 from firegrid.dispatch.duplicates import haversine_m
 from firegrid.dispatch.incident_api import engine_of, geo_of, set_unit_status, unit_dict
 from firegrid.dispatch.incident_models import Incident
+from firegrid.dispatch.incident_schemas import IncidentOut, UnitOut
 from firegrid.dispatch.intake import venue_summary, venues_near
-from firegrid.dispatch.models import Hydrant, Station
+from firegrid.dispatch.models import Hydrant, HydrantStatus, Station
 from firegrid.geo.errors import GeoError
 from firegrid.geo.service import GeoContext
 from firegrid.places.models import Building, Venue
 
 router = APIRouter(prefix="/crew", tags=["crew"])
+
+
+class RouteOut(BaseModel):
+    """The unit's route to the incident, or why there is none."""
+
+    travel_time_s: float | None = None
+    distance_m: float | None = None
+    geometry: Geometry | None = None
+    error: str | None = None
+
+
+class HydrantNearby(BaseModel):
+    id: int
+    code: str
+    status: HydrantStatus
+    flow_lps: float
+    lon: float
+    lat: float
+    distance_m: float
+
+
+class Preplan(BaseModel):
+    venue: dict[str, Any] | None = Field(description="The venue with its buildings.")
+    venues_nearby: list[dict[str, Any]]
+    hydrants: list[HydrantNearby]
+
+
+class MyUnitOut(BaseModel):
+    unit: UnitOut
+    incident: IncidentOut | None
+    route: RouteOut | None = None
+    preplan: Preplan | None = None
+
 
 Crew = Annotated[Principal, Depends(require("units:status"))]
 HYDRANT_RADIUS_M = 300.0
@@ -75,7 +111,12 @@ def preplan(session: Session, incident: Incident) -> dict[str, Any]:
     }
 
 
-@router.get("/vehicles/{vehicle_id}", summary="My unit: its incident, route and pre-plan")
+@router.get(
+    "/vehicles/{vehicle_id}",
+    response_model=MyUnitOut,
+    response_model_exclude_unset=True,
+    summary="My unit: its incident, route and pre-plan",
+)
 def my_unit(
     vehicle_id: int, request: Request, principal: Crew, session: SessionDep
 ) -> dict[str, Any]:
@@ -117,7 +158,11 @@ def my_unit(
     return out
 
 
-@router.post("/vehicles/{vehicle_id}/status", summary="Set my unit's status (and position)")
+@router.post(
+    "/vehicles/{vehicle_id}/status",
+    response_model=UnitOut,
+    summary="Set my unit's status (and position)",
+)
 def my_status(
     vehicle_id: int, body: s.UnitStatusIn, principal: Crew, session: SessionDep
 ) -> dict[str, Any]:

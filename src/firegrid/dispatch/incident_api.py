@@ -12,6 +12,7 @@ from sqlalchemy import select
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
 from firegrid.api.pagination import decode_cursor, encode_cursor
+from firegrid.api.schemas import Counted
 from firegrid.core.errors import Conflict
 from firegrid.dispatch import avl, command, incidents, intake, notify, plans
 from firegrid.dispatch import incident_schemas as s
@@ -72,7 +73,7 @@ def _call_data(body: s.CallIn | s.TransferIn, source: str) -> intake.CallData:
 # Intake ----------------------------------------------------------------------------------
 
 
-@router.post("/calls", status_code=201, summary="Take a 119 call")
+@router.post("/calls", status_code=201, response_model=s.IntakeOut, summary="Take a 119 call")
 def take_call(body: s.CallIn, principal: Write, session: SessionDep) -> dict[str, Any]:
     result = intake.take_call(
         session,
@@ -87,7 +88,11 @@ def take_call(body: s.CallIn, principal: Write, session: SessionDep) -> dict[str
     return intake.intake_view(session, result, principal.scope_path)
 
 
-@router.get("/calls/{call_id}", summary="A call with its possible duplicates and nearby venues")
+@router.get(
+    "/calls/{call_id}",
+    response_model=s.IntakeOut,
+    summary="A call with its possible duplicates and nearby venues",
+)
 def get_call(call_id: int, principal: Read, session: SessionDep) -> dict[str, Any]:
     from firegrid.dispatch.duplicates import find_duplicates
 
@@ -107,7 +112,11 @@ def get_call(call_id: int, principal: Read, session: SessionDep) -> dict[str, An
     return intake.intake_view(session, result, principal.scope_path)
 
 
-@router.post("/calls/{call_id}/locate", summary="Locate a call from a better address or point")
+@router.post(
+    "/calls/{call_id}/locate",
+    response_model=s.CallOut,
+    summary="Locate a call from a better address or point",
+)
 def locate_call(
     call_id: int, body: s.LocateIn, principal: Write, session: SessionDep
 ) -> dict[str, Any]:
@@ -117,7 +126,12 @@ def locate_call(
     return intake.call_dict(call)
 
 
-@router.post("/calls/{call_id}/incident", status_code=201, summary="Open an incident from a call")
+@router.post(
+    "/calls/{call_id}/incident",
+    status_code=201,
+    response_model=s.IncidentDetail,
+    summary="Open an incident from a call",
+)
 def open_incident(
     call_id: int, body: s.CreateIncidentIn, principal: Write, session: SessionDep
 ) -> dict[str, Any]:
@@ -136,7 +150,11 @@ def open_incident(
     return incidents.incident_detail(session, incident, principal.scope_path)
 
 
-@router.post("/calls/{call_id}/merge", summary="Merge a call into an open incident")
+@router.post(
+    "/calls/{call_id}/merge",
+    response_model=s.IncidentDetail,
+    summary="Merge a call into an open incident",
+)
 def merge_call(
     call_id: int, body: s.MergeIn, principal: Write, session: SessionDep
 ) -> dict[str, Any]:
@@ -149,7 +167,12 @@ def merge_call(
     return incidents.incident_detail(session, incident, principal.scope_path)
 
 
-@router.post("/transfers/110", status_code=201, summary="A transfer from the 110 centre")
+@router.post(
+    "/transfers/110",
+    status_code=201,
+    response_model=s.TransferOut,
+    summary="A transfer from the 110 centre",
+)
 def transfer_110(body: s.TransferIn, principal: Police, session: SessionDep) -> dict[str, Any]:
     result = intake.transfer_from_110(
         session,
@@ -172,7 +195,11 @@ def transfer_110(body: s.TransferIn, principal: Police, session: SessionDep) -> 
     }
 
 
-@router.post("/alarm-forwards/consume", summary="Turn forwarded alarms into incidents now")
+@router.post(
+    "/alarm-forwards/consume",
+    response_model=s.ConsumeOut,
+    summary="Turn forwarded alarms into incidents now",
+)
 def consume_forwards(principal: Write, session: SessionDep) -> dict[str, Any]:
     return consume_alarm_forwards(session).as_dict()
 
@@ -180,7 +207,11 @@ def consume_forwards(principal: Write, session: SessionDep) -> dict[str, Any]:
 # Incidents -------------------------------------------------------------------------------
 
 
-@router.get("/incidents", summary="Incidents in your jurisdiction, newest first")
+@router.get(
+    "/incidents",
+    response_model=s.IncidentPage,
+    summary="Incidents in your jurisdiction, newest first",
+)
 def list_incidents(
     principal: Read,
     session: SessionDep,
@@ -206,7 +237,11 @@ def list_incidents(
     return {"items": items, "next_cursor": next_cursor, "count": len(items)}
 
 
-@router.get("/incidents/{incident_id}", summary="An incident: calls, timeline, units, intervals")
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=s.IncidentDetail,
+    summary="An incident: calls, timeline, units, intervals",
+)
 def get_incident(incident_id: int, principal: Read, session: SessionDep) -> dict[str, Any]:
     return incidents.incident_detail(
         session, incidents.get_incident(session, principal, incident_id), principal.scope_path
@@ -215,6 +250,7 @@ def get_incident(incident_id: int, principal: Read, session: SessionDep) -> dict
 
 @router.get(
     "/incidents/{incident_id}/recommendation",
+    response_model=s.RecommendationOut,
     summary="Recommended units of your forces (plan minus units already sent)",
 )
 def incident_recommendation(
@@ -226,7 +262,11 @@ def incident_recommendation(
     return rec.as_dict()
 
 
-@router.post("/incidents/{incident_id}/dispatch", summary="Send units (one action)")
+@router.post(
+    "/incidents/{incident_id}/dispatch",
+    response_model=s.DispatchOut,
+    summary="Send units (one action)",
+)
 def dispatch(
     incident_id: int,
     body: s.DispatchIn,
@@ -283,7 +323,11 @@ def dispatch(
     }
 
 
-@router.post("/incidents/{incident_id}/status", summary="Move the incident's status")
+@router.post(
+    "/incidents/{incident_id}/status",
+    response_model=s.IncidentOut,
+    summary="Move the incident's status",
+)
 def incident_status(
     incident_id: int, body: s.IncidentStatusIn, principal: Write, session: SessionDep
 ) -> dict[str, Any]:
@@ -294,7 +338,11 @@ def incident_status(
     return incidents.incident_dict(incident)
 
 
-@router.post("/incidents/{incident_id}/escalate", summary="Move command one level up")
+@router.post(
+    "/incidents/{incident_id}/escalate",
+    response_model=s.IncidentOut,
+    summary="Move command one level up",
+)
 def escalate(
     incident_id: int, body: s.EscalateIn, principal: Write, session: SessionDep
 ) -> dict[str, Any]:
@@ -306,6 +354,7 @@ def escalate(
 
 @router.post(
     "/incidents/{incident_id}/joint-defence",
+    response_model=s.AidRequestOut,
     status_code=201,
     summary="Ask a neighbouring town for units (区域联防)",
 )
@@ -326,6 +375,7 @@ def joint_defence(
 
 @router.post(
     "/incidents/{incident_id}/reinforcements",
+    response_model=s.AidRequestOut,
     status_code=201,
     summary="Ask the command post for more units (增援)",
 )
@@ -343,7 +393,11 @@ def reinforcement(
     return command.request_dict(request)
 
 
-@router.get("/aid-requests", summary="Joint-defence and reinforcement requests to your area")
+@router.get(
+    "/aid-requests",
+    response_model=Counted[s.AidRequestOut],
+    summary="Joint-defence and reinforcement requests to your area",
+)
 def list_aid_requests(
     principal: Read, session: SessionDep, status: str | None = None
 ) -> dict[str, Any]:
@@ -351,7 +405,11 @@ def list_aid_requests(
     return {"items": [command.request_dict(r) for r in rows], "count": len(rows)}
 
 
-@router.post("/aid-requests/{request_id}/answer", summary="Accept (sending units) or decline")
+@router.post(
+    "/aid-requests/{request_id}/answer",
+    response_model=s.AidRequestOut,
+    summary="Accept (sending units) or decline",
+)
 def answer_aid_request(
     request_id: int,
     body: s.AnswerIn,
@@ -386,7 +444,13 @@ def answer_aid_request(
 @router.get(
     "/incidents/{incident_id}/orders/{station_id}",
     summary="The printable dispatch order of a station (text, html or json)",
-    response_model=None,
+    response_model=s.DispatchOrderOut,
+    responses={
+        200: {
+            "content": {"text/plain": {}, "text/html": {}},
+            "description": "The order as JSON, text or HTML (``format``).",
+        }
+    },
 )
 def dispatch_order(
     incident_id: int,
@@ -394,7 +458,7 @@ def dispatch_order(
     principal: Read,
     session: SessionDep,
     format: Annotated[str, Query(pattern="^(text|html|json)$")] = "text",
-) -> Response | dict[str, Any]:
+) -> Any:
     incident = incidents.get_incident(session, principal, incident_id)
     payload = notify.station_order(session, incident, station_id)
     if format == "json":
@@ -404,7 +468,11 @@ def dispatch_order(
     return PlainTextResponse(notify.render_text(payload))
 
 
-@router.post("/dispatch-notifications/deliver", summary="Deliver pending station webhooks now")
+@router.post(
+    "/dispatch-notifications/deliver",
+    response_model=s.DeliveryOut,
+    summary="Deliver pending station webhooks now",
+)
 def deliver(principal: DispatchP, db: DbDep) -> dict[str, int]:
     return notify.deliver_pending(db)
 
@@ -412,7 +480,11 @@ def deliver(principal: DispatchP, db: DbDep) -> dict[str, int]:
 # Recommendation for a point --------------------------------------------------------------
 
 
-@router.get("/recommendations", summary="Recommended units for a point, type and level")
+@router.get(
+    "/recommendations",
+    response_model=s.RecommendationOut,
+    summary="Recommended units for a point, type and level",
+)
 def recommend_point(
     request: Request,
     principal: Read,
@@ -434,7 +506,11 @@ def recommend_point(
 # Units -----------------------------------------------------------------------------------
 
 
-@router.get("/units", summary="The unit board: vehicles of your forces with status and position")
+@router.get(
+    "/units",
+    response_model=Counted[s.UnitOut],
+    summary="The unit board: vehicles of your forces with status and position",
+)
 def unit_board(principal: Read, session: SessionDep, status: str | None = None) -> dict[str, Any]:
     query = (
         select(Vehicle, Station.code)
@@ -467,7 +543,7 @@ def unit_dict(v: Vehicle, station_code: str = "") -> dict[str, Any]:
     }
 
 
-@router.post("/units/{vehicle_id}/status", summary="Move a unit's status")
+@router.post("/units/{vehicle_id}/status", response_model=s.UnitOut, summary="Move a unit's status")
 def unit_status(
     vehicle_id: int, body: s.UnitStatusIn, principal: UnitsP, session: SessionDep
 ) -> dict[str, Any]:
@@ -487,7 +563,11 @@ def set_unit_status(
     return unit_dict(vehicle)
 
 
-@router.post("/avl/positions", summary="GPS fixes of vehicles (AVL platform or crews)")
+@router.post(
+    "/avl/positions",
+    response_model=s.FixesOut,
+    summary="GPS fixes of vehicles (AVL platform or crews)",
+)
 def avl_positions(body: s.FixesIn, principal: UnitsP, session: SessionDep) -> dict[str, int]:
     fixes = [avl.Fix(p.vehicle_id, p.lon, p.lat, p.at, p.crs) for p in body.positions]
     return avl.record_fixes(session, principal, fixes)
@@ -496,7 +576,9 @@ def avl_positions(body: s.FixesIn, principal: UnitsP, session: SessionDep) -> di
 # Response plans --------------------------------------------------------------------------
 
 
-@router.get("/response-plans", summary="Response plans (等级调派方案)")
+@router.get(
+    "/response-plans", response_model=Counted[s.PlanOut], summary="Response plans (等级调派方案)"
+)
 def list_plans(principal: Read, session: SessionDep) -> dict[str, Any]:
     plans.ensure_plans(session)
     rows = session.scalars(
@@ -510,7 +592,11 @@ def list_plans(principal: Read, session: SessionDep) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@router.put("/response-plans", summary="Create or replace the plan of a type/category/level")
+@router.put(
+    "/response-plans",
+    response_model=s.PlanOut,
+    summary="Create or replace the plan of a type/category/level",
+)
 def put_plan(body: s.PlanIn, principal: PlansAdmin, session: SessionDep) -> dict[str, Any]:
     row = plans.upsert_plan(
         session,

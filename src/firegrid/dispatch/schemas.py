@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firegrid.dispatch.models import ForceKind, HydrantStatus, StationType, VehicleType
+from firegrid.dispatch.states import VehicleStatus
 from firegrid.places.schemas import Lat, Lon
 
 _STATION_TYPES = "^(special|standard|secondary|small|micro)$"
@@ -40,8 +42,8 @@ class StationOut(BaseModel):
     id: int
     code: str
     name: str
-    station_type: str
-    force_kind: str
+    station_type: StationType
+    force_kind: ForceKind
     address: str
     phone: str
     lon: float
@@ -75,12 +77,12 @@ class VehicleOut(BaseModel):
     id: int
     code: str
     station_id: int
-    vehicle_type: str
+    vehicle_type: VehicleType
     call_sign: str
     plate: str
     crew: int
     capabilities: list[str]
-    status: str
+    status: VehicleStatus
     jurisdiction_path: str
     last_lon: float | None
     last_lat: float | None
@@ -110,7 +112,7 @@ class HydrantOut(BaseModel):
     code: str
     hydrant_type: str
     flow_lps: float
-    status: str
+    status: HydrantStatus
     lon: float
     lat: float
     jurisdiction_id: int

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import DbDep, SettingsDep, require
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.geo import schemas
 from firegrid.geo.errors import GeoError, NoReachableFacility
 from firegrid.geo.facilities import SkippedFacility
 from firegrid.geo.service import STATIONS, geo_context, network_summary
@@ -44,12 +45,16 @@ def parse_point(text: str, crs: str, name: str) -> tuple[float, float]:
     return point_to_wgs84(lon, lat, parse_crs(crs))
 
 
-@router.get("/network", summary="The active road network")
+@router.get("/network", response_model=schemas.NetworkOut, summary="The active road network")
 def network(_principal: GeoReader, db: DbDep) -> dict[str, Any]:
     return network_summary(db)
 
 
-@router.get("/route", summary="Fastest or shortest route between two points")
+@router.get(
+    "/route",
+    response_model=schemas.RouteOut,
+    summary="Fastest or shortest route between two points",
+)
 def route(
     _principal: GeoReader,
     db: DbDep,
@@ -75,7 +80,11 @@ def route(
     }
 
 
-@router.get("/nearest-stations", summary="The k stations that reach a point first")
+@router.get(
+    "/nearest-stations",
+    response_model=schemas.NearestStationsOut,
+    summary="The k stations that reach a point first",
+)
 def nearest_stations(
     principal: GeoReader,
     db: DbDep,
@@ -119,7 +128,11 @@ def nearest_stations(
     return {"at": [lon, lat], "items": items, "skipped": [s.as_dict() for s in skipped]}
 
 
-@router.get("/isochrones", summary="Isochrone polygons (GeoJSON) for stations or points")
+@router.get(
+    "/isochrones",
+    response_model=schemas.IsochronesOut,
+    summary="Isochrone polygons (GeoJSON) for stations or points",
+)
 def isochrones_route(
     principal: GeoReader,
     db: DbDep,
@@ -163,7 +176,11 @@ def isochrones_route(
         return collection
 
 
-@router.get("/coverage", summary="Coverage of your stations within travel-time bands")
+@router.get(
+    "/coverage",
+    response_model=schemas.CoverageOut,
+    summary="Coverage of your stations within travel-time bands",
+)
 def coverage_route(
     principal: GeoReader,
     db: DbDep,
@@ -177,7 +194,11 @@ def coverage_route(
         return coverage_report(db, settings, minutes or [5.0], principal, per_grid=per_grid)
 
 
-@router.get("/hydrant-gaps", summary="Hydrant gaps after GB 50974 (GeoJSON)")
+@router.get(
+    "/hydrant-gaps",
+    response_model=schemas.HydrantGapsOut,
+    summary="Hydrant gaps after GB 50974 (GeoJSON)",
+)
 def hydrant_gaps_route(principal: GeoReader, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     from firegrid.geo.reports import hydrant_gap_report
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import SessionDep, require
+from firegrid.api.schemas import Timestamp
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, Unauthenticated, ValidationFailed
 from firegrid.core.settings import Settings
@@ -162,7 +163,50 @@ class AdoptIn(BaseModel):
 WriteDevices = Annotated[Principal, Depends(require("devices:write"))]
 
 
-@router.get("/ingest/quarantine", summary="Unknown devices that sent messages")
+class QuarantinedDevice(BaseModel):
+    """An unknown device that sent messages (quarantined until adopted)."""
+
+    id: int
+    protocol: str
+    external_id: str
+    first_seen: Timestamp
+    last_seen: Timestamp
+    message_count: int
+    last_peer: str
+    adopted_device_id: int | None
+    adopted_at: Timestamp | None
+    replayed_at: Timestamp | None
+    replayed_events: int
+
+
+class QuarantinedMessageOut(BaseModel):
+    id: int
+    received_at: Timestamp
+    raw_hex: str
+    summary: dict[str, Any]
+
+
+class QuarantinedDevices(BaseModel):
+    items: list[QuarantinedDevice]
+
+
+class QuarantinedMessages(BaseModel):
+    items: list[QuarantinedMessageOut]
+
+
+class AdoptedDevice(BaseModel):
+    device_id: int
+    code: str
+    protocol: str
+    external_id: str
+    venue_id: int
+
+
+@router.get(
+    "/ingest/quarantine",
+    response_model=QuarantinedDevices,
+    summary="Unknown devices that sent messages",
+)
 def list_quarantine(
     session: SessionDep,
     _principal: WriteDevices,
@@ -176,7 +220,11 @@ def list_quarantine(
     return {"items": items}
 
 
-@router.get("/ingest/quarantine/{quarantine_id}/messages", summary="Quarantined messages")
+@router.get(
+    "/ingest/quarantine/{quarantine_id}/messages",
+    response_model=QuarantinedMessages,
+    summary="Quarantined messages",
+)
 def quarantine_messages(
     quarantine_id: int,
     session: SessionDep,
@@ -190,6 +238,7 @@ def quarantine_messages(
     "/ingest/quarantine/{quarantine_id}/adopt",
     summary="Register a quarantined device at a venue",
     status_code=201,
+    response_model=AdoptedDevice,
 )
 def adopt_device(
     quarantine_id: int,

@@ -15,7 +15,7 @@ from firegrid.places import schemas, service
 from firegrid.places.crs import parse_crs, point_from_wgs84
 from firegrid.places.geocode import geocode
 from firegrid.places.models import GridWorker, Jurisdiction, Venue
-from firegrid.places.taxonomy import load_taxonomy
+from firegrid.places.taxonomy import Taxonomy, load_taxonomy
 
 router = APIRouter()
 
@@ -106,8 +106,13 @@ def geocode_address(
     return schemas.GeocodeOut.model_validate(data)
 
 
-@router.get("/taxonomy", tags=["places"], summary="Venue categories (data-declared)")
+@router.get(
+    "/taxonomy",
+    tags=["places"],
+    summary="Venue categories (data-declared)",
+    response_model=Taxonomy,
+)
 def taxonomy(
     _principal: Annotated[Principal, Depends(require("places:read"))],
-) -> dict[str, Any]:
-    return load_taxonomy().model_dump(by_alias=True)
+) -> Taxonomy:
+    return load_taxonomy()

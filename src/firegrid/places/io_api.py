@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from pydantic import BaseModel
 
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
@@ -27,7 +28,20 @@ _MEDIA = {
 KindPath = Annotated[str, Path(description="jurisdictions, venues, stations, hydrants, devices …")]
 
 
-@router.post("/imports/{kind}", status_code=201, summary="Import a file, all or nothing")
+class ImportReport(BaseModel):
+    """What an import wrote (all rows or none)."""
+
+    kind: str
+    rows: int
+    created: int
+
+
+@router.post(
+    "/imports/{kind}",
+    status_code=201,
+    summary="Import a file, all or nothing",
+    response_model=ImportReport,
+)
 async def import_upload(
     kind: KindPath,
     principal: Annotated[Principal, Depends(require("places:import"))],
@@ -62,7 +76,17 @@ async def import_upload(
     )
 
 
-@router.get("/exports/{kind}", summary="Export records in your jurisdiction")
+@router.get(
+    "/exports/{kind}",
+    summary="Export records in your jurisdiction",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {media.split(";")[0]: {} for media in _MEDIA.values()},
+            "description": "The file, as an attachment.",
+        }
+    },
+)
 def export_download(
     kind: KindPath,
     principal: Annotated[Principal, Depends(require("places:export"))],

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firegrid.places.models import JurisdictionLevel
+
 Lon = Annotated[
     float, Field(ge=-180, le=180, description="Longitude in the request's CRS (degrees).")
 ]
@@ -36,9 +38,11 @@ class JurisdictionPatch(BaseModel):
 
 
 class JurisdictionOut(BaseModel):
+    # Read from a row (center_lon) or from its JSON (lon).
+    model_config = ConfigDict(populate_by_name=True)
     id: int
     code: str
-    level: str
+    level: JurisdictionLevel
     parent_id: int | None
     path: str
     name_zh: str

@@ -21,6 +21,9 @@ from firegrid.places.models import Venue
 from firegrid.preplans import attachments, live, schemas, service, sheet
 from firegrid.preplans.cycle import review_intervals
 
+#: what an attachment download can be (checked by content when it was uploaded)
+ATTACHMENT_CONTENT: dict[str, dict[str, object]] = {media: {} for media in attachments.TYPES}
+
 router = APIRouter(tags=["preplans"])
 
 Reader = Annotated[Principal, Depends(require("preplans:read"))]
@@ -230,6 +233,7 @@ def _file_response(settings: Any, row: Any) -> Response:
     "/preplans/{plan_id}/attachments/{attachment_id}",
     summary="Download an attachment",
     response_class=Response,
+    responses={200: {"content": ATTACHMENT_CONTENT}},
 )
 def get_attachment(
     plan_id: Id, attachment_id: Id, principal: Reader, session: SessionDep, settings: SettingsDep
@@ -254,6 +258,7 @@ def remove_attachment(
     "/crew/vehicles/{vehicle_id}/preplan/attachments/{attachment_id}",
     summary="An attachment of the plan of the venue my unit is dispatched to",
     response_class=Response,
+    responses={200: {"content": ATTACHMENT_CONTENT}},
 )
 def crew_attachment(
     vehicle_id: Id, attachment_id: Id, principal: Crew, session: SessionDep, settings: SettingsDep

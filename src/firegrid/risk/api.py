@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from firegrid.accounts.principal import Principal
 from firegrid.api import changes
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
+from firegrid.risk import schemas as s
 from firegrid.risk import service
 from firegrid.risk.schemas import RescoreIn, RunIn
 
@@ -25,7 +26,7 @@ Run = Annotated[Principal, Depends(require("risk:run"))]
 RunId = Annotated[int | None, Query(description="Run id (default: the latest run).")]
 
 
-@router.get("/runs", summary="Recorded assessment runs, newest first")
+@router.get("/runs", response_model=s.RunList, summary="Recorded assessment runs, newest first")
 def list_runs(
     principal: Read,
     session: SessionDep,
@@ -34,17 +35,28 @@ def list_runs(
     return {"items": service.list_runs(session, limit)}
 
 
-@router.get("/runs/latest", summary="The latest run's summary, over your jurisdiction")
+@router.get(
+    "/runs/latest",
+    response_model=s.RunSummary,
+    summary="The latest run's summary, over your jurisdiction",
+)
 def latest_run(principal: Read, session: SessionDep) -> dict[str, Any]:
     return service.scoped_summary(session, None, principal.scope_path)
 
 
-@router.get("/runs/{run_id}", summary="A run's summary, over your jurisdiction")
+@router.get(
+    "/runs/{run_id}", response_model=s.RunSummary, summary="A run's summary, over your jurisdiction"
+)
 def get_run(run_id: int, principal: Read, session: SessionDep) -> dict[str, Any]:
     return service.scoped_summary(session, run_id, principal.scope_path)
 
 
-@router.post("/runs", status_code=201, summary="Run an assessment (recorded; synchronous)")
+@router.post(
+    "/runs",
+    response_model=s.RunSummary,
+    status_code=201,
+    summary="Run an assessment (recorded; synchronous)",
+)
 def start_run(
     body: RunIn, principal: Run, session: SessionDep, db: DbDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -56,7 +68,11 @@ def start_run(
         return service.scoped_summary(own, int(result["run_id"]), principal.scope_path)
 
 
-@router.get("/venues/{venue_id}", summary="A venue's score and its contributions")
+@router.get(
+    "/venues/{venue_id}",
+    response_model=s.VenueScore,
+    summary="A venue's score and its contributions",
+)
 def venue_score(
     venue_id: int, principal: Read, session: SessionDep, run_id: RunId = None
 ) -> dict[str, Any]:
@@ -65,6 +81,7 @@ def venue_score(
 
 @router.get(
     "/venues/{venue_id}/explanation",
+    response_model=s.ExplanationOut,
     summary="Why the venue scores as it does: contributions, what would lower the grade, peers",
 )
 def venue_explanation(
@@ -73,13 +90,18 @@ def venue_explanation(
     return service.explain(session, venue_id, run_id=run_id, scope_path=principal.scope_path)
 
 
-@router.get("/venues/{venue_id}/trend", summary="A venue's score across runs and re-scores")
+@router.get(
+    "/venues/{venue_id}/trend",
+    response_model=s.VenueTrend,
+    summary="A venue's score across runs and re-scores",
+)
 def venue_trend(venue_id: int, principal: Read, session: SessionDep) -> dict[str, Any]:
     return service.venue_trend(session, venue_id, scope_path=principal.scope_path)
 
 
 @router.post(
     "/venues/{venue_id}/rescore",
+    response_model=s.RescoreOut,
     status_code=201,
     summary="Re-score one venue now (latest run's normalisation; recorded)",
 )
@@ -103,7 +125,11 @@ def rescore(
     )
 
 
-@router.get("/rankings", summary="Highest-risk areas of a level (or venues) in your scope")
+@router.get(
+    "/rankings",
+    response_model=s.RankingsOut,
+    summary="Highest-risk areas of a level (or venues) in your scope",
+)
 def rankings(
     principal: Read,
     session: SessionDep,
@@ -116,7 +142,11 @@ def rankings(
     )
 
 
-@router.get("/grades", summary="Venues per grade in every area of a level, in your scope")
+@router.get(
+    "/grades",
+    response_model=s.GradeCountsOut,
+    summary="Venues per grade in every area of a level, in your scope",
+)
 def grades(
     principal: Read,
     session: SessionDep,
@@ -126,7 +156,11 @@ def grades(
     return service.grade_counts(session, level, run_id=run_id, scope_path=principal.scope_path)
 
 
-@router.get("/areas/{level}/trend", summary="An area's figures across runs, in your scope")
+@router.get(
+    "/areas/{level}/trend",
+    response_model=s.AreaTrend,
+    summary="An area's figures across runs, in your scope",
+)
 def area_trend(
     level: str,
     principal: Read,

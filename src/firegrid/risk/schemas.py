@@ -1,8 +1,12 @@
-"""API shapes of the risk context (request bodies; responses are the services' dicts)."""
+"""API shapes of the risk context: request bodies and the responses of its routes."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, Field
+
+from firegrid.api.schemas import Timestamp
 
 
 class RunIn(BaseModel):
@@ -17,3 +21,239 @@ class RescoreIn(BaseModel):
     cause: str = Field(
         ..., min_length=1, max_length=500, description="What changed (recorded with the score)."
     )
+
+
+# Responses ---------------------------------------------------------------------------------
+
+#: 风险等级 (red worst) and the three-colour status of a venue.
+Grade = Literal["red", "orange", "yellow", "blue"]
+ThreeColour = Literal["red", "yellow", "green"]
+
+
+class RunInfo(BaseModel):
+    """A recorded assessment run (its metadata)."""
+
+    run_id: int
+    model: str
+    model_version: str
+    catalogue_version: str
+    snapshot_at: Timestamp | None
+    created_at: Timestamp | None
+    finished_at: Timestamp | None
+    actor: str
+    status: str
+    venues: int | None
+    synthetic: bool = Field(description="Scores rest on simulated incident history.")
+    report_path: str | None
+
+
+class RunList(BaseModel):
+    items: list[RunInfo]
+
+
+class GradeCount(BaseModel):
+    red: int
+    orange: int
+    yellow: int
+    blue: int
+
+
+class SummaryCounts(BaseModel):
+    venues: int
+    grades: GradeCount
+    three_colour: dict[str, int]
+
+
+class AreaFigures(BaseModel):
+    score_mean: float | None
+    score_weighted: float | None
+    score_p50: float | None
+    score_p90: float | None
+    score_max: float | None
+    grade: str
+
+
+class RunSummary(RunInfo):
+    """A run's figures over the caller's jurisdiction."""
+
+    scope_path: str
+    counts: SummaryCounts
+    area: AreaFigures
+    levels: dict[str, dict[str, Any]] = Field(
+        description="Per level: areas, area_grades, venue_grades and the highest rows."
+    )
+    top_units: list[dict[str, Any]]
+    validation: Any
+    warnings: list[str]
+    sources: Any
+    timings_s: Any
+
+
+class LatestRescore(BaseModel):
+    score: float
+    grade: Grade
+    at: Timestamp
+    cause: str
+    actor: str
+
+
+class VenueScore(BaseModel):
+    run_id: int
+    snapshot_at: Timestamp
+    model: str
+    venue_id: int
+    town_code: str | None
+    village_code: str | None
+    grid_code: str | None
+    category: str | None
+    score: float
+    grade: Grade
+    three_colour: ThreeColour
+    pct_in_category: float | None
+    pct_in_town: float | None
+    contributions: dict[str, float] = Field(description="Indicator key -> points, largest first.")
+    inputs: dict[str, Any]
+    synthetic: bool
+    latest_rescore: LatestRescore | None
+
+
+class Contribution(BaseModel):
+    key: str
+    name_zh: str
+    name_en: str
+    group: str
+    source: str
+    raw_value: Any
+    risk: float
+    weight: float
+    points: float
+
+
+class MinimalChange(BaseModel):
+    column: str
+    from_value: Any
+    to_value: Any
+    new_score: float
+    new_grade: Grade
+
+
+class WhatIf(BaseModel):
+    indicator: str
+    name_zh: str
+    name_en: str
+    action_zh: str
+    action_en: str
+    change: dict[str, Any]
+    new_score: float
+    delta: float
+    new_grade: Grade
+    lowers_grade: bool
+    minimal: MinimalChange | None = None
+
+
+class ExplanationOut(BaseModel):
+    """Why a venue scores as it does, what would lower its grade, its peers and history."""
+
+    venue_id: int
+    score: float
+    grade: Grade
+    three_colour: ThreeColour
+    contributions: list[Contribution]
+    what_if: list[WhatIf]
+    peers: dict[str, Any]
+    history: list[dict[str, Any]]
+    run_id: int
+    snapshot_at: Timestamp
+    stored_score: float
+    stored_contributions: dict[str, float]
+    contributions_total: float
+    synthetic: bool
+
+
+class TrendRun(BaseModel):
+    run_id: int
+    snapshot_at: Timestamp
+    model: str
+    score: float
+    grade: Grade
+
+
+class TrendRescore(BaseModel):
+    run_id: int
+    at: Timestamp
+    score: float
+    grade: Grade
+    cause: str
+    actor: str
+
+
+class VenueTrend(BaseModel):
+    venue_id: int
+    runs: list[TrendRun]
+    rescores: list[TrendRescore]
+
+
+class RescoreOut(BaseModel):
+    """A venue re-scored with the latest run's normalisation (recorded)."""
+
+    rescore_id: int
+    run_id: int
+    venue_id: int
+    score: float
+    grade: Grade
+    three_colour: ThreeColour
+    previous_score: float | None
+    previous_grade: Grade | None
+    delta: float | None
+    pct_in_category: float | None
+    pct_in_town: float | None
+    contributions: dict[str, float]
+    cause: str
+    actor: str
+    at: Timestamp
+    compute_ms: float
+    snapshot_at: Timestamp
+    warnings: list[str]
+
+
+class RankingsOut(BaseModel):
+    run_id: int
+    level: Literal["town", "village", "grid", "industry", "category", "venue"]
+    items: list[dict[str, Any]] = Field(
+        description="Ranked rows: venues (level venue) or areas with their weighted score."
+    )
+
+
+class GradeCountRow(BaseModel):
+    key: str | None
+    n_venues: int
+    red: int
+    orange: int
+    yellow: int
+    blue: int
+    grade: str
+
+
+class GradeCountsOut(BaseModel):
+    run_id: int
+    level: Literal["city", "town", "village", "grid", "industry", "category"]
+    items: list[GradeCountRow]
+
+
+class AreaTrendRun(BaseModel):
+    run_id: int
+    snapshot_at: Timestamp
+    model: str
+    n_venues: int
+    score_mean: float
+    score_weighted: float
+    n_red: int
+    n_orange: int
+    n_yellow: int
+    n_blue: int
+
+
+class AreaTrend(BaseModel):
+    level: str
+    code: str | None
+    runs: list[AreaTrendRun]

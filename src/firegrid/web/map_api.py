@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.principal import Principal
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.api.geojson import feature, feature_collection, point_feature
+from firegrid.api.schemas import FeatureCollection
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.dispatch.models import Hydrant, Station
 from firegrid.geo.network import RoadClass, RoadNetwork
 from firegrid.places.models import Jurisdiction, Venue
+from firegrid.web import map_schemas as ms
 
 router = APIRouter(prefix="/map", tags=["map"])
 
@@ -219,7 +221,11 @@ def _ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))] or ["/"]
 
 
-@router.get("/boundaries", summary="Jurisdiction boundaries of one level, simplified for a zoom")
+@router.get(
+    "/boundaries",
+    response_model=ms.BoundariesOut,
+    summary="Jurisdiction boundaries of one level, simplified for a zoom",
+)
 def boundaries(
     principal: PlacesReader,
     session: SessionDep,
@@ -262,7 +268,11 @@ def road_groups_for_zoom(zoom: float) -> list[str]:
     return [name for name, (_, min_zoom) in ROAD_GROUPS.items() if zoom >= min_zoom]
 
 
-@router.get("/roads", summary="Roads of the active network in a bbox, by class group")
+@router.get(
+    "/roads",
+    response_model=ms.Layer[ms.RoadProperties],
+    summary="Roads of the active network in a bbox, by class group",
+)
 def roads(
     _principal: PlacesReader,
     db: DbDep,
@@ -336,7 +346,11 @@ def _venue_colours(session: Session, principal: Principal) -> dict[int, dict[str
     return {int(item["venue_id"]): item for item in items}
 
 
-@router.get("/venues", summary="Venues in a bbox with their three-colour status")
+@router.get(
+    "/venues",
+    response_model=ms.VenuesLayer,
+    summary="Venues in a bbox with their three-colour status",
+)
 def venues(
     principal: PlacesReader,
     session: SessionDep,
@@ -381,7 +395,11 @@ def venues(
     return feature_collection(features, truncated=truncated, colours=bool(colour_of))
 
 
-@router.get("/stations", summary="Fire stations (all kinds of forces)")
+@router.get(
+    "/stations",
+    response_model=FeatureCollection[ms.StationProperties],
+    summary="Fire stations (all kinds of forces)",
+)
 def stations(
     principal: ResourcesReader,
     session: SessionDep,
@@ -404,7 +422,9 @@ def stations(
     )
 
 
-@router.get("/hydrants", summary="Hydrants in a bbox")
+@router.get(
+    "/hydrants", response_model=ms.Layer[ms.HydrantProperties], summary="Hydrants in a bbox"
+)
 def hydrants(
     principal: ResourcesReader,
     session: SessionDep,
@@ -445,7 +465,11 @@ OPTIONAL_ROUTES: dict[str, tuple[str, str]] = {
 }
 
 
-@router.get("/capabilities", summary="Which optional services this server offers")
+@router.get(
+    "/capabilities",
+    response_model=ms.CapabilitiesOut,
+    summary="Which optional services this server offers",
+)
 def capabilities(_principal: PlacesReader, request: Request) -> dict[str, bool]:
     """The console asks once instead of probing (a probe's 404 is noise in the console)."""
     paths = request.app.openapi().get("paths", {})  # built once, then cached by FastAPI
@@ -453,7 +477,11 @@ def capabilities(_principal: PlacesReader, request: Request) -> dict[str, bool]:
     return {name: spec in present for name, spec in OPTIONAL_ROUTES.items()}
 
 
-@router.get("/extent", summary="The caller's area: bbox and centre of its scope")
+@router.get(
+    "/extent",
+    response_model=ms.ExtentOut,
+    summary="The caller's area: bbox and centre of its scope",
+)
 def extent(principal: PlacesReader, session: SessionDep) -> dict[str, Any]:
     row = session.scalars(
         select(Jurisdiction).where(Jurisdiction.path == principal.scope_path).limit(1)

@@ -6,8 +6,10 @@ import { CityMap } from "../map";
 import { formatDateTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
 import { drawPlan, type LivePlan, planCards } from "./plancard";
+import type { VehicleStatus } from "../generated/api";
 
-const STATUSES = ["en_route", "on_scene", "returning", "available_on_radio", "available_in_station"];
+// The statuses a crew sets itself (the dispatcher sets dispatched and out_of_service).
+const STATUSES: VehicleStatus[] = ["en_route", "on_scene", "returning", "available_on_radio", "available_in_station"];
 const STORED = "firegrid.crew.vehicle";
 
 interface CrewView {

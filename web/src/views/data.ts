@@ -5,6 +5,7 @@ import { ApiError } from "../api";
 import { api, can, categoryName, fail, label, state, t, toast } from "../ctx";
 import { h, replace } from "../dom";
 import { busy, field, section, select, table, type Cell } from "./common";
+import { HydrantStatusValues } from "../generated/enums";
 
 interface Spec {
   kind: string;
@@ -46,7 +47,7 @@ const SPECS: Spec[] = [
     kind: "hydrants",
     path: "/hydrants",
     search: { param: "code", label: "fields.code" },
-    filters: [{ param: "status", options: () => ["in_service", "low_pressure", "out_of_service"].map((s) => [s, label("hydrantStatus", s)]) }],
+    filters: [{ param: "status", options: () => HydrantStatusValues.map((s) => [s, label("hydrantStatus", s)]) }],
     columns: [["fields.code", text("code")], ["fields.hydrantType", (r) => label("hydrantType", r.hydrant_type as string)], ["fields.flow", text("flow_lps")], ["fields.status", (r) => label("hydrantStatus", r.status as string)], ["fields.position", (r) => `${Number(r.lon).toFixed(5)}, ${Number(r.lat).toFixed(5)}`]],
   },
   {

@@ -7,8 +7,8 @@ import type { LiveEvent } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
+import { IncidentTypeValues } from "../generated/enums";
 
-const TYPES = ["building_fire", "hazmat_fire", "vehicle_fire", "outdoor_fire", "wildland", "hazmat", "rescue", "flood", "social_assistance"];
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
 
 interface Incident {
@@ -62,7 +62,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
   const address = h("input", { id: "call-address", autocomplete: "off" });
   const geocodeOut = h("div", { class: "geocode-out", "data-testid": "geocode-result", "aria-live": "polite" });
   const pointOut = h("output", { id: "call-point", class: "muted" }, t("dispatch.noPoint"));
-  const type = select("call-type", TYPES.map((x) => [x, label("incidentType", x)]), "building_fire");
+  const type = select("call-type", IncidentTypeValues.map((x) => [x, label("incidentType", x)]), "building_fire");
   const level = select("call-level", [1, 2, 3, 4, 5].map((n) => [String(n), t("dispatch.levelN", { n })]), "1");
   const description = h("textarea", { id: "call-description", rows: 2 });
   const intakeOut = h("div", { class: "intake-out", "data-testid": "intake-result", "aria-live": "polite" });

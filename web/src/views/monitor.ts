@@ -8,11 +8,13 @@ import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { checkPostPanel } from "./checkpost";
 import { badge, busy, dl, field, section, select, table } from "./common";
+import type { AlarmKind, AlarmOut, AlarmStatus, FalseReason } from "../generated/api";
+import { FalseReasonValues } from "../generated/enums";
 
 export interface Alarm {
   alarm_id: number;
-  kind: string;
-  status: string;
+  kind: AlarmKind;
+  status: AlarmStatus;
   priority?: number;
   venue_id: number | null;
   venue_name: string | null;
@@ -24,14 +26,13 @@ export interface Alarm {
   last_event_at?: string | null;
   event_count?: number;
   forwarded?: boolean;
-  false_reason?: string | null;
-  escalation_level?: number;
+  false_reason?: FalseReason | null;
+  escalation_level?: AlarmOut["escalation_level"];
   [key: string]: unknown;
 }
 
-const OPEN = new Set(["new", "acknowledged", "verifying", "confirmed"]);
-const UNDECIDED = new Set(["new", "acknowledged", "verifying"]);
-const FALSE_REASONS = ["test", "maintenance", "dust", "cooking", "device_fault", "unknown"];
+const OPEN = new Set<AlarmStatus>(["new", "acknowledged", "verifying", "confirmed"]);
+const UNDECIDED = new Set<AlarmStatus>(["new", "acknowledged", "verifying"]);
 
 export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
   const alarms = new Map<number, Alarm>();
@@ -228,7 +229,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
     if (a.status === "new" || a.status === "acknowledged") box.append(btn("verify", t("actions.verify"), (b) => void act(b, "verify", {})));
     if (UNDECIDED.has(a.status)) {
       const outcome = select("call-outcome", [["no_answer", label("callOutcome", "no_answer")], ["fire", label("callOutcome", "fire")], ["false_alarm", label("callOutcome", "false_alarm")]]);
-      const callReason = select("call-reason", FALSE_REASONS.map((r) => [r, label("falseReason", r)]), "unknown");
+      const callReason = select("call-reason", FalseReasonValues.map((r) => [r, label("falseReason", r)]), "unknown");
       const callNote = h("input", { id: "call-note", placeholder: t("actions.notePlaceholder") });
       const reasonField = field(t("actions.reason"), callReason);
       reasonField.hidden = true;
@@ -257,7 +258,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
           btn("confirm", t("actions.confirmFire"), (b) => void act(b, "confirm", { forward: forward.checked, note: "" }, t("actions.confirmed")), "btn btn-danger"),
         ),
       );
-      const reason = select("false-reason", FALSE_REASONS.map((r) => [r, label("falseReason", r)]), "unknown");
+      const reason = select("false-reason", FalseReasonValues.map((r) => [r, label("falseReason", r)]), "unknown");
       const note = h("input", { id: "false-note", placeholder: t("actions.notePlaceholder") });
       box.append(
         h(

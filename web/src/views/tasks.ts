@@ -5,6 +5,7 @@ import { debounce, h, replace } from "../dom";
 import type { LiveEvent } from "../live";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, field, section, select, table } from "./common";
+import { FalseReasonValues } from "../generated/enums";
 
 interface Task {
   id: number;
@@ -18,7 +19,6 @@ interface Task {
   venue?: { venue?: Record<string, unknown>; devices?: { code: string; kind: string; install_location?: string; state: Record<string, unknown> | null }[] };
 }
 
-const FALSE_REASONS = ["test", "maintenance", "dust", "cooking", "device_fault", "unknown"];
 
 export function mountTasks(root: HTMLElement, rest: string[]): () => void {
   const page = h("div", { class: "phone-page", "data-testid": "tasks-page" });
@@ -84,7 +84,7 @@ export function mountTasks(root: HTMLElement, rest: string[]): () => void {
           h("label", { class: "choice", for: `result-${r}` }, h("input", { type: "radio", name: "result", id: `result-${r}`, value: r, required: true }), " ", label("taskResult", r)),
         ),
       );
-      const reason = select("task-reason", FALSE_REASONS.map((r) => [r, label("falseReason", r)]), "unknown");
+      const reason = select("task-reason", FalseReasonValues.map((r) => [r, label("falseReason", r)]), "unknown");
       const reasonField = field(t("actions.reason"), reason);
       reasonField.hidden = true;
       result.addEventListener("change", () => {

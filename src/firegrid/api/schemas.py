@@ -1,0 +1,113 @@
+"""Response shapes shared by every context: a page of rows, GeoJSON, a count, an ok.
+
+A context's own shapes live in its ``schemas.py``; these are the wrappers around them, so
+the OpenAPI document (and the console's generated types) say what each list holds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer, WithJsonSchema
+
+Item = TypeVar("Item")
+Properties = TypeVar("Properties")
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a keyset-paginated list."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page.")
+    count: int = Field(description="Rows on this page.")
+
+
+class Geometry(BaseModel):
+    """A GeoJSON geometry (RFC 7946) in the request's CRS."""
+
+    type: Literal["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"]
+    coordinates: Any = Field(description="Nested arrays of [lon, lat] positions.")
+
+
+class GeometryCollection(BaseModel):
+    """A GeoJSON geometry collection."""
+
+    type: Literal["GeometryCollection"]
+    geometries: list[Geometry]
+
+
+AnyGeometry = Annotated[Geometry | GeometryCollection, Field(discriminator="type")]
+
+
+class Feature(BaseModel, Generic[Properties]):
+    """A GeoJSON feature whose properties are one row."""
+
+    type: Literal["Feature"]
+    geometry: AnyGeometry | None
+    properties: Properties
+
+
+class FeatureCollection(BaseModel, Generic[Properties]):
+    """A GeoJSON feature collection whose features' properties are rows."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Feature[Properties]]
+
+
+class FeaturePage(FeatureCollection[Properties], Generic[Properties]):
+    """One page of a list as GeoJSON; ``next_cursor`` pages it like a list."""
+
+    next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page.")
+
+
+def _isoformat(value: datetime) -> str:
+    return value.isoformat()
+
+
+#: A timezone-aware instant, written as ``datetime.isoformat()`` (``+00:00``, as before the
+#: responses were typed) and documented as an RFC 3339 date-time.
+Timestamp = Annotated[
+    AwareDatetime,
+    PlainSerializer(_isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class Counted(BaseModel, Generic[Item]):
+    """A whole (unpaged) list and its length."""
+
+    items: list[Item]
+    count: int
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine code, e.g. not_found, validation_failed.")
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error the API answers: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorBody
+
+
+class EngineState(BaseModel):
+    """The travel-time engine's warm-up."""
+
+    state: Literal["idle", "unavailable", "warming", "loaded", "ready", "failed"]
+    started_at: Timestamp | None
+    seconds: float | None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "warming"]
+    version: str
+    engine: EngineState
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    schema_revision: str | None
+    engine: EngineState

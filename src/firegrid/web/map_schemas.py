@@ -1,0 +1,101 @@
+"""Response shapes of the console's map layers (GeoJSON with typed properties)."""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from firegrid.api.schemas import Feature, FeatureCollection
+
+Properties = TypeVar("Properties")
+Level = Literal["city", "town", "village", "grid"]
+
+
+class Layer(FeatureCollection[Properties], Generic[Properties]):
+    """A map layer; ``truncated`` when the view held more than the layer's limit."""
+
+    truncated: bool
+
+
+class BoundaryProperties(BaseModel):
+    id: int
+    code: str
+    level: Level
+    path: str
+    name_zh: str
+    name_en: str
+    center: list[float] = Field(description="[lon, lat]")
+    population: int | None
+
+
+class BoundaryFeature(Feature[BoundaryProperties]):
+    bbox: list[float] | None = Field(description="[west, south, east, north]")
+
+
+class BoundariesOut(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[BoundaryFeature]
+    level: Level
+    zoom: int
+
+
+class RoadProperties(BaseModel):
+    group: Literal["major", "secondary", "minor"]
+    segments: int
+
+
+class VenueProperties(BaseModel):
+    id: int
+    name: str
+    category: str
+    key_unit: bool
+    high_risk: bool
+    colour: Literal["red", "yellow", "green"] | None = Field(
+        description="Three-colour status (null when the caller may not see alarms)."
+    )
+    reasons: list[str]
+
+
+class VenuesLayer(Layer[VenueProperties]):
+    colours: bool = Field(description="Whether the colours come from the monitoring centre.")
+
+
+class StationProperties(BaseModel):
+    id: int
+    code: str
+    name: str
+    station_type: str
+    force_kind: str
+
+
+class HydrantProperties(BaseModel):
+    id: int
+    code: str
+    status: str
+    hydrant_type: str
+    flow_lps: float
+
+
+class CapabilitiesOut(BaseModel):
+    """Which optional services this server offers."""
+
+    isochrones: bool
+    coverage: bool
+    hydrant_gaps: bool
+    alarm_feed: bool
+    incidents: bool
+    alarm_forwards: bool
+    crew: bool
+    exports: bool
+
+
+class ExtentOut(BaseModel):
+    """The caller's area (all null when no jurisdiction is loaded)."""
+
+    bbox: list[float] | None
+    center: list[float] | None
+    level: Level | None = None
+    code: str | None = None
+    name_zh: str | None
+    name_en: str | None
