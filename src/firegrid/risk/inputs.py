@@ -63,6 +63,8 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound
 from firegrid.core.settings import Settings
+from firegrid.risk.area import AreaContext
+from firegrid.risk.area_inputs import full_assignment_times_s, read_area_context
 from firegrid.risk.features import FACT_SCHEMA, RAW_SCHEMA, VENUE_SCHEMA
 from firegrid.risk.history import IncidentHistory
 
@@ -75,6 +77,8 @@ ALARM_WINDOW_DAYS = 90
 FALSE_ALARM_WINDOW_DAYS = 365
 INCIDENT_YEARS = 3
 TRAVEL_CHUNK = 20_000
+#: Stations of the full first assignment (第一出动): its time is the k-th fastest station's.
+FULL_ASSIGNMENT_STATIONS = 3
 SYNTHETIC_SEED = 0
 
 DEVICE_COLUMNS = ("device_count", "offline_devices", "unresolved_faults")
@@ -96,6 +100,7 @@ class RunInputs:
     warnings: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    area_context: AreaContext = field(default_factory=AreaContext)
 
     def raw_rows(self) -> pl.DataFrame:
         """Venue and fact columns joined, in :data:`INPUT_COLUMNS` order."""
@@ -436,6 +441,7 @@ def response_facts(
 
     n = venues.height
     travel = np.full(n, np.nan)
+    full = np.full(n, np.nan)
     hydrant: npt.NDArray[np.float64] = np.full(n, np.nan)  # 1.0 / 0.0 / nan
     t = time.perf_counter()
     try:
@@ -446,7 +452,7 @@ def response_facts(
             "hydrant_within_150m are unknown (null)"
         )
         sources["first_due_travel_time_s"] = sources["hydrant_within_150m"] = "none (null)"
-        return _response_frame(venues, travel, hydrant)
+        return _response_frame(venues, travel, hydrant, full)
     engine = context.engine
     if timings is not None:
         timings["read.geo_engine"] = time.perf_counter() - t  # warm after the first use
@@ -468,6 +474,9 @@ def response_facts(
             part = idx[start : start + TRAVEL_CHUNK]
             best = times[:, snapped.node[part]].min(axis=0).astype(np.float64)
             travel[part] = best + snapped.leg_time_s[part]
+            full[part] = full_assignment_times_s(
+                times, snapped.node[part], snapped.leg_time_s[part], FULL_ASSIGNMENT_STATIONS
+            )
         travel[~np.isfinite(travel)] = np.nan
         sources["first_due_travel_time_s"] = (
             "geo engine: fastest of the registered stations by road (legs included)"
@@ -485,15 +494,18 @@ def response_facts(
         sources["hydrant_within_150m"] = (
             "geo engine: road distance to the nearest usable hydrant ≤ 150 m (GB 50974)"
         )
-    return _response_frame(venues, travel, hydrant)
+    return _response_frame(venues, travel, hydrant, full)
 
 
-def _response_frame(venues: pl.DataFrame, travel: FloatArray, hydrant: FloatArray) -> pl.DataFrame:
+def _response_frame(
+    venues: pl.DataFrame, travel: FloatArray, hydrant: FloatArray, full: FloatArray
+) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "venue_id": venues["venue_id"],
             "first_due_travel_time_s": pl.Series(travel, nan_to_null=True),
             "hydrant_within_150m": pl.Series(hydrant, nan_to_null=True).cast(pl.Boolean),
+            "full_assignment_travel_time_s": pl.Series(full, nan_to_null=True),
         }
     )
 
@@ -685,6 +697,11 @@ def read_inputs(
         t = time.perf_counter()
         inspections = inspection_facts(session, at, venue_ids, warnings, sources)
         timings["read.inspections"] = time.perf_counter() - t
+        area_context = (
+            read_area_context(session, settings.metric_epsg, sources, warnings)
+            if venue_ids is None
+            else AreaContext()
+        )
     if inspections is None:
         facts = facts.with_columns(_null_inspections())
     else:
@@ -696,7 +713,13 @@ def read_inputs(
         )
     t = time.perf_counter()
     response = response_facts(database, settings, venues, warnings, sources, timings)
-    facts = facts.join(response, on="venue_id", how="left", maintain_order="left")
+    facts = facts.join(
+        response.drop("full_assignment_travel_time_s"),
+        on="venue_id",
+        how="left",
+        maintain_order="left",
+    )
+    area_context.venue_extra = response.select("venue_id", "full_assignment_travel_time_s")
     timings["read.geo"] = time.perf_counter() - t
     synthetic = False
     if incidents is not None:
@@ -729,6 +752,7 @@ def read_inputs(
         warnings=warnings,
         sources=sources,
         timings=timings,
+        area_context=area_context,
     )
 
 

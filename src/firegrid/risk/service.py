@@ -32,6 +32,8 @@ from firegrid.core.db import Database
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.risk.aggregate import LEVELS, aggregate_all, aggregate_level, top_units
+from firegrid.risk.area import driver_details
+from firegrid.risk.area_method import AreaMethod
 from firegrid.risk.features import VENUE_SCHEMA, rows_to_features
 from firegrid.risk.grades import GRADES
 from firegrid.risk.inputs import INCIDENT_COLUMNS, INPUT_COLUMNS, SYNTHETIC_SEED, read_inputs
@@ -90,6 +92,7 @@ def assess(
         history=inputs.history,
         synthetic=inputs.synthetic,
         seed=seed,
+        area_context=inputs.area_context,
     )
     run.warnings[:0] = inputs.warnings
     timings = {**inputs.timings, **{f"engine.{k}": v for k, v in run.timings_s.items()}}
@@ -176,7 +179,11 @@ def write_run_report(session: Session, run: AssessmentRun, out_dir: Path, run_id
     return write_report(run, out_dir, title=title, boundaries=boundaries, area_names=names)
 
 
-def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> dict[str, Any]:
+def _levels_block(
+    aggregates: Mapping[str, pl.DataFrame],
+    limit: int | None,
+    method: AreaMethod | None = None,
+) -> dict[str, Any]:
     """Per level: number of areas, areas per grade, venues per grade, the highest areas."""
     out: dict[str, Any] = {}
     for level, df in aggregates.items():
@@ -191,6 +198,8 @@ def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> 
             if limit is None or level in ("town", "industry", "category")
             else ranked.head(limit)
         )
+        if "area_score" in df.columns:
+            rows = rows.sort("area_score", descending=True, nulls_last=True)
         out[level] = {
             "areas": df.height,
             "area_grades": area_grades,
@@ -203,6 +212,7 @@ def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> 
                     "score_p90": r["score_p90"],
                     "grade": str(r["grade"]),
                     **{f"n_{g}": r[f"n_{g}"] for g in GRADES},
+                    **_area_fields(r, method),
                 }
                 for r in rows.iter_rows(named=True)
             ],
@@ -210,10 +220,26 @@ def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> 
     return out
 
 
+def _area_fields(row: Mapping[str, Any], method: AreaMethod | None) -> dict[str, Any]:
+    """The area method's score, its drivers (with values) and what was left out."""
+    if method is None or "area_score" not in row:
+        return {}
+    return {
+        "area_score": row["area_score"],
+        "drivers": driver_details(row, method),
+        "missing": list(row.get("missing") or []),
+    }
+
+
 def run_summary_dict(run: AssessmentRun, *, top: int = TOP_IN_SUMMARY) -> dict[str, Any]:
     """The engine's summary plus per-level grade counts and the highest areas per level."""
     summary = run.to_summary_dict(top=top)
-    summary["levels"] = _levels_block(run.aggregates, LEVEL_ROWS_IN_SUMMARY)
+    summary["levels"] = _levels_block(run.aggregates, LEVEL_ROWS_IN_SUMMARY, run.area_method)
+    if run.area_method is not None:
+        city = run.aggregates["city"].row(0, named=True)
+        summary["area_method"] = run.area_method.to_dict()
+        summary["city"]["area_score"] = city.get("area_score")
+        summary["city"]["drivers"] = driver_details(city, run.area_method)
     summary["synthetic_data"] = (
         "SYNTHETIC: incidents and the validation's history are simulated "
         "(firegrid.risk.synthetic.incident_history)"
