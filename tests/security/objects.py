@@ -19,6 +19,7 @@ from firegrid.core.clock import utcnow
 from firegrid.devices.models import Device
 from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall, ResponsePlan
 from firegrid.inspections.models import Hazard, Inspection
+from firegrid.records.models import FireRecord
 from tests.accounts.city import CENTRE, SIDE_PREFIX, City
 
 _serial = itertools.count(1)
@@ -37,6 +38,7 @@ DOMAIN_KINDS = (
     "inspection",
     "hazard",
     "transmitter",
+    "fire_record",
 )
 
 
@@ -178,6 +180,16 @@ def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
             external_id=str(8_800_000 + n if side == "in" else 9_900_000 + n),
             venue_id=venue_id,
             jurisdiction_path=path,
+        )
+    elif kind == "fire_record":  # a past fire, still a draft (editable)
+        row = FireRecord(
+            code=f"{SIDE_PREFIX[side]}-FR{n}",
+            occurred_at=now - timedelta(days=3),
+            lon=lon,
+            lat=lat,
+            jurisdiction_path=path,
+            jurisdiction_id=city.id("grid", side),
+            incident_type="building_fire",
         )
     else:
         raise KeyError(kind)

@@ -315,6 +315,25 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         patch=lambda s: {"install_location": "hall"},
         create_outside=422,  # an outside venue code is reported as unknown
     ),
+    # fire records (firegrid.records.api)
+    **crud(
+        "fire-records",
+        "fire_record",
+        "record_id",
+        "records:read",
+        "records:write",
+        create=lambda s: {
+            "code": s.unique("FR"),
+            "occurred_at": "2025-03-01T14:20:00+08:00",
+            "cause_code": "electrical",
+            **s.point(),
+        },
+        patch=lambda s: {"cause_code": "smoking"},
+    ),
+    ("GET", "/api/v1/fire-records-codes"): Policy("records:read", scoped=False),
+    ("POST", "/api/v1/fire-records/{record_id}/review"): Policy(
+        "records:review", params={"record_id": "fire_record"}, body=lambda s: {"action": "submit"}
+    ),
     # downstream commands to transmitters (firegrid.ingest.commands.api)
     ("POST", "/api/v1/device-commands/check-post"): Policy(
         "devices:command", body=lambda s: {"venue_code": s.code("venue")}, ok=201

@@ -31,6 +31,9 @@ _ALARMS = {"alarms:read", "alarms:act", "tasks:own", "workorders:own"}
 _COMMAND_DEVICES = {"devices:command"}
 #: inspections and hazards: read them, record inspections, rectify hazards with evidence
 _INSPECT = {"inspections:read", "inspections:write", "hazards:rectify"}
+#: fire records (火灾统计) and response analytics: read, fill in after an incident, review/lock
+_RECORDS_READ = {"records:read", "analytics:read"}
+_RECORDS = _RECORDS_READ | {"records:write"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -59,14 +62,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _ALARMS
         | _COMMAND_DEVICES
         | _INSPECT
+        | _RECORDS
+        | {"records:review"}
     ),
     Role.COMMANDER: frozenset(
         _READ_CITY
         | {"places:export", "geo:read", "risk:read", "alarms:read", "inspections:read"}
         | _DISPATCH
+        | _RECORDS
+        | {"records:review"}
     ),
     Role.DISPATCHER: frozenset(
-        _READ_CITY | {"geo:read", "alarms:read", "inspections:read"} | _DISPATCH
+        _READ_CITY | {"geo:read", "alarms:read", "inspections:read"} | _DISPATCH | _RECORDS
     ),
     Role.MONITOR_OPERATOR: frozenset(
         _READ_CITY | {"incidents:read", "inspections:read"} | _ALARMS | _COMMAND_DEVICES
@@ -103,6 +110,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "alarms:read",
             "inspections:read",
         }
+        | _RECORDS_READ
     ),
     Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"}),
     Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status"}),
