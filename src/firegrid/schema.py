@@ -18,6 +18,7 @@ from firegrid.live import models as live_models
 from firegrid.places import models as places_models
 from firegrid.records import models as records_models
 from firegrid.retention import models as retention_models
+from firegrid.risk import area_models as risk_area_models
 from firegrid.risk import models as risk_models
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "places_models",
     "records_models",
     "retention_models",
+    "risk_area_models",
     "risk_models",
 ]
 

@@ -25,6 +25,10 @@ ReportOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the run as JSON.")]
 
 
+def _round(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else value
+
+
 def _brief(summary: dict[str, Any]) -> dict[str, Any]:
     """The readable (non-JSON) lines: run, counts, per-level grades, validation."""
     validation = summary.get("validation") or {}
@@ -39,9 +43,24 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
     for level, block in summary["levels"].items():
         out[f"{level} ({block['areas']} areas) area grades"] = block["area_grades"]
     if validation:
-        out["validation auc"] = round(validation["auc"], 3)
-        out["validation expert auc"] = round(validation["expert_auc"], 3)
-        out["validation precision at top"] = validation["precision_at_top"]
+        out["validation labels"] = f"{validation['labels']} ({validation['measures']})"
+        if validation.get("status", "ok") != "ok":
+            out["validation"] = validation["reason"]
+        else:
+            out["validation auc"] = _round(validation["auc"])
+            out["validation expert auc"] = _round(validation["expert_auc"])
+            if validation.get("ceiling_auc") is not None:
+                out["validation ceiling auc (generator's noiseless formula)"] = _round(
+                    validation["ceiling_auc"]
+                )
+                out["validation ablation"] = {
+                    k: _round(v)
+                    for k, v in (validation.get("ablation") or {}).items()
+                    if k != "generator_features"
+                }
+            if validation.get("auc_ci95"):
+                out["validation auc 95% CI"] = [_round(x) for x in validation["auc_ci95"]]
+            out["validation precision at top"] = validation["precision_at_top"]
     out["top units"] = [
         f"#{u['rank']} venue {u['venue_id']} {u['category']} {u['score']:.1f} {u['grade']}"
         for u in summary["top_units"][:5]

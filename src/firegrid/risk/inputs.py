@@ -48,7 +48,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -692,7 +692,9 @@ def read_inputs(
         timings["read.devices_alarms"] = time.perf_counter() - t
         t = time.perf_counter()
         history: IncidentHistory | None
-        incidents, history = incident_facts(session, venues, at, venue_ids, warnings, sources)
+        incidents, history = record_facts(session, venues, at, warnings, sources)
+        if incidents is None:
+            incidents, history = incident_facts(session, venues, at, venue_ids, warnings, sources)
         timings["read.incidents"] = time.perf_counter() - t
         t = time.perf_counter()
         inspections = inspection_facts(session, at, venue_ids, warnings, sources)
@@ -722,6 +724,10 @@ def read_inputs(
     area_context.venue_extra = response.select("venue_id", "full_assignment_travel_time_s")
     timings["read.geo"] = time.perf_counter() - t
     synthetic = False
+    if history is not None and history.snapshots is not None:
+        # recorded fires: the per-period facts are the current ones with the incident
+        # columns counted from the records before each period's end
+        history = replace(history, snapshots=_overlay(history.snapshots, facts))
     if incidents is not None:
         facts = facts.join(incidents, on="venue_id", how="left", maintain_order="left")
     elif with_history and venues.height:
@@ -754,6 +760,50 @@ def read_inputs(
         timings=timings,
         area_context=area_context,
     )
+
+
+def _overlay(snapshots: dict[int, pl.DataFrame], facts: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    others = facts.drop(*INCIDENT_COLUMNS, strict=False)
+    return {
+        p: others.join(s.select("venue_id", *INCIDENT_COLUMNS), on="venue_id", how="left")
+        for p, s in snapshots.items()
+    }
+
+
+def record_facts(
+    session: Session,
+    venues: pl.DataFrame,
+    snapshot_at: datetime,
+    warnings: list[str],
+    sources: dict[str, str],
+) -> tuple[pl.DataFrame | None, IncidentHistory | None]:
+    """Incident columns and the yearly history from imported fire records, if any.
+
+    Read through ``firegrid.records.public``; ``(None, None)`` when it holds none in the six
+    years before the snapshot (3 years of history for each of the 3 yearly periods).
+    """
+    from firegrid.risk.record_history import YEAR, YEARS, history_from_records, read_records
+
+    records = read_records(session, snapshot_at - YEAR * (2 * YEARS), snapshot_at)
+    if records.height == 0:
+        return None, None
+    matched = int(records["venue_id"].is_not_null().sum())
+    current, history = history_from_records(
+        records,
+        venues.select("venue_id", "grid_code"),
+        venues.select("venue_id"),
+        snapshot_at,
+        description=f"fire records (records context): {records.height} in 6 years, "
+        f"{matched} matched to a venue",
+    )
+    sources["incidents_venue_3y"] = "fire records (records.public), last 3 years, at the venue"
+    sources["incidents_grid_3y"] = "fire records (records.public), last 3 years, in the grid"
+    sources["validation_labels"] = "imported fire records (records.public), yearly periods"
+    warnings.append(
+        f"validation: labels are {records.height} imported fire records ({matched} matched to "
+        "a venue); per-period facts other than the incident columns are the current ones"
+    )
+    return current, history
 
 
 def _null_inspections() -> list[pl.Expr]:

@@ -132,6 +132,8 @@ def assess(
             INPUT_COLUMNS,
         )
         insert_scores(session, rows)
+        if run.area_method is not None:
+            store_area_rows(session, row.id, run, inputs.venues)
         timings["store"] = time.perf_counter() - t
         if report_dir is not None:
             t = time.perf_counter()
@@ -151,6 +153,22 @@ def assess(
         row.summary = _jsonable(summary)
         mark_done(row)
     return summary
+
+
+def store_area_rows(
+    session: Session, run_id: int, run: AssessmentRun, venues: pl.DataFrame
+) -> None:
+    """The run's area grades at every level (``risk_area_grades``), for trends and changes."""
+    from sqlalchemy import insert
+
+    from firegrid.risk.area_models import RiskAreaGrade
+    from firegrid.risk.area_service import area_rows
+
+    assert run.area_method is not None
+    frame = venues.select("venue_id", "jurisdiction_path", "town_code", "village_code", "grid_code")
+    rows = area_rows(run_id, run.aggregates, run.area_method, frame)
+    if rows:
+        session.execute(insert(RiskAreaGrade), _jsonable({"rows": rows})["rows"])
 
 
 def write_run_report(session: Session, run: AssessmentRun, out_dir: Path, run_id: int) -> Path:
