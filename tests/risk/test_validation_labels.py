@@ -61,8 +61,10 @@ def test_synthetic_validation_reports_its_ceiling_and_ablation() -> None:
     assert v.ceiling_auc > 0.5
 
 
-HEADER = ["code", "occurred_at", "lon", "lat", "venue_code", "incident_type", "cause_code",
-          "origin_code", "civilian_injured", "civilian_killed", "direct_loss_yuan", "actions"]  # fmt: skip
+HEADER = [
+    "code", "occurred_at", "lon", "lat", "venue_code", "incident_type", "cause_code",
+    "origin_code", "civilian_injured", "civilian_killed", "direct_loss_yuan", "actions",
+]  # fmt: skip
 
 
 def _import_fires(db: Database, tmp_path: Path, n_per_year: int, seed: int) -> int:
@@ -121,7 +123,8 @@ def test_enough_imported_records_give_a_time_split_with_intervals(
     v: dict[str, Any] = summary["validation"]
     assert v["labels"] == "imported"
     assert v["status"] == "ok"
-    assert v["ceiling_auc"] is None and v["ablation"] is None
+    assert v["ceiling_auc"] is None
+    assert v["ablation"] is None
     lo, hi = v["auc_ci95"]
     assert 0.0 <= lo <= hi <= 1.0
     assert len(v["calibration"]) == 10
