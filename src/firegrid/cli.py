@@ -46,7 +46,7 @@ def _mount_contexts() -> None:
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
     from firegrid.retention.cli import retention_app
-    from firegrid.risk.cli import assess_command
+    from firegrid.risk.cli import assess_command, risk_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
@@ -65,6 +65,7 @@ def _mount_contexts() -> None:
     app.command("isochrones")(isochrones_command)
     app.command("coverage")(coverage_command)
     app.command("assess")(assess_command)
+    app.add_typer(risk_app, name="risk")
 
 
 _mount_contexts()
