@@ -438,6 +438,17 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/risk/areas/{level}/trend"): Policy(
         "risk:read", params={"level": "=town"}, query=lambda s: {"code": s.code("town")}
     ),
+    ("GET", "/api/v1/risk/areas"): Policy("risk:read", query={"level": "town"}),
+    ("GET", "/api/v1/risk/areas/{level}/history"): Policy(
+        "risk:read", params={"level": "=town"}, query=lambda s: {"code": s.code("town")}
+    ),
+    ("GET", "/api/v1/risk/changes"): Policy("risk:read"),
+    ("GET", "/api/v1/risk/schedules"): Policy("risk:read", scoped=False),
+    # the report covers the whole city: only a city-wide caller may read it, and the
+    # fixture's run writes none (404 either way is the honest answer)
+    ("GET", "/api/v1/risk/runs/{run_id}/report"): Policy(
+        "risk:read", params={"run_id": "=1"}, scoped=False, ok=(200, 404)
+    ),
     # inspections and hazards (firegrid.inspections.api)
     ("GET", "/api/v1/inspections"): Policy("inspections:read"),
     ("GET", "/api/v1/inspections/{inspection_id}"): Policy(

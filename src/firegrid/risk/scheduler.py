@@ -228,7 +228,13 @@ def run_due(
         run_id: int | None = None
         error = ""
         try:
-            summary = assess(database, settings, spec.model, actor=f"schedule:{name}")
+            summary = assess(
+                database,
+                settings,
+                spec.model,
+                actor=f"schedule:{name}",
+                report_dir=service.report_dir_for(settings, f"schedule-{name}"),
+            )
             run_id = int(summary["run_id"])
         except DomainError as exc:
             error = f"{exc.code}: {exc.message}"

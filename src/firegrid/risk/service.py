@@ -171,6 +171,25 @@ def store_area_rows(
         session.execute(insert(RiskAreaGrade), _jsonable({"rows": rows})["rows"])
 
 
+def report_dir_for(settings: Settings, source: str) -> Path:
+    """Where a run started by ``source`` (api, a schedule) writes its report."""
+    return Path(settings.data_dir) / "risk-reports" / f"{source}-{utcnow():%Y%m%dT%H%M%S%f}"
+
+
+def report_file(session: Session, run_id: int, scope_path: str) -> Path:
+    """The stored HTML report of a run. It covers the whole city, so a caller scoped to a
+    part of it gets not-found, as for a run without a report."""
+    run = get_run(session, run_id)
+    path = Path(run.report_path) if run.report_path else None
+    if scope_path.count("/") > 2 or path is None or not path.is_file():
+        raise NotFound(
+            f"run {run.id} has no report you may read (write one with "
+            "`firegrid assess --report DIR` or POST /risk/runs with report)",
+            {"run_id": run.id},
+        )
+    return path
+
+
 def write_run_report(session: Session, run: AssessmentRun, out_dir: Path, run_id: int) -> Path:
     """The engine's HTML report, with the towns' boundaries from the jurisdiction tree."""
     from firegrid.places.models import Jurisdiction
