@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from firegrid.risk.grades import GRADE_ZH, GRADES
+from firegrid.risk.report_areas import area_section
 
 if TYPE_CHECKING:
     from firegrid.risk.predictive import PredictiveValidation
@@ -511,6 +512,7 @@ def render_report(
         f"<h1>{escape(title)}</h1>",
         banner,
         _summary(run),
+        area_section(run, names),
         _validation(run),
         "<h2>镇街 (Towns)</h2>",
         '<div class="grid2"><div>',

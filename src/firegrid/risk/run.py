@@ -124,6 +124,7 @@ class AssessmentRun:
     validation: PredictiveValidation | None = None
     area_method: AreaMethod | None = None
     basis: pl.DataFrame | None = None
+    area_context: AreaContext | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     synthetic: bool = False
@@ -363,6 +364,7 @@ def run_assessment(
         validation=validation,
         area_method=method,
         basis=basis,
+        area_context=context,
         timings_s=timings,
         warnings=warnings,
         synthetic=is_synth,
