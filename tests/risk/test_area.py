@@ -174,12 +174,17 @@ def test_incremental_regrade_matches_a_full_recompute() -> None:
     new_basis = venue_basis(scores, changed, method)
     out = index.update_venue(3, new_basis.filter(pl.col("venue_id") == 3))
     full = assess_areas(new_basis, method, context)
-    for level, rows in out.items():
-        key = rows.columns[0]
-        expected = full[level].filter(pl.col(key) == rows[key][0])
-        assert rows["area_score"][0] == pytest.approx(expected["area_score"][0])
-        assert rows["area_grade"][0] == expected["area_grade"][0]
-    assert out["town"]["area_score"][0] == pytest.approx(100 * (0.25 + 0.125))  # 37.5
+    assert set(out) == {"city", "town", "village", "grid", "industry", "category"}
+    for level, got in out.items():
+        key = full[level].columns[0]
+        expected = full[level].filter(pl.col(key) == got.code).row(0, named=True)
+        assert got.area_score == pytest.approx(expected["area_score"])
+        assert got.grade == expected["area_grade"]
+        assert got.drivers == expected["drivers"]
+    assert out["town"].area_score == pytest.approx(100 * (0.25 + 0.125))  # 37.5
+    # the kept sums give every area's row as a full recompute does
+    town_rows = index.rows("town")
+    assert town_rows["area_score"].to_list() == pytest.approx(full["town"]["area_score"].to_list())
 
 
 def test_the_packaged_method_is_consistent() -> None:
@@ -233,3 +238,26 @@ def test_drivers_need_a_risk_of_at_least_one_half() -> None:
     contrib = np.array([[30.0, 20.0, 0.0], [10.0, 30.0, 20.0]])
     got = drivers_of(risks, contrib, ["a", "b", "c"]).to_list()
     assert got == [["b"], ["b", "c", "a"]]
+
+
+def test_incremental_regrade_keeps_the_travel_time_quantiles() -> None:
+    method = default_area_method()
+    scores, features, context = _city()
+    features = features.with_columns(
+        pl.Series("first_due_travel_time_s", [100.0, 200.0, None, 400.0, 500, 600, 700, 800])
+    )
+    index = AreaIndex(venue_basis(scores, features, method), method, context)
+    for venue_id, travel in ((3, 950.0), (1, None), (8, 120.0)):
+        features = features.with_columns(
+            pl.when(pl.col("venue_id") == venue_id)
+            .then(pl.lit(travel, dtype=pl.Float64))
+            .otherwise(pl.col("first_due_travel_time_s"))
+            .alias("first_due_travel_time_s")
+        )
+        new_basis = venue_basis(scores, features, method)
+        out = index.update_venue(venue_id, new_basis.filter(pl.col("venue_id") == venue_id))
+        full = assess_areas(new_basis, method, context)
+        for level, got in out.items():
+            key = full[level].columns[0]
+            row = full[level].filter(pl.col(key) == got.code).row(0, named=True)
+            assert got.area_score == pytest.approx(row["area_score"]), (venue_id, level)
