@@ -159,13 +159,18 @@ Level = Annotated[str, Query(pattern="^(city|town|village|grid|industry|category
 def area_grades(
     principal: Read,
     session: SessionDep,
+    settings: SettingsDep,
     level: Level = "town",
     run_id: RunId = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
+    from firegrid.risk.area_method import load_area_method
     from firegrid.risk.area_service import area_grades as read
 
-    return read(session, level, run_id=run_id, scope_path=principal.scope_path, limit=limit)
+    method = load_area_method(settings.risk_area_method)
+    return read(
+        session, level, run_id=run_id, scope_path=principal.scope_path, limit=limit, method=method
+    )
 
 
 @router.get(
@@ -202,10 +207,10 @@ def changes_since_previous(
     response_model=SchedulesOut,
     summary="The regular assessment's schedules: next run time and last run",
 )
-def schedules(principal: Read, db: DbDep) -> dict[str, Any]:
-    from firegrid.risk.scheduler import schedule_status
+def schedules(principal: Read, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    from firegrid.risk.scheduler import load_schedule, schedule_status
 
-    return {"items": schedule_status(db)["schedules"]}
+    return {"items": schedule_status(db, load_schedule(settings.risk_schedule))["schedules"]}
 
 
 @router.get(

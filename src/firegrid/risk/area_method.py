@@ -4,12 +4,12 @@ Pydantic checks shapes; :func:`parse_area_method` then checks the rules between 
 (known groups and measures, anchors that differ, AHP matrices naming exactly the group's
 members, every matrix's consistency ratio ≤ 0.1). Any failure raises
 :class:`~firegrid.risk.errors.CatalogueInvalid` naming the indicator and the field.
-``FIREGRID_RISK_AREA_METHOD`` may name another YAML file (see ``docs/risk-area-method.md``).
+The setting ``FIREGRID_RISK_AREA_METHOD`` may name another YAML file (see
+``docs/risk-area-method.md``).
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -55,7 +55,6 @@ MEASURES = frozenset(
 QUANTILE_COLUMNS = frozenset({"first_due_travel_time_s", "full_assignment_travel_time_s"})
 #: Measures that exist only for a piece of land (city, town, village, grid).
 SPATIAL_MEASURES = frozenset({"population", "area_km2", "stations", "stations_required", "units"})
-ENV_VAR = "FIREGRID_RISK_AREA_METHOD"
 
 
 def _judgement(value: Any) -> Any:
@@ -222,11 +221,14 @@ def parse_area_method(data: Any) -> AreaMethod:
 
 
 def load_area_method(path: str | Path | None = None) -> AreaMethod:
-    """The method from ``path``, else ``$FIREGRID_RISK_AREA_METHOD``, else the packaged one."""
-    chosen = path or os.environ.get(ENV_VAR) or None
-    if chosen is None:
+    """The method from ``path`` (``Settings.risk_area_method``), else the packaged one."""
+    if path is None:
         return default_area_method()
-    return parse_area_method(yaml.safe_load(Path(chosen).read_text(encoding="utf-8")))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogueInvalid(f"cannot read the area method {str(path)!r}: {exc}") from exc
+    return parse_area_method(yaml.safe_load(text))
 
 
 @lru_cache(maxsize=1)

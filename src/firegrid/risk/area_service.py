@@ -127,6 +127,7 @@ def area_grades(
     run_id: int | None = None,
     scope_path: str = "/",
     limit: int = 500,
+    method: AreaMethod | None = None,
 ) -> dict[str, Any]:
     """A level's areas in a run, highest area score first (scoped)."""
     _check_level(level)
@@ -136,7 +137,7 @@ def area_grades(
         .where(RiskAreaGrade.run_id == run.id, RiskAreaGrade.level == level)
         .order_by(RiskAreaGrade.area_score.desc(), RiskAreaGrade.code)
     ).all()
-    method = default_area_method()
+    method = method or default_area_method()
     visible = [r for r in rows if _visible(r, scope_path)]
     items = [{"rank": i + 1, **_row_dict(r, method)} for i, r in enumerate(visible[:limit])]
     counts = {g: sum(1 for r in visible if r.grade == g) for g in GRADES}

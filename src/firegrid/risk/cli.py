@@ -123,11 +123,12 @@ risk_app.add_typer(schedule_app, name="schedule")
 def schedule_status_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Every schedule's stored next run time and its last run."""
     from firegrid.core.db import Database
-    from firegrid.risk.scheduler import schedule_status
+    from firegrid.risk.scheduler import load_schedule, schedule_status
 
-    database = Database(resolve_settings(db).database_url)
+    settings = resolve_settings(db)
+    database = Database(settings.database_url)
     try:
-        emit(schedule_status(database)["schedules"], as_json)
+        emit(schedule_status(database, load_schedule(settings.risk_schedule))["schedules"], as_json)
     finally:
         database.dispose()
 

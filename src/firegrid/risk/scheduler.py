@@ -36,7 +36,6 @@ from firegrid.risk.area_models import RiskSchedule
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 CLAIM_LEASE = timedelta(hours=1)
-ENV_VAR = "FIREGRID_RISK_SCHEDULE"
 
 
 class _Strict(BaseModel):
@@ -79,11 +78,14 @@ def _packaged() -> ScheduleDoc:
 
 
 def load_schedule(path: str | Path | None = None) -> ScheduleDoc:
-    """``path``, else ``$FIREGRID_RISK_SCHEDULE``, else the packaged ``schedule.yaml``."""
-    chosen = path or os.environ.get(ENV_VAR)
-    if not chosen:
+    """``path`` (``Settings.risk_schedule``), else the packaged ``schedule.yaml``."""
+    if path is None:
         return _packaged()
-    return parse_schedule(yaml.safe_load(Path(chosen).read_text(encoding="utf-8")))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationFailed(f"cannot read the risk schedule {str(path)!r}: {exc}") from exc
+    return parse_schedule(yaml.safe_load(text))
 
 
 def next_monthly(spec: Monthly, after: datetime) -> datetime:
@@ -212,7 +214,7 @@ def run_due(
     """One pass: create rows, note imports, run every due schedule once."""
     from firegrid.risk import service
 
-    doc = doc or load_schedule()
+    doc = doc or load_schedule(settings.risk_schedule)
     assess = assess or service.assess
     worker = worker or worker_name()
     now = clock()

@@ -33,7 +33,7 @@ from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.risk.aggregate import LEVELS, aggregate_all, aggregate_level, top_units
 from firegrid.risk.area import driver_details
-from firegrid.risk.area_method import AreaMethod
+from firegrid.risk.area_method import AreaMethod, load_area_method
 from firegrid.risk.features import VENUE_SCHEMA, rows_to_features
 from firegrid.risk.grades import GRADES
 from firegrid.risk.inputs import INCIDENT_COLUMNS, INPUT_COLUMNS, SYNTHETIC_SEED, read_inputs
@@ -93,6 +93,7 @@ def assess(
         synthetic=inputs.synthetic,
         seed=seed,
         area_context=inputs.area_context,
+        area_method=load_area_method(settings.risk_area_method),
     )
     run.warnings[:0] = inputs.warnings
     timings = {**inputs.timings, **{f"engine.{k}": v for k, v in run.timings_s.items()}}
