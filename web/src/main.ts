@@ -11,6 +11,7 @@ import { mountDispatch } from "./views/dispatch";
 import { mountMonitor } from "./views/monitor";
 import { mountPlanning } from "./views/planning";
 import { mountPolicy } from "./views/policy";
+import { mountRisk } from "./views/risk";
 import { mountTasks } from "./views/tasks";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
@@ -20,6 +21,7 @@ const VIEWS: Record<ViewId, Mount> = {
   policy: mountPolicy,
   dispatch: mountDispatch,
   planning: mountPlanning,
+  risk: mountRisk,
   data: mountData,
   tasks: mountTasks,
   crew: mountCrew,
