@@ -261,3 +261,26 @@ def test_incremental_regrade_keeps_the_travel_time_quantiles() -> None:
             key = full[level].columns[0]
             row = full[level].filter(pl.col(key) == got.code).row(0, named=True)
             assert got.area_score == pytest.approx(row["area_score"]), (venue_id, level)
+
+
+def test_rolled_up_levels_equal_direct_grouping() -> None:
+    from firegrid.risk.area import assess_level
+    from firegrid.risk.synthetic import facts_for, make_venues
+
+    method = default_area_method()
+    venues = make_venues(3000, 11)
+    from datetime import UTC, datetime
+
+    from firegrid.risk import run_assessment
+
+    run = run_assessment(
+        venues, facts_for(venues, 11), snapshot_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert run.basis is not None
+    rolled = assess_areas(run.basis, method, AreaContext())
+    for level in ("city", "town", "village", "grid"):
+        direct = assess_level(run.basis, level, method, AreaContext())
+        assert rolled[level]["area_score"].to_list() == pytest.approx(
+            direct["area_score"].to_list()
+        )
+        assert rolled[level]["drivers"].to_list() == direct["drivers"].to_list()

@@ -110,7 +110,7 @@ def venue_basis(
         "first_due_travel_time_s",
         "incidents_venue_3y",
     )
-    j = scores.select(
+    s = scores.select(
         "venue_id",
         "town_code",
         "village_code",
@@ -120,7 +120,11 @@ def venue_basis(
         "is_key_unit",
         "is_high_risk",
         "grade",
-    ).join(f, on="venue_id", how="left", maintain_order="left")
+    )
+    if s.height == f.height and s["venue_id"].equals(f["venue_id"]):
+        j = pl.concat([s, f.drop("venue_id")], how="horizontal")  # row-aligned (a run's frames)
+    else:
+        j = s.join(f, on="venue_id", how="left", maintain_order="left")
     if venue_extra is not None and "full_assignment_travel_time_s" in venue_extra.columns:
         j = j.join(
             venue_extra.select("venue_id", "full_assignment_travel_time_s"),
@@ -291,17 +295,19 @@ def missing_of(risks: FloatArray, keys: Sequence[str]) -> pl.Series:
     return _key_lists(chosen, ~np.isfinite(risks), keys, "missing")
 
 
-def assess_level(
-    basis: pl.DataFrame, level: str, method: AreaMethod, context: AreaContext
-) -> pl.DataFrame:
-    """The area rows of one level: key, n_venues, area_score, grade, three_colour,
-    drivers, missing, and ``value_<k>``, ``risk_<k>``, ``contrib_<k>`` per indicator."""
+def _level_sums(basis: pl.DataFrame, level: str, method: AreaMethod) -> pl.DataFrame:
     key = LEVEL_KEY[level]
     qspecs = _quantile_specs(method)
     aggs = [pl.col(m).sum() for m in VENUE_MEASURES] + [
         pl.col(c).quantile(q, interpolation="linear").alias(_qname(c, q)) for c, q in qspecs
     ]
-    sums = basis.group_by(key).agg(aggs).sort(key, nulls_last=True)
+    return basis.group_by(key).agg(aggs).sort(key, nulls_last=True)
+
+
+def _finish_level(
+    sums: pl.DataFrame, level: str, method: AreaMethod, context: AreaContext
+) -> pl.DataFrame:
+    key = LEVEL_KEY[level]
     codes = sums[key].to_list()
     measures: dict[str, FloatArray] = {
         c: sums[c].cast(pl.Float64).fill_null(np.nan).to_numpy().astype(np.float64)
@@ -310,6 +316,42 @@ def assess_level(
     }
     measures.update(_context_measures(codes, level, context, method))
     return _rows(level, codes, measures, method)
+
+
+def assess_level(
+    basis: pl.DataFrame, level: str, method: AreaMethod, context: AreaContext
+) -> pl.DataFrame:
+    """The area rows of one level: key, n_venues, area_score, grade, three_colour,
+    drivers, missing, and ``value_<k>``, ``risk_<k>``, ``contrib_<k>`` per indicator."""
+    return _finish_level(_level_sums(basis, level, method), level, method, context)
+
+
+def _spatial_sums(
+    basis: pl.DataFrame, levels: Sequence[str], method: AreaMethod
+) -> dict[str, pl.DataFrame]:
+    """Sums of the spatial levels rolled up from one pass over the venues (sums add up);
+    the travel-time quantiles, which do not, in one narrow pass per level."""
+    keys = ["town_code", "village_code", "grid_code"]
+    finest = basis.group_by(keys).agg([pl.col(m).sum() for m in VENUE_MEASURES])
+    qspecs = _quantile_specs(method)
+    qcols = sorted({c for c, _ in qspecs})
+    out: dict[str, pl.DataFrame] = {}
+    for level in levels:
+        key = LEVEL_KEY[level]
+        if level == "city":
+            sums = finest.select(
+                pl.lit("city").alias("city"), *[pl.col(m).sum() for m in VENUE_MEASURES]
+            )
+        else:
+            sums = finest.group_by(key).agg([pl.col(m).sum() for m in VENUE_MEASURES])
+        quant = basis.select(pl.lit("city").alias("city") if level == "city" else key, *qcols)
+        quant = quant.group_by(key).agg(
+            pl.col(c).quantile(q, interpolation="linear").alias(_qname(c, q)) for c, q in qspecs
+        )
+        out[level] = sums.join(quant, on=key, how="left", nulls_equal=True).sort(
+            key, nulls_last=True
+        )
+    return out
 
 
 def _rows(
@@ -346,7 +388,14 @@ def assess_areas(
     levels: Sequence[str] = AREA_LEVELS,
 ) -> dict[str, pl.DataFrame]:
     """Every level's area rows, by level name."""
-    return {lvl: assess_level(basis, lvl, method, context) for lvl in levels}
+    spatial = [lvl for lvl in levels if lvl in SPATIAL_LEVELS]
+    sums = _spatial_sums(basis, spatial, method) if spatial else {}
+    return {
+        lvl: _finish_level(sums[lvl], lvl, method, context)
+        if lvl in sums
+        else assess_level(basis, lvl, method, context)
+        for lvl in levels
+    }
 
 
 def driver_details(row: Mapping[str, Any], method: AreaMethod) -> list[dict[str, Any]]:
