@@ -101,6 +101,8 @@ class RunInputs:
     sources: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     area_context: AreaContext = field(default_factory=AreaContext)
+    #: registered / commissioned / offline / not_commissioned devices (None: unknown)
+    device_health: dict[str, int | None] = field(default_factory=dict)
 
     def raw_rows(self) -> pl.DataFrame:
         """Venue and fact columns joined, in :data:`INPUT_COLUMNS` order."""
@@ -175,8 +177,13 @@ def device_facts(
     venue_ids: Sequence[int] | None,
     warnings: list[str],
     sources: dict[str, str],
+    totals: dict[str, int | None] | None = None,
 ) -> pl.DataFrame:
-    """``device_count`` from the registry; offline devices and faults from ``device_state``."""
+    """``device_count`` from the registry; offline devices and faults from ``device_state``.
+
+    ``totals`` (optional) receives the city's totals: registered devices, commissioned ones,
+    offline ones (commissioned only) and the never-seen ones that are not commissioned,
+    reported apart from the offline ones."""
     from firegrid.devices.models import Device
 
     stmt = (
@@ -189,7 +196,11 @@ def device_facts(
         {"venue_id": pl.Int64(), "device_count": pl.Int32()},
     )
     sources["device_count"] = "devices (registry)"
+    if totals is not None:
+        totals["registered"] = int(counts["device_count"].sum() or 0)
     if not has_rows(session, "device_state"):
+        if totals is not None:
+            totals.update(commissioned=None, offline=None, not_commissioned=None)
         warnings.append(
             "device health: the device_state table is absent or empty — offline_devices and "
             "unresolved_faults are unknown (null; missing-value rule applies)"
@@ -228,6 +239,10 @@ def device_facts(
         },
     )
     not_commissioned = int(health_frame["not_commissioned"].fill_null(0).sum() or 0)
+    if totals is not None:
+        totals["offline"] = int(health_frame["offline_devices"].fill_null(0).sum() or 0)
+        totals["not_commissioned"] = not_commissioned
+        totals["commissioned"] = int(totals.get("registered") or 0) - not_commissioned
     if not_commissioned:
         warnings.append(
             f"device health: {not_commissioned} registered devices never reported (not "
@@ -676,7 +691,8 @@ def read_inputs(
         timings["read.venues"] = time.perf_counter() - t0
         t = time.perf_counter()
         facts = venues.select("venue_id")
-        devices = device_facts(session, venue_ids, warnings, sources)
+        device_health: dict[str, int | None] = {}
+        devices = device_facts(session, venue_ids, warnings, sources, device_health)
         facts = facts.join(devices, on="venue_id", how="left", maintain_order="left").with_columns(
             pl.col("device_count").fill_null(0)
         )
@@ -759,6 +775,7 @@ def read_inputs(
         sources=sources,
         timings=timings,
         area_context=area_context,
+        device_health=device_health,
     )
 
 

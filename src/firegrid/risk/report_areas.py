@@ -71,7 +71,9 @@ def area_section(run: AssessmentRun, names: Mapping[str, str] | None = None) -> 
         if df is None or "area_score" not in df.columns:
             continue
         key = LEVELS[level][0] or "city"
-        ranked = df.filter(pl.col(key).is_not_null()).sort("area_score", descending=True)
+        ranked = df.filter(pl.col(key).is_not_null() & pl.col("area_score").is_not_null()).sort(
+            "area_score", descending=True
+        )
         counts = ranked["grade"].cast(pl.String).value_counts()
         count_text = ", ".join(f"{g} {n}" for g, n in counts.sort("grade").iter_rows())
         parts.append(f"<h3>{LEVEL_TITLE[level]} — {ranked.height} areas: {escape(count_text)}</h3>")

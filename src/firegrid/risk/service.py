@@ -99,6 +99,7 @@ def assess(
     timings = {**inputs.timings, **{f"engine.{k}": v for k, v in run.timings_s.items()}}
     summary = run_summary_dict(run, top=top)
     summary["sources"] = dict(inputs.sources)
+    summary["device_health"] = dict(inputs.device_health)
     t = time.perf_counter()
     with database.session() as session:
         row = RiskRun(
