@@ -265,3 +265,38 @@ def changes_since_previous(
             "listed_down": listed(down),
         },
     }
+
+
+def stored_areas(
+    session: Session, run_id: int, level: str, scope_path: str = "/"
+) -> dict[str, RiskAreaGrade]:
+    """A run's stored area rows of one level that the caller may see, by area code."""
+    rows = session.scalars(
+        select(RiskAreaGrade).where(RiskAreaGrade.run_id == run_id, RiskAreaGrade.level == level)
+    ).all()
+    return {r.code: r for r in rows if _visible(r, scope_path)}
+
+
+def apply_stored_grades(
+    session: Session,
+    run_id: int,
+    level: str,
+    items: list[dict[str, Any]],
+    key: str,
+    scope_path: str,
+) -> list[dict[str, Any]]:
+    """Put the area method's stored grade, score and drivers on venue-aggregate rows (a row
+    without a stored area grade the caller may see gets ``grade`` null)."""
+    stored = stored_areas(session, run_id, level, scope_path)
+    out = []
+    for item in items:
+        area = stored.get(str(item.get(key)))
+        out.append(
+            {
+                **item,
+                "grade": area.grade if area else None,
+                "area_score": area.area_score if area else None,
+                "drivers": list(area.drivers or []) if area else [],
+            }
+        )
+    return out

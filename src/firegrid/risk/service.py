@@ -270,6 +270,22 @@ def _area_fields(row: Mapping[str, Any], method: AreaMethod | None) -> dict[str,
     }
 
 
+def _stored_levels(
+    session: Session, run_id: int, levels: dict[str, Any], scope_path: str
+) -> dict[str, Any]:
+    """The levels block with the area grades the run stored (the area method), not the
+    venue-mean grade of the caller's venues."""
+    from firegrid.risk.area_service import apply_stored_grades, stored_areas
+
+    for level, block in levels.items():
+        key = str(LEVELS[level][0])
+        block["rows"] = apply_stored_grades(session, run_id, level, block["rows"], key, scope_path)
+        stored = stored_areas(session, run_id, level, scope_path)
+        block["area_grades"] = {g: sum(1 for a in stored.values() if a.grade == g) for g in GRADES}
+        block["areas_graded"] = len(stored)
+    return levels
+
+
 def run_summary_dict(run: AssessmentRun, *, top: int = TOP_IN_SUMMARY) -> dict[str, Any]:
     """The engine's summary plus per-level grade counts and the highest areas per level."""
     summary = run.to_summary_dict(top=top)
@@ -723,7 +739,9 @@ def scoped_summary(session: Session, run_id: int | None, scope_path: str = "/") 
                 for k in ("score_mean", "score_weighted", "score_p50", "score_p90", "score_max")
             }
             | {"grade": str(area["grade"])},
-            "levels": _levels_block(aggregates, LEVEL_ROWS_IN_SUMMARY),
+            "levels": _stored_levels(
+                session, run.id, _levels_block(aggregates, LEVEL_ROWS_IN_SUMMARY), scope_path
+            ),
             "top_units": top.select(
                 "rank", "venue_id", "town_code", "category", "score", "grade"
             ).to_dicts(),
@@ -765,12 +783,22 @@ def rankings(
             "pct_in_town",
         ).to_dicts()
     else:
+        from firegrid.risk.area_service import apply_stored_grades
+
         agg = aggregate_level(frame, level, grade_scheme_of(run))
-        ranked = agg.sort(["score_weighted", "n_venues"], descending=[True, True]).head(limit)
-        items = [
-            {**r, "grade": str(r["grade"]), "three_colour": str(r["three_colour"])}
-            for r in ranked.with_row_index("rank", offset=1).iter_rows(named=True)
+        rows = [
+            {k: v for k, v in r.items() if k not in ("grade", "three_colour")}
+            for r in agg.iter_rows(named=True)
         ]
+        key = str(LEVELS[level][0])
+        graded = apply_stored_grades(session, run.id, level, rows, key, scope_path)
+        graded.sort(
+            key=lambda r: (
+                -(r["area_score"] if r["area_score"] is not None else -1.0),
+                -r["score_weighted"],
+            )
+        )
+        items = [{"rank": i + 1, **r} for i, r in enumerate(graded[:limit])]
     return _jsonable({"run_id": run.id, "level": level, "items": items})
 
 
@@ -782,14 +810,17 @@ def grade_counts(
         raise ValidationFailed(f"unknown level {level!r}", {"allowed": list(AREA_LEVELS)})
     run = get_run(session, run_id)
     frame = _scoped_frame(session, run, scope_path)
+    from firegrid.risk.area_service import stored_areas
+
     agg = aggregate_level(frame, level, grade_scheme_of(run))
     key = LEVELS[level][0] or "city"
+    stored = stored_areas(session, run.id, level, scope_path)
     items = [
         {
             "key": r[key],
             "n_venues": r["n_venues"],
             **{g: r[f"n_{g}"] for g in GRADES},
-            "grade": str(r["grade"]),
+            "grade": stored[str(r[key])].grade if str(r[key]) in stored else None,
         }
         for r in agg.iter_rows(named=True)
     ]
