@@ -114,11 +114,12 @@ def _area_block(
     )
     items = []
     for c in actions:
-        effect = (
-            f" → area score {c.score_after:.1f}"
-            if c.score_after is not None
-            else " (effect: siting)"
-        )
+        if c.score_after is not None:
+            effect = f" → 区域评分 (area score) {c.score_after:.1f}"
+        elif c.action == "add_station":
+            effect = " (效果需选址分析 effect: needs siting, geo)"
+        else:
+            effect = " (效果未量化 effect not computed: the share of such venues stays)"
         targets = (
             f"{c.n_targets} venues, e.g. {', '.join(str(v) for v in c.venue_ids[:10])}"
             if c.n_targets
