@@ -284,3 +284,24 @@ def test_rolled_up_levels_equal_direct_grouping() -> None:
             direct["area_score"].to_list()
         )
         assert rolled[level]["drivers"].to_list() == direct["drivers"].to_list()
+
+
+def test_countermeasures_by_hand() -> None:
+    from firegrid.risk.countermeasures import countermeasures
+
+    method = parse_area_method(yaml.safe_load(METHOD))
+    scores, features, context = _city()
+    scores = scores.with_columns(pl.Series("score", [70.0, 50.0, 20.0, 10.0, 40, 10, 10, 10]))
+    basis = venue_basis(scores, features, method)
+    drivers = ["severe_venue_share", "overdue_hazard_share", "station_district_coverage"]
+    got = countermeasures(basis, scores, "town", "A", method, context, drivers)
+    assert [c.action for c in got] == ["rectify_severe_venues", "rectify_overdue", "add_station"]
+    severe, overdue, station = got
+    # supervising venues 1 and 2 out of red/orange leaves 0.25·0.5 + 0.5·0.5 = 37.5
+    assert severe.venue_ids == [1, 2]
+    assert severe.score_after == pytest.approx(37.5)
+    # rectifying venue 3's overdue hazard leaves 0.25·1 + 0.25·0.5 = 37.5
+    assert overdue.venue_ids == [3]
+    assert overdue.score_after == pytest.approx(37.5)
+    # a station needs siting: no computed effect
+    assert station.score_after is None
