@@ -31,7 +31,8 @@ import numpy as np
 import polars as pl
 
 from firegrid.risk import run_assessment
-from firegrid.risk.area import AreaIndex, assess_areas, venue_basis
+from firegrid.risk.area import assess_areas, venue_basis
+from firegrid.risk.area_index import AreaIndex
 from firegrid.risk.synthetic import facts_for, make_venues, simulate_events
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 import yaml
 
-from firegrid.risk.area import AreaContext, AreaIndex, assess_areas, venue_basis
+from firegrid.risk.area import AreaContext, assess_areas, venue_basis
+from firegrid.risk.area_index import AreaIndex
 from firegrid.risk.area_method import default_area_method, parse_area_method
 from firegrid.risk.errors import CatalogueInvalid
 from firegrid.risk.grades import GradeScheme
