@@ -71,8 +71,9 @@ class AreaIndex:
         self.levels = tuple(levels)
         self.qspecs = _quantile_specs(method)
         self.qcols = sorted({c for c, _ in self.qspecs} & QUANTILE_COLUMNS)
-        ids = basis["venue_id"].to_numpy()
-        self.row_of = {int(v): i for i, v in enumerate(ids.tolist())}
+        ids = basis["venue_id"].to_numpy().astype(np.int64)
+        self._id_order = np.argsort(ids, kind="stable")
+        self._ids_sorted = ids[self._id_order]
         self.venue_measures = basis.select(VENUE_MEASURES).to_numpy().astype(np.float64)
         self.venue_q = {
             c: basis[c].cast(pl.Float64).fill_null(np.nan).to_numpy().astype(np.float64)
@@ -84,6 +85,7 @@ class AreaIndex:
         self.context: dict[str, dict[str, FloatArray]] = {}
         self.qvalues: dict[str, dict[str, list[FloatArray]]] = {}
         self.qfinite: dict[str, dict[str, npt.NDArray[np.int64]]] = {}
+        by_value_of = {c: np.argsort(v, kind="stable") for c, v in self.venue_q.items()}  # NaN last
         for level in self.levels:
             keys = basis.select(pl.col(LEVEL_KEY[level]).cast(pl.String).alias("k"))
             codes_df = keys.drop_nulls().unique().sort("k").with_row_index("idx")
@@ -95,21 +97,39 @@ class AreaIndex:
                 .astype(np.int64)
             )
             codes = codes_df["k"].to_list()
-            sums = np.zeros((len(codes), len(VENUE_MEASURES)))
             ok = area >= 0
-            np.add.at(sums, area[ok], self.venue_measures[ok])
+            sums = np.column_stack(
+                [
+                    np.bincount(area[ok], weights=self.venue_measures[ok, j], minlength=len(codes))
+                    for j in range(len(VENUE_MEASURES))
+                ]
+            ).astype(np.float64)
             self.codes[level], self.area_of[level], self.sums[level] = codes, area, sums
             self.context[level] = _context_measures(codes, level, context, method)
-            order = np.argsort(area, kind="stable")
-            bounds = np.searchsorted(area[order], np.arange(len(codes) + 1))
             self.qvalues[level], self.qfinite[level] = {}, {}
+            # a stable sort by area of the value order keeps values sorted within each area;
+            # area indexes of < 32,767 areas sort as int16, by radix sort
+            small = area.astype(np.int16) if len(codes) < 32_767 else area
             for c in self.qcols:
-                vals = self.venue_q[c][order]
-                parts = [np.sort(vals[bounds[i] : bounds[i + 1]]) for i in range(len(codes))]
-                self.qvalues[level][c] = parts
-                self.qfinite[level][c] = np.array(
-                    [int(np.isfinite(p).sum()) for p in parts], dtype=np.int64
+                vals = self.venue_q[c]
+                by_value = by_value_of[c]
+                order = by_value[np.argsort(small[by_value], kind="stable")]
+                bounds = np.searchsorted(area[order], np.arange(len(codes) + 1))
+                ordered = vals[order]
+                self.qvalues[level][c] = [
+                    ordered[bounds[i] : bounds[i + 1]] for i in range(len(codes))
+                ]
+                finite = ok & np.isfinite(vals)
+                self.qfinite[level][c] = np.bincount(area[finite], minlength=len(codes)).astype(
+                    np.int64
                 )
+
+    def row_of(self, venue_id: int) -> int:
+        """The venue's row in the basis (KeyError for a venue not in the run)."""
+        k = int(np.searchsorted(self._ids_sorted, int(venue_id)))
+        if k >= self._ids_sorted.size or self._ids_sorted[k] != int(venue_id):
+            raise KeyError(venue_id)
+        return int(self._id_order[k])
 
     def _measures(self, pairs: Sequence[tuple[str, int]]) -> dict[str, FloatArray]:
         """Measures of (level, area index) pairs, one row each."""
@@ -154,7 +174,7 @@ class AreaIndex:
     def update_venue(self, venue_id: int, new_basis: pl.DataFrame) -> dict[str, AreaGrade]:
         """Replace one venue's measures (a one-row :func:`venue_basis` frame) and return the
         re-graded areas it belongs to, per level."""
-        i = self.row_of[int(venue_id)]
+        i = self.row_of(venue_id)
         new = new_basis.select(VENUE_MEASURES).to_numpy().astype(np.float64)[0]
         delta = new - self.venue_measures[i]
         new_q = {
