@@ -206,7 +206,7 @@ export function mountRisk(root: HTMLElement): () => void {
         gradeBadge(r.grade),
         fmt(r.area_score, 1),
         r.n_venues,
-        r.drivers.map((d) => label("riskIndicator", d.indicator)).join("、") || "—",
+        r.drivers.length ? `${label("riskIndicator", r.drivers[0].indicator)}${r.drivers.length > 1 ? ` (+${r.drivers.length - 1})` : ""}` : "—",
       ]);
       replace(ranking, table([t("risk.rank"), t("fields.name"), t("risk.grade"), t("risk.score"), t("fields.venues"), t("risk.drivers")], rows, { testid: "risk-ranking-table" }));
       await drawMap(level, data.items);
@@ -221,7 +221,7 @@ export function mountRisk(root: HTMLElement): () => void {
   function showArea(row: AreaRow): void {
     const name = SPATIAL.includes(row.level) ? areaName(row.level, row.code) : row.code;
     const drivers = row.drivers.length
-      ? h("ul", null, row.drivers.map((d) => h("li", null, driverText(d), " — ", h("b", null, label("riskAction", d.action)))))
+      ? h("ul", null, row.drivers.map((d) => h("li", null, driverText(d), d.action !== "none" ? [" — ", h("b", null, label("riskAction", d.action))] : null)))
       : h("p", { class: "muted" }, t("risk.noDrivers"));
     const trend = h("div", { "data-testid": "risk-trend" });
     replace(
