@@ -89,6 +89,8 @@ def test_assess_records_one_run_with_levels_and_validation(
         for row in block["rows"]:
             assert 0.0 <= row["area_score"] <= 100.0
             assert all(d["risk"] >= 0.5 for d in row["drivers"])
+            # the simulated incident history is named as such where it drives a grade
+            assert all(d["synthetic"] == (d["group"] == "history") for d in row["drivers"])
     assert summary["device_health"]["registered"] == city["counts"]["devices"]
     assert any("device_state" in w for w in summary["warnings"])
     assert summary["sources"]["first_due_travel_time_s"].startswith("geo engine")

@@ -102,8 +102,10 @@ def _area_block(
     )
     if not drivers:
         return head + "<p class='muted'>无突出问题 (no indicator at risk ≥ 0.5)</p>"
+    synthetic = " <b>[合成 SYNTHETIC]</b>"
     problems = "".join(
-        f"<li>{escape(method.by_key[k].name_zh)} ({escape(method.by_key[k].name_en)}): "
+        f"<li>{escape(method.by_key[k].name_zh)} ({escape(method.by_key[k].name_en)})"
+        f"{synthetic if run.synthetic and method.by_key[k].group == 'history' else ''}: "
         f"{_fmt(row.get(f'value_{k}'))} {escape(method.by_key[k].unit)} "
         f"(good {_fmt(method.by_key[k].anchors.good)}, bad {_fmt(method.by_key[k].anchors.bad)}; "
         f"{_fmt(row.get(f'contrib_{k}'), 3)} points)</li>"

@@ -222,6 +222,7 @@ def _levels_block(
     aggregates: Mapping[str, pl.DataFrame],
     limit: int | None,
     method: AreaMethod | None = None,
+    synthetic_history: bool = False,
 ) -> dict[str, Any]:
     """Per level: number of areas, areas per grade, venues per grade, the highest areas."""
     out: dict[str, Any] = {}
@@ -251,7 +252,7 @@ def _levels_block(
                     "score_p90": r["score_p90"],
                     "grade": str(r["grade"]),
                     **{f"n_{g}": r[f"n_{g}"] for g in GRADES},
-                    **_area_fields(r, method),
+                    **_area_fields(r, method, synthetic_history),
                 }
                 for r in rows.iter_rows(named=True)
             ],
@@ -259,13 +260,16 @@ def _levels_block(
     return out
 
 
-def _area_fields(row: Mapping[str, Any], method: AreaMethod | None) -> dict[str, Any]:
-    """The area method's score, its drivers (with values) and what was left out."""
+def _area_fields(
+    row: Mapping[str, Any], method: AreaMethod | None, synthetic_history: bool = False
+) -> dict[str, Any]:
+    """The area method's score, its drivers (with values) and what was left out. With a
+    simulated incident history, the history group's drivers say so (``synthetic``)."""
     if method is None or "area_score" not in row:
         return {}
     return {
         "area_score": row["area_score"],
-        "drivers": driver_details(row, method),
+        "drivers": _mark_synthetic(driver_details(row, method), synthetic_history),
         "missing": list(row.get("missing") or []),
     }
 
@@ -286,15 +290,23 @@ def _stored_levels(
     return levels
 
 
+def _mark_synthetic(drivers: list[dict[str, Any]], synthetic: bool) -> list[dict[str, Any]]:
+    return [{**d, "synthetic": synthetic and d["group"] == "history"} for d in drivers]
+
+
 def run_summary_dict(run: AssessmentRun, *, top: int = TOP_IN_SUMMARY) -> dict[str, Any]:
     """The engine's summary plus per-level grade counts and the highest areas per level."""
     summary = run.to_summary_dict(top=top)
-    summary["levels"] = _levels_block(run.aggregates, LEVEL_ROWS_IN_SUMMARY, run.area_method)
+    summary["levels"] = _levels_block(
+        run.aggregates, LEVEL_ROWS_IN_SUMMARY, run.area_method, run.synthetic
+    )
     if run.area_method is not None:
         city = run.aggregates["city"].row(0, named=True)
         summary["area_method"] = run.area_method.to_dict()
         summary["city"]["area_score"] = city.get("area_score")
-        summary["city"]["drivers"] = driver_details(city, run.area_method)
+        summary["city"]["drivers"] = _mark_synthetic(
+            driver_details(city, run.area_method), run.synthetic
+        )
     summary["synthetic_data"] = (
         "SYNTHETIC: incidents and the validation's history are simulated "
         "(firegrid.risk.synthetic.incident_history)"

@@ -20,6 +20,7 @@ const LEVELS = [...SPATIAL, "industry", "category"];
 
 interface Driver {
   indicator: string;
+  group: string;
   value: number | null;
   unit: string;
   good: number;
@@ -110,6 +111,7 @@ export function mountRisk(root: HTMLElement): () => void {
   const report = h("div", { class: "row" });
   const names = new Map<string, string>();
   let runId = 0;
+  let synthetic = false;
 
   root.append(
     h(
@@ -199,6 +201,7 @@ export function mountRisk(root: HTMLElement): () => void {
       await ensureNames(level);
       const data = await api.get<AreaGrades>("/risk/areas", { level, limit: 500 });
       runId = data.run_id;
+      synthetic = data.synthetic;
       drawLegend(data);
       const rows: Cell[][] = data.items.slice(0, 100).map((r) => [
         r.rank,
@@ -221,7 +224,7 @@ export function mountRisk(root: HTMLElement): () => void {
   function showArea(row: AreaRow): void {
     const name = SPATIAL.includes(row.level) ? areaName(row.level, row.code) : row.code;
     const drivers = row.drivers.length
-      ? h("ul", null, row.drivers.map((d) => h("li", null, driverText(d), d.action !== "none" ? [" — ", h("b", null, label("riskAction", d.action))] : null)))
+      ? h("ul", null, row.drivers.map((d) => h("li", null, driverText(d), synthetic && d.group === "history" ? ` ${t("risk.syntheticMark")}` : "", d.action !== "none" ? [" — ", h("b", null, label("riskAction", d.action))] : null)))
       : h("p", { class: "muted" }, t("risk.noDrivers"));
     const trend = h("div", { "data-testid": "risk-trend" });
     replace(
