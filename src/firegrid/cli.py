@@ -58,7 +58,7 @@ def _mount_contexts() -> None:
     from firegrid.inspections.cli import inspections_app
     from firegrid.preplans.cli import preplans_app
     from firegrid.retention.cli import retention_app
-    from firegrid.risk.cli import assess_command
+    from firegrid.risk.cli import assess_command, risk_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
@@ -80,6 +80,7 @@ def _mount_contexts() -> None:
     app.command("assess")(assess_command)
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)
+    app.add_typer(risk_app, name="risk")
 
 
 _mount_contexts()

@@ -18,7 +18,9 @@ from firegrid.inspections import models as inspections_models
 from firegrid.live import models as live_models
 from firegrid.places import models as places_models
 from firegrid.preplans import models as preplans_models
+from firegrid.records import models as records_models
 from firegrid.retention import models as retention_models
+from firegrid.risk import area_models as risk_area_models
 from firegrid.risk import models as risk_models
 
 __all__ = [
@@ -37,7 +39,9 @@ __all__ = [
     "live_models",
     "places_models",
     "preplans_models",
+    "records_models",
     "retention_models",
+    "risk_area_models",
     "risk_models",
 ]
 

@@ -108,7 +108,41 @@ def test_run_and_read_scoped_by_jurisdiction(world: dict[str, Any], db: Database
         "/api/v1/risk/rankings", params={"level": "town"}, headers=h["admin"]
     ).json()["items"]
     assert len(all_towns) == world["counts"]["towns"]
-    assert all_towns[0]["score_weighted"] >= all_towns[-1]["score_weighted"]
+    # towns are ranked by the area method's score, each with its stored grade and drivers
+    area_scores = [t["area_score"] for t in all_towns]
+    assert area_scores == sorted(area_scores, reverse=True)
+    assert all(t["grade"] in ("red", "orange", "yellow", "blue") for t in all_towns)
+
+    # Area grades (the area method): scoped, with drivers; history and changes.
+    mine = client.get("/api/v1/risk/areas", params={"level": "town"}, headers=h["analyst_a"]).json()
+    assert [x["code"] for x in mine["items"]] == [a]
+    assert mine["thresholds"] == {"red": 60.0, "orange": 45.0, "yellow": 30.0}
+    assert sum(mine["area_grades"].values()) == 1
+    everyone = client.get("/api/v1/risk/areas", params={"level": "town"}, headers=h["admin"])
+    assert len(everyone.json()["items"]) == world["counts"]["towns"]
+    # industries are city-wide figures: a town analyst sees none
+    industries = client.get(
+        "/api/v1/risk/areas", params={"level": "industry"}, headers=h["analyst_a"]
+    ).json()
+    assert industries["items"] == []
+    hist = client.get(
+        "/api/v1/risk/areas/town/history", params={"code": a}, headers=h["analyst_a"]
+    ).json()
+    assert [r["run_id"] for r in hist["runs"]] == [run["run_id"]]
+    other = next(c for c in world["towns"] if c != a)
+    assert (
+        client.get(
+            "/api/v1/risk/areas/town/history", params={"code": other}, headers=h["analyst_a"]
+        ).status_code
+        == 404
+    )
+    changes = client.get("/api/v1/risk/changes", headers=h["analyst_a"]).json()
+    assert changes["previous_run_id"] is None
+    schedules = client.get("/api/v1/risk/schedules", headers=h["analyst_a"]).json()["items"]
+    assert {x["name"] for x in schedules} == {"monthly", "after_import"}
+    # no report was written for this run: not found, for everyone
+    report = client.get(f"/api/v1/risk/runs/{run['run_id']}/report", headers=h["admin"])
+    assert report.status_code == 404
     grids = client.get(
         "/api/v1/risk/grades", params={"level": "grid"}, headers=h["analyst_a"]
     ).json()["items"]

@@ -78,6 +78,20 @@ def test_assess_records_one_run_with_levels_and_validation(
     assert len(validation["calibration"]) == 10
     assert summary["synthetic"] is True
     assert any("SYNTHETIC" in w for w in summary["warnings"])
+    # the validation says what its labels are, with the generator's ceiling and an ablation
+    assert validation["labels"] == "synthetic"
+    assert validation["measures"] == "recovery of the synthetic process"
+    assert 0.0 <= validation["ceiling_auc"] <= 1.0
+    assert set(validation["ablation"]) >= {"generator_features_auc", "other_indicators_auc"}
+    # area grades come from the area method: every row has its score and drivers
+    assert all(cr <= 0.1 for cr in summary["area_method"]["consistency_ratio"].values())
+    for block in summary["levels"].values():
+        for row in block["rows"]:
+            assert 0.0 <= row["area_score"] <= 100.0
+            assert all(d["risk"] >= 0.5 for d in row["drivers"])
+            # the simulated incident history is named as such where it drives a grade
+            assert all(d["synthetic"] == (d["group"] == "history") for d in row["drivers"])
+    assert summary["device_health"]["registered"] == city["counts"]["devices"]
     assert any("device_state" in w for w in summary["warnings"])
     assert summary["sources"]["first_due_travel_time_s"].startswith("geo engine")
     assert summary["top_units"]
@@ -258,6 +272,12 @@ def test_live_device_health_alarms_and_incidents_are_read(
     # one offline; the others never reported: not commissioned, so not offline
     assert row["offline_devices"] == 1
     assert any("never reported (not commissioned)" in w for w in inputs.warnings)
+    # reported apart: the never-seen devices are not commissioned, not offline
+    health = inputs.device_health
+    assert health["offline"] == 1
+    assert health["commissioned"] is not None
+    assert health["not_commissioned"] == health["registered"] - health["commissioned"]
+    assert health["not_commissioned"] >= n_devices - 2
     assert row["unresolved_faults"] == 1
     assert row["fire_alarms_90d"] == 2
     assert row["false_alarm_rate"] == pytest.approx(2 / 3)
@@ -267,6 +287,8 @@ def test_live_device_health_alarms_and_incidents_are_read(
     assert inputs.history is not None
     assert inputs.history.periods == [1, 2, 3]
     others = inputs.facts.filter(inputs.facts["venue_id"] != vid)
+    # one device reporting does not turn the city's never-seen devices offline
+    assert others["offline_devices"].max() == 0
     assert others["fire_alarms_90d"].max() == 0
     assert others["incidents_venue_3y"].max() == 0
     # The same reading for one venue gives the same facts (re-scoring relies on it).

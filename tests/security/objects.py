@@ -23,6 +23,7 @@ from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall
 from firegrid.inspections.models import Hazard, Inspection
 from firegrid.places.models import Venue
 from firegrid.preplans.models import Preplan, PreplanVersion
+from firegrid.records.models import FireRecord
 from tests.accounts.city import CENTRE, SIDE_PREFIX, City
 
 _serial = itertools.count(1)
@@ -43,6 +44,7 @@ DOMAIN_KINDS = (
     "transmitter",
     "preplan",
     "preplan_venue",
+    "fire_record",
 )
 
 
@@ -202,6 +204,16 @@ def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
                 document={"summary": f"{SIDE_PREFIX[side]} matrix"},
                 created_by="matrix",
             )
+        )
+    elif kind == "fire_record":  # a past fire, still a draft (editable)
+        row = FireRecord(
+            code=f"{SIDE_PREFIX[side]}-FR{n}",
+            occurred_at=now - timedelta(days=3),
+            lon=lon,
+            lat=lat,
+            jurisdiction_path=path,
+            jurisdiction_id=city.id("grid", side),
+            incident_type="building_fire",
         )
     else:
         raise KeyError(kind)

@@ -321,6 +321,25 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         patch=lambda s: {"install_location": "hall"},
         create_outside=422,  # an outside venue code is reported as unknown
     ),
+    # fire records (firegrid.records.api)
+    **crud(
+        "fire-records",
+        "fire_record",
+        "record_id",
+        "records:read",
+        "records:write",
+        create=lambda s: {
+            "code": s.unique("FR"),
+            "occurred_at": "2025-03-01T14:20:00+08:00",
+            "cause_code": "electrical",
+            **s.point(),
+        },
+        patch=lambda s: {"cause_code": "smoking"},
+    ),
+    ("GET", "/api/v1/fire-records-codes"): Policy("records:read", scoped=False),
+    ("POST", "/api/v1/fire-records/{record_id}/review"): Policy(
+        "records:review", params={"record_id": "fire_record"}, body=lambda s: {"action": "submit"}
+    ),
     # downstream commands to transmitters (firegrid.ingest.commands.api)
     ("POST", "/api/v1/device-commands/check-post"): Policy(
         "devices:command", body=lambda s: {"venue_code": s.code("venue")}, ok=201
@@ -424,6 +443,17 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/risk/grades"): Policy("risk:read"),
     ("GET", "/api/v1/risk/areas/{level}/trend"): Policy(
         "risk:read", params={"level": "=town"}, query=lambda s: {"code": s.code("town")}
+    ),
+    ("GET", "/api/v1/risk/areas"): Policy("risk:read", query={"level": "town"}),
+    ("GET", "/api/v1/risk/areas/{level}/history"): Policy(
+        "risk:read", params={"level": "=town"}, query=lambda s: {"code": s.code("town")}
+    ),
+    ("GET", "/api/v1/risk/changes"): Policy("risk:read"),
+    ("GET", "/api/v1/risk/schedules"): Policy("risk:read", scoped=False),
+    # the report covers the whole city: only a city-wide caller may read it, and the
+    # fixture's run writes none (404 either way is the honest answer)
+    ("GET", "/api/v1/risk/runs/{run_id}/report"): Policy(
+        "risk:read", params={"run_id": "=1"}, scoped=False, ok=(200, 404)
     ),
     # inspections and hazards (firegrid.inspections.api)
     ("GET", "/api/v1/inspections"): Policy("inspections:read"),

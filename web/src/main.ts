@@ -12,6 +12,7 @@ import { mountMonitor } from "./views/monitor";
 import { mountPlanning } from "./views/planning";
 import { mountPolicy } from "./views/policy";
 import { mountPreplans } from "./views/preplans";
+import { mountRisk } from "./views/risk";
 import { mountTasks } from "./views/tasks";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
@@ -21,6 +22,7 @@ const VIEWS: Record<ViewId, Mount> = {
   policy: mountPolicy,
   dispatch: mountDispatch,
   planning: mountPlanning,
+  risk: mountRisk,
   data: mountData,
   preplans: mountPreplans,
   tasks: mountTasks,

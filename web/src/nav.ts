@@ -1,12 +1,13 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "data" | "preplans" | "tasks" | "crew";
+export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "data" | "preplans" | "tasks" | "crew";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
   policy: ["monitor_supervisor", "admin"],
   dispatch: ["dispatcher", "commander", "admin"],
   planning: ["analyst", "commander", "admin"],
+  risk: ["analyst", "commander", "admin"],
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
   // pre-incident plans: officers write and publish, the centre sees overdue reviews, a venue
   // manager proposes changes to its own venue's plan
@@ -15,7 +16,7 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   crew: ["dispatcher", "commander", "admin"],
 };
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "data", "preplans", "tasks", "crew"];
+export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "data", "preplans", "tasks", "crew"];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));

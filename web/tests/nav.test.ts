@@ -5,8 +5,8 @@ describe("navigation by role", () => {
   it("gives each role its views", () => {
     expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data", "preplans"]);
     expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "preplans", "crew"]);
-    expect(viewsForRole("analyst")).toEqual(["planning", "data"]);
-    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "preplans", "crew"]);
+    expect(viewsForRole("analyst")).toEqual(["planning", "risk", "data"]);
+    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "risk", "data", "preplans", "crew"]);
     expect(viewsForRole("venue_manager")).toEqual(["preplans"]);
     expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
     expect(viewsForRole("police_liaison")).toEqual([]);

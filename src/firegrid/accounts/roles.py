@@ -33,6 +33,9 @@ _COMMAND_DEVICES = {"devices:command"}
 _INSPECT = {"inspections:read", "inspections:write", "hazards:rectify"}
 #: pre-incident plans: write any plan in scope, review and publish (the fire officer)
 _PREPLANS_OFFICER = {"preplans:read", "preplans:propose", "preplans:write", "preplans:publish"}
+#: fire records (火灾统计) and response analytics: read, fill in after an incident, review/lock
+_RECORDS_READ = {"records:read", "analytics:read"}
+_RECORDS = _RECORDS_READ | {"records:write"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -63,16 +66,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _COMMAND_DEVICES
         | _INSPECT
         | _PREPLANS_OFFICER
+        | _RECORDS
+        | {"records:review"}
     ),
     # the commander is the fire officer who writes, reviews and publishes pre-plans
     Role.COMMANDER: frozenset(
         _READ_CITY
         | {"places:export", "geo:read", "risk:read", "alarms:read", "inspections:read"}
         | _DISPATCH
+        | _RECORDS
+        | {"records:review"}
         | _PREPLANS_OFFICER
     ),
     Role.DISPATCHER: frozenset(
-        _READ_CITY | {"geo:read", "alarms:read", "inspections:read", "preplans:read"} | _DISPATCH
+        _READ_CITY
+        | {"geo:read", "alarms:read", "inspections:read", "preplans:read"}
+        | _DISPATCH
+        | _RECORDS
     ),
     Role.MONITOR_OPERATOR: frozenset(
         _READ_CITY
@@ -115,6 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "alarms:read",
             "inspections:read",
         }
+        | _RECORDS_READ
     ),
     Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"}),
     # the machine account: device registry reads, 110 transfers, unit status from vehicles,

@@ -53,6 +53,7 @@ ROUTERS: list[str] = [
     "firegrid.inspections.api:router",
     "firegrid.live.api:router",
     "firegrid.preplans.api:router",
+    "firegrid.records.api:router",
 ]
 
 _HTTP_CODES = {

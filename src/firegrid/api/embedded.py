@@ -27,7 +27,8 @@ Stopper = Callable[[], Awaitable[None]]
 async def start_embedded_services(
     app: FastAPI, settings: Settings, database: Database, gb26875: tuple[str, int]
 ) -> Stopper:
-    """Start ingest (GB/T 26875.3 on ``gb26875``) and the alarm services; return a stopper."""
+    """Start ingest (GB/T 26875.3 on ``gb26875``), the alarm services and the regular risk
+    assessment; return a stopper."""
     from firegrid.alarms.consumer import run_alarm_services
     from firegrid.ingest.adapters.gb26875.server import GB26875Server
     from firegrid.ingest.log import open_event_log
@@ -57,12 +58,17 @@ async def start_embedded_services(
         daemon=True,
     )
     dispatch.start()  # forwarded fires become incidents; station orders are delivered
+    from firegrid.risk.scheduler import run_risk_schedule
+
+    risk: asyncio.Task[Any] = asyncio.create_task(
+        run_risk_schedule(database, settings, stop)  # regular assessment (定期评估)
+    )
     log.info("embedded services started", extra={"gb26875": f"{host}:{server.port}"})
 
     async def stopper() -> None:
         stop.set()
         dispatch_stop.set()
-        await asyncio.wait({alarms}, timeout=10)
+        await asyncio.wait({alarms, risk}, timeout=10)
         await downlink.close()
         await server.close()
         await asyncio.to_thread(dispatch.join, 10)

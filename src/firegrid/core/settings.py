@@ -114,6 +114,16 @@ class Settings(BaseSettings):
         description="YAML file of the record retention windows (default: the packaged "
         "retention/retention.yaml).",
     )
+    risk_area_method: Path | None = Field(
+        None,
+        description="YAML file of the area risk method: indicators, anchors, AHP judgements, "
+        "area thresholds (default: the packaged risk/area_indicators.yaml).",
+    )
+    risk_schedule: Path | None = Field(
+        None,
+        description="YAML file of the regular risk assessment schedules (default: the "
+        "packaged risk/schedule.yaml).",
+    )
     archive_dir: Path | None = Field(
         None, description="Where the retention job writes its archives (default: DATA_DIR/archive)."
     )

@@ -29,9 +29,29 @@ class Profile:
     urban: float
     storey_m: float
     names: tuple[str, ...]  # name patterns; fields: town, village, road, number, shop, co, k
+    manufacturing: float = 0.0  # pull towards the manufacturing towns (above 0) or away
 
 
 THREE_SMALL = ("small_shop", "small_workshop", "small_entertainment")
+#: Dongguan's manufacturing-heavy towns (electronics, furniture, garments, toys, moulds):
+#: factories, their dormitories and subdivided factories concentrate there.
+MANUFACTURING_TOWNS = frozenset(
+    {
+        "长安镇",
+        "虎门镇",
+        "厚街镇",
+        "大朗镇",
+        "塘厦镇",
+        "凤岗镇",
+        "清溪镇",
+        "常平镇",
+        "寮步镇",
+        "大岭山镇",
+        "横沥镇",
+        "黄江镇",
+        "石排镇",
+    }
+)
 FACTORY_LIKE = ("factory", "factory_large", "small_workshop")
 
 PROFILES: tuple[Profile, ...] = (
@@ -130,6 +150,7 @@ PROFILES: tuple[Profile, ...] = (
         -2.0,
         5.0,
         ("东莞市{co}电子有限公司", "{co}五金制品厂", "{co}塑胶制品有限公司", "{co}家具有限公司"),
+        manufacturing=1.5,
     ),
     Profile(
         "warehouse_large",
@@ -210,6 +231,7 @@ PROFILES: tuple[Profile, ...] = (
         -0.5,
         3.5,
         ("{shop}制衣加工坊", "{shop}五金加工店", "{shop}木器作坊", "{shop}皮具加工场"),
+        manufacturing=1.5,
     ),
     Profile(
         "small_entertainment",
@@ -229,7 +251,7 @@ PROFILES: tuple[Profile, ...] = (
     ),
     Profile(
         "factory",
-        0.10,
+        0.065,
         False,
         0.0,
         (3_000, 0.7),
@@ -242,6 +264,7 @@ PROFILES: tuple[Profile, ...] = (
         -1.5,
         5.0,
         ("东莞市{co}电子厂", "{co}五金厂", "{co}鞋业有限公司", "{co}玩具厂", "{co}纸品厂"),
+        manufacturing=1.5,
     ),
     Profile(
         "warehouse",
@@ -293,7 +316,7 @@ PROFILES: tuple[Profile, ...] = (
     ),
     Profile(
         "residential_building",
-        0.06,
+        0.04,
         False,
         0.0,
         (6_000, 0.6),
@@ -338,6 +361,57 @@ PROFILES: tuple[Profile, ...] = (
         0.0,
         3.0,
         ("{village}{road}{number}号出租屋",),
+    ),
+    Profile(
+        "dormitory",
+        0.02,
+        False,
+        0.0,
+        (1_500, 0.5),
+        (3, 7),
+        2,
+        5.0,
+        (0.1, 0.5, 0.3, 0.1),
+        (1988, 2018),
+        ("C39", "C38", "C18", "C24", "C19"),
+        -1.5,
+        3.0,
+        ("{co}员工宿舍{k}栋", "{village}工业区宿舍{k}栋"),
+        2.0,
+    ),
+    Profile(
+        "subdivided_factory",
+        0.015,
+        False,
+        0.0,
+        (4_000, 0.6),
+        (2, 5),
+        6,
+        0.15,
+        (0, 0.4, 0.4, 0.2),
+        (1985, 2015),
+        ("C18", "C19", "C24", "C33", "C39", "C21"),
+        -1.5,
+        5.0,
+        ("{village}{road}{number}号分租厂房", "{co}工业园{k}栋（多家承租）"),
+        2.0,
+    ),
+    Profile(
+        "shop_house",
+        0.02,
+        False,
+        0.0,
+        (600, 0.5),
+        (3, 7),
+        6,
+        1.2,
+        (0, 0.4, 0.5, 0.1),
+        (1985, 2015),
+        ("F52", "K70"),
+        0.5,
+        3.0,
+        ("{village}{road}{number}号商住楼",),
+        1.0,
     ),
 )
 

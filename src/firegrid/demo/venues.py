@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from firegrid.demo.categories import CONSTRUCTION_CLASSES, INDEX, PROFILES
+from firegrid.demo.categories import CONSTRUCTION_CLASSES, INDEX, MANUFACTURING_TOWNS, PROFILES
 from firegrid.demo.geometry import (
     M_PER_DEG_LAT,
     FloatArray,
@@ -102,7 +102,9 @@ def generate_venues(tree: Tree, n_venues: int, rng: np.random.Generator) -> Venu
     intensity = urban_intensity(grids.lon, grids.lat, tree.town_centre_lon, tree.town_centre_lat)[
         grid
     ]
-    category = _assign_categories(intensity, rng)
+    town_names = np.asarray(tree.towns.name_zh, dtype=object)
+    manufacturing = np.isin(town_names, list(MANUFACTURING_TOWNS))[tree.grid_town[grid]]
+    category = _assign_categories(intensity, manufacturing.astype(np.float64), rng)
 
     area = np.zeros(n)
     floors = np.zeros(n, dtype=np.int64)
@@ -171,8 +173,11 @@ def generate_venues(tree: Tree, n_venues: int, rng: np.random.Generator) -> Venu
     )
 
 
-def _assign_categories(intensity: FloatArray, rng: np.random.Generator) -> IntArray:
-    """Exact category counts; weighted sampling without replacement by urban preference."""
+def _assign_categories(
+    intensity: FloatArray, manufacturing: FloatArray, rng: np.random.Generator
+) -> IntArray:
+    """Exact category counts; weighted sampling without replacement by urban preference
+    and, for factory-like categories, by being in a manufacturing town (1) or not (0)."""
     n = len(intensity)
     counts = apportion([p.share for p in PROFILES], n)
     category = np.full(n, -1, dtype=np.int64)
@@ -182,7 +187,10 @@ def _assign_categories(intensity: FloatArray, rng: np.random.Generator) -> IntAr
         m = int(counts[c])
         if m == 0:
             continue
-        weight = np.exp(PROFILES[c].urban * intensity[remaining])
+        weight = np.exp(
+            PROFILES[c].urban * intensity[remaining]
+            + PROFILES[c].manufacturing * manufacturing[remaining]
+        )
         key = np.log(rng.random(len(remaining))) / weight  # Efraimidis-Spirakis keys
         top = np.argpartition(-key, m - 1)[:m]
         category[remaining[top]] = c

@@ -14,6 +14,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ def resources() -> dict[str, Resource]:
     from firegrid.devices.api import DEVICES
     from firegrid.dispatch.api import HYDRANTS, LOGISTICS_POINTS, STATIONS, VEHICLES
     from firegrid.places.api import GRID_WORKERS, JURISDICTIONS, VENUES
+    from firegrid.records.api import FIRE_RECORDS
 
     return {
         "jurisdictions": JURISDICTIONS,
@@ -59,6 +61,7 @@ def resources() -> dict[str, Resource]:
         "hydrants": HYDRANTS,
         "logistics-points": LOGISTICS_POINTS,
         "devices": DEVICES,
+        "fire-records": FIRE_RECORDS,
     }
 
 
@@ -454,7 +457,8 @@ def export_file(database: Database, kind: str, path: Path, *, crs: Crs | str = C
 def render(records: list[dict[str, Any]], fmt: str) -> bytes:
     """Serialise records as GeoJSON, CSV or xlsx bytes."""
     if fmt == "geojson":
-        return json.dumps(_feature_collection(records), ensure_ascii=False).encode()
+        collection = _feature_collection(records)
+        return json.dumps(collection, ensure_ascii=False, default=_json_time).encode()
     columns = [c for c in (records[0] if records else {}) if c != "boundary"]
     if fmt == "csv":
         buffer = io.StringIO()
@@ -475,6 +479,13 @@ def render(records: list[dict[str, Any]], fmt: str) -> bytes:
     return buffer_bytes.getvalue()
 
 
+def _json_time(value: Any) -> str:
+    """A time in a GeoJSON export: ISO 8601 with its offset."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _flat(value: Any) -> Any:
     """A cell of a CSV or xlsx export: lists as ``a;b``, objects as JSON, and text that a
     spreadsheet would run as a formula quoted (OWASP CSV injection; the importer takes
@@ -483,6 +494,8 @@ def _flat(value: Any) -> Any:
         value = ";".join(str(v) for v in value)
     elif isinstance(value, dict):
         value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, datetime):  # with its offset: xlsx cells cannot hold one
+        value = value.isoformat()
     return neutralise_formula(value) if isinstance(value, str) else value
 
 

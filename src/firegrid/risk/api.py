@@ -9,13 +9,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
 
 from firegrid.accounts.principal import Principal
 from firegrid.api import changes
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.risk import schemas as s
 from firegrid.risk import service
-from firegrid.risk.schemas import RescoreIn, RunIn
+from firegrid.risk.schemas import (
+    AreaGradesOut,
+    AreaHistoryOut,
+    ChangesOut,
+    RescoreIn,
+    RunIn,
+    SchedulesOut,
+)
 
 router = APIRouter(prefix="/risk", tags=["risk"])
 # A venue whose facts, hazards or inspections change is re-scored at once (and recorded).
@@ -61,7 +69,10 @@ def start_run(
     body: RunIn, principal: Run, session: SessionDep, db: DbDep, settings: SettingsDep
 ) -> dict[str, Any]:
     session.commit()  # release the request's transaction: the run writes in its own
-    result = service.assess(db, settings, body.model, actor=principal.subject)
+    report_dir = service.report_dir_for(settings, "api") if body.report else None
+    result = service.assess(
+        db, settings, body.model, actor=principal.subject, report_dir=report_dir
+    )
     # The run scores the whole city (normalisation needs every venue); the caller sees it
     # over its own jurisdiction only.
     with db.session() as own:
@@ -168,3 +179,80 @@ def area_trend(
     code: Annotated[str | None, Query(description="Area code (not for level city).")] = None,
 ) -> dict[str, Any]:
     return service.area_trend(session, level, code, scope_path=principal.scope_path)
+
+
+# ---- area assessment ------------------------------------------------------------------------
+Level = Annotated[str, Query(pattern="^(city|town|village|grid|industry|category)$")]
+
+
+@router.get(
+    "/areas",
+    response_model=AreaGradesOut,
+    summary="Area grades of a level (the area method, with drivers), in your scope",
+)
+def area_grades(
+    principal: Read,
+    session: SessionDep,
+    settings: SettingsDep,
+    level: Level = "town",
+    run_id: RunId = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    from firegrid.risk.area_method import load_area_method
+    from firegrid.risk.area_service import area_grades as read
+
+    method = load_area_method(settings.risk_area_method)
+    return read(
+        session, level, run_id=run_id, scope_path=principal.scope_path, limit=limit, method=method
+    )
+
+
+@router.get(
+    "/areas/{level}/history",
+    response_model=AreaHistoryOut,
+    summary="An area's score and grade in every run (the trend), in your scope",
+)
+def area_history(
+    level: str,
+    principal: Read,
+    session: SessionDep,
+    code: Annotated[str, Query(min_length=1, max_length=64, description="Area code.")],
+) -> dict[str, Any]:
+    from firegrid.risk.area_service import area_history as read
+
+    return read(session, level, code, scope_path=principal.scope_path)
+
+
+@router.get(
+    "/changes",
+    response_model=ChangesOut,
+    summary="What changed since the previous run (areas and venues whose grade moved)",
+)
+def changes_since_previous(
+    principal: Read, session: SessionDep, run_id: RunId = None
+) -> dict[str, Any]:
+    from firegrid.risk.area_service import changes_since_previous as read
+
+    return read(session, run_id=run_id, scope_path=principal.scope_path)
+
+
+@router.get(
+    "/schedules",
+    response_model=SchedulesOut,
+    summary="The regular assessment's schedules: next run time and last run",
+)
+def schedules(principal: Read, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    from firegrid.risk.scheduler import load_schedule, schedule_status
+
+    return {"items": schedule_status(db, load_schedule(settings.risk_schedule))["schedules"]}
+
+
+@router.get(
+    "/runs/{run_id}/report",
+    response_class=FileResponse,
+    responses={200: {"content": {"text/html": {}}}},
+    summary="The run's HTML report (city-wide: for a caller whose scope is the city)",
+)
+def run_report(run_id: int, principal: Read, session: SessionDep) -> FileResponse:
+    path = service.report_file(session, run_id, principal.scope_path)
+    return FileResponse(path, media_type="text/html; charset=utf-8", filename="report.html")

@@ -48,7 +48,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,6 +63,8 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound
 from firegrid.core.settings import Settings
+from firegrid.risk.area import AreaContext
+from firegrid.risk.area_inputs import full_assignment_times_s, read_area_context
 from firegrid.risk.features import FACT_SCHEMA, RAW_SCHEMA, VENUE_SCHEMA
 from firegrid.risk.history import IncidentHistory
 
@@ -75,6 +77,8 @@ ALARM_WINDOW_DAYS = 90
 FALSE_ALARM_WINDOW_DAYS = 365
 INCIDENT_YEARS = 3
 TRAVEL_CHUNK = 20_000
+#: Stations of the full first assignment (第一出动): its time is the k-th fastest station's.
+FULL_ASSIGNMENT_STATIONS = 3
 SYNTHETIC_SEED = 0
 
 DEVICE_COLUMNS = ("device_count", "offline_devices", "unresolved_faults")
@@ -96,6 +100,9 @@ class RunInputs:
     warnings: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    area_context: AreaContext = field(default_factory=AreaContext)
+    #: registered / commissioned / offline / not_commissioned devices (None: unknown)
+    device_health: dict[str, int | None] = field(default_factory=dict)
 
     def raw_rows(self) -> pl.DataFrame:
         """Venue and fact columns joined, in :data:`INPUT_COLUMNS` order."""
@@ -170,8 +177,13 @@ def device_facts(
     venue_ids: Sequence[int] | None,
     warnings: list[str],
     sources: dict[str, str],
+    totals: dict[str, int | None] | None = None,
 ) -> pl.DataFrame:
-    """``device_count`` from the registry; offline devices and faults from ``device_state``."""
+    """``device_count`` from the registry; offline devices and faults from ``device_state``.
+
+    ``totals`` (optional) receives the city's totals: registered devices, commissioned ones,
+    offline ones (commissioned only) and the never-seen ones that are not commissioned,
+    reported apart from the offline ones."""
     from firegrid.devices.models import Device
 
     stmt = (
@@ -184,7 +196,11 @@ def device_facts(
         {"venue_id": pl.Int64(), "device_count": pl.Int32()},
     )
     sources["device_count"] = "devices (registry)"
+    if totals is not None:
+        totals["registered"] = int(counts["device_count"].sum() or 0)
     if not has_rows(session, "device_state"):
+        if totals is not None:
+            totals.update(commissioned=None, offline=None, not_commissioned=None)
         warnings.append(
             "device health: the device_state table is absent or empty — offline_devices and "
             "unresolved_faults are unknown (null; missing-value rule applies)"
@@ -223,6 +239,10 @@ def device_facts(
         },
     )
     not_commissioned = int(health_frame["not_commissioned"].fill_null(0).sum() or 0)
+    if totals is not None:
+        totals["offline"] = int(health_frame["offline_devices"].fill_null(0).sum() or 0)
+        totals["not_commissioned"] = not_commissioned
+        totals["commissioned"] = int(totals.get("registered") or 0) - not_commissioned
     if not_commissioned:
         warnings.append(
             f"device health: {not_commissioned} registered devices never reported (not "
@@ -436,6 +456,7 @@ def response_facts(
 
     n = venues.height
     travel = np.full(n, np.nan)
+    full = np.full(n, np.nan)
     hydrant: npt.NDArray[np.float64] = np.full(n, np.nan)  # 1.0 / 0.0 / nan
     t = time.perf_counter()
     try:
@@ -446,7 +467,7 @@ def response_facts(
             "hydrant_within_150m are unknown (null)"
         )
         sources["first_due_travel_time_s"] = sources["hydrant_within_150m"] = "none (null)"
-        return _response_frame(venues, travel, hydrant)
+        return _response_frame(venues, travel, hydrant, full)
     engine = context.engine
     if timings is not None:
         timings["read.geo_engine"] = time.perf_counter() - t  # warm after the first use
@@ -468,6 +489,9 @@ def response_facts(
             part = idx[start : start + TRAVEL_CHUNK]
             best = times[:, snapped.node[part]].min(axis=0).astype(np.float64)
             travel[part] = best + snapped.leg_time_s[part]
+            full[part] = full_assignment_times_s(
+                times, snapped.node[part], snapped.leg_time_s[part], FULL_ASSIGNMENT_STATIONS
+            )
         travel[~np.isfinite(travel)] = np.nan
         sources["first_due_travel_time_s"] = (
             "geo engine: fastest of the registered stations by road (legs included)"
@@ -485,15 +509,18 @@ def response_facts(
         sources["hydrant_within_150m"] = (
             "geo engine: road distance to the nearest usable hydrant ≤ 150 m (GB 50974)"
         )
-    return _response_frame(venues, travel, hydrant)
+    return _response_frame(venues, travel, hydrant, full)
 
 
-def _response_frame(venues: pl.DataFrame, travel: FloatArray, hydrant: FloatArray) -> pl.DataFrame:
+def _response_frame(
+    venues: pl.DataFrame, travel: FloatArray, hydrant: FloatArray, full: FloatArray
+) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "venue_id": venues["venue_id"],
             "first_due_travel_time_s": pl.Series(travel, nan_to_null=True),
             "hydrant_within_150m": pl.Series(hydrant, nan_to_null=True).cast(pl.Boolean),
+            "full_assignment_travel_time_s": pl.Series(full, nan_to_null=True),
         }
     )
 
@@ -664,7 +691,8 @@ def read_inputs(
         timings["read.venues"] = time.perf_counter() - t0
         t = time.perf_counter()
         facts = venues.select("venue_id")
-        devices = device_facts(session, venue_ids, warnings, sources)
+        device_health: dict[str, int | None] = {}
+        devices = device_facts(session, venue_ids, warnings, sources, device_health)
         facts = facts.join(devices, on="venue_id", how="left", maintain_order="left").with_columns(
             pl.col("device_count").fill_null(0)
         )
@@ -680,11 +708,18 @@ def read_inputs(
         timings["read.devices_alarms"] = time.perf_counter() - t
         t = time.perf_counter()
         history: IncidentHistory | None
-        incidents, history = incident_facts(session, venues, at, venue_ids, warnings, sources)
+        incidents, history = record_facts(session, venues, at, warnings, sources)
+        if incidents is None:
+            incidents, history = incident_facts(session, venues, at, venue_ids, warnings, sources)
         timings["read.incidents"] = time.perf_counter() - t
         t = time.perf_counter()
         inspections = inspection_facts(session, at, venue_ids, warnings, sources)
         timings["read.inspections"] = time.perf_counter() - t
+        area_context = (
+            read_area_context(session, settings.metric_epsg, sources, warnings)
+            if venue_ids is None
+            else AreaContext()
+        )
     if inspections is None:
         facts = facts.with_columns(_null_inspections())
     else:
@@ -696,9 +731,19 @@ def read_inputs(
         )
     t = time.perf_counter()
     response = response_facts(database, settings, venues, warnings, sources, timings)
-    facts = facts.join(response, on="venue_id", how="left", maintain_order="left")
+    facts = facts.join(
+        response.drop("full_assignment_travel_time_s"),
+        on="venue_id",
+        how="left",
+        maintain_order="left",
+    )
+    area_context.venue_extra = response.select("venue_id", "full_assignment_travel_time_s")
     timings["read.geo"] = time.perf_counter() - t
     synthetic = False
+    if history is not None and history.snapshots is not None:
+        # recorded fires: the per-period facts are the current ones with the incident
+        # columns counted from the records before each period's end
+        history = replace(history, snapshots=_overlay(history.snapshots, facts))
     if incidents is not None:
         facts = facts.join(incidents, on="venue_id", how="left", maintain_order="left")
     elif with_history and venues.height:
@@ -729,7 +774,53 @@ def read_inputs(
         warnings=warnings,
         sources=sources,
         timings=timings,
+        area_context=area_context,
+        device_health=device_health,
     )
+
+
+def _overlay(snapshots: dict[int, pl.DataFrame], facts: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    others = facts.drop(*INCIDENT_COLUMNS, strict=False)
+    return {
+        p: others.join(s.select("venue_id", *INCIDENT_COLUMNS), on="venue_id", how="left")
+        for p, s in snapshots.items()
+    }
+
+
+def record_facts(
+    session: Session,
+    venues: pl.DataFrame,
+    snapshot_at: datetime,
+    warnings: list[str],
+    sources: dict[str, str],
+) -> tuple[pl.DataFrame | None, IncidentHistory | None]:
+    """Incident columns and the yearly history from imported fire records, if any.
+
+    Read through ``firegrid.records.public``; ``(None, None)`` when it holds none in the six
+    years before the snapshot (3 years of history for each of the 3 yearly periods).
+    """
+    from firegrid.risk.record_history import YEAR, YEARS, history_from_records, read_records
+
+    records = read_records(session, snapshot_at - YEAR * (2 * YEARS), snapshot_at)
+    if records.height == 0:
+        return None, None
+    matched = int(records["venue_id"].is_not_null().sum())
+    current, history = history_from_records(
+        records,
+        venues.select("venue_id", "grid_code"),
+        venues.select("venue_id"),
+        snapshot_at,
+        description=f"fire records (records context): {records.height} in 6 years, "
+        f"{matched} matched to a venue",
+    )
+    sources["incidents_venue_3y"] = "fire records (records.public), last 3 years, at the venue"
+    sources["incidents_grid_3y"] = "fire records (records.public), last 3 years, in the grid"
+    sources["validation_labels"] = "imported fire records (records.public), yearly periods"
+    warnings.append(
+        f"validation: labels are {records.height} imported fire records ({matched} matched to "
+        "a venue); per-period facts other than the incident columns are the current ones"
+    )
+    return current, history
 
 
 def _null_inspections() -> list[pl.Expr]:

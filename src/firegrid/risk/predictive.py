@@ -35,6 +35,12 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 ModelKind = Literal["hgb", "logistic"]
 TOP_K_PERCENT = (1, 5, 10)
+#: Below this many venues with an incident in the held-out period, no AUC is reported: with
+#: fewer events the 95 % interval of an AUC is wider than about ±0.1 and says little.
+MIN_EVENTS = 30
+BOOTSTRAP_SAMPLES = 200
+RECOVERY = "recovery of the synthetic process"
+PREDICTION = "prediction of recorded fires in a later period (time split)"
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,10 @@ class PredictiveValidation:
     """Held-out validation of the predictive model (and the expert score as a baseline)."""
 
     model_kind: str
-    auc: float
+    auc: float | None
     precision_at_top: dict[str, float]
     calibration: list[CalibrationBin]
-    expert_auc: float
+    expert_auc: float | None
     expert_precision_at_top: dict[str, float]
     shuffled_label_auc: float | None
     base_rate: float
@@ -66,6 +72,21 @@ class PredictiveValidation:
     test_period: tuple[int, int]
     synthetic: bool
     feature_importance: dict[str, float] = field(default_factory=dict)
+    #: "synthetic" (simulated by risk.synthetic) or "imported" (recorded fires)
+    labels: str = "synthetic"
+    label_source: str = ""
+    #: what the AUC measures (RECOVERY on synthetic labels, PREDICTION on recorded ones)
+    measures: str = RECOVERY
+    status: str = "ok"  # ok | insufficient_events
+    reason: str = ""
+    n_events_test: int = 0
+    #: synthetic only: AUC of the generator's own noiseless formula (the attainable ceiling)
+    ceiling_auc: float | None = None
+    #: synthetic only: the same model on the generator's features only / on the others
+    ablation: dict[str, Any] | None = None
+    #: imported only: 95 % bootstrap intervals (venues resampled)
+    auc_ci95: list[float] | None = None
+    expert_auc_ci95: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -81,6 +102,24 @@ def auc_score(y: npt.NDArray[np.bool_], p: FloatArray) -> float:
     if y.all() or not y.any():
         return float("nan")
     return float(roc_auc_score(y, p))
+
+
+def bootstrap_auc_ci(
+    y: npt.NDArray[np.bool_], p: FloatArray, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> list[float] | None:
+    """95 % percentile interval of the AUC over ``samples`` resamples of the venues."""
+    rng = np.random.default_rng(seed + 7919)
+    n = y.size
+    values = []
+    for _ in range(samples):
+        idx = rng.integers(0, n, size=n)
+        a = auc_score(y[idx], p[idx])
+        if math.isfinite(a):
+            values.append(a)
+    if len(values) < samples // 2:
+        return None
+    lo, hi = np.quantile(np.asarray(values), [0.025, 0.975])
+    return [float(lo), float(hi)]
 
 
 def precision_at_top(
@@ -260,6 +299,21 @@ def _validate(
     )
     x_test = fitted.transform(test_feats)
 
+    labels = "synthetic" if history.synthetic else "imported"
+    n_events = int(y_test.sum())
+    n_train_events = int(y_train.sum())
+    if not history.synthetic and min(n_events, n_train_events) < MIN_EVENTS:
+        return _insufficient(
+            kind,
+            history,
+            y_test,
+            x_train.shape[0],
+            sampled,
+            train_pairs,
+            test_pair,
+            n_events,
+            n_train_events,
+        )
     clf = _fit(kind, x_train, y_train, seed)
     p = np.asarray(clf.predict_proba(x_test)[:, 1], dtype=np.float64)
 
@@ -277,8 +331,40 @@ def _validate(
         coef = clf[-1].coef_[0]
         importance = {k: float(c) for k, c in zip(model.catalogue.keys, coef, strict=True)}
 
+    ceiling: float | None = None
+    ablation: dict[str, Any] | None = None
+    auc_ci: list[float] | None = None
+    expert_ci: list[float] | None = None
+    if history.synthetic:
+        from firegrid.risk.synthetic import GENERATOR_INDICATORS, log_hazard_without_noise
+
+        formula = log_hazard_without_noise(venues, facts_at(test_pair[0]))
+        ceiling = auc_score(y_test, formula)
+        keys = list(model.catalogue.keys)
+        inside = np.array([k in GENERATOR_INDICATORS for k in keys])
+        ablation = {
+            "generator_features": [k for k in keys if k in GENERATOR_INDICATORS],
+            "generator_features_auc": _subset_auc(
+                kind, x_train, y_train, x_test, y_test, inside, seed
+            ),
+            "other_indicators_auc": _subset_auc(
+                kind, x_train, y_train, x_test, y_test, ~inside, seed
+            ),
+        }
+    else:
+        auc_ci = bootstrap_auc_ci(y_test, p, seed=seed)
+        expert_ci = bootstrap_auc_ci(y_test, np.asarray(expert, dtype=np.float64), seed=seed)
+
     return PredictiveValidation(
         model_kind="HistGradientBoostingClassifier" if kind == "hgb" else "LogisticRegression",
+        labels=labels,
+        label_source=history.description if not history.synthetic else "risk.synthetic",
+        measures=RECOVERY if history.synthetic else PREDICTION,
+        n_events_test=n_events,
+        ceiling_auc=ceiling,
+        ablation=ablation,
+        auc_ci95=auc_ci,
+        expert_auc_ci95=expert_ci,
         auc=auc_score(y_test, p),
         precision_at_top=precision_at_top(y_test, p),
         calibration=calibration_table(y_test, p),
@@ -293,4 +379,61 @@ def _validate(
         test_period=test_pair,
         synthetic=history.synthetic,
         feature_importance=importance,
+    )
+
+
+def _subset_auc(
+    kind: ModelKind,
+    x_train: FloatArray,
+    y_train: npt.NDArray[np.bool_],
+    x_test: FloatArray,
+    y_test: npt.NDArray[np.bool_],
+    columns: npt.NDArray[np.bool_],
+    seed: int,
+) -> float | None:
+    """AUC of the same kind of model fitted on a subset of the indicator columns."""
+    if not columns.any():
+        return None
+    clf = _fit(kind, x_train[:, columns], y_train, seed)
+    return auc_score(y_test, np.asarray(clf.predict_proba(x_test[:, columns])[:, 1]))
+
+
+def _insufficient(
+    kind: ModelKind,
+    history: IncidentHistory,
+    y_test: npt.NDArray[np.bool_],
+    n_train: int,
+    sampled: bool,
+    train_pairs: list[tuple[int, int]],
+    test_pair: tuple[int, int],
+    n_events: int,
+    n_train_events: int,
+) -> PredictiveValidation:
+    """Too few recorded events to say anything: no AUC, and the reason."""
+    return PredictiveValidation(
+        model_kind="HistGradientBoostingClassifier" if kind == "hgb" else "LogisticRegression",
+        auc=None,
+        precision_at_top={},
+        calibration=[],
+        expert_auc=None,
+        expert_precision_at_top={},
+        shuffled_label_auc=None,
+        base_rate=float(y_test.mean()) if y_test.size else float("nan"),
+        n_train=n_train,
+        n_test=int(y_test.size),
+        train_sampled=sampled,
+        train_periods=train_pairs,
+        test_period=test_pair,
+        synthetic=False,
+        labels="imported",
+        label_source=history.description,
+        measures=PREDICTION,
+        status="insufficient_events",
+        reason=(
+            f"{n_events} venues with a recorded fire in the held-out period and "
+            f"{n_train_events} in the training period; at least {MIN_EVENTS} of each are "
+            "needed — with fewer, the 95 % interval of an AUC is wider than about ±0.1, so "
+            "no AUC is reported"
+        ),
+        n_events_test=n_events,
     )

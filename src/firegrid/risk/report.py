@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from firegrid.risk.grades import GRADE_ZH, GRADES
+from firegrid.risk.report_areas import area_section
 
 if TYPE_CHECKING:
     from firegrid.risk.predictive import PredictiveValidation
@@ -323,7 +324,16 @@ def _validation(run: AssessmentRun) -> str:
             "<h2>预测验证 (Validation)</h2><p>未提供历史火灾数据 "
             "(no incident history given: no validation).</p>"
         )
-    rows = [
+    labels = (
+        "合成标签：衡量的是对合成生成过程的还原程度，而非预测能力 "
+        f"(labels: SYNTHETIC — this measures {v.measures}, not predictive skill)"
+        if v.labels == "synthetic"
+        else f"真实火灾记录 (labels: imported records — {v.measures})"
+    )
+    head = f"<h2>预测验证 (Validation)</h2><p><b>{escape(labels)}</b></p>"
+    if v.status != "ok":
+        return head + f"<p>未报告 AUC (no AUC reported): {escape(v.reason)}</p>"
+    rows: list[tuple[Any, ...]] = [
         ("ROC AUC", v.auc, v.expert_auc),
         *[
             (
@@ -334,6 +344,24 @@ def _validation(run: AssessmentRun) -> str:
             for k in v.precision_at_top
         ],
     ]
+    extra = ""
+    if v.ceiling_auc is not None and v.ablation is not None:
+        extra = (
+            "<p>合成过程还原 (recovery of the synthetic process): 生成公式自身(无噪声) AUC "
+            f"(the generator's noiseless formula, the ceiling) {_fmt(v.ceiling_auc, 3)}; "
+            "仅生成特征 (generator features only) "
+            f"{_fmt(v.ablation.get('generator_features_auc'), 3)}; "
+            "生成过程以外的指标 (indicators outside it) "
+            f"{_fmt(v.ablation.get('other_indicators_auc'), 3)}.</p>"
+        )
+    if v.auc_ci95 is not None:
+        ci = v.auc_ci95
+        eci = v.expert_auc_ci95 or [float("nan"), float("nan")]
+        extra = (
+            f"<p>95 % bootstrap CI: model {_fmt(ci[0], 3)}–{_fmt(ci[1], 3)}, expert "
+            f"{_fmt(eci[0], 3)}–{_fmt(eci[1], 3)}; events in the held-out period "
+            f"{v.n_events_test}.</p>"
+        )
     calib = _table(
         ["分箱 (bin)", "数量 (n)", "平均预测 (mean predicted)", "实际发生率 (observed)"],
         [(b.bin, b.n, b.mean_predicted, b.observed_rate) for b in v.calibration],
@@ -341,11 +369,12 @@ def _validation(run: AssessmentRun) -> str:
     )
     sampled = "（训练集为抽样 sampled）" if v.train_sampled else ""
     return (
-        "<h2>预测验证 (Validation, held-out later period)</h2>"
-        f"<p>{escape(v.model_kind)}: 训练期 (train) {v.train_periods} → 留出检验期 (held-out test) "
-        f"{list(v.test_period)}; n_train={v.n_train:,}{sampled}, n_test={v.n_test:,}, "
+        head + f"<p>{escape(v.model_kind)}: 训练期 (train) {v.train_periods} → "
+        f"留出检验期 (held-out test) {list(v.test_period)}; "
+        f"n_train={v.n_train:,}{sampled}, n_test={v.n_test:,}, "
         f"基准发生率 (base rate) {v.base_rate:.4f}; "
         f"打乱标签对照 AUC (shuffled-label control) {_fmt(v.shuffled_label_auc, 3)}.</p>"
+        + extra
         + _table(["指标 (metric)", "预测模型 (model)", "专家评分 (expert score)"], rows, digits=3)
         + '<div class="grid2"><div>'
         + calibration_svg(v)
@@ -483,6 +512,7 @@ def render_report(
         f"<h1>{escape(title)}</h1>",
         banner,
         _summary(run),
+        area_section(run, names),
         _validation(run),
         "<h2>镇街 (Towns)</h2>",
         '<div class="grid2"><div>',

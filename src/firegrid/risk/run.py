@@ -14,6 +14,8 @@ import numpy.typing as npt
 import polars as pl
 
 from firegrid.risk.aggregate import LEVELS, aggregate_all, grade_counts, top_units
+from firegrid.risk.area import AreaContext, assess_areas, venue_basis
+from firegrid.risk.area_method import AreaMethod, default_area_method
 from firegrid.risk.errors import UnknownVenue
 from firegrid.risk.events import aggregate_events, apply_event_facts
 from firegrid.risk.features import RAW_SCHEMA, build_features, require_aware, rows_to_features
@@ -120,6 +122,9 @@ class AssessmentRun:
     normaliser: FittedNormaliser
     features: pl.DataFrame
     validation: PredictiveValidation | None = None
+    area_method: AreaMethod | None = None
+    basis: pl.DataFrame | None = None
+    area_context: AreaContext | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     synthetic: bool = False
@@ -259,6 +264,16 @@ class AssessmentRun:
         }
 
 
+def merge_area_grades(aggregate: pl.DataFrame, areas: pl.DataFrame, level: str) -> pl.DataFrame:
+    """The level's venue statistics with the area method's grade in ``grade`` /
+    ``three_colour`` (the area score, drivers and indicator columns alongside)."""
+    key = LEVELS[level][0] or "city"
+    joined = aggregate.drop("grade", "three_colour").join(
+        areas.drop("n_venues"), on=key, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return joined.rename({"area_grade": "grade", "area_three_colour": "three_colour"})
+
+
 @contextmanager
 def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
     t0 = time.perf_counter()
@@ -284,6 +299,8 @@ def run_assessment(
     predictive_threads: int | None = 1,
     seed: int = 0,
     levels: tuple[str, ...] = tuple(LEVELS),
+    area_method: AreaMethod | None = None,
+    area_context: AreaContext | None = None,
 ) -> AssessmentRun:
     """Run a full assessment: (events →) features → normalise → score → grade → aggregate.
 
@@ -314,6 +331,12 @@ def run_assessment(
     with _timed(timings, "aggregate"):
         aggregates = aggregate_all(scores, rm.grade_thresholds, levels)
         top = top_units(scores, top_n)
+    method = area_method or default_area_method()
+    context = area_context or AreaContext()
+    with _timed(timings, "areas"):
+        basis = venue_basis(scores, features, method, context.venue_extra)
+        areas = assess_areas(basis, method, context, levels)
+        aggregates = {lvl: merge_area_grades(df, areas[lvl], lvl) for lvl, df in aggregates.items()}
     validation = None
     if history is not None:
         with _timed(timings, "validation"):
@@ -339,6 +362,9 @@ def run_assessment(
         normaliser=normaliser,
         features=features,
         validation=validation,
+        area_method=method,
+        basis=basis,
+        area_context=context,
         timings_s=timings,
         warnings=warnings,
         synthetic=is_synth,

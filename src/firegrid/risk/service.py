@@ -32,6 +32,8 @@ from firegrid.core.db import Database
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.risk.aggregate import LEVELS, aggregate_all, aggregate_level, top_units
+from firegrid.risk.area import driver_details
+from firegrid.risk.area_method import AreaMethod, load_area_method
 from firegrid.risk.features import VENUE_SCHEMA, rows_to_features
 from firegrid.risk.grades import GRADES
 from firegrid.risk.inputs import INCIDENT_COLUMNS, INPUT_COLUMNS, SYNTHETIC_SEED, read_inputs
@@ -90,11 +92,14 @@ def assess(
         history=inputs.history,
         synthetic=inputs.synthetic,
         seed=seed,
+        area_context=inputs.area_context,
+        area_method=load_area_method(settings.risk_area_method),
     )
     run.warnings[:0] = inputs.warnings
     timings = {**inputs.timings, **{f"engine.{k}": v for k, v in run.timings_s.items()}}
     summary = run_summary_dict(run, top=top)
     summary["sources"] = dict(inputs.sources)
+    summary["device_health"] = dict(inputs.device_health)
     t = time.perf_counter()
     with database.session() as session:
         row = RiskRun(
@@ -129,6 +134,8 @@ def assess(
             INPUT_COLUMNS,
         )
         insert_scores(session, rows)
+        if run.area_method is not None:
+            store_area_rows(session, row.id, run, inputs.venues)
         timings["store"] = time.perf_counter() - t
         if report_dir is not None:
             t = time.perf_counter()
@@ -148,6 +155,41 @@ def assess(
         row.summary = _jsonable(summary)
         mark_done(row)
     return summary
+
+
+def store_area_rows(
+    session: Session, run_id: int, run: AssessmentRun, venues: pl.DataFrame
+) -> None:
+    """The run's area grades at every level (``risk_area_grades``), for trends and changes."""
+    from sqlalchemy import insert
+
+    from firegrid.risk.area_models import RiskAreaGrade
+    from firegrid.risk.area_service import area_rows
+
+    assert run.area_method is not None
+    frame = venues.select("venue_id", "jurisdiction_path", "town_code", "village_code", "grid_code")
+    rows = area_rows(run_id, run.aggregates, run.area_method, frame)
+    if rows:
+        session.execute(insert(RiskAreaGrade), _jsonable({"rows": rows})["rows"])
+
+
+def report_dir_for(settings: Settings, source: str) -> Path:
+    """Where a run started by ``source`` (api, a schedule) writes its report."""
+    return Path(settings.data_dir) / "risk-reports" / f"{source}-{utcnow():%Y%m%dT%H%M%S%f}"
+
+
+def report_file(session: Session, run_id: int, scope_path: str) -> Path:
+    """The stored HTML report of a run. It covers the whole city, so a caller scoped to a
+    part of it gets not-found, as for a run without a report."""
+    run = get_run(session, run_id)
+    path = Path(run.report_path) if run.report_path else None
+    if scope_path.count("/") > 2 or path is None or not path.is_file():
+        raise NotFound(
+            f"run {run.id} has no report you may read (write one with "
+            "`firegrid assess --report DIR` or POST /risk/runs with report)",
+            {"run_id": run.id},
+        )
+    return path
 
 
 def write_run_report(session: Session, run: AssessmentRun, out_dir: Path, run_id: int) -> Path:
@@ -176,7 +218,12 @@ def write_run_report(session: Session, run: AssessmentRun, out_dir: Path, run_id
     return write_report(run, out_dir, title=title, boundaries=boundaries, area_names=names)
 
 
-def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> dict[str, Any]:
+def _levels_block(
+    aggregates: Mapping[str, pl.DataFrame],
+    limit: int | None,
+    method: AreaMethod | None = None,
+    synthetic_history: bool = False,
+) -> dict[str, Any]:
     """Per level: number of areas, areas per grade, venues per grade, the highest areas."""
     out: dict[str, Any] = {}
     for level, df in aggregates.items():
@@ -191,6 +238,8 @@ def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> 
             if limit is None or level in ("town", "industry", "category")
             else ranked.head(limit)
         )
+        if "area_score" in df.columns:
+            rows = rows.sort("area_score", descending=True, nulls_last=True)
         out[level] = {
             "areas": df.height,
             "area_grades": area_grades,
@@ -203,6 +252,7 @@ def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> 
                     "score_p90": r["score_p90"],
                     "grade": str(r["grade"]),
                     **{f"n_{g}": r[f"n_{g}"] for g in GRADES},
+                    **_area_fields(r, method, synthetic_history),
                 }
                 for r in rows.iter_rows(named=True)
             ],
@@ -210,10 +260,53 @@ def _levels_block(aggregates: Mapping[str, pl.DataFrame], limit: int | None) -> 
     return out
 
 
+def _area_fields(
+    row: Mapping[str, Any], method: AreaMethod | None, synthetic_history: bool = False
+) -> dict[str, Any]:
+    """The area method's score, its drivers (with values) and what was left out. With a
+    simulated incident history, the history group's drivers say so (``synthetic``)."""
+    if method is None or "area_score" not in row:
+        return {}
+    return {
+        "area_score": row["area_score"],
+        "drivers": _mark_synthetic(driver_details(row, method), synthetic_history),
+        "missing": list(row.get("missing") or []),
+    }
+
+
+def _stored_levels(
+    session: Session, run_id: int, levels: dict[str, Any], scope_path: str
+) -> dict[str, Any]:
+    """The levels block with the area grades the run stored (the area method), not the
+    venue-mean grade of the caller's venues."""
+    from firegrid.risk.area_service import apply_stored_grades, stored_areas
+
+    for level, block in levels.items():
+        key = str(LEVELS[level][0])
+        block["rows"] = apply_stored_grades(session, run_id, level, block["rows"], key, scope_path)
+        stored = stored_areas(session, run_id, level, scope_path)
+        block["area_grades"] = {g: sum(1 for a in stored.values() if a.grade == g) for g in GRADES}
+        block["areas_graded"] = len(stored)
+    return levels
+
+
+def _mark_synthetic(drivers: list[dict[str, Any]], synthetic: bool) -> list[dict[str, Any]]:
+    return [{**d, "synthetic": synthetic and d["group"] == "history"} for d in drivers]
+
+
 def run_summary_dict(run: AssessmentRun, *, top: int = TOP_IN_SUMMARY) -> dict[str, Any]:
     """The engine's summary plus per-level grade counts and the highest areas per level."""
     summary = run.to_summary_dict(top=top)
-    summary["levels"] = _levels_block(run.aggregates, LEVEL_ROWS_IN_SUMMARY)
+    summary["levels"] = _levels_block(
+        run.aggregates, LEVEL_ROWS_IN_SUMMARY, run.area_method, run.synthetic
+    )
+    if run.area_method is not None:
+        city = run.aggregates["city"].row(0, named=True)
+        summary["area_method"] = run.area_method.to_dict()
+        summary["city"]["area_score"] = city.get("area_score")
+        summary["city"]["drivers"] = _mark_synthetic(
+            driver_details(city, run.area_method), run.synthetic
+        )
     summary["synthetic_data"] = (
         "SYNTHETIC: incidents and the validation's history are simulated "
         "(firegrid.risk.synthetic.incident_history)"
@@ -658,7 +751,9 @@ def scoped_summary(session: Session, run_id: int | None, scope_path: str = "/") 
                 for k in ("score_mean", "score_weighted", "score_p50", "score_p90", "score_max")
             }
             | {"grade": str(area["grade"])},
-            "levels": _levels_block(aggregates, LEVEL_ROWS_IN_SUMMARY),
+            "levels": _stored_levels(
+                session, run.id, _levels_block(aggregates, LEVEL_ROWS_IN_SUMMARY), scope_path
+            ),
             "top_units": top.select(
                 "rank", "venue_id", "town_code", "category", "score", "grade"
             ).to_dicts(),
@@ -700,12 +795,22 @@ def rankings(
             "pct_in_town",
         ).to_dicts()
     else:
+        from firegrid.risk.area_service import apply_stored_grades
+
         agg = aggregate_level(frame, level, grade_scheme_of(run))
-        ranked = agg.sort(["score_weighted", "n_venues"], descending=[True, True]).head(limit)
-        items = [
-            {**r, "grade": str(r["grade"]), "three_colour": str(r["three_colour"])}
-            for r in ranked.with_row_index("rank", offset=1).iter_rows(named=True)
+        rows = [
+            {k: v for k, v in r.items() if k not in ("grade", "three_colour")}
+            for r in agg.iter_rows(named=True)
         ]
+        key = str(LEVELS[level][0])
+        graded = apply_stored_grades(session, run.id, level, rows, key, scope_path)
+        graded.sort(
+            key=lambda r: (
+                -(r["area_score"] if r["area_score"] is not None else -1.0),
+                -r["score_weighted"],
+            )
+        )
+        items = [{"rank": i + 1, **r} for i, r in enumerate(graded[:limit])]
     return _jsonable({"run_id": run.id, "level": level, "items": items})
 
 
@@ -717,14 +822,17 @@ def grade_counts(
         raise ValidationFailed(f"unknown level {level!r}", {"allowed": list(AREA_LEVELS)})
     run = get_run(session, run_id)
     frame = _scoped_frame(session, run, scope_path)
+    from firegrid.risk.area_service import stored_areas
+
     agg = aggregate_level(frame, level, grade_scheme_of(run))
     key = LEVELS[level][0] or "city"
+    stored = stored_areas(session, run.id, level, scope_path)
     items = [
         {
             "key": r[key],
             "n_venues": r["n_venues"],
             **{g: r[f"n_{g}"] for g in GRADES},
-            "grade": str(r["grade"]),
+            "grade": stored[str(r[key])].grade if str(r[key]) in stored else None,
         }
         for r in agg.iter_rows(named=True)
     ]

@@ -39,6 +39,20 @@ from firegrid.risk.features import FACT_SCHEMA, validate_facts, validate_venues
 from firegrid.risk.history import IncidentHistory
 
 GENERATING_PROCESS = __doc__ or ""
+#: The catalogue indicators that read an input of the hidden formula (the ablation's
+#: "generator features"); every other indicator is outside it.
+GENERATOR_INDICATORS = frozenset(
+    {
+        "overdue_rectifications",
+        "open_hazards",
+        "offline_ratio",
+        "monitoring_connected",
+        "category_hazard",
+        "night_occupancy",
+        "construction_class",
+        "days_since_inspection",
+    }
+)
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -187,6 +187,30 @@ export interface ApiKeyOut {
   revoked_at: string | null;
 }
 
+export interface AreaChangeOut {
+  level: string;
+  code: string;
+  grade_before: string;
+  grade_after: string;
+  direction: string;
+  score_before: number;
+  score_after: number;
+  indicators_moved: IndicatorMoveOut[];
+}
+
+/** An indicator that pushes the area's grade up (risk >= 0.5). */
+export interface AreaDriverOut {
+  indicator: string;
+  group: string;
+  value: number | null;
+  unit: string;
+  good: number;
+  bad: number;
+  risk: number | null;
+  /** Code of the countermeasure (translated in the console). */
+  action: string;
+}
+
 export interface AreaFigures {
   score_mean: number | null;
   score_weighted: number | null;
@@ -194,6 +218,46 @@ export interface AreaFigures {
   score_p90: number | null;
   score_max: number | null;
   grade: string;
+}
+
+export interface AreaGradesOut {
+  run_id: number;
+  level: string;
+  synthetic: boolean;
+  thresholds: Record<string, number>;
+  area_grades: Record<string, number>;
+  items: AreaRowOut[];
+}
+
+export interface AreaHistoryOut {
+  level: string;
+  code: string;
+  runs: AreaRunOut[];
+}
+
+export interface AreaRowOut {
+  rank: number;
+  level: string;
+  code: string;
+  jurisdiction_path: string;
+  n_venues: number;
+  area_score: number;
+  grade: string;
+  score_weighted: number | null;
+  venue_grades: Record<string, number>;
+  drivers: AreaDriverOut[];
+  missing: string[];
+  values: Record<string, number | null>;
+  risks: Record<string, number | null>;
+}
+
+export interface AreaRunOut {
+  run_id: number;
+  snapshot_at: string;
+  area_score: number;
+  grade: string;
+  drivers: string[];
+  venue_grades: Record<string, number>;
 }
 
 export interface AreaTrend {
@@ -395,6 +459,13 @@ export interface CategoryOut {
   deadline_days: Record<string, number>;
 }
 
+export interface ChangesOut {
+  run_id: number;
+  previous_run_id: number | null;
+  areas: AreaChangeOut[];
+  venues: VenueChangesOut;
+}
+
 export interface CheckPostIn {
   /** One venue; or all=true. */
   venue_code?: string | null;
@@ -424,6 +495,11 @@ export interface ChoiceOut {
   eta_s: number;
   origin: "station" | "gps";
   reason: string;
+}
+
+export interface CodeListOut {
+  lists: Record<string, Record<string, Record<string, string>>>;
+  fields: Record<string, string>;
 }
 
 /** Three-colour status of one venue, grid, village or town. */
@@ -876,6 +952,13 @@ export interface FeaturePage_DeviceOut_ {
   next_cursor: string | null;
 }
 
+export interface FeaturePage_FireRecordOut_ {
+  type: "FeatureCollection";
+  features: Feature_FireRecordOut_[];
+  /** Pass as ``cursor`` for the next page. */
+  next_cursor: string | null;
+}
+
 export interface FeaturePage_GridWorkerOut_ {
   type: "FeatureCollection";
   features: Feature_GridWorkerOut_[];
@@ -929,6 +1012,12 @@ export interface Feature_DeviceOut_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
   properties: DeviceOut;
+}
+
+export interface Feature_FireRecordOut_ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: FireRecordOut;
 }
 
 export interface Feature_GridWorkerOut_ {
@@ -1022,6 +1111,125 @@ export interface FirePump {
   location?: string;
   flow_lps?: number | null;
   pressure_mpa?: number | null;
+}
+
+/** One past fire (API create or one row of an imported file). */
+export interface FireRecordIn {
+  /** 起火原因 (codes.yaml cause) */
+  cause_code?: string | null;
+  /** 起火部位 */
+  origin_code?: string | null;
+  /** 引火源 */
+  heat_source_code?: string | null;
+  /** 起火物 */
+  item_first_ignited_code?: string | null;
+  civilian_injured?: number | null;
+  civilian_killed?: number | null;
+  firefighter_injured?: number | null;
+  firefighter_killed?: number | null;
+  /** 直接财产损失 (元) */
+  direct_loss_yuan?: number | null;
+  /** 过火面积 (m²) */
+  area_burned_m2?: number | null;
+  detector_presence?: string | null;
+  detector_performance?: string | null;
+  alarm_system_presence?: string | null;
+  alarm_system_performance?: string | null;
+  sprinkler_presence?: string | null;
+  sprinkler_performance?: string | null;
+  actions?: string[] | null;
+  vehicles_used?: number | null;
+  personnel_used?: number | null;
+  narrative?: string | null;
+  /** The record's own number. */
+  code: string;
+  /** When the fire started (with its offset). */
+  occurred_at: string;
+  lon?: number | null;
+  lat?: number | null;
+  venue_code?: string | null;
+  venue_category?: string | null;
+  address?: string;
+  incident_type?: string;
+  /** locked: an official, final record. */
+  review_state?: string;
+}
+
+export interface FireRecordOut {
+  id: number;
+  code: string;
+  occurred_at: string;
+  lon: number;
+  lat: number;
+  jurisdiction_path: string;
+  town_code: string;
+  venue_id: number | null;
+  venue_category: string;
+  address: string;
+  incident_type: string;
+  cause_code: string;
+  origin_code: string;
+  heat_source_code: string;
+  item_first_ignited_code: string;
+  civilian_injured: number;
+  civilian_killed: number;
+  firefighter_injured: number;
+  firefighter_killed: number;
+  direct_loss_yuan: number;
+  area_burned_m2: number;
+  detector_presence: string;
+  detector_performance: string;
+  alarm_system_presence: string;
+  alarm_system_performance: string;
+  sprinkler_presence: string;
+  sprinkler_performance: string;
+  actions: string[];
+  vehicles_used: number;
+  personnel_used: number;
+  narrative: string;
+  source: string;
+  incident_id: number | null;
+  call_received_at: string | null;
+  connected_alarm_id: number | null;
+  connected_alarm_at: string | null;
+  review_state: string;
+  filled_by: string;
+  reviewed_by: string;
+  locked_at: string | null;
+  review_note: string;
+}
+
+/** Corrections to a record not yet locked. */
+export interface FireRecordPatch {
+  /** 起火原因 (codes.yaml cause) */
+  cause_code?: string | null;
+  /** 起火部位 */
+  origin_code?: string | null;
+  /** 引火源 */
+  heat_source_code?: string | null;
+  /** 起火物 */
+  item_first_ignited_code?: string | null;
+  civilian_injured?: number | null;
+  civilian_killed?: number | null;
+  firefighter_injured?: number | null;
+  firefighter_killed?: number | null;
+  /** 直接财产损失 (元) */
+  direct_loss_yuan?: number | null;
+  /** 过火面积 (m²) */
+  area_burned_m2?: number | null;
+  detector_presence?: string | null;
+  detector_performance?: string | null;
+  alarm_system_presence?: string | null;
+  alarm_system_performance?: string | null;
+  sprinkler_presence?: string | null;
+  sprinkler_performance?: string | null;
+  actions?: string[] | null;
+  vehicles_used?: number | null;
+  personnel_used?: number | null;
+  narrative?: string | null;
+  occurred_at?: string | null;
+  address?: string | null;
+  incident_type?: string | null;
 }
 
 export interface FixIn {
@@ -1336,6 +1544,11 @@ export interface IncidentStatusIn {
 
 /** 警情类型; the same values as ``plans.INCIDENT_TYPES`` (a test holds them together). */
 export type IncidentType = "building_fire" | "hazmat_fire" | "vehicle_fire" | "outdoor_fire" | "wildland" | "hazmat" | "rescue" | "flood" | "social_assistance";
+
+export interface IndicatorMoveOut {
+  indicator: string;
+  risk_delta: number;
+}
 
 /** One inspection of a venue, with the hazards found. */
 export interface InspectionIn {
@@ -1660,6 +1873,14 @@ export interface Page_DeviceOut_ {
   count: number;
 }
 
+export interface Page_FireRecordOut_ {
+  items: FireRecordOut[];
+  /** Pass as ``cursor`` for the next page. */
+  next_cursor: string | null;
+  /** Rows on this page. */
+  count: number;
+}
+
 export interface Page_GridWorkerOut_ {
   items: GridWorkerOut[];
   /** Pass as ``cursor`` for the next page. */
@@ -1966,6 +2187,12 @@ export interface RescoreOut {
   warnings: string[];
 }
 
+/** A move of the review state: submit, return (to draft) or lock. */
+export interface ReviewIn {
+  action: string;
+  note?: string;
+}
+
 export interface RoadProperties {
   group: "major" | "secondary" | "minor";
   segments: number;
@@ -1994,6 +2221,8 @@ export interface RuleOut {
 export interface RunIn {
   /** Risk model name. */
   model?: string;
+  /** Also write the HTML report (downloadable). */
+  report?: boolean;
 }
 
 /** A recorded assessment run (its metadata). */
@@ -2042,6 +2271,22 @@ export interface RunSummary {
   warnings: string[];
   sources: unknown;
   timings_s: unknown;
+}
+
+export interface ScheduleOut {
+  name: string;
+  kind: string;
+  model: string;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  last_run_id: number | null;
+  last_status: string | null;
+  last_error: string | null;
+  last_cause: string | null;
+}
+
+export interface SchedulesOut {
+  items: ScheduleOut[];
 }
 
 export interface SkippedProperties {
@@ -2373,6 +2618,21 @@ export interface VenueCategory {
   name_en: string;
   class: string;
   key_unit_default?: boolean;
+}
+
+export interface VenueChangeOut {
+  venue_id: number;
+  grade_before: string;
+  grade_after: string;
+  score_before: number;
+  score_after: number;
+}
+
+export interface VenueChangesOut {
+  up?: number;
+  down?: number;
+  listed_up?: VenueChangeOut[];
+  listed_down?: VenueChangeOut[];
 }
 
 export interface VenueClass {
@@ -2908,6 +3168,10 @@ export interface ApiResponses {
   "GET /api/v1/risk/rankings": RankingsOut;
   "GET /api/v1/risk/grades": GradeCountsOut;
   "GET /api/v1/risk/areas/{level}/trend": AreaTrend;
+  "GET /api/v1/risk/areas": AreaGradesOut;
+  "GET /api/v1/risk/areas/{level}/history": AreaHistoryOut;
+  "GET /api/v1/risk/changes": ChangesOut;
+  "GET /api/v1/risk/schedules": SchedulesOut;
   "GET /api/v1/hazards/categories": CategoryOut[];
   "GET /api/v1/inspections": InspectionPage;
   "POST /api/v1/inspections": InspectionOut;
@@ -2927,4 +3191,11 @@ export interface ApiResponses {
   "GET /api/v1/preplans/{plan_id}/live": LiveOut;
   "POST /api/v1/preplans/{plan_id}/attachments": AttachmentOut;
   "DELETE /api/v1/preplans/{plan_id}/attachments/{attachment_id}": null;
+  "GET /api/v1/fire-records-codes": CodeListOut;
+  "POST /api/v1/fire-records/{record_id}/review": FireRecordOut;
+  "GET /api/v1/fire-records": Page_FireRecordOut_ | FeaturePage_FireRecordOut_;
+  "POST /api/v1/fire-records": FireRecordOut;
+  "GET /api/v1/fire-records/{record_id}": FireRecordOut | Feature_FireRecordOut_;
+  "PATCH /api/v1/fire-records/{record_id}": FireRecordOut;
+  "DELETE /api/v1/fire-records/{record_id}": null;
 }
