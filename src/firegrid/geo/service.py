@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import func, select
 
 from firegrid.core.clock import utcnow
@@ -352,3 +353,90 @@ def network_summary(database: Database) -> dict[str, Any]:
             "dropped_edges": record.dropped_edges,
             "created_at": record.created_at.isoformat(),
         }
+
+
+@dataclass(frozen=True)
+class BoundedTimes:
+    """Road travel times within a bound, as triplets: ``times_s[k]`` is the time from source
+    ``col[k]`` to target ``row[k]`` (legs included); pairs beyond the bound are absent."""
+
+    row: npt.NDArray[np.int64]
+    col: npt.NDArray[np.int64]
+    times_s: npt.NDArray[np.float64]
+    shape: tuple[int, int]
+
+
+def _groups(inverse: npt.NDArray[np.int64], n_unique: int) -> tuple[Any, Any]:
+    """Original positions grouped by unique value: ``(order, starts)`` (CSR-like)."""
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(n_unique + 1))
+    return order, starts
+
+
+def _expand(
+    unique_idx: npt.NDArray[np.int64], order: Any, starts: Any
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For entries on unique values, ``(entry, original position)`` for every original."""
+    counts = starts[unique_idx + 1] - starts[unique_idx]
+    entry = np.repeat(np.arange(len(unique_idx)), counts)
+    offset = np.arange(len(entry)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return entry.astype(np.int64), np.asarray(order[starts[unique_idx][entry] + offset], np.int64)
+
+
+def travel_times_within(
+    engine: TravelTimeEngine,
+    target_nodes: npt.ArrayLike,
+    source_nodes: npt.ArrayLike,
+    limit_s: float,
+    *,
+    target_leg_s: npt.ArrayLike | None = None,
+    source_leg_s: npt.ArrayLike | None = None,
+    chunk: int = 128,
+) -> BoundedTimes:
+    """Road times from every source to every target, kept only up to ``limit_s``.
+
+    The fast path for many-to-many questions with a cut-off (siting, coverage): one bounded
+    Dijkstra per distinct target node on the reverse graph, run in the engine's search pool
+    (worker processes) a chunk at a time, so memory stays ``chunk × sources``. Legs (the
+    off-network access of a target or a source) are added and count against the bound.
+    """
+    targets = engine.check_nodes(target_nodes)
+    sources = engine.check_nodes(source_nodes)
+    t_leg = np.zeros(len(targets)) if target_leg_s is None else np.asarray(target_leg_s, float)
+    s_leg = np.zeros(len(sources)) if source_leg_s is None else np.asarray(source_leg_s, float)
+    if len(t_leg) != len(targets) or len(s_leg) != len(sources):
+        raise NotFound("travel_times_within: one leg per target and per source")
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(targets) or not len(sources) or not limit_s >= 0:
+        return BoundedTimes(empty, empty, np.zeros(0), (len(targets), len(sources)))
+    ut, t_inv = np.unique(targets, return_inverse=True)
+    us, s_inv = np.unique(sources, return_inverse=True)
+    t_order, t_starts = _groups(t_inv.ravel(), len(ut))
+    s_order, s_starts = _groups(s_inv.ravel(), len(us))
+    # the legs of a node's cheapest target/source bound what its search must reach
+    t_min_leg = np.full(len(ut), np.inf)
+    np.minimum.at(t_min_leg, t_inv.ravel(), t_leg)
+    net_limit = max(float(limit_s) - float(t_min_leg.min()) - float(s_leg.min()), 0.0)
+    rows: list[npt.NDArray[np.int64]] = []
+    cols: list[npt.NDArray[np.int64]] = []
+    times: list[npt.NDArray[np.float64]] = []
+    for start in range(0, len(ut), chunk):
+        block = ut[start : start + chunk]
+        dist = engine.search_pool.rows("reverse:time", block, us, net_limit)
+        bu, su = np.nonzero(np.isfinite(dist) & (dist <= net_limit))
+        net = dist[bu, su]
+        # every original target on the node, then every original source on the node
+        e1, t_pos = _expand((bu + start).astype(np.int64), t_order, t_starts)
+        e2, s_pos = _expand(su[e1].astype(np.int64), s_order, s_starts)
+        t_pos = t_pos[e2]
+        total = net[e1][e2] + t_leg[t_pos] + s_leg[s_pos]
+        keep = total <= limit_s
+        rows.append(t_pos[keep])
+        cols.append(s_pos[keep])
+        times.append(total[keep])
+    return BoundedTimes(
+        np.concatenate(rows).astype(np.int64),
+        np.concatenate(cols).astype(np.int64),
+        np.concatenate(times).astype(np.float64),
+        (len(targets), len(sources)),
+    )
