@@ -165,7 +165,7 @@ def build_demand(
         )
     cells, inverse = np.unique(key[positive], return_inverse=True)
     w = weight[positive]
-    total = np.bincount(inverse, weights=w, minlength=len(cells))
+    total = np.asarray(np.bincount(inverse, weights=w, minlength=len(cells)), dtype=np.float64)
     count = np.bincount(inverse, minlength=len(cells)).astype(np.int64)
     cx = np.bincount(inverse, weights=w * x[positive], minlength=len(cells)) / total
     cy = np.bincount(inverse, weights=w * y[positive], minlength=len(cells)) / total

@@ -164,9 +164,7 @@ def stations(session: Session) -> list[Site]:
 def hydrants(session: Session) -> list[Site]:
     rows = session.scalars(
         select(Hydrant)
-        .where(
-            Hydrant.deleted_at.is_(None), Hydrant.status != HydrantStatus.OUT_OF_SERVICE.value
-        )
+        .where(Hydrant.deleted_at.is_(None), Hydrant.status != HydrantStatus.OUT_OF_SERVICE.value)
         .order_by(Hydrant.id)
     ).all()
     return [Site(r.id, r.code, r.lon, r.lat, r.jurisdiction_path) for r in rows]
@@ -174,7 +172,9 @@ def hydrants(session: Session) -> list[Site]:
 
 def logistics_points(session: Session) -> list[Site]:
     rows = session.scalars(
-        select(LogisticsPoint).where(LogisticsPoint.deleted_at.is_(None)).order_by(LogisticsPoint.id)
+        select(LogisticsPoint)
+        .where(LogisticsPoint.deleted_at.is_(None))
+        .order_by(LogisticsPoint.id)
     ).all()
     return [Site(r.id, r.code, r.lon, r.lat, r.jurisdiction_path) for r in rows]
 

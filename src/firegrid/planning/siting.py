@@ -69,7 +69,8 @@ class SitingRules(_Strict):
         return self.model_copy(update={"wind": wind})
 
     def categories(self) -> set[str]:
-        return {c for rule in [*self.keep_away, *self.hazards] for c in rule.categories}
+        keep = {c for rule in self.keep_away for c in rule.categories}
+        return keep | {c for rule in self.hazards for c in rule.categories}
 
 
 def load_siting_rules(path: Path | None = None) -> SitingRules:
