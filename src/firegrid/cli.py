@@ -45,7 +45,7 @@ def _mount_contexts() -> None:
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
-    from firegrid.planning.cli import plan_app
+    from firegrid.planning.commands import plan_app  # plan_app with planapp's commands
     from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command
 

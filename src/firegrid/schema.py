@@ -16,6 +16,7 @@ from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
 from firegrid.live import models as live_models
 from firegrid.places import models as places_models
+from firegrid.planning import models as planning_models
 from firegrid.retention import models as retention_models
 from firegrid.risk import models as risk_models
 
@@ -33,6 +34,7 @@ __all__ = [
     "inspections_models",
     "live_models",
     "places_models",
+    "planning_models",
     "retention_models",
     "risk_models",
 ]

@@ -38,6 +38,7 @@ from firegrid.core.errors import NotFound
 from firegrid.core.settings import Settings
 from firegrid.dispatch.models import Station
 from firegrid.geo.engine import FacilitySet, TravelTimeEngine
+from firegrid.geo.errors import GeoError, UnknownFacility
 from firegrid.geo.facilities import FacilityPoint, SkippedFacility, split_reachable
 from firegrid.geo.models import RoadNetworkRecord
 from firegrid.geo.store import active_record, load_network
@@ -405,7 +406,7 @@ def travel_times_within(
     t_leg = np.zeros(len(targets)) if target_leg_s is None else np.asarray(target_leg_s, float)
     s_leg = np.zeros(len(sources)) if source_leg_s is None else np.asarray(source_leg_s, float)
     if len(t_leg) != len(targets) or len(s_leg) != len(sources):
-        raise NotFound("travel_times_within: one leg per target and per source")
+        raise GeoError("travel_times_within: one leg per target and per source")
     empty = np.zeros(0, dtype=np.int64)
     if not len(targets) or not len(sources) or not limit_s >= 0:
         return BoundedTimes(empty, empty, np.zeros(0), (len(targets), len(sources)))
@@ -440,3 +441,52 @@ def travel_times_within(
         np.concatenate(times).astype(np.float64),
         (len(targets), len(sources)),
     )
+
+
+def engine_with_stations(
+    engine: TravelTimeEngine, extra: Sequence[tuple[int, float, float]]
+) -> TravelTimeEngine:
+    """A view of ``engine`` whose ``stations`` facility set also holds ``extra`` stations
+    (``(id, lon, lat)``; one search each): for what-if questions about stations not built.
+
+    The view shares the network, its indexes and the search pool with ``engine``; only the
+    facility sets are its own, so ``engine`` is left as it was.
+    """
+    import copy
+
+    view = copy.copy(engine)
+    view._facilities = dict(engine._facilities)
+    if not extra:
+        return view
+    added = view.register_facilities(
+        "planned",
+        np.asarray([(lon, lat) for _, lon, lat in extra], dtype=np.float64),
+        [sid for sid, _, _ in extra],
+    )
+    try:
+        base: FacilitySet | None = engine.facilities(STATIONS)
+    except UnknownFacility:  # no station registered yet
+        base = None
+    if base is None:
+        merged = added
+    else:
+        ids = (*base.ids, *added.ids)
+        merged = FacilitySet(
+            name=STATIONS,
+            ids=ids,
+            nodes=np.concatenate([base.nodes, added.nodes]),
+            leg_time_s=np.concatenate([base.leg_time_s, added.leg_time_s]),
+            times_s=np.vstack([base.times_s, added.times_s]),
+            index_of={fid: i for i, fid in enumerate(ids)},
+        )
+    view.add_facility_set(
+        FacilitySet(
+            name=STATIONS,
+            ids=merged.ids,
+            nodes=merged.nodes,
+            leg_time_s=merged.leg_time_s,
+            times_s=merged.times_s,
+            index_of=merged.index_of,
+        )
+    )
+    return view

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,9 @@ from firegrid.dispatch.incident_models import Assignment, Incident
 from firegrid.dispatch.models import Hydrant, HydrantStatus, LogisticsPoint, Station, Vehicle
 from firegrid.places.models import Venue
 from firegrid.planning.siting import Venues
+
+if TYPE_CHECKING:
+    from firegrid.dispatch.recommend import Unit
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -196,3 +200,35 @@ def fleet(session: Session) -> Fleet:
     for r in rows:
         out.setdefault(int(r.station_id), []).append((r.vehicle_type, list(r.capabilities or [])))
     return Fleet(out)
+
+
+def replay_units(session: Session) -> list[Unit]:
+    """The units a replay starts with: every vehicle available now, in its station (as
+    :class:`firegrid.dispatch.replay.Replay` takes them)."""
+    from firegrid.dispatch.recommend import Unit
+    from firegrid.dispatch.states import AVAILABLE, VehicleStatus
+
+    rows = session.scalars(
+        select(Vehicle).where(Vehicle.deleted_at.is_(None)).order_by(Vehicle.id)
+    ).all()
+    return [
+        Unit(
+            v.id,
+            v.code,
+            v.call_sign,
+            v.station_id,
+            v.vehicle_type,
+            frozenset(v.capabilities or ()),
+            VehicleStatus.AVAILABLE_IN_STATION.value,
+            v.jurisdiction_path,
+        )
+        for v in rows
+        if v.status in AVAILABLE
+    ]
+
+
+def next_ids(session: Session) -> tuple[int, int]:
+    """Ids above every station and vehicle (for the stations of a plan, never stored)."""
+    station = session.scalar(select(func.max(Station.id))) or 0
+    vehicle = session.scalar(select(func.max(Vehicle.id))) or 0
+    return int(station) + 1_000_000, int(vehicle) + 1_000_000
