@@ -20,6 +20,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     POLICE_LIAISON = "police_liaison"
     INTEGRATION = "integration"
+    PLANNER = "planner"  # 规划: sites stations, hydrants and logistics points
 
 
 _READ_CITY = {"places:read", "resources:read", "devices:read"}
@@ -55,6 +56,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "plans:admin",
             "alarms:admin",
             "alarms:policy",
+            "planning:read",
+            "planning:write",
         }
         | _ALARMS
         | _COMMAND_DEVICES
@@ -62,7 +65,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
     Role.COMMANDER: frozenset(
         _READ_CITY
-        | {"places:export", "geo:read", "risk:read", "alarms:read", "inspections:read"}
+        | {
+            "places:export",
+            "geo:read",
+            "risk:read",
+            "alarms:read",
+            "inspections:read",
+            "planning:read",
+        }
         | _DISPATCH
     ),
     Role.DISPATCHER: frozenset(
@@ -102,10 +112,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "risk:run",
             "alarms:read",
             "inspections:read",
+            "planning:read",
         }
     ),
     Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"}),
     Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status"}),
+    # the planner (规划): where new stations, hydrants and logistics points go; reads the
+    # city, its risk and its incidents to weigh demand, makes and compares plans
+    Role.PLANNER: frozenset(
+        _READ_CITY
+        | {
+            "places:export",
+            "geo:read",
+            "risk:read",
+            "incidents:read",
+            "planning:read",
+            "planning:write",
+        }
+    ),
 }
 
 

@@ -15,6 +15,7 @@ reason.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,7 @@ def file_candidates(engine: TravelTimeEngine, path: Path, max_snap_m: float) -> 
 
 def rows_to_candidates(
     engine: TravelTimeEngine,
-    rows: list[tuple[int, dict[str, Any], tuple[tuple[str | None, str], ...]]],
+    rows: Sequence[tuple[int, dict[str, Any], tuple[tuple[str | None, str], ...]]],
     max_snap_m: float,
 ) -> Candidates:
     """Candidates from ``(line, values, problems)`` rows; all or nothing."""

@@ -30,6 +30,7 @@ from firegrid.planning.candidates import (
     apply_siting_rules,
     file_candidates,
     grid_candidates,
+    rows_to_candidates,
 )
 from firegrid.planning.demand import DemandParams, build_demand
 from firegrid.planning.instance import (
@@ -56,6 +57,7 @@ class StationParams:
     minutes: float = 5.0
     spacing_m: float | None = 1000.0  # grid candidates; None: only the file's
     candidates_file: str | None = None
+    candidate_points: tuple[tuple[str, float, float, float], ...] = ()  # code, lon, lat, cost
     weighting: str = "risk_occupancy"
     cell_m: float | None = 1000.0
     incidents: bool = False
@@ -71,7 +73,7 @@ class StationParams:
             problems.append("add must be between 0 and 500")
         if not 0 < self.minutes <= 60:
             problems.append("minutes must be in (0, 60]")
-        if self.spacing_m is None and not self.candidates_file:
+        if self.spacing_m is None and not self.candidates_file and not self.candidate_points:
             problems.append("give grid candidates (spacing_m), a candidate file, or both")
         if not 0 < self.coverage_share <= 1:
             problems.append("coverage_share must be in (0, 1]")
@@ -107,6 +109,12 @@ def gather_candidates(
         parts.append(
             file_candidates(engine, Path(params.candidates_file), settings.facility_max_snap_m)
         )
+    if params.candidate_points:
+        rows = [
+            (n, {"code": code, "lon": lon, "lat": lat, "cost": cost}, ())
+            for n, (code, lon, lat, cost) in enumerate(params.candidate_points, 1)
+        ]
+        parts.append(rows_to_candidates(engine, rows, settings.facility_max_snap_m))
     every = Candidates.concat(parts)
     allowed, excluded = apply_siting_rules(every, rules, siting_venues)
     summary = {
@@ -215,6 +223,10 @@ def plan_stations(
             "search_cutoff_s": instance.limit_s,
         },
         "existing_stations": len(instance.station_ids),
+        "stations": [
+            {"id": st.id, "code": st.code, "lon": st.lon, "lat": st.lat}
+            for st in context.registered
+        ],
         "skipped_stations": [s.as_dict() for s in context.skipped],
         "busy_fraction": busy.as_dict() if model is Model.MEXCLP else None,
         "seconds": {
