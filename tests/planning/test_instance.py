@@ -57,8 +57,7 @@ def test_reduced_problem_values_every_choice_as_the_full_one(
     demand = build_demand(rows, DemandParams("risk_occupancy", 1500.0))
     cands = grid_candidates(engine, 3000.0)
     t = 240.0
-    coverage = model in (Model.MCLP, Model.BACKUP)
-    instance = build_instance(engine, demand, cands, t if coverage else None)
+    instance = build_instance(engine, demand, cands, model, t)
     reduced = reduce_problem(instance, model, p=2, threshold_s=t)
     full_cand = np.full((len(instance.demand), len(cands)), np.inf)
     # exact candidate times without a cut-off

@@ -392,6 +392,7 @@ def travel_times_within(
     *,
     target_leg_s: npt.ArrayLike | None = None,
     source_leg_s: npt.ArrayLike | None = None,
+    target_limit_s: npt.ArrayLike | None = None,
     chunk: int = 128,
 ) -> BoundedTimes:
     """Road times from every source to every target, kept only up to ``limit_s``.
@@ -400,6 +401,11 @@ def travel_times_within(
     Dijkstra per distinct target node on the reverse graph, run in the engine's search pool
     (worker processes) a chunk at a time, so memory stays ``chunk × sources``. Legs (the
     off-network access of a target or a source) are added and count against the bound.
+
+    ``target_limit_s`` gives each target its own bound (at most ``limit_s``; negative or
+    NaN: not searched at all): targets are searched in order of their bound, each chunk
+    only as far as its largest one, so a question where most targets need little (times
+    below what they already have) costs little.
     """
     targets = engine.check_nodes(target_nodes)
     sources = engine.check_nodes(source_nodes)
@@ -412,26 +418,34 @@ def travel_times_within(
         return BoundedTimes(empty, empty, np.zeros(0), (len(targets), len(sources)))
     ut, t_inv = np.unique(targets, return_inverse=True)
     us, s_inv = np.unique(sources, return_inverse=True)
-    t_order, t_starts = _groups(t_inv.ravel(), len(ut))
+    t_inv = t_inv.ravel()
+    t_order, t_starts = _groups(t_inv, len(ut))
     s_order, s_starts = _groups(s_inv.ravel(), len(us))
-    # the legs of a node's cheapest target/source bound what its search must reach
-    t_min_leg = np.full(len(ut), np.inf)
-    np.minimum.at(t_min_leg, t_inv.ravel(), t_leg)
-    net_limit = max(float(limit_s) - float(t_min_leg.min()) - float(s_leg.min()), 0.0)
-    rows: list[npt.NDArray[np.int64]] = []
-    cols: list[npt.NDArray[np.int64]] = []
-    times: list[npt.NDArray[np.float64]] = []
-    for start in range(0, len(ut), chunk):
-        block = ut[start : start + chunk]
-        dist = engine.search_pool.rows("reverse:time", block, us, net_limit)
+    own = np.full(len(targets), float(limit_s))
+    if target_limit_s is not None:
+        own = np.minimum(np.asarray(target_limit_s, dtype=np.float64).ravel(), own)
+        own = np.where(np.isnan(own), -1.0, own)
+    # a node's search must reach its farthest-bound target, less that target's leg
+    node_reach = np.full(len(ut), -np.inf)
+    np.maximum.at(node_reach, t_inv, own - t_leg)
+    node_reach -= float(s_leg.min())
+    searched = np.flatnonzero(node_reach >= 0)
+    searched = searched[np.argsort(node_reach[searched], kind="stable")]
+    rows: list[npt.NDArray[np.int64]] = [empty]
+    cols: list[npt.NDArray[np.int64]] = [empty]
+    times: list[npt.NDArray[np.float64]] = [np.zeros(0)]
+    for start in range(0, len(searched), chunk):
+        block_idx = searched[start : start + chunk]
+        net_limit = float(node_reach[block_idx].max())
+        dist = engine.search_pool.rows("reverse:time", ut[block_idx], us, net_limit)
         bu, su = np.nonzero(np.isfinite(dist) & (dist <= net_limit))
         net = dist[bu, su]
         # every original target on the node, then every original source on the node
-        e1, t_pos = _expand((bu + start).astype(np.int64), t_order, t_starts)
+        e1, t_pos = _expand(block_idx[bu].astype(np.int64), t_order, t_starts)
         e2, s_pos = _expand(su[e1].astype(np.int64), s_order, s_starts)
         t_pos = t_pos[e2]
         total = net[e1][e2] + t_leg[t_pos] + s_leg[s_pos]
-        keep = total <= limit_s
+        keep = total <= own[t_pos]
         rows.append(t_pos[keep])
         cols.append(s_pos[keep])
         times.append(total[keep])

@@ -7,8 +7,11 @@ Imported by the root CLI before it mounts ``plan_app``.
 from __future__ import annotations
 
 from firegrid.planning.cli import plan_app
+from firegrid.planning.cli_simulate import list_command, simulate_command
 from firegrid.planning.cli_stations import stations_command
 
 plan_app.command("stations")(stations_command)
+plan_app.command("simulate")(simulate_command)
+plan_app.command("list")(list_command)
 
 __all__ = ["plan_app"]

@@ -61,11 +61,12 @@ class SitingInstance:
             return np.full(len(self.demand), np.inf)
         return np.asarray(self.station_times_s.min(axis=0), dtype=np.float64)
 
-    def candidate_dense(self, columns: IntArray) -> FloatArray:
-        """``[demand × columns]`` candidate times (``inf`` beyond the cut-off)."""
-        out = np.full((len(self.demand), len(columns)), np.inf)
+    def candidate_dense(self, columns: IntArray, offset: int = 0) -> FloatArray:
+        """``[demand × (offset + columns)]``: candidate times after ``offset`` empty columns
+        (``inf`` beyond the cut-off)."""
+        out = np.full((len(self.demand), offset + len(columns)), np.inf)
         position = np.full(len(self.candidates), -1, dtype=np.int64)
-        position[columns] = np.arange(len(columns))
+        position[columns] = offset + np.arange(len(columns))
         keep = position[self.times.col] >= 0
         out[self.times.row[keep], position[self.times.col[keep]]] = self.times.times_s[keep]
         return out
@@ -107,25 +108,52 @@ def station_times(
     return [int(i) for i in fs.ids], np.asarray(times, dtype=np.float32)
 
 
+COVERAGE_MODELS = (Model.LSCP, Model.MCLP, Model.BACKUP, Model.MEXCLP)
+#: coverers a demand needs before more cannot help it (MEXCLP: every one helps)
+NEEDED = {Model.LSCP: 1, Model.MCLP: 1, Model.BACKUP: 2}
+
+
+def search_limits(
+    model: Model, station_times_s: npt.NDArray[np.float32], threshold_s: float
+) -> tuple[float, FloatArray]:
+    """How far to search candidates for each demand: ``(limit, per-demand limits)``.
+
+    Coverage models: ``T`` for the demand the stations leave short (no search for the rest);
+    p-median and p-center: the demand's nearest station time (a candidate farther away is
+    never its nearest open site), capped at :data:`MEDIAN_CAP_S`.
+    """
+    n = station_times_s.shape[1]
+    if model in COVERAGE_MODELS:
+        need = NEEDED.get(model)
+        if need is None or not len(station_times_s):
+            return threshold_s, np.full(n, threshold_s)
+        covering = (station_times_s <= threshold_s).sum(axis=0)
+        return threshold_s, np.where(covering < need, threshold_s, -1.0)
+    nearest = (
+        station_times_s.min(axis=0).astype(np.float64)
+        if len(station_times_s)
+        else np.full(n, np.inf)
+    )
+    own = np.minimum(nearest, MEDIAN_CAP_S)
+    return float(own.max()) if n else 0.0, own
+
+
 def build_instance(
     engine: TravelTimeEngine,
     demand: Demand,
     candidates: Candidates,
-    limit_s: float | None,
+    model: Model,
+    threshold_s: float,
 ) -> SitingInstance:
-    """Snap the demand, take the stations' times and search the candidates' (``limit_s``
-    None: the p-median cut-off, the stations' worst nearest time capped at 30 minutes)."""
+    """Snap the demand, take the stations' times and search the candidates' as far as
+    ``model`` needs (:func:`search_limits`)."""
     import time
 
     t0 = time.perf_counter()
     demand, node, leg, _ = snap_demand(engine, demand)
     ids, st = station_times(engine, node, leg)
     t1 = time.perf_counter()
-    if limit_s is None:
-        nearest = st.min(axis=0) if len(ids) else np.full(len(node), np.inf)
-        finite = nearest[np.isfinite(nearest)]
-        worst = float(finite.max()) if len(finite) else MEDIAN_CAP_S
-        limit_s = min(worst if np.isfinite(nearest).all() else MEDIAN_CAP_S, MEDIAN_CAP_S)
+    limit_s, own = search_limits(model, st, threshold_s)
     times = travel_times_within(
         engine,
         node,
@@ -133,6 +161,7 @@ def build_instance(
         float(limit_s),
         target_leg_s=leg,
         source_leg_s=candidates.leg_s,
+        target_limit_s=own,
     )
     t2 = time.perf_counter()
     return SitingInstance(
@@ -144,7 +173,11 @@ def build_instance(
         candidates,
         times,
         float(limit_s),
-        {"stations_s": round(t1 - t0, 3), "matrix_s": round(t2 - t1, 3)},
+        {
+            "stations_s": round(t1 - t0, 3),
+            "matrix_s": round(t2 - t1, 3),
+            "searched_demand": int((own >= 0).sum()),
+        },
     )
 
 
@@ -200,15 +233,16 @@ def reduce_problem(
         useful = t.times_s < nearest[t.row]
         fixed_cols = _kth_smallest(st, 1)
     columns = np.unique(t.col[useful]).astype(np.int64)
-    dense = instance.candidate_dense(columns)
-    if not coverage:
-        dense[dense >= nearest[:, None]] = np.inf
-    elif threshold_s is not None:
-        dense[dense > threshold_s] = np.inf
     n_fixed = fixed_cols.shape[1]
-    cost = np.hstack([fixed_cols, dense]) if n_fixed else dense
+    cost = instance.candidate_dense(columns, n_fixed)
+    cand = cost[:, n_fixed:]  # a view: filtered in place
+    if not coverage:
+        cand[cand >= nearest[:, None]] = np.inf
+    elif threshold_s is not None:
+        cand[cand > threshold_s] = np.inf
+    cost[:, :n_fixed] = fixed_cols
     problem = LocationProblem(
-        cost_s=np.ascontiguousarray(cost, dtype=np.float64),
+        cost_s=cost,
         weights=instance.demand.weight,
         fixed=tuple(range(n_fixed)),
         p=None if p is None else min(p, len(columns)),

@@ -168,11 +168,8 @@ def plan_stations(
         venues, DemandParams(params.weighting, params.cell_m, params.incidents), incidents
     )
     candidates, cand_summary = gather_candidates(engine, params, settings, rules, siting_venues)
-    coverage_model = model in (Model.LSCP, Model.MCLP, Model.BACKUP, Model.MEXCLP)
     progress("road travel times demand × candidates")
-    instance = build_instance(
-        engine, demand, candidates, params.threshold_s if coverage_model else None
-    )
+    instance = build_instance(engine, demand, candidates, model, params.threshold_s)
     progress("solving")
     reduced = reduce_problem(
         instance,
