@@ -15,10 +15,10 @@ from firegrid.core.cli import (
     JsonOption,
     QuietOption,
     emit,
-    fail,
     progress,
     resolve_settings,
 )
+from firegrid.planning.cli_errors import fail_with
 
 
 def simulate_command(
@@ -53,20 +53,28 @@ def simulate_command(
                 try:
                     result = dict(get_plan(session, plan_id, actor).result)
                 except NotFound as err:
-                    fail(err.message, EXIT_USAGE, err.details, hint="firegrid plan list")
+                    fail_with(
+                        as_json, err.message, EXIT_USAGE, err.details, hint="firegrid plan list"
+                    )
         else:
             path = Path(plan)
             if not path.is_file():
-                fail(f"no plan {plan!r}: give a plan id or a plan file", EXIT_USAGE)
+                fail_with(as_json, f"no plan {plan!r}: give a plan id or a plan file", EXIT_USAGE)
             result = read_plan_file(path)
         with progress("simulating before and after", quiet=quiet):
             try:
                 report = simulate_plan(database, settings, result, calls, seed=seed, limit=limit)
             except NotFound as err:
-                fail(err.message, EXIT_NOT_READY, err.details, hint="firegrid roads generate")
+                fail_with(
+                    as_json,
+                    err.message,
+                    EXIT_NOT_READY,
+                    err.details,
+                    hint="firegrid roads generate",
+                )
             except (DomainError, GeoError) as err:
                 details = err.details if isinstance(err, DomainError) else None
-                fail(str(getattr(err, "message", err)), EXIT_USAGE, details)
+                fail_with(as_json, str(getattr(err, "message", err)), EXIT_USAGE, details)
         if plan_id is not None:
             with database.session() as session:
                 attach_simulation(session, actor, get_plan(session, plan_id, actor), report)

@@ -14,10 +14,10 @@ from firegrid.core.cli import (
     JsonOption,
     QuietOption,
     emit,
-    fail,
     progress,
     resolve_settings,
 )
+from firegrid.planning.cli_errors import fail_with
 
 
 def stations_command(
@@ -89,10 +89,16 @@ def stations_command(
             try:
                 result = plan_stations(database, settings, params)
             except NotFound as err:
-                fail(err.message, EXIT_NOT_READY, err.details, hint="firegrid roads generate")
+                fail_with(
+                    as_json,
+                    err.message,
+                    EXIT_NOT_READY,
+                    err.details,
+                    hint="firegrid roads generate",
+                )
             except (DomainError, GeoError) as err:
                 details = err.details if isinstance(err, DomainError) else None
-                fail(str(getattr(err, "message", err)), EXIT_USAGE, details)
+                fail_with(as_json, str(getattr(err, "message", err)), EXIT_USAGE, details)
         if save:
             with database.session() as session:
                 plan = save_plan(session, system_principal("cli"), result, name)
