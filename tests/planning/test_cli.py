@@ -54,7 +54,9 @@ def test_simulate_a_stored_plan_keeps_the_simulation(
     listed = runner.invoke(plan_app, ["list", "--db", database_url, "--json"])
     assert listed.exit_code == 0, listed.output
     item = json.loads(listed.output)["items"][0]
-    assert item["id"] == plan_id and item["simulated"] is True and item["name"] == "north-east"
+    assert item["id"] == plan_id
+    assert item["simulated"] is True
+    assert item["name"] == "north-east"
 
 
 def test_simulate_names_what_is_wrong(pcity: DCity, database_url: str, tmp_path: Path) -> None:
