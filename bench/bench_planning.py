@@ -69,12 +69,13 @@ def station_case(database: Database, model: str, args: argparse.Namespace) -> di
         cell_m=args.cell,
         time_limit_s=args.time_limit,
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = plan_stations(database, settings, params)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "model": model,
         "wall_s": round(wall, 2),
+        "cpu_s_main_process": round(cpu, 2),
         "parts_s": result["seconds"],
         "demand_points": result["demand"]["points"],
         "candidates": {
@@ -102,12 +103,13 @@ def whatif_case(database: Database, result: dict[str, Any], args: argparse.Names
     calls = Path(args.workdir) / "calls.jsonl"
     if not calls.exists():
         write_jsonl(generate_records(load_points(database), args.calls, seed=1), calls)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     report = simulate_plan(database, settings, result, calls, seed=0)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "calls": args.calls,
         "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
         "before_s": report["before"]["elapsed_s"],
         "after_s": report["after"]["elapsed_s"],
         "comparison": report["comparison"],
@@ -159,6 +161,7 @@ def main() -> None:
         out["whatif"] = whatif_case(database, plan, args)
         out["whatif"]["plan"] = "the MCLP plan's sites" if mclp else "no sites (MCLP failed)"
     database.dispose()
+    out["load_average_at_end"] = os.getloadavg()
     print(json.dumps(out, ensure_ascii=False, indent=2))
 
 
