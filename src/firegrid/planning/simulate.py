@@ -20,6 +20,32 @@ from firegrid.planning.whatif import (
     read_calls,
 )
 
+_JOBS: list[Callable[[], dict[str, Any]]] = []
+
+
+def _run_job(index: int) -> dict[str, Any]:
+    return _JOBS[index]()
+
+
+def both(
+    first: Callable[[], dict[str, Any]], second: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run two independent replays at once: ``second`` in a forked process (it inherits the
+    engine, copy-on-write), ``first`` here; one after the other where fork is unavailable."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return first(), second()
+    _JOBS[:] = [second]
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            future = pool.submit(_run_job, 0)
+            one = first()
+            return one, future.result()
+    finally:
+        _JOBS.clear()
+
 
 def plan_sites(result: dict[str, Any]) -> list[tuple[float, float]]:
     """The new station sites of a plan's result (``sites``: lon, lat)."""
@@ -84,11 +110,17 @@ def simulate_plan(
 
     template = modal_fleet(fleet.by_station) if sites else []
     stations, new_units = planned_units(sites, template, first_station, first_vehicle)
-    before = Simulation(context.engine, units, book, rules, locate=locate, seed=seed)
-    figures_before = before.run(records, progress).as_dict()
     engine_after = engine_with_stations(context.engine, stations)
-    after = Simulation(engine_after, [*units, *new_units], book, rules, locate=locate, seed=seed)
-    figures_after = after.run(records, progress).as_dict()
+
+    def run_before() -> dict[str, Any]:
+        sim = Simulation(context.engine, units, book, rules, locate=locate, seed=seed)
+        return sim.run(records, progress).as_dict()
+
+    def run_after() -> dict[str, Any]:
+        sim = Simulation(engine_after, [*units, *new_units], book, rules, locate=locate, seed=seed)
+        return sim.run(records).as_dict()
+
+    figures_before, figures_after = both(run_before, run_after)
     return {
         "calls_file": str(calls),
         "seed": seed,
