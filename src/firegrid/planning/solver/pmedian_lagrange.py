@@ -51,7 +51,7 @@ def lagrangian_bound(
         else:
             open_idx = np.empty(0, dtype=np.int64)
         value = float(lam.sum() + cap_term.sum() + rho[open_idx].sum())
-        if value > best + 1e-12 * max(abs(best), 1.0):
+        if not np.isfinite(best) or value > best + 1e-12 * max(abs(best), 1.0):
             best, stall = value, 0
         else:
             stall += 1
