@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from firegrid.core.cli import EXIT_USAGE, JsonOption, QuietOption, emit, fail, progress
+from firegrid.core.cli import (
+    EXIT_USAGE,
+    CliError,
+    JsonOption,
+    QuietOption,
+    emit,
+    progress,
+    report_error,
+)
 
 
 def solve_orlib_command(
@@ -26,20 +34,20 @@ def solve_orlib_command(
     from firegrid.planning.solver import InvalidProblem, Model, SolveOptions, solve
 
     if not file.is_file():
-        fail(f"no such file: {file}", EXIT_USAGE, hint="give the path of a pmed file")
+        _refuse(f"no such file: {file}", as_json, hint="give the path of a pmed file")
     try:
         instance = read_pmedian(file)
     except OrlibFormatError as err:
-        fail(err.message, EXIT_USAGE, err.details, error_code=err.code)
+        _refuse(err.message, as_json, details=err.details, code=err.code)
     if p is not None and not 1 <= p <= instance.n:
-        fail(f"--p must be between 1 and n={instance.n}, got {p}", EXIT_USAGE)
+        _refuse(f"--p must be between 1 and n={instance.n}, got {p}", as_json)
     with progress(f"solving {file.name}", quiet=quiet):
         try:
             solution = solve(
                 Model.PMEDIAN, instance.problem(p), SolveOptions(time_limit_s=time_limit_s)
             )
         except InvalidProblem as err:
-            fail(err.message, EXIT_USAGE, err.details)
+            _refuse(err.message, as_json, details=err.details, code=err.code)
     emit(
         {
             "n": instance.n,
@@ -54,3 +62,17 @@ def solve_orlib_command(
         },
         as_json,
     )
+
+
+def _refuse(
+    message: str,
+    as_json: bool,
+    *,
+    hint: str | None = None,
+    details: object = None,
+    code: str = "bad_input",
+) -> NoReturn:
+    """Bad input: the error contract's shape (JSON with ``--json``), exit 2."""
+    error = CliError(message, hint=hint, exit_code=EXIT_USAGE, code=code, details=details)
+    report_error(error, as_json)
+    raise typer.Exit(EXIT_USAGE)

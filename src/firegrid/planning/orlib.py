@@ -93,3 +93,19 @@ def read_pmedian(path: Path) -> PMedianInstance:
     except (OSError, UnicodeDecodeError) as err:
         raise OrlibFormatError(f"{path}: cannot read the file ({err})") from err
     return parse_pmedian(text, source=str(path))
+
+
+def generate_pmedian_text(n: int, p: int, seed: int, edges: int | None = None) -> str:
+    """A *generated* instance built by the OR-Library paper's rules (not one of Beasley's
+    files): a tour ``1–2–…–n–1`` keeps the graph connected, then random vertex pairs up to
+    ``m = n²/50`` edges (pmed's density), every cost uniform on 1..100; a repeated pair keeps
+    its last cost as in the originals."""
+    rng = np.random.default_rng(seed)
+    m = edges if edges is not None else max(n, n * n // 50)
+    lines = [f" {n} {m} {p} "]
+    for i in range(1, n + 1):
+        lines.append(f" {i} {i % n + 1} {int(rng.integers(1, 101))} ")
+    for _ in range(m - n):
+        i, j = rng.choice(n, size=2, replace=False) + 1
+        lines.append(f" {int(i)} {int(j)} {int(rng.integers(1, 101))} ")
+    return "\n".join(lines) + "\n"

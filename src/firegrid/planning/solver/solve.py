@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -127,7 +128,7 @@ def _method(model: Model) -> Method:
         return solve_lscp
     from firegrid.planning.solver.coverage import solve_coverage
 
-    return solve_coverage
+    return partial(solve_coverage, model)
 
 
 def _with_seconds(solution: Solution, seconds: float) -> Solution:
