@@ -76,3 +76,42 @@ def test_simulate_names_what_is_wrong(pcity: DCity, database_url: str, tmp_path:
     )
     assert missing.exit_code == 2
     assert json.loads(missing.output)["error"]["message"] == "plan 999 not found"
+
+
+def test_plan_stations_prints_the_interface_and_stores_the_plan(
+    pcity: DCity, database_url: str, db: Database
+) -> None:
+    done = runner.invoke(
+        plan_app,
+        [
+            "stations",
+            "--model",
+            "mclp",
+            "--add",
+            "2",
+            "--minutes",
+            "4",
+            "--spacing",
+            "4000",
+            "--save",
+            "--name",
+            "two more",
+            "--db",
+            database_url,
+            "--json",
+            "--quiet",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.output)
+    for key in ("sites", "objective", "bound", "gap", "optimal", "coverage", "plan_id"):
+        assert key in out
+    assert set(out["coverage"]) >= {"before", "after"}
+    assert all({"lon", "lat", "node"} <= set(site) for site in out["sites"])
+    with db.session() as session:
+        assert get_plan(session, out["plan_id"], system_principal("t")).name == "two more"
+    bad = runner.invoke(
+        plan_app, ["stations", "--model", "best", "--db", database_url, "--json", "--quiet"]
+    )
+    assert bad.exit_code == 2
+    assert "model must be one of" in json.loads(bad.output)["error"]["message"]

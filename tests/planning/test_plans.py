@@ -90,3 +90,43 @@ def test_logistics_points_are_the_enumerated_p_median(
     assert result["optimal"] is True
     assert result["objective"] == pytest.approx(best, rel=1e-6)
     assert sum(len(s["serves"]) for s in result["sites"]) == len(stations)
+
+
+def test_hydrant_plan_is_no_larger_than_greedy_and_covers_every_fixable_venue(
+    pcity: DCity, db: Database, settings: Settings
+) -> None:
+    from firegrid.planning.hydrants import plan_hydrants
+
+    result = plan_hydrants(db, settings)
+    assert result["hydrants_in_service"] == 0  # the test city has none: every venue is a gap
+    assert result["venues_uncovered"] > 0
+    assert result["hydrants_optimal"] <= result["hydrants_greedy"]
+    assert result["hydrants_optimal"] == len(result["sites"])
+    fixable = result["venues_uncovered"] - result["venues_unfixable"]
+    assert result["venues_covered_by_plan"] == fixable
+    assert result["optimal"] is True
+    assert result["bound"] == result["hydrants_optimal"]
+
+
+def test_mexclp_and_lscp_report_what_they_used(
+    pcity: DCity, db: Database, settings: Settings
+) -> None:
+    mexclp = plan_stations(
+        db, settings, StationParams(model="mexclp", add=1, minutes=T_S / 60, spacing_m=SPACING_M)
+    )
+    busy = mexclp["busy_fraction"]
+    assert busy["source"] == "default"  # no dispatch history in this city
+    assert 0 < busy["value"] < 1
+    assert len(mexclp["sites"]) == 1
+    from firegrid.planning.solver import InfeasibleProblem
+
+    with pytest.raises(InfeasibleProblem, match="no allowed site reaches in time"):
+        plan_stations(db, settings, StationParams(model="lscp", minutes=2, spacing_m=SPACING_M))
+    lscp = plan_stations(
+        db,
+        settings,
+        StationParams(model="lscp", minutes=6, spacing_m=1500.0, coverage_share=0.95),
+    )
+    assert lscp["optimal"] is True
+    assert lscp["coverage"]["after"]["covered_share"] >= 0.95 - 1e-9
+    assert lscp["objective"] == len(lscp["sites"])
