@@ -163,11 +163,13 @@ def plan_stations(
             if model is Model.MEXCLP and params.busy_fraction is None
             else BusyFraction(params.busy_fraction or 0.0, "given", None)
         )
+    marks = {"inputs_s": time.perf_counter() - started}
     progress("building demand and candidates")
     demand = build_demand(
         venues, DemandParams(params.weighting, params.cell_m, params.incidents), incidents
     )
     candidates, cand_summary = gather_candidates(engine, params, settings, rules, siting_venues)
+    marks["demand_candidates_s"] = time.perf_counter() - started - marks["inputs_s"]
     progress("road travel times demand × candidates")
     instance = build_instance(engine, demand, candidates, model, params.threshold_s)
     progress("solving")
@@ -180,6 +182,12 @@ def plan_stations(
         busy_fraction=busy.value,
     )
     t_solve = time.perf_counter()
+    marks["reduce_s"] = (
+        t_solve
+        - started
+        - sum(marks.values())
+        - sum(v for k, v in instance.seconds.items() if k.endswith("_s"))
+    )
     if len(reduced.columns) == 0:
         solution = None
     else:
@@ -190,6 +198,7 @@ def plan_stations(
         if solution is None
         else [int(reduced.columns[j - reduced.n_fixed]) for j in solution.new_sites]
     )
+    t_after = time.perf_counter()
     progress("before/after on road times")
     before = instance.nearest_station_s
     new_times = site_times(engine, instance, chosen)
@@ -229,6 +238,8 @@ def plan_stations(
         "seconds": {
             **instance.seconds,
             "solve_s": round(solve_s, 3),
+            **{k: round(v, 3) for k, v in marks.items()},
+            "after_s": round(time.perf_counter() - t_after, 3),
             "total_s": round(time.perf_counter() - started, 3),
         },
     }
