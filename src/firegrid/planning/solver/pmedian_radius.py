@@ -203,7 +203,7 @@ def _merge(
     return merged_row, stacked[1], int(stacked.shape[1] - bp_row.shape[0])
 
 
-def _integral_gap(data: PMedianData) -> float:
+def integral_gap(data: PMedianData) -> float:
     """When every weight and cost is an integer, every solution's cost is one too, so a
     bound within 1 of a cost proves it (less a margin for rounding); otherwise ~0."""
     values = np.concatenate([data.weights, data.pair_cost, data.cap[np.isfinite(data.cap)]])
@@ -227,7 +227,7 @@ def solve_radius(
     """Refine until proven optimal or out of time; ``incumbent`` is the heuristic's answer
     and ``improve`` polishes each MIP answer into a better upper bound (local search)."""
     rows = considered_pairs(data)
-    abs_gap = _integral_gap(data)
+    abs_gap = integral_gap(data)
     best_chosen, best_cost = incumbent, data.objective(incumbent)
     bound = -np.inf
     # initial breakpoints: each row's nearest level and its cost under the incumbent
