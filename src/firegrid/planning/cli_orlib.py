@@ -24,8 +24,13 @@ def solve_orlib_command(
         int | None, typer.Option("--p", help="Number of medians; default the file's p.")
     ] = None,
     time_limit_s: Annotated[
-        float, typer.Option("--time-limit", help="Seconds for the exact method.")
-    ] = 600.0,
+        float,
+        typer.Option(
+            "--time-limit",
+            help="Seconds for the exact method; past it the best answer is printed with its "
+            "bound and gap (optimal false).",
+        ),
+    ] = 60.0,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:

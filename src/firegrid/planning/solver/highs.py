@@ -45,6 +45,7 @@ class MipResult:
     values: FloatArray | None
     objective: float
     bound: float
+    reduced_costs: FloatArray | None = None  # LPs solved to optimality only
 
 
 def run_highs(
@@ -90,7 +91,12 @@ def run_highs(
         bound = objective
     else:
         bound = float("-inf") if not model.maximise else float("inf")
-    return MipResult(status=status, values=values, objective=objective, bound=bound)
+    reduced = None
+    if model.integer is None and status is MipStatus.OPTIMAL:
+        reduced = np.asarray(highs.getSolution().col_dual, dtype=np.float64)
+    return MipResult(
+        status=status, values=values, objective=objective, bound=bound, reduced_costs=reduced
+    )
 
 
 _banner_lock = threading.Lock()

@@ -1,9 +1,10 @@
 """p-median: least total weighted cost with ``p`` new sites, fixed sites open.
 
-Order of work: reduce to the pairs that matter, take an upper bound from greedy + vertex
-substitution, then prove it with the exact radius formulation (HiGHS) when the reduced model is
-within the size limit; otherwise (or when time runs out) bound it by Lagrangian relaxation and
-report the gap.
+Order of work: reduce to the pairs that matter; an upper bound from greedy + vertex
+substitution; a Lagrangian lower bound (subgradient), which alone proves many instances; its
+reduced costs drop every candidate that cannot beat the upper bound; then the exact radius
+formulation (HiGHS) on what is left, when it is within the size limit. Out of size or time,
+the best answer is reported with its bound and gap and never called optimal.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import time
 
 import numpy as np
 
-from firegrid.planning.solver.common import build_solution, is_proven
+from firegrid.planning.solver.common import build_solution
 from firegrid.planning.solver.pmedian_data import PMedianData, reduce_pmedian
 from firegrid.planning.solver.pmedian_heuristic import greedy, penalised_cap, swap_search
-from firegrid.planning.solver.pmedian_lagrange import lagrangian_bound
-from firegrid.planning.solver.pmedian_radius import model_size, solve_radius
+from firegrid.planning.solver.pmedian_lagrange import lagrangian
+from firegrid.planning.solver.pmedian_radius import integral_gap, model_size, solve_radius
 from firegrid.planning.solver.problem import (
+    FloatArray,
     InfeasibleProblem,
     IntArray,
     LocationProblem,
@@ -25,6 +27,9 @@ from firegrid.planning.solver.problem import (
     Solution,
     SolveOptions,
 )
+
+LAGRANGIAN_SHARE = 0.25  # of the time limit, at most LAGRANGIAN_MAX_S
+LAGRANGIAN_MAX_S = 15.0
 
 
 def solve_pmedian(problem: LocationProblem, options: SolveOptions) -> Solution:
@@ -37,32 +42,68 @@ def solve_pmedian(problem: LocationProblem, options: SolveOptions) -> Solution:
         return _finish(problem, data, chosen, None, proven=True, method="trivial", notes=())
     cap = penalised_cap(data)
     chosen = swap_search(data, greedy(data, cap), cap)
-    notes: list[str] = []
-    if model_size(data) <= options.exact_size_limit:
-        result = solve_radius(
-            data,
-            chosen,
-            deadline=deadline,
-            threads=options.threads,
-            tolerance=options.gap_tolerance,
-            improve=lambda start: swap_search(data, start, cap),
-        )
-        if result.chosen is not None:
-            chosen = result.chosen
-        if result.proven:
-            return _finish(problem, data, chosen, result.bound, True, "radius-mip", ())
-        notes.append("time_limit" if result.timed_out else "mip_stopped")
-        bound = result.bound
-    else:
-        notes.append("size_limit")
-        bound = -np.inf
     upper = data.objective(chosen)
-    remaining_s = max(deadline - time.perf_counter(), min(options.time_limit_s, 5.0))
-    bound = max(bound, lagrangian_bound(data, upper, deadline=time.perf_counter() + remaining_s))
-    # a heuristic answer is never called optimal, even when its bound meets it
-    if is_proven(upper, bound, options.gap_tolerance):
-        notes.append("bound_meets_cost")
-    return _finish(problem, data, chosen, bound, False, "greedy+swap+lagrangian", tuple(notes))
+    abs_gap = integral_gap(data)
+    exact_allowed = model_size(data) <= options.exact_size_limit
+    budget_s = min(options.time_limit_s * LAGRANGIAN_SHARE, LAGRANGIAN_MAX_S)
+    relaxation = lagrangian(data, upper, deadline=time.perf_counter() + max(budget_s, 0.05))
+    bound = _tighten(relaxation.bound, abs_gap)
+    if exact_allowed and _proves(upper, bound, abs_gap, options.gap_tolerance):
+        return _finish(problem, data, chosen, bound, True, "swap+lagrangian-proof", ())
+    if not exact_allowed:
+        return _finish(problem, data, chosen, bound, False, "swap+lagrangian", ("size_limit",))
+    # Lagrangian reduced-cost fixing: a candidate whose opening floor reaches the incumbent's
+    # cost cannot be in a better solution; the incumbent's own sites always stay.
+    floor = np.array([_tighten(v, abs_gap) for v in relaxation.opening_floor(data.p)])
+    keep = floor < upper - _margin(upper, abs_gap, options.gap_tolerance)
+    keep[chosen] = True
+    kept = np.flatnonzero(keep)
+    position = np.cumsum(keep) - 1
+    sub = data.restrict(keep) if kept.size < data.n_candidates else data
+    result = solve_radius(
+        sub,
+        position[chosen].astype(np.int64),
+        deadline=deadline,
+        threads=options.threads,
+        tolerance=options.gap_tolerance,
+        improve=lambda start: _polish(data, sub is not data, kept, position, start, cap),
+    )
+    if result.chosen is not None and result.cost <= upper:
+        chosen = kept[result.chosen]
+    # solutions using a dropped candidate cost at least the incumbent's: the bound holds
+    bound = max(bound, min(result.bound, upper) if np.isfinite(result.bound) else bound)
+    if result.proven:
+        return _finish(problem, data, chosen, bound, True, "radius-mip", ())
+    note = "time_limit" if result.timed_out else "mip_stopped"
+    return _finish(problem, data, chosen, bound, False, "swap+lagrangian+mip", (note,))
+
+
+def _polish(
+    data: PMedianData,
+    restricted: bool,
+    kept: IntArray,
+    position: IntArray,
+    start: IntArray,
+    cap: FloatArray,
+) -> IntArray:
+    """Local search on the whole problem from a MIP answer on the restricted one; kept only
+    if it stays inside the restriction (a better answer outside it cannot exist)."""
+    polished = swap_search(data, kept[start] if restricted else start, cap)
+    if restricted and not np.isin(polished, kept).all():
+        return start
+    return position[polished].astype(np.int64) if restricted else polished
+
+
+def _tighten(value: float, abs_gap: float) -> float:
+    return float(np.ceil(value - 1e-6)) if abs_gap > 0.5 and np.isfinite(value) else value
+
+
+def _margin(upper: float, abs_gap: float, tolerance: float) -> float:
+    return 0.5 if abs_gap > 0.5 else tolerance * abs(upper)
+
+
+def _proves(upper: float, bound: float, abs_gap: float, tolerance: float) -> bool:
+    return bool(upper - bound <= max(tolerance * abs(upper), abs_gap))
 
 
 def _finish(

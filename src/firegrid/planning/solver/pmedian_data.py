@@ -47,6 +47,22 @@ class PMedianData:
         np.minimum.at(best, self.pair_row[keep], self.pair_cost[keep])
         return best
 
+    def restrict(self, keep: np.ndarray) -> PMedianData:
+        """The same rows with only the candidates where ``keep`` is true (renumbered)."""
+        position = np.cumsum(keep) - 1
+        pairs = keep[self.pair_cand]
+        return PMedianData(
+            rows=self.rows,
+            candidates=self.candidates[keep],
+            weights=self.weights,
+            cap=self.cap,
+            pair_row=self.pair_row[pairs],
+            pair_cand=position[self.pair_cand[pairs]].astype(np.int64),
+            pair_cost=self.pair_cost[pairs],
+            p=self.p,
+            unservable=self.unservable,
+        )
+
     def objective(self, chosen: IntArray) -> float:
         return float(np.dot(self.weights, self.cost_of(chosen)))
 

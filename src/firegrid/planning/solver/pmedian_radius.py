@@ -19,6 +19,7 @@ always open (even in the LP), so levels beyond it are never paid.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -202,7 +203,7 @@ def _merge(
     return merged_row, stacked[1], int(stacked.shape[1] - bp_row.shape[0])
 
 
-def _integral_gap(data: PMedianData) -> float:
+def integral_gap(data: PMedianData) -> float:
     """When every weight and cost is an integer, every solution's cost is one too, so a
     bound within 1 of a cost proves it (less a margin for rounding); otherwise ~0."""
     values = np.concatenate([data.weights, data.pair_cost, data.cap[np.isfinite(data.cap)]])
@@ -220,11 +221,13 @@ def solve_radius(
     tolerance: float,
     improve: Callable[[IntArray], IntArray],
     max_lp_rounds: int = 50,
+    fix_by_reduced_cost: bool = True,
+    breakpoints: tuple[IntArray, FloatArray] | None = None,
 ) -> RadiusResult:
     """Refine until proven optimal or out of time; ``incumbent`` is the heuristic's answer
     and ``improve`` polishes each MIP answer into a better upper bound (local search)."""
     rows = considered_pairs(data)
-    abs_gap = _integral_gap(data)
+    abs_gap = integral_gap(data)
     best_chosen, best_cost = incumbent, data.objective(incumbent)
     bound = -np.inf
     # initial breakpoints: each row's nearest level and its cost under the incumbent
@@ -239,6 +242,8 @@ def solve_radius(
         inc_rows.astype(np.int64),
         incumbent_cost[inc_rows],
     )
+    if breakpoints is not None:  # levels an outer LP already found useful
+        bp_row, bp_cost, _ = _merge(bp_row, bp_cost, *breakpoints)
     constant = float(
         np.dot(data.weights, np.where(np.isin(np.arange(data.n_rows), has_pairs), 0.0, rows.top))
     )
@@ -250,6 +255,7 @@ def solve_radius(
     def proven() -> bool:
         return bool(best_cost - bound <= max(tolerance * abs(best_cost), abs_gap))
 
+    lp_value, reduced = -np.inf, None
     for _ in range(max_lp_rounds):
         if time.perf_counter() >= deadline:
             return RadiusResult(best_chosen, best_cost, bound, False, True)
@@ -259,11 +265,49 @@ def solve_radius(
         )
         if result.status is not MipStatus.OPTIMAL or result.values is None:
             break
-        bound = max(bound, tightened(result.objective + constant))
+        lp_value, reduced = result.objective + constant, result.reduced_costs
+        bound = max(bound, tightened(lp_value))
         add_row, add_cost = formulation.lp_breakpoints(result.values[: data.n_candidates])
         bp_row, bp_cost, added = _merge(bp_row, bp_cost, add_row, add_cost)
         if added == 0 or proven():
             break
+    if fix_by_reduced_cost and reduced is not None and not proven():
+        # LP reduced-cost fixing: opening j costs at least lp_value + rc_j; a candidate that
+        # cannot beat the incumbent is dropped and the rest solved exactly. The incumbent's
+        # own sites always survive (the incumbent itself opens them at cost best_cost).
+        floor = np.array([tightened(lp_value + rc) for rc in reduced[: data.n_candidates]])
+        margin = 0.5 if abs_gap > 0.5 else tolerance * abs(best_cost)
+        keep = floor < best_cost - margin
+        keep[best_chosen] = True
+        if os.environ.get("FIREGRID_PLAN_DEBUG"):
+            print(f"reduced-cost fixing keeps {int(keep.sum())} of {data.n_candidates}")
+        if keep.sum() < data.n_candidates and keep.sum() > data.p:
+            sub = data.restrict(keep)
+            position = np.cumsum(keep) - 1
+            inner = solve_radius(
+                sub,
+                position[best_chosen].astype(np.int64),
+                deadline=deadline,
+                threads=threads,
+                tolerance=tolerance,
+                improve=lambda chosen: chosen,
+                max_lp_rounds=max_lp_rounds,
+                fix_by_reduced_cost=False,
+                breakpoints=(bp_row, bp_cost),
+            )
+            kept = np.flatnonzero(keep)
+            chosen_back = kept[inner.chosen] if inner.chosen is not None else best_chosen
+            polished = improve(chosen_back)
+            if data.objective(polished) < inner.cost:
+                chosen_back = polished
+            cost_back = data.objective(chosen_back)
+            # solutions using a dropped candidate cost at least best_cost (see above)
+            inner_bound = min(inner.bound, best_cost) if np.isfinite(inner.bound) else bound
+            final_bound = max(bound, inner_bound)
+            if cost_back <= best_cost:
+                best_chosen, best_cost = chosen_back, cost_back
+            bound = final_bound
+            return RadiusResult(best_chosen, best_cost, bound, proven(), inner.timed_out)
     while not proven():
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
