@@ -56,6 +56,7 @@ def _mount_contexts() -> None:
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
+    from firegrid.planning.commands import plan_app  # plan_app with planapp's commands
     from firegrid.preplans.cli import preplans_app
     from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command, risk_app
@@ -74,6 +75,7 @@ def _mount_contexts() -> None:
     app.add_typer(retention_app, name="retention")
     app.add_typer(roads_app, name="roads")
     app.add_typer(hydrants_app, name="hydrants")
+    app.add_typer(plan_app, name="plan")
     app.command("route")(route_command)
     app.command("isochrones")(isochrones_command)
     app.command("coverage")(coverage_command)

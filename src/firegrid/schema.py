@@ -17,6 +17,7 @@ from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
 from firegrid.live import models as live_models
 from firegrid.places import models as places_models
+from firegrid.planning import models as planning_models
 from firegrid.preplans import models as preplans_models
 from firegrid.records import models as records_models
 from firegrid.retention import models as retention_models
@@ -38,6 +39,7 @@ __all__ = [
     "inspections_models",
     "live_models",
     "places_models",
+    "planning_models",
     "preplans_models",
     "records_models",
     "retention_models",

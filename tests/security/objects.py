@@ -45,6 +45,7 @@ DOMAIN_KINDS = (
     "preplan",
     "preplan_venue",
     "fire_record",
+    "planning_plan",
 )
 
 
@@ -138,6 +139,22 @@ def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
             to_path=city.paths[f"town:{side}"],
             requested_at=now,
             requested_by="matrix",
+        )
+    elif kind == "planning_plan":  # a stored siting plan made by a planner of the side
+        from firegrid.planning.models import PlanningPlan
+
+        row = PlanningPlan(
+            kind="stations",
+            model="mclp",
+            name=f"{SIDE_PREFIX[side]}-plan{n}",
+            parameters={"add": 1},
+            result={
+                "kind": "stations",
+                "sites": [{"code": f"{SIDE_PREFIX[side]}-S{n}", "lon": lon, "lat": lat}],
+            },
+            jurisdiction_path=path,
+            created_by="matrix",
+            created_at=now,
         )
     elif kind == "plan":
         row = ResponsePlan(

@@ -416,6 +416,27 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ),
     ("GET", "/api/v1/geo/coverage"): Policy("geo:read", ok=ENGINE),
     ("GET", "/api/v1/geo/hydrant-gaps"): Policy("geo:read", ok=ENGINE),
+    # planning (firegrid.planning.api): plans are read within the reader's scope; making
+    # one is city-wide (a town-scoped planner is refused, 403), and this city has no roads
+    ("GET", "/api/v1/planning/plans"): Policy("planning:read"),
+    ("POST", "/api/v1/planning/plans"): Policy(
+        "planning:write",
+        scoped=False,
+        body=lambda s: {"model": "mclp", "add": 1, "spacing_m": 2000},
+        ok=(201, 403, 404, 422),
+    ),
+    ("GET", "/api/v1/planning/plans/{plan_id}"): Policy(
+        "planning:read", params={"plan_id": "planning_plan"}
+    ),
+    ("GET", "/api/v1/planning/plans/{plan_id}/export"): Policy(
+        "planning:read", params={"plan_id": "planning_plan"}, query={"format": "geojson"}
+    ),
+    ("GET", "/api/v1/planning/compare"): Policy(
+        "planning:read",
+        query=lambda s: {
+            "ids": ",".join(str(s.world.city.id("planning_plan", s.side)) for _ in range(2))
+        },
+    ),
     # risk assessment (firegrid.risk.api); the fixture records one run
     ("GET", "/api/v1/risk/runs"): Policy("risk:read"),
     ("GET", "/api/v1/risk/runs/latest"): Policy("risk:read"),

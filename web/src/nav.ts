@@ -6,7 +6,7 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
   policy: ["monitor_supervisor", "admin"],
   dispatch: ["dispatcher", "commander", "admin"],
-  planning: ["analyst", "commander", "admin"],
+  planning: ["analyst", "commander", "admin", "planner"],
   risk: ["analyst", "commander", "admin"],
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
   // pre-incident plans: officers write and publish, the centre sees overdue reviews, a venue

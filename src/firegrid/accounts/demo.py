@@ -34,6 +34,7 @@ DEMO_USERS: tuple[tuple[str, str, str, str, str], ...] = (
     ("analyst", "analyst", "city", "firegrid-risk-2026", "risk analyst"),
     ("police", "police_liaison", "city", "firegrid-110-link-2026", "110 liaison"),
     ("integration", "integration", "city", "firegrid-machine-2026", "machine account"),
+    ("planner", "planner", "city", "firegrid-plan-2026", "station planner (siting, what-if)"),
 )
 
 

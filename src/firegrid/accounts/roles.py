@@ -20,6 +20,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     POLICE_LIAISON = "police_liaison"
     INTEGRATION = "integration"
+    PLANNER = "planner"  # 规划: sites stations, hydrants and logistics points
 
 
 _READ_CITY = {"places:read", "resources:read", "devices:read"}
@@ -61,6 +62,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "alarms:admin",
             "alarms:policy",
             "ops:metrics",
+            "planning:read",
+            "planning:write",
         }
         | _ALARMS
         | _COMMAND_DEVICES
@@ -72,7 +75,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # the commander is the fire officer who writes, reviews and publishes pre-plans
     Role.COMMANDER: frozenset(
         _READ_CITY
-        | {"places:export", "geo:read", "risk:read", "alarms:read", "inspections:read"}
+        | {
+            "places:export",
+            "geo:read",
+            "risk:read",
+            "alarms:read",
+            "inspections:read",
+            "planning:read",
+        }
         | _DISPATCH
         | _RECORDS
         | {"records:review"}
@@ -124,6 +134,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "risk:run",
             "alarms:read",
             "inspections:read",
+            "planning:read",
         }
         | _RECORDS_READ
     ),
@@ -131,6 +142,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # the machine account: device registry reads, 110 transfers, unit status from vehicles,
     # and the Prometheus scrape of GET /metrics
     Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status", "ops:metrics"}),
+    # the planner (规划): where new stations, hydrants and logistics points go; reads the
+    # city, its risk and its incidents to weigh demand, makes and compares plans
+    Role.PLANNER: frozenset(
+        _READ_CITY
+        | {
+            "places:export",
+            "geo:read",
+            "risk:read",
+            "incidents:read",
+            "planning:read",
+            "planning:write",
+        }
+    ),
 }
 
 

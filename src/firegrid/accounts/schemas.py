@@ -20,6 +20,7 @@ RoleName = Literal[
     "analyst",
     "police_liaison",
     "integration",
+    "planner",
 ]
 
 Username = Field(min_length=1, max_length=64)

@@ -54,6 +54,7 @@ ROUTERS: list[str] = [
     "firegrid.live.api:router",
     "firegrid.preplans.api:router",
     "firegrid.records.api:router",
+    "firegrid.planning.api:router",
 ]
 
 _HTTP_CODES = {

@@ -124,6 +124,16 @@ class Settings(BaseSettings):
         description="YAML file of the regular risk assessment schedules (default: the "
         "packaged risk/schedule.yaml).",
     )
+    planning_siting_rules: Path | None = Field(
+        None,
+        description="YAML file of the siting rules for new stations (default: the packaged "
+        "planning/siting_rules.yaml).",
+    )
+    planning_wind_from_deg: list[float] | None = Field(
+        None,
+        description="Prevailing winds (degrees blown from, JSON list) for the upwind siting "
+        "rule; default: the siting rules' list (Dongguan: [22.5, 157.5], both monsoons).",
+    )
     archive_dir: Path | None = Field(
         None, description="Where the retention job writes its archives (default: DATA_DIR/archive)."
     )

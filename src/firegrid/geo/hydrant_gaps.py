@@ -268,12 +268,15 @@ def _street_gaps(
     return gaps, float(length.sum())
 
 
-def _propose(
+def hydrant_cover(
     engine: TravelTimeEngine, venue_nodes: IntArray, budget_m: FloatArray, step_m: float
-) -> tuple[list[tuple[float, float]], list[int], int]:
-    """Greedy set cover of venues by candidate points; returns points, counts, unfixable."""
-    if len(venue_nodes) == 0:
-        return [], [], 0
+) -> tuple[FloatArray, FloatArray, csr_matrix]:
+    """Candidate hydrant points along the streets near the venues (nodes and points every
+    ``step_m``) and which venues each reaches: ``(lon, lat, cover)``, ``cover`` a sparse
+    ``[candidates × venues]`` matrix, 1 where the road distance is within the venue's
+    ``budget_m``. The greedy proposal of :func:`hydrant_gaps` and the optimal cover of
+    the planning context both start from it.
+    """
     net = engine.network
     graph = net.undirected_length_csr
     limit = float(budget_m.max())
@@ -362,6 +365,16 @@ def _propose(
         ),
         shape=(n_all, len(venue_nodes)),
     )
+    return cand_lon, cand_lat, cover
+
+
+def _propose(
+    engine: TravelTimeEngine, venue_nodes: IntArray, budget_m: FloatArray, step_m: float
+) -> tuple[list[tuple[float, float]], list[int], int]:
+    """Greedy set cover of venues by candidate points; returns points, counts, unfixable."""
+    if len(venue_nodes) == 0:
+        return [], [], 0
+    cand_lon, cand_lat, cover = hydrant_cover(engine, venue_nodes, budget_m, step_m)
     by_venue = cover.tocsc()
     counts = np.asarray(cover.sum(axis=1)).ravel().astype(np.int64)
     covered = np.zeros(len(venue_nodes), dtype=np.bool_)

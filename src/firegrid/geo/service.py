@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import func, select
 
 from firegrid.core.clock import utcnow
@@ -37,6 +38,7 @@ from firegrid.core.errors import NotFound
 from firegrid.core.settings import Settings
 from firegrid.dispatch.models import Station
 from firegrid.geo.engine import FacilitySet, TravelTimeEngine
+from firegrid.geo.errors import GeoError, UnknownFacility
 from firegrid.geo.facilities import FacilityPoint, SkippedFacility, split_reachable
 from firegrid.geo.models import RoadNetworkRecord
 from firegrid.geo.store import active_record, load_network
@@ -352,3 +354,153 @@ def network_summary(database: Database) -> dict[str, Any]:
             "dropped_edges": record.dropped_edges,
             "created_at": record.created_at.isoformat(),
         }
+
+
+@dataclass(frozen=True)
+class BoundedTimes:
+    """Road travel times within a bound, as triplets: ``times_s[k]`` is the time from source
+    ``col[k]`` to target ``row[k]`` (legs included); pairs beyond the bound are absent."""
+
+    row: npt.NDArray[np.int64]
+    col: npt.NDArray[np.int64]
+    times_s: npt.NDArray[np.float64]
+    shape: tuple[int, int]
+
+
+def _groups(inverse: npt.NDArray[np.int64], n_unique: int) -> tuple[Any, Any]:
+    """Original positions grouped by unique value: ``(order, starts)`` (CSR-like)."""
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(n_unique + 1))
+    return order, starts
+
+
+def _expand(
+    unique_idx: npt.NDArray[np.int64], order: Any, starts: Any
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For entries on unique values, ``(entry, original position)`` for every original."""
+    counts = starts[unique_idx + 1] - starts[unique_idx]
+    entry = np.repeat(np.arange(len(unique_idx)), counts)
+    offset = np.arange(len(entry)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return entry.astype(np.int64), np.asarray(order[starts[unique_idx][entry] + offset], np.int64)
+
+
+def travel_times_within(
+    engine: TravelTimeEngine,
+    target_nodes: npt.ArrayLike,
+    source_nodes: npt.ArrayLike,
+    limit_s: float,
+    *,
+    target_leg_s: npt.ArrayLike | None = None,
+    source_leg_s: npt.ArrayLike | None = None,
+    target_limit_s: npt.ArrayLike | None = None,
+    chunk: int = 128,
+) -> BoundedTimes:
+    """Road times from every source to every target, kept only up to ``limit_s``.
+
+    The fast path for many-to-many questions with a cut-off (siting, coverage): one bounded
+    Dijkstra per distinct target node on the reverse graph, run in the engine's search pool
+    (worker processes) a chunk at a time, so memory stays ``chunk × sources``. Legs (the
+    off-network access of a target or a source) are added and count against the bound.
+
+    ``target_limit_s`` gives each target its own bound (at most ``limit_s``; negative or
+    NaN: not searched at all): targets are searched in order of their bound, each chunk
+    only as far as its largest one, so a question where most targets need little (times
+    below what they already have) costs little.
+    """
+    targets = engine.check_nodes(target_nodes)
+    sources = engine.check_nodes(source_nodes)
+    t_leg = np.zeros(len(targets)) if target_leg_s is None else np.asarray(target_leg_s, float)
+    s_leg = np.zeros(len(sources)) if source_leg_s is None else np.asarray(source_leg_s, float)
+    if len(t_leg) != len(targets) or len(s_leg) != len(sources):
+        raise GeoError("travel_times_within: one leg per target and per source")
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(targets) or not len(sources) or not limit_s >= 0:
+        return BoundedTimes(empty, empty, np.zeros(0), (len(targets), len(sources)))
+    ut, t_inv = np.unique(targets, return_inverse=True)
+    us, s_inv = np.unique(sources, return_inverse=True)
+    t_inv = t_inv.ravel()
+    t_order, t_starts = _groups(t_inv, len(ut))
+    s_order, s_starts = _groups(s_inv.ravel(), len(us))
+    own = np.full(len(targets), float(limit_s))
+    if target_limit_s is not None:
+        own = np.minimum(np.asarray(target_limit_s, dtype=np.float64).ravel(), own)
+        own = np.where(np.isnan(own), -1.0, own)
+    # a node's search must reach its farthest-bound target, less that target's leg
+    node_reach = np.full(len(ut), -np.inf)
+    np.maximum.at(node_reach, t_inv, own - t_leg)
+    node_reach -= float(s_leg.min())
+    searched = np.flatnonzero(node_reach >= 0)
+    searched = searched[np.argsort(node_reach[searched], kind="stable")]
+    rows: list[npt.NDArray[np.int64]] = [empty]
+    cols: list[npt.NDArray[np.int64]] = [empty]
+    times: list[npt.NDArray[np.float64]] = [np.zeros(0)]
+    for start in range(0, len(searched), chunk):
+        block_idx = searched[start : start + chunk]
+        net_limit = float(node_reach[block_idx].max())
+        dist = engine.search_pool.rows("reverse:time", ut[block_idx], us, net_limit)
+        bu, su = np.nonzero(np.isfinite(dist) & (dist <= net_limit))
+        net = dist[bu, su]
+        # every original target on the node, then every original source on the node
+        e1, t_pos = _expand(block_idx[bu].astype(np.int64), t_order, t_starts)
+        e2, s_pos = _expand(su[e1].astype(np.int64), s_order, s_starts)
+        t_pos = t_pos[e2]
+        total = net[e1][e2] + t_leg[t_pos] + s_leg[s_pos]
+        keep = total <= own[t_pos]
+        rows.append(t_pos[keep])
+        cols.append(s_pos[keep])
+        times.append(total[keep])
+    return BoundedTimes(
+        np.concatenate(rows).astype(np.int64),
+        np.concatenate(cols).astype(np.int64),
+        np.concatenate(times).astype(np.float64),
+        (len(targets), len(sources)),
+    )
+
+
+def engine_with_stations(
+    engine: TravelTimeEngine, extra: Sequence[tuple[int, float, float]]
+) -> TravelTimeEngine:
+    """A view of ``engine`` whose ``stations`` facility set also holds ``extra`` stations
+    (``(id, lon, lat)``; one search each): for what-if questions about stations not built.
+
+    The view shares the network, its indexes and the search pool with ``engine``; only the
+    facility sets are its own, so ``engine`` is left as it was.
+    """
+    import copy
+
+    view = copy.copy(engine)
+    view._facilities = dict(engine._facilities)
+    if not extra:
+        return view
+    added = view.register_facilities(
+        "planned",
+        np.asarray([(lon, lat) for _, lon, lat in extra], dtype=np.float64),
+        [sid for sid, _, _ in extra],
+    )
+    try:
+        base: FacilitySet | None = engine.facilities(STATIONS)
+    except UnknownFacility:  # no station registered yet
+        base = None
+    if base is None:
+        merged = added
+    else:
+        ids = (*base.ids, *added.ids)
+        merged = FacilitySet(
+            name=STATIONS,
+            ids=ids,
+            nodes=np.concatenate([base.nodes, added.nodes]),
+            leg_time_s=np.concatenate([base.leg_time_s, added.leg_time_s]),
+            times_s=np.vstack([base.times_s, added.times_s]),
+            index_of={fid: i for i, fid in enumerate(ids)},
+        )
+    view.add_facility_set(
+        FacilitySet(
+            name=STATIONS,
+            ids=merged.ids,
+            nodes=merged.nodes,
+            leg_time_s=merged.leg_time_s,
+            times_s=merged.times_s,
+            index_of=merged.index_of,
+        )
+    )
+    return view

@@ -157,7 +157,7 @@ export interface AnswerIn {
 
 export interface ApiKeyCreateIn {
   name: string;
-  role: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration";
+  role: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
   scope_code: string;
   routes: string[];
   expires_in_days?: number | null;
@@ -433,6 +433,13 @@ export interface CallOut {
   taken_by: string;
 }
 
+export interface CandidateIn {
+  code: string;
+  lon: number;
+  lat: number;
+  cost?: number;
+}
+
 /** Which optional services this server offers. */
 export interface CapabilitiesOut {
   isochrones: boolean;
@@ -553,6 +560,10 @@ export interface CommandOut {
   device_code?: string | null;
   venue_code?: string | null;
   venue_name?: string | null;
+}
+
+export interface CompareOut {
+  plans: firegrid__planning__schemas__PlanSummaryOut[];
 }
 
 export interface ConfirmIn {
@@ -1682,7 +1693,7 @@ export interface Layer_RoadProperties_ {
 }
 
 export interface LiveOut {
-  plan: PlanSummaryOut;
+  plan: firegrid__preplans__schemas__PlanSummaryOut;
   venue: Record<string, unknown>;
   version: VersionOut | null;
   attachments: AttachmentOut[];
@@ -1969,26 +1980,6 @@ export interface PlanIn {
   level: number;
   requirements: RequirementIn[];
   note?: string;
-}
-
-export interface PlanListOut {
-  items: PlanSummaryOut[];
-  count: number;
-}
-
-export interface PlanSummaryOut {
-  plan_id: number;
-  venue_id: number;
-  venue_code: string;
-  venue_name: string;
-  is_key_unit: boolean;
-  latest_version: number;
-  published_version: number | null;
-  published_at: string | null;
-  risk_grade: string | null;
-  review_due_at: string | null;
-  review_overdue: boolean;
-  days_overdue: number | null;
 }
 
 /** The plan chosen for an incident and the row it came from. */
@@ -2355,6 +2346,26 @@ export interface StationPatch {
   lat?: number | null;
 }
 
+/** Ask where the next stations go (the existing ones stay open). */
+export interface StationPlanIn {
+  model?: "lscp" | "mclp" | "pmedian" | "pcenter" | "backup" | "mexclp";
+  /** New sites (P); not used by lscp. */
+  add?: number;
+  /** Coverage threshold T (minutes). */
+  minutes?: number;
+  /** Grid candidates every N m; null: only listed. */
+  spacing_m?: number | null;
+  candidates?: CandidateIn[];
+  weighting?: "risk_occupancy" | "risk" | "occupancy" | "uniform";
+  /** null: one per venue. */
+  cell_m?: number | null;
+  incidents?: boolean;
+  coverage_share?: number;
+  busy_fraction?: number | null;
+  time_limit_s?: number;
+  name?: string;
+}
+
 export interface StationProperties {
   id: number;
   code: string;
@@ -2514,7 +2525,7 @@ export interface UnitStatusIn {
 
 export interface UserCreateIn {
   username: string;
-  role: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration";
+  role: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
   scope_code: string;
   /** Omit to have a strong password generated */
   password?: string | null;
@@ -2545,7 +2556,7 @@ export interface UserPage {
 }
 
 export interface UserPatchIn {
-  role?: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | null;
+  role?: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner" | null;
   scope_code?: string | null;
   disabled?: boolean | null;
   display_name?: string | null;
@@ -2994,6 +3005,37 @@ export interface firegrid__inspections__schemas__TransitionOut {
   cause: string;
 }
 
+export interface firegrid__planning__schemas__PlanListOut {
+  items: firegrid__planning__schemas__PlanSummaryOut[];
+}
+
+/** A stored plan: its summary, the full answer and the what-if simulation. */
+export interface firegrid__planning__schemas__PlanOut {
+  summary: firegrid__planning__schemas__PlanSummaryOut;
+  result: Record<string, unknown>;
+  simulation?: Record<string, unknown> | null;
+}
+
+export interface firegrid__planning__schemas__PlanSummaryOut {
+  id: number;
+  kind: string;
+  model: string;
+  name: string;
+  created_by: string;
+  created_at: string;
+  parameters: Record<string, unknown>;
+  sites: number;
+  objective?: number | null;
+  bound?: number | null;
+  gap?: number | null;
+  optimal?: boolean | null;
+  method?: string | null;
+  coverage_before?: number | null;
+  coverage_after?: number | null;
+  simulated: boolean;
+  simulation?: Record<string, unknown> | null;
+}
+
 export interface firegrid__preplans__schemas__HydrantOut {
   id: number;
   code: string;
@@ -3009,13 +3051,33 @@ export interface firegrid__preplans__schemas__NoteIn {
   note?: string;
 }
 
+export interface firegrid__preplans__schemas__PlanListOut {
+  items: firegrid__preplans__schemas__PlanSummaryOut[];
+  count: number;
+}
+
 export interface firegrid__preplans__schemas__PlanOut {
-  plan: PlanSummaryOut;
+  plan: firegrid__preplans__schemas__PlanSummaryOut;
   /** Newest first, without documents. */
   versions: VersionOut[];
   latest: VersionOut | null;
   published: VersionOut | null;
   attachments: AttachmentOut[];
+}
+
+export interface firegrid__preplans__schemas__PlanSummaryOut {
+  plan_id: number;
+  venue_id: number;
+  venue_code: string;
+  venue_name: string;
+  is_key_unit: boolean;
+  latest_version: number;
+  published_version: number | null;
+  published_at: string | null;
+  risk_grade: string | null;
+  review_due_at: string | null;
+  review_overdue: boolean;
+  days_overdue: number | null;
 }
 
 /** The JSON body of each operation's success response, by `METHOD /path`. */
@@ -3180,14 +3242,14 @@ export interface ApiResponses {
   "GET /api/v1/hazards/{hazard_id}": HazardOut;
   "POST /api/v1/hazards/{hazard_id}/rectify": HazardOut;
   "GET /api/v1/venues/{venue_id}/inspection-summary": VenueSummary;
-  "GET /api/v1/preplans": PlanListOut;
+  "GET /api/v1/preplans": firegrid__preplans__schemas__PlanListOut;
   "GET /api/v1/preplans/review-cycle": CycleOut;
   "GET /api/v1/venues/{venue_id}/preplan": firegrid__preplans__schemas__PlanOut;
   "POST /api/v1/venues/{venue_id}/preplan/drafts": VersionOut;
   "GET /api/v1/preplans/{plan_id}/versions/{version}": VersionOut;
   "POST /api/v1/preplans/{plan_id}/versions/{version}/review": VersionOut;
   "POST /api/v1/preplans/{plan_id}/versions/{version}/publish": VersionOut;
-  "POST /api/v1/preplans/{plan_id}/confirm-review": PlanSummaryOut;
+  "POST /api/v1/preplans/{plan_id}/confirm-review": firegrid__preplans__schemas__PlanSummaryOut;
   "GET /api/v1/preplans/{plan_id}/live": LiveOut;
   "POST /api/v1/preplans/{plan_id}/attachments": AttachmentOut;
   "DELETE /api/v1/preplans/{plan_id}/attachments/{attachment_id}": null;
@@ -3198,4 +3260,8 @@ export interface ApiResponses {
   "GET /api/v1/fire-records/{record_id}": FireRecordOut | Feature_FireRecordOut_;
   "PATCH /api/v1/fire-records/{record_id}": FireRecordOut;
   "DELETE /api/v1/fire-records/{record_id}": null;
+  "GET /api/v1/planning/plans": firegrid__planning__schemas__PlanListOut;
+  "POST /api/v1/planning/plans": firegrid__planning__schemas__PlanOut;
+  "GET /api/v1/planning/compare": CompareOut;
+  "GET /api/v1/planning/plans/{plan_id}": firegrid__planning__schemas__PlanOut;
 }

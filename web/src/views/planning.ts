@@ -7,6 +7,7 @@ import { append, download, h, replace, toCsv } from "../dom";
 import { CityMap } from "../map";
 import { bandColour } from "../mapstyle";
 import { busy, duration, field, section, select, table, type Cell } from "./common";
+import { mountSiting } from "./siting";
 
 const BANDS = [180, 300, 480, 600, 900];
 
@@ -69,6 +70,7 @@ export function mountPlanning(root: HTMLElement): () => void {
   const runBtn = h("button", { type: "button", class: "btn btn-primary", id: "coverage-run" }, t("planning.run"));
   const coverageOut = h("div", { "data-testid": "coverage-result", "aria-live": "polite" });
   const gapsOut = h("div", { "data-testid": "gaps-result" });
+  const sitingBox = h("div", { "data-testid": "siting" });
   const tablesOut = h("div", { "data-testid": "planning-tables" });
   const levelSel = select("table-level", [["town", label("level", "town")], ["village", label("level", "village")], ["grid", label("level", "grid")]], "town");
   const gapsBtn = h("button", { type: "button", class: "btn", id: "gaps-run" }, t("planning.hydrantGaps"));
@@ -105,12 +107,14 @@ export function mountPlanning(root: HTMLElement): () => void {
         h("div", { class: "row" }, runBtn, gapsBtn),
         coverageOut,
         gapsOut,
+        sitingBox,
         section(t("planning.exports"), exportsBox),
       ),
       h("div", { class: "map-col" }, mapEl, h("div", { class: "panel under-map" }, h("div", { class: "row" }, h("h2", null, t("planning.tables")), field(t("fields.level"), levelSel)), tablesOut)),
     ),
   );
   const map = new CityMap(mapEl, { view: "planning", venues: false, hydrants: true });
+  mountSiting(sitingBox, map);
 
   void map.loaded.then(() => {
     const stations = [...map.stationsById.entries()];

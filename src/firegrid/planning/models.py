@@ -1,0 +1,34 @@
+"""``planning_plans``: stored plans — what was asked, what the solver answered, and the
+what-if simulation of it — so that planners can list and compare them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from firegrid.core.clock import utcnow
+from firegrid.core.db import Base
+
+
+class PlanningPlan(Base):
+    """One plan: ``kind`` stations / hydrants / logistics; ``result`` the full answer
+    (sites, objective, bound, gap, coverage before/after); ``simulation`` the what-if."""
+
+    __tablename__ = "planning_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    model: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    simulation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: the scope of the planner who made it (plans are read within the reader's scope)
+    jurisdiction_path: Mapped[str] = mapped_column(String(120), index=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    simulated_at: Mapped[datetime | None] = mapped_column(default=None)
+    simulated_by: Mapped[str] = mapped_column(String(120), default="")

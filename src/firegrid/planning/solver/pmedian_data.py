@@ -1,0 +1,96 @@
+"""The p-median problem reduced to the pairs that matter.
+
+A demand whose nearest fixed site is at ``cap`` can only gain from a candidate strictly closer
+than ``cap``; every other pair is dropped. What remains is a sparse list of
+``(row, candidate, cost)`` pairs, sorted by row then cost, shared by the heuristic, the
+Lagrangian bound and the exact radius formulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from firegrid.planning.solver.problem import FloatArray, IntArray, LocationProblem
+
+
+@dataclass(frozen=True)
+class PMedianData:
+    """Rows are the servable demands of positive weight; candidates are the new-site pool."""
+
+    rows: IntArray  # original demand index per row
+    candidates: IntArray  # original column per candidate
+    weights: FloatArray  # per row
+    cap: FloatArray  # per row: cost to the nearest fixed site (inf if none)
+    pair_row: IntArray
+    pair_cand: IntArray
+    pair_cost: FloatArray
+    p: int
+    unservable: tuple[int, ...]
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.rows.shape[0])
+
+    @property
+    def n_candidates(self) -> int:
+        return int(self.candidates.shape[0])
+
+    def cost_of(self, chosen: IntArray) -> FloatArray:
+        """Per row, the cost with candidates ``chosen`` (positions) open: the cheapest of
+        them and the fixed sites (``inf`` when none reaches the row)."""
+        is_open = np.zeros(self.n_candidates, dtype=bool)
+        is_open[chosen] = True
+        keep = is_open[self.pair_cand]
+        best = self.cap.copy()
+        np.minimum.at(best, self.pair_row[keep], self.pair_cost[keep])
+        return best
+
+    def restrict(self, keep: np.ndarray) -> PMedianData:
+        """The same rows with only the candidates where ``keep`` is true (renumbered)."""
+        position = np.cumsum(keep) - 1
+        pairs = keep[self.pair_cand]
+        return PMedianData(
+            rows=self.rows,
+            candidates=self.candidates[keep],
+            weights=self.weights,
+            cap=self.cap,
+            pair_row=self.pair_row[pairs],
+            pair_cand=position[self.pair_cand[pairs]].astype(np.int64),
+            pair_cost=self.pair_cost[pairs],
+            p=self.p,
+            unservable=self.unservable,
+        )
+
+    def objective(self, chosen: IntArray) -> float:
+        return float(np.dot(self.weights, self.cost_of(chosen)))
+
+
+def reduce_pmedian(problem: LocationProblem) -> PMedianData:
+    """Drop what cannot matter; list demands no allowed site reaches as unservable."""
+    cost = problem.cost_s
+    weights = problem.demand_weights()
+    candidates = problem.candidate_sites()
+    fixed = np.array(sorted(problem.fixed), dtype=np.int64)
+    cap = cost[:, fixed].min(axis=1) if len(fixed) else np.full(cost.shape[0], np.inf)
+    sub = cost[:, candidates]
+    reachable = np.isfinite(cap) | np.isfinite(sub).any(axis=1)
+    unservable = tuple(int(i) for i in np.flatnonzero(~reachable))
+    rows = np.flatnonzero(reachable & (weights > 0)).astype(np.int64)
+    sub = sub[rows]
+    row_cap = cap[rows]
+    pair_row, pair_cand = np.nonzero(sub < row_cap[:, None])
+    pair_cost = sub[pair_row, pair_cand]
+    order = np.lexsort((pair_cost, pair_row))
+    return PMedianData(
+        rows=rows,
+        candidates=candidates,
+        weights=weights[rows],
+        cap=row_cap.astype(np.float64),
+        pair_row=pair_row[order].astype(np.int64),
+        pair_cand=pair_cand[order].astype(np.int64),
+        pair_cost=pair_cost[order].astype(np.float64),
+        p=int(problem.p or 0),
+        unservable=unservable,
+    )
