@@ -14,6 +14,8 @@ import numpy as np
 
 from firegrid.planning.solver.problem import FloatArray, IntArray, LocationProblem
 
+_BLOCK_ROWS = 512
+
 
 @dataclass(frozen=True)
 class PMedianData:
@@ -74,14 +76,23 @@ def reduce_pmedian(problem: LocationProblem) -> PMedianData:
     candidates = problem.candidate_sites()
     fixed = np.array(sorted(problem.fixed), dtype=np.int64)
     cap = cost[:, fixed].min(axis=1) if len(fixed) else np.full(cost.shape[0], np.inf)
-    sub = cost[:, candidates]
-    reachable = np.isfinite(cap) | np.isfinite(sub).any(axis=1)
+    reachable = np.isfinite(cap)
+    for block in range(0, cost.shape[0], _BLOCK_ROWS):  # no full candidate-column copy
+        part = slice(block, block + _BLOCK_ROWS)
+        reachable[part] |= np.isfinite(cost[part][:, candidates]).any(axis=1)
     unservable = tuple(int(i) for i in np.flatnonzero(~reachable))
     rows = np.flatnonzero(reachable & (weights > 0)).astype(np.int64)
-    sub = sub[rows]
     row_cap = cap[rows]
-    pair_row, pair_cand = np.nonzero(sub < row_cap[:, None])
-    pair_cost = sub[pair_row, pair_cand]
+    pieces_row, pieces_cand, pieces_cost = [], [], []
+    for block in range(0, rows.shape[0], _BLOCK_ROWS):
+        sub = cost[rows[block : block + _BLOCK_ROWS]][:, candidates]
+        local_row, local_cand = np.nonzero(sub < row_cap[block : block + _BLOCK_ROWS, None])
+        pieces_row.append(local_row + block)
+        pieces_cand.append(local_cand)
+        pieces_cost.append(sub[local_row, local_cand])
+    pair_row = np.concatenate(pieces_row) if pieces_row else np.empty(0, np.int64)
+    pair_cand = np.concatenate(pieces_cand) if pieces_cand else np.empty(0, np.int64)
+    pair_cost = np.concatenate(pieces_cost) if pieces_cost else np.empty(0, np.float64)
     order = np.lexsort((pair_cost, pair_row))
     return PMedianData(
         rows=rows,
