@@ -60,6 +60,12 @@ class MyUnitOut(BaseModel):
     incident: IncidentOut | None
     route: RouteOut | None = None
     preplan: Preplan | None = None
+    plan: dict[str, Any] | None = Field(
+        None,
+        description="The venue's published pre-incident plan, live (devices, open alarms, "
+        "hydrants by road, route), when the unit is dispatched to a planned venue "
+        "(preplans' LivePlan shape).",
+    )
 
 
 Crew = Annotated[Principal, Depends(require("units:status"))]

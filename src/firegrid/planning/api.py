@@ -103,6 +103,7 @@ def get_plan(plan_id: int, principal: Read, session: SessionDep) -> PlanOut:
     "/plans/{plan_id}/export",
     response_class=Response,
     response_model=None,
+    responses={200: {"content": {media: {} for media, _ in FORMATS.values()}}},
     summary="A plan as GeoJSON, xlsx or an HTML report with its map",
 )
 def export_plan(

@@ -1796,6 +1796,8 @@ export interface MyUnitOut {
   incident: IncidentOut | null;
   route?: firegrid__dispatch__crew_api__RouteOut | null;
   preplan?: Preplan | null;
+  /** The venue's published pre-incident plan, live (devices, open alarms, hydrants by road, route), when the unit is dispatched to a planned venue (preplans' LivePlan shape). */
+  plan?: Record<string, unknown> | null;
 }
 
 export interface NearestStation {
