@@ -14,6 +14,8 @@ from firegrid.geo import models as geo_models
 from firegrid.ingest import models as ingest_models
 from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
+from firegrid.interop import models as interop_models
+from firegrid.links import models as links_models
 from firegrid.live import models as live_models
 from firegrid.places import models as places_models
 from firegrid.retention import models as retention_models
@@ -31,6 +33,8 @@ __all__ = [
     "ingest_command_models",
     "ingest_models",
     "inspections_models",
+    "interop_models",
+    "links_models",
     "live_models",
     "places_models",
     "retention_models",

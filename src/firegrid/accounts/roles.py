@@ -31,6 +31,8 @@ _ALARMS = {"alarms:read", "alarms:act", "tasks:own", "workorders:own"}
 _COMMAND_DEVICES = {"devices:command"}
 #: inspections and hazards: read them, record inspections, rectify hazards with evidence
 _INSPECT = {"inspections:read", "inspections:write", "hazards:rectify"}
+#: the 110 link: its health (per peer) and, for admins, its dead letters
+_LINKS = {"links:read"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -55,21 +57,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "plans:admin",
             "alarms:admin",
             "alarms:policy",
+            "links:admin",
         }
         | _ALARMS
         | _COMMAND_DEVICES
         | _INSPECT
+        | _LINKS
     ),
     Role.COMMANDER: frozenset(
         _READ_CITY
         | {"places:export", "geo:read", "risk:read", "alarms:read", "inspections:read"}
         | _DISPATCH
+        | _LINKS
     ),
     Role.DISPATCHER: frozenset(
-        _READ_CITY | {"geo:read", "alarms:read", "inspections:read"} | _DISPATCH
+        _READ_CITY | {"geo:read", "alarms:read", "inspections:read"} | _DISPATCH | _LINKS
     ),
     Role.MONITOR_OPERATOR: frozenset(
-        _READ_CITY | {"incidents:read", "inspections:read"} | _ALARMS | _COMMAND_DEVICES
+        _READ_CITY
+        | {"incidents:read", "inspections:read"}
+        | _ALARMS
+        | _COMMAND_DEVICES
+        | _LINKS
     ),
     # the monitoring-centre supervisor: an operator who also edits the centre's policy
     # (timers, rules, forwarding map; city-wide, so only with a city scope) and stored rules
@@ -78,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"incidents:read", "inspections:read", "alarms:policy", "alarms:admin"}
         | _ALARMS
         | _COMMAND_DEVICES
+        | _LINKS
     ),
     Role.GRID_WORKER: frozenset(
         {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"} | _INSPECT
@@ -104,7 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "inspections:read",
         }
     ),
-    Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"}),
+    Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"} | _LINKS),
     Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status"}),
 }
 

@@ -49,6 +49,7 @@ ROUTERS: list[str] = [
     "firegrid.risk.api:router",
     "firegrid.inspections.api:router",
     "firegrid.live.api:router",
+    "firegrid.interop.api:router",
 ]
 
 _HTTP_CODES = {
