@@ -45,13 +45,16 @@ def _mount_contexts() -> None:
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
+    from firegrid.interop.cli import eido_command, link110_app
     from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command
 
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
     app.add_typer(alarms_app, name="alarms")
+    incidents_app.command("eido")(eido_command)
     app.add_typer(incidents_app, name="incidents")
+    app.add_typer(link110_app, name="link110")
     app.add_typer(inspections_app, name="inspections")
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(events_app, name="events")

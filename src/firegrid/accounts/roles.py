@@ -74,11 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         _READ_CITY | {"geo:read", "alarms:read", "inspections:read"} | _DISPATCH | _LINKS
     ),
     Role.MONITOR_OPERATOR: frozenset(
-        _READ_CITY
-        | {"incidents:read", "inspections:read"}
-        | _ALARMS
-        | _COMMAND_DEVICES
-        | _LINKS
+        _READ_CITY | {"incidents:read", "inspections:read"} | _ALARMS | _COMMAND_DEVICES | _LINKS
     ),
     # the monitoring-centre supervisor: an operator who also edits the centre's policy
     # (timers, rules, forwarding map; city-wide, so only with a city scope) and stored rules

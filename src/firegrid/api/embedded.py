@@ -57,12 +57,15 @@ async def start_embedded_services(
         daemon=True,
     )
     dispatch.start()  # forwarded fires become incidents; station orders are delivered
+    from firegrid.interop.worker import run_link110
+
+    link110: asyncio.Task[Any] = asyncio.create_task(run_link110(database, settings, stop))
     log.info("embedded services started", extra={"gb26875": f"{host}:{server.port}"})
 
     async def stopper() -> None:
         stop.set()
         dispatch_stop.set()
-        await asyncio.wait({alarms}, timeout=10)
+        await asyncio.wait({alarms, link110}, timeout=10)
         await downlink.close()
         await server.close()
         await asyncio.to_thread(dispatch.join, 10)
