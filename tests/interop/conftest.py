@@ -186,7 +186,7 @@ def drain(db: Database, settings: Settings, timeout_s: float = 30.0) -> None:
         async with link110_worker(db, settings) as worker:
             worker._last_alert_check = float("-inf")
             await _drain(worker, db, timeout_s)
-            raised, cleared = await asyncio.to_thread(worker.check_alerts)
+            _raised, _cleared = await asyncio.to_thread(worker.check_alerts)
 
     asyncio.run(main())
 

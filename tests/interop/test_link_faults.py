@@ -68,8 +68,10 @@ def test_every_change_reaches_the_peer_once_and_in_order(
     with db.session() as session:
         health = link_health(session, link_config(link_settings))
     figures = health["peers"][0]
-    assert figures["backlog"] == 0 and figures["failures"] == 0
-    assert figures["last_ack_at"] is not None and figures["p99_round_trip_ms"] is not None
+    assert figures["backlog"] == 0
+    assert figures["failures"] == 0
+    assert figures["last_ack_at"] is not None
+    assert figures["p99_round_trip_ms"] is not None
     assert figures["alert"] is None
 
 
@@ -81,8 +83,10 @@ def test_peer_down_then_back_raises_then_clears_the_alert(
     with db.session() as session:
         figures = link_health(session, link_config(link_settings))["peers"][0]
         assert figures["backlog"] == len(ids)
-        assert figures["failures"] > 0 and figures["retries"] > 0
-        assert figures["alert"] is not None and "unacknowledged" in figures["alert"]["cause"]
+        assert figures["failures"] > 0
+        assert figures["retries"] > 0
+        assert figures["alert"] is not None
+        assert "unacknowledged" in figures["alert"]["cause"]
     close_incident(db, dcity, ids[1])  # a change while the link is down
     peer.start()
     drain(db, link_settings)
@@ -91,7 +95,8 @@ def test_peer_down_then_back_raises_then_clears_the_alert(
     with db.session() as session:
         alerts = session.scalars(select(LinkAlert)).all()
         assert len(alerts) == 1
-        assert alerts[0].cleared_at is not None and alerts[0].cleared_at > alerts[0].raised_at
+        assert alerts[0].cleared_at is not None
+        assert alerts[0].cleared_at > alerts[0].raised_at
         assert link_health(session, link_config(link_settings))["peers"][0]["alert"] is None
 
 
@@ -105,7 +110,8 @@ def test_duplicates_and_lost_acknowledgements_are_applied_once(
     for incident_id in ids[:4]:
         close_incident(db, dcity, incident_id)
     drain(db, link_settings)
-    assert sim.state.dropped > 0 and sim.state.duplicates > 0
+    assert sim.state.dropped > 0
+    assert sim.state.duplicates > 0
     assert_delivered_once_in_order(sim, db)
     for incident_id in ids[:4]:
         assert sim.state.incidents[urn(link_settings, incident_id)].status == "closed"
