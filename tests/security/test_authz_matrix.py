@@ -60,6 +60,7 @@ from tests.accounts.city import (
     token_for,
 )
 from tests.security.conftest import World
+from tests.interop.samples import transfer_eido
 from tests.security.objects import DOMAIN_KINDS, add_domain_object
 
 pytestmark = pytest.mark.postgres  # uses the database: run on both backends
@@ -485,6 +486,28 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         },
         ok=201,
         outside=CALL_OUTSIDE,
+    ),
+    # the 110 link (interop/): a signed-in 110 user is the peer of its jurisdiction
+    ("POST", "/api/v1/link110/eido"): Policy(
+        "incidents:110",
+        body=lambda s: transfer_eido(s.unique("eido-"), s.lon, s.lat),
+        outside=CALL_OUTSIDE,
+    ),
+    ("GET", "/api/v1/link110/status"): Policy("links:read", scoped=False),
+    ("GET", "/api/v1/link110/dead-letters"): Policy("links:admin", scoped=False),
+    ("POST", "/api/v1/link110/dead-letters/{outbox_id}/retry"): Policy(
+        "links:admin", scoped=False, params={"outbox_id": "=1"}, ok=(200, 404)
+    ),
+    ("GET", "/api/v1/link110/incidents/{incident_id}"): Policy(
+        "incidents:read", params={"incident_id": "incident"}
+    ),
+    ("POST", "/api/v1/link110/incidents/{incident_id}/transfer"): Policy(
+        "incidents:dispatch",
+        params={"incident_id": "incident"},
+        body=lambda s: {"reason": "police needed"},
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/eido"): Policy(
+        "incidents:read", params={"incident_id": "incident"}
     ),
     ("POST", "/api/v1/alarm-forwards/consume"): Policy("incidents:write", scoped=False),
     ("GET", "/api/v1/incidents"): Policy("incidents:read"),

@@ -295,9 +295,9 @@ def simulator_app(sim: PeerSimulator) -> FastAPI:
     @app.post("/eido")
     async def eido(request: Request) -> JSONResponse:
         body = await request.body()
-        if sim.faults.delay_ms > 0:
-            await asyncio.sleep(sim.faults.delay_ms / 1000.0)
         status, answer = sim.receive({k.lower(): v for k, v in request.headers.items()}, body)
+        if sim.faults.delay_ms > 0:  # applied at once, acknowledged late (or never)
+            await asyncio.sleep(sim.faults.delay_ms / 1000.0)
         return JSONResponse(answer, status_code=status)
 
     @app.get("/state")
