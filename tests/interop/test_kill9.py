@@ -37,7 +37,7 @@ def start_worker(database_url: str, settings: Settings) -> subprocess.Popen[byte
         "FIREGRID_LINK_ACK_TIMEOUT_S": "1",
         "FIREGRID_SECRET_KEY": settings.secret_key.get_secret_value(),
     }
-    return subprocess.Popen(  # noqa: S603 - our own CLI
+    return subprocess.Popen(
         [sys.executable, "-m", "firegrid.cli", "link110", "run", "--quiet"],
         env=env,
         stdout=subprocess.DEVNULL,

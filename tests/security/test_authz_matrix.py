@@ -59,8 +59,8 @@ from tests.accounts.city import (
     bearer,
     token_for,
 )
-from tests.security.conftest import World
 from tests.interop.samples import transfer_eido
+from tests.security.conftest import World
 from tests.security.objects import DOMAIN_KINDS, add_domain_object
 
 pytestmark = pytest.mark.postgres  # uses the database: run on both backends
