@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -54,8 +55,23 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema())
 
 
+@cache
+def _fast_check() -> Callable[[Any], bool] | None:
+    """A compiled validator of the same schema (jsonschema-rs), if installed: about ten
+    times faster on the outbound path; the reference validator still names the problems."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - an optional accelerator
+        return None
+    check: Callable[[Any], bool] = jsonschema_rs.validator_for(schema()).is_valid
+    return check
+
+
 def validate(document: Any) -> None:
     """:class:`InvalidEido` (422) naming every place the document breaks the schema."""
+    fast = _fast_check()
+    if fast is not None and fast(document):
+        return
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         problems = [

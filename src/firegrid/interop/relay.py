@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
-from firegrid.dispatch.incident_models import Incident, IncidentCall
+from firegrid.dispatch.incident_models import Incident
 from firegrid.interop import config as cfg
 from firegrid.interop.eido import build_eido
-from firegrid.interop.snapshot import incident_snapshot
+from firegrid.interop.snapshot import IncidentSnapshot, incident_snapshot, incident_snapshots
 from firegrid.links.cursor import advance_cursor, read_cursor
 from firegrid.links.outbox import enqueue
 from firegrid.links.peers import LinkConfig, Peer
@@ -43,18 +43,13 @@ def incident_eido(
     peer: Peer | None,
     *,
     transfer: bool = False,
+    snap: IncidentSnapshot | None = None,
 ) -> dict[str, Any]:
     """The EIDO of ``incident`` as sent to ``peer`` (or as printed, without a peer)."""
-    snap = incident_snapshot(session, incident)
+    snap = snap or incident_snapshot(session, incident)
     partners = (cfg.peer_agency(peer, transfer=transfer),) if peer is not None else ()
     linked = tuple(
-        session.scalars(
-            select(IncidentCall.external_ref).where(
-                IncidentCall.incident_id == incident.id,
-                IncidentCall.source == "transfer_110",
-                IncidentCall.external_ref != "",
-            )
-        ).all()
+        c.external_ref for c in snap.calls if c.source == "transfer_110" and c.external_ref
     )
     return build_eido(
         snap,
@@ -82,11 +77,12 @@ def relay_changes(db: Database, settings: Settings, config: LinkConfig, batch: i
         for row in rows:
             if row.type.startswith("incident.") and isinstance(row.payload, dict):
                 changed.setdefault(int(row.payload["incident_id"]), None)
-        for incident_id in changed:
-            incident = session.get(Incident, incident_id)
-            if incident is None:
-                continue
-            peer = config.peer_for_path(incident.jurisdiction_path)
+        incidents = session.scalars(
+            select(Incident).where(Incident.id.in_(list(changed))).order_by(Incident.id)
+        ).all()
+        routed = [(i, config.peer_for_path(i.jurisdiction_path)) for i in incidents]
+        snaps = incident_snapshots(session, [i for i, peer in routed if peer is not None])
+        for incident, peer in routed:
             if peer is None:
                 continue
             enqueue(
@@ -95,7 +91,7 @@ def relay_changes(db: Database, settings: Settings, config: LinkConfig, batch: i
                 peer=peer.id,
                 order_key=order_key(incident.id),
                 kind="incident",
-                body=incident_eido(session, settings, incident, peer),
+                body=incident_eido(session, settings, incident, peer, snap=snaps[incident.id]),
             )
             written += 1
         advance_cursor(session, CURSOR, rows[-1].id)

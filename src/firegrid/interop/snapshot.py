@@ -3,6 +3,7 @@ incident, its calls, units and timeline), which :mod:`.eido` turns into an EIDO 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,41 +69,57 @@ def _changed_at(a: Assignment) -> datetime:
 
 
 def incident_snapshot(session: Session, incident: Incident) -> IncidentSnapshot:
-    calls = session.scalars(
-        select(IncidentCall)
-        .where(IncidentCall.incident_id == incident.id)
-        .order_by(IncidentCall.id)
-    ).all()
-    entries = session.scalars(
+    return incident_snapshots(session, [incident])[incident.id]
+
+
+def incident_snapshots(
+    session: Session, incidents: Sequence[Incident]
+) -> dict[int, IncidentSnapshot]:
+    """Snapshots of ``incidents``, read with one query per table for all of them."""
+    ids = [i.id for i in incidents]
+    calls: dict[int, list[CallSnap]] = {i: [] for i in ids}
+    notes: dict[int, list[NoteSnap]] = {i: [] for i in ids}
+    units: dict[int, list[UnitSnap]] = {i: [] for i in ids}
+    latest: dict[int, datetime] = {i.id: i.updated_at for i in incidents}
+    for c in session.scalars(
+        select(IncidentCall).where(IncidentCall.incident_id.in_(ids)).order_by(IncidentCall.id)
+    ):
+        assert c.incident_id is not None
+        calls[c.incident_id].append(
+            CallSnap(c.id, c.source, c.caller_number, c.received_at, c.external_ref)
+        )
+    for e in session.scalars(
         select(TimelineEntry)
-        .where(TimelineEntry.incident_id == incident.id)
-        .order_by(TimelineEntry.at, TimelineEntry.id)
-    ).all()
-    units = session.execute(
+        .where(TimelineEntry.incident_id.in_(ids))
+        .order_by(TimelineEntry.incident_id, TimelineEntry.at, TimelineEntry.id)
+    ):
+        notes[e.incident_id].append(NoteSnap(e.id, e.at, note_text(e)))
+        latest[e.incident_id] = max(latest[e.incident_id], e.at)
+    for a, v in session.execute(
         select(Assignment, Vehicle)
         .join(Vehicle, Vehicle.id == Assignment.vehicle_id)
-        .where(Assignment.incident_id == incident.id)
+        .where(Assignment.incident_id.in_(ids))
         .order_by(Assignment.id)
-    ).all()
-    latest = max([incident.updated_at, *(e.at for e in entries)])
-    return IncidentSnapshot(
-        incident_id=incident.id,
-        incident_type=incident.incident_type,
-        level=incident.level,
-        status=incident.status,
-        lon=incident.lon,
-        lat=incident.lat,
-        address=incident.address,
-        description=incident.description,
-        jurisdiction_path=incident.jurisdiction_path,
-        call_received_at=incident.call_received_at,
-        updated_at=latest,
-        calls=tuple(
-            CallSnap(c.id, c.source, c.caller_number, c.received_at, c.external_ref) for c in calls
-        ),
-        units=tuple(
+    ):
+        units[a.incident_id].append(
             UnitSnap(v.id, v.code, v.call_sign, v.vehicle_type, a.status, _changed_at(a))
-            for a, v in units
-        ),
-        notes=tuple(NoteSnap(e.id, e.at, note_text(e)) for e in entries),
-    )
+        )
+    return {
+        i.id: IncidentSnapshot(
+            incident_id=i.id,
+            incident_type=i.incident_type,
+            level=i.level,
+            status=i.status,
+            lon=i.lon,
+            lat=i.lat,
+            address=i.address,
+            description=i.description,
+            jurisdiction_path=i.jurisdiction_path,
+            call_received_at=i.call_received_at,
+            updated_at=latest[i.id],
+            calls=tuple(calls[i.id]),
+            units=tuple(units[i.id]),
+            notes=tuple(notes[i.id]),
+        )
+        for i in incidents
+    }

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import Update, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
@@ -52,7 +52,7 @@ class DeliveryPolicy:
     retry_base_s: float = 0.5
     retry_max_s: float = 30.0
     send_timeout_s: float = 5.0
-    concurrency: int = 16
+    concurrency: int = 8
     batch: int = 200
     idle_poll_s: float = 0.05
     alert_check_s: float = 1.0
@@ -65,6 +65,7 @@ class Due:
     message_id: str
     body: str
     attempts: int
+    first_sent_at: datetime | None = None
 
 
 @dataclass
@@ -108,13 +109,14 @@ def due_messages(session: Session, link: str, now: datetime, limit: int) -> list
             LinkOutbox.message_id,
             LinkOutbox.body,
             LinkOutbox.attempts,
+            LinkOutbox.first_sent_at,
         )
         .join(heads, heads.c.id == LinkOutbox.id)
         .where(LinkOutbox.next_attempt_at <= now)
         .order_by(LinkOutbox.id)
         .limit(limit)
     ).all()
-    return [Due(r.id, r.peer, r.message_id, r.body, r.attempts) for r in rows]
+    return [Due(r.id, r.peer, r.message_id, r.body, r.attempts, r.first_sent_at) for r in rows]
 
 
 class DeliveryWorker:
@@ -150,7 +152,10 @@ class DeliveryWorker:
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            limits = httpx.Limits(max_connections=self.policy.concurrency * 2)
+            limits = httpx.Limits(
+                max_connections=self.policy.concurrency,
+                max_keepalive_connections=self.policy.concurrency,
+            )
             self._client = httpx.AsyncClient(timeout=self.policy.send_timeout_s, limits=limits)
         return self._client
 
@@ -225,8 +230,8 @@ class DeliveryWorker:
         for outcome in outcomes:
             by_peer.setdefault(outcome.due.peer, []).append(outcome)
         with self.db.session() as session:
-            for outcome in outcomes:
-                session.execute(self._update_for(outcome, now))
+            rows = [self._values_for(outcome, now) for outcome in outcomes]
+            session.execute(update(LinkOutbox), rows)  # one executemany by primary key
             for peer_id, items in by_peer.items():
                 self._count(session, peer_id, items, now)
                 if any(o.acked for o in items):  # the peer is back: drain its backlog now
@@ -241,31 +246,29 @@ class DeliveryWorker:
                         .values(next_attempt_at=now)
                     )
 
-    def _update_for(self, outcome: Outcome, now: datetime) -> Update:
+    def _values_for(self, outcome: Outcome, now: datetime) -> dict[str, object]:
+        """The new values of the message's row (every row of a batch has the same keys)."""
         due = outcome.due
         attempts = due.attempts + 1
-        where = update(LinkOutbox).where(LinkOutbox.id == due.id)
-        first_sent = func.coalesce(LinkOutbox.first_sent_at, now)
+        values: dict[str, object] = {
+            "id": due.id,
+            "attempts": attempts,
+            "status": "pending",
+            "last_error": outcome.error,
+            "acked_at": None,
+            "round_trip_ms": None,
+            "next_attempt_at": now,
+            "first_sent_at": due.first_sent_at or now,
+        }
         if outcome.acked:
-            return where.values(
-                status="acked",
-                attempts=attempts,
-                acked_at=now,
-                first_sent_at=first_sent,
-                round_trip_ms=round(outcome.round_trip_ms, 2),
-                last_error="",
+            values.update(
+                status="acked", acked_at=now, round_trip_ms=round(outcome.round_trip_ms, 2)
             )
-        if outcome.dead:
-            return where.values(
-                status="dead", attempts=attempts, first_sent_at=first_sent, last_error=outcome.error
-            )
-        retry_at = now + timedelta(seconds=backoff_s(attempts, self.policy))
-        return where.values(
-            attempts=attempts,
-            first_sent_at=first_sent,
-            next_attempt_at=retry_at,
-            last_error=outcome.error,
-        )
+        elif outcome.dead:
+            values.update(status="dead")
+        else:
+            values["next_attempt_at"] = now + timedelta(seconds=backoff_s(attempts, self.policy))
+        return values
 
     def _count(self, session: Session, peer_id: str, items: list[Outcome], now: datetime) -> None:
         stats = session.get(LinkPeerStats, (self.config.link, peer_id), with_for_update=True)
