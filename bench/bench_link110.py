@@ -251,7 +251,8 @@ def steady(db: Database, procs: Processes, rate: float, duration_s: float) -> di
     ids = add_incidents(db, 500, 1)
     procs.start_peer()
     procs.start_worker()
-    wait_until(lambda: pending(db) == 0, 60, "the worker to start")
+    warm = [(ids[0], change(db, ids[0], -1))]  # the worker is up once this is acknowledged
+    wait_until(lambda: _all_acked(db, warm), 180, "the worker to start")
     changes: list[tuple[int, datetime]] = []
     total = int(rate * duration_s)
     started = time.monotonic()
@@ -279,7 +280,7 @@ def steady(db: Database, procs: Processes, rate: float, duration_s: float) -> di
 def _all_acked(db: Database, changes: list[tuple[int, datetime]]) -> bool:
     try:
         latencies_ms(db, changes[-50:])
-    except SystemExit:
+    except (SystemExit, KeyError):
         return False
     return True
 
