@@ -506,6 +506,32 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         params={"incident_id": "incident"},
         body=lambda s: {"reason": "police needed"},
     ),
+    # the telephony seam: the switch adapter (telephony:events), the remote seat (110)
+    ("POST", "/api/v1/telephony/events"): Policy(
+        "telephony:events",
+        scoped=False,
+        body=lambda s: {
+            "event": "offered",
+            "call_id": s.unique("sw-"),
+            "at": "2026-07-01T02:00:00+00:00",
+        },
+    ),
+    ("GET", "/api/v1/telephony/calls"): Policy("incidents:read"),
+    ("POST", "/api/v1/telephony/calls/{call_id}/requests"): Policy(
+        "incidents:110",
+        scoped=False,
+        params={"call_id": "=1"},
+        body=lambda s: {"kind": "monitor"},
+        ok=(201, 404, 409),
+    ),
+    ("GET", "/api/v1/telephony/requests"): Policy("telephony:events", scoped=False),
+    ("POST", "/api/v1/telephony/requests/{request_id}/answer"): Policy(
+        "telephony:events",
+        scoped=False,
+        params={"request_id": "=1"},
+        body=lambda s: {"outcome": "done"},
+        ok=(200, 404, 409),
+    ),
     ("GET", "/api/v1/incidents/{incident_id}/eido"): Policy(
         "incidents:read", params={"incident_id": "incident"}
     ),

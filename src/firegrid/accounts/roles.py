@@ -58,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "alarms:admin",
             "alarms:policy",
             "links:admin",
+            "telephony:events",
         }
         | _ALARMS
         | _COMMAND_DEVICES
@@ -111,7 +112,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         }
     ),
     Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"} | _LINKS),
-    Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status"}),
+    Role.INTEGRATION: frozenset(
+        {"devices:read", "incidents:110", "units:status", "telephony:events"}
+    ),
 }
 
 

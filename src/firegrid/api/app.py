@@ -50,6 +50,7 @@ ROUTERS: list[str] = [
     "firegrid.inspections.api:router",
     "firegrid.live.api:router",
     "firegrid.interop.api:router",
+    "firegrid.interop.telephony_api:router",
 ]
 
 _HTTP_CODES = {

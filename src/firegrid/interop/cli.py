@@ -172,6 +172,38 @@ def peer(
         uvicorn.run(simulator_app(sim), host=host, port=port, log_level="warning")
 
 
+@link110_app.command("switch")
+def switch(
+    target: Annotated[str, typer.Option(help="firegrid's base URL.")],
+    calls: Annotated[int, typer.Option(help="How many calls to place.")] = 10,
+    interval: Annotated[float, typer.Option(help="Seconds between calls.")] = 2.0,
+    bbox: Annotated[
+        str, typer.Option(help="Where callers are: LON0,LAT0,LON1,LAT1 (WGS-84).")
+    ] = "113.60,22.90,114.10,23.10",
+    api_key: Annotated[
+        str, typer.Option(help="API key with telephony:events (default: FIREGRID_SWITCH_API_KEY).")
+    ] = "",
+    seed: Annotated[int | None, typer.Option(help="Seed of the simulated traffic.")] = None,
+) -> None:
+    """Simulate the fire command centre's switch: call events (offered, answered, some
+    transferred) and answers to the remote seat's monitor / barge-in / release requests."""
+    from firegrid.interop.switch_sim import SwitchSimulator
+
+    try:
+        box = tuple(float(v) for v in bbox.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4:
+        fail(f"--bbox must be LON0,LAT0,LON1,LAT1, got {bbox!r}", EXIT_USAGE)
+    key = api_key or os.environ.get("FIREGRID_SWITCH_API_KEY", "")
+    if not key:
+        fail("an API key is needed", EXIT_USAGE, hint="--api-key or FIREGRID_SWITCH_API_KEY")
+    sim = SwitchSimulator(target, key, seed)
+    with contextlib.suppress(KeyboardInterrupt):
+        sim.run(calls, interval, (box[0], box[1], box[2], box[3]))
+    emit({"events": len(sim.sent), "refused": sum(1 for s in sim.sent if s["status"] >= 400)}, True)
+
+
 def eido_command(
     incident_id: Annotated[int, typer.Argument(help="Id of the incident.")],
     db: DbOption = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 
 class EidoDocument(RootModel[dict[str, Any]]):
@@ -107,3 +107,70 @@ class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field("", max_length=300, description="Why 110 is needed.")
+
+
+class CallEventIn(BaseModel):
+    """One event of the switch (docs/telephony.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(pattern="^(offered|answered|transferred|released)$")
+    call_id: str = Field(min_length=1, max_length=64, description="The switch's call id.")
+    at: AwareDatetime
+    caller_number: str = Field("", max_length=32)
+    trunk: str = Field("", max_length=32)
+    seat: str = Field("", max_length=64)
+    transferred_to: str = Field("", max_length=64)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    address_text: str = Field("", max_length=300)
+
+
+class SwitchCallOut(BaseModel):
+    id: int
+    switch_call_id: str
+    state: str
+    caller_number: str
+    trunk: str
+    seat: str
+    transferred_to: str
+    intake_call_id: int | None
+    offered_at: datetime
+    answered_at: datetime | None
+    released_at: datetime | None
+    applied: bool | None = None
+
+
+class SwitchCallList(BaseModel):
+    items: list[SwitchCallOut]
+    count: int
+
+
+class SeatRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(pattern="^(monitor|barge_in|release)$")
+    note: str = Field("", max_length=300)
+
+
+class SeatRequestOut(BaseModel):
+    id: int
+    call_id: int
+    kind: str
+    status: str
+    requested_by: str
+    requested_at: datetime
+    answered_at: datetime | None
+    note: str
+
+
+class SeatRequestList(BaseModel):
+    items: list[SeatRequestOut]
+    count: int
+
+
+class SeatAnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(pattern="^(done|failed)$")
+    note: str = Field("", max_length=300)

@@ -1,8 +1,8 @@
-"""interop: the 110 link (peer-link outbox, inbox, cursors, figures, alerts; linked incidents)
+"""interop: the 110 link (peer-link outbox, inbox, cursors, figures, alerts; linked incidents; switch calls and seat requests)
 
 Revision ID: 0021_interop
 Revises: 0017_live_channel
-Create Date: 2026-12-02 02:51:56.726170
+Create Date: 2026-12-02 03:40:06.080556
 """
 
 from collections.abc import Sequence
@@ -98,6 +98,53 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("link", "peer", name=op.f("pk_link_peer_stats")),
     )
     op.create_table(
+        "telephony_calls",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("switch_call_id", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("caller_number", sa.String(length=32), nullable=False),
+        sa.Column("trunk", sa.String(length=32), nullable=False),
+        sa.Column("seat", sa.String(length=64), nullable=False),
+        sa.Column("transferred_to", sa.String(length=64), nullable=False),
+        sa.Column("jurisdiction_path", sa.String(length=120), nullable=False),
+        sa.Column("intake_call_id", sa.Integer(), nullable=True),
+        sa.Column("offered_at", firegrid.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", firegrid.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("released_at", firegrid.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", firegrid.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_telephony_calls")),
+        sa.UniqueConstraint("switch_call_id", name="uq_telephony_calls_switch_id"),
+    )
+    with op.batch_alter_table("telephony_calls", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_telephony_calls_jurisdiction_path"), ["jurisdiction_path"], unique=False
+        )
+
+    op.create_table(
+        "telephony_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("call_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("requested_by", sa.String(length=120), nullable=False),
+        sa.Column("requested_at", firegrid.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", firegrid.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("note", sa.String(length=300), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["call_id"],
+            ["telephony_calls.id"],
+            name=op.f("fk_telephony_requests_call_id_telephony_calls"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_telephony_requests")),
+    )
+    with op.batch_alter_table("telephony_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_telephony_requests_call_id"), ["call_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_telephony_requests_status"), ["status"], unique=False)
+
+    op.create_table(
         "interop_incidents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("peer", sa.String(length=64), nullable=False),
@@ -130,6 +177,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_interop_incidents_incident_id"))
 
     op.drop_table("interop_incidents")
+    with op.batch_alter_table("telephony_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_telephony_requests_status"))
+        batch_op.drop_index(batch_op.f("ix_telephony_requests_call_id"))
+
+    op.drop_table("telephony_requests")
+    with op.batch_alter_table("telephony_calls", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_telephony_calls_jurisdiction_path"))
+
+    op.drop_table("telephony_calls")
     op.drop_table("link_peer_stats")
     with op.batch_alter_table("link_outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_link_outbox_pending")
