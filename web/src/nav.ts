@@ -1,6 +1,6 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "data" | "tasks" | "crew";
+export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "data" | "tasks" | "crew" | "link110";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
@@ -10,9 +10,10 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
   tasks: ["grid_worker", "admin"],
   crew: ["dispatcher", "commander", "admin", "integration"],
+  link110: ["police_liaison", "dispatcher", "commander", "monitor_supervisor", "admin"],
 };
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "data", "tasks", "crew"];
+export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "data", "tasks", "crew", "link110"];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));

@@ -4,18 +4,18 @@ import { canSee, landingView, parseHash, viewsForRole } from "../src/nav";
 describe("navigation by role", () => {
   it("gives each role its views", () => {
     expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data"]);
-    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "crew"]);
+    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "crew", "link110"]);
     expect(viewsForRole("analyst")).toEqual(["planning", "data"]);
-    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "crew"]);
+    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "crew", "link110"]);
     expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
-    expect(viewsForRole("police_liaison")).toEqual([]);
-    expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data"]);
+    expect(viewsForRole("police_liaison")).toEqual(["link110"]);
+    expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data", "link110"]);
     expect(canSee("monitor_operator", "policy")).toBe(false);
   });
 
   it("lands on the first view and refuses others", () => {
     expect(landingView("grid_worker")).toBe("tasks");
-    expect(landingView("police_liaison")).toBeNull();
+    expect(landingView("police_liaison")).toBe("link110");
     expect(canSee("grid_worker", "monitor")).toBe(false);
     expect(canSee("admin", "monitor")).toBe(true);
     expect(canSee("admin", "nope")).toBe(false);

@@ -7,6 +7,7 @@ import type { LiveEvent } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
+import { link110Status } from "./link110";
 
 const TYPES = ["building_fire", "hazmat_fire", "vehicle_fire", "outdoor_fire", "wildland", "hazmat", "rescue", "flood", "social_assistance"];
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
@@ -437,6 +438,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           ),
           statusButtons,
         ),
+        can("incidents:read") ? link110Status(inc.id) : null,
         section(
           t("dispatch.timeline"),
           table(
