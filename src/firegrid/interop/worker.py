@@ -5,15 +5,19 @@ the link kernel, in one loop. ``firegrid link110 run`` runs it alone; ``serve
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import partial
 
 import httpx
 
 from firegrid.core.db import Database
+from firegrid.core.errors import DomainError
 from firegrid.core.settings import Settings
 from firegrid.interop import config as cfg
 from firegrid.interop.relay import relay_changes
 from firegrid.links.delivery import DeliveryWorker
+
+log = logging.getLogger(__name__)
 
 
 def link110_worker(
@@ -31,6 +35,13 @@ def link110_worker(
 
 
 async def run_link110(db: Database, settings: Settings, stop: asyncio.Event) -> None:
-    """Relay and deliver until ``stop`` is set."""
-    async with link110_worker(db, settings) as worker:
+    """Relay and deliver until ``stop`` is set. A configuration the link cannot start with
+    (a peer without its secret in production, a bad peers file) is logged, not raised, so
+    the other services of the process keep running."""
+    try:
+        worker = link110_worker(db, settings)
+    except DomainError as err:
+        log.error("the 110 link is not running: %s", err.message, extra={"details": err.details})
+        return
+    async with worker:
         await worker.run(stop)
