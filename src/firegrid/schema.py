@@ -15,6 +15,8 @@ from firegrid.geo import models as geo_models
 from firegrid.ingest import models as ingest_models
 from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
+from firegrid.interop import models as interop_models
+from firegrid.links import models as links_models
 from firegrid.live import models as live_models
 from firegrid.places import models as places_models
 from firegrid.planning import models as planning_models
@@ -37,6 +39,8 @@ __all__ = [
     "ingest_command_models",
     "ingest_models",
     "inspections_models",
+    "interop_models",
+    "links_models",
     "live_models",
     "places_models",
     "planning_models",

@@ -59,6 +59,7 @@ from tests.accounts.city import (
     bearer,
     token_for,
 )
+from tests.interop.samples import transfer_eido
 from tests.security.conftest import World
 from tests.security.objects import DOMAIN_KINDS, add_domain_object
 
@@ -542,6 +543,54 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         },
         ok=201,
         outside=CALL_OUTSIDE,
+    ),
+    # the 110 link (interop/): a signed-in 110 user is the peer of its jurisdiction
+    ("POST", "/api/v1/link110/eido"): Policy(
+        "incidents:110",
+        body=lambda s: transfer_eido(s.unique("eido-"), s.lon, s.lat),
+        outside=CALL_OUTSIDE,
+    ),
+    ("GET", "/api/v1/link110/status"): Policy("links:read", scoped=False),
+    ("GET", "/api/v1/link110/dead-letters"): Policy("links:admin", scoped=False),
+    ("POST", "/api/v1/link110/dead-letters/{outbox_id}/retry"): Policy(
+        "links:admin", scoped=False, params={"outbox_id": "=1"}, ok=(200, 404)
+    ),
+    ("GET", "/api/v1/link110/incidents/{incident_id}"): Policy(
+        "incidents:read", params={"incident_id": "incident"}
+    ),
+    ("POST", "/api/v1/link110/incidents/{incident_id}/transfer"): Policy(
+        "incidents:dispatch",
+        params={"incident_id": "incident"},
+        body=lambda s: {"reason": "police needed"},
+    ),
+    # the telephony seam: the switch adapter (telephony:events), the remote seat (110)
+    ("POST", "/api/v1/telephony/events"): Policy(
+        "telephony:events",
+        scoped=False,
+        body=lambda s: {
+            "event": "offered",
+            "call_id": s.unique("sw-"),
+            "at": "2026-07-01T02:00:00+00:00",
+        },
+    ),
+    ("GET", "/api/v1/telephony/calls"): Policy("incidents:read"),
+    ("POST", "/api/v1/telephony/calls/{call_id}/requests"): Policy(
+        "incidents:110",
+        scoped=False,
+        params={"call_id": "=1"},
+        body=lambda s: {"kind": "monitor"},
+        ok=(201, 404, 409),
+    ),
+    ("GET", "/api/v1/telephony/requests"): Policy("telephony:events", scoped=False),
+    ("POST", "/api/v1/telephony/requests/{request_id}/answer"): Policy(
+        "telephony:events",
+        scoped=False,
+        params={"request_id": "=1"},
+        body=lambda s: {"outcome": "done"},
+        ok=(200, 404, 409),
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/eido"): Policy(
+        "incidents:read", params={"incident_id": "incident"}
     ),
     ("POST", "/api/v1/alarm-forwards/consume"): Policy("incidents:write", scoped=False),
     ("GET", "/api/v1/incidents"): Policy("incidents:read"),

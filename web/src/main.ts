@@ -8,6 +8,7 @@ import { canSee, landingView, parseHash, viewsForRole, type ViewId } from "./nav
 import { mountCrew } from "./views/crew";
 import { mountData } from "./views/data";
 import { mountDispatch } from "./views/dispatch";
+import { mountLink110 } from "./views/link110";
 import { mountMonitor } from "./views/monitor";
 import { mountPlanning } from "./views/planning";
 import { mountPolicy } from "./views/policy";
@@ -27,6 +28,7 @@ const VIEWS: Record<ViewId, Mount> = {
   preplans: mountPreplans,
   tasks: mountTasks,
   crew: mountCrew,
+  link110: mountLink110,
 };
 
 const app = document.getElementById("app") as HTMLElement;

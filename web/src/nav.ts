@@ -1,6 +1,6 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "data" | "preplans" | "tasks" | "crew";
+export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "data" | "preplans" | "tasks" | "crew" | "link110";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
@@ -14,9 +14,10 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   preplans: ["commander", "admin", "monitor_operator", "monitor_supervisor", "dispatcher", "venue_manager"],
   tasks: ["grid_worker", "admin"],
   crew: ["dispatcher", "commander", "admin"],
+  link110: ["police_liaison", "dispatcher", "commander", "monitor_supervisor", "admin"],
 };
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "data", "preplans", "tasks", "crew"];
+export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "data", "preplans", "tasks", "crew", "link110"];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));

@@ -4,21 +4,21 @@ import { canSee, landingView, parseHash, viewsForRole } from "../src/nav";
 describe("navigation by role", () => {
   it("gives each role its views", () => {
     expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data", "preplans"]);
-    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "preplans", "crew"]);
+    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "preplans", "crew", "link110"]);
     expect(viewsForRole("analyst")).toEqual(["planning", "risk", "data"]);
-    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "risk", "data", "preplans", "crew"]);
+    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "risk", "data", "preplans", "crew", "link110"]);
     expect(viewsForRole("venue_manager")).toEqual(["preplans"]);
     expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
-    expect(viewsForRole("police_liaison")).toEqual([]);
+    expect(viewsForRole("police_liaison")).toEqual(["link110"]);
     // the integration role is a machine account: no console page (refused by name)
     expect(viewsForRole("integration")).toEqual([]);
-    expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data", "preplans"]);
+    expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data", "preplans", "link110"]);
     expect(canSee("monitor_operator", "policy")).toBe(false);
   });
 
   it("lands on the first view and refuses others", () => {
     expect(landingView("grid_worker")).toBe("tasks");
-    expect(landingView("police_liaison")).toBeNull();
+    expect(landingView("police_liaison")).toBe("link110");
     expect(canSee("grid_worker", "monitor")).toBe(false);
     expect(canSee("admin", "monitor")).toBe(true);
     expect(canSee("admin", "nope")).toBe(false);

@@ -37,6 +37,8 @@ _PREPLANS_OFFICER = {"preplans:read", "preplans:propose", "preplans:write", "pre
 #: fire records (火灾统计) and response analytics: read, fill in after an incident, review/lock
 _RECORDS_READ = {"records:read", "analytics:read"}
 _RECORDS = _RECORDS_READ | {"records:write"}
+#: the 110 link: its health (per peer) and, for admins, its dead letters
+_LINKS = {"links:read"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -64,6 +66,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "ops:metrics",
             "planning:read",
             "planning:write",
+            "links:admin",
+            "telephony:events",
         }
         | _ALARMS
         | _COMMAND_DEVICES
@@ -71,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _PREPLANS_OFFICER
         | _RECORDS
         | {"records:review"}
+        | _LINKS
     ),
     # the commander is the fire officer who writes, reviews and publishes pre-plans
     Role.COMMANDER: frozenset(
@@ -87,18 +92,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _RECORDS
         | {"records:review"}
         | _PREPLANS_OFFICER
+        | _LINKS
     ),
     Role.DISPATCHER: frozenset(
         _READ_CITY
         | {"geo:read", "alarms:read", "inspections:read", "preplans:read"}
         | _DISPATCH
         | _RECORDS
+        | _LINKS
     ),
     Role.MONITOR_OPERATOR: frozenset(
         _READ_CITY
         | {"incidents:read", "inspections:read", "preplans:read"}
         | _ALARMS
         | _COMMAND_DEVICES
+        | _LINKS
     ),
     # the monitoring-centre supervisor: an operator who also edits the centre's policy
     # (timers, rules, forwarding map; city-wide, so only with a city scope) and stored rules
@@ -107,6 +115,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"incidents:read", "inspections:read", "alarms:policy", "alarms:admin", "preplans:read"}
         | _ALARMS
         | _COMMAND_DEVICES
+        | _LINKS
     ),
     Role.GRID_WORKER: frozenset(
         {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"} | _INSPECT
@@ -138,10 +147,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         }
         | _RECORDS_READ
     ),
-    Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"}),
+    Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"} | _LINKS),
     # the machine account: device registry reads, 110 transfers, unit status from vehicles,
-    # and the Prometheus scrape of GET /metrics
-    Role.INTEGRATION: frozenset({"devices:read", "incidents:110", "units:status", "ops:metrics"}),
+    # switch call events, and the Prometheus scrape of GET /metrics
+    Role.INTEGRATION: frozenset(
+        {"devices:read", "incidents:110", "units:status", "telephony:events", "ops:metrics"}
+    ),
     # the planner (规划): where new stations, hydrants and logistics points go; reads the
     # city, its risk and its incidents to weigh demand, makes and compares plans
     Role.PLANNER: frozenset(

@@ -55,6 +55,8 @@ ROUTERS: list[str] = [
     "firegrid.preplans.api:router",
     "firegrid.records.api:router",
     "firegrid.planning.api:router",
+    "firegrid.interop.api:router",
+    "firegrid.interop.telephony_api:router",
 ]
 
 _HTTP_CODES = {

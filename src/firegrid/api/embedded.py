@@ -63,12 +63,16 @@ async def start_embedded_services(
     risk: asyncio.Task[Any] = asyncio.create_task(
         run_risk_schedule(database, settings, stop)  # regular assessment (定期评估)
     )
+
+    from firegrid.interop.worker import run_link110
+
+    link110: asyncio.Task[Any] = asyncio.create_task(run_link110(database, settings, stop))
     log.info("embedded services started", extra={"gb26875": f"{host}:{server.port}"})
 
     async def stopper() -> None:
         stop.set()
         dispatch_stop.set()
-        await asyncio.wait({alarms, risk}, timeout=10)
+        await asyncio.wait({alarms, risk, link110}, timeout=10)
         await downlink.close()
         await server.close()
         await asyncio.to_thread(dispatch.join, 10)

@@ -154,6 +154,29 @@ class Settings(BaseSettings):
         "(empty: off; the API serves GET /metrics itself).",
     )
 
+    link110_peers: Path | None = Field(
+        None,
+        description="YAML file of the 110 link's peers, one per district 110 centre by town "
+        "(default: the packaged interop/peers110.yaml); secrets come from the environment "
+        "variables it names.",
+    )
+    link_ack_timeout_s: float = Field(
+        30.0, gt=0, description="A message unacknowledged this long raises a link alert."
+    )
+    link_retry_base_s: float = Field(
+        0.5, gt=0, description="First retry delay of a link message (doubles per attempt)."
+    )
+    link_retry_max_s: float = Field(30.0, gt=0, description="Longest retry delay of a message.")
+    link_send_timeout_s: float = Field(
+        5.0, gt=0, description="How long one delivery waits for the peer's acknowledgement."
+    )
+    link_replay_window_s: float = Field(
+        300.0, gt=0, description="Signed link requests older or newer than this are refused."
+    )
+    link_poll_s: float = Field(
+        0.05, gt=0, description="How often an idle link worker looks for new changes."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str) -> str:

@@ -46,6 +46,9 @@ KINDS = frozenset(
         "reinforcement_requested",
         "notified",
         "possibly_related",
+        # the 110 link (interop/): a follow-up from 110, a transfer to 110
+        "note_110",
+        "transferred_to_110",
     }
 )
 

@@ -412,6 +412,21 @@ export interface BuildingSummary {
   structure: string;
 }
 
+/** One event of the switch (docs/telephony.md). */
+export interface CallEventIn {
+  event: string;
+  /** The switch's call id. */
+  call_id: string;
+  at: string;
+  caller_number?: string;
+  trunk?: string;
+  seat?: string;
+  transferred_to?: string;
+  lon?: number | null;
+  lat?: number | null;
+  address_text?: string;
+}
+
 export interface CallOut {
   id: number;
   incident_id: number | null;
@@ -691,6 +706,24 @@ export interface CycleOut {
   review_interval_days: Record<string, number>;
 }
 
+export interface DeadLetterList {
+  items: DeadLetterOut[];
+  count: number;
+}
+
+export interface DeadLetterOut {
+  id: number;
+  peer: string;
+  order_key: string;
+  message_id: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  created_at: string;
+  acked_at: string | null;
+  last_error: string;
+}
+
 /** A verification step and the alarm after it. */
 export interface DecisionOut {
   verification: VerificationOut;
@@ -853,6 +886,23 @@ export interface DurationSummary {
   count: number;
   median_s: number | null;
   p90_s: number | null;
+}
+
+/** An EIDO (NENA-STA-021.1) document; see docs/interop-eido.md for the subset used. */
+export type EidoDocument = Record<string, unknown>;
+
+/** The answer to an EIDO from a 110 peer (repeated as is to a duplicate). */
+export interface EidoReceipt {
+  /** transferred, updated or ignored */
+  result: string;
+  incident_id?: number | null;
+  message_id: string;
+  duplicate: boolean;
+  notes_added?: number;
+  merged?: boolean | null;
+  incident_type_assumed?: boolean | null;
+  reason?: string | null;
+  last_update_at?: string | null;
 }
 
 /** The travel-time engine's warm-up. */
@@ -1512,6 +1562,19 @@ export interface IncidentDetail {
   possibly_related: RelatedIncident[];
 }
 
+/** The 110 status of an incident. */
+export interface IncidentLinkOut {
+  incident_id: number;
+  peer: string | null;
+  peer_name: string | null;
+  acked: number;
+  pending: number;
+  dead: number;
+  last_ack_at: string | null;
+  transfer: firegrid__interop__schemas__TransferOut | null;
+  linked: LinkedOut[];
+}
+
 export interface IncidentOut {
   id: number;
   incident_type: IncidentType;
@@ -1690,6 +1753,20 @@ export interface Layer_RoadProperties_ {
   type: "FeatureCollection";
   features: Feature_RoadProperties_[];
   truncated: boolean;
+}
+
+export interface LinkStatusOut {
+  link: string;
+  at: string;
+  peers: PeerHealthOut[];
+}
+
+export interface LinkedOut {
+  peer: string;
+  remote_id: string;
+  direction: string;
+  last_update_at: string;
+  updates_applied: number;
 }
 
 export interface LiveOut {
@@ -1958,6 +2035,31 @@ export interface PasswordChangeIn {
 export interface PasswordResetIn {
   /** Omit to have a strong password generated */
   password?: string | null;
+}
+
+export interface PeerAlertOut {
+  kind: string;
+  raised_at: string;
+  cause: string;
+}
+
+export interface PeerHealthOut {
+  peer: string;
+  name: string;
+  url: string;
+  backlog: number;
+  dead_letters: number;
+  oldest_pending_age_s: number | null;
+  last_ack_at: string | null;
+  sent: number;
+  acked: number;
+  retries: number;
+  failures: number;
+  last_failure_at: string | null;
+  last_error: string;
+  p99_round_trip_ms: number | null;
+  round_trip_samples: number;
+  alert: PeerAlertOut | null;
 }
 
 /** One version of a venue's plan. */
@@ -2282,6 +2384,32 @@ export interface SchedulesOut {
   items: ScheduleOut[];
 }
 
+export interface SeatAnswerIn {
+  outcome: string;
+  note?: string;
+}
+
+export interface SeatRequestIn {
+  kind: string;
+  note?: string;
+}
+
+export interface SeatRequestList {
+  items: SeatRequestOut[];
+  count: number;
+}
+
+export interface SeatRequestOut {
+  id: number;
+  call_id: number;
+  kind: string;
+  status: string;
+  requested_by: string;
+  requested_at: string;
+  answered_at: string | null;
+  note: string;
+}
+
 export interface SkippedProperties {
   skipped: firegrid__geo__schemas__SkippedOut[];
 }
@@ -2384,6 +2512,26 @@ export interface SummaryCounts {
   three_colour: Record<string, number>;
 }
 
+export interface SwitchCallList {
+  items: SwitchCallOut[];
+  count: number;
+}
+
+export interface SwitchCallOut {
+  id: number;
+  switch_call_id: string;
+  state: string;
+  caller_number: string;
+  trunk: string;
+  seat: string;
+  transferred_to: string;
+  intake_call_id: number | null;
+  offered_at: string;
+  answered_at: string | null;
+  released_at: string | null;
+  applied?: boolean | null;
+}
+
 export interface TaskOut {
   id: number;
   alarm_id: number;
@@ -2454,31 +2602,6 @@ export interface TokenOut {
   refresh_token: string;
   refresh_expires_at: string;
   user: UserOut;
-}
-
-/** A transfer from the 110 centre (三台合一). */
-export interface TransferIn {
-  /** 110's incident number. */
-  external_ref: string;
-  caller_number?: string;
-  address_text?: string;
-  /** Longitude in the request's CRS. */
-  lon?: number | null;
-  /** Latitude in the request's CRS. */
-  lat?: number | null;
-  crs?: string;
-  incident_type: string;
-  level?: number;
-  venue_category?: string;
-  description?: string;
-  received_at?: string | null;
-}
-
-export interface TransferOut {
-  call: CallOut;
-  incident_id: number | null;
-  merged: boolean;
-  possibly_related: DuplicateOut[];
 }
 
 export interface TrendRescore {
@@ -2969,6 +3092,31 @@ export interface firegrid__dispatch__incident_schemas__SkippedOut {
   limit_m: number;
 }
 
+/** A transfer from the 110 centre (三台合一). */
+export interface firegrid__dispatch__incident_schemas__TransferIn {
+  /** 110's incident number. */
+  external_ref: string;
+  caller_number?: string;
+  address_text?: string;
+  /** Longitude in the request's CRS. */
+  lon?: number | null;
+  /** Latitude in the request's CRS. */
+  lat?: number | null;
+  crs?: string;
+  incident_type: string;
+  level?: number;
+  venue_category?: string;
+  description?: string;
+  received_at?: string | null;
+}
+
+export interface firegrid__dispatch__incident_schemas__TransferOut {
+  call: CallOut;
+  incident_id: number | null;
+  merged: boolean;
+  possibly_related: DuplicateOut[];
+}
+
 export interface firegrid__dispatch__schemas__HydrantOut {
   id: number;
   code: string;
@@ -3005,6 +3153,17 @@ export interface firegrid__inspections__schemas__TransitionOut {
   at: string;
   actor: string;
   cause: string;
+}
+
+export interface firegrid__interop__schemas__TransferIn {
+  /** Why 110 is needed. */
+  reason?: string;
+}
+
+export interface firegrid__interop__schemas__TransferOut {
+  status: string;
+  requested_at: string;
+  acked_at: string | null;
 }
 
 export interface firegrid__planning__schemas__PlanListOut {
@@ -3135,7 +3294,7 @@ export interface ApiResponses {
   "POST /api/v1/calls/{call_id}/locate": CallOut;
   "POST /api/v1/calls/{call_id}/incident": IncidentDetail;
   "POST /api/v1/calls/{call_id}/merge": IncidentDetail;
-  "POST /api/v1/transfers/110": TransferOut;
+  "POST /api/v1/transfers/110": firegrid__dispatch__incident_schemas__TransferOut;
   "POST /api/v1/alarm-forwards/consume": ConsumeOut;
   "GET /api/v1/incidents": IncidentPage;
   "GET /api/v1/incidents/{incident_id}": IncidentDetail;
@@ -3266,4 +3425,16 @@ export interface ApiResponses {
   "POST /api/v1/planning/plans": firegrid__planning__schemas__PlanOut;
   "GET /api/v1/planning/compare": CompareOut;
   "GET /api/v1/planning/plans/{plan_id}": firegrid__planning__schemas__PlanOut;
+  "POST /api/v1/link110/eido": EidoReceipt;
+  "GET /api/v1/link110/status": LinkStatusOut;
+  "GET /api/v1/link110/dead-letters": DeadLetterList;
+  "POST /api/v1/link110/dead-letters/{outbox_id}/retry": DeadLetterOut;
+  "GET /api/v1/link110/incidents/{incident_id}": IncidentLinkOut;
+  "POST /api/v1/link110/incidents/{incident_id}/transfer": IncidentLinkOut;
+  "GET /api/v1/incidents/{incident_id}/eido": EidoDocument;
+  "POST /api/v1/telephony/events": SwitchCallOut;
+  "GET /api/v1/telephony/calls": SwitchCallList;
+  "POST /api/v1/telephony/calls/{call_id}/requests": SeatRequestOut;
+  "GET /api/v1/telephony/requests": SeatRequestList;
+  "POST /api/v1/telephony/requests/{request_id}/answer": SeatRequestOut;
 }

@@ -8,6 +8,7 @@ import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
 import { IncidentTypeValues } from "../generated/enums";
+import { link110Status } from "./link110";
 
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
 
@@ -437,6 +438,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           ),
           statusButtons,
         ),
+        can("incidents:read") ? link110Status(inc.id) : null,
         section(
           t("dispatch.timeline"),
           table(

@@ -1,0 +1,230 @@
+"""``firegrid link110 …`` (the 110 link) and ``firegrid incidents eido ID``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+from typing import Annotated
+from urllib.parse import urlparse
+
+import typer
+
+from firegrid.core.cli import (
+    EXIT_USAGE,
+    DbOption,
+    JsonOption,
+    QuietOption,
+    emit,
+    fail,
+    progress,
+    resolve_settings,
+)
+
+link110_app = typer.Typer(
+    help="The 110 ↔ 119 link (NENA EIDO): status, the delivery worker, a 110 peer simulator.",
+    no_args_is_help=True,
+)
+
+
+def _host_port(value: str, option: str) -> tuple[str, int]:
+    parsed = urlparse(value if "://" in value else f"tcp://{value}")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if not parsed.hostname or port is None:
+        fail(f"{option} must be HOST:PORT, got {value!r}", EXIT_USAGE, hint="e.g. 127.0.0.1:8110")
+    return parsed.hostname, port
+
+
+def _share(value: float, option: str) -> float:
+    if not 0.0 <= value <= 1.0:
+        fail(f"{option} must lie between 0 and 1, got {value}", EXIT_USAGE)
+    return value
+
+
+@link110_app.command("status")
+def status(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Per peer: backlog, last acknowledgement, retries, failures, p99 round trip, alert."""
+    from firegrid.core.db import Database
+    from firegrid.interop.config import link_config
+    from firegrid.links.health import link_health
+
+    settings = resolve_settings(db)
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            health = link_health(session, link_config(settings))
+    finally:
+        database.dispose()
+    if as_json:
+        emit(health, True)
+        return
+    for peer in health["peers"]:
+        alert = peer["alert"]["cause"] if peer["alert"] else "none"
+        typer.echo(
+            f"{peer['peer']}: backlog {peer['backlog']}, last ack {peer['last_ack_at'] or '-'}, "
+            f"failures {peer['failures']}, retries {peer['retries']}, "
+            f"dead {peer['dead_letters']}, p99 {peer['p99_round_trip_ms'] or '-'} ms, "
+            f"alert {alert}"
+        )
+
+
+@link110_app.command("run")
+def run(db: DbOption = None, quiet: QuietOption = False) -> None:
+    """Relay incident changes to the 110 outbox and deliver it, until stopped."""
+    from firegrid.core.db import Database
+    from firegrid.interop.worker import run_link110
+
+    settings = resolve_settings(db)
+    database = Database(settings.database_url)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_link110(database, settings, stop)
+
+    try:
+        with progress("delivering to the 110 centres", quiet=quiet):
+            asyncio.run(main())
+    finally:
+        database.dispose()
+
+
+@link110_app.command("retry")
+def retry(
+    outbox_id: Annotated[int, typer.Argument(help="Id of the dead letter.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send a dead letter again (same idempotency key)."""
+    from firegrid.core.db import Database
+    from firegrid.interop.config import LINK
+    from firegrid.links.outbox import message_dict, retry_dead_letter
+
+    settings = resolve_settings(db)
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            row = message_dict(retry_dead_letter(session, LINK, outbox_id))
+    finally:
+        database.dispose()
+    emit(row, as_json)
+
+
+@link110_app.command("peer")
+def peer(
+    listen: Annotated[str, typer.Option(help="HOST:PORT the simulated 110 centre listens on.")],
+    target: Annotated[
+        str, typer.Option(help="firegrid's base URL (for transfers and follow-ups).")
+    ],
+    drop: Annotated[float, typer.Option(help="Share of messages left unacknowledged.")] = 0.0,
+    delay: Annotated[float, typer.Option(help="Milliseconds before each acknowledgement.")] = 0.0,
+    duplicate: Annotated[float, typer.Option(help="Share of messages handled/sent twice.")] = 0.0,
+    reorder: Annotated[float, typer.Option(help="Share of follow-ups sent out of order.")] = 0.0,
+    peer_id: Annotated[
+        str, typer.Option(help="Which configured peer this centre plays.")
+    ] = "dg110",
+    api_key: Annotated[
+        str,
+        typer.Option(help="firegrid API key of the link (default: FIREGRID_LINK110_API_KEY)."),
+    ] = "",
+    seed: Annotated[int | None, typer.Option(help="Seed of the fault dice.")] = None,
+) -> None:
+    """Run a 110 centre simulator: receive, acknowledge (or drop, delay, duplicate), and
+    send transfers and follow-ups (POST /send/transfer, /send/followup; GET /state)."""
+    import uvicorn
+
+    from firegrid.interop.config import link_config
+    from firegrid.interop.peer_sim import Faults, PeerSimulator, simulator_app
+
+    host, port = _host_port(listen, "--listen")
+    faults = Faults(
+        drop=_share(drop, "--drop"),
+        delay_ms=max(delay, 0.0),
+        duplicate=_share(duplicate, "--duplicate"),
+        reorder=_share(reorder, "--reorder"),
+    )
+    settings = resolve_settings(None)
+    configured = link_config(settings).peer(peer_id)
+    if configured is None:
+        fail(f"no peer {peer_id!r} in the 110 link configuration", EXIT_USAGE)
+    sim = PeerSimulator(
+        configured.secret,
+        peer_id=peer_id,
+        target=target,
+        api_key=api_key or os.environ.get("FIREGRID_LINK110_API_KEY", ""),
+        faults=faults,
+        seed=seed,
+    )
+    typer.echo(
+        json.dumps(
+            {"listening": f"http://{host}:{port}/eido", "peer": peer_id, "faults": faults.__dict__}
+        ),
+        err=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(simulator_app(sim), host=host, port=port, log_level="warning")
+
+
+@link110_app.command("switch")
+def switch(
+    target: Annotated[str, typer.Option(help="firegrid's base URL.")],
+    calls: Annotated[int, typer.Option(help="How many calls to place.")] = 10,
+    interval: Annotated[float, typer.Option(help="Seconds between calls.")] = 2.0,
+    bbox: Annotated[
+        str, typer.Option(help="Where callers are: LON0,LAT0,LON1,LAT1 (WGS-84).")
+    ] = "113.60,22.90,114.10,23.10",
+    api_key: Annotated[
+        str, typer.Option(help="API key with telephony:events (default: FIREGRID_SWITCH_API_KEY).")
+    ] = "",
+    seed: Annotated[int | None, typer.Option(help="Seed of the simulated traffic.")] = None,
+) -> None:
+    """Simulate the fire command centre's switch: call events (offered, answered, some
+    transferred) and answers to the remote seat's monitor / barge-in / release requests."""
+    from firegrid.interop.switch_sim import SwitchSimulator
+
+    try:
+        box = tuple(float(v) for v in bbox.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4:
+        fail(f"--bbox must be LON0,LAT0,LON1,LAT1, got {bbox!r}", EXIT_USAGE)
+    key = api_key or os.environ.get("FIREGRID_SWITCH_API_KEY", "")
+    if not key:
+        fail("an API key is needed", EXIT_USAGE, hint="--api-key or FIREGRID_SWITCH_API_KEY")
+    sim = SwitchSimulator(target, key, seed)
+    with contextlib.suppress(KeyboardInterrupt):
+        sim.run(calls, interval, (box[0], box[1], box[2], box[3]))
+    emit({"events": len(sim.sent), "refused": sum(1 for s in sim.sent if s["status"] >= 400)}, True)
+
+
+def eido_command(
+    incident_id: Annotated[int, typer.Argument(help="Id of the incident.")],
+    db: DbOption = None,
+) -> None:
+    """Print the incident as an EIDO JSON document (NENA-STA-021.1)."""
+    from firegrid.core.db import Database
+    from firegrid.dispatch.incident_models import Incident
+    from firegrid.interop.config import link_config
+    from firegrid.interop.relay import incident_eido
+
+    settings = resolve_settings(db)
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                fail(f"no incident {incident_id}", EXIT_USAGE, hint="check the id in the console")
+            config = link_config(settings)
+            document = incident_eido(
+                session, settings, incident, config.peer_for_path(incident.jurisdiction_path)
+            )
+    finally:
+        database.dispose()
+    emit(document, True)

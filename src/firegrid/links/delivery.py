@@ -1,0 +1,340 @@
+"""The delivery worker: at-least-once, in order per key, with back-off and alerts.
+
+Each round it
+
+1. runs the link's producers (e.g. the relay that turns dispatch's durable change entries
+   into outbox rows), each in its own transaction;
+2. takes the head of every order key (the oldest pending message of the key) whose next
+   attempt is due, and POSTs them, signed, several at a time (different keys in parallel,
+   one key strictly in sequence);
+3. records the answers in one transaction: a 2xx is the acknowledgement; a refusal (4xx
+   other than 408/425/429) makes the message a dead letter; anything else (connection
+   refused, timeout, 5xx) is retried after ``base * 2^(attempt-1)`` seconds (capped, with
+   jitter). An acknowledgement from a peer pulls its other waiting messages forward: the
+   peer is back, the backlog drains at once;
+4. raises a link alert for a peer with a message unacknowledged past the acknowledgement
+   timeout, and clears it when none is left.
+
+A process killed between commit and send leaves the messages pending: they are sent when
+the worker runs again (the peer dedupes by message id). Run one worker per link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from firegrid.core.clock import utcnow
+from firegrid.core.db import Database
+from firegrid.links.models import LinkAlert, LinkOutbox, LinkPeerStats
+from firegrid.links.peers import LinkConfig, Peer
+from firegrid.links.signing import signed_headers
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_4XX = frozenset({408, 425, 429})
+Producer = Callable[[Database], int]
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    ack_timeout_s: float = 30.0
+    retry_base_s: float = 0.5
+    retry_max_s: float = 30.0
+    send_timeout_s: float = 5.0
+    concurrency: int = 8
+    batch: int = 200
+    idle_poll_s: float = 0.05
+    alert_check_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    peer: str
+    message_id: str
+    body: str
+    attempts: int
+    first_sent_at: datetime | None = None
+
+
+@dataclass
+class Outcome:
+    due: Due
+    acked: bool
+    dead: bool = False
+    error: str = ""
+    round_trip_ms: float = 0.0
+
+
+@dataclass
+class RoundResult:
+    produced: int = 0
+    sent: int = 0
+    acked: int = 0
+    failed: int = 0
+    dead: int = 0
+    alerts_raised: list[str] = field(default_factory=list)
+    alerts_cleared: list[str] = field(default_factory=list)
+
+
+def backoff_s(attempts: int, policy: DeliveryPolicy) -> float:
+    """Seconds before attempt ``attempts + 1`` (attempts already made ≥ 1), with ±20 %."""
+    delay = min(policy.retry_base_s * (2 ** max(attempts - 1, 0)), policy.retry_max_s)
+    return float(delay * random.uniform(0.8, 1.2))
+
+
+def due_messages(session: Session, link: str, now: datetime, limit: int) -> list[Due]:
+    """The head (oldest pending message) of every order key, where its attempt is due."""
+    heads = (
+        select(func.min(LinkOutbox.id).label("id"))
+        .where(LinkOutbox.link == link, LinkOutbox.status == "pending")
+        .group_by(LinkOutbox.peer, LinkOutbox.order_key)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            LinkOutbox.id,
+            LinkOutbox.peer,
+            LinkOutbox.message_id,
+            LinkOutbox.body,
+            LinkOutbox.attempts,
+            LinkOutbox.first_sent_at,
+        )
+        .join(heads, heads.c.id == LinkOutbox.id)
+        .where(LinkOutbox.next_attempt_at <= now)
+        .order_by(LinkOutbox.id)
+        .limit(limit)
+    ).all()
+    return [Due(r.id, r.peer, r.message_id, r.body, r.attempts, r.first_sent_at) for r in rows]
+
+
+class DeliveryWorker:
+    """Deliver the outbox of one link to its peers."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: LinkConfig,
+        policy: DeliveryPolicy | None = None,
+        *,
+        producers: list[Producer] | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.policy = policy or DeliveryPolicy()
+        self.producers = list(producers or [])
+        self._client = client
+        self._own_client = client is None
+        self._last_alert_check = float("-inf")
+
+    async def __aenter__(self) -> DeliveryWorker:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._client is not None and self._own_client:
+            await self._client.aclose()
+            self._client = None
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            limits = httpx.Limits(
+                max_connections=self.policy.concurrency,
+                max_keepalive_connections=self.policy.concurrency,
+            )
+            self._client = httpx.AsyncClient(timeout=self.policy.send_timeout_s, limits=limits)
+        return self._client
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; a failing round is logged and retried."""
+        while not stop.is_set():
+            try:
+                result = await self.deliver_once()
+                busy = result.sent > 0 or result.produced > 0
+            except Exception:
+                log.exception("link delivery round failed", extra={"link": self.config.link})
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.policy.idle_poll_s)
+
+    async def deliver_once(self) -> RoundResult:
+        result = RoundResult()
+        for producer in self.producers:
+            result.produced += await asyncio.to_thread(producer, self.db)
+        due = await asyncio.to_thread(self._due)
+        if due:
+            outcomes = await self._send_all(due)
+            await asyncio.to_thread(self._record, outcomes)
+            result.sent = len(outcomes)
+            result.acked = sum(o.acked for o in outcomes)
+            result.dead = sum(o.dead for o in outcomes)
+            result.failed = result.sent - result.acked - result.dead
+        tick = time.monotonic()
+        if tick - self._last_alert_check >= self.policy.alert_check_s or due:
+            self._last_alert_check = tick
+            raised, cleared = await asyncio.to_thread(self.check_alerts)
+            result.alerts_raised, result.alerts_cleared = raised, cleared
+        return result
+
+    def _due(self) -> list[Due]:
+        with self.db.session() as session:
+            return due_messages(session, self.config.link, utcnow(), self.policy.batch)
+
+    async def _send_all(self, due: list[Due]) -> list[Outcome]:
+        gate = asyncio.Semaphore(self.policy.concurrency)
+
+        async def one(item: Due) -> Outcome:
+            async with gate:
+                return await self._send(item)
+
+        return list(await asyncio.gather(*(one(item) for item in due)))
+
+    async def _send(self, item: Due) -> Outcome:
+        peer = self.config.peer(item.peer)
+        if peer is None:
+            return Outcome(item, acked=False, dead=True, error=f"unknown peer {item.peer!r}")
+        body = item.body.encode()
+        headers = signed_headers(peer.secret, self.config.local_id, item.message_id, body)
+        started = time.perf_counter()
+        try:
+            response = await self.client().post(peer.url, content=body, headers=headers)
+        except httpx.HTTPError as err:
+            return Outcome(item, acked=False, error=f"{type(err).__name__}: {err}"[:300])
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        if 200 <= response.status_code < 300:
+            return Outcome(item, acked=True, round_trip_ms=elapsed_ms)
+        error = f"HTTP {response.status_code}: {response.text[:200]}"
+        permanent = 400 <= response.status_code < 500 and (
+            response.status_code not in RETRYABLE_4XX
+        )
+        return Outcome(item, acked=False, dead=permanent, error=error, round_trip_ms=elapsed_ms)
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        now = utcnow()
+        by_peer: dict[str, list[Outcome]] = {}
+        for outcome in outcomes:
+            by_peer.setdefault(outcome.due.peer, []).append(outcome)
+        with self.db.session() as session:
+            rows = [self._values_for(outcome, now) for outcome in outcomes]
+            session.execute(update(LinkOutbox), rows)  # one executemany by primary key
+            for peer_id, items in by_peer.items():
+                self._count(session, peer_id, items, now)
+                if any(o.acked for o in items):  # the peer is back: drain its backlog now
+                    session.execute(
+                        update(LinkOutbox)
+                        .where(
+                            LinkOutbox.link == self.config.link,
+                            LinkOutbox.peer == peer_id,
+                            LinkOutbox.status == "pending",
+                            LinkOutbox.next_attempt_at > now,
+                        )
+                        .values(next_attempt_at=now)
+                    )
+
+    def _values_for(self, outcome: Outcome, now: datetime) -> dict[str, object]:
+        """The new values of the message's row (every row of a batch has the same keys)."""
+        due = outcome.due
+        attempts = due.attempts + 1
+        values: dict[str, object] = {
+            "id": due.id,
+            "attempts": attempts,
+            "status": "pending",
+            "last_error": outcome.error,
+            "acked_at": None,
+            "round_trip_ms": None,
+            "next_attempt_at": now,
+            "first_sent_at": due.first_sent_at or now,
+        }
+        if outcome.acked:
+            values.update(
+                status="acked", acked_at=now, round_trip_ms=round(outcome.round_trip_ms, 2)
+            )
+        elif outcome.dead:
+            values.update(status="dead")
+        else:
+            values["next_attempt_at"] = now + timedelta(seconds=backoff_s(attempts, self.policy))
+        return values
+
+    def _count(self, session: Session, peer_id: str, items: list[Outcome], now: datetime) -> None:
+        stats = session.get(LinkPeerStats, (self.config.link, peer_id), with_for_update=True)
+        if stats is None:
+            stats = LinkPeerStats(link=self.config.link, peer=peer_id)
+            session.add(stats)
+            stats.sent = stats.acked = stats.retries = stats.failures = stats.dead = 0
+        acked = [o for o in items if o.acked]
+        failed = [o for o in items if not o.acked]
+        stats.sent += len(items)
+        stats.acked += len(acked)
+        stats.retries += sum(1 for o in items if o.due.attempts > 0)
+        stats.failures += len(failed)
+        stats.dead += sum(1 for o in items if o.dead)
+        if acked:
+            stats.last_ack_at = now
+        if failed:
+            stats.last_failure_at = now
+            stats.last_error = failed[-1].error[:300]
+
+    def check_alerts(self) -> tuple[list[str], list[str]]:
+        """Raise or clear each peer's acknowledgement-timeout alert; ``(raised, cleared)``."""
+        now = utcnow()
+        horizon = now - timedelta(seconds=self.policy.ack_timeout_s)
+        raised: list[str] = []
+        cleared: list[str] = []
+        with self.db.session() as session:
+            for peer in self.config.peers:
+                overdue = session.scalar(
+                    select(func.count(LinkOutbox.id)).where(
+                        LinkOutbox.link == self.config.link,
+                        LinkOutbox.peer == peer.id,
+                        LinkOutbox.status == "pending",
+                        LinkOutbox.created_at < horizon,
+                    )
+                )
+                alert = open_alert(session, self.config.link, peer.id)
+                if overdue and alert is None:
+                    session.add(
+                        LinkAlert(
+                            link=self.config.link,
+                            peer=peer.id,
+                            kind="ack_timeout",
+                            raised_at=now,
+                            cause=_alert_cause(peer, int(overdue or 0), self.policy),
+                        )
+                    )
+                    raised.append(peer.id)
+                    log.warning("link alert raised", extra={"peer": peer.id})
+                elif not overdue and alert is not None:
+                    alert.cleared_at = now
+                    alert.cleared_cause = "every message acknowledged within the timeout"
+                    cleared.append(peer.id)
+                    log.info("link alert cleared", extra={"peer": peer.id})
+        return raised, cleared
+
+
+def _alert_cause(peer: Peer, overdue: int, policy: DeliveryPolicy) -> str:
+    return (f"{overdue} message(s) to {peer.id} unacknowledged after {policy.ack_timeout_s:g} s")[
+        :300
+    ]
+
+
+def open_alert(session: Session, link: str, peer_id: str) -> LinkAlert | None:
+    return session.scalars(
+        select(LinkAlert).where(
+            LinkAlert.link == link, LinkAlert.peer == peer_id, LinkAlert.cleared_at.is_(None)
+        )
+    ).first()
