@@ -41,7 +41,13 @@ def backup_command(
     from firegrid.core.clock import utcnow
 
     settings = resolve_settings(db)
-    source = Source(settings.database_url, Path(settings.data_dir), settings.event_log)
+    source = Source(
+        settings.database_url,
+        Path(settings.data_dir),
+        settings.event_log,
+        nats_url=settings.nats_url,
+        event_stream=settings.event_stream,
+    )
     try:
         manifest = make_backup(source, out, utcnow())
     except (BackupError, OSError) as exc:
@@ -55,7 +61,7 @@ def backup_command(
             "rows": sum(manifest.database.rows.values()),
             "database_bytes": manifest.database.file.bytes,
             "data_files": len(manifest.data_files),
-            "notes": manifest.notes,
+            "stream_messages": manifest.event_stream.messages if manifest.event_stream else None,
         },
         as_json,
     )
@@ -77,7 +83,11 @@ def restore_command(
     settings = resolve_settings(db)
     try:
         done = restore_backup(
-            backup_dir, settings.database_url, Path(settings.data_dir), force=force
+            backup_dir,
+            settings.database_url,
+            Path(settings.data_dir),
+            force=force,
+            nats_url=settings.nats_url if settings.event_log == "jetstream" else None,
         )
     except (BackupError, OSError) as exc:
         _refuse(exc)
@@ -88,6 +98,7 @@ def restore_command(
             "tables": done.tables,
             "rows": done.rows,
             "data_files": done.data_files,
+            "stream_messages": done.stream_messages,
         },
         as_json,
     )

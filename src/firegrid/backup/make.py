@@ -11,6 +11,7 @@ from firegrid.backup import database
 from firegrid.backup.errors import BackupError
 from firegrid.backup.files import copy_out, record_files
 from firegrid.backup.manifest import DatabasePart, Manifest, saved_file, write_manifest
+from firegrid.backup.stream import StreamSource, save_stream
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class Source:
     database_url: str
     data_dir: Path
     event_log: str
+    nats_url: str = ""
+    event_stream: str = ""
 
 
 def _prepare(out_dir: Path) -> None:
@@ -45,12 +48,11 @@ def make_backup(source: Source, out_dir: Path, now: datetime) -> Manifest:
         db_path = database.sqlite_path(source.database_url).resolve()
         skip |= {db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")}
     data_files = copy_out(source.data_dir, record_files(source.data_dir, skip), out_dir)
-    notes = []
-    if source.event_log == "jetstream":
-        notes.append(
-            "event log is JetStream: events not yet folded stay in the stream, which this "
-            "backup does not hold; back up the NATS server's store directory alongside"
-        )
+    stream_part = stream_file = None
+    if source.event_log == "jetstream":  # after the database: the stream holds at least
+        # every event the saved consumer offsets point at
+        stream_part = save_stream(StreamSource(source.nats_url, source.event_stream), out_dir)
+        stream_file = saved_file(out_dir, out_dir / stream_part.file)
     manifest = Manifest(
         created_at=now,
         firegrid_version=__version__,
@@ -62,7 +64,8 @@ def make_backup(source: Source, out_dir: Path, now: datetime) -> Manifest:
         ),
         data_files=data_files,
         event_log=source.event_log,
-        notes=notes,
+        event_stream=stream_part,
+        event_stream_file=stream_file,
     )
     write_manifest(out_dir, manifest)
     return manifest

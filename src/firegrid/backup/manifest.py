@@ -12,6 +12,7 @@ from typing import Final, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from firegrid.backup.errors import BackupError
+from firegrid.backup.stream import StreamPart
 
 FORMAT: Final = "firegrid-backup/1"
 MANIFEST_NAME = "manifest.json"
@@ -37,6 +38,10 @@ class Manifest(BaseModel):
     database: DatabasePart
     data_files: list[SavedFile] = Field(default_factory=list)
     event_log: str = Field(description="The event log kind in force: database or jetstream.")
+    event_stream: StreamPart | None = Field(
+        None, description="The JetStream stream's settings and message range (jetstream log)."
+    )
+    event_stream_file: SavedFile | None = None
     notes: list[str] = Field(default_factory=list)
 
 

@@ -10,6 +10,7 @@ from firegrid.backup import database
 from firegrid.backup.errors import BackupError
 from firegrid.backup.files import copy_in
 from firegrid.backup.manifest import Manifest, read_manifest, verify_files
+from firegrid.backup.stream import check_stream_target, load_stream, moved_offset
 from firegrid.core.migrate import current_heads
 
 
@@ -19,6 +20,7 @@ class Restored:
     tables: int
     rows: int
     data_files: int
+    stream_messages: int = 0
 
 
 def _check_release(manifest: Manifest, url: str) -> None:
@@ -34,10 +36,24 @@ def _check_release(manifest: Manifest, url: str) -> None:
 
 
 def restore_backup(
-    backup_dir: Path, target_url: str, data_dir: Path, *, force: bool = False
+    backup_dir: Path,
+    target_url: str,
+    data_dir: Path,
+    *,
+    force: bool = False,
+    nats_url: str | None = None,
 ) -> Restored:
     manifest = read_manifest(backup_dir)
-    verify_files(backup_dir, [manifest.database.file, *manifest.data_files])
+    saved = [manifest.database.file, *manifest.data_files]
+    if manifest.event_stream_file is not None:
+        saved.append(manifest.event_stream_file)
+    verify_files(backup_dir, saved)
+    if manifest.event_stream is not None and not nats_url:
+        raise BackupError(
+            f"the backup holds the JetStream stream {manifest.event_stream.name}",
+            hint="set FIREGRID_NATS_URL to the NATS server(s) to restore it into",
+            not_ready=True,
+        )
     backend = database.backend_of(target_url)
     if backend != manifest.database.backend:
         raise BackupError(
@@ -45,6 +61,8 @@ def restore_backup(
             hint="restore into a database of the same kind (use --db)",
         )
     _check_release(manifest, target_url)
+    if manifest.event_stream is not None and nats_url:
+        check_stream_target(nats_url, manifest.event_stream, force=force)
     empty = database.is_empty(target_url)
     if not empty and not force:
         raise BackupError(
@@ -64,6 +82,37 @@ def restore_backup(
             + ", ".join(differing[:10])
         )
     written = copy_in(backup_dir, manifest.data_files, data_dir, replace=force)
+    stream_messages = 0
+    if manifest.event_stream is not None and nats_url:
+        republished = load_stream(nats_url, manifest.event_stream, backup_dir, force=force)
+        _move_offsets(target_url, republished.sequences)
+        stream_messages = republished.messages
     return Restored(
-        manifest=manifest, tables=len(counts), rows=sum(counts.values()), data_files=written
+        manifest=manifest,
+        tables=len(counts),
+        rows=sum(counts.values()),
+        data_files=written,
+        stream_messages=stream_messages,
     )
+
+
+def _move_offsets(url: str, sequences: list[tuple[int, int]]) -> None:
+    """The consumers' stored JetStream offsets, renumbered for the republished stream."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            rows = connection.execute(
+                text('SELECT name, "offset" FROM event_consumers WHERE backend = :b'),
+                {"b": "jetstream"},
+            ).all()
+            for name, offset in rows:
+                connection.execute(
+                    text(
+                        'UPDATE event_consumers SET "offset" = :o WHERE name = :n AND backend = :b'
+                    ),
+                    {"o": moved_offset(int(offset), sequences), "n": name, "b": "jetstream"},
+                )
+    finally:
+        engine.dispose()
