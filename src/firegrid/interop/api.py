@@ -190,6 +190,8 @@ def transfer(
 @router.get(
     "/incidents/{incident_id}/eido",
     response_model=s.EidoDocument,
+    response_model_exclude_none=True,
+    response_model_by_alias=True,
     summary="The incident as an EIDO document (NENA-STA-021.1)",
 )
 def incident_as_eido(

@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
-class EidoDocument(RootModel[dict[str, Any]]):
-    """An EIDO (NENA-STA-021.1) document; see docs/interop-eido.md for the subset used."""
+class EidoDocument(BaseModel):
+    """An EIDO (NENA-STA-021.1) document: its top-level fields with EIDO's names; the
+    components' own fields are validated against ``eido_subset.schema.json`` when the
+    document is made (see docs/interop-eido.md for the subset used)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: str = Field(alias="$id")
+    last_update_time_stamp: str = Field(alias="lastUpdateTimeStamp")
+    updated_by_agency_reference: dict[str, Any] = Field(alias="updatedByAgencyReference")
+    eido_version: Literal["1.0"] = Field(alias="eidoVersion")
+    issuing_element_identification: str = Field(alias="issuingElementIdentification")
+    agency_component: list[dict[str, Any]] = Field(alias="agencyComponent")
+    agent_component: list[dict[str, Any]] | None = Field(None, alias="agentComponent")
+    incident_component: dict[str, Any] | list[dict[str, Any]] | None = Field(
+        None, alias="incidentComponent"
+    )
+    call_component: list[dict[str, Any]] | None = Field(None, alias="callComponent")
+    location_component: list[dict[str, Any]] | None = Field(None, alias="locationComponent")
+    person_component: list[dict[str, Any]] | None = Field(None, alias="personComponent")
+    notes_component: list[dict[str, Any]] | None = Field(None, alias="notesComponent")
+    emergency_resource_component: list[dict[str, Any]] | None = Field(
+        None, alias="emergencyResourceComponent"
+    )
+    link_component: list[dict[str, Any]] | None = Field(None, alias="linkComponent")
 
 
 class EidoReceipt(BaseModel):

@@ -888,8 +888,27 @@ export interface DurationSummary {
   p90_s: number | null;
 }
 
-/** An EIDO (NENA-STA-021.1) document; see docs/interop-eido.md for the subset used. */
-export type EidoDocument = Record<string, unknown>;
+/**
+ * An EIDO (NENA-STA-021.1) document: its top-level fields with EIDO's names; the
+ * components' own fields are validated against ``eido_subset.schema.json`` when the
+ * document is made (see docs/interop-eido.md for the subset used).
+ */
+export interface EidoDocument {
+  $id: string;
+  lastUpdateTimeStamp: string;
+  updatedByAgencyReference: Record<string, unknown>;
+  eidoVersion: "1.0";
+  issuingElementIdentification: string;
+  agencyComponent: (Record<string, unknown>)[];
+  agentComponent?: (Record<string, unknown>)[] | null;
+  incidentComponent?: Record<string, unknown> | (Record<string, unknown>)[] | null;
+  callComponent?: (Record<string, unknown>)[] | null;
+  locationComponent?: (Record<string, unknown>)[] | null;
+  personComponent?: (Record<string, unknown>)[] | null;
+  notesComponent?: (Record<string, unknown>)[] | null;
+  emergencyResourceComponent?: (Record<string, unknown>)[] | null;
+  linkComponent?: (Record<string, unknown>)[] | null;
+}
 
 /** The answer to an EIDO from a 110 peer (repeated as is to a duplicate). */
 export interface EidoReceipt {
