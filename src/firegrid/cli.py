@@ -2,32 +2,45 @@
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from firegrid.core.cli import (  # re-exported for older context CLIs; new code imports core.cli
-    EXIT_NOT_READY,
-    CliError,
+from firegrid.core.cli import (
     DbOption,
     JsonOption,
-    debug_enabled,
+    QuietOption,
+    command_group,
     emit,
     fail,
-    report_error,
+    notice,
+    open_database,
+    progress,
     resolve_settings,
 )
 from firegrid.core.settings import get_settings
 
-app = typer.Typer(
-    help="firegrid: smart fire-safety platform for a whole city.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app = command_group("firegrid: smart fire-safety platform for a whole city.")
+db_app = command_group("Database schema commands.")
 app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
+    ] = False,
+) -> None:
+    """firegrid: smart fire-safety platform for a whole city.
+
+    Exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 not ready (no schema, no road
+    network, a service out of reach). With --json an error is the envelope
+    {"error": {code, message, details, hint}} on stdout; otherwise one line on stderr.
+    """
+    if debug:
+        os.environ["FIREGRID_DEBUG"] = "1"
 
 
 def _mount_contexts() -> None:
@@ -132,6 +145,7 @@ def demo(
     ] = 1.0,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build and exit.")] = False,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     rebuild: Annotated[
@@ -144,15 +158,15 @@ def demo(
     settings = resolve_settings(db)
     if settings.is_production:
         fail("the demo city is refused in production mode (FIREGRID_ENV=production)")
-    result = build_demo(settings, seed=seed, scale=scale, rebuild=rebuild, log=not as_json)
+    with progress("building the demo city", quiet=quiet):
+        result = build_demo(settings, seed=seed, scale=scale, rebuild=rebuild, log=not as_json)
     emit(result, as_json)
     if no_serve:
         return
-    typer.echo(
+    notice(
         f"serving http://{host}:{port}/ (device ingest on GB/T 26875.3 127.0.0.1:2687); "
         "try: firegrid simulate devices --target 127.0.0.1:2687 --protocol gb26875 "
-        "--count 20 --rate 20 --duration 60 --fire-ratio 0.05",
-        err=True,
+        "--count 20 --rate 20 --duration 60 --fire-ratio 0.05"
     )
     serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
 
@@ -166,21 +180,13 @@ def import_command(
     crs: Annotated[str, typer.Option(help="CRS of the file: wgs84, gcj02 or bd09.")] = "wgs84",
     db: DbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Import a file, all or nothing: a bad file imports nothing and lists each bad row."""
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.places.importexport import import_file
 
-    settings = resolve_settings(db)
-    database = Database(settings.database_url)
-    try:
+    with open_database(db) as database, progress(f"importing {kind} from {file.name}", quiet=quiet):
         report = import_file(database, kind, file, crs=crs)
-    except DomainError as exc:
-        typer.echo(json.dumps(exc.envelope(), ensure_ascii=False, indent=2), err=True)
-        raise typer.Exit(2) from None
-    finally:
-        database.dispose()
     emit(report, as_json)
 
 
@@ -195,19 +201,10 @@ def export_command(
     as_json: JsonOption = False,
 ) -> None:
     """Export a kind of record to GeoJSON, CSV or xlsx (format from the file suffix)."""
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.places.importexport import export_file
 
-    settings = resolve_settings(db)
-    database = Database(settings.database_url)
-    try:
+    with open_database(db) as database:
         count = export_file(database, kind, file, crs=crs)
-    except DomainError as exc:
-        typer.echo(json.dumps(exc.envelope(), ensure_ascii=False, indent=2), err=True)
-        raise typer.Exit(2) from None
-    finally:
-        database.dispose()
     emit({"kind": kind, "file": str(file), "rows": count}, as_json)
 
 
@@ -246,48 +243,11 @@ def show_settings(as_json: JsonOption = False) -> None:
     emit(settings_rows(), as_json)
 
 
-def _missing_schema(exc: BaseException) -> str | None:
-    """The missing table's message when ``exc`` says the database was never migrated."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    if not isinstance(exc, OperationalError | ProgrammingError):
-        return None
-    orig = exc.orig
-    text = str(orig)
-    if "no such table" in text or getattr(orig, "sqlstate", None) == "42P01":
-        return text.splitlines()[0] if text else type(orig).__name__
-    return None
-
-
 def main() -> None:
-    """The console entry: every error a user can meet is one line with a hint (or the JSON
-    envelope with ``--json``), never a traceback unless ``FIREGRID_DEBUG=1``. A database
-    without firegrid's schema is exit 3 (not ready), whichever command met it."""
-    from firegrid.core.errors import DomainError
-
-    try:
-        app(prog_name="firegrid")
-    except CliError as exc:
-        report_error(exc)
-        raise SystemExit(exc.exit_code) from None
-    except DomainError as exc:
-        if debug_enabled():
-            raise
-        report_error(CliError(exc.message, code=exc.code, details=exc.details, exit_code=2))
-        raise SystemExit(2) from None
-    except Exception as exc:
-        missing = _missing_schema(exc)
-        if missing is None or debug_enabled():
-            raise
-        report_error(
-            CliError(
-                f"the database has no firegrid schema ({missing})",
-                hint="run `firegrid db upgrade` with the same --db or FIREGRID_DATABASE_URL",
-                exit_code=EXIT_NOT_READY,
-                code="not_ready",
-            )
-        )
-        raise SystemExit(EXIT_NOT_READY) from None
+    """The console entry. Every error a user can meet is one line with a hint (or the JSON
+    envelope with ``--json``), never a traceback unless ``--debug``/``FIREGRID_DEBUG=1``:
+    the groups made by :func:`firegrid.core.cli.command_group` keep that contract."""
+    app(prog_name="firegrid")
 
 
 if __name__ == "__main__":  # pragma: no cover

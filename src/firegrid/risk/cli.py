@@ -10,9 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
-]
+from firegrid.core.cli import DbOption, QuietOption, emit, open_database, progress, resolve_settings
+
 ModelOption = Annotated[
     str, typer.Option("--model", help="Risk model of the catalogue (e.g. expert-ahp).")
 ]
@@ -57,34 +56,14 @@ def assess_command(
     model: ModelOption = "expert-ahp",
     report: ReportOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Score every venue as ONE recorded run: counts per grade and level, the high-risk
     units, and the predictive model's held-out validation (AUC, precision at the top,
     calibration)."""
-    from firegrid.cli import emit, fail, resolve_settings
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.risk.service import assess
 
     settings = resolve_settings(db)
-    database = Database(settings.database_url)
-    try:
+    with open_database(db) as database, progress("assessing every venue", quiet=quiet):
         summary = assess(database, settings, model, report_dir=report, actor="cli")
-    except DomainError as exc:
-        fail(
-            exc.message,
-            code=2,
-            details={"code": exc.code, **({"details": exc.details} if exc.details else {})},
-        )
-        return
-    finally:
-        database.dispose()
     emit(summary if as_json else _brief(summary), as_json)
-
-
-def main() -> None:  # pragma: no cover - ``python -m firegrid.risk.cli`` until mounted
-    typer.run(assess_command)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
