@@ -117,6 +117,15 @@ class Settings(BaseSettings):
     event_stream: str = Field(
         "FIREGRID_EVENTS", description="JetStream stream of the event log (jetstream backend)."
     )
+    map_tile_url: str = Field(
+        "",
+        description="XYZ tile URL template of an extra basemap layer in the console, e.g. "
+        "https://tiles.example.org/{z}/{x}/{y}.png (empty: the platform's own basemap only; "
+        "its host is added to the console's image CSP).",
+    )
+    map_tile_attribution: str = Field(
+        "", description="Attribution shown with the FIREGRID_MAP_TILE_URL layer."
+    )
 
     @field_validator("database_url")
     @classmethod
