@@ -116,6 +116,14 @@ def serve(
     gb26875: Annotated[
         str, typer.Option(help="HOST:PORT of the embedded GB/T 26875.3 listener.")
     ] = "127.0.0.1:2687",
+    consume: Annotated[
+        bool,
+        typer.Option(
+            "--consume-changes/--no-consume-changes",
+            help="Run the change consumers (risk re-scores changed venues, dispatch opens "
+            "incidents for forwarded fires) in this process.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the API (and the console) over HTTP."""
     from firegrid.api import shutdown
@@ -132,7 +140,7 @@ def serve(
         from firegrid.ingest.cli import host_port
 
         embedded = host_port(gb26875, "--gb26875")
-    app_ = create_app(settings, embedded_gb26875=embedded)
+    app_ = create_app(settings, embedded_gb26875=embedded, consume_changes=consume)
     shutdown.run(app_, host=host, port=port, log_config=None)  # exits with open streams
 
 
@@ -206,6 +214,98 @@ def export_command(
     with open_database(db) as database:
         count = export_file(database, kind, file, crs=crs)
     emit({"kind": kind, "file": str(file), "rows": count}, as_json)
+
+
+changes_app = command_group(
+    "The change stream: what each context changed, and its consumers in other contexts."
+)
+app.add_typer(changes_app, name="changes")
+
+
+@changes_app.command("list")
+def changes_list(
+    since: Annotated[int, typer.Option(help="Only changes with an id above this cursor.")] = 0,
+    kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. venue.changed.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Committed changes after a cursor, oldest first, with the consumers' cursors."""
+    from sqlalchemy import select
+
+    from firegrid.core.changes import ChangeCursor, changes_after
+
+    with open_database(db) as database, database.session() as session:
+        items = [
+            c.as_dict()
+            for c in changes_after(session, since, kinds={kind} if kind else None, limit=limit)
+        ]
+        cursors = {c.consumer: c.position for c in session.scalars(select(ChangeCursor))}
+    emit(
+        {"changes": items, "cursors": cursors},
+        as_json,
+        lambda data: "\n".join(
+            [
+                *(
+                    f"{c['id']:>8}  {c['occurred_at']}  {c['kind']:<16} {c['key']:<10} "
+                    f"{c['actor']}: {c['cause']}"
+                    for c in data["changes"]
+                ),
+                *(f"cursor {name}: {position}" for name, position in data["cursors"].items()),
+            ]
+        ),
+    )
+
+
+@changes_app.command("consume")
+def changes_consume(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Run every change consumer once over what is pending (cron, scripts, tests)."""
+    from firegrid.consumers import change_consumers
+    from firegrid.core.changes import consume_changes
+
+    settings = resolve_settings(db)
+    with open_database(db) as database:
+        reports = [
+            consume_changes(database, settings, consumer).as_dict()
+            for consumer in change_consumers()
+        ]
+    if any(report["failed"] for report in reports):
+        fail("a change consumer failed (see the log); its batch is retried next time", 1, reports)
+    emit(
+        reports,
+        as_json,
+        lambda rows: "\n".join(
+            f"{r['consumer']}: handled {r['handled']}, cursor {r['position']}" for r in rows
+        ),
+    )
+
+
+@changes_app.command("run")
+def changes_run(
+    db: DbOption = None,
+    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 1.0,
+) -> None:
+    """Run every change consumer until stopped (a services process of its own)."""
+    import signal
+    import threading
+
+    from firegrid.consumers import change_consumers
+    from firegrid.core.changes import run_consumers
+    from firegrid.core.logging import configure_logging
+
+    settings = resolve_settings(db)
+    configure_logging(settings.log_level, settings.log_json)
+    consumers = change_consumers()
+    notice(
+        f"change consumers running on {_redact(settings.database_url)}: "
+        + ", ".join(c.name for c in consumers)
+        + "; Ctrl-C stops"
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with open_database(db) as database:
+        run_consumers(database, settings, consumers, stop, interval_s=interval)
 
 
 #: Settings classes of the contexts ("module:Class"), listed after the core ``Settings``.

@@ -5,6 +5,7 @@ Add a new context's ``models`` module here.
 
 from firegrid.accounts import models as accounts_models
 from firegrid.alarms import models as alarms_models
+from firegrid.core import changes as core_changes
 from firegrid.core.db import Base
 from firegrid.devices import models as devices_models
 from firegrid.devices import state_models as device_state_models
@@ -23,6 +24,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "alarms_models",
+    "core_changes",
     "device_state_models",
     "devices_models",
     "dispatch_incident_models",

@@ -25,7 +25,7 @@ from firegrid.cli import app
 from firegrid.core.settings import get_settings
 
 #: Commands that serve until stopped (or build a city and then serve): --help only.
-SERVERS = {"serve", "demo", "ingest run", "alarms run"}
+SERVERS = {"serve", "demo", "ingest run", "alarms run", "changes run"}
 
 #: A value no id, code, kind or file format accepts.
 NOTHING = "NO-SUCH-THING"

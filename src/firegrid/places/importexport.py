@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.principal import Principal, system_principal
 from firegrid.api.crud import Resource, WriteContext
+from firegrid.core.changes import record_change
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
 from firegrid.core.text import find_in, neutralise_formula, restore_formula
@@ -287,6 +288,14 @@ def import_rows(
             session.add(record)
             session.flush()
             _audit(ctx, "import", resource, record, None)
+            if resource.change_topic:  # other contexts react (risk re-scores the venue)
+                record_change(
+                    session,
+                    resource.change_topic,
+                    record.id,
+                    actor=ctx.principal.subject,
+                    cause=f"{kind} file imported by {ctx.principal.username}",
+                )
             created += 1
         except (ValidationError, DomainError) as exc:
             errors.extend(_row_errors(row.line, exc))

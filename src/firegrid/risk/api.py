@@ -11,14 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from firegrid.accounts.principal import Principal
-from firegrid.api import changes
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.risk import service
 from firegrid.risk.schemas import RescoreIn, RunIn
 
 router = APIRouter(prefix="/risk", tags=["risk"])
-# A venue whose facts, hazards or inspections change is re-scored at once (and recorded).
-changes.listen(changes.VENUE_CHANGED, service.rescore_changed_venue)
 
 Read = Annotated[Principal, Depends(require("risk:read"))]
 Run = Annotated[Principal, Depends(require("risk:run"))]

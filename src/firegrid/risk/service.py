@@ -289,16 +289,6 @@ def _pct(arr: FloatArray, score: float) -> float | None:
     return float(np.searchsorted(arr, score, side="right") / arr.size * 100.0)
 
 
-def rescore_changed_venue(app: Any, venue_id: int, actor: str, cause: str) -> None:
-    """Listener of ``venue.changed`` (see ``api.changes``): once a venue's facts, hazards or
-    inspections have changed, re-score it with the latest run and record it. Nothing to do
-    before the first run, or for a venue deleted meanwhile (both are ``NotFound``)."""
-    try:
-        rescore_venue(app.state.db, app.state.settings, venue_id, actor=actor, cause=cause)
-    except NotFound:
-        return
-
-
 def rescore_venue(
     database: Database,
     settings: Settings,
