@@ -25,16 +25,8 @@ from firegrid.api.pagination import decode_cursor, encode_cursor
 from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Forbidden, NotFound
+from firegrid.core.writes import WriteContext  # re-exported: prepare hooks take it
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
-
-
-@dataclass(frozen=True)
-class WriteContext:
-    """What a ``prepare`` hook may use: the session, the caller and the request's CRS."""
-
-    session: Session
-    principal: Principal
-    crs: Crs
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ from firegrid.ingest.log_db import BatchWriter
 from firegrid.ingest.models import IngestError, QuarantineDevice, QuarantinedMessage
 
 if TYPE_CHECKING:
-    from firegrid.ingest.adapters.mqtt.codec import VendorMessage
     from firegrid.ingest.adapters.payload import Rejection
 
 log = logging.getLogger(__name__)
@@ -690,59 +689,6 @@ class IngestService:
             )
         self.stats.errors += len(rows)
         await self._errors.submit(rows)
-
-    async def admit_json(
-        self,
-        protocol: str,
-        messages: Sequence[VendorMessage],
-        *,
-        external_id: str | None = None,
-        context: dict[str, Any] | None = None,
-    ) -> dict[str, int]:
-        """Store decoded JSON messages (MQTT, HTTP push): admitted or quarantined per device.
-
-        ``external_id`` (the MQTT topic's) wins over the one in each message. Returns counts;
-        durable when it returns.
-        """
-        from firegrid.ingest.adapters.mqtt.codec import summary, to_event
-
-        received_at = self.clock()
-        by_device: dict[str, list[VendorMessage]] = {}
-        missing = 0
-        for message in messages:
-            device = external_id or message.external_id
-            if not device:
-                missing += 1
-                continue
-            by_device.setdefault(device, []).append(message)
-        if missing:
-            await self.record_error(
-                protocol, "no_device_id", f"{missing} message(s) name no device", ""
-            )
-        jobs = []
-        quarantined = admitted = 0
-        for device, items in by_device.items():
-            ref = self.lookup(protocol, device)
-            if ref is None:
-                quarantined += len(items)
-                for m in items:
-                    jobs.append(
-                        self.quarantine(
-                            QuarantineItem(
-                                protocol,
-                                device,
-                                received_at,
-                                "",
-                                {**(context or {}), **summary(m), "payload": m.raw},
-                            )
-                        )
-                    )
-            else:
-                admitted += len(items)
-                events = [to_event(m, ref, protocol, received_at) for m in items]
-                jobs.append(self.admit(ref, events, seen_at=received_at))
-        await asyncio.gather(*jobs)
-        return {"admitted": admitted, "quarantined": quarantined, "rejected": missing}
 
     # -- commits (worker threads) ---------------------------------------------------------------
 

@@ -22,11 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.principal import Principal, system_principal
-from firegrid.api.crud import Resource, WriteContext
+from firegrid.api.crud import Resource
 from firegrid.core.changes import record_change
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
 from firegrid.core.text import find_in, neutralise_formula, restore_formula
+from firegrid.core.writes import WriteContext
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
 from firegrid.places.geometry_input import accepted_types, read_geometry
 
