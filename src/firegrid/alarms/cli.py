@@ -39,7 +39,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List alarms, newest first."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.alarms.lifecycle import alarm_dict
     from firegrid.alarms.queries import list_alarms
 
@@ -61,7 +61,7 @@ def list_command(
 @alarms_app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """False-alarm rates, times to acknowledge and verify, top offending devices."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.alarms.stats import alarm_stats
 
     with session_scope(db) as session:
@@ -228,7 +228,7 @@ def policy_edit_command(
     problems in one line (each one under details.problems with --json)."""
     import yaml
 
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.alarms import policy_store
 
     try:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
 from firegrid.api.geojson import feature, feature_collection, point_feature
 from firegrid.api.pagination import decode_cursor, encode_cursor
@@ -26,7 +26,7 @@ from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Forbidden, NotFound
 from firegrid.core.writes import WriteContext  # re-exported: prepare hooks take it
-from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
+from firegrid.places.public import Crs, parse_crs, point_from_wgs84
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def row_snapshot(row: Any) -> dict[str, Any]:
 def _audit(
     ctx: WriteContext, action: str, resource: Resource, row: Any, before: dict[str, Any] | None
 ) -> None:
-    from firegrid.accounts.audit import record_change
+    from firegrid.accounts.public import record_change
 
     record_change(
         ctx.session,

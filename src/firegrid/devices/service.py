@@ -9,7 +9,7 @@ from sqlalchemy import select
 from firegrid.core.errors import Conflict, ValidationFailed
 from firegrid.core.writes import WriteContext
 from firegrid.devices.models import Device
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 from firegrid.places.service import ensure_unique_code
 
 

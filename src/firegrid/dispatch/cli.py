@@ -76,7 +76,7 @@ def recommend(
     from firegrid.dispatch.plans import plan_for
     from firegrid.dispatch.recommend import available_units, recommend_units
     from firegrid.geo.cli import fail_cleanly, warn_skipped
-    from firegrid.geo.errors import GeoError
+    from firegrid.geo.public import GeoError
     from firegrid.geo.service import geo_context
 
     settings = resolve_settings(db)

@@ -25,7 +25,7 @@ from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
 from firegrid.dispatch.intake import CallData, create_or_merge, receive_call
 from firegrid.dispatch.plans import INCIDENT_TYPES
-from firegrid.places.models import Jurisdiction, Venue
+from firegrid.places.public import Jurisdiction, Venue
 
 ACTOR = "system:alarm-forwarding"
 log = logging.getLogger(__name__)

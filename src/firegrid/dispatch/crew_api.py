@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
 from firegrid.dispatch import incident_schemas as s
 from firegrid.dispatch import incidents
@@ -19,8 +19,8 @@ from firegrid.dispatch.incident_api import engine_of, set_unit_status, unit_dict
 from firegrid.dispatch.incident_models import Incident
 from firegrid.dispatch.intake import venue_summary, venues_near
 from firegrid.dispatch.models import Hydrant, Station
-from firegrid.geo.errors import GeoError
-from firegrid.places.models import Building, Venue
+from firegrid.geo.public import GeoError
+from firegrid.places.public import Building, Venue
 
 router = APIRouter(prefix="/crew", tags=["crew"])
 

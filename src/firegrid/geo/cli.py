@@ -191,7 +191,7 @@ def roads_generate(
 
     from firegrid.geo.generate import generate_city_network
     from firegrid.geo.store import save_network
-    from firegrid.places.models import Jurisdiction
+    from firegrid.places.public import Jurisdiction
 
     database, settings = _open(db)
     try:
@@ -235,7 +235,7 @@ def route_command(
     from firegrid.core.errors import DomainError
     from firegrid.geo.errors import GeoError
     from firegrid.geo.service import geo_context
-    from firegrid.places.crs import parse_crs, point_from_wgs84, point_to_wgs84
+    from firegrid.places.public import parse_crs, point_from_wgs84, point_to_wgs84
 
     if by not in {"time", "distance"}:
         raise typer.BadParameter("--by must be time or distance", param_hint="--by")
@@ -283,7 +283,7 @@ def isochrones_command(
     from firegrid.geo.errors import GeoError, NoReachableFacility
     from firegrid.geo.isochrones import isochrones
     from firegrid.geo.service import geo_context
-    from firegrid.places.crs import parse_crs, point_to_wgs84
+    from firegrid.places.public import parse_crs, point_to_wgs84
 
     system = parse_crs(crs)
     database, settings = _open(db)

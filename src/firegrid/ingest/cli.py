@@ -364,7 +364,7 @@ def resolve_device(database: Database, key: str) -> int:
     """The registry id of the device named by ``key``: its id, code or external id."""
     from sqlalchemy import or_, select
 
-    from firegrid.devices.models import Device
+    from firegrid.devices.public import Device
 
     key = key.strip()
     with database.session() as session:

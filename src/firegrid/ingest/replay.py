@@ -23,7 +23,7 @@ from sqlalchemy import and_, exists, func, select, update
 
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
-from firegrid.devices.state import DeviceRef
+from firegrid.devices.public import DeviceRef
 from firegrid.ingest.events import DeviceEvent
 from firegrid.ingest.models import QuarantineDevice, QuarantinedMessage
 

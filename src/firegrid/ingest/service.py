@@ -37,8 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
-from firegrid.devices.models import Device
-from firegrid.devices.state import DeviceRef, DeviceStateTracker
+from firegrid.devices.public import Device, DeviceRef, DeviceStateTracker
 from firegrid.ingest.events import STATE_ONLY_KINDS, DeviceEvent
 from firegrid.ingest.log import EventLog
 from firegrid.ingest.log_db import BatchWriter
@@ -527,7 +526,7 @@ class IngestService:
         if not rows:
             await self._commit_state_cover(covered)
             return 0
-        from firegrid.devices.state import state_row_chunks, write_state_rows
+        from firegrid.devices.public import state_row_chunks, write_state_rows
 
         written = 0
         try:
@@ -552,7 +551,7 @@ class IngestService:
         sharing the port may hold its connection (and have written a later ``last_seen``)
         or may have called it offline already.
         """
-        from firegrid.devices.state import read_stored_seen
+        from firegrid.devices.public import read_stored_seen
 
         if self.state_loading:
             return []

@@ -20,7 +20,7 @@ from fastapi import (
 )
 from pydantic import AwareDatetime
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, SettingsDep, require
 from firegrid.api.pagination import decode_cursor, encode_cursor
 from firegrid.core.changes import record_change

@@ -40,7 +40,7 @@ def _run(db: str | None, work: Callable[[Session], T]) -> T:
 
 
 def _jsonable(data: Any) -> Any:
-    from firegrid.accounts.audit import jsonable
+    from firegrid.accounts.public import jsonable
 
     return jsonable(data)
 
@@ -67,7 +67,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List inspections (oldest first)."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.inspections import service
 
     start = _parse_time(since, "since")
@@ -108,7 +108,7 @@ def hazards_command(
     as_json: JsonOption = False,
 ) -> None:
     """List hazards (oldest first)."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.clock import utcnow
     from firegrid.inspections import service
 
@@ -135,7 +135,7 @@ def overdue_command(
     db: DbOption = None, limit: LimitOption = 1000, as_json: JsonOption = False
 ) -> None:
     """Open hazards past their rectification deadline, the longest overdue first."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.clock import utcnow
     from firegrid.inspections import service
 
@@ -157,7 +157,7 @@ def overdue_command(
 @inspections_app.command("summary")
 def summary_command(venue_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """One venue's inspections and hazards: recency, open, overdue, by category."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.inspections import service
 
     data = _run(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.crud import Filter, Resource, mount
 from firegrid.api.deps import SessionDep, require
 from firegrid.places import schemas, service

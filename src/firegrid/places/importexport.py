@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal, system_principal
+from firegrid.accounts.public import Principal, system_principal
 from firegrid.api.crud import Resource
 from firegrid.core.changes import record_change
 from firegrid.core.db import Database
@@ -349,7 +349,7 @@ def export_records(
 ) -> list[dict[str, Any]]:
     """Rows of ``kind`` shaped like the import schema (so an export imports back)."""
     from firegrid.api.crud import scoped_select
-    from firegrid.dispatch.models import Station
+    from firegrid.dispatch.public import Station
     from firegrid.places.models import Jurisdiction, Venue
 
     resource = resource_for(kind)

@@ -152,7 +152,7 @@ def assess(
 
 def write_run_report(session: Session, run: AssessmentRun, out_dir: Path, run_id: int) -> Path:
     """The engine's HTML report, with the towns' boundaries from the jurisdiction tree."""
-    from firegrid.places.models import Jurisdiction
+    from firegrid.places.public import Jurisdiction
     from firegrid.risk.report import write_report
 
     towns = session.execute(
@@ -373,7 +373,7 @@ def rescore_venue(
             "warnings": inputs.warnings + notes,
         }
         if principal is not None:
-            from firegrid.accounts.audit import record_change
+            from firegrid.accounts.public import record_change
 
             record_change(
                 session,

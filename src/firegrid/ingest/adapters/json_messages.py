@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from firegrid.devices.state import DeviceRef
+from firegrid.devices.public import DeviceRef
 from firegrid.ingest.adapters.mqtt.codec import VendorMessage, summary, to_event
 from firegrid.ingest.events import DeviceEvent
 from firegrid.ingest.replay import StoredMessage

@@ -11,7 +11,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from firegrid.devices.state import DeviceRef
+    from firegrid.devices.public import DeviceRef
     from firegrid.ingest.events import DeviceEvent
     from firegrid.ingest.replay import StoredMessage
 

@@ -79,7 +79,7 @@ def _emit(data: Any, as_json: bool) -> None:
 
 
 def _wait_for(database: Database, ids: list[int], wait_s: float) -> list[dict[str, Any]]:
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.ingest.commands.requests import list_commands
 
     deadline = time.monotonic() + wait_s
@@ -108,7 +108,7 @@ def check_post_command(
     as_json: JsonOption = False,
 ) -> None:
     """Queue a check post (查岗) for one venue's transmitters or every venue's."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.ingest.commands.requests import start_check_post
 
     if (venue is None) == (not all_venues):
@@ -141,7 +141,7 @@ def poll_command(
     as_json: JsonOption = False,
 ) -> None:
     """Queue a poll (巡检) of one transmitter now."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.ingest.cli import resolve_device
     from firegrid.ingest.commands.requests import command_out, request_command
 
@@ -167,7 +167,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List downstream commands and their results, newest first."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.ingest.commands.requests import list_commands
 
     with open_database(db) as database:

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from firegrid.devices.state import DeviceRef
+from firegrid.devices.public import DeviceRef
 from firegrid.ingest.events import (
     Component,
     DeviceEvent,

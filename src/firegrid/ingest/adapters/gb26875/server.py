@@ -58,7 +58,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from firegrid.core.clock import CHINA_TZ, utcnow
-from firegrid.devices.state import DeviceRef
+from firegrid.devices.public import DeviceRef
 from firegrid.ingest.events import (
     DeviceEvent,
 )
