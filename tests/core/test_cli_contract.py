@@ -164,3 +164,17 @@ def test_a_missing_postgresql_database_is_one_line_naming_it() -> None:
     (line,) = result.stderr.strip().splitlines()
     assert "firegrid_no_such_database" in line
     assert "(hint: create it" in line
+
+
+def test_a_schema_behind_the_code_is_not_ready_with_the_fix(tmp_path: Path) -> None:
+    from firegrid.core.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0001_city_model")  # one branch of the schema only
+    result = invoke(["inspections", "list", "--db", url], {})
+    assert result.exit_code == 3, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert "is behind this firegrid (at 0001_city_model" in line
+    assert "firegrid db upgrade" in line
+    upgrade(url)
+    assert invoke(["inspections", "list", "--db", url], {}).exit_code == 0

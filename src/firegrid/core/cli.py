@@ -31,6 +31,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -124,14 +125,57 @@ def resolve_settings(db: str | None = None) -> Settings:
 
 @contextmanager
 def open_database(db: str | None = None) -> Iterator[Database]:
-    """The database of ``--db`` (or the settings), disposed of when the block ends."""
+    """The database of ``--db`` (or the settings), its schema checked against this
+    firegrid's migrations (:func:`check_schema`), disposed of when the block ends."""
     from firegrid.core.db import Database
 
     database = Database(resolve_settings(db).database_url)
     try:
+        check_schema(database)
         yield database
     finally:
         database.dispose()
+
+
+@lru_cache(maxsize=1)
+def _script_heads() -> tuple[frozenset[str], frozenset[str]]:
+    """The migrations' heads and every revision they know."""
+    from alembic.script import ScriptDirectory
+
+    from firegrid.core.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known = frozenset(rev.revision for rev in script.walk_revisions())
+    return frozenset(script.get_heads()), known
+
+
+def check_schema(database: Database) -> None:
+    """Refuse (exit 3) a database whose schema is behind this firegrid's migrations, or from
+    a newer firegrid; a database with no schema at all fails on its first query the same
+    way (the contract names ``firegrid db upgrade``)."""
+    from sqlalchemy import text
+
+    with database.engine.connect() as connection:
+        stamped = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    heads, known = _script_heads()
+    url = _redacted(database.url)
+    unknown = sorted(stamped - known)
+    if unknown:
+        raise CliError(
+            f"the database at {url} was migrated by a newer firegrid (revision "
+            f"{', '.join(unknown)} is unknown here)",
+            hint="run the firegrid version that migrated it, or upgrade this one",
+            exit_code=EXIT_NOT_READY,
+            code="not_ready",
+        )
+    if stamped != heads:
+        raise CliError(
+            f"the schema of the database at {url} is behind this firegrid "
+            f"(at {', '.join(sorted(stamped)) or 'nothing'}; needs {', '.join(sorted(heads))})",
+            hint="run `firegrid db upgrade` with the same --db or FIREGRID_DATABASE_URL",
+            exit_code=EXIT_NOT_READY,
+            code="not_ready",
+        )
 
 
 @contextmanager
