@@ -205,7 +205,7 @@ def run(
     notice(
         "starting ingest: "
         + ", ".join(f"{name} on {':'.join(map(str, at))}" for name, at in endpoints.items() if at)
-        + f', event log {settings.event_log}; a JSON line {{"ready": …}} follows when up'
+        + f", event log {settings.event_log}; the JSON 'ready' line follows once all are up"
     )
     _run(
         serve_adapters(
