@@ -244,15 +244,18 @@ def changes_list(
     emit(
         {"changes": items, "cursors": cursors},
         as_json,
-        lambda data: "\n".join(
-            [
-                *(
-                    f"{c['id']:>8}  {c['occurred_at']}  {c['kind']:<16} {c['key']:<10} "
-                    f"{c['actor']}: {c['cause']}"
-                    for c in data["changes"]
-                ),
-                *(f"cursor {name}: {position}" for name, position in data["cursors"].items()),
-            ]
+        lambda data: (
+            "\n".join(
+                [
+                    *(
+                        f"{c['id']:>8}  {c['occurred_at']}  {c['kind']:<16} {c['key']:<10} "
+                        f"{c['actor']}: {c['cause']}"
+                        for c in data["changes"]
+                    ),
+                    *(f"cursor {name}: {position}" for name, position in data["cursors"].items()),
+                ]
+            )
+            or f"no changes after {since}"
         ),
     )
 
