@@ -21,8 +21,9 @@ demo: $(STAMP) cjk-font
 test: $(STAMP) lint typecheck web-test browser cjk-font pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/lint-imports  # context boundaries (pyproject [tool.importlinter], tools/boundaries.py)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

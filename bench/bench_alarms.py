@@ -333,10 +333,10 @@ def drain_throughput(
     db: Database, devices: list[tuple[int, int, str]], events: int, batch: int
 ) -> dict[str, Any]:
     """Correlator alone: events already in the log, read and handled in ``batch`` s."""
-    from firegrid.alarms.consumer import AlarmConsumer, read_database_log
+    from firegrid.alarms.consumer import AlarmConsumer
     from firegrid.alarms.directory import DatabaseDirectory
     from firegrid.alarms.service import Correlator
-    from firegrid.ingest.log_db import DatabaseEventLog
+    from firegrid.ingest.log_db import DatabaseEventLog, read_database_log
 
     async def run() -> dict[str, Any]:
         log = DatabaseEventLog(db)
@@ -419,10 +419,10 @@ def fault_restore_cpu(
     """``--workload fault-restore``: the correlator's CPU per event on fault/restore traffic
     (the correlator's own process CPU around each batch, log read excluded), reported for
     the first 20,000 events and for all of them, with the CPU of the last batches."""
-    from firegrid.alarms.consumer import AlarmConsumer, read_database_log
+    from firegrid.alarms.consumer import AlarmConsumer
     from firegrid.alarms.directory import DatabaseDirectory
     from firegrid.alarms.service import Correlator
-    from firegrid.ingest.log_db import DatabaseEventLog
+    from firegrid.ingest.log_db import DatabaseEventLog, read_database_log
 
     async def fill() -> DatabaseEventLog:
         log = DatabaseEventLog(db)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from firegrid.core.cli import (  # re-exported for older context CLIs; new code imports core.cli
-    EXIT_NOT_READY,
-    CliError,
+from firegrid.core.cli import (
     DbOption,
     JsonOption,
-    debug_enabled,
+    QuietOption,
+    command_group,
     emit,
     fail,
-    report_error,
+    notice,
+    open_database,
+    progress,
     resolve_settings,
 )
 from firegrid.core.settings import get_settings
@@ -31,13 +32,25 @@ __all__ = [  # the kit's names stay importable from here for older context CLIs
     "resolve_settings",
 ]
 
-app = typer.Typer(
-    help="firegrid: smart fire-safety platform for a whole city.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app = command_group("firegrid: smart fire-safety platform for a whole city.")
+db_app = command_group("Database schema commands.")
 app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
+    ] = False,
+) -> None:
+    """firegrid: smart fire-safety platform for a whole city.
+
+    Exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 not ready (no schema, no road
+    network, a service out of reach). With --json an error is the envelope
+    {"error": {code, message, details, hint}} on stdout; otherwise one line on stderr.
+    """
+    if debug:
+        os.environ["FIREGRID_DEBUG"] = "1"
 
 
 def _mount_contexts() -> None:
@@ -124,6 +137,14 @@ def serve(
     gb26875: Annotated[
         str, typer.Option(help="HOST:PORT of the embedded GB/T 26875.3 listener.")
     ] = "127.0.0.1:2687",
+    consume: Annotated[
+        bool,
+        typer.Option(
+            "--consume-changes/--no-consume-changes",
+            help="Run the change consumers (risk re-scores changed venues, dispatch opens "
+            "incidents for forwarded fires) in this process.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the API (and the console) over HTTP."""
     from firegrid.api import shutdown
@@ -140,7 +161,7 @@ def serve(
         from firegrid.ingest.cli import host_port
 
         embedded = host_port(gb26875, "--gb26875")
-    app_ = create_app(settings, embedded_gb26875=embedded)
+    app_ = create_app(settings, embedded_gb26875=embedded, consume_changes=consume)
     shutdown.run(app_, host=host, port=port, log_config=None)  # exits with open streams
 
 
@@ -153,6 +174,7 @@ def demo(
     ] = 1.0,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build and exit.")] = False,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     rebuild: Annotated[
@@ -165,15 +187,15 @@ def demo(
     settings = resolve_settings(db)
     if settings.is_production:
         fail("the demo city is refused in production mode (FIREGRID_ENV=production)")
-    result = build_demo(settings, seed=seed, scale=scale, rebuild=rebuild, log=not as_json)
+    with progress("building the demo city", quiet=quiet):
+        result = build_demo(settings, seed=seed, scale=scale, rebuild=rebuild, log=not as_json)
     emit(result, as_json)
     if no_serve:
         return
-    typer.echo(
+    notice(
         f"serving http://{host}:{port}/ (device ingest on GB/T 26875.3 127.0.0.1:2687); "
         "try: firegrid simulate devices --target 127.0.0.1:2687 --protocol gb26875 "
-        "--count 20 --rate 20 --duration 60 --fire-ratio 0.05",
-        err=True,
+        "--count 20 --rate 20 --duration 60 --fire-ratio 0.05"
     )
     serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
 
@@ -198,6 +220,7 @@ def import_command(
     ] = "auto",
     db: DbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Import a file, all or nothing: a bad file imports nothing and lists each bad row."""
     if kind == "preplans":  # a zip of plans with their attachments
@@ -205,19 +228,10 @@ def import_command(
 
         import_preplans(file, db, as_json)
         return
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.places.importexport import import_file
 
-    settings = resolve_settings(db)
-    database = Database(settings.database_url)
-    try:
+    with open_database(db) as database, progress(f"importing {kind} from {file.name}", quiet=quiet):
         report = import_file(database, kind, file, crs=crs, mode=mode, encoding=encoding)
-    except DomainError as exc:
-        typer.echo(json.dumps(exc.envelope(), ensure_ascii=False, indent=2), err=True)
-        raise typer.Exit(2) from None
-    finally:
-        database.dispose()
     emit(report, as_json)
 
 
@@ -237,20 +251,106 @@ def export_command(
 
         export_preplans(file, db, as_json)
         return
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.places.importexport import export_file
 
-    settings = resolve_settings(db)
-    database = Database(settings.database_url)
-    try:
+    with open_database(db) as database:
         count = export_file(database, kind, file, crs=crs)
-    except DomainError as exc:
-        typer.echo(json.dumps(exc.envelope(), ensure_ascii=False, indent=2), err=True)
-        raise typer.Exit(2) from None
-    finally:
-        database.dispose()
     emit({"kind": kind, "file": str(file), "rows": count}, as_json)
+
+
+changes_app = command_group(
+    "The change stream: what each context changed, and its consumers in other contexts."
+)
+app.add_typer(changes_app, name="changes")
+
+
+@changes_app.command("list")
+def changes_list(
+    since: Annotated[int, typer.Option(help="Only changes with an id above this cursor.")] = 0,
+    kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. venue.changed.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Committed changes after a cursor, oldest first, with the consumers' cursors."""
+    from sqlalchemy import select
+
+    from firegrid.core.changes import ChangeCursor, changes_after
+
+    with open_database(db) as database, database.session() as session:
+        items = [
+            c.as_dict()
+            for c in changes_after(session, since, kinds={kind} if kind else None, limit=limit)
+        ]
+        cursors = {c.consumer: c.position for c in session.scalars(select(ChangeCursor))}
+    emit(
+        {"changes": items, "cursors": cursors},
+        as_json,
+        lambda data: (
+            "\n".join(
+                [
+                    *(
+                        f"{c['id']:>8}  {c['occurred_at']}  {c['kind']:<16} {c['key']:<10} "
+                        f"{c['actor']}: {c['cause']}"
+                        for c in data["changes"]
+                    ),
+                    *(f"cursor {name}: {position}" for name, position in data["cursors"].items()),
+                ]
+            )
+            or f"no changes after {since}"
+        ),
+    )
+
+
+@changes_app.command("consume")
+def changes_consume(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Run every change consumer once over what is pending (cron, scripts, tests)."""
+    from firegrid.consumers import change_consumers
+    from firegrid.core.changes import consume_changes
+
+    settings = resolve_settings(db)
+    with open_database(db) as database:
+        reports = [
+            consume_changes(database, settings, consumer).as_dict()
+            for consumer in change_consumers()
+        ]
+    if any(report["failed"] for report in reports):
+        fail("a change consumer failed (see the log); its batch is retried next time", 1, reports)
+    emit(
+        reports,
+        as_json,
+        lambda rows: "\n".join(
+            f"{r['consumer']}: handled {r['handled']}, cursor {r['position']}" for r in rows
+        ),
+    )
+
+
+@changes_app.command("run")
+def changes_run(
+    db: DbOption = None,
+    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 1.0,
+) -> None:
+    """Run every change consumer until stopped (a services process of its own)."""
+    import signal
+    import threading
+
+    from firegrid.consumers import change_consumers
+    from firegrid.core.changes import run_consumers
+    from firegrid.core.logging import configure_logging
+
+    settings = resolve_settings(db)
+    configure_logging(settings.log_level, settings.log_json)
+    consumers = change_consumers()
+    notice(
+        f"change consumers running on {_redact(settings.database_url)}: "
+        + ", ".join(c.name for c in consumers)
+        + "; Ctrl-C stops"
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with open_database(db) as database:
+        run_consumers(database, settings, consumers, stop, interval_s=interval)
 
 
 #: Settings classes of the contexts ("module:Class"), listed after the core ``Settings``.
@@ -288,48 +388,11 @@ def show_settings(as_json: JsonOption = False) -> None:
     emit(settings_rows(), as_json)
 
 
-def _missing_schema(exc: BaseException) -> str | None:
-    """The missing table's message when ``exc`` says the database was never migrated."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    if not isinstance(exc, OperationalError | ProgrammingError):
-        return None
-    orig = exc.orig
-    text = str(orig)
-    if "no such table" in text or getattr(orig, "sqlstate", None) == "42P01":
-        return text.splitlines()[0] if text else type(orig).__name__
-    return None
-
-
 def main() -> None:
-    """The console entry: every error a user can meet is one line with a hint (or the JSON
-    envelope with ``--json``), never a traceback unless ``FIREGRID_DEBUG=1``. A database
-    without firegrid's schema is exit 3 (not ready), whichever command met it."""
-    from firegrid.core.errors import DomainError
-
-    try:
-        app(prog_name="firegrid")
-    except CliError as exc:
-        report_error(exc)
-        raise SystemExit(exc.exit_code) from None
-    except DomainError as exc:
-        if debug_enabled():
-            raise
-        report_error(CliError(exc.message, code=exc.code, details=exc.details, exit_code=2))
-        raise SystemExit(2) from None
-    except Exception as exc:
-        missing = _missing_schema(exc)
-        if missing is None or debug_enabled():
-            raise
-        report_error(
-            CliError(
-                f"the database has no firegrid schema ({missing})",
-                hint="run `firegrid db upgrade` with the same --db or FIREGRID_DATABASE_URL",
-                exit_code=EXIT_NOT_READY,
-                code="not_ready",
-            )
-        )
-        raise SystemExit(EXIT_NOT_READY) from None
+    """The console entry. Every error a user can meet is one line with a hint (or the JSON
+    envelope with ``--json``), never a traceback unless ``--debug``/``FIREGRID_DEBUG=1``:
+    the groups made by :func:`firegrid.core.cli.command_group` keep that contract."""
+    app(prog_name="firegrid")
 
 
 if __name__ == "__main__":  # pragma: no cover

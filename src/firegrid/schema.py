@@ -5,6 +5,7 @@ Add a new context's ``models`` module here.
 
 from firegrid.accounts import models as accounts_models
 from firegrid.alarms import models as alarms_models
+from firegrid.core import changes as core_changes
 from firegrid.core import deployment as core_deployment
 from firegrid.core.db import Base
 from firegrid.devices import models as devices_models
@@ -30,6 +31,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "alarms_models",
+    "core_changes",
     "core_deployment",
     "device_state_models",
     "devices_models",

@@ -74,7 +74,7 @@ def test_users_create_reports_errors(db: Database, city: City):
             db.url,
         ],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input (the CLI contract)
     assert "no jurisdiction with code 'nowhere'" in result.output
     weak = runner.invoke(
         users_app,
@@ -92,7 +92,7 @@ def test_users_create_reports_errors(db: Database, city: City):
             db.url,
         ],
     )
-    assert weak.exit_code == 1
+    assert weak.exit_code == 2  # bad input (the CLI contract)
     assert "at least 10 characters" in weak.output
 
 

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import insert, select
 
 from firegrid.alarms import bulk, feed
-from firegrid.alarms.consumer import AlarmConsumer, read_database_log
+from firegrid.alarms.consumer import AlarmConsumer
 from firegrid.alarms.lifecycle import ACK_ESCALATION, AUTO_FORWARD, cancel_timers, schedule
 from firegrid.alarms.models import Alarm, AlarmTimer, FeedEntry
 from firegrid.alarms.service import Correlator
 from firegrid.core.db import Database
 from firegrid.ingest.events import Component, DeviceEvent, EventKind
 from firegrid.ingest.log import LoggedEvent
-from firegrid.ingest.log_db import DatabaseEventLog
+from firegrid.ingest.log_db import DatabaseEventLog, read_database_log
 from firegrid.ingest.models import DeviceEventRow
 from tests.alarms.conftest import T0, Site, event
 

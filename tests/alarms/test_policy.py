@@ -257,13 +257,17 @@ def test_cli_show_edit_history(db: Database, city: City, tmp_path: Path) -> None
     refused = runner.invoke(alarms_app, ["policy", "edit", str(bad), "--db", db.url])
     assert refused.exit_code == 2
     assert refused.exception is None or isinstance(refused.exception, SystemExit)
-    lines = refused.stderr.strip().splitlines()
-    assert [line.split(":")[0] for line in lines] == [
+    (line,) = refused.stderr.strip().splitlines()  # the CLI contract: one line
+    assert line.startswith("error: the policy is refused: policy.typo_s: ")
+    assert "Traceback" not in refused.output
+    as_json = runner.invoke(alarms_app, ["policy", "edit", str(bad), "--db", db.url, "--json"])
+    assert as_json.exit_code == 2
+    problems = json.loads(as_json.stdout)["error"]["details"]["problems"]
+    assert [problem["field"] for problem in problems] == [
         "policy.typo_s",
         "policy.task_due_s",
         "policy.incident_kind.chemical_plant",
     ]
-    assert "Traceback" not in refused.output
     missing = runner.invoke(
         alarms_app, ["policy", "edit", str(tmp_path / "no.yaml"), "--db", db.url]
     )

@@ -179,11 +179,15 @@ def test_cli_prints_row_errors_without_a_traceback(
 
     path = tmp_path / "hydrants.geojson"
     path.write_bytes(_collection(GOOD, {"type": "Point", "coordinates": [113.05]}))
-    result = CliRunner().invoke(cli, ["import", "hydrants", str(path), "--db", database_url])
+    args = ["import", "hydrants", str(path), "--db", database_url]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
-    printed = json.loads(result.output[result.output.index("{") :])
+    assert len(result.stderr.strip().splitlines()) == 1  # the CLI contract: one line
+    as_json = CliRunner().invoke(cli, [*args, "--json"])  # the rows in the envelope
+    assert as_json.exit_code == 2
+    printed = json.loads(as_json.stdout)
     (row,) = printed["error"]["details"]["errors"]
     assert row == {
         "line": 2,

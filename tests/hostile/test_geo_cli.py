@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import osmium
 import pytest
-from click.testing import Result
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -45,14 +44,21 @@ def dcity(db: Database) -> DCity:
     return build_dispatch_city(db)
 
 
-def clean_failure(result: Result) -> dict[str, Any]:
-    """Exit code 2, one JSON line on stderr with a hint, no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+def clean_failure(app: Any, args: list[str], exit_code: int = 2) -> dict[str, Any]:
+    """The CLI contract: ``exit_code``, one ``error: … (hint: …)`` line on stderr and no
+    traceback; with ``--json`` the error envelope (with its hint) on stdout."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == exit_code, (result.exit_code, result.output, result.exception)
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    error: dict[str, Any] = json.loads(lines[0])["error"]
+    assert lines[0].startswith("error: "), lines[0]
+    assert "(hint: " in lines[0], lines[0]
+    as_json = runner.invoke(app, [*args, "--json"])
+    assert as_json.exit_code == exit_code, as_json.output
+    error: dict[str, Any] = json.loads(as_json.stdout)["error"]
+    assert error["hint"]
     return error
 
 
@@ -90,10 +96,9 @@ def test_recommend_and_the_geo_commands_skip_a_station_in_beijing(
     )
     assert both.exit_code == 0, (both.output, both.exception)
     assert json.loads(both.stdout)["properties"]["skipped"][0]["code"] == "ST-BJ"
-    alone = runner.invoke(
+    error = clean_failure(
         cli, ["isochrones", "--station", "ST-BJ", "--out", str(out), "--db", database_url]
     )
-    error = clean_failure(alone)
     assert "station ST-BJ skipped" in error["message"]
     assert "road network" in error["hint"]
 
@@ -103,20 +108,15 @@ def test_bad_points_and_a_missing_network_fail_in_one_line(
 ) -> None:
     off = "113.25,22.5"  # 55 km south of every road
     error = clean_failure(
-        runner.invoke(
-            incidents_app,
-            ["recommend", "--at", off, "--type", "building_fire", "--db", database_url],
-        )
+        incidents_app, ["recommend", "--at", off, "--type", "building_fire", "--db", database_url]
     )
     assert "incident (113.250000, 22.500000)" in error["message"]
     assert "#0" not in error["message"]
     assert error["hint"]
-    error = clean_failure(
-        runner.invoke(cli, ["route", "--from", off, "--to", AT, "--db", database_url])
-    )
+    error = clean_failure(cli, ["route", "--from", off, "--to", AT, "--db", database_url])
     assert "origin (113.250000, 22.500000)" in error["message"]
     assert "#0" not in error["message"]
-    error = clean_failure(runner.invoke(cli, ["isochrones", "--at", off, "--db", database_url]))
+    error = clean_failure(cli, ["isochrones", "--at", off, "--db", database_url])
     assert f"--at {off}" in error["message"]
     drop_road_network(db)
     for args in (
@@ -125,13 +125,14 @@ def test_bad_points_and_a_missing_network_fail_in_one_line(
         ["hydrants", "gaps"],
         ["isochrones", "--at", AT],
     ):
-        error = clean_failure(runner.invoke(cli, [*args, "--db", database_url]))
+        # no road network is "not ready" (exit 3), with the fix as the hint
+        error = clean_failure(cli, [*args, "--db", database_url], exit_code=3)
         assert "no road network" in error["message"], args
+        assert "firegrid roads import" in error["hint"], args
     error = clean_failure(
-        runner.invoke(
-            incidents_app,
-            ["recommend", "--at", AT, "--type", "building_fire", "--db", database_url],
-        )
+        incidents_app,
+        ["recommend", "--at", AT, "--type", "building_fire", "--db", database_url],
+        exit_code=3,
     )
     assert "no road network" in error["message"]
 
@@ -172,8 +173,7 @@ def test_roads_import_refuses_an_extract_that_covers_only_the_west_town(
 ) -> None:
     west = write_grid_pbf(tmp_path / "west.osm.pbf", 113.0, 113.1, 23.0, 23.1)
     before = active_source(db)
-    refused = runner.invoke(cli, ["roads", "import", str(west), "--db", database_url])
-    error = clean_failure(refused)
+    error = clean_failure(cli, ["roads", "import", str(west), "--db", database_url])
     assert error["code"] == "network_does_not_cover_city"
     assert "nothing was imported" in error["message"]
     assert "--partial" in error["hint"]

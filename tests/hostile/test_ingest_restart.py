@@ -23,7 +23,7 @@ from firegrid.core.db import Database
 from firegrid.devices.state import DeviceRef
 from firegrid.devices.state_models import DeviceStateRow
 from firegrid.ingest.adapters.gb26875.codec import ApplicationData, Command, Frame
-from firegrid.ingest.adapters.gb26875.server import frame_events
+from firegrid.ingest.adapters.gb26875.events import frame_events
 from firegrid.ingest.events import EventKind
 from firegrid.ingest.log_db import DatabaseEventLog
 from firegrid.ingest.models import DeviceEventRow, QuarantineDevice

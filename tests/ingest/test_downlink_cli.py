@@ -89,10 +89,15 @@ def test_bad_requests_are_one_line_with_a_hint(
 ) -> None:
     register_devices(db, "gb26875", 1)
     register_devices(db, "mqtt", 1)
-    code, out, err = invoke(database_url, *args)
+    code, out, err = invoke(database_url, *args)  # with --json: the envelope on stdout
     assert code == 2
-    assert out == ""
-    (line,) = err.strip().splitlines()
+    assert err == ""
+    error = json.loads(out)["error"]
+    assert message in error["message"]
+    assert error["hint"]
+    text = runner.invoke(app, ["devices", *args, "--db", database_url])  # one line on stderr
+    assert text.exit_code == 2
+    (line,) = text.stderr.strip().splitlines()
     assert line.startswith("error: ")
     assert message in line
     assert "(hint: " in line
@@ -104,9 +109,9 @@ def test_all_venues_without_a_transmitter_is_not_found(database_url: str, db: Da
     register_devices(db, "mqtt", 1)
     with db.session() as session:
         assert session.scalars(select(Venue)).first() is not None
-    code, _, err = invoke(database_url, "check-post", "--all")
+    code, out, _ = invoke(database_url, "check-post", "--all")
     assert code == 2
-    assert "no GB/T 26875.3 transmitter" in err
+    assert "no GB/T 26875.3 transmitter" in json.loads(out)["error"]["message"]
 
 
 def test_the_packaged_schedule_polls_within_two_hours_and_syncs_daily() -> None:

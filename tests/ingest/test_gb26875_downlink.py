@@ -442,7 +442,7 @@ def test_decode_adu_prints_the_objects_with_their_fields() -> None:
     ],
 )
 def test_a_malformed_input_is_one_clean_line_and_exit_2(args: list[str], message: str) -> None:
-    result = runner.invoke(app, ["gb26875", *args, "--json"])
+    result = runner.invoke(app, ["gb26875", *args])
     assert result.exit_code == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -450,3 +450,8 @@ def test_a_malformed_input_is_one_clean_line_and_exit_2(args: list[str], message
     assert lines[0].startswith("error: ")
     assert message in lines[0]
     assert "Traceback" not in result.output
+    as_json = runner.invoke(app, ["gb26875", *args, "--json"])  # the envelope on stdout
+    assert as_json.exit_code == 2
+    error = json.loads(as_json.stdout)["error"]
+    assert message in error["message"]
+    assert error["hint"]

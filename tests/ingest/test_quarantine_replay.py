@@ -10,6 +10,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.ingest import quarantine
 from firegrid.ingest.adapters.gb26875.server import GB26875Server
+from firegrid.ingest.adapters.json_messages import admit_json
 from firegrid.ingest.adapters.mqtt.codec import decode_message, mapping_for
 from firegrid.ingest.events import EventKind
 from firegrid.ingest.models import IngestError, QuarantineDevice
@@ -55,8 +56,8 @@ def test_adopted_devices_messages_are_replayed_once(
             await server.close()
             # ... and one smoke alarm over MQTT from an unregistered detector.
             message = decode_message(SMOKE, mapping_for("firegrid"))
-            counts = await service.admit_json(
-                "mqtt", [message], external_id="SMOKE-77", context={"vendor": "firegrid"}
+            counts = await admit_json(
+                service, "mqtt", [message], external_id="SMOKE-77", context={"vendor": "firegrid"}
             )
             assert counts["quarantined"] == 1
             assert await stored(service) == []

@@ -46,4 +46,4 @@ def test_list_and_overdue_as_json(database_url: str, db: Database, city: City) -
     assert summary["overdue_rectifications"] == 1
 
     result = runner.invoke(inspections_app, ["summary", "999999", "--db", database_url])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an unknown id is bad input (the CLI contract)

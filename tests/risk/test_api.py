@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from firegrid.api.app import create_app
+from firegrid.core.changes import consume_changes
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
+from firegrid.risk.changes import RESCORE_CHANGED_VENUES
 from firegrid.risk.models import RiskRescore, RiskScore
 from tests.accounts.city import bearer, make_user, token_for, use_cheap_hasher
 from tests.risk.test_runs import build_city
@@ -37,7 +39,14 @@ def world(db: Database, settings: Settings) -> Iterator[dict[str, Any]]:
     headers = {k: bearer(token_for(db, settings, v)) for k, v in users.items()}
     app = create_app(settings, db)
     with TestClient(app) as client:
-        yield {**city, "client": client, "h": headers, "town_a": town_a, "town_b": town_b}
+        yield {
+            **city,
+            "client": client,
+            "h": headers,
+            "town_a": town_a,
+            "town_b": town_b,
+            "settings": settings,
+        }
 
 
 def test_run_and_read_scoped_by_jurisdiction(world: dict[str, Any], db: Database) -> None:
@@ -214,13 +223,16 @@ def test_rescore_via_api_is_recorded_and_scoped(world: dict[str, Any], db: Datab
 
 
 def test_a_changed_venue_is_rescored_at_once(world: dict[str, Any], db: Database) -> None:
-    """Editing a venue, recording an inspection and rectifying a hazard each re-score the
-    venue right after the change is committed, recorded with the change as its cause."""
+    """Editing a venue, recording an inspection and rectifying a hazard each record a
+    change that risk's consumer turns into a re-score of the venue, with the change as its
+    cause."""
     client: TestClient = world["client"]
     h = world["h"]
     va = world["venue_of_town"][world["town_a"]]
 
     def rescores() -> list[tuple[int, str, float, str]]:
+        # the change stream's consumers (run by `firegrid serve`) handle what is pending
+        consume_changes(db, world["settings"], RESCORE_CHANGED_VENUES)
         with db.session() as session:
             return [
                 (r.venue_id, r.cause, r.score, r.actor)

@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from firegrid.core.cli import command_group
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings, get_settings
 from firegrid.places.models import Jurisdiction
@@ -22,7 +23,7 @@ from tests.risk.test_runs import build_city
 def cli(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[typer.Typer]:
     monkeypatch.setenv("FIREGRID_DATA_DIR", str(settings.data_dir))
     get_settings.cache_clear()
-    app = typer.Typer()
+    app = command_group("assess under test")  # the error contract, as under `firegrid`
     app.command("assess")(assess_command)
     app.command("noop")(lambda: None)  # keep "assess" a sub-command, as under `firegrid`
     yield app

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.models import AuditEntry
 from firegrid.core.clock import utcnow
+from firegrid.core.writes import Actor
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -123,7 +124,7 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _actor_fields(actor: Principal | None) -> dict[str, str]:
+def _actor_fields(actor: Actor | None) -> dict[str, str]:
     if actor is None:
         return {"actor_subject": "", "actor_username": "", "actor_role": "", "scope_path": ""}
     return {
@@ -149,7 +150,7 @@ def _request_fields() -> dict[str, Any]:
 
 def record_change(
     session: Session,
-    actor: Principal | None,
+    actor: Actor | None,
     action: str,
     resource_type: str,
     resource_id: object,

@@ -24,7 +24,7 @@ from firegrid.accounts.sessions import live_session, principal_for_user
 from firegrid.accounts.tokens import decode_access_token, same_hash
 from firegrid.core.errors import Forbidden, Unauthenticated
 from firegrid.core.settings import Settings
-from firegrid.places.models import Jurisdiction
+from firegrid.places.public import Jurisdiction
 
 SESSION_COOKIE = "firegrid_session"
 CSRF_COOKIE = "firegrid_csrf"

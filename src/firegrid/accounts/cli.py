@@ -7,11 +7,8 @@ is written to the audit log with the subject ``system:<os user>``.
 from __future__ import annotations
 
 import getpass
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from sqlalchemy import select
@@ -21,25 +18,13 @@ from firegrid.accounts import service
 from firegrid.accounts.models import ApiKey, User
 from firegrid.accounts.principal import Principal, system_principal
 from firegrid.accounts.roles import Role
-from firegrid.core.db import Database
-from firegrid.core.errors import DomainError, NotFound
-from firegrid.core.settings import Settings, get_settings
+from firegrid.core.cli import DbOption, JsonOption, command_group, emit, session_scope
+from firegrid.core.errors import NotFound
 
-users_app = typer.Typer(
-    help="Manage users: create, list, disable, reset passwords.", no_args_is_help=True
-)
-apikeys_app = typer.Typer(help="Manage API keys for machine integrations.", no_args_is_help=True)
+users_app = command_group("Manage users: create, list, disable, reset passwords.")
+apikeys_app = command_group("Manage API keys for machine integrations.")
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (overrides FIREGRID_DATABASE_URL)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ROLES = ", ".join(role.value for role in Role)
-
-
-def _settings(db_url: str | None) -> Settings:
-    return Settings(database_url=db_url) if db_url else get_settings()
 
 
 def _operator() -> Principal:
@@ -48,30 +33,6 @@ def _operator() -> Principal:
     except (KeyError, OSError):
         name = "operator"
     return system_principal(f"cli:{name}")
-
-
-@contextmanager
-def _session(db_url: str | None) -> Iterator[Session]:
-    database = Database(_settings(db_url).database_url)
-    try:
-        with database.session() as session:
-            yield session
-    except DomainError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        if exc.details:
-            typer.echo(
-                f"details: {json.dumps(exc.details, ensure_ascii=False, default=str)}", err=True
-            )
-        raise typer.Exit(1) from None
-    finally:
-        database.dispose()
-
-
-def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, default=str, indent=2))
-    else:
-        typer.echo(text(data))
 
 
 def _user_by_name(session: Session, username: str) -> User:
@@ -117,7 +78,7 @@ def create_user(
     """Create a user scoped to a jurisdiction."""
     if password is None and not generate:
         password = _ask_password()
-    with _session(db) as session:
+    with session_scope(db) as session:
         user, generated = service.create_user(
             session,
             _operator(),
@@ -129,7 +90,7 @@ def create_user(
             venue_ids=venue_ids or (),
         )
         data = {**service.view_user(session, user).as_dict(), "password": generated}
-    _emit(
+    emit(
         data,
         as_json,
         lambda d: (
@@ -146,10 +107,10 @@ def list_users(
     as_json: JsonOption = False,
 ) -> None:
     """List users."""
-    with _session(db) as session:
+    with session_scope(db) as session:
         users = service.list_users(session, _operator(), role=role, limit=100_000)
         data = [service.view_user(session, user).as_dict() for user in users]
-    _emit(
+    emit(
         data,
         as_json,
         lambda rows: (
@@ -171,11 +132,11 @@ def disable_user(
     as_json: JsonOption = False,
 ) -> None:
     """Disable a user (signs them out everywhere), or enable them with --enable."""
-    with _session(db) as session:
+    with session_scope(db) as session:
         user = _user_by_name(session, username)
         service.update_user(session, _operator(), user.id, disabled=not enable)
         data = service.view_user(session, user).as_dict()
-    _emit(data, as_json, lambda d: f"{d['username']}: {'disabled' if d['disabled'] else 'enabled'}")
+    emit(data, as_json, lambda d: f"{d['username']}: {'disabled' if d['disabled'] else 'enabled'}")
 
 
 @users_app.command("reset-password")
@@ -188,11 +149,11 @@ def reset_password(
     as_json: JsonOption = False,
 ) -> None:
     """Set a new password, sign the user out everywhere and clear a lock-out."""
-    with _session(db) as session:
+    with session_scope(db) as session:
         user = _user_by_name(session, username)
         _, generated = service.reset_password(session, _operator(), user.id, password)
         data = {"username": user.username, "password": generated}
-    _emit(
+    emit(
         data,
         as_json,
         lambda d: (
@@ -223,7 +184,7 @@ def create_api_key(
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key; its secret is printed once."""
-    with _session(db) as session:
+    with session_scope(db) as session:
         created = service.create_api_key(
             session,
             _operator(),
@@ -234,7 +195,7 @@ def create_api_key(
             expires_in_days=expires_in_days,
         )
         data = {**service.api_key_dict(session, created.key), "key": created.secret}
-    _emit(
+    emit(
         data,
         as_json,
         lambda d: (
@@ -251,10 +212,10 @@ def list_api_keys(
     as_json: JsonOption = False,
 ) -> None:
     """List API keys."""
-    with _session(db) as session:
+    with session_scope(db) as session:
         keys = service.list_api_keys(session, _operator(), include_revoked=include_revoked)
         data = [service.api_key_dict(session, key) for key in keys]
-    _emit(
+    emit(
         data,
         as_json,
         lambda rows: (
@@ -277,7 +238,7 @@ def revoke_api_key(
     """Revoke an API key now."""
     if key_id.startswith("fgk_"):
         key_id = key_id[4:].split("_", 1)[0]
-    with _session(db) as session:
+    with session_scope(db) as session:
         key: ApiKey = service.revoke_api_key(session, _operator(), key_id)
         data = service.api_key_dict(session, key)
-    _emit(data, as_json, lambda d: f"revoked API key {d['id']} ({d['name']})")
+    emit(data, as_json, lambda d: f"revoked API key {d['id']} ({d['name']})")

@@ -29,7 +29,7 @@ from firegrid.accounts.roles import Role
 from firegrid.accounts.tokens import new_secret, same_hash, sha256_hex
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from firegrid.places.models import Jurisdiction, Venue
+from firegrid.places.public import Jurisdiction, Venue
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 API_KEY_PREFIX = "fgk_"

@@ -20,7 +20,7 @@ from firegrid.accounts.tokens import issue_access_token, new_secret, new_session
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Unauthenticated
 from firegrid.core.settings import Settings
-from firegrid.places.models import Jurisdiction
+from firegrid.places.public import Jurisdiction
 
 # Sign-in throttling: failures count per (source address, name) and per source address.
 # Past the limit the *address* must wait, longer after each further failure; the account

@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal, record_change
 from firegrid.alarms import policy_store
 from firegrid.alarms.models import AlarmRuleRow, MaintenanceWindow
 from firegrid.alarms.rules import merge_rules, parse_rule
 from firegrid.alarms.service import load_stored_rules
 from firegrid.core.errors import NotFound, ValidationFailed
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 
 
 def rules_view(session: Session) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.alarms import (
     admin,
     colours,

@@ -10,25 +10,25 @@ from typing import Annotated, Any
 
 import typer
 
-alarms_app = typer.Typer(help="Monitoring centre: alarms, rules, timers.", no_args_is_help=True)
-rules_app = typer.Typer(help="Correlation rules.", no_args_is_help=True)
+from firegrid.core.cli import (
+    EXIT_USAGE,
+    DbOption,
+    JsonOption,
+    command_group,
+    emit,
+    fail,
+    notice,
+    resolve_settings,
+    session_scope,
+)
+
+alarms_app = command_group("Monitoring centre: alarms, rules, timers.")
+rules_app = command_group("Correlation rules.")
 alarms_app.add_typer(rules_app, name="rules")
-policy_app = typer.Typer(
-    help="The monitoring-centre policy in force (timers, rules, forwarding map), versioned.",
-    no_args_is_help=True,
+policy_app = command_group(
+    "The monitoring-centre policy in force (timers, rules, forwarding map), versioned."
 )
 alarms_app.add_typer(policy_app, name="policy")
-
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-
-def _emit(data: Any, as_json: bool) -> None:
-    from firegrid.cli import emit
-
-    emit(data, as_json)
 
 
 @alarms_app.command("list")
@@ -39,21 +39,15 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List alarms, newest first."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.alarms.lifecycle import alarm_dict
     from firegrid.alarms.queries import list_alarms
-    from firegrid.cli import resolve_settings
-    from firegrid.core.db import Database
 
-    database = Database(resolve_settings(db).database_url)
-    try:
-        with database.session() as session:
-            rows = list_alarms(session, system_principal("cli"), status=status, limit=limit)
-            items = [alarm_dict(a) for a in rows]
-    finally:
-        database.dispose()
+    with session_scope(db) as session:
+        rows = list_alarms(session, system_principal("cli"), status=status, limit=limit)
+        items = [alarm_dict(a) for a in rows]
     if as_json:
-        _emit(items, True)
+        emit(items, True)
         return
     for item in items:
         typer.echo(
@@ -67,18 +61,12 @@ def list_command(
 @alarms_app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """False-alarm rates, times to acknowledge and verify, top offending devices."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.alarms.stats import alarm_stats
-    from firegrid.cli import resolve_settings
-    from firegrid.core.db import Database
 
-    database = Database(resolve_settings(db).database_url)
-    try:
-        with database.session() as session:
-            data = alarm_stats(session, system_principal("cli"))
-    finally:
-        database.dispose()
-    _emit(data, as_json)
+    with session_scope(db) as session:
+        data = alarm_stats(session, system_principal("cli"))
+    emit(data, as_json)
 
 
 @alarms_app.command("run")
@@ -96,7 +84,6 @@ def run_command(
     """Run the correlator (event log consumer), timers and notifications until stopped."""
     from firegrid.alarms.consumer import run_alarm_services
     from firegrid.alarms.rules import load_document
-    from firegrid.cli import resolve_settings
     from firegrid.core.db import Database
     from firegrid.core.logging import configure_logging
     from firegrid.ops.metrics import serve_metrics
@@ -105,6 +92,13 @@ def run_command(
     configure_logging(settings.log_level, settings.log_json)
     policy, rule_list = (
         load_document(rules.read_text(encoding="utf-8")) if rules is not None else (None, None)
+    )
+
+    notice(
+        "alarm services running: correlator, timers and notifications on "
+        f"{_redacted(settings.database_url)} "
+        f"({'pinned to ' + str(rules) if rules else 'following the stored policy'}); "
+        "Ctrl-C stops"
     )
 
     async def main() -> None:
@@ -148,14 +142,8 @@ def rules_test_command(
 ) -> None:
     """Run the rules against a recorded stream and print the resulting alarms."""
     from firegrid.alarms.replay import replay_file
-    from firegrid.cli import fail
-    from firegrid.core.errors import DomainError
 
-    try:
-        alarms = replay_file(file, rules_file=rules, db_url=db)
-    except DomainError as exc:
-        fail(exc.message, 2, exc.details)
-        return
+    alarms = replay_file(file, rules_file=rules, db_url=db)
     if as_json:
         typer.echo(json.dumps(alarms, ensure_ascii=False, indent=2, default=str))
         return
@@ -171,33 +159,22 @@ def rules_test_command(
 
 
 def _policy_session(db: str | None, work: Any) -> Any:
-    """Run ``work(session)`` in one transaction; domain and database errors end the command
-    with a one-line message (and a hint) instead of a traceback."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    """Run ``work(session)`` in one transaction; an invalid policy ends the command with
+    its problems in the error (one line; each problem under ``details.problems``)."""
     from firegrid.alarms.policy_doc import problem_lines
-    from firegrid.cli import fail, resolve_settings
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError, ValidationFailed
+    from firegrid.core.errors import ValidationFailed
 
-    database = Database(resolve_settings(db).database_url)
     try:
-        with database.session() as session:
+        with session_scope(db) as session:
             return work(session)
     except ValidationFailed as exc:
-        for line in problem_lines(exc):
-            typer.echo(line, err=True)
-        raise typer.Exit(2) from None
-    except DomainError as exc:
-        fail(exc.message, 2, exc.details)
-    except SQLAlchemyError as exc:
         fail(
-            f"database error: {str(exc).splitlines()[0]} "
-            "(hint: is --db right, and is the schema current? run `firegrid db upgrade`)",
-            1,
+            "the policy is refused: " + "; ".join(problem_lines(exc)),
+            EXIT_USAGE,
+            exc.details,
+            error_code=exc.code,
+            hint="fix the document and run the command again",
         )
-    finally:
-        database.dispose()
 
 
 def _print_version(data: dict[str, Any]) -> None:
@@ -230,7 +207,7 @@ def policy_show_command(
 
     data = _policy_session(db, work)
     if as_json:
-        _emit(data, True)
+        emit(data, True)
         return
     typer.echo(
         f"# policy version {data['version']} by {data['created_by']} at {data['created_at']}"
@@ -254,24 +231,22 @@ def policy_edit_command(
     as_json: JsonOption = False,
 ) -> None:
     """Validate FILE and store it as the next version; prints the version. Every process
-    (alarms run, the API) takes it up without restart. Problems: one line each, exit 2."""
+    (alarms run, the API) takes it up without restart. A refused document: exit 2, its
+    problems in one line (each one under details.problems with --json)."""
     import yaml
 
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.alarms import policy_store
-    from firegrid.cli import fail
 
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))  # JSON is YAML too
     except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror} (hint: give the path of a YAML or JSON file)", 2)
-        return
+        fail(f"cannot read {file}: {exc.strerror}", 2, hint="give the path of a YAML or JSON file")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         fail(f"{file} is not valid YAML or JSON{where}: {problem}", 2)
-        return
 
     def work(session: Any) -> dict[str, Any]:
         stored = policy_store.save(
@@ -285,7 +260,7 @@ def policy_edit_command(
 
     result = _policy_session(db, work)
     if as_json:
-        _emit({k: v for k, v in result.items() if k != "document"}, True)
+        emit({k: v for k, v in result.items() if k != "document"}, True)
         return
     _print_version(result)
 
@@ -303,7 +278,13 @@ def policy_history_command(
         db, lambda session: [v.summary() for v in policy_store.history(session, limit=limit)]
     )
     if as_json:
-        _emit(items, True)
+        emit(items, True)
         return
     for item in items:
         _print_version(item)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -19,13 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.alarms.models import Alarm, WorkOrder
 from firegrid.alarms.service import LEVEL_DEPTH, level_path
 from firegrid.alarms.states import AlarmKind, AlarmStatus
 from firegrid.core.errors import ValidationFailed
-from firegrid.devices.models import Device
-from firegrid.ingest.events import EventKind
+from firegrid.devices.public import Device
+from firegrid.ingest.public import EventKind
 
 Level = Literal["venue", "grid", "village", "town"]
 LEVELS: tuple[Level, ...] = ("venue", "grid", "village", "town")

@@ -24,11 +24,8 @@ import os
 import socket
 from collections import deque
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
 
-import msgspec
-from sqlalchemy import String, Table, Text, cast, select, type_coerce, update
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from firegrid.alarms import feed
@@ -43,91 +40,14 @@ from firegrid.alarms.timers import fire_due_timers
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
-from firegrid.ingest.events import Component, DeviceEvent, EventKind
 from firegrid.ingest.log import EventLog, LoggedEvent
-from firegrid.ingest.models import DeviceEventRow
 
 log = logging.getLogger(__name__)
 
 CONSUMER_NAME = "alarms"
 
 
-_EVENTS = DeviceEventRow.__table__.c
 _STATE: Table = ConsumerState.__table__  # type: ignore[assignment]
-_DECODE_COMPONENT = msgspec.json.Decoder(Component | None)
-_DECODE_VALUES = msgspec.json.Decoder(dict[str, Any] | None)
-
-
-def _parse_sqlite_time(text: str, memo: dict[str, datetime]) -> datetime:
-    """What :class:`~firegrid.core.db.UTCDateTime` returns for a stored SQLite timestamp
-    (memoised: a batch repeats a few receive times and one-second device times)."""
-    value = memo.get(text)
-    if value is None:
-        value = memo[text] = datetime.fromisoformat(text).replace(tzinfo=UTC)
-    return value
-
-
-def read_database_log(db: Database, after_offset: int, limit: int) -> list[LoggedEvent]:
-    """Events of the database event log after ``after_offset``, as
-    :meth:`DatabaseEventLog.read` returns them, with one column query instead of ORM rows:
-    JSON is decoded straight into the event's types, SQLite timestamps parsed once each."""
-    sqlite = db.engine.dialect.name == "sqlite"
-    # SQLite stores timestamps as text: take the text and parse it here (memoised).
-    occurred: Any = type_coerce(_EVENTS.occurred_at, String()) if sqlite else _EVENTS.occurred_at
-    received: Any = type_coerce(_EVENTS.received_at, String()) if sqlite else _EVENTS.received_at
-    query = (
-        select(
-            _EVENTS.id,
-            _EVENTS.event_id,
-            _EVENTS.device_id,
-            _EVENTS.external_id,
-            _EVENTS.protocol,
-            _EVENTS.venue_id,
-            _EVENTS.jurisdiction_path,
-            _EVENTS.kind,
-            occurred,
-            received,
-            cast(_EVENTS.component, Text),
-            cast(_EVENTS["values"], Text),
-            _EVENTS.raw_ref,
-        )
-        .where(_EVENTS.id > after_offset)
-        .order_by(_EVENTS.id)
-        .limit(limit)
-    )
-    memo: dict[str, datetime] = {}
-    kinds: dict[str, EventKind] = {}
-    out: list[LoggedEvent] = []
-    with db.engine.connect() as connection:
-        rows = connection.execute(query).all()
-    for row in rows:
-        kind = kinds.get(row[7])
-        if kind is None:
-            kind = kinds[row[7]] = EventKind(row[7])
-        occurred_at = _parse_sqlite_time(row[8], memo) if sqlite else row[8]
-        received_at = _parse_sqlite_time(row[9], memo) if sqlite else row[9]
-        component = (_DECODE_COMPONENT.decode(row[10]) if row[10] else None) or Component()
-        values = _DECODE_VALUES.decode(row[11]) if row[11] else None
-        out.append(
-            LoggedEvent(
-                int(row[0]),
-                DeviceEvent(
-                    event_id=row[1],
-                    device_id=row[2],
-                    external_id=row[3],
-                    protocol=row[4],
-                    venue_id=row[5],
-                    jurisdiction_path=row[6],
-                    occurred_at=occurred_at,
-                    received_at=received_at,
-                    kind=kind,
-                    component=component,
-                    values=values or {},
-                    raw_ref=row[12],
-                ),
-            )
-        )
-    return out
 
 
 def worker_name() -> str:
@@ -306,10 +226,6 @@ class AlarmConsumer:
         self._read_to = self._offset
 
     async def _read(self, after: int, limit: int) -> list[LoggedEvent]:
-        from firegrid.ingest.log_db import DatabaseEventLog
-
-        if isinstance(self.log, DatabaseEventLog):  # a lighter query of our own
-            return await asyncio.to_thread(read_database_log, self.log.db, after, limit)
         return await self.log.read(after, limit)
 
     async def _fill(self) -> int:

@@ -49,9 +49,9 @@ from firegrid.alarms.states import AlarmKind, AlarmStatus, FalseReason
 from firegrid.core.bulk import advance_id_sequences, insert_chunks, require_empty, table_of
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
-from firegrid.devices.models import Device
-from firegrid.inspections.models import Hazard, HazardStatus
-from firegrid.places.models import Venue
+from firegrid.devices.public import Device
+from firegrid.inspections.public import Hazard, HazardStatus
+from firegrid.places.public import Venue
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
-from firegrid.devices.models import Device
-from firegrid.places.models import GridWorker, Venue
+from firegrid.devices.public import Device
+from firegrid.places.public import GridWorker, Venue
 
 
 @dataclass(frozen=True)
@@ -230,8 +230,8 @@ def venue_manager_for(session: Session, venue_id: int) -> tuple[int, str] | None
 def venue_dossier(session: Session, venue_id: int) -> dict[str, Any]:
     """Venue, buildings, devices and their states: what an operator verifying needs."""
     from firegrid.devices.commissioning import classify, default_grace
-    from firegrid.devices.state_models import DeviceStateRow
-    from firegrid.places.models import Building
+    from firegrid.devices.public import DeviceStateRow
+    from firegrid.places.public import Building
 
     venue = session.get(Venue, venue_id)
     if venue is None:

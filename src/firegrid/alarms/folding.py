@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from firegrid.alarms.states import ACTIVE, AlarmKind, AlarmStatus
-from firegrid.ingest.events import DeviceEvent, EventKind
+from firegrid.ingest.public import DeviceEvent, EventKind
 
 K = EventKind
 

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from firegrid.alarms.folding import component_of, zone_of
 from firegrid.alarms.models import AlarmEvent
 from firegrid.alarms.rules import HistoryLine, Outcome
-from firegrid.ingest.events import DeviceEvent, EventKind
+from firegrid.ingest.public import DeviceEvent, EventKind
 
 EVENTS_TABLE: Table = AlarmEvent.__table__  # type: ignore[assignment]
 #: Columns of a line that change after it is created (what an upsert sets).

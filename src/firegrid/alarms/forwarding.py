@@ -1,9 +1,11 @@
 """Forwarding confirmed fires to the dispatch context through an outbox.
 
-A confirmed fire writes one ``alarm_forwards`` row in the transaction that confirmed it.
-The dispatch context polls :func:`pending_forwards`, creates its incident and calls
-:func:`mark_forward_consumed`. Until then the alarm shows as forwarded with its time.
-This contract is fixed (the dispatch context depends on it).
+A confirmed fire writes one ``alarm_forwards`` row in the transaction that confirmed it,
+and records an ``alarm.forwarded`` change (:mod:`firegrid.core.changes`) with it. The
+dispatch context, a consumer of the change stream, takes :func:`pending_forwards`, creates
+its incident and calls :func:`mark_forward_consumed`. Until then the alarm shows as
+forwarded with its time. This contract is fixed (the dispatch context depends on it,
+through :mod:`firegrid.alarms.public`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from firegrid.alarms.models import Alarm, AlarmForward
+from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound
+
+#: the kind of change recorded with every new forward (key: the forward's id)
+ALARM_FORWARDED = "alarm.forwarded"
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,14 @@ def create_forward(
     alarm.forwarded_at = now
     alarm.forward_probable = probable
     session.flush()
+    record_change(
+        session,
+        ALARM_FORWARDED,
+        row.id,
+        actor="system:alarms",
+        cause=f"alarm {alarm.id} forwarded" + (" (probable fire)" if probable else ""),
+        payload={"alarm_id": alarm.id, "incident_kind": incident_kind},
+    )
     return row
 
 

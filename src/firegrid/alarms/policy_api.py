@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.alarms import policy_store
 from firegrid.api.deps import SessionDep, require
 from firegrid.core.errors import Forbidden

@@ -24,8 +24,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal, record_change
 from firegrid.alarms.models import AlarmPolicyVersion
 from firegrid.alarms.policy_doc import PolicyDocument, changes, validate_document
 from firegrid.alarms.rules import default_document
@@ -71,7 +70,7 @@ def incident_types(session: Session) -> frozenset[str]:
 
 
 def venue_categories() -> frozenset[str]:
-    from firegrid.places.taxonomy import load_taxonomy
+    from firegrid.places.public import load_taxonomy
 
     return frozenset(load_taxonomy().categories)
 

@@ -25,7 +25,7 @@ from firegrid.alarms.service import Correlator
 from firegrid.alarms.timers import fire_due_timers
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
-from firegrid.ingest.events import DeviceEvent, decode_event
+from firegrid.ingest.public import DeviceEvent, decode_event
 
 
 def read_stream(path: Path) -> list[DeviceEvent]:

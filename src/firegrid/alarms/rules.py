@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from firegrid.alarms.states import AlarmKind
 from firegrid.core.errors import ValidationFailed
-from firegrid.ingest.events import EventKind
+from firegrid.ingest.public import EventKind
 
 RULE_NAME = r"^[a-z][a-z0-9_]{1,63}$"
 #: A positive duration in seconds (at most a year).

@@ -71,7 +71,7 @@ from firegrid.alarms.states import ACTIVE, UNDECIDED, AlarmKind, AlarmStatus
 from firegrid.alarms.workorders import new_order_row
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
-from firegrid.ingest.events import DeviceEvent, EventKind
+from firegrid.ingest.public import DeviceEvent, EventKind
 
 log = logging.getLogger(__name__)
 

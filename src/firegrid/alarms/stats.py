@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.alarms.models import Alarm, AlarmEvent
 from firegrid.alarms.states import AlarmKind, AlarmStatus
 from firegrid.core.clock import CHINA_TZ
@@ -140,7 +140,7 @@ def alarm_stats(
                 offending[device_id] += 1
     decided_total = sum(category_decided.values())
     from firegrid.devices.commissioning import health_counts
-    from firegrid.devices.models import Device
+    from firegrid.devices.public import Device
 
     return {
         "devices": health_counts(session, principal.scope_filter(Device.jurisdiction_path)),

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.alarms import feed
 from firegrid.alarms.directory import grid_worker_for
 from firegrid.alarms.lifecycle import (
@@ -245,7 +245,7 @@ def create_task(
         raise Conflict(f"alarm {alarm.id} is closed", {"alarm_id": alarm.id})
     grid_worker_id = None
     if alarm.venue_id is not None:
-        from firegrid.places.models import Venue
+        from firegrid.places.public import Venue
 
         venue = session.get(Venue, alarm.venue_id)
         if venue is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.alarms import feed
 from firegrid.alarms.directory import Assignee, grid_worker_for, venue_manager_for
 from firegrid.alarms.lifecycle import REMINDER, iso, schedule, transition

@@ -78,11 +78,13 @@ def create_app(
     db: Database | None = None,
     *,
     embedded_gb26875: tuple[str, int] | None = None,
+    consume_changes: bool = False,
 ) -> FastAPI:
     """Build the application for ``settings`` (and an existing ``db`` in tests).
 
     With ``embedded_gb26875`` the process also runs device ingest (listening there) and
-    the alarm services (see :mod:`firegrid.api.embedded`).
+    the alarm services (see :mod:`firegrid.api.embedded`); with ``consume_changes`` the
+    change consumers of every context (:mod:`firegrid.consumers`; ``firegrid serve``).
     """
     settings = settings or get_settings()
     check_production_settings(settings)
@@ -98,6 +100,11 @@ def create_app(
 
             warmup.start(database, settings, primers=[prime_recommendation], hold=True)
             finisher = asyncio.create_task(_finish_warmup(app, warmup))
+        stop_consumers = None
+        if consume_changes:
+            from firegrid.consumers import start_change_consumers
+
+            stop_consumers = start_change_consumers(database, settings)
         stop_embedded = None
         if embedded_gb26875 is not None:
             from firegrid.api.embedded import start_embedded_services
@@ -106,6 +113,8 @@ def create_app(
         yield
         if stop_embedded is not None:
             await stop_embedded()
+        if stop_consumers is not None:
+            await asyncio.to_thread(stop_consumers)
         ingest = getattr(app.state, "ingest", None)
         if ingest is not None:  # the HTTP push adapter's service, started on first push
             await ingest.close()

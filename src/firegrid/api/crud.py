@@ -13,29 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
-from firegrid.api import changes
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
 from firegrid.api.geojson import feature, feature_collection, point_feature
 from firegrid.api.pagination import decode_cursor, encode_cursor
 from firegrid.api.schemas import Feature, FeaturePage, Page
+from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Forbidden, NotFound
-from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
-
-
-@dataclass(frozen=True)
-class WriteContext:
-    """What a ``prepare`` hook may use: the session, the caller and the request's CRS."""
-
-    session: Session
-    principal: Principal
-    crs: Crs
+from firegrid.core.writes import WriteContext  # re-exported: prepare hooks take it
+from firegrid.places.public import Crs, parse_crs, point_from_wgs84
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,7 @@ class Resource:
     geometry_column: str | None = None
     tag: str = ""
     id_param: str = ""
-    # Scheduled (api.changes) with the row id after a committed create, update or delete.
+    # Recorded (core.changes) with the row id in the transaction of a create, update or delete.
     change_topic: str = ""
 
     def __post_init__(self) -> None:
@@ -142,7 +134,7 @@ def row_snapshot(row: Any) -> dict[str, Any]:
 def _audit(
     ctx: WriteContext, action: str, resource: Resource, row: Any, before: dict[str, Any] | None
 ) -> None:
-    from firegrid.accounts.audit import record_change
+    from firegrid.accounts.public import record_change
 
     record_change(
         ctx.session,
@@ -321,12 +313,10 @@ def _mount_create(router: APIRouter, resource: Resource) -> None:
         body: schema,  # type: ignore[valid-type]
         principal: Annotated[Principal, Depends(require(resource.write_permission))],
         session: SessionDep,
-        request: Request,
-        background: BackgroundTasks,
         crs: CrsQuery = "wgs84",
     ) -> dict[str, Any]:
         out = create(body, principal, session, crs)
-        _announce(resource, request, background, int(out["id"]), "created", principal)
+        _announce(resource, session, int(out["id"]), "created", principal)
         return out
 
     endpoint.__name__ = f"create_{resource.name}"
@@ -423,13 +413,6 @@ def _register_item_route(
                 "crs", inspect.Parameter.KEYWORD_ONLY, default="wgs84", annotation=CrsQuery
             )
         )
-    if not read:
-        parameters += [
-            inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
-            inspect.Parameter(
-                "background", inspect.Parameter.KEYWORD_ONLY, annotation=BackgroundTasks
-            ),
-        ]
     if read:
         parameters += [
             inspect.Parameter(
@@ -447,10 +430,9 @@ def _register_item_route(
         row_id = kwargs["row_id"] = kwargs.pop(resource.id_param)
         if read:
             return handler(**kwargs)
-        request, background = kwargs.pop("request"), kwargs.pop("background")
         result = handler(**kwargs)
         what = "deleted" if method == "DELETE" else "updated"
-        _announce(resource, request, background, row_id, what, kwargs["principal"])
+        _announce(resource, kwargs["session"], row_id, what, kwargs["principal"])
         return result
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
@@ -476,16 +458,10 @@ def _item_response(resource: Resource, method: str) -> Any:
 
 
 def _announce(
-    resource: Resource,
-    request: Request,
-    background: BackgroundTasks,
-    row_id: int,
-    what: str,
-    principal: Principal,
+    resource: Resource, session: Session, row_id: int, what: str, principal: Principal
 ) -> None:
-    """Schedule the resource's change topic for after the commit (see ``api.changes``)."""
+    """Record the resource's kind of change in the request's transaction (``core.changes``:
+    the other contexts read it from the change stream once it is committed)."""
     if resource.change_topic:
         cause = f"{resource.name.rstrip('s')} {row_id} {what} by {principal.username}"
-        changes.schedule(
-            background, request.app, resource.change_topic, row_id, principal.subject, cause
-        )
+        record_change(session, resource.change_topic, row_id, actor=principal.subject, cause=cause)

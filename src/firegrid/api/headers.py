@@ -69,7 +69,7 @@ def tile_source(tile_url: str) -> str | None:
 
 def console_csp(settings: Settings) -> str:
     images = ["'self'", "data:", "blob:"]
-    tiles = tile_source(str(getattr(settings, "map_tile_url", "") or ""))
+    tiles = tile_source(settings.map_tile_url)
     if tiles:
         images.append(tiles)
     return _policy(

@@ -176,6 +176,15 @@ class Settings(BaseSettings):
     link_poll_s: float = Field(
         0.05, gt=0, description="How often an idle link worker looks for new changes."
     )
+    map_tile_url: str = Field(
+        "",
+        description="XYZ tile URL template of an extra basemap layer in the console, e.g. "
+        "https://tiles.example.org/{z}/{x}/{y}.png (empty: the platform's own basemap only; "
+        "its host is added to the console's image CSP).",
+    )
+    map_tile_attribution: str = Field(
+        "", description="Attribution shown with the FIREGRID_MAP_TILE_URL layer."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.crud import Filter, Resource, mount
 from firegrid.api.deps import SessionDep, require
 from firegrid.devices import commissioning, schemas, service

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from firegrid.api.crud import WriteContext
 from firegrid.core.errors import Conflict, ValidationFailed
+from firegrid.core.writes import WriteContext
 from firegrid.devices.models import Device
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 from firegrid.places.service import ensure_unique_code
 
 

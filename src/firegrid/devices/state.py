@@ -37,7 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.devices.state_models import DeviceStateRow
-from firegrid.ingest.events import Component, DeviceEvent, EventKind, make_event_id
+from firegrid.ingest.public import Component, DeviceEvent, EventKind, make_event_id
 
 ALARM_KINDS = frozenset({EventKind.FIRE_ALARM, EventKind.SUPERVISORY})
 FAULT_KINDS = frozenset({EventKind.FAULT, EventKind.POWER, EventKind.LOW_BATTERY, EventKind.TAMPER})

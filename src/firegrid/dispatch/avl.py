@@ -12,12 +12,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.core.clock import utcnow
 from firegrid.dispatch.incidents import vehicle_in_scope
 from firegrid.dispatch.timeline import check_aware
 from firegrid.geo.facilities import check_all_on_network
-from firegrid.places.crs import parse_crs, point_to_wgs84, validate_lon_lat
+from firegrid.places.public import parse_crs, point_to_wgs84, validate_lon_lat
 
 
 @dataclass(frozen=True)

@@ -3,50 +3,25 @@ and consume forwarded alarms. Mounted by the main CLI as ``firegrid incidents``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-incidents_app = typer.Typer(
-    help="Command and dispatch: generate and replay incidents, recommend units.",
-    no_args_is_help=True,
+from firegrid.core.cli import (
+    DbOption,
+    JsonOption,
+    QuietOption,
+    command_group,
+    emit,
+    open_database,
+    progress,
+    resolve_settings,
 )
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-
-def _emit(data: Any, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        return
-    for key, value in data.items():
-        typer.echo(f"{key}: {value}")
-
-
-def _fail(exc: Exception) -> None:
-    from firegrid.core.errors import DomainError
-
-    payload = (
-        exc.envelope()
-        if isinstance(exc, DomainError)
-        else {"error": {"code": type(exc).__name__, "message": str(exc), "details": None}}
-    )
-    typer.echo(json.dumps(payload, ensure_ascii=False), err=True)
-    raise typer.Exit(2)
-
-
-def _settings(db: str | None) -> Any:
-    from firegrid.core.settings import get_settings, normalise_database_url
-
-    settings = get_settings()
-    if db:
-        settings = settings.model_copy(update={"database_url": normalise_database_url(db)})
-    return settings
+incidents_app = command_group(
+    "Command and dispatch: generate and replay incidents, recommend units."
+)
 
 
 @incidents_app.command("generate")
@@ -57,22 +32,15 @@ def generate(
     year: Annotated[int, typer.Option("--year", help="Calendar year of the calls.")] = 2025,
     db: DbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Generate a realistic year of calls on the city in the database."""
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.dispatch.generate import generate_records, load_points, write_jsonl
 
-    database = Database(_settings(db).database_url)
-    try:
+    with open_database(db) as database, progress(f"generating {count:,} calls", quiet=quiet):
         points = load_points(database)
         report = write_jsonl(generate_records(points, count, seed, year), out)
-    except DomainError as exc:
-        _fail(exc)
-        return
-    finally:
-        database.dispose()
-    _emit(report, as_json)
+    emit(report, as_json)
 
 
 @incidents_app.command("replay")
@@ -83,22 +51,15 @@ def replay(
     batch: Annotated[int, typer.Option("--batch", min=1, help="Records per commit.")] = 500,
     limit: Annotated[int | None, typer.Option("--limit", help="Replay only the first N.")] = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Replay calls through intake, recommendation, dispatch, unit moves and close."""
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.dispatch.replay import replay_file
 
-    settings = _settings(db)
-    database = Database(settings.database_url)
-    try:
+    settings = resolve_settings(db)
+    with open_database(db) as database, progress(f"replaying {file.name}", quiet=quiet):
         report = replay_file(database, settings, file, seed=seed, batch=batch, limit=limit)
-    except DomainError as exc:
-        _fail(exc)
-        return
-    finally:
-        database.dispose()
-    _emit(report, as_json)
+    emit(report, as_json)
 
 
 @incidents_app.command("recommend")
@@ -111,33 +72,30 @@ def recommend(
     as_json: JsonOption = False,
 ) -> None:
     """Recommend units of the whole city for a point, type and level."""
-    from firegrid.core.db import Database
     from firegrid.core.errors import DomainError, ValidationFailed
     from firegrid.dispatch.plans import plan_for
     from firegrid.dispatch.recommend import available_units, recommend_units
     from firegrid.geo.cli import fail_cleanly, warn_skipped
-    from firegrid.geo.errors import GeoError
+    from firegrid.geo.public import GeoError
     from firegrid.geo.service import geo_context
 
-    settings = _settings(db)
-    database = Database(settings.database_url)
+    settings = resolve_settings(db)
     try:
+        lon, lat = (float(v) for v in at.split(","))
+    except ValueError:
+        raise ValidationFailed("--at must be LON,LAT", {"at": at}) from None
+    with open_database(db) as database:
         try:
-            lon, lat = (float(v) for v in at.split(","))
-        except ValueError:
-            raise ValidationFailed("--at must be LON,LAT", {"at": at}) from None
-        context = geo_context(database, settings)
-        with database.session() as session:
-            plan = plan_for(session, incident_type, category, level)
-            units = available_units(session, "/")
-        result = recommend_units(context.engine, plan, units, lon, lat, context.skipped).as_dict()
-    except (DomainError, GeoError) as exc:
-        fail_cleanly(exc)
-        return
-    finally:
-        database.dispose()
+            context = geo_context(database, settings)
+            with database.session() as session:
+                plan = plan_for(session, incident_type, category, level)
+                units = available_units(session, "/")
+            engine = context.engine
+            result = recommend_units(engine, plan, units, lon, lat, context.skipped).as_dict()
+        except (DomainError, GeoError) as exc:
+            fail_cleanly(exc)
     if as_json:
-        _emit(result, True)
+        emit(result, True)
         return
     warn_skipped(result["skipped"])
     for unit in result["units"]:
@@ -152,15 +110,11 @@ def recommend(
 @incidents_app.command("consume-alarms")
 def consume_alarms(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Turn the monitoring centre's forwarded alarms into incidents (run periodically)."""
-    from firegrid.core.db import Database
     from firegrid.dispatch.consumers import consume_alarm_forwards
     from firegrid.dispatch.notify import deliver_pending
 
-    database = Database(_settings(db).database_url)
-    try:
+    with open_database(db) as database:
         with database.session() as session:
             report = consume_alarm_forwards(session).as_dict()
         report["notifications"] = deliver_pending(database)
-    finally:
-        database.dispose()
-    _emit(report, as_json)
+    emit(report, as_json)

@@ -21,7 +21,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 from firegrid.dispatch import timeline
@@ -37,7 +37,7 @@ from firegrid.dispatch.plans import Plan, parse_requirements
 from firegrid.dispatch.recommend import available_units, recommend_units
 from firegrid.dispatch.states import IncidentStatus
 from firegrid.geo.engine import TravelTimeEngine
-from firegrid.places.models import Jurisdiction, JurisdictionLevel
+from firegrid.places.public import Jurisdiction, JurisdictionLevel
 
 AID_KINDS = ("joint_defence", "reinforcement")
 #: boundaries closer than this (degrees, ~100 m) count as neighbouring

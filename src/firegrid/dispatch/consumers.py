@@ -1,27 +1,31 @@
 """Consume the monitoring centre's forwarded alarms (its outbox) as incidents.
 
-The alarms context owns the outbox and its service functions
-(``firegrid.alarms.forwarding.pending_forwards`` / ``mark_forward_consumed``); they are
-imported lazily so that dispatch works without it. Run :func:`consume_alarm_forwards`
-periodically (the API process or ``firegrid incidents consume-alarms``).
+The alarms context owns the outbox and its functions (``pending_forwards`` /
+``mark_forward_consumed`` of :mod:`firegrid.alarms.public`). A new forward is announced on
+the change stream (``alarm.forwarded``): :data:`ALARM_FORWARDS`, a change consumer, runs
+:func:`consume_alarm_forwards` when one arrives (``firegrid serve``, ``firegrid changes
+run``); ``firegrid incidents consume-alarms`` and :func:`run_periodically` (which also
+delivers station orders) sweep the outbox too. The outbox stays the record: a forward is
+consumed once whatever path reaches it first.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firegrid.core.changes import Change, ChangeConsumer
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
 from firegrid.dispatch.intake import CallData, create_or_merge, receive_call
 from firegrid.dispatch.plans import INCIDENT_TYPES
-from firegrid.places.models import Jurisdiction, Venue
+from firegrid.places.public import Jurisdiction, Venue
 
 ACTOR = "system:alarm-forwarding"
 log = logging.getLogger(__name__)
@@ -36,11 +40,13 @@ class ForwardSource(Protocol):
 
 
 def default_source() -> ForwardSource | None:
-    try:
-        module: Any = importlib.import_module("firegrid.alarms.forwarding")
-    except ImportError:
-        return None
-    return module  # type: ignore[no-any-return]
+    from firegrid.alarms import public
+
+    return public
+
+
+#: one consumer of the outbox at a time in this process (the change consumer and the sweep)
+_CONSUMING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,11 @@ def consume_alarm_forwards(
     source = source or default_source()
     if source is None:
         return ConsumeReport(available=False)
+    with _CONSUMING:
+        return _consume(session, source, limit)
+
+
+def _consume(session: Session, source: ForwardSource, limit: int) -> ConsumeReport:
     created = merged = 0
     forwards = source.pending_forwards(session, limit=limit)
     for forward in forwards:
@@ -146,3 +157,19 @@ def run_periodically(database: Database, stop: threading.Event, *, interval_s: f
         except Exception:  # keep the loop alive; the next round retries
             log.exception("alarm-forward consumer round failed")
         stop.wait(interval_s)
+
+
+def consume_announced_forwards(
+    database: Database, settings: Any, changes: Sequence[Change]
+) -> None:
+    """Change handler: forwards were announced; open their incidents (all pending ones)."""
+    with database.session() as session:
+        consume_alarm_forwards(session)
+
+
+ALARM_FORWARDS = ChangeConsumer(
+    name="dispatch.alarm-forwards",
+    kinds=frozenset({"alarm.forwarded"}),
+    handle=consume_announced_forwards,
+    description="open an incident for every forwarded fire of the monitoring centre",
+)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
 from firegrid.api.schemas import Geometry
 from firegrid.core.errors import DomainError
@@ -23,9 +23,9 @@ from firegrid.dispatch.incident_models import Incident
 from firegrid.dispatch.incident_schemas import IncidentOut, UnitOut
 from firegrid.dispatch.intake import venue_summary, venues_near
 from firegrid.dispatch.models import Hydrant, HydrantStatus, Station
-from firegrid.geo.errors import GeoError
+from firegrid.geo.public import GeoError
 from firegrid.geo.service import GeoContext
-from firegrid.places.models import Building, Venue
+from firegrid.places.public import Building, Venue
 
 router = APIRouter(prefix="/crew", tags=["crew"])
 

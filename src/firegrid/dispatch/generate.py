@@ -46,7 +46,7 @@ from sqlalchemy import select
 from firegrid.core.clock import CHINA_TZ
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
-from firegrid.places.models import Jurisdiction, JurisdictionLevel, Venue
+from firegrid.places.public import Jurisdiction, JurisdictionLevel, Venue
 
 TYPE_MIX: dict[str, float] = {
     "building_fire": 0.18,

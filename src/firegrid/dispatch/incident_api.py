@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy import select
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
 from firegrid.api.pagination import decode_cursor, encode_cursor
 from firegrid.api.schemas import Counted
@@ -29,7 +29,7 @@ from firegrid.dispatch.recommend import (
 )
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.geo.service import GeoContext
-from firegrid.places.crs import parse_crs, point_to_wgs84
+from firegrid.places.public import parse_crs, point_to_wgs84
 
 router = APIRouter(tags=["dispatch"])
 

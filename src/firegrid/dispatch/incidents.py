@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from firegrid.dispatch import timeline

@@ -33,10 +33,8 @@ from firegrid.dispatch.incident_models import Incident, IncidentCall
 from firegrid.dispatch.incidents import create_incident
 from firegrid.dispatch.merge_rules import MergeRules, active_merge_rules
 from firegrid.dispatch.timeline import Actor, actor_name
-from firegrid.places.crs import parse_crs
 from firegrid.places.geocode import geocode
-from firegrid.places.locate import JurisdictionIndex, jurisdiction_index
-from firegrid.places.models import Building, Venue
+from firegrid.places.public import Building, JurisdictionIndex, Venue, jurisdiction_index, parse_crs
 from firegrid.places.service import resolve_point
 
 SOURCES = ("call_119", "transfer_110", "alarm")
@@ -304,7 +302,7 @@ def transfer_from_110(
 
 def _device_states(session: Session, venue_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Devices of the venues with their live state (when the devices context has it)."""
-    from firegrid.devices.models import Device
+    from firegrid.devices.public import Device
 
     out: dict[int, list[dict[str, Any]]] = {v: [] for v in venue_ids}
     if not venue_ids:
@@ -314,7 +312,7 @@ def _device_states(session: Session, venue_ids: list[int]) -> dict[int, list[dic
     ).all()
     states: dict[int, Any] = {}
     try:
-        from firegrid.devices.state_models import DeviceStateRow
+        from firegrid.devices.public import DeviceStateRow
 
         if sa_inspect(session.get_bind()).has_table(DeviceStateRow.__tablename__):
             rows = session.scalars(

@@ -20,7 +20,7 @@ from firegrid.core.db import Database
 from firegrid.core.errors import NotFound
 from firegrid.dispatch.incident_models import Assignment, DispatchNotification, Incident
 from firegrid.dispatch.models import Station, Vehicle
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 
 MAX_ATTEMPTS = 5
 

@@ -22,7 +22,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.dispatch.incident_models import ResponsePlan
 from firegrid.dispatch.models import VehicleType
@@ -266,7 +266,7 @@ def upsert_plan(
     note: str = "",
 ) -> ResponsePlan:
     """Create or replace the plan of one (type, category, level), audited."""
-    from firegrid.accounts.audit import record_change
+    from firegrid.accounts.public import record_change
 
     check_key(incident_type, level)
     reqs = [r.as_dict() for r in parse_requirements(requirements)]
@@ -306,7 +306,7 @@ def upsert_plan(
 
 
 def delete_plan(session: Session, actor: Principal, plan_id: int) -> None:
-    from firegrid.accounts.audit import record_change
+    from firegrid.accounts.public import record_change
 
     row = session.get(ResponsePlan, plan_id)
     if row is None:

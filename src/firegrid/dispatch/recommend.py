@@ -33,8 +33,8 @@ from firegrid.dispatch.models import Station, Vehicle
 from firegrid.dispatch.plans import Plan, Requirement
 from firegrid.dispatch.states import AVAILABLE, VehicleStatus
 from firegrid.geo.engine import TravelTimeEngine
-from firegrid.geo.errors import GeoError, UnknownFacility
 from firegrid.geo.facilities import OFF_NETWORK, SkippedFacility
+from firegrid.geo.public import GeoError, UnknownFacility
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -37,8 +37,8 @@ from firegrid.dispatch.plans import PlanBook
 from firegrid.dispatch.recommend import Unit, recommend_units
 from firegrid.dispatch.states import AVAILABLE, IncidentStatus, VehicleStatus
 from firegrid.dispatch.timeline import BUFFER_KEY, flush_buffer, intervals
-from firegrid.geo.errors import GeoError
-from firegrid.places.locate import jurisdiction_index
+from firegrid.geo.public import GeoError
+from firegrid.places.public import jurisdiction_index
 
 ACTOR = "system:replay"
 FIRE_TYPES = frozenset({"building_fire", "hazmat_fire", "outdoor_fire", "vehicle_fire", "wildland"})

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from firegrid.api.crud import WriteContext
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.writes import WriteContext
 from firegrid.dispatch.models import Hydrant, LogisticsPoint, Station, Vehicle
 from firegrid.geo.facilities import check_on_network
 from firegrid.places.service import ensure_unique_code, resolve_point

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.core.errors import ValidationFailed
 from firegrid.dispatch.incident_models import Incident, TimelineEntry, VehicleStatusChange
 from firegrid.live import writer as live_writer

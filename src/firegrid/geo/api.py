@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SettingsDep, require
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.geo import schemas
 from firegrid.geo.errors import GeoError, NoReachableFacility
 from firegrid.geo.facilities import SkippedFacility
 from firegrid.geo.service import STATIONS, geo_context, network_summary
-from firegrid.places.crs import parse_crs, point_from_wgs84, point_to_wgs84
+from firegrid.places.public import parse_crs, point_from_wgs84, point_to_wgs84
 
 router = APIRouter(prefix="/geo", tags=["geo"])
 
@@ -39,7 +39,7 @@ def parse_point(text: str, crs: str, name: str) -> tuple[float, float]:
         lon, lat = float(lon_text), float(lat_text)
     except ValueError:
         raise ValidationFailed(f"{name} must be 'lon,lat', got {text!r}", {name: text}) from None
-    from firegrid.places.crs import validate_lon_lat
+    from firegrid.places.public import validate_lon_lat
 
     validate_lon_lat(lon, lat)
     return point_to_wgs84(lon, lat, parse_crs(crs))

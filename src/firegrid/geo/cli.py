@@ -4,33 +4,43 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from firegrid.core.cli import (
+    EXIT_NOT_READY,
+    EXIT_USAGE,
+    CliError,
+    DbOption,
+    JsonOption,
+    QuietOption,
+    command_group,
+    fail,
+    progress,
+    resolve_settings,
+)
+from firegrid.core.cli import emit as _emit
 from firegrid.core.db import Database
 
-roads_app = typer.Typer(help="Road network commands.", no_args_is_help=True)
-hydrants_app = typer.Typer(help="Hydrant planning commands.", no_args_is_help=True)
+roads_app = command_group("Road network commands.")
+hydrants_app = command_group("Hydrant planning commands.")
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 CrsOption = Annotated[str, typer.Option(help="CRS of given and printed points.")]
-
-
-def _emit(data: Any, as_json: bool) -> None:
-    from firegrid.cli import emit
-
-    emit(data, as_json)
 
 
 def hint_for(exc: Exception) -> str:
     """What the user can do about a travel-time failure (one line)."""
     from firegrid.core.errors import NotFound
-    from firegrid.geo.errors import InvalidCoordinates, NoReachableFacility, PointOffNetwork
+    from firegrid.geo.errors import (
+        InvalidCoordinates,
+        NoReachableFacility,
+        NoRoadNetwork,
+        PointOffNetwork,
+    )
 
+    if isinstance(exc, NoRoadNetwork):
+        return exc.hint
     if isinstance(exc, PointOffNetwork) or getattr(exc, "code", "") == "point_off_network":
         return (
             "give a point near a road of the imported network, or import a road network "
@@ -53,23 +63,20 @@ def hint_for(exc: Exception) -> str:
     return "check the input named in the message"
 
 
-def fail_cleanly(exc: Exception) -> None:
-    """One line on stderr (the error envelope with a hint), exit code 2 — no traceback."""
+def fail_cleanly(exc: Exception) -> NoReturn:
+    """End the command with ``exc`` in the CLI contract, with a hint naming the fix: exit 3
+    when the road network is missing, else 2 (bad input)."""
     from firegrid.core.errors import DomainError
 
-    code = getattr(exc, "code", type(exc).__name__)
     details = exc.details if isinstance(exc, DomainError) else None
     message = exc.message if isinstance(exc, DomainError) else str(exc)
-    payload = {
-        "error": {
-            "code": code,
-            "message": message,
-            "hint": hint_for(exc),
-            "details": details,
-        }
-    }
-    typer.echo(json.dumps(payload, ensure_ascii=False, default=str), err=True)
-    raise typer.Exit(2)
+    raise CliError(
+        message,
+        hint=hint_for(exc),
+        exit_code=EXIT_NOT_READY if getattr(exc, "not_ready", False) else EXIT_USAGE,
+        code=getattr(exc, "code", type(exc).__name__),
+        details=details,
+    ) from None
 
 
 def warn_skipped(skipped: list[dict[str, Any]]) -> None:
@@ -83,13 +90,11 @@ def warn_skipped(skipped: list[dict[str, Any]]) -> None:
         )
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     fail_cleanly(exc)
 
 
 def _open(db: str | None) -> tuple[Database, Any]:
-    from firegrid.cli import resolve_settings
-
     settings = resolve_settings(db)
     return Database(settings.database_url), settings
 
@@ -109,6 +114,7 @@ def roads_import(
         ),
     ] = False,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Replace the road network by the drivable roads of an OSM extract (atomically).
 
@@ -124,8 +130,12 @@ def roads_import(
 
     database, settings = _open(db)
     try:
-        network, report = import_osm(file, peak_factor=peak_factor)
-        with database.session() as session:
+        with progress(f"reading the drivable roads of {file.name}", quiet=quiet):
+            network, report = import_osm(file, peak_factor=peak_factor)
+        with (
+            progress("checking which facilities lie on its roads", quiet=quiet),
+            database.session() as session,
+        ):
             coverage = network_coverage(session, network, settings.facility_max_snap_m)
         if not coverage["covered"] and not partial:
             raise NetworkDoesNotCover(
@@ -133,12 +143,12 @@ def roads_import(
                 " — nothing was imported",
                 {"coverage": coverage},
             )
-        saved = save_network(
-            database, network, source=str(file), report=report, cache_dir=settings.data_dir
-        )
+        with progress("storing the network", quiet=quiet):
+            saved = save_network(
+                database, network, source=str(file), report=report, cache_dir=settings.data_dir
+            )
     except (GeoError, DomainError) as exc:
         _fail(exc)
-        return
     finally:
         database.dispose()
     if not coverage["covered"]:
@@ -173,6 +183,7 @@ def roads_generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     nodes: Annotated[int, typer.Option(help="Approximate node count.")] = 250_000,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Generate a synthetic network inside the city's outline (replaces the network)."""
     from shapely.geometry import shape
@@ -180,7 +191,7 @@ def roads_generate(
 
     from firegrid.geo.generate import generate_city_network
     from firegrid.geo.store import save_network
-    from firegrid.places.models import Jurisdiction
+    from firegrid.places.public import Jurisdiction
 
     database, settings = _open(db)
     try:
@@ -189,14 +200,16 @@ def roads_generate(
                 select(Jurisdiction.boundary).where(Jurisdiction.level == "city")
             ).first()
         if boundary is None:
-            from firegrid.cli import fail
-
-            fail("the city has no boundary: import jurisdictions first")
-            return
-        network = generate_city_network(shape(boundary), seed, nodes)
-        saved = save_network(
-            database, network, source=f"generated seed={seed}", cache_dir=settings.data_dir
-        )
+            fail(
+                "the city has no boundary",
+                EXIT_NOT_READY,
+                hint="import jurisdictions first (`firegrid import jurisdictions FILE`)",
+            )
+        with progress(f"generating a network of ~{nodes:,} nodes", quiet=quiet):
+            network = generate_city_network(shape(boundary), seed, nodes)
+            saved = save_network(
+                database, network, source=f"generated seed={seed}", cache_dir=settings.data_dir
+            )
     finally:
         database.dispose()
     _emit(saved, as_json)
@@ -222,20 +235,20 @@ def route_command(
     from firegrid.core.errors import DomainError
     from firegrid.geo.errors import GeoError
     from firegrid.geo.service import geo_context
-    from firegrid.places.crs import parse_crs, point_from_wgs84, point_to_wgs84
+    from firegrid.places.public import parse_crs, point_from_wgs84, point_to_wgs84
 
     if by not in {"time", "distance"}:
-        raise typer.BadParameter("--by must be time or distance")
+        raise typer.BadParameter("--by must be time or distance", param_hint="--by")
     system = parse_crs(crs)
     origin = point_to_wgs84(*parse_lon_lat(from_, "--from"), system)
     destination = point_to_wgs84(*parse_lon_lat(to, "--to"), system)
     database, settings = _open(db)
     try:
-        engine = geo_context(database, settings).engine
+        with progress("loading the travel-time engine"):
+            engine = geo_context(database, settings).engine
         result = engine.route(origin, destination, by="time" if by == "time" else "distance")
     except (GeoError, DomainError) as exc:
         _fail(exc)
-        return
     finally:
         database.dispose()
     _emit(
@@ -260,18 +273,23 @@ def isochrones_command(
     crs: CrsOption = "wgs84",
     out: Annotated[Path | None, typer.Option(help="Write the GeoJSON here.")] = None,
     db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="GeoJSON either way; an error as the JSON envelope.")
+    ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Isochrone polygons (GeoJSON) around points or stations for one or more time bands."""
     from firegrid.core.errors import DomainError, NotFound
     from firegrid.geo.errors import GeoError, NoReachableFacility
     from firegrid.geo.isochrones import isochrones
     from firegrid.geo.service import geo_context
-    from firegrid.places.crs import parse_crs, point_to_wgs84
+    from firegrid.places.public import parse_crs, point_to_wgs84
 
     system = parse_crs(crs)
     database, settings = _open(db)
     try:
-        context = geo_context(database, settings)
+        with progress("loading the travel-time engine", quiet=quiet):
+            context = geo_context(database, settings)
         origins = [point_to_wgs84(*parse_lon_lat(p, "--at"), system) for p in at or []]
         labels = [f"--at {p}" for p in at or []]
         by_code = {s.code: s for s in context.stations}
@@ -292,11 +310,11 @@ def isochrones_command(
         if not origins:
             raise typer.BadParameter("give --at or --station")
         bands = [m * 60.0 for m in (minutes or [5.0, 10.0])]
-        collection = isochrones(context.engine, origins, bands, labels=labels)
+        with progress(f"isochrones of {len(origins)} origin(s)", quiet=quiet):
+            collection = isochrones(context.engine, origins, bands, labels=labels)
         collection["properties"] = {"skipped": [s.as_dict() for s in skipped]}
     except (GeoError, DomainError) as exc:
         _fail(exc)
-        return
     finally:
         database.dispose()
     warn_skipped(collection["properties"]["skipped"])
@@ -315,6 +333,7 @@ def coverage_command(
     per_grid: Annotated[bool, typer.Option(help="Include the share of every grid.")] = True,
     db: DbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Coverage of all stations within the bands: area, roads, venues, population, shares."""
     from firegrid.core.errors import DomainError
@@ -323,10 +342,10 @@ def coverage_command(
 
     database, settings = _open(db)
     try:
-        report = coverage_report(database, settings, minutes or [5.0], per_grid=per_grid)
+        with progress("computing the coverage of every station", quiet=quiet):
+            report = coverage_report(database, settings, minutes or [5.0], per_grid=per_grid)
     except (GeoError, DomainError) as exc:
         _fail(exc)
-        return
     finally:
         database.dispose()
     if as_json:
@@ -347,6 +366,7 @@ def hydrant_gaps_command(
     db: DbOption = None,
     out: Annotated[Path | None, typer.Option(help="Write the GeoJSON here.")] = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Venues farther than 150 m by road from a hydrant, street gaps, proposed hydrants."""
     from firegrid.core.errors import DomainError
@@ -355,10 +375,10 @@ def hydrant_gaps_command(
 
     database, settings = _open(db)
     try:
-        collection = hydrant_gap_report(database, settings)
+        with progress("finding the hydrant gaps of every venue and street", quiet=quiet):
+            collection = hydrant_gap_report(database, settings)
     except (GeoError, DomainError) as exc:
         _fail(exc)
-        return
     finally:
         database.dispose()
     if out is not None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from firegrid.core.errors import NotFound
+
 
 class GeoError(ValueError):
     """Base of all errors raised by ``firegrid.geo``."""
@@ -67,3 +69,13 @@ class NoReachableFacility(GeoError):
     """No facility of the kind asked for lies on the road network (all were skipped)."""
 
     code = "no_reachable_facility"
+
+
+class NoRoadNetwork(NotFound):
+    """No road network is stored yet: the API answers 404, the CLI exits 3 (not ready)."""
+
+    code = "no_road_network"
+    not_ready: ClassVar[bool] = True
+    hint: ClassVar[str] = (
+        "import one (`firegrid roads import FILE.osm.pbf`) or build `firegrid demo`"
+    )

@@ -270,8 +270,8 @@ def network_coverage(
 ) -> dict[str, Any]:
     """How many stored stations, venues and hydrants ``network`` leaves beyond ``limit_m``
     of its nodes, with the first ``shown`` codes of each kind."""
-    from firegrid.dispatch.models import Hydrant, Station
-    from firegrid.places.models import Venue
+    from firegrid.dispatch.public import Hydrant, Station
+    from firegrid.places.public import Venue
 
     index = NodeIndex.build("", network.node_lon, network.node_lat)
     report: dict[str, Any] = {"limit_m": limit_m, "covered": True}

@@ -12,16 +12,16 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from firegrid.accounts.principal import Principal, system_principal
+from firegrid.accounts.public import Principal, system_principal
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
-from firegrid.dispatch.models import Hydrant, HydrantStatus
+from firegrid.dispatch.public import Hydrant, HydrantStatus
 from firegrid.geo.coverage import PointSet, coverage_bands, first_due_points
 from firegrid.geo.errors import NoReachableFacility
 from firegrid.geo.facilities import FacilityPoint, split_reachable
 from firegrid.geo.hydrant_gaps import hydrant_gaps
 from firegrid.geo.service import STATIONS, geo_context
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 
 
 def _path_level(paths: np.ndarray[Any, Any], depth: int) -> np.ndarray[Any, Any]:

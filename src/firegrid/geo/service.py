@@ -36,7 +36,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound
 from firegrid.core.settings import Settings
-from firegrid.dispatch.models import Station
+from firegrid.dispatch.public import Station
 from firegrid.geo.engine import FacilitySet, TravelTimeEngine
 from firegrid.geo.errors import GeoError, UnknownFacility
 from firegrid.geo.facilities import FacilityPoint, SkippedFacility, split_reachable

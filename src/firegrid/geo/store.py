@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from firegrid.core.db import Database
-from firegrid.core.errors import NotFound
+from firegrid.geo.errors import NoRoadNetwork
 from firegrid.geo.models import RoadEdge, RoadNetworkRecord, RoadNode
 from firegrid.geo.network import RoadNetwork
 
@@ -158,7 +158,7 @@ def active_record(session: Session) -> RoadNetworkRecord:
         select(RoadNetworkRecord).where(RoadNetworkRecord.active.is_(True))
     ).first()
     if record is None:
-        raise NotFound(
+        raise NoRoadNetwork(
             "no road network: run `firegrid roads import FILE.osm.pbf` or `firegrid demo`"
         )
     return record

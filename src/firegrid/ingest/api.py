@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
 from firegrid.api.schemas import Timestamp
 from firegrid.core.db import Database
@@ -27,6 +27,7 @@ from firegrid.core.settings import Settings
 from firegrid.ingest import quarantine
 from firegrid.ingest.adapters.http.claims import claim_signature, release_signature
 from firegrid.ingest.adapters.http.codec import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from firegrid.ingest.adapters.json_messages import admit_json
 from firegrid.ingest.adapters.mqtt.codec import mapping_for
 from firegrid.ingest.adapters.payload import HTTP_LIMITS, parse_batch
 from firegrid.ingest.models import IngestIntegration
@@ -127,8 +128,11 @@ async def push(integration: str, request: Request) -> PushResult:
         await service.record_rejections(PROTOCOL, batch.rejected, where=f"push/{integration}")
         counts = {"admitted": 0, "quarantined": 0, "rejected": 0}
         if batch.accepted:
-            counts = await service.admit_json(
-                PROTOCOL, batch.messages, context={"integration": integration, "vendor": vendor}
+            counts = await admit_json(
+                service,
+                PROTOCOL,
+                batch.messages,
+                context={"integration": integration, "vendor": vendor},
             )
     except BaseException:  # nothing durable to answer for: the request may be sent again
         await asyncio.to_thread(release_signature, service.db, sig)

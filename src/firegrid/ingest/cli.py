@@ -23,15 +23,29 @@ from urllib.parse import urlparse
 
 import typer
 
-from firegrid.core.errors import DomainError, NotFound, ValidationFailed
-from firegrid.core.settings import Settings, get_settings, normalise_database_url
+from firegrid.core.cli import (
+    EXIT_USAGE,
+    DbOption,
+    JsonOption,
+    QuietOption,
+    command_group,
+    fail,
+    notice,
+    open_database,
+    progress,
+    resolve_settings,
+)
+from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.settings import Settings
 
 if TYPE_CHECKING:
     from firegrid.core.db import Database
 
-ingest_app = typer.Typer(help="Device ingest: protocol adapters and the event log.")
-events_app = typer.Typer(help="Stored device events.")
-simulate_app = typer.Typer(help="Simulators that drive registered devices.")
+ingest_app = command_group(
+    "Device ingest: protocol adapters and the event log.", no_args_is_help=False
+)
+events_app = command_group("Stored device events.", no_args_is_help=False)
+simulate_app = command_group("Simulators that drive registered devices.", no_args_is_help=False)
 
 
 @ingest_app.callback()
@@ -49,10 +63,6 @@ def _simulate() -> None:
     """Simulators that drive registered devices."""
 
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 EventLogOption = Annotated[
     str | None,
     typer.Option("--event-log", help="database or jetstream; overrides FIREGRID_EVENT_LOG."),
@@ -63,21 +73,12 @@ StreamOption = Annotated[
 
 
 def _settings(db: str | None, event_log: str | None = None) -> Settings:
-    settings = get_settings()
-    update: dict[str, Any] = {}
-    if db:
-        update["database_url"] = normalise_database_url(db)
+    settings = resolve_settings(db)
     if event_log:
         if event_log not in ("database", "jetstream"):
-            _fail(f"--event-log must be database or jetstream, not {event_log!r}")
-        update["event_log"] = event_log
-    return settings.model_copy(update=update) if update else settings
-
-
-def _fail(message: str, details: Any = None, code: int = 2) -> None:
-    payload = {"error": {"message": message, "details": details}}
-    typer.echo(json.dumps(payload, ensure_ascii=False, default=str), err=True)
-    raise typer.Exit(code)
+            fail(f"--event-log must be database or jetstream, not {event_log!r}", EXIT_USAGE)
+        settings = settings.model_copy(update={"event_log": event_log})
+    return settings
 
 
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -171,20 +172,19 @@ def run(
         upgrade(settings.database_url)
     if not (gb26875 or mqtt or http):
         gb26875 = "127.0.0.1:2687"
-    try:
-        endpoints = {
-            "gb26875": host_port(gb26875, "--gb26875") if gb26875 else None,
-            "mqtt": host_port(mqtt, "--mqtt") if mqtt else None,
-            "http": host_port(http, "--http") if http else None,
-        }
-    except DomainError as exc:
-        _fail(exc.message, exc.details)
-        return
+    endpoints = {
+        "gb26875": host_port(gb26875, "--gb26875") if gb26875 else None,
+        "mqtt": host_port(mqtt, "--mqtt") if mqtt else None,
+        "http": host_port(http, "--http") if http else None,
+    }
     from firegrid.ingest.service import IngestOptions
 
     if worker_id and not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", worker_id):
-        _fail("--worker-id takes 1-32 letters, digits, '-' or '_'", {"worker_id": worker_id})
-        return
+        fail(
+            "--worker-id takes 1-32 letters, digits, '-' or '_'",
+            EXIT_USAGE,
+            {"worker_id": worker_id},
+        )
     if reuse_port and not worker_id:
         typer.echo(
             "warning: --reuse-port without --worker-id: give each process sharing the port its "
@@ -201,11 +201,12 @@ def run(
     if command_schedule:
         from firegrid.ingest.commands.schedule import load_schedule
 
-        try:
-            schedule = load_schedule(command_schedule)
-        except DomainError as exc:
-            _fail(exc.message, exc.details)
-            return
+        schedule = load_schedule(command_schedule)
+    notice(
+        "starting ingest: "
+        + ", ".join(f"{name} on {':'.join(map(str, at))}" for name, at in endpoints.items() if at)
+        + f", event log {settings.event_log}; the JSON 'ready' line follows once all are up"
+    )
     _run(
         serve_adapters(
             settings,
@@ -384,7 +385,7 @@ def resolve_device(database: Database, key: str) -> int:
     """The registry id of the device named by ``key``: its id, code or external id."""
     from sqlalchemy import or_, select
 
-    from firegrid.devices.models import Device
+    from firegrid.devices.public import Device
 
     key = key.strip()
     with database.session() as session:
@@ -411,10 +412,9 @@ def _parse_time(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        _fail(f"--since must be an ISO 8601 time, got {value!r}")
-        raise
+        fail(f"--since must be an ISO 8601 time, got {value!r}", EXIT_USAGE)
     if parsed.tzinfo is None:
-        _fail("--since needs a time zone, e.g. 2026-11-25T08:00:00+08:00")
+        fail("--since needs a time zone, e.g. 2026-11-25T08:00:00+08:00", EXIT_USAGE)
     return parsed
 
 
@@ -435,12 +435,10 @@ def list_events(
     as_json: JsonOption = False,
 ) -> None:
     """List stored device events, newest first."""
-    from firegrid.core.db import Database
     from firegrid.ingest.log import find_events
 
     settings = _settings(db, event_log)
-    database = Database(settings.database_url)
-    try:
+    with open_database(settings.database_url) as database:
         device_id = resolve_device(database, device) if device is not None else None
         events = _run(
             find_events(
@@ -453,11 +451,6 @@ def list_events(
                 stream=stream,
             )
         )
-    except DomainError as exc:
-        _fail(exc.message, exc.details)
-        return
-    finally:
-        database.dispose()
     if as_json:
         typer.echo(json.dumps(events, ensure_ascii=False, indent=2, default=str))
         return
@@ -502,9 +495,9 @@ def simulate_devices(
         str | None, typer.Option(help="Write confirmed sequence numbers (JSON) here.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    quiet: QuietOption = False,
 ) -> None:
     """Drive registered devices over a real protocol; print JSON stats."""
-    from firegrid.core.db import Database
     from firegrid.ingest.simulate import SimOptions, run_simulation
 
     settings = _settings(db)
@@ -525,14 +518,11 @@ def simulate_devices(
         operator_answer_ratio=operator_answer_ratio,
         operator_delay_s=operator_delay,
     )
-    database = Database(settings.database_url)
-    try:
+    with (
+        open_database(settings.database_url) as database,
+        progress(f"driving {count} {protocol} devices for {duration:g} s", quiet=quiet),
+    ):
         stats = _run(run_simulation(database, options, register=register))
-    except DomainError as exc:
-        _fail(exc.message, exc.details)
-        return
-    finally:
-        database.dispose()
     if confirmed_out:
         with open(confirmed_out, "w", encoding="utf-8") as handle:
             json.dump(stats.confirmed_numbers, handle)

@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
-from firegrid.devices.models import Device, DeviceKind, DeviceProtocol
-from firegrid.devices.state import DeviceRef
+from firegrid.devices.public import Device, DeviceKind, DeviceProtocol, DeviceRef
 from firegrid.ingest.models import QuarantineDevice, QuarantinedMessage
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 
 
 def device_dict(row: QuarantineDevice) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from sqlalchemy import and_, exists, func, select, update
 
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
-from firegrid.devices.state import DeviceRef
+from firegrid.devices.public import DeviceRef
 from firegrid.ingest.events import DeviceEvent
 from firegrid.ingest.models import QuarantineDevice, QuarantinedMessage
 
@@ -101,47 +101,11 @@ def message_events(message: StoredMessage, protocol: str, ref: DeviceRef) -> lis
 
     Raises ``ValueError`` when the stored message cannot be decoded any more.
     """
-    if protocol == "gb26875":
-        events = _gb26875_events(message, ref)
-    elif protocol in ("mqtt", "http"):
-        events = _json_events(message, protocol, ref)
-    else:
+    from firegrid.ingest.adapters.registry import replayer
+
+    replay = replayer(protocol)
+    if replay is None:
         raise ValueError(f"no replay for protocol {protocol!r}")
+    events = replay(message, protocol, ref)
     mark = {"replayed_from_quarantine": message.id}
     return [msgspec.structs.replace(e, values={**e.values, **mark}) for e in events]
-
-
-def _gb26875_events(message: StoredMessage, ref: DeviceRef) -> list[DeviceEvent]:
-    from firegrid.ingest.adapters.gb26875.codec import Command, StreamDecoder
-    from firegrid.ingest.adapters.gb26875.server import frame_events
-
-    try:
-        raw = bytes.fromhex(message.raw_hex)
-    except ValueError as exc:
-        raise ValueError(f"quarantined message {message.id}: raw bytes are not hex") from exc
-    decoder = StreamDecoder()
-    items = [*decoder.feed(raw), *decoder.close()]
-    events: list[DeviceEvent] = []
-    for item in items:
-        frame = item.frame
-        if frame is None or frame.command not in (Command.SEND_DATA, Command.ANSWER):
-            continue
-        events.extend(frame_events(frame, ref, message.received_at, message.raw_hex))
-    if not events and not items:
-        raise ValueError(f"quarantined message {message.id}: no frame in the raw bytes")
-    return events
-
-
-def _json_events(message: StoredMessage, protocol: str, ref: DeviceRef) -> list[DeviceEvent]:
-    from firegrid.core.errors import ValidationFailed
-    from firegrid.ingest.adapters.mqtt.codec import decode_message, mapping_for, to_event
-
-    payload = message.summary.get("payload")
-    vendor = message.summary.get("vendor", "firegrid")
-    if not isinstance(payload, dict):
-        raise ValueError(f"quarantined message {message.id}: no JSON payload kept")
-    try:
-        decoded = decode_message(payload, mapping_for(str(vendor)))
-    except ValidationFailed as exc:
-        raise ValueError(f"quarantined message {message.id}: {exc.message}") from exc
-    return [to_event(decoded, ref, protocol, message.received_at)]

@@ -37,8 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
-from firegrid.devices.models import Device
-from firegrid.devices.state import DeviceRef, DeviceStateTracker
+from firegrid.devices.public import Device, DeviceRef, DeviceStateTracker
 from firegrid.ingest.events import STATE_ONLY_KINDS, DeviceEvent
 from firegrid.ingest.log import EventLog
 from firegrid.ingest.log_db import BatchWriter
@@ -46,7 +45,6 @@ from firegrid.ingest.models import IngestError, QuarantineDevice, QuarantinedMes
 from firegrid.ops import metrics
 
 if TYPE_CHECKING:
-    from firegrid.ingest.adapters.mqtt.codec import VendorMessage
     from firegrid.ingest.adapters.payload import Rejection
 
 log = logging.getLogger(__name__)
@@ -529,7 +527,7 @@ class IngestService:
         if not rows:
             await self._commit_state_cover(covered)
             return 0
-        from firegrid.devices.state import state_row_chunks, write_state_rows
+        from firegrid.devices.public import state_row_chunks, write_state_rows
 
         written = 0
         try:
@@ -554,7 +552,7 @@ class IngestService:
         sharing the port may hold its connection (and have written a later ``last_seen``)
         or may have called it offline already.
         """
-        from firegrid.devices.state import read_stored_seen
+        from firegrid.devices.public import read_stored_seen
 
         if self.state_loading:
             return []
@@ -700,59 +698,6 @@ class IngestService:
             )
         self.stats.errors += len(rows)
         await self._errors.submit(rows)
-
-    async def admit_json(
-        self,
-        protocol: str,
-        messages: Sequence[VendorMessage],
-        *,
-        external_id: str | None = None,
-        context: dict[str, Any] | None = None,
-    ) -> dict[str, int]:
-        """Store decoded JSON messages (MQTT, HTTP push): admitted or quarantined per device.
-
-        ``external_id`` (the MQTT topic's) wins over the one in each message. Returns counts;
-        durable when it returns.
-        """
-        from firegrid.ingest.adapters.mqtt.codec import summary, to_event
-
-        received_at = self.clock()
-        by_device: dict[str, list[VendorMessage]] = {}
-        missing = 0
-        for message in messages:
-            device = external_id or message.external_id
-            if not device:
-                missing += 1
-                continue
-            by_device.setdefault(device, []).append(message)
-        if missing:
-            await self.record_error(
-                protocol, "no_device_id", f"{missing} message(s) name no device", ""
-            )
-        jobs = []
-        quarantined = admitted = 0
-        for device, items in by_device.items():
-            ref = self.lookup(protocol, device)
-            if ref is None:
-                quarantined += len(items)
-                for m in items:
-                    jobs.append(
-                        self.quarantine(
-                            QuarantineItem(
-                                protocol,
-                                device,
-                                received_at,
-                                "",
-                                {**(context or {}), **summary(m), "payload": m.raw},
-                            )
-                        )
-                    )
-            else:
-                admitted += len(items)
-                events = [to_event(m, ref, protocol, received_at) for m in items]
-                jobs.append(self.admit(ref, events, seen_at=received_at))
-        await asyncio.gather(*jobs)
-        return {"admitted": admitted, "quarantined": quarantined, "rejected": missing}
 
     # -- commits (worker threads) ---------------------------------------------------------------
 

@@ -44,7 +44,7 @@ from sqlalchemy import func, insert, select
 from firegrid.core.clock import CHINA_TZ, utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, ValidationFailed
-from firegrid.devices.models import Device, DeviceKind, DeviceProtocol
+from firegrid.devices.public import Device, DeviceKind, DeviceProtocol
 from firegrid.ingest.adapters.gb26875.codec import (
     AnalogValue,
     ApplicationData,
@@ -61,7 +61,7 @@ from firegrid.ingest.adapters.gb26875.codec import (
 )
 from firegrid.ingest.models import IngestIntegration
 from firegrid.ingest.simulate_downlink import DownlinkResponder
-from firegrid.places.models import Jurisdiction, Venue
+from firegrid.places.public import Jurisdiction, Venue
 
 SIM_JURISDICTION = "990000"
 SIM_VENUE = "SIM-VENUE-0001"

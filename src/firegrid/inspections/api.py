@@ -11,25 +11,23 @@ from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
-    BackgroundTasks,
     Depends,
     File,
     Form,
     Path,
     Query,
-    Request,
     UploadFile,
 )
 from pydantic import AwareDatetime
 
-from firegrid.accounts.principal import Principal
-from firegrid.api import changes
-from firegrid.api.changes import VENUE_CHANGED
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, SettingsDep, require
 from firegrid.api.pagination import decode_cursor, encode_cursor
+from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.inspections import schemas, service
 from firegrid.inspections.schemas import MAX_ID
+from firegrid.places.public import VENUE_CHANGED
 
 router = APIRouter(tags=["inspections"])
 
@@ -111,8 +109,6 @@ def record_inspection(
     principal: Writer,
     session: SessionDep,
     body: schemas.InspectionIn,
-    request: Request,
-    background: BackgroundTasks,
 ) -> schemas.InspectionOut:
     now = utcnow()
     inspection, hazards = service.record_inspection(
@@ -133,9 +129,7 @@ def record_inspection(
         inspection, len(hazards), [service.hazard_dict(h, now) for h in hazards]
     )
     cause = f"inspection {inspection.id} recorded by {principal.username}"
-    changes.schedule(
-        background, request.app, VENUE_CHANGED, inspection.venue_id, principal.subject, cause
-    )
+    record_change(session, VENUE_CHANGED, inspection.venue_id, actor=principal.subject, cause=cause)
     return schemas.InspectionOut.model_validate(out)
 
 
@@ -201,8 +195,6 @@ async def rectify_hazard(
     session: SessionDep,
     settings: SettingsDep,
     hazard_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-    request: Request,
-    background: BackgroundTasks,
     note: Annotated[str, Form(max_length=2000)] = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> schemas.HazardOut:
@@ -219,9 +211,7 @@ async def rectify_hazard(
     )
     out = service.hazard_dict(hazard, now, service.transitions_of(session, hazard.id))
     cause = f"hazard {hazard.id} rectified by {principal.username}"
-    changes.schedule(
-        background, request.app, VENUE_CHANGED, hazard.venue_id, principal.subject, cause
-    )
+    record_change(session, VENUE_CHANGED, hazard.venue_id, actor=principal.subject, cause=cause)
     return schemas.HazardOut.model_validate(out)
 
 

@@ -6,63 +6,41 @@ The commands act as the command-line operator (:func:`system_principal`, whole c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.orm import Session
 
-inspections_app = typer.Typer(
-    help="Inspections and hazards (检查 / 隐患整改): list, overdue, venue summary.",
-    no_args_is_help=True,
+from firegrid.core.cli import (
+    EXIT_USAGE,
+    DbOption,
+    JsonOption,
+    command_group,
+    emit,
+    fail,
+    open_database,
+    session_scope,
 )
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+inspections_app = command_group(
+    "Inspections and hazards (检查 / 隐患整改): list, overdue, venue summary."
+)
+
 LimitOption = Annotated[int, typer.Option(help="At most this many.", min=1)]
 VenueOption = Annotated[int | None, typer.Option("--venue", help="Only this venue (id).")]
 
 T = TypeVar("T")
 
 
-@contextmanager
-def _session(db: str | None) -> Iterator[Session]:
-    from firegrid.cli import resolve_settings
-    from firegrid.core.db import Database
-
-    database = Database(resolve_settings(db).database_url)
-    try:
-        with database.session() as session:
-            yield session
-    finally:
-        database.dispose()
-
-
 def _run(db: str | None, work: Callable[[Session], T]) -> T:
-    from firegrid.core.errors import DomainError
-
-    try:
-        with _session(db) as session:
-            return work(session)
-    except DomainError as exc:
-        from firegrid.cli import fail
-
-        fail(exc.message, details=exc.details)
-        raise  # unreachable: fail exits
-
-
-def _emit(data: Any, as_json: bool) -> None:
-    from firegrid.cli import emit
-
-    emit(data, as_json)
+    with session_scope(db) as session:
+        return work(session)
 
 
 def _jsonable(data: Any) -> Any:
-    from firegrid.accounts.audit import jsonable
+    from firegrid.accounts.public import jsonable
 
     return jsonable(data)
 
@@ -75,10 +53,7 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     try:
         return ensure_aware(datetime.fromisoformat(value))
     except ValueError:
-        from firegrid.cli import fail
-
-        fail(f"--{name} must be an ISO 8601 time", details={name: value})
-        raise
+        fail(f"--{name} must be an ISO 8601 time", EXIT_USAGE, details={name: value})
 
 
 @inspections_app.command("list")
@@ -92,7 +67,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List inspections (oldest first)."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.inspections import service
 
     start = _parse_time(since, "since")
@@ -106,7 +81,7 @@ def list_command(
 
     items = _run(db, work)
     if as_json:
-        _emit(items, True)
+        emit(items, True)
         return
     for item in items:
         typer.echo(
@@ -133,14 +108,12 @@ def hazards_command(
     as_json: JsonOption = False,
 ) -> None:
     """List hazards (oldest first)."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.clock import utcnow
     from firegrid.inspections import service
 
     if status is not None and status not in service.STATUS_FILTERS:
-        from firegrid.cli import fail
-
-        fail(f"--status must be one of {', '.join(service.STATUS_FILTERS)}")
+        fail(f"--status must be one of {', '.join(service.STATUS_FILTERS)}", EXIT_USAGE)
     now = utcnow()
 
     def work(session: Session) -> list[dict[str, Any]]:
@@ -151,7 +124,7 @@ def hazards_command(
 
     items = _run(db, work)
     if as_json:
-        _emit(items, True)
+        emit(items, True)
         return
     for item in items:
         typer.echo(_hazard_line(item))
@@ -162,7 +135,7 @@ def overdue_command(
     db: DbOption = None, limit: LimitOption = 1000, as_json: JsonOption = False
 ) -> None:
     """Open hazards past their rectification deadline, the longest overdue first."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.clock import utcnow
     from firegrid.inspections import service
 
@@ -174,7 +147,7 @@ def overdue_command(
 
     items = _run(db, work)
     if as_json:
-        _emit(items, True)
+        emit(items, True)
         return
     for item in items:
         typer.echo(_hazard_line(item))
@@ -184,13 +157,13 @@ def overdue_command(
 @inspections_app.command("summary")
 def summary_command(venue_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """One venue's inspections and hazards: recency, open, overdue, by category."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.inspections import service
 
     data = _run(
         db, lambda session: service.venue_summary(session, system_principal("cli"), venue_id)
     )
-    _emit(_jsonable(data), as_json)
+    emit(_jsonable(data), as_json)
 
 
 @inspections_app.command("generate")
@@ -200,19 +173,8 @@ def generate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Generate demo inspections and hazards for the venues of an existing (demo) city."""
-    from firegrid.cli import resolve_settings
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.inspections.demo import generate_inspections
 
-    database = Database(resolve_settings(db).database_url)
-    try:
+    with open_database(db) as database:
         counts = generate_inspections(database, seed)
-    except DomainError as exc:
-        from firegrid.cli import fail
-
-        fail(exc.message, details=exc.details)
-        raise
-    finally:
-        database.dispose()
-    _emit(counts, as_json)
+    emit(counts, as_json)

@@ -49,7 +49,7 @@ from firegrid.inspections.models import (
     Inspection,
     InspectionResult,
 )
-from firegrid.places.models import GridWorker, Venue
+from firegrid.places.public import GridWorker, Venue
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -140,7 +140,7 @@ def _logit(p: FloatArray) -> FloatArray:
 
 def venue_classes(categories: list[str], key_unit: BoolArray) -> IntArray:
     """Index into :data:`CLASSES` per venue: the taxonomy's class, key units flagged so."""
-    from firegrid.places.taxonomy import load_taxonomy
+    from firegrid.places.public import load_taxonomy
 
     taxonomy = load_taxonomy()
     of = {code: c.venue_class for code, c in taxonomy.categories.items()}

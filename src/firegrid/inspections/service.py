@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal, record_change
 from firegrid.api.crud import row_snapshot
 from firegrid.core import uploads
 from firegrid.core.clock import utcnow
@@ -37,7 +36,7 @@ from firegrid.inspections.models import (
     InspectionResult,
     Severity,
 )
-from firegrid.places.models import GridWorker, Venue
+from firegrid.places.public import GridWorker, Venue
 
 MAX_PHOTO_BYTES = uploads.MAX_PHOTO_BYTES
 #: how far in the future an inspection time may lie (clock skew of a handset)

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal, record_change
 from firegrid.api.deps import SessionDep, require
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings

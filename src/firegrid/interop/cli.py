@@ -210,7 +210,7 @@ def eido_command(
 ) -> None:
     """Print the incident as an EIDO JSON document (NENA-STA-021.1)."""
     from firegrid.core.db import Database
-    from firegrid.dispatch.incident_models import Incident
+    from firegrid.dispatch.public import Incident
     from firegrid.interop.config import link_config
     from firegrid.interop.relay import incident_eido
 

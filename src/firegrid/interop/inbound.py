@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.errors import ValidationFailed
 from firegrid.dispatch import intake, timeline
-from firegrid.dispatch.incident_models import Incident
 from firegrid.dispatch.plans import INCIDENT_TYPES
+from firegrid.dispatch.public import Incident
 from firegrid.dispatch.timeline import Actor
 from firegrid.interop.eido import URN_PREFIX, ParsedEido, parse_eido, parsed_level
 from firegrid.interop.models import LinkedIncident

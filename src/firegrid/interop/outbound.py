@@ -12,7 +12,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.dispatch import timeline
-from firegrid.dispatch.incident_models import Incident
+from firegrid.dispatch.public import Incident
 from firegrid.dispatch.timeline import Actor
 from firegrid.interop.models import LinkedIncident
 from firegrid.interop.relay import incident_eido, order_key

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
-from firegrid.dispatch.incident_models import Incident
+from firegrid.dispatch.public import Incident
 from firegrid.interop import config as cfg
 from firegrid.interop.eido import build_eido
 from firegrid.interop.snapshot import IncidentSnapshot, incident_snapshot, incident_snapshots

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.dispatch.incident_models import Assignment, Incident, IncidentCall, TimelineEntry
-from firegrid.dispatch.models import Vehicle
+from firegrid.dispatch.public import Vehicle
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
 from firegrid.interop import schemas as s
 from firegrid.interop import telephony

@@ -57,7 +57,7 @@ def _iso(value: Any) -> str | None:
 
 
 def incident_rows(session: Session, kinds_by_id: dict[int, set[str]]) -> list[dict[str, Any]]:
-    from firegrid.dispatch.incident_models import AidRequest, Incident
+    from firegrid.dispatch.public import AidRequest, Incident
 
     if not kinds_by_id:
         return []
@@ -99,7 +99,7 @@ def incident_rows(session: Session, kinds_by_id: dict[int, set[str]]) -> list[di
 
 
 def unit_rows(session: Session, vehicle_ids: set[int]) -> list[dict[str, Any]]:
-    from firegrid.dispatch.models import Station, Vehicle
+    from firegrid.dispatch.public import Station, Vehicle
 
     if not vehicle_ids:
         return []

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from firegrid.accounts.principal import Principal
-from firegrid.api.changes import VENUE_CHANGED
+from firegrid.accounts.public import Principal
 from firegrid.api.crud import Filter, Resource, mount
 from firegrid.api.deps import SessionDep, require
 from firegrid.places import schemas, service
 from firegrid.places.crs import parse_crs, point_from_wgs84
 from firegrid.places.geocode import geocode
 from firegrid.places.models import GridWorker, Jurisdiction, Venue
+from firegrid.places.public import VENUE_CHANGED
 from firegrid.places.taxonomy import Taxonomy, load_taxonomy
 
 router = APIRouter()

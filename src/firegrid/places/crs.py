@@ -10,7 +10,6 @@ well under a centimetre. Distances are computed in a metric CRS through pyproj
 from __future__ import annotations
 
 import math
-from enum import StrEnum
 from functools import lru_cache
 
 import numpy as np
@@ -18,20 +17,13 @@ import numpy.typing as npt
 from pyproj import Transformer
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.writes import Crs as Crs  # re-exported: the vocabulary lives in core
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE = 0.00669342162296594323  # its first eccentricity squared
 _BD_PI = math.pi * 3000.0 / 180.0
 
 FloatArray = npt.NDArray[np.float64]
-
-
-class Crs(StrEnum):
-    """Coordinate systems accepted and emitted at the API and import edges."""
-
-    WGS84 = "wgs84"
-    GCJ02 = "gcj02"
-    BD09 = "bd09"
 
 
 def parse_crs(value: str | None) -> Crs:

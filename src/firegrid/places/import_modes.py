@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
-from firegrid.api.crud import Resource, WriteContext, _audit, row_snapshot, scoped_select
+from firegrid.accounts.public import Principal
+from firegrid.api.crud import Resource, _audit, row_snapshot, scoped_select
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.writes import WriteContext
 
 ImportMode = Literal["insert", "upsert", "replace"]
 MODES: tuple[str, ...] = ("insert", "upsert", "replace")

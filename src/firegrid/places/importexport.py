@@ -22,11 +22,13 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal, system_principal
-from firegrid.api.crud import Resource, WriteContext
+from firegrid.accounts.public import Principal, system_principal
+from firegrid.api.crud import Resource
+from firegrid.core.changes import record_change
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
 from firegrid.core.text import find_in, neutralise_formula, restore_formula
+from firegrid.core.writes import WriteContext
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
 from firegrid.places.geometry_input import accepted_types, read_geometry
 
@@ -296,10 +298,11 @@ def import_rows(
     schema = resource.create_schema
     if schema is None:
         raise ValidationFailed(f"{kind} cannot be imported")
-    ctx = WriteContext(session, principal or system_principal("import"), parse_crs(str(crs)))
+    caller = principal or system_principal("import")
+    ctx = WriteContext(session, caller, parse_crs(str(crs)))
     if not rows:
         raise ImportFailed(f"the file holds no {kind}")
-    keyed = None if check_mode(mode) == "insert" else KeyedRows(session, resource, ctx.principal)
+    keyed = None if check_mode(mode) == "insert" else KeyedRows(session, resource, caller)
     errors: list[dict[str, Any]] = []
     created = updated = unchanged = deleted = 0
     accepted = accepted_types(set(schema.model_fields))
@@ -328,6 +331,14 @@ def import_rows(
             session.add(record)
             session.flush()
             _audit(ctx, "import", resource, record, None)
+            if resource.change_topic:  # other contexts react (risk re-scores the venue)
+                record_change(
+                    session,
+                    resource.change_topic,
+                    record.id,
+                    actor=ctx.principal.subject,
+                    cause=f"{kind} file imported by {ctx.principal.username}",
+                )
             created += 1
         except (ValidationError, DomainError) as exc:
             errors.extend(_row_errors(row.line, exc))
@@ -407,7 +418,7 @@ def export_records(
 ) -> list[dict[str, Any]]:
     """Rows of ``kind`` shaped like the import schema (so an export imports back)."""
     from firegrid.api.crud import scoped_select
-    from firegrid.dispatch.models import Station
+    from firegrid.dispatch.public import Station
     from firegrid.places.models import Jurisdiction, Venue
 
     resource = resource_for(kind)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
 from firegrid.places.importexport import (
     SUFFIXES,

@@ -11,8 +11,8 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.api.crud import WriteContext
 from firegrid.core.errors import Conflict, OutsideCity, ValidationFailed
+from firegrid.core.writes import WriteContext
 from firegrid.places.crs import Crs, point_to_wgs84, to_wgs84, validate_lon_lat
 from firegrid.places.locate import GridRef, jurisdiction_index
 from firegrid.places.models import LEVEL_ORDER, GridWorker, Jurisdiction, JurisdictionLevel, Venue

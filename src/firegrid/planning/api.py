@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.core.errors import Forbidden, ValidationFailed
 from firegrid.planning import store

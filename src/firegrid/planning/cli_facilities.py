@@ -24,10 +24,10 @@ SaveOption = Annotated[bool, typer.Option("--save", help="Store the plan (prints
 def _run(
     what: str, make: Any, db: str | None, as_json: bool, quiet: bool, save: bool
 ) -> dict[str, Any]:
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.db import Database
     from firegrid.core.errors import DomainError, NotFound
-    from firegrid.geo.errors import GeoError
+    from firegrid.geo.public import GeoError
     from firegrid.planning.store import save_plan
 
     settings = resolve_settings(db)

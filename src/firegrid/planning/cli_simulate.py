@@ -36,10 +36,10 @@ def simulate_command(
 ) -> None:
     """Replay the calls without and with the plan's new stations; before/after side by side
     (a stored plan keeps the simulation)."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.db import Database
     from firegrid.core.errors import DomainError, NotFound
-    from firegrid.geo.errors import GeoError
+    from firegrid.geo.public import GeoError
     from firegrid.planning.simulate import read_plan_file, simulate_plan
     from firegrid.planning.store import attach_simulation, get_plan
 
@@ -101,7 +101,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """The stored plans, newest first."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.db import Database
     from firegrid.planning.store import list_plans
 

@@ -62,10 +62,10 @@ def stations_command(
 ) -> None:
     """Where the next stations go: sites, objective, bound, gap, optimal, coverage
     before/after (the existing stations fixed open; road travel times)."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.db import Database
     from firegrid.core.errors import DomainError, NotFound
-    from firegrid.geo.errors import GeoError
+    from firegrid.geo.public import GeoError
     from firegrid.planning.stations import StationParams, plan_stations
     from firegrid.planning.store import save_plan
 

@@ -30,7 +30,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound
 from firegrid.dispatch.incident_models import Assignment, Incident
 from firegrid.dispatch.models import Hydrant, HydrantStatus, LogisticsPoint, Station, Vehicle
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 from firegrid.planning.siting import Venues
 
 if TYPE_CHECKING:

@@ -97,7 +97,7 @@ def station_times(
     engine: TravelTimeEngine, node: IntArray, leg_s: FloatArray
 ) -> tuple[list[int], npt.NDArray[np.float32]]:
     """Times ``[stations × demand]`` from the engine's registered stations (legs included)."""
-    from firegrid.geo.errors import UnknownFacility
+    from firegrid.geo.public import UnknownFacility
     from firegrid.geo.service import STATIONS
 
     try:

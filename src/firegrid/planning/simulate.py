@@ -90,7 +90,7 @@ def simulate_plan(
     from firegrid.dispatch.merge_rules import active_merge_rules
     from firegrid.dispatch.plans import PlanBook
     from firegrid.geo.service import engine_with_stations, geo_context
-    from firegrid.places.locate import jurisdiction_index
+    from firegrid.places.public import jurisdiction_index
 
     sites = plan_sites(result)
     records = read_calls(calls)

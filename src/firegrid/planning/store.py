@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal, record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.planning.models import PlanningPlan

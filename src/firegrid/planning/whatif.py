@@ -44,7 +44,7 @@ from firegrid.dispatch.plans import PlanBook
 from firegrid.dispatch.recommend import Unit, recommend_units
 from firegrid.dispatch.replay import FIRE_TYPES, ON_SCENE_MIN, read_jsonl
 from firegrid.geo.engine import TravelTimeEngine
-from firegrid.geo.errors import GeoError
+from firegrid.geo.public import GeoError
 
 AVAILABLE_STATUS = "available_in_station"
 FIVE_MIN_S = 300.0

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, SettingsDep, require
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import DomainError, NotFound
 from firegrid.geo.service import GeoContext
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 from firegrid.preplans import attachments, live, schemas, service, sheet
 from firegrid.preplans.cycle import review_intervals
 
@@ -274,7 +274,7 @@ def crew_attachment(
 
 def _plan_reader(plan: Any) -> Principal:
     """A reader scoped to exactly the plan's jurisdiction (the crew's dispatch grants it)."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
 
     base = system_principal("crew-preplan")
     return Principal(

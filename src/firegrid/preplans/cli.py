@@ -37,7 +37,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """Plans with their published version and review due date (city-wide)."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.core.clock import utcnow
     from firegrid.core.db import Database
     from firegrid.preplans import service
@@ -80,7 +80,7 @@ def sheet_command(
     from firegrid.core.db import Database
     from firegrid.core.errors import DomainError
     from firegrid.geo.service import geo_context
-    from firegrid.places.models import Venue
+    from firegrid.places.public import Venue
     from firegrid.preplans import live, service, sheet
     from firegrid.preplans.models import Preplan
 

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from firegrid.core.bulk import advance_id_sequences, insert_chunks, table_of
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
-from firegrid.devices.models import Device
-from firegrid.places.models import Building, Venue
+from firegrid.devices.public import Device
+from firegrid.places.public import Building, Venue
 from firegrid.preplans.cycle import review_due
 from firegrid.preplans.document import PlanDocument
 from firegrid.preplans.models import Preplan, PreplanVersion, VersionStatus

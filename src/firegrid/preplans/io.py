@@ -29,13 +29,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal, system_principal
+from firegrid.accounts.public import Principal, record_change, system_principal
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed
 from firegrid.core.text import find_in
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 from firegrid.preplans import attachments, service
 from firegrid.preplans.cycle import review_due
 from firegrid.preplans.models import Preplan, PreplanAttachment, PreplanVersion, VersionStatus

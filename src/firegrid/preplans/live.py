@@ -11,16 +11,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal, system_principal
+from firegrid.accounts.public import Principal, system_principal
 from firegrid.alarms.lifecycle import alarm_dict
 from firegrid.alarms.queries import list_alarms
 from firegrid.core.clock import utcnow
 from firegrid.devices.commissioning import device_health
-from firegrid.devices.models import Device
+from firegrid.devices.public import Device
 from firegrid.geo.bounded_route import route_within
-from firegrid.geo.errors import GeoError
+from firegrid.geo.public import GeoError
 from firegrid.geo.service import STATIONS, GeoContext
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 from firegrid.preplans import service
 from firegrid.preplans.models import Preplan, PreplanVersion
 from firegrid.preplans.water import hydrants_by_road

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.geo.service import GeoContext
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 from firegrid.preplans import live
 from firegrid.preplans.models import Preplan
 
@@ -25,8 +25,8 @@ def published_plan_of_venue(session: Session, venue_id: int) -> Preplan | None:
 
 def dispatched_plan(session: Session, principal: Principal, vehicle_id: int) -> Preplan | None:
     """The published plan of the venue the caller's unit is dispatched to, if any."""
-    from firegrid.dispatch.incident_models import Incident
     from firegrid.dispatch.incidents import vehicle_in_scope
+    from firegrid.dispatch.public import Incident
 
     vehicle = vehicle_in_scope(session, principal, vehicle_id)
     if vehicle.incident_id is None:

@@ -14,13 +14,12 @@ from pydantic import ValidationError
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal, record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from firegrid.devices.models import Device
+from firegrid.devices.public import Device
 from firegrid.dispatch.duplicates import haversine_m
-from firegrid.places.models import Building, Venue
+from firegrid.places.public import Building, Venue
 from firegrid.preplans.cycle import review_due
 from firegrid.preplans.document import MAX_FEATURE_DISTANCE_M, PlanDocument
 from firegrid.preplans.models import Preplan, PreplanAttachment, PreplanVersion, VersionStatus

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.dispatch.models import Hydrant, HydrantStatus
+from firegrid.dispatch.public import Hydrant, HydrantStatus
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.geo.hydrant_gaps import DEFAULT_VENUE_RADIUS_M
 from firegrid.geo.hydrant_reach import hydrant_road_distances_m

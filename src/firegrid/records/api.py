@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.crud import Filter, Resource, get_visible, mount, to_out
 from firegrid.api.deps import SessionDep, require
-from firegrid.places.crs import Crs
+from firegrid.places.public import Crs
 from firegrid.records import schemas, service
 from firegrid.records.codes import CODED_FIELDS, load_codes
 from firegrid.records.models import FireRecord

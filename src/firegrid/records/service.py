@@ -11,13 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal
-from firegrid.api.crud import WriteContext, row_snapshot
+from firegrid.accounts.public import Principal, record_change
+from firegrid.api.crud import row_snapshot
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, ValidationFailed
-from firegrid.places.crs import Crs
-from firegrid.places.models import Venue
+from firegrid.core.writes import WriteContext
+from firegrid.places.public import Crs, Venue
 from firegrid.places.service import ensure_unique_code, resolve_point
 from firegrid.records.codes import CODED_FIELDS, load_codes
 from firegrid.records.models import REVIEW_TRANSITIONS, FireRecord, ReviewState

@@ -7,14 +7,20 @@ from typing import Annotated
 
 import typer
 
-retention_app = typer.Typer(
-    help="Record retention: windows per kind, archive then purge.", no_args_is_help=True
+from firegrid.core.cli import (
+    EXIT_FAILURE,
+    DbOption,
+    JsonOption,
+    command_group,
+    emit,
+    fail,
+    open_database,
+    progress,
+    resolve_settings,
 )
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+retention_app = command_group("Record retention: windows per kind, archive then purge.")
+
 KindOption = Annotated[
     list[str] | None,
     typer.Option("--kind", help="Only this record kind (repeatable); default: every kind."),
@@ -22,43 +28,30 @@ KindOption = Annotated[
 
 
 def _run(db: str | None, as_json: bool, kinds: list[str] | None, purge: bool) -> None:
-    from firegrid.cli import emit, resolve_settings
-    from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError
     from firegrid.retention.config import load_retention
     from firegrid.retention.job import Place, retention_status, run_retention
 
     settings = resolve_settings(db)
-    database = Database(settings.database_url)
-    try:
-        config = load_retention(settings.retention)
-        place = Place(
-            data_dir=settings.data_dir,
-            archive_dir=settings.archive_dir or Path(settings.data_dir) / "archive",
-        )
-        if purge:
-            data = run_retention(database, config, place, kinds=kinds, actor="cli:retention")
-        else:
-            data = retention_status(database, config, place, kinds=kinds)
-    except DomainError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from None
-    except OSError as exc:
-        typer.echo(
-            f"error: {exc.strerror or exc} ({exc.filename}); "
-            "hint: check FIREGRID_ARCHIVE_DIR and the disk",
-            err=True,
-        )
-        raise typer.Exit(2) from None
-    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        typer.echo(
-            f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
-            "hint: is the database reachable and upgraded (`firegrid db upgrade`)?",
-            err=True,
-        )
-        raise typer.Exit(2) from None
-    finally:
-        database.dispose()
+    with open_database(db) as database:
+        try:
+            config = load_retention(settings.retention)
+            place = Place(
+                data_dir=settings.data_dir,
+                archive_dir=settings.archive_dir or Path(settings.data_dir) / "archive",
+            )
+            if purge:
+                with progress("archiving, then purging past the windows"):
+                    data = run_retention(
+                        database, config, place, kinds=kinds, actor="cli:retention"
+                    )
+            else:
+                data = retention_status(database, config, place, kinds=kinds)
+        except OSError as exc:
+            fail(
+                f"{exc.strerror or exc} ({exc.filename})",
+                EXIT_FAILURE,
+                hint="check FIREGRID_ARCHIVE_DIR and the disk",
+            )
     if as_json:
         emit(data, True)
         return

@@ -1,4 +1,10 @@
-"""Fire-risk assessment engine: a pure library on Polars and NumPy (no database).
+"""Fire-risk assessment: a pure engine on Polars and NumPy, and the context around it.
+
+The engine (this package's exports: catalogue, AHP, normalisation, scoring, grades,
+aggregation, explanations, the predictive model, the HTML report) touches no database. The
+context's other modules do: ``inputs.py`` reads the facts from the other contexts,
+``service.py``/``runs.py`` record runs and re-scores (``models.py``), ``changes.py`` re-scores
+a venue when the change stream says it changed, ``api.py`` and ``cli.py`` are its edges.
 
 Typical use (the CLI's ``firegrid assess``)::
 

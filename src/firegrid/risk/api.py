@@ -11,8 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
-from firegrid.accounts.principal import Principal
-from firegrid.api import changes
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.risk import schemas as s
 from firegrid.risk import service
@@ -26,8 +25,6 @@ from firegrid.risk.schemas import (
 )
 
 router = APIRouter(prefix="/risk", tags=["risk"])
-# A venue whose facts, hazards or inspections change is re-scored at once (and recorded).
-changes.listen(changes.VENUE_CHANGED, service.rescore_changed_venue)
 
 Read = Annotated[Principal, Depends(require("risk:read"))]
 Run = Annotated[Principal, Depends(require("risk:run"))]

@@ -58,8 +58,8 @@ def read_area_context(
     session: Session, epsg: int, sources: dict[str, str], warnings: list[str]
 ) -> AreaContext:
     """Land area, population, stations and engines per city, town, village and grid."""
-    from firegrid.dispatch.models import Station, Vehicle
-    from firegrid.places.models import Jurisdiction
+    from firegrid.dispatch.public import Station, Vehicle
+    from firegrid.places.public import Jurisdiction
 
     rows = session.execute(
         select(

@@ -17,6 +17,7 @@ from firegrid.core.cli import (
     DbOption,
     JsonOption,
     QuietOption,
+    command_group,
     emit,
     fail,
     progress,
@@ -112,10 +113,8 @@ def assess_command(
     emit(summary if as_json else _brief(summary), as_json)
 
 
-risk_app = typer.Typer(
-    help="Regular risk assessment (定期评估) and what changed.", no_args_is_help=True
-)
-schedule_app = typer.Typer(help="The schedules of risk/schedule.yaml.", no_args_is_help=True)
+risk_app = command_group("Regular risk assessment (定期评估) and what changed.")
+schedule_app = command_group("The schedules of risk/schedule.yaml.")
 risk_app.add_typer(schedule_app, name="schedule")
 
 

@@ -143,8 +143,7 @@ _DERIVED_VENUE_COLUMNS = frozenset(
 
 def read_venues(session: Session, venue_ids: Sequence[int] | None = None) -> pl.DataFrame:
     """The live venues as the engine's ``venues`` frame plus ``jurisdiction_path``."""
-    from firegrid.places.models import Venue
-    from firegrid.places.taxonomy import load_taxonomy
+    from firegrid.places.public import Venue, load_taxonomy
 
     stored = [name for name in VENUE_SCHEMA if name not in _DERIVED_VENUE_COLUMNS]
     stmt = select(
@@ -184,7 +183,7 @@ def device_facts(
     ``totals`` (optional) receives the city's totals: registered devices, commissioned ones,
     offline ones (commissioned only) and the never-seen ones that are not commissioned,
     reported apart from the offline ones."""
-    from firegrid.devices.models import Device
+    from firegrid.devices.public import Device
 
     stmt = (
         select(Device.venue_id, func.count(Device.id))
@@ -211,7 +210,7 @@ def device_facts(
             pl.lit(None, dtype=pl.Int32).alias("unresolved_faults"),
         )
     from firegrid.devices.commissioning import Health, default_grace, health_case
-    from firegrid.devices.state_models import DeviceStateRow as State
+    from firegrid.devices.public import DeviceStateRow as State
 
     has_fault = func.coalesce(cast(State.faults, String), "{}").not_in(["{}", "null"])
     # a device never heard from is not offline but not commissioned (until its install
@@ -350,7 +349,7 @@ def inspection_facts(
         for col in INSPECTION_COLUMNS:
             sources[col] = "none (null)"
         return None
-    from firegrid.inspections.models import Hazard, Inspection
+    from firegrid.inspections.public import Hazard, Inspection
 
     open_at = (
         Hazard.deleted_at.is_(None)
@@ -411,7 +410,7 @@ def _hydrant_node_distance(
     length, hydrants snapped with their off-network leg, bounded multi-source Dijkstra);
     that function also proposes new hydrants, which a run does not need.
     """
-    from firegrid.dispatch.models import Hydrant, HydrantStatus
+    from firegrid.dispatch.public import Hydrant, HydrantStatus
     from firegrid.geo.search import multi_source
 
     with database.session() as session:
@@ -451,7 +450,7 @@ def response_facts(
     timings: dict[str, float] | None = None,
 ) -> pl.DataFrame:
     """First-due travel time and hydrant reach by road for every venue (vectorised)."""
-    from firegrid.geo.errors import GeoError
+    from firegrid.geo.public import GeoError
     from firegrid.geo.service import STATIONS, geo_context
 
     n = venues.height
@@ -540,7 +539,7 @@ def incident_facts(
     """
     if not has_rows(session, "incidents"):
         return None, None
-    from firegrid.dispatch.incident_models import Incident
+    from firegrid.dispatch.public import Incident
 
     since = snapshot_at - timedelta(days=365 * INCIDENT_YEARS)
     stmt = select(Incident.venue_id, Incident.jurisdiction_path, Incident.call_received_at).where(

@@ -194,7 +194,7 @@ def report_file(session: Session, run_id: int, scope_path: str) -> Path:
 
 def write_run_report(session: Session, run: AssessmentRun, out_dir: Path, run_id: int) -> Path:
     """The engine's HTML report, with the towns' boundaries from the jurisdiction tree."""
-    from firegrid.places.models import Jurisdiction
+    from firegrid.places.public import Jurisdiction
     from firegrid.risk.report import write_report
 
     towns = session.execute(
@@ -382,16 +382,6 @@ def _pct(arr: FloatArray, score: float) -> float | None:
     return float(np.searchsorted(arr, score, side="right") / arr.size * 100.0)
 
 
-def rescore_changed_venue(app: Any, venue_id: int, actor: str, cause: str) -> None:
-    """Listener of ``venue.changed`` (see ``api.changes``): once a venue's facts, hazards or
-    inspections have changed, re-score it with the latest run and record it. Nothing to do
-    before the first run, or for a venue deleted meanwhile (both are ``NotFound``)."""
-    try:
-        rescore_venue(app.state.db, app.state.settings, venue_id, actor=actor, cause=cause)
-    except NotFound:
-        return
-
-
 def rescore_venue(
     database: Database,
     settings: Settings,
@@ -476,7 +466,7 @@ def rescore_venue(
             "warnings": inputs.warnings + notes,
         }
         if principal is not None:
-            from firegrid.accounts.audit import record_change
+            from firegrid.accounts.public import record_change
 
             record_change(
                 session,

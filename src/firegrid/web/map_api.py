@@ -18,16 +18,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.api.geojson import feature, feature_collection, point_feature
 from firegrid.api.schemas import FeatureCollection
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
-from firegrid.dispatch.models import Hydrant, Station
-from firegrid.geo.network import RoadClass, RoadNetwork
-from firegrid.places.models import Jurisdiction, Venue
+from firegrid.dispatch.public import Hydrant, Station
+from firegrid.geo.public import RoadClass, RoadNetwork
+from firegrid.places.public import Jurisdiction, Venue
 from firegrid.web import map_schemas as ms
 
 router = APIRouter(prefix="/map", tags=["map"])

@@ -16,6 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from firegrid.core.settings import Settings
+
 STATIC_DIR = Path(__file__).parent / "static"
 _CONSOLE_PATH = re.compile(r"^/(?!(?:api|healthz|readyz|metrics)(?:/|$))(?P<full_path>.*)$")
 _IMMUTABLE = "public, max-age=31536000, immutable"
@@ -33,9 +35,8 @@ def _reserved(path: str) -> bool:
 
 def console_config(request: Request) -> dict[str, object]:
     """What the console reads as ``window.FIREGRID_CONFIG`` (e.g. an extra XYZ layer)."""
-    settings = request.app.state.settings
-    tile_url = getattr(settings, "map_tile_url", "") or ""
-    return {"tileUrl": tile_url, "tileAttribution": getattr(settings, "map_tile_attribution", "")}
+    settings: Settings = request.app.state.settings
+    return {"tileUrl": settings.map_tile_url, "tileAttribution": settings.map_tile_attribution}
 
 
 def install_console(app: FastAPI, static_dir: Path | None = None) -> None:

@@ -15,17 +15,29 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from firegrid.core.cli import (
+    EXIT_USAGE,
+    DbOption,
+    JsonOption,
+    command_group,
+    fail,
+    open_database,
+    with_hint,
+)
+from firegrid.core.cli import emit as emit_readable
 from firegrid.core.errors import DomainError
 
 if TYPE_CHECKING:
     from firegrid.core.db import Database
 
-devices_app = typer.Typer(help="Registered devices: downstream commands (check post, poll).")
-gb26875_app = typer.Typer(help="GB/T 26875.3 tools: decode captured frames.")
+devices_app = command_group(
+    "Registered devices: downstream commands (check post, poll).", no_args_is_help=False
+)
+gb26875_app = command_group("GB/T 26875.3 tools: decode captured frames.", no_args_is_help=False)
 
 
 @devices_app.callback()
@@ -38,21 +50,15 @@ def _gb26875() -> None:
     """GB/T 26875.3 tools: decode captured frames."""
 
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL; overrides FIREGRID_DATABASE_URL.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 WaitOption = Annotated[
     float, typer.Option("--wait", help="Wait up to this many seconds for the answers.")
 ]
 _FINISHED = {"answered", "timed_out", "failed", "not_connected"}
 
 
-def _fail(message: str, hint: str = "", details: Any = None) -> None:
-    """One line on stderr (never a traceback), exit 2."""
-    text = f"error: {message}" + (f" (hint: {hint})" if hint else "")
-    typer.echo(text, err=True)
-    raise typer.Exit(2)
+def _fail(message: str, hint: str = "", details: Any = None) -> NoReturn:
+    """Bad input: the CLI contract's error (one line, or the envelope with --json), exit 2."""
+    fail(message, EXIT_USAGE, details, hint=hint or None)
 
 
 def _emit(data: Any, as_json: bool) -> None:
@@ -69,18 +75,11 @@ def _emit(data: Any, as_json: bool) -> None:
                 f"venue={c['venue_code']}  {json.dumps(c['result'], ensure_ascii=False)}"
             )
         return
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _database(db: str | None) -> Database:
-    from firegrid.core.db import Database
-    from firegrid.ingest.cli import _settings
-
-    return Database(_settings(db).database_url)
+    emit_readable(data, False)
 
 
 def _wait_for(database: Database, ids: list[int], wait_s: float) -> list[dict[str, Any]]:
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.ingest.commands.requests import list_commands
 
     deadline = time.monotonic() + wait_s
@@ -109,28 +108,25 @@ def check_post_command(
     as_json: JsonOption = False,
 ) -> None:
     """Queue a check post (查岗) for one venue's transmitters or every venue's."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.ingest.commands.requests import start_check_post
 
     if (venue is None) == (not all_venues):
         _fail("give either --venue CODE or --all", "firegrid devices check-post --all")
-    database = _database(db)
-    try:
-        with database.session() as session:
-            started = start_check_post(
-                session,
-                system_principal("cli"),
-                venue_code=venue,
-                all_venues=all_venues,
-                reply_window_s=reply_window,
-            )
+    with open_database(db) as database:
+        try:
+            with database.session() as session:
+                started = start_check_post(
+                    session,
+                    system_principal("cli"),
+                    venue_code=venue,
+                    all_venues=all_venues,
+                    reply_window_s=reply_window,
+                )
+        except DomainError as exc:
+            with_hint(exc, "check the venue code, and that its transmitter is registered")
         if wait > 0:
             started["commands"] = _wait_for(database, started["command_ids"], wait)
-    except DomainError as exc:
-        _fail(exc.message, "check the venue code, and that its transmitter is registered")
-        return
-    finally:
-        database.dispose()
     _emit(started, as_json)
 
 
@@ -145,23 +141,20 @@ def poll_command(
     as_json: JsonOption = False,
 ) -> None:
     """Queue a poll (巡检) of one transmitter now."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.ingest.cli import resolve_device
     from firegrid.ingest.commands.requests import command_out, request_command
 
-    database = _database(db)
-    try:
-        device_id = resolve_device(database, device)
-        with database.session() as session:
-            row = request_command(session, system_principal("cli"), device_id, kind=kind)
-            out: dict[str, Any] = command_out(row)
+    with open_database(db) as database:
+        try:
+            device_id = resolve_device(database, device)
+            with database.session() as session:
+                row = request_command(session, system_principal("cli"), device_id, kind=kind)
+                out: dict[str, Any] = command_out(row)
+        except DomainError as exc:
+            with_hint(exc, "give a registered GB/T 26875.3 device's id, code or external id")
         if wait > 0:
             out = _wait_for(database, [out["id"]], wait)[0]
-    except DomainError as exc:
-        _fail(exc.message, "give a registered GB/T 26875.3 device's id, code or external id")
-        return
-    finally:
-        database.dispose()
     _emit(out, as_json)
 
 
@@ -174,20 +167,17 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List downstream commands and their results, newest first."""
-    from firegrid.accounts.principal import system_principal
+    from firegrid.accounts.public import system_principal
     from firegrid.ingest.commands.requests import list_commands
 
-    database = _database(db)
-    try:
-        with database.session() as session:
-            rows = list_commands(
-                session, system_principal(), round_id=round_id, status=status, limit=limit
-            )
-    except DomainError as exc:
-        _fail(exc.message, "statuses: queued, sent, answered, timed_out, failed, not_connected")
-        return
-    finally:
-        database.dispose()
+    with open_database(db) as database:
+        try:
+            with database.session() as session:
+                rows = list_commands(
+                    session, system_principal(), round_id=round_id, status=status, limit=limit
+                )
+        except DomainError as exc:
+            with_hint(exc, "statuses: queued, sent, answered, timed_out, failed, not_connected")
     _emit({"commands": rows}, as_json)
 
 

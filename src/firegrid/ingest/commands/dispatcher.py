@@ -41,7 +41,7 @@ import msgspec
 from sqlalchemy import Table, bindparam, insert, select, update
 
 from firegrid.core.clock import utcnow
-from firegrid.devices.models import Device
+from firegrid.devices.public import Device
 from firegrid.ingest.adapters.gb26875.codec import (
     ApplicationData,
     Command,
@@ -64,7 +64,7 @@ from firegrid.ingest.commands.schedule import (
     ScheduleSettings,
     default_schedule,
 )
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 
 if TYPE_CHECKING:
     from firegrid.core.db import Database

@@ -16,14 +16,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from firegrid.accounts.audit import record_change
-from firegrid.accounts.principal import Principal
+from firegrid.accounts.public import Principal, record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound, ValidationFailed
-from firegrid.devices.models import Device, DeviceProtocol
+from firegrid.devices.public import Device, DeviceProtocol
 from firegrid.ingest.commands import catalogue
 from firegrid.ingest.commands.models import CommandStatus, DeviceCommand
-from firegrid.places.models import Venue
+from firegrid.places.public import Venue
 
 _TRANSMITTERS = (Device.protocol == DeviceProtocol.GB26875, Device.deleted_at.is_(None))
 

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from firegrid.core.errors import ValidationFailed
-from firegrid.devices.state import DeviceRef
+from firegrid.devices.public import DeviceRef
 from firegrid.ingest.events import Component, DeviceEvent, EventKind, make_event_id
 
 TOPIC_PREFIX = "firegrid/devices"

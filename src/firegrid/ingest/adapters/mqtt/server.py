@@ -34,6 +34,7 @@ from typing import Any
 import aiomqtt
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.ingest.adapters.json_messages import admit_json
 from firegrid.ingest.service import IngestService
 
 from ..payload import MQTT_LIMITS, ParsedBatch, PayloadLimits, parse_batch
@@ -157,7 +158,8 @@ class MQTTSubscriber:
             )
         if batch.accepted:
             jobs.append(
-                service.admit_json(
+                admit_json(
+                    service,
                     PROTOCOL,
                     batch.messages,
                     external_id=external_id,

@@ -1,0 +1,20 @@
+"""What other contexts may use of resources (stations, vehicles, hydrants) and incidents (dispatch).
+
+Import these names from here, not from the context's internal modules: this is the
+context's public surface, and the import-linter contract in ``pyproject.toml`` holds
+other contexts to it (``tools/boundaries.py``).
+"""
+
+from __future__ import annotations
+
+from firegrid.dispatch.incident_models import AidRequest, Incident
+from firegrid.dispatch.models import Hydrant, HydrantStatus, Station, Vehicle
+
+__all__ = [
+    "AidRequest",
+    "Hydrant",
+    "HydrantStatus",
+    "Incident",
+    "Station",
+    "Vehicle",
+]
