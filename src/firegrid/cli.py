@@ -45,6 +45,7 @@ def _mount_contexts() -> None:
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
+    from firegrid.records.cli import analytics_app, report_command
     from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command
 
@@ -65,6 +66,8 @@ def _mount_contexts() -> None:
     app.command("isochrones")(isochrones_command)
     app.command("coverage")(coverage_command)
     app.command("assess")(assess_command)
+    app.add_typer(analytics_app, name="analytics")
+    incidents_app.command("report")(report_command)
 
 
 _mount_contexts()

@@ -334,6 +334,34 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/fire-records/{record_id}/review"): Policy(
         "records:review", params={"record_id": "fire_record"}, body=lambda s: {"action": "submit"}
     ),
+    ("GET", "/api/v1/incidents/{incident_id}/report"): Policy(
+        "records:read", params={"incident_id": "incident"}
+    ),
+    ("PUT", "/api/v1/incidents/{incident_id}/record"): Policy(
+        "records:write",
+        params={"incident_id": "incident"},
+        body=lambda s: {
+            "cause_code": "electrical",
+            "origin_code": "kitchen",
+            "heat_source_code": "overheating",
+            "item_first_ignited_code": "wiring",
+            "civilian_injured": 0,
+            "civilian_killed": 0,
+            "firefighter_injured": 0,
+            "firefighter_killed": 0,
+            "direct_loss_yuan": 1000,
+            "area_burned_m2": 5,
+            "detector_presence": "present",
+            "detector_performance": "operated_effective",
+            "alarm_system_presence": "absent",
+            "alarm_system_performance": "not_applicable",
+            "sprinkler_presence": "unknown",
+            "sprinkler_performance": "unknown",
+            "actions": ["extinguish"],
+        },
+        ok=DOMAIN,  # the matrix's incident is open: 409 until it closes
+    ),
+    ("GET", "/api/v1/analytics/response"): Policy("analytics:read", query={"by": "town"}),
     # downstream commands to transmitters (firegrid.ingest.commands.api)
     ("POST", "/api/v1/device-commands/check-post"): Policy(
         "devices:command", body=lambda s: {"venue_code": s.code("venue")}, ok=201
