@@ -289,7 +289,14 @@ def incident_status(
 ) -> dict[str, Any]:
     incident = incidents.get_incident(session, principal, incident_id)
     incidents.check_command(principal, incident)
-    incidents.set_incident_status(session, principal, incident, body.status, cause=body.cause)
+    incidents.set_incident_status(
+        session,
+        principal,
+        incident,
+        body.status,
+        cause=body.cause,
+        confirm_units_on_scene=body.confirm,
+    )
     session.flush()
     return incidents.incident_dict(incident)
 
