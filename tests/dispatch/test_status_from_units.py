@@ -55,7 +55,8 @@ def test_on_scene_needs_an_arrived_unit_and_close_asks_with_units_on_scene(
         with pytest.raises(Conflict, match="no unit has arrived"):
             incidents.set_incident_status(session, ACTOR, incident, "on_scene")
         first, second = two
-        assert first is not None and second is not None
+        assert first is not None
+        assert second is not None
         for vehicle, left_s, came_s in ((first, 120, 400), (second, 150, 520)):
             incidents.set_vehicle_status(
                 session, ACTOR, vehicle, "en_route", at=call + timedelta(seconds=left_s)
