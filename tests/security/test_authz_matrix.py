@@ -362,6 +362,8 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         ok=DOMAIN,  # the matrix's incident is open: 409 until it closes
     ),
     ("GET", "/api/v1/analytics/response"): Policy("analytics:read", query={"by": "town"}),
+    # type-ahead of places in call intake: filtered to the caller's scope, never 404
+    ("GET", "/api/v1/intake/places"): Policy("places:read", query={"q": "venue"}, scoped=False),
     # downstream commands to transmitters (firegrid.ingest.commands.api)
     ("POST", "/api/v1/device-commands/check-post"): Policy(
         "devices:command", body=lambda s: {"venue_code": s.code("venue")}, ok=201

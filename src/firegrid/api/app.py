@@ -50,6 +50,7 @@ ROUTERS: list[str] = [
     "firegrid.inspections.api:router",
     "firegrid.live.api:router",
     "firegrid.records.api:router",
+    "firegrid.dispatch.search_api:router",
 ]
 
 _HTTP_CODES = {
