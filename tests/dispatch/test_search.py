@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
-from firegrid.dispatch.search import PlaceIndex, PlaceRow, load_places
+from firegrid.dispatch.search import PlaceIndex, load_places
 from firegrid.places.models import Building, Jurisdiction, Venue
 from tests.dispatch.city import DCity
 from tests.dispatch.test_api import headers
