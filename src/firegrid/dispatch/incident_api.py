@@ -374,7 +374,7 @@ def answer_aid_request(
         principal,
         aid,
         accept=body.accept,
-        engine=engine_of(request) if body.accept and not body.vehicle_ids else None,
+        engine=engine_of(request) if body.accept else None,
         vehicle_ids=body.vehicle_ids,
         note=body.note,
     )
