@@ -362,6 +362,24 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         ok=DOMAIN,  # the matrix's incident is open: 409 until it closes
     ),
     ("GET", "/api/v1/analytics/response"): Policy("analytics:read", query={"by": "town"}),
+    # notes and photos on an incident's timeline (firegrid.dispatch.notes_api)
+    ("POST", "/api/v1/incidents/{incident_id}/notes"): Policy(
+        "incidents:write",
+        params={"incident_id": "incident"},
+        body=lambda s: {"text": "caller rang again: smoke on 3F"},
+        ok=201,
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/attachments"): Policy(
+        "incidents:write",
+        params={"incident_id": "incident"},
+        files=lambda s: {"photo": ("scene.png", b"\x89PNG\r\n\x1a\n0000", "image/png")},
+        ok=201,
+    ),
+    # no attachment 1 on the matrix's incidents: found in scope is 404 too (the download is
+    # tested in tests/dispatch/test_notes.py)
+    ("GET", "/api/v1/incidents/{incident_id}/attachments/{entry_id}"): Policy(
+        "incidents:read", params={"incident_id": "incident", "entry_id": "=1"}, ok=404
+    ),
     # type-ahead of places in call intake: filtered to the caller's scope, never 404
     ("GET", "/api/v1/intake/places"): Policy("places:read", query={"q": "venue"}, scoped=False),
     # downstream commands to transmitters (firegrid.ingest.commands.api)

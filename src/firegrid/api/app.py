@@ -51,6 +51,7 @@ ROUTERS: list[str] = [
     "firegrid.live.api:router",
     "firegrid.records.api:router",
     "firegrid.dispatch.search_api:router",
+    "firegrid.dispatch.notes_api:router",
 ]
 
 _HTTP_CODES = {

@@ -46,6 +46,8 @@ KINDS = frozenset(
         "reinforcement_requested",
         "notified",
         "possibly_related",
+        "note",
+        "attachment",
     }
 )
 
