@@ -154,15 +154,34 @@ class PlaceIndex:
         posting: np.ndarray = self.gram_ids[self.gram_starts[at] : self.gram_starts[at + 1]]
         return posting
 
-    def _candidates(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Ids holding at least half the query's bigrams, and how many each holds."""
+    def _candidates(self, text: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ids holding every bigram of the query (substring candidates) and, when those are
+        fewer than ``limit``, ids holding at least half of them (near matches), with how
+        many bigrams each holds. Postings are sorted, so membership is a binary search and
+        the work follows the rarest bigrams, not the size of the index."""
         grams = bigrams(text)
-        lists = [p for p in (self._posting(g) for g in grams) if p is not None]
-        if not lists:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
-        counts = np.bincount(np.concatenate(lists), minlength=len(self.rows))
-        ids = np.flatnonzero(counts * 2 >= len(grams)).astype(np.int32)
-        return ids, counts[ids]
+        found = [self._posting(g) for g in grams]
+        postings = sorted((p for p in found if p is not None), key=len)
+        n = len(grams)
+        if len(postings) == n:
+            full = postings[0]
+            for other in postings[1:]:
+                full = full[_member(full, other)]
+                if len(full) == 0:
+                    break
+        else:
+            full = np.empty(0, dtype=np.int32)
+        if len(full) >= limit or not postings:
+            return full, np.full(len(full), n, dtype=np.int64)
+        # holding >= half the bigrams means holding one of the (n - ceil(n/2) + 1) rarest
+        need = (n + 1) // 2
+        seeds = postings[: max(len(postings) - need + 1, 1)]
+        candidates = np.unique(np.concatenate(seeds))
+        counts = np.zeros(len(candidates), dtype=np.int64)
+        for posting in postings:
+            counts += _member(candidates, posting)
+        keep = counts >= need
+        return candidates[keep], counts[keep]
 
     def _prefix_ids(self, text: str, limit: int) -> np.ndarray:
         start = bisect_left(self.sorted_texts, text)
@@ -193,7 +212,7 @@ class PlaceIndex:
         if len(text) == 1:
             ids, counts = prefixed, np.ones(len(prefixed), dtype=np.int64)
         else:
-            ids, counts = self._candidates(text)
+            ids, counts = self._candidates(text, limit)
         if scope_path.count("/") > 2:  # deeper than the city: keep the caller's places
             ids, counts = self._in_scope(ids, counts, scope_path)
             prefixed, _ = self._in_scope(prefixed, prefixed, scope_path)
@@ -260,6 +279,15 @@ class PlaceIndex:
         dx = (self.lon[ids] - lon) * scale * 111_320.0
         dy = (self.lat[ids] - lat) * 110_540.0
         return np.asarray(np.hypot(dx, dy))
+
+
+def _member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in the sorted array ``sorted_ids``."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_ids, values)
+    at[at == len(sorted_ids)] = 0
+    return np.asarray(sorted_ids[at] == values)
 
 
 def load_places(session: Session) -> tuple[list[PlaceRow], list[str]]:
