@@ -380,6 +380,8 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/incidents/{incident_id}/attachments/{entry_id}"): Policy(
         "incidents:read", params={"incident_id": "incident", "entry_id": "=1"}, ok=404
     ),
+    # move-up advice over the caller's own stations (a road network is needed)
+    ("GET", "/api/v1/move-up"): Policy("incidents:dispatch", scoped=False, ok=ENGINE),
     # type-ahead of places in call intake: filtered to the caller's scope, never 404
     ("GET", "/api/v1/intake/places"): Policy("places:read", query={"q": "venue"}, scoped=False),
     # downstream commands to transmitters (firegrid.ingest.commands.api)

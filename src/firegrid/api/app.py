@@ -52,6 +52,7 @@ ROUTERS: list[str] = [
     "firegrid.records.api:router",
     "firegrid.dispatch.search_api:router",
     "firegrid.dispatch.notes_api:router",
+    "firegrid.dispatch.moveup_api:router",
 ]
 
 _HTTP_CODES = {
