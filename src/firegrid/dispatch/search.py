@@ -33,6 +33,7 @@ KIND_RANK = {"venue": 0, "building": 1, "address": 2}
 MAX_QUERY = 60
 #: candidates scored exactly (string tests); beyond this the nearest/town ones are kept
 SCORED_CANDIDATES = 300
+NEAR_SEED_CAP = 20_000
 EXACT, PREFIX, SUBSTRING, NEAR = 0, 1, 2, 3
 TIER_NAMES = ("exact", "prefix", "substring", "near")
 
@@ -173,9 +174,17 @@ class PlaceIndex:
             full = np.empty(0, dtype=np.int32)
         if len(full) >= limit or not postings:
             return full, np.full(len(full), n, dtype=np.int64)
-        # holding >= half the bigrams means holding one of the (n - ceil(n/2) + 1) rarest
+        # holding >= half the bigrams means holding one of the (n - ceil(n/2) + 1) rarest;
+        # seeds stop at NEAR_SEED_CAP ids (near matches among very common bigrams — house
+        # numbers in a million addresses — are then found only through the rarer ones)
         need = (n + 1) // 2
-        seeds = postings[: max(len(postings) - need + 1, 1)]
+        seeds = [postings[0]]
+        size = len(postings[0])
+        for posting in postings[1 : max(len(postings) - need + 1, 1)]:
+            size += len(posting)
+            if size > NEAR_SEED_CAP:
+                break
+            seeds.append(posting)
         candidates = np.unique(np.concatenate(seeds))
         counts = np.zeros(len(candidates), dtype=np.int64)
         for posting in postings:
