@@ -9,6 +9,7 @@ import { mountCrew } from "./views/crew";
 import { mountData } from "./views/data";
 import { mountDispatch } from "./views/dispatch";
 import { mountMonitor } from "./views/monitor";
+import { mountAnalytics } from "./views/analytics";
 import { mountPlanning } from "./views/planning";
 import { mountPolicy } from "./views/policy";
 import { mountTasks } from "./views/tasks";
@@ -20,6 +21,7 @@ const VIEWS: Record<ViewId, Mount> = {
   policy: mountPolicy,
   dispatch: mountDispatch,
   planning: mountPlanning,
+  analytics: mountAnalytics,
   data: mountData,
   tasks: mountTasks,
   crew: mountCrew,

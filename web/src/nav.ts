@@ -1,18 +1,19 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "data" | "tasks" | "crew";
+export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "analytics" | "data" | "tasks" | "crew";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
   policy: ["monitor_supervisor", "admin"],
   dispatch: ["dispatcher", "commander", "admin"],
   planning: ["analyst", "commander", "admin"],
+  analytics: ["analyst", "commander", "dispatcher", "admin"],
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
   tasks: ["grid_worker", "admin"],
   crew: ["dispatcher", "commander", "admin", "integration"],
 };
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "data", "tasks", "crew"];
+export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "analytics", "data", "tasks", "crew"];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));

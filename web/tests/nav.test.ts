@@ -4,9 +4,9 @@ import { canSee, landingView, parseHash, viewsForRole } from "../src/nav";
 describe("navigation by role", () => {
   it("gives each role its views", () => {
     expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data"]);
-    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "crew"]);
-    expect(viewsForRole("analyst")).toEqual(["planning", "data"]);
-    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "data", "crew"]);
+    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "analytics", "data", "crew"]);
+    expect(viewsForRole("analyst")).toEqual(["planning", "analytics", "data"]);
+    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "analytics", "data", "crew"]);
     expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
     expect(viewsForRole("police_liaison")).toEqual([]);
     expect(viewsForRole("monitor_supervisor")).toEqual(["monitor", "policy", "data"]);
