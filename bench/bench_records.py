@@ -28,15 +28,22 @@ import os
 import platform
 import random
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import polars as pl
 from sqlalchemy import text
 
 from firegrid.core.db import Database
 from firegrid.core.settings import normalise_database_url
 from firegrid.dispatch.search import PlaceIndex, PlaceRow, load_places
-from firegrid.records.analytics import GROUPINGS, load_response_data, response_analytics
+from firegrid.records.analytics import (
+    GROUPINGS,
+    ResponseData,
+    load_response_data,
+    response_analytics,
+)
 from firegrid.records.period import parse_period
 
 
@@ -51,7 +58,47 @@ def pct(values: list[float]) -> dict[str, float]:
     }
 
 
-def bench_analytics(database: Database, period_text: str, repeat: int) -> dict[str, Any]:
+def replicate(data: ResponseData, target: int) -> ResponseData:
+    """The year's incidents and units copied (new ids, same times) until ``target``."""
+    incidents, units = [data.incidents], [data.units]
+    step = int(data.incidents["incident_id"].max() or 0) + 1
+    copies = 1
+    while sum(len(f) for f in incidents) < target:
+        shift = pl.col("incident_id") + step * copies
+        incidents.append(data.incidents.with_columns(shift))
+        units.append(data.units.with_columns(shift))
+        copies += 1
+    grown = pl.concat(incidents).head(target)
+    kept = grown["incident_id"]
+    return replace(
+        data,
+        incidents=grown,
+        units=pl.concat(units).filter(pl.col("incident_id").is_in(kept)),
+    )
+
+
+def bench_replicated(database: Database, period: Any, target: int, repeat: int) -> dict[str, Any]:
+    """Compute time on the replayed incidents copied up to ``target`` (labelled: the copies
+    share their times, so concurrency is inflated; the work per row is the same)."""
+    with database.session() as session:
+        data = replicate(load_response_data(session, period), target)
+    out: dict[str, Any] = {"incidents": len(data.incidents), "units": len(data.units)}
+    for by in GROUPINGS:
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            response_analytics(data, by)
+            times.append(time.perf_counter() - t)
+        out[by] = {
+            "compute_s_median": round(float(np.median(times)), 3),
+            "max": round(max(times), 3),
+        }
+    return out
+
+
+def bench_analytics(
+    database: Database, period_text: str, repeat: int, replicate_to: int = 0
+) -> dict[str, Any]:
     period = parse_period(period_text)
     out: dict[str, Any] = {}
     with database.session() as session:
@@ -82,6 +129,8 @@ def bench_analytics(database: Database, period_text: str, repeat: int) -> dict[s
             "total_s_median": round(float(np.median(total)), 3),
             "total_s_max": round(max(total), 3),
         }
+    if replicate_to and calls and calls < replicate_to:
+        out["replicated"] = bench_replicated(database, period, replicate_to, repeat)
     # peer: plain Python over the same frames (first arrival p50/p90 by town)
     with database.session() as session:
         data = load_response_data(session, period)
@@ -211,6 +260,12 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--peer-queries", type=int, default=30)
+    parser.add_argument(
+        "--replicate-to",
+        type=int,
+        default=60_000,
+        help="Also time the computation on the year's incidents copied up to this many.",
+    )
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--skip-analytics", action="store_true")
     args = parser.parse_args()
@@ -223,7 +278,7 @@ def main() -> None:
         }
     }
     if not args.skip_analytics:
-        report["analytics"] = bench_analytics(database, args.period, args.repeat)
+        report["analytics"] = bench_analytics(database, args.period, args.repeat, args.replicate_to)
     if not args.skip_search:
         report["search"] = bench_search(database, args.addresses, args.queries, args.peer_queries)
     report["machine"]["load_average_end"] = [round(x, 1) for x in os.getloadavg()]
