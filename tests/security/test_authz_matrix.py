@@ -382,6 +382,11 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ),
     # move-up advice over the caller's own stations (a road network is needed)
     ("GET", "/api/v1/move-up"): Policy("incidents:dispatch", scoped=False, ok=ENGINE),
+    # crew on duty per vehicle and shift (firegrid.dispatch.staffing_api)
+    ("PUT", "/api/v1/units/{vehicle_id}/staffing"): Policy(
+        "units:status", params={"vehicle_id": "vehicle"}, body=lambda s: {"crew_on_duty": 4}
+    ),
+    ("GET", "/api/v1/staffing"): Policy("resources:read"),
     # type-ahead of places in call intake: filtered to the caller's scope, never 404
     ("GET", "/api/v1/intake/places"): Policy("places:read", query={"q": "venue"}, scoped=False),
     # downstream commands to transmitters (firegrid.ingest.commands.api)

@@ -53,6 +53,7 @@ ROUTERS: list[str] = [
     "firegrid.dispatch.search_api:router",
     "firegrid.dispatch.notes_api:router",
     "firegrid.dispatch.moveup_api:router",
+    "firegrid.dispatch.staffing_api:router",
 ]
 
 _HTTP_CODES = {
