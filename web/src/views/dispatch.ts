@@ -7,6 +7,7 @@ import type { LiveEvent } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
+import { incidentExtras, moveStatus, placeTypeahead } from "./intake_extras";
 
 const TYPES = ["building_fire", "hazmat_fire", "vehicle_fire", "outdoor_fire", "wildland", "hazmat", "rescue", "flood", "social_assistance"];
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
@@ -106,6 +107,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     h("h2", { id: "call-title" }, t("dispatch.newCall")),
     field(t("fields.callerNumber"), caller),
     field(t("fields.address"), address),
+    placeTypeahead(address, (hit) => setPoint(hit.lon, hit.lat, t("intake.fromPlace"))),
     h("div", { class: "row" }, searchBtn, pickBtn, pointOut),
     geocodeOut,
     h("div", { class: "row" }, field(t("fields.incidentType"), type), field(t("fields.level"), level)),
@@ -378,7 +380,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
               b.addEventListener("click", () =>
                 void busy(b, async () => {
                   try {
-                    await api.post(`/incidents/${id}/status`, { status: s });
+                    await moveStatus(id, s);
                     await loadIncidents();
                     await showIncident(id);
                   } catch (err) {
@@ -445,6 +447,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
             { testid: "timeline" },
           ),
         ),
+        ...incidentExtras(id, inc.status, () => showIncident(id)),
       );
       drawOverlay();
     } catch (err) {
