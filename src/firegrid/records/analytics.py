@@ -28,6 +28,7 @@ from firegrid.dispatch.history import (
     assignment_epoch_rows,
     incident_epoch_rows,
     stations,
+    times_as_text,
 )
 from firegrid.places.models import Jurisdiction
 from firegrid.records.period import Period
@@ -71,17 +72,30 @@ class ResponseData:
 _TEXT_COLUMNS = frozenset({"incident_type", "jurisdiction_path"})
 
 
-def _epoch_frame(names: list[str], rows: list[tuple[Any, ...]]) -> pl.DataFrame:
-    """Rows of ids, texts, coordinates and epoch seconds as a typed frame."""
+def _epoch_frame(names: list[str], rows: list[tuple[Any, ...]], text_times: bool) -> pl.DataFrame:
+    """Rows of ids, texts, coordinates and times as a typed frame, times in epoch seconds
+    (parsed in bulk when the database gave them as UTC text)."""
+    times = [n for n in names if n.endswith("_t")]
     schema = {
         name: pl.String
-        if name in _TEXT_COLUMNS
+        if name in _TEXT_COLUMNS or (text_times and name in times)
         else pl.Int64
         if name.endswith("_id")
         else pl.Float64
         for name in names
     }
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    if not text_times:
+        return frame
+    return frame.with_columns(
+        (
+            pl.col(name)
+            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", strict=False)
+            .dt.epoch("us")
+            / 1e6
+        ).alias(name)
+        for name in times
+    )
 
 
 def _nearest_station(lon: np.ndarray, lat: np.ndarray, refs: list[StationRef]) -> np.ndarray:
@@ -110,8 +124,9 @@ def load_response_data(
     inc_names, inc_rows = incident_epoch_rows(session, since, until, path_prefix)
     unit_names, unit_rows = assignment_epoch_rows(session, since, until, path_prefix)
     refs = stations(session)
-    incidents = _epoch_frame(inc_names, inc_rows).rename({"call_received_t": "call_t"})
-    units = _epoch_frame(unit_names, unit_rows).rename(
+    text_times = times_as_text(session)
+    incidents = _epoch_frame(inc_names, inc_rows, text_times).rename({"call_received_t": "call_t"})
+    units = _epoch_frame(unit_names, unit_rows, text_times).rename(
         {"dispatched_t": "u_dispatched_t", "arrived_t": "u_arrived_t"}
     )
     incidents = _derive_incident_columns(incidents, units, refs)
