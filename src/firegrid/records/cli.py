@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from firegrid.core.cli import DbOption, JsonOption, QuietOption, emit, progress, resolve_settings
+from firegrid.core.cli import (
+    EXIT_USAGE,
+    DbOption,
+    JsonOption,
+    QuietOption,
+    emit,
+    fail,
+    progress,
+    resolve_settings,
+)
 
 analytics_app = typer.Typer(help="Response analytics (StatEngine-style).", no_args_is_help=True)
 
@@ -31,13 +40,16 @@ def response_command(
     """Call processing, turnout, travel, first arrival and ERF p50/p90, 5-minute share,
     utilisation, concurrency and calls a station's own units could not serve."""
     from firegrid.core.db import Database
-    from firegrid.core.errors import ValidationFailed
+    from firegrid.core.errors import DomainError
     from firegrid.records.analytics import GROUPINGS, load_response_data, response_analytics
     from firegrid.records.period import parse_period
 
     if by not in GROUPINGS:
-        raise ValidationFailed(f"--by {by!r}: use one of {', '.join(GROUPINGS)}", {"by": by})
-    chosen = parse_period(period) if period else None
+        fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}", EXIT_USAGE, {"by": by})
+    try:
+        chosen = parse_period(period) if period else None
+    except DomainError as exc:
+        fail(exc.message, EXIT_USAGE, exc.details, hint="e.g. --period 2025-03")
     settings = resolve_settings(db)
     database = Database(settings.database_url)
     try:
@@ -85,9 +97,13 @@ def report_command(
 
     settings = resolve_settings(db)
     database = Database(settings.database_url)
+    from firegrid.core.errors import NotFound
+
     try:
         with database.session() as session:
             report = incident_report(session, system_principal("cli"), incident_id)
+    except NotFound as exc:
+        fail(exc.message, EXIT_USAGE, exc.details, error_code="not_found")
     finally:
         database.dispose()
     emit(report, as_json)
