@@ -182,3 +182,21 @@ def test_concurrency_counts_open_incidents_of_the_group(db: Database, dcity: DCi
     assert row["concurrency_max"] == 2
     assert row["concurrency_mean"] == pytest.approx(9 / 7, abs=1e-4)
     assert row["concurrent_share"] == pytest.approx(5 / 7, abs=1e-4)
+
+
+def test_the_cached_data_follows_new_incidents(db: Database, dcity: DCity) -> None:
+    from firegrid.records.analytics import cached_response_data
+
+    build_incidents(db, dcity)
+    period = parse_period("2025-03")
+    with db.session() as session:
+        first = cached_response_data(session, period)
+        assert cached_response_data(session, period) is first  # nothing changed: kept
+    station = next(iter(dcity.stations.values()))
+    with db.session() as session:
+        call = T0 + timedelta(days=2)
+        session.add(_incident(station["lon"], station["lat"], station["path"], call, call))
+    with db.session() as session:
+        again = cached_response_data(session, period)
+    assert again is not first
+    assert response_analytics(again, "type")["totals"]["calls"] == 7

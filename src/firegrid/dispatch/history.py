@@ -246,3 +246,18 @@ def assignment_epoch_rows(
     if until is not None:
         query = query.where(Incident.call_received_at < until)
     return names, [tuple(row) for row in session.connection().execute(query)]
+
+
+def incidents_stamp(session: Session) -> tuple[Any, ...]:
+    """Changes whenever an incident or a unit assignment is added or changed (one small
+    aggregate query): readers may keep what they built from the bulk reads until then."""
+    row = session.execute(
+        select(
+            select(func.count(Incident.id)).scalar_subquery(),
+            select(func.max(Incident.updated_at)).scalar_subquery(),
+            select(func.count(Assignment.id)).scalar_subquery(),
+            select(func.max(Assignment.released_at)).scalar_subquery(),
+            select(func.max(Assignment.arrived_at)).scalar_subquery(),
+        )
+    ).one()
+    return tuple(row)

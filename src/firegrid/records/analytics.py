@@ -14,6 +14,8 @@ station of a call is the nearest station in a straight line (no first-due map is
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,7 @@ from firegrid.dispatch.history import (
     StationRef,
     assignment_epoch_rows,
     incident_epoch_rows,
+    incidents_stamp,
     stations,
     times_as_text,
 )
@@ -140,6 +143,36 @@ def load_response_data(
     }
     unit_labels = {vid: sign for vid, (sign, _station) in _vehicle_signs(session).items()}
     return ResponseData(incidents, units, refs, labels, unit_labels, period)
+
+
+_CACHE_LOCK = threading.Lock()
+_CACHE: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], ResponseData]] = OrderedDict()
+CACHE_ENTRIES = 8
+
+
+def cached_response_data(
+    session: Session, period: Period | None, path_prefix: str = "/"
+) -> ResponseData:
+    """:func:`load_response_data`, kept in memory while no incident or unit assignment has
+    changed (checked with one aggregate query), so switching the grouping of a dashboard
+    costs only the computation."""
+    key = (
+        str(session.get_bind().engine.url),
+        path_prefix,
+        None if period is None else (period.since, period.until),
+    )
+    stamp = incidents_stamp(session)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] == stamp:
+            _CACHE.move_to_end(key)
+            return cached[1]
+    data = load_response_data(session, period, path_prefix)
+    with _CACHE_LOCK:
+        _CACHE[key] = (stamp, data)
+        while len(_CACHE) > CACHE_ENTRIES:
+            _CACHE.popitem(last=False)
+    return data
 
 
 def _vehicle_signs(session: Session) -> dict[int, tuple[str, int]]:

@@ -126,12 +126,12 @@ def response_analytics_route(
     format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
 ) -> Any:
     """Over the incidents in your jurisdiction (a call belongs where it happened)."""
-    from firegrid.records.analytics import load_response_data, response_analytics
+    from firegrid.records.analytics import cached_response_data, response_analytics
     from firegrid.records.export import analytics_xlsx
     from firegrid.records.period import parse_period
 
     chosen = parse_period(period) if period else None
-    data = load_response_data(session, chosen, principal.scope_path)
+    data = cached_response_data(session, chosen, principal.scope_path)
     table = response_analytics(data, by)
     if format == "xlsx":
         return Response(
