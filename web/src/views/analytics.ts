@@ -67,7 +67,7 @@ export function barChart(data: AnalyticsTable, limit = 20): SVGElement {
   const height = rows.length * (bar + 6) + 30;
   const values = rows.map((r) => r.intervals.first_arrival_s?.p90 ?? 0);
   const max = Math.max(data.within_s * 1.5, ...values);
-  const scale = (v: number) => ((width - left - 20) * v) / max;
+  const scale = (v: number) => ((width - left - 90) * v) / max; // room for the value label
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-label": t("analytics.chartTitle") });
   rows.forEach((row, i) => {
     const y = 10 + i * (bar + 6);
@@ -101,7 +101,7 @@ export function analyticsRows(data: AnalyticsTable): Cell[][] {
 
 export function mountAnalytics(root: HTMLElement): () => void {
   const bySel = select("analytics-by", GROUPINGS.map((g) => [g, t(`analytics.by.${g}`)]), "station");
-  const period = h("input", { id: "analytics-period", type: "text", value: String(new Date().getFullYear()), placeholder: "2025 / 2025-03 / 2025-Q1" });
+  const period = h("input", { id: "analytics-period", type: "text", value: "", placeholder: t("analytics.allPeriods") });
   const runBtn = h("button", { type: "button", class: "btn btn-primary", id: "analytics-run" }, t("analytics.run"));
   const xlsx = h("a", { class: "btn", id: "analytics-xlsx", href: "#", download: "response.xlsx" }, t("analytics.xlsx"));
   const out = h("div", { "data-testid": "analytics-result", "aria-live": "polite" });
