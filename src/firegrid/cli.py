@@ -72,6 +72,7 @@ def _mount_contexts() -> None:
     from firegrid.interop.cli import eido_command, link110_app
     from firegrid.planning.commands import plan_app  # plan_app with planapp's commands
     from firegrid.preplans.cli import preplans_app
+    from firegrid.records.cli import analytics_app, report_command
     from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command, risk_app
 
@@ -99,6 +100,8 @@ def _mount_contexts() -> None:
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)
     app.add_typer(risk_app, name="risk")
+    app.add_typer(analytics_app, name="analytics")
+    incidents_app.command("report")(report_command)
 
 
 _mount_contexts()

@@ -12,6 +12,7 @@ from firegrid.devices import models as devices_models
 from firegrid.devices import state_models as device_state_models
 from firegrid.dispatch import incident_models as dispatch_incident_models
 from firegrid.dispatch import models as dispatch_models
+from firegrid.dispatch import staffing_models as dispatch_staffing_models
 from firegrid.geo import models as geo_models
 from firegrid.ingest import models as ingest_models
 from firegrid.ingest.commands import models as ingest_command_models
@@ -37,6 +38,7 @@ __all__ = [
     "devices_models",
     "dispatch_incident_models",
     "dispatch_models",
+    "dispatch_staffing_models",
     "geo_models",
     "ingest_command_models",
     "ingest_models",

@@ -246,10 +246,17 @@ def test_crew_gets_incident_route_and_preplan_and_moves_status(
     detail = client.get(f"/api/v1/incidents/{incident_id}", headers=h).json()
     assert detail["status"] == "on_scene"
     assert detail["intervals"]["response_s"] is not None
-    closed = client.post(
+    asked = client.post(
         f"/api/v1/incidents/{incident_id}/status",
         headers=h,
         json={"status": "closed", "cause": "false alarm after all"},
+    )
+    assert asked.status_code == 409  # a unit is still on scene: the dispatcher confirms
+    assert asked.json()["error"]["code"] == "units_on_scene"
+    closed = client.post(
+        f"/api/v1/incidents/{incident_id}/status",
+        headers=h,
+        json={"status": "closed", "cause": "false alarm after all", "confirm": True},
     )
     assert closed.status_code == 200
     assert closed.json()["status"] == "closed"

@@ -341,6 +341,61 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/fire-records/{record_id}/review"): Policy(
         "records:review", params={"record_id": "fire_record"}, body=lambda s: {"action": "submit"}
     ),
+    ("GET", "/api/v1/incidents/{incident_id}/report"): Policy(
+        "records:read", params={"incident_id": "incident"}
+    ),
+    ("PUT", "/api/v1/incidents/{incident_id}/record"): Policy(
+        "records:write",
+        params={"incident_id": "incident"},
+        body=lambda s: {
+            "cause_code": "electrical",
+            "origin_code": "kitchen",
+            "heat_source_code": "overheating",
+            "item_first_ignited_code": "wiring",
+            "civilian_injured": 0,
+            "civilian_killed": 0,
+            "firefighter_injured": 0,
+            "firefighter_killed": 0,
+            "direct_loss_yuan": 1000,
+            "area_burned_m2": 5,
+            "detector_presence": "present",
+            "detector_performance": "operated_effective",
+            "alarm_system_presence": "absent",
+            "alarm_system_performance": "not_applicable",
+            "sprinkler_presence": "unknown",
+            "sprinkler_performance": "unknown",
+            "actions": ["extinguish"],
+        },
+        ok=DOMAIN,  # the matrix's incident is open: 409 until it closes
+    ),
+    ("GET", "/api/v1/analytics/response"): Policy("analytics:read", query={"by": "town"}),
+    # notes and photos on an incident's timeline (firegrid.dispatch.notes_api)
+    ("POST", "/api/v1/incidents/{incident_id}/notes"): Policy(
+        "incidents:write",
+        params={"incident_id": "incident"},
+        body=lambda s: {"text": "caller rang again: smoke on 3F"},
+        ok=201,
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/attachments"): Policy(
+        "incidents:write",
+        params={"incident_id": "incident"},
+        files=lambda s: {"photo": ("scene.png", b"\x89PNG\r\n\x1a\n0000", "image/png")},
+        ok=201,
+    ),
+    # no attachment 1 on the matrix's incidents: found in scope is 404 too (the download is
+    # tested in tests/dispatch/test_notes.py)
+    ("GET", "/api/v1/incidents/{incident_id}/attachments/{entry_id}"): Policy(
+        "incidents:read", params={"incident_id": "incident", "entry_id": "=1"}, ok=404
+    ),
+    # move-up advice over the caller's own stations (a road network is needed)
+    ("GET", "/api/v1/move-up"): Policy("incidents:dispatch", scoped=False, ok=ENGINE),
+    # crew on duty per vehicle and shift (firegrid.dispatch.staffing_api)
+    ("PUT", "/api/v1/units/{vehicle_id}/staffing"): Policy(
+        "units:status", params={"vehicle_id": "vehicle"}, body=lambda s: {"crew_on_duty": 4}
+    ),
+    ("GET", "/api/v1/staffing"): Policy("resources:read"),
+    # type-ahead of places in call intake: filtered to the caller's scope, never 404
+    ("GET", "/api/v1/intake/places"): Policy("places:read", query={"q": "venue"}, scoped=False),
     # downstream commands to transmitters (firegrid.ingest.commands.api)
     ("POST", "/api/v1/device-commands/check-post"): Policy(
         "devices:command", body=lambda s: {"venue_code": s.code("venue")}, ok=201

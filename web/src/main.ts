@@ -10,6 +10,7 @@ import { mountData } from "./views/data";
 import { mountDispatch } from "./views/dispatch";
 import { mountLink110 } from "./views/link110";
 import { mountMonitor } from "./views/monitor";
+import { mountAnalytics } from "./views/analytics";
 import { mountPlanning } from "./views/planning";
 import { mountPolicy } from "./views/policy";
 import { mountPreplans } from "./views/preplans";
@@ -24,6 +25,7 @@ const VIEWS: Record<ViewId, Mount> = {
   dispatch: mountDispatch,
   planning: mountPlanning,
   risk: mountRisk,
+  analytics: mountAnalytics,
   data: mountData,
   preplans: mountPreplans,
   tasks: mountTasks,

@@ -1,6 +1,6 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "data" | "preplans" | "tasks" | "crew" | "link110";
+export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "analytics" | "data" | "preplans" | "tasks" | "crew" | "link110";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
@@ -8,6 +8,7 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   dispatch: ["dispatcher", "commander", "admin"],
   planning: ["analyst", "commander", "admin", "planner"],
   risk: ["analyst", "commander", "admin"],
+  analytics: ["analyst", "commander", "dispatcher", "admin"],
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
   // pre-incident plans: officers write and publish, the centre sees overdue reviews, a venue
   // manager proposes changes to its own venue's plan
@@ -17,7 +18,7 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   link110: ["police_liaison", "dispatcher", "commander", "monitor_supervisor", "admin"],
 };
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "data", "preplans", "tasks", "crew", "link110"];
+export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "analytics", "data", "preplans", "tasks", "crew", "link110"];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));

@@ -4,9 +4,9 @@ import { canSee, landingView, parseHash, viewsForRole } from "../src/nav";
 describe("navigation by role", () => {
   it("gives each role its views", () => {
     expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data", "preplans"]);
-    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "data", "preplans", "crew", "link110"]);
-    expect(viewsForRole("analyst")).toEqual(["planning", "risk", "data"]);
-    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "risk", "data", "preplans", "crew", "link110"]);
+    expect(viewsForRole("dispatcher")).toEqual(["dispatch", "analytics", "data", "preplans", "crew", "link110"]);
+    expect(viewsForRole("analyst")).toEqual(["planning", "risk", "analytics", "data"]);
+    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "risk", "analytics", "data", "preplans", "crew", "link110"]);
     expect(viewsForRole("venue_manager")).toEqual(["preplans"]);
     expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
     expect(viewsForRole("police_liaison")).toEqual(["link110"]);

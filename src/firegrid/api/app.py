@@ -57,6 +57,10 @@ ROUTERS: list[str] = [
     "firegrid.planning.api:router",
     "firegrid.interop.api:router",
     "firegrid.interop.telephony_api:router",
+    "firegrid.dispatch.search_api:router",
+    "firegrid.dispatch.notes_api:router",
+    "firegrid.dispatch.moveup_api:router",
+    "firegrid.dispatch.staffing_api:router",
 ]
 
 _HTTP_CODES = {

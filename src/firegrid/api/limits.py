@@ -38,6 +38,7 @@ ROUTE_LIMITS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/api/v1/alarms/workorders/[^/]+/close/?$"), "max_attachment_body_bytes"),
     (re.compile(r"^/api/v1/hazards/[^/]+/rectify/?$"), "max_attachment_body_bytes"),
     (re.compile(r"^/api/v1/preplans/[^/]+/attachments/?$"), "max_attachment_body_bytes"),
+    (re.compile(r"^/api/v1/incidents/[^/]+/attachments/?$"), "max_attachment_body_bytes"),
     (re.compile(r"^/api/v1/ingest/push/"), "max_push_body_bytes"),
 )
 DEFAULT_LIMIT = "max_body_bytes"

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 from sqlalchemy import select
@@ -34,7 +35,7 @@ from firegrid.dispatch.incidents import (
     path_prefix,
 )
 from firegrid.dispatch.plans import Plan, parse_requirements
-from firegrid.dispatch.recommend import available_units, recommend_units
+from firegrid.dispatch.recommend import available_units, load_units, recommend_units, unit_etas
 from firegrid.dispatch.states import IncidentStatus
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.places.public import Jurisdiction, JurisdictionLevel
@@ -263,6 +264,23 @@ def get_request(session: Session, principal: Principal, request_id: int) -> AidR
     return request
 
 
+def chosen_etas(
+    session: Session,
+    engine: TravelTimeEngine,
+    forces: str,
+    vehicle_ids: Sequence[int],
+    lon: float,
+    lat: float,
+) -> dict[int, float]:
+    """ETA (s) of the given available units to the point; unreachable ones are left out."""
+    wanted = set(vehicle_ids)
+    units = [u for u in load_units(session, forces) if u.id in wanted]
+    if not units:
+        return {}
+    eta, _origin = unit_etas(engine, units, lon, lat)
+    return {u.id: float(t) for u, t in zip(units, eta, strict=True) if np.isfinite(t)}
+
+
 def answer_request(
     session: Session,
     principal: Principal,
@@ -313,6 +331,8 @@ def answer_request(
                     "no available unit of your forces meets the request; decline it instead",
                     {"missing": list(rec.missing)},
                 )
+        elif engine is not None:  # units chosen by hand still get their ETA
+            etas = chosen_etas(session, engine, forces, ids, incident.lon, incident.lat)
         dispatch_units(
             session,
             principal,

@@ -333,7 +333,14 @@ def incident_status(
 ) -> dict[str, Any]:
     incident = incidents.get_incident(session, principal, incident_id)
     incidents.check_command(principal, incident)
-    incidents.set_incident_status(session, principal, incident, body.status, cause=body.cause)
+    incidents.set_incident_status(
+        session,
+        principal,
+        incident,
+        body.status,
+        cause=body.cause,
+        confirm_units_on_scene=body.confirm,
+    )
     session.flush()
     return incidents.incident_dict(incident)
 
@@ -425,7 +432,7 @@ def answer_aid_request(
         principal,
         aid,
         accept=body.accept,
-        engine=engine_of(request) if body.accept and not body.vehicle_ids else None,
+        engine=engine_of(request) if body.accept else None,
         vehicle_ids=body.vehicle_ids,
         note=body.note,
     )

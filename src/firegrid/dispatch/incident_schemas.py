@@ -95,6 +95,9 @@ class DispatchIn(_In):
 class IncidentStatusIn(_In):
     status: str = Field(pattern="^(under_control|extinguished|closed|on_scene|dispatched)$")
     cause: str = Field("", max_length=300)
+    confirm: bool = Field(
+        False, description="Close even though units are still on scene (they are sent back)."
+    )
 
 
 class EscalateIn(_In):

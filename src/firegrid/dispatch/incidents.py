@@ -371,18 +371,61 @@ def set_incident_status(
     cause: str = "",
     release_units: bool = True,
     open_units: Sequence[tuple[Assignment, Vehicle]] | None = None,
+    confirm_units_on_scene: bool = True,
 ) -> Incident:
     """Move an incident along its status machine; closing releases its units.
 
+    The status is checked against the units': ``on_scene`` needs a unit that has arrived
+    (a unit's own on-scene status sets it), and closing while units are still on scene is
+    refused unless ``confirm_units_on_scene`` (the console asks the dispatcher first).
     ``open_units`` (assignment, vehicle) spares the lookup when the caller holds them.
     """
     at = timeline.check_aware(at or utcnow())
     new = check_incident_transition(incident.status, status, incident.id)
+    check_against_units(session, incident, new, confirm_units_on_scene)
     incident.status = new.value
     timeline.write(session, timeline.record(incident, new.value, at, actor, cause))
     if new is IncidentStatus.CLOSED and release_units:
         release_all(session, actor, incident, at=at, cause="incident closed", open_units=open_units)
     return incident
+
+
+class UnitsOnScene(Conflict):
+    code = "units_on_scene"
+
+
+def check_against_units(
+    session: Session, incident: Incident, new: IncidentStatus, confirmed: bool
+) -> None:
+    """Refuse an incident status the units' statuses contradict."""
+    if new is IncidentStatus.ON_SCENE:
+        arrived = session.scalar(
+            select(Assignment.id)
+            .where(Assignment.incident_id == incident.id, Assignment.arrived_at.is_not(None))
+            .limit(1)
+        )
+        if arrived is None:
+            raise Conflict(
+                f"incident {incident.id}: no unit has arrived; a unit reporting on scene "
+                "sets the incident on scene",
+                {"status": incident.status},
+            )
+    elif new is IncidentStatus.CLOSED and not confirmed:
+        on_scene = session.execute(
+            select(Vehicle.id, Vehicle.call_sign)
+            .join(Assignment, Assignment.vehicle_id == Vehicle.id)
+            .where(
+                Assignment.incident_id == incident.id,
+                Assignment.released_at.is_(None),
+                Vehicle.status == VehicleStatus.ON_SCENE.value,
+            )
+        ).all()
+        if on_scene:
+            raise UnitsOnScene(
+                f"incident {incident.id} still has {len(on_scene)} unit(s) on scene: "
+                "confirm to close and send them back",
+                {"units": [{"vehicle_id": v, "call_sign": c} for v, c in on_scene]},
+            )
 
 
 def release_all(

@@ -28,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
 from firegrid.dispatch.models import Station, Vehicle
 from firegrid.dispatch.plans import Plan, Requirement
@@ -198,7 +199,12 @@ def available_units(session: Session, forces_path: str = "/") -> list[Unit]:
         cached = (stamp, tuple(load_units(session, "/")))
         with _units_lock:
             _units_cache[key] = cached
-    return [u for u in cached[1] if u.jurisdiction_path.startswith(forces_path)]
+    from firegrid.dispatch.staffing import understaffed
+
+    short = understaffed(session, utcnow())  # below the minimum crew this shift: not sent
+    return [
+        u for u in cached[1] if u.jurisdiction_path.startswith(forces_path) and u.id not in short
+    ]
 
 
 def _snap_incident(engine: TravelTimeEngine, lon: float, lat: float) -> tuple[int, float]:

@@ -72,6 +72,7 @@ class ReplayStats:
     units_dispatched: int = 0
     unmet_plans: int = 0
     closed: int = 0
+    already_replayed: int = 0  # calls found in the database from an earlier run: skipped
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     intervals: dict[str, list[float]] = field(default_factory=dict)
@@ -98,6 +99,7 @@ class ReplayStats:
             "units_dispatched": self.units_dispatched,
             "unmet_plans": self.unmet_plans,
             "closed": self.closed,
+            "already_replayed": self.already_replayed,
             "errors": self.errors,
             "error_kinds": self.error_kinds,
             "intervals_s": {k: pct(v) for k, v in sorted(self.intervals.items())},
@@ -147,6 +149,30 @@ class _Event:
     action: Callable[[], None] = field(compare=False)
 
 
+def call_key(record: dict[str, Any]) -> tuple[str, str, int]:
+    """A replayed call's identity: source, reference (the 110 number, or the file's
+    ``call_id``, or its time and sequence) and the second it was received."""
+    ref = record.get("external_ref") or (
+        f"replay:{record['call_id']}"
+        if record.get("call_id")
+        else f"replay:{record['t']}#{record.get('seq', '')}"
+    )
+    received = datetime.fromisoformat(record["t"])
+    return (record.get("source", "call_119"), str(ref)[:64], int(received.timestamp()))
+
+
+def taken_calls(session: Session) -> set[tuple[str, str, int]]:
+    """Keys of the calls already in the database that carry a reference."""
+    from firegrid.dispatch.incident_models import IncidentCall
+
+    rows = session.execute(
+        select(IncidentCall.source, IncidentCall.external_ref, IncidentCall.received_at).where(
+            IncidentCall.external_ref != ""
+        )
+    )
+    return {(source, ref, int(at.timestamp())) for source, ref, at in rows}
+
+
 class Replay:
     """One replay run: the database session, the engine, the unit board and the clock."""
 
@@ -176,6 +202,7 @@ class Replay:
         self.flush_every = flush_every
         self.index = jurisdiction_index(self.session)
         self.book = PlanBook.load(self.session)
+        self.taken = taken_calls(self.session)
         self.session.commit()
         self._load_vehicles()
 
@@ -225,6 +252,11 @@ class Replay:
                 self.advance(when)
             self._now = when
             self.stats.received += 1
+            key = call_key(record)
+            if key in self.taken:  # replayed before: the same call is not taken twice
+                self.stats.already_replayed += 1
+                continue
+            self.taken.add(key)
             try:  # refuse what intake would refuse before writing anything
                 self.index.locate(float(record["lon"]), float(record["lat"]), "call")
                 self.engine.snap(float(record["lon"]), float(record["lat"]))
@@ -269,7 +301,7 @@ class Replay:
             venue_category=record.get("venue_category", ""),
             venue_id=record.get("venue_id"),
             description=record.get("description", ""),
-            external_ref=record.get("external_ref", ""),
+            external_ref=call_key(record)[1],
             received_at=when,
         )
         call = intake.receive_call(self.session, ACTOR, data, index=self.index)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from firegrid.accounts.public import Principal
 from firegrid.api.crud import Filter, Resource, get_visible, mount, to_out
 from firegrid.api.deps import SessionDep, require
 from firegrid.places.public import Crs
-from firegrid.records import schemas, service
+from firegrid.records import report, schemas, service
 from firegrid.records.codes import CODED_FIELDS, load_codes
 from firegrid.records.models import FireRecord
 
@@ -71,3 +71,72 @@ def review_record(
 
 
 mount(router, FIRE_RECORDS)
+
+
+IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Incident id.")]
+
+
+@router.get(
+    "/incidents/{incident_id}/report",
+    response_model=schemas.IncidentReportOut,
+    tags=["records"],
+    summary="An incident's record: intervals, the connected system's alarm, the fire record",
+)
+def incident_report_route(
+    incident_id: IncidentId,
+    principal: Annotated[Principal, Depends(require("records:read"))],
+    session: SessionDep,
+) -> dict[str, Any]:
+    return report.incident_report(session, principal, incident_id)
+
+
+@router.put(
+    "/incidents/{incident_id}/record",
+    response_model=schemas.FireRecordOut,
+    tags=["records"],
+    summary="Fill in (or correct) the fire record of a closed incident",
+)
+def fill_incident_record_route(
+    incident_id: IncidentId,
+    body: report.IncidentRecordIn,
+    principal: Annotated[Principal, Depends(require("records:write"))],
+    session: SessionDep,
+) -> dict[str, Any]:
+    row = report.fill_incident_record(session, principal, incident_id, body)
+    return to_out(FIRE_RECORDS, row, Crs.WGS84)
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/analytics/response",
+    response_model=schemas.AnalyticsOut,
+    tags=["analytics"],
+    summary="Response performance by station, unit, town, grid, type or hour (p50/p90)",
+    responses={200: {"content": {_XLSX: {}}}},
+)
+def response_analytics_route(
+    principal: Annotated[Principal, Depends(require("analytics:read"))],
+    session: SessionDep,
+    by: Annotated[str, Query(pattern="^(station|unit|town|grid|type|hour)$")] = "station",
+    period: Annotated[
+        str | None, Query(max_length=40, description="2025, 2025-03, 2025-Q1 or a..b dates")
+    ] = None,
+    format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
+) -> Any:
+    """Over the incidents in your jurisdiction (a call belongs where it happened)."""
+    from firegrid.records.analytics import cached_response_data, response_analytics
+    from firegrid.records.export import analytics_xlsx
+    from firegrid.records.period import parse_period
+
+    chosen = parse_period(period) if period else None
+    data = cached_response_data(session, chosen, principal.scope_path)
+    table = response_analytics(data, by)
+    if format == "xlsx":
+        return Response(
+            analytics_xlsx(table),
+            media_type=_XLSX,
+            headers={"Content-Disposition": f'attachment; filename="response-{by}.xlsx"'},
+        )
+    return table

@@ -147,3 +147,88 @@ class ReviewIn(BaseModel):
 class CodeListOut(BaseModel):
     lists: dict[str, dict[str, dict[str, str]]]
     fields: dict[str, str]
+
+
+class ReportIncidentOut(BaseModel):
+    id: int
+    incident_type: str
+    venue_category: str
+    status: str
+    source: str
+    venue_id: int | None
+    address: str
+    jurisdiction_path: str
+    call_received_at: str
+    closed_at: str | None
+
+
+class ReportIntervalsOut(BaseModel):
+    call_processing_s: float | None
+    turnout_s: float | None
+    travel_s: float | None
+    first_arrival_s: float | None
+    effective_response_force_s: float | None
+    units_sent: int
+    crew_sent: int
+
+
+class ReportAlarmOut(BaseModel):
+    connected_alarm_id: int | None
+    alarm_at: str | None
+    call_at: str
+    alarm_before_call: bool | None = Field(
+        description="None: the venue is unknown or has no connected system to ask."
+    )
+    alarm_lead_s: float | None
+    alarm_status: str | None = None
+
+
+class IncidentReportOut(BaseModel):
+    incident: ReportIncidentOut
+    intervals: ReportIntervalsOut
+    alarm: ReportAlarmOut
+    record: FireRecordOut | None
+    record_due: bool
+
+
+class PercentilesOut(BaseModel):
+    p50: float | None
+    p90: float | None
+
+
+class AnalyticsRowOut(BaseModel):
+    key: str | int | None
+    label: str
+    calls: int
+    intervals: dict[str, PercentilesOut] = Field(
+        description="call_processing_s, turnout_s, travel_s, first_arrival_s, "
+        "effective_response_force_s (seconds)"
+    )
+    arrived_calls: int
+    within_5min_share: float | None
+    own_station_missed: int | None = Field(
+        description="Calls in the station's first-due area its own units did not serve."
+    )
+    own_station_missed_share: float | None
+    beyond_first_due: int | None = Field(
+        None, description="By unit: calls outside its station's first-due area."
+    )
+    concurrency_mean: float | None
+    concurrency_max: int
+    concurrent_share: float | None
+    units: int | None
+    utilisation: float | None
+
+
+class PeriodOut(BaseModel):
+    label: str
+    since: str
+    until: str
+
+
+class AnalyticsOut(BaseModel):
+    by: str
+    period: PeriodOut | None
+    within_s: float
+    rows: list[AnalyticsRowOut]
+    totals: AnalyticsRowOut

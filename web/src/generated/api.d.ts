@@ -149,6 +149,34 @@ export interface AlarmStatsOut {
 
 export type AlarmStatus = "new" | "acknowledged" | "verifying" | "confirmed" | "false_alarm" | "fault" | "closed";
 
+export interface AnalyticsOut {
+  by: string;
+  period: PeriodOut | null;
+  within_s: number;
+  rows: AnalyticsRowOut[];
+  totals: AnalyticsRowOut;
+}
+
+export interface AnalyticsRowOut {
+  key: string | number | null;
+  label: string;
+  calls: number;
+  /** call_processing_s, turnout_s, travel_s, first_arrival_s, effective_response_force_s (seconds) */
+  intervals: Record<string, PercentilesOut>;
+  arrived_calls: number;
+  within_5min_share: number | null;
+  /** Calls in the station's first-due area its own units did not serve. */
+  own_station_missed: number | null;
+  own_station_missed_share: number | null;
+  /** By unit: calls outside its station's first-due area. */
+  beyond_first_due?: number | null;
+  concurrency_mean: number | null;
+  concurrency_max: number;
+  concurrent_share: number | null;
+  units: number | null;
+  utilisation: number | null;
+}
+
 export interface AnswerIn {
   accept: boolean;
   vehicle_ids?: number[] | null;
@@ -331,6 +359,11 @@ export interface AuditPage {
   items: AuditEntryOut[];
   next_cursor: string | null;
   count: number;
+}
+
+export interface Body_add_attachment_api_v1_incidents__incident_id__attachments_post {
+  photo: string;
+  caption?: string;
 }
 
 export interface Body_add_attachment_api_v1_preplans__plan_id__attachments_post {
@@ -1575,7 +1608,7 @@ export interface IncidentDetail {
   closed_at: string | null;
   intervals: Intervals;
   calls: CallOut[];
-  timeline: TimelineEntryOut[];
+  timeline: firegrid__dispatch__incident_schemas__TimelineEntryOut[];
   units: AssignmentOut[];
   aid_requests: AidRequestOut[];
   possibly_related: RelatedIncident[];
@@ -1627,12 +1660,49 @@ export interface IncidentPage {
   count: number;
 }
 
+/**
+ * The officer's report on a closed incident: every coded field is required ("unknown"
+ * is an answer; a blank is not).
+ */
+export interface IncidentRecordIn {
+  cause_code: string;
+  origin_code: string;
+  heat_source_code: string;
+  item_first_ignited_code: string;
+  civilian_injured: number;
+  civilian_killed: number;
+  firefighter_injured: number;
+  firefighter_killed: number;
+  direct_loss_yuan: number;
+  area_burned_m2: number;
+  detector_presence: string;
+  detector_performance: string;
+  alarm_system_presence: string;
+  alarm_system_performance: string;
+  sprinkler_presence: string;
+  sprinkler_performance: string;
+  actions: string[];
+  vehicles_used?: number | null;
+  personnel_used?: number | null;
+  narrative?: string | null;
+}
+
+export interface IncidentReportOut {
+  incident: ReportIncidentOut;
+  intervals: ReportIntervalsOut;
+  alarm: ReportAlarmOut;
+  record: FireRecordOut | null;
+  record_due: boolean;
+}
+
 /** 警情状态. */
 export type IncidentStatus = "created" | "dispatched" | "on_scene" | "under_control" | "extinguished" | "closed";
 
 export interface IncidentStatusIn {
   status: string;
   cause?: string;
+  /** Close even though units are still on scene (they are sent back). */
+  confirm?: boolean;
 }
 
 /** 警情类型; the same values as ``plans.INCIDENT_TYPES`` (a test holds them together). */
@@ -1887,6 +1957,26 @@ export interface MinimalChange {
   new_grade: "red" | "orange" | "yellow" | "blue";
 }
 
+export interface MoveOut {
+  vehicle_id: number;
+  call_sign: string;
+  from_station_id: number;
+  from_station: string;
+  to_station_id: number;
+  to_station: string;
+  travel_s: number;
+  nodes_restored: number;
+}
+
+export interface MoveUpOut {
+  threshold_s: number;
+  empty_stations: (Record<string, unknown>)[];
+  road_nodes: number;
+  covered_before: number;
+  covered_after: number;
+  moves: MoveOut[];
+}
+
 export interface MyUnitOut {
   unit: UnitOut;
   incident: IncidentOut | null;
@@ -2081,6 +2171,40 @@ export interface PeerHealthOut {
   alert: PeerAlertOut | null;
 }
 
+export interface PercentilesOut {
+  p50: number | null;
+  p90: number | null;
+}
+
+export interface PeriodOut {
+  label: string;
+  since: string;
+  until: string;
+}
+
+export interface PlaceHitOut {
+  /** venue, building or address */
+  kind: string;
+  id: number;
+  name: string;
+  detail: string;
+  town: string;
+  lon: number;
+  lat: number;
+  venue_id: number | null;
+  /** exact, prefix, substring or near */
+  match: string;
+  town_match: boolean;
+  distance_m: number | null;
+}
+
+export interface PlaceSearchOut {
+  query: string;
+  /** The town read from the start of the query, if any. */
+  town: string;
+  items: PlaceHitOut[];
+}
+
 /** One version of a venue's plan. */
 export interface PlanDocument {
   schema_version?: 1;
@@ -2267,6 +2391,39 @@ export interface RelatedIncident {
   since: string;
 }
 
+export interface ReportAlarmOut {
+  connected_alarm_id: number | null;
+  alarm_at: string | null;
+  call_at: string;
+  /** None: the venue is unknown or has no connected system to ask. */
+  alarm_before_call: boolean | null;
+  alarm_lead_s: number | null;
+  alarm_status?: string | null;
+}
+
+export interface ReportIncidentOut {
+  id: number;
+  incident_type: string;
+  venue_category: string;
+  status: string;
+  source: string;
+  venue_id: number | null;
+  address: string;
+  jurisdiction_path: string;
+  call_received_at: string;
+  closed_at: string | null;
+}
+
+export interface ReportIntervalsOut {
+  call_processing_s: number | null;
+  turnout_s: number | null;
+  travel_s: number | null;
+  first_arrival_s: number | null;
+  effective_response_force_s: number | null;
+  units_sent: number;
+  crew_sent: number;
+}
+
 export interface RequirementIn {
   vehicle_type?: string | null;
   capability?: string | null;
@@ -2439,6 +2596,33 @@ export interface SprinklerZone {
   valve_location?: string;
 }
 
+export interface StaffingIn {
+  /** Default: the current shift's date. */
+  shift_date?: string | null;
+  /** Default: current. */
+  shift?: string | null;
+  crew_on_duty: number;
+  note?: string;
+}
+
+export interface StaffingListOut {
+  shift_date: string;
+  shift: string;
+  items: StaffingOut[];
+}
+
+export interface StaffingOut {
+  vehicle_id: number;
+  call_sign: string;
+  vehicle_type: string;
+  shift_date: string;
+  shift: string;
+  crew_on_duty: number;
+  minimum_crew: number;
+  meets_minimum: boolean;
+  note: string;
+}
+
 /** A standpipe riser and its fire department connection (水泵接合器). */
 export interface Standpipe {
   name: string;
@@ -2602,15 +2786,6 @@ export interface Taxonomy {
 export interface Then {
   action: "confirm" | "raise_priority" | "suppress";
   by?: number;
-}
-
-export interface TimelineEntryOut {
-  at: string;
-  kind: string;
-  actor: string;
-  cause: string;
-  vehicle_id: number | null;
-  details: Record<string, unknown> | null;
 }
 
 export interface TokenOut {
@@ -3111,6 +3286,15 @@ export interface firegrid__dispatch__incident_schemas__SkippedOut {
   limit_m: number;
 }
 
+export interface firegrid__dispatch__incident_schemas__TimelineEntryOut {
+  at: string;
+  kind: string;
+  actor: string;
+  cause: string;
+  vehicle_id: number | null;
+  details: Record<string, unknown> | null;
+}
+
 /** A transfer from the 110 centre (三台合一). */
 export interface firegrid__dispatch__incident_schemas__TransferIn {
   /** 110's incident number. */
@@ -3134,6 +3318,18 @@ export interface firegrid__dispatch__incident_schemas__TransferOut {
   incident_id: number | null;
   merged: boolean;
   possibly_related: DuplicateOut[];
+}
+
+export interface firegrid__dispatch__notes_api__NoteIn {
+  text: string;
+}
+
+export interface firegrid__dispatch__notes_api__TimelineEntryOut {
+  at: string;
+  kind: string;
+  actor: string;
+  cause: string;
+  details: Record<string, unknown> | null;
 }
 
 export interface firegrid__dispatch__schemas__HydrantOut {
@@ -3440,6 +3636,9 @@ export interface ApiResponses {
   "GET /api/v1/fire-records/{record_id}": FireRecordOut | Feature_FireRecordOut_;
   "PATCH /api/v1/fire-records/{record_id}": FireRecordOut;
   "DELETE /api/v1/fire-records/{record_id}": null;
+  "GET /api/v1/incidents/{incident_id}/report": IncidentReportOut;
+  "PUT /api/v1/incidents/{incident_id}/record": FireRecordOut;
+  "GET /api/v1/analytics/response": AnalyticsOut;
   "GET /api/v1/planning/plans": firegrid__planning__schemas__PlanListOut;
   "POST /api/v1/planning/plans": firegrid__planning__schemas__PlanOut;
   "GET /api/v1/planning/compare": CompareOut;
@@ -3456,4 +3655,10 @@ export interface ApiResponses {
   "POST /api/v1/telephony/calls/{call_id}/requests": SeatRequestOut;
   "GET /api/v1/telephony/requests": SeatRequestList;
   "POST /api/v1/telephony/requests/{request_id}/answer": SeatRequestOut;
+  "GET /api/v1/intake/places": PlaceSearchOut;
+  "POST /api/v1/incidents/{incident_id}/notes": firegrid__dispatch__notes_api__TimelineEntryOut;
+  "POST /api/v1/incidents/{incident_id}/attachments": firegrid__dispatch__notes_api__TimelineEntryOut;
+  "GET /api/v1/move-up": MoveUpOut;
+  "PUT /api/v1/units/{vehicle_id}/staffing": StaffingOut;
+  "GET /api/v1/staffing": StaffingListOut;
 }

@@ -9,6 +9,7 @@ import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
 import { IncidentTypeValues } from "../generated/enums";
 import { link110Status } from "./link110";
+import { incidentExtras, moveStatus, placeTypeahead } from "./intake_extras";
 
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
 
@@ -107,6 +108,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     h("h2", { id: "call-title" }, t("dispatch.newCall")),
     field(t("fields.callerNumber"), caller),
     field(t("fields.address"), address),
+    placeTypeahead(address, (hit) => setPoint(hit.lon, hit.lat, t("intake.fromPlace"))),
     h("div", { class: "row" }, searchBtn, pickBtn, pointOut),
     geocodeOut,
     h("div", { class: "row" }, field(t("fields.incidentType"), type), field(t("fields.level"), level)),
@@ -379,7 +381,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
               b.addEventListener("click", () =>
                 void busy(b, async () => {
                   try {
-                    await api.post(`/incidents/${id}/status`, { status: s });
+                    await moveStatus(id, s);
                     await loadIncidents();
                     await showIncident(id);
                   } catch (err) {
@@ -447,6 +449,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
             { testid: "timeline" },
           ),
         ),
+        ...incidentExtras(id, inc.status, () => showIncident(id)),
       );
       drawOverlay();
     } catch (err) {

@@ -1,0 +1,148 @@
+// Response analytics (响应分析): p50/p90 of call processing, turnout, travel, first arrival
+// and effective response force by station, unit, town, grid, type or hour; the share within
+// 5 minutes; a bar chart of first-arrival p90 against the 5-minute line; xlsx export; and
+// move-up advice (补位) when a station is left without a unit.
+
+import { api, fail, label, t } from "../ctx";
+import { h, replace } from "../dom";
+import { busy, duration, field, section, select, table, type Cell } from "./common";
+
+export interface Percentiles {
+  p50: number | null;
+  p90: number | null;
+}
+
+export interface AnalyticsRow {
+  key: string | number | null;
+  label: string;
+  calls: number;
+  intervals: Record<string, Percentiles>;
+  arrived_calls: number;
+  within_5min_share: number | null;
+  own_station_missed: number | null;
+  concurrency_max: number;
+  utilisation: number | null;
+}
+
+export interface AnalyticsTable {
+  by: string;
+  within_s: number;
+  rows: AnalyticsRow[];
+  totals: AnalyticsRow;
+}
+
+interface MoveUp {
+  empty_stations: { id: number; code: string; name: string }[];
+  covered_before: number;
+  covered_after: number;
+  road_nodes: number;
+  moves: { call_sign: string; from_station: string; to_station: string; travel_s: number; nodes_restored: number }[];
+}
+
+const GROUPINGS = ["station", "town", "grid", "unit", "type", "hour"];
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function share(value: number | null): string {
+  return value === null ? "—" : `${(value * 100).toFixed(1)}%`;
+}
+
+export function rowLabel(by: string, row: AnalyticsRow): string {
+  if (by === "type") return label("incidentType", String(row.key));
+  return row.label;
+}
+
+/** Horizontal bars of first-arrival p90 per group, with the 5-minute line. */
+export function barChart(data: AnalyticsTable, limit = 20): SVGElement {
+  const rows = data.rows.slice(0, limit);
+  const width = 640;
+  const left = 160;
+  const bar = 18;
+  const height = rows.length * (bar + 6) + 30;
+  const values = rows.map((r) => r.intervals.first_arrival_s?.p90 ?? 0);
+  const max = Math.max(data.within_s * 1.5, ...values);
+  const scale = (v: number) => ((width - left - 90) * v) / max; // room for the value label
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-label": t("analytics.chartTitle") });
+  rows.forEach((row, i) => {
+    const y = 10 + i * (bar + 6);
+    const v = values[i] ?? 0;
+    chart.append(svg("text", { x: left - 6, y: y + bar - 5, "text-anchor": "end", class: "chart-label" }, rowLabel(data.by, row).slice(0, 14)));
+    chart.append(svg("rect", { x: left, y, width: Math.max(scale(v), 1), height: bar, class: v > data.within_s ? "chart-bar chart-bar-late" : "chart-bar" }));
+    chart.append(svg("text", { x: left + scale(v) + 4, y: y + bar - 5, class: "chart-value" }, duration(v)));
+  });
+  const x = left + scale(data.within_s);
+  chart.append(svg("line", { x1: x, x2: x, y1: 0, y2: height - 14, class: "chart-limit" }));
+  chart.append(svg("text", { x, y: height - 2, "text-anchor": "middle", class: "chart-label" }, t("analytics.fiveMinutes")));
+  return chart;
+}
+
+export function analyticsRows(data: AnalyticsTable): Cell[][] {
+  return [...data.rows, { ...data.totals, label: t("analytics.total"), key: null }].map((r) => [
+    r.key === null ? r.label : rowLabel(data.by, r),
+    r.calls,
+    duration(r.intervals.call_processing_s?.p90),
+    duration(r.intervals.turnout_s?.p90),
+    duration(r.intervals.travel_s?.p90),
+    duration(r.intervals.first_arrival_s?.p50),
+    duration(r.intervals.first_arrival_s?.p90),
+    duration(r.intervals.effective_response_force_s?.p90),
+    share(r.within_5min_share),
+    r.concurrency_max,
+    r.own_station_missed ?? "—",
+    share(r.utilisation),
+  ]);
+}
+
+export function mountAnalytics(root: HTMLElement): () => void {
+  const bySel = select("analytics-by", GROUPINGS.map((g) => [g, t(`analytics.by.${g}`)]), "station");
+  const period = h("input", { id: "analytics-period", type: "text", value: "", placeholder: t("analytics.allPeriods") });
+  const runBtn = h("button", { type: "button", class: "btn btn-primary", id: "analytics-run" }, t("analytics.run"));
+  const xlsx = h("a", { class: "btn", id: "analytics-xlsx", href: "#", download: "response.xlsx" }, t("analytics.xlsx"));
+  const out = h("div", { "data-testid": "analytics-result", "aria-live": "polite" });
+  const moveBtn = h("button", { type: "button", class: "btn", id: "moveup-run" }, t("analytics.moveUp"));
+  const moveOut = h("div", { "data-testid": "moveup-result" });
+
+  async function run(): Promise<void> {
+    const params = { by: bySel.value, period: period.value.trim() || undefined };
+    xlsx.setAttribute("href", api.url("/analytics/response", { ...params, format: "xlsx" }));
+    const data = await api.get<AnalyticsTable>("/analytics/response", params);
+    const columns = ["group", "calls", "processing", "turnout", "travel", "firstP50", "firstP90", "erfP90", "within5", "concurrency", "ownMissed", "utilisation"].map((c) =>
+      t(`analytics.col.${c}`),
+    );
+    replace(out, section(t("analytics.chartTitle"), barChart(data)), table(columns, analyticsRows(data), { testid: "analytics-table" }));
+  }
+
+  async function moveUp(): Promise<void> {
+    const advice = await api.get<MoveUp>("/move-up");
+    if (!advice.empty_stations.length) {
+      replace(moveOut, h("p", { class: "muted" }, t("analytics.noEmpty")));
+      return;
+    }
+    replace(
+      moveOut,
+      h("p", null, t("analytics.empty", { names: advice.empty_stations.map((s) => s.name).join("、") })),
+      table(
+        [t("analytics.col.unit"), t("analytics.col.from"), t("analytics.col.to"), t("analytics.col.driveTime"), t("analytics.col.restored")],
+        advice.moves.map((m) => [m.call_sign, m.from_station, m.to_station, duration(m.travel_s), m.nodes_restored]),
+        { testid: "moveup-table", empty: t("analytics.noMove") },
+      ),
+    );
+  }
+
+  runBtn.addEventListener("click", () => void busy(runBtn, run).catch(fail));
+  moveBtn.addEventListener("click", () => void busy(moveBtn, moveUp).catch(fail));
+  replace(
+    root,
+    h("h2", null, t("nav.analytics")),
+    section(t("analytics.title"), h("div", { class: "row" }, field(t("analytics.groupBy"), bySel), field(t("analytics.period"), period), runBtn, xlsx), out),
+    section(t("analytics.moveUpTitle"), moveBtn, moveOut),
+  );
+  void run().catch(fail);
+  return () => undefined;
+}
