@@ -7,8 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from firegrid.core.cli import (
-    EXIT_NOT_READY,
-    EXIT_USAGE,
     DbOption,
     JsonOption,
     QuietOption,
@@ -16,7 +14,7 @@ from firegrid.core.cli import (
     progress,
     resolve_settings,
 )
-from firegrid.planning.cli_errors import fail_with
+from firegrid.planning.cli_errors import planning_errors
 
 SaveOption = Annotated[bool, typer.Option("--save", help="Store the plan (prints plan_id).")]
 
@@ -26,27 +24,13 @@ def _run(
 ) -> dict[str, Any]:
     from firegrid.accounts.public import system_principal
     from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError, NotFound
-    from firegrid.geo.public import GeoError
     from firegrid.planning.store import save_plan
 
     settings = resolve_settings(db)
     database = Database(settings.database_url)
     try:
-        with progress(what, quiet=quiet):
-            try:
-                result: dict[str, Any] = make(database, settings)
-            except NotFound as err:
-                fail_with(
-                    as_json,
-                    err.message,
-                    EXIT_NOT_READY,
-                    err.details,
-                    hint="firegrid roads generate",
-                )
-            except (DomainError, GeoError) as err:
-                details = err.details if isinstance(err, DomainError) else None
-                fail_with(as_json, str(getattr(err, "message", err)), EXIT_USAGE, details)
+        with progress(what, quiet=quiet), planning_errors(as_json):
+            result: dict[str, Any] = make(database, settings)
         if save:
             with database.session() as session:
                 plan = save_plan(session, system_principal("cli"), result)

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from firegrid.core.cli import (
-    EXIT_NOT_READY,
     EXIT_USAGE,
     DbOption,
     JsonOption,
@@ -18,7 +17,7 @@ from firegrid.core.cli import (
     progress,
     resolve_settings,
 )
-from firegrid.planning.cli_errors import fail_with
+from firegrid.planning.cli_errors import fail_with, planning_errors
 
 
 def simulate_command(
@@ -38,8 +37,7 @@ def simulate_command(
     (a stored plan keeps the simulation)."""
     from firegrid.accounts.public import system_principal
     from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError, NotFound
-    from firegrid.geo.public import GeoError
+    from firegrid.core.errors import NotFound
     from firegrid.planning.simulate import read_plan_file, simulate_plan
     from firegrid.planning.store import attach_simulation, get_plan
 
@@ -61,20 +59,8 @@ def simulate_command(
             if not path.is_file():
                 fail_with(as_json, f"no plan {plan!r}: give a plan id or a plan file", EXIT_USAGE)
             result = read_plan_file(path)
-        with progress("simulating before and after", quiet=quiet):
-            try:
-                report = simulate_plan(database, settings, result, calls, seed=seed, limit=limit)
-            except NotFound as err:
-                fail_with(
-                    as_json,
-                    err.message,
-                    EXIT_NOT_READY,
-                    err.details,
-                    hint="firegrid roads generate",
-                )
-            except (DomainError, GeoError) as err:
-                details = err.details if isinstance(err, DomainError) else None
-                fail_with(as_json, str(getattr(err, "message", err)), EXIT_USAGE, details)
+        with progress("simulating before and after", quiet=quiet), planning_errors(as_json):
+            report = simulate_plan(database, settings, result, calls, seed=seed, limit=limit)
         if plan_id is not None:
             with database.session() as session:
                 attach_simulation(session, actor, get_plan(session, plan_id, actor), report)

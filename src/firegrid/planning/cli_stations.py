@@ -8,8 +8,6 @@ from typing import Annotated, Any
 import typer
 
 from firegrid.core.cli import (
-    EXIT_NOT_READY,
-    EXIT_USAGE,
     DbOption,
     JsonOption,
     QuietOption,
@@ -17,7 +15,7 @@ from firegrid.core.cli import (
     progress,
     resolve_settings,
 )
-from firegrid.planning.cli_errors import fail_with
+from firegrid.planning.cli_errors import planning_errors
 
 
 def stations_command(
@@ -64,8 +62,6 @@ def stations_command(
     before/after (the existing stations fixed open; road travel times)."""
     from firegrid.accounts.public import system_principal
     from firegrid.core.db import Database
-    from firegrid.core.errors import DomainError, NotFound
-    from firegrid.geo.public import GeoError
     from firegrid.planning.stations import StationParams, plan_stations
     from firegrid.planning.store import save_plan
 
@@ -85,20 +81,8 @@ def stations_command(
     settings = resolve_settings(db)
     database = Database(settings.database_url)
     try:
-        with progress("planning stations", quiet=quiet):
-            try:
-                result = plan_stations(database, settings, params)
-            except NotFound as err:
-                fail_with(
-                    as_json,
-                    err.message,
-                    EXIT_NOT_READY,
-                    err.details,
-                    hint="firegrid roads generate",
-                )
-            except (DomainError, GeoError) as err:
-                details = err.details if isinstance(err, DomainError) else None
-                fail_with(as_json, str(getattr(err, "message", err)), EXIT_USAGE, details)
+        with progress("planning stations", quiet=quiet), planning_errors(as_json):
+            result = plan_stations(database, settings, params)
         if save:
             with database.session() as session:
                 plan = save_plan(session, system_principal("cli"), result, name)
