@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, SettingsDep, require
-from firegrid.core.uploads import MAX_PHOTO_BYTES
+from firegrid.core.uploads import MAX_PHOTO_BYTES, PHOTO_TYPES
 from firegrid.dispatch import incidents, notes
 
 router = APIRouter(tags=["incidents"])
@@ -86,6 +86,7 @@ async def add_attachment(
 @router.get(
     "/incidents/{incident_id}/attachments/{entry_id}",
     response_class=FileResponse,
+    responses={200: {"content": {media: {} for media in PHOTO_TYPES}}},
     summary="The photo of an attachment entry",
 )
 def get_attachment(
