@@ -26,6 +26,9 @@ NON_JSON: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/audit/export"): {"text/csv", "application/x-ndjson"},
     ("GET", "/metrics"): {"text/plain"},
     ("GET", "/api/v1/risk/runs/{run_id}/report"): {"text/html"},
+    ("GET", "/api/v1/inspections/performance.xlsx"): {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    },
     ("GET", "/api/v1/planning/plans/{plan_id}/export"): {
         "application/geo+json",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
