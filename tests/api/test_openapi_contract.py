@@ -30,6 +30,8 @@ NON_JSON: dict[tuple[str, str], set[str]] = {
         "image/jpeg",
         "image/png",
         "image/webp",
+    ("GET", "/api/v1/inspections/performance.xlsx"): {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     },
     ("GET", "/api/v1/planning/plans/{plan_id}/export"): {
         "application/geo+json",

@@ -560,6 +560,17 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/venues/{venue_id}/inspection-summary"): Policy(
         "inspections:read", params={"venue_id": "venue"}
     ),
+    # inspection plans and grid-worker performance (firegrid.inspections.plan_api)
+    ("GET", "/api/v1/inspections/plan"): Policy(
+        "inspections:read", query=lambda s: {"grid": s.code("grid")}
+    ),
+    ("GET", "/api/v1/inspections/due"): Policy("inspections:read"),
+    ("GET", "/api/v1/inspections/performance"): Policy(
+        "inspections:read", query={"period": "2026-11", "level": "grid"}
+    ),
+    ("GET", "/api/v1/inspections/performance.xlsx"): Policy(
+        "inspections:read", query={"period": "2026-11", "level": "grid"}
+    ),
     # dispatch: intake and incidents (firegrid.dispatch.incident_api)
     ("POST", "/api/v1/calls"): Policy(
         "incidents:write",

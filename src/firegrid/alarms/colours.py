@@ -217,3 +217,20 @@ def colours(
     order = {"red": 0, "yellow": 1, "green": 2}
     result.sort(key=lambda item: (order[item["colour"]], item["path"], item.get("venue_id", 0)))
     return result
+
+
+def venue_colours(
+    session: Session, principal: Principal, now: datetime, rules: ColourRules | None = None
+) -> dict[int, str]:
+    """Three-colour status of every venue in scope that is not green (absent = green)."""
+    rules = rules or default_colour_rules()
+    per_venue: dict[int, Metrics] = defaultdict(Metrics)
+    for (venue_id, _), entry in venue_metrics(session, principal, now).items():
+        if venue_id is not None:
+            per_venue[venue_id].add(entry)
+    result: dict[int, str] = {}
+    for venue_id, entry in per_venue.items():
+        colour, _ = colour_of(entry, "venue", rules)
+        if colour != "green":
+            result[venue_id] = colour
+    return result

@@ -9,11 +9,20 @@ consumed. Import these names from here, never from ``alarms.models`` or its serv
 
 from __future__ import annotations
 
+from firegrid.alarms.colours import venue_colours
 from firegrid.alarms.forwarding import (
     ALARM_FORWARDED,
     ForwardRequest,
     mark_forward_consumed,
     pending_forwards,
 )
+from firegrid.alarms.verification import task_response_times
 
-__all__ = ["ALARM_FORWARDED", "ForwardRequest", "mark_forward_consumed", "pending_forwards"]
+__all__ = [
+    "ALARM_FORWARDED",
+    "ForwardRequest",
+    "mark_forward_consumed",
+    "pending_forwards",
+    "task_response_times",
+    "venue_colours",
+]

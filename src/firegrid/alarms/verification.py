@@ -32,6 +32,7 @@ from firegrid.alarms.models import Alarm, AlarmVerification, VerificationTask
 from firegrid.alarms.rules import Policy
 from firegrid.alarms.states import UNDECIDED, AlarmKind, AlarmStatus, parse_reason
 from firegrid.core import uploads
+from firegrid.core.clock import ensure_aware
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 
 CALL_OUTCOMES = ("fire", "false_alarm", "no_answer")
@@ -353,3 +354,31 @@ def submit_task(
     )
     feed.append(session, "task.done", task.jurisdiction_path, task_dict(task), now, alarm.id)
     return task, verification
+
+
+def task_response_times(
+    session: Session, principal: Principal, start: datetime, end: datetime
+) -> list[tuple[int | None, str, float, bool]]:
+    """On-site check tasks created in [start, end) and submitted: (grid worker id, path,
+    seconds from the task's creation to its submission, submitted after its due time)."""
+    rows = session.execute(
+        select(
+            VerificationTask.grid_worker_id,
+            VerificationTask.jurisdiction_path,
+            VerificationTask.created_at,
+            VerificationTask.submitted_at,
+            VerificationTask.due_at,
+        ).where(
+            principal.scope_filter(VerificationTask.jurisdiction_path),
+            VerificationTask.created_at >= start,
+            VerificationTask.created_at < end,
+            VerificationTask.submitted_at.is_not(None),
+        )
+    ).all()
+    result: list[tuple[int | None, str, float, bool]] = []
+    for worker, path, created, done, due in rows:
+        if done is None:
+            continue
+        response_s = (ensure_aware(done) - ensure_aware(created)).total_seconds()
+        result.append((worker, str(path), response_s, ensure_aware(done) > ensure_aware(due)))
+    return result

@@ -50,6 +50,7 @@ ROUTERS: list[str] = [
     "firegrid.alarms.api:router",
     "firegrid.web.map_api:router",
     "firegrid.risk.api:router",
+    "firegrid.inspections.plan_api:router",  # before inspections.api: /inspections/plan
     "firegrid.inspections.api:router",
     "firegrid.live.api:router",
     "firegrid.preplans.api:router",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.orm import Session
 
 from firegrid.core.cli import (
+    EXIT_FAILURE,
     EXIT_USAGE,
     DbOption,
     JsonOption,
@@ -23,9 +25,10 @@ from firegrid.core.cli import (
     open_database,
     session_scope,
 )
+from firegrid.core.errors import DomainError
 
 inspections_app = command_group(
-    "Inspections and hazards (检查 / 隐患整改): list, overdue, venue summary."
+    "Inspections and hazards (检查 / 隐患整改): list, overdue, venue summary, plans, performance."
 )
 
 LimitOption = Annotated[int, typer.Option(help="At most this many.", min=1)]
@@ -178,3 +181,92 @@ def generate_command(
     with open_database(db) as database:
         counts = generate_inspections(database, seed)
     emit(counts, as_json)
+
+
+def _plan_line(grid: dict[str, Any]) -> str:
+    return (
+        f"grid {grid['grid_code']}: {grid['venues']} venues, due today {grid['due_today']}, "
+        f"overdue {grid['overdue']} (village {grid['escalated_village']}, "
+        f"town {grid['escalated_town']})"
+    )
+
+
+@inspections_app.command("plan")
+def plan_command(
+    db: DbOption = None,
+    grid: Annotated[str | None, typer.Option("--grid", help="Only this grid (code).")] = None,
+    summary_only: Annotated[
+        bool, typer.Option("--summary", help="Counts per grid only, without the due lists.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Inspection plans per grid: venues, due today, overdue, escalated, the due list
+    (red status first, then by risk grade), from the rules in plan_rules.yaml."""
+    from firegrid.accounts.public import system_principal
+    from firegrid.core.clock import utcnow
+    from firegrid.inspections.plans import compute_plans
+
+    now = utcnow()
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        plans = compute_plans(session, system_principal("cli"), now, grid_code=grid)
+        return [
+            _jsonable(plans[code].summary(with_due_list=not summary_only)) for code in sorted(plans)
+        ]
+
+    grids = _run(db, work)
+    if as_json:
+        emit(grids, True)
+        return
+    for item in grids:
+        typer.echo(_plan_line(item))
+        for entry in item.get("due", []):
+            typer.echo(
+                f"  {entry['status']:<8} {entry['colour']:<6} {entry['grade']:<6} "
+                f"{entry['venue_code']} due {entry['due_on']} ({entry['checklist']})"
+            )
+
+
+@inspections_app.command("performance")
+def performance_command(
+    period: Annotated[str, typer.Option("--period", help="A month, YYYY-MM.")],
+    db: DbOption = None,
+    level: Annotated[str, typer.Option("--level", help="worker, grid, village or town.")] = "grid",
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Also write the table to this .xlsx file.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Grid-worker performance for a month: visits done vs planned, hazards found and
+    rectified on time, alarm-check response time, tasks overdue."""
+    from firegrid.accounts.public import system_principal
+    from firegrid.core.clock import utcnow
+    from firegrid.inspections import performance as kpis
+
+    if level not in kpis.LEVELS:
+        fail(
+            f"--level must be one of {', '.join(kpis.LEVELS)}", EXIT_USAGE, details={"level": level}
+        )
+    try:
+        parsed = kpis.parse_period(period)
+    except DomainError as exc:
+        fail(exc.message, EXIT_USAGE, details=exc.details)
+    now = utcnow()
+    rows = _run(
+        db,
+        lambda session: kpis.performance(session, system_principal("cli"), parsed, level, now),
+    )
+    if xlsx is not None:
+        try:
+            kpis.write_xlsx(rows, xlsx)
+        except OSError as exc:
+            fail(f"cannot write {xlsx}: {exc}", EXIT_FAILURE, details={"xlsx": str(xlsx)})
+    if as_json:
+        emit(_jsonable(rows), True)
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['unit']:<16} planned {row['planned']:>7} done {row['done']:>5} "
+            f"hazards {row['hazards_found']:>4} on time {row['hazards_rectified_on_time']:>4} "
+            f"overdue tasks {row['tasks_overdue']}"
+        )

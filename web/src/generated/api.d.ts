@@ -898,6 +898,12 @@ export interface DraftIn {
   note?: string;
 }
 
+/** Visits due today or overdue in the caller's jurisdiction, most urgent first. */
+export interface DueListOut {
+  items: PlanEntryOut[];
+  count: number;
+}
+
 export interface DuplicateOut {
   incident_id: number;
   incident_type: IncidentType;
@@ -1436,6 +1442,19 @@ export interface GradeCountsOut {
   run_id: number;
   level: "city" | "town" | "village" | "grid" | "industry" | "category";
   items: GradeCountRow[];
+}
+
+export interface GridPlanOut {
+  grid_code: string;
+  village_code: string;
+  town_code: string;
+  grid_worker_ids: number[];
+  venues: number;
+  due_today: number;
+  overdue: number;
+  escalated_village: number;
+  escalated_town: number;
+  due: PlanEntryOut[];
 }
 
 export interface GridWorkerIn {
@@ -2176,6 +2195,35 @@ export interface PercentilesOut {
   p90: number | null;
 }
 
+export interface PerformanceOut {
+  period: string;
+  level: string;
+  items: PerformanceRowOut[];
+  count: number;
+}
+
+export interface PerformanceRowOut {
+  period: string;
+  level: string;
+  unit: string;
+  worker_id?: number | null;
+  worker_code?: string | null;
+  worker_name?: string | null;
+  planned: number;
+  done: number;
+  completion: number | null;
+  visits_missed: number;
+  hazards_found: number;
+  hazards_rectified_on_time: number;
+  rectified_on_time_rate: number | null;
+  hazards_overdue: number;
+  alarm_checks: number;
+  alarm_check_mean_s: number | null;
+  alarm_check_p90_s: number | null;
+  alarm_checks_late: number;
+  tasks_overdue: number;
+}
+
 export interface PeriodOut {
   label: string;
   since: string;
@@ -2219,6 +2267,26 @@ export interface PlanDocument {
   contacts?: Contact[];
   special_hazards?: string[];
   tactics?: string;
+}
+
+/** One venue's next visit: the rule that set it, its checklist, when it is due. */
+export interface PlanEntryOut {
+  venue_id: number;
+  venue_code: string;
+  venue_name: string;
+  category: string;
+  grid_code: string;
+  grade: string;
+  colour: string;
+  rule: string;
+  interval_days: number;
+  checklist: string;
+  last_inspected_at: string | null;
+  due_on: string;
+  status: string;
+  overdue_days: number;
+  escalation: string;
+  grid_worker_ids: number[];
 }
 
 export interface PlanIn {
@@ -3362,6 +3430,11 @@ export interface firegrid__geo__schemas__SkippedOut {
   limit_m: number;
 }
 
+export interface firegrid__inspections__plan_schemas__PlanOut {
+  grids: GridPlanOut[];
+  count: number;
+}
+
 export interface firegrid__inspections__schemas__TransitionOut {
   from_status: string;
   to_status: string;
@@ -3610,6 +3683,9 @@ export interface ApiResponses {
   "GET /api/v1/risk/areas/{level}/history": AreaHistoryOut;
   "GET /api/v1/risk/changes": ChangesOut;
   "GET /api/v1/risk/schedules": SchedulesOut;
+  "GET /api/v1/inspections/plan": firegrid__inspections__plan_schemas__PlanOut;
+  "GET /api/v1/inspections/due": DueListOut;
+  "GET /api/v1/inspections/performance": PerformanceOut;
   "GET /api/v1/hazards/categories": CategoryOut[];
   "GET /api/v1/inspections": InspectionPage;
   "POST /api/v1/inspections": InspectionOut;
