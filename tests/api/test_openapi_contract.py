@@ -30,6 +30,7 @@ NON_JSON: dict[tuple[str, str], set[str]] = {
         "image/jpeg",
         "image/png",
         "image/webp",
+    },
     ("GET", "/api/v1/inspections/performance.xlsx"): {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     },
