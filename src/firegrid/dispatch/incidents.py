@@ -279,6 +279,7 @@ def set_vehicle_status(
         if incident.status == IncidentStatus.DISPATCHED:
             incident.status = IncidentStatus.ON_SCENE.value
             entries.append(timeline.record(incident, "on_scene", at, actor, "first unit arrived"))
+            _announce(session, actor, incident, "first unit arrived")
     else:  # returning, available or cancelled: the unit leaves the incident
         assignment.released_at = at
         assignment.status = "released"
@@ -380,6 +381,7 @@ def dispatch_units(
     )
     if incident.status == IncidentStatus.CREATED:
         incident.status = IncidentStatus.DISPATCHED.value
+        _announce(session, actor, incident, cause or via)
     session.add_all(assignments)
     timeline.write(session, *entries)
     return Dispatched(incident, assignments)
