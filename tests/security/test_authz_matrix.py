@@ -493,6 +493,8 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
             "ids": ",".join(str(s.world.city.id("planning_plan", s.side)) for _ in range(2))
         },
     ),
+    # the change feed (firegrid.sharing.api)
+    ("GET", "/api/v1/changes"): Policy("changes:read"),
     # risk assessment (firegrid.risk.api); the fixture records one run
     ("GET", "/api/v1/risk/runs"): Policy("risk:read"),
     ("GET", "/api/v1/risk/runs/latest"): Policy("risk:read"),

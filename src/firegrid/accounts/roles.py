@@ -39,6 +39,8 @@ _RECORDS_READ = {"records:read", "analytics:read"}
 _RECORDS = _RECORDS_READ | {"records:write"}
 #: the 110 link: its health (per peer) and, for admins, its dead letters
 _LINKS = {"links:read"}
+#: the change feed other departments follow (venues, hazards, inspections, incidents)
+_CHANGES = {"changes:read"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _RECORDS
         | {"records:review"}
         | _LINKS
+        | _CHANGES
     ),
     # the commander is the fire officer who writes, reviews and publishes pre-plans
     Role.COMMANDER: frozenset(
@@ -146,12 +149,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "planning:read",
         }
         | _RECORDS_READ
+        | _CHANGES
     ),
     Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"} | _LINKS),
     # the machine account: device registry reads, 110 transfers, unit status from vehicles,
     # switch call events, and the Prometheus scrape of GET /metrics
     Role.INTEGRATION: frozenset(
         {"devices:read", "incidents:110", "units:status", "telephony:events", "ops:metrics"}
+        | _CHANGES
     ),
     # the planner (规划): where new stations, hydrants and logistics points go; reads the
     # city, its risk and its incidents to weigh demand, makes and compares plans

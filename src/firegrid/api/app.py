@@ -55,6 +55,7 @@ ROUTERS: list[str] = [
     "firegrid.live.api:router",
     "firegrid.preplans.api:router",
     "firegrid.records.api:router",
+    "firegrid.sharing.api:router",
     "firegrid.planning.api:router",
     "firegrid.interop.api:router",
     "firegrid.interop.telephony_api:router",

@@ -464,4 +464,14 @@ def _announce(
     the other contexts read it from the change stream once it is committed)."""
     if resource.change_topic:
         cause = f"{resource.name.rstrip('s')} {row_id} {what} by {principal.username}"
-        record_change(session, resource.change_topic, row_id, actor=principal.subject, cause=cause)
+        row = session.get(resource.model, row_id)
+        path = str(getattr(row, resource.path_column, "") or "") if row is not None else ""
+        record_change(
+            session,
+            resource.change_topic,
+            row_id,
+            actor=principal.subject,
+            cause=cause,
+            payload={"what": what},
+            scope_path=path,
+        )

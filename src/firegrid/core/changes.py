@@ -54,6 +54,9 @@ class DomainChange(Base):
     actor: Mapped[str] = mapped_column(String(200))
     cause: Mapped[str] = mapped_column(String(500), default="")
     occurred_at: Mapped[datetime]
+    # The jurisdiction path of the changed row ("/441900/441900003/"), "" when it has none:
+    # the change feed shows a caller only the changes inside its scope.
+    scope_path: Mapped[str] = mapped_column(String(255), default="", server_default="", index=True)
 
 
 class ChangeCursor(Base):
@@ -77,6 +80,7 @@ class Change:
     actor: str
     cause: str
     occurred_at: datetime
+    scope_path: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +91,7 @@ class Change:
             "actor": self.actor,
             "cause": self.cause,
             "occurred_at": self.occurred_at.isoformat(),
+            "scope_path": self.scope_path,
         }
 
 
@@ -98,8 +103,11 @@ def record_change(
     actor: str,
     cause: str = "",
     payload: dict[str, Any] | None = None,
+    scope_path: str = "",
 ) -> None:
-    """Record that ``kind``/``key`` changed in this transaction (written at its commit)."""
+    """Record that ``kind``/``key`` changed in this transaction (written at its commit).
+
+    ``scope_path`` is the changed row's jurisdiction path (the change feed scopes by it)."""
     pending: list[dict[str, Any]] = session.info.setdefault(PENDING, [])
     pending.append(
         {
@@ -109,6 +117,7 @@ def record_change(
             "actor": actor[:200],
             "cause": cause[:500],
             "occurred_at": utcnow(),
+            "scope_path": scope_path[:255],
         }
     )
 
@@ -144,7 +153,16 @@ def changes_after(
         query = query.where(DomainChange.kind.in_(sorted(kinds)))
     rows = session.scalars(query.order_by(DomainChange.id).limit(limit)).all()
     return [
-        Change(r.id, r.kind, r.key, dict(r.payload or {}), r.actor, r.cause, r.occurred_at)
+        Change(
+            r.id,
+            r.kind,
+            r.key,
+            dict(r.payload or {}),
+            r.actor,
+            r.cause,
+            r.occurred_at,
+            r.scope_path or "",
+        )
         for r in rows
     ]
 

@@ -16,6 +16,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
+from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from firegrid.dispatch import timeline
@@ -134,7 +135,30 @@ def create_incident(
         ),
         timeline.record(incident, "created", at, actor, cause or "new incident"),
     )
+    if incident_id is None:  # bulk writers (the replay) rebuild history: not news to share
+        _announce(session, actor, incident, cause or "new incident")
     return incident
+
+
+#: The kind this context records in the change stream when an incident opens or moves.
+INCIDENT_CHANGED = "incident.changed"
+
+
+def _announce(session: Session, actor: Actor, incident: Incident, cause: str) -> None:
+    """Record the incident's new status in the change stream (the change feed shares it)."""
+    record_change(
+        session,
+        INCIDENT_CHANGED,
+        incident.id,
+        actor=actor_name(actor),
+        cause=cause,
+        payload={
+            "status": incident.status,
+            "incident_type": incident.incident_type,
+            "level": incident.level,
+        },
+        scope_path=incident.jurisdiction_path,
+    )
 
 
 # Visibility and command ------------------------------------------------------------------
@@ -255,6 +279,7 @@ def set_vehicle_status(
         if incident.status == IncidentStatus.DISPATCHED:
             incident.status = IncidentStatus.ON_SCENE.value
             entries.append(timeline.record(incident, "on_scene", at, actor, "first unit arrived"))
+            _announce(session, actor, incident, "first unit arrived")
     else:  # returning, available or cancelled: the unit leaves the incident
         assignment.released_at = at
         assignment.status = "released"
@@ -356,6 +381,7 @@ def dispatch_units(
     )
     if incident.status == IncidentStatus.CREATED:
         incident.status = IncidentStatus.DISPATCHED.value
+        _announce(session, actor, incident, cause or via)
     session.add_all(assignments)
     timeline.write(session, *entries)
     return Dispatched(incident, assignments)
@@ -385,6 +411,7 @@ def set_incident_status(
     check_against_units(session, incident, new, confirm_units_on_scene)
     incident.status = new.value
     timeline.write(session, timeline.record(incident, new.value, at, actor, cause))
+    _announce(session, actor, incident, cause or f"status {new.value}")
     if new is IncidentStatus.CLOSED and release_units:
         release_all(session, actor, incident, at=at, cause="incident closed", open_units=open_units)
     return incident

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.public import Principal, record_change
 from firegrid.api.crud import row_snapshot
 from firegrid.core import uploads
+from firegrid.core.changes import record_change as record_domain_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 from firegrid.inspections.models import (
@@ -42,6 +43,11 @@ MAX_PHOTO_BYTES = uploads.MAX_PHOTO_BYTES
 #: how far in the future an inspection time may lie (clock skew of a handset)
 FUTURE_TOLERANCE = timedelta(minutes=10)
 STATUS_FILTERS = (HazardStatus.OPEN.value, HazardStatus.RECTIFIED.value, OVERDUE)
+
+
+#: Kinds this context records in the change stream (``core.changes``).
+HAZARD_CHANGED = "hazard.changed"
+INSPECTION_RECORDED = "inspection.recorded"
 
 
 def actor_of(principal: Principal) -> str:
@@ -236,6 +242,15 @@ def _transition(
         cause=cause[:300],
     )
     session.add(row)
+    record_domain_change(  # the change feed: other departments follow hazards
+        session,
+        HAZARD_CHANGED,
+        hazard.id,
+        actor=actor,
+        cause=cause,
+        payload={"status": to_status, "from_status": from_status, "venue_id": hazard.venue_id},
+        scope_path=hazard.jurisdiction_path,
+    )
     return row
 
 
@@ -324,6 +339,15 @@ def record_inspection(
     session.flush()
     record_change(
         session, principal, "create", "inspection", inspection.id, None, row_snapshot(inspection)
+    )
+    record_domain_change(
+        session,
+        INSPECTION_RECORDED,
+        inspection.id,
+        actor=actor,
+        cause=f"inspection of venue {venue.id}",
+        payload={"venue_id": venue.id, "result": result, "hazards": len(prepared)},
+        scope_path=inspection.jurisdiction_path,
     )
     rows: list[Hazard] = []
     for spec, declared, deadline in prepared:

@@ -338,6 +338,8 @@ def import_rows(
                     record.id,
                     actor=ctx.principal.subject,
                     cause=f"{kind} file imported by {ctx.principal.username}",
+                    payload={"what": "created"},
+                    scope_path=str(getattr(record, resource.path_column, "") or ""),
                 )
             created += 1
         except (ValidationError, DomainError) as exc:

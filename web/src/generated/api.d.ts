@@ -514,6 +514,30 @@ export interface CategoryOut {
   deadline_days: Record<string, number>;
 }
 
+/** One shared change. */
+export interface ChangeOut {
+  /** Opaque cursor of this change (resume after it). */
+  cursor: string;
+  /** Feed kind: venue, hazard, inspection or incident. */
+  kind: string;
+  /** Change-stream kind, e.g. hazard.changed. */
+  event: string;
+  /** Id of the changed row in its resource. */
+  key: string;
+  jurisdiction_path: string;
+  occurred_at: string;
+  actor: string;
+  cause: string;
+  payload: Record<string, unknown>;
+}
+
+/** A page of the feed, oldest first, and the cursor to ask for the next one. */
+export interface ChangePageOut {
+  items: ChangeOut[];
+  /** Pass as since= to read on (the same when empty). */
+  next_cursor: string;
+}
+
 export interface ChangesOut {
   run_id: number;
   previous_run_id: number | null;
@@ -3715,6 +3739,7 @@ export interface ApiResponses {
   "GET /api/v1/incidents/{incident_id}/report": IncidentReportOut;
   "PUT /api/v1/incidents/{incident_id}/record": FireRecordOut;
   "GET /api/v1/analytics/response": AnalyticsOut;
+  "GET /api/v1/changes": ChangePageOut;
   "GET /api/v1/planning/plans": firegrid__planning__schemas__PlanListOut;
   "POST /api/v1/planning/plans": firegrid__planning__schemas__PlanOut;
   "GET /api/v1/planning/compare": CompareOut;
