@@ -7,6 +7,7 @@ import { api, fail, t } from "../ctx";
 import { h, replace } from "../dom";
 import type { CityMap } from "../map";
 import { busy, field, section, select, table, type Cell } from "./common";
+import { simulationRows } from "./simfigures";
 
 interface Site {
   code: string;
@@ -101,8 +102,8 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
           [t("siting.worstTime"), secs(cov.before.worst_time_s), secs(cov.after.worst_time_s)],
         ]
       : [];
-    for (const [key, row] of Object.entries(plan.simulation?.comparison ?? {})) {
-      beforeAfter.push([t(`siting.sim.${key}`), String(row.before ?? "—"), String(row.after ?? "—")]);
+    for (const [key, before, after] of simulationRows(plan.simulation?.comparison ?? {})) {
+      beforeAfter.push([t(`siting.sim.${key}`), before, after]);
     }
     const sites: Cell[][] = r.sites.map((s) => [s.code, `${s.lon.toFixed(5)}, ${s.lat.toFixed(5)}`, s.district?.demand_points ?? "—", s.district?.newly_covered_weight?.toFixed(1) ?? "—"]);
     const id = plan.summary.id;
