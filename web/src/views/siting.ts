@@ -7,6 +7,7 @@ import { api, fail, t } from "../ctx";
 import { h, replace } from "../dom";
 import type { CityMap } from "../map";
 import { busy, field, section, select, table, type Cell } from "./common";
+import { districtPolygon } from "./hull";
 import { followJob } from "./planjobs";
 import { simulationRows } from "./simfigures";
 
@@ -90,6 +91,14 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
   function show(plan: PlanOut): void {
     const r = plan.result;
     map.clearOverlay();
+    const districts = r.sites.flatMap((site) => {
+      const polygon = districtPolygon(site.district?.points ?? [], site.code);
+      return polygon ? [polygon] : [];
+    });
+    // a district as the convex hull of the demand points its site serves first (over-states
+    // a district that is not convex; the points themselves are drawn too)
+    const collection: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: districts };
+    if (districts.length) map.geojson(collection, { color: "#f4a261", weight: 1, fillOpacity: 0.15 });
     for (const site of r.sites) {
       for (const [lon, lat] of site.district?.points ?? []) map.marker(lon, lat, { colour: "#f4a261", radius: 3 });
     }
