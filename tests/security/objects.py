@@ -46,6 +46,7 @@ DOMAIN_KINDS = (
     "preplan_venue",
     "fire_record",
     "planning_plan",
+    "planning_job",
 )
 
 
@@ -152,6 +153,19 @@ def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
                 "kind": "stations",
                 "sites": [{"code": f"{SIDE_PREFIX[side]}-S{n}", "lon": lon, "lat": lat}],
             },
+            jurisdiction_path=path,
+            created_by="matrix",
+            created_at=now,
+        )
+    elif kind == "planning_job":  # a planning job a restart cut short (retriable)
+        from firegrid.planning.models import PlanningJob
+
+        row = PlanningJob(
+            kind="hydrants",
+            status="failed",
+            parameters={"time_limit_s": 1.0, "name": f"{SIDE_PREFIX[side]}-job{n}"},
+            error={"code": "interrupted", "message": "matrix", "details": None},
+            retriable=True,
             jurisdiction_path=path,
             created_by="matrix",
             created_at=now,

@@ -495,6 +495,28 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ),
     # the change feed (firegrid.sharing.api)
     ("GET", "/api/v1/changes"): Policy("changes:read"),
+    # planning jobs (firegrid.planning.jobs_api): 202 and a background job; a simulation
+    # needs a plan in scope (the matrix city has no roads, so the job itself may fail);
+    # hydrant and logistics plans are city-wide; a retried job that fails again is 409
+    ("POST", "/api/v1/planning/plans/{plan_id}/simulate"): Policy(
+        "planning:write",
+        params={"plan_id": "planning_plan"},
+        files=lambda s: {"calls": ("calls.jsonl", b'{"t": "x"}\n', "application/x-ndjson")},
+        ok=202,
+    ),
+    ("POST", "/api/v1/planning/hydrants"): Policy(
+        "planning:write", scoped=False, body=lambda s: {"time_limit_s": 1}, ok=(202, 403)
+    ),
+    ("POST", "/api/v1/planning/logistics"): Policy(
+        "planning:write", scoped=False, body=lambda s: {"p": 1, "time_limit_s": 1}, ok=(202, 403)
+    ),
+    ("GET", "/api/v1/planning/jobs"): Policy("planning:read"),
+    ("GET", "/api/v1/planning/jobs/{job_id}"): Policy(
+        "planning:read", params={"job_id": "planning_job"}
+    ),
+    ("POST", "/api/v1/planning/jobs/{job_id}/retry"): Policy(
+        "planning:write", params={"job_id": "planning_job"}, ok=(202, 409)
+    ),
     # risk assessment (firegrid.risk.api); the fixture records one run
     ("GET", "/api/v1/risk/runs"): Policy("risk:read"),
     ("GET", "/api/v1/risk/runs/latest"): Policy("risk:read"),

@@ -57,6 +57,7 @@ ROUTERS: list[str] = [
     "firegrid.records.api:router",
     "firegrid.sharing.api:router",
     "firegrid.planning.api:router",
+    "firegrid.planning.jobs_api:router",
     "firegrid.interop.api:router",
     "firegrid.interop.telephony_api:router",
     "firegrid.dispatch.search_api:router",
@@ -106,6 +107,10 @@ def create_app(
 
             warmup.start(database, settings, primers=[prime_recommendation], hold=True)
             finisher = asyncio.create_task(_finish_warmup(app, warmup))
+        from firegrid.planning.public import recover_interrupted_jobs
+
+        # planning jobs a restart cut short: failed and retriable, never lost silently
+        await asyncio.to_thread(recover_interrupted_jobs, database)
         stop_consumers = None
         if consume_changes:
             from firegrid.consumers import start_change_consumers

@@ -32,3 +32,31 @@ class PlanningPlan(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     simulated_at: Mapped[datetime | None] = mapped_column(default=None)
     simulated_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+class PlanningJob(Base):
+    """One long planning run done in the background (a simulation of a stored plan, a
+    hydrant or a logistics plan): ``queued`` → ``running`` → ``done`` | ``failed``.
+
+    A job found ``queued`` or ``running`` when the service starts was cut short by a
+    restart: it is marked ``failed`` with ``retriable`` set, never dropped silently."""
+
+    __tablename__ = "planning_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: simulate | hydrants | logistics
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: the plan simulated (simulate) or the plan made (hydrants, logistics)
+    plan_id: Mapped[int | None] = mapped_column(default=None)
+    progress_done: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int] = mapped_column(default=0)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    retriable: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(default=0)
+    jurisdiction_path: Mapped[str] = mapped_column(String(120), index=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -71,3 +71,53 @@ class PlanOut(BaseModel):
 
 class CompareOut(BaseModel):
     plans: list[PlanSummaryOut]
+
+
+class HydrantPlanIn(BaseModel):
+    """Ask for new hydrants covering the GB 50974 gaps (a background job)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit_s: float = Field(60.0, gt=0, le=600, description="Exact solver, per cluster.")
+    name: str = Field("", max_length=120)
+
+
+class LogisticsPlanIn(BaseModel):
+    """Ask where P logistics points go (p-median over the stations; a background job)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p: int = Field(3, ge=1, le=100, description="Number of logistics points.")
+    spacing_m: float = Field(2000.0, ge=50, le=20000, description="Grid candidates every N m.")
+    time_limit_s: float = Field(60.0, gt=0, le=600)
+    name: str = Field("", max_length=120)
+
+
+class JobErrorOut(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class JobOut(BaseModel):
+    """A background planning job: status, progress, and the plan it made or simulated."""
+
+    id: int
+    kind: Literal["simulate", "hydrants", "logistics"]
+    status: Literal["queued", "running", "done", "failed"]
+    parameters: dict[str, Any]
+    plan_id: int | None = None
+    progress_done: int
+    progress_total: int
+    progress_share: float | None = None
+    error: JobErrorOut | None = None
+    retriable: bool
+    attempts: int
+    created_by: str
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
+class JobListOut(BaseModel):
+    items: list[JobOut]

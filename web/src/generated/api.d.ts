@@ -387,6 +387,15 @@ export interface Body_rectify_hazard_api_v1_hazards__hazard_id__rectify_post {
   photo?: string | null;
 }
 
+export interface Body_simulate_plan_job_api_v1_planning_plans__plan_id__simulate_post {
+  /** Calls as JSON lines (firegrid incidents generate). */
+  calls?: string | null;
+  /** Or a stored year: a .jsonl file in <data>/calls/. */
+  stored?: string | null;
+  seed?: number;
+  limit?: number | null;
+}
+
 export interface Body_submit_task_api_v1_alarms_tasks__task_id__result_post {
   result: string;
   reason?: string;
@@ -1607,6 +1616,13 @@ export interface HydrantPatch {
   lat?: number | null;
 }
 
+/** Ask for new hydrants covering the GB 50974 gaps (a background job). */
+export interface HydrantPlanIn {
+  /** Exact solver, per cluster. */
+  time_limit_s?: number;
+  name?: string;
+}
+
 export interface HydrantProperties {
   id: number;
   code: string;
@@ -1823,6 +1839,35 @@ export interface IsochronesOut {
   properties: SkippedProperties;
 }
 
+export interface JobErrorOut {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export interface JobListOut {
+  items: JobOut[];
+}
+
+/** A background planning job: status, progress, and the plan it made or simulated. */
+export interface JobOut {
+  id: number;
+  kind: "simulate" | "hydrants" | "logistics";
+  status: "queued" | "running" | "done" | "failed";
+  parameters: Record<string, unknown>;
+  plan_id?: number | null;
+  progress_done: number;
+  progress_total: number;
+  progress_share?: number | null;
+  error?: JobErrorOut | null;
+  retriable: boolean;
+  attempts: number;
+  created_by: string;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+}
+
 export interface JointDefenceIn {
   to_town_code: string;
   requirements: RequirementIn[];
@@ -1928,6 +1973,16 @@ export interface LoginIn {
   password: string;
   /** token: bearer + refresh token; cookie: HttpOnly console session */
   mode?: "token" | "cookie";
+}
+
+/** Ask where P logistics points go (p-median over the stations; a background job). */
+export interface LogisticsPlanIn {
+  /** Number of logistics points. */
+  p?: number;
+  /** Grid candidates every N m. */
+  spacing_m?: number;
+  time_limit_s?: number;
+  name?: string;
 }
 
 export interface LogisticsPointIn {
@@ -3744,6 +3799,12 @@ export interface ApiResponses {
   "POST /api/v1/planning/plans": firegrid__planning__schemas__PlanOut;
   "GET /api/v1/planning/compare": CompareOut;
   "GET /api/v1/planning/plans/{plan_id}": firegrid__planning__schemas__PlanOut;
+  "POST /api/v1/planning/plans/{plan_id}/simulate": JobOut;
+  "POST /api/v1/planning/hydrants": JobOut;
+  "POST /api/v1/planning/logistics": JobOut;
+  "GET /api/v1/planning/jobs": JobListOut;
+  "GET /api/v1/planning/jobs/{job_id}": JobOut;
+  "POST /api/v1/planning/jobs/{job_id}/retry": JobOut;
   "POST /api/v1/link110/eido": EidoReceipt;
   "GET /api/v1/link110/status": LinkStatusOut;
   "GET /api/v1/link110/dead-letters": DeadLetterList;

@@ -7,6 +7,9 @@ import { api, fail, t } from "../ctx";
 import { h, replace } from "../dom";
 import type { CityMap } from "../map";
 import { busy, field, section, select, table, type Cell } from "./common";
+import { districtPolygon } from "./hull";
+import { followJob } from "./planjobs";
+import { simulationRows } from "./simfigures";
 
 interface Site {
   code: string;
@@ -62,6 +65,10 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
   const spacing = h("input", { type: "number", id: "siting-spacing", min: "200", max: "5000", step: "50", value: "1000" }) as HTMLInputElement;
   const runBtn = h("button", { type: "button", class: "btn btn-primary", id: "siting-run" }, t("siting.run")) as HTMLButtonElement;
   const logisticsBtn = h("button", { type: "button", class: "btn", id: "siting-logistics" }, t("siting.showLogistics")) as HTMLButtonElement;
+  const hydrantsBtn = h("button", { type: "button", class: "btn", id: "siting-hydrants-job" }, t("siting.jobs.hydrants")) as HTMLButtonElement;
+  const logisticsP = h("input", { type: "number", id: "siting-logistics-p", min: "1", max: "100", value: "3" }) as HTMLInputElement;
+  const logisticsJobBtn = h("button", { type: "button", class: "btn", id: "siting-logistics-job" }, t("siting.jobs.logistics")) as HTMLButtonElement;
+  const jobStatus = h("div", { "data-testid": "siting-job-status", "aria-live": "polite" });
   const out = h("div", { "data-testid": "siting-result", "aria-live": "polite" });
   const plansOut = h("div", { "data-testid": "siting-plans" });
 
@@ -73,6 +80,9 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
       field(t("siting.minutes"), minutes),
       field(t("siting.spacing"), spacing),
       h("div", { class: "row" }, runBtn, logisticsBtn),
+      field(t("siting.jobs.p"), logisticsP),
+      h("div", { class: "row" }, hydrantsBtn, logisticsJobBtn),
+      jobStatus,
       out,
       plansOut,
     ),
@@ -81,15 +91,23 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
   function show(plan: PlanOut): void {
     const r = plan.result;
     map.clearOverlay();
+    const districts = r.sites.flatMap((site) => {
+      const polygon = districtPolygon(site.district?.points ?? [], site.code);
+      return polygon ? [polygon] : [];
+    });
+    // a district as the convex hull of the demand points its site serves first (over-states
+    // a district that is not convex; the points themselves are drawn too)
+    const collection: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: districts };
+    if (districts.length) map.geojson(collection, { color: "#f4a261", weight: 1, fillOpacity: 0.15 });
     for (const site of r.sites) {
       for (const [lon, lat] of site.district?.points ?? []) map.marker(lon, lat, { colour: "#f4a261", radius: 3 });
     }
     for (const site of r.sites) map.marker(site.lon, site.lat, { colour: "#c62828", radius: 9, tooltip: site.code });
     if (r.sites.length) map.fitOverlay();
     const quality: Cell[][] = [
-      [t("siting.objective"), r.objective === null ? "—" : r.objective.toFixed(2)],
-      [t("siting.bound"), r.bound === null ? "—" : r.bound.toFixed(2)],
-      [t("siting.gap"), r.gap === null ? "—" : `${(r.gap * 100).toFixed(3)}%`],
+      [t("siting.objective"), r.objective == null ? "—" : r.objective.toFixed(2)],
+      [t("siting.bound"), r.bound == null ? "—" : r.bound.toFixed(2)],
+      [t("siting.gap"), r.gap == null ? "—" : `${(r.gap * 100).toFixed(3)}%`],
       [t("siting.optimal"), r.optimal ? t("common.yes") : t("siting.notProven")],
       [t("siting.method"), r.method ?? "—"],
     ];
@@ -101,16 +119,37 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
           [t("siting.worstTime"), secs(cov.before.worst_time_s), secs(cov.after.worst_time_s)],
         ]
       : [];
-    for (const [key, row] of Object.entries(plan.simulation?.comparison ?? {})) {
-      beforeAfter.push([t(`siting.sim.${key}`), String(row.before ?? "—"), String(row.after ?? "—")]);
+    for (const [key, before, after] of simulationRows(plan.simulation?.comparison ?? {})) {
+      beforeAfter.push([t(`siting.sim.${key}`), before, after]);
     }
     const sites: Cell[][] = r.sites.map((s) => [s.code, `${s.lon.toFixed(5)}, ${s.lat.toFixed(5)}`, s.district?.demand_points ?? "—", s.district?.newly_covered_weight?.toFixed(1) ?? "—"]);
     const id = plan.summary.id;
+    const callsFile = h("input", { type: "file", id: "siting-calls", accept: ".jsonl,.json,application/x-ndjson" }) as HTMLInputElement;
+    const simulateBtn = h("button", { type: "button", class: "btn", id: "siting-simulate" }, t("siting.jobs.simulate")) as HTMLButtonElement;
+    simulateBtn.addEventListener("click", () =>
+      void busy(simulateBtn, async () => {
+        const file = callsFile.files?.[0];
+        if (!file) {
+          replace(jobStatus, t("siting.jobs.needCalls"));
+          return;
+        }
+        try {
+          const form = new FormData();
+          form.append("calls", file);
+          const job = await followJob(() => api.postForm(`/planning/plans/${id}/simulate`, form), jobStatus);
+          if (job.status === "done") await open(id);
+        } catch (err) {
+          fail(err);
+        }
+      }),
+    );
     replace(
       out,
       table([t("planning.item"), t("planning.value")], quality, { testid: "siting-quality" }),
       table([t("planning.item"), t("siting.before"), t("siting.after")], beforeAfter, { testid: "siting-before-after" }),
       table([t("siting.site"), t("siting.point"), t("siting.district"), t("siting.newlyCovered")], sites, { testid: "siting-sites" }),
+      field(t("siting.jobs.calls"), callsFile),
+      h("div", { class: "row" }, simulateBtn),
       h(
         "div",
         { class: "row" },
@@ -162,6 +201,21 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
       }
     }),
   );
+
+  function planJob(button: HTMLButtonElement, path: string, body: () => unknown): void {
+    button.addEventListener("click", () =>
+      void busy(button, async () => {
+        try {
+          const job = await followJob(() => api.post(path, body()), jobStatus);
+          if (job.status === "done" && job.plan_id !== null) await open(job.plan_id);
+        } catch (err) {
+          fail(err);
+        }
+      }),
+    );
+  }
+  planJob(hydrantsBtn, "/planning/hydrants", () => ({}));
+  planJob(logisticsJobBtn, "/planning/logistics", () => ({ p: Number(logisticsP.value) }));
 
   logisticsBtn.addEventListener("click", () =>
     void busy(logisticsBtn, async () => {

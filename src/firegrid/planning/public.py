@@ -1,0 +1,5 @@
+"""The planning context's public surface for the composition root (the API app)."""
+
+from firegrid.planning.jobs import recover_interrupted_jobs
+
+__all__ = ["recover_interrupted_jobs"]
