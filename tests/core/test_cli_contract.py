@@ -25,7 +25,15 @@ from firegrid.cli import app
 from firegrid.core.settings import get_settings
 
 #: Commands that serve until stopped (or build a city and then serve): --help only.
-SERVERS = {"serve", "demo", "ingest run", "alarms run", "changes run"}
+SERVERS = {
+    "serve",
+    "demo",
+    "ingest run",
+    "alarms run",
+    "changes run",
+    "link110 run",
+    "risk schedule run",
+}
 
 #: A value no id, code, kind or file format accepts.
 NOTHING = "NO-SUCH-THING"

@@ -232,7 +232,9 @@ class GradeCountRow(BaseModel):
     orange: int
     yellow: int
     blue: int
-    grade: str
+    grade: str | None = Field(
+        description="The area's grade by the area method; null for an area with no stored grade."
+    )
 
 
 class GradeCountsOut(BaseModel):

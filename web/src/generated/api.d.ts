@@ -1468,7 +1468,8 @@ export interface GradeCountRow {
   orange: number;
   yellow: number;
   blue: number;
-  grade: string;
+  /** The area's grade by the area method; null for an area with no stored grade. */
+  grade: string | null;
 }
 
 export interface GradeCountsOut {
