@@ -34,7 +34,7 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
 
   const ul = h("ul", { class: "alarm-list", "data-testid": "alarm-list", "aria-label": t("monitor.alarms") });
   const empty = h("p", { class: "muted empty", "data-testid": "alarm-list-empty" }, t("monitor.noAlarms"));
-  const pendingBtn = h("button", { type: "button", class: "btn btn-light pending", "data-testid": "alarm-pending", hidden: true, onclick: () => list.release() });
+  const pendingBtn = h("button", { type: "button", class: "btn btn-light pending", "data-testid": "alarm-pending", onclick: () => list.release() });
   const pageInfo = h("span", { class: "muted", "data-testid": "alarm-page" });
   const prev = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "alarm-prev", onclick: () => list.setPage(list.page - 1) }, t("alarmList.prev"));
   const next = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "alarm-next", onclick: () => list.setPage(list.page + 1) }, t("alarmList.next"));
@@ -78,7 +78,8 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
 
   function onState(s: ListState): void {
     empty.hidden = s.total > 0;
-    pendingBtn.hidden = s.pending === 0;
+    pendingBtn.classList.toggle("none", s.pending === 0);
+    pendingBtn.disabled = s.pending === 0;
     pendingBtn.textContent = t("alarmList.pending", { n: s.pending });
     pageInfo.textContent = t("alarmList.page", { page: s.page + 1, pages: s.pages, total: s.total });
     prev.disabled = s.page === 0;
@@ -108,9 +109,14 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
     const item = target.closest<HTMLElement>("button.alarm-item");
     if (item?.dataset.alarmId) opts.onOpen(Number(item.dataset.alarmId));
   });
+  // Held while the pointer is on the list, or while the keyboard moves through it (a focus
+  // left behind by a mouse click does not hold it: the list would never update again).
+  const keyboardInside = () => ul.querySelector(":focus-visible") !== null;
   ul.addEventListener("pointerenter", () => list.hold(true));
-  ul.addEventListener("pointerleave", () => list.hold(ul.contains(document.activeElement)));
-  ul.addEventListener("focusin", () => list.hold(true));
+  ul.addEventListener("pointerleave", () => list.hold(keyboardInside()));
+  ul.addEventListener("focusin", () => {
+    if (keyboardInside()) list.hold(true);
+  });
   ul.addEventListener("focusout", (ev) => {
     if (!ul.contains((ev as FocusEvent).relatedTarget as Node | null) && !ul.matches(":hover")) list.hold(false);
   });
@@ -220,10 +226,10 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
     "div",
     { class: "alarm-list-box" },
     h("div", { class: "alarm-filters", "data-testid": "alarm-filters" }, text, kind, status, area, since),
-    h("div", { class: "alarm-tools" }, bulkAllowed ? pickAll : null, bulkAllowed ? bulkBtn : null, exportBtn),
-    pendingBtn,
+    pendingBtn, // its space is kept when there is nothing waiting: the rows never move down
     ul,
     empty,
+    h("div", { class: "alarm-tools" }, bulkAllowed ? pickAll : null, bulkAllowed ? bulkBtn : null, exportBtn),
     h("div", { class: "alarm-pager" }, prev, pageInfo, next, olderBtn),
   );
 
