@@ -47,6 +47,7 @@ ROUTERS: list[str] = [
     "firegrid.ingest.commands.api:router",
     "firegrid.accounts.api:router",
     "firegrid.alarms.policy_api:router",  # before alarms.api: /alarms/policy, not /{alarm_id}
+    "firegrid.alarms.listing_api:router",  # before alarms.api: /alarms/export, not /{alarm_id}
     "firegrid.alarms.api:router",
     "firegrid.web.map_api:router",
     "firegrid.risk.api:router",

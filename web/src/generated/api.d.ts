@@ -454,6 +454,22 @@ export interface BuildingSummary {
   structure: string;
 }
 
+export interface BulkAcknowledgeIn {
+  alarm_ids: number[];
+}
+
+export interface BulkAcknowledgeOut {
+  acknowledged: number;
+  results: BulkResultOut[];
+}
+
+export interface BulkResultOut {
+  alarm_id: number;
+  result: "acknowledged" | "not_found" | "not_fault" | "not_new";
+  /** The alarm's status after the request. */
+  status: AlarmStatus | null;
+}
+
 /** One event of the switch (docs/telephony.md). */
 export interface CallEventIn {
   event: string;
@@ -3716,6 +3732,7 @@ export interface ApiResponses {
   "GET /api/v1/alarms/policy/versions": PolicyHistoryOut;
   "POST /api/v1/alarms/policy/versions": PolicyVersionOut;
   "GET /api/v1/alarms/policy/versions/{version}": PolicyVersionOut;
+  "POST /api/v1/alarms/bulk-acknowledge": BulkAcknowledgeOut;
   "GET /api/v1/alarms/stats": AlarmStatsOut;
   "GET /api/v1/alarms/colours": ColoursOut;
   "GET /api/v1/alarms/tasks": Counted_TaskOut_;

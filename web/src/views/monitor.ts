@@ -7,6 +7,8 @@ import type { LiveEvent, LiveStatus } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
 import { checkPostPanel } from "./checkpost";
+import { throttle } from "../alarmlist";
+import { alarmListView } from "./alarmlistview";
 import { badge, busy, dl, field, section, select, table } from "./common";
 import type { AlarmKind, AlarmOut, AlarmStatus, FalseReason } from "../generated/api";
 import { FalseReasonValues } from "../generated/enums";
@@ -35,20 +37,14 @@ const OPEN = new Set<AlarmStatus>(["new", "acknowledged", "verifying", "confirme
 const UNDECIDED = new Set<AlarmStatus>(["new", "acknowledged", "verifying"]);
 
 export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
-  const alarms = new Map<number, Alarm>();
   let selected: number | null = rest[0] === "alarm" ? Number(rest[1]) : null;
-  let filter = "open";
+  // The list holds still in a storm: keyed rows, one draw per frame (see ../alarmlist).
+  const view = alarmListView<Alarm>({ onOpen: (id) => select_(id), onReload: () => void loadList(), onOlder: (before) => void loadList(before) });
+  const alarms = view.list.alarms;
   let centred: number | null = null;
   const statusBadge = h("span", { class: "feed-status", "data-testid": "feed-status", role: "status" }, t("feed.connecting"));
-  const list = h("ul", { class: "alarm-list", "data-testid": "alarm-list", "aria-label": t("monitor.alarms") });
   const banner = h("div", { class: "fire-banner", role: "alert", "data-testid": "fire-banner", hidden: true });
   const detail = h("aside", { class: "panel detail", "aria-label": t("monitor.detail"), "data-testid": "alarm-detail" }, h("p", { class: "muted" }, t("monitor.pick")));
-  const filterSelect = select("alarm-filter", [["open", t("monitor.filter.open")], ["fire", t("monitor.filter.fire")], ["all", t("monitor.filter.all")]], filter, {
-    onchange: (ev: Event) => {
-      filter = (ev.target as HTMLSelectElement).value;
-      void loadList();
-    },
-  });
   const mapEl = h("div", { class: "map", id: "monitor-map", "data-testid": "map" });
   const checkPost = can("devices:command") ? checkPostPanel() : null;
   root.append(
@@ -59,8 +55,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
         "aside",
         { class: "panel list" },
         h("div", { class: "panel-head" }, h("h2", null, t("monitor.alarms")), statusBadge),
-        field(t("monitor.filter.label"), filterSelect),
-        list,
+        view.el,
         checkPost?.el ?? null,
       ),
       h("div", { class: "map-col" }, banner, mapEl),
@@ -72,39 +67,12 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
     if (open) select_(open.alarm_id);
   } });
 
-  function visible(a: Alarm): boolean {
-    if (filter === "open") return OPEN.has(a.status);
-    if (filter === "fire") return a.kind === "fire";
-    return true;
-  }
-
+  /** The markers and the venue colours follow the list at most every 2 s and 10 s in a storm. */
+  const drawMarkersSoon = throttle(() => drawMarkers(), 2000);
+  const refreshVenuesSoon = throttle(() => map.refreshVenues(), 10_000);
   function renderList(): void {
-    const items = [...alarms.values()].filter(visible).sort((a, b) => b.alarm_id - a.alarm_id);
-    replace(
-      list,
-      items.length
-        ? items.map((a) =>
-            h(
-              "li",
-              null,
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: `alarm-item kind-${a.kind} status-${a.status}${a.alarm_id === selected ? " selected" : ""}`,
-                  "data-alarm-id": a.alarm_id,
-                  "aria-pressed": a.alarm_id === selected ? "true" : "false",
-                  onclick: () => select_(a.alarm_id),
-                },
-                h("span", { class: "alarm-kind" }, label("alarmKind", a.kind)),
-                h("span", { class: "alarm-venue" }, a.venue_name ?? t("monitor.unknownVenue")),
-                h("span", { class: "alarm-meta" }, badge("alarmStatus", a.status), " ", formatTime(a.opened_at ?? a.last_event_at, i18n.locale)),
-              ),
-            ),
-          )
-        : h("li", { class: "muted empty" }, t("monitor.noAlarms")),
-    );
-    drawMarkers();
+    view.setSelected(selected);
+    drawMarkersSoon();
   }
 
   function drawMarkers(): void {
@@ -122,15 +90,15 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
   }
 
   function upsert(a: Alarm): void {
-    const known = alarms.get(a.alarm_id);
-    alarms.set(a.alarm_id, { ...known, ...a });
+    view.list.upsert(a);
   }
 
-  async function loadList(): Promise<void> {
+  async function loadList(before?: number): Promise<void> {
     try {
-      const params = filter === "open" ? { open: true, limit: 200 } : filter === "fire" ? { kind: "fire", limit: 200 } : { limit: 200 };
-      const page = await api.get<{ items: Alarm[] }>("/alarms", params);
+      const params = { ...view.serverParams(), ...(before === undefined ? {} : { before }) };
+      const page = await api.get<{ items: Alarm[]; next_before: number | null }>("/alarms", params);
       page.items.forEach(upsert);
+      view.setOlder(page.next_before);
       renderList();
     } catch (err) {
       fail(err);
@@ -161,7 +129,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
       upsert(ev as unknown as Alarm);
       if (ev.type === "alarm.new" && ev.kind === "fire" && isNew) alertFire(ev as unknown as Alarm);
       renderList();
-      map.refreshVenues();
+      refreshVenuesSoon();
       if (ev.alarm_id === selected) void showDetail(ev.alarm_id);
     } else if (ev.type.startsWith("task.") && ev.alarm_id === selected && selected !== null) {
       void showDetail(selected);
