@@ -1,6 +1,7 @@
 """The 110 link's worker: the relay (dispatch changes → outbox) and the delivery worker of
 the link kernel, in one loop. ``firegrid link110 run`` runs it alone; ``serve
---with-services`` runs it inside the web process. Run one per deployment."""
+--with-services`` runs it inside the web process. Several may run: the link's lease
+(:mod:`firegrid.links.lease`) lets exactly one relay and deliver at a time."""
 
 from __future__ import annotations
 

@@ -36,6 +36,8 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
+from firegrid.links import lease
+from firegrid.links.lease import worker_identity
 from firegrid.links.models import LinkAlert, LinkOutbox, LinkPeerStats
 from firegrid.links.peers import LinkConfig, Peer
 from firegrid.links.signing import signed_headers
@@ -56,6 +58,8 @@ class DeliveryPolicy:
     batch: int = 200
     idle_poll_s: float = 0.05
     alert_check_s: float = 1.0
+    #: the link's lease (see :mod:`firegrid.links.lease`), renewed every third of this
+    lease_ttl_s: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class DeliveryWorker:
         *,
         producers: list[Producer] | None = None,
         client: httpx.AsyncClient | None = None,
+        owner: str | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -138,6 +143,8 @@ class DeliveryWorker:
         self._client = client
         self._own_client = client is None
         self._last_alert_check = float("-inf")
+        self.owner = owner or worker_identity()
+        self._lease_renew_at = float("-inf")
 
     async def __aenter__(self) -> DeliveryWorker:
         return self
@@ -159,18 +166,46 @@ class DeliveryWorker:
             self._client = httpx.AsyncClient(timeout=self.policy.send_timeout_s, limits=limits)
         return self._client
 
+    @property
+    def lease_name(self) -> str:
+        return f"link:{self.config.link}"
+
+    def hold_lease(self) -> bool:
+        """Whether this worker holds the link's lease (taken or renewed when due)."""
+        tick = time.monotonic()
+        if tick < self._lease_renew_at:
+            return True
+        if lease.acquire(self.db, self.lease_name, self.owner, self.policy.lease_ttl_s):
+            self._lease_renew_at = tick + self.policy.lease_ttl_s / 3
+            return True
+        self._lease_renew_at = float("-inf")
+        return False
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; a failing round is logged and retried."""
-        while not stop.is_set():
-            try:
-                result = await self.deliver_once()
-                busy = result.sent > 0 or result.produced > 0
-            except Exception:
-                log.exception("link delivery round failed", extra={"link": self.config.link})
-                busy = False
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.policy.idle_poll_s)
+        """Deliver until ``stop`` is set, while this worker holds the link's lease (another
+        worker of the same link waits, and takes over when the holder stops); a failing
+        round is logged and retried."""
+        try:
+            while not stop.is_set():
+                try:
+                    if not await asyncio.to_thread(self.hold_lease):
+                        await self._idle(stop, self.policy.lease_ttl_s / 3)
+                        continue
+                    result = await self.deliver_once()
+                    busy = result.sent > 0 or result.produced > 0
+                except Exception:
+                    log.exception("link delivery round failed", extra={"link": self.config.link})
+                    busy = False
+                if not busy:
+                    await self._idle(stop, self.policy.idle_poll_s)
+        finally:
+            if self._lease_renew_at > float("-inf"):
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(lease.release, self.db, self.lease_name, self.owner)
+
+    async def _idle(self, stop: asyncio.Event, timeout_s: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=timeout_s)
 
     async def deliver_once(self) -> RoundResult:
         result = RoundResult()
