@@ -34,6 +34,7 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.links import lease
@@ -44,6 +45,8 @@ from firegrid.links.signing import signed_headers
 
 log = logging.getLogger(__name__)
 
+#: the change-stream kind announcing a link alert raised or cleared (payload ``state``)
+ALERT_CHANGE = "link.alert"
 RETRYABLE_4XX = frozenset({408, 425, 429})
 Producer = Callable[[Database], int]
 
@@ -342,23 +345,50 @@ class DeliveryWorker:
                 )
                 alert = open_alert(session, self.config.link, peer.id)
                 if overdue and alert is None:
-                    session.add(
-                        LinkAlert(
-                            link=self.config.link,
-                            peer=peer.id,
-                            kind="ack_timeout",
-                            raised_at=now,
-                            cause=_alert_cause(peer, int(overdue or 0), self.policy),
-                        )
+                    alert = LinkAlert(
+                        link=self.config.link,
+                        peer=peer.id,
+                        kind="ack_timeout",
+                        raised_at=now,
+                        cause=_alert_cause(peer, int(overdue or 0), self.policy),
                     )
+                    session.add(alert)
+                    session.flush()
+                    self._announce(session, peer, alert, "raised", int(overdue or 0))
                     raised.append(peer.id)
                     log.warning("link alert raised", extra={"peer": peer.id})
                 elif not overdue and alert is not None:
                     alert.cleared_at = now
                     alert.cleared_cause = "every message acknowledged within the timeout"
+                    self._announce(session, peer, alert, "cleared", 0)
                     cleared.append(peer.id)
                     log.info("link alert cleared", extra={"peer": peer.id})
         return raised, cleared
+
+    def _announce(
+        self, session: Session, peer: Peer, alert: LinkAlert, state: str, overdue: int
+    ) -> None:
+        """Tell the other contexts (the monitoring centre's feed) in this transaction."""
+        record_change(
+            session,
+            ALERT_CHANGE,
+            f"{self.config.link}:{peer.id}",
+            actor=f"system:link-worker:{self.owner}",
+            cause=alert.cause if state == "raised" else alert.cleared_cause,
+            payload={
+                "link": self.config.link,
+                "peer": peer.id,
+                "peer_name": peer.name,
+                "towns": list(peer.towns),
+                "state": state,
+                "alert_id": alert.id,
+                "kind": alert.kind,
+                "overdue": overdue,
+                "ack_timeout_s": self.policy.ack_timeout_s,
+                "raised_at": alert.raised_at.isoformat(),
+                "cleared_at": alert.cleared_at.isoformat() if alert.cleared_at else None,
+            },
+        )
 
 
 def _alert_cause(peer: Peer, overdue: int, policy: DeliveryPolicy) -> str:
