@@ -11,6 +11,7 @@ from functools import partial
 
 import httpx
 
+from firegrid.alarms.public import LIVE_CHANNEL
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError
 from firegrid.core.settings import Settings
@@ -32,6 +33,8 @@ def link110_worker(
         cfg.delivery_policy(settings),
         producers=[lambda database: relay(database)],
         client=client,
+        # the relay reads live_entries: their commits wake the idle worker on PostgreSQL
+        wake_channels=(LIVE_CHANNEL,),
     )
 
 

@@ -42,6 +42,7 @@ from firegrid.links.lease import worker_identity
 from firegrid.links.models import LinkAlert, LinkOutbox, LinkPeerStats
 from firegrid.links.peers import LinkConfig, Peer
 from firegrid.links.signing import signed_headers
+from firegrid.links.wakeup import LISTEN_POLL_S, Wakeup, link_channel
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,11 @@ class DeliveryWorker:
         producers: list[Producer] | None = None,
         client: httpx.AsyncClient | None = None,
         owner: str | None = None,
+        wake_channels: tuple[str, ...] = (),
     ) -> None:
         self.db = db
+        #: PostgreSQL channels whose notifications mean work for this link (besides its own)
+        self.wake_channels = wake_channels
         self.config = config
         self.policy = policy or DeliveryPolicy()
         self.producers = list(producers or [])
@@ -187,12 +191,15 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, while this worker holds the link's lease (another
         worker of the same link waits, and takes over when the holder stops); a failing
-        round is logged and retried."""
+        round is logged and retried. Idle, it waits for a notification on PostgreSQL
+        (:mod:`firegrid.links.wakeup`) and polls on SQLite."""
+        wakeup = Wakeup(self.db, (link_channel(self.config.link), *self.wake_channels))
+        wakeup.start()
         try:
             while not stop.is_set():
                 try:
                     if not await asyncio.to_thread(self.hold_lease):
-                        await self._idle(stop, self.policy.lease_ttl_s / 3)
+                        await wakeup.wait(stop, self.policy.lease_ttl_s / 3)
                         continue
                     result = await self.deliver_once()
                     busy = result.sent > 0 or result.produced > 0
@@ -200,15 +207,31 @@ class DeliveryWorker:
                     log.exception("link delivery round failed", extra={"link": self.config.link})
                     busy = False
                 if not busy:
-                    await self._idle(stop, self.policy.idle_poll_s)
+                    await wakeup.wait(stop, await self._idle_s(wakeup))
         finally:
+            await asyncio.to_thread(wakeup.stop)
             if self._lease_renew_at > float("-inf"):
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(lease.release, self.db, self.lease_name, self.owner)
 
-    async def _idle(self, stop: asyncio.Event, timeout_s: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=timeout_s)
+    async def _idle_s(self, wakeup: Wakeup) -> float:
+        """How long an idle worker waits: ``idle_poll_s`` when nothing wakes it, else until
+        the next retry falls due (at most ``LISTEN_POLL_S``)."""
+        if not wakeup.listening.is_set():
+            return self.policy.idle_poll_s
+        next_due = await asyncio.to_thread(self._next_attempt_at)
+        if next_due is None:
+            return LISTEN_POLL_S
+        wait_s = (next_due - utcnow()).total_seconds()
+        return min(LISTEN_POLL_S, max(wait_s, self.policy.idle_poll_s))
+
+    def _next_attempt_at(self) -> datetime | None:
+        with self.db.session() as session:
+            return session.scalar(
+                select(func.min(LinkOutbox.next_attempt_at)).where(
+                    LinkOutbox.link == self.config.link, LinkOutbox.status == "pending"
+                )
+            )
 
     async def deliver_once(self) -> RoundResult:
         result = RoundResult()
