@@ -18,6 +18,7 @@ from firegrid.core.db import Database
 CHANGE_CONSUMERS: tuple[str, ...] = (
     "firegrid.risk.changes:RESCORE_CHANGED_VENUES",
     "firegrid.dispatch.consumers:ALARM_FORWARDS",
+    "firegrid.alarms.link_alerts:LINK_ALERTS",
 )
 
 

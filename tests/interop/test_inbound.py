@@ -220,3 +220,74 @@ def test_eido_of_an_incident_and_transfer_to_110(
     status = client.get("/api/v1/link110/status", headers=h)
     assert status.status_code == 200
     assert status.json()["peers"][0]["backlog"] >= 1
+
+
+def timeline_kinds(db: Database, incident_id: int, kind: str) -> list[dict[str, Any]]:
+    with db.session() as session:
+        return [
+            dict(d or {})
+            for d in session.scalars(
+                select(TimelineEntry.details).where(
+                    TimelineEntry.incident_id == incident_id, TimelineEntry.kind == kind
+                )
+            )
+        ]
+
+
+def test_a_follow_up_moves_the_transferred_call_and_closes_an_incident_without_units(
+    client: TestClient, sim: PeerSimulator, link_key: dict[str, str], db: Database
+):
+    incident_id = post(client, sim, link_key, transfer(sim), "m-1").json()["incident_id"]
+    # 110 locates the caller better (about 60 m away, same grid): call and incident move
+    moved = transfer(sim, lon=113.1505, lat=23.0704, updated_at=T0 + timedelta(minutes=3))
+    answer = post(client, sim, link_key, moved, "m-2").json()
+    assert answer["result"] == "updated"
+    assert answer["location"] == "incident"
+    assert answer["status"] == "unchanged"
+    with db.session() as session:
+        incident = session.get(Incident, incident_id)
+        call = session.scalars(select(IncidentCall)).one()
+        assert incident is not None
+        assert (call.lon, call.lat) == pytest.approx((113.1505, 23.0704))
+        assert (incident.lon, incident.lat) == pytest.approx((113.1505, 23.0704))
+    assert len(timeline_kinds(db, incident_id, "location_110")) == 1
+    # the same location again (a newer message): nothing to move, nothing recorded
+    same = transfer(sim, lon=113.1505, lat=23.0704, updated_at=T0 + timedelta(minutes=4))
+    assert post(client, sim, link_key, same, "m-3").json()["location"] == "unchanged"
+    # an older message with another point, arriving late: ignored, never applied
+    old = transfer(sim, lon=113.16, lat=23.08, updated_at=T0 + timedelta(minutes=1))
+    assert post(client, sim, link_key, old, "m-old").json()["result"] == "ignored"
+    # 110 closes it (a false report) before any unit is sent: the incident closes, once
+    closing = transfer(
+        sim, lon=113.1505, lat=23.0704, status="Closed", updated_at=T0 + timedelta(minutes=5)
+    )
+    assert post(client, sim, link_key, closing, "m-4").json()["status"] == "closed"
+    assert post(client, sim, link_key, closing, "m-4").json()["duplicate"] is True
+    with db.session() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        assert incident.status == "closed"
+    assert [d["applied"] for d in timeline_kinds(db, incident_id, "status_110")] == [True]
+    assert len(timeline_kinds(db, incident_id, "closed")) == 1
+
+
+def test_110_cannot_close_or_move_an_incident_119_has_sent_units_to(
+    client: TestClient, sim: PeerSimulator, link_key: dict[str, str], db: Database
+):
+    incident_id = post(client, sim, link_key, transfer(sim), "m-1").json()["incident_id"]
+    with db.session() as session:  # units sent (the dispatch tests cover how)
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        incident.status = "dispatched"
+    follow_up = transfer(
+        sim, lon=113.1505, lat=23.0704, status="Closed", updated_at=T0 + timedelta(minutes=5)
+    )
+    answer = post(client, sim, link_key, follow_up, "m-2").json()
+    assert answer["status"] == "units_sent"
+    assert answer["location"] == "call"  # the caller's point is kept, the incident stays
+    with db.session() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        assert incident.status == "dispatched"
+        assert (incident.lon, incident.lat) == pytest.approx((113.15, 23.07))
+    assert [d["applied"] for d in timeline_kinds(db, incident_id, "status_110")] == [False]

@@ -35,6 +35,8 @@ def start_worker(database_url: str, settings: Settings) -> subprocess.Popen[byte
         "FIREGRID_LINK_RETRY_MAX_S": "0.3",
         "FIREGRID_LINK_SEND_TIMEOUT_S": "3",
         "FIREGRID_LINK_ACK_TIMEOUT_S": "1",
+        # a killed worker keeps the lease until it expires; the next one waits that long
+        "FIREGRID_LINK_LEASE_TTL_S": "1",
         "FIREGRID_SECRET_KEY": settings.secret_key.get_secret_value(),
     }
     return subprocess.Popen(

@@ -13,6 +13,8 @@ export const FEED_EVENT_TYPES = [
   "workorder.new",
   "workorder.closed",
   "workorder.overdue",
+  "link.alert",
+  "link.alert_cleared",
 ] as const;
 
 export interface FeedEvent {

@@ -10,6 +10,7 @@ consumed. Import these names from here, never from ``alarms.models`` or its serv
 from __future__ import annotations
 
 from firegrid.alarms.colours import venue_colours
+from firegrid.alarms.feed import CHANNEL as LIVE_CHANNEL
 from firegrid.alarms.forwarding import (
     ALARM_FORWARDED,
     ForwardRequest,
@@ -18,8 +19,12 @@ from firegrid.alarms.forwarding import (
 )
 from firegrid.alarms.verification import task_response_times
 
+#: LIVE_CHANNEL: the PostgreSQL NOTIFY channel signalled by every transaction that commits
+#: alarm feed or live-channel entries (incident and unit changes) — a wake-up, never data.
+
 __all__ = [
     "ALARM_FORWARDED",
+    "LIVE_CHANNEL",
     "ForwardRequest",
     "mark_forward_consumed",
     "pending_forwards",

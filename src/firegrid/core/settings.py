@@ -176,6 +176,12 @@ class Settings(BaseSettings):
     link_poll_s: float = Field(
         0.05, gt=0, description="How often an idle link worker looks for new changes."
     )
+    link_lease_ttl_s: float = Field(
+        15.0,
+        gt=0,
+        description="How long a link worker holds the link's lease without renewing it; "
+        "another worker takes the link over after this once the holder stops.",
+    )
     map_tile_url: str = Field(
         "",
         description="XYZ tile URL template of an extra basemap layer in the console, e.g. "

@@ -7,7 +7,8 @@ other contexts to it (``tools/boundaries.py``).
 
 from __future__ import annotations
 
-from firegrid.dispatch.incident_models import AidRequest, Incident
+from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall
+from firegrid.dispatch.incidents import set_incident_status
 from firegrid.dispatch.models import Hydrant, HydrantStatus, Station, Vehicle
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "Hydrant",
     "HydrantStatus",
     "Incident",
+    "IncidentCall",
     "Station",
     "Vehicle",
+    "set_incident_status",
 ]

@@ -49,6 +49,8 @@ KINDS = frozenset(
         # the 110 link (interop/): a follow-up from 110, a transfer to 110
         "note_110",
         "transferred_to_110",
+        "location_110",
+        "status_110",
         "note",
         "attachment",
     }

@@ -7,7 +7,12 @@
 * An EIDO about one of our incidents (its ``$id`` is ours, or it links to ours), or about
   an incident this peer transferred before, is an update: applied when its
   ``lastUpdateTimeStamp`` is newer than the last one applied, ignored otherwise (out of
-  order); its new notes go to the incident's timeline as ``note_110``.
+  order); its new notes go to the incident's timeline as ``note_110``. For an incident
+  110 transferred to us, a follow-up also carries 110's view of the caller's location and
+  of the incident: a new location moves the transferred call (and the incident itself while
+  no unit is sent, within its jurisdiction) — ``location_110``; 110 closing it closes the
+  incident only while no unit is sent and the status machine allows it — ``status_110``.
+  Anything else is answered, not applied (119 commands its own operation).
 * Anything else is a transfer (三台合一 → 119): dispatch's ``transfer_from_110`` locates it
   (a point outside the city, or outside the peer's jurisdiction, is a clear 422), opens or
   merges the incident, idempotent by the 110 reference.
@@ -16,16 +21,18 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
 from firegrid.dispatch import intake, timeline
 from firegrid.dispatch.plans import INCIDENT_TYPES
-from firegrid.dispatch.public import Incident
+from firegrid.dispatch.public import Incident, IncidentCall, set_incident_status
 from firegrid.dispatch.timeline import Actor
 from firegrid.interop.eido import URN_PREFIX, ParsedEido, parse_eido, parsed_level
 from firegrid.interop.models import LinkedIncident
@@ -185,7 +192,122 @@ def _update(
             "last_update_at": linked.last_update_at.isoformat(),
         }
     linked.last_update_at = parsed.updated_at
-    return _apply_notes(session, actor, linked, parsed, "updated")
+    applied: dict[str, Any] = {}
+    if linked.direction == "in":
+        applied["location"] = _apply_location(session, actor, linked, parsed)
+        applied["status"] = _apply_status(session, actor, linked, parsed)
+    return {**_apply_notes(session, actor, linked, parsed, "updated"), **applied}
+
+
+#: a point this close to the known one is the same location (no update)
+SAME_POINT_M = 5.0
+
+
+def _moved_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
+    dx = (lon1 - lon0) * 111_320.0 * math.cos(math.radians((lat0 + lat1) / 2))
+    dy = (lat1 - lat0) * 110_540.0
+    return math.hypot(dx, dy)
+
+
+def _apply_location(
+    session: Session, actor: Actor, linked: LinkedIncident, parsed: ParsedEido
+) -> str:
+    """110's newer caller location: ``"unchanged"``, ``"call"`` (the transferred call moved)
+    or ``"incident"`` (the incident moved too: no unit sent yet, same jurisdiction)."""
+    location = parsed.location
+    if location.lon is None or location.lat is None:
+        return "unchanged"
+    incident = session.get(Incident, linked.incident_id)
+    assert incident is not None
+    call = session.scalars(
+        select(IncidentCall)
+        .where(IncidentCall.incident_id == incident.id, IncidentCall.source == "transfer_110")
+        .order_by(IncidentCall.id)
+    ).first()
+    if call is None or (
+        call.lon is not None
+        and call.lat is not None
+        and _moved_m(call.lon, call.lat, location.lon, location.lat) < SAME_POINT_M
+    ):
+        return "unchanged"
+    data = intake.CallData(
+        source="transfer_110",
+        lon=location.lon,
+        lat=location.lat,
+        crs="wgs84",
+        address_text=location.address[:300],
+    )
+    intake.set_call_location(session, call, data, "/")
+    moved = False
+    if (
+        incident.status == "created"
+        and call.jurisdiction_path == incident.jurisdiction_path
+        and call.lon is not None
+        and call.lat is not None
+    ):
+        moved = True
+        incident.lon, incident.lat = call.lon, call.lat
+        if location.address:
+            incident.address = location.address[:300]
+    timeline.write(
+        session,
+        timeline.record(
+            incident,
+            "location_110",
+            parsed.updated_at,
+            actor,
+            location.address[:300],
+            details={
+                "lon": call.lon,
+                "lat": call.lat,
+                "incident_moved": moved,
+                "jurisdiction_path": call.jurisdiction_path,
+            },
+        ),
+    )
+    return "incident" if moved else "call"
+
+
+def _apply_status(
+    session: Session, actor: Actor, linked: LinkedIncident, parsed: ParsedEido
+) -> str:
+    """110 closing the incident it transferred: ``"closed"`` when applied, else why not
+    (``"unchanged"``: 110 reports no closing; ``"units_sent"``: 119 runs the operation)."""
+    says_closed = "closed" in {s.strip().lower() for s in parsed.status_common} or (
+        parsed.status_internal.strip().lower() == "closed"
+    )
+    incident = session.get(Incident, linked.incident_id)
+    assert incident is not None
+    if not says_closed or incident.status == "closed":
+        return "unchanged"
+    if incident.status != "created":
+        timeline.write(
+            session,
+            timeline.record(
+                incident,
+                "status_110",
+                parsed.updated_at,
+                actor,
+                "",
+                details={"status_110": "closed", "applied": False, "status": incident.status},
+            ),
+        )
+        return "units_sent"
+    timeline.write(
+        session,
+        timeline.record(
+            incident,
+            "status_110",
+            parsed.updated_at,
+            actor,
+            "",
+            details={"status_110": "closed", "applied": True},
+        ),
+    )
+    set_incident_status(
+        session, actor, incident, "closed", at=utcnow(), cause="closed by 110 (transferred)"
+    )
+    return "closed"
 
 
 def _apply_notes(

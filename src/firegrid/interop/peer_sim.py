@@ -180,8 +180,10 @@ class PeerSimulator:
         caller_number: str = "",
         updated_at: datetime | None = None,
         fire_agency: str = "",
+        status: str = "",
     ) -> dict[str, Any]:
-        """An EIDO as a 110 centre writes it (``notes``: ``(note id, text)``)."""
+        """An EIDO as a 110 centre writes it (``notes``: ``(note id, text)``; ``status``:
+        an EIDO incident status, e.g. ``Closed``)."""
         at = (updated_at or datetime.now(UTC)).isoformat()
         by = {"$ref": CENTRE_AGENCY}
 
@@ -225,6 +227,7 @@ class PeerSimulator:
                 "incidentTypeCommonRegistryText": incident_type,
                 "locationReference": [{"$ref": f"{remote_id}:loc"}],
                 "notesReference": [{"$ref": n["$id"]} for n in note_items],
+                **({"incidentStatusCommonRegistryText": [status]} if status else {}),
             },
             "callComponent": [
                 {

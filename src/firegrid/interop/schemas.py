@@ -47,6 +47,16 @@ class EidoReceipt(BaseModel):
     incident_type_assumed: bool | None = None
     reason: str | None = None
     last_update_at: str | None = None
+    location: str | None = Field(
+        None,
+        description="a follow-up on a transferred incident: unchanged, call (the transferred "
+        "call moved) or incident (the incident moved too)",
+    )
+    status: str | None = Field(
+        None,
+        description="a follow-up on a transferred incident: unchanged, closed (110 closed it "
+        "before any unit was sent) or units_sent (not applied: 119 runs the operation)",
+    )
 
 
 class PeerAlertOut(BaseModel):

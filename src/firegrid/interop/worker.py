@@ -1,6 +1,7 @@
 """The 110 link's worker: the relay (dispatch changes → outbox) and the delivery worker of
 the link kernel, in one loop. ``firegrid link110 run`` runs it alone; ``serve
---with-services`` runs it inside the web process. Run one per deployment."""
+--with-services`` runs it inside the web process. Several may run: the link's lease
+(:mod:`firegrid.links.lease`) lets exactly one relay and deliver at a time."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from functools import partial
 
 import httpx
 
+from firegrid.alarms.public import LIVE_CHANNEL
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError
 from firegrid.core.settings import Settings
@@ -31,6 +33,8 @@ def link110_worker(
         cfg.delivery_policy(settings),
         producers=[lambda database: relay(database)],
         client=client,
+        # the relay reads live_entries: their commits wake the idle worker on PostgreSQL
+        wake_channels=(LIVE_CHANNEL,),
     )
 
 

@@ -34,14 +34,20 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
+from firegrid.links import lease
+from firegrid.links.lease import worker_identity
 from firegrid.links.models import LinkAlert, LinkOutbox, LinkPeerStats
 from firegrid.links.peers import LinkConfig, Peer
 from firegrid.links.signing import signed_headers
+from firegrid.links.wakeup import LISTEN_POLL_S, Wakeup, link_channel
 
 log = logging.getLogger(__name__)
 
+#: the change-stream kind announcing a link alert raised or cleared (payload ``state``)
+ALERT_CHANGE = "link.alert"
 RETRYABLE_4XX = frozenset({408, 425, 429})
 Producer = Callable[[Database], int]
 
@@ -56,6 +62,8 @@ class DeliveryPolicy:
     batch: int = 200
     idle_poll_s: float = 0.05
     alert_check_s: float = 1.0
+    #: the link's lease (see :mod:`firegrid.links.lease`), renewed every third of this
+    lease_ttl_s: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -130,14 +138,20 @@ class DeliveryWorker:
         *,
         producers: list[Producer] | None = None,
         client: httpx.AsyncClient | None = None,
+        owner: str | None = None,
+        wake_channels: tuple[str, ...] = (),
     ) -> None:
         self.db = db
+        #: PostgreSQL channels whose notifications mean work for this link (besides its own)
+        self.wake_channels = wake_channels
         self.config = config
         self.policy = policy or DeliveryPolicy()
         self.producers = list(producers or [])
         self._client = client
         self._own_client = client is None
         self._last_alert_check = float("-inf")
+        self.owner = owner or worker_identity()
+        self._lease_renew_at = float("-inf")
 
     async def __aenter__(self) -> DeliveryWorker:
         return self
@@ -159,18 +173,65 @@ class DeliveryWorker:
             self._client = httpx.AsyncClient(timeout=self.policy.send_timeout_s, limits=limits)
         return self._client
 
+    @property
+    def lease_name(self) -> str:
+        return f"link:{self.config.link}"
+
+    def hold_lease(self) -> bool:
+        """Whether this worker holds the link's lease (taken or renewed when due)."""
+        tick = time.monotonic()
+        if tick < self._lease_renew_at:
+            return True
+        if lease.acquire(self.db, self.lease_name, self.owner, self.policy.lease_ttl_s):
+            self._lease_renew_at = tick + self.policy.lease_ttl_s / 3
+            return True
+        self._lease_renew_at = float("-inf")
+        return False
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; a failing round is logged and retried."""
-        while not stop.is_set():
-            try:
-                result = await self.deliver_once()
-                busy = result.sent > 0 or result.produced > 0
-            except Exception:
-                log.exception("link delivery round failed", extra={"link": self.config.link})
-                busy = False
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.policy.idle_poll_s)
+        """Deliver until ``stop`` is set, while this worker holds the link's lease (another
+        worker of the same link waits, and takes over when the holder stops); a failing
+        round is logged and retried. Idle, it waits for a notification on PostgreSQL
+        (:mod:`firegrid.links.wakeup`) and polls on SQLite."""
+        wakeup = Wakeup(self.db, (link_channel(self.config.link), *self.wake_channels))
+        wakeup.start()
+        try:
+            while not stop.is_set():
+                try:
+                    if not await asyncio.to_thread(self.hold_lease):
+                        await wakeup.wait(stop, self.policy.lease_ttl_s / 3)
+                        continue
+                    result = await self.deliver_once()
+                    busy = result.sent > 0 or result.produced > 0
+                except Exception:
+                    log.exception("link delivery round failed", extra={"link": self.config.link})
+                    busy = False
+                if not busy:
+                    await wakeup.wait(stop, await self._idle_s(wakeup))
+        finally:
+            await asyncio.to_thread(wakeup.stop)
+            if self._lease_renew_at > float("-inf"):
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(lease.release, self.db, self.lease_name, self.owner)
+
+    async def _idle_s(self, wakeup: Wakeup) -> float:
+        """How long an idle worker waits: ``idle_poll_s`` when nothing wakes it, else until
+        the next retry falls due (at most ``LISTEN_POLL_S``)."""
+        if not wakeup.listening.is_set():
+            return self.policy.idle_poll_s
+        next_due = await asyncio.to_thread(self._next_attempt_at)
+        if next_due is None:
+            return LISTEN_POLL_S
+        wait_s = (next_due - utcnow()).total_seconds()
+        return min(LISTEN_POLL_S, max(wait_s, self.policy.idle_poll_s))
+
+    def _next_attempt_at(self) -> datetime | None:
+        with self.db.session() as session:
+            return session.scalar(
+                select(func.min(LinkOutbox.next_attempt_at)).where(
+                    LinkOutbox.link == self.config.link, LinkOutbox.status == "pending"
+                )
+            )
 
     async def deliver_once(self) -> RoundResult:
         result = RoundResult()
@@ -307,23 +368,50 @@ class DeliveryWorker:
                 )
                 alert = open_alert(session, self.config.link, peer.id)
                 if overdue and alert is None:
-                    session.add(
-                        LinkAlert(
-                            link=self.config.link,
-                            peer=peer.id,
-                            kind="ack_timeout",
-                            raised_at=now,
-                            cause=_alert_cause(peer, int(overdue or 0), self.policy),
-                        )
+                    alert = LinkAlert(
+                        link=self.config.link,
+                        peer=peer.id,
+                        kind="ack_timeout",
+                        raised_at=now,
+                        cause=_alert_cause(peer, int(overdue or 0), self.policy),
                     )
+                    session.add(alert)
+                    session.flush()
+                    self._announce(session, peer, alert, "raised", int(overdue or 0))
                     raised.append(peer.id)
                     log.warning("link alert raised", extra={"peer": peer.id})
                 elif not overdue and alert is not None:
                     alert.cleared_at = now
                     alert.cleared_cause = "every message acknowledged within the timeout"
+                    self._announce(session, peer, alert, "cleared", 0)
                     cleared.append(peer.id)
                     log.info("link alert cleared", extra={"peer": peer.id})
         return raised, cleared
+
+    def _announce(
+        self, session: Session, peer: Peer, alert: LinkAlert, state: str, overdue: int
+    ) -> None:
+        """Tell the other contexts (the monitoring centre's feed) in this transaction."""
+        record_change(
+            session,
+            ALERT_CHANGE,
+            f"{self.config.link}:{peer.id}",
+            actor=f"system:link-worker:{self.owner}",
+            cause=alert.cause if state == "raised" else alert.cleared_cause,
+            payload={
+                "link": self.config.link,
+                "peer": peer.id,
+                "peer_name": peer.name,
+                "towns": list(peer.towns),
+                "state": state,
+                "alert_id": alert.id,
+                "kind": alert.kind,
+                "overdue": overdue,
+                "ack_timeout_s": self.policy.ack_timeout_s,
+                "raised_at": alert.raised_at.isoformat(),
+                "cleared_at": alert.cleared_at.isoformat() if alert.cleared_at else None,
+            },
+        )
 
 
 def _alert_cause(peer: Peer, overdue: int, policy: DeliveryPolicy) -> str:

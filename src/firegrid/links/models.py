@@ -102,3 +102,19 @@ class LinkAlert(Base):
     cause: Mapped[str] = mapped_column(String(300), default="")
     cleared_at: Mapped[datetime | None] = mapped_column(default=None)
     cleared_cause: Mapped[str] = mapped_column(String(300), default="")
+
+
+class LinkLease(Base):
+    """Who may work a link: one row per link, held by ``owner`` until ``expires_at``.
+
+    Taken and renewed by compare-and-set (:mod:`firegrid.links.lease`), so of several
+    workers started for one link exactly one relays and delivers; another takes over once
+    the holder stops renewing."""
+
+    __tablename__ = "link_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    renewed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound
 from firegrid.links.models import LinkOutbox
+from firegrid.links.wakeup import notify_link
 
 
 def new_message_id() -> str:
@@ -48,6 +49,7 @@ def enqueue(
         next_attempt_at=now,
     )
     session.add(row)
+    notify_link(session, link)
     return row
 
 
@@ -71,6 +73,7 @@ def retry_dead_letter(session: Session, link: str, outbox_id: int) -> LinkOutbox
     row.status = "pending"
     row.next_attempt_at = utcnow()
     row.last_error = ""
+    notify_link(session, link)
     return row
 
 

@@ -1010,6 +1010,10 @@ export interface EidoReceipt {
   incident_type_assumed?: boolean | null;
   reason?: string | null;
   last_update_at?: string | null;
+  /** a follow-up on a transferred incident: unchanged, call (the transferred call moved) or incident (the incident moved too) */
+  location?: string | null;
+  /** a follow-up on a transferred incident: unchanged, closed (110 closed it before any unit was sent) or units_sent (not applied: 119 runs the operation) */
+  status?: string | null;
 }
 
 /** The travel-time engine's warm-up. */

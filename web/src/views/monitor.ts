@@ -3,6 +3,7 @@
 
 import { alerts, api, can, categoryName, fail, i18n, label, live, t, toast } from "../ctx";
 import { h, replace, restoreFields, snapshotFields } from "../dom";
+import { LINK_ALERT, linkAlertKey, linkAlertParams } from "../linkalert";
 import type { LiveEvent, LiveStatus } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
@@ -134,6 +135,17 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
     } else if (ev.type.startsWith("task.") && ev.alarm_id === selected && selected !== null) {
       void showDetail(selected);
       if (ev.type === "task.done") toast(t("monitor.taskDone"), "ok");
+    } else {
+      const key = linkAlertKey(ev);
+      if (key === null) return;
+      const params = linkAlertParams(ev);
+      if (ev.type === LINK_ALERT) {
+        alerts.raise({ key, title: t("monitor.linkAlert", params), body: "" });
+        toast(t("monitor.linkAlert", params), "error");
+      } else {
+        alerts.ack(key);
+        toast(t("monitor.linkAlertCleared", params), "ok");
+      }
     }
   }
 
