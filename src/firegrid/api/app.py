@@ -110,8 +110,12 @@ def create_app(
             finisher = asyncio.create_task(_finish_warmup(app, warmup))
         from firegrid.planning.public import recover_interrupted_jobs
 
-        # planning jobs a restart cut short: failed and retriable, never lost silently
-        await asyncio.to_thread(recover_interrupted_jobs, database)
+        # planning jobs a restart cut short: failed and retriable, never lost silently; with
+        # the database down the API still starts (it answers 503) and the next start recovers
+        try:
+            await asyncio.to_thread(recover_interrupted_jobs, database)
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("planning jobs not recovered (database unavailable): %s", exc)
         stop_consumers = None
         if consume_changes:
             from firegrid.consumers import start_change_consumers
