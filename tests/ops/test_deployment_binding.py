@@ -14,11 +14,11 @@ import pytest
 from firegrid.core.db import Database
 from firegrid.core.deployment import deployment_id
 from firegrid.core.migrate import upgrade
+from firegrid.core.settings import nats_servers
 from firegrid.ingest.log_jetstream import (
     DEPLOYMENT_MARK,
     DeploymentMismatch,
     JetStreamEventLog,
-    nats_servers,
 )
 from tests.conftest import make_database_url, service_missing
 from tests.ingest.conftest import NATS_URL, reachable

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from firegrid.backup.errors import BackupError
+from firegrid.core.settings import nats_servers
 
 FILE_NAME = "events.jsonl.gz"
 FETCH_BATCH = 1000
@@ -48,16 +49,12 @@ class StreamSource:
     stream: str
 
 
-def _servers(url: str) -> list[str]:
-    return [part.strip() for part in url.split(",") if part.strip()]
-
-
 async def _connect(url: str) -> Any:
     import nats
 
     try:
         return await nats.connect(
-            servers=_servers(url), connect_timeout=3, max_reconnect_attempts=2
+            servers=nats_servers(url), connect_timeout=3, max_reconnect_attempts=2
         )
     except Exception as exc:
         raise BackupError(

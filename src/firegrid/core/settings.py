@@ -36,6 +36,12 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def nats_servers(url: str) -> list[str]:
+    """``FIREGRID_NATS_URL`` may list a cluster's servers, comma-separated; the client
+    connects to any and reconnects to another when one fails."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 class Settings(BaseSettings):
     """All runtime configuration of a firegrid process."""
 

@@ -38,6 +38,7 @@ from nats.js.errors import NotFoundError
 
 from firegrid.core.db import Database
 from firegrid.core.deployment import deployment_id
+from firegrid.core.settings import nats_servers
 from firegrid.ingest.events import DeviceEvent, decode_event, encode_event
 from firegrid.ingest.log import Consumer, LoggedEvent
 from firegrid.ingest.log_db import LogUnavailable
@@ -66,12 +67,6 @@ def stream_deployment(description: str | None) -> str | None:
     if description and description.startswith(DEPLOYMENT_MARK):
         return description[len(DEPLOYMENT_MARK) :].strip() or None
     return None
-
-
-def nats_servers(url: str) -> list[str]:
-    """``FIREGRID_NATS_URL`` may list a cluster's servers, comma-separated; the client
-    connects to any and reconnects to another when one fails."""
-    return [part.strip() for part in url.split(",") if part.strip()]
 
 
 def _has_read_jetstream(db: Database) -> bool:
