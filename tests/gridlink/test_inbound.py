@@ -36,7 +36,8 @@ def test_a_hazard_event_delivered_twice_creates_one_hazard(
     assert first.status_code == 200, first.text
     again = post_event(client, secret, key, event, message_id="m-1")  # the same message again
     replay = post_event(client, secret, key, event, message_id="m-1-resent")  # new id, same state
-    assert first.json()["outcome"] == "created" and first.json()["duplicate"] is False
+    assert first.json()["outcome"] == "created"
+    assert first.json()["duplicate"] is False
     assert again.json() == {**first.json(), "duplicate": True}
     assert replay.json()["outcome"] == "stale"
     hazard_id = first.json()["id"]
@@ -46,7 +47,8 @@ def test_a_hazard_event_delivered_twice_creates_one_hazard(
         hazard = session.get(Hazard, hazard_id)
         assert hazard is not None
         assert hazard.venue_id == city.id("venue", "in")
-        assert hazard.category == "blocked_exit" and hazard.status == "open"
+        assert hazard.category == "blocked_exit"
+        assert hazard.status == "open"
         opened = session.scalars(
             select(DomainChange).where(
                 DomainChange.kind == "hazard.changed", DomainChange.key == str(hazard_id)
@@ -74,7 +76,8 @@ def test_reordered_updates_apply_by_time_never_backwards(
     with db.session() as session:
         hazard = session.get(Hazard, hazard_id)
         assert hazard is not None
-        assert hazard.status == "rectified" and hazard.evidence_note == "exit cleared"
+        assert hazard.status == "rectified"
+        assert hazard.evidence_note == "exit cleared"
         assert hazard.description == "fire exit blocked by goods"  # the stale one not applied
         item = session.scalars(select(GridItem)).one()
         assert item.updates_applied == 2
@@ -94,7 +97,9 @@ def test_an_update_revises_an_open_hazard(
     assert revised.json()["outcome"] == "updated"
     with db.session() as session:
         hazard = session.get(Hazard, created.json()["id"])
-        assert hazard is not None and hazard.severity == "major" and hazard.description == "worse"
+        assert hazard is not None
+        assert hazard.severity == "major"
+        assert hazard.description == "worse"
 
 
 def test_a_fire_report_becomes_an_inspection_task_and_closes(
@@ -123,7 +128,8 @@ def test_a_fire_report_becomes_an_inspection_task_and_closes(
         task = session.get(InspectionTask, opened.json()["id"])
         assert task is not None
         assert task.jurisdiction_path == city.paths["grid:in"]
-        assert task.status == "done" and task.source_ref == "GR-1"
+        assert task.status == "done"
+        assert task.source_ref == "GR-1"
         kinds = session.scalars(
             select(DomainChange.payload).where(DomainChange.kind == "task.changed")
         ).all()
@@ -144,7 +150,8 @@ def test_the_link_refuses_unsigned_malformed_and_out_of_scope_events(
     wrong = post_event(client, b"not the secret", key, event)
     assert wrong.status_code == 401
     naive = post_event(client, secret, key, {**event, "updated_at": "2026-12-01T09:00:00"})
-    assert naive.status_code == 422 and "updated_at" in naive.text
+    assert naive.status_code == 422
+    assert "updated_at" in naive.text
     unknown = post_event(client, secret, key, {**event, "hazard_category": "no_such"})
     assert unknown.status_code == 422
     outside = post_event(client, secret, key, {**event, "venue_code": city.code("venue", "out")})
@@ -154,6 +161,7 @@ def test_the_link_refuses_unsigned_malformed_and_out_of_scope_events(
     unserved = post_event(
         client, secret, out_key, {**event, "venue_code": city.code("venue", "out")}
     )
-    assert unserved.status_code == 422 and "does not serve" in unserved.text
+    assert unserved.status_code == 422
+    assert "does not serve" in unserved.text
     assert _count(db, Hazard) == 0
     assert _count(db, LinkInbox) == 0  # nothing refused was claimed

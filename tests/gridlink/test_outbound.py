@@ -65,11 +65,14 @@ def test_hazards_go_to_the_platform_and_are_acknowledged(
         bodies = [json.loads(r.body) for r in rows]
     assert all(problems_of(body) == [] for body in bodies)  # every message we emit is valid
     state = sim.state.as_dict()
-    assert state["invalid"] == 0 and state["bad_signatures"] == 0
+    assert state["invalid"] == 0
+    assert state["bad_signatures"] == 0
     assert list(state["items"]) == [f"hazard:{inside}"]
     item = state["items"][f"hazard:{inside}"]
-    assert item["actions"] == ["created", "rectified"] and item["status"] == "rectified"
-    assert state["applied"] == 2 and state["duplicates"] == 1
+    assert item["actions"] == ["created", "rectified"]
+    assert item["status"] == "rectified"
+    assert state["applied"] == 2
+    assert state["duplicates"] == 1
 
 
 def test_a_grid_hazard_goes_back_with_its_event_id_and_a_retry_after_an_outage(
@@ -85,6 +88,7 @@ def test_a_grid_hazard_goes_back_with_its_event_id_and_a_retry_after_an_outage(
     answer = post_event(client, secret, key, hazard_event(city, "GE-9", "2026-12-01T09:00:00Z"))
     assert answer.status_code == 200, answer.text
     sim.faults.drop = 1.0  # the platform is down: nothing acknowledged
+
     async def rounds() -> None:
         async with gridlink_worker(db, grid_settings) as worker:
             for _ in range(3):
@@ -94,10 +98,13 @@ def test_a_grid_hazard_goes_back_with_its_event_id_and_a_retry_after_an_outage(
     asyncio.run(rounds())
     with db.session() as session:
         row = session.scalars(select(LinkOutbox).where(LinkOutbox.link == "gridlink")).one()
-        assert row.status == "pending" and row.attempts >= 2
+        assert row.status == "pending"
+        assert row.attempts >= 2
     sim.faults.drop = 0.0
     run_gridlink(db, grid_settings)
     state = sim.state.as_dict()
     (item,) = state["items"].values()
-    assert item["event_id"] == "GE-9" and item["actions"] == ["created"]
-    assert state["dropped"] >= 2 and state["applied"] == 1
+    assert item["event_id"] == "GE-9"
+    assert item["actions"] == ["created"]
+    assert state["dropped"] >= 2
+    assert state["applied"] == 1

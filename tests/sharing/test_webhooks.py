@@ -38,7 +38,7 @@ class Subscriber:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server hook
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with outer.lock:
                     failing = outer.fail > 0
@@ -148,7 +148,8 @@ def test_a_town_subscriber_gets_each_change_of_its_town_once_signed_with_the_cur
     )
     assert created.status_code == 201, created.text
     hook = created.json()
-    assert hook["scope_path"] == city.paths["town:in"] and len(hook["secret"]) == 64
+    assert hook["scope_path"] == city.paths["town:in"]
+    assert len(hook["secret"]) == 64
     rename(client, admin, city, "in", "IN one")
     rename(client, admin, city, "out", "OUT one")  # another town: never delivered
     rename(client, admin, city, "in", "IN two")
@@ -159,15 +160,18 @@ def test_a_town_subscriber_gets_each_change_of_its_town_once_signed_with_the_cur
     assert len({d["delivery_id"] for d in got}) == 2
     assert all(d["change"]["jurisdiction_path"].startswith(city.paths["town:in"]) for d in got)
     cursors = [int(d["cursor"]) for d in got]
-    assert cursors == sorted(cursors) and cursors[0] > int(hook["start_after"])
+    assert cursors == sorted(cursors)
+    assert cursors[0] > int(hook["start_after"])
     # the cursor resumes the feed: nothing of the town's venues after the last delivery
     feed = client.get(
         "/api/v1/changes", params={"since": got[-1]["cursor"], "kinds": "venue"}, headers=town_admin
     )
-    assert feed.status_code == 200 and feed.json()["items"] == []
+    assert feed.status_code == 200
+    assert feed.json()["items"] == []
     shown = client.get(f"/api/v1/webhooks/{hook['id']}", headers=town_admin).json()
     assert "secret" not in shown
-    assert shown["health"]["acked"] == 2 and shown["health"]["backlog"] == 0
+    assert shown["health"]["acked"] == 2
+    assert shown["health"]["backlog"] == 0
     other_town = headers(db, hook_settings, "admin", city.code("town", "out"))
     assert client.get(f"/api/v1/webhooks/{hook['id']}", headers=other_town).status_code == 404
     analyst = headers(db, hook_settings, "analyst", "990000")
@@ -191,12 +195,14 @@ def test_a_failing_subscriber_is_retried_then_dead_lettered_and_retried_by_an_op
     assert len(subscriber.deliveries(hook["secret"])) == 1
     with db.session() as session:
         (row,) = session.scalars(select(LinkOutbox).where(LinkOutbox.link == "webhooks")).all()
-        assert row.status == "acked" and row.attempts == 3
+        assert row.status == "acked"
+        assert row.attempts == 3
     subscriber.fail = 10  # more failures than FIREGRID_WEBHOOK_MAX_ATTEMPTS
     rename(client, admin, city, "out", "given up on")
     deliver(db, hook_settings)
     dead = client.get(f"/api/v1/webhooks/{hook['id']}/dead-letters", headers=admin).json()
-    assert len(dead["items"]) == 1 and dead["items"][0]["attempts"] == 3
+    assert len(dead["items"]) == 1
+    assert dead["items"][0]["attempts"] == 3
     assert "gave up after 3" in dead["items"][0]["last_error"]
     assert len(subscriber.received) == 1
     subscriber.fail = 0
@@ -235,11 +241,13 @@ def test_deliveries_resume_after_a_restart_and_stop_when_removed(
         restarted.dispose()
     got = subscriber.deliveries(hook["secret"])
     cursors = [int(d["cursor"]) for d in got]
-    assert len(got) == 3 and cursors == sorted(set(cursors))  # each once, in order
+    assert len(got) == 3
+    assert cursors == sorted(set(cursors))
     removed = client.post(
         f"/api/v1/webhooks/{hook['id']}/remove", json={"cause": "department left"}, headers=admin
     )
-    assert removed.status_code == 200 and removed.json()["status"] == "removed"
+    assert removed.status_code == 200
+    assert removed.json()["status"] == "removed"
     rename(client, admin, city, "in", "four")
     deliver(db, hook_settings)
     assert len(subscriber.received) == 3
