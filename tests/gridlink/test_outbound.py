@@ -108,3 +108,43 @@ def test_a_grid_hazard_goes_back_with_its_event_id_and_a_retry_after_an_outage(
     assert item["actions"] == ["created"]
     assert state["dropped"] >= 2
     assert state["applied"] == 1
+
+
+def test_a_task_from_a_grid_report_goes_out_created_then_closed(
+    client: TestClient,
+    db: Database,
+    city: City,
+    grid_settings: Settings,
+    secret: bytes,
+    key: str,
+    sim: GridPlatformSimulator,
+    platform: ServerThread,
+) -> None:
+    report = {
+        "schema": "firegrid.gridlink/1",
+        "type": "grid_event",
+        "event_id": "GR-7",
+        "category": "report",
+        "status": "open",
+        "updated_at": "2026-12-01T09:00:00Z",
+        "venue_code": city.code("venue", "in"),
+        "description": "smell of smoke reported by residents",
+    }
+    opened = post_event(client, secret, key, report)
+    assert opened.status_code == 200, opened.text
+    closed = post_event(
+        client, secret, key, {**report, "status": "closed", "updated_at": "2026-12-01T10:00:00Z"}
+    )
+    assert closed.json()["outcome"] == "updated"
+    run_gridlink(db, grid_settings)
+    with db.session() as session:
+        bodies = [
+            json.loads(r.body)
+            for r in session.scalars(select(LinkOutbox).where(LinkOutbox.link == "gridlink"))
+        ]
+    assert [b["action"] for b in bodies] == ["created", "closed"]
+    assert all(problems_of(b, "task_message") == [] for b in bodies)
+    item = sim.state.as_dict()["items"][f"task:{opened.json()['id']}"]
+    assert item["event_id"] == "GR-7"
+    assert item["status"] == "done"
+    assert bodies[0]["venue"]["code"] == city.code("venue", "in")
