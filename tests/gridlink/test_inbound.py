@@ -5,13 +5,18 @@ inspection task, and the link refuses what is unsigned, malformed or out of scop
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from firegrid.accounts.principal import Principal
 from firegrid.core.changes import DomainChange
 from firegrid.core.db import Database
+from firegrid.core.settings import Settings
+from firegrid.gridlink.config import link_config
+from firegrid.gridlink.inbound import Inbound, receive_event
 from firegrid.gridlink.models import GridItem
 from firegrid.inspections.models import Hazard
 from firegrid.inspections.tasks import InspectionTask
@@ -165,3 +170,43 @@ def test_the_link_refuses_unsigned_malformed_and_out_of_scope_events(
     assert "does not serve" in unserved.text
     assert _count(db, Hazard) == 0
     assert _count(db, LinkInbox) == 0  # nothing refused was claimed
+
+
+def test_two_first_messages_of_one_event_at_once_create_one_hazard(
+    db: Database, city: City, grid_settings: Settings
+) -> None:
+    """A's transaction creates the item and holds; B's first message of the same event
+    (another message id) meets A's claim of the item, waits for A's commit and is answered
+    stale instead of creating a second hazard or failing."""
+    peer = link_config(grid_settings).peer(PEER_ID)
+    assert peer is not None
+    principal = Principal(
+        "apikey:test", "grid link", "integration", city.paths["town:in"], city.code("town", "in")
+    )
+    event = hazard_event(city, "GE-RACE", "2026-12-01T09:00:00Z")
+    answers: dict[str, dict[str, object]] = {}
+    applied, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with db.session() as session:
+            answers["a"] = receive_event(session, principal, Inbound("gridlink", peer, "a"), event)
+            applied.set()
+            release.wait(20)
+
+    def second() -> None:
+        with db.session() as session:
+            answers["b"] = receive_event(session, principal, Inbound("gridlink", peer, "b"), event)
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert applied.wait(20)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)  # B runs into A's uncommitted claim (PostgreSQL) or the write lock (SQLite)
+    release.set()
+    a.join(20)
+    b.join(20)
+    assert answers["a"]["outcome"] == "created"
+    assert answers["b"]["outcome"] == "stale"
+    assert _count(db, Hazard) == 1
+    assert _count(db, GridItem) == 1

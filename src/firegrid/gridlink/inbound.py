@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
-from firegrid.core.errors import ValidationFailed
+from firegrid.core.errors import Conflict, ValidationFailed
 from firegrid.gridlink.messages import GridEvent, parse_event
 from firegrid.gridlink.models import GridItem
 from firegrid.inspections import public as insp
@@ -67,26 +68,37 @@ def receive_event(
     return result
 
 
-def _apply(session: Session, actor: Principal, peer: Peer, event: GridEvent) -> dict[str, Any]:
+def _apply(
+    session: Session, actor: Principal, peer: Peer, event: GridEvent, *, again: bool = False
+) -> dict[str, Any]:
     item = session.scalars(
         select(GridItem).where(GridItem.peer == peer.id, GridItem.event_id == event.event_id)
     ).first()
+    expected = "hazard" if event.category == "hazard" else "task"
     if item is None:
-        kind, local_id = (_new_hazard if event.category == "hazard" else _new_task)(
+        item = GridItem(
+            peer=peer.id,
+            event_id=event.event_id,
+            kind=expected,
+            local_id=0,  # set once the hazard or task exists (same transaction)
+            last_update_at=event.updated_at,
+            updates_applied=1,
+        )
+        try:  # the item is claimed first: a concurrent first event of it waits, then updates
+            with session.begin_nested():
+                session.add(item)
+                session.flush()
+        except IntegrityError:
+            if again:
+                raise Conflict(
+                    f"event {event.event_id} is being created by another message; send again",
+                    {"event_id": event.event_id},
+                ) from None
+            return _apply(session, actor, peer, event, again=True)
+        _kind, item.local_id = (_new_hazard if event.category == "hazard" else _new_task)(
             session, actor, peer, event
         )
-        session.add(
-            GridItem(
-                peer=peer.id,
-                event_id=event.event_id,
-                kind=kind,
-                local_id=local_id,
-                last_update_at=event.updated_at,
-                updates_applied=1,
-            )
-        )
-        return {"outcome": "created", "kind": kind, "id": local_id}
-    expected = "hazard" if event.category == "hazard" else "task"
+        return {"outcome": "created", "kind": expected, "id": item.local_id}
     if item.kind != expected:
         raise ValidationFailed(
             f"event {event.event_id} was a {item.kind}; it cannot become a {expected}",
