@@ -235,7 +235,7 @@ def _start_demo_centre(settings: Settings, api_url: str) -> subprocess.Popen[byt
     notice(
         "110 link: a simulated district 110 centre listens on 127.0.0.1:8110 "
         "(its state: http://127.0.0.1:8110/state); it transfers a fire call to 119 every "
-        "2 minutes; sign in as police_liaison for the remote seat"
+        "2 minutes; sign in as police (the 110 liaison) for the remote seat"
     )
     return process
 
