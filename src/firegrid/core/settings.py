@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     link_replay_window_s: float = Field(
         300.0, gt=0, description="Signed link requests older or newer than this are refused."
     )
+    link_probe_s: float = Field(
+        2.0,
+        gt=0,
+        description="While a link peer answers nothing, one message probes it this often; "
+        "the others wait without spending attempts until it answers.",
+    )
     link_poll_s: float = Field(
         0.05, gt=0, description="How often an idle link worker looks for new changes."
     )
