@@ -100,6 +100,7 @@ def grid_settings(settings: Settings, tmp_path: Path, peer_port: int, city: City
             "link_retry_max_s": 0.2,
             "link_send_timeout_s": 2.0,
             "link_poll_s": 0.02,
+            "link_probe_s": 0.1,
         }
     )
 

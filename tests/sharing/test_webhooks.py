@@ -94,6 +94,7 @@ def hook_settings(settings: Settings) -> Settings:
             "link_retry_max_s": 0.1,
             "link_send_timeout_s": 2.0,
             "webhook_max_attempts": 3,
+            "link_probe_s": 0.1,
         }
     )
 

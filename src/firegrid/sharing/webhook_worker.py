@@ -78,6 +78,7 @@ def webhook_policy(settings: Settings) -> DeliveryPolicy:
         send_timeout_s=settings.link_send_timeout_s,
         idle_poll_s=settings.link_poll_s,
         lease_ttl_s=settings.link_lease_ttl_s,
+        probe_s=settings.link_probe_s,
         max_attempts=settings.webhook_max_attempts,
     )
 
