@@ -70,6 +70,7 @@ def _mount_contexts() -> None:
         roads_app,
         route_command,
     )
+    from firegrid.gridlink.cli import gridlink_app
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
@@ -79,6 +80,7 @@ def _mount_contexts() -> None:
     from firegrid.records.cli import analytics_app, report_command
     from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command, risk_app
+    from firegrid.sharing.cli import sharing_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
@@ -86,6 +88,8 @@ def _mount_contexts() -> None:
     incidents_app.command("eido")(eido_command)
     app.add_typer(incidents_app, name="incidents")
     app.add_typer(link110_app, name="link110")
+    app.add_typer(gridlink_app, name="gridlink")
+    app.add_typer(sharing_app, name="sharing")
     app.add_typer(inspections_app, name="inspections")
     app.add_typer(preplans_app, name="preplans")
     app.add_typer(ingest_app, name="ingest")

@@ -194,6 +194,17 @@ class Settings(BaseSettings):
         description="How long a link worker holds the link's lease without renewing it; "
         "another worker takes the link over after this once the holder stops.",
     )
+    webhook_max_attempts: int = Field(
+        8,
+        ge=1,
+        description="A webhook delivery failing this many attempts becomes a dead letter "
+        "(an operator retries it with `firegrid sharing webhooks retry`).",
+    )
+    gridlink_peers: Path | None = Field(
+        None,
+        description="YAML file of the grid-platform link's peers (default: the packaged "
+        "gridlink/peers.yaml); secrets come from the environment variables it names.",
+    )
     map_tile_url: str = Field(
         "",
         description="XYZ tile URL template of an extra basemap layer in the console, e.g. "

@@ -71,6 +71,8 @@ class DeliveryPolicy:
     probe_s: float = 2.0
     #: the link's lease (see :mod:`firegrid.links.lease`), renewed every third of this
     lease_ttl_s: float = 15.0
+    #: a message failing this many attempts becomes a dead letter (0: retried for ever)
+    max_attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -433,6 +435,10 @@ class DeliveryWorker:
             )
         elif outcome.dead:
             values.update(status="dead")
+        elif self.policy.max_attempts and attempts >= self.policy.max_attempts:
+            values.update(
+                status="dead", last_error=f"gave up after {attempts}: {outcome.error}"[:300]
+            )
         else:
             values["next_attempt_at"] = now + timedelta(seconds=backoff_s(attempts, self.policy))
         return values
