@@ -240,6 +240,12 @@ function render(): void {
 }
 
 async function loadTaxonomy(): Promise<void> {
+  // both need places:read; a seat without it (the 110 liaison) is not refused in the console
+  if (!state.me?.permissions.includes("places:read")) {
+    state.capabilities = {};
+    state.categories = {};
+    return;
+  }
   try {
     state.capabilities = await api.get<Record<string, boolean>>("/map/capabilities");
   } catch {

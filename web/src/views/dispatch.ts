@@ -2,7 +2,7 @@
 // incident, send the recommended units in one action, follow the timeline and the units.
 
 import { alerts, api, can, categoryName, fail, i18n, label, live, offers, t, toast } from "../ctx";
-import { debounce, h, replace } from "../dom";
+import { debounce, h, replace, restoreFields, snapshotFields } from "../dom";
 import type { LiveEvent } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
@@ -361,7 +361,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
   }
 
   /** Show incident `id`; `live`: a refresh pushed by the channel (keep the open tab). */
-  async function showIncident(id: number, live = false): Promise<void> {
+  async function showIncident(id: number, live = false, keepFields = live): Promise<void> {
     current = id;
     if (!live) showTab("incident");
     try {
@@ -416,6 +416,8 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
             }),
           )
         : null;
+      // a pushed refresh keeps what the dispatcher is typing (a cause, a note, a reason)
+      const typed = keepFields && current === id ? snapshotFields(detail) : null;
       replace(
         detail,
         h("div", { class: "detail-head" }, h("h2", { id: "incident-title" }, `#${inc.id} ${label("incidentType", inc.incident_type)}`), badge("incidentStatus", inc.status, "big")),
@@ -465,7 +467,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           ),
           statusButtons,
         ),
-        commandSection(inc, () => showIncident(id, true)),
+        commandSection(inc, () => showIncident(id, true, false)),
         can("incidents:read") ? link110Status(inc.id) : null,
         section(
           t("dispatch.timeline"),
@@ -477,6 +479,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         ),
         ...incidentExtras(id, inc.status, () => showIncident(id)),
       );
+      if (typed) restoreFields(detail, typed);
       drawOverlay();
     } catch (err) {
       fail(err);

@@ -6,7 +6,7 @@
 import { api, can, i18n, label, t, toast } from "../ctx";
 import { h, replace } from "../dom";
 import { VehicleTypeValues } from "../generated/enums";
-import type { AidRequestOut, Counted_AidRequestOut_, Counted_NeighbourTownOut_ } from "../generated/api";
+import type { AidRequestOut, Counted_AidRequestOut_, Counted_NeighbourTownOut_, JurisdictionOut } from "../generated/api";
 import { formatDateTime, formatTime } from "../time";
 import { busy, field, section, select } from "./common";
 import { refuse } from "./admin_common";
@@ -19,9 +19,27 @@ export interface CommandIncident {
   aid_requests?: AidRequestOut[];
 }
 
-/** The last segment of a jurisdiction path, with its town name when known. */
-function placeName(path: string, towns: Map<string, string>): string {
-  return towns.get(path) ?? path.split("/").filter(Boolean).pop() ?? path;
+/** Town names by path, read once per page load (33 towns; the paths of aid requests). */
+const townNames = new Map<string, JurisdictionOut>();
+let townsLoaded: Promise<void> | null = null;
+
+function loadTownNames(): Promise<void> {
+  townsLoaded ??= api
+    .get<{ items: JurisdictionOut[] }>("/jurisdictions", { level: "town", limit: 1000 })
+    .then((page) => {
+      for (const j of page.items) townNames.set(j.path, j);
+    })
+    .catch(() => {
+      townsLoaded = null;
+    });
+  return townsLoaded;
+}
+
+/** A jurisdiction path as its town's name when known, else its last code. */
+function placeName(path: string): string {
+  const town = townNames.get(path);
+  if (town) return i18n.locale === "en" ? town.name_en : town.name_zh;
+  return path.split("/").filter(Boolean).pop() ?? path;
 }
 
 function requirementText(r: Record<string, unknown>): string {
@@ -30,7 +48,7 @@ function requirementText(r: Record<string, unknown>): string {
 }
 
 /** One aid request with its state and answer (both sides). */
-export function aidItem(r: AidRequestOut, towns: Map<string, string>, extra: Node | null = null): HTMLElement {
+export function aidItem(r: AidRequestOut, extra: Node | null = null): HTMLElement {
   const answer =
     r.status === "pending"
       ? h("span", { class: "muted" }, t("command.waiting"))
@@ -45,7 +63,7 @@ export function aidItem(r: AidRequestOut, towns: Map<string, string>, extra: Nod
     "li",
     { class: "aid-item", "data-aid-id": r.id, "data-status": r.status, "data-kind": r.kind },
     h("div", null, h("strong", null, `${label("aidKind", r.kind)} #${r.id}`), " ", h("span", { class: `badge badge-aid-${r.status}` }, label("aidStatus", r.status))),
-    h("div", { class: "muted" }, `${t("command.incident", { id: r.incident_id })} · ${placeName(r.from_path, towns)} → ${placeName(r.to_path, towns)} · ${formatDateTime(r.requested_at, i18n.locale)}`),
+    h("div", { class: "muted" }, `${t("command.incident", { id: r.incident_id })} · ${placeName(r.from_path)} → ${placeName(r.to_path)} · ${formatDateTime(r.requested_at, i18n.locale)}`),
     h("div", null, r.requirements.map(requirementText).join("、"), r.note ? ` · ${r.note}` : ""),
     h("div", null, answer),
     extra,
@@ -76,11 +94,11 @@ function requirementControls(prefix: string): { el: HTMLElement; read: () => { v
  * requests already made with their answers (updated when the incident is refreshed live).
  */
 export function commandSection(inc: CommandIncident, refresh: () => Promise<void>): HTMLElement {
-  const towns = new Map<string, string>();
   const requests = h("ul", { class: "aid-list", "data-testid": "aid-requests", "aria-live": "polite" });
   const drawRequests = () =>
-    replace(requests, inc.aid_requests?.length ? [...inc.aid_requests].reverse().map((r) => aidItem(r, towns)) : h("li", { class: "muted" }, t("command.noRequests")));
+    replace(requests, inc.aid_requests?.length ? [...inc.aid_requests].reverse().map((r) => aidItem(r)) : h("li", { class: "muted" }, t("command.noRequests")));
   drawRequests();
+  if (inc.aid_requests?.length && !townNames.size) void loadTownNames().then(drawRequests);
   const closed = inc.status === "closed";
   if (closed) return section(t("command.title"), h("p", { class: "closed-note" }, t("command.closed")), requests);
 
@@ -137,9 +155,7 @@ export function commandSection(inc: CommandIncident, refresh: () => Promise<void
     void api
       .get<Counted_NeighbourTownOut_>(`/incidents/${inc.id}/neighbour-towns`)
       .then((r) => {
-        for (const x of r.items) towns.set(x.path, i18n.locale === "en" ? x.name_en : x.name_zh);
         replace(town, r.items.length ? r.items.map((x) => h("option", { value: x.code }, i18n.locale === "en" ? x.name_en : x.name_zh)) : h("option", { value: "" }, t("command.noNeighbours")));
-        drawRequests();
       })
       .catch((err: unknown) => refuse(err, "load"));
     ask.addEventListener("click", () =>
@@ -174,7 +190,6 @@ export function aidInbox(): { el: HTMLElement; reload: () => Promise<void> } {
   const list = h("ul", { class: "aid-list", "data-testid": "aid-inbox" });
   const count = h("span", { class: "badge", "data-testid": "aid-inbox-count" }, "0");
   const box = h("section", { class: "card", "aria-labelledby": "aid-inbox-title", hidden: true }, h("h3", { id: "aid-inbox-title" }, t("command.inbox"), " ", count), list);
-  const towns = new Map<string, string>();
 
   function answerControls(r: AidRequestOut): HTMLElement {
     const reason = h("input", { id: `aid-${r.id}-reason`, autocomplete: "off", maxlength: 300, "aria-label": t("command.reasonOf", { id: r.id }), placeholder: t("command.reason") });
@@ -204,10 +219,10 @@ export function aidInbox(): { el: HTMLElement; reload: () => Promise<void> } {
   async function reload(): Promise<void> {
     if (!can("incidents:read")) return;
     try {
-      const r = await api.get<Counted_AidRequestOut_>("/aid-requests", { status: "pending" });
+      const [r] = await Promise.all([api.get<Counted_AidRequestOut_>("/aid-requests", { status: "pending" }), loadTownNames()]);
       box.hidden = !r.items.length;
       count.textContent = String(r.items.length);
-      replace(list, r.items.map((x) => aidItem(x, towns, can("incidents:dispatch") ? answerControls(x) : null)));
+      replace(list, r.items.map((x) => aidItem(x, can("incidents:dispatch") ? answerControls(x) : null)));
     } catch (err) {
       refuse(err, "load");
     }
