@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from firegrid.accounts.roles import Role
 from tests.web.test_console_e2e import (  # noqa: F401 - module fixtures
     DESKTOP,
     PASSWORDS,
+    PHONE,
     City,
     browser,
     city,
@@ -56,7 +58,11 @@ def sign_in(browser: Any, site: City, who: str, password: str) -> Any:  # noqa: 
     page.fill("#username", who)
     page.fill("#password", password)
     page.click("#login-submit")
-    page.wait_for_selector(".topbar, .login-page [role=alert]:not(:empty)")
+    try:
+        page.wait_for_selector(".topbar, .login-page [role=alert]:not(:empty)", timeout=30000)
+    except Exception:
+        shot(page, f"sign-in-{who}-failed")
+        raise
     return page
 
 
@@ -441,3 +447,56 @@ def test_every_role_signs_in_to_a_page(city: City, browser: Any) -> None:  # noq
             assert "没有可用的页面" not in page.inner_text("body"), role
         page.context.close()
         assert errors_of(city, username) == [], role
+
+
+# Phone width and accessibility of the new pages -------------------------------------------
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_violations(page: Any) -> list[str]:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (cd web && npm ci)")
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # as a DevTools script: not subject to CSP
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' '))"
+        ".filter(t => t !== '.lang').slice(0, 3)}))"
+    )
+    # the shell's language button is the console-wide check's (consoletexts), not these pages'
+    return [f"{v['id']}: {v['nodes']}" for v in found if v["nodes"]]
+
+
+def overflow_px(page: Any) -> int:
+    width: int = page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
+    return width
+
+
+@pytest.mark.parametrize(
+    ("who", "password", "route", "ready"),
+    [
+        ("admin", PASSWORDS["admin"], "#/admin/users", "[data-testid=users-table]"),
+        ("admin", PASSWORDS["admin"], "#/admin/apikeys", "[data-testid=key-form]"),
+        ("admin", PASSWORDS["admin"], "#/admin/audit", "[data-testid=audit-table]"),
+        ("admin", PASSWORDS["admin"], "#/admin/workorders", "[data-testid=workorders-list] > *"),
+        ("admin", PASSWORDS["admin"], "#/admin/quarantine", "[data-testid=quarantine-list] > *"),
+        ("venue", "firegrid-owner-2026", "#/venue", "[data-testid=venue-devices]"),
+    ],
+)
+def test_new_pages_fit_a_phone_and_pass_axe(
+    city: City,  # noqa: F811
+    browser: Any,  # noqa: F811
+    who: str,
+    password: str,
+    route: str,
+    ready: str,
+) -> None:
+    page = sign_in(browser, city, who, password)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{city.base}/{route}")
+    page.wait_for_selector(ready)
+    assert overflow_px(page) <= 0, f"{route} overflows at 390 px"
+    assert serious_violations(page) == [], route
+    shot(page, f"{route.strip('#/').replace('/', '-')}-phone")
+    page.context.close()

@@ -73,15 +73,19 @@ export function secretBox(title: string, secret: string, testid: string): HTMLEl
 export function twoStepButton(text: string, confirmText: string, attrs: Record<string, unknown>, act: () => Promise<void>): HTMLButtonElement {
   const button: HTMLButtonElement = h("button", { type: "button", class: "btn btn-small", ...attrs }, text);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // the accessible name always contains the visible text (WCAG 2.5.3 label in name)
+  const name = button.getAttribute("aria-label");
   const disarm = () => {
     button.dataset.armed = "false";
     button.textContent = text;
+    if (name) button.setAttribute("aria-label", name);
     button.classList.remove("btn-danger");
   };
   button.addEventListener("click", () => {
     if (button.dataset.armed !== "true") {
       button.dataset.armed = "true";
       button.textContent = confirmText;
+      if (name) button.setAttribute("aria-label", `${confirmText} ${name}`);
       button.classList.add("btn-danger");
       timer = setTimeout(disarm, 5000);
       return;

@@ -27,8 +27,7 @@ export function keysTab(box: HTMLElement): () => void {
   const submit = h("button", { type: "submit", class: "btn btn-primary", id: "key-create" }, t("admin.keys.create"));
   const form = h(
     "form",
-    { class: "admin-form", "aria-labelledby": "key-form-title", "data-testid": "key-form", novalidate: true },
-    h("h3", { id: "key-form-title" }, t("admin.keys.new")),
+    { class: "admin-form", "aria-label": t("admin.keys.new"), "data-testid": "key-form", novalidate: true },
     h(
       "div",
       { class: "form-grid" },

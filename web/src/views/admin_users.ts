@@ -33,8 +33,7 @@ export function usersTab(box: HTMLElement): () => void {
   const submit = h("button", { type: "submit", class: "btn btn-primary", id: "user-create" }, t("admin.users.create"));
   const form = h(
     "form",
-    { class: "admin-form", "aria-labelledby": "user-form-title", "data-testid": "user-form", novalidate: true },
-    h("h3", { id: "user-form-title" }, t("admin.users.new")),
+    { class: "admin-form", "aria-label": t("admin.users.new"), "data-testid": "user-form", novalidate: true },
     h(
       "div",
       { class: "form-grid" },
