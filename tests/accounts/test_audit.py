@@ -162,7 +162,7 @@ def test_export(client: TestClient, db: Database, city: City, fmt: str):
         )
 
 
-def test_search_by_object(client: TestClient, db: Database, city: City):
+def test_search_by_object(client: TestClient, db: Database, city: City) -> None:
     """The console's audit search by object: its type and id pick its own entries only."""
     headers = _headers(client, db, "admin", city.code("city", "in"), "root")
     ids = []

@@ -398,7 +398,7 @@ def test_every_route_hides_what_is_outside_the_callers_scope(
 
 def test_neighbour_towns_of_an_incident(
     client: TestClient, db: Database, settings: Settings, dcity: DCity
-):
+) -> None:
     """The towns a joint-defence request may go to: the incident town's neighbours only."""
     city = headers(db, settings, dcity, "dispatcher", "city")
     west_call = client.post(

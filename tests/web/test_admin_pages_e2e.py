@@ -47,13 +47,15 @@ def sign_in(browser: Any, site: City, who: str, password: str) -> Any:  # noqa: 
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: site.console_errors.append(f"[{who}] pageerror {exc}"))
-    page.on(
-        "response",
-        lambda r: (
-            r.status >= 400
-            and site.console_errors.append(f"[{who}] HTTP {r.status} {r.request.method} {r.url}")
-        ),
-    )
+
+    def on_response(response: Any) -> None:
+        if response.status >= 400:
+            request = response.request
+            site.console_errors.append(
+                f"[{who}] HTTP {response.status} {request.method} {response.url}"
+            )
+
+    page.on("response", on_response)
     page.goto(site.base + "/")
     page.fill("#username", who)
     page.fill("#password", password)
@@ -499,4 +501,65 @@ def test_new_pages_fit_a_phone_and_pass_axe(
     assert overflow_px(page) <= 0, f"{route} overflows at 390 px"
     assert serious_violations(page) == [], route
     shot(page, f"{route.strip('#/').replace('/', '-')}-phone")
+    page.context.close()
+
+
+def test_admin_adopts_a_quarantined_device(city: City, browser: Any) -> None:  # noqa: F811
+    from firegrid.core.clock import utcnow
+    from firegrid.devices.models import Device
+    from firegrid.ingest.models import QuarantineDevice, QuarantinedMessage
+    from firegrid.places.models import Venue
+
+    now = utcnow()
+    with city.db.session() as session:
+        session.add(
+            QuarantineDevice(
+                protocol="mqtt",
+                external_id="e2e-unknown-7",
+                first_seen=now - timedelta(minutes=5),
+                last_seen=now,
+                message_count=1,
+                last_peer="127.0.0.1",
+            )
+        )
+        session.add(
+            QuarantinedMessage(
+                protocol="mqtt",
+                external_id="e2e-unknown-7",
+                received_at=now,
+                raw_hex="7b7d",
+                summary={"kind": "fire_alarm"},
+            )
+        )
+        venue = session.get(Venue, city.venue_id)
+        assert venue is not None
+        venue_name = venue.name
+    page = sign_in(browser, city, "admin", PASSWORDS["admin"])
+    page.goto(f"{city.base}/#/admin/quarantine")
+    row = page.locator("[data-testid=quarantine-table] tr[data-external-id='e2e-unknown-7']")
+    row.wait_for()
+    row.locator("[data-action=messages]").click()
+    assert "fire_alarm" in page.inner_text("[data-testid=quarantine-messages]")
+    row.locator("[data-action=adopt]").click()
+    page.fill("#adopt-code", "")
+    page.click("#adopt-submit")
+    assert page.inner_text("#adopt-venue_id-problem") == "必填"
+    assert page.inner_text("#adopt-code-problem") == "必填"
+    # the venue found by name fills its id
+    page.fill("#adopt-venue-search", venue_name[:4])
+    page.locator("[data-testid=adopt-venue-hits] button").first.wait_for()
+    page.locator(f"[data-testid=adopt-venue-hits] button:has-text('#{city.venue_id} ')").click()
+    assert page.input_value("#adopt-venue_id") == str(city.venue_id)
+    page.fill("#adopt-code", "E2E-ADOPT-7")
+    page.select_option("#adopt-kind", "smoke_alarm")
+    page.click("#adopt-submit")
+    page.wait_for_selector("[data-testid=quarantine-table], [data-testid=quarantine-list] .empty")
+    page.wait_for_selector(
+        "[data-testid=quarantine-table] tr[data-external-id='e2e-unknown-7']", state="detached"
+    )
+    with city.db.session() as session:
+        device = session.scalars(select(Device).where(Device.code == "E2E-ADOPT-7")).one()
+        assert device.venue_id == city.venue_id
+        assert device.external_id == "e2e-unknown-7"
+    assert errors_of(city, "admin") == []
     page.context.close()

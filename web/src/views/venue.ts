@@ -67,6 +67,8 @@ export function mountVenue(root: HTMLElement, rest: string[]): () => void {
       ]);
       if (!alive || current !== id) return;
       const myOrders = orders.items.filter((o) => o.venue_id === id);
+      const codes = new Map(devices.items.map((d) => [d.device_id, d.code]));
+      const deviceName = (deviceId: number | null, kind: string) => (deviceId !== null && codes.get(deviceId)) || label("deviceKind", kind);
       replace(
         body,
         section(
@@ -86,7 +88,7 @@ export function mountVenue(root: HTMLElement, rest: string[]): () => void {
           t("venue.alarms", { n: alarms.items.length }),
           table(
             [t("fields.time"), t("fields.kind"), t("fields.status"), t("fields.device"), t("fields.events")],
-            alarms.items.map((a) => [when(a.opened_at), badge("alarmKind", a.kind), badge("alarmStatus", a.status), a.external_id || a.device_kind, a.event_count]),
+            alarms.items.map((a) => [when(a.opened_at), badge("alarmKind", a.kind), badge("alarmStatus", a.status), deviceName(a.device_id, a.device_kind), a.event_count]),
             { testid: "venue-alarms", empty: t("venue.noAlarms"), rowAttrs: (i) => ({ "data-alarm-id": alarms.items[i]?.alarm_id, "data-kind": alarms.items[i]?.kind }) },
           ),
         ),
