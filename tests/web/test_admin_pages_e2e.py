@@ -214,13 +214,25 @@ def venue_point(site: City) -> tuple[float, float]:
 
 def test_aid_request_is_answered_by_the_other_town_live(city: City, browser: Any) -> None:  # noqa: F811
     from firegrid.dispatch.command import neighbours
+    from firegrid.dispatch.models import Station, Vehicle
 
     found = codes(city)
     with city.db.session() as session:
         towns = neighbours(session, found["town_path"])
         assert towns, "the demo town has no neighbour"
-        other = towns[0]
-        other_code, other_name = other.code, other.name_zh
+        # the town asked: a neighbour with an available unit (it accepts the second request)
+        rows = session.execute(
+            select(Station.jurisdiction_path, Vehicle.vehicle_type)
+            .join(Vehicle, Vehicle.station_id == Station.id)
+            .where(Vehicle.status == "available_in_station")
+        ).all()
+        available = [(str(path), str(kind)) for path, kind in rows]
+        town_kind = {
+            t.code: next((k for p, k in available if p.startswith(t.path)), None) for t in towns
+        }
+        other = next((t for t in towns if town_kind[t.code]), None)
+        assert other is not None, f"no neighbour of the demo town has a unit: {town_kind}"
+        other_code, other_name, kind = other.code, other.name_zh, town_kind[other.code]
     add_user(city, "commander_b", "commander", other_code)
     with api_client(city, "dispatcher", PASSWORDS["dispatcher"]) as client:
         incident_id = open_incident(client, *venue_point(city))
@@ -266,6 +278,29 @@ def test_aid_request_is_answered_by_the_other_town_live(city: City, browser: Any
     answerer.wait_for_selector(
         f"[data-testid=aid-inbox] li[data-aid-id='{aid_id}']", state="detached"
     )
+
+    # a second request, accepted: the other town's units are sent and the requester sees it
+    requester.select_option("#joint-town", other_code)
+    requester.select_option("#joint-vehicle", kind)
+    requester.fill("#joint-count", "1")
+    requester.fill("#joint-note", "需要水罐车")
+    requester.click("[data-action=joint-defence]")
+    second = requester.locator(
+        "[data-testid=aid-requests] li[data-status=pending]:has-text('需要水罐车')"
+    )
+    second.wait_for()
+    second_id = second.get_attribute("data-aid-id")
+    offer = answerer.locator(f"[data-testid=aid-inbox] li[data-aid-id='{second_id}']")
+    offer.wait_for()
+    offer.locator("[data-action=aid-accept]").click()
+    accepted = requester.wait_for_selector(
+        f"[data-testid=aid-requests] li[data-aid-id='{second_id}'][data-status=accepted]",
+        timeout=10000,
+    )
+    assert "派出 1 辆" in accepted.inner_text()
+    requester.click("#tab-units")
+    requester.wait_for_selector(f"[data-testid=units-table] td:has-text('#{incident_id}')")
+    requester.click("#tab-incident")
 
     # escalate one level; once the city commands it, a further escalation is refused in
     # Chinese, not in the server's English
