@@ -39,7 +39,7 @@ def sign_in(browser: Any, site: City, who: str, password: str) -> Any:  # noqa: 
     """A fresh context (no cookies), signed in as ``who`` through the login page."""
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="UTC")
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)  # the machine is shared: generous, not a speed test
 
     def on_console(msg: Any) -> None:
         if msg.type == "error":

@@ -120,12 +120,11 @@ export function usersTab(box: HTMLElement): () => void {
   }
 
   function roleCell(u: UserOut): HTMLElement {
-    const s = select(`user-${u.id}-role`, roleOptions(), u.role, { "aria-label": t("admin.users.roleOf", { name: u.username }) });
+    // your own role is not yours to change (the API refuses it too)
+    const s = select(`user-${u.id}-role`, roleOptions(), u.role, { "aria-label": t("admin.users.roleOf", { name: u.username }), disabled: me?.username === u.username });
     s.addEventListener("change", () => {
-      const body: Record<string, unknown> = { role: s.value };
-      // a venue manager keeps its venues only in that role
-      if (u.role === "venue_manager" && s.value !== "venue_manager") body.venue_ids = [];
-      void patch(u, body, "role").then((ok) => {
+      // (the API unlinks a venue manager's venues when its role changes)
+      void patch(u, { role: s.value }, "role").then((ok) => {
         if (!ok) s.value = u.role;
       });
     });

@@ -19,6 +19,9 @@ export interface CommandIncident {
   aid_requests?: AidRequestOut[];
 }
 
+/** The town a joint-defence request of an incident goes to, as the dispatcher chose it. */
+const chosenTown = new Map<number, string>();
+
 /** Town names by path, read once per page load (33 towns; the paths of aid requests). */
 const townNames = new Map<string, JurisdictionOut>();
 let townsLoaded: Promise<void> | null = null;
@@ -152,10 +155,16 @@ export function commandSection(inc: CommandIncident, refresh: () => Promise<void
     const req = requirementControls("joint");
     const note = h("input", { id: "joint-note", autocomplete: "off", maxlength: 300 });
     const ask = h("button", { type: "button", class: "btn", "data-action": "joint-defence" }, t("command.joint"));
+    town.addEventListener("change", () => {
+      if (town.value) chosenTown.set(inc.id, town.value);
+    });
     void api
       .get<Counted_NeighbourTownOut_>(`/incidents/${inc.id}/neighbour-towns`)
       .then((r) => {
+        // the options arrive after a pushed re-render restored the fields: keep the choice
+        const wanted = chosenTown.get(inc.id) ?? town.value;
         replace(town, r.items.length ? r.items.map((x) => h("option", { value: x.code }, i18n.locale === "en" ? x.name_en : x.name_zh)) : h("option", { value: "" }, t("command.noNeighbours")));
+        if (r.items.some((x) => x.code === wanted)) town.value = wanted;
       })
       .catch((err: unknown) => refuse(err, "load"));
     ask.addEventListener("click", () =>
