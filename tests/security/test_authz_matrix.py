@@ -760,6 +760,10 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         },
         ok=DOMAIN,
     ),
+    # The answer names the neighbouring towns (other towns, by design).
+    ("GET", "/api/v1/incidents/{incident_id}/neighbour-towns"): Policy(
+        "incidents:dispatch", markers=False, params={"incident_id": "incident"}
+    ),
     ("POST", "/api/v1/incidents/{incident_id}/reinforcements"): Policy(
         "incidents:write",
         params={"incident_id": "incident"},

@@ -10,12 +10,14 @@ import { mountData } from "./views/data";
 import { mountDispatch } from "./views/dispatch";
 import { mountLink110 } from "./views/link110";
 import { mountMonitor } from "./views/monitor";
+import { mountAdmin } from "./views/admin";
 import { mountAnalytics } from "./views/analytics";
 import { mountPlanning } from "./views/planning";
 import { mountPolicy } from "./views/policy";
 import { mountPreplans } from "./views/preplans";
 import { mountRisk } from "./views/risk";
 import { mountTasks } from "./views/tasks";
+import { mountVenue } from "./views/venue";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
 
@@ -31,6 +33,8 @@ const VIEWS: Record<ViewId, Mount> = {
   tasks: mountTasks,
   crew: mountCrew,
   link110: mountLink110,
+  venue: mountVenue,
+  admin: mountAdmin,
 };
 
 const app = document.getElementById("app") as HTMLElement;
@@ -236,6 +240,12 @@ function render(): void {
 }
 
 async function loadTaxonomy(): Promise<void> {
+  // both need places:read; a seat without it (the 110 liaison) is not refused in the console
+  if (!state.me?.permissions.includes("places:read")) {
+    state.capabilities = {};
+    state.categories = {};
+    return;
+  }
   try {
     state.capabilities = await api.get<Record<string, boolean>>("/map/capabilities");
   } catch {

@@ -1,6 +1,6 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "analytics" | "data" | "preplans" | "tasks" | "crew" | "link110";
+export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "analytics" | "data" | "venue" | "preplans" | "tasks" | "crew" | "link110" | "admin";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
@@ -10,15 +10,22 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   risk: ["analyst", "commander", "admin"],
   analytics: ["analyst", "commander", "dispatcher", "admin"],
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
+  // the venue manager's own venues: devices, open alarms, hazards, work orders, plans
+  venue: ["venue_manager"],
   // pre-incident plans: officers write and publish, the centre sees overdue reviews, a venue
   // manager proposes changes to its own venue's plan
   preplans: ["commander", "admin", "monitor_operator", "monitor_supervisor", "dispatcher", "venue_manager"],
   tasks: ["grid_worker", "admin"],
   crew: ["dispatcher", "commander", "admin"],
   link110: ["police_liaison", "dispatcher", "commander", "monitor_supervisor", "admin"],
+  // users, API keys, audit search, work orders, quarantined devices (and a link to the policy)
+  admin: ["admin"],
 };
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "analytics", "data", "preplans", "tasks", "crew", "link110"];
+/** Roles the console refuses by name (machine accounts: they use the API, not a page). */
+export const MACHINE_ROLES: readonly string[] = ["integration"];
+
+export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "analytics", "data", "venue", "preplans", "tasks", "crew", "link110", "admin"];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));

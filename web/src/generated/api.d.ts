@@ -185,7 +185,7 @@ export interface AnswerIn {
 
 export interface ApiKeyCreateIn {
   name: string;
-  role: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
+  role: Role;
   scope_code: string;
   routes: string[];
   expires_in_days?: number | null;
@@ -718,6 +718,11 @@ export interface CountCondition {
 
 export interface Counted_AidRequestOut_ {
   items: AidRequestOut[];
+  count: number;
+}
+
+export interface Counted_NeighbourTownOut_ {
+  items: NeighbourTownOut[];
   count: number;
 }
 
@@ -2174,6 +2179,14 @@ export interface NearestStationsOut {
   skipped: firegrid__geo__schemas__SkippedOut[];
 }
 
+/** A town a joint-defence request of the incident may go to (its town's neighbour). */
+export interface NeighbourTownOut {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  path: string;
+}
+
 /** The active road network. */
 export interface NetworkOut {
   network_id: number;
@@ -2689,6 +2702,8 @@ export interface RoadProperties {
   segments: number;
 }
 
+export type Role = "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
+
 /** A correlation rule (the shape of one entry of ``rules.yaml``). */
 export interface RuleIn {
   name: string;
@@ -3064,7 +3079,7 @@ export interface UnitStatusIn {
 
 export interface UserCreateIn {
   username: string;
-  role: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
+  role: Role;
   scope_code: string;
   /** Omit to have a strong password generated */
   password?: string | null;
@@ -3095,7 +3110,7 @@ export interface UserPage {
 }
 
 export interface UserPatchIn {
-  role?: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner" | null;
+  role?: Role | null;
   scope_code?: string | null;
   disabled?: boolean | null;
   display_name?: string | null;
@@ -3831,6 +3846,7 @@ export interface ApiResponses {
   "POST /api/v1/incidents/{incident_id}/status": IncidentOut;
   "POST /api/v1/incidents/{incident_id}/escalate": IncidentOut;
   "POST /api/v1/incidents/{incident_id}/joint-defence": AidRequestOut;
+  "GET /api/v1/incidents/{incident_id}/neighbour-towns": Counted_NeighbourTownOut_;
   "POST /api/v1/incidents/{incident_id}/reinforcements": AidRequestOut;
   "GET /api/v1/aid-requests": Counted_AidRequestOut_;
   "POST /api/v1/aid-requests/{request_id}/answer": AidRequestOut;
