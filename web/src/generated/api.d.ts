@@ -601,6 +601,17 @@ export interface ChoiceOut {
   reason: string;
 }
 
+/** Two or more points in one cell of the screen (see ``firegrid.web.clusters``). */
+export interface ClusterProperties {
+  cluster: true;
+  /** Points in the cluster (exact: nothing is dropped). */
+  count: number;
+  /** [west, south, east, north] of its points */
+  bounds: number[];
+  /** Members with a flag: venues 'red', 'yellow'; hydrants 'unavailable'. */
+  flags: Record<string, number>;
+}
+
 export interface CodeListOut {
   lists: Record<string, Record<string, Record<string, string>>>;
   fields: Record<string, string>;
@@ -1204,12 +1215,6 @@ export interface Feature_HydrantOut_ {
   properties: firegrid__dispatch__schemas__HydrantOut;
 }
 
-export interface Feature_HydrantProperties_ {
-  type: "Feature";
-  geometry: Geometry | GeometryCollection | null;
-  properties: HydrantProperties;
-}
-
 export interface Feature_IsochroneProperties_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
@@ -1246,6 +1251,18 @@ export interface Feature_StationProperties_ {
   properties: StationProperties;
 }
 
+export interface Feature_Union_HydrantProperties__ClusterProperties__ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: HydrantProperties | ClusterProperties;
+}
+
+export interface Feature_Union_VenueProperties__ClusterProperties__ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: VenueProperties | ClusterProperties;
+}
+
 export interface Feature_VehicleOut_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
@@ -1256,12 +1273,6 @@ export interface Feature_VenueOut_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
   properties: VenueOut;
-}
-
-export interface Feature_VenueProperties_ {
-  type: "Feature";
-  geometry: Geometry | GeometryCollection | null;
-  properties: VenueProperties;
 }
 
 export interface Feature_dict_str__Any__ {
@@ -1654,6 +1665,15 @@ export interface HydrantProperties {
 
 export type HydrantStatus = "in_service" | "low_pressure" | "out_of_service";
 
+/** Hydrants of a view (clusters when crowded). */
+export interface HydrantsLayer {
+  type: "FeatureCollection";
+  features: Feature_Union_HydrantProperties__ClusterProperties__[];
+  truncated: boolean;
+  total: number;
+  clustered: boolean;
+}
+
 /** What an import wrote (all rows or none). */
 export interface ImportReport {
   kind: string;
@@ -1939,12 +1959,6 @@ export interface LatestRescore {
   at: string;
   cause: string;
   actor: string;
-}
-
-export interface Layer_HydrantProperties_ {
-  type: "FeatureCollection";
-  features: Feature_HydrantProperties_[];
-  truncated: boolean;
 }
 
 export interface Layer_RoadProperties_ {
@@ -3266,8 +3280,10 @@ export interface VenueTrend {
 
 export interface VenuesLayer {
   type: "FeatureCollection";
-  features: Feature_VenueProperties_[];
+  features: Feature_Union_VenueProperties__ClusterProperties__[];
   truncated: boolean;
+  total: number;
+  clustered: boolean;
   /** Whether the colours come from the monitoring centre. */
   colours: boolean;
 }
@@ -3766,7 +3782,7 @@ export interface ApiResponses {
   "GET /api/v1/map/roads": Layer_RoadProperties_;
   "GET /api/v1/map/venues": VenuesLayer;
   "GET /api/v1/map/stations": FeatureCollection_StationProperties_;
-  "GET /api/v1/map/hydrants": Layer_HydrantProperties_;
+  "GET /api/v1/map/hydrants": HydrantsLayer;
   "GET /api/v1/map/capabilities": CapabilitiesOut;
   "GET /api/v1/map/extent": ExtentOut;
   "GET /api/v1/risk/runs": RunList;
