@@ -1,5 +1,6 @@
 // The hydrant-gap result as a heat grid: street length without a hydrant in reach, summed
-// per cell of about 500 m, in four classes with a legend. Drawn instead of the gap lines
+// per cell of about 1 km, in four classes with a legend (a cell under the first class is
+// not drawn). Drawn instead of the gap lines
 // themselves, which at city zoom (thousands of 4-pixel lines) painted the whole city blue.
 // Pure, so it is tested without a browser; map.ts draws the cells.
 
@@ -14,11 +15,12 @@ export interface GapCell {
 }
 
 /** Class limits in metres of street without a hydrant per cell (class i: ≥ limit i). */
-export const GAP_CLASSES_M = [0, 200, 500, 1000];
-export const GAP_COLOURS = ["#fde0c5", "#facba6", "#f0746e", "#b3003c"];
+export const GAP_CLASSES_M = [250, 1000, 2500, 5000];
+export const GAP_COLOURS = ["#fcc5a0", "#f68a6a", "#d7301f", "#7f0000"];
 
+/** The class of a cell (-1: under the first limit, not drawn). */
 export function gapLevel(lengthM: number): number {
-  let level = 0;
+  let level = -1;
   GAP_CLASSES_M.forEach((limit, i) => {
     if (lengthM >= limit) level = i;
   });
@@ -33,7 +35,7 @@ function midpoint(coords: number[][]): [number, number] | null {
 }
 
 /** Cells of `cellM` metres holding street gaps or uncovered venues (others are left out). */
-export function gapGrid(fc: GeoJSON.FeatureCollection, cellM = 500): GapCell[] {
+export function gapGrid(fc: GeoJSON.FeatureCollection, cellM = 1000): GapCell[] {
   const cellLat = cellM / 111_320;
   const cells = new Map<string, GapCell>();
   let cellLon = 0;

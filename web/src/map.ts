@@ -133,14 +133,7 @@ export class CityMap {
     labelPane.style.zIndex = "450";
     labelPane.style.pointerEvents = "none";
     this.labels.addTo(this.map);
-    this.map.on("click", (ev: L.LeafletMouseEvent) => {
-      if (this.picking) {
-        const fn = this.picking;
-        this.picking = null;
-        this.map.getContainer().classList.remove("picking");
-        fn(ev.latlng.lng, ev.latlng.lat);
-      }
-    });
+    this.map.on("click", (ev: L.LeafletMouseEvent) => this.finishPick(ev.latlng));
     this.addLegend();
     this.addLayerControl();
     this.addNotice();
@@ -288,7 +281,8 @@ export class CityMap {
       }
       const [lon, lat] = (f.geometry as GeoJSON.Point).coordinates;
       const marker = L.marker([lat, lon], { icon: clusterIcon(kind, p), title: t(`map.cluster.${kind}`, { count: p.count }), alt: t(`map.cluster.${kind}`, { count: p.count }), keyboard: true });
-      marker.on("click", () => {
+      marker.on("click", (ev: L.LeafletMouseEvent) => {
+        if (this.finishPick(ev.latlng)) return; // picking a point: the cluster is just a place
         const [w, s, e, n] = p.bounds;
         if (e - w < 1e-6 && n - s < 1e-6) this.map.setView([lat, lon], Math.min(19, this.map.getZoom() + 2), { animate: false });
         else this.map.fitBounds([[s, w], [n, e]], { padding: [30, 30], animate: false });
@@ -384,6 +378,16 @@ export class CityMap {
     this.map.getContainer().dataset.labels = String(placed.length);
   }
 
+  /** Hand a click to a pending `pick` (true when there was one). */
+  private finishPick(latlng: L.LatLng): boolean {
+    if (!this.picking) return false;
+    const fn = this.picking;
+    this.picking = null;
+    this.map.getContainer().classList.remove("picking");
+    fn(latlng.lng, latlng.lat);
+    return true;
+  }
+
   /** The next click on the map gives a point. */
   pick(fn: (lon: number, lat: number) => void): void {
     this.picking = fn;
@@ -453,16 +457,17 @@ export class CityMap {
 
   /**
    * The hydrant-gap result as a heat grid (street length out of a hydrant's reach per
-   * ~500 m cell), with the proposed hydrants and the uncovered venues as points. Returns the
+   * ~1 km cell), with the proposed hydrants and the uncovered venues as points. Returns the
    * legend's classes (lower limit in metres, colour).
    */
   hydrantGaps(fc: GeoJSON.FeatureCollection): { limitM: number; colour: string }[] {
     for (const cell of gapGrid(fc)) {
+      if (cell.level < 0) continue;
       L.rectangle([[cell.south, cell.west], [cell.north, cell.east]], {
         renderer: this.renderer,
         stroke: false,
         fillColor: GAP_COLOURS[cell.level],
-        fillOpacity: 0.6,
+        fillOpacity: 0.5,
         interactive: false,
       }).addTo(this.overlay);
     }

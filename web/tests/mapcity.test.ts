@@ -68,8 +68,9 @@ describe("hydrant gaps", () => {
     expect(cells).toHaveLength(2);
     const busy = cells.find((c) => c.gapLengthM === 700);
     expect(busy?.uncoveredVenues).toBe(1);
-    expect(busy?.level).toBe(2);
-    expect(gapLevel(0)).toBe(0);
+    expect(busy?.level).toBe(0);
+    expect(cells.find((c) => c.gapLengthM === 50)?.level).toBe(-1); // too little to draw
+    expect(gapLevel(2600)).toBe(2);
     expect(gapLevel(5000)).toBe(GAP_CLASSES_M.length - 1);
   });
 });
