@@ -154,25 +154,32 @@ export class CityMap {
     } catch {
       /* keep the default view */
     }
-    if (state.me?.permissions.includes("resources:read")) {
-      try {
-        const fc = await cachedLayer<FC>("/map/stations", {});
-        for (const f of fc.features) {
-          const p = f.properties as { id: number; name: string; code: string };
-          const [lon, lat] = (f.geometry as GeoJSON.Point).coordinates;
-          this.stationsById.set(p.id, { lon, lat, name: p.name, code: p.code });
-        }
-        if (this.destroyed) return;
-        this.stations.addData(fc as GeoJSON.GeoJsonObject);
-        if (this.enabled.stations) this.stations.addTo(this.map);
-      } catch {
-        /* no stations */
+    if (this.destroyed) return;
+    // From here on every move redraws; the start-up's own moves (default view, then the
+    // fitted extent) are behind us, so the first view is fetched once, not once per move.
+    this.map.on("moveend", debounce(() => void this.refresh(), 120));
+    await Promise.all([this.refresh(), this.loadStations()]);
+  }
+
+  private async loadStations(): Promise<void> {
+    if (!state.me?.permissions.includes("resources:read")) return;
+    try {
+      const fc = await cachedLayer<FC>("/map/stations", {});
+      for (const f of fc.features) {
+        const p = f.properties as { id: number; name: string; code: string };
+        const [lon, lat] = (f.geometry as GeoJSON.Point).coordinates;
+        this.stationsById.set(p.id, { lon, lat, name: p.name, code: p.code });
       }
+      if (this.destroyed) return;
+      this.stations.addData(fc as GeoJSON.GeoJsonObject);
+      if (this.enabled.stations) {
+        this.stations.addTo(this.map);
+        this.stations.bringToFront();
+        this.overlay.bringToFront();
+      }
+    } catch {
+      /* no stations */
     }
-    await this.refresh();
-    // Only now: the first view (the caller's area) is drawn once, not once per move of the
-    // start-up (default view, then the fitted extent).
-    if (!this.destroyed) this.map.on("moveend", debounce(() => void this.refresh(), 120));
   }
 
   /** The view's box widened to whole cells of the pixel grid (see `snapBbox`). */

@@ -151,6 +151,19 @@ def simplify_geometry(geometry: dict[str, Any] | None, tolerance: float) -> dict
     return geometry
 
 
+def round_geometry(geometry: dict[str, Any] | None, decimals: int) -> dict[str, Any] | None:
+    """``geometry`` with its coordinates rounded (a tenth of a pixel is enough to draw)."""
+    if not geometry:
+        return geometry
+
+    def walk(value: Any) -> Any:
+        if value and isinstance(value[0], int | float):
+            return [round(float(v), decimals) for v in value]
+        return [walk(item) for item in value]
+
+    return {**geometry, "coordinates": walk(geometry.get("coordinates", []))}
+
+
 def _ring_bounds(geometry: dict[str, Any]) -> BBox | None:
     xs: list[float] = []
     ys: list[float] = []
@@ -201,9 +214,10 @@ def _boundary_features(
     else:  # the city outline stays visible to a user scoped below the city
         query = query.where(Jurisdiction.path.in_(_ancestor_paths(principal.scope_path)))
     tolerance = tolerance_deg(zoom)
+    decimals = coordinate_decimals(zoom)
     features = []
     for row in session.scalars(query.order_by(Jurisdiction.path)).all():
-        geometry = simplify_geometry(row.boundary, tolerance)
+        geometry = round_geometry(simplify_geometry(row.boundary, tolerance), decimals)
         properties = {
             "id": row.id,
             "code": row.code,
