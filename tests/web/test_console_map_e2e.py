@@ -38,11 +38,37 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Data
     from tests.alarms.live import live_server
 
     db, settings, _ = _build_city(tmp_path_factory.mktemp("consolemap"))
+    _name_a_road(db)
     try:
         with live_server(create_app(settings, db)) as base:
             yield base, db
     finally:
         db.dispose()
+
+
+ROAD_NAME = "宏图路"
+ROAD_AT = (113.75, 23.02)
+
+
+def _name_a_road(db: Database) -> None:
+    """The demo network has no names; give the active one a named road, as an OSM import does."""
+    from firegrid.geo.models import RoadLabelRow
+    from firegrid.geo.store import active_record
+
+    with db.session() as session:
+        network_id = active_record(session).id
+        session.add(
+            RoadLabelRow(
+                network_id=network_id,
+                label_index=0,
+                name=ROAD_NAME,
+                road_class=4,
+                lon=ROAD_AT[0],
+                lat=ROAD_AT[1],
+                length_m=800.0,
+            )
+        )
+        session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +175,18 @@ def test_clusters_at_city_zoom_split_at_street_zoom_and_labels(
     assert street.get("venueClusters") == "0", street
     assert int(street.get("venuePoints", "0")) > 0, street
     assert page.locator(".map-cluster-venue").count() == 0
+    assert errors == []
+    page.context.close()
+
+
+def test_road_names_are_written_at_street_zoom(browser: Any, server: tuple[str, Database]) -> None:
+    base, _ = server
+    page, errors = monitor_page(browser, base)
+    assert page.locator(".map-label-road").count() == 0  # not at city zoom
+    set_view(page, ROAD_AT[1], ROAD_AT[0], 16)
+    assert page.locator(".map-label-road").all_inner_texts() == [ROAD_NAME]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "map-street-labels-desktop.png"))
     assert errors == []
     page.context.close()
 

@@ -320,3 +320,30 @@ def test_roads_at_city_zoom_are_thinned_to_what_a_pixel_shows(
     near_segments = sum(f["properties"]["segments"] for f in near.json()["features"])
     assert 0 < far_segments < near_segments
     assert len(far.content) < len(near.content) * 0.7  # fewer segments, fewer decimals
+
+
+def test_road_names_from_the_osm_import_at_street_zoom(
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    city_admin: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    from firegrid.geo.osm import import_osm
+    from firegrid.geo.store import save_network
+    from tests.geo.conftest import DATA, osm_xml_to_pbf
+
+    network, report = import_osm(osm_xml_to_pbf(DATA / "town.osm", tmp_path / "town.osm.pbf"))
+    saved = save_network(db, network, source="town.osm", report=report, labels=report.labels)
+    assert saved["labels"] == len(report.labels) > 0
+    west, south, east, north = network.bounds()
+    bbox = f"{west - 0.01},{south - 0.01},{east + 0.01},{north + 0.01}"
+    near = client.get(f"/api/v1/map/road-labels?bbox={bbox}&zoom=16", headers=city_admin)
+    names = {f["properties"]["name"] for f in near.json()["features"]}
+    assert {"Row 0", "Column 1"} <= names
+    far = client.get(f"/api/v1/map/road-labels?bbox={bbox}&zoom=11", headers=city_admin).json()
+    assert far["features"] == []  # names are written at street zoom only
+    # a new import replaces the names with the network
+    save_network(db, network, source="again", report=report, labels=report.labels[:1])
+    again = client.get(f"/api/v1/map/road-labels?bbox={bbox}&zoom=16", headers=city_admin)
+    assert len(again.json()["features"]) == 1

@@ -9,6 +9,7 @@ import { cachedLayer, forgetLayer } from "./layercache";
 import { GAP_CLASSES_M, GAP_COLOURS, gapGrid } from "./gapgrid";
 import {
   LABEL_ZOOM,
+  ROAD_LABEL_MIN_ZOOM,
   THEME,
   bandColour,
   boundaryLevelsForZoom,
@@ -63,6 +64,7 @@ export class CityMap {
   /** What each layer shows now (its box and zoom): the same view is not fetched again. */
   private shown = new Map<string, string>();
   private cut = new Map<string, { shown: number; total: number }>();
+  private roadNames: GeoJSON.Feature[] = [];
   private notice: HTMLElement | null = null;
   private stations: L.GeoJSON;
   readonly overlay: L.FeatureGroup;
@@ -242,6 +244,20 @@ export class CityMap {
       this.roads.clearLayers();
       this.shown.delete("roads");
     }
+    if (this.enabled.roads && zoom >= ROAD_LABEL_MIN_ZOOM) {
+      if (this.shown.get("road-labels") !== view) {
+        jobs.push(
+          cachedLayer<FC>("/map/road-labels", { bbox, zoom }).then((fc) => {
+            if (this.destroyed || seq !== this.seq) return;
+            this.roadNames = fc.features;
+            this.shown.set("road-labels", view);
+          }),
+        );
+      }
+    } else {
+      this.roadNames = [];
+      this.shown.delete("road-labels");
+    }
     if (this.enabled.venues) {
       if (this.shown.get("venues") !== view) jobs.push(this.loadVenues(seq, bbox, zoom));
     } else {
@@ -368,6 +384,13 @@ export class CityMap {
         if (!text) return;
         candidates.push({ id: `${level}:${p.code}`, text, x: point.x, y: point.y, priority: (level === "town" ? 1e9 : 0) + Number(p.population ?? 0) });
       });
+    }
+    for (const f of this.roadNames) {
+      const [lon, lat] = (f.geometry as GeoJSON.Point).coordinates;
+      const point = this.map.latLngToContainerPoint([lat, lon]);
+      const text = String(f.properties?.name ?? "");
+      // below every place name; bigger roads (lower class) first
+      if (text) candidates.push({ id: `road:${text}:${lon},${lat}`, text, x: point.x, y: point.y, priority: -1000 - Number(f.properties?.road_class ?? 0) });
     }
     const placed = placeLabels(candidates, { width: size.x, height: size.y });
     for (const label of placed) {

@@ -235,6 +235,8 @@ export function clusterCount(count: number): string {
 
 /** Which jurisdiction labels read at a zoom: towns at city zoom, villages closer in. */
 export const LABEL_ZOOM: Record<"town" | "village", [number, number]> = { town: [0, 13.5], village: [12, 22] };
+/** From this zoom the road names of the OSM import are written (mirrors the server). */
+export const ROAD_LABEL_MIN_ZOOM = 14;
 
 export interface LabelCandidate {
   id: string;

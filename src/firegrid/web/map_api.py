@@ -30,7 +30,7 @@ from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.dispatch.public import Hydrant, Station
-from firegrid.geo.public import RoadClass, RoadNetwork
+from firegrid.geo.public import RoadClass, RoadNetwork, road_labels
 from firegrid.places.public import Jurisdiction, Venue
 from firegrid.web import map_schemas as ms
 from firegrid.web.clusters import Clusters, grid_clusters, should_cluster, world_px
@@ -396,6 +396,49 @@ def _road_layer(network: RoadNetwork, box: BBox, zoom: int, wanted: list[str]) -
         geometry = {"type": "MultiLineString", "coordinates": np.round(coords, decimals).tolist()}
         features.append(feature({"group": name, "segments": len(idx)}, geometry))
     return feature_collection(features, truncated=truncated)
+
+
+#: From this zoom the names of roads are written on the map.
+ROAD_LABEL_MIN_ZOOM = 14
+MAX_ROAD_LABELS = 400
+
+
+@router.get(
+    "/road-labels",
+    response_model=FeatureCollection[ms.RoadLabelProperties],
+    summary="Names of the roads in a bbox (from the OSM import), at street zoom",
+)
+def road_label_layer(
+    _principal: PlacesReader,
+    db: DbDep,
+    request: Request,
+    bbox: Annotated[str, Query(description="minlon,minlat,maxlon,maxlat")],
+    zoom: Annotated[int, Query(ge=0, le=22)] = 15,
+) -> Response:
+    box = parse_bbox(bbox)
+    if box is None:
+        raise ValidationFailed("bbox is required: 'minlon,minlat,maxlon,maxlat'", {"bbox": bbox})
+    from firegrid.geo.store import active_record
+
+    try:
+        with db.session() as session:
+            record = active_record(session)
+            version = f"{record.id}|{record.checksum}|{record.created_at}"  # each import anew
+    except NotFound:
+        return layer_response(request, dumps(feature_collection([])))
+    key = f"road-labels|{db.url}|{version}|{box}|{zoom}"
+
+    def build() -> dict[str, Any]:
+        if zoom < ROAD_LABEL_MIN_ZOOM:
+            return feature_collection([])
+        with db.session() as session:
+            rows = road_labels(session, box, MAX_ROAD_LABELS)
+        return feature_collection(
+            point_feature({"name": r["name"], "road_class": r["road_class"]}, r["lon"], r["lat"])
+            for r in rows
+        )
+
+    return _bodies.respond(request, key, build)
 
 
 # Points ------------------------------------------------------------------------------------

@@ -45,6 +45,11 @@ class RoadProperties(BaseModel):
     segments: int
 
 
+class RoadLabelProperties(BaseModel):
+    name: str
+    road_class: int = Field(description="The road's class (firegrid.geo RoadClass value).")
+
+
 class VenueProperties(BaseModel):
     id: int
     name: str

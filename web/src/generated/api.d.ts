@@ -1121,6 +1121,11 @@ export interface FalseIn {
 
 export type FalseReason = "test" | "maintenance" | "dust" | "cooking" | "device_fault" | "unknown";
 
+export interface FeatureCollection_RoadLabelProperties_ {
+  type: "FeatureCollection";
+  features: Feature_RoadLabelProperties_[];
+}
+
 export interface FeatureCollection_StationProperties_ {
   type: "FeatureCollection";
   features: Feature_StationProperties_[];
@@ -1231,6 +1236,12 @@ export interface Feature_LogisticsPointOut_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
   properties: LogisticsPointOut;
+}
+
+export interface Feature_RoadLabelProperties_ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: RoadLabelProperties;
 }
 
 export interface Feature_RoadProperties_ {
@@ -2646,6 +2657,12 @@ export interface ReviewIn {
   note?: string;
 }
 
+export interface RoadLabelProperties {
+  name: string;
+  /** The road's class (firegrid.geo RoadClass value). */
+  road_class: number;
+}
+
 export interface RoadProperties {
   group: "major" | "secondary" | "minor";
   segments: number;
@@ -3780,6 +3797,7 @@ export interface ApiResponses {
   "POST /api/v1/alarms/{alarm_id}/close": AlarmDetail;
   "GET /api/v1/map/boundaries": BoundariesOut;
   "GET /api/v1/map/roads": Layer_RoadProperties_;
+  "GET /api/v1/map/road-labels": FeatureCollection_RoadLabelProperties_;
   "GET /api/v1/map/venues": VenuesLayer;
   "GET /api/v1/map/stations": FeatureCollection_StationProperties_;
   "GET /api/v1/map/hydrants": HydrantsLayer;
