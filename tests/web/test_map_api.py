@@ -347,3 +347,19 @@ def test_road_names_from_the_osm_import_at_street_zoom(
     save_network(db, network, source="again", report=report, labels=report.labels[:1])
     again = client.get(f"/api/v1/map/road-labels?bbox={bbox}&zoom=16", headers=city_admin)
     assert len(again.json()["features"]) == 1
+
+
+def test_devices_sit_at_their_venues_and_clusters_count_the_offline(
+    client: TestClient, town_user: dict[str, str], city_admin: dict[str, str]
+) -> None:
+    assert client.get("/api/v1/map/devices").status_code == 401
+    mine = client.get("/api/v1/map/devices", headers=town_user).json()
+    everything = client.get("/api/v1/map/devices", headers=city_admin).json()
+    assert mine["features"]
+    assert everything["total"] > mine["total"] == len(mine["features"])
+    assert all(OUT not in str(f["properties"]) for f in mine["features"])
+    venues = client.get("/api/v1/map/venues", headers=town_user).json()
+    at = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in venues["features"]}
+    for f in mine["features"]:
+        assert f["geometry"]["coordinates"] == at[f["properties"]["venue_id"]]
+        assert f["properties"]["online"] is False  # no state stored yet: not seen online

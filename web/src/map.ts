@@ -26,13 +26,14 @@ import {
   type BoundaryLevel,
   type ClusterProps,
   type LabelCandidate,
+  type PointKind,
   type RoadGroup,
 } from "./mapstyle";
 
 type FC = { type: "FeatureCollection"; features: GeoJSON.Feature[]; [k: string]: unknown };
 type PointLayerFC = FC & { truncated?: boolean; total?: number; clustered?: boolean };
 
-function clusterIcon(kind: "venue" | "hydrant", props: ClusterProps): L.DivIcon {
+function clusterIcon(kind: PointKind, props: ClusterProps): L.DivIcon {
   const style = clusterStyle(kind, props);
   const el = document.createElement("span");
   el.className = `map-cluster-count`;
@@ -60,6 +61,8 @@ export class CityMap {
   private venueClusters = L.layerGroup();
   private hydrants: L.GeoJSON;
   private hydrantClusters = L.layerGroup();
+  private devices: L.GeoJSON;
+  private deviceClusters = L.layerGroup();
   private labels = L.layerGroup();
   /** What each layer shows now (its box and zoom): the same view is not fetched again. */
   private shown = new Map<string, string>();
@@ -122,6 +125,19 @@ export class CityMap {
           fillOpacity: 0.95,
         }),
       onEachFeature: (f, layer) => layer.bindTooltip(`${t("map.hydrant")} ${f.properties?.code ?? ""} · ${label("hydrantStatus", f.properties?.status)}`),
+    });
+    this.devices = L.geoJSON(undefined, {
+      pointToLayer: (f, latlng) =>
+        L.circleMarker(latlng, {
+          renderer: this.renderer,
+          radius: 3.5,
+          color: "#ffffff",
+          weight: 0.8,
+          fillColor: f.properties?.online ? THEME.unit : "#78909c",
+          fillOpacity: 0.95,
+        }),
+      onEachFeature: (f, layer) =>
+        layer.bindTooltip(`${label("deviceKind", f.properties?.kind)} ${f.properties?.code ?? ""} · ${f.properties?.online ? t("map.online") : t("map.offline")}`),
     });
     this.stations = L.geoJSON(undefined, {
       pointToLayer: (_f, latlng) =>
@@ -266,6 +282,23 @@ export class CityMap {
       this.shown.delete("venues");
       this.setCut("venues", null);
     }
+    if (this.enabled.devices && state.me?.permissions.includes("devices:read")) {
+      if (this.shown.get("devices") !== view) {
+        jobs.push(
+          cachedLayer<PointLayerFC>("/map/devices", { bbox, zoom }).then((fc) => {
+            if (this.destroyed || seq !== this.seq) return;
+            this.drawPoints("device", fc, this.devices, this.deviceClusters);
+            this.shown.set("devices", view);
+            this.setCut("devices", fc);
+          }),
+        );
+      }
+    } else {
+      this.devices.remove();
+      this.deviceClusters.remove();
+      this.shown.delete("devices");
+      this.setCut("devices", null);
+    }
     if (this.enabled.hydrants && state.me?.permissions.includes("resources:read")) {
       if (this.shown.get("hydrants") !== view) {
         jobs.push(
@@ -292,7 +325,7 @@ export class CityMap {
   }
 
   /** Clusters as counted discs (a click zooms to their members), single points as dots. */
-  private drawPoints(kind: "venue" | "hydrant", fc: PointLayerFC, points: L.GeoJSON, clusters: L.LayerGroup): void {
+  private drawPoints(kind: PointKind, fc: PointLayerFC, points: L.GeoJSON, clusters: L.LayerGroup): void {
     points.clearLayers();
     clusters.clearLayers();
     const singles: GeoJSON.Feature[] = [];

@@ -136,7 +136,7 @@ export function bandColour(index: number, count: number): string {
 
 export interface LayerSpec {
   id: string;
-  kind: "boundary" | "road" | "venue" | "station" | "hydrant" | "overlay";
+  kind: "boundary" | "road" | "venue" | "device" | "station" | "hydrant" | "overlay";
   minZoom: number;
   maxZoom: number;
   toggleable: boolean;
@@ -152,6 +152,7 @@ export function buildMapStyle(options: { view?: string; hydrants?: boolean } = {
     { id: "boundary-village", kind: "boundary", minZoom: 11, maxZoom: 22, toggleable: true, defaultOn: true },
     { id: "boundary-grid", kind: "boundary", minZoom: 13, maxZoom: 22, toggleable: true, defaultOn: true },
     { id: "venues", kind: "venue", minZoom: 0, maxZoom: 22, toggleable: true, defaultOn: options.view !== "planning" },
+    { id: "devices", kind: "device", minZoom: 0, maxZoom: 22, toggleable: true, defaultOn: false },
     { id: "hydrants", kind: "hydrant", minZoom: 13, maxZoom: 22, toggleable: true, defaultOn: options.hydrants ?? options.view === "planning" },
     { id: "stations", kind: "station", minZoom: 0, maxZoom: 22, toggleable: true, defaultOn: true },
     { id: "overlay", kind: "overlay", minZoom: 0, maxZoom: 22, toggleable: false, defaultOn: true },
@@ -216,8 +217,13 @@ export function isCluster(props: unknown): props is ClusterProps {
 }
 
 /** A cluster's disc: size by its count, colour by the worst of its members. */
-export function clusterStyle(kind: "venue" | "hydrant", props: ClusterProps): { size: number; colour: string; tone: string } {
+export type PointKind = "venue" | "hydrant" | "device";
+
+export function clusterStyle(kind: PointKind, props: ClusterProps): { size: number; colour: string; tone: string } {
   const size = Math.round(Math.max(22, Math.min(56, 14 + 8 * Math.log10(Math.max(1, props.count)))));
+  if (kind === "device") {
+    return props.flags.offline ? { size, colour: "#78909c", tone: "device-offline" } : { size, colour: THEME.unit, tone: "device" };
+  }
   if (kind === "hydrant") {
     return props.flags.unavailable ? { size, colour: "#90a4ae", tone: "hydrant-mixed" } : { size, colour: THEME.hydrant, tone: "hydrant" };
   }

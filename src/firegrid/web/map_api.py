@@ -29,6 +29,7 @@ from firegrid.api.schemas import FeatureCollection
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.devices.public import Device, DeviceStateRow
 from firegrid.dispatch.public import Hydrant, Station
 from firegrid.geo.public import RoadClass, RoadNetwork, road_labels
 from firegrid.places.public import Jurisdiction, Venue
@@ -40,6 +41,7 @@ router = APIRouter(prefix="/map", tags=["map"])
 
 PlacesReader = Annotated[Principal, Depends(require("places:read"))]
 ResourcesReader = Annotated[Principal, Depends(require("resources:read"))]
+DevicesReader = Annotated[Principal, Depends(require("devices:read"))]
 
 LEVELS = ("city", "town", "village", "grid")
 MAX_POINTS = 5000
@@ -734,6 +736,68 @@ def hydrants(
         limit,
         properties=lambda i: snap.props[i],
         flags={"unavailable": unavailable},
+    )
+    return layer_response(request, dumps(layer))
+
+
+DEVICE_FIELDS = ("id", "code", "kind", "venue_id")
+
+
+@router.get(
+    "/devices",
+    response_model=ms.DevicesLayer,
+    summary="Devices at their venues in a bbox, online or not (clustered when crowded)",
+)
+def devices(
+    principal: DevicesReader,
+    session: SessionDep,
+    request: Request,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    zoom: ZoomQuery = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_POINTS)] = MAX_POINTS,
+) -> Response:
+    box = parse_bbox(bbox)
+    managed = tuple(sorted(principal.venue_ids)) if principal.role == "venue_manager" else None
+    key = (
+        "devices",
+        principal.scope_path,
+        managed,
+        table_version(session, Device),
+        table_version(session, Venue),
+    )
+
+    def load() -> PointSnapshot:
+        query = (
+            select(Device.id, Device.code, Device.kind, Device.venue_id, Venue.lon, Venue.lat)
+            .join(Venue, Venue.id == Device.venue_id)
+            .where(Device.deleted_at.is_(None), principal.scope_filter(Device.jurisdiction_path))
+        )
+        if managed is not None:
+            query = query.where(Device.venue_id.in_(managed))
+        return PointSnapshot.of(
+            list(session.execute(query.order_by(Device.id)).all()), DEVICE_FIELDS
+        )
+
+    snap = _snapshot(key, load)
+    idx = snap.in_box(box)
+    online_ids = set(
+        session.scalars(
+            select(DeviceStateRow.device_id).where(DeviceStateRow.online.is_(True))
+        ).all()
+    )
+    online = np.asarray([int(i) in online_ids for i in snap.ids[idx].tolist()], dtype=bool)
+
+    def properties(i: int) -> dict[str, Any]:
+        return {**snap.props[i], "online": int(snap.ids[i]) in online_ids}
+
+    layer = point_layer(
+        snap,
+        idx,
+        zoom,
+        limit,
+        properties=properties,
+        flags={"offline": ~online},
+        first=~online,
     )
     return layer_response(request, dumps(layer))
 

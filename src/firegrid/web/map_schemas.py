@@ -109,6 +109,18 @@ class HydrantsLayer(PointLayer[HydrantProperties | ClusterProperties]):
     """Hydrants of a view (clusters when crowded)."""
 
 
+class DeviceProperties(BaseModel):
+    id: int
+    code: str
+    kind: str
+    venue_id: int
+    online: bool
+
+
+class DevicesLayer(PointLayer[DeviceProperties | ClusterProperties]):
+    """Devices drawn at their venue (clusters count the offline ones)."""
+
+
 class CapabilitiesOut(BaseModel):
     """Which optional services this server offers."""
 

@@ -892,6 +892,23 @@ export interface DevicePatch {
   installed_at?: string | null;
 }
 
+export interface DeviceProperties {
+  id: number;
+  code: string;
+  kind: string;
+  venue_id: number;
+  online: boolean;
+}
+
+/** Devices drawn at their venue (clusters count the offline ones). */
+export interface DevicesLayer {
+  type: "FeatureCollection";
+  features: Feature_Union_DeviceProperties__ClusterProperties__[];
+  truncated: boolean;
+  total: number;
+  clustered: boolean;
+}
+
 export interface DispatchIn {
   /** Units to send; omitted: the recommended units. */
   vehicle_ids?: number[] | null;
@@ -1260,6 +1277,12 @@ export interface Feature_StationProperties_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
   properties: StationProperties;
+}
+
+export interface Feature_Union_DeviceProperties__ClusterProperties__ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: DeviceProperties | ClusterProperties;
 }
 
 export interface Feature_Union_HydrantProperties__ClusterProperties__ {
@@ -3801,6 +3824,7 @@ export interface ApiResponses {
   "GET /api/v1/map/venues": VenuesLayer;
   "GET /api/v1/map/stations": FeatureCollection_StationProperties_;
   "GET /api/v1/map/hydrants": HydrantsLayer;
+  "GET /api/v1/map/devices": DevicesLayer;
   "GET /api/v1/map/capabilities": CapabilitiesOut;
   "GET /api/v1/map/extent": ExtentOut;
   "GET /api/v1/risk/runs": RunList;
