@@ -41,6 +41,8 @@ _RECORDS = _RECORDS_READ | {"records:write"}
 _LINKS = {"links:read"}
 #: the change feed other departments follow (venues, hazards, inspections, incidents)
 _CHANGES = {"changes:read"}
+#: the grid platform's events (入格事项) posted to firegrid over the signed grid link
+_GRIDLINK = {"gridlink:events"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -70,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "planning:write",
             "links:admin",
             "telephony:events",
+            "webhooks:admin",
         }
         | _ALARMS
         | _COMMAND_DEVICES
@@ -79,6 +82,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"records:review"}
         | _LINKS
         | _CHANGES
+        | _GRIDLINK
     ),
     # the commander is the fire officer who writes, reviews and publishes pre-plans
     Role.COMMANDER: frozenset(
@@ -157,6 +161,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.INTEGRATION: frozenset(
         {"devices:read", "incidents:110", "units:status", "telephony:events", "ops:metrics"}
         | _CHANGES
+        | _GRIDLINK
     ),
     # the planner (规划): where new stations, hydrants and logistics points go; reads the
     # city, its risk and its incidents to weigh demand, makes and compares plans

@@ -823,9 +823,23 @@ export interface DecisionOut {
   alarm: AlarmDetail;
 }
 
-export interface DeliveryOut {
+export interface DeliveryHealthOut {
+  backlog: number;
+  dead_letters: number;
+  oldest_pending_age_s: number | null;
+  last_ack_at: string | null;
   sent: number;
-  failed: number;
+  acked: number;
+  retries: number;
+  failures: number;
+  last_failure_at: string | null;
+  last_error: string;
+  p99_round_trip_ms: number | null;
+  round_trip_samples: number;
+}
+
+export interface DeliveryList {
+  items: firegrid__sharing__webhook_api__DeliveryOut[];
 }
 
 export interface DeviceHealth {
@@ -1094,6 +1108,21 @@ export interface EventMatch {
   values_above?: Record<string, number>;
   values_equal?: Record<string, string | number | boolean>;
   any_of?: EventMatch[];
+}
+
+/**
+ * firegrid's answer to a grid event (the same answer, ``duplicate: true``, to a
+ * message id seen before).
+ */
+export interface EventReceipt {
+  message_id: string;
+  event_id: string;
+  /** created, updated, or stale (older than the last update applied). */
+  outcome: "created" | "updated" | "stale";
+  kind: "hazard" | "task";
+  /** Our hazard or task id. */
+  id: number;
+  duplicate: boolean;
 }
 
 /** Why a venue scores as it does, what would lower its grade, its peers and history. */
@@ -1541,6 +1570,29 @@ export interface GradeCountsOut {
   run_id: number;
   level: "city" | "town" | "village" | "grid" | "industry" | "category";
   items: GradeCountRow[];
+}
+
+export interface GridLinkStatusOut {
+  link: string;
+  at: string;
+  peers: PeerHealthOut[];
+}
+
+export interface GridMessageList {
+  items: GridMessageOut[];
+}
+
+export interface GridMessageOut {
+  id: number;
+  peer: string;
+  order_key: string;
+  message_id: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  created_at: string;
+  acked_at: string | null;
+  last_error: string;
 }
 
 export interface GridPlanOut {
@@ -3366,6 +3418,76 @@ export interface WaterSource {
 
 export type WaterSourceKind = "pool" | "pond" | "river" | "tank" | "other";
 
+export interface WebhookCreatedOut {
+  id: number;
+  name: string;
+  url: string;
+  kinds: string[];
+  scope_path: string;
+  scope_code: string;
+  status: string;
+  /** Changes after this cursor are delivered. */
+  start_after: string;
+  created_at: string;
+  created_by: string;
+  removed_at: string | null;
+  removed_by: string;
+  removed_cause: string;
+  /** The HMAC secret: shown this once, never again. */
+  secret: string;
+}
+
+export interface WebhookDetailOut {
+  id: number;
+  name: string;
+  url: string;
+  kinds: string[];
+  scope_path: string;
+  scope_code: string;
+  status: string;
+  /** Changes after this cursor are delivered. */
+  start_after: string;
+  created_at: string;
+  created_by: string;
+  removed_at: string | null;
+  removed_by: string;
+  removed_cause: string;
+  health: DeliveryHealthOut;
+}
+
+export interface WebhookIn {
+  name: string;
+  /** http(s) URL to POST to. */
+  url: string;
+  /** Feed kinds followed: venue, hazard, inspection, incident (empty: all). */
+  kinds?: string[];
+}
+
+export interface WebhookList {
+  items: WebhookOut[];
+}
+
+export interface WebhookOut {
+  id: number;
+  name: string;
+  url: string;
+  kinds: string[];
+  scope_path: string;
+  scope_code: string;
+  status: string;
+  /** Changes after this cursor are delivered. */
+  start_after: string;
+  created_at: string;
+  created_by: string;
+  removed_at: string | null;
+  removed_by: string;
+  removed_cause: string;
+}
+
+export interface WebhookRemoveIn {
+  cause?: string;
+}
+
 export interface WhatIf {
   indicator: string;
   name_zh: string;
@@ -3487,6 +3609,11 @@ export interface firegrid__dispatch__incident_schemas__CallIn {
   level?: number;
   /** Open a new incident (or merge into a duplicate) at once. */
   auto?: boolean;
+}
+
+export interface firegrid__dispatch__incident_schemas__DeliveryOut {
+  sent: number;
+  failed: number;
 }
 
 export interface firegrid__dispatch__incident_schemas__PlanOut {
@@ -3685,6 +3812,19 @@ export interface firegrid__preplans__schemas__PlanSummaryOut {
   days_overdue: number | null;
 }
 
+export interface firegrid__sharing__webhook_api__DeliveryOut {
+  id: number;
+  peer: string;
+  order_key: string;
+  message_id: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  created_at: string;
+  acked_at: string | null;
+  last_error: string;
+}
+
 /** The JSON body of each operation's success response, by `METHOD /path`. */
 export interface ApiResponses {
   "GET /healthz": Health;
@@ -3751,7 +3891,7 @@ export interface ApiResponses {
   "GET /api/v1/aid-requests": Counted_AidRequestOut_;
   "POST /api/v1/aid-requests/{request_id}/answer": AidRequestOut;
   "GET /api/v1/incidents/{incident_id}/orders/{station_id}": DispatchOrderOut;
-  "POST /api/v1/dispatch-notifications/deliver": DeliveryOut;
+  "POST /api/v1/dispatch-notifications/deliver": firegrid__dispatch__incident_schemas__DeliveryOut;
   "GET /api/v1/recommendations": RecommendationOut;
   "GET /api/v1/units": Counted_UnitOut_;
   "POST /api/v1/units/{vehicle_id}/status": UnitOut;
@@ -3875,6 +4015,16 @@ export interface ApiResponses {
   "PUT /api/v1/incidents/{incident_id}/record": FireRecordOut;
   "GET /api/v1/analytics/response": AnalyticsOut;
   "GET /api/v1/changes": ChangePageOut;
+  "POST /api/v1/webhooks": WebhookCreatedOut;
+  "GET /api/v1/webhooks": WebhookList;
+  "GET /api/v1/webhooks/{subscription_id}": WebhookDetailOut;
+  "POST /api/v1/webhooks/{subscription_id}/remove": WebhookOut;
+  "GET /api/v1/webhooks/{subscription_id}/dead-letters": DeliveryList;
+  "POST /api/v1/webhooks/{subscription_id}/dead-letters/{delivery}/retry": firegrid__sharing__webhook_api__DeliveryOut;
+  "POST /api/v1/gridlink/events": EventReceipt;
+  "GET /api/v1/gridlink/status": GridLinkStatusOut;
+  "GET /api/v1/gridlink/dead-letters": GridMessageList;
+  "POST /api/v1/gridlink/dead-letters/{outbox_id}/retry": GridMessageOut;
   "GET /api/v1/planning/plans": firegrid__planning__schemas__PlanListOut;
   "POST /api/v1/planning/plans": firegrid__planning__schemas__PlanOut;
   "GET /api/v1/planning/compare": CompareOut;
