@@ -130,3 +130,14 @@ def test_no_drivable_roads(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(GeoError, match="does not exist"):
         import_osm(tmp_path / "nope.osm.pbf")
+
+
+def test_named_ways_give_road_labels(town: tuple[RoadNetwork, ImportReport]) -> None:
+    _, report = town
+    names = {label.name for label in report.labels}
+    assert {"Row 0", "Row 4", "Column 0", "Column 1"} <= names
+    for label in report.labels:
+        assert label.length_m > 0
+        assert label.name.strip() == label.name
+        assert -180 <= label.lon <= 180
+        assert -90 <= label.lat <= 90

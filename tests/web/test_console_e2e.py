@@ -413,6 +413,8 @@ def test_console_end_to_end(city: City, browser: Any) -> None:
     shot(analyst, "planning-desktop")
     analyst.click("#gaps-run")
     analyst.wait_for_selector("[data-testid=gaps-summary] tbody tr")
+    # the gaps come as a heat grid with its legend, not thousands of street lines
+    assert analyst.locator("[data-testid=gaps-legend] .gap-class").count() == 4
     shot(analyst, "planning-hydrant-gaps-desktop")
     analyst.context.close()
 

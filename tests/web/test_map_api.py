@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -226,3 +227,139 @@ def test_layers_go_compressed_to_a_client_that_asks(
     assert "content-encoding" not in plain.headers
     assert packed.json() == plain.json()  # httpx decodes the gzip body
     assert int(packed.headers["content-length"]) < len(plain.content) / 3
+
+
+def _crowd(db: Database, city: City, n: int) -> list[int]:
+    """``n`` more venues in the town "in", spread over about 2 km (their ids)."""
+    from tests.accounts.city import add_object
+
+    rng = np.random.default_rng(5)
+    ids = []
+    with db.session() as session:
+        for i in range(n):
+            row = add_object(session, city, "venue", "in")
+            row.lon += float(rng.uniform(-0.01, 0.01))
+            row.lat += float(rng.uniform(-0.01, 0.01))
+            row.is_key_unit = i < 7
+            ids.append(row.id)
+        session.commit()
+    return ids
+
+
+def test_crowded_views_come_as_clusters_that_split_when_zooming_in(
+    client: TestClient, db: Database, city: City, town_user: dict[str, str]
+) -> None:
+    _crowd(db, city, 400)
+    plain = client.get("/api/v1/map/venues", headers=town_user).json()
+    total = plain["total"]
+    assert total > 400
+    assert plain["clustered"] is False
+    assert len(plain["features"]) == total
+    low = client.get("/api/v1/map/venues?zoom=11", headers=town_user).json()
+    assert low["clustered"] is True
+    assert low["truncated"] is False
+    assert low["total"] == total
+    clusters = [f["properties"] for f in low["features"] if f["properties"].get("cluster")]
+    singles = [f for f in low["features"] if not f["properties"].get("cluster")]
+    assert clusters
+    assert sum(c["count"] for c in clusters) + len(singles) == total  # exact, nothing cut
+    assert len(low["features"]) < total / 10
+    assert all(set(c["flags"]) == {"red", "yellow"} for c in clusters)
+    assert all(c["bounds"][0] <= c["bounds"][2] for c in clusters)
+    street = client.get("/api/v1/map/venues?zoom=16", headers=town_user).json()
+    assert street["clustered"] is False
+    assert len(street["features"]) == total
+
+
+def test_a_cut_layer_says_how_many_it_left_out_and_keeps_red_venues(
+    client: TestClient, db: Database, city: City, town_user: dict[str, str]
+) -> None:
+    _crowd(db, city, 30)
+    cut = client.get("/api/v1/map/venues?limit=10", headers=town_user).json()
+    assert cut["truncated"] is True
+    assert len(cut["features"]) == 10
+    assert cut["total"] > 30
+    hydrants = client.get("/api/v1/map/hydrants?limit=1", headers=town_user).json()
+    assert hydrants["total"] >= 1
+    assert hydrants["truncated"] is (hydrants["total"] > 1)
+
+
+def test_layers_answer_304_to_their_etag_and_change_with_the_data(
+    client: TestClient, db: Database, city: City, town_user: dict[str, str]
+) -> None:
+    first = client.get("/api/v1/map/venues?zoom=12", headers=town_user)
+    assert first.headers["cache-control"] == "private, no-cache"
+    etag = first.headers["etag"]
+    same = client.get("/api/v1/map/venues?zoom=12", headers={**town_user, "If-None-Match": etag})
+    assert same.status_code == 304
+    _crowd(db, city, 1)  # a new venue: a new layer version, a new body
+    changed = client.get("/api/v1/map/venues?zoom=12", headers={**town_user, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json()["total"] == first.json()["total"] + 1
+    towns = client.get("/api/v1/map/boundaries?level=town", headers=town_user)
+    again = client.get(
+        "/api/v1/map/boundaries?level=town",
+        headers={**town_user, "If-None-Match": towns.headers["etag"]},
+    )
+    assert again.status_code == 304
+
+
+def test_roads_at_city_zoom_are_thinned_to_what_a_pixel_shows(
+    client: TestClient, db: Database, settings: Settings, city_admin: dict[str, str]
+) -> None:
+    from firegrid.demo import DemoSpec, demo_road_network
+    from firegrid.geo.store import save_network
+
+    network = demo_road_network(DemoSpec.tiny(), 7)
+    save_network(db, network, source="test", cache_dir=settings.data_dir)
+    west, south, east, north = network.bounds()
+    bbox = f"{west},{south},{east},{north}"
+    far = client.get(f"/api/v1/map/roads?bbox={bbox}&zoom=8&groups=major", headers=city_admin)
+    near = client.get(f"/api/v1/map/roads?bbox={bbox}&zoom=15&groups=major", headers=city_admin)
+    far_segments = sum(f["properties"]["segments"] for f in far.json()["features"])
+    near_segments = sum(f["properties"]["segments"] for f in near.json()["features"])
+    assert 0 < far_segments < near_segments
+    assert len(far.content) < len(near.content) * 0.7  # fewer segments, fewer decimals
+
+
+def test_road_names_from_the_osm_import_at_street_zoom(
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    city_admin: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    from firegrid.geo.osm import import_osm
+    from firegrid.geo.store import save_network
+    from tests.geo.conftest import DATA, osm_xml_to_pbf
+
+    network, report = import_osm(osm_xml_to_pbf(DATA / "town.osm", tmp_path / "town.osm.pbf"))
+    saved = save_network(db, network, source="town.osm", report=report, labels=report.labels)
+    assert saved["labels"] == len(report.labels) > 0
+    west, south, east, north = network.bounds()
+    bbox = f"{west - 0.01},{south - 0.01},{east + 0.01},{north + 0.01}"
+    near = client.get(f"/api/v1/map/road-labels?bbox={bbox}&zoom=16", headers=city_admin)
+    names = {f["properties"]["name"] for f in near.json()["features"]}
+    assert {"Row 0", "Column 1"} <= names
+    far = client.get(f"/api/v1/map/road-labels?bbox={bbox}&zoom=11", headers=city_admin).json()
+    assert far["features"] == []  # names are written at street zoom only
+    # a new import replaces the names with the network
+    save_network(db, network, source="again", report=report, labels=report.labels[:1])
+    again = client.get(f"/api/v1/map/road-labels?bbox={bbox}&zoom=16", headers=city_admin)
+    assert len(again.json()["features"]) == 1
+
+
+def test_devices_sit_at_their_venues_and_clusters_count_the_offline(
+    client: TestClient, town_user: dict[str, str], city_admin: dict[str, str]
+) -> None:
+    assert client.get("/api/v1/map/devices").status_code == 401
+    mine = client.get("/api/v1/map/devices", headers=town_user).json()
+    everything = client.get("/api/v1/map/devices", headers=city_admin).json()
+    assert mine["features"]
+    assert everything["total"] > mine["total"] == len(mine["features"])
+    assert all(OUT not in str(f["properties"]) for f in mine["features"])
+    venues = client.get("/api/v1/map/venues", headers=town_user).json()
+    at = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in venues["features"]}
+    for f in mine["features"]:
+        assert f["geometry"]["coordinates"] == at[f["properties"]["venue_id"]]
+        assert f["properties"]["online"] is False  # no state stored yet: not seen online

@@ -2,40 +2,31 @@
 
 import "./styles.css";
 import { ApiError } from "./api";
-import { alerts, api, errorText, i18n, live, state, t, type Me } from "./ctx";
+import { alerts, api, errorText, fail, i18n, live, state, t, type Me } from "./ctx";
 import { h, replace } from "./dom";
 import { canSee, landingView, parseHash, viewsForRole, type ViewId } from "./nav";
-import { mountCrew } from "./views/crew";
-import { mountData } from "./views/data";
-import { mountDispatch } from "./views/dispatch";
-import { mountLink110 } from "./views/link110";
-import { mountMonitor } from "./views/monitor";
-import { mountAdmin } from "./views/admin";
-import { mountAnalytics } from "./views/analytics";
-import { mountPlanning } from "./views/planning";
-import { mountPolicy } from "./views/policy";
-import { mountPreplans } from "./views/preplans";
-import { mountRisk } from "./views/risk";
-import { mountTasks } from "./views/tasks";
-import { mountVenue } from "./views/venue";
+import { clearLayerCache } from "./layercache";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
 
-const VIEWS: Record<ViewId, Mount> = {
-  monitor: mountMonitor,
-  policy: mountPolicy,
-  dispatch: mountDispatch,
-  planning: mountPlanning,
-  risk: mountRisk,
-  analytics: mountAnalytics,
-  data: mountData,
-  preplans: mountPreplans,
-  tasks: mountTasks,
-  crew: mountCrew,
-  link110: mountLink110,
-  venue: mountVenue,
-  admin: mountAdmin,
+// Each view is its own chunk (Vite dynamic import): the monitor does not ship the code of
+// every other page; a view's code is fetched the first time it is opened.
+const VIEWS: Record<ViewId, () => Promise<Mount>> = {
+  monitor: () => import("./views/monitor").then((m) => m.mountMonitor),
+  policy: () => import("./views/policy").then((m) => m.mountPolicy),
+  dispatch: () => import("./views/dispatch").then((m) => m.mountDispatch),
+  planning: () => import("./views/planning").then((m) => m.mountPlanning),
+  risk: () => import("./views/risk").then((m) => m.mountRisk),
+  analytics: () => import("./views/analytics").then((m) => m.mountAnalytics),
+  data: () => import("./views/data").then((m) => m.mountData),
+  preplans: () => import("./views/preplans").then((m) => m.mountPreplans),
+  tasks: () => import("./views/tasks").then((m) => m.mountTasks),
+  crew: () => import("./views/crew").then((m) => m.mountCrew),
+  link110: () => import("./views/link110").then((m) => m.mountLink110),
+  venue: () => import("./views/venue").then((m) => m.mountVenue),
+  admin: () => import("./views/admin").then((m) => m.mountAdmin),
 };
+let mounting = 0;
 
 const app = document.getElementById("app") as HTMLElement;
 let cleanup: (() => void) | null = null;
@@ -107,6 +98,7 @@ function notifyButton(): HTMLButtonElement | null {
 
 function renderLogin(message = ""): void {
   live.stop();
+  clearLayerCache(); // the next caller may have another scope
   alerts.ackAll();
   cleanup?.();
   cleanup = null;
@@ -233,10 +225,17 @@ function render(): void {
     return;
   }
   cleanup?.();
+  cleanup = null;
   mounted = key;
   const main = renderShell(id);
   document.title = `${t(`nav.${id}`)} · ${t("app.title")}`;
-  cleanup = VIEWS[id](main, rest);
+  const ticket = ++mounting;
+  VIEWS[id]()
+    .then((mount) => {
+      if (ticket !== mounting || !main.isConnected) return; // another view was asked for meanwhile
+      cleanup = mount(main, parseHash(location.hash).rest);
+    })
+    .catch((err: unknown) => fail(err));
 }
 
 async function loadTaxonomy(): Promise<void> {

@@ -145,7 +145,12 @@ def roads_import(
             )
         with progress("storing the network", quiet=quiet):
             saved = save_network(
-                database, network, source=str(file), report=report, cache_dir=settings.data_dir
+                database,
+                network,
+                source=str(file),
+                report=report,
+                cache_dir=settings.data_dir,
+                labels=report.labels,
             )
     except (GeoError, DomainError) as exc:
         _fail(exc)

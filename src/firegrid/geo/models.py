@@ -53,3 +53,19 @@ class RoadEdge(Base):
     oneway: Mapped[bool] = mapped_column(Boolean)
     speed_kph: Mapped[float] = mapped_column(Float)
     travel_time_s: Mapped[float] = mapped_column(Float)
+
+
+class RoadLabelRow(Base):
+    """A road name and where the map writes it (from the OSM import's named ways)."""
+
+    __tablename__ = "road_labels"
+
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("road_networks.id", ondelete="CASCADE"), primary_key=True
+    )
+    label_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    road_class: Mapped[int] = mapped_column(SmallInteger)
+    lon: Mapped[float] = mapped_column(Float, index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    length_m: Mapped[float] = mapped_column(Float)

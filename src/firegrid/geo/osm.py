@@ -57,8 +57,19 @@ _SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
 
 
 @dataclass(frozen=True)
+class RoadLabel:
+    """Where a named way's name is written on the map: its middle vertex."""
+
+    name: str
+    road_class: int
+    lon: float
+    lat: float
+    length_m: float
+
+
+@dataclass(frozen=True)
 class ImportReport:
-    """What an OSM import read, used and dropped."""
+    """What an OSM import read, used and dropped (and the names of the named ways)."""
 
     ways_used: int
     ways_skipped: int
@@ -68,6 +79,7 @@ class ImportReport:
     edges_dropped: int
     components: int
     missing_locations: int
+    labels: tuple[RoadLabel, ...] = ()
 
     @property
     def nodes_kept(self) -> int:
@@ -157,6 +169,7 @@ def import_osm(
     seg_dir: list[int] = []
     seg_class: list[int] = []
     seg_maxspeed: list[float] = []
+    labels: list[RoadLabel] = []
     ways_used = ways_skipped = missing = 0
     try:
         processor = osmium.FileProcessor(str(source)).with_locations()
@@ -184,6 +197,9 @@ def import_osm(
                 ways_skipped += 1
                 continue
             ways_used += 1
+            name = tags.get("name", "").strip()
+            if name:
+                labels.append(_label(name, road_class, lons[start:], lats[start:]))
             seg_a.extend(range(start, start + count - 1))
             seg_dir.extend([direction] * (count - 1))
             seg_class.extend([int(road_class)] * (count - 1))
@@ -235,5 +251,14 @@ def import_osm(
         edges_dropped=prune.edges_dropped,
         components=prune.components,
         missing_locations=missing,
+        labels=tuple(labels),
     )
     return pruned.spatially_sorted(), report
+
+
+def _label(name: str, road_class: RoadClass, lons: list[float], lats: list[float]) -> RoadLabel:
+    lon = np.asarray(lons)
+    lat = np.asarray(lats)
+    length = float(haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:]).sum())
+    middle = len(lons) // 2
+    return RoadLabel(name[:200], int(road_class), float(lon[middle]), float(lat[middle]), length)

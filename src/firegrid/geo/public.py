@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from firegrid.geo.errors import GeoError, UnknownFacility
 from firegrid.geo.network import RoadClass, RoadNetwork
+from firegrid.geo.store import road_labels
 
 __all__ = [
     "GeoError",
     "RoadClass",
     "RoadNetwork",
     "UnknownFacility",
+    "road_labels",
 ]

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from firegrid.core.db import Database
 from firegrid.geo.errors import NoRoadNetwork
-from firegrid.geo.models import RoadEdge, RoadNetworkRecord, RoadNode
+from firegrid.geo.models import RoadEdge, RoadLabelRow, RoadNetworkRecord, RoadNode
 from firegrid.geo.network import RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,13 @@ def save_network(
     source: str,
     report: DropReport | None = None,
     cache_dir: Path | None = None,
+    labels: Sequence[Any] = (),
 ) -> dict[str, Any]:
-    """Replace the active network by ``network`` atomically; returns its record as a dict."""
+    """Replace the active network by ``network`` atomically; returns its record as a dict.
+
+    ``labels``: the road names to write on the map (``osm.RoadLabel``: name, road_class,
+    lon, lat, length_m), kept with the network and replaced with it.
+    """
     checksum = network_checksum(network)
     with database.session() as session:
         record = RoadNetworkRecord(
@@ -65,12 +71,29 @@ def save_network(
         session.add(record)
         session.flush()
         _insert_rows(session, record.id, network)
+        if labels:
+            session.execute(
+                insert(RoadLabelRow),
+                [
+                    {
+                        "network_id": record.id,
+                        "label_index": i,
+                        "name": label.name,
+                        "road_class": int(label.road_class),
+                        "lon": float(label.lon),
+                        "lat": float(label.lat),
+                        "length_m": float(label.length_m),
+                    }
+                    for i, label in enumerate(labels)
+                ],
+            )
         old_ids = list(
             session.scalars(
                 select(RoadNetworkRecord.id).where(RoadNetworkRecord.id != record.id)
             ).all()
         )
         if old_ids:
+            session.execute(delete(RoadLabelRow).where(RoadLabelRow.network_id.in_(old_ids)))
             session.execute(delete(RoadEdge).where(RoadEdge.network_id.in_(old_ids)))
             session.execute(delete(RoadNode).where(RoadNode.network_id.in_(old_ids)))
             session.execute(delete(RoadNetworkRecord).where(RoadNetworkRecord.id.in_(old_ids)))
@@ -84,6 +107,7 @@ def save_network(
             "checksum": checksum,
             "dropped_nodes": record.dropped_nodes,
             "dropped_edges": record.dropped_edges,
+            "labels": len(labels),
         }
     if cache_dir is not None:
         cache_path(cache_dir, checksum).parent.mkdir(parents=True, exist_ok=True)
@@ -208,3 +232,29 @@ def _load_rows(session: Session, network_id: int) -> RoadNetwork:
         [tuple(row) for row in nodes],  # type: ignore[misc]
         [tuple(row) for row in edges],  # type: ignore[misc]
     )
+
+
+def road_labels(
+    session: Session,
+    bbox: tuple[float, float, float, float],
+    limit: int,
+    min_class_below: int | None = None,
+) -> list[dict[str, Any]]:
+    """Road names of the active network in ``bbox``, longest ways first (at most ``limit``)."""
+    record = active_record(session)
+    west, south, east, north = bbox
+    query = select(
+        RoadLabelRow.name, RoadLabelRow.road_class, RoadLabelRow.lon, RoadLabelRow.lat
+    ).where(
+        RoadLabelRow.network_id == record.id,
+        RoadLabelRow.lon.between(west, east),
+        RoadLabelRow.lat.between(south, north),
+    )
+    if min_class_below is not None:
+        query = query.where(RoadLabelRow.road_class < min_class_below)
+    rows = session.execute(
+        query.order_by(RoadLabelRow.length_m.desc(), RoadLabelRow.label_index).limit(limit)
+    ).all()
+    return [
+        {"name": r.name, "road_class": int(r.road_class), "lon": r.lon, "lat": r.lat} for r in rows
+    ]

@@ -45,6 +45,11 @@ class RoadProperties(BaseModel):
     segments: int
 
 
+class RoadLabelProperties(BaseModel):
+    name: str
+    road_class: int = Field(description="The road's class (firegrid.geo RoadClass value).")
+
+
 class VenueProperties(BaseModel):
     id: int
     name: str
@@ -57,7 +62,30 @@ class VenueProperties(BaseModel):
     reasons: list[str]
 
 
-class VenuesLayer(Layer[VenueProperties]):
+class ClusterProperties(BaseModel):
+    """Two or more points in one cell of the screen (see ``firegrid.web.clusters``)."""
+
+    cluster: Literal[True]
+    count: int = Field(description="Points in the cluster (exact: nothing is dropped).")
+    bounds: list[float] = Field(description="[west, south, east, north] of its points")
+    flags: dict[str, int] = Field(
+        description="Members with a flag: venues 'red', 'yellow'; hydrants 'unavailable'."
+    )
+
+
+class PointLayer(FeatureCollection[Properties], Generic[Properties]):
+    """Points of a view; clusters when the view is crowded at a low zoom.
+
+    ``total`` is the number of points in the view; ``truncated`` when fewer were sent (the
+    console says how many of how many and asks to zoom in).
+    """
+
+    truncated: bool
+    total: int
+    clustered: bool
+
+
+class VenuesLayer(PointLayer[VenueProperties | ClusterProperties]):
     colours: bool = Field(description="Whether the colours come from the monitoring centre.")
 
 
@@ -75,6 +103,22 @@ class HydrantProperties(BaseModel):
     status: str
     hydrant_type: str
     flow_lps: float
+
+
+class HydrantsLayer(PointLayer[HydrantProperties | ClusterProperties]):
+    """Hydrants of a view (clusters when crowded)."""
+
+
+class DeviceProperties(BaseModel):
+    id: int
+    code: str
+    kind: str
+    venue_id: int
+    online: bool
+
+
+class DevicesLayer(PointLayer[DeviceProperties | ClusterProperties]):
+    """Devices drawn at their venue (clusters count the offline ones)."""
 
 
 class CapabilitiesOut(BaseModel):

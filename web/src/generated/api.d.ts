@@ -601,6 +601,17 @@ export interface ChoiceOut {
   reason: string;
 }
 
+/** Two or more points in one cell of the screen (see ``firegrid.web.clusters``). */
+export interface ClusterProperties {
+  cluster: true;
+  /** Points in the cluster (exact: nothing is dropped). */
+  count: number;
+  /** [west, south, east, north] of its points */
+  bounds: number[];
+  /** Members with a flag: venues 'red', 'yellow'; hydrants 'unavailable'. */
+  flags: Record<string, number>;
+}
+
 export interface CodeListOut {
   lists: Record<string, Record<string, Record<string, string>>>;
   fields: Record<string, string>;
@@ -900,6 +911,23 @@ export interface DevicePatch {
   installed_at?: string | null;
 }
 
+export interface DeviceProperties {
+  id: number;
+  code: string;
+  kind: string;
+  venue_id: number;
+  online: boolean;
+}
+
+/** Devices drawn at their venue (clusters count the offline ones). */
+export interface DevicesLayer {
+  type: "FeatureCollection";
+  features: Feature_Union_DeviceProperties__ClusterProperties__[];
+  truncated: boolean;
+  total: number;
+  clustered: boolean;
+}
+
 export interface DispatchIn {
   /** Units to send; omitted: the recommended units. */
   vehicle_ids?: number[] | null;
@@ -1144,6 +1172,11 @@ export interface FalseIn {
 
 export type FalseReason = "test" | "maintenance" | "dust" | "cooking" | "device_fault" | "unknown";
 
+export interface FeatureCollection_RoadLabelProperties_ {
+  type: "FeatureCollection";
+  features: Feature_RoadLabelProperties_[];
+}
+
 export interface FeatureCollection_StationProperties_ {
   type: "FeatureCollection";
   features: Feature_StationProperties_[];
@@ -1238,12 +1271,6 @@ export interface Feature_HydrantOut_ {
   properties: firegrid__dispatch__schemas__HydrantOut;
 }
 
-export interface Feature_HydrantProperties_ {
-  type: "Feature";
-  geometry: Geometry | GeometryCollection | null;
-  properties: HydrantProperties;
-}
-
 export interface Feature_IsochroneProperties_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
@@ -1260,6 +1287,12 @@ export interface Feature_LogisticsPointOut_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
   properties: LogisticsPointOut;
+}
+
+export interface Feature_RoadLabelProperties_ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: RoadLabelProperties;
 }
 
 export interface Feature_RoadProperties_ {
@@ -1280,6 +1313,24 @@ export interface Feature_StationProperties_ {
   properties: StationProperties;
 }
 
+export interface Feature_Union_DeviceProperties__ClusterProperties__ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: DeviceProperties | ClusterProperties;
+}
+
+export interface Feature_Union_HydrantProperties__ClusterProperties__ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: HydrantProperties | ClusterProperties;
+}
+
+export interface Feature_Union_VenueProperties__ClusterProperties__ {
+  type: "Feature";
+  geometry: Geometry | GeometryCollection | null;
+  properties: VenueProperties | ClusterProperties;
+}
+
 export interface Feature_VehicleOut_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
@@ -1290,12 +1341,6 @@ export interface Feature_VenueOut_ {
   type: "Feature";
   geometry: Geometry | GeometryCollection | null;
   properties: VenueOut;
-}
-
-export interface Feature_VenueProperties_ {
-  type: "Feature";
-  geometry: Geometry | GeometryCollection | null;
-  properties: VenueProperties;
 }
 
 export interface Feature_dict_str__Any__ {
@@ -1711,6 +1756,15 @@ export interface HydrantProperties {
 
 export type HydrantStatus = "in_service" | "low_pressure" | "out_of_service";
 
+/** Hydrants of a view (clusters when crowded). */
+export interface HydrantsLayer {
+  type: "FeatureCollection";
+  features: Feature_Union_HydrantProperties__ClusterProperties__[];
+  truncated: boolean;
+  total: number;
+  clustered: boolean;
+}
+
 /** What an import wrote (all rows or none). */
 export interface ImportReport {
   kind: string;
@@ -1996,12 +2050,6 @@ export interface LatestRescore {
   at: string;
   cause: string;
   actor: string;
-}
-
-export interface Layer_HydrantProperties_ {
-  type: "FeatureCollection";
-  features: Feature_HydrantProperties_[];
-  truncated: boolean;
 }
 
 export interface Layer_RoadProperties_ {
@@ -2697,6 +2745,12 @@ export interface ReviewIn {
   note?: string;
 }
 
+export interface RoadLabelProperties {
+  name: string;
+  /** The road's class (firegrid.geo RoadClass value). */
+  road_class: number;
+}
+
 export interface RoadProperties {
   group: "major" | "secondary" | "minor";
   segments: number;
@@ -3333,8 +3387,10 @@ export interface VenueTrend {
 
 export interface VenuesLayer {
   type: "FeatureCollection";
-  features: Feature_VenueProperties_[];
+  features: Feature_Union_VenueProperties__ClusterProperties__[];
   truncated: boolean;
+  total: number;
+  clustered: boolean;
   /** Whether the colours come from the monitoring centre. */
   colours: boolean;
 }
@@ -3920,9 +3976,11 @@ export interface ApiResponses {
   "POST /api/v1/alarms/{alarm_id}/close": AlarmDetail;
   "GET /api/v1/map/boundaries": BoundariesOut;
   "GET /api/v1/map/roads": Layer_RoadProperties_;
+  "GET /api/v1/map/road-labels": FeatureCollection_RoadLabelProperties_;
   "GET /api/v1/map/venues": VenuesLayer;
   "GET /api/v1/map/stations": FeatureCollection_StationProperties_;
-  "GET /api/v1/map/hydrants": Layer_HydrantProperties_;
+  "GET /api/v1/map/hydrants": HydrantsLayer;
+  "GET /api/v1/map/devices": DevicesLayer;
   "GET /api/v1/map/capabilities": CapabilitiesOut;
   "GET /api/v1/map/extent": ExtentOut;
   "GET /api/v1/risk/runs": RunList;

@@ -242,13 +242,8 @@ export function mountPlanning(root: HTMLElement): () => void {
       try {
         const fc = await api.get<GeoJSON.FeatureCollection & { properties?: Record<string, number | string> }>("/geo/hydrant-gaps");
         map.clearOverlay();
-        map.features(fc, (kind) =>
-          kind === "street_gap"
-            ? { color: "#1565c0", weight: 4, opacity: 0.85 }
-            : kind === "proposed_hydrant"
-              ? { color: "#ffffff", weight: 2, fillColor: "#1565c0", fillOpacity: 1, radius: 6 }
-              : { color: "#ffffff", weight: 1, fillColor: "#e65100", fillOpacity: 0.9, radius: 4 },
-        );
+        // A heat grid, not the gap lines: thousands of lines painted the city blue.
+        const classes = map.hydrantGaps(fc);
         map.fitOverlay();
         const p = fc.properties ?? {};
         const keys = ["venues", "venues_uncovered", "street_length_m", "street_gap_length_m", "hydrants_needed", "venues_unfixable", "hydrants_in_service"];
@@ -257,7 +252,16 @@ export function mountPlanning(root: HTMLElement): () => void {
           gapsOut,
           section(
             t("planning.hydrantGaps"),
-            h("p", { class: "muted" }, h("span", { class: "swatch", style: { background: "#e65100" } }), t("planning.uncoveredVenue"), " ", h("span", { class: "swatch", style: { background: "#1565c0" } }), t("planning.gapAndProposal")),
+            h("p", { class: "muted" }, h("span", { class: "swatch", style: { background: "#e65100" } }), t("planning.uncoveredVenue"), " ", h("span", { class: "swatch", style: { background: "#1565c0" } }), t("planning.proposedHydrant")),
+            h(
+              "p",
+              { class: "muted gap-legend", "data-testid": "gaps-legend" },
+              t("planning.gapGridLegend"),
+              " ",
+              ...classes.map((c, i) =>
+                h("span", { class: "gap-class" }, h("span", { class: "swatch swatch-square", style: { background: c.colour } }), i + 1 < classes.length ? `${c.limitM}–${classes[i + 1].limitM} m ` : `≥ ${c.limitM} m`),
+              ),
+            ),
             table([t("planning.item"), t("planning.value")], rows, { testid: "gaps-summary" }),
             h("button", { type: "button", class: "btn btn-small", onclick: () => download("hydrant-gaps.geojson", JSON.stringify(fc), "application/geo+json") }, t("planning.downloadGeojson")),
           ),
