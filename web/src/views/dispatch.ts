@@ -3,6 +3,7 @@
 
 import { alerts, api, can, categoryName, fail, i18n, label, live, offers, t, toast } from "../ctx";
 import { debounce, h, replace } from "../dom";
+import { fieldText } from "../servertext";
 import type { LiveEvent } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
@@ -26,7 +27,7 @@ interface Incident {
   call_received_at: string;
   venue_category?: string;
   intervals?: Record<string, number | null>;
-  timeline?: { at: string; kind: string; actor: string; cause: string; vehicle_id: number | null; details: Record<string, unknown> }[];
+  timeline?: { at: string; kind: string; actor: string; cause: string; cause_code?: string | null; cause_params?: Record<string, string | number | boolean | null>; vehicle_id: number | null; details: Record<string, unknown> }[];
   units?: { vehicle_id: number; station_id: number; status: string; eta_s: number | null; dispatched_at: string; reason: string }[];
   calls?: { id: number; caller_number: string; address_text: string; received_at: string }[];
   possibly_related?: { incident_id: number; distance_m: number | null; incident_type: string; status: string; since: string }[];
@@ -159,14 +160,14 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
       const q = address.value.trim();
       if (!q) return;
       try {
-        const r = await api.get<{ matched: boolean; score: number; full_text: string | null; lon: number | null; lat: number | null; reason: string | null; alternatives: { full_text?: string; lon?: number; lat?: number; score?: number }[] }>("/geocode", { q });
+        const r = await api.get<{ matched: boolean; score: number; full_text: string | null; lon: number | null; lat: number | null; reason: string | null; reason_code?: string | null; alternatives: { full_text?: string; lon?: number; lat?: number; score?: number }[] }>("/geocode", { q });
         if (r.matched && r.lon !== null && r.lat !== null) {
           replace(geocodeOut, h("p", { class: "ok" }, `${t("dispatch.matched")}: ${r.full_text} (${Math.round(r.score * 100)}%)`));
           setPoint(r.lon, r.lat, t("dispatch.fromAddress"));
         } else {
           replace(
             geocodeOut,
-            h("p", { class: "warn" }, t("dispatch.noMatch"), r.reason ? ` (${r.reason})` : ""),
+            h("p", { class: "warn" }, t("dispatch.noMatch"), r.reason ? ` (${fieldText(t, r, "reason")})` : ""),
             r.alternatives.length
               ? h(
                   "ul",
@@ -445,7 +446,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           t("dispatch.timeline"),
           table(
             [t("fields.time"), t("fields.event"), t("fields.actor"), t("fields.cause")],
-            (inc.timeline ?? []).map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.actor, [e.cause, e.vehicle_id ? unitName.get(e.vehicle_id) ?? `#${e.vehicle_id}` : ""].filter(Boolean).join(" · ")]),
+            (inc.timeline ?? []).map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.actor, [fieldText(t, e, "cause"), e.vehicle_id ? unitName.get(e.vehicle_id) ?? `#${e.vehicle_id}` : ""].filter(Boolean).join(" · ")]),
             { testid: "timeline" },
           ),
         ),

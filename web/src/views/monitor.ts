@@ -281,7 +281,8 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
       const transitions = (a.transitions ?? []) as Record<string, unknown>[];
       const tasks = (a.tasks ?? []) as Record<string, unknown>[];
       const loc = i18n.locale;
-      const entered = keepInput && detail.dataset.alarmId === String(id) ? snapshotFields(detail) : null;
+      const opened = detail.dataset.alarmId !== String(id);
+      const entered = keepInput && !opened ? snapshotFields(detail) : null;
       detail.dataset.alarmId = String(id);
       replace(
         detail,
@@ -360,6 +361,8 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
         ),
       );
       if (entered) restoreFields(detail, entered);
+      // on a phone the detail sits below the map and the list: bring it on screen when opened
+      if (opened && window.matchMedia("(max-width: 760px)").matches) detail.scrollIntoView({ block: "start" });
     } catch (err) {
       fail(err);
     }

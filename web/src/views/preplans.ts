@@ -77,7 +77,7 @@ function rowsEditor(id: string, columns: Column[], rows: Row[]): { el: HTMLEleme
   add.addEventListener("click", () => addRow({}));
   const el = h(
     "div",
-    { class: "table-wrap", "data-testid": id },
+    { class: "table-wrap", "data-testid": id, tabindex: "0", role: "region", "aria-label": t("common.table") },
     h("table", { class: "grid-table" }, h("thead", null, h("tr", null, columns.map((c) => h("th", null, c.label)), h("th", null, ""))), body),
     add,
   );

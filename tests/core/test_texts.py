@@ -1,0 +1,86 @@
+"""Server texts as codes: every code the server can emit has a translation in both of the
+console's languages, with the same parameters; the error envelope and the validation
+problems carry their codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from firegrid.api.app import create_app
+from firegrid.core.db import Database
+from firegrid.core.errors import Conflict
+from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode, validation_text
+
+LOCALES = Path(__file__).resolve().parents[2] / "web" / "src" / "locales"
+
+
+def translation(locale: str, code: str) -> str | None:
+    node: Any = json.loads((LOCALES / f"{locale}.json").read_text(encoding="utf-8"))
+    for part in ["server", *code.split(".")]:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, str) else None
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_every_text_code_is_translated(locale: str) -> None:
+    missing = [code.value for code in TextCode if not translation(locale, code.value)]
+    assert not missing, f"{locale} lacks server.<code> for {missing}"
+
+
+def test_both_languages_use_the_same_parameters() -> None:
+    def names(text: str | None) -> set[str]:
+        return set(re.findall(r"\{(\w+)\}", text or ""))
+
+    differ = {
+        code.value: (names(translation("zh-CN", code.value)), names(translation("en", code.value)))
+        for code in TextCode
+        if names(translation("zh-CN", code.value)) != names(translation("en", code.value))
+    }
+    assert not differ
+
+
+def test_a_refusal_carries_its_code_and_params_in_the_envelope() -> None:
+    refused = Conflict(
+        "incident 7 is closed", text=TextCode.INCIDENT_CLOSED, params={"incident_id": 7}
+    )
+    error = refused.envelope()["error"]
+    assert error["code"] == "conflict"
+    assert error["message"] == "incident 7 is closed"
+    assert error["message_code"] == "incident.closed"
+    assert error["message_params"] == {"incident_id": 7}
+    plain = Conflict("no code").envelope()["error"]
+    assert plain["message_code"] is None
+    assert plain["message_params"] == {}
+
+
+def test_pydantic_errors_become_codes_with_their_limits() -> None:
+    text = validation_text(
+        {
+            "type": "string_too_long",
+            "loc": ("body", "cause"),
+            "msg": "...",
+            "ctx": {"max_length": 300},
+        }
+    )
+    assert text.code is TextCode.VALIDATION_STRING_TOO_LONG
+    assert text.params == {"field": "cause", "max_length": 300}
+    assert validation_text({"type": "no_such_type", "loc": ()}).code is TextCode.VALIDATION_INVALID
+
+
+def test_the_api_names_each_invalid_field_with_a_code(settings: Settings, db: Database) -> None:
+    client = TestClient(create_app(settings, db))
+    answer = client.post("/api/v1/auth/login", json={"username": "x"})
+    assert answer.status_code == 422
+    problems = answer.json()["error"]["details"]
+    assert [(p["code"], p["params"]["field"]) for p in problems] == [
+        ("validation.missing", "password")
+    ]

@@ -1,0 +1,51 @@
+// Texts the server shows to people arrive as a stable code plus parameters next to the
+// English sentence (see src/firegrid/core/texts.py). The console says them in the reader's
+// language: `server.<code>` of the locale files, its `{param}`s filled in; a status among the
+// parameters is itself translated. An unknown code (a newer server) shows the English text.
+// Pure: no DOM, no shared state (unit-tested).
+
+export type Translate = (key: string, params?: Record<string, string | number>) => string;
+export type ServerParams = Record<string, string | number | boolean | null | undefined>;
+
+/** Parameters that name a status, and the label group of each code family's statuses. */
+const STATUS_PARAMS = new Set(["from", "to", "status"]);
+const STATUS_GROUP: Record<string, string> = {
+  alarm: "alarmStatus",
+  unit: "unitStatus",
+  incident: "incidentStatus",
+  task: "taskStatus",
+  timeline: "unitStatus",
+  aid: "assignmentStatus",
+};
+
+/** The sentence of `code` with `params`, or `fallback` (the server's English) when unknown. */
+export function serverText(tr: Translate, code: string | null | undefined, params: ServerParams | null | undefined, fallback: string): string {
+  if (!code) return fallback;
+  const key = `server.${code}`;
+  const family = code.split(".")[0] ?? "";
+  const filled: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(params ?? {})) {
+    if (value === null || value === undefined) filled[name] = "—";
+    else if (typeof value === "boolean") filled[name] = String(value);
+    else if (typeof value === "string" && STATUS_PARAMS.has(name) && STATUS_GROUP[family]) {
+      const labelKey = `${STATUS_GROUP[family]}.${value}`;
+      const label = tr(labelKey);
+      filled[name] = label === labelKey ? value : label;
+    } else filled[name] = value;
+  }
+  const text = tr(key, filled);
+  return text === key ? fallback : text;
+}
+
+/** A record carrying `<field>`, `<field>_code` and `<field>_params` (timeline cause, geocoder reason). */
+export function fieldText(tr: Translate, row: Record<string, unknown>, field: string): string {
+  const fallback = typeof row[field] === "string" ? (row[field] as string) : "";
+  const code = row[`${field}_code`];
+  const params = row[`${field}_params`];
+  return serverText(tr, typeof code === "string" ? code : null, (params ?? null) as ServerParams | null, fallback);
+}
+
+/** One bad row of an import (`details.errors[]`): its `code`/`params`, or its English reason. */
+export function rowErrorText(tr: Translate, row: { reason?: string; code?: unknown; params?: unknown }): string {
+  return serverText(tr, typeof row.code === "string" ? row.code : null, (row.params ?? null) as ServerParams | null, row.reason ?? "");
+}
