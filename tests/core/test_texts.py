@@ -84,3 +84,40 @@ def test_the_api_names_each_invalid_field_with_a_code(settings: Settings, db: Da
     assert [(p["code"], p["params"]["field"]) for p in problems] == [
         ("validation.missing", "password")
     ]
+
+
+@pytest.mark.parametrize(
+    ("cause", "code", "params"),
+    [
+        ("acknowledged by the operator", "alarm_cause.acknowledged", {"note": ""}),
+        ("closed: 已处理", "alarm_cause.closed", {"note": "已处理"}),
+        (
+            "call by monitor (user:3): false_alarm (cooking): 厨房油烟",
+            "alarm_cause.decided",
+            {
+                "method": "call",
+                "actor": "monitor (user:3)",
+                "outcome": "false_alarm",
+                "reason": "cooking",
+                "note": "厨房油烟",
+            },
+        ),
+        (
+            "work order 4 closed by admin",
+            "alarm_cause.work_order_closed",
+            {"order_id": "4", "actor": "admin", "note": ""},
+        ),
+        ("a sentence nobody wrote", None, None),
+    ],
+)
+def test_alarm_causes_are_recognised(
+    cause: str, code: str | None, params: dict[str, str] | None
+) -> None:
+    from firegrid.alarms.cause_texts import cause_text
+
+    text = cause_text(cause)
+    if code is None:
+        assert text is None
+        return
+    assert text is not None
+    assert (text.code.value, text.params) == (code, params)

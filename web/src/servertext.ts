@@ -7,6 +7,11 @@
 export type Translate = (key: string, params?: Record<string, string | number>) => string;
 export type ServerParams = Record<string, string | number | boolean | null | undefined>;
 
+/** Parameters translated through a label group whatever the code (an outcome, a reason). */
+const PARAM_GROUP: Record<string, string> = { outcome: "taskResult", reason: "falseReason", method: "server.method" };
+/** Optional parameters the sentence does not hold: appended when not empty (`server.suffix.<name>`). */
+const SUFFIX_PARAMS = ["reason", "note"];
+
 /** Parameters that name a status, and the label group of each code family's statuses. */
 const STATUS_PARAMS = new Set(["from", "to", "status"]);
 const STATUS_GROUP: Record<string, string> = {
@@ -27,14 +32,16 @@ export function serverText(tr: Translate, code: string | null | undefined, param
   for (const [name, value] of Object.entries(params ?? {})) {
     if (value === null || value === undefined) filled[name] = "—";
     else if (typeof value === "boolean") filled[name] = String(value);
-    else if (typeof value === "string" && STATUS_PARAMS.has(name) && STATUS_GROUP[family]) {
-      const labelKey = `${STATUS_GROUP[family]}.${value}`;
+    else if (typeof value === "string" && (PARAM_GROUP[name] || (STATUS_PARAMS.has(name) && STATUS_GROUP[family]))) {
+      const labelKey = `${PARAM_GROUP[name] ?? STATUS_GROUP[family]}.${value}`;
       const label = tr(labelKey);
       filled[name] = label === labelKey ? value : label;
     } else filled[name] = value;
   }
   const text = tr(key, filled);
-  return text === key ? fallback : text;
+  if (text === key) return fallback;
+  const suffixes = SUFFIX_PARAMS.filter((name) => params?.[name] !== undefined && params[name] !== null && params[name] !== "" && !tr(`${key}`).includes(`{${name}}`));
+  return text + suffixes.map((name) => tr(`server.suffix.${name}`, { [name]: filled[name] })).join("");
 }
 
 /** A record carrying `<field>`, `<field>_code` and `<field>_params` (timeline cause, geocoder reason). */

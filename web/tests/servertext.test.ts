@@ -40,4 +40,12 @@ describe("server texts", () => {
   it("shows a missing parameter as a dash, not as {name}", () => {
     expect(serverText(translator("en"), "call.already_linked", { call_id: 3, incident_id: null }, "x")).toBe("Call #3 already belongs to incident #—");
   });
+
+  it("appends an optional reason and note, translating the outcome and the method", () => {
+    const tr = translator("zh-CN");
+    const params = { method: "call", actor: "monitor", outcome: "false_alarm", reason: "cooking", note: "厨房油烟" };
+    expect(serverText(tr, "alarm_cause.decided", params, "x")).toBe("电话核实（monitor）判定：误报（烹饪油烟）：厨房油烟");
+    expect(serverText(tr, "alarm_cause.decided", { ...params, reason: "", note: "" }, "x")).toBe("电话核实（monitor）判定：误报");
+    expect(serverText(translator("en"), "alarm_cause.closed", { note: "" }, "x")).toBe("Closed");
+  });
 });

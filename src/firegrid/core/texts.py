@@ -51,6 +51,15 @@ class TextCode(StrEnum):
     DEVICE_ALREADY_ADOPTED = "device.already_adopted"
     DEVICE_CODE_TAKEN = "device.code_taken"
     USERNAME_TAKEN = "account.username_taken"
+    # --- alarm transitions: the causes the lifecycle writes (firegrid.alarms.cause_texts) ---
+    ALARM_CAUSE_ACKNOWLEDGED = "alarm_cause.acknowledged"
+    ALARM_CAUSE_BULK_ACKNOWLEDGED = "alarm_cause.bulk_acknowledged"
+    ALARM_CAUSE_VERIFICATION_STARTED = "alarm_cause.verification_started"
+    ALARM_CAUSE_CALLING_CONTACT = "alarm_cause.calling_contact"
+    ALARM_CAUSE_ONSITE_ASKED = "alarm_cause.onsite_asked"
+    ALARM_CAUSE_CLOSED = "alarm_cause.closed"
+    ALARM_CAUSE_WORK_ORDER_CLOSED = "alarm_cause.work_order_closed"
+    ALARM_CAUSE_DECIDED = "alarm_cause.decided"
     # --- incident timeline: the causes the server writes itself ------------------------------
     TIMELINE_NEW_INCIDENT = "timeline.new_incident"
     TIMELINE_CALL = "timeline.call"

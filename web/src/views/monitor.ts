@@ -3,6 +3,7 @@
 
 import { alerts, api, can, categoryName, fail, i18n, label, live, t, toast } from "../ctx";
 import { h, replace, restoreFields, snapshotFields } from "../dom";
+import { fieldText } from "../servertext";
 import { LINK_ALERT, linkAlertKey, linkAlertParams } from "../linkalert";
 import type { LiveEvent, LiveStatus } from "../live";
 import { CityMap } from "../map";
@@ -314,7 +315,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
           t("monitor.handling"),
           table(
             [t("fields.time"), t("fields.from"), t("fields.to"), t("fields.actor"), t("fields.cause")],
-            transitions.map((x) => [formatDateTime(x.at as string, loc), label("alarmStatus", x.from as string), label("alarmStatus", x.to as string), x.actor as string, [x.cause, x.reason].filter(Boolean).join(" · ")]),
+            transitions.map((x) => [formatDateTime(x.at as string, loc), label("alarmStatus", x.from as string), label("alarmStatus", x.to as string), x.actor as string, x.cause_code ? fieldText(t, x, "cause") : [x.cause, x.reason ? label("falseReason", x.reason as string) : ""].filter(Boolean).join(" · ")]),
             { testid: "alarm-transitions" },
           ),
         ),
