@@ -52,6 +52,15 @@ export function fieldText(tr: Translate, row: Record<string, unknown>, field: st
   return serverText(tr, typeof code === "string" ? code : null, (params ?? null) as ServerParams | null, fallback);
 }
 
+/** The problems of a refused request (`details` of a 422: `[{code, params, msg}]`), or "". */
+export function validationText(tr: Translate, details: unknown): string {
+  if (!Array.isArray(details)) return "";
+  return details
+    .filter((p): p is { code: string; params?: ServerParams; msg?: string } => !!p && typeof p === "object" && typeof (p as { code?: unknown }).code === "string")
+    .map((p) => serverText(tr, p.code, p.params, p.msg ?? p.code))
+    .join("；");
+}
+
 /** One bad row of an import (`details.errors[]`): its `code`/`params`, or its English reason. */
 export function rowErrorText(tr: Translate, row: { reason?: string; code?: unknown; params?: unknown }): string {
   return serverText(tr, typeof row.code === "string" ? row.code : null, (row.params ?? null) as ServerParams | null, row.reason ?? "");

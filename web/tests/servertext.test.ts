@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { I18n } from "../src/i18n";
 import en from "../src/locales/en.json";
 import zh from "../src/locales/zh-CN.json";
-import { fieldText, rowErrorText, serverText } from "../src/servertext";
+import { fieldText, rowErrorText, serverText, validationText } from "../src/servertext";
 
 function translator(locale: string) {
   const i18n = new I18n({ "zh-CN": zh, en }, locale);
@@ -47,5 +47,14 @@ describe("server texts", () => {
     expect(serverText(tr, "alarm_cause.decided", params, "x")).toBe("电话核实（monitor）判定：误报（烹饪油烟）：厨房油烟");
     expect(serverText(tr, "alarm_cause.decided", { ...params, reason: "", note: "" }, "x")).toBe("电话核实（monitor）判定：误报");
     expect(serverText(translator("en"), "alarm_cause.closed", { note: "" }, "x")).toBe("Closed");
+  });
+
+  it("names each invalid field of a refused request", () => {
+    const details = [
+      { loc: ["body", "cause"], msg: "String should have at most 300 characters", type: "string_too_long", code: "validation.string_too_long", params: { field: "cause", max_length: 300 } },
+      { loc: ["body", "level"], msg: "Field required", type: "missing", code: "validation.missing", params: { field: "level" } },
+    ];
+    expect(validationText(translator("zh-CN"), details)).toBe("cause 最多 300 个字符；缺少字段 level");
+    expect(validationText(translator("zh-CN"), null)).toBe("");
   });
 });

@@ -60,6 +60,12 @@ class TextCode(StrEnum):
     ALARM_CAUSE_CLOSED = "alarm_cause.closed"
     ALARM_CAUSE_WORK_ORDER_CLOSED = "alarm_cause.work_order_closed"
     ALARM_CAUSE_DECIDED = "alarm_cause.decided"
+    # --- hazards found at inspections ------------------------------------------------------
+    HAZARD_CAUSE_FOUND = "hazard_cause.found"
+    HAZARD_CAUSE_RECTIFIED = "hazard_cause.rectified"
+    HAZARD_CAUSE_RECTIFIED_LATE = "hazard_cause.rectified_late"
+    HAZARD_NOT_OPEN = "hazard.not_open"
+    HAZARD_NEEDS_EVIDENCE = "hazard.needs_evidence"
     # --- incident timeline: the causes the server writes itself ------------------------------
     TIMELINE_NEW_INCIDENT = "timeline.new_incident"
     TIMELINE_CALL = "timeline.call"

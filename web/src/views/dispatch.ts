@@ -13,6 +13,15 @@ import { link110Status } from "./link110";
 import { incidentExtras, moveStatus, placeTypeahead } from "./intake_extras";
 
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
+/** The statuses an incident may move to (src/firegrid/dispatch/states.py INCIDENT_TRANSITIONS). */
+const INCIDENT_ALLOWED: Record<string, string[]> = {
+  created: ["closed"],
+  dispatched: ["on_scene", "closed"],
+  on_scene: ["under_control", "extinguished", "closed"],
+  under_control: ["extinguished", "closed"],
+  extinguished: ["closed"],
+  closed: [],
+};
 
 interface Incident {
   id: number;
@@ -360,7 +369,8 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         map.flyTo(inc.lon, inc.lat, 13);
       }
       const unitName = new Map(units.map((u) => [u.id, u.call_sign]));
-      const sendBtn = h("button", { type: "button", class: "btn btn-danger", "data-action": "dispatch", disabled: !rec || !rec.units.length || !can("incidents:dispatch") }, t("dispatch.dispatchRecommended"));
+      // a closed incident offers no dispatch and no status change (the server would refuse them)
+      const sendBtn = h("button", { type: "button", class: "btn btn-danger", "data-action": "dispatch", hidden: inc.status === "closed", disabled: !rec || !rec.units.length || !can("incidents:dispatch") }, t("dispatch.dispatchRecommended"));
       sendBtn.addEventListener("click", () =>
         void busy(sendBtn, async () => {
           try {
@@ -377,7 +387,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         ? h(
             "div",
             { class: "actions" },
-            INCIDENT_NEXT.map((s) => {
+            INCIDENT_NEXT.filter((s) => (INCIDENT_ALLOWED[inc.status] ?? INCIDENT_NEXT).includes(s)).map((s) => {
               const b = h("button", { type: "button", class: "btn", "data-action": `status-${s}` }, label("incidentStatus", s));
               b.addEventListener("click", () =>
                 void busy(b, async () => {
