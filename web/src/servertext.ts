@@ -13,7 +13,7 @@ const PARAM_GROUP: Record<string, string> = { outcome: "taskResult", reason: "fa
 const SUFFIX_PARAMS = ["reason", "note"];
 
 /** Parameters that name a status, and the label group of each code family's statuses. */
-const STATUS_PARAMS = new Set(["from", "to", "status"]);
+const STATUS_PARAMS = new Set(["from", "to", "status", "expected"]);
 const STATUS_GROUP: Record<string, string> = {
   alarm: "alarmStatus",
   unit: "unitStatus",
@@ -21,6 +21,7 @@ const STATUS_GROUP: Record<string, string> = {
   task: "taskStatus",
   timeline: "unitStatus",
   aid: "assignmentStatus",
+  preplan: "planStatus",
 };
 
 /** The sentence of `code` with `params`, or `fallback` (the server's English) when unknown. */

@@ -51,6 +51,12 @@ class TextCode(StrEnum):
     DEVICE_ALREADY_ADOPTED = "device.already_adopted"
     DEVICE_CODE_TAKEN = "device.code_taken"
     USERNAME_TAKEN = "account.username_taken"
+    DEVICE_EXTERNAL_ID_TAKEN = "device.external_id_taken"
+    PREPLAN_VERSION_STATUS = "preplan.version_status"
+    PREPLAN_NOT_PUBLISHED = "preplan.not_published"
+    POLICY_CHANGED_MEANWHILE = "policy.changed_meanwhile"
+    RISK_MODEL_CHANGED = "risk.model_changed"
+    JOB_NOT_RETRIABLE = "job.not_retriable"
     # --- alarm transitions: the causes the lifecycle writes (firegrid.alarms.cause_texts) ---
     ALARM_CAUSE_ACKNOWLEDGED = "alarm_cause.acknowledged"
     ALARM_CAUSE_BULK_ACKNOWLEDGED = "alarm_cause.bulk_acknowledged"

@@ -28,6 +28,8 @@ def prepare_device(ctx: WriteContext, values: dict[str, Any], existing: Any) -> 
                 f"a {values['protocol']} device with external id {values['external_id']!r} "
                 "is already registered",
                 {"external_id": values["external_id"]},
+                text=TextCode.DEVICE_EXTERNAL_ID_TAKEN,
+                params={"protocol": values["protocol"], "external_id": values["external_id"]},
             )
     code = values.pop("venue_code", None)
     if code is not None:
