@@ -197,4 +197,8 @@ def test_focus_stays_on_the_alarm_opened_with_enter(city: City, browser: Any) ->
         "() => document.activeElement && document.activeElement.dataset.alarmId || null"
     )
     assert focused == alarm_id
+    # on the phone the opened alarm's detail is on screen, not below the map and the list
+    title = page.locator("#alarm-title").bounding_box()
+    assert title is not None
+    assert 0 <= title["y"] < PHONE["height"], title
     page.context.close()

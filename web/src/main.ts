@@ -169,6 +169,8 @@ function logo(): SVGSVGElement {
   return svg;
 }
 
+let navObserver: ResizeObserver | null = null;
+
 function renderShell(current: ViewId): HTMLElement {
   const me = state.me as Me;
   const nav = h(
@@ -187,7 +189,9 @@ function renderShell(current: ViewId): HTMLElement {
     more.hidden = !cut || nav.scrollLeft + nav.clientWidth >= nav.scrollWidth - 1;
   };
   nav.addEventListener("scroll", markOverflow, { passive: true });
-  new ResizeObserver(markOverflow).observe(nav);
+  navObserver?.disconnect(); // the previous shell's navigation is gone
+  navObserver = new ResizeObserver(markOverflow);
+  navObserver.observe(nav);
   const header = h(
     "header",
     { class: "topbar" },

@@ -463,6 +463,8 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         ...incidentExtras(id, inc.status, () => showIncident(id)),
       );
       drawOverlay();
+      // on a phone the detail sits below the list and the map: bring an opened incident on screen
+      if (!live && window.matchMedia("(max-width: 760px)").matches) detail.scrollIntoView({ block: "start" });
     } catch (err) {
       fail(err);
     }
