@@ -121,3 +121,33 @@ def test_alarm_causes_are_recognised(
         return
     assert text is not None
     assert (text.code.value, text.params) == (code, params)
+
+
+def test_every_refused_state_change_carries_a_text_code() -> None:
+    """Each ``raise Conflict(...)`` (or a subclass) in the source passes ``text=``: a 409
+    the console shows is never English-only."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "src" / "firegrid"
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in root.rglob("*.py")}
+    conflicts = {"Conflict"}
+    grown = True
+    while grown:  # subclasses of subclasses, wherever they are declared
+        grown = False
+        for tree in trees.values():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and node.name not in conflicts:
+                    bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
+                    if bases & conflicts:
+                        conflicts.add(node.name)
+                        grown = True
+    uncoded = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                func = node.exc.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name in conflicts and not any(k.arg == "text" for k in node.exc.keywords):
+                    uncoded.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert len(conflicts) > 1  # the walk found the subclasses (InvalidTransition, ...)
+    assert not uncoded, f"raise Conflict(..., text=TextCode.X, params=...) at {uncoded}"

@@ -128,5 +128,9 @@ def mark_forward_consumed(session: Session, forward_id: int, incident_id: int) -
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) != 1:
-        raise Conflict(f"alarm forward {forward_id} was consumed concurrently")
+        raise Conflict(
+            f"alarm forward {forward_id} was consumed concurrently",
+            text=TextCode.ALARM_FORWARD_CONSUMED,
+            params={"forward_id": forward_id, "incident_id": None},
+        )
     session.expire(row)

@@ -57,6 +57,10 @@ class TextCode(StrEnum):
     POLICY_CHANGED_MEANWHILE = "policy.changed_meanwhile"
     RISK_MODEL_CHANGED = "risk.model_changed"
     JOB_NOT_RETRIABLE = "job.not_retriable"
+    RECORD_INCIDENT_OPEN = "record.incident_open"
+    RECORD_LOCKED = "record.locked"
+    RECORD_REVIEW_REFUSED = "record.review_refused"
+    BULK_TABLES_NOT_EMPTY = "bulk.tables_not_empty"
     # --- alarm transitions: the causes the lifecycle writes (firegrid.alarms.cause_texts) ---
     ALARM_CAUSE_ACKNOWLEDGED = "alarm_cause.acknowledged"
     ALARM_CAUSE_BULK_ACKNOWLEDGED = "alarm_cause.bulk_acknowledged"
@@ -92,6 +96,9 @@ class TextCode(StrEnum):
     PLACE_UNKNOWN_CATEGORY = "place.unknown_category"
     PLACE_CODE_TAKEN = "place.code_taken"
     PLACE_UNKNOWN_CODE = "place.unknown_code"
+    PLACE_CITY_UNDELETABLE = "place.city_undeletable"
+    PLACE_HAS_CHILDREN = "place.has_children"
+    PLACE_CITY_EXISTS = "place.city_exists"
     # --- geocoder ----------------------------------------------------------------------------
     GEOCODE_NO_ROAD = "geocode.no_road"
     GEOCODE_LOW_SCORE = "geocode.low_score"

@@ -198,6 +198,8 @@ def check_jurisdiction_delete(ctx: WriteContext, row: Any) -> None:
             f"the city {row.code} cannot be deleted: it is the outline every place, "
             "station and hydrant is checked against",
             {"code": row.code},
+            text=TextCode.PLACE_CITY_UNDELETABLE,
+            params={"code": row.code},
         )
     child = ctx.session.scalars(
         select(Jurisdiction.code).where(
@@ -208,6 +210,8 @@ def check_jurisdiction_delete(ctx: WriteContext, row: Any) -> None:
         raise Conflict(
             f"{row.level} {row.code} still has live children (e.g. {child}): delete them first",
             {"code": row.code, "child": child},
+            text=TextCode.PLACE_HAS_CHILDREN,
+            params={"code": row.code, "child": child},
         )
 
 
@@ -220,7 +224,12 @@ def _prepare_city(ctx: WriteContext, values: dict[str, Any], parent_code: str | 
         )
     ).first()
     if existing_city is not None:
-        raise Conflict(f"the city {existing_city!r} already exists", {"code": values["code"]})
+        raise Conflict(
+            f"the city {existing_city!r} already exists",
+            {"code": values["code"]},
+            text=TextCode.PLACE_CITY_EXISTS,
+            params={"code": existing_city},
+        )
     if ctx.principal.scope_path != "/":
         raise ValidationFailed("only a platform-wide administrator may create the city")
     values["parent_id"] = None
