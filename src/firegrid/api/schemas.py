@@ -102,6 +102,31 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
+class ImportRowError(BaseModel):
+    """One bad row of a refused import: where, why in English, and why as a text code."""
+
+    line: int | None = Field(description="The row's line (None: the file as a whole).")
+    column: str | None
+    reason: str
+    code: TextCode | None = Field(None, description="The reason as a text code (None: none yet).")
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+
+
+class ImportErrors(BaseModel):
+    errors: list[ImportRowError]
+    rows: int
+
+
+class ImportFailedBody(ErrorBody):
+    details: ImportErrors | None = None
+
+
+class ImportFailedEnvelope(BaseModel):
+    """A refused import (422 ``import_failed``): every bad row, nothing written."""
+
+    error: ImportFailedBody
+
+
 class EngineState(BaseModel):
     """The travel-time engine's warm-up."""
 

@@ -1665,11 +1665,44 @@ export interface HydrantProperties {
 
 export type HydrantStatus = "in_service" | "low_pressure" | "out_of_service";
 
+export interface ImportErrors {
+  errors: ImportRowError[];
+  rows: number;
+}
+
+export interface ImportFailedBody {
+  /** Stable machine code, e.g. not_found, validation_failed. */
+  code: string;
+  /** The English sentence (for API users and logs). */
+  message: string;
+  details?: ImportErrors | null;
+  /** The sentence as a stable text code the console translates. */
+  message_code?: TextCode | null;
+  /** The parameters of message_code. */
+  message_params?: Record<string, string | number | boolean | null>;
+}
+
+/** A refused import (422 ``import_failed``): every bad row, nothing written. */
+export interface ImportFailedEnvelope {
+  error: ImportFailedBody;
+}
+
 /** What an import wrote (all rows or none). */
 export interface ImportReport {
   kind: string;
   rows: number;
   created: number;
+}
+
+/** One bad row of a refused import: where, why in English, and why as a text code. */
+export interface ImportRowError {
+  /** The row's line (None: the file as a whole). */
+  line: number | null;
+  column: string | null;
+  reason: string;
+  /** The reason as a text code (None: none yet). */
+  code?: TextCode | null;
+  params?: Record<string, string | number | boolean | null>;
 }
 
 /** An incident with its calls, timeline, units and aid requests. */
