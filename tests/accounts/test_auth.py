@@ -36,7 +36,13 @@ def _assert_envelope(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
+    assert set(body["error"]) == {
+        "code",
+        "message",
+        "details",
+        "message_code",
+        "message_params",
+    }
     assert body["error"]["code"] == code
     return body["error"]
 

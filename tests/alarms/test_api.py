@@ -89,6 +89,21 @@ def test_grid_worker_verifies_and_first_confirmation_wins(
         ("acknowledged", "verifying"),
         ("verifying", "confirmed"),
     ]
+    # the causes the lifecycle wrote, as text codes for the console (the note in its words)
+    assert [(t["cause_code"], t["cause_params"]) for t in detail["transitions"]] == [
+        ("alarm_cause.acknowledged", {"note": ""}),
+        ("alarm_cause.calling_contact", {"note": ""}),
+        (
+            "alarm_cause.decided",
+            {
+                "method": "onsite",
+                "actor": detail["transitions"][2]["actor"],
+                "outcome": "fire",
+                "reason": "",
+                "note": "smoke on floor 2",
+            },
+        ),
+    ]
     assert detail["events"][0]["kind"] == "fire_alarm"
     r = client.post(
         f"/api/v1/alarms/{alarm_id}/close", headers=users.operator, json={"note": "fire out"}
@@ -97,6 +112,12 @@ def test_grid_worker_verifies_and_first_confirmation_wins(
     r = client.post(f"/api/v1/alarms/{alarm_id}/acknowledge", headers=users.operator)
     assert r.status_code == 409
     assert "cannot become acknowledged" in r.json()["error"]["message"]
+    assert r.json()["error"]["message_code"] == "alarm.transition_refused"
+    assert r.json()["error"]["message_params"] == {
+        "alarm_id": alarm_id,
+        "from": "closed",
+        "to": "acknowledged",
+    }
 
 
 def test_false_alarm_reason_and_forward_rules(

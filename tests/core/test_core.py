@@ -108,7 +108,13 @@ def test_health_ready_and_error_envelope(settings: Settings, db: Database) -> No
     assert ready.json()["schema_revision"]
     missing = client.get("/api/v1/no-such-route")
     assert missing.status_code == 404
-    assert set(missing.json()["error"]) == {"code", "message", "details"}
+    assert set(missing.json()["error"]) == {
+        "code",
+        "message",
+        "details",
+        "message_code",
+        "message_params",
+    }
     assert client.get("/api/docs").status_code == 200
 
 

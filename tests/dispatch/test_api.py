@@ -243,8 +243,16 @@ def test_crew_gets_incident_route_and_preplan_and_moves_status(
     )
     assert bad.status_code == 409
     assert bad.json()["error"]["code"] == "invalid_transition"
+    # the refusal also travels as a text code the console translates
+    assert bad.json()["error"]["message_code"] == "unit.transition_refused"
+    assert bad.json()["error"]["message_params"]["from"] == "on_scene"
+    assert bad.json()["error"]["message_params"]["to"] == "available_in_station"
     detail = client.get(f"/api/v1/incidents/{incident_id}", headers=h).json()
     assert detail["status"] == "on_scene"
+    coded = {e["kind"]: e["cause_code"] for e in detail["timeline"]}
+    assert coded["turnout"] == "timeline.first_unit_left"
+    assert coded["on_scene"] == "timeline.first_unit_arrived"
+    assert all("cause_code" not in (e["details"] or {}) for e in detail["timeline"])
     assert detail["intervals"]["response_s"] is not None
     asked = client.post(
         f"/api/v1/incidents/{incident_id}/status",
@@ -253,6 +261,7 @@ def test_crew_gets_incident_route_and_preplan_and_moves_status(
     )
     assert asked.status_code == 409  # a unit is still on scene: the dispatcher confirms
     assert asked.json()["error"]["code"] == "units_on_scene"
+    assert asked.json()["error"]["message_code"] == "incident.units_on_scene"
     closed = client.post(
         f"/api/v1/incidents/{incident_id}/status",
         headers=h,

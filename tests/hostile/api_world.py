@@ -54,7 +54,13 @@ def envelope_of(response: object, status: int, code: str) -> dict[str, object]:
     assert getattr(response, "status_code", None) == status, getattr(response, "text", "")
     body = response.json()  # type: ignore[attr-defined]
     assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message", "details"}, body
+    assert set(body["error"]) == {
+        "code",
+        "message",
+        "details",
+        "message_code",
+        "message_params",
+    }, body
     assert body["error"]["code"] == code, body
     error: dict[str, object] = body["error"]
     return error

@@ -156,6 +156,12 @@ def test_features_that_are_not_objects_or_not_an_array(client: TestClient, admin
     )
     errors = envelope_of(response, 422, "import_failed")["details"]["errors"]  # type: ignore[index]
     assert [(e["line"], e["column"]) for e in errors] == [(1, None), (2, "properties")]
+    # the envelope has the documented (typed) shape; a named problem carries its text code
+    from firegrid.api.schemas import ImportFailedEnvelope
+
+    typed = ImportFailedEnvelope.model_validate(response.json()).error.details
+    assert typed is not None
+    assert [e.code for e in typed.errors] == [None, "import.properties_not_object"]
     text = json.dumps({"type": "FeatureCollection", "features": "abc"}).encode()
     response = client.post(
         "/api/v1/imports/hydrants", files={"file": ("h.geojson", text)}, headers=admin
@@ -193,4 +199,6 @@ def test_cli_prints_row_errors_without_a_traceback(
         "line": 2,
         "column": "geometry.coordinates",
         "reason": "a position needs two coordinates [lon, lat], got 1",
+        "code": None,  # a geometry problem has no text code yet: the console shows the reason
+        "params": {},
     }

@@ -119,7 +119,13 @@ def test_bad_signature_stale_and_replayed_requests_get_401(
         response = await client.post(URL, content=body, headers=bad)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "unauthenticated"
-        assert set(response.json()["error"]) == {"code", "message", "details"}
+        assert set(response.json()["error"]) == {
+            "code",
+            "message",
+            "details",
+            "message_code",
+            "message_params",
+        }
         stale = signed(secret, body, time.time() - 600)
         assert (await client.post(URL, content=body, headers=stale)).status_code == 401
         assert (await client.post(URL, content=body, headers=headers)).status_code == 200

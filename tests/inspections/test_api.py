@@ -88,10 +88,15 @@ def test_record_list_rectify_and_summary(
     assert rectified["overdue"] is False
     assert (Path(settings.data_dir) / rectified["evidence_photo"]).read_bytes() == PNG
     assert [t["to_status"] for t in rectified["transitions"]] == ["open", "rectified"]
+    found, done = (t["cause_code"] for t in rectified["transitions"])
+    assert found == "hazard_cause.found"
+    assert done in {"hazard_cause.rectified", "hazard_cause.rectified_late"}
     again = client.post(f"/api/v1/hazards/{exit_id}/rectify", data={"note": "x"}, headers=manager)
     assert again.status_code == 409
+    assert again.json()["error"]["message_code"] == "hazard.not_open"
     no_evidence = client.post(f"/api/v1/hazards/{wiring_id}/rectify", headers=manager)
     assert no_evidence.status_code == 422
+    assert no_evidence.json()["error"]["message_code"] == "hazard.needs_evidence"
 
     r = client.get(f"/api/v1/venues/{venue}/inspection-summary", headers=manager)
     assert r.status_code == 200, r.text

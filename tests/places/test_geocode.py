@@ -88,8 +88,10 @@ def test_no_match_instead_of_a_guess(register: Database) -> None:
     assert unknown_number.lon is None
     assert not unknown_road.matched
     assert unknown_road.reason == "no candidates"
+    assert unknown_road.reason_code == "geocode.no_candidates"
     assert not no_road.matched
     assert "no road" in (no_road.reason or "")
+    assert no_road.reason_code == "geocode.no_road"
 
 
 def test_scope_hides_addresses_outside_the_callers_jurisdiction(register: Database) -> None:

@@ -91,11 +91,22 @@ def test_bad_file_imports_nothing_and_lists_every_bad_row(city: Database) -> Non
     wrong_crs = [e for e in errors if e["line"] == 4]
     assert [e["column"] for e in wrong_crs] == ["lon", "lat"]
     assert all("wrong CRS" in str(e["reason"]) for e in wrong_crs)
+    assert [e["code"] for e in wrong_crs] == ["import.wrong_crs"] * 2
+    assert wrong_crs[0]["params"] == {"axis": "lon", "value": "38512000"}  # as read from CSV
     assert "outside the city boundary" in str(by_line[3]["reason"])
+    assert by_line[3]["code"] == "place.outside_city"
     assert by_line[5]["column"] == "code"
     assert "already exists" in str(by_line[5]["reason"])
-    assert by_line[6] == {"line": 6, "column": "name", "reason": "missing field"}
+    assert (by_line[5]["code"], by_line[5]["params"]) == ("place.code_taken", {"code": "V1"})
+    assert by_line[6] == {
+        "line": 6,
+        "column": "name",
+        "reason": "missing field",
+        "code": "validation.missing",
+        "params": {"field": "name"},
+    }
     assert "unknown venue category" in str(by_line[7]["reason"])
+    assert by_line[7]["params"] == {"category": "spaceport"}
     assert venue_count(city) == 0
 
 
@@ -104,7 +115,13 @@ def test_unknown_jurisdiction_code_is_reported(city: Database) -> None:
     with pytest.raises(ImportFailed) as exc:
         import_bytes(city, "grid-workers", data, "csv")
     assert errors_of(exc) == [
-        {"line": 2, "column": "grid", "reason": "unknown grid code '99999999999999'"}
+        {
+            "line": 2,
+            "column": "grid",
+            "reason": "unknown grid code '99999999999999'",
+            "code": "place.unknown_code",
+            "params": {"what": "grid", "code": "99999999999999"},
+        }
     ]
 
 

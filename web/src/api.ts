@@ -5,6 +5,9 @@ export interface RowError {
   line?: number;
   column?: string;
   reason?: string;
+  /** the reason as a text code and its parameters (translated by ./servertext) */
+  code?: string | null;
+  params?: Record<string, string | number | boolean | null>;
   [key: string]: unknown;
 }
 
@@ -14,6 +17,9 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: unknown = null,
+    /** the message as a text code and its parameters (translated by ./servertext) */
+    readonly messageCode: string | null = null,
+    readonly messageParams: Record<string, string | number | boolean | null> = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -36,7 +42,7 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
   } catch {
     body = null;
   }
-  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown; message_code?: unknown; message_params?: unknown } } | null)
     ?.error;
   if (error && typeof error === "object") {
     return new ApiError(
@@ -44,6 +50,8 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
       typeof error.code === "string" ? error.code : "error",
       typeof error.message === "string" ? error.message : response.statusText || "error",
       error.details ?? null,
+      typeof error.message_code === "string" ? error.message_code : null,
+      error.message_params && typeof error.message_params === "object" ? (error.message_params as Record<string, string | number | boolean | null>) : {},
     );
   }
   const detail = (body as { detail?: unknown } | null)?.detail;

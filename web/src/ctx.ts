@@ -4,6 +4,7 @@ import { AlertCenter } from "./alerts";
 import { Api, ApiError } from "./api";
 import { I18n, type Dict } from "./i18n";
 import { LiveChannel } from "./live";
+import { serverText, validationText, type ServerParams } from "./servertext";
 import en from "./locales/en.json";
 import zh from "./locales/zh-CN.json";
 
@@ -97,9 +98,13 @@ export function toast(message: string, kind: "info" | "error" | "ok" = "info"): 
 
 export function errorText(err: unknown): string {
   if (err && typeof err === "object" && "code" in err && "message" in err) {
-    const e = err as { code: string; message: string };
+    const e = err as { code: string; message: string; messageCode?: string | null; messageParams?: ServerParams; details?: unknown };
+    // the server's sentence in the reader's language when it has a code, else its English;
+    // a refused request names each invalid field
+    const tr = (key: string, params?: Record<string, string | number>) => i18n.t(key, params);
+    const message = validationText(tr, e.details) || serverText(tr, e.messageCode, e.messageParams, e.message);
     const known = i18n.t(`errors.${e.code}`);
-    return known === `errors.${e.code}` ? e.message : `${known}: ${e.message}`;
+    return known === `errors.${e.code}` ? message : `${known}: ${message}`;
   }
   return err instanceof Error ? err.message : String(err);
 }

@@ -45,7 +45,8 @@ function languageButton(): HTMLButtonElement {
       class: "btn btn-ghost lang",
       "data-testid": "lang-switch",
       lang: other,
-      "aria-label": t("app.switchLanguage"),
+      // the visible name (中文 / English) is the accessible name; the purpose is the title
+      title: t("app.switchLanguage"),
       onclick: () => {
         i18n.setLocale(other);
         mounted = "";
@@ -164,6 +165,8 @@ function logo(): SVGSVGElement {
   return svg;
 }
 
+let navObserver: ResizeObserver | null = null;
+
 function renderShell(current: ViewId): HTMLElement {
   const me = state.me as Me;
   const nav = h(
@@ -173,12 +176,24 @@ function renderShell(current: ViewId): HTMLElement {
       h("a", { href: `#/${v}`, class: v === current ? "nav-link active" : "nav-link", "aria-current": v === current ? "page" : undefined, "data-view": v }, t(`nav.${v}`)),
     ),
   );
+  // On a phone the navigation scrolls sideways: a "more" hint says so while links are cut off.
+  const more = h("span", { class: "nav-more", "data-testid": "nav-more", "aria-hidden": "true", hidden: true }, t("app.moreViews"));
+  const navWrap = h("div", { class: "nav-wrap" }, nav, more);
+  const markOverflow = () => {
+    const cut = nav.scrollWidth > nav.clientWidth + 1;
+    nav.dataset.overflow = cut ? "true" : "false";
+    more.hidden = !cut || nav.scrollLeft + nav.clientWidth >= nav.scrollWidth - 1;
+  };
+  nav.addEventListener("scroll", markOverflow, { passive: true });
+  navObserver?.disconnect(); // the previous shell's navigation is gone
+  navObserver = new ResizeObserver(markOverflow);
+  navObserver.observe(nav);
   const header = h(
     "header",
     { class: "topbar" },
     h("a", { class: "skip", href: "#main", onclick: (ev: Event) => { ev.preventDefault(); document.getElementById("main")?.focus(); } }, t("app.skip")),
     h("div", { class: "brand" }, logo(), t("app.title")),
-    nav,
+    navWrap,
     h(
       "div",
       { class: "who" },

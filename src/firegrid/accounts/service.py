@@ -29,6 +29,7 @@ from firegrid.accounts.roles import Role
 from firegrid.accounts.tokens import new_secret, same_hash, sha256_hex
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.places.public import Jurisdiction, Venue
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
@@ -207,7 +208,12 @@ def create_user(
         password = generated = generate_password()
     check_password_policy(password, username)
     if session.scalars(select(User.id).where(User.username == username)).first() is not None:
-        raise Conflict(f"username {username!r} is taken", {"username": username})
+        raise Conflict(
+            f"username {username!r} is taken",
+            {"username": username},
+            text=TextCode.USERNAME_TAKEN,
+            params={"username": username},
+        )
     user = User(
         username=username,
         display_name=display_name,

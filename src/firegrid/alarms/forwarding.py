@@ -20,6 +20,7 @@ from firegrid.alarms.models import Alarm, AlarmForward
 from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound
+from firegrid.core.texts import TextCode
 
 #: the kind of change recorded with every new forward (key: the forward's id)
 ALARM_FORWARDED = "alarm.forwarded"
@@ -117,6 +118,8 @@ def mark_forward_consumed(session: Session, forward_id: int, incident_id: int) -
         raise Conflict(
             f"alarm forward {forward_id} was already consumed by incident {row.incident_id}",
             {"forward_id": forward_id, "incident_id": row.incident_id},
+            text=TextCode.ALARM_FORWARD_CONSUMED,
+            params={"forward_id": forward_id, "incident_id": row.incident_id},
         )
     result = session.execute(
         update(AlarmForward)
@@ -125,5 +128,9 @@ def mark_forward_consumed(session: Session, forward_id: int, incident_id: int) -
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) != 1:
-        raise Conflict(f"alarm forward {forward_id} was consumed concurrently")
+        raise Conflict(
+            f"alarm forward {forward_id} was consumed concurrently",
+            text=TextCode.ALARM_FORWARD_CONSUMED,
+            params={"forward_id": forward_id, "incident_id": None},
+        )
     session.expire(row)

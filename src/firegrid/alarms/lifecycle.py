@@ -26,6 +26,7 @@ from firegrid.alarms.states import (
     check_transition,
 )
 from firegrid.core.errors import Conflict
+from firegrid.core.texts import TextCode
 
 Clock = Callable[[], datetime]
 
@@ -109,6 +110,8 @@ def transition(
         raise Conflict(
             f"alarm {alarm.id} changed meanwhile: it is now {alarm.status}",
             {"alarm_id": alarm.id, "status": alarm.status, "wanted": target.value},
+            text=TextCode.ALARM_CHANGED_MEANWHILE,
+            params={"alarm_id": alarm.id, "status": alarm.status},
         )
     session.add(
         AlarmTransition(
@@ -288,6 +291,8 @@ def forward_alarm(
         raise Conflict(
             f"alarm {alarm.id} is {alarm.status}: only a confirmed fire is forwarded",
             {"alarm_id": alarm.id, "status": alarm.status},
+            text=TextCode.ALARM_NOT_CONFIRMED,
+            params={"alarm_id": alarm.id, "status": alarm.status},
         )
     create_forward(
         session,

@@ -31,6 +31,7 @@ from firegrid.alarms.rules import default_document
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,8 @@ def save(
             f"the policy changed meanwhile: you edited version {base_version}, "
             f"version {latest} is in force; reload and edit again",
             {"base_version": base_version, "current_version": latest},
+            text=TextCode.POLICY_CHANGED_MEANWHILE,
+            params={"base_version": base_version, "current_version": latest},
         )
     previous = session.get(AlarmPolicyVersion, latest)
     before = previous.document if previous is not None else None
@@ -242,6 +245,8 @@ def save(
         raise Conflict(
             f"another edit stored version {latest + 1} meanwhile; reload and edit again",
             {"current_version": latest + 1},
+            text=TextCode.POLICY_CHANGED_MEANWHILE,
+            params={"base_version": latest, "current_version": latest + 1},
         ) from None
     record_change(
         session,

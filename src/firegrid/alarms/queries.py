@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
+from firegrid.alarms.cause_texts import cause_text
 from firegrid.alarms.lifecycle import alarm_dict, iso
 from firegrid.alarms.models import (
     Alarm,
@@ -99,6 +100,7 @@ def alarm_detail(session: Session, alarm: Alarm) -> dict[str, Any]:
                 "at": iso(t.at),
                 "actor": t.actor,
                 "cause": t.cause,
+                **_cause_code(t.cause),
                 "reason": t.reason or None,
             }
             for t in transitions
@@ -117,3 +119,11 @@ def alarm_detail(session: Session, alarm: Alarm) -> dict[str, Any]:
             "incident_id": forward.incident_id,
         },
     }
+
+
+def _cause_code(cause: str) -> dict[str, Any]:
+    """``cause_code``/``cause_params`` of a transition's cause (``None``/``{}`` if free text)."""
+    text = cause_text(cause)
+    if text is None:
+        return {"cause_code": None, "cause_params": {}}
+    return {"cause_code": text.code.value, "cause_params": dict(text.params)}

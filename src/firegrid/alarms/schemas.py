@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from firegrid.alarms.rules import Rule
 from firegrid.alarms.states import AlarmKind, AlarmStatus, FalseReason
 from firegrid.api.schemas import Counted, Timestamp
+from firegrid.core.texts import ParamValue, TextCode
 
 
 class _In(BaseModel):
@@ -124,7 +125,11 @@ class TransitionOut(BaseModel):
     to: AlarmStatus
     at: Timestamp
     actor: str
-    cause: str
+    cause: str = Field(description="Why, in English (a person's note in their own words).")
+    cause_code: TextCode | None = Field(
+        None, description="The cause as a text code the console translates (None: free text)."
+    )
+    cause_params: dict[str, ParamValue] = Field(default_factory=dict)
     reason: str | None
 
 

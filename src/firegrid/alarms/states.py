@@ -15,6 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from firegrid.core.errors import Conflict, ValidationFailed
+from firegrid.core.texts import TextCode
 
 
 class AlarmStatus(StrEnum):
@@ -95,5 +96,7 @@ def check_transition(alarm_id: int, current: str, target: AlarmStatus) -> AlarmS
             f"alarm {alarm_id} is {status.value}: it cannot become {target.value}"
             + (f" (allowed: {', '.join(allowed)})" if allowed else " (it is final)"),
             {"alarm_id": alarm_id, "from": status.value, "to": target.value, "allowed": allowed},
+            text=TextCode.ALARM_TRANSITION_REFUSED,
+            params={"alarm_id": alarm_id, "from": status.value, "to": target.value},
         )
     return status

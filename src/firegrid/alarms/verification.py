@@ -34,6 +34,7 @@ from firegrid.alarms.states import UNDECIDED, AlarmKind, AlarmStatus, parse_reas
 from firegrid.core import uploads
 from firegrid.core.clock import ensure_aware
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 
 CALL_OUTCOMES = ("fire", "false_alarm", "no_answer")
 TASK_RESULTS = ("fire", "false_alarm", "fault")
@@ -182,7 +183,12 @@ def operator_decision(
     if outcome not in ("fire", "false_alarm", "fault"):
         raise ValidationFailed("outcome must be fire, false_alarm or fault", {"outcome": outcome})
     if alarm.status == AlarmStatus.CLOSED:
-        raise Conflict(f"alarm {alarm.id} is closed", {"alarm_id": alarm.id})
+        raise Conflict(
+            f"alarm {alarm.id} is closed",
+            {"alarm_id": alarm.id},
+            text=TextCode.ALARM_CLOSED,
+            params={"alarm_id": alarm.id},
+        )
     return decide(
         session,
         alarm,
@@ -204,6 +210,8 @@ def forward(
         raise Conflict(
             f"alarm {alarm.id} was already forwarded at {alarm.forwarded_at.isoformat()}",
             {"alarm_id": alarm.id},
+            text=TextCode.ALARM_ALREADY_FORWARDED,
+            params={"alarm_id": alarm.id, "at": alarm.forwarded_at.isoformat()},
         )
     forward_alarm(session, alarm, policy=policy, now=now, probable=False, actor=actor_of(principal))
     return alarm
@@ -243,7 +251,12 @@ def create_task(
 ) -> VerificationTask:
     """Ask the grid worker of the venue's grid to check on site."""
     if alarm.status == AlarmStatus.CLOSED:
-        raise Conflict(f"alarm {alarm.id} is closed", {"alarm_id": alarm.id})
+        raise Conflict(
+            f"alarm {alarm.id} is closed",
+            {"alarm_id": alarm.id},
+            text=TextCode.ALARM_CLOSED,
+            params={"alarm_id": alarm.id},
+        )
     grid_worker_id = None
     if alarm.venue_id is not None:
         from firegrid.places.public import Venue
@@ -328,7 +341,12 @@ def submit_task(
             f"result must be one of {', '.join(TASK_RESULTS)}", {"result": result}
         )
     if task.status != "open":
-        raise Conflict(f"task {task.id} is {task.status}", {"id": task.id})
+        raise Conflict(
+            f"task {task.id} is {task.status}",
+            {"id": task.id},
+            text=TextCode.TASK_NOT_OPEN,
+            params={"task_id": task.id, "status": task.status},
+        )
     if result == "false_alarm":
         reason = parse_reason(reason or "unknown").value
     task.status = "done"

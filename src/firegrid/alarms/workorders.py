@@ -23,6 +23,7 @@ from firegrid.alarms.models import Alarm, WorkOrder
 from firegrid.alarms.rules import Policy
 from firegrid.alarms.states import UNDECIDED, AlarmStatus
 from firegrid.core.errors import Conflict, NotFound
+from firegrid.core.texts import TextCode
 
 
 def work_order_dict(order: WorkOrder, now: datetime | None = None) -> dict[str, Any]:
@@ -161,7 +162,12 @@ def close_order(
 ) -> WorkOrder:
     """Close with evidence; the fault alarm behind it is closed too."""
     if order.status != "open":
-        raise Conflict(f"work order {order.id} is already {order.status}", {"id": order.id})
+        raise Conflict(
+            f"work order {order.id} is already {order.status}",
+            {"id": order.id},
+            text=TextCode.WORK_ORDER_NOT_OPEN,
+            params={"order_id": order.id, "status": order.status},
+        )
     if not note.strip() and not photo_path:
         from firegrid.core.errors import ValidationFailed
 

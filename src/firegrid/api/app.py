@@ -29,6 +29,7 @@ from firegrid.api.schemas import ErrorEnvelope, Health, Ready
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
 from firegrid.core.settings import Settings, get_settings
+from firegrid.core.texts import TextCode, validation_text
 from firegrid.geo.service import EngineWarmup
 from firegrid.web.serve import install_console
 
@@ -211,10 +212,18 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"loc": list(err.get("loc", ())), "msg": err.get("msg"), "type": err.get("type")}
-            for err in exc.errors()
-        ]
+        details = []
+        for err in exc.errors():
+            text = validation_text(dict(err))
+            details.append(
+                {
+                    "loc": list(err.get("loc", ())),
+                    "msg": err.get("msg"),
+                    "type": err.get("type"),
+                    "code": text.code.value,
+                    "params": text.params,
+                }
+            )
         return JSONResponse(
             envelope("validation_failed", "the request is not valid", details), status_code=422
         )
@@ -231,7 +240,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def out_of_range(_request: Request, exc: Exception) -> JSONResponse:
         # A number the database cannot hold (e.g. an id beyond 64 bits) is the caller's error.
         return JSONResponse(
-            envelope("validation_failed", "a value in the request is out of range"),
+            envelope(
+                "validation_failed",
+                "a value in the request is out of range",
+                message_code=TextCode.VALIDATION_OUT_OF_RANGE,
+            ),
             status_code=422,
         )
 

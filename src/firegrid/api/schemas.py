@@ -11,6 +11,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer, WithJsonSchema
 
+from firegrid.core.texts import ParamValue, TextCode
+
 Item = TypeVar("Item")
 Properties = TypeVar("Properties")
 
@@ -83,14 +85,46 @@ class Counted(BaseModel, Generic[Item]):
 
 class ErrorBody(BaseModel):
     code: str = Field(description="Stable machine code, e.g. not_found, validation_failed.")
-    message: str
+    message: str = Field(description="The English sentence (for API users and logs).")
     details: Any = None
+    message_code: TextCode | None = Field(
+        None, description="The sentence as a stable text code the console translates."
+    )
+    message_params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="The parameters of message_code."
+    )
 
 
 class ErrorEnvelope(BaseModel):
-    """Every error the API answers: ``{"error": {"code", "message", "details"}}``."""
+    """Every error the API answers: ``{"error": {"code", "message", "details",
+    "message_code", "message_params"}}``."""
 
     error: ErrorBody
+
+
+class ImportRowError(BaseModel):
+    """One bad row of a refused import: where, why in English, and why as a text code."""
+
+    line: int | None = Field(description="The row's line (None: the file as a whole).")
+    column: str | None
+    reason: str
+    code: TextCode | None = Field(None, description="The reason as a text code (None: none yet).")
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+
+
+class ImportErrors(BaseModel):
+    errors: list[ImportRowError]
+    rows: int
+
+
+class ImportFailedBody(ErrorBody):
+    details: ImportErrors | None = None
+
+
+class ImportFailedEnvelope(BaseModel):
+    """A refused import (422 ``import_failed``): every bad row, nothing written."""
+
+    error: ImportFailedBody
 
 
 class EngineState(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select, text
 
 from firegrid.core.errors import Conflict
+from firegrid.core.texts import TextCode
 
 #: SQLite page cache while a bulk load writes (index pages stop thrashing)
 SQLITE_BULK_CACHE_KIB = 256 * 1024
@@ -38,6 +39,8 @@ def require_empty(connection: Connection, tables: Iterable[Table], what: str) ->
         raise Conflict(
             f"{what} needs empty tables; these already have rows: " + ", ".join(filled),
             {"tables": filled},
+            text=TextCode.BULK_TABLES_NOT_EMPTY,
+            params={"what": what, "tables": filled},
         )
 
 

@@ -1,12 +1,17 @@
 """Domain errors with their HTTP status and one JSON envelope.
 
 Every error that reaches a client has the shape
-``{"error": {"code": ..., "message": ..., "details": ...}}``.
+``{"error": {"code": ..., "message": ..., "details": ..., "message_code": ...,
+"message_params": {...}}}``: ``code`` is the kind of error, ``message`` the English sentence,
+``message_code``/``message_params`` the same sentence as a :class:`~firegrid.core.texts.TextCode`
+and its parameters for the console to translate (``None``/``{}`` when it has none).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from firegrid.core.texts import Params, TextCode, params_of
 
 
 class DomainError(Exception):
@@ -15,13 +20,22 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str, details: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        details: Any = None,
+        *,
+        text: TextCode | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.text_code = text
+        self.text_params: Params = params_of(params)
 
     def envelope(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+        return envelope(self.code, self.message, self.details, self.text_code, self.text_params)
 
 
 class ValidationFailed(DomainError):
@@ -57,6 +71,20 @@ class ImportFailed(ValidationFailed):
     code = "import_failed"
 
 
-def envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """Build the JSON error envelope for errors not raised as :class:`DomainError`."""
-    return {"error": {"code": code, "message": message, "details": details}}
+def envelope(
+    code: str,
+    message: str,
+    details: Any = None,
+    message_code: TextCode | None = None,
+    message_params: Params | None = None,
+) -> dict[str, Any]:
+    """Build the JSON error envelope (also for errors not raised as :class:`DomainError`)."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details,
+            "message_code": message_code.value if message_code is not None else None,
+            "message_params": dict(message_params or {}),
+        }
+    }

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from firegrid.core.errors import Conflict, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.core.writes import WriteContext
 from firegrid.devices.models import Device
 from firegrid.places.public import Venue
@@ -27,6 +28,8 @@ def prepare_device(ctx: WriteContext, values: dict[str, Any], existing: Any) -> 
                 f"a {values['protocol']} device with external id {values['external_id']!r} "
                 "is already registered",
                 {"external_id": values["external_id"]},
+                text=TextCode.DEVICE_EXTERNAL_ID_TAKEN,
+                params={"protocol": values["protocol"], "external_id": values["external_id"]},
             )
     code = values.pop("venue_code", None)
     if code is not None:
@@ -34,7 +37,12 @@ def prepare_device(ctx: WriteContext, values: dict[str, Any], existing: Any) -> 
             select(Venue).where(Venue.code == code, Venue.deleted_at.is_(None))
         ).first()
         if venue is None or not ctx.principal.can_see_path(venue.jurisdiction_path):
-            raise ValidationFailed(f"unknown venue code {code!r}", {"venue_code": code})
+            raise ValidationFailed(
+                f"unknown venue code {code!r}",
+                {"venue_code": code},
+                text=TextCode.PLACE_UNKNOWN_CODE,
+                params={"what": "venue", "code": code},
+            )
         values["venue_id"] = venue.id
         values["jurisdiction_path"] = venue.jurisdiction_path
     return {k: v for k, v in values.items() if v is not None}

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.public import Principal
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch import timeline
 from firegrid.dispatch.incident_models import AidRequest, Incident
 from firegrid.dispatch.incidents import (
@@ -57,7 +58,11 @@ def escalate(
     """Move the command of an incident one level up; optionally raise its level."""
     check_command(principal, incident)
     if incident.status == IncidentStatus.CLOSED:
-        raise Conflict(f"incident {incident.id} is closed")
+        raise Conflict(
+            f"incident {incident.id} is closed",
+            text=TextCode.INCIDENT_CLOSED,
+            params={"incident_id": incident.id},
+        )
     at = timeline.check_aware(at or utcnow())
     depth = len(path_parts(incident.command_path))
     entries = []
@@ -80,7 +85,10 @@ def escalate(
             )
         )
     elif new_level is None:
-        raise Conflict("the incident is already commanded by the city centre")
+        raise Conflict(
+            "the incident is already commanded by the city centre",
+            text=TextCode.INCIDENT_ALREADY_CITY_COMMAND,
+        )
     if new_level is not None:
         if not incident.level < new_level <= 5:
             raise ValidationFailed(
@@ -182,7 +190,11 @@ def request_reinforcement(
 ) -> AidRequest:
     """Ask the incident's command post for more units (a running incident)."""
     if incident.status in (IncidentStatus.CLOSED, IncidentStatus.CREATED):
-        raise Conflict(f"incident {incident.id} is not running ({incident.status})")
+        raise Conflict(
+            f"incident {incident.id} is not running ({incident.status})",
+            text=TextCode.INCIDENT_NOT_RUNNING,
+            params={"incident_id": incident.id, "status": incident.status},
+        )
     at = timeline.check_aware(at or utcnow())
     parse_requirements(requirements)
     return _file_aid_request(
@@ -237,6 +249,9 @@ def _file_aid_request(
             principal,
             note or kind.replace("_", " "),
             details={"aid_request_id": request.id, **details},
+            cause_text=None
+            if note
+            else timeline.cause(TextCode.TIMELINE_AID_KIND, kind.replace("_", " "), kind=kind),
         ),
     )
     return request
@@ -296,7 +311,11 @@ def answer_request(
     if not request.to_path.startswith(principal.scope_path):
         raise NotFound(f"aid request {request.id} not found", {"id": request.id})
     if request.status != "pending":
-        raise Conflict(f"aid request {request.id} was already answered ({request.status})")
+        raise Conflict(
+            f"aid request {request.id} was already answered ({request.status})",
+            text=TextCode.AID_ALREADY_ANSWERED,
+            params={"request_id": request.id, "status": request.status},
+        )
     at = timeline.check_aware(at or utcnow())
     incident = session.get(Incident, request.incident_id)
     assert incident is not None
@@ -330,6 +349,7 @@ def answer_request(
                 raise Conflict(
                     "no available unit of your forces meets the request; decline it instead",
                     {"missing": list(rec.missing)},
+                    text=TextCode.AID_NO_UNIT,
                 )
         elif engine is not None:  # units chosen by hand still get their ETA
             etas = chosen_etas(session, engine, forces, ids, incident.lon, incident.lat)
@@ -361,6 +381,11 @@ def answer_request(
             principal,
             note or request.status,
             details={"aid_request_id": request.id, "status": request.status, "vehicle_ids": sent},
+            cause_text=None
+            if note
+            else timeline.cause(
+                TextCode.TIMELINE_AID_ANSWER, request.status, status=request.status
+            ),
         ),
     )
     return request

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from firegrid.core.errors import Conflict
+from firegrid.core.texts import TextCode
 from firegrid.dispatch import timeline
 from firegrid.dispatch.incident_models import Incident, IncidentCall
 from firegrid.dispatch.merge_rules import (
@@ -222,6 +223,12 @@ def record_related(
                 at,
                 actor,
                 f"incident {other.id} is {distance:g} m away",
+                cause_text=timeline.cause(
+                    TextCode.TIMELINE_RELATED_NEARBY,
+                    f"incident {other.id} is {distance:g} m away",
+                    incident_id=other.id,
+                    distance_m=distance,
+                ),
                 details={
                     "incident_id": other.id,
                     "distance_m": distance,
@@ -251,9 +258,17 @@ def merge_call(
 ) -> Incident:
     """Attach a call to an open incident (the call is kept)."""
     if call.incident_id is not None:
-        raise Conflict(f"call {call.id} already belongs to incident {call.incident_id}")
+        raise Conflict(
+            f"call {call.id} already belongs to incident {call.incident_id}",
+            text=TextCode.CALL_ALREADY_LINKED,
+            params={"call_id": call.id, "incident_id": call.incident_id},
+        )
     if incident.status == IncidentStatus.CLOSED:
-        raise Conflict(f"incident {incident.id} is closed; open a new one")
+        raise Conflict(
+            f"incident {incident.id} is closed; open a new one",
+            text=TextCode.INCIDENT_CLOSED,
+            params={"incident_id": incident.id},
+        )
     call.incident_id = incident.id
     call.status = "merged"
     incident.call_count += 1

@@ -14,6 +14,7 @@ from firegrid.api.deps import DbDep, SessionDep, require
 from firegrid.api.pagination import decode_cursor, encode_cursor
 from firegrid.api.schemas import Counted
 from firegrid.core.errors import Conflict
+from firegrid.core.texts import TextCode
 from firegrid.dispatch import avl, command, incidents, intake, notify, plans
 from firegrid.dispatch import incident_schemas as s
 from firegrid.dispatch.consumers import consume_alarm_forwards
@@ -288,6 +289,7 @@ def dispatch(
             raise Conflict(
                 "no unit to send: the plan is met or nothing is available",
                 {"missing": list(rec.missing)},
+                text=TextCode.INCIDENT_NOTHING_TO_SEND,
             )
         etas = {c.vehicle_id: c.eta_s for c in rec.chosen}
         reasons = {c.vehicle_id: c.reason for c in rec.chosen}

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from firegrid.api.schemas import Timestamp
+from firegrid.core.texts import ParamValue, TextCode
 from firegrid.dispatch.models import VehicleType
 from firegrid.dispatch.states import IncidentStatus, VehicleStatus
 
@@ -338,7 +339,11 @@ class TimelineEntryOut(BaseModel):
     at: Timestamp
     kind: str
     actor: str
-    cause: str
+    cause: str = Field(description="The cause in English (or as the person typed it).")
+    cause_code: TextCode | None = Field(
+        None, description="The cause as a text code when the server wrote it (None: typed)."
+    )
+    cause_params: dict[str, ParamValue] = Field(default_factory=dict)
     vehicle_id: int | None
     details: dict[str, Any] | None
 

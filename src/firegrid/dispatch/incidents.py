@@ -19,6 +19,7 @@ from firegrid.accounts.public import Principal
 from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch import timeline
 from firegrid.dispatch.incident_models import (
     AidRequest,
@@ -83,7 +84,11 @@ def create_incident(
     """
     check_key(incident_type, level, "incident")
     if call.incident_id is not None:
-        raise Conflict(f"call {call.id} already belongs to incident {call.incident_id}")
+        raise Conflict(
+            f"call {call.id} already belongs to incident {call.incident_id}",
+            text=TextCode.CALL_ALREADY_LINKED,
+            params={"call_id": call.id, "incident_id": call.incident_id},
+        )
     if call.lon is None or call.lat is None or not call.jurisdiction_path:
         raise ValidationFailed(
             "the call has no location yet: give a point or an address that geocodes",
@@ -132,8 +137,20 @@ def create_incident(
             actor,
             f"{call.source} call",
             details={"caller_number": call.caller_number, "external_ref": call.external_ref},
+            cause_text=timeline.cause(
+                TextCode.TIMELINE_CALL, f"{call.source} call", source=call.source
+            ),
         ),
-        timeline.record(incident, "created", at, actor, cause or "new incident"),
+        timeline.record(
+            incident,
+            "created",
+            at,
+            actor,
+            cause or "new incident",
+            cause_text=None
+            if cause
+            else timeline.cause(TextCode.TIMELINE_NEW_INCIDENT, "new incident"),
+        ),
     )
     if incident_id is None:  # bulk writers (the replay) rebuild history: not news to share
         _announce(session, actor, incident, cause or "new incident")
@@ -252,7 +269,10 @@ def set_vehicle_status(
     at = timeline.check_aware(at or utcnow())
     new = check_vehicle_transition(vehicle.status, status, vehicle.code)
     if new is VehicleStatus.DISPATCHED:
-        raise Conflict("dispatch a unit through an incident (POST /incidents/{id}/dispatch)")
+        raise Conflict(
+            "dispatch a unit through an incident (POST /incidents/{id}/dispatch)",
+            text=TextCode.INCIDENT_DISPATCH_THROUGH_INCIDENT,
+        )
     incident_id = vehicle.incident_id
     if assignment is None and incident_id is not None:
         assignment = _open_assignment(session, vehicle)
@@ -266,7 +286,16 @@ def set_vehicle_status(
         assignment.en_route_at = at
         assignment.status = new.value
         if incident.turnout_at is None:
-            entries.append(timeline.record(incident, "turnout", at, actor, "first unit left"))
+            entries.append(
+                timeline.record(
+                    incident,
+                    "turnout",
+                    at,
+                    actor,
+                    "first unit left",
+                    cause_text=timeline.cause(TextCode.TIMELINE_FIRST_UNIT_LEFT, "first unit left"),
+                )
+            )
         entries.append(
             timeline.record(incident, "en_route", at, actor, cause, vehicle_id=vehicle.id)
         )
@@ -278,7 +307,18 @@ def set_vehicle_status(
         )
         if incident.status == IncidentStatus.DISPATCHED:
             incident.status = IncidentStatus.ON_SCENE.value
-            entries.append(timeline.record(incident, "on_scene", at, actor, "first unit arrived"))
+            entries.append(
+                timeline.record(
+                    incident,
+                    "on_scene",
+                    at,
+                    actor,
+                    "first unit arrived",
+                    cause_text=timeline.cause(
+                        TextCode.TIMELINE_FIRST_UNIT_ARRIVED, "first unit arrived"
+                    ),
+                )
+            )
             _announce(session, actor, incident, "first unit arrived")
     else:  # returning, available or cancelled: the unit leaves the incident
         assignment.released_at = at
@@ -286,7 +326,15 @@ def set_vehicle_status(
         vehicle.incident_id = None
         entries.append(
             timeline.record(
-                incident, "released", at, actor, cause or f"unit {new}", vehicle_id=vehicle.id
+                incident,
+                "released",
+                at,
+                actor,
+                cause or f"unit {new}",
+                vehicle_id=vehicle.id,
+                cause_text=None
+                if cause
+                else timeline.cause(TextCode.TIMELINE_UNIT_STATUS, f"unit {new}", status=new.value),
             )
         )
     timeline.write(session, *entries)
@@ -328,7 +376,11 @@ def dispatch_units(
     """
     at = timeline.check_aware(at or utcnow())
     if incident.status == IncidentStatus.CLOSED:
-        raise Conflict(f"incident {incident.id} is closed")
+        raise Conflict(
+            f"incident {incident.id} is closed",
+            text=TextCode.INCIDENT_CLOSED,
+            params={"incident_id": incident.id},
+        )
     wanted = list(dict.fromkeys(vehicle_ids))
     if not wanted:
         raise ValidationFailed("give at least one vehicle to dispatch", {"vehicle_ids": []})
@@ -348,7 +400,12 @@ def dispatch_units(
         elif found[vid][0].status not in AVAILABLE:
             problems[str(vid)] = f"not available ({found[vid][0].status})"
     if problems:
-        raise Conflict("some units cannot be dispatched; nothing was dispatched", problems)
+        raise Conflict(
+            "some units cannot be dispatched; nothing was dispatched",
+            problems,
+            text=TextCode.INCIDENT_UNITS_NOT_DISPATCHABLE,
+            params={"vehicle_ids": sorted(problems, key=int)},
+        )
     assignments = []
     entries = []
     for vid in wanted:
@@ -377,6 +434,9 @@ def dispatch_units(
             actor,
             cause or via,
             details={"vehicle_ids": wanted, "via": via, "aid_request_id": aid_request_id},
+            cause_text=None
+            if cause
+            else timeline.cause(TextCode.TIMELINE_DISPATCHED_VIA, via, via=via),
         )
     )
     if incident.status == IncidentStatus.CREATED:
@@ -436,6 +496,8 @@ def check_against_units(
                 f"incident {incident.id}: no unit has arrived; a unit reporting on scene "
                 "sets the incident on scene",
                 {"status": incident.status},
+                text=TextCode.INCIDENT_NOBODY_ARRIVED,
+                params={"incident_id": incident.id},
             )
     elif new is IncidentStatus.CLOSED and not confirmed:
         on_scene = session.execute(
@@ -452,6 +514,8 @@ def check_against_units(
                 f"incident {incident.id} still has {len(on_scene)} unit(s) on scene: "
                 "confirm to close and send them back",
                 {"units": [{"vehicle_id": v, "call_sign": c} for v, c in on_scene]},
+                text=TextCode.INCIDENT_UNITS_ON_SCENE,
+                params={"incident_id": incident.id, "units": [c for _v, c in on_scene]},
             )
 
 
@@ -603,14 +667,7 @@ def incident_detail(
         **incident_dict(incident),
         "calls": [call_dict(c) for c in calls],
         "timeline": [
-            {
-                "at": e.at.isoformat(),
-                "kind": e.kind,
-                "actor": e.actor,
-                "cause": e.cause,
-                "vehicle_id": e.vehicle_id,
-                "details": e.details,
-            }
+            timeline.entry_out(e)
             for e in entries
             if e.kind != "possibly_related" or (e.details or {}).get("incident_id") in shown
         ],

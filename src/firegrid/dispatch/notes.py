@@ -14,6 +14,7 @@ from firegrid.accounts.public import Principal
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.text import find_in
+from firegrid.core.texts import TextCode
 from firegrid.core.uploads import store_photo
 from firegrid.dispatch import timeline
 from firegrid.dispatch.incident_models import Incident, TimelineEntry
@@ -63,6 +64,7 @@ def add_attachment(
         principal,
         caption[:300] or "photo",
         details={"path": relative, "content_type": content_type, "caption": caption[:300]},
+        cause_text=None if caption else timeline.cause(TextCode.TIMELINE_PHOTO, "photo"),
     )
     timeline.write(session, entry)
     return entry

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, SettingsDep, require
+from firegrid.core.texts import ParamValue, TextCode
 from firegrid.core.uploads import MAX_PHOTO_BYTES, PHOTO_TYPES
-from firegrid.dispatch import incidents, notes
+from firegrid.dispatch import incidents, notes, timeline
 
 router = APIRouter(tags=["incidents"])
 IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Incident id.")]
@@ -29,17 +30,17 @@ class TimelineEntryOut(BaseModel):
     kind: str
     actor: str
     cause: str
+    cause_code: TextCode | None = Field(
+        None, description="The cause as a text code when the server wrote it (None: typed)."
+    )
+    cause_params: dict[str, ParamValue] = Field(default_factory=dict)
     details: dict[str, Any] | None
 
 
 def _out(entry: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "at": entry["at"].isoformat(),
-        "kind": entry["kind"],
-        "actor": entry["actor"],
-        "cause": entry["cause"],
-        "details": entry["details"],
-    }
+    out = timeline.entry_out(entry)
+    out.pop("vehicle_id")
+    return out
 
 
 @router.post(

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.core.writes import WriteContext
 from firegrid.dispatch.models import Hydrant, LogisticsPoint, Station, Vehicle
 from firegrid.geo.facilities import check_on_network
@@ -56,7 +57,12 @@ def prepare_vehicle(ctx: WriteContext, values: dict[str, Any], existing: Any) ->
             select(Station).where(Station.code == code, Station.deleted_at.is_(None))
         ).first()
         if station is None or not ctx.principal.can_see_path(station.jurisdiction_path):
-            raise ValidationFailed(f"unknown station code {code!r}", {"station_code": code})
+            raise ValidationFailed(
+                f"unknown station code {code!r}",
+                {"station_code": code},
+                text=TextCode.PLACE_UNKNOWN_CODE,
+                params={"what": "station", "code": code},
+            )
         values["station_id"] = station.id
         values["jurisdiction_path"] = station.jurisdiction_path
     return {k: v for k, v in values.items() if v is not None}

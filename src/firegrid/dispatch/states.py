@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from firegrid.core.errors import Conflict
+from firegrid.core.texts import TextCode
 
 
 class InvalidTransition(Conflict):
@@ -76,12 +77,17 @@ def check_vehicle_transition(current: str, target: str, vehicle: object = "") ->
         old, new = VehicleStatus(current), VehicleStatus(target)
     except ValueError:
         raise InvalidTransition(
-            f"unknown vehicle status {target!r}", {"allowed": [s.value for s in VehicleStatus]}
+            f"unknown vehicle status {target!r}",
+            {"allowed": [s.value for s in VehicleStatus]},
+            text=TextCode.UNIT_STATUS_UNKNOWN,
+            params={"status": target},
         ) from None
     if new not in VEHICLE_TRANSITIONS[old]:
         raise InvalidTransition(
             f"vehicle {vehicle} cannot go from {old} to {new}",
             {"from": old.value, "to": new.value, "allowed": sorted(VEHICLE_TRANSITIONS[old])},
+            text=TextCode.UNIT_TRANSITION_REFUSED,
+            params={"unit": str(vehicle), "from": old.value, "to": new.value},
         )
     return new
 
@@ -94,10 +100,14 @@ def check_incident_transition(current: str, target: str, incident: object = "") 
         raise InvalidTransition(
             f"unknown incident status {target!r}",
             {"allowed": [s.value for s in IncidentStatus]},
+            text=TextCode.INCIDENT_STATUS_UNKNOWN,
+            params={"status": target},
         ) from None
     if new not in INCIDENT_TRANSITIONS[old]:
         raise InvalidTransition(
             f"incident {incident} cannot go from {old} to {new}",
             {"from": old.value, "to": new.value, "allowed": sorted(INCIDENT_TRANSITIONS[old])},
+            text=TextCode.INCIDENT_TRANSITION_REFUSED,
+            params={"incident": str(incident), "from": old.value, "to": new.value},
         )
     return new

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import Params, Text, TextCode, params_of
 from firegrid.dispatch.incident_models import Incident, TimelineEntry, VehicleStatusChange
 from firegrid.live import writer as live_writer
 
@@ -81,9 +82,14 @@ def record(
     *,
     vehicle_id: int | None = None,
     details: dict[str, Any] | None = None,
+    cause_text: Text | None = None,
 ) -> dict[str, Any]:
     """A timeline row for ``incident`` (its milestone column is set on first occurrence);
-    write it with :func:`write`."""
+    write it with :func:`write`.
+
+    A cause the server writes itself passes ``cause_text`` (its code and parameters, kept in
+    ``details`` under :data:`CAUSE_CODE`/:data:`CAUSE_PARAMS`; see :func:`cause_of`); a cause
+    a person typed is their own words and has no code."""
     if kind not in KINDS:
         raise ValidationFailed(f"unknown timeline kind {kind!r}", {"kinds": sorted(KINDS)})
     check_aware(at)
@@ -97,6 +103,49 @@ def record(
         "actor": actor_name(actor),
         "cause": cause[:300],
         "vehicle_id": vehicle_id,
+        "details": _with_cause(details, cause_text),
+    }
+
+
+#: where a row's cause code and parameters are kept (inside ``details``)
+CAUSE_CODE = "cause_code"
+CAUSE_PARAMS = "cause_params"
+
+
+def cause(code: TextCode, message: str, **params: Any) -> Text:
+    """A cause the server writes: its English ``message``, code and parameters."""
+    return Text(code, message, params_of(params))
+
+
+def _with_cause(details: dict[str, Any] | None, text: Text | None) -> dict[str, Any] | None:
+    if text is None:
+        return details
+    return {**(details or {}), CAUSE_CODE: text.code.value, CAUSE_PARAMS: dict(text.params)}
+
+
+def cause_of(details: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str | None, Params]:
+    """``(details without the cause code, cause code or None, its parameters)`` of a row."""
+    if not details or CAUSE_CODE not in details:
+        return details, None, {}
+    rest = {k: v for k, v in details.items() if k not in (CAUSE_CODE, CAUSE_PARAMS)}
+    return rest or None, str(details[CAUSE_CODE]), dict(details.get(CAUSE_PARAMS) or {})
+
+
+def entry_out(entry: Any) -> dict[str, Any]:
+    """A timeline row (model or dict made by :func:`record`) as the API shows it."""
+    fields = ("at", "kind", "actor", "cause", "vehicle_id", "details")
+    row: dict[str, Any] = (
+        entry if isinstance(entry, dict) else {name: getattr(entry, name) for name in fields}
+    )
+    details, code, params = cause_of(row["details"])
+    return {
+        "at": row["at"].isoformat(),
+        "kind": row["kind"],
+        "actor": row["actor"],
+        "cause": row["cause"],
+        "cause_code": code,
+        "cause_params": params,
+        "vehicle_id": row.get("vehicle_id"),
         "details": details,
     }
 

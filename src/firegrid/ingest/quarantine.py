@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.devices.public import Device, DeviceKind, DeviceProtocol, DeviceRef
 from firegrid.ingest.models import QuarantineDevice, QuarantinedMessage
 from firegrid.places.public import Venue
@@ -99,7 +100,12 @@ def adopt(
     if entry is None:
         raise NotFound(f"no quarantined device {quarantine_id}", {"id": quarantine_id})
     if entry.adopted_device_id is not None:
-        raise Conflict("the device was already adopted", {"device_id": entry.adopted_device_id})
+        raise Conflict(
+            "the device was already adopted",
+            {"device_id": entry.adopted_device_id},
+            text=TextCode.DEVICE_ALREADY_ADOPTED,
+            params={"device_id": entry.adopted_device_id},
+        )
     if entry.protocol not in {p.value for p in DeviceProtocol}:
         raise ValidationFailed(f"protocol {entry.protocol!r} cannot be registered")
     venue = session.get(Venue, venue_id)
@@ -116,7 +122,12 @@ def adopt(
         )
     ).first()
     if clash is not None:
-        raise Conflict("a device with this code or external id exists", {"device_id": clash})
+        raise Conflict(
+            "a device with this code or external id exists",
+            {"device_id": clash},
+            text=TextCode.DEVICE_CODE_TAKEN,
+            params={"device_id": clash},
+        )
     device = Device(
         code=code,
         kind=kind,

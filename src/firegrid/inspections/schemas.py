@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from firegrid.core.texts import ParamValue, TextCode
+
 MAX_ID = 2_147_483_647
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -49,6 +51,10 @@ class TransitionOut(BaseModel):
     at: datetime
     actor: str
     cause: str
+    cause_code: TextCode | None = Field(
+        None, description="The cause as a text code the console translates (None: free text)."
+    )
+    cause_params: dict[str, ParamValue] = Field(default_factory=dict)
 
 
 class HazardOut(BaseModel):

@@ -25,6 +25,7 @@ from firegrid.core import uploads
 from firegrid.core.changes import record_change as record_domain_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.core.texts import Params, Text, TextCode
 from firegrid.inspections.models import (
     CATEGORY_BY_CODE,
     HAZARD_CATEGORIES,
@@ -175,10 +176,35 @@ def hazard_dict(
                 "at": t.at,
                 "actor": t.actor,
                 "cause": t.cause,
+                **_cause_code(t.cause),
             }
             for t in transitions
         ]
     return out
+
+
+_FOUND = "found at inspection "
+_RECTIFIED = "rectified with evidence"
+_LATE = " after the deadline"
+
+
+def hazard_cause_text(cause: str) -> Text | None:
+    """The code of a cause this module writes on a hazard transition (None: another text)."""
+    if cause.startswith(_FOUND) and cause[len(_FOUND) :].isdigit():
+        params: Params = {"inspection_id": int(cause[len(_FOUND) :])}
+        return Text(TextCode.HAZARD_CAUSE_FOUND, cause, params)
+    if cause == _RECTIFIED:
+        return Text(TextCode.HAZARD_CAUSE_RECTIFIED, cause)
+    if cause == _RECTIFIED + _LATE:
+        return Text(TextCode.HAZARD_CAUSE_RECTIFIED_LATE, cause)
+    return None
+
+
+def _cause_code(cause: str) -> dict[str, Any]:
+    text = hazard_cause_text(cause)
+    if text is None:
+        return {"cause_code": None, "cause_params": {}}
+    return {"cause_code": text.code.value, "cause_params": dict(text.params)}
 
 
 def inspection_dict(
@@ -366,7 +392,7 @@ def record_inspection(
         )
         session.add(hazard)
         session.flush()
-        cause = f"found at inspection {inspection.id}"
+        cause = f"{_FOUND}{inspection.id}"
         _transition(session, hazard, "", HazardStatus.OPEN.value, at=at, actor=actor, cause=cause)
         hazard_after = row_snapshot(hazard)
         record_change(
@@ -392,13 +418,18 @@ def rectify_hazard(
         raise Conflict(
             f"hazard {hazard.id} is already {hazard.status}",
             {"id": hazard.id, "status": hazard.status},
+            text=TextCode.HAZARD_NOT_OPEN,
+            params={"hazard_id": hazard.id, "status": hazard.status},
         )
     if not note.strip() and not photo_path:
-        raise ValidationFailed("rectifying a hazard needs evidence: a note or a photo")
+        raise ValidationFailed(
+            "rectifying a hazard needs evidence: a note or a photo",
+            text=TextCode.HAZARD_NEEDS_EVIDENCE,
+        )
     before = row_snapshot(hazard)
     late = hazard.deadline < now
     actor = actor_of(principal)
-    cause = "rectified with evidence" + (" after the deadline" if late else "")
+    cause = _RECTIFIED + (_LATE if late else "")
     _transition(
         session,
         hazard,

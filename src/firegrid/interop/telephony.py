@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch import intake
 from firegrid.dispatch.timeline import Actor, actor_name
 from firegrid.interop.models import SeatRequest, SwitchCall
@@ -139,7 +140,7 @@ def request_action(
     if kind not in REQUESTS:
         raise ValidationFailed(f"unknown request {kind!r}", {"requests": REQUESTS})
     if call.state == "released":
-        raise Conflict("the call has ended", {"call_id": call.id})
+        raise Conflict("the call has ended", {"call_id": call.id}, text=TextCode.CALL_ENDED)
     request = SeatRequest(
         call_id=call.id,
         kind=kind,
@@ -174,7 +175,11 @@ def answer_request(session: Session, request_id: int, outcome: str, note: str = 
     if request.status != "pending":
         if request.status == outcome:
             return request
-        raise Conflict("the request was already answered", {"status": request.status})
+        raise Conflict(
+            "the request was already answered",
+            {"status": request.status},
+            text=TextCode.LINK_REQUEST_ANSWERED,
+        )
     request.status, request.answered_at = outcome, utcnow()
     if note:
         request.note = note[:300]

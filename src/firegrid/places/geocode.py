@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firegrid.core.texts import TextCode
 from firegrid.places.models import StandardAddress
 
 MIN_SCORE = 0.75
@@ -75,6 +76,7 @@ class GeocodeResult:
     jurisdiction_path: str | None = None
     reason: str | None = None
     alternatives: list[dict[str, Any]] = field(default_factory=list)
+    reason_code: TextCode | None = None  # ``reason`` as a text code for the console
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,7 +137,12 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
     normalised = normalise(text)
     if not query.road:
         return GeocodeResult(
-            text, False, 0.0, query, reason="no road name found in the address text"
+            text,
+            False,
+            0.0,
+            query,
+            reason="no road name found in the address text",
+            reason_code=TextCode.GEOCODE_NO_ROAD,
         )
     in_scope = StandardAddress.jurisdiction_path.startswith(scope_path, autoescape=True)
     conditions = [StandardAddress.road == query.road, in_scope]
@@ -167,6 +174,7 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
             query,
             reason="no standard address scores high enough" if scored else "no candidates",
             alternatives=alternatives,
+            reason_code=TextCode.GEOCODE_LOW_SCORE if scored else TextCode.GEOCODE_NO_CANDIDATES,
         )
     score, best_address = scored[0]
     return GeocodeResult(

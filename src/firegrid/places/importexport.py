@@ -28,6 +28,7 @@ from firegrid.core.changes import record_change
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
 from firegrid.core.text import find_in, neutralise_formula, restore_formula
+from firegrid.core.texts import Text, TextCode, param, validation_text
 from firegrid.core.writes import WriteContext
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
 from firegrid.places.geometry_input import accepted_types, read_geometry
@@ -188,6 +189,9 @@ def _read_geojson(data: bytes) -> Iterator[Row]:
         yield _feature_row(number, item)
 
 
+PROPERTIES_NOT_OBJECT = "properties must be an object or null"
+
+
 def _feature_row(number: int, item: Any) -> Row:
     """One feature as a row; what is wrong with it becomes the row's problems."""
     if not isinstance(item, dict):
@@ -198,7 +202,7 @@ def _feature_row(number: int, item: Any) -> Row:
     if isinstance(properties, dict):
         values = {str(key): value for key, value in properties.items()}
     elif properties is not None:
-        problems.append(("properties", "properties must be an object or null"))
+        problems.append(("properties", PROPERTIES_NOT_OBJECT))
     geometry = item.get("geometry")
     if geometry is not None:
         geometry_values, geometry_problems = read_geometry(geometry)
@@ -229,9 +233,9 @@ def _coerce(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-def _reason(err: Any) -> str:
+def _reason(err: Any) -> Text:
     if err["type"] == "missing":
-        return "missing field"
+        return Text(TextCode.VALIDATION_MISSING, "missing field", {"field": _column(err)})
     if (
         err["loc"]
         and err["loc"][-1] in {"lon", "lat"}
@@ -241,27 +245,59 @@ def _reason(err: Any) -> str:
             "greater_than_equal",
         }
     ):
-        return (
+        return Text(
+            TextCode.IMPORT_WRONG_CRS,
             f"{err['loc'][-1]} {err['input']} is not in degrees: wrong CRS "
-            "(is the file in a projected CRS?)"
+            "(is the file in a projected CRS?)",
+            {"axis": str(err["loc"][-1]), "value": param(err["input"])},
         )
-    return str(err["msg"])
+    return validation_text(err)
+
+
+def _column(err: Any) -> str:
+    return ".".join(str(p) for p in err["loc"])
+
+
+def row_error(
+    line: int | None, column: str | None, reason: str, text: Text | None = None
+) -> dict[str, Any]:
+    """One bad row: where, the English ``reason``, and its ``code``/``params`` when it has one."""
+    return {
+        "line": line,
+        "column": column,
+        "reason": reason,
+        "code": text.code.value if text is not None else None,
+        "params": dict(text.params) if text is not None else {},
+    }
 
 
 def _row_errors(line: int, exc: Exception) -> list[dict[str, Any]]:
     if isinstance(exc, ValidationError):
-        return [
-            {
-                "line": line,
-                "column": ".".join(str(p) for p in err["loc"]) or None,
-                "reason": _reason(err),
-            }
-            for err in exc.errors()
-        ]
+        errors = []
+        for err in exc.errors():
+            text = _reason(err)
+            errors.append(row_error(line, _column(err) or None, text.message, text))
+        return errors
     if isinstance(exc, DomainError):
         column = next(iter(exc.details), None) if isinstance(exc.details, dict) else None
-        return [{"line": line, "column": column, "reason": exc.message}]
+        coded = None
+        if exc.text_code is not None:
+            coded = Text(exc.text_code, exc.message, exc.text_params)
+        return [row_error(line, column, exc.message, coded)]
     raise exc
+
+
+def _problem_text(column: str | None, reason: str, kind: str, row: Row) -> Text | None:
+    """The code of a problem found while reading a row, when it is one we name."""
+    if column == "geometry.type" and reason.startswith(f"{kind} do not take"):
+        return Text(
+            TextCode.IMPORT_GEOMETRY_TYPE,
+            reason,
+            {"kind": kind, "geometry_type": str(row.values.get("_geometry_type"))},
+        )
+    if column == "properties" and reason == PROPERTIES_NOT_OBJECT:
+        return Text(TextCode.IMPORT_PROPERTIES_NOT_OBJECT, reason)
+    return None
 
 
 def _read_problems(row: Row, kind: str, accepted: frozenset[str]) -> list[tuple[str | None, str]]:
@@ -309,7 +345,9 @@ def import_rows(
     for row in rows:
         problems = _read_problems(row, kind, accepted)
         if problems:
-            errors.extend({"line": row.line, "column": c, "reason": r} for c, r in problems)
+            errors.extend(
+                row_error(row.line, c, r, _problem_text(c, r, kind, row)) for c, r in problems
+            )
             if len(errors) >= MAX_ERRORS:
                 break
             continue
@@ -320,7 +358,10 @@ def import_rows(
             if resource.prepare is not None:
                 values = resource.prepare(ctx, values, existing)
             if not ctx.principal.can_see_path(values[resource.path_column]):
-                raise ValidationFailed("the row lies outside your jurisdiction")
+                raise ValidationFailed(
+                    "the row lies outside your jurisdiction",
+                    text=TextCode.IMPORT_OUTSIDE_JURISDICTION,
+                )
             if keyed is not None and existing is not None:
                 if keyed.update(ctx, resource, existing, values):
                     updated += 1
@@ -350,7 +391,8 @@ def import_rows(
         try:
             deleted = keyed.delete_missing(ctx, resource)
         except DomainError as exc:
-            errors.append({"line": None, "column": None, "reason": exc.message})
+            errors.extend(_row_errors(0, exc))
+            errors[-1]["line"] = None
     if errors:
         raise ImportFailed(
             f"{len(errors)} problem(s) in the {kind} file; nothing was imported",

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
+from firegrid.api.schemas import ImportFailedEnvelope
 from firegrid.places.importexport import (
     SUFFIXES,
     export_records,
@@ -41,6 +42,7 @@ class ImportReport(BaseModel):
     status_code=201,
     summary="Import a file, all or nothing",
     response_model=ImportReport,
+    responses={422: {"model": ImportFailedEnvelope, "description": "Bad rows; nothing written."}},
 )
 async def import_upload(
     kind: KindPath,

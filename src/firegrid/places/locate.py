@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from firegrid.core.errors import OutsideCity, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.places.models import Jurisdiction, JurisdictionLevel
 
 
@@ -84,6 +85,8 @@ class JurisdictionIndex:
             raise OutsideCity(
                 f"{what} ({lon:.6f}, {lat:.6f}) lies outside the city boundary",
                 {"lon": lon, "lat": lat},
+                text=TextCode.PLACE_OUTSIDE_CITY,
+                params={"lon": round(lon, 6), "lat": round(lat, 6)},
             )
 
     def locate(self, lon: float, lat: float, what: str = "point") -> GridRef:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firegrid.core.texts import TextCode
 from firegrid.places.models import JurisdictionLevel
 
 Lon = Annotated[
@@ -154,5 +155,8 @@ class GeocodeOut(BaseModel):
     full_text: str | None
     lon: float | None
     lat: float | None
-    reason: str | None
+    reason: str | None = Field(description="Why nothing matched, in English.")
+    reason_code: TextCode | None = Field(
+        None, description="The reason as a text code the console translates."
+    )
     alternatives: list[dict[str, Any]]

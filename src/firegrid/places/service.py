@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.core.errors import Conflict, OutsideCity, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.core.writes import WriteContext
 from firegrid.places.crs import Crs, point_to_wgs84, to_wgs84, validate_lon_lat
 from firegrid.places.locate import GridRef, jurisdiction_index
@@ -34,13 +35,23 @@ def jurisdiction_by_code(session: Session, code: str, field: str = "jurisdiction
         select(Jurisdiction).where(Jurisdiction.code == code, Jurisdiction.deleted_at.is_(None))
     ).first()
     if row is None:
-        raise ValidationFailed(f"unknown {field} code {code!r}", {field: code})
+        raise ValidationFailed(
+            f"unknown {field} code {code!r}",
+            {field: code},
+            text=TextCode.PLACE_UNKNOWN_CODE,
+            params={"what": field, "code": code},
+        )
     return row
 
 
 def ensure_unique_code(session: Session, model: Any, code: str, what: str) -> None:
     if session.scalars(select(model.id).where(model.code == code)).first() is not None:
-        raise Conflict(f"{what} with code {code!r} already exists", {"code": code})
+        raise Conflict(
+            f"{what} with code {code!r} already exists",
+            {"code": code},
+            text=TextCode.PLACE_CODE_TAKEN,
+            params={"code": code},
+        )
 
 
 def _move_point(
@@ -187,6 +198,8 @@ def check_jurisdiction_delete(ctx: WriteContext, row: Any) -> None:
             f"the city {row.code} cannot be deleted: it is the outline every place, "
             "station and hydrant is checked against",
             {"code": row.code},
+            text=TextCode.PLACE_CITY_UNDELETABLE,
+            params={"code": row.code},
         )
     child = ctx.session.scalars(
         select(Jurisdiction.code).where(
@@ -197,6 +210,8 @@ def check_jurisdiction_delete(ctx: WriteContext, row: Any) -> None:
         raise Conflict(
             f"{row.level} {row.code} still has live children (e.g. {child}): delete them first",
             {"code": row.code, "child": child},
+            text=TextCode.PLACE_HAS_CHILDREN,
+            params={"code": row.code, "child": child},
         )
 
 
@@ -209,7 +224,12 @@ def _prepare_city(ctx: WriteContext, values: dict[str, Any], parent_code: str | 
         )
     ).first()
     if existing_city is not None:
-        raise Conflict(f"the city {existing_city!r} already exists", {"code": values["code"]})
+        raise Conflict(
+            f"the city {existing_city!r} already exists",
+            {"code": values["code"]},
+            text=TextCode.PLACE_CITY_EXISTS,
+            params={"code": existing_city},
+        )
     if ctx.principal.scope_path != "/":
         raise ValidationFailed("only a platform-wide administrator may create the city")
     values["parent_id"] = None

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, Field, model_validator
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 
 class VenueClass(BaseModel):
@@ -40,7 +41,10 @@ class Taxonomy(BaseModel):
             return self.categories[code]
         except KeyError:
             raise ValidationFailed(
-                f"unknown venue category {code!r}", {"known": sorted(self.categories)}
+                f"unknown venue category {code!r}",
+                {"known": sorted(self.categories)},
+                text=TextCode.PLACE_UNKNOWN_CATEGORY,
+                params={"category": code},
             ) from None
 
     def codes_of_class(self, venue_class: str) -> list[str]:

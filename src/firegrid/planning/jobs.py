@@ -23,6 +23,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import Conflict, DomainError, NotFound
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.planning import store
 from firegrid.planning.models import PlanningJob
 
@@ -248,6 +249,8 @@ def retry(session: Session, actor: Principal, job: PlanningJob) -> PlanningJob:
         raise Conflict(
             "only a failed, retriable job can be retried",
             {"job_id": job.id, "status": job.status, "retriable": job.retriable},
+            text=TextCode.JOB_NOT_RETRIABLE,
+            params={"job_id": job.id},
         )
     job.error = None
     job.retriable = False

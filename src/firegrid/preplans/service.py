@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.public import Principal, record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.devices.public import Device
 from firegrid.dispatch.duplicates import haversine_m
 from firegrid.places.public import Building, Venue
@@ -259,6 +260,8 @@ def _open_version(session: Session, plan: Preplan, version: int, expected: str) 
         raise Conflict(
             f"version {version} is {row.status}, not {expected}",
             {"plan_id": plan.id, "version": version, "status": row.status},
+            text=TextCode.PREPLAN_VERSION_STATUS,
+            params={"version": version, "status": row.status, "expected": expected},
         )
     return row
 
@@ -359,7 +362,9 @@ def confirm_review(
     plan = get_plan(session, principal, plan_id)
     if plan.published_version is None:
         raise Conflict(
-            f"pre-plan {plan_id} has no published version to confirm", {"plan_id": plan_id}
+            f"pre-plan {plan_id} has no published version to confirm",
+            {"plan_id": plan_id},
+            text=TextCode.PREPLAN_NOT_PUBLISHED,
         )
     before = {"review_due_at": iso(plan.review_due_at), "risk_grade": plan.risk_grade}
     plan.risk_grade = risk_grade(session, plan.venue_id)

@@ -18,6 +18,7 @@ from firegrid.accounts.public import Principal, record_change
 from firegrid.alarms.fire_history import FireAlarmRef, first_fire_alarm
 from firegrid.api.crud import row_snapshot
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.history import IncidentSummary, assignment_columns, incident_summary
 from firegrid.places.public import jurisdiction_index
 from firegrid.records.models import FireRecord, RecordSource
@@ -182,6 +183,8 @@ def fill_incident_record(
         raise Conflict(
             f"incident {incident_id} is {incident.status}: the record is written after it closes",
             {"status": incident.status},
+            text=TextCode.RECORD_INCIDENT_OPEN,
+            params={"incident_id": incident_id, "status": incident.status},
         )
     values = body.model_dump()
     check_codes(values)

@@ -15,6 +15,7 @@ from firegrid.accounts.public import Principal, record_change
 from firegrid.api.crud import row_snapshot
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.core.writes import WriteContext
 from firegrid.places.public import Crs, Venue
 from firegrid.places.service import ensure_unique_code, resolve_point
@@ -67,6 +68,8 @@ def ensure_editable(record: FireRecord) -> None:
                 "id": record.id,
                 "locked_at": record.locked_at.isoformat() if record.locked_at else None,
             },
+            text=TextCode.RECORD_LOCKED,
+            params={"code": record.code},
         )
 
 
@@ -141,6 +144,8 @@ def review(
         raise Conflict(
             f"cannot {action} a {current.value} fire record",
             {"review_state": current.value, "action": action},
+            text=TextCode.RECORD_REVIEW_REFUSED,
+            params={"action": action, "review_state": current.value},
         )
     before = row_snapshot(record)
     record.review_state = target.value

@@ -31,6 +31,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.risk.aggregate import LEVELS, aggregate_all, aggregate_level, top_units
 from firegrid.risk.area import driver_details
 from firegrid.risk.area_method import AreaMethod, load_area_method
@@ -349,6 +350,8 @@ def model_for_run(run: RiskRun) -> RiskModel:
             f"model {run.model_name!r} changed since run {run.id} "
             f"({run.model_version} → {model.version}); run a new assessment",
             {"run_id": run.id},
+            text=TextCode.RISK_MODEL_CHANGED,
+            params={"run_id": run.id, "model": run.model_name},
         )
     return model
 

@@ -1073,11 +1073,19 @@ export interface EngineState {
 export interface ErrorBody {
   /** Stable machine code, e.g. not_found, validation_failed. */
   code: string;
+  /** The English sentence (for API users and logs). */
   message: string;
   details?: unknown;
+  /** The sentence as a stable text code the console translates. */
+  message_code?: TextCode | null;
+  /** The parameters of message_code. */
+  message_params?: Record<string, string | number | boolean | null>;
 }
 
-/** Every error the API answers: ``{"error": {"code", "message", "details"}}``. */
+/**
+ * Every error the API answers: ``{"error": {"code", "message", "details",
+ * "message_code", "message_params"}}``.
+ */
 export interface ErrorEnvelope {
   error: ErrorBody;
 }
@@ -1536,7 +1544,10 @@ export interface GeocodeOut {
   full_text: string | null;
   lon: number | null;
   lat: number | null;
+  /** Why nothing matched, in English. */
   reason: string | null;
+  /** The reason as a text code the console translates. */
+  reason_code?: TextCode | null;
   alternatives: (Record<string, unknown>)[];
 }
 
@@ -1765,11 +1776,44 @@ export interface HydrantsLayer {
   clustered: boolean;
 }
 
+export interface ImportErrors {
+  errors: ImportRowError[];
+  rows: number;
+}
+
+export interface ImportFailedBody {
+  /** Stable machine code, e.g. not_found, validation_failed. */
+  code: string;
+  /** The English sentence (for API users and logs). */
+  message: string;
+  details?: ImportErrors | null;
+  /** The sentence as a stable text code the console translates. */
+  message_code?: TextCode | null;
+  /** The parameters of message_code. */
+  message_params?: Record<string, string | number | boolean | null>;
+}
+
+/** A refused import (422 ``import_failed``): every bad row, nothing written. */
+export interface ImportFailedEnvelope {
+  error: ImportFailedBody;
+}
+
 /** What an import wrote (all rows or none). */
 export interface ImportReport {
   kind: string;
   rows: number;
   created: number;
+}
+
+/** One bad row of a refused import: where, why in English, and why as a text code. */
+export interface ImportRowError {
+  /** The row's line (None: the file as a whole). */
+  line: number | null;
+  column: string | null;
+  reason: string;
+  /** The reason as a text code (None: none yet). */
+  code?: TextCode | null;
+  params?: Record<string, string | number | boolean | null>;
 }
 
 /** An incident with its calls, timeline, units and aid requests. */
@@ -3072,6 +3116,9 @@ export interface Taxonomy {
   categories: Record<string, VenueCategory>;
 }
 
+/** Every code of a server text (dots group them; the console's key is ``server.<code>``). */
+export type TextCode = "alarm.transition_refused" | "alarm.closed" | "alarm.forward_consumed" | "alarm.already_forwarded" | "alarm.changed_meanwhile" | "alarm.not_confirmed" | "task.not_open" | "work_order.not_open" | "unit.transition_refused" | "unit.status_unknown" | "incident.transition_refused" | "incident.status_unknown" | "incident.closed" | "incident.not_running" | "incident.already_city_command" | "incident.dispatch_through_incident" | "incident.units_not_dispatchable" | "incident.nobody_arrived" | "incident.units_on_scene" | "incident.nothing_to_send" | "aid.no_unit" | "call.already_linked" | "call.ended" | "aid.already_answered" | "link.request_answered" | "device.already_adopted" | "device.code_taken" | "account.username_taken" | "device.external_id_taken" | "preplan.version_status" | "preplan.not_published" | "policy.changed_meanwhile" | "risk.model_changed" | "job.not_retriable" | "record.incident_open" | "record.locked" | "record.review_refused" | "bulk.tables_not_empty" | "alarm_cause.acknowledged" | "alarm_cause.bulk_acknowledged" | "alarm_cause.verification_started" | "alarm_cause.calling_contact" | "alarm_cause.onsite_asked" | "alarm_cause.closed" | "alarm_cause.work_order_closed" | "alarm_cause.decided" | "hazard_cause.found" | "hazard_cause.rectified" | "hazard_cause.rectified_late" | "hazard.not_open" | "hazard.needs_evidence" | "timeline.new_incident" | "timeline.call" | "timeline.first_unit_left" | "timeline.first_unit_arrived" | "timeline.unit_status" | "timeline.dispatched_via" | "timeline.related_nearby" | "timeline.photo" | "timeline.aid_kind" | "timeline.aid_answer" | "import.wrong_crs" | "import.geometry_type" | "import.outside_jurisdiction" | "import.properties_not_object" | "place.outside_city" | "place.unknown_category" | "place.code_taken" | "place.unknown_code" | "place.city_undeletable" | "place.has_children" | "place.city_exists" | "geocode.no_road" | "geocode.low_score" | "geocode.no_candidates" | "validation.invalid" | "validation.missing" | "validation.extra_forbidden" | "validation.string_too_short" | "validation.string_too_long" | "validation.too_short" | "validation.too_long" | "validation.greater_than" | "validation.greater_than_equal" | "validation.less_than" | "validation.less_than_equal" | "validation.int_parsing" | "validation.float_parsing" | "validation.bool_parsing" | "validation.datetime" | "validation.enum" | "validation.string_type" | "validation.string_pattern_mismatch" | "validation.json_invalid" | "validation.out_of_range" | "validation.timezone_naive";
+
 export interface Then {
   action: "confirm" | "raise_priority" | "suppress";
   by?: number;
@@ -3594,7 +3641,11 @@ export interface firegrid__alarms__schemas__TransitionOut {
   to: AlarmStatus;
   at: string;
   actor: string;
+  /** Why, in English (a person's note in their own words). */
   cause: string;
+  /** The cause as a text code the console translates (None: free text). */
+  cause_code?: TextCode | null;
+  cause_params?: Record<string, string | number | boolean | null>;
   reason: string | null;
 }
 
@@ -3656,7 +3707,11 @@ export interface firegrid__dispatch__incident_schemas__TimelineEntryOut {
   at: string;
   kind: string;
   actor: string;
+  /** The cause in English (or as the person typed it). */
   cause: string;
+  /** The cause as a text code when the server wrote it (None: typed). */
+  cause_code?: TextCode | null;
+  cause_params?: Record<string, string | number | boolean | null>;
   vehicle_id: number | null;
   details: Record<string, unknown> | null;
 }
@@ -3695,6 +3750,9 @@ export interface firegrid__dispatch__notes_api__TimelineEntryOut {
   kind: string;
   actor: string;
   cause: string;
+  /** The cause as a text code when the server wrote it (None: typed). */
+  cause_code?: TextCode | null;
+  cause_params?: Record<string, string | number | boolean | null>;
   details: Record<string, unknown> | null;
 }
 
@@ -3739,6 +3797,9 @@ export interface firegrid__inspections__schemas__TransitionOut {
   at: string;
   actor: string;
   cause: string;
+  /** The cause as a text code the console translates (None: free text). */
+  cause_code?: TextCode | null;
+  cause_params?: Record<string, string | number | boolean | null>;
 }
 
 export interface firegrid__interop__schemas__TransferIn {

@@ -34,7 +34,7 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
 
   const ul = h("ul", { class: "alarm-list", "data-testid": "alarm-list", "aria-label": t("monitor.alarms") });
   const empty = h("p", { class: "muted empty", "data-testid": "alarm-list-empty" }, t("monitor.noAlarms"));
-  const pendingBtn = h("button", { type: "button", class: "btn btn-light pending", "data-testid": "alarm-pending", onclick: () => list.release() });
+  const pendingBtn = h("button", { type: "button", class: "btn btn-light pending", "data-testid": "alarm-pending", onclick: () => list.release() }, t("alarmList.pending", { n: 0 }));
   const pageInfo = h("span", { class: "muted", "data-testid": "alarm-page" });
   const prev = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "alarm-prev", onclick: () => list.setPage(list.page - 1) }, t("alarmList.prev"));
   const next = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "alarm-next", onclick: () => list.setPage(list.page + 1) }, t("alarmList.next"));
@@ -58,6 +58,8 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
         ? h("input", { type: "checkbox", class: "bulk-check", "data-bulk-id": a.alarm_id, checked: checked.has(a.alarm_id), "aria-label": t("alarmList.pick", { id: a.alarm_id }) })
         : null;
     if (!box) checked.delete(a.alarm_id);
+    // a row redrawn while it has the keyboard focus (opened with Enter) keeps the focus
+    const focused = li.contains(document.activeElement) ? (document.activeElement as HTMLElement).classList.contains("bulk-check") ? "input.bulk-check" : "button.alarm-item" : null;
     replace(
       li,
       box,
@@ -74,6 +76,7 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
         h("span", { class: "alarm-meta" }, badge("alarmStatus", a.status), " ", formatTime(a.opened_at ?? a.last_event_at ?? null, i18n.locale)),
       ),
     );
+    if (focused) li.querySelector<HTMLElement>(focused)?.focus({ preventScroll: true });
   }
 
   function onState(s: ListState): void {
@@ -159,10 +162,10 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
 
   // Filters ---------------------------------------------------------------------------------
   const text = h("input", { id: "alarm-search", type: "search", placeholder: t("alarmList.search"), "aria-label": t("alarmList.search") });
-  const area = select("alarm-area", [["", t("alarmList.allAreas")]]);
-  const kind = select("alarm-kind", [["", t("alarmList.allKinds")], ...(["fire", "supervisory", "fault"] as const).map((k): [string, string] => [k, label("alarmKind", k)])]);
-  const status = select("alarm-status", STATUSES.map((s): [string, string] => [s, s === "open" || s === "all" ? t(`alarmList.status.${s}`) : label("alarmStatus", s)]), "open");
-  const since = select("alarm-since", SINCE_H.map(([k]): [string, string] => [k, t(`alarmList.since.${k}`)]), "any");
+  const area = select("alarm-area", [["", t("alarmList.allAreas")]], "", { "aria-label": t("alarmList.area") });
+  const kind = select("alarm-kind", [["", t("alarmList.allKinds")], ...(["fire", "supervisory", "fault"] as const).map((k): [string, string] => [k, label("alarmKind", k)])], "", { "aria-label": t("alarmList.kind") });
+  const status = select("alarm-status", STATUSES.map((s): [string, string] => [s, s === "open" || s === "all" ? t(`alarmList.status.${s}`) : label("alarmStatus", s)]), "open", { "aria-label": t("alarmList.statusLabel") });
+  const since = select("alarm-since", SINCE_H.map(([k]): [string, string] => [k, t(`alarmList.since.${k}`)]), "any", { "aria-label": t("alarmList.sinceLabel") });
 
   function currentFilter(): ListFilter {
     const hours = SINCE_H.find(([k]) => k === since.value)?.[1] ?? null;

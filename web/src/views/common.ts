@@ -13,7 +13,8 @@ export function table(
   if (!rows.length) return h("p", { class: "muted empty", "data-testid": opts.testid }, opts.empty ?? t("common.none"));
   return h(
     "div",
-    { class: "table-wrap" },
+    // a region that may scroll sideways on a phone: reachable by keyboard, named by its caption
+    { class: "table-wrap", tabindex: "0", role: "region", "aria-label": opts.caption ?? t("common.table") },
     h(
       "table",
       { class: "grid-table", "data-testid": opts.testid },

@@ -2,7 +2,8 @@
 // and imports with their row errors.
 
 import { ApiError } from "../api";
-import { api, can, categoryName, fail, label, state, t, toast } from "../ctx";
+import { api, can, categoryName, errorText, fail, label, state, t, toast } from "../ctx";
+import { rowErrorText } from "../servertext";
 import { h, replace } from "../dom";
 import { busy, field, section, select, table, type Cell } from "./common";
 import { HydrantStatusValues } from "../generated/enums";
@@ -151,11 +152,11 @@ export function mountData(root: HTMLElement, rest: string[]): () => void {
               if (err instanceof ApiError && err.rowErrors.length) {
                 replace(
                   out,
-                  h("p", { class: "form-error", role: "alert" }, t("data.importFailed", { n: err.rowErrors.length }), " ", err.message),
-                  table([t("fields.line"), t("fields.column"), t("fields.reason")], err.rowErrors.map((e) => [e.line ?? "", e.column ?? "", e.reason ?? JSON.stringify(e)]), { testid: "import-errors" }),
+                  h("p", { class: "form-error", role: "alert" }, t("data.importFailed", { n: err.rowErrors.length })),
+                  table([t("fields.line"), t("fields.column"), t("fields.reason")], err.rowErrors.map((e) => [e.line ?? "", e.column ?? "", e.reason === undefined ? JSON.stringify(e) : rowErrorText(t, e)]), { testid: "import-errors" }),
                 );
               } else {
-                replace(out, h("p", { class: "form-error", role: "alert" }, err instanceof Error ? err.message : String(err)));
+                replace(out, h("p", { class: "form-error", role: "alert" }, errorText(err)));
               }
             }
           });

@@ -3,6 +3,7 @@
 
 import { alerts, api, can, categoryName, fail, i18n, label, live, offers, t, toast } from "../ctx";
 import { debounce, h, replace, restoreFields, snapshotFields } from "../dom";
+import { fieldText } from "../servertext";
 import type { LiveEvent } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
@@ -16,6 +17,15 @@ import { shortcutHelp } from "./shortcut_help";
 import { resolveShortcut, stepIncident } from "../shortcuts";
 
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
+/** The statuses an incident may move to (src/firegrid/dispatch/states.py INCIDENT_TRANSITIONS). */
+const INCIDENT_ALLOWED: Record<string, string[]> = {
+  created: ["closed"],
+  dispatched: ["on_scene", "closed"],
+  on_scene: ["under_control", "extinguished", "closed"],
+  under_control: ["extinguished", "closed"],
+  extinguished: ["closed"],
+  closed: [],
+};
 
 interface Incident {
   id: number;
@@ -30,7 +40,7 @@ interface Incident {
   call_received_at: string;
   venue_category?: string;
   intervals?: Record<string, number | null>;
-  timeline?: { at: string; kind: string; actor: string; cause: string; vehicle_id: number | null; details: Record<string, unknown> }[];
+  timeline?: { at: string; kind: string; actor: string; cause: string; cause_code?: string | null; cause_params?: Record<string, string | number | boolean | null>; vehicle_id: number | null; details: Record<string, unknown> }[];
   units?: { vehicle_id: number; station_id: number; status: string; eta_s: number | null; dispatched_at: string; reason: string }[];
   calls?: { id: number; caller_number: string; address_text: string; received_at: string }[];
   possibly_related?: { incident_id: number; distance_m: number | null; incident_type: string; status: string; since: string }[];
@@ -171,14 +181,14 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
       const q = address.value.trim();
       if (!q) return;
       try {
-        const r = await api.get<{ matched: boolean; score: number; full_text: string | null; lon: number | null; lat: number | null; reason: string | null; alternatives: { full_text?: string; lon?: number; lat?: number; score?: number }[] }>("/geocode", { q });
+        const r = await api.get<{ matched: boolean; score: number; full_text: string | null; lon: number | null; lat: number | null; reason: string | null; reason_code?: string | null; alternatives: { full_text?: string; lon?: number; lat?: number; score?: number }[] }>("/geocode", { q });
         if (r.matched && r.lon !== null && r.lat !== null) {
           replace(geocodeOut, h("p", { class: "ok" }, `${t("dispatch.matched")}: ${r.full_text} (${Math.round(r.score * 100)}%)`));
           setPoint(r.lon, r.lat, t("dispatch.fromAddress"));
         } else {
           replace(
             geocodeOut,
-            h("p", { class: "warn" }, t("dispatch.noMatch"), r.reason ? ` (${r.reason})` : ""),
+            h("p", { class: "warn" }, t("dispatch.noMatch"), r.reason ? ` (${fieldText(t, r, "reason")})` : ""),
             r.alternatives.length
               ? h(
                   "ul",
@@ -382,7 +392,8 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         map.flyTo(inc.lon, inc.lat, 13);
       }
       const unitName = new Map(units.map((u) => [u.id, u.call_sign]));
-      const sendBtn = h("button", { type: "button", class: "btn btn-danger", "data-action": "dispatch", disabled: !rec || !rec.units.length || !can("incidents:dispatch") }, t("dispatch.dispatchRecommended"));
+      // a closed incident offers no dispatch and no status change (the server would refuse them)
+      const sendBtn = h("button", { type: "button", class: "btn btn-danger", "data-action": "dispatch", hidden: inc.status === "closed", disabled: !rec || !rec.units.length || !can("incidents:dispatch") }, t("dispatch.dispatchRecommended"));
       sendBtn.addEventListener("click", () =>
         void busy(sendBtn, async () => {
           try {
@@ -399,7 +410,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         ? h(
             "div",
             { class: "actions" },
-            INCIDENT_NEXT.map((s) => {
+            INCIDENT_NEXT.filter((s) => (INCIDENT_ALLOWED[inc.status] ?? INCIDENT_NEXT).includes(s)).map((s) => {
               const b = h("button", { type: "button", class: "btn", "data-action": `status-${s}` }, label("incidentStatus", s));
               b.addEventListener("click", () =>
                 void busy(b, async () => {
@@ -473,7 +484,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           t("dispatch.timeline"),
           table(
             [t("fields.time"), t("fields.event"), t("fields.actor"), t("fields.cause")],
-            (inc.timeline ?? []).map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.actor, [e.cause, e.vehicle_id ? unitName.get(e.vehicle_id) ?? `#${e.vehicle_id}` : ""].filter(Boolean).join(" · ")]),
+            (inc.timeline ?? []).map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.actor, [fieldText(t, e, "cause"), e.vehicle_id ? unitName.get(e.vehicle_id) ?? `#${e.vehicle_id}` : ""].filter(Boolean).join(" · ")]),
             { testid: "timeline" },
           ),
         ),
@@ -481,6 +492,8 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
       );
       if (typed) restoreFields(detail, typed);
       drawOverlay();
+      // on a phone the detail sits below the list and the map: bring an opened incident on screen
+      if (!live && window.matchMedia("(max-width: 760px)").matches) detail.scrollIntoView({ block: "start" });
     } catch (err) {
       fail(err);
     }

@@ -21,7 +21,7 @@ interface PlaceHit {
 
 /** A list of places under the address box, refreshed as the call-taker types. */
 export function placeTypeahead(input: HTMLInputElement, onPick: (hit: PlaceHit) => void): HTMLElement {
-  const list = h("ul", { class: "typeahead", role: "listbox", "data-testid": "place-typeahead" });
+  const list = h("ul", { class: "typeahead", role: "listbox", "data-testid": "place-typeahead", "aria-label": t("intake.placesList") });
   const search = debounce(async () => {
     const q = input.value.trim();
     if (!q) {

@@ -3,6 +3,7 @@
 
 import { alerts, api, can, categoryName, fail, i18n, label, live, t, toast } from "../ctx";
 import { h, replace, restoreFields, snapshotFields } from "../dom";
+import { fieldText } from "../servertext";
 import { LINK_ALERT, linkAlertKey, linkAlertParams } from "../linkalert";
 import type { LiveEvent, LiveStatus } from "../live";
 import { CityMap } from "../map";
@@ -281,7 +282,8 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
       const transitions = (a.transitions ?? []) as Record<string, unknown>[];
       const tasks = (a.tasks ?? []) as Record<string, unknown>[];
       const loc = i18n.locale;
-      const entered = keepInput && detail.dataset.alarmId === String(id) ? snapshotFields(detail) : null;
+      const opened = detail.dataset.alarmId !== String(id);
+      const entered = keepInput && !opened ? snapshotFields(detail) : null;
       detail.dataset.alarmId = String(id);
       replace(
         detail,
@@ -313,7 +315,7 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
           t("monitor.handling"),
           table(
             [t("fields.time"), t("fields.from"), t("fields.to"), t("fields.actor"), t("fields.cause")],
-            transitions.map((x) => [formatDateTime(x.at as string, loc), label("alarmStatus", x.from as string), label("alarmStatus", x.to as string), x.actor as string, [x.cause, x.reason].filter(Boolean).join(" · ")]),
+            transitions.map((x) => [formatDateTime(x.at as string, loc), label("alarmStatus", x.from as string), label("alarmStatus", x.to as string), x.actor as string, x.cause_code ? fieldText(t, x, "cause") : [x.cause, x.reason ? label("falseReason", x.reason as string) : ""].filter(Boolean).join(" · ")]),
             { testid: "alarm-transitions" },
           ),
         ),
@@ -360,6 +362,8 @@ export function mountMonitor(root: HTMLElement, rest: string[]): () => void {
         ),
       );
       if (entered) restoreFields(detail, entered);
+      // on a phone the detail sits below the map and the list: bring it on screen when opened
+      if (opened && window.matchMedia("(max-width: 760px)").matches) detail.scrollIntoView({ block: "start" });
     } catch (err) {
       fail(err);
     }

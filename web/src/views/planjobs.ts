@@ -3,6 +3,7 @@
 
 import { api, t } from "../ctx";
 import { replace } from "../dom";
+import { fieldText } from "../servertext";
 
 export interface PlanningJob {
   id: number;
@@ -19,7 +20,7 @@ const POLL_MS = 1000;
 export function jobStatusText(job: PlanningJob): string {
   const pct = job.progress_share === null ? "" : ` ${(job.progress_share * 100).toFixed(0)}%`;
   const base = `${t(`siting.jobs.kinds.${job.kind}`)} #${job.id}: ${t(`siting.jobs.status.${job.status}`)}${pct}`;
-  return job.error ? `${base} — ${job.error.message}` : base;
+  return job.error ? `${base} — ${fieldText(t, job.error as unknown as Record<string, unknown>, "message")}` : base;
 }
 
 /** Start a job and follow it until it is done or failed; the status line shows progress. */

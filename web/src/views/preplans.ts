@@ -77,7 +77,7 @@ function rowsEditor(id: string, columns: Column[], rows: Row[]): { el: HTMLEleme
   add.addEventListener("click", () => addRow({}));
   const el = h(
     "div",
-    { class: "table-wrap", "data-testid": id },
+    { class: "table-wrap", "data-testid": id, tabindex: "0", role: "region", "aria-label": t("common.table") },
     h("table", { class: "grid-table" }, h("thead", null, h("tr", null, columns.map((c) => h("th", null, c.label)), h("th", null, ""))), body),
     add,
   );
@@ -104,8 +104,11 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
   const page = h("div", { class: "page", "data-testid": "preplans-page" });
   root.append(page);
   let map: CityMap | null = null;
+  let renders = 0; // the latest call of showVenue draws; an older one still loading does not
 
   async function showList(): Promise<void> {
+    renders++; // a venue still loading must not draw over the list
+    delete page.dataset.venueId;
     const dueOnly = h("input", { type: "checkbox", id: "preplans-due" });
     const venueCode = h("input", { id: "preplans-venue-code", placeholder: t("preplans.venueCode") });
     const open = h("button", { type: "button", class: "btn", id: "preplans-open" }, t("preplans.openVenue"));
@@ -153,6 +156,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
   }
 
   async function showVenue(venueId: number): Promise<void> {
+    const render = ++renders;
     let venue: Venue;
     let plan: PlanOut | null = null;
     try {
@@ -379,8 +383,13 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
       );
       return b;
     };
-    const upload = h("input", { type: "file", id: "plan-file", accept: "image/png,image/jpeg,image/webp,application/pdf" });
-    const uploadTitle = h("input", { id: "plan-file-title", placeholder: t("preplans.fileTitle") });
+    // The editor is drawn again after every save, review, publish or upload: a file the user
+    // has chosen (and its title) stays chosen, so the same input elements are carried over.
+    const sameVenue = page.dataset.venueId === String(venueId);
+    const keptUpload = sameVenue ? page.querySelector<HTMLInputElement>("#plan-file") : null;
+    const keptTitle = sameVenue ? page.querySelector<HTMLInputElement>("#plan-file-title") : null;
+    const upload = keptUpload ?? h("input", { type: "file", id: "plan-file", accept: "image/png,image/jpeg,image/webp,application/pdf", "aria-label": t("preplans.upload") });
+    const uploadTitle = keptTitle ?? h("input", { id: "plan-file-title", placeholder: t("preplans.fileTitle"), "aria-label": t("preplans.fileTitle") });
     const uploadButton = h("button", { type: "button", class: "btn", id: "plan-upload" }, t("preplans.upload"));
     uploadButton.addEventListener("click", () =>
       void busy(uploadButton, async () => {
@@ -391,6 +400,8 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
         form.append("title", uploadTitle.value.trim() || file.name);
         try {
           await api.postForm(`/preplans/${plan.plan.plan_id}/attachments`, form);
+          upload.value = ""; // sent: the next drawing starts with an empty choice
+          uploadTitle.value = "";
           toast(t("preplans.uploaded"), "ok");
           await showVenue(venueId);
         } catch (err) {
@@ -407,6 +418,8 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
         fail(err);
       }
     }
+    if (render !== renders) return; // a newer drawing is under way
+    page.dataset.venueId = String(venueId);
     replace(
       page,
       h("p", null, h("a", { href: "#/preplans" }, t("preplans.back"))),

@@ -4,7 +4,7 @@
 // validation's labels, the schedules and the report download.
 
 import { ApiError } from "../api";
-import { api, fail, i18n, label, t } from "../ctx";
+import { api, errorText, fail, i18n, label, t } from "../ctx";
 import { h, replace } from "../dom";
 import { CityMap } from "../map";
 import { field, section, select, table, type Cell } from "./common";
@@ -240,7 +240,7 @@ export function mountRisk(root: HTMLElement): () => void {
     void api
       .get<{ runs: { run_id: number; snapshot_at: string; area_score: number; grade: string }[] }>(`/risk/areas/${row.level}/history`, { code: row.code })
       .then((hist) => replace(trend, table([t("risk.run"), t("risk.date"), t("risk.grade"), t("risk.score")], hist.runs.map((r) => [r.run_id, r.snapshot_at.slice(0, 10), gradeBadge(r.grade), fmt(r.area_score, 1)]))))
-      .catch((err) => replace(trend, h("p", { class: "muted" }, err instanceof ApiError ? err.message : String(err))));
+      .catch((err) => replace(trend, h("p", { class: "muted" }, errorText(err))));
   }
 
   async function explain(): Promise<void> {
