@@ -6,6 +6,7 @@ short is failed and retriable, and a retry finishes it; bad input is named."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,35 +203,47 @@ def test_hydrant_and_logistics_jobs_store_the_plans(
     assert [s["code"] for s in stored["result"]["sites"]] == [s["code"] for s in direct["sites"]]
 
 
-def test_a_job_cut_short_by_a_restart_is_failed_retriable_and_retried(
+def _wait_done(client: TestClient, job_id: int, headers: dict[str, str]) -> dict[str, Any]:
+    """The job once it ended (the runner thread takes it within a poll or two)."""
+    deadline = time.monotonic() + 60
+    while True:
+        job = _job(client, job_id, headers)
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+def test_a_job_cut_short_by_a_restart_runs_again_and_a_failed_one_is_retried(
     db: Database, settings: Settings, pcity: DCity
 ) -> None:
     with db.session() as session:
         job = PlanningJob(
             kind="logistics",
-            status="running",
+            status="running",  # its process died: no lease to renew
             parameters={"p": 1, "spacing_m": 4000.0, "time_limit_s": 30.0, "name": ""},
             jurisdiction_path=pcity.paths["city"],
             created_by="planner",
             attempts=1,
+            runner="gone:1:dead",
         )
         session.add(job)
         session.flush()
         job_id = job.id
     with TestClient(create_app(settings, db)) as client:  # the service starts again
         city = _headers(db, settings, pcity, "city")
-        failed = _job(client, job_id, city)
-        assert failed["status"] == "failed"
-        assert failed["retriable"] is True
-        assert failed["error"]["code"] == "interrupted"
-        again = client.post(f"/api/v1/planning/jobs/{job_id}/retry", headers=city)
-        assert again.status_code == 202, again.text
-        done = _job(client, job_id, city)
+        done = _wait_done(client, job_id, city)
         assert done["status"] == "done", done
         assert done["attempts"] == 2
         assert done["plan_id"] is not None
-        twice = client.post(f"/api/v1/planning/jobs/{job_id}/retry", headers=city)
-        assert twice.status_code == 409
+        again = client.post(f"/api/v1/planning/jobs/{job_id}/retry", headers=city)
+        assert again.status_code == 409  # done: nothing to retry
+        with db.session() as session:
+            failed = session.get(PlanningJob, job_id)
+            assert failed is not None
+            failed.status, failed.retriable = "failed", True
+        again = client.post(f"/api/v1/planning/jobs/{job_id}/retry", headers=city)
+        assert again.status_code == 202, again.text
+        assert _wait_done(client, job_id, city)["attempts"] == 3
     with db.session() as session:
         from firegrid.accounts.models import AuditEntry
 
@@ -238,8 +251,35 @@ def test_a_job_cut_short_by_a_restart_is_failed_retriable_and_retried(
         mine = rows.filter(AuditEntry.resource_type == "planning_job").order_by(AuditEntry.id)
         actions = [a.action for a in mine if a.resource_id == str(job_id)]
     assert actions == [
-        "planning.job.interrupted",
+        "planning.job.reclaim",
+        "planning.job.finish",
         "planning.job.retry",
         "planning.job.start",
         "planning.job.finish",
     ]
+
+
+def test_station_plan_job_reports_its_stages_and_stores_the_plan(
+    client: TestClient, db: Database, settings: Settings, pcity: DCity
+) -> None:
+    from firegrid.planning.stations import StationParams, plan_stations
+
+    body = {"model": "mclp", "add": 1, "minutes": 4, "spacing_m": 4000, "name": "s"}
+    town = _headers(db, settings, pcity, "town:west")
+    assert client.post("/api/v1/planning/stations", json=body, headers=town).status_code == 403
+    city = _headers(db, settings, pcity, "city")
+    bad = client.post("/api/v1/planning/stations", json={**body, "add": -1}, headers=city)
+    assert bad.status_code == 422
+    queued = client.post("/api/v1/planning/stations", json=body, headers=city)
+    assert queued.status_code == 202, queued.text
+    assert (queued.json()["kind"], queued.json()["progress_total"]) == ("stations", 5)
+    job = _wait_done(client, queued.json()["id"], city)
+    assert job["status"] == "done", job
+    assert (job["progress_share"], job["stage"], job["attempts"]) == (1.0, None, 1)
+    stored = client.get(f"/api/v1/planning/plans/{job['plan_id']}", headers=city).json()
+    assert stored["summary"]["name"] == "s"
+    direct = plan_stations(
+        db, settings, StationParams(model="mclp", add=1, minutes=4, spacing_m=4000)
+    )
+    assert [s["node"] for s in stored["result"]["sites"]] == [s["node"] for s in direct["sites"]]
+    assert stored["result"]["optimal"] == direct["optimal"]

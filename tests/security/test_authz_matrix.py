@@ -497,12 +497,18 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/changes"): Policy("changes:read"),
     # planning jobs (firegrid.planning.jobs_api): 202 and a background job; a simulation
     # needs a plan in scope (the matrix city has no roads, so the job itself may fail);
-    # hydrant and logistics plans are city-wide; a retried job that fails again is 409
+    # station, hydrant and logistics plans are city-wide; a retried job that fails again is 409
     ("POST", "/api/v1/planning/plans/{plan_id}/simulate"): Policy(
         "planning:write",
         params={"plan_id": "planning_plan"},
         files=lambda s: {"calls": ("calls.jsonl", b'{"t": "x"}\n', "application/x-ndjson")},
         ok=202,
+    ),
+    ("POST", "/api/v1/planning/stations"): Policy(
+        "planning:write",
+        scoped=False,
+        body=lambda s: {"add": 1, "spacing_m": 5000, "time_limit_s": 1},
+        ok=(202, 403),
     ),
     ("POST", "/api/v1/planning/hydrants"): Policy(
         "planning:write", scoped=False, body=lambda s: {"time_limit_s": 1}, ok=(202, 403)

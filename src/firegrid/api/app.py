@@ -111,14 +111,16 @@ def create_app(
 
             warmup.start(database, settings, primers=[prime_recommendation], hold=True)
             finisher = asyncio.create_task(_finish_warmup(app, warmup))
-        from firegrid.planning.public import recover_interrupted_jobs
+        from firegrid.planning.public import recover_interrupted_jobs, start_job_runner
 
-        # planning jobs a restart cut short: failed and retriable, never lost silently; with
-        # the database down the API still starts (it answers 503) and the next start recovers
+        # planning jobs a restart cut short run again (their lease expired; out of attempts:
+        # failed and retriable), never lost silently; with the database down the API still
+        # starts (it answers 503) and the runner thread recovers them once it is back
         try:
             await asyncio.to_thread(recover_interrupted_jobs, database)
         except (OperationalError, InterfaceError) as exc:
             log.warning("planning jobs not recovered (database unavailable): %s", exc)
+        job_runner = start_job_runner(database, settings)
         stop_consumers = None
         if consume_changes:
             from firegrid.consumers import start_change_consumers
@@ -130,6 +132,7 @@ def create_app(
 
             stop_embedded = await start_embedded_services(app, settings, database, embedded_gb26875)
         yield
+        await asyncio.to_thread(job_runner.stop)
         if stop_embedded is not None:
             await stop_embedded()
         if stop_consumers is not None:

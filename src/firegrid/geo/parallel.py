@@ -38,6 +38,34 @@ def _rows(
     return np.vstack([one_to_all(graph, s, limit)[columns] for s in sources])
 
 
+def _rows_within(
+    key: str, sources: list[int], columns: npt.NDArray[np.int64], limit: float, first: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+    """Like :func:`_rows`, but only the entries within ``limit``, as triplets (source
+    position from ``first``, column position, distance) in row-major order."""
+    graph = _graphs[key]
+    return _triplets(graph, sources, columns, limit, first)
+
+
+def _triplets(
+    graph: csr_matrix,
+    sources: list[int],
+    columns: npt.NDArray[np.int64],
+    limit: float,
+    first: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+    rows, cols, dists = [], [], []
+    for k, s in enumerate(sources):
+        dist = one_to_all(graph, s, limit)[columns]
+        (hit,) = np.nonzero(np.isfinite(dist) & (dist <= limit))
+        rows.append(np.full(len(hit), first + k, dtype=np.int64))
+        cols.append(hit.astype(np.int64))
+        dists.append(dist[hit])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(dists)
+
+
 def default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 1)))
 
@@ -78,6 +106,38 @@ class SearchPool:
         ]
         futures = [self._pool().submit(_rows, key, chunk, columns, limit) for chunk in chunks]
         return np.vstack([f.result() for f in futures])
+
+    def rows_within(
+        self,
+        key: str,
+        sources: npt.NDArray[np.int64],
+        columns: npt.NDArray[np.int64],
+        limit: float,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+        """The entries of :meth:`rows` within ``limit`` only, as triplets ``(source position,
+        column position, distance)`` in row-major order (the order of ``np.nonzero`` on the
+        dense rows): workers send back what is within reach, not whole rows."""
+        source_list = [int(s) for s in sources]
+        if self.workers <= 1 or len(source_list) < MIN_PARALLEL_SEARCHES:
+            return _triplets(self.graphs[key], source_list, columns, limit, 0)
+        chunks = [c for c in np.array_split(np.arange(len(source_list)), self.workers) if len(c)]
+        futures = [
+            self._pool().submit(
+                _rows_within,
+                key,
+                [source_list[i] for i in chunk.tolist()],
+                columns,
+                limit,
+                int(chunk[0]),
+            )
+            for chunk in chunks
+        ]
+        parts = [f.result() for f in futures]
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
 
     def close(self) -> None:
         if self._executor is not None:

@@ -437,9 +437,8 @@ def travel_times_within(
     for start in range(0, len(searched), chunk):
         block_idx = searched[start : start + chunk]
         net_limit = float(node_reach[block_idx].max())
-        dist = engine.search_pool.rows("reverse:time", ut[block_idx], us, net_limit)
-        bu, su = np.nonzero(np.isfinite(dist) & (dist <= net_limit))
-        net = dist[bu, su]
+        # only what is within reach comes back from the workers (not chunk × sources rows)
+        bu, su, net = engine.search_pool.rows_within("reverse:time", ut[block_idx], us, net_limit)
         # every original target on the node, then every original source on the node
         e1, t_pos = _expand(block_idx[bu].astype(np.int64), t_order, t_starts)
         e2, s_pos = _expand(su[e1].astype(np.int64), s_order, s_starts)

@@ -17,6 +17,8 @@ What the solver gets is reduced without changing any model's answer:
 * candidates that improve no demand (for coverage models: reach no demand within T that
   the stations leave short; for p-median/p-center: beat the stations' time for no demand)
   are left out, their count reported;
+* for MCLP and LSCP, candidates dominated by another (it covers a superset for no more
+  cost, :mod:`.dominance`) are left out too, their count reported;
 * candidate times not better than the stations' nearest are dropped (``inf``) for
   p-median and p-center: they can never be a demand's nearest open site.
 """
@@ -33,6 +35,7 @@ from firegrid.geo.engine import TravelTimeEngine
 from firegrid.geo.service import BoundedTimes, travel_times_within
 from firegrid.planning.candidates import Candidates
 from firegrid.planning.demand import Demand
+from firegrid.planning.dominance import undominated
 from firegrid.planning.solver import LocationProblem, Model
 
 FloatArray = npt.NDArray[np.float64]
@@ -109,6 +112,8 @@ def station_times(
 
 
 COVERAGE_MODELS = (Model.LSCP, Model.MCLP, Model.BACKUP, Model.MEXCLP)
+#: models for which a dominated candidate can be dropped (:mod:`.dominance`)
+DOMINANCE_MODELS = (Model.LSCP, Model.MCLP)
 #: coverers a demand needs before more cannot help it (MEXCLP: every one helps)
 NEEDED = {Model.LSCP: 1, Model.MCLP: 1, Model.BACKUP: 2}
 
@@ -188,7 +193,8 @@ class Reduced:
     problem: LocationProblem
     n_fixed: int
     columns: IntArray  # candidate index of each non-fixed column
-    dropped_candidates: int
+    dropped_candidates: int  # candidates that improve no demand
+    dominated_candidates: int = 0  # useful, but another covers all they cover, for less
 
 
 def _kth_smallest(times: npt.NDArray[np.float32], k: int) -> FloatArray:
@@ -233,6 +239,11 @@ def reduce_problem(
         useful = t.times_s < nearest[t.row]
         fixed_cols = _kth_smallest(st, 1)
     columns = np.unique(t.col[useful]).astype(np.int64)
+    useful_count = len(columns)
+    if model in DOMINANCE_MODELS:  # exact for models that ask only "covered or not"
+        columns = undominated(
+            t.row[useful], t.col[useful], len(nearest), columns, instance.candidates.cost
+        )
     n_fixed = fixed_cols.shape[1]
     cost = instance.candidate_dense(columns, n_fixed)
     cand = cost[:, n_fixed:]  # a view: filtered in place
@@ -253,7 +264,13 @@ def reduce_problem(
             np.float64
         ),
     )
-    return Reduced(problem, n_fixed, columns, len(instance.candidates) - len(columns))
+    return Reduced(
+        problem,
+        n_fixed,
+        columns,
+        len(instance.candidates) - useful_count,
+        useful_count - len(columns),
+    )
 
 
 def coverage_share(times_s: FloatArray, weight: FloatArray, threshold_s: float) -> float:

@@ -1,9 +1,9 @@
-"""HTTP routes of the planning jobs: simulate a stored plan against a year of calls, make a
-hydrant or a logistics plan — each a background job (202 and the job), read with
-``GET /planning/jobs/{id}``; a failed, retriable job (cut short by a restart) is retried.
+"""HTTP routes of the planning jobs: make a station plan, simulate a stored plan against a
+year of calls, make a hydrant or a logistics plan — each a background job (202 and the
+job), read with ``GET /planning/jobs/{id}``; a failed, retriable job is retried.
 
-The work is done by :mod:`.jobs`; hydrant and logistics plans are city-wide computations
-(like station plans), so they need a city scope.
+The work is done by :mod:`.jobs` (claimed by one runner: :mod:`.runner`); station,
+hydrant and logistics plans are city-wide computations, so they need a city scope.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.core.errors import Forbidden, ValidationFailed
 from firegrid.planning import jobs, store
 from firegrid.planning.models import PlanningJob
-from firegrid.planning.schemas import HydrantPlanIn, JobListOut, JobOut, LogisticsPlanIn
+from firegrid.planning.schemas import (
+    HydrantPlanIn,
+    JobListOut,
+    JobOut,
+    LogisticsPlanIn,
+    StationPlanIn,
+)
 
 router = APIRouter(prefix="/planning", tags=["planning"])
 Read = Annotated[Principal, Depends(require("planning:read"))]
@@ -124,6 +130,33 @@ async def simulate_plan_job(
         total = _copy_stored(Path(settings.data_dir), name, target)
     job.progress_total = min(total, limit) if limit else total
     session.flush()
+    background.add_task(jobs.run_job, db, settings, job.id, principal)
+    return _out(job)
+
+
+@router.post(
+    "/stations",
+    status_code=202,
+    response_model=JobOut,
+    summary="Where the next stations go, existing ones fixed open (a background job; "
+    "the plan is stored)",
+)
+def station_plan_job(
+    body: StationPlanIn,
+    principal: Write,
+    session: SessionDep,
+    db: DbDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+) -> JobOut:
+    from firegrid.planning.stations import StationParams
+
+    _city_wide(principal, "stations")
+    parameters = body.model_dump()
+    StationParams(  # bad parameters are refused now, not by a failed job
+        **{k: v for k, v in parameters.items() if k not in ("name", "candidates")}
+    ).check()
+    job = jobs.submit(session, principal, "stations", parameters, total=len(jobs.STATION_STAGES))
     background.add_task(jobs.run_job, db, settings, job.id, principal)
     return _out(job)
 

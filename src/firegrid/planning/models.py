@@ -35,16 +35,19 @@ class PlanningPlan(Base):
 
 
 class PlanningJob(Base):
-    """One long planning run done in the background (a simulation of a stored plan, a
-    hydrant or a logistics plan): ``queued`` → ``running`` → ``done`` | ``failed``.
+    """One long planning run done in the background (a station plan, a simulation of a
+    stored plan, a hydrant or a logistics plan): ``queued`` → ``running`` → ``done`` |
+    ``failed``.
 
-    A job found ``queued`` or ``running`` when the service starts was cut short by a
-    restart: it is marked ``failed`` with ``retriable`` set, never dropped silently."""
+    A runner (any API process, :mod:`firegrid.planning.runner`) claims a job by a
+    conditional update and holds it with a lease it renews; a job whose lease ran out (its
+    process died) is queued again for another runner, at most ``MAX_ATTEMPTS`` times,
+    then failed and ``retriable`` — never dropped silently."""
 
     __tablename__ = "planning_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: simulate | hydrants | logistics
+    #: stations | simulate | hydrants | logistics
     kind: Mapped[str] = mapped_column(String(16), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -60,3 +63,10 @@ class PlanningJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: the runner holding the job while it runs (host:pid:random), and until when
+    runner: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    #: who submitted it (subject, username, role, scope): the runner acts for them
+    actor: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: where a running job is (a code the console translates), e.g. ``matrix``
+    stage: Mapped[str] = mapped_column(String(32), default="", server_default="")

@@ -103,13 +103,16 @@ class JobOut(BaseModel):
     """A background planning job: status, progress, and the plan it made or simulated."""
 
     id: int
-    kind: Literal["simulate", "hydrants", "logistics"]
+    kind: Literal["stations", "simulate", "hydrants", "logistics"]
     status: Literal["queued", "running", "done", "failed"]
     parameters: dict[str, Any]
     plan_id: int | None = None
     progress_done: int
     progress_total: int
     progress_share: float | None = None
+    stage: Literal["inputs", "demand_candidates", "matrix", "solve", "after"] | None = Field(
+        None, description="A running station plan's stage (a code)."
+    )
     error: JobErrorOut | None = None
     retriable: bool
     attempts: int

@@ -17,6 +17,7 @@ from firegrid.planning.whatif import (
     compare,
     modal_fleet,
     planned_units,
+    prepare_calls,
     read_calls,
 )
 
@@ -111,14 +112,16 @@ def simulate_plan(
     template = modal_fleet(fleet.by_station) if sites else []
     stations, new_units = planned_units(sites, template, first_station, first_vehicle)
     engine_after = engine_with_stations(context.engine, stations)
+    # locating and snapping the calls is the same for both runs (the same road network)
+    prepared = prepare_calls(context.engine, records, locate)
 
     def run_before() -> dict[str, Any]:
         sim = Simulation(context.engine, units, book, rules, locate=locate, seed=seed)
-        return sim.run(records, progress).as_dict()
+        return sim.run(records, progress, prepared).as_dict()
 
     def run_after() -> dict[str, Any]:
         sim = Simulation(engine_after, [*units, *new_units], book, rules, locate=locate, seed=seed)
-        return sim.run(records).as_dict()
+        return sim.run(records, prepared=prepared).as_dict()
 
     figures_before, figures_after = both(run_before, run_after)
     return {

@@ -224,8 +224,10 @@ def plan_stations(
         "demand": demand_summary(instance),
         "candidates": {
             **cand_summary,
-            "useful": len(reduced.columns),
+            "useful": len(reduced.columns) + reduced.dominated_candidates,
             "improve_nothing": reduced.dropped_candidates,
+            "dominated": reduced.dominated_candidates,
+            "solver_columns": len(reduced.columns),
             "search_cutoff_s": instance.limit_s,
         },
         "existing_stations": len(instance.station_ids),

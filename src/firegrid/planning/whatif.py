@@ -29,22 +29,24 @@ import heapq
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from firegrid.core.errors import DomainError, ValidationFailed
 from firegrid.dispatch.duplicates import haversine_m
 from firegrid.dispatch.merge_rules import MergeRules
-from firegrid.dispatch.plans import PlanBook
+from firegrid.dispatch.plans import Plan, PlanBook
 from firegrid.dispatch.recommend import Unit, recommend_units
 from firegrid.dispatch.replay import FIRE_TYPES, ON_SCENE_MIN, read_jsonl
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.geo.public import GeoError
+from firegrid.planning.fleet_arrays import FleetArrays
 
 AVAILABLE_STATUS = "available_in_station"
 FIVE_MIN_S = 300.0
@@ -130,11 +132,53 @@ class RunFigures:
         }
 
 
-@dataclass(order=True)
-class _Event:
-    at: datetime
-    seq: int
-    action: Callable[[], None] = field(compare=False)
+@dataclass(frozen=True)
+class PreparedCalls:
+    """Per call of a replay, what does not depend on the run: its time, whether it can be
+    taken (inside the city and on the road network, else it counts as an error, as in
+    ``firegrid incidents replay``), its road node and access leg. Made once, shared by the
+    "before" and "after" runs."""
+
+    when: list[datetime]
+    ok: npt.NDArray[np.bool_]
+    node: npt.NDArray[np.int64]
+    leg_s: list[float]
+
+
+def prepare_calls(
+    engine: TravelTimeEngine,
+    records: Sequence[dict[str, Any]],
+    locate: Callable[[float, float], object] | None = None,
+) -> PreparedCalls:
+    """Parse, locate and snap every call once (snapping all at once)."""
+    when: list[datetime] = []
+    for n, record in enumerate(records, 1):
+        t = datetime.fromisoformat(record["t"])
+        if t.tzinfo is None:
+            raise ValidationFailed(f"record {n}: time {record['t']!r} has no time zone")
+        when.append(t)
+    lon = np.asarray([float(r["lon"]) for r in records], dtype=np.float64)
+    lat = np.asarray([float(r["lat"]) for r in records], dtype=np.float64)
+    ok = np.ones(len(records), dtype=np.bool_)
+    if locate is not None:
+        for k in range(len(records)):
+            try:
+                locate(float(lon[k]), float(lat[k]))
+            except (DomainError, GeoError):
+                ok[k] = False
+    if len(records):
+        snapped = engine.snap(lon, lat, strict=False)
+        node = np.asarray(snapped.node, dtype=np.int64)
+        leg = np.asarray(snapped.leg_time_s, dtype=np.float64)
+    else:
+        node, leg = np.zeros(0, dtype=np.int64), np.zeros(0)
+    ok &= node >= 0
+    return PreparedCalls(when, ok, node, [float(v) for v in leg])
+
+
+#: a scheduled action: (when, sequence number, action) — a plain tuple, compared by time
+#: then by the unique sequence number (never by the action), cheaper than a dataclass
+_Event = tuple[datetime, int, Callable[[], None]]
 
 
 class Simulation:
@@ -157,6 +201,10 @@ class Simulation:
         self.rng = np.random.default_rng(seed)
         self.vehicles = {u.id: _Vehicle(u) for u in units}
         self.available = set(self.vehicles)
+        arrays = FleetArrays(engine, units)
+        self.fleet = arrays if arrays.applies() else None
+        self.fleet_position = arrays.position
+        self.free = np.ones(len(arrays.ids), dtype=np.bool_)
         self.events: list[_Event] = []
         self.seq = itertools.count()
         self.now: datetime | None = None
@@ -167,36 +215,37 @@ class Simulation:
 
     # ------------------------------------------------------------- clock
     def at(self, when: datetime, action: Callable[[], None]) -> None:
-        heapq.heappush(self.events, _Event(when, next(self.seq), action))
+        heapq.heappush(self.events, (when, next(self.seq), action))
 
     def advance(self, until: datetime | None) -> None:
-        while self.events and (until is None or self.events[0].at <= until):
-            event = heapq.heappop(self.events)
-            self.now = event.at
-            event.action()
+        while self.events and (until is None or self.events[0][0] <= until):
+            at, _, action = heapq.heappop(self.events)
+            self.now = at
+            action()
 
     # ------------------------------------------------------------- calls
     def run(
-        self, records: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None
+        self,
+        records: Sequence[dict[str, Any]],
+        progress: Callable[[int], None] | None = None,
+        prepared: PreparedCalls | None = None,
     ) -> RunFigures:
+        """Replay ``records``; ``prepared`` (from :func:`prepare_calls` on the same records)
+        shares the per-call work — time, locating, snapping — between runs."""
         started = time.perf_counter()
+        if prepared is None:
+            prepared = prepare_calls(self.engine, records, self.locate)
         for n, record in enumerate(records, 1):
-            when = datetime.fromisoformat(record["t"])
-            if when.tzinfo is None:
-                raise ValidationFailed(f"record {n}: time {record['t']!r} has no time zone")
+            when = prepared.when[n - 1]
             self.first_call = self.first_call or when
             self.advance(when)
             self.now = when
             self.figures.received += 1
-            lon, lat = float(record["lon"]), float(record["lat"])
-            try:
-                if self.locate is not None:
-                    self.locate(lon, lat)
-                self.engine.snap(lon, lat)
-            except (DomainError, GeoError):
+            if not prepared.ok[n - 1]:
                 self.figures.errors += 1
                 continue
-            self.take(record, when, lon, lat)
+            lon, lat = float(record["lon"]), float(record["lat"])
+            self.take(record, when, lon, lat, int(prepared.node[n - 1]), prepared.leg_s[n - 1])
             if progress is not None and n % 1000 == 0:
                 progress(n)
         self.advance(None)
@@ -232,7 +281,15 @@ class Simulation:
                 best = (d, inc.id, inc)
         return None if best is None else best[2]
 
-    def take(self, record: dict[str, Any], when: datetime, lon: float, lat: float) -> None:
+    def take(
+        self,
+        record: dict[str, Any],
+        when: datetime,
+        lon: float,
+        lat: float,
+        node: int = -1,
+        leg_s: float = 0.0,
+    ) -> None:
         found = self._duplicate(record, when, lon, lat)
         if found is not None:
             found.last_call = max(found.last_call, when)
@@ -249,14 +306,28 @@ class Simulation:
         )
         self.open[incident.id] = incident
         self.figures.created += 1
-        self.dispatch(incident, record, when)
+        self.dispatch(incident, record, when, node, leg_s)
 
-    def dispatch(self, incident: _Incident, record: dict[str, Any], when: datetime) -> None:
+    def recommend(self, plan: Plan, incident: _Incident, node: int, leg_s: float) -> Any:
+        """Dispatch's recommendation among the units free now: on the fleet's arrays
+        (:mod:`.fleet_arrays`, the same answer) when they apply and the call is snapped."""
+        if self.fleet is not None and node >= 0:
+            return self.fleet.recommend(plan, node, leg_s, self.free)
+        available = [self.vehicles[i].unit for i in sorted(self.available)]
+        return recommend_units(self.engine, plan, available, incident.lon, incident.lat)
+
+    def dispatch(
+        self,
+        incident: _Incident,
+        record: dict[str, Any],
+        when: datetime,
+        node: int = -1,
+        leg_s: float = 0.0,
+    ) -> None:
         plan = self.book.match(
             incident.incident_type, record.get("venue_category", ""), int(record.get("level", 1))
         )
-        available = [self.vehicles[i].unit for i in sorted(self.available)]
-        rec = recommend_units(self.engine, plan, available, incident.lon, incident.lat)
+        rec = self.recommend(plan, incident, node, leg_s)
         if rec.missing:
             self.figures.plan_not_met += 1
         if not rec.chosen:
@@ -266,6 +337,8 @@ class Simulation:
         t_dispatch = when + timedelta(seconds=float(self.rng.uniform(45, 150)))
         incident.dispatched = incident.dispatched or t_dispatch
         self.available.difference_update(rec.vehicle_ids)
+        for vid in rec.vehicle_ids:
+            self.free[self.fleet_position[vid]] = False
         self.figures.units_dispatched += len(rec.chosen)
         for choice in rec.chosen:
             vehicle = self.vehicles[choice.vehicle_id]
@@ -345,6 +418,7 @@ class Simulation:
             self.figures.busy_s += (now - vehicle.busy_from).total_seconds()
             vehicle.busy_from = None
         self.available.add(vehicle.unit.id)
+        self.free[self.fleet_position[vehicle.unit.id]] = True
 
 
 # ----------------------------------------------------------------- plan → units

@@ -2028,13 +2028,15 @@ export interface JobListOut {
 /** A background planning job: status, progress, and the plan it made or simulated. */
 export interface JobOut {
   id: number;
-  kind: "simulate" | "hydrants" | "logistics";
+  kind: "stations" | "simulate" | "hydrants" | "logistics";
   status: "queued" | "running" | "done" | "failed";
   parameters: Record<string, unknown>;
   plan_id?: number | null;
   progress_done: number;
   progress_total: number;
   progress_share?: number | null;
+  /** A running station plan's stage (a code). */
+  stage?: "inputs" | "demand_candidates" | "matrix" | "solve" | "after" | null;
   error?: JobErrorOut | null;
   retriable: boolean;
   attempts: number;
@@ -4107,6 +4109,7 @@ export interface ApiResponses {
   "GET /api/v1/planning/compare": CompareOut;
   "GET /api/v1/planning/plans/{plan_id}": firegrid__planning__schemas__PlanOut;
   "POST /api/v1/planning/plans/{plan_id}/simulate": JobOut;
+  "POST /api/v1/planning/stations": JobOut;
   "POST /api/v1/planning/hydrants": JobOut;
   "POST /api/v1/planning/logistics": JobOut;
   "GET /api/v1/planning/jobs": JobListOut;

@@ -1,5 +1,6 @@
-// Planning jobs in the console: start a background job (a simulation of a plan, a hydrant or a
-// logistics plan), poll GET /planning/jobs/{id} and show its progress until it ends.
+// Planning jobs in the console: start a background job (a station plan, a simulation of a plan,
+// a hydrant or a logistics plan), poll GET /planning/jobs/{id} and show its progress (and a
+// station plan's stage) until it ends.
 
 import { api, t } from "../ctx";
 import { replace } from "../dom";
@@ -11,6 +12,7 @@ export interface PlanningJob {
   status: "queued" | "running" | "done" | "failed";
   plan_id: number | null;
   progress_share: number | null;
+  stage?: string | null;
   error: { code: string; message: string } | null;
   retriable: boolean;
 }
@@ -19,7 +21,8 @@ const POLL_MS = 1000;
 
 export function jobStatusText(job: PlanningJob): string {
   const pct = job.progress_share === null ? "" : ` ${(job.progress_share * 100).toFixed(0)}%`;
-  const base = `${t(`siting.jobs.kinds.${job.kind}`)} #${job.id}: ${t(`siting.jobs.status.${job.status}`)}${pct}`;
+  const stage = job.stage ? ` · ${t(`siting.jobs.stages.${job.stage}`)}` : "";
+  const base = `${t(`siting.jobs.kinds.${job.kind}`)} #${job.id}: ${t(`siting.jobs.status.${job.status}`)}${pct}${stage}`;
   return job.error ? `${base} — ${fieldText(t, job.error as unknown as Record<string, unknown>, "message")}` : base;
 }
 

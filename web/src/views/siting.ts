@@ -8,7 +8,7 @@ import { h, replace } from "../dom";
 import type { CityMap } from "../map";
 import { busy, field, section, select, table, type Cell } from "./common";
 import { districtPolygon } from "./hull";
-import { followJob } from "./planjobs";
+import { followJob, type PlanningJob } from "./planjobs";
 import { simulationRows } from "./simfigures";
 
 interface Site {
@@ -188,13 +188,18 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
   runBtn.addEventListener("click", () =>
     void busy(runBtn, async () => {
       try {
-        const plan = await api.post<PlanOut>("/planning/plans", {
-          model: model.value,
-          add: Number(add.value),
-          minutes: Number(minutes.value),
-          spacing_m: Number(spacing.value),
-        });
-        show(plan);
+        // a background job (the city-scale solve takes a while): follow its stages, then open the plan
+        const job = await followJob(
+          () =>
+            api.post<PlanningJob>("/planning/stations", {
+              model: model.value,
+              add: Number(add.value),
+              minutes: Number(minutes.value),
+              spacing_m: Number(spacing.value),
+            }),
+          jobStatus,
+        );
+        if (job.status === "done" && job.plan_id !== null) await open(job.plan_id);
         await listPlans();
       } catch (err) {
         fail(err);

@@ -69,23 +69,41 @@ class PMedianData:
         return float(np.dot(self.weights, self.cost_of(chosen)))
 
 
+def _as_slice(index: IntArray) -> slice | IntArray:
+    """``index`` as a slice when it is a run of consecutive integers (a view, not a copy)."""
+    if (
+        len(index)
+        and int(index[-1]) - int(index[0]) == len(index) - 1
+        and bool((np.diff(index) == 1).all())
+    ):
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
+def _block(cost: FloatArray, rows: slice | IntArray, columns: slice | IntArray) -> FloatArray:
+    """``cost[rows][:, columns]``, as views where both are slices."""
+    block = cost[rows]
+    return block[:, columns]
+
+
 def reduce_pmedian(problem: LocationProblem) -> PMedianData:
     """Drop what cannot matter; list demands no allowed site reaches as unservable."""
     cost = problem.cost_s
     weights = problem.demand_weights()
     candidates = problem.candidate_sites()
+    columns = _as_slice(candidates)  # usually every column after the fixed ones
     fixed = np.array(sorted(problem.fixed), dtype=np.int64)
     cap = cost[:, fixed].min(axis=1) if len(fixed) else np.full(cost.shape[0], np.inf)
     reachable = np.isfinite(cap)
     for block in range(0, cost.shape[0], _BLOCK_ROWS):  # no full candidate-column copy
         part = slice(block, block + _BLOCK_ROWS)
-        reachable[part] |= np.isfinite(cost[part][:, candidates]).any(axis=1)
+        reachable[part] |= np.isfinite(_block(cost, part, columns)).any(axis=1)
     unservable = tuple(int(i) for i in np.flatnonzero(~reachable))
     rows = np.flatnonzero(reachable & (weights > 0)).astype(np.int64)
     row_cap = cap[rows]
     pieces_row, pieces_cand, pieces_cost = [], [], []
     for block in range(0, rows.shape[0], _BLOCK_ROWS):
-        sub = cost[rows[block : block + _BLOCK_ROWS]][:, candidates]
+        sub = _block(cost, _as_slice(rows[block : block + _BLOCK_ROWS]), columns)
         local_row, local_cand = np.nonzero(sub < row_cap[block : block + _BLOCK_ROWS, None])
         pieces_row.append(local_row + block)
         pieces_cand.append(local_cand)
