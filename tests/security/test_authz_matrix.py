@@ -571,6 +571,12 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         ok=201,
         outside=404,  # the outside venue is not found
     ),
+    ("POST", "/api/v1/inspections/{inspection_id}/photo"): Policy(
+        "inspections:write",
+        params={"inspection_id": "inspection"},
+        files=lambda s: {"photo": ("site.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32, "image/png")},
+        ok=(200, 409),  # one photo per inspection: a second role's attempt is refused
+    ),
     ("GET", "/api/v1/hazards"): Policy("inspections:read", query={"status": "open"}),
     ("GET", "/api/v1/hazards/categories"): Policy("inspections:read", scoped=False),
     ("GET", "/api/v1/hazards/{hazard_id}"): Policy(
@@ -589,6 +595,7 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         "inspections:read", query=lambda s: {"grid": s.code("grid")}
     ),
     ("GET", "/api/v1/inspections/due"): Policy("inspections:read"),
+    ("GET", "/api/v1/inspections/checklists"): Policy("inspections:read", scoped=False),
     ("GET", "/api/v1/inspections/performance"): Policy(
         "inspections:read", query={"period": "2026-11", "level": "grid"}
     ),
