@@ -17,6 +17,7 @@ from firegrid.geo import models as geo_models
 from firegrid.ingest import models as ingest_models
 from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
+from firegrid.installations import models as installations_models
 from firegrid.interop import models as interop_models
 from firegrid.links import models as links_models
 from firegrid.live import models as live_models
@@ -43,6 +44,7 @@ __all__ = [
     "ingest_command_models",
     "ingest_models",
     "inspections_models",
+    "installations_models",
     "interop_models",
     "links_models",
     "live_models",

@@ -41,6 +41,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -50,6 +51,7 @@ from sqlalchemy import select
 
 from firegrid.accounts.models import AuditEntry
 from firegrid.accounts.roles import Role, permissions_of
+from firegrid.core.clock import utcnow
 from tests.accounts.city import (
     CENTRE,
     OUTSIDE_MARKERS,
@@ -601,6 +603,40 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ),
     ("GET", "/api/v1/inspections/performance.xlsx"): Policy(
         "inspections:read", query={"period": "2026-11", "level": "grid"}
+    ),
+    # installation programmes (firegrid.installations.api)
+    ("POST", "/api/v1/installations/programmes"): Policy(
+        "installations:manage",
+        body=lambda s: {
+            "code": s.unique("IP"),
+            "name": "matrix programme",
+            "scope_code": s.code("town"),
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-12-31",
+        },
+        ok=201,
+        outside=404,  # another town is not found
+    ),
+    ("GET", "/api/v1/installations/programmes"): Policy("installations:read"),
+    ("POST", "/api/v1/installations/programmes/{programme_id}/installations"): Policy(
+        "installations:write",
+        params={"programme_id": "installation_programme"},
+        body=lambda s: {
+            "device_type": "smoke_alarm",
+            "unit_kind": "household",
+            "installed_at": (utcnow() - timedelta(hours=1)).isoformat(),
+            "installer": "matrix",
+            "grid_code": s.code("grid"),
+            "household": "1-101",
+        },
+        ok=201,
+    ),
+    ("GET", "/api/v1/installations"): Policy("installations:read"),
+    ("GET", "/api/v1/installations/report"): Policy(
+        "installations:read", query={"period": str(utcnow().year), "level": "grid"}
+    ),
+    ("GET", "/api/v1/installations/report.csv"): Policy(
+        "installations:read", query={"period": str(utcnow().year), "level": "grid"}
     ),
     # dispatch: intake and incidents (firegrid.dispatch.incident_api)
     ("POST", "/api/v1/calls"): Policy(
