@@ -16,6 +16,9 @@ import { mountPolicy } from "./views/policy";
 import { mountPreplans } from "./views/preplans";
 import { mountRisk } from "./views/risk";
 import { mountTasks } from "./views/tasks";
+import { mountInstallations } from "./views/installations";
+import { mountPerformance } from "./views/performance";
+import { mountRounds } from "./views/rounds";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
 
@@ -29,6 +32,9 @@ const VIEWS: Record<ViewId, Mount> = {
   data: mountData,
   preplans: mountPreplans,
   tasks: mountTasks,
+  rounds: mountRounds,
+  performance: mountPerformance,
+  installations: mountInstallations,
   crew: mountCrew,
   link110: mountLink110,
 };

@@ -1,6 +1,20 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "analytics" | "data" | "preplans" | "tasks" | "crew" | "link110";
+export type ViewId =
+  | "monitor"
+  | "policy"
+  | "dispatch"
+  | "planning"
+  | "risk"
+  | "analytics"
+  | "data"
+  | "preplans"
+  | "tasks"
+  | "rounds"
+  | "performance"
+  | "installations"
+  | "crew"
+  | "link110";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
@@ -14,11 +28,31 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   // manager proposes changes to its own venue's plan
   preplans: ["commander", "admin", "monitor_operator", "monitor_supervisor", "dispatcher", "venue_manager"],
   tasks: ["grid_worker", "admin"],
+  // the grid worker's phone: today's visits, inspections, hazards' rectification orders
+  rounds: ["grid_worker"],
+  // town and village leaders (analyst, commander scoped to their town): grid-worker figures
+  performance: ["analyst", "commander", "admin"],
+  installations: ["analyst", "commander", "admin"],
   crew: ["dispatcher", "commander", "admin"],
   link110: ["police_liaison", "dispatcher", "commander", "monitor_supervisor", "admin"],
 };
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "analytics", "data", "preplans", "tasks", "crew", "link110"];
+export const VIEW_ORDER: ViewId[] = [
+  "monitor",
+  "policy",
+  "dispatch",
+  "planning",
+  "risk",
+  "analytics",
+  "performance",
+  "installations",
+  "data",
+  "preplans",
+  "tasks",
+  "rounds",
+  "crew",
+  "link110",
+];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));
