@@ -36,3 +36,13 @@ export function barChart(bars: Bar[], title: string, max?: number): SVGSVGElemen
   });
   return svg;
 }
+
+/** A wide table's scrolling wrapper made reachable by keyboard, named for screen readers. */
+export function scrollable(el: HTMLElement, name: string): HTMLElement {
+  if (el.classList.contains("table-wrap")) {
+    el.tabIndex = 0;
+    el.setAttribute("role", "region");
+    el.setAttribute("aria-label", name);
+  }
+  return el;
+}

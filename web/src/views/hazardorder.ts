@@ -119,7 +119,7 @@ export function mountHazardPages(page: HTMLElement, status: HTMLElement): { list
           dl([
             [t("rounds.severity"), badge("severity", hz.severity)],
             [t("fields.status"), badge("hazardStatus", hz.status)],
-            [t("fields.description"), hz.description || null],
+            [t("rounds.hazardDescription"), hz.description || null],
             [t("rounds.found"), formatDateTime(hz.found_at, i18n.locale)],
             [t("rounds.deadline"), formatDateTime(hz.deadline, i18n.locale)],
             [t("rounds.rectifiedAt"), hz.rectified_at ? formatDateTime(hz.rectified_at, i18n.locale) : null],

@@ -4,7 +4,7 @@
 
 import { api, fail, i18n, label, t } from "../ctx";
 import { h, replace } from "../dom";
-import { barChart } from "./barchart";
+import { barChart, scrollable } from "./barchart";
 import { dl, field, section, select, table } from "./common";
 
 interface ReportRow {
@@ -76,18 +76,18 @@ export function mountInstallations(root: HTMLElement): () => void {
           ]),
         ),
         units.length ? section(t("inst.chart"), barChart(units.slice(0, 33).map((u) => ({ label: u.name, value: u.total })), t("inst.chart"))) : null,
-        table(
+        scrollable(table(
           [t("perf.unit"), t("inst.smokeAlarms"), t("inst.sprinklers"), t("inst.connected")],
           units.map((u) => [u.name, u.smoke, u.sprinkler, u.connected]),
           { testid: "inst-table", empty: t("inst.none"), caption: t("inst.caption", { period: period.value }) },
-        ),
+        ), t("inst.chart")),
         section(
           t("inst.programmes"),
-          table(
+          scrollable(table(
             [t("fields.code"), t("fields.name"), t("inst.dates"), t("inst.installed"), t("inst.target")],
             programmes.items.map((p) => [p.code, p.name, `${p.starts_on} – ${p.ends_on}`, p.installed, p.target_count || "—"]),
             { testid: "inst-programmes" },
-          ),
+          ), t("inst.programmes")),
         ),
       );
     } catch (err) {

@@ -4,7 +4,7 @@
 
 import { api, fail, label, t } from "../ctx";
 import { h, replace } from "../dom";
-import { barChart } from "./barchart";
+import { barChart, scrollable } from "./barchart";
 import { duration, field, section, select, table } from "./common";
 
 interface PerformanceRow {
@@ -63,11 +63,11 @@ export function mountPerformance(root: HTMLElement): () => void {
               rows.length > 25 ? h("p", { class: "muted" }, t("perf.chartLowest", { n: 25 })) : null,
             )
           : null,
-        table(
+        scrollable(table(
           [t("perf.unit"), t("perf.planned"), t("perf.done"), t("perf.completion"), t("perf.hazardsFound"), t("perf.onTime"), t("perf.hazardsOverdue"), t("perf.alarmChecks"), t("perf.meanResponse"), t("perf.tasksOverdue")],
           rows.map((r) => [unitName(r), r.planned.toFixed(1), r.done, pct(r.completion), r.hazards_found, pct(r.rectified_on_time_rate), r.hazards_overdue, r.alarm_checks, duration(r.alarm_check_mean_s), r.tasks_overdue.toFixed(1)]),
           { caption: t("perf.caption", { period: period.value, level: label("perfLevel", level.value) }), testid: "perf-table", empty: t("perf.none") },
-        ),
+        ), t("perf.title")),
       );
     } catch (err) {
       fail(err);

@@ -190,7 +190,7 @@ export async function showVisitForm(page: HTMLElement, status: HTMLElement, venu
     h("h3", null, t("rounds.hazardsFound")),
     hazardList,
     h("div", { class: "row" }, field(t("rounds.category"), category), field(t("rounds.severity"), severity)),
-    field(t("fields.description"), description),
+    field(t("rounds.hazardDescription"), description),
     addHazard,
     h("div", { class: "field field-inline" }, h("label", { for: "visit-closed" }, notAccessible, " ", t("rounds.notAccessible"))),
     field(t("actions.note"), note),

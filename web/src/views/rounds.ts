@@ -2,7 +2,7 @@
 // high risk first; the inspection form; the hazards with their rectification orders; the
 // phone's outbox ("2 待同步") of submissions made offline.
 
-import { fail, i18n, label, t } from "../ctx";
+import { categoryName, fail, i18n, label, t } from "../ctx";
 import { h, replace } from "../dom";
 import { CityMap } from "../map";
 import type { QueueState, Submission } from "../outbox";
@@ -33,7 +33,11 @@ export function outboxStatus(): { el: HTMLElement; off: () => void } {
 
 function entryCard(entry: DueEntry, visited: boolean): HTMLElement {
   const when =
-    entry.status === "overdue" ? t("rounds.overdueDays", { n: entry.overdue_days }) : entry.status === "due" ? t("rounds.dueToday") : entry.due_on;
+    entry.status === "overdue"
+      ? t("rounds.overdueDays", { n: entry.overdue_days })
+      : entry.status === "due"
+        ? t("rounds.dueToday")
+        : `${label("visitStatus", entry.status)} · ${entry.due_on}`;
   return h(
     "li",
     null,
@@ -46,7 +50,7 @@ function entryCard(entry: DueEntry, visited: boolean): HTMLElement {
       " ",
       entry.grade !== "none" ? badge("grade", entry.grade) : null,
       visited ? [" ", h("span", { class: "badge badge-visit-done" }, t("rounds.visited"))] : null,
-      h("span", { class: "muted block" }, `${label("visitStatus", entry.status)} · ${when}${entry.escalation ? " · " + t("rounds.escalated", { level: label("level", entry.escalation) }) : ""}`),
+      h("span", { class: "muted block" }, `${categoryName(entry.category)} · ${when}${entry.escalation ? " · " + t("rounds.escalated", { level: label("level", entry.escalation) }) : ""}`),
       entry.address ? h("span", { class: "muted block" }, entry.address) : null,
     ),
   );
