@@ -34,9 +34,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("gps_status", sa.String(length=16), nullable=False, server_default="")
         )
-        batch.add_column(sa.Column("gps_lon", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("gps_lat", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("gps_accuracy_m", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("gps_lon", sa.Double(), nullable=True))
+        batch.add_column(sa.Column("gps_lat", sa.Double(), nullable=True))
+        batch.add_column(sa.Column("gps_accuracy_m", sa.Double(), nullable=True))
         batch.add_column(
             sa.Column("gps_at", firegrid.core.db.UTCDateTime(timezone=True), nullable=True)
         )
