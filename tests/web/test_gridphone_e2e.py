@@ -226,3 +226,57 @@ def test_leaders_see_performance_and_installations(browser: Any, site: Site) -> 
         shot(page, "installations-phone")
     finally:
         context.close()
+
+
+def test_rectification_order_on_the_phone(browser: Any, site: Site) -> None:
+    from firegrid.accounts.principal import system_principal
+    from firegrid.demo.run import demo_scope_codes
+    from firegrid.inspections import service
+    from firegrid.inspections.models import Hazard
+    from firegrid.places.models import Jurisdiction, Venue
+
+    grid_code = demo_scope_codes(site.db)["grid_code"]
+    with site.db.session() as session:
+        grid_path = session.scalars(
+            select(Jurisdiction.path).where(Jurisdiction.code == grid_code)
+        ).one()
+        venue_id = session.scalars(
+            select(Venue.id).where(Venue.jurisdiction_path.startswith(grid_path)).limit(1)
+        ).one()
+        _, (hazard,) = service.record_inspection(
+            session,
+            system_principal("tests"),
+            venue_id=venue_id,
+            hazards=[service.HazardSpec("electrical_wiring", description="插线板串接")],
+        )
+        hazard_id = hazard.id
+    context, page = sign_in(browser, site, "gridworker", viewport=PHONE)
+    try:
+        page.goto(site.base + "/#/rounds/hazards")
+        page.click(f"[data-testid=hazard-list] a[data-hazard-id='{hazard_id}']")
+        page.wait_for_selector("#rectify-note")
+        assert "插线板串接" in page.inner_text("#main")
+        assert axe_violations(page) == []
+        context.set_offline(True)
+        page.fill("#rectify-note", "已拆除串接插线板")
+        page.set_input_files(
+            "#rectify-photo", {"name": "fixed.png", "mimeType": "image/png", "buffer": PNG_1X1}
+        )
+        page.click("#rectify-submit")
+        page.wait_for_selector("[data-testid=hazard-list]")
+        page.wait_for_selector("[data-testid=rounds-offline]")  # the phone's copy of the list
+        assert page.locator("[data-testid=outbox-status]").inner_text() == "1 待同步"
+        context.set_offline(False)
+        page.wait_for_selector(".outbox-status[data-pending='0'][data-failed='0']")
+        # synced: the list is read again from the server, without the rectified hazard
+        page.wait_for_selector("[data-testid=rounds-offline]", state="detached")
+        page.wait_for_selector(f"a[data-hazard-id='{hazard_id}']", state="detached")
+        shot(page, "rounds-hazards-phone")
+    finally:
+        context.close()
+    with site.db.session() as session:
+        row = session.get(Hazard, hazard_id)
+        assert row is not None
+        assert row.status == "rectified"
+        assert row.evidence_note == "已拆除串接插线板"
+        assert row.evidence_photo.endswith(".png")

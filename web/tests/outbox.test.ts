@@ -78,3 +78,14 @@ describe("the phone's outbox", () => {
     expect(newKey()).not.toBe(newKey());
   });
 });
+
+describe("a photo checked on the phone", () => {
+  it("refuses another type, an empty file and one over 10 MB", async () => {
+    const { photoProblem } = await import("../src/photo");
+    expect(photoProblem(null)).toBeNull();
+    expect(photoProblem({ size: 2_000_000, type: "image/jpeg" })).toBeNull();
+    expect(photoProblem({ size: 100, type: "image/gif" })).toBe("rounds.photoType");
+    expect(photoProblem({ size: 0, type: "image/png" })).toBe("rounds.photoEmpty");
+    expect(photoProblem({ size: 10 * 1024 * 1024 + 1, type: "image/webp" })).toBe("rounds.photoTooBig");
+  });
+});

@@ -8,6 +8,7 @@ import { newKey } from "../outbox";
 import { photoProblem, phoneOutbox } from "../roundsync";
 import { formatDateTime } from "../time";
 import { badge, dl, field, section, table } from "./common";
+import { cached } from "./roundsdata";
 
 interface HazardView {
   id: number;
@@ -36,13 +37,14 @@ function hazardName(hz: HazardView): string {
 export function mountHazardPages(page: HTMLElement, status: HTMLElement): { list: () => Promise<void>; show: (id: number) => Promise<void> } {
   async function list(): Promise<void> {
     try {
-      const open = await api.get<{ items: HazardView[] }>("/hazards", { status: "open", limit: 200 });
-      const items = [...open.items].sort((a, b) => a.deadline.localeCompare(b.deadline));
+      const open = await cached("hazards", async () => (await api.get<{ items: HazardView[] }>("/hazards", { status: "open", limit: 200 })).items);
+      const items = [...open.value].sort((a, b) => a.deadline.localeCompare(b.deadline));
       replace(
         page,
         h("a", { href: "#/rounds", class: "back" }, `← ${t("rounds.title")}`),
         h("h2", null, t("rounds.hazards")),
         status,
+        open.fresh ? null : h("p", { class: "muted", "data-testid": "rounds-offline" }, t("rounds.offline", { time: formatDateTime(open.at, i18n.locale) })),
         items.length
           ? h(
               "ul",
@@ -67,13 +69,14 @@ export function mountHazardPages(page: HTMLElement, status: HTMLElement): { list
           : h("p", { class: "muted empty" }, t("rounds.noHazards")),
       );
     } catch (err) {
+      replace(page, h("a", { href: "#/rounds", class: "back" }, `← ${t("rounds.title")}`), h("h2", null, t("rounds.hazards")), status, h("p", { class: "muted empty" }, t("rounds.unavailable")));
       fail(err);
     }
   }
 
   async function show(id: number): Promise<void> {
     try {
-      const hz = await api.get<HazardView>(`/hazards/${id}`);
+      const hz = (await cached(`hazard.${id}`, () => api.get<HazardView>(`/hazards/${id}`))).value;
       const note = h("textarea", { id: "rectify-note", rows: 3, maxlength: 2000 });
       const photo = h("input", { id: "rectify-photo", type: "file", accept: "image/jpeg,image/png,image/webp", capture: "environment" });
       const error = h("p", { class: "form-error", role: "alert" });

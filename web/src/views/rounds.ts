@@ -159,7 +159,9 @@ export function mountRounds(root: HTMLElement, rest: string[]): () => void {
 
   const hazards = mountHazardPages(page, status.el);
 
+  let current: string[] = rest;
   function route(r: string[]): void {
+    current = r;
     if (r[0] === "visit" && r[1]) void showVisit(Number(r[1]));
     else if (r[0] === "hazards") {
       dropMap();
@@ -172,10 +174,24 @@ export function mountRounds(root: HTMLElement, rest: string[]): () => void {
 
   const onSub = (ev: Event) => route((ev as CustomEvent<string[]>).detail);
   window.addEventListener("firegrid:subroute", onSub);
+  // A list shown from the phone's copy, or with submissions just synced, is read again
+  // (a form being filled in is never redrawn).
+  const onList = () => current[0] !== "visit" && current[0] !== "hazard";
+  let lastPending = 0;
+  const offSynced = phoneOutbox().onChange((s) => {
+    if (lastPending > 0 && s.pending === 0 && onList()) route(current);
+    lastPending = s.pending;
+  });
+  const onOnline = () => {
+    if (onList()) route(current);
+  };
+  window.addEventListener("online", onOnline);
   route(rest);
   void phoneOutbox().flush(true);
   return () => {
     window.removeEventListener("firegrid:subroute", onSub);
+    window.removeEventListener("online", onOnline);
+    offSynced();
     offQueue?.();
     status.off();
     dropMap();

@@ -55,7 +55,7 @@ function readStored<T>(name: string): { value: T; at: string } | null {
 }
 
 /** The server's answer, stored; or the stored copy when the phone is offline. */
-async function cached<T>(name: string, load: () => Promise<T>): Promise<Cached<T>> {
+export async function cached<T>(name: string, load: () => Promise<T>): Promise<Cached<T>> {
   try {
     const value = await load();
     const at = new Date().toISOString();
