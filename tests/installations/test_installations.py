@@ -221,8 +221,9 @@ def test_figures_by_town_village_and_month(
     assert r.status_code == 200
     assert r.text.startswith("\ufeffperiod,level,unit")
     assert len(r.text.strip().splitlines()) == 2
-    bad = client.get("/api/v1/installations/report", params={"period": "2026-13"}, headers=headers)
-    assert bad.status_code == 422
+    for period in ("2026-13", "0000", "9999-12"):
+        bad = client.get("/api/v1/installations/report", params={"period": period}, headers=headers)
+        assert bad.status_code == 422, (period, bad.text)
 
 
 def test_cli_report(db: Database, settings: Settings, city: City, database_url: str) -> None:

@@ -60,9 +60,10 @@ class Period:
 def parse_period(text: str) -> Period:
     match = PERIOD_PATTERN.match(text)
     month = int(match.group(2)) if match and match.group(2) else None
-    if match is None or (month is not None and not 1 <= month <= 12):
+    year_ok = match is not None and 1900 <= int(match.group(1)) <= 2999
+    if match is None or not year_ok or (month is not None and not 1 <= month <= 12):
         raise ValidationFailed(
-            "the period must be a month YYYY-MM or a year YYYY", {"period": text}
+            "the period must be a month YYYY-MM or a year YYYY (1900-2999)", {"period": text}
         )
     year = int(match.group(1))
     if month is None:
