@@ -146,3 +146,38 @@ def test_evidence_is_checked(
     assert r.status_code == 200, r.text
     codes = {c["code"] for c in r.json()["items"]}
     assert {"general", "three_small", "rental_housing"} <= codes
+
+
+def test_two_copies_racing_make_one_inspection(db: Database, city: City) -> None:
+    """The second copy waits for the first transaction and answers its inspection."""
+    import threading
+
+    from firegrid.inspections import idempotency, service
+    from tests.inspections.conftest import principal
+
+    worker = principal(city, "grid_worker")
+    digest = idempotency.request_digest({"venue_id": city.id("venue", "in")})
+    key = "phone-race-000001"
+    second: list[idempotency.Claim] = []
+    errors: list[BaseException] = []
+
+    def second_copy() -> None:
+        try:
+            with db.session() as session:
+                second.append(idempotency.claim(session, worker, key, "inspection", digest))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    with db.session() as session:
+        first = idempotency.claim(session, worker, key, "inspection", digest)
+        assert not first.is_replay
+        inspection, _ = service.record_inspection(session, worker, venue_id=city.id("venue", "in"))
+        idempotency.settle(session, first, inspection.id)
+        thread = threading.Thread(target=second_copy)
+        thread.start()
+        thread.join(0.5)  # it waits on the unique key while this transaction is open
+        assert thread.is_alive()
+    thread.join(15)
+    assert errors == []
+    assert [c.replay_id for c in second] == [inspection.id]
+    assert _count(db, Inspection) == 1
