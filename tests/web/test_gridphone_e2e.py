@@ -65,6 +65,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
     tmp = tmp_path_factory.mktemp("gridphone")
     db, settings, _found = _build_city(tmp)
+    from firegrid.installations.demo import generate_installations
+
+    generate_installations(db, 7)  # the synthetic year: 3,156 smoke alarms
     try:
         with live_server(create_app(settings, db)) as base:
             yield Site(base, db, settings)
@@ -217,10 +220,15 @@ def test_leaders_see_performance_and_installations(browser: Any, site: Site) -> 
         page.wait_for_selector("[data-testid=performance-page] h2")
         page.wait_for_selector("[data-testid=perf-table]")
         assert axe_violations(page) == []
+        shot(page, "performance-phone")
         href = page.get_attribute("[data-testid=perf-xlsx]", "href") or ""
         assert "/api/v1/inspections/performance.xlsx?period=" in href
         page.goto(site.base + "/#/installations")
         page.wait_for_selector("[data-testid=inst-table]")
+        programmes = page.inner_text("[data-testid=inst-programmes]")
+        assert "DEMO-SMOKE" in programmes
+        assert "3156" in programmes
+        assert page.locator(".bar-chart rect.bar").count() >= 1
         assert "report.csv" in (page.get_attribute("[data-testid=inst-csv]", "href") or "")
         assert axe_violations(page) == []
         shot(page, "installations-phone")
