@@ -43,6 +43,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -247,22 +248,27 @@ def latencies_ms(db: Database, changes: list[tuple[int, datetime]]) -> list[floa
     return out
 
 
-def steady(db: Database, procs: Processes, rate: float, duration_s: float) -> dict[str, Any]:
+def steady(
+    db: Database, procs: Processes, rate: float, duration_s: float, writers: int
+) -> dict[str, Any]:
+    """Changes at ``rate`` for ``duration_s``, committed by ``writers`` threads (dispatchers
+    working at once), each scheduled at its own time so a slow commit does not slow the rest."""
     ids = add_incidents(db, 500, 1)
     procs.start_peer()
     procs.start_worker()
     warm = [(ids[0], change(db, ids[0], -1))]  # the worker is up once this is acknowledged
     wait_until(lambda: _all_acked(db, warm), 180, "the worker to start")
-    changes: list[tuple[int, datetime]] = []
     total = int(rate * duration_s)
+    pending_changes: list[tuple[int, Future[datetime]]] = []
     started = time.monotonic()
-    for n in range(total):
-        due = started + n / rate
-        delay = due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        incident_id = ids[n % len(ids)]
-        changes.append((incident_id, change(db, incident_id, n)))
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="dispatcher") as pool:
+        for n in range(total):
+            delay = started + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            incident_id = ids[n % len(ids)]
+            pending_changes.append((incident_id, pool.submit(change, db, incident_id, n)))
+        changes = [(incident_id, future.result()) for incident_id, future in pending_changes]
     achieved = total / (time.monotonic() - started)
     wait_until(lambda: pending(db) == 0 and _all_acked(db, changes), 300, "the last acks")
     values = latencies_ms(db, changes)
@@ -326,7 +332,10 @@ def run(label: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="fg-bench-link-") as workdir:
         procs = Processes(url, Path(workdir))
         try:
-            figures = {"database": label, "steady": steady(db, procs, args.rate, args.duration)}
+            figures = {
+                "database": label,
+                "steady": steady(db, procs, args.rate, args.duration, args.writers),
+            }
             figures["backlog"] = backlog_drain(db, procs, args.backlog, args.outage_s)
         finally:
             procs.stop()
@@ -340,6 +349,9 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument(
+        "--writers", type=int, default=4, help="threads committing the changes (dispatchers)"
+    )
     parser.add_argument("--backlog", type=int, default=10_000)
     parser.add_argument("--outage-s", type=float, default=60.0)
     parser.add_argument("--no-postgres", action="store_true")

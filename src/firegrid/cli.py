@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +22,9 @@ from firegrid.core.cli import (
     resolve_settings,
 )
 from firegrid.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from firegrid.core.settings import Settings
 
 __all__ = [  # the kit's names stay importable from here for older context CLIs
     "DbOption",
@@ -66,6 +70,7 @@ def _mount_contexts() -> None:
         roads_app,
         route_command,
     )
+    from firegrid.gridlink.cli import gridlink_app
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
@@ -76,6 +81,7 @@ def _mount_contexts() -> None:
     from firegrid.records.cli import analytics_app, report_command
     from firegrid.retention.cli import retention_app
     from firegrid.risk.cli import assess_command, risk_app
+    from firegrid.sharing.cli import sharing_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(apikeys_app, name="apikeys")
@@ -83,6 +89,8 @@ def _mount_contexts() -> None:
     incidents_app.command("eido")(eido_command)
     app.add_typer(incidents_app, name="incidents")
     app.add_typer(link110_app, name="link110")
+    app.add_typer(gridlink_app, name="gridlink")
+    app.add_typer(sharing_app, name="sharing")
     app.add_typer(inspections_app, name="inspections")
     app.add_typer(installations_app, name="installations")
     app.add_typer(preplans_app, name="preplans")
@@ -185,6 +193,14 @@ def demo(
     rebuild: Annotated[
         bool, typer.Option(help="Rebuild even if the database already holds a city.")
     ] = False,
+    link110: Annotated[
+        bool,
+        typer.Option(
+            "--link110/--no-link110",
+            help="Also run the simulated district 110 centre (firegrid link110 peer) that the "
+            "110 link delivers to and that transfers fire calls to 119.",
+        ),
+    ] = True,
 ) -> None:
     """Build the seeded synthetic Dongguan-shaped demo city, then serve it."""
     from firegrid.demo.run import build_demo
@@ -202,7 +218,32 @@ def demo(
         "try: firegrid simulate devices --target 127.0.0.1:2687 --protocol gb26875 "
         "--count 20 --rate 20 --duration 60 --fire-ratio 0.05"
     )
-    serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
+    centre = _start_demo_centre(settings, f"http://{host}:{port}") if link110 else None
+    try:
+        serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
+    finally:
+        if centre is not None:
+            from firegrid.demo.centre110 import stop_centre
+
+            stop_centre(centre)
+
+
+def _start_demo_centre(settings: Settings, api_url: str) -> subprocess.Popen[bytes] | None:
+    """The demo's simulated 110 centre, or None with the reason said."""
+    from firegrid.demo.centre110 import CentreNotStarted, start_centre
+
+    try:
+        with open_database(settings.database_url) as database:
+            process = start_centre(settings, database, api_url)
+    except CentreNotStarted as why:
+        notice(f"110 link: {why}")
+        return None
+    notice(
+        "110 link: a simulated district 110 centre listens on 127.0.0.1:8110 "
+        "(its state: http://127.0.0.1:8110/state); it transfers a fire call to 119 every "
+        "2 minutes; sign in as police (the 110 liaison) for the remote seat"
+    )
+    return process
 
 
 @app.command("import")

@@ -14,9 +14,11 @@ from firegrid.dispatch import incident_models as dispatch_incident_models
 from firegrid.dispatch import models as dispatch_models
 from firegrid.dispatch import staffing_models as dispatch_staffing_models
 from firegrid.geo import models as geo_models
+from firegrid.gridlink import models as gridlink_models
 from firegrid.ingest import models as ingest_models
 from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
+from firegrid.inspections import tasks as inspections_tasks
 from firegrid.installations import models as installations_models
 from firegrid.interop import models as interop_models
 from firegrid.links import models as links_models
@@ -28,6 +30,7 @@ from firegrid.records import models as records_models
 from firegrid.retention import models as retention_models
 from firegrid.risk import area_models as risk_area_models
 from firegrid.risk import models as risk_models
+from firegrid.sharing import webhook_models as sharing_webhook_models
 
 __all__ = [
     "Base",
@@ -41,9 +44,11 @@ __all__ = [
     "dispatch_models",
     "dispatch_staffing_models",
     "geo_models",
+    "gridlink_models",
     "ingest_command_models",
     "ingest_models",
     "inspections_models",
+    "inspections_tasks",
     "installations_models",
     "interop_models",
     "links_models",
@@ -55,6 +60,7 @@ __all__ = [
     "retention_models",
     "risk_area_models",
     "risk_models",
+    "sharing_webhook_models",
 ]
 
 metadata = Base.metadata

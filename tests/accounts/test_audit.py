@@ -160,3 +160,32 @@ def test_export(client: TestClient, db: Database, city: City, fmt: str):
             session.scalars(select(AuditEntry).where(AuditEntry.action == "audit.export")).first()
             is not None
         )
+
+
+def test_search_by_object(client: TestClient, db: Database, city: City) -> None:
+    """The console's audit search by object: its type and id pick its own entries only."""
+    headers = _headers(client, db, "admin", city.code("city", "in"), "root")
+    ids = []
+    for name in ("a-venue", "b-venue"):
+        venue_id = city.id("venue", "in") if name == "a-venue" else city.id("venue", "out")
+        response = client.patch(f"/api/v1/venues/{venue_id}", json={"name": name}, headers=headers)
+        assert response.status_code == 200, response.text
+        ids.append(venue_id)
+    found = client.get(
+        "/api/v1/audit",
+        params={"resource_type": "venues", "resource_id": str(ids[0]), "kind": "change"},
+        headers=headers,
+    ).json()
+    assert found["count"] == 1
+    assert found["items"][0]["resource_id"] == str(ids[0])
+    assert found["items"][0]["after"]["name"] == "a-venue"
+    both = client.get(
+        "/api/v1/audit", params={"resource_type": "venues", "kind": "change"}, headers=headers
+    ).json()
+    assert {item["resource_id"] for item in both["items"]} == {str(i) for i in ids}
+    none = client.get(
+        "/api/v1/audit",
+        params={"resource_type": "venues", "resource_id": "999999"},
+        headers=headers,
+    ).json()
+    assert none["count"] == 0

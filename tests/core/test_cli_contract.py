@@ -32,6 +32,8 @@ SERVERS = {
     "alarms run",
     "changes run",
     "link110 run",
+    "gridlink run",
+    "sharing webhooks run",
     "risk schedule run",
 }
 

@@ -394,3 +394,35 @@ def test_every_route_hides_what_is_outside_the_callers_scope(
     assert {u["station_id"] for u in board} <= {
         s for s, info in dcity.stations.items() if info["town"] == "west"
     }
+
+
+def test_neighbour_towns_of_an_incident(
+    client: TestClient, db: Database, settings: Settings, dcity: DCity
+) -> None:
+    """The towns a joint-defence request may go to: the incident town's neighbours only."""
+    city = headers(db, settings, dcity, "dispatcher", "city")
+    west_call = client.post(
+        "/api/v1/calls",
+        headers=city,
+        json={"lon": 113.09, "lat": 23.05, "incident_type": "rescue", "level": 1, "auto": True},
+    )
+    assert west_call.status_code == 201, west_call.text
+    incident_id = west_call.json()["incident_id"]
+    towns = client.get(f"/api/v1/incidents/{incident_id}/neighbour-towns", headers=city)
+    assert towns.status_code == 200, towns.text
+    codes = [t["code"] for t in towns.json()["items"]]
+    assert codes == [dcity.codes["town:middle"]]  # east does not touch west
+    assert towns.json()["items"][0]["path"] == dcity.paths["town:middle"]
+    # the one named here is accepted, as the request the console sends
+    asked = client.post(
+        f"/api/v1/incidents/{incident_id}/joint-defence",
+        headers=city,
+        json={"to_town_code": codes[0], "requirements": [{"vehicle_type": "pumper", "count": 1}]},
+    )
+    assert asked.status_code == 201, asked.text
+    east = headers(db, settings, dcity, "dispatcher", "town:east")
+    hidden = client.get(f"/api/v1/incidents/{incident_id}/neighbour-towns", headers=east)
+    assert hidden.status_code == 404
+    analyst = headers(db, settings, dcity, "analyst", "city")
+    refused = client.get(f"/api/v1/incidents/{incident_id}/neighbour-towns", headers=analyst)
+    assert refused.status_code == 403

@@ -100,6 +100,7 @@ def link_settings(settings: Settings, tmp_path: Path, peer_port: int) -> Setting
             "link_retry_max_s": 0.3,
             "link_send_timeout_s": 1.0,
             "link_poll_s": 0.02,
+            "link_probe_s": 0.2,
         }
     )
 

@@ -100,6 +100,30 @@ def test_peer_down_then_back_raises_then_clears_the_alert(
         assert link_health(session, link_config(link_settings))["peers"][0]["alert"] is None
 
 
+def test_a_down_peer_is_probed_by_one_message_not_retried_by_all(
+    db: Database, dcity: DCity, link_settings: Settings, sim: PeerSimulator, peer: PeerServer
+):
+    """An outage costs the peer one request per probe, not a retry of every message; the
+    first acknowledgement drains the rest at once."""
+    count = 12
+    ids = [open_incident(db, dcity, i) for i in range(count)]
+    probing = link_settings.model_copy(update={"link_probe_s": 0.4})
+    run_rounds(db, probing, 1.9)  # the peer is down
+    with db.session() as session:
+        attempts = sorted(session.scalars(select(LinkOutbox.attempts)).all())
+    # the first round tried every head (12 messages, one per incident); then only probes,
+    # about one per 0.4 s (at most 5 in 1.9 s) — each message retried at the 0.05–0.3 s
+    # back-off would have made well over 60 attempts
+    assert len(attempts) == count
+    assert all(a >= 1 for a in attempts)
+    assert sum(attempts) <= count + 6
+    assert sum(attempts) >= count + 1  # it did probe
+    peer.start()
+    drain(db, link_settings)
+    assert_delivered_once_in_order(sim, db)
+    assert len(sim.state.incidents) == len(ids)
+
+
 def test_duplicates_and_lost_acknowledgements_are_applied_once(
     db: Database, dcity: DCity, link_settings: Settings, sim: PeerSimulator, peer: PeerServer
 ):

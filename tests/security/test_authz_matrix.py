@@ -696,6 +696,47 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         params={"incident_id": "incident"},
         body=lambda s: {"reason": "police needed"},
     ),
+    # the grid link (gridlink/): every grid event must be signed by a configured peer, so
+    # an unsigned request with the permission is 401 (signed cases: tests/gridlink/)
+    ("POST", "/api/v1/gridlink/events"): Policy(
+        "gridlink:events",
+        scoped=False,
+        body=lambda s: {"schema": "firegrid.gridlink/1", "type": "grid_event"},
+        ok=401,
+    ),
+    ("GET", "/api/v1/gridlink/status"): Policy("links:read", scoped=False),
+    ("GET", "/api/v1/gridlink/dead-letters"): Policy("links:admin", scoped=False),
+    ("POST", "/api/v1/gridlink/dead-letters/{outbox_id}/retry"): Policy(
+        "links:admin", scoped=False, params={"outbox_id": "=1"}, ok=(200, 404)
+    ),
+    # webhooks (sharing/): a subscription's scope is its creator's; another town's is 404
+    # (tests/sharing/test_webhooks.py)
+    ("POST", "/api/v1/webhooks"): Policy(
+        "webhooks:admin",
+        scoped=False,
+        body=lambda s: {"name": s.unique("hook-"), "url": "http://127.0.0.1:9/hook"},
+        ok=201,
+    ),
+    ("GET", "/api/v1/webhooks"): Policy("webhooks:admin", scoped=False),
+    ("GET", "/api/v1/webhooks/{subscription_id}"): Policy(
+        "webhooks:admin", scoped=False, params={"subscription_id": "=1"}, ok=(200, 404)
+    ),
+    ("POST", "/api/v1/webhooks/{subscription_id}/remove"): Policy(
+        "webhooks:admin",
+        scoped=False,
+        params={"subscription_id": "=1"},
+        body=lambda s: {"cause": "matrix"},
+        ok=(200, 404, 409),
+    ),
+    ("GET", "/api/v1/webhooks/{subscription_id}/dead-letters"): Policy(
+        "webhooks:admin", scoped=False, params={"subscription_id": "=1"}, ok=(200, 404)
+    ),
+    ("POST", "/api/v1/webhooks/{subscription_id}/dead-letters/{delivery}/retry"): Policy(
+        "webhooks:admin",
+        scoped=False,
+        params={"subscription_id": "=1", "delivery": "=1"},
+        ok=(404, 409),
+    ),
     # the telephony seam: the switch adapter (telephony:events), the remote seat (110)
     ("POST", "/api/v1/telephony/events"): Policy(
         "telephony:events",
@@ -761,6 +802,10 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
             "requirements": [{"vehicle_type": "pumper", "count": 1}],
         },
         ok=DOMAIN,
+    ),
+    # The answer names the neighbouring towns (other towns, by design).
+    ("GET", "/api/v1/incidents/{incident_id}/neighbour-towns"): Policy(
+        "incidents:dispatch", markers=False, params={"incident_id": "incident"}
     ),
     ("POST", "/api/v1/incidents/{incident_id}/reinforcements"): Policy(
         "incidents:write",

@@ -10,6 +10,7 @@ import { mountData } from "./views/data";
 import { mountDispatch } from "./views/dispatch";
 import { mountLink110 } from "./views/link110";
 import { mountMonitor } from "./views/monitor";
+import { mountAdmin } from "./views/admin";
 import { mountAnalytics } from "./views/analytics";
 import { mountPlanning } from "./views/planning";
 import { mountPolicy } from "./views/policy";
@@ -19,6 +20,7 @@ import { mountTasks } from "./views/tasks";
 import { mountInstallations } from "./views/installations";
 import { mountPerformance } from "./views/performance";
 import { mountRounds } from "./views/rounds";
+import { mountVenue } from "./views/venue";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
 
@@ -37,6 +39,8 @@ const VIEWS: Record<ViewId, Mount> = {
   installations: mountInstallations,
   crew: mountCrew,
   link110: mountLink110,
+  venue: mountVenue,
+  admin: mountAdmin,
 };
 
 const app = document.getElementById("app") as HTMLElement;
@@ -242,6 +246,12 @@ function render(): void {
 }
 
 async function loadTaxonomy(): Promise<void> {
+  // both need places:read; a seat without it (the 110 liaison) is not refused in the console
+  if (!state.me?.permissions.includes("places:read")) {
+    state.capabilities = {};
+    state.categories = {};
+    return;
+  }
   try {
     state.capabilities = await api.get<Record<string, boolean>>("/map/capabilities");
   } catch {

@@ -7,14 +7,16 @@ export type ViewId =
   | "planning"
   | "risk"
   | "analytics"
+  | "performance"
+  | "installations"
   | "data"
+  | "venue"
   | "preplans"
   | "tasks"
   | "rounds"
-  | "performance"
-  | "installations"
   | "crew"
-  | "link110";
+  | "link110"
+  | "admin";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
@@ -24,6 +26,8 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   risk: ["analyst", "commander", "admin"],
   analytics: ["analyst", "commander", "dispatcher", "admin"],
   data: ["admin", "analyst", "commander", "dispatcher", "monitor_operator", "monitor_supervisor"],
+  // the venue manager's own venues: devices, open alarms, hazards, work orders, plans
+  venue: ["venue_manager"],
   // pre-incident plans: officers write and publish, the centre sees overdue reviews, a venue
   // manager proposes changes to its own venue's plan
   preplans: ["commander", "admin", "monitor_operator", "monitor_supervisor", "dispatcher", "venue_manager"],
@@ -35,7 +39,12 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   installations: ["analyst", "commander", "admin"],
   crew: ["dispatcher", "commander", "admin"],
   link110: ["police_liaison", "dispatcher", "commander", "monitor_supervisor", "admin"],
+  // users, API keys, audit search, work orders, quarantined devices (and a link to the policy)
+  admin: ["admin"],
 };
+
+/** Roles the console refuses by name (machine accounts: they use the API, not a page). */
+export const MACHINE_ROLES: readonly string[] = ["integration"];
 
 export const VIEW_ORDER: ViewId[] = [
   "monitor",
@@ -47,11 +56,13 @@ export const VIEW_ORDER: ViewId[] = [
   "performance",
   "installations",
   "data",
+  "venue",
   "preplans",
   "tasks",
   "rounds",
   "crew",
   "link110",
+  "admin",
 ];
 
 export function viewsForRole(role: string): ViewId[] {

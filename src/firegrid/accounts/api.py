@@ -347,6 +347,9 @@ def list_audit(
     action: Annotated[SafeLine | None, Query(max_length=80)] = None,
     kind: Annotated[Literal["request", "change", "auth", "access"] | None, Query()] = None,
     resource_type: Annotated[SafeLine | None, Query(max_length=60)] = None,
+    resource_id: Annotated[
+        SafeLine | None, Query(max_length=80, description="The object's id (with resource_type)")
+    ] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -360,6 +363,7 @@ def list_audit(
         action=action,
         kind=kind,
         resource_type=resource_type,
+        resource_id=resource_id,
         since=_aware("since", since),
         until=_aware("until", until),
     )

@@ -339,6 +339,7 @@ def audit_query(
     action: str | None = None,
     kind: str | None = None,
     resource_type: str | None = None,
+    resource_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Select[AuditEntry]:
@@ -357,6 +358,8 @@ def audit_query(
         query = query.where(AuditEntry.kind == kind)
     if resource_type:
         query = query.where(AuditEntry.resource_type == resource_type)
+    if resource_id:
+        query = query.where(AuditEntry.resource_id == resource_id)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if until is not None:

@@ -45,6 +45,8 @@ _INSTALL_READ = {"installations:read"}
 _INSTALL = _INSTALL_READ | {"installations:write"}
 #: the change feed other departments follow (venues, hazards, inspections, incidents)
 _CHANGES = {"changes:read"}
+#: the grid platform's events (入格事项) posted to firegrid over the signed grid link
+_GRIDLINK = {"gridlink:events"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -74,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "planning:write",
             "links:admin",
             "telephony:events",
+            "webhooks:admin",
         }
         | _ALARMS
         | _COMMAND_DEVICES
@@ -85,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _CHANGES
         | _INSTALL
         | {"installations:manage"}
+        | _GRIDLINK
     ),
     # the commander is the fire officer who writes, reviews and publishes pre-plans
     Role.COMMANDER: frozenset(
@@ -167,6 +171,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.INTEGRATION: frozenset(
         {"devices:read", "incidents:110", "units:status", "telephony:events", "ops:metrics"}
         | _CHANGES
+        | _GRIDLINK
     ),
     # the planner (规划): where new stations, hydrants and logistics points go; reads the
     # city, its risk and its incidents to weigh demand, makes and compares plans

@@ -7,21 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firegrid.accounts.roles import Role
 from firegrid.core.text import SafeLine, SafeText
 
-RoleName = Literal[
-    "admin",
-    "commander",
-    "dispatcher",
-    "monitor_operator",
-    "monitor_supervisor",
-    "grid_worker",
-    "venue_manager",
-    "analyst",
-    "police_liaison",
-    "integration",
-    "planner",
-]
+#: every role of accounts/roles.py, named in the OpenAPI document (the console iterates it)
+RoleName = Role
 
 Username = Field(min_length=1, max_length=64)
 Password = Field(min_length=1, max_length=1024)

@@ -58,6 +58,8 @@ ROUTERS: list[str] = [
     "firegrid.preplans.api:router",
     "firegrid.records.api:router",
     "firegrid.sharing.api:router",
+    "firegrid.sharing.webhook_api:router",
+    "firegrid.gridlink.api:router",
     "firegrid.planning.api:router",
     "firegrid.planning.jobs_api:router",
     "firegrid.interop.api:router",

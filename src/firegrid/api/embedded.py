@@ -67,12 +67,17 @@ async def start_embedded_services(
     from firegrid.interop.worker import run_link110
 
     link110: asyncio.Task[Any] = asyncio.create_task(run_link110(database, settings, stop))
+    from firegrid.gridlink.worker import run_gridlink
+    from firegrid.sharing.webhook_worker import run_webhooks
+
+    gridlink: asyncio.Task[Any] = asyncio.create_task(run_gridlink(database, settings, stop))
+    webhooks: asyncio.Task[Any] = asyncio.create_task(run_webhooks(database, settings, stop))
     log.info("embedded services started", extra={"gb26875": f"{host}:{server.port}"})
 
     async def stopper() -> None:
         stop.set()
         dispatch_stop.set()
-        await asyncio.wait({alarms, risk, link110}, timeout=10)
+        await asyncio.wait({alarms, risk, link110, gridlink, webhooks}, timeout=10)
         await downlink.close()
         await server.close()
         await asyncio.to_thread(dispatch.join, 10)

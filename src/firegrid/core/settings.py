@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     link_replay_window_s: float = Field(
         300.0, gt=0, description="Signed link requests older or newer than this are refused."
     )
+    link_probe_s: float = Field(
+        2.0,
+        gt=0,
+        description="While a link peer answers nothing, one message probes it this often; "
+        "the others wait without spending attempts until it answers.",
+    )
     link_poll_s: float = Field(
         0.05, gt=0, description="How often an idle link worker looks for new changes."
     )
@@ -187,6 +193,17 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a link worker holds the link's lease without renewing it; "
         "another worker takes the link over after this once the holder stops.",
+    )
+    webhook_max_attempts: int = Field(
+        8,
+        ge=1,
+        description="A webhook delivery failing this many attempts becomes a dead letter "
+        "(an operator retries it with `firegrid sharing webhooks retry`).",
+    )
+    gridlink_peers: Path | None = Field(
+        None,
+        description="YAML file of the grid-platform link's peers (default: the packaged "
+        "gridlink/peers.yaml); secrets come from the environment variables it names.",
     )
     map_tile_url: str = Field(
         "",

@@ -380,6 +380,21 @@ def joint_defence(
     return command.request_dict(request)
 
 
+@router.get(
+    "/incidents/{incident_id}/neighbour-towns",
+    response_model=Counted[s.NeighbourTownOut],
+    summary="Towns a joint-defence request of the incident may go to",
+)
+def neighbour_towns(incident_id: int, principal: DispatchP, session: SessionDep) -> dict[str, Any]:
+    incident = incidents.get_incident(session, principal, incident_id)
+    towns = command.neighbours(session, incident.jurisdiction_path)
+    items = [
+        {"code": t.code, "name_zh": t.name_zh, "name_en": t.name_en, "path": t.path} for t in towns
+    ]
+    items.sort(key=lambda town: town["code"])
+    return {"items": items, "count": len(items)}
+
+
 @router.post(
     "/incidents/{incident_id}/reinforcements",
     response_model=s.AidRequestOut,

@@ -325,6 +325,15 @@ class AidRequestOut(BaseModel):
     vehicle_ids: list[int]
 
 
+class NeighbourTownOut(BaseModel):
+    """A town a joint-defence request of the incident may go to (its town's neighbour)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    path: str
+
+
 class TimelineEntryOut(BaseModel):
     at: Timestamp
     kind: str

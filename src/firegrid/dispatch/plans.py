@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
@@ -154,12 +155,20 @@ def yaml_plans() -> tuple[dict[str, Any], ...]:
 
 
 def ensure_plans(session: Session) -> int:
-    """Seed the table from the YAML file if it is empty; returns the rows added."""
+    """Seed the table from the YAML file if it is empty; returns the rows added.
+
+    On a fresh database two processes (the alarm services and ingest, say) may both find
+    it empty: the seed runs in a savepoint, and the one that loses the race sees the other's
+    rows instead of failing its transaction."""
     if session.scalar(select(func.count(ResponsePlan.id))):
         return 0
-    for row in yaml_plans():
-        session.add(ResponsePlan(**row, updated_by="seed"))
-    session.flush()
+    try:
+        with session.begin_nested():
+            for row in yaml_plans():
+                session.add(ResponsePlan(**row, updated_by="seed"))
+            session.flush()
+    except IntegrityError:
+        return 0
     return len(yaml_plans())
 
 

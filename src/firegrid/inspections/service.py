@@ -551,6 +551,56 @@ def store_inspection_photo(
     )
 
 
+def revise_hazard(
+    session: Session,
+    principal: Principal,
+    hazard: Hazard,
+    *,
+    severity: str | None = None,
+    description: str | None = None,
+    deadline: datetime | None = None,
+    cause: str,
+) -> Hazard:
+    """Change an open hazard's severity, description or deadline (e.g. a later report of
+    another department's grid worker); recorded on the change stream and in the audit."""
+    if hazard.status != HazardStatus.OPEN.value:
+        raise Conflict(
+            f"hazard {hazard.id} is already {hazard.status}",
+            {"id": hazard.id, "status": hazard.status},
+        )
+    if deadline is not None and (deadline.tzinfo is None or deadline <= hazard.found_at):
+        raise ValidationFailed(
+            "a deadline must carry a time zone and lie after the hazard was found",
+            {"deadline": deadline.isoformat()},
+        )
+    before = row_snapshot(hazard)
+    if severity is not None:
+        hazard.severity = Severity(severity).value
+    if description is not None:
+        hazard.description = description[:500]
+    if deadline is not None:
+        hazard.deadline = deadline
+    hazard.updated_at = utcnow()
+    session.flush()
+    record_domain_change(
+        session,
+        HAZARD_CHANGED,
+        hazard.id,
+        actor=actor_of(principal),
+        cause=cause,
+        payload={
+            "status": hazard.status,
+            "from_status": hazard.status,
+            "venue_id": hazard.venue_id,
+        },
+        scope_path=hazard.jurisdiction_path,
+    )
+    record_change(
+        session, principal, "update", "hazard", hazard.id, before, row_snapshot(hazard), cause=cause
+    )
+    return hazard
+
+
 def store_evidence(data_dir: Path, hazard_id: int, content_type: str, content: bytes) -> str:
     """Save an evidence photo under ``data_dir/inspections/photos``; its relative path."""
     return uploads.store_photo(

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -135,13 +136,28 @@ def peer(
         typer.Option(help="firegrid API key of the link (default: FIREGRID_LINK110_API_KEY)."),
     ] = "",
     seed: Annotated[int | None, typer.Option(help="Seed of the fault dice.")] = None,
+    transfer_every: Annotated[
+        float,
+        typer.Option(
+            help="Seconds between fire calls the centre transfers to 119 on its own, each "
+            "followed by a follow-up half a period later (0: only on request).",
+        ),
+    ] = 0.0,
+    places: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON-lines file of places ({lon, lat, address}) where those calls are "
+            "(needed with --transfer-every).",
+        ),
+    ] = None,
 ) -> None:
     """Run a 110 centre simulator: receive, acknowledge (or drop, delay, duplicate), and
     send transfers and follow-ups (POST /send/transfer, /send/followup; GET /state)."""
     import uvicorn
 
-    from firegrid.interop.config import link_config
+    from firegrid.interop.config import link_config, owner_agency
     from firegrid.interop.peer_sim import Faults, PeerSimulator, simulator_app
+    from firegrid.interop.peer_traffic import CentreTraffic, load_places
 
     host, port = _host_port(listen, "--listen")
     faults = Faults(
@@ -162,14 +178,38 @@ def peer(
         faults=faults,
         seed=seed,
     )
+    traffic = None
+    if transfer_every < 0:
+        fail("--transfer-every must be 0 or more seconds", EXIT_USAGE)
+    if transfer_every > 0:
+        if places is None:
+            fail("--transfer-every needs --places", EXIT_USAGE, hint="a JSON-lines file of places")
+        traffic = CentreTraffic(
+            sim,
+            load_places(places),
+            transfer_every,
+            fire_agency=owner_agency(settings).id,
+            seed=seed,
+        )
     typer.echo(
         json.dumps(
-            {"listening": f"http://{host}:{port}/eido", "peer": peer_id, "faults": faults.__dict__}
+            {
+                "listening": f"http://{host}:{port}/eido",
+                "peer": peer_id,
+                "faults": faults.__dict__,
+                "transfer_every_s": transfer_every,
+            }
         ),
         err=True,
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.run(simulator_app(sim), host=host, port=port, log_level="warning")
+    if traffic is not None:
+        traffic.start()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.run(simulator_app(sim), host=host, port=port, log_level="warning")
+    finally:
+        if traffic is not None:
+            traffic.close()
 
 
 @link110_app.command("switch")

@@ -25,6 +25,7 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
         retry_max_s=settings.link_retry_max_s,
         send_timeout_s=settings.link_send_timeout_s,
         idle_poll_s=settings.link_poll_s,
+        probe_s=settings.link_probe_s,
         lease_ttl_s=settings.link_lease_ttl_s,
     )
 

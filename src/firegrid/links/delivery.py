@@ -15,6 +15,11 @@ Each round it
 4. raises a link alert for a peer with a message unacknowledged past the acknowledgement
    timeout, and clears it when none is left.
 
+A peer that answered none of a round's messages (refused, timed out, 5xx) is *down*: until
+it answers again, one message (its oldest) probes it every ``probe_s`` and the others wait
+without spending attempts — an outage costs the peer one request per probe, not a retry of
+every backlog message, and the first acknowledgement drains the backlog at once.
+
 A process killed between commit and send leaves the messages pending: they are sent when
 the worker runs again (the peer dedupes by message id). Run one worker per link.
 """
@@ -62,8 +67,12 @@ class DeliveryPolicy:
     batch: int = 200
     idle_poll_s: float = 0.05
     alert_check_s: float = 1.0
+    #: while a peer is down, one message probes it this often (see the module)
+    probe_s: float = 2.0
     #: the link's lease (see :mod:`firegrid.links.lease`), renewed every third of this
     lease_ttl_s: float = 15.0
+    #: a message failing this many attempts becomes a dead letter (0: retried for ever)
+    max_attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,19 @@ class Outcome:
 
 
 @dataclass
+class PeerCircuit:
+    """Whether a peer answers, as this worker last saw it (in memory: a restarted worker
+    starts with every peer up and finds out in one round)."""
+
+    down_since: float | None = None
+    probe_at: float = 0.0
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+
+@dataclass
 class RoundResult:
     produced: int = 0
     sent: int = 0
@@ -94,6 +116,8 @@ class RoundResult:
     dead: int = 0
     alerts_raised: list[str] = field(default_factory=list)
     alerts_cleared: list[str] = field(default_factory=list)
+    #: messages not sent this round because their peer is down (waiting for its probe)
+    held: int = 0
 
 
 def backoff_s(attempts: int, policy: DeliveryPolicy) -> float:
@@ -102,28 +126,56 @@ def backoff_s(attempts: int, policy: DeliveryPolicy) -> float:
     return float(delay * random.uniform(0.8, 1.2))
 
 
-def due_messages(session: Session, link: str, now: datetime, limit: int) -> list[Due]:
-    """The head (oldest pending message) of every order key, where its attempt is due."""
+def due_messages(
+    session: Session,
+    link: str,
+    now: datetime,
+    limit: int,
+    *,
+    skip_peers: frozenset[str] = frozenset(),
+) -> list[Due]:
+    """The head (oldest pending message) of every order key, where its attempt is due
+    (none of the peers in ``skip_peers``)."""
+    return _heads(session, link, limit, due_by=now, skip_peers=skip_peers)
+
+
+def probe_message(session: Session, link: str, peer: str) -> Due | None:
+    """The oldest head of ``peer``'s keys, due or not: what probes a peer that is down."""
+    heads = _heads(session, link, 1, peer=peer)
+    return heads[0] if heads else None
+
+
+def _heads(
+    session: Session,
+    link: str,
+    limit: int,
+    *,
+    due_by: datetime | None = None,
+    peer: str | None = None,
+    skip_peers: frozenset[str] = frozenset(),
+) -> list[Due]:
+    pending = [LinkOutbox.link == link, LinkOutbox.status == "pending"]
+    if peer is not None:
+        pending.append(LinkOutbox.peer == peer)
+    if skip_peers:
+        pending.append(LinkOutbox.peer.not_in(sorted(skip_peers)))
     heads = (
         select(func.min(LinkOutbox.id).label("id"))
-        .where(LinkOutbox.link == link, LinkOutbox.status == "pending")
+        .where(*pending)
         .group_by(LinkOutbox.peer, LinkOutbox.order_key)
         .subquery()
     )
-    rows = session.execute(
-        select(
-            LinkOutbox.id,
-            LinkOutbox.peer,
-            LinkOutbox.message_id,
-            LinkOutbox.body,
-            LinkOutbox.attempts,
-            LinkOutbox.first_sent_at,
-        )
-        .join(heads, heads.c.id == LinkOutbox.id)
-        .where(LinkOutbox.next_attempt_at <= now)
-        .order_by(LinkOutbox.id)
-        .limit(limit)
-    ).all()
+    query = select(
+        LinkOutbox.id,
+        LinkOutbox.peer,
+        LinkOutbox.message_id,
+        LinkOutbox.body,
+        LinkOutbox.attempts,
+        LinkOutbox.first_sent_at,
+    ).join(heads, heads.c.id == LinkOutbox.id)
+    if due_by is not None:
+        query = query.where(LinkOutbox.next_attempt_at <= due_by)
+    rows = session.execute(query.order_by(LinkOutbox.id).limit(limit)).all()
     return [Due(r.id, r.peer, r.message_id, r.body, r.attempts, r.first_sent_at) for r in rows]
 
 
@@ -152,6 +204,7 @@ class DeliveryWorker:
         self._last_alert_check = float("-inf")
         self.owner = owner or worker_identity()
         self._lease_renew_at = float("-inf")
+        self.circuits: dict[str, PeerCircuit] = {}
 
     async def __aenter__(self) -> DeliveryWorker:
         return self
@@ -219,42 +272,97 @@ class DeliveryWorker:
         the next retry falls due (at most ``LISTEN_POLL_S``)."""
         if not wakeup.listening.is_set():
             return self.policy.idle_poll_s
-        next_due = await asyncio.to_thread(self._next_attempt_at)
-        if next_due is None:
-            return LISTEN_POLL_S
-        wait_s = (next_due - utcnow()).total_seconds()
+        wait_s = LISTEN_POLL_S
+        down = self._down_peers()
+        if down:  # a down peer's messages wait for its probe
+            tick = time.monotonic()
+            wait_s = min(wait_s, *(self.circuits[p].probe_at - tick for p in down))
+        next_due = await asyncio.to_thread(self._next_attempt_at, down)
+        if next_due is not None:
+            wait_s = min(wait_s, (next_due - utcnow()).total_seconds())
         return min(LISTEN_POLL_S, max(wait_s, self.policy.idle_poll_s))
 
-    def _next_attempt_at(self) -> datetime | None:
+    def _next_attempt_at(self, skip_peers: frozenset[str] = frozenset()) -> datetime | None:
+        conditions = [LinkOutbox.link == self.config.link, LinkOutbox.status == "pending"]
+        if skip_peers:
+            conditions.append(LinkOutbox.peer.not_in(sorted(skip_peers)))
         with self.db.session() as session:
-            return session.scalar(
-                select(func.min(LinkOutbox.next_attempt_at)).where(
-                    LinkOutbox.link == self.config.link, LinkOutbox.status == "pending"
-                )
-            )
+            return session.scalar(select(func.min(LinkOutbox.next_attempt_at)).where(*conditions))
+
+    def _down_peers(self) -> frozenset[str]:
+        return frozenset(p for p, circuit in self.circuits.items() if circuit.down)
 
     async def deliver_once(self) -> RoundResult:
         result = RoundResult()
         for producer in self.producers:
             result.produced += await asyncio.to_thread(producer, self.db)
-        due = await asyncio.to_thread(self._due)
+        due, result.held = await asyncio.to_thread(self._due)
         if due:
             outcomes = await self._send_all(due)
             await asyncio.to_thread(self._record, outcomes)
+            self._update_circuits(outcomes)
             result.sent = len(outcomes)
             result.acked = sum(o.acked for o in outcomes)
             result.dead = sum(o.dead for o in outcomes)
             result.failed = result.sent - result.acked - result.dead
         tick = time.monotonic()
-        if tick - self._last_alert_check >= self.policy.alert_check_s or due:
+        # every second, and at once in a round that failed (an outage's rounds are sparse):
+        # a healthy link's rounds do not each pay for the alert queries
+        trouble = result.failed > 0 or result.held > 0
+        if tick - self._last_alert_check >= self.policy.alert_check_s or trouble:
             self._last_alert_check = tick
             raised, cleared = await asyncio.to_thread(self.check_alerts)
             result.alerts_raised, result.alerts_cleared = raised, cleared
         return result
 
-    def _due(self) -> list[Due]:
+    def _due(self) -> tuple[list[Due], int]:
+        """What to send this round: every due head of the peers that are up, and a probe
+        for each down peer whose probe is due; and how many down peers' messages wait."""
+        down = self._down_peers()
+        tick = time.monotonic()
         with self.db.session() as session:
-            return due_messages(session, self.config.link, utcnow(), self.policy.batch)
+            due = due_messages(
+                session, self.config.link, utcnow(), self.policy.batch, skip_peers=down
+            )
+            held = 0
+            for peer in sorted(down):
+                circuit = self.circuits[peer]
+                if tick < circuit.probe_at:
+                    continue
+                probe = probe_message(session, self.config.link, peer)
+                if probe is None:  # nothing left to send it: it is up as far as we know
+                    del self.circuits[peer]
+                    continue
+                due.append(probe)
+                circuit.probe_at = tick + self.policy.probe_s
+            if down:
+                held = int(
+                    session.scalar(
+                        select(func.count(LinkOutbox.id)).where(
+                            LinkOutbox.link == self.config.link,
+                            LinkOutbox.status == "pending",
+                            LinkOutbox.peer.in_(sorted(down)),
+                        )
+                    )
+                    or 0
+                )
+        return due, held
+
+    def _update_circuits(self, outcomes: list[Outcome]) -> None:
+        """A peer that answered (acknowledged or refused) is up; one that answered none of
+        its messages this round is down until a probe is answered."""
+        tick = time.monotonic()
+        answered: dict[str, bool] = {}
+        for outcome in outcomes:
+            peer = outcome.due.peer
+            answered[peer] = answered.get(peer, False) or outcome.acked or outcome.dead
+        for peer, any_answer in answered.items():
+            if any_answer:
+                if self.circuits.pop(peer, None) is not None:
+                    log.info("link peer answers again", extra={"peer": peer})
+            elif peer not in self.circuits:
+                self.circuits[peer] = PeerCircuit(tick, tick + self.policy.probe_s)
+                log.warning("link peer unreachable; probing it", extra={"peer": peer})
 
     async def _send_all(self, due: list[Due]) -> list[Outcome]:
         gate = asyncio.Semaphore(self.policy.concurrency)
@@ -327,6 +435,10 @@ class DeliveryWorker:
             )
         elif outcome.dead:
             values.update(status="dead")
+        elif self.policy.max_attempts and attempts >= self.policy.max_attempts:
+            values.update(
+                status="dead", last_error=f"gave up after {attempts}: {outcome.error}"[:300]
+            )
         else:
             values["next_attempt_at"] = now + timedelta(seconds=backoff_s(attempts, self.policy))
         return values

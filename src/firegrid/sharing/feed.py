@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
-from firegrid.core.changes import DomainChange
+from firegrid.core.changes import Change, DomainChange
 from firegrid.core.errors import ValidationFailed
 
 #: feed name -> the change-stream kind the owning context records
@@ -60,8 +60,24 @@ class FeedPage:
     next_cursor: str
 
 
-def _feed_kind(stream_kind: str) -> str:
-    return next(name for name, kind in FEED_KINDS.items() if kind == stream_kind)
+def feed_kind(stream_kind: str) -> str | None:
+    """The feed name of a change-stream kind (``None`` for a kind the feed does not share)."""
+    return next((name for name, kind in FEED_KINDS.items() if kind == stream_kind), None)
+
+
+def feed_item(row: DomainChange | Change) -> dict[str, Any]:
+    """A change as the feed (and a webhook delivery) shows it; ``cursor`` resumes after it."""
+    return {
+        "cursor": str(row.id),
+        "kind": feed_kind(row.kind),
+        "event": row.kind,
+        "key": row.key,
+        "jurisdiction_path": row.scope_path or "",
+        "occurred_at": row.occurred_at,
+        "actor": row.actor,
+        "cause": row.cause,
+        "payload": dict(row.payload or {}),
+    }
 
 
 def read_feed(
@@ -87,18 +103,5 @@ def read_feed(
         .order_by(DomainChange.id)
         .limit(limit)
     ).all()
-    items = [
-        {
-            "cursor": str(row.id),
-            "kind": _feed_kind(row.kind),
-            "event": row.kind,
-            "key": row.key,
-            "jurisdiction_path": row.scope_path,
-            "occurred_at": row.occurred_at,
-            "actor": row.actor,
-            "cause": row.cause,
-            "payload": dict(row.payload or {}),
-        }
-        for row in rows
-    ]
+    items = [feed_item(row) for row in rows]
     return FeedPage(items, str(rows[-1].id) if rows else str(after))

@@ -185,7 +185,7 @@ export interface AnswerIn {
 
 export interface ApiKeyCreateIn {
   name: string;
-  role: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
+  role: Role;
   scope_code: string;
   routes: string[];
   expires_in_days?: number | null;
@@ -744,6 +744,11 @@ export interface Counted_AidRequestOut_ {
   count: number;
 }
 
+export interface Counted_NeighbourTownOut_ {
+  items: NeighbourTownOut[];
+  count: number;
+}
+
 export interface Counted_PlanOut_ {
   items: firegrid__dispatch__incident_schemas__PlanOut[];
   count: number;
@@ -835,9 +840,23 @@ export interface DecisionOut {
   alarm: AlarmDetail;
 }
 
-export interface DeliveryOut {
+export interface DeliveryHealthOut {
+  backlog: number;
+  dead_letters: number;
+  oldest_pending_age_s: number | null;
+  last_ack_at: string | null;
   sent: number;
-  failed: number;
+  acked: number;
+  retries: number;
+  failures: number;
+  last_failure_at: string | null;
+  last_error: string;
+  p99_round_trip_ms: number | null;
+  round_trip_samples: number;
+}
+
+export interface DeliveryList {
+  items: firegrid__sharing__webhook_api__DeliveryOut[];
 }
 
 export interface DeviceHealth {
@@ -1089,6 +1108,21 @@ export interface EventMatch {
   values_above?: Record<string, number>;
   values_equal?: Record<string, string | number | boolean>;
   any_of?: EventMatch[];
+}
+
+/**
+ * firegrid's answer to a grid event (the same answer, ``duplicate: true``, to a
+ * message id seen before).
+ */
+export interface EventReceipt {
+  message_id: string;
+  event_id: string;
+  /** created, updated, or stale (older than the last update applied). */
+  outcome: "created" | "updated" | "stale";
+  kind: "hazard" | "task";
+  /** Our hazard or task id. */
+  id: number;
+  duplicate: boolean;
 }
 
 /** Why a venue scores as it does, what would lower its grade, its peers and history. */
@@ -1519,6 +1553,29 @@ export interface GradeCountsOut {
   run_id: number;
   level: "city" | "town" | "village" | "grid" | "industry" | "category";
   items: GradeCountRow[];
+}
+
+export interface GridLinkStatusOut {
+  link: string;
+  at: string;
+  peers: PeerHealthOut[];
+}
+
+export interface GridMessageList {
+  items: GridMessageOut[];
+}
+
+export interface GridMessageOut {
+  id: number;
+  peer: string;
+  order_key: string;
+  message_id: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  created_at: string;
+  acked_at: string | null;
+  last_error: string;
 }
 
 export interface GridPlanOut {
@@ -2202,6 +2259,14 @@ export interface NearestStationsOut {
   skipped: firegrid__geo__schemas__SkippedOut[];
 }
 
+/** A town a joint-defence request of the incident may go to (its town's neighbour). */
+export interface NeighbourTownOut {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  path: string;
+}
+
 /** The active road network. */
 export interface NetworkOut {
   network_id: number;
@@ -2779,6 +2844,8 @@ export interface RoadProperties {
   segments: number;
 }
 
+export type Role = "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
+
 /** A correlation rule (the shape of one entry of ``rules.yaml``). */
 export interface RuleIn {
   name: string;
@@ -3154,7 +3221,7 @@ export interface UnitStatusIn {
 
 export interface UserCreateIn {
   username: string;
-  role: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
+  role: Role;
   scope_code: string;
   /** Omit to have a strong password generated */
   password?: string | null;
@@ -3185,7 +3252,7 @@ export interface UserPage {
 }
 
 export interface UserPatchIn {
-  role?: "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner" | null;
+  role?: Role | null;
   scope_code?: string | null;
   disabled?: boolean | null;
   display_name?: string | null;
@@ -3452,6 +3519,76 @@ export interface WaterSource {
 
 export type WaterSourceKind = "pool" | "pond" | "river" | "tank" | "other";
 
+export interface WebhookCreatedOut {
+  id: number;
+  name: string;
+  url: string;
+  kinds: string[];
+  scope_path: string;
+  scope_code: string;
+  status: string;
+  /** Changes after this cursor are delivered. */
+  start_after: string;
+  created_at: string;
+  created_by: string;
+  removed_at: string | null;
+  removed_by: string;
+  removed_cause: string;
+  /** The HMAC secret: shown this once, never again. */
+  secret: string;
+}
+
+export interface WebhookDetailOut {
+  id: number;
+  name: string;
+  url: string;
+  kinds: string[];
+  scope_path: string;
+  scope_code: string;
+  status: string;
+  /** Changes after this cursor are delivered. */
+  start_after: string;
+  created_at: string;
+  created_by: string;
+  removed_at: string | null;
+  removed_by: string;
+  removed_cause: string;
+  health: DeliveryHealthOut;
+}
+
+export interface WebhookIn {
+  name: string;
+  /** http(s) URL to POST to. */
+  url: string;
+  /** Feed kinds followed: venue, hazard, inspection, incident (empty: all). */
+  kinds?: string[];
+}
+
+export interface WebhookList {
+  items: WebhookOut[];
+}
+
+export interface WebhookOut {
+  id: number;
+  name: string;
+  url: string;
+  kinds: string[];
+  scope_path: string;
+  scope_code: string;
+  status: string;
+  /** Changes after this cursor are delivered. */
+  start_after: string;
+  created_at: string;
+  created_by: string;
+  removed_at: string | null;
+  removed_by: string;
+  removed_cause: string;
+}
+
+export interface WebhookRemoveIn {
+  cause?: string;
+}
+
 export interface WhatIf {
   indicator: string;
   name_zh: string;
@@ -3573,6 +3710,11 @@ export interface firegrid__dispatch__incident_schemas__CallIn {
   level?: number;
   /** Open a new incident (or merge into a duplicate) at once. */
   auto?: boolean;
+}
+
+export interface firegrid__dispatch__incident_schemas__DeliveryOut {
+  sent: number;
+  failed: number;
 }
 
 export interface firegrid__dispatch__incident_schemas__PlanOut {
@@ -3771,6 +3913,19 @@ export interface firegrid__preplans__schemas__PlanSummaryOut {
   days_overdue: number | null;
 }
 
+export interface firegrid__sharing__webhook_api__DeliveryOut {
+  id: number;
+  peer: string;
+  order_key: string;
+  message_id: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  created_at: string;
+  acked_at: string | null;
+  last_error: string;
+}
+
 /** The JSON body of each operation's success response, by `METHOD /path`. */
 export interface ApiResponses {
   "GET /healthz": Health;
@@ -3833,11 +3988,12 @@ export interface ApiResponses {
   "POST /api/v1/incidents/{incident_id}/status": IncidentOut;
   "POST /api/v1/incidents/{incident_id}/escalate": IncidentOut;
   "POST /api/v1/incidents/{incident_id}/joint-defence": AidRequestOut;
+  "GET /api/v1/incidents/{incident_id}/neighbour-towns": Counted_NeighbourTownOut_;
   "POST /api/v1/incidents/{incident_id}/reinforcements": AidRequestOut;
   "GET /api/v1/aid-requests": Counted_AidRequestOut_;
   "POST /api/v1/aid-requests/{request_id}/answer": AidRequestOut;
   "GET /api/v1/incidents/{incident_id}/orders/{station_id}": DispatchOrderOut;
-  "POST /api/v1/dispatch-notifications/deliver": DeliveryOut;
+  "POST /api/v1/dispatch-notifications/deliver": firegrid__dispatch__incident_schemas__DeliveryOut;
   "GET /api/v1/recommendations": RecommendationOut;
   "GET /api/v1/units": Counted_UnitOut_;
   "POST /api/v1/units/{vehicle_id}/status": UnitOut;
@@ -3966,6 +4122,16 @@ export interface ApiResponses {
   "PUT /api/v1/incidents/{incident_id}/record": FireRecordOut;
   "GET /api/v1/analytics/response": AnalyticsOut;
   "GET /api/v1/changes": ChangePageOut;
+  "POST /api/v1/webhooks": WebhookCreatedOut;
+  "GET /api/v1/webhooks": WebhookList;
+  "GET /api/v1/webhooks/{subscription_id}": WebhookDetailOut;
+  "POST /api/v1/webhooks/{subscription_id}/remove": WebhookOut;
+  "GET /api/v1/webhooks/{subscription_id}/dead-letters": DeliveryList;
+  "POST /api/v1/webhooks/{subscription_id}/dead-letters/{delivery}/retry": firegrid__sharing__webhook_api__DeliveryOut;
+  "POST /api/v1/gridlink/events": EventReceipt;
+  "GET /api/v1/gridlink/status": GridLinkStatusOut;
+  "GET /api/v1/gridlink/dead-letters": GridMessageList;
+  "POST /api/v1/gridlink/dead-letters/{outbox_id}/retry": GridMessageOut;
   "GET /api/v1/planning/plans": firegrid__planning__schemas__PlanListOut;
   "POST /api/v1/planning/plans": firegrid__planning__schemas__PlanOut;
   "GET /api/v1/planning/compare": CompareOut;

@@ -2,7 +2,7 @@
 // incident, send the recommended units in one action, follow the timeline and the units.
 
 import { alerts, api, can, categoryName, fail, i18n, label, live, offers, t, toast } from "../ctx";
-import { debounce, h, replace } from "../dom";
+import { debounce, h, replace, restoreFields, snapshotFields } from "../dom";
 import type { LiveEvent } from "../live";
 import { CityMap } from "../map";
 import { formatDateTime, formatTime } from "../time";
@@ -10,6 +10,10 @@ import { badge, busy, dl, duration, field, km, section, select, table } from "./
 import { IncidentTypeValues } from "../generated/enums";
 import { link110Status } from "./link110";
 import { incidentExtras, moveStatus, placeTypeahead } from "./intake_extras";
+import { refuse } from "./admin_common";
+import { aidInbox, commandSection, type CommandIncident } from "./incident_command";
+import { shortcutHelp } from "./shortcut_help";
+import { resolveShortcut, stepIncident } from "../shortcuts";
 
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
 
@@ -30,6 +34,7 @@ interface Incident {
   units?: { vehicle_id: number; station_id: number; status: string; eta_s: number | null; dispatched_at: string; reason: string }[];
   calls?: { id: number; caller_number: string; address_text: string; received_at: string }[];
   possibly_related?: { incident_id: number; distance_m: number | null; incident_type: string; status: string; since: string }[];
+  aid_requests?: CommandIncident["aid_requests"];
 }
 
 interface Unit {
@@ -57,6 +62,12 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
   let units: Unit[] = [];
   let point: { lon: number; lat: number } | null = null;
   let centred: number | null = null;
+  /** The unit the status keys 1–6 move (picked on the unit board). */
+  let selectedUnit: number | null = null;
+  const inbox = aidInbox();
+  const help = shortcutHelp();
+  const helpBtn = h("button", { type: "button", class: "btn btn-small", "data-testid": "shortcut-button", "aria-keyshortcuts": "?", title: t("shortcuts.title") }, t("shortcuts.button"));
+  helpBtn.addEventListener("click", () => help.open());
   const loc = () => i18n.locale;
 
   // Call form ---------------------------------------------------------------------------
@@ -139,11 +150,12 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     h(
       "div",
       { class: "layout-3" },
-      h("aside", { class: "panel list" }, form, h("div", { class: "panel-head" }, h("h2", null, t("dispatch.incidents")), consumeBtn), incidentList),
+      h("aside", { class: "panel list" }, form, inbox.el, h("div", { class: "panel-head" }, h("h2", null, t("dispatch.incidents")), h("div", { class: "row" }, helpBtn, consumeBtn)), incidentList),
       h("div", { class: "map-col" }, banner, mapEl),
       h("aside", { class: "panel detail", "aria-label": t("dispatch.incident") }, tabs, panelIncident, panelUnits),
     ),
   );
+  root.append(help.el);
   const map = new CityMap(mapEl, { view: "dispatch" });
 
   function setPoint(lon: number, lat: number, source: string): void {
@@ -309,7 +321,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         table(
           [t("fields.unit"), t("fields.station"), t("fields.vehicleType"), t("fields.status"), t("fields.incident"), ...(canMove ? [t("fields.action")] : [])],
           units.map((u) => [
-            u.call_sign,
+            h("button", { type: "button", class: "btn btn-small unit-pick", "data-unit-id": u.id, "aria-pressed": String(u.id === selectedUnit), title: t("shortcuts.pickUnit"), onclick: () => pickUnit(u.id) }, u.call_sign),
             u.station_code,
             label("vehicleType", u.vehicle_type),
             badge("unitStatus", u.status),
@@ -325,33 +337,44 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     }
   }
 
+  function pickUnit(id: number): void {
+    selectedUnit = selectedUnit === id ? null : id;
+    for (const b of board.querySelectorAll<HTMLElement>(".unit-pick")) b.setAttribute("aria-pressed", String(Number(b.dataset.unitId) === selectedUnit));
+  }
+
+  async function moveUnit(u: Unit, status: string): Promise<void> {
+    try {
+      await api.post(`/units/${u.id}/status`, { status });
+      toast(t("dispatch.unitMoved", { unit: u.call_sign }), "ok");
+      await loadUnits();
+    } catch (err) {
+      refuse(err, "unitStatus");
+      await loadUnits();
+    }
+  }
+
   function statusMenu(u: Unit): HTMLElement {
     const options = ["available_in_station", "available_on_radio", "en_route", "on_scene", "returning", "out_of_service"];
     const s = select(`unit-${u.id}-status`, options.map((o) => [o, label("unitStatus", o)]), u.status, { "aria-label": `${u.call_sign} ${t("fields.status")}` });
-    s.addEventListener("change", async () => {
-      try {
-        await api.post(`/units/${u.id}/status`, { status: s.value });
-        toast(t("dispatch.unitMoved", { unit: u.call_sign }), "ok");
-        await loadUnits();
-      } catch (err) {
-        fail(err);
-        s.value = u.status;
-      }
-    });
+    s.addEventListener("change", () => void moveUnit(u, s.value));
     return s;
   }
 
   /** Show incident `id`; `live`: a refresh pushed by the channel (keep the open tab). */
-  async function showIncident(id: number, live = false): Promise<void> {
+  async function showIncident(id: number, live = false, keepFields = live): Promise<void> {
     current = id;
     if (!live) showTab("incident");
     try {
       const inc = await api.get<Incident>(`/incidents/${id}`);
+      // a closed incident offers no dispatch and no status move (the API would refuse them)
+      const closed = inc.status === "closed";
       let rec: Recommendation | null = null;
-      try {
-        rec = await api.get<Recommendation>(`/incidents/${id}/recommendation`);
-      } catch {
-        rec = null;
+      if (!closed) {
+        try {
+          rec = await api.get<Recommendation>(`/incidents/${id}/recommendation`);
+        } catch {
+          rec = null;
+        }
       }
       if (current !== id) return;
       if (centred !== id) {
@@ -368,11 +391,11 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
             await Promise.all([loadUnits(), loadIncidents()]);
             await showIncident(id);
           } catch (err) {
-            fail(err);
+            refuse(err, "dispatch");
           }
         }),
       );
-      const statusButtons = can("incidents:write")
+      const statusButtons = can("incidents:write") && !closed
         ? h(
             "div",
             { class: "actions" },
@@ -385,7 +408,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
                     await loadIncidents();
                     await showIncident(id);
                   } catch (err) {
-                    fail(err);
+                    refuse(err, "status");
                   }
                 }),
               );
@@ -393,6 +416,8 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
             }),
           )
         : null;
+      // a pushed refresh keeps what the dispatcher is typing (a cause, a note, a reason)
+      const typed = keepFields && current === id ? snapshotFields(detail) : null;
       replace(
         detail,
         h("div", { class: "detail-head" }, h("h2", { id: "incident-title" }, `#${inc.id} ${label("incidentType", inc.incident_type)}`), badge("incidentStatus", inc.status, "big")),
@@ -419,7 +444,9 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
               ),
             )
           : null,
-        section(
+        closed
+          ? h("p", { class: "closed-note", "data-testid": "incident-closed" }, t("command.closedNoDispatch"))
+          : section(
           t("dispatch.recommended"),
           rec
             ? table(
@@ -440,6 +467,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           ),
           statusButtons,
         ),
+        commandSection(inc, () => showIncident(id, true, false)),
         can("incidents:read") ? link110Status(inc.id) : null,
         section(
           t("dispatch.timeline"),
@@ -451,6 +479,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         ),
         ...incidentExtras(id, inc.status, () => showIncident(id)),
       );
+      if (typed) restoreFields(detail, typed);
       drawOverlay();
     } catch (err) {
       fail(err);
@@ -494,9 +523,11 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     setTimeout(() => document.body.classList.remove("flash"), 2500);
   }
 
+  const refreshInbox = debounce(() => void inbox.reload(), 150);
   const offEvents = live.subscribe((ev: LiveEvent) => {
     if (ev.type.startsWith("incident.")) {
       refreshIncidents();
+      refreshInbox();
       if (ev.type === "incident.new" && ev.source === "alarm") announce(ev);
       if (Number(ev.incident_id) === current) refreshCurrent();
     } else if (ev.type === "unit.status") {
@@ -505,6 +536,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     }
   });
   const offResync = live.onResync(() => {
+    refreshInbox();
     refreshIncidents();
     refreshUnits();
     refreshCurrent();
@@ -514,7 +546,54 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     if (document.visibilityState === "visible") void loadIncidents();
   }, 60000);
 
+  // Keyboard shortcuts (documented in the "?" overlay); never while typing in a field.
+  const onKey = (ev: KeyboardEvent) => {
+    const hit = resolveShortcut(ev);
+    if (!hit) return;
+    if (hit.action === "close") {
+      if (help.isOpen()) {
+        ev.preventDefault();
+        help.close();
+      }
+      return;
+    }
+    if (help.isOpen() && hit.action !== "help") return;
+    ev.preventDefault();
+    switch (hit.action) {
+      case "help":
+        help.toggle();
+        break;
+      case "newCall":
+        showTab("incident");
+        caller.scrollIntoView({ block: "nearest" });
+        caller.focus();
+        break;
+      case "dispatchRecommended": {
+        const send = detail.querySelector<HTMLButtonElement>("[data-action=dispatch]");
+        if (send && !send.disabled) send.click();
+        else toast(t("shortcuts.nothingToDispatch"));
+        break;
+      }
+      case "nextIncident":
+      case "previousIncident": {
+        const next = stepIncident(incidents.map((i) => i.id), current, hit.action === "nextIncident" ? 1 : -1);
+        if (next !== null) location.hash = `#/dispatch/incident/${next}`;
+        break;
+      }
+      case "unitStatus": {
+        const unit = units.find((u) => u.id === selectedUnit);
+        if (!unit || !hit.status) toast(t("shortcuts.pickUnitFirst"));
+        else if (can("units:status")) void moveUnit(unit, hit.status);
+        break;
+      }
+    }
+  };
+  document.addEventListener("keydown", onKey);
+  void inbox.reload();
+
   return () => {
+    document.removeEventListener("keydown", onKey);
+    help.el.remove();
     offEvents();
     offResync();
     clearInterval(timer);

@@ -2,7 +2,7 @@
 // hydrant gaps, per-town and per-grid tables, with CSV / GeoJSON downloads.
 
 import { ApiError } from "../api";
-import { api, fail, i18n, label, offers, t, toast } from "../ctx";
+import { api, can, fail, i18n, label, offers, t, toast } from "../ctx";
 import { append, download, h, replace, toCsv } from "../dom";
 import { CityMap } from "../map";
 import { bandColour } from "../mapstyle";
@@ -281,6 +281,11 @@ export function mountPlanning(root: HTMLElement): () => void {
 
   async function loadTables(): Promise<void> {
     const level = levelSel.value;
+    if (!can("alarms:read")) {
+      // the planner reads no alarms: say so instead of asking and logging a 403
+      replace(tablesOut, h("p", { class: "muted" }, t("errors.forbidden")));
+      return;
+    }
     try {
       await ensureNames(level);
       const result = await api.get<{ items: ColourRow[] }>("/alarms/colours", { level });
