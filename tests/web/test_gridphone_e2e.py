@@ -32,6 +32,12 @@ POSITION = {"latitude": 22.95, "longitude": 113.85, "accuracy": 14}
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 
 
+def overflow_px(page: Any) -> int:
+    """How far the page is wider than the phone's screen (0: it fits)."""
+    width: int = page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
+    return width
+
+
 def axe_violations(page: Any) -> list[str]:
     """Serious and critical axe-core findings in the view (``#main``; the shell is not ours)."""
     if not AXE.exists():
@@ -132,10 +138,12 @@ def test_offline_inspection_syncs_once(browser: Any, site: Site) -> None:
         assert [rank[c] for c in colours] == sorted(rank[c] for c in colours)
         shot(page, "rounds-due-phone")
         assert axe_violations(page) == []
+        assert overflow_px(page) <= 0
         first.click()
         page.wait_for_selector("[data-testid=checklist] fieldset")
         page.wait_for_selector("[data-testid=gps-status][data-state=recorded]")
         assert axe_violations(page) == []
+        assert overflow_px(page) <= 0
 
         context.set_offline(True)
         page.locator("[data-testid=checklist] input[value=fail]").first.check()
@@ -220,6 +228,7 @@ def test_leaders_see_performance_and_installations(browser: Any, site: Site) -> 
         page.wait_for_selector("[data-testid=performance-page] h2")
         page.wait_for_selector("[data-testid=perf-table]")
         assert axe_violations(page) == []
+        assert overflow_px(page) <= 0
         shot(page, "performance-phone")
         href = page.get_attribute("[data-testid=perf-xlsx]", "href") or ""
         assert "/api/v1/inspections/performance.xlsx?period=" in href
@@ -231,6 +240,7 @@ def test_leaders_see_performance_and_installations(browser: Any, site: Site) -> 
         assert page.locator(".bar-chart rect.bar").count() >= 1
         assert "report.csv" in (page.get_attribute("[data-testid=inst-csv]", "href") or "")
         assert axe_violations(page) == []
+        assert overflow_px(page) <= 0
         shot(page, "installations-phone")
     finally:
         context.close()
