@@ -74,6 +74,7 @@ def _mount_contexts() -> None:
     from firegrid.ingest.cli import events_app, ingest_app, simulate_app
     from firegrid.ingest.commands.cli import devices_app, gb26875_app
     from firegrid.inspections.cli import inspections_app
+    from firegrid.installations.cli import installations_app
     from firegrid.interop.cli import eido_command, link110_app
     from firegrid.planning.commands import plan_app  # plan_app with planapp's commands
     from firegrid.preplans.cli import preplans_app
@@ -91,6 +92,7 @@ def _mount_contexts() -> None:
     app.add_typer(gridlink_app, name="gridlink")
     app.add_typer(sharing_app, name="sharing")
     app.add_typer(inspections_app, name="inspections")
+    app.add_typer(installations_app, name="installations")
     app.add_typer(preplans_app, name="preplans")
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(events_app, name="events")

@@ -19,6 +19,7 @@ from firegrid.ingest import models as ingest_models
 from firegrid.ingest.commands import models as ingest_command_models
 from firegrid.inspections import models as inspections_models
 from firegrid.inspections import tasks as inspections_tasks
+from firegrid.installations import models as installations_models
 from firegrid.interop import models as interop_models
 from firegrid.links import models as links_models
 from firegrid.live import models as live_models
@@ -48,6 +49,7 @@ __all__ = [
     "ingest_models",
     "inspections_models",
     "inspections_tasks",
+    "installations_models",
     "interop_models",
     "links_models",
     "live_models",

@@ -25,6 +25,7 @@ NON_JSON: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/live"): {"text/event-stream"},
     ("GET", "/api/v1/audit/export"): {"text/csv", "application/x-ndjson"},
     ("GET", "/api/v1/alarms/export"): {"text/csv"},
+    ("GET", "/api/v1/installations/report.csv"): {"text/csv"},
     ("GET", "/metrics"): {"text/plain"},
     ("GET", "/api/v1/risk/runs/{run_id}/report"): {"text/html"},
     ("GET", "/api/v1/incidents/{incident_id}/attachments/{entry_id}"): {

@@ -21,6 +21,7 @@ from firegrid.core.clock import utcnow
 from firegrid.devices.models import Device
 from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall, ResponsePlan
 from firegrid.inspections.models import Hazard, Inspection
+from firegrid.installations.models import InstallationProgramme
 from firegrid.places.models import Venue
 from firegrid.preplans.models import Preplan, PreplanVersion
 from firegrid.records.models import FireRecord
@@ -47,6 +48,7 @@ DOMAIN_KINDS = (
     "fire_record",
     "planning_plan",
     "planning_job",
+    "installation_programme",
 )
 
 
@@ -245,6 +247,17 @@ def add_domain_object(session: Any, city: City, kind: str, side: str) -> Any:
             jurisdiction_path=path,
             jurisdiction_id=city.id("grid", side),
             incident_type="building_fire",
+        )
+    elif kind == "installation_programme":  # a smoke-alarm programme run by the side's town
+        row = InstallationProgramme(
+            code=f"{SIDE_PREFIX[side]}-IP{n}",
+            name=f"{side} smoke alarms {n}",
+            scope_path=city.paths[f"town:{side}"],
+            starts_on=(now - timedelta(days=400)).date(),
+            ends_on=(now + timedelta(days=400)).date(),
+            target_count=10,
+            created_at=now,
+            created_by="matrix",
         )
     else:
         raise KeyError(kind)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -50,6 +51,7 @@ from sqlalchemy import select
 
 from firegrid.accounts.models import AuditEntry
 from firegrid.accounts.roles import Role, permissions_of
+from firegrid.core.clock import utcnow
 from tests.accounts.city import (
     CENTRE,
     OUTSIDE_MARKERS,
@@ -577,6 +579,12 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         ok=201,
         outside=404,  # the outside venue is not found
     ),
+    ("POST", "/api/v1/inspections/{inspection_id}/photo"): Policy(
+        "inspections:write",
+        params={"inspection_id": "inspection"},
+        files=lambda s: {"photo": ("site.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32, "image/png")},
+        ok=(200, 409),  # one photo per inspection: a second role's attempt is refused
+    ),
     ("GET", "/api/v1/hazards"): Policy("inspections:read", query={"status": "open"}),
     ("GET", "/api/v1/hazards/categories"): Policy("inspections:read", scoped=False),
     ("GET", "/api/v1/hazards/{hazard_id}"): Policy(
@@ -595,11 +603,46 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
         "inspections:read", query=lambda s: {"grid": s.code("grid")}
     ),
     ("GET", "/api/v1/inspections/due"): Policy("inspections:read"),
+    ("GET", "/api/v1/inspections/checklists"): Policy("inspections:read", scoped=False),
     ("GET", "/api/v1/inspections/performance"): Policy(
         "inspections:read", query={"period": "2026-11", "level": "grid"}
     ),
     ("GET", "/api/v1/inspections/performance.xlsx"): Policy(
         "inspections:read", query={"period": "2026-11", "level": "grid"}
+    ),
+    # installation programmes (firegrid.installations.api)
+    ("POST", "/api/v1/installations/programmes"): Policy(
+        "installations:manage",
+        body=lambda s: {
+            "code": s.unique("IP"),
+            "name": "matrix programme",
+            "scope_code": s.code("town"),
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-12-31",
+        },
+        ok=201,
+        outside=404,  # another town is not found
+    ),
+    ("GET", "/api/v1/installations/programmes"): Policy("installations:read"),
+    ("POST", "/api/v1/installations/programmes/{programme_id}/installations"): Policy(
+        "installations:write",
+        params={"programme_id": "installation_programme"},
+        body=lambda s: {
+            "device_type": "smoke_alarm",
+            "unit_kind": "household",
+            "installed_at": (utcnow() - timedelta(hours=1)).isoformat(),
+            "installer": "matrix",
+            "grid_code": s.code("grid"),
+            "household": "1-101",
+        },
+        ok=201,
+    ),
+    ("GET", "/api/v1/installations"): Policy("installations:read"),
+    ("GET", "/api/v1/installations/report"): Policy(
+        "installations:read", query={"period": str(utcnow().year), "level": "grid"}
+    ),
+    ("GET", "/api/v1/installations/report.csv"): Policy(
+        "installations:read", query={"period": str(utcnow().year), "level": "grid"}
     ),
     # dispatch: intake and incidents (firegrid.dispatch.incident_api)
     ("POST", "/api/v1/calls"): Policy(

@@ -104,8 +104,12 @@ export class Api {
     return readCookie(this.cookies(), "firegrid_csrf");
   }
 
-  async request<T>(method: string, path: string, init: { params?: Query; body?: unknown; form?: FormData } = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+  async request<T>(
+    method: string,
+    path: string,
+    init: { params?: Query; body?: unknown; form?: FormData; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json", ...init.headers };
     let body: BodyInit | undefined;
     if (init.form) {
       body = init.form;

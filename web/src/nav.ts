@@ -1,6 +1,22 @@
 // Navigation by role: which views a signed-in user sees, and where they land.
 
-export type ViewId = "monitor" | "policy" | "dispatch" | "planning" | "risk" | "analytics" | "data" | "venue" | "preplans" | "tasks" | "crew" | "link110" | "admin";
+export type ViewId =
+  | "monitor"
+  | "policy"
+  | "dispatch"
+  | "planning"
+  | "risk"
+  | "analytics"
+  | "performance"
+  | "installations"
+  | "data"
+  | "venue"
+  | "preplans"
+  | "tasks"
+  | "rounds"
+  | "crew"
+  | "link110"
+  | "admin";
 
 export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   monitor: ["monitor_operator", "monitor_supervisor", "commander", "admin"],
@@ -16,6 +32,11 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
   // manager proposes changes to its own venue's plan
   preplans: ["commander", "admin", "monitor_operator", "monitor_supervisor", "dispatcher", "venue_manager"],
   tasks: ["grid_worker", "admin"],
+  // the grid worker's phone: today's visits, inspections, hazards' rectification orders
+  rounds: ["grid_worker"],
+  // town and village leaders (analyst, commander scoped to their town): grid-worker figures
+  performance: ["analyst", "commander", "admin"],
+  installations: ["analyst", "commander", "admin"],
   crew: ["dispatcher", "commander", "admin"],
   link110: ["police_liaison", "dispatcher", "commander", "monitor_supervisor", "admin"],
   // users, API keys, audit search, work orders, quarantined devices (and a link to the policy)
@@ -25,7 +46,24 @@ export const VIEW_ROLES: Record<ViewId, readonly string[]> = {
 /** Roles the console refuses by name (machine accounts: they use the API, not a page). */
 export const MACHINE_ROLES: readonly string[] = ["integration"];
 
-export const VIEW_ORDER: ViewId[] = ["monitor", "policy", "dispatch", "planning", "risk", "analytics", "data", "venue", "preplans", "tasks", "crew", "link110", "admin"];
+export const VIEW_ORDER: ViewId[] = [
+  "monitor",
+  "policy",
+  "dispatch",
+  "planning",
+  "risk",
+  "analytics",
+  "performance",
+  "installations",
+  "data",
+  "venue",
+  "preplans",
+  "tasks",
+  "rounds",
+  "crew",
+  "link110",
+  "admin",
+];
 
 export function viewsForRole(role: string): ViewId[] {
   return VIEW_ORDER.filter((v) => VIEW_ROLES[v].includes(role));

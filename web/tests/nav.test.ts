@@ -6,10 +6,10 @@ describe("navigation by role", () => {
   it("gives each role its views", () => {
     expect(viewsForRole("monitor_operator")).toEqual(["monitor", "data", "preplans"]);
     expect(viewsForRole("dispatcher")).toEqual(["dispatch", "analytics", "data", "preplans", "crew", "link110"]);
-    expect(viewsForRole("analyst")).toEqual(["planning", "risk", "analytics", "data"]);
-    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "risk", "analytics", "data", "preplans", "crew", "link110"]);
+    expect(viewsForRole("analyst")).toEqual(["planning", "risk", "analytics", "performance", "installations", "data"]);
+    expect(viewsForRole("commander")).toEqual(["monitor", "dispatch", "planning", "risk", "analytics", "performance", "installations", "data", "preplans", "crew", "link110"]);
     expect(viewsForRole("venue_manager")).toEqual(["venue", "preplans"]);
-    expect(viewsForRole("grid_worker")).toEqual(["tasks"]);
+    expect(viewsForRole("grid_worker")).toEqual(["tasks", "rounds"]);
     expect(viewsForRole("police_liaison")).toEqual(["link110"]);
     // the integration role is a machine account: no console page (refused by name)
     expect(viewsForRole("integration")).toEqual([]);

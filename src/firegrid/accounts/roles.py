@@ -39,6 +39,10 @@ _RECORDS_READ = {"records:read", "analytics:read"}
 _RECORDS = _RECORDS_READ | {"records:write"}
 #: the 110 link: its health (per peer) and, for admins, its dead letters
 _LINKS = {"links:read"}
+#: installation programmes (smoke alarms, simple sprinklers): read the figures, record
+#: installations, create programmes
+_INSTALL_READ = {"installations:read"}
+_INSTALL = _INSTALL_READ | {"installations:write"}
 #: the change feed other departments follow (venues, hazards, inspections, incidents)
 _CHANGES = {"changes:read"}
 #: the grid platform's events (入格事项) posted to firegrid over the signed grid link
@@ -82,6 +86,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"records:review"}
         | _LINKS
         | _CHANGES
+        | _INSTALL
+        | {"installations:manage"}
         | _GRIDLINK
     ),
     # the commander is the fire officer who writes, reviews and publishes pre-plans
@@ -100,6 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"records:review"}
         | _PREPLANS_OFFICER
         | _LINKS
+        | _INSTALL_READ
     ),
     Role.DISPATCHER: frozenset(
         _READ_CITY
@@ -125,7 +132,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _LINKS
     ),
     Role.GRID_WORKER: frozenset(
-        {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"} | _INSPECT
+        {"places:read", "devices:read", "alarms:read", "tasks:own", "workorders:own"}
+        | _INSPECT
+        | _INSTALL
     ),
     # a venue manager sees its own venues' inspections and hazards and rectifies them
     Role.VENUE_MANAGER: frozenset(
@@ -154,6 +163,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         }
         | _RECORDS_READ
         | _CHANGES
+        | _INSTALL_READ
     ),
     Role.POLICE_LIAISON: frozenset({"incidents:read", "incidents:110"} | _LINKS),
     # the machine account: device registry reads, 110 transfers, unit status from vehicles,

@@ -54,6 +54,7 @@ ROUTERS: list[str] = [
     "firegrid.risk.api:router",
     "firegrid.inspections.plan_api:router",  # before inspections.api: /inspections/plan
     "firegrid.inspections.api:router",
+    "firegrid.installations.api:router",
     "firegrid.live.api:router",
     "firegrid.preplans.api:router",
     "firegrid.records.api:router",

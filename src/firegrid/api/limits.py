@@ -37,6 +37,7 @@ ROUTE_LIMITS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/api/v1/alarms/tasks/[^/]+/result/?$"), "max_attachment_body_bytes"),
     (re.compile(r"^/api/v1/alarms/workorders/[^/]+/close/?$"), "max_attachment_body_bytes"),
     (re.compile(r"^/api/v1/hazards/[^/]+/rectify/?$"), "max_attachment_body_bytes"),
+    (re.compile(r"^/api/v1/inspections/[^/]+/photo/?$"), "max_attachment_body_bytes"),
     (re.compile(r"^/api/v1/preplans/[^/]+/attachments/?$"), "max_attachment_body_bytes"),
     (re.compile(r"^/api/v1/incidents/[^/]+/attachments/?$"), "max_attachment_body_bytes"),
     (re.compile(r"^/api/v1/ingest/push/"), "max_push_body_bytes"),

@@ -87,6 +87,7 @@ def build_demo(
     from firegrid.demo import DemoSpec, build_demo_city, demo_road_network
     from firegrid.geo.store import save_network
     from firegrid.inspections.demo import generate_inspections
+    from firegrid.installations.demo import generate_installations
     from firegrid.preplans.demo import generate_preplans
 
     started = time.perf_counter()
@@ -110,6 +111,9 @@ def build_demo(
         inspections = generate_inspections(database, seed)
         timings["write.inspections"] = time.perf_counter() - phase
         phase = time.perf_counter()
+        installations = generate_installations(database, seed)
+        timings["write.installations"] = time.perf_counter() - phase
+        phase = time.perf_counter()
         alarm_history = generate_alarm_history(database, seed)
         timings["write.alarm_history"] = time.perf_counter() - phase
         phase = time.perf_counter()
@@ -130,6 +134,7 @@ def build_demo(
         "road_nodes": roads["nodes"],
         "road_edges": roads["edges"],
         "inspections": inspections,
+        "installations": installations,
         "alarm_history": alarm_history,
         "preplans": preplans,
         "seed": seed,

@@ -14,8 +14,10 @@ from fastapi import (
     Depends,
     File,
     Form,
+    Header,
     Path,
     Query,
+    Response,
     UploadFile,
 )
 from pydantic import AwareDatetime
@@ -25,7 +27,7 @@ from firegrid.api.deps import SessionDep, SettingsDep, require
 from firegrid.api.pagination import decode_cursor, encode_cursor
 from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
-from firegrid.inspections import schemas, service
+from firegrid.inspections import idempotency, schemas, service
 from firegrid.inspections.schemas import MAX_ID
 from firegrid.places.public import VENUE_CHANGED
 
@@ -39,6 +41,16 @@ IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
 Cursor = Annotated[str | None, Query(description="Cursor from the previous page.")]
 Since = Annotated[AwareDatetime | None, Query(description="From this time (inclusive).")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        max_length=80,
+        description="One key per submission (8-80 of A-Z a-z 0-9 _.:-): a repeat with the "
+        "same key and request answers the first result; the key with another request is 409.",
+    ),
+]
+REPLAYED = "Idempotent-Replayed"
 
 
 def _page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
@@ -100,16 +112,38 @@ def get_inspection(
     return schemas.InspectionOut.model_validate(out)
 
 
+def _inspection_out(
+    session: SessionDep, principal: Principal, inspection_id: int
+) -> schemas.InspectionOut:
+    now = utcnow()
+    inspection = service.get_inspection(session, principal, inspection_id)
+    hazards = service.list_hazards(
+        session, principal, now=now, inspection_id=inspection.id, limit=1000
+    )
+    out = service.inspection_dict(
+        inspection, len(hazards), [service.hazard_dict(h, now) for h in hazards]
+    )
+    return schemas.InspectionOut.model_validate(out)
+
+
 @router.post(
     "/inspections",
     status_code=201,
-    summary="Record an inspection of a venue in your jurisdiction, with the hazards found",
+    summary="Record an inspection of a venue in your jurisdiction, with the hazards found "
+    "(idempotent with an Idempotency-Key)",
 )
 def record_inspection(
     principal: Writer,
     session: SessionDep,
     body: schemas.InspectionIn,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> schemas.InspectionOut:
+    digest = idempotency.request_digest(body.model_dump(mode="json"))
+    claimed = idempotency.claim(session, principal, idempotency_key, "inspection", digest)
+    if claimed.replay_id is not None:
+        response.headers[REPLAYED] = "true"
+        return _inspection_out(session, principal, claimed.replay_id)
     now = utcnow()
     inspection, hazards = service.record_inspection(
         session,
@@ -124,13 +158,48 @@ def record_inspection(
         result=body.result,
         note=body.note,
         now=now,
+        checklist=body.checklist,
+        checklist_answers=dict(body.checklist_answers),
+        gps=service.GpsFix(
+            body.gps_status, body.gps_lon, body.gps_lat, body.gps_accuracy_m, body.gps_at
+        ),
     )
+    idempotency.settle(session, claimed, inspection.id)
     out = service.inspection_dict(
         inspection, len(hazards), [service.hazard_dict(h, now) for h in hazards]
     )
     cause = f"inspection {inspection.id} recorded by {principal.username}"
     record_change(session, VENUE_CHANGED, inspection.venue_id, actor=principal.subject, cause=cause)
     return schemas.InspectionOut.model_validate(out)
+
+
+@router.post(
+    "/inspections/{inspection_id}/photo",
+    summary="Attach the inspection's evidence photo (JPEG/PNG/WebP ≤ 10 MB; idempotent "
+    "with an Idempotency-Key)",
+)
+async def attach_inspection_photo(
+    principal: Writer,
+    session: SessionDep,
+    settings: SettingsDep,
+    inspection_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    photo: Annotated[UploadFile, File()],
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> schemas.InspectionOut:
+    inspection = service.get_inspection(session, principal, inspection_id)
+    content = await photo.read(service.MAX_PHOTO_BYTES + 1)
+    digest = idempotency.request_digest(inspection.id, photo.content_type or "", content)
+    claimed = idempotency.claim(session, principal, idempotency_key, "inspection_photo", digest)
+    if claimed.replay_id is not None:
+        response.headers[REPLAYED] = "true"
+        return _inspection_out(session, principal, claimed.replay_id)
+    path = service.store_inspection_photo(
+        settings.data_dir, inspection.id, photo.content_type or "", content
+    )
+    service.attach_photo(session, principal, inspection, path)
+    idempotency.settle(session, claimed, inspection.id)
+    return _inspection_out(session, principal, inspection.id)
 
 
 @router.get("/hazards", summary="Hazards in your jurisdiction (overdue is derived)")
@@ -195,20 +264,29 @@ async def rectify_hazard(
     session: SessionDep,
     settings: SettingsDep,
     hazard_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    response: Response,
     note: Annotated[str, Form(max_length=2000)] = "",
     photo: Annotated[UploadFile | None, File()] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> schemas.HazardOut:
     hazard = service.get_hazard(session, principal, hazard_id)
+    content = b"" if photo is None else await photo.read(service.MAX_PHOTO_BYTES + 1)
+    content_type = "" if photo is None else photo.content_type or ""
+    digest = idempotency.request_digest(hazard.id, note, content_type, content)
+    claimed = idempotency.claim(session, principal, idempotency_key, "rectify", digest)
+    if claimed.replay_id is not None:
+        response.headers[REPLAYED] = "true"
+        hazard = service.get_hazard(session, principal, claimed.replay_id)
+        out = service.hazard_dict(hazard, utcnow(), service.transitions_of(session, hazard.id))
+        return schemas.HazardOut.model_validate(out)
     photo_path = ""
     if photo is not None:
-        content = await photo.read(service.MAX_PHOTO_BYTES + 1)
-        photo_path = service.store_evidence(
-            settings.data_dir, hazard.id, photo.content_type or "", content
-        )
+        photo_path = service.store_evidence(settings.data_dir, hazard.id, content_type, content)
     now = utcnow()
     hazard = service.rectify_hazard(
         session, principal, hazard, note=note, photo_path=photo_path, now=now
     )
+    idempotency.settle(session, claimed, hazard.id)
     out = service.hazard_dict(hazard, now, service.transitions_of(session, hazard.id))
     cause = f"hazard {hazard.id} rectified by {principal.username}"
     record_change(session, VENUE_CHANGED, hazard.venue_id, actor=principal.subject, cause=cause)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from firegrid.core.db import Base
@@ -161,6 +161,51 @@ class Inspection(Timestamped, Base):
     result: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(String(2000), default="")
     jurisdiction_path: Mapped[str] = mapped_column(String(120), index=True)
+    # evidence from the grid worker's phone: the checklist answered, a photo, the position
+    checklist: Mapped[str] = mapped_column(String(40), default="")
+    checklist_answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    evidence_photo: Mapped[str] = mapped_column(String(300), default="")
+    gps_status: Mapped[str] = mapped_column(String(16), default="")  # "", recorded, denied…
+    gps_lon: Mapped[float | None] = mapped_column(default=None)
+    gps_lat: Mapped[float | None] = mapped_column(default=None)
+    gps_accuracy_m: Mapped[float | None] = mapped_column(default=None)
+    gps_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class GpsStatus(StrEnum):
+    """What became of the phone's position when the inspection was recorded."""
+
+    NONE = ""  # not asked (a desk entry, an import)
+    RECORDED = "recorded"
+    DENIED = "denied"  # the worker refused the browser's permission
+    UNAVAILABLE = "unavailable"  # no fix (indoors, timeout, no GPS)
+
+
+class ChecklistAnswer(StrEnum):
+    OK = "ok"
+    FAIL = "fail"
+    NOT_APPLICABLE = "na"
+
+
+class SubmissionKey(Base):
+    """An ``Idempotency-Key`` a client sent with a creation, and what it created.
+
+    A phone that lost its answer (offline, timeout) sends the same submission again with
+    the same key; the server answers with the first result instead of creating a second.
+    Unique per caller (``subject``); ``request_sha256`` tells a repeat from a key reused
+    for a different request (409).
+    """
+
+    __tablename__ = "inspection_submission_keys"
+    __table_args__ = (UniqueConstraint("subject", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(24))  # inspection, inspection_photo, rectify
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime]
 
 
 class Hazard(Timestamped, Base):

@@ -17,6 +17,7 @@ from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
 from firegrid.core.clock import utcnow
 from firegrid.inspections import performance as kpis
+from firegrid.inspections.plan_rules import default_plan_rules
 from firegrid.inspections.plan_schemas import (
     DueListOut,
     GridPlanOut,
@@ -26,6 +27,7 @@ from firegrid.inspections.plan_schemas import (
     PlanOut,
 )
 from firegrid.inspections.plans import compute_plans, due_list
+from firegrid.inspections.schemas import ChecklistOut, ChecklistsOut
 
 router = APIRouter(tags=["inspections"])
 
@@ -49,6 +51,19 @@ def inspection_plan(
     plans = compute_plans(session, principal, utcnow(), grid_code=grid)
     grids = [GridPlanOut.model_validate(plans[code].summary()) for code in sorted(plans)]
     return PlanOut(grids=grids, count=len(grids))
+
+
+@router.get(
+    "/inspections/checklists",
+    summary="The inspection checklists (data-declared), item codes with zh/en text",
+)
+def inspection_checklists(_principal: Reader) -> ChecklistsOut:
+    declared = default_plan_rules().checklists
+    items = [
+        ChecklistOut.model_validate({"code": code, **declared[code].model_dump(mode="json")})
+        for code in sorted(declared)
+    ]
+    return ChecklistsOut(items=items, count=len(items))
 
 
 @router.get(

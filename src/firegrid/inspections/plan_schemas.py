@@ -26,6 +26,9 @@ class PlanEntryOut(BaseModel):
     overdue_days: int
     escalation: str  # "", village or town
     grid_worker_ids: list[int]
+    lon: float | None = None  # WGS-84, for the phone's map
+    lat: float | None = None
+    address: str = ""
 
 
 class GridPlanOut(BaseModel):

@@ -54,6 +54,9 @@ class PlanEntry:
     overdue_days: int
     escalation: str  # "", "village" or "town"
     grid_worker_ids: tuple[int, ...]
+    lon: float | None = None
+    lat: float | None = None
+    address: str = ""
 
     @property
     def status(self) -> str:
@@ -82,6 +85,9 @@ class PlanEntry:
             "overdue_days": max(self.overdue_days, 0),
             "escalation": self.escalation,
             "grid_worker_ids": list(self.grid_worker_ids),
+            "lon": self.lon,
+            "lat": self.lat,
+            "address": self.address,
         }
 
 
@@ -178,12 +184,26 @@ def compute_plans(
         Venue.is_key_unit,
         Venue.jurisdiction_id,
         Venue.jurisdiction_path,
+        Venue.lon,
+        Venue.lat,
+        Venue.address,
     ).where(principal.scope_filter(Venue.jurisdiction_path))
     if grid_code is not None:
         query = query.where(Venue.jurisdiction_path.contains(f"/{grid_code}/", autoescape=True))
     plans: dict[str, GridPlan] = {}
     decisions: dict[VenueFacts, Any] = {}
-    for venue_id, code, name, category, key_unit, grid_id, path in session.execute(query):
+    for (
+        venue_id,
+        code,
+        name,
+        category,
+        key_unit,
+        grid_id,
+        path,
+        lon,
+        lat,
+        address,
+    ) in session.execute(query):
         town, village, grid = path_codes(path)
         category_def = taxonomy.categories.get(category)
         facts = VenueFacts(
@@ -228,6 +248,9 @@ def compute_plans(
                 overdue_days=overdue_days,
                 escalation=escalation_of(overdue_days, rules),
                 grid_worker_ids=grid_worker_ids,
+                lon=lon,
+                lat=lat,
+                address=address or "",
             )
         )
     if grid_code is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -43,6 +43,17 @@ class InspectionIn(BaseModel):
     )
     note: str = Field("", max_length=2000)
     hazards: list[HazardIn] = Field(default_factory=list, max_length=50)
+    checklist: str = Field("", max_length=40, description="Code of the checklist answered.")
+    checklist_answers: dict[Annotated[str, Field(max_length=40)], Literal["ok", "fail", "na"]] = (
+        Field(default_factory=dict, max_length=100, description="Item code -> ok, fail or na.")
+    )
+    gps_status: Literal["", "recorded", "denied", "unavailable"] = Field(
+        "", description="recorded with a position, or why the phone gave none."
+    )
+    gps_lon: float | None = Field(None, ge=-180, le=180)
+    gps_lat: float | None = Field(None, ge=-90, le=90)
+    gps_accuracy_m: float | None = Field(None, ge=0, le=100_000, description="Radius, metres.")
+    gps_at: AwareDatetime | None = Field(None, description="When the phone took the fix.")
 
 
 class TransitionOut(BaseModel):
@@ -89,6 +100,14 @@ class InspectionOut(BaseModel):
     note: str
     jurisdiction_path: str
     hazard_count: int
+    checklist: str = ""
+    checklist_answers: dict[str, str] = Field(default_factory=dict)
+    evidence_photo: str = ""
+    gps_status: str = ""
+    gps_lon: float | None = None
+    gps_lat: float | None = None
+    gps_accuracy_m: float | None = None
+    gps_at: datetime | None = None
     hazards: list[HazardOut] | None = None
 
 
@@ -130,3 +149,23 @@ class VenueSummary(BaseModel):
     major_open: int
     next_deadline: datetime | None
     by_category: list[CategoryCount]
+
+
+class ChecklistItemOut(BaseModel):
+    code: str
+    zh: str
+    en: str
+
+
+class ChecklistOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    items: list[ChecklistItemOut]
+
+
+class ChecklistsOut(BaseModel):
+    """The declared checklists (``inspections/checklists.yaml``)."""
+
+    items: list[ChecklistOut]
+    count: int

@@ -30,6 +30,8 @@ from firegrid.inspections.models import (
     CATEGORY_BY_CODE,
     HAZARD_CATEGORIES,
     OVERDUE,
+    ChecklistAnswer,
+    GpsStatus,
     Hazard,
     HazardCategory,
     HazardStatus,
@@ -38,6 +40,7 @@ from firegrid.inspections.models import (
     InspectionResult,
     Severity,
 )
+from firegrid.inspections.plan_rules import default_plan_rules
 from firegrid.places.public import GridWorker, Venue
 
 MAX_PHOTO_BYTES = uploads.MAX_PHOTO_BYTES
@@ -221,6 +224,14 @@ def inspection_dict(
         "note": inspection.note,
         "jurisdiction_path": inspection.jurisdiction_path,
         "hazard_count": hazard_count,
+        "checklist": inspection.checklist,
+        "checklist_answers": dict(inspection.checklist_answers or {}),
+        "evidence_photo": inspection.evidence_photo,
+        "gps_status": inspection.gps_status,
+        "gps_lon": inspection.gps_lon,
+        "gps_lat": inspection.gps_lat,
+        "gps_accuracy_m": inspection.gps_accuracy_m,
+        "gps_at": inspection.gps_at,
     }
     if hazards is not None:
         out["hazards"] = hazards
@@ -282,6 +293,63 @@ def _transition(
 
 # ---- commands ---------------------------------------------------------------------------
 @dataclass(frozen=True)
+class GpsFix:
+    """The phone's position at the inspection, or why there is none."""
+
+    status: str = GpsStatus.NONE.value
+    lon: float | None = None
+    lat: float | None = None
+    accuracy_m: float | None = None
+    at: datetime | None = None
+
+
+def check_gps(gps: GpsFix) -> GpsFix:
+    status = GpsStatus(gps.status)
+    has_point = gps.lon is not None and gps.lat is not None
+    if status is GpsStatus.RECORDED:
+        if not has_point or gps.accuracy_m is None:
+            raise ValidationFailed(
+                "a recorded position needs gps_lon, gps_lat and gps_accuracy_m", {"gps": "partial"}
+            )
+        if gps.at is not None and gps.at.tzinfo is None:
+            raise ValidationFailed("gps_at must carry a time zone", {"gps_at": None})
+    elif has_point or gps.accuracy_m is not None:
+        raise ValidationFailed(
+            f"gps_status {status.value or 'none'!r} records no position; send gps_status recorded",
+            {"gps_status": status.value},
+        )
+    return gps
+
+
+def check_checklist(checklist: str, answers: dict[str, str]) -> None:
+    """The checklist must be declared and every answer one of its items (ok/fail/na)."""
+    if not checklist:
+        if answers:
+            raise ValidationFailed("checklist answers need the checklist's code", {"checklist": ""})
+        return
+    declared = default_plan_rules().checklists.get(checklist)
+    if declared is None:
+        raise ValidationFailed(
+            f"unknown checklist {checklist!r}",
+            {"checklist": checklist, "known": sorted(default_plan_rules().checklists)},
+        )
+    items = {item.code for item in declared.items}
+    unknown = sorted(set(answers) - items)
+    if unknown:
+        raise ValidationFailed(
+            f"checklist {checklist!r} has no item {unknown[0]!r}",
+            {"checklist": checklist, "unknown": unknown, "known": sorted(items)},
+        )
+    allowed = {a.value for a in ChecklistAnswer}
+    bad = sorted(code for code, answer in answers.items() if answer not in allowed)
+    if bad:
+        raise ValidationFailed(
+            f"checklist item {bad[0]!r}: the answer must be one of {sorted(allowed)}",
+            {"items": bad},
+        )
+
+
+@dataclass(frozen=True)
 class HazardSpec:
     """A hazard to record (the API's :class:`~firegrid.inspections.schemas.HazardIn`)."""
 
@@ -302,6 +370,9 @@ def record_inspection(
     result: str | None = None,
     note: str = "",
     now: datetime | None = None,
+    checklist: str = "",
+    checklist_answers: dict[str, str] | None = None,
+    gps: GpsFix | None = None,
 ) -> tuple[Inspection, list[Hazard]]:
     """Record an inspection of a venue in the caller's jurisdiction, with its hazards.
 
@@ -321,6 +392,9 @@ def record_inspection(
         raise ValidationFailed("result hazards_found needs at least one hazard", {"result": result})
     if result != InspectionResult.HAZARDS_FOUND.value and hazards:
         raise ValidationFailed(f"an inspection with result {result} records no hazard")
+    answers = dict(checklist_answers or {})
+    check_checklist(checklist, answers)
+    fix = check_gps(gps or GpsFix())
     worker_name = ""
     if grid_worker_id is not None:
         worker = session.get(GridWorker, grid_worker_id)
@@ -358,6 +432,13 @@ def record_inspection(
         result=result,
         note=note,
         jurisdiction_path=venue.jurisdiction_path,
+        checklist=checklist,
+        checklist_answers=answers,
+        gps_status=fix.status,
+        gps_lon=fix.lon,
+        gps_lat=fix.lat,
+        gps_accuracy_m=fix.accuracy_m,
+        gps_at=fix.at if fix.status == GpsStatus.RECORDED.value else None,
         created_at=now,
         updated_at=now,
     )
@@ -458,6 +539,47 @@ def rectify_hazard(
         late=late,
     )
     return hazard
+
+
+def attach_photo(
+    session: Session,
+    principal: Principal,
+    inspection: Inspection,
+    photo_path: str,
+    *,
+    now: datetime | None = None,
+) -> Inspection:
+    """Attach the evidence photo of an inspection (one per inspection)."""
+    now = now or utcnow()
+    if inspection.evidence_photo:
+        raise Conflict(
+            f"inspection {inspection.id} already has its photo",
+            {"id": inspection.id, "evidence_photo": inspection.evidence_photo},
+        )
+    before = row_snapshot(inspection)
+    inspection.evidence_photo = photo_path
+    inspection.updated_at = now
+    session.flush()
+    record_change(
+        session,
+        principal,
+        "attach_photo",
+        "inspection",
+        inspection.id,
+        before,
+        row_snapshot(inspection),
+        cause="evidence photo from the phone",
+    )
+    return inspection
+
+
+def store_inspection_photo(
+    data_dir: Path, inspection_id: int, content_type: str, content: bytes
+) -> str:
+    """Save an inspection's photo under ``data_dir/inspections/photos``; its relative path."""
+    return uploads.store_photo(
+        data_dir, "inspections", f"inspection-{inspection_id}", content_type, content
+    )
 
 
 def revise_hazard(

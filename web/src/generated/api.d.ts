@@ -372,6 +372,10 @@ export interface Body_add_attachment_api_v1_preplans__plan_id__attachments_post 
   title?: string;
 }
 
+export interface Body_attach_inspection_photo_api_v1_inspections__inspection_id__photo_post {
+  photo: string;
+}
+
 export interface Body_close_work_order_api_v1_alarms_workorders__order_id__close_post {
   note?: string;
   photo?: string | null;
@@ -587,6 +591,25 @@ export interface CheckPostOut {
   venue: string | null;
   reply_window_s: number;
   command_ids: number[];
+}
+
+export interface ChecklistItemOut {
+  code: string;
+  zh: string;
+  en: string;
+}
+
+export interface ChecklistOut {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  items: ChecklistItemOut[];
+}
+
+/** The declared checklists (``inspections/checklists.yaml``). */
+export interface ChecklistsOut {
+  items: ChecklistOut[];
+  count: number;
 }
 
 export interface ChoiceOut {
@@ -1959,6 +1982,18 @@ export interface InspectionIn {
   result?: string | null;
   note?: string;
   hazards?: HazardIn[];
+  /** Code of the checklist answered. */
+  checklist?: string;
+  /** Item code -> ok, fail or na. */
+  checklist_answers?: Record<string, "ok" | "fail" | "na">;
+  /** recorded with a position, or why the phone gave none. */
+  gps_status?: "" | "recorded" | "denied" | "unavailable";
+  gps_lon?: number | null;
+  gps_lat?: number | null;
+  /** Radius, metres. */
+  gps_accuracy_m?: number | null;
+  /** When the phone took the fix. */
+  gps_at?: string | null;
 }
 
 export interface InspectionOut {
@@ -1972,11 +2007,56 @@ export interface InspectionOut {
   note: string;
   jurisdiction_path: string;
   hazard_count: number;
+  checklist?: string;
+  checklist_answers?: Record<string, string>;
+  evidence_photo?: string;
+  gps_status?: string;
+  gps_lon?: number | null;
+  gps_lat?: number | null;
+  gps_accuracy_m?: number | null;
+  gps_at?: string | null;
   hazards?: HazardOut[] | null;
 }
 
 export interface InspectionPage {
   items: InspectionOut[];
+  next_cursor: string | null;
+  count: number;
+}
+
+/** One device installed; the place is a venue (venue_id) or a household/room in a grid. */
+export interface InstallationIn {
+  device_type: "smoke_alarm" | "simple_sprinkler";
+  unit_kind: "household" | "room" | "venue";
+  installed_at: string;
+  installer: string;
+  venue_id?: number | null;
+  grid_code?: string | null;
+  address?: string;
+  /** Household or room (户/房号). */
+  household?: string;
+  /** The registered connected device, bound when given. */
+  device_id?: number | null;
+}
+
+export interface InstallationOut {
+  id: number;
+  programme_id: number;
+  device_type: string;
+  unit_kind: string;
+  address: string;
+  household: string;
+  venue_id: number | null;
+  device_id: number | null;
+  installed_at: string;
+  installer: string;
+  jurisdiction_path: string;
+  recorded_at: string;
+  recorded_by: string;
+}
+
+export interface InstallationPage {
+  items: InstallationOut[];
   next_cursor: string | null;
   count: number;
 }
@@ -2546,6 +2626,9 @@ export interface PlanEntryOut {
   overdue_days: number;
   escalation: string;
   grid_worker_ids: number[];
+  lon?: number | null;
+  lat?: number | null;
+  address?: string;
 }
 
 export interface PlanIn {
@@ -2610,6 +2693,34 @@ export interface Preplan {
   venue: Record<string, unknown> | null;
   venues_nearby: (Record<string, unknown>)[];
   hydrants: HydrantNearby[];
+}
+
+export interface ProgrammeIn {
+  code: string;
+  name: string;
+  /** The town (or city) that runs it. */
+  scope_code: string;
+  starts_on: string;
+  ends_on: string;
+  target_count?: number;
+}
+
+export interface ProgrammeList {
+  items: ProgrammeOut[];
+  count: number;
+}
+
+export interface ProgrammeOut {
+  id: number;
+  code: string;
+  name: string;
+  scope_path: string;
+  starts_on: string;
+  ends_on: string;
+  target_count: number;
+  installed: number;
+  created_at: string;
+  created_by: string;
 }
 
 /**
@@ -2749,6 +2860,37 @@ export interface ReportIntervalsOut {
   effective_response_force_s: number | null;
   units_sent: number;
   crew_sent: number;
+}
+
+export interface ReportOut {
+  period: string;
+  level: string;
+  items: ReportRowOut[];
+  totals: ReportTotals;
+  count: number;
+}
+
+export interface ReportRowOut {
+  period: string;
+  level: string;
+  unit: string;
+  unit_name_zh: string;
+  unit_name_en: string;
+  smoke_alarms: number;
+  simple_sprinklers: number;
+  connected: number;
+  households: number;
+  venues: number;
+  total: number;
+}
+
+export interface ReportTotals {
+  smoke_alarms: number;
+  simple_sprinklers: number;
+  connected: number;
+  households: number;
+  venues: number;
+  total: number;
 }
 
 export interface RequirementIn {
@@ -4062,16 +4204,23 @@ export interface ApiResponses {
   "GET /api/v1/risk/changes": ChangesOut;
   "GET /api/v1/risk/schedules": SchedulesOut;
   "GET /api/v1/inspections/plan": firegrid__inspections__plan_schemas__PlanOut;
+  "GET /api/v1/inspections/checklists": ChecklistsOut;
   "GET /api/v1/inspections/due": DueListOut;
   "GET /api/v1/inspections/performance": PerformanceOut;
   "GET /api/v1/hazards/categories": CategoryOut[];
   "GET /api/v1/inspections": InspectionPage;
   "POST /api/v1/inspections": InspectionOut;
   "GET /api/v1/inspections/{inspection_id}": InspectionOut;
+  "POST /api/v1/inspections/{inspection_id}/photo": InspectionOut;
   "GET /api/v1/hazards": HazardPage;
   "GET /api/v1/hazards/{hazard_id}": HazardOut;
   "POST /api/v1/hazards/{hazard_id}/rectify": HazardOut;
   "GET /api/v1/venues/{venue_id}/inspection-summary": VenueSummary;
+  "GET /api/v1/installations/programmes": ProgrammeList;
+  "POST /api/v1/installations/programmes": ProgrammeOut;
+  "POST /api/v1/installations/programmes/{programme_id}/installations": InstallationOut;
+  "GET /api/v1/installations": InstallationPage;
+  "GET /api/v1/installations/report": ReportOut;
   "GET /api/v1/preplans": firegrid__preplans__schemas__PlanListOut;
   "GET /api/v1/preplans/review-cycle": CycleOut;
   "GET /api/v1/venues/{venue_id}/preplan": firegrid__preplans__schemas__PlanOut;
