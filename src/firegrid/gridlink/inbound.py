@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
 from firegrid.core.errors import Conflict, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.gridlink.messages import GridEvent, parse_event
 from firegrid.gridlink.models import GridItem
 from firegrid.inspections import public as insp
@@ -93,6 +94,8 @@ def _apply(
                 raise Conflict(
                     f"event {event.event_id} is being created by another message; send again",
                     {"event_id": event.event_id},
+                    text=TextCode.GRID_EVENT_IN_PROGRESS,
+                    params={"event_id": event.event_id},
                 ) from None
             return _apply(session, actor, peer, event, again=True)
         _kind, item.local_id = (_new_hazard if event.category == "hazard" else _new_task)(

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.public import Principal
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.inspections.models import SubmissionKey
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
@@ -96,9 +97,16 @@ def claim(session: Session, principal: Principal, key: str | None, kind: str, di
             f"{HEADER} {key!r} was already used for a different request; "
             "send a new key for a new submission",
             {"header": HEADER, "key": key, "kind": first.kind},
+            text=TextCode.IDEMPOTENCY_KEY_REUSED,
+            params={"key": key},
         )
     if first.resource_id is None:  # pragma: no cover - settled in the same transaction
-        raise Conflict(f"the submission with {HEADER} {key!r} is still in progress", {"key": key})
+        raise Conflict(
+            f"the submission with {HEADER} {key!r} is still in progress",
+            {"key": key},
+            text=TextCode.SUBMISSION_IN_PROGRESS,
+            params={"key": key},
+        )
     return Claim(first, first.resource_id)
 
 

@@ -555,6 +555,8 @@ def attach_photo(
         raise Conflict(
             f"inspection {inspection.id} already has its photo",
             {"id": inspection.id, "evidence_photo": inspection.evidence_photo},
+            text=TextCode.INSPECTION_PHOTO_PRESENT,
+            params={"inspection_id": inspection.id},
         )
     before = row_snapshot(inspection)
     inspection.evidence_photo = photo_path
@@ -598,6 +600,8 @@ def revise_hazard(
         raise Conflict(
             f"hazard {hazard.id} is already {hazard.status}",
             {"id": hazard.id, "status": hazard.status},
+            text=TextCode.HAZARD_NOT_OPEN,
+            params={"hazard_id": hazard.id, "status": hazard.status},
         )
     if deadline is not None and (deadline.tzinfo is None or deadline <= hazard.found_at):
         raise ValidationFailed(

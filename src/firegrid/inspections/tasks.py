@@ -22,6 +22,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Base
 from firegrid.core.errors import Conflict, ValidationFailed
 from firegrid.core.models import Timestamped
+from firegrid.core.texts import TextCode
 
 #: the change-stream kind of a task created or changed
 TASK_CHANGED = "task.changed"
@@ -168,7 +169,12 @@ def close_task(
     if status not in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
         raise ValidationFailed("a task closes as done or cancelled", {"status": status})
     if task.status != TaskStatus.OPEN.value:
-        raise Conflict(f"task {task.id} is already {task.status}", {"id": task.id})
+        raise Conflict(
+            f"task {task.id} is already {task.status}",
+            {"id": task.id},
+            text=TextCode.INSPECTION_TASK_NOT_OPEN,
+            params={"task_id": task.id, "status": task.status},
+        )
     before = task_dict(task)
     now = utcnow()
     task.status = status

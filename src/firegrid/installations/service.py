@@ -23,6 +23,7 @@ from firegrid.accounts.public import Principal, record_change
 from firegrid.api.crud import row_snapshot
 from firegrid.core.clock import CHINA_TZ, ensure_aware, utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.devices.public import Device
 from firegrid.installations.models import (
     BINDABLE_KINDS,
@@ -111,7 +112,12 @@ def create_programme(
     if session.scalars(
         select(InstallationProgramme.id).where(InstallationProgramme.code == code)
     ).first():
-        raise Conflict(f"programme code {code!r} is taken", {"code": code})
+        raise Conflict(
+            f"programme code {code!r} is taken",
+            {"code": code},
+            text=TextCode.PROGRAMME_CODE_TAKEN,
+            params={"code": code},
+        )
     programme = InstallationProgramme(
         code=code,
         name=name,
@@ -248,6 +254,8 @@ def _bind(
         raise Conflict(
             f"device {device.id} is already bound to installation {taken}",
             {"device_id": device.id, "installation_id": taken},
+            text=TextCode.DEVICE_ALREADY_BOUND,
+            params={"device_id": device.id, "installation_id": taken},
         )
     return device
 

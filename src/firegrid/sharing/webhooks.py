@@ -29,6 +29,7 @@ from firegrid.core.changes import Change, latest_change_id
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Conflict, NotFound, ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.links.models import LinkOutbox
 from firegrid.links.outbox import retry_dead_letter
 from firegrid.links.peers import LinkConfig, Peer
@@ -164,7 +165,12 @@ def remove_subscription(
     """Stop a subscription: nothing more is relayed to it, and its waiting deliveries
     become dead letters (kept, with the cause)."""
     if row.status != ACTIVE:
-        raise Conflict(f"webhook subscription {row.id} is already {row.status}", {"id": row.id})
+        raise Conflict(
+            f"webhook subscription {row.id} is already {row.status}",
+            {"id": row.id},
+            text=TextCode.WEBHOOK_NOT_ACTIVE,
+            params={"subscription_id": row.id, "status": row.status},
+        )
     before = subscription_dict(row)
     row.status = REMOVED
     row.removed_at = utcnow()
@@ -288,6 +294,8 @@ def retry_delivery(
         raise Conflict(
             f"webhook subscription {subscription.id} is {subscription.status}",
             {"id": subscription.id},
+            text=TextCode.WEBHOOK_NOT_ACTIVE,
+            params={"subscription_id": subscription.id, "status": subscription.status},
         )
     message = session.get(LinkOutbox, outbox_id)
     if message is None or message.peer != peer_id(subscription.id):
