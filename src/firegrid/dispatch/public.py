@@ -10,6 +10,8 @@ from __future__ import annotations
 from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall
 from firegrid.dispatch.incidents import set_incident_status
 from firegrid.dispatch.models import Hydrant, HydrantStatus, Station, Vehicle
+from firegrid.dispatch.plans import Plan, Requirement
+from firegrid.dispatch.recommend import Unit
 
 __all__ = [
     "AidRequest",
@@ -17,7 +19,10 @@ __all__ = [
     "HydrantStatus",
     "Incident",
     "IncidentCall",
+    "Plan",
+    "Requirement",
     "Station",
+    "Unit",
     "Vehicle",
     "set_incident_status",
 ]

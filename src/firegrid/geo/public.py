@@ -7,6 +7,7 @@ other contexts to it (``tools/boundaries.py``).
 
 from __future__ import annotations
 
+from firegrid.geo.engine import TravelTimeEngine
 from firegrid.geo.errors import GeoError, UnknownFacility
 from firegrid.geo.network import RoadClass, RoadNetwork
 from firegrid.geo.store import road_labels
@@ -15,6 +16,7 @@ __all__ = [
     "GeoError",
     "RoadClass",
     "RoadNetwork",
+    "TravelTimeEngine",
     "UnknownFacility",
     "road_labels",
 ]

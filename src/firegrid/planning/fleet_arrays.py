@@ -26,10 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
-from firegrid.dispatch.plans import Plan, Requirement
-from firegrid.dispatch.recommend import Unit
-from firegrid.geo.engine import TravelTimeEngine
-from firegrid.geo.public import UnknownFacility
+from firegrid.dispatch.public import Plan, Requirement, Unit
+from firegrid.geo.public import TravelTimeEngine, UnknownFacility
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
