@@ -7,10 +7,28 @@ other contexts to it (``tools/boundaries.py``).
 
 from __future__ import annotations
 
-from firegrid.inspections.models import Hazard, HazardStatus, Inspection
+from firegrid.inspections.models import (
+    CATEGORY_BY_CODE,
+    Hazard,
+    HazardStatus,
+    HazardTransition,
+    Inspection,
+)
+
+#: the codes of the hazard categories (a hazard's ``category``)
+HAZARD_CATEGORY_CODES: tuple[str, ...] = tuple(CATEGORY_BY_CODE)
+
+
+def deadline_days(category: str, severity: str) -> int:
+    """The usual rectification period (整改期限) in days of a hazard of ``category``."""
+    return CATEGORY_BY_CODE[category].deadline_days[severity]
+
 
 __all__ = [
+    "HAZARD_CATEGORY_CODES",
     "Hazard",
     "HazardStatus",
+    "HazardTransition",
     "Inspection",
+    "deadline_days",
 ]

@@ -11,8 +11,10 @@ from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
 from firegrid.places.importexport import (
     SUFFIXES,
+    check_kind,
     export_records,
     import_bytes,
+    is_bulk_kind,
     render,
     resource_for,
 )
@@ -25,7 +27,13 @@ _MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-KindPath = Annotated[str, Path(description="jurisdictions, venues, stations, hydrants, devices …")]
+KindPath = Annotated[
+    str,
+    Path(
+        description="jurisdictions, venues, stations, hydrants, devices, addresses, population, "
+        "buildings, inspections, hazards …"
+    ),
+]
 
 
 class ImportReport(BaseModel):
@@ -64,7 +72,7 @@ async def import_upload(
     from firegrid.core.errors import ValidationFailed
     from firegrid.places.importexport import file_format
 
-    resource_for(kind)
+    check_kind(kind)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationFailed("the file is larger than 50 MiB")
@@ -91,15 +99,25 @@ def export_download(
     kind: KindPath,
     principal: Annotated[Principal, Depends(require("places:export"))],
     session: SessionDep,
+    db: DbDep,
     format: Annotated[str, Query(pattern="^(geojson|csv|xlsx)$")] = "geojson",
     crs: Annotated[str, Query(description="CRS of the written coordinates.")] = "wgs84",
 ) -> Response:
-    resource = resource_for(kind)
-    principal.check(resource.read_permission)
-    records = export_records(session, kind, crs=crs, principal=principal)
     suffix = next(s for s, f in SUFFIXES.items() if f == format)
+    if is_bulk_kind(kind):
+        import io
+
+        from firegrid.places.bulk_import import export_bulk
+
+        buffer = io.BytesIO()
+        export_bulk(db, kind, buffer, format, crs=crs, principal=principal)
+        content = buffer.getvalue()
+    else:
+        resource = resource_for(kind)
+        principal.check(resource.read_permission)
+        content = render(export_records(session, kind, crs=crs, principal=principal), format)
     return Response(
-        render(records, format),
+        content,
         media_type=_MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{kind}{suffix}"'},
     )
