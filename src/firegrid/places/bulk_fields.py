@@ -38,11 +38,13 @@ def text(max_length: int, *, multiline: bool = False) -> Parser:
     def parse(value: Any) -> str:
         if value is None:
             return ""
-        value = str(value)
-        if len(value) > max_length:
+        cell: str = value if isinstance(value, str) else str(value)
+        if len(cell) > max_length:
             raise CellError(f"longer than {max_length} characters")
+        if cell.isprintable():  # the usual case, in C; the rule's own check otherwise
+            return cell
         try:
-            return check(value)
+            return check(cell)
         except ValueError as exc:
             raise CellError(str(exc)) from None
 
@@ -139,13 +141,16 @@ def choice(*options: str) -> Parser:
     return parse
 
 
+_code = text(40)
+
+
 def code_text(value: Any) -> str:
     """A stable external key: one line, 1–40 characters (numbers read from xlsx as text)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(text(40)(value))
+    return str(_code(value))
 
 
 #: header words that reveal personal data; the population register holds counts only

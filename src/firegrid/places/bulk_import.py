@@ -42,7 +42,7 @@ from sqlalchemy import Column as SqlColumn
 from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal, record_change, system_principal
-from firegrid.core.bulk import table_of
+from firegrid.core.bulk import sqlite_bulk_cache, table_of
 from firegrid.core.changes import record_change as record_topic_change
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
@@ -56,6 +56,10 @@ from firegrid.places.import_modes import check_mode
 from firegrid.places.public import VENUE_CHANGED
 
 MAX_ERRORS = 1000
+#: a PostgreSQL import of at least this many rows refreshes the table's planner statistics
+ANALYZE_AFTER_ROWS = 10_000
+#: SQLite page cache while an import writes (the register's indexes stop thrashing)
+BULK_CACHE_KIB = 192 * 1024
 
 Progress = Callable[[int], None]
 
@@ -124,26 +128,47 @@ def _stage_table(spec: BulkKind, dialect: str) -> Table:
 
 class _Stager:
     """Writes checked rows into the staging table: ``COPY`` on PostgreSQL (when ``copy``),
-    else ``executemany``."""
+    else the driver's ``executemany`` on tuples (the columns' own bind processors applied,
+    so stored values compare equal to the target's)."""
 
     def __init__(self, connection: Connection, stage: Table, copy: bool) -> None:
         self.connection = connection
         self.stage = stage
         self.names = [c.name for c in stage.columns]
         self.copy = copy and connection.dialect.name == "postgresql"
+        dialect = connection.dialect
+        self.processors = [
+            (i, processor)
+            for i, column in enumerate(stage.columns)
+            if (processor := column.type._cached_bind_processor(dialect)) is not None
+        ]
+        columns = ", ".join(f'"{n}"' for n in self.names)
+        if self.copy:
+            self.statement = f'COPY "{stage.name}" ({columns}) FROM STDIN'
+        else:
+            marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in self.names)
+            self.statement = f'INSERT INTO "{stage.name}" ({columns}) VALUES ({marks})'
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        if not self.copy:
-            self.connection.execute(insert(self.stage), rows)
-            return
+        names = self.names
         raw: Any = self.connection.connection.dbapi_connection
-        columns = ", ".join(f'"{n}"' for n in self.names)
-        statement = f'COPY "{self.stage.name}" ({columns}) FROM STDIN'
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row.get(n) for n in self.names])
+        if self.copy:
+            with raw.cursor() as cursor, cursor.copy(self.statement) as copy:
+                for row in rows:
+                    copy.write_row([row.get(n) for n in names])
+            return
+        tuples = [[row.get(n) for n in names] for row in rows]
+        for i, processor in self.processors:
+            for values in tuples:
+                if values[i] is not None:
+                    values[i] = processor(values[i])
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(self.statement, tuples)
+        finally:
+            cursor.close()
 
 
 def import_chunked(
@@ -161,12 +186,29 @@ def import_chunked(
     spec = BULK_KINDS[kind]
     check_mode(mode)
     caller = principal or system_principal("import")
-    started = time.perf_counter()
     errors = _Errors()
     _check_header(spec, source.header, errors)
     errors.raise_if_any(kind, 0)
 
     connection = session.connection()
+    with sqlite_bulk_cache(connection, BULK_CACHE_KIB):
+        return _import(session, connection, spec, kind, source, crs, caller, mode, progress, copy)
+
+
+def _import(
+    session: Session,
+    connection: Connection,
+    spec: BulkKind,
+    kind: str,
+    source: ChunkedRows,
+    crs: Crs | str,
+    caller: Principal,
+    mode: str,
+    progress: Progress | None,
+    copy: bool,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    errors = _Errors()
     dialect = connection.dialect.name
     stage = _stage_table(spec, dialect)
     stage.drop(connection, checkfirst=True)
@@ -194,6 +236,9 @@ def import_chunked(
     errors.raise_if_any(kind, rows)
     report = _write(session, connection, spec, stage, caller, mode, kind)
     stage.drop(connection)
+    if dialect == "postgresql" and rows >= ANALYZE_AFTER_ROWS:
+        # fresh statistics, so the planner uses the indexes at once (autovacuum comes later)
+        connection.exec_driver_sql(f'ANALYZE "{spec.table.name}"')
     seconds = time.perf_counter() - started
     record_change(session, caller, "import", kind, "", None, None, **report)
     return {
@@ -217,26 +262,27 @@ def _check_chunk(
     errors: _Errors,
 ) -> list[dict[str, Any]]:
     """The chunk's rows ready for the stage; problems go to ``errors``."""
+    plan = [(c.name, position.get(c.name), c.parse, c.required, c.default) for c in spec.columns]
     parsed: list[dict[str, Any]] = []
     lines: list[int] = []
     for line, cells in chunk:
         values: dict[str, Any] = {}
         bad = False
-        for column in spec.columns:
-            index = position.get(column.name)
-            raw = cells[index] if index is not None and index < len(cells) else None
+        width = len(cells)
+        for name, index, parse, required, default in plan:
+            raw = cells[index] if index is not None and index < width else None
             if raw is None:
-                if column.required:
-                    errors.add(line, column.name, "missing value")
+                if required:
+                    errors.add(line, name, "missing value")
                     bad = True
                     continue
-                if column.default is not None:
-                    values[column.name] = column.default
+                if default is not None:
+                    values[name] = default
                     continue
             try:
-                values[column.name] = column.parse(raw)
+                values[name] = parse(raw)
             except CellError as exc:
-                errors.add(line, column.name, str(exc))
+                errors.add(line, name, str(exc))
                 bad = True
         if not bad:
             parsed.append(values)

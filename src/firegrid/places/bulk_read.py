@@ -91,14 +91,22 @@ def read_csv_chunks(
         chunk: list[tuple[int, list[Any]]] = []
         try:
             for cells in reader:
-                if not cells or all(c == "" for c in cells):
+                if not any(cells):
                     continue
                 if len(cells) > len(names):
                     raise ImportFailed(
                         f"line {reader.line_num} has more cells than the header",
                         {"line": reader.line_num},
                     )
-                chunk.append((reader.line_num, [_cell(c) for c in cells]))
+                chunk.append(
+                    (
+                        reader.line_num,
+                        [
+                            (restore_formula(v) if v[0] == "'" else v) if (v := c.strip()) else None
+                            for c in cells
+                        ],
+                    )
+                )
                 if len(chunk) >= size:
                     yield chunk
                     chunk = []
@@ -127,11 +135,6 @@ def rows_in_chunks(
             ]
 
     return ChunkedRows(header, chunks())
-
-
-def _cell(value: str) -> str | None:
-    value = restore_formula(value.strip())
-    return None if value == "" else value
 
 
 def _unreadable(line: int, exc: Exception, codec: str) -> ImportFailed:

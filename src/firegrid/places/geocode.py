@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from firegrid.places.models import StandardAddress
 
 MIN_SCORE = 0.75
+MAX_CANDIDATES = 200
 
 _PREFIXES = ("中华人民共和国", "中国", "广东省", "广东", "东莞市", "东莞")
 _COMPONENT_PATTERNS: dict[str, str] = {
@@ -125,6 +126,40 @@ def _component_score(query: AddressComponents, candidate: StandardAddress) -> fl
     return score / total if total else 0.0
 
 
+def _lookups(query: AddressComponents) -> list[list[ColumnElement[bool]]]:
+    """The SQL conditions to try, most specific first: every component the text gives (and
+    no building/unit/room when it gives none), then road, number, town and village, then
+    road and number, then the road alone. Each is served by the (road, number) index."""
+    a = StandardAddress
+    road = [a.road == query.road]
+    places = [getattr(a, k) == getattr(query, k) for k in ("town", "village") if getattr(query, k)]
+    if not query.number:
+        return [road + places, road] if places else [road]
+    number = [*road, a.number == query.number]
+    exact = [*number, *places]
+    exact += [getattr(a, k) == getattr(query, k) for k in ("building", "unit", "room")]
+    tries = [exact]
+    for broader in ([*number, *places], number, road):
+        if len(broader) < len(tries[-1]):  # each try drops conditions; skip a repeat
+            tries.append(broader)
+    return tries
+
+
+def _candidates(session: Session, query: AddressComponents, scope_path: str) -> list[Any]:
+    """Register entries worth scoring: those of the first lookup that finds any (at most
+    :data:`MAX_CANDIDATES`), so a 6.21 M register costs a few index probes, never a scan."""
+    in_scope = StandardAddress.jurisdiction_path.startswith(scope_path, autoescape=True)
+    for conditions in _lookups(query):
+        found = list(
+            session.scalars(
+                select(StandardAddress).where(*conditions, in_scope).limit(MAX_CANDIDATES)
+            ).all()
+        )
+        if found:
+            return found
+    return []
+
+
 def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/") -> GeocodeResult:
     """Resolve ``text`` against the register; ``matched`` is False when nothing scores enough.
 
@@ -137,19 +172,7 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
         return GeocodeResult(
             text, False, 0.0, query, reason="no road name found in the address text"
         )
-    in_scope = StandardAddress.jurisdiction_path.startswith(scope_path, autoescape=True)
-    conditions = [StandardAddress.road == query.road, in_scope]
-    if query.number:
-        conditions.append(StandardAddress.number == query.number)
-    candidates = list(session.scalars(select(StandardAddress).where(*conditions).limit(200)).all())
-    if not candidates and query.number:
-        candidates = list(
-            session.scalars(
-                select(StandardAddress)
-                .where(StandardAddress.road == query.road, in_scope)
-                .limit(200)
-            ).all()
-        )
+    candidates = _candidates(session, query, scope_path)
     scored: list[tuple[float, StandardAddress]] = []
     for candidate in candidates:
         similarity = SequenceMatcher(None, normalised, normalise(candidate.full_text)).ratio()
