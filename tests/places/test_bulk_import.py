@@ -416,3 +416,40 @@ def test_cli_imports_addresses_with_mode_and_encoding(city: Database, tmp_path: 
     assert bad.exit_code != 0
     assert "Traceback" not in bad.output
     assert "insert, upsert or replace" in bad.output
+
+
+def test_api_import_and_export_are_scoped_to_the_callers_town(
+    city: Database, settings: Any
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from firegrid.api.app import create_app
+    from tests.helpers import bearer
+
+    west_admin = bearer(city, settings, "admin", "900000001")
+    rows = [["P1", WEST_GRID, "", "", 10, 3, 4, 6, ""], ["P2", EAST_GRID, "", "", 8, 2, 0, 0, ""]]
+    with TestClient(create_app(settings, city)) as client:
+        refused = client.post(
+            "/api/v1/imports/population",
+            files={"file": ("p.csv", to_csv(POPULATION_HEADER, rows))},
+            headers=west_admin,
+        )
+        assert refused.status_code == 422, refused.text
+        errors = refused.json()["error"]["details"]["errors"]
+        assert errors == [
+            {"line": 3, "column": None, "reason": "the row lies outside your jurisdiction"}
+        ]
+        assert count(city, PopulationCount) == 0
+        accepted = client.post(
+            "/api/v1/imports/population?mode=upsert",
+            files={"file": ("p.csv", to_csv(POPULATION_HEADER, rows[:1]))},
+            headers=west_admin,
+        )
+        assert accepted.status_code == 201, accepted.text
+        assert accepted.json()["created"] == 1
+        import_bytes(city, "population", to_csv(POPULATION_HEADER, rows[1:]), "csv")
+        exported = client.get("/api/v1/exports/population?format=csv", headers=west_admin)
+    assert exported.status_code == 200
+    lines = exported.content.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",") == POPULATION_HEADER
+    assert [line.split(",")[0] for line in lines[1:]] == ["P1"]  # not the east town's P2

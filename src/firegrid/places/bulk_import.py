@@ -305,10 +305,13 @@ def _check_chunk(
 def _match_stored(connection: Connection, spec: BulkKind, stage: Table) -> None:
     """Note, for each staged row, the stored row with its code and whether it differs."""
     target = spec.table
+    if connection.execute(select(target.c.id).limit(1)).first() is None:
+        return  # an empty table (a first load): every row is new
+    stored = select(target.c.id).where(target.c.code == stage.c.code)
     connection.execute(
-        update(stage).values(
-            _target_id=select(target.c.id).where(target.c.code == stage.c.code).scalar_subquery()
-        )
+        update(stage)
+        .where(exists(stored))  # only the matching rows are rewritten
+        .values(_target_id=stored.scalar_subquery())
     )
     differs = [target.c[name].is_distinct_from(stage.c[name]) for name in spec.written]
     if spec.soft_delete:

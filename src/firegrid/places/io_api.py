@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
@@ -42,6 +42,11 @@ class ImportReport(BaseModel):
     kind: str
     rows: int
     created: int
+    updated: int | None = Field(None, description="upsert/replace: stored rows changed")
+    unchanged: int | None = Field(None, description="upsert/replace: stored rows already equal")
+    deleted: int | None = Field(None, description="replace: stored rows the file no longer lists")
+    mode: str | None = None
+    encoding: str | None = Field(None, description="CSV: the encoding it was read with")
 
 
 @router.post(

@@ -1659,6 +1659,15 @@ export interface ImportReport {
   kind: string;
   rows: number;
   created: number;
+  /** upsert/replace: stored rows changed */
+  updated?: number | null;
+  /** upsert/replace: stored rows already equal */
+  unchanged?: number | null;
+  /** replace: stored rows the file no longer lists */
+  deleted?: number | null;
+  mode?: string | null;
+  /** CSV: the encoding it was read with */
+  encoding?: string | null;
 }
 
 /** An incident with its calls, timeline, units and aid requests. */

@@ -58,9 +58,12 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column("code", sa.String(length=40), nullable=True))
         op.create_index(f"ix_{table}_code", table, ["code"], unique=True)
     op.create_index("ix_standard_addresses_road_number", "standard_addresses", ["road", "number"])
+    # the road alone is the new index's prefix: one index less to write on a 6.21 M import
+    op.drop_index("ix_standard_addresses_road", table_name="standard_addresses")
 
 
 def downgrade() -> None:
+    op.create_index("ix_standard_addresses_road", "standard_addresses", ["road"])
     op.drop_index("ix_standard_addresses_road_number", table_name="standard_addresses")
     for table in ("hazards", "inspections", "buildings"):
         op.drop_index(f"ix_{table}_code", table_name=table)
