@@ -453,3 +453,59 @@ def test_api_import_and_export_are_scoped_to_the_callers_town(
     lines = exported.content.decode("utf-8-sig").splitlines()
     assert lines[0].split(",") == POPULATION_HEADER
     assert [line.split(",")[0] for line in lines[1:]] == ["P1"]  # not the east town's P2
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".geojson"])
+def test_small_xlsx_and_geojson_files_round_trip(
+    city: Database, tmp_path: Path, suffix: str
+) -> None:
+    rows = [
+        ["B1", "V1", "1号楼", 6, 1, 19.5, "框架", 113.05, 23.1],
+        ["B2", "V2", "2号厂房", 3, 0, 12.0, "钢结构", 113.15, 23.11],
+    ]
+    import_bytes(city, "buildings", to_csv(BUILDING_HEADER, rows), "csv")
+    path = tmp_path / f"buildings{suffix}"
+    assert export_file(city, "buildings", path) == 2
+    report = import_file(city, "buildings", path, mode="upsert")
+    assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 2)
+
+
+def test_inspections_round_trip_with_a_grid_worker(city: Database, tmp_path: Path) -> None:
+    from firegrid.places.models import GridWorker, Jurisdiction
+
+    with city.session() as session:
+        grid = session.scalars(select(Jurisdiction).where(Jurisdiction.code == WEST_GRID)).one()
+        session.add(
+            GridWorker(
+                code="W1",
+                name="王五",
+                phone="13800000000",
+                grid_id=grid.id,
+                jurisdiction_path=grid.path,
+            )
+        )
+    rows = [
+        ["I1", "V1", "W1", "王五", "2026-11-03T09:30:00+08:00", "passed", "多行\n备注"],
+        ["I2", "V2", "W1", "王五", "2026-11-04T10:00:00+08:00", "passed", ""],
+    ]
+    with pytest.raises(ImportFailed) as elsewhere:  # W1 works in the west grid, V2 is east
+        import_bytes(city, "inspections", to_csv(INSPECTION_HEADER, rows), "csv")
+    assert errors_of(elsewhere) == [
+        {
+            "line": 4,
+            "column": "grid_worker_code",
+            "reason": "the grid worker does not work in the venue's grid",
+        }
+    ]
+    rows[1][2] = ""
+    import_bytes(city, "inspections", to_csv(INSPECTION_HEADER, rows), "csv")
+    path = tmp_path / "inspections.csv"
+    export_file(city, "inspections", path)
+    exported = read_csv(path)
+    assert exported[0]["note"] == "多行\n备注"
+    exported[1]["result"] = "not_accessible"
+    write_csv(path, exported)
+    assert import_file(city, "inspections", path, mode="upsert")["updated"] == 1
+    again = tmp_path / "again.csv"
+    export_file(city, "inspections", again)
+    assert read_csv(again) == exported
