@@ -199,6 +199,17 @@ def test_the_reader_streams_one_chunk_at_a_time(city: Database) -> None:
     assert report["created"] == 1995
 
 
+def test_the_api_export_streams_the_register_in_pieces(city: Database) -> None:
+    from firegrid.places.bulk_import import iter_csv
+
+    import_bytes(city, "addresses", to_csv(ADDRESS_HEADER, address_rows(7)), "csv")
+    pieces = list(iter_csv(city, "addresses", rows_per_piece=3))
+    assert len(pieces) == 1 + 3  # the header, then 3 + 3 + 1 rows
+    text = b"".join(pieces).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text)))[0] == ADDRESS_HEADER
+    assert len(text.splitlines()) == 8
+
+
 def import_file_bytes(db: Database, data: bytes, chunk_rows: int) -> dict[str, Any]:
     from firegrid.places.bulk_import import import_chunked
 

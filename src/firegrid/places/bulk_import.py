@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -584,6 +584,39 @@ def export_bulk(
         records = list(rows)
     out.write(render(records, fmt) if records else write_empty(spec, fmt))
     return len(records)
+
+
+def iter_csv(
+    database: Database,
+    kind: str,
+    *,
+    crs: Crs | str = Crs.WGS84,
+    principal: Principal | None = None,
+    rows_per_piece: int = 5_000,
+) -> Iterator[bytes]:
+    """The CSV export of ``kind`` in pieces (for a streamed HTTP response: a 6.21 M-row
+    register never sits in the server's memory)."""
+    from firegrid.places.importexport import _flat
+
+    spec = BULK_KINDS[kind]
+    caller = principal or system_principal("export")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(spec.column_names)
+    yield buffer.getvalue().encode("utf-8-sig")
+    with database.engine.connect() as connection:
+        pending = 0
+        for row in export_rows(connection, spec, caller, parse_crs(str(crs))):
+            if pending == 0:
+                buffer.seek(0)
+                buffer.truncate()
+            writer.writerow([_csv_cell(_flat(row.get(name))) for name in spec.column_names])
+            pending += 1
+            if pending >= rows_per_piece:
+                yield buffer.getvalue().encode("utf-8")
+                pending = 0
+        if pending:
+            yield buffer.getvalue().encode("utf-8")
 
 
 def write_csv(out: IO[bytes], columns: list[str], rows: Iterable[dict[str, Any]]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from firegrid.accounts.public import Principal
@@ -109,6 +110,12 @@ def export_download(
     crs: Annotated[str, Query(description="CRS of the written coordinates.")] = "wgs84",
 ) -> Response:
     suffix = next(s for s, f in SUFFIXES.items() if f == format)
+    headers = {"Content-Disposition": f'attachment; filename="{kind}{suffix}"'}
+    if is_bulk_kind(kind) and format == "csv":  # streamed: the register is millions of rows
+        from firegrid.places.bulk_import import iter_csv
+
+        pieces = iter_csv(db, kind, crs=crs, principal=principal)
+        return StreamingResponse(pieces, media_type=_MEDIA[format], headers=headers)
     if is_bulk_kind(kind):
         import io
 
@@ -121,8 +128,4 @@ def export_download(
         resource = resource_for(kind)
         principal.check(resource.read_permission)
         content = render(export_records(session, kind, crs=crs, principal=principal), format)
-    return Response(
-        content,
-        media_type=_MEDIA[format],
-        headers={"Content-Disposition": f'attachment; filename="{kind}{suffix}"'},
-    )
+    return Response(content, media_type=_MEDIA[format], headers=headers)
