@@ -127,21 +127,26 @@ def _component_score(query: AddressComponents, candidate: StandardAddress) -> fl
 
 
 def _lookups(query: AddressComponents) -> list[list[ColumnElement[bool]]]:
-    """The SQL conditions to try, most specific first: every component the text gives (and
-    no building/unit/room when it gives none), then road, number, town and village, then
-    road and number, then the road alone. Each is served by the (road, number) index."""
+    """The SQL conditions to try, most specific first; each is served by the register's
+    (road, number, building, unit, room) index or a prefix of it.
+
+    1. every component the text gives (no building/unit/room when it gives none);
+    2. road, number, town and village;
+    3. road, number, building, unit and room — a town or village the parser did not read
+       the way the register spells it (松山湖 has no 镇) still finds the entry;
+    4. road and number; 5. the road alone.
+    """
     a = StandardAddress
     road = [a.road == query.road]
     places = [getattr(a, k) == getattr(query, k) for k in ("town", "village") if getattr(query, k)]
     if not query.number:
         return [road + places, road] if places else [road]
     number = [*road, a.number == query.number]
-    exact = [*number, *places]
-    exact += [getattr(a, k) == getattr(query, k) for k in ("building", "unit", "room")]
-    tries = [exact]
-    for broader in ([*number, *places], number, road):
-        if len(broader) < len(tries[-1]):  # each try drops conditions; skip a repeat
-            tries.append(broader)
+    parts = [getattr(a, k) == getattr(query, k) for k in ("building", "unit", "room")]
+    tries = [[*number, *places, *parts]]
+    if places:
+        tries += [[*number, *places], [*number, *parts]]
+    tries += [number, road]
     return tries
 
 
@@ -174,9 +179,11 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
         )
     candidates = _candidates(session, query, scope_path)
     scored: list[tuple[float, StandardAddress]] = []
+    components: dict[str, float] = {}
     for candidate in candidates:
         similarity = SequenceMatcher(None, normalised, normalise(candidate.full_text)).ratio()
-        scored.append((0.7 * _component_score(query, candidate) + 0.3 * similarity, candidate))
+        components[candidate.code] = _component_score(query, candidate)
+        scored.append((0.7 * components[candidate.code] + 0.3 * similarity, candidate))
     scored.sort(key=lambda item: (-item[0], item[1].code))
     alternatives = [
         {"code": c.code, "full_text": c.full_text, "score": round(s, 3)} for s, c in scored[1:limit]
@@ -190,6 +197,21 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
             query,
             reason="no standard address scores high enough" if scored else "no candidates",
             alternatives=alternatives,
+        )
+    if len(scored) > 1 and components[scored[1][1].code] >= components[scored[0][1].code]:
+        # two entries agree with every component the text gives (e.g. the same road and
+        # number in two villages, and the text names no village): text similarity alone
+        # (a shorter village name) would decide, so the geocoder does not pick one
+        return GeocodeResult(
+            text,
+            False,
+            round(scored[0][0], 3),
+            query,
+            reason="ambiguous: several standard addresses fit equally; add the village",
+            alternatives=[
+                {"code": c.code, "full_text": c.full_text, "score": round(s, 3)}
+                for s, c in scored[:limit]
+            ],
         )
     score, best_address = scored[0]
     return GeocodeResult(

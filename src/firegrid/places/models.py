@@ -121,14 +121,16 @@ class StandardAddress(Base):
     """标准地址: one entry of the standard address register."""
 
     __tablename__ = "standard_addresses"
-    # the geocoder's lookups: road and house number, or the road alone (the index's prefix)
-    __table_args__ = (Index("ix_standard_addresses_road_number", "road", "number"),)
+    # the geocoder's lookups: road, house number, building, unit and room, or a prefix of them
+    __table_args__ = (
+        Index("ix_standard_addresses_lookup", "road", "number", "building", "unit", "room"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     town: Mapped[str] = mapped_column(String(60))
     village: Mapped[str] = mapped_column(String(60))
-    road: Mapped[str] = mapped_column(String(80))  # ix_standard_addresses_road_number
+    road: Mapped[str] = mapped_column(String(80))  # ix_standard_addresses_lookup
     number: Mapped[str] = mapped_column(String(20))
     building: Mapped[str] = mapped_column(String(40), default="")
     unit: Mapped[str] = mapped_column(String(20), default="")

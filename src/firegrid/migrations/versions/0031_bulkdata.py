@@ -1,5 +1,5 @@
 """bulk data: population counts, external keys of buildings, inspections and hazards, and
-the geocoder's (road, number) index on the standard-address register
+the geocoder's (road, number, building, unit, room) index on the standard-address register
 
 Revision ID: 0031_bulkdata
 Revises: 0007_inspections
@@ -57,14 +57,18 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch_op:
             batch_op.add_column(sa.Column("code", sa.String(length=40), nullable=True))
         op.create_index(f"ix_{table}_code", table, ["code"], unique=True)
-    op.create_index("ix_standard_addresses_road_number", "standard_addresses", ["road", "number"])
+    op.create_index(
+        "ix_standard_addresses_lookup",
+        "standard_addresses",
+        ["road", "number", "building", "unit", "room"],
+    )
     # the road alone is the new index's prefix: one index less to write on a 6.21 M import
     op.drop_index("ix_standard_addresses_road", table_name="standard_addresses")
 
 
 def downgrade() -> None:
     op.create_index("ix_standard_addresses_road", "standard_addresses", ["road"])
-    op.drop_index("ix_standard_addresses_road_number", table_name="standard_addresses")
+    op.drop_index("ix_standard_addresses_lookup", table_name="standard_addresses")
     for table in ("hazards", "inspections", "buildings"):
         op.drop_index(f"ix_{table}_code", table_name=table)
         with op.batch_alter_table(table) as batch_op:
