@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from firegrid.accounts.models import AuditEntry
 from firegrid.cli import app
+from firegrid.core.changes import DomainChange
 from firegrid.core.db import Database
 from firegrid.core.errors import ImportFailed
 from firegrid.inspections.public import Hazard, HazardTransition, Inspection
@@ -395,6 +396,18 @@ def test_inspections_and_hazards_round_trip(city: Database, tmp_path: Path) -> N
             select(Inspection.jurisdiction_path).where(Inspection.code == "I1")
         )
     assert [tuple(s) for s in steps] == [("", "open"), ("open", "rectified")]
+    with city.session() as session:  # the change feed's followers see the imports
+        feed = session.execute(
+            select(DomainChange.kind, DomainChange.key, DomainChange.payload).order_by(
+                DomainChange.id
+            )
+        ).all()
+    hazard_feed = [(k, p["status"], p["imported"]) for k, key, p in feed if k == "hazard.changed"]
+    assert hazard_feed == [
+        ("hazard.changed", "open", "created"),
+        ("hazard.changed", "rectified", "updated"),
+    ]
+    assert sum(1 for k, _, _ in feed if k == "inspection.recorded") == 2
     assert hazard.jurisdiction_path == inspection_path == WEST_PATH
     bad = [["H2", "I1", "arson", "general", "", "", "", "rectified", "", "", ""]]
     with pytest.raises(ImportFailed) as refused:

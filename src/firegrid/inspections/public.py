@@ -15,6 +15,10 @@ from firegrid.inspections.models import (
     Inspection,
 )
 
+#: change-stream kinds this context records (the change feed follows them)
+HAZARD_CHANGED = "hazard.changed"
+INSPECTION_RECORDED = "inspection.recorded"
+
 #: the codes of the hazard categories (a hazard's ``category``)
 HAZARD_CATEGORY_CODES: tuple[str, ...] = tuple(CATEGORY_BY_CODE)
 
@@ -26,6 +30,8 @@ def deadline_days(category: str, severity: str) -> int:
 
 __all__ = [
     "HAZARD_CATEGORY_CODES",
+    "HAZARD_CHANGED",
+    "INSPECTION_RECORDED",
     "Hazard",
     "HazardStatus",
     "HazardTransition",

@@ -37,6 +37,7 @@ from firegrid.inspections.models import (
     InspectionResult,
     Severity,
 )
+from firegrid.inspections.public import HAZARD_CHANGED, INSPECTION_RECORDED
 from firegrid.places.public import GridWorker, Venue
 
 MAX_PHOTO_BYTES = uploads.MAX_PHOTO_BYTES
@@ -45,9 +46,8 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 STATUS_FILTERS = (HazardStatus.OPEN.value, HazardStatus.RECTIFIED.value, OVERDUE)
 
 
-#: Kinds this context records in the change stream (``core.changes``).
-HAZARD_CHANGED = "hazard.changed"
-INSPECTION_RECORDED = "inspection.recorded"
+#: Kinds this context records in the change stream (``core.changes``): HAZARD_CHANGED,
+#: INSPECTION_RECORDED (declared in ``inspections.public``).
 
 
 def actor_of(principal: Principal) -> str:

@@ -420,6 +420,8 @@ def _write(
         deleted = _remove_unlisted(connection, spec, stage, principal, now)
     if spec.venue_changes and (created or updated or deleted):
         _venue_changes(session, connection, stage, actor, cause)
+    if spec.feed_kind and (created or updated):
+        _feed_changes(session, connection, spec, stage, actor, cause)
     return {"created": created, "updated": updated, "unchanged": unchanged, "deleted": deleted}
 
 
@@ -652,3 +654,40 @@ def write_empty(spec: BulkKind, fmt: str) -> bytes:
 def export_bulk_file(database: Database, kind: str, path: Path, fmt: str, **kwargs: Any) -> int:
     with path.open("wb") as out:
         return export_bulk(database, kind, out, fmt, **kwargs)
+
+
+def _feed_changes(
+    session: Session,
+    connection: Connection,
+    spec: BulkKind,
+    stage: Table,
+    actor: str,
+    cause: str,
+) -> None:
+    """One change-stream entry per created or changed row, as the owning context records
+    them, so the change feed's followers see imported inspections and hazards."""
+    assert spec.feed_kind is not None
+    target = spec.table
+    rows = connection.execute(
+        select(
+            target.c.id,
+            target.c.jurisdiction_path,
+            stage.c._target_id,
+            *[target.c[name] for name in spec.feed_payload],
+        )
+        .join(stage, stage.c.code == target.c.code)
+        .where(or_(stage.c._target_id.is_(None), stage.c._changed.is_(True)))
+        .order_by(stage.c.line)
+    )
+    for row in rows:
+        payload = {name: row[3 + i] for i, name in enumerate(spec.feed_payload)}
+        payload["imported"] = "created" if row[2] is None else "updated"
+        record_topic_change(
+            session,
+            spec.feed_kind,
+            int(row[0]),
+            actor=actor,
+            cause=cause,
+            payload=payload,
+            scope_path=str(row[1] or ""),
+        )

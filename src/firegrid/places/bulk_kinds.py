@@ -18,7 +18,14 @@ from sqlalchemy.sql.elements import ColumnElement as SqlExpression
 
 from firegrid.accounts.public import Principal
 from firegrid.core.bulk import table_of
-from firegrid.inspections.public import HAZARD_CATEGORY_CODES, Hazard, Inspection, deadline_days
+from firegrid.inspections.public import (
+    HAZARD_CATEGORY_CODES,
+    HAZARD_CHANGED,
+    INSPECTION_RECORDED,
+    Hazard,
+    Inspection,
+    deadline_days,
+)
 from firegrid.places.bulk_fields import (
     Column,
     choice,
@@ -100,6 +107,10 @@ class BulkKind:
     refuse_personal: bool = False  # counts only: columns that look personal are refused
     hazard_transitions: bool = False  # record each hazard's status change (created, edited)
     venue_changes: bool = False  # tell other contexts the venues changed (risk re-scores)
+    #: the change-stream kind recorded for each created or changed row (the change feed),
+    #: with the columns its payload carries
+    feed_kind: str | None = None
+    feed_payload: tuple[str, ...] = ()
 
     @property
     def table(self) -> Table:
@@ -459,6 +470,8 @@ INSPECTIONS = BulkKind(
     export_query=_export_inspections,
     existing_path=lambda t: t.c.jurisdiction_path,
     venue_changes=True,
+    feed_kind=INSPECTION_RECORDED,
+    feed_payload=("venue_id", "result"),
 )
 
 
@@ -557,6 +570,8 @@ HAZARDS = BulkKind(
     existing_path=lambda t: t.c.jurisdiction_path,
     hazard_transitions=True,
     venue_changes=True,
+    feed_kind=HAZARD_CHANGED,
+    feed_payload=("venue_id", "status"),
 )
 
 
