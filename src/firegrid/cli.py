@@ -249,7 +249,11 @@ def _start_demo_centre(settings: Settings, api_url: str) -> subprocess.Popen[byt
 @app.command("import")
 def import_command(
     kind: Annotated[
-        str, typer.Argument(help="jurisdictions, venues, stations, hydrants, devices, …")
+        str,
+        typer.Argument(
+            help="jurisdictions, venues, stations, hydrants, devices, … or a bulk kind: "
+            "addresses, population, buildings, inspections, hazards (streamed)."
+        ),
     ],
     file: Annotated[Path, typer.Argument(help="GeoJSON, CSV or xlsx file.", exists=True)],
     crs: Annotated[str, typer.Option(help="CRS of the file: wgs84, gcj02 or bd09.")] = "wgs84",
@@ -276,8 +280,13 @@ def import_command(
         return
     from firegrid.places.importexport import import_file
 
-    with open_database(db) as database, progress(f"importing {kind} from {file.name}", quiet=quiet):
-        report = import_file(database, kind, file, crs=crs, mode=mode, encoding=encoding)
+    with (
+        open_database(db) as database,
+        progress(f"importing {kind} from {file.name}", quiet=quiet, unit="rows") as advance,
+    ):
+        report = import_file(
+            database, kind, file, crs=crs, mode=mode, encoding=encoding, progress=advance
+        )
     emit(report, as_json)
 
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from firegrid.cli import app
-from firegrid.core.settings import Settings
+from firegrid.core.settings import Settings, get_settings
 from tests.accounts.city import City
 from tests.gridlink.conftest import PEER_ID
 
@@ -20,9 +20,13 @@ runner = CliRunner()
 
 
 def _run(settings: Settings, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    result = runner.invoke(
-        app, [*args, "--db", settings.database_url, "--json"], env=env, catch_exceptions=False
-    )
+    get_settings.cache_clear()  # the command reads ``env`` (another test may have cached them)
+    try:
+        result = runner.invoke(
+            app, [*args, "--db", settings.database_url, "--json"], env=env, catch_exceptions=False
+        )
+    finally:
+        get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     parsed: dict[str, Any] = json.loads(result.output)
     return parsed

@@ -99,3 +99,31 @@ def test_scope_hides_addresses_outside_the_callers_jurisdiction(register: Databa
         result = geocode(session, "东镇振兴路18号", scope_path=WEST_PATH)
     assert result.address_code != "A3"
     assert all(a["code"] != "A3" for a in result.alternatives)
+
+
+def test_two_equally_fitting_addresses_are_no_match(register: Database) -> None:
+    with register.session() as session:
+        add = StandardAddress(
+            code="A5",
+            town="西镇",
+            village="北村",
+            road="振兴路",
+            number="18",
+            building="",
+            unit="",
+            room="",
+            full_text="东莞市西镇北村振兴路18号",
+            lon=113.06,
+            lat=23.15,
+            jurisdiction_path=WEST_PATH,
+        )
+        session.add(add)
+    with register.session() as session:
+        ambiguous = geocode(session, "西镇振兴路18号")  # 西村 or 北村?
+        named = geocode(session, "西镇北村振兴路18号")
+    assert not ambiguous.matched
+    assert ambiguous.address_code is None
+    assert "ambiguous" in (ambiguous.reason or "")
+    assert {a["code"] for a in ambiguous.alternatives} == {"A1", "A5"}
+    assert named.matched
+    assert named.address_code == "A5"

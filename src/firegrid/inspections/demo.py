@@ -462,7 +462,8 @@ def generate_inspections(
 def _insert_sqlite(
     connection: Connection, table: Table, rows: list[dict[str, Any]], size: int
 ) -> None:
-    """Plain ``executemany`` of tuples (timestamps already in SQLite's stored text)."""
+    """Plain ``executemany`` of tuples (timestamps already in SQLite's stored text); a column
+    the rows do not give (the import key ``code``) is NULL."""
     columns = [c.name for c in table.columns]
     statement = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
@@ -470,5 +471,5 @@ def _insert_sqlite(
     )
     for start in range(0, len(rows), size):
         connection.exec_driver_sql(
-            statement, [tuple(r[c] for c in columns) for r in rows[start : start + size]]
+            statement, [tuple(r.get(c) for c in columns) for r in rows[start : start + size]]
         )

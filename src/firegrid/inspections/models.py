@@ -148,9 +148,13 @@ class Inspection(Timestamped, Base):
     """检查: one visit of an inspector to a venue."""
 
     __tablename__ = "inspections"
-    __table_args__ = (Index("ix_inspections_venue_at", "venue_id", "inspected_at"),)
+    __table_args__ = (
+        Index("ix_inspections_venue_at", "venue_id", "inspected_at"),
+        Index("ix_inspections_code", "code", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), default=None)  # external key (import)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))  # ix_inspections_venue_at
     grid_worker_id: Mapped[int | None] = mapped_column(
         ForeignKey("grid_workers.id"), index=True, default=None
@@ -215,9 +219,11 @@ class Hazard(Timestamped, Base):
     __table_args__ = (
         Index("ix_hazards_status_deadline", "status", "deadline"),
         Index("ix_hazards_venue_status", "venue_id", "status"),
+        Index("ix_hazards_code", "code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), default=None)  # external key (import)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
     category: Mapped[str] = mapped_column(String(40), index=True)

@@ -7,9 +7,17 @@ other contexts to it (``tools/boundaries.py``).
 
 from __future__ import annotations
 
-from firegrid.inspections.models import Hazard, HazardStatus, Inspection, Severity
+from firegrid.inspections.models import (
+    CATEGORY_BY_CODE,
+    Hazard,
+    HazardStatus,
+    HazardTransition,
+    Inspection,
+    Severity,
+)
 from firegrid.inspections.service import (
     HAZARD_CHANGED,
+    INSPECTION_RECORDED,
     HazardSpec,
     category,
     get_hazard,
@@ -27,18 +35,31 @@ from firegrid.inspections.tasks import (
     task_dict,
 )
 
+#: the codes of the hazard categories (a hazard's ``category``)
+HAZARD_CATEGORY_CODES: tuple[str, ...] = tuple(CATEGORY_BY_CODE)
+
+
+def deadline_days(category: str, severity: str) -> int:
+    """The usual rectification period (整改期限) in days of a hazard of ``category``."""
+    return CATEGORY_BY_CODE[category].deadline_days[severity]
+
+
 __all__ = [
+    "HAZARD_CATEGORY_CODES",
     "HAZARD_CHANGED",
+    "INSPECTION_RECORDED",
     "TASK_CHANGED",
     "Hazard",
     "HazardSpec",
     "HazardStatus",
+    "HazardTransition",
     "Inspection",
     "InspectionTask",
     "Severity",
     "TaskStatus",
     "category",
     "close_task",
+    "deadline_days",
     "get_hazard",
     "open_task",
     "record_inspection",

@@ -49,7 +49,8 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 STATUS_FILTERS = (HazardStatus.OPEN.value, HazardStatus.RECTIFIED.value, OVERDUE)
 
 
-#: Kinds this context records in the change stream (``core.changes``).
+#: Kinds this context records in the change stream (``core.changes``; the change feed
+#: follows them; re-exported by ``inspections.public``)
 HAZARD_CHANGED = "hazard.changed"
 INSPECTION_RECORDED = "inspection.recorded"
 

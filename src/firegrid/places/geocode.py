@@ -15,13 +15,14 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from firegrid.core.texts import TextCode
 from firegrid.places.models import StandardAddress
 
 MIN_SCORE = 0.75
+MAX_CANDIDATES = 200
 
 _PREFIXES = ("中华人民共和国", "中国", "广东省", "广东", "东莞市", "东莞")
 _COMPONENT_PATTERNS: dict[str, str] = {
@@ -127,6 +128,45 @@ def _component_score(query: AddressComponents, candidate: StandardAddress) -> fl
     return score / total if total else 0.0
 
 
+def _lookups(query: AddressComponents) -> list[list[ColumnElement[bool]]]:
+    """The SQL conditions to try, most specific first; each is served by the register's
+    (road, number, building, unit, room) index or a prefix of it.
+
+    1. every component the text gives (no building/unit/room when it gives none);
+    2. road, number, town and village;
+    3. road, number, building, unit and room — a town or village the parser did not read
+       the way the register spells it (松山湖 has no 镇) still finds the entry;
+    4. road and number; 5. the road alone.
+    """
+    a = StandardAddress
+    road = [a.road == query.road]
+    places = [getattr(a, k) == getattr(query, k) for k in ("town", "village") if getattr(query, k)]
+    if not query.number:
+        return [road + places, road] if places else [road]
+    number = [*road, a.number == query.number]
+    parts = [getattr(a, k) == getattr(query, k) for k in ("building", "unit", "room")]
+    tries = [[*number, *places, *parts]]
+    if places:
+        tries += [[*number, *places], [*number, *parts]]
+    tries += [number, road]
+    return tries
+
+
+def _candidates(session: Session, query: AddressComponents, scope_path: str) -> list[Any]:
+    """Register entries worth scoring: those of the first lookup that finds any (at most
+    :data:`MAX_CANDIDATES`), so a 6.21 M register costs a few index probes, never a scan."""
+    in_scope = StandardAddress.jurisdiction_path.startswith(scope_path, autoescape=True)
+    for conditions in _lookups(query):
+        found = list(
+            session.scalars(
+                select(StandardAddress).where(*conditions, in_scope).limit(MAX_CANDIDATES)
+            ).all()
+        )
+        if found:
+            return found
+    return []
+
+
 def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/") -> GeocodeResult:
     """Resolve ``text`` against the register; ``matched`` is False when nothing scores enough.
 
@@ -144,23 +184,13 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
             reason="no road name found in the address text",
             reason_code=TextCode.GEOCODE_NO_ROAD,
         )
-    in_scope = StandardAddress.jurisdiction_path.startswith(scope_path, autoescape=True)
-    conditions = [StandardAddress.road == query.road, in_scope]
-    if query.number:
-        conditions.append(StandardAddress.number == query.number)
-    candidates = list(session.scalars(select(StandardAddress).where(*conditions).limit(200)).all())
-    if not candidates and query.number:
-        candidates = list(
-            session.scalars(
-                select(StandardAddress)
-                .where(StandardAddress.road == query.road, in_scope)
-                .limit(200)
-            ).all()
-        )
+    candidates = _candidates(session, query, scope_path)
     scored: list[tuple[float, StandardAddress]] = []
+    components: dict[str, float] = {}
     for candidate in candidates:
         similarity = SequenceMatcher(None, normalised, normalise(candidate.full_text)).ratio()
-        scored.append((0.7 * _component_score(query, candidate) + 0.3 * similarity, candidate))
+        components[candidate.code] = _component_score(query, candidate)
+        scored.append((0.7 * components[candidate.code] + 0.3 * similarity, candidate))
     scored.sort(key=lambda item: (-item[0], item[1].code))
     alternatives = [
         {"code": c.code, "full_text": c.full_text, "score": round(s, 3)} for s, c in scored[1:limit]
@@ -175,6 +205,21 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
             reason="no standard address scores high enough" if scored else "no candidates",
             alternatives=alternatives,
             reason_code=TextCode.GEOCODE_LOW_SCORE if scored else TextCode.GEOCODE_NO_CANDIDATES,
+        )
+    if len(scored) > 1 and components[scored[1][1].code] >= components[scored[0][1].code]:
+        # two entries agree with every component the text gives (e.g. the same road and
+        # number in two villages, and the text names no village): text similarity alone
+        # (a shorter village name) would decide, so the geocoder does not pick one
+        return GeocodeResult(
+            text,
+            False,
+            round(scored[0][0], 3),
+            query,
+            reason="ambiguous: several standard addresses fit equally; add the village",
+            alternatives=[
+                {"code": c.code, "full_text": c.full_text, "score": round(s, 3)}
+                for s, c in scored[:limit]
+            ],
         )
     score, best_address = scored[0]
     return GeocodeResult(

@@ -30,6 +30,7 @@ from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
 from firegrid.core.text import find_in, neutralise_formula, restore_formula
 from firegrid.core.texts import Text, TextCode, param, validation_text
 from firegrid.core.writes import WriteContext
+from firegrid.places.bulk_kinds import BULK_KINDS
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
 from firegrid.places.geometry_input import accepted_types, read_geometry
 
@@ -71,8 +72,19 @@ def resources() -> dict[str, Resource]:
 def resource_for(kind: str) -> Resource:
     known = resources()
     if kind not in known:
-        raise ValidationFailed(f"unknown kind {kind!r}", {"known": sorted(known)})
+        raise ValidationFailed(f"unknown kind {kind!r}", {"known": sorted([*known, *BULK_KINDS])})
     return known[kind]
+
+
+def is_bulk_kind(kind: str) -> bool:
+    """The kinds imported by streaming (:mod:`firegrid.places.bulk_import`)."""
+    return kind in BULK_KINDS
+
+
+def check_kind(kind: str) -> None:
+    """Raise naming the known kinds unless ``kind`` is one."""
+    if not is_bulk_kind(kind):
+        resource_for(kind)
 
 
 def file_format(path: Path) -> str:
@@ -416,6 +428,19 @@ def import_bytes(
     encoding: str = "auto",
 ) -> dict[str, Any]:
     """Import ``data`` in one transaction: all rows or none."""
+    if is_bulk_kind(kind):  # addresses, population, buildings, inspections, hazards
+        from firegrid.places.bulk_import import import_stream
+
+        return import_stream(
+            database,
+            kind,
+            io.BytesIO(data),
+            fmt,
+            crs=crs,
+            principal=principal,
+            mode=mode,
+            encoding=encoding,
+        )
     rows = read_rows(data, fmt, encoding)
     with database.session() as session:
         report = import_rows(session, kind, rows, crs=crs, principal=principal, mode=mode)
@@ -432,8 +457,25 @@ def import_file(
     crs: Crs | str = Crs.WGS84,
     mode: str = "insert",
     encoding: str = "auto",
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Import the file at ``path`` (format from its suffix) as the local administrator."""
+    """Import the file at ``path`` (format from its suffix) as the local administrator;
+    the bulk kinds stream the file and call ``progress(rows)`` after each chunk."""
+    if is_bulk_kind(kind):
+        from firegrid.places.bulk_import import import_stream
+
+        with path.open("rb") as stream:
+            report = import_stream(
+                database,
+                kind,
+                stream,
+                file_format(path),
+                crs=crs,
+                mode=mode,
+                encoding=encoding,
+                progress=progress,
+            )
+        return {**report, "file": str(path)}
     resource_for(kind)
     report = import_bytes(
         database,
@@ -503,6 +545,10 @@ def export_records(
 def export_file(database: Database, kind: str, path: Path, *, crs: Crs | str = Crs.WGS84) -> int:
     """Write ``kind`` to ``path`` (GeoJSON, CSV or xlsx by suffix); returns the row count."""
     fmt = file_format(path)
+    if is_bulk_kind(kind):
+        from firegrid.places.bulk_import import export_bulk_file
+
+        return export_bulk_file(database, kind, path, fmt, crs=crs)
     with database.session() as session:
         records = export_records(session, kind, crs=crs)
     path.write_bytes(render(records, fmt))

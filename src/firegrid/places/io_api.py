@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
-from pydantic import BaseModel
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
 from firegrid.api.schemas import ImportFailedEnvelope
 from firegrid.places.importexport import (
     SUFFIXES,
+    check_kind,
     export_records,
     import_bytes,
+    is_bulk_kind,
     render,
     resource_for,
 )
@@ -26,7 +29,13 @@ _MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-KindPath = Annotated[str, Path(description="jurisdictions, venues, stations, hydrants, devices …")]
+KindPath = Annotated[
+    str,
+    Path(
+        description="jurisdictions, venues, stations, hydrants, devices, addresses, population, "
+        "buildings, inspections, hazards …"
+    ),
+]
 
 
 class ImportReport(BaseModel):
@@ -35,6 +44,11 @@ class ImportReport(BaseModel):
     kind: str
     rows: int
     created: int
+    updated: int | None = Field(None, description="upsert/replace: stored rows changed")
+    unchanged: int | None = Field(None, description="upsert/replace: stored rows already equal")
+    deleted: int | None = Field(None, description="replace: stored rows the file no longer lists")
+    mode: str | None = None
+    encoding: str | None = Field(None, description="CSV: the encoding it was read with")
 
 
 @router.post(
@@ -66,7 +80,7 @@ async def import_upload(
     from firegrid.core.errors import ValidationFailed
     from firegrid.places.importexport import file_format
 
-    resource_for(kind)
+    check_kind(kind)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationFailed("the file is larger than 50 MiB")
@@ -93,15 +107,27 @@ def export_download(
     kind: KindPath,
     principal: Annotated[Principal, Depends(require("places:export"))],
     session: SessionDep,
+    db: DbDep,
     format: Annotated[str, Query(pattern="^(geojson|csv|xlsx)$")] = "geojson",
     crs: Annotated[str, Query(description="CRS of the written coordinates.")] = "wgs84",
 ) -> Response:
-    resource = resource_for(kind)
-    principal.check(resource.read_permission)
-    records = export_records(session, kind, crs=crs, principal=principal)
     suffix = next(s for s, f in SUFFIXES.items() if f == format)
-    return Response(
-        render(records, format),
-        media_type=_MEDIA[format],
-        headers={"Content-Disposition": f'attachment; filename="{kind}{suffix}"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{kind}{suffix}"'}
+    if is_bulk_kind(kind) and format == "csv":  # streamed: the register is millions of rows
+        from firegrid.places.bulk_import import iter_csv
+
+        pieces = iter_csv(db, kind, crs=crs, principal=principal)
+        return StreamingResponse(pieces, media_type=_MEDIA[format], headers=headers)
+    if is_bulk_kind(kind):
+        import io
+
+        from firegrid.places.bulk_import import export_bulk
+
+        buffer = io.BytesIO()
+        export_bulk(db, kind, buffer, format, crs=crs, principal=principal)
+        content = buffer.getvalue()
+    else:
+        resource = resource_for(kind)
+        principal.check(resource.read_permission)
+        content = render(export_records(session, kind, crs=crs, principal=principal), format)
+    return Response(content, media_type=_MEDIA[format], headers=headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -88,11 +89,13 @@ class Venue(Located, Timestamped, Base):
 
 
 class Building(Timestamped, Base):
-    """A building of a venue."""
+    """A building of a venue; ``code`` is the stable external key of the buildings import."""
 
     __tablename__ = "buildings"
+    __table_args__ = (Index("ix_buildings_code", "code", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), default=None)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     floors_above: Mapped[int] = mapped_column(default=1)
@@ -118,12 +121,16 @@ class StandardAddress(Base):
     """标准地址: one entry of the standard address register."""
 
     __tablename__ = "standard_addresses"
+    # the geocoder's lookups: road, house number, building, unit and room, or a prefix of them
+    __table_args__ = (
+        Index("ix_standard_addresses_lookup", "road", "number", "building", "unit", "room"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     town: Mapped[str] = mapped_column(String(60))
     village: Mapped[str] = mapped_column(String(60))
-    road: Mapped[str] = mapped_column(String(80), index=True)
+    road: Mapped[str] = mapped_column(String(80))  # ix_standard_addresses_lookup
     number: Mapped[str] = mapped_column(String(20))
     building: Mapped[str] = mapped_column(String(40), default="")
     unit: Mapped[str] = mapped_column(String(20), default="")
@@ -132,3 +139,27 @@ class StandardAddress(Base):
     lon: Mapped[float]
     lat: Mapped[float]
     jurisdiction_path: Mapped[str] = mapped_column(String(120), index=True)
+
+
+class PopulationCount(Timestamped, Base):
+    """人口: how many residents live at a building, an address or in a grid — counts only.
+
+    The register carries no personal fields (names, ID numbers, phones): the import refuses
+    a file that has such columns. ``code`` is the stable external key of the import.
+    """
+
+    __tablename__ = "population_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    jurisdiction_path: Mapped[str] = mapped_column(String(120), index=True)
+    address_code: Mapped[str] = mapped_column(String(40), default="", index=True)
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id"), index=True, default=None
+    )
+    residents: Mapped[int] = mapped_column(default=0)
+    households: Mapped[int] = mapped_column(default=0)
+    registered_residents: Mapped[int] = mapped_column(default=0)  # 户籍人口
+    floating_residents: Mapped[int] = mapped_column(default=0)  # 流动人口
+    as_of: Mapped[date | None] = mapped_column(default=None)
