@@ -24,6 +24,7 @@ import os
 import socket
 from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
@@ -103,6 +104,8 @@ class AlarmConsumer:
         #: quiet spell waits at most this long; polling every 10 ms cost ~a third of a core)
         self.idle_poll_max_s = max(idle_poll_max_s, poll_s)
         self.processed = 0
+        #: while a batch is handled, the log is read again this often
+        self.read_ahead_s = 0.02
         self._offset: int | None = None
         self._priority = 0
         self._buffer: deque[tuple[LoggedEvent, bool]] = deque()  # and its lane
@@ -250,6 +253,18 @@ class AlarmConsumer:
                 break
         return total
 
+    async def _read_while(self, handling: asyncio.Future[Any]) -> None:
+        """Read ahead while a batch is handled in its thread (the log's round trips overlap
+        the database's), so the next step finds the events, and a fire among them, read."""
+        while not handling.done():
+            try:
+                await self._fill()
+            except Exception:  # the next step reads again (and reports what is wrong)
+                log.debug("alarm consumer: read-ahead failed", exc_info=True)
+                return
+            if not handling.done():
+                await asyncio.wait({handling}, timeout=self.read_ahead_s)
+
     async def step(self) -> int:
         """Read ahead, handle the priority lane, then at most one batch of the backlog;
         returns how many events of the backlog it handled."""
@@ -264,9 +279,15 @@ class AlarmConsumer:
         if self._offset is None or not self._buffer:
             return 0
         backlog = [self._buffer[i] for i in range(min(self.batch, len(self._buffer)))]
-        await asyncio.to_thread(
-            self.handle, [item for item, _ in backlog], [urgent for _, urgent in backlog]
+        handling = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(
+                self.handle, [item for item, _ in backlog], [urgent for _, urgent in backlog]
+            )
         )
+        try:
+            await self._read_while(handling)
+        finally:
+            await handling
         if self._offset is None:
             return 0
         for _ in backlog:

@@ -134,6 +134,8 @@ class GB26875Server:
         idle_timeout_s: float | None = None,
         max_in_flight: int = 256,
         max_flushers: int = 4,
+        linger_s: float = 0.002,
+        batch_frames: int = 256,
         reuse_port: bool = False,
         limits: ConnectionLimits | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -162,13 +164,22 @@ class GB26875Server:
             "ignored": 0,
             "closed_bad_input": 0,
             "read_pauses": 0,
+            "batches": 0,  # appends to the log (micro-batches of reads)
         }
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._pending: list[tuple[_Connection, list[DecodedFrame | FrameError], float]] = []
+        self._pending_frames = 0
         self._flushers = 0
         self.max_flushers = max_flushers
+        #: a read that finds no batch filling waits this long for others to join it (one
+        #: append, one NATS write and one round of acks for all of them), unless
+        #: ``batch_frames`` are waiting already; a flusher that finishes takes what waits
+        self.linger_s = linger_s
+        self.batch_frames = batch_frames
+        self._linger: asyncio.Handle | None = None
+        self._batch_due = False  # what waits is to be taken as soon as a flusher is free
         #: the downstream commands of this process (set by ``commands.dispatcher.Downlink``)
         self.downlink: Any = None
 
@@ -193,6 +204,9 @@ class GB26875Server:
 
     async def close(self) -> None:
         self._record_offenders(everything=True)
+        if self._pending:  # the reads that wait are stored, then answered
+            self._batch_due = True
+            self._take_batch()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -216,33 +230,69 @@ class GB26875Server:
     # it with one append (one durable batch for many devices), then writes each connection's
     # replies. Up to ``max_flushers`` batches are in flight at once, so storage latency is
     # overlapped while the next batch fills.
+    #
+    # A batch is taken ``linger_s`` after the first read it carries arrived, or as soon as
+    # ``batch_frames`` wait. Most of a batch's CPU is per batch, not per frame (the append's
+    # one write to NATS — on loopback the sender pays the receiver's TCP work and wake-up —
+    # and a task): taking whatever was there whenever a flusher was free made batches of one
+    # or two frames at a few thousand frames/s, about 145 µs of CPU each.
 
     def submit(
         self, connection: _Connection, items: list[DecodedFrame | FrameError], started: float
     ) -> None:
         self._pending.append((connection, items, started))
-        if self._flushers < self.max_flushers:
-            self._flushers += 1
-            self.spawn(self._flush())
+        self._pending_frames += len(items)
+        if self._pending_frames >= self.batch_frames:
+            self._batch_due = True
+            self._take_batch()
+        elif self._linger is None and not self._batch_due:
+            loop = asyncio.get_running_loop()
+            self._linger = (
+                loop.call_later(self.linger_s, self._lingered)
+                if self.linger_s > 0
+                else loop.call_soon(self._lingered)  # the reads of this loop iteration
+            )
 
-    async def _flush(self) -> None:
+    def _lingered(self) -> None:
+        self._linger = None
+        self._batch_due = True
+        self._take_batch()
+
+    def _take_batch(self) -> None:
+        """Start a flusher for what waits, if it is due and fewer than ``max_flushers`` run
+        (else the next flusher to finish starts it)."""
+        if not (self._batch_due and self._pending) or self._flushers >= self.max_flushers:
+            return
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
+        self._batch_due = False
+        work, self._pending = self._pending, []
+        self._pending_frames = 0
+        self._flushers += 1
+        self.spawn(self._flush(work))
+
+    async def _flush(
+        self, work: list[tuple[_Connection, list[DecodedFrame | FrameError], float]]
+    ) -> None:
         try:
-            while self._pending:
-                work, self._pending = self._pending, []
-                try:
-                    await self._process(work)
-                except Exception:  # a bug must not wedge the connections: nothing confirmed
-                    log.exception("gb26875: a batch of %d reads failed", len(work))
-                    for connection, items, _ in work:
-                        connection.done(len(items))
+            await self._process(work)
+        except Exception:  # a bug must not wedge the connections: nothing confirmed
+            log.exception("gb26875: a batch of %d reads failed", len(work))
+            for connection, items, _ in work:
+                connection.done(len(items))
         finally:
             self._flushers -= 1
+            if self._pending and self._pending_frames >= self.batch_frames:
+                self._batch_due = True
+            self._take_batch()
 
     async def _process(
         self, work: list[tuple[_Connection, list[DecodedFrame | FrameError], float]]
     ) -> None:
         service = self.service
         now = self.clock()
+        self.counters["batches"] += 1
         replies: dict[_Connection, list[bytes]] = {}
         batches: dict[int, tuple[DeviceRef, list[DeviceEvent]]] = {}
         held: list[QuarantineItem] = []
