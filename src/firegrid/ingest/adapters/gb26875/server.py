@@ -134,7 +134,7 @@ class GB26875Server:
         idle_timeout_s: float | None = None,
         max_in_flight: int = 256,
         max_flushers: int = 4,
-        linger_s: float = 0.002,
+        linger_s: float = 0.005,
         batch_frames: int = 256,
         reuse_port: bool = False,
         limits: ConnectionLimits | None = None,
