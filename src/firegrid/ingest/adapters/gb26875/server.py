@@ -148,7 +148,7 @@ class GB26875Server:
         idle_timeout_s: float | None = None,
         max_in_flight: int = 256,
         max_flushers: int = 4,
-        linger_s: float = 0.005,
+        linger_s: float = 0.010,
         batch_frames: int = 256,
         reuse_port: bool = False,
         limits: ConnectionLimits | None = None,
@@ -189,7 +189,7 @@ class GB26875Server:
         self.max_flushers = max_flushers
         #: a read that finds no batch filling waits this long for others to join it (one
         #: append, one NATS write and one round of acks for all of them), unless
-        #: ``batch_frames`` are waiting already; a flusher that finishes takes what waits
+        #: ``batch_frames`` are waiting already; a flusher that finishes takes what is due
         self.linger_s = linger_s
         self.batch_frames = batch_frames
         self._linger: asyncio.Handle | None = None
