@@ -48,3 +48,33 @@ def test_a_fire_behind_a_fault_backlog_is_handled_first(
     assert first is not None
     assert first.type == "alarm.new"
     assert first.payload["kind"] == "fire"
+
+
+def test_a_consumer_behind_takes_a_larger_batch_and_a_fire_still_goes_first(
+    db: Database, site: Site, correlator: Correlator
+) -> None:
+    """Behind the log, the consumer takes up to ``max_batch`` events per transaction (what a
+    batch costs is largely per alarm touched); the fire's lane is still handled first."""
+    faults = [site.ev(K.FAULT, "smoke", address=n % 200) for n in range(BACKLOG)]
+
+    async def scenario() -> tuple[list[int], int]:
+        log = DatabaseEventLog(db)
+        await log.start()
+        try:
+            await log.append_batch(faults)
+            await log.append_batch([site.ev(K.FIRE_ALARM)])
+            consumer = AlarmConsumer(db, log, correlator, batch=BATCH, max_batch=2000)
+            steps = [await consumer.step()]
+            priority = consumer.stored_offsets()[1]
+            while (handled := await consumer.step()) > 0:
+                steps.append(handled)
+            return steps, priority
+        finally:
+            await log.close()
+
+    steps, priority = asyncio.run(scenario())
+    assert priority == BACKLOG + 1  # the fire, in the first step
+    assert steps == [2000, BACKLOG + 1 - 2000]  # not six batches of 500
+    with db.session() as session:
+        kinds = session.scalars(select(Alarm.kind).order_by(Alarm.id)).all()
+    assert kinds == ["fire", "fault"]

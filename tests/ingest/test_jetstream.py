@@ -154,3 +154,54 @@ def test_a_reader_going_on_from_its_last_read_keeps_one_consumer(
             await log.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_acks_are_counted_as_the_client_parses_them(
+    nats_up: None, db: Database, stream_name: str
+) -> None:
+    """Acks reach the batch's count from the client's parser, not through a message object
+    and the subscription's callback task (which cost more than the rest of the append)."""
+
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        called: list[object] = []
+
+        async def on_ack(msg: object) -> None:
+            called.append(msg)
+
+        log._on_ack = on_ack  # type: ignore[method-assign]
+        try:
+            await log.append_batch([event(n) for n in range(1, 51)])
+            assert await log.count() == 50
+            assert called == []
+            assert log._pending == {}
+        finally:
+            await log.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_a_refused_batch_is_not_acknowledged(
+    nats_up: None, db: Database, stream_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publish no stream takes is answered with status 503 (no responders): the append
+    fails instead of counting it as stored."""
+    from firegrid.ingest import log_jetstream
+    from firegrid.ingest.log_db import LogUnavailable
+
+    monkeypatch.setattr(log_jetstream, "PUBLISH_TIMEOUT_S", 0.5)
+
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        log.subject_prefix = f"{stream_name.lower()}-elsewhere.events"  # no stream's subject
+        try:
+            with pytest.raises(LogUnavailable, match="refused"):
+                await log.append_batch([event(1)])
+        finally:
+            await log.close()
+
+    asyncio.run(scenario())

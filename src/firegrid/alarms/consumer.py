@@ -24,6 +24,7 @@ import os
 import socket
 from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
@@ -57,6 +58,10 @@ def worker_name() -> str:
 PRIORITY_SUFFIX = ":priority"
 #: Batch of the backlog per transaction on SQLite (1,000 on PostgreSQL).
 SQLITE_BATCH = 250
+#: On PostgreSQL a consumer behind the log takes up to this many events per transaction
+#: (200 fault alarms touched by 1,000 events cost 128 ms of CPU, by 4,000 events 319 ms:
+#: ``bench_alarms.py --drain --workload fault-restore``); a fire waits at most one batch.
+MAX_BATCH = 3000
 
 
 class AlarmConsumer:
@@ -85,6 +90,7 @@ class AlarmConsumer:
         *,
         name: str = CONSUMER_NAME,
         batch: int = 1000,
+        max_batch: int | None = None,
         priority_batch: int = 200,
         lookahead: int = 20_000,
         poll_s: float = 0.01,
@@ -96,6 +102,9 @@ class AlarmConsumer:
         self.name = name
         self.priority_name = name + PRIORITY_SUFFIX
         self.batch = batch
+        #: a consumer behind the log takes up to this many events at once (what a batch
+        #: costs is largely per alarm it touches, so a larger one catches up sooner)
+        self.max_batch = max(batch, max_batch or batch)
         self.priority_batch = priority_batch
         self.lookahead = max(lookahead, batch)
         self.poll_s = poll_s
@@ -103,6 +112,8 @@ class AlarmConsumer:
         #: quiet spell waits at most this long; polling every 10 ms cost ~a third of a core)
         self.idle_poll_max_s = max(idle_poll_max_s, poll_s)
         self.processed = 0
+        #: while a batch is handled, the log is read again this often
+        self.read_ahead_s = 0.02
         self._offset: int | None = None
         self._priority = 0
         self._buffer: deque[tuple[LoggedEvent, bool]] = deque()  # and its lane
@@ -250,6 +261,18 @@ class AlarmConsumer:
                 break
         return total
 
+    async def _read_while(self, handling: asyncio.Future[Any]) -> None:
+        """Read ahead while a batch is handled in its thread (the log's round trips overlap
+        the database's), so the next step finds the events, and a fire among them, read."""
+        while not handling.done():
+            try:
+                await self._fill()
+            except Exception:  # the next step reads again (and reports what is wrong)
+                log.debug("alarm consumer: read-ahead failed", exc_info=True)
+                return
+            if not handling.done():
+                await asyncio.wait({handling}, timeout=self.read_ahead_s)
+
     async def step(self) -> int:
         """Read ahead, handle the priority lane, then at most one batch of the backlog;
         returns how many events of the backlog it handled."""
@@ -263,10 +286,16 @@ class AlarmConsumer:
             await asyncio.to_thread(self.handle_priority, chunk, upto)
         if self._offset is None or not self._buffer:
             return 0
-        backlog = [self._buffer[i] for i in range(min(self.batch, len(self._buffer)))]
-        await asyncio.to_thread(
-            self.handle, [item for item, _ in backlog], [urgent for _, urgent in backlog]
+        backlog = [self._buffer[i] for i in range(min(self.max_batch, len(self._buffer)))]
+        handling = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(
+                self.handle, [item for item, _ in backlog], [urgent for _, urgent in backlog]
+            )
         )
+        try:
+            await self._read_while(handling)
+        finally:
+            await handling
         if self._offset is None:
             return 0
         for _ in backlog:
@@ -376,7 +405,14 @@ async def run_alarm_services(
     # SQLite has one writer at a time: smaller batches keep the correlator's write
     # transactions short, so ingest's group commits do not wait behind them.
     batch = SQLITE_BATCH if database.is_sqlite else 1000
-    consumer = AlarmConsumer(database, event_log, correlator, batch=batch, poll_s=poll_s)
+    consumer = AlarmConsumer(
+        database,
+        event_log,
+        correlator,
+        batch=batch,
+        max_batch=batch if database.is_sqlite else MAX_BATCH,
+        poll_s=poll_s,
+    )
     tasks = [
         asyncio.create_task(consumer.run(stop_event), name="alarms-consumer"),
         asyncio.create_task(

@@ -27,9 +27,10 @@ change, so a repeated fault costs the same whatever the alarm's size.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -45,6 +46,7 @@ EVENTS_TABLE: Table = AlarmEvent.__table__  # type: ignore[assignment]
 #: Columns of a line that change after it is created (what an upsert sets).
 MUTABLE = ("count", "last_event_id", "last_at", "values")
 CHUNK = 500
+_JSON = msgspec.json.Encoder()
 
 
 class LineState:
@@ -202,6 +204,40 @@ def _update_statement() -> Update:
 
 _UPDATE = _update_statement()
 
+#: The same ``UPDATE`` for psycopg's ``executemany`` (one pipelined statement per line): one
+#: line per event of a fault storm, and SQLAlchemy's per-row parameter processing was a
+#: fifth of the correlator's CPU there. The parameters are what the Core statement binds
+#: (``UTCDateTime`` gives UTC, the engine's JSON serialiser the text).
+_UPDATE_PG = (
+    f"UPDATE {EVENTS_TABLE.name} SET count = %s, last_event_id = %s, last_at = %s, "
+    '"values" = %s::json WHERE alarm_id = %s AND source_key = %s'
+)
+
+
+def _update_stored_pg(connection: Connection, lines: Sequence[LineState]) -> None:
+    encode = _JSON.encode
+    rows = [
+        (
+            line.count,
+            line.last_event_id,
+            _utc(line.last_at),
+            encode(line.values).decode(),
+            line.alarm_id,
+            line.source_key,
+        )
+        for line in lines
+    ]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.executemany(_UPDATE_PG, rows)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: every timestamp must be timezone-aware")
+    return value.astimezone(UTC)
+
 
 def write_lines(connection: Connection, lines: Sequence[LineState]) -> None:
     """Write the lines a batch created or changed, reading none back: the new ones in one
@@ -219,7 +255,9 @@ def write_lines(connection: Connection, lines: Sequence[LineState]) -> None:
         connection.execute(stmt, [line.row() for line in new])
         for line in new:
             line.stored = True
-    if stored:
+    if stored and connection.dialect.name == "postgresql":
+        _update_stored_pg(connection, stored)
+    elif stored:
         connection.execute(
             _UPDATE,
             [

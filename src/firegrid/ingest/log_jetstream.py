@@ -85,6 +85,30 @@ def _has_read_jetstream(db: Database) -> bool:
         )
 
 
+#: tokens of a JetStream delivery's reply subject without / with a domain
+#: (``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…``, 9 tokens, or
+#: ``$JS.ACK.<domain>.<account hash>.<stream>.…``, 12 or more)
+_V1_TOKENS = 9
+
+
+def _stream_sequence(message: Any) -> int:
+    """The stream sequence of a delivered message, read from its reply subject (what
+    ``message.metadata.sequence.stream`` gives, without building the metadata objects)."""
+    reply = message.reply
+    if reply and reply.startswith("$JS.ACK."):
+        tokens = reply.split(".")
+        if len(tokens) == _V1_TOKENS:
+            return int(tokens[5])
+        if len(tokens) >= _V1_TOKENS + 2:
+            return int(tokens[7])
+    return int(message.metadata.sequence.stream)
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError("JetStream acknowledgements timed out"))
+
+
 class _ReaderOutOfStep(Exception):
     """The kept pull consumer delivered another sequence than the next one expected."""
 
@@ -142,7 +166,8 @@ class JetStreamEventLog:
                 raise LogUnavailable(f"NATS at {self.url} is not reachable: {exc}") from exc
             self._js = self._nc.jetstream()
             self._ack_prefix = f"_FGACK.{self._nc.new_inbox().rsplit('.', 1)[-1]}"
-            await self._nc.subscribe(f"{self._ack_prefix}.*", cb=self._on_ack)
+            acks = await self._nc.subscribe(f"{self._ack_prefix}.*", cb=self._on_ack)
+            self._take_acks_raw(acks)
             deployment = await asyncio.to_thread(deployment_id, self.db)
             config = js_api.StreamConfig(
                 name=self.stream,
@@ -206,7 +231,8 @@ class JetStreamEventLog:
         them as duplicates — until ``PUBLISH_TIMEOUT_S`` has passed."""
         if not events:
             return
-        await self.start()
+        if self._js is None:
+            await self.start()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PUBLISH_TIMEOUT_S
         while True:
@@ -226,9 +252,12 @@ class JetStreamEventLog:
     async def _publish_once(self, events: Sequence[DeviceEvent], wait_s: float) -> None:
         self._next_batch += 1
         batch = str(self._next_batch)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._pending[batch] = [len(events), future]
         reply = f"{self._ack_prefix}.{batch}"
+        # a timer, not ``asyncio.wait_for`` (a task and more per batch)
+        timeout = loop.call_later(max(wait_s, 0.01), _expire, future)
         try:
             if not await self._publish_joined(events, reply):
                 publish = self._nc.publish
@@ -239,8 +268,9 @@ class JetStreamEventLog:
                         reply=reply,
                         headers={"Nats-Msg-Id": item.event_id},
                     )
-            await asyncio.wait_for(future, max(wait_s, 0.01))
+            await future
         finally:
+            timeout.cancel()
             self._pending.pop(batch, None)
 
     async def _publish_joined(self, events: Sequence[DeviceEvent], reply: str) -> bool:
@@ -285,11 +315,13 @@ class JetStreamEventLog:
         return True
 
     async def _on_ack(self, msg: Any) -> None:
-        entry = self._pending.get(msg.subject.rsplit(".", 1)[-1])
+        status = msg.headers.get("Status") if msg.headers else None
+        self._ack(msg.subject.rsplit(".", 1)[-1], msg.data, status)
+
+    def _ack(self, batch: str, data: bytes, status: str | None) -> None:
+        entry = self._pending.get(batch)
         if entry is None or entry[1].done():
             return
-        data: bytes = msg.data
-        status = msg.headers.get("Status") if msg.headers else None
         if status == "503" or b'"error"' in data:
             reason = data.decode(errors="replace") or f"status {status}"
             entry[1].set_exception(LogUnavailable(f"JetStream refused a message: {reason}"))
@@ -297,6 +329,34 @@ class JetStreamEventLog:
         entry[0] -= 1
         if entry[0] <= 0:
             entry[1].set_result(None)
+
+    def _take_acks_raw(self, subscription: Any) -> None:
+        """Count the acks as the client's parser hands them over, before it builds a message
+        object and queues it for the subscription's callback task (one ack per event; that
+        machinery cost more CPU than the rest of the append). Any other message goes the
+        usual way; a client without the internal hook keeps using :meth:`_on_ack`."""
+        nc = self._nc
+        original = getattr(nc, "_process_msg", None)
+        ack_sid = getattr(subscription, "_id", None)
+        stats = getattr(nc, "stats", None)
+        if original is None or ack_sid is None or not isinstance(stats, dict):
+            return
+        ack = self._ack
+
+        async def process_msg(
+            sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes
+        ) -> None:
+            if sid != ack_sid:
+                await original(sid, subject, reply, data, headers)
+                return
+            stats["in_msgs"] += 1
+            stats["in_bytes"] += len(data)
+            status = None
+            if headers and headers[8:9] == b" ":  # "NATS/1.0 503\r\n\r\n": an inline status
+                status = headers[9:12].decode(errors="replace")
+            ack(subject.rsplit(b".", 1)[-1].decode(), data, status)
+
+        nc._process_msg = process_msg
 
     async def last_offset(self) -> int:
         await self.start()
@@ -353,7 +413,7 @@ class JetStreamEventLog:
                             await self._drop_reader()
                         break
                     for message in messages:
-                        seq = int(message.metadata.sequence.stream)
+                        seq = _stream_sequence(message)
                         if seq != self._reader_next:  # not the next one: start over next time
                             raise _ReaderOutOfStep(seq)
                         result.append(LoggedEvent(seq, decode_event(message.data)))

@@ -175,15 +175,49 @@ def _analog_values(obj: AnalogValue) -> dict[str, Any]:
     return dict(values)
 
 
+_StatusFacts = tuple[EventKind, int, list[str]]
+
+
+def _status_facts(
+    status: Any,
+    cache: dict[tuple[type, int], _StatusFacts],
+    table: tuple[tuple[int, EventKind], ...],
+    default: EventKind,
+) -> _StatusFacts:
+    """Kind, integer and flag names of a status word, memoised per (type, value): status
+    words repeat, and ``int()``, hashing or ``&`` of an ``IntFlag`` each cost more than a
+    dictionary hit (its ``_value_`` is a plain attribute)."""
+    try:
+        value = status._value_
+    except AttributeError:  # a plain int (an object built by hand)
+        value = int(status)
+    key = (type(status), value)
+    facts = cache.get(key)
+    if facts is None:
+        facts = (_kind_for(value, table, default), value, _flag_names(status))
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[key] = facts
+    return facts
+
+
+_COMPONENT_FACTS: dict[tuple[type, int], _StatusFacts] = {}
+_TRANSMITTER_FACTS: dict[tuple[type, int], _StatusFacts] = {}
+
+
 def _classify_component_status(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:
     component = _point(obj, obj.description)
-    kind = _kind_for(obj.status, _COMPONENT_KINDS, _FAULT_CLEARED)
-    return kind, component, {"status": int(obj.status), "flags": _flag_names(obj.status)}
+    kind, value, names = _status_facts(
+        obj.status, _COMPONENT_FACTS, _COMPONENT_KINDS, _FAULT_CLEARED
+    )
+    return kind, component, {"status": value, "flags": list(names)}
 
 
 def _classify_transmitter_status(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:
-    kind = _kind_for(obj.status, _TRANSMITTER_KINDS, _HEARTBEAT)
-    return kind, _NO_COMPONENT, {"status": int(obj.status), "flags": _flag_names(obj.status)}
+    kind, value, names = _status_facts(
+        obj.status, _TRANSMITTER_FACTS, _TRANSMITTER_KINDS, _HEARTBEAT
+    )
+    return kind, _NO_COMPONENT, {"status": value, "flags": list(names)}
 
 
 def _classify_analog_value(obj: Any) -> tuple[EventKind, Component, dict[str, Any]]:

@@ -91,18 +91,31 @@ def reply_bytes(frame: Frame, command: Command, now: datetime, centre_address: i
     Same serial and version, addresses swapped, empty ADU, time tag = ``now`` in China
     Standard Time (whole seconds). A test pins it byte for byte to the codec's output.
     """
-    version = frame.version
-    body = _REPLY_BODY.pack(
-        frame.serial,
-        version[0] & 0xFF,
-        version[1] & 0xFF,
-        _time_tag_at(int(now.timestamp())),
-        _address_bytes(centre_address),
-        _address_bytes(frame.source),
-        0,
-        int(command),
-    )
-    return b"@@%s%c##" % (body, sum(body) & 0xFF)
+    return reply_packer(now, centre_address)(frame, int(command))
+
+
+def reply_packer(now: datetime, centre_address: int) -> Callable[[Frame, int], bytes]:
+    """:func:`reply_bytes` for one batch: the time tag and the centre's address are packed
+    once (``datetime.timestamp`` alone was a measurable cost per frame)."""
+    tag = _time_tag_at(int(now.timestamp()))
+    centre = _address_bytes(centre_address)
+    pack = _REPLY_BODY.pack
+
+    def reply(frame: Frame, command: int) -> bytes:
+        version = frame.version
+        body = pack(
+            frame.serial,
+            version[0] & 0xFF,
+            version[1] & 0xFF,
+            tag,
+            centre,
+            _address_bytes(frame.source),
+            0,
+            command,
+        )
+        return b"@@%s%c##" % (body, sum(body) & 0xFF)
+
+    return reply
 
 
 _REPLY_BODY = struct.Struct("<HBB6s6s6sHB")
@@ -118,7 +131,8 @@ def _address_bytes(address: int) -> bytes:
 _SEND_DATA = Command.SEND_DATA
 _ANSWER = Command.ANSWER
 _CONTROL = Command.CONTROL
-_CONFIRM = Command.CONFIRM
+_CONFIRM_CODE = int(Command.CONFIRM)
+_DENY_CODE = int(Command.DENY)
 
 
 class GB26875Server:
@@ -134,6 +148,8 @@ class GB26875Server:
         idle_timeout_s: float | None = None,
         max_in_flight: int = 256,
         max_flushers: int = 4,
+        linger_s: float = 0.010,
+        batch_frames: int = 256,
         reuse_port: bool = False,
         limits: ConnectionLimits | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -162,13 +178,22 @@ class GB26875Server:
             "ignored": 0,
             "closed_bad_input": 0,
             "read_pauses": 0,
+            "batches": 0,  # appends to the log (micro-batches of reads)
         }
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._pending: list[tuple[_Connection, list[DecodedFrame | FrameError], float]] = []
+        self._pending_frames = 0
         self._flushers = 0
         self.max_flushers = max_flushers
+        #: a read that finds no batch filling waits this long for others to join it (one
+        #: append, one NATS write and one round of acks for all of them), unless
+        #: ``batch_frames`` are waiting already; a flusher that finishes takes what is due
+        self.linger_s = linger_s
+        self.batch_frames = batch_frames
+        self._linger: asyncio.Handle | None = None
+        self._batch_due = False  # what waits is to be taken as soon as a flusher is free
         #: the downstream commands of this process (set by ``commands.dispatcher.Downlink``)
         self.downlink: Any = None
 
@@ -193,6 +218,9 @@ class GB26875Server:
 
     async def close(self) -> None:
         self._record_offenders(everything=True)
+        if self._pending:  # the reads that wait are stored, then answered
+            self._batch_due = True
+            self._take_batch()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -216,33 +244,69 @@ class GB26875Server:
     # it with one append (one durable batch for many devices), then writes each connection's
     # replies. Up to ``max_flushers`` batches are in flight at once, so storage latency is
     # overlapped while the next batch fills.
+    #
+    # A batch is taken ``linger_s`` after the first read it carries arrived, or as soon as
+    # ``batch_frames`` wait. Most of a batch's CPU is per batch, not per frame (the append's
+    # one write to NATS — on loopback the sender pays the receiver's TCP work and wake-up —
+    # and a task): taking whatever was there whenever a flusher was free made batches of one
+    # or two frames at a few thousand frames/s, about 145 µs of CPU each.
 
     def submit(
         self, connection: _Connection, items: list[DecodedFrame | FrameError], started: float
     ) -> None:
         self._pending.append((connection, items, started))
-        if self._flushers < self.max_flushers:
-            self._flushers += 1
-            self.spawn(self._flush())
+        self._pending_frames += len(items)
+        if self._pending_frames >= self.batch_frames:
+            self._batch_due = True
+            self._take_batch()
+        elif self._linger is None and not self._batch_due:
+            loop = asyncio.get_running_loop()
+            self._linger = (
+                loop.call_later(self.linger_s, self._lingered)
+                if self.linger_s > 0
+                else loop.call_soon(self._lingered)  # the reads of this loop iteration
+            )
 
-    async def _flush(self) -> None:
+    def _lingered(self) -> None:
+        self._linger = None
+        self._batch_due = True
+        self._take_batch()
+
+    def _take_batch(self) -> None:
+        """Start a flusher for what waits, if it is due and fewer than ``max_flushers`` run
+        (else the next flusher to finish starts it)."""
+        if not (self._batch_due and self._pending) or self._flushers >= self.max_flushers:
+            return
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
+        self._batch_due = False
+        work, self._pending = self._pending, []
+        self._pending_frames = 0
+        self._flushers += 1
+        self.spawn(self._flush(work))
+
+    async def _flush(
+        self, work: list[tuple[_Connection, list[DecodedFrame | FrameError], float]]
+    ) -> None:
         try:
-            while self._pending:
-                work, self._pending = self._pending, []
-                try:
-                    await self._process(work)
-                except Exception:  # a bug must not wedge the connections: nothing confirmed
-                    log.exception("gb26875: a batch of %d reads failed", len(work))
-                    for connection, items, _ in work:
-                        connection.done(len(items))
+            await self._process(work)
+        except Exception:  # a bug must not wedge the connections: nothing confirmed
+            log.exception("gb26875: a batch of %d reads failed", len(work))
+            for connection, items, _ in work:
+                connection.done(len(items))
         finally:
             self._flushers -= 1
+            if self._pending and self._pending_frames >= self.batch_frames:
+                self._batch_due = True
+            self._take_batch()
 
     async def _process(
         self, work: list[tuple[_Connection, list[DecodedFrame | FrameError], float]]
     ) -> None:
         service = self.service
         now = self.clock()
+        self.counters["batches"] += 1
         replies: dict[_Connection, list[bytes]] = {}
         batches: dict[int, tuple[DeviceRef, list[DeviceEvent]]] = {}
         held: list[QuarantineItem] = []
@@ -265,7 +329,7 @@ class GB26875Server:
                 batch = batches[ref.device_id] = (ref, [])
             batch[1].extend(frame_events(frame, ref, now, raw_hex))
 
-        centre = self.centre_address
+        reply = reply_packer(now, self.centre_address)
         for connection, items, _ in work:
             out = replies.setdefault(connection, [])
             for item in items:
@@ -276,7 +340,7 @@ class GB26875Server:
                     if item.kind is FrameErrorKind.TRUNCATED_OBJECTS:
                         store(connection, item.frame, item.raw_hex)  # complete objects only
                     counters["denies"] += 1
-                    out.append(reply_bytes(item.frame, Command.DENY, now, self.centre_address))
+                    out.append(reply(item.frame, _DENY_CODE))
                     continue
                 frame = item.frame
                 counters["frames"] += 1
@@ -292,7 +356,7 @@ class GB26875Server:
                     counters["ignored"] += 1
                     continue
                 counters["confirms"] += 1
-                out.append(reply_bytes(frame, _CONFIRM, now, centre))
+                out.append(reply(frame, _CONFIRM_CODE))
         try:
             jobs: list[Any] = [service.quarantine(q) for q in held]
             if batches:
