@@ -145,3 +145,37 @@ class Ready(BaseModel):
     status: Literal["ready"]
     schema_revision: str | None
     engine: EngineState
+
+
+class DeliveryHealthOut(BaseModel):
+    """How deliveries to one peer of a link fare (``firegrid.links.link_health``)."""
+
+    backlog: int
+    dead_letters: int
+    oldest_pending_age_s: float | None
+    last_ack_at: datetime | None
+    sent: int
+    acked: int
+    retries: int
+    failures: int
+    last_failure_at: datetime | None
+    last_error: str
+    p99_round_trip_ms: float | None
+    round_trip_samples: int
+
+
+class PeerAlertOut(BaseModel):
+    """A link's open acknowledgement-timeout alert for one peer."""
+
+    kind: str
+    raised_at: datetime
+    cause: str
+
+
+class PeerHealthOut(DeliveryHealthOut):
+    """One peer of a link: who it is, its delivery figures and its open alert."""
+
+    peer: str
+    name: str
+    url: str
+    alert: PeerAlertOut | None

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
-import signal
 from typing import Annotated
-from urllib.parse import urlparse
 
 import typer
 
@@ -18,12 +15,11 @@ from firegrid.core.cli import (
     JsonOption,
     QuietOption,
     command_group,
-    emit,
     fail,
     open_database,
-    progress,
     resolve_settings,
 )
+from firegrid.links.commands import host_port, retry_dead, run_worker, share, show_health
 
 gridlink_app = command_group(
     "The link with the city grid platform (智网工程): status, the worker, a platform simulator."
@@ -31,20 +27,10 @@ gridlink_app = command_group(
 
 
 def _host_port(value: str, option: str) -> tuple[str, int]:
-    parsed = urlparse(value if "://" in value else f"tcp://{value}")
-    try:
-        port = parsed.port
-    except ValueError:
-        port = None
-    if not parsed.hostname or port is None:
-        fail(f"{option} must be HOST:PORT, got {value!r}", EXIT_USAGE, hint="e.g. 127.0.0.1:8120")
-    return parsed.hostname, port
+    return host_port(value, option, "127.0.0.1:8120")
 
 
-def _share(value: float, option: str) -> float:
-    if not 0.0 <= value <= 1.0:
-        fail(f"{option} must lie between 0 and 1, got {value}", EXIT_USAGE)
-    return value
+_share = share
 
 
 @gridlink_app.command("status")
@@ -56,40 +42,15 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     settings = resolve_settings(db)
     with open_database(db) as database, database.session() as session:
         health = link_health(session, link_config(settings))
-    if as_json:
-        emit(health, True)
-        return
-    for peer in health["peers"]:
-        alert = peer["alert"]["cause"] if peer["alert"] else "none"
-        typer.echo(
-            f"{peer['peer']}: backlog {peer['backlog']}, last ack {peer['last_ack_at'] or '-'}, "
-            f"failures {peer['failures']}, retries {peer['retries']}, "
-            f"dead {peer['dead_letters']}, p99 {peer['p99_round_trip_ms'] or '-'} ms, "
-            f"alert {alert}"
-        )
+    show_health(health, as_json)
 
 
 @gridlink_app.command("run")
 def run(db: DbOption = None, quiet: QuietOption = False) -> None:
     """Relay hazard and task changes to the grid platform and deliver them, until stopped."""
-    from firegrid.core.db import Database
     from firegrid.gridlink.worker import run_gridlink
 
-    settings = resolve_settings(db)
-    database = Database(settings.database_url)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_gridlink(database, settings, stop)
-
-    try:
-        with progress("delivering to the grid platform", quiet=quiet):
-            asyncio.run(main())
-    finally:
-        database.dispose()
+    run_worker(db, run_gridlink, "delivering to the grid platform", quiet=quiet)
 
 
 @gridlink_app.command("retry")
@@ -100,11 +61,8 @@ def retry(
 ) -> None:
     """Send a dead letter to the grid platform again (same idempotency key)."""
     from firegrid.gridlink.config import LINK
-    from firegrid.links.outbox import message_dict, retry_dead_letter
 
-    with open_database(db) as database, database.session() as session:
-        row = message_dict(retry_dead_letter(session, LINK, outbox_id))
-    emit(row, as_json)
+    retry_dead(db, LINK, outbox_id, as_json)
 
 
 @gridlink_app.command("peer")

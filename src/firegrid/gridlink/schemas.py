@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from firegrid.api.schemas import PeerHealthOut
+
 
 class EventReceipt(BaseModel):
     """firegrid's answer to a grid event (the same answer, ``duplicate: true``, to a
@@ -20,31 +22,6 @@ class EventReceipt(BaseModel):
     kind: Literal["hazard", "task"]
     id: int = Field(description="Our hazard or task id.")
     duplicate: bool
-
-
-class PeerAlertOut(BaseModel):
-    kind: str
-    raised_at: datetime
-    cause: str
-
-
-class PeerHealthOut(BaseModel):
-    peer: str
-    name: str
-    url: str
-    backlog: int
-    dead_letters: int
-    oldest_pending_age_s: float | None
-    last_ack_at: datetime | None
-    sent: int
-    acked: int
-    retries: int
-    failures: int
-    last_failure_at: datetime | None
-    last_error: str
-    p99_round_trip_ms: float | None
-    round_trip_samples: int
-    alert: PeerAlertOut | None
 
 
 class GridLinkStatusOut(BaseModel):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
-import signal
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlparse
 
 import typer
 
@@ -20,9 +17,10 @@ from firegrid.core.cli import (
     QuietOption,
     emit,
     fail,
-    progress,
+    open_database,
     resolve_settings,
 )
+from firegrid.links.commands import host_port, retry_dead, run_worker, share, show_health
 
 link110_app = typer.Typer(
     help="The 110 ↔ 119 link (NENA EIDO): status, the delivery worker, a 110 peer simulator.",
@@ -31,70 +29,30 @@ link110_app = typer.Typer(
 
 
 def _host_port(value: str, option: str) -> tuple[str, int]:
-    parsed = urlparse(value if "://" in value else f"tcp://{value}")
-    try:
-        port = parsed.port
-    except ValueError:
-        port = None
-    if not parsed.hostname or port is None:
-        fail(f"{option} must be HOST:PORT, got {value!r}", EXIT_USAGE, hint="e.g. 127.0.0.1:8110")
-    return parsed.hostname, port
+    return host_port(value, option, "127.0.0.1:8110")
 
 
-def _share(value: float, option: str) -> float:
-    if not 0.0 <= value <= 1.0:
-        fail(f"{option} must lie between 0 and 1, got {value}", EXIT_USAGE)
-    return value
+_share = share
 
 
 @link110_app.command("status")
 def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Per peer: backlog, last acknowledgement, retries, failures, p99 round trip, alert."""
-    from firegrid.core.db import Database
     from firegrid.interop.config import link_config
     from firegrid.links.health import link_health
 
     settings = resolve_settings(db)
-    database = Database(settings.database_url)
-    try:
-        with database.session() as session:
-            health = link_health(session, link_config(settings))
-    finally:
-        database.dispose()
-    if as_json:
-        emit(health, True)
-        return
-    for peer in health["peers"]:
-        alert = peer["alert"]["cause"] if peer["alert"] else "none"
-        typer.echo(
-            f"{peer['peer']}: backlog {peer['backlog']}, last ack {peer['last_ack_at'] or '-'}, "
-            f"failures {peer['failures']}, retries {peer['retries']}, "
-            f"dead {peer['dead_letters']}, p99 {peer['p99_round_trip_ms'] or '-'} ms, "
-            f"alert {alert}"
-        )
+    with open_database(db) as database, database.session() as session:
+        health = link_health(session, link_config(settings))
+    show_health(health, as_json)
 
 
 @link110_app.command("run")
 def run(db: DbOption = None, quiet: QuietOption = False) -> None:
     """Relay incident changes to the 110 outbox and deliver it, until stopped."""
-    from firegrid.core.db import Database
     from firegrid.interop.worker import run_link110
 
-    settings = resolve_settings(db)
-    database = Database(settings.database_url)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_link110(database, settings, stop)
-
-    try:
-        with progress("delivering to the 110 centres", quiet=quiet):
-            asyncio.run(main())
-    finally:
-        database.dispose()
+    run_worker(db, run_link110, "delivering to the 110 centres", quiet=quiet)
 
 
 @link110_app.command("retry")
@@ -104,18 +62,9 @@ def retry(
     as_json: JsonOption = False,
 ) -> None:
     """Send a dead letter again (same idempotency key)."""
-    from firegrid.core.db import Database
     from firegrid.interop.config import LINK
-    from firegrid.links.outbox import message_dict, retry_dead_letter
 
-    settings = resolve_settings(db)
-    database = Database(settings.database_url)
-    try:
-        with database.session() as session:
-            row = message_dict(retry_dead_letter(session, LINK, outbox_id))
-    finally:
-        database.dispose()
-    emit(row, as_json)
+    retry_dead(db, LINK, outbox_id, as_json)
 
 
 @link110_app.command("peer")

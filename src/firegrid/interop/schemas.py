@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from firegrid.api.schemas import PeerHealthOut
+
 
 class EidoDocument(BaseModel):
     """An EIDO (NENA-STA-021.1) document: its top-level fields with EIDO's names; the
@@ -57,31 +59,6 @@ class EidoReceipt(BaseModel):
         description="a follow-up on a transferred incident: unchanged, closed (110 closed it "
         "before any unit was sent) or units_sent (not applied: 119 runs the operation)",
     )
-
-
-class PeerAlertOut(BaseModel):
-    kind: str
-    raised_at: datetime
-    cause: str
-
-
-class PeerHealthOut(BaseModel):
-    peer: str
-    name: str
-    url: str
-    backlog: int
-    dead_letters: int
-    oldest_pending_age_s: float | None
-    last_ack_at: datetime | None
-    sent: int
-    acked: int
-    retries: int
-    failures: int
-    last_failure_at: datetime | None
-    last_error: str
-    p99_round_trip_ms: float | None
-    round_trip_samples: int
-    alert: PeerAlertOut | None
 
 
 class LinkStatusOut(BaseModel):

@@ -3,8 +3,6 @@ the command line (the operator acts as a system administrator of the scope it na
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from typing import Annotated, Any
 
 import typer
@@ -19,9 +17,9 @@ from firegrid.core.cli import (
     emit,
     fail,
     open_database,
-    progress,
     resolve_settings,
 )
+from firegrid.links.commands import run_worker
 
 sharing_app = command_group("Sharing with other departments: webhook subscriptions.")
 webhooks_app = command_group(
@@ -166,21 +164,6 @@ def retry(
 @webhooks_app.command("run")
 def run(db: DbOption = None, quiet: QuietOption = False) -> None:
     """Relay shared changes to the subscribers and deliver them, until stopped."""
-    from firegrid.core.db import Database
     from firegrid.sharing.webhook_worker import run_webhooks
 
-    settings = resolve_settings(db)
-    database = Database(settings.database_url)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_webhooks(database, settings, stop)
-
-    try:
-        with progress("delivering webhooks", quiet=quiet):
-            asyncio.run(main())
-    finally:
-        database.dispose()
+    run_worker(db, run_webhooks, "delivering webhooks", quiet=quiet)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
+from firegrid.api.schemas import DeliveryHealthOut
 from firegrid.links.health import peer_health
 from firegrid.links.outbox import message_dict
 from firegrid.sharing import webhooks as wh
@@ -52,21 +53,6 @@ class WebhookOut(BaseModel):
 
 class WebhookCreatedOut(WebhookOut):
     secret: str = Field(description="The HMAC secret: shown this once, never again.")
-
-
-class DeliveryHealthOut(BaseModel):
-    backlog: int
-    dead_letters: int
-    oldest_pending_age_s: float | None
-    last_ack_at: datetime | None
-    sent: int
-    acked: int
-    retries: int
-    failures: int
-    last_failure_at: datetime | None
-    last_error: str
-    p99_round_trip_ms: float | None
-    round_trip_samples: int
 
 
 class WebhookDetailOut(WebhookOut):

@@ -851,6 +851,7 @@ export interface DecisionOut {
   alarm: AlarmDetail;
 }
 
+/** How deliveries to one peer of a link fare (``firegrid.links.link_health``). */
 export interface DeliveryHealthOut {
   backlog: number;
   dead_letters: number;
@@ -2513,16 +2514,15 @@ export interface PasswordResetIn {
   password?: string | null;
 }
 
+/** A link's open acknowledgement-timeout alert for one peer. */
 export interface PeerAlertOut {
   kind: string;
   raised_at: string;
   cause: string;
 }
 
+/** One peer of a link: who it is, its delivery figures and its open alert. */
 export interface PeerHealthOut {
-  peer: string;
-  name: string;
-  url: string;
   backlog: number;
   dead_letters: number;
   oldest_pending_age_s: number | null;
@@ -2535,6 +2535,9 @@ export interface PeerHealthOut {
   last_error: string;
   p99_round_trip_ms: number | null;
   round_trip_samples: number;
+  peer: string;
+  name: string;
+  url: string;
   alert: PeerAlertOut | null;
 }
 
