@@ -141,7 +141,9 @@ def _import(db: Database, kind: str, data: bytes, fmt: str) -> None:
             import_rows(session, kind, read_rows(data, fmt), principal=system_principal("fuzz"))
         except ImportFailed as exc:
             for error in (exc.details or {}).get("errors", []):
-                assert set(error) == {"line", "column", "reason"}, error
+                # a row error names where and why, with a text code (and its parameters)
+                # where the reason is one the console translates
+                assert set(error) == {"line", "column", "reason", "code", "params"}, error
                 assert isinstance(error["reason"], str)
                 assert error["reason"]
         finally:
