@@ -456,6 +456,11 @@ ROUTE_POLICY: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/map/venues"): Policy("places:read"),
     ("GET", "/api/v1/map/stations"): Policy("resources:read"),
     ("GET", "/api/v1/map/hydrants"): Policy("resources:read"),
+    ("GET", "/api/v1/map/devices"): Policy("devices:read"),
+    # road names are the city's road network, like the roads layer: not scoped
+    ("GET", "/api/v1/map/road-labels"): Policy(
+        "places:read", scoped=False, query={"bbox": "113.0,23.0,113.2,23.2", "zoom": "15"}
+    ),
     ("GET", "/api/v1/map/extent"): Policy("places:read"),
     ("GET", "/api/v1/map/capabilities"): Policy("places:read", scoped=False),
     # road network and travel times (firegrid.geo.api); no road network in this fixture
