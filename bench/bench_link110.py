@@ -26,6 +26,7 @@ Usage::
 
     python bench/bench_link110.py                       # SQLite and PostgreSQL
     python bench/bench_link110.py --no-postgres --rate 100 --duration 30 --backlog 10000
+    python bench/bench_link110.py --no-sqlite --outage-s 600      # the issue's 10-minute outage
 """
 
 from __future__ import annotations
@@ -355,6 +356,7 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=10_000)
     parser.add_argument("--outage-s", type=float, default=60.0)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     print(
@@ -363,9 +365,10 @@ def main() -> None:
         flush=True,
     )
     results = []
-    with tempfile.TemporaryDirectory(prefix="fg-bench-link-db-") as tmp:
-        results.append(run("sqlite", f"sqlite:///{tmp}/link.db", args))
-        print(json.dumps(results[-1]), flush=True)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory(prefix="fg-bench-link-db-") as tmp:
+            results.append(run("sqlite", f"sqlite:///{tmp}/link.db", args))
+            print(json.dumps(results[-1]), flush=True)
     if not args.no_postgres and postgres_reachable():
         with postgres_url() as url:
             results.append(run("postgresql", url, args))
