@@ -198,7 +198,8 @@ def demo(
         typer.Option(
             "--link110/--no-link110",
             help="Also run the simulated district 110 centre (firegrid link110 peer) that the "
-            "110 link delivers to and that transfers fire calls to 119.",
+            "110 link delivers to and that transfers fire calls to 119, and the simulated "
+            "city grid platform (firegrid gridlink peer).",
         ),
     ] = True,
 ) -> None:
@@ -218,32 +219,40 @@ def demo(
         "try: firegrid simulate devices --target 127.0.0.1:2687 --protocol gb26875 "
         "--count 20 --rate 20 --duration 60 --fire-ratio 0.05"
     )
-    centre = _start_demo_centre(settings, f"http://{host}:{port}") if link110 else None
+    simulators = _start_demo_simulators(settings, f"http://{host}:{port}") if link110 else []
     try:
         serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
     finally:
-        if centre is not None:
-            from firegrid.demo.centre110 import stop_centre
+        from firegrid.demo.centre110 import stop_centre
 
-            stop_centre(centre)
+        for process in simulators:
+            stop_centre(process)
 
 
-def _start_demo_centre(settings: Settings, api_url: str) -> subprocess.Popen[bytes] | None:
-    """The demo's simulated 110 centre, or None with the reason said."""
-    from firegrid.demo.centre110 import CentreNotStarted, start_centre
+def _start_demo_simulators(settings: Settings, api_url: str) -> list[subprocess.Popen[bytes]]:
+    """The demo's simulated 110 centre and grid platform (each said, or why not)."""
+    from firegrid.demo.centre110 import CentreNotStarted, start_centre, start_grid_platform
 
-    try:
-        with open_database(settings.database_url) as database:
-            process = start_centre(settings, database, api_url)
-    except CentreNotStarted as why:
-        notice(f"110 link: {why}")
-        return None
-    notice(
-        "110 link: a simulated district 110 centre listens on 127.0.0.1:8110 "
-        "(its state: http://127.0.0.1:8110/state); it transfers a fire call to 119 every "
-        "2 minutes; sign in as police (the 110 liaison) for the remote seat"
-    )
-    return process
+    started: list[subprocess.Popen[bytes]] = []
+    with open_database(settings.database_url) as database:
+        try:
+            started.append(start_centre(settings, database, api_url))
+            notice(
+                "110 link: a simulated district 110 centre listens on 127.0.0.1:8110 "
+                "(its state: http://127.0.0.1:8110/state); it transfers a fire call to 119 "
+                "every 2 minutes; sign in as police (the 110 liaison) for the remote seat"
+            )
+        except CentreNotStarted as why:
+            notice(f"110 link: {why}")
+        try:
+            started.append(start_grid_platform(settings, database, api_url))
+            notice(
+                "grid link: a simulated city grid platform listens on 127.0.0.1:8120 "
+                "(its state: http://127.0.0.1:8120/state); it acknowledges hazards and tasks"
+            )
+        except CentreNotStarted as why:
+            notice(f"grid link: {why}")
+    return started
 
 
 @app.command("import")

@@ -29,8 +29,8 @@ def test_each_demo_start_revokes_the_previous_simulator_key(
     db: Database, dcity: DCity, link_settings: Settings
 ):
     settings = demo_settings(link_settings, dcity)
-    first = centre110._fresh_key(db, settings)
-    second = centre110._fresh_key(db, settings)
+    first = centre110._fresh_key(db, settings, centre110.KEY_NAME, "/api/v1/link110")
+    second = centre110._fresh_key(db, settings, centre110.KEY_NAME, "/api/v1/link110")
     with db.session() as session:
         assert verify_api_key(session, second).routes == ["/api/v1/link110"]
         with pytest.raises(DomainError):
@@ -59,7 +59,7 @@ def test_the_centre_transfers_a_fire_to_119_and_follows_it_up(
     api: Api,  # noqa: F811 - the fixture
 ):
     settings = demo_settings(link_settings, dcity)
-    key = centre110._fresh_key(db, settings)
+    key = centre110._fresh_key(db, settings, centre110.KEY_NAME, "/api/v1/link110")
     places = load_places(centre110._write_places(settings, db))
     peer = link_config(settings).peer(PEER_ID)
     assert peer is not None

@@ -1,11 +1,15 @@
-"""The demo's 110 centre: ``firegrid demo`` starts ``firegrid link110 peer`` beside the
-platform, so the 110 ↔ 119 link works out of the box — 119 incidents go to the simulated
-district 110 centre and are acknowledged, and the centre transfers a fire call to 119 every
-few minutes (at one of the demo city's venues) with a follow-up on it.
+"""The demo's outside systems: ``firegrid demo`` starts their simulators beside the
+platform, so its links work out of the box.
 
-Only for the packaged peers file (the demo's own centre on 127.0.0.1:8110): with a peers
-file of real centres nothing is simulated. The simulator gets an API key of its own,
-limited to the link's route (the previous demo key is revoked at each start).
+- ``firegrid link110 peer``, the district 110 centre: 119 incidents go to it and are
+  acknowledged, and it transfers a fire call to 119 every few minutes (at one of the demo
+  city's venues) with a follow-up on it;
+- ``firegrid gridlink peer``, the city grid platform: the hazards and tasks firegrid sends
+  are acknowledged (its grid events are sent on request: ``POST /send/event``).
+
+Only for the packaged peers files (the demo's own peers on 127.0.0.1): with a peers file of
+real systems nothing is simulated. Each simulator gets an API key of its own, limited to its
+link's routes (the previous demo key is revoked at each start, audited).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from firegrid.places.models import Venue
 
 KEY_NAME = "110 centre simulator (demo)"
 PEER_ID = "dg110"
+GRID_KEY_NAME = "grid platform simulator (demo)"
+GRID_PEER_ID = "dggrid"
 #: seconds between the simulated centre's own transfers to 119
 TRANSFER_EVERY_S = 120.0
 PLACES = 200
@@ -54,7 +60,7 @@ def start_centre(settings: Settings, database: Database, api_url: str) -> subpro
     if _in_use(host, port):
         raise CentreNotStarted(f"{host}:{port} is in use: the simulated 110 centre cannot listen")
     places_file = _write_places(settings, database)
-    key = _fresh_key(database, settings)
+    key = _fresh_key(database, settings, KEY_NAME, "/api/v1/link110")
     env = {
         **os.environ,
         "FIREGRID_DATABASE_URL": settings.database_url,
@@ -82,6 +88,49 @@ def start_centre(settings: Settings, database: Database, api_url: str) -> subpro
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
 
 
+def start_grid_platform(
+    settings: Settings, database: Database, api_url: str
+) -> subprocess.Popen[bytes]:
+    """Start the simulated city grid platform; raises :class:`CentreNotStarted`."""
+    from firegrid.gridlink.config import link_config as grid_link_config
+
+    if settings.gridlink_peers is not None:
+        raise CentreNotStarted(
+            "FIREGRID_GRIDLINK_PEERS names your own grid platform: no simulator is started"
+        )
+    peer = grid_link_config(settings).peer(GRID_PEER_ID)
+    if peer is None:
+        raise CentreNotStarted(f"the packaged grid-link peers file has no {GRID_PEER_ID!r}")
+    url = urlparse(peer.url)
+    host, port = url.hostname or "127.0.0.1", url.port or 80
+    if _in_use(host, port):
+        raise CentreNotStarted(
+            f"{host}:{port} is in use: the simulated grid platform cannot listen"
+        )
+    key = _fresh_key(database, settings, GRID_KEY_NAME, "/api/v1/gridlink")
+    env = {
+        **os.environ,
+        "FIREGRID_DATABASE_URL": settings.database_url,
+        "FIREGRID_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "FIREGRID_GRIDLINK_API_KEY": key,
+        "FIREGRID_LOG_LEVEL": "WARNING",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "firegrid.cli",
+        "gridlink",
+        "peer",
+        "--listen",
+        f"{host}:{port}",
+        "--target",
+        api_url,
+        "--seed",
+        "7",
+    ]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
+
+
 def stop_centre(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -97,21 +146,21 @@ def _in_use(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def _fresh_key(database: Database, settings: Settings) -> str:
+def _fresh_key(database: Database, settings: Settings, name: str, route: str) -> str:
     actor = system_principal("demo")
     with database.session() as session:
         previous = session.scalars(
-            select(ApiKey.id).where(ApiKey.name == KEY_NAME, ApiKey.revoked_at.is_(None))
+            select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
         ).all()
         for key_id in previous:  # audited, like any revocation
             revoke_api_key(session, actor, key_id)
         return create_api_key(
             session,
             actor,
-            name=KEY_NAME,
+            name=name,
             role="integration",
             scope_code=settings.city_code,
-            routes=["/api/v1/link110"],
+            routes=[route],
         ).secret
 
 
