@@ -315,7 +315,8 @@ def fire_due_timers(
     An escalation whose next step is already due (the loop was down) holds the alarm's
     other due timers until a next round, which fires that step first: an alarm whose
     town and city escalations fell due during an outage gets both, in order, before its
-    auto-forward (at most ``max_rounds`` rounds a call; the next call goes on).
+    auto-forward (at most ``max_rounds`` rounds a call; the next call goes on). A timer
+    another worker claimed first holds the alarm's other timers likewise, for one round.
     """
     now = clock()
     follow_up_s = timedelta(seconds=policy.acknowledge_timeout_s)
@@ -332,6 +333,11 @@ def fire_due_timers(
                 with db.session() as session:
                     timer = claim(session, timer_id, now, worker)
                     if timer is None:
+                        # another worker fired it, maybe an escalation it is catching up:
+                        # this round leaves the alarm's later timers (its auto-forward) to
+                        # the next, so they still fire after the escalations in due order
+                        if alarm_id is not None:
+                            held.add(alarm_id)
                         continue
                     outcome = fire_timer(session, timer, policy, now)
                     timer.outcome = outcome[:120]

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import nats
 from nats.js import api as js_api
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from firegrid.core.db import Database
 from firegrid.core.deployment import deployment_id
@@ -42,6 +43,8 @@ from firegrid.core.settings import nats_servers
 from firegrid.ingest.events import DeviceEvent, decode_event, encode_event
 from firegrid.ingest.log import Consumer, LoggedEvent
 from firegrid.ingest.log_db import LogUnavailable
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STREAM = "FIREGRID_EVENTS"
 DUPLICATE_WINDOW_S = 600.0
@@ -54,6 +57,10 @@ READER_IDLE_S = 20.0
 
 
 DEPLOYMENT_MARK = "firegrid event log; deployment "
+#: JetStream's answer while a cluster is still forming (too few servers to place the replicas)
+NO_PLACEMENT_ERR_CODE = 10005
+#: how long a start waits for a forming cluster to place the stream's replicas
+PLACEMENT_WAIT_S = 30.0
 
 
 class DeploymentMismatch(LogUnavailable):
@@ -180,9 +187,25 @@ class JetStreamEventLog:
             try:
                 info = await self._js.stream_info(self.stream)
             except NotFoundError:
-                await self._js.add_stream(config)
+                await self._add_stream(config)
                 return
             await self._bind(info, config, deployment)
+
+    async def _add_stream(self, config: Any) -> None:
+        """Create the stream; while a cluster that has just started cannot yet place its
+        replicas ("no suitable peers for placement"), try again for up to
+        ``PLACEMENT_WAIT_S`` seconds."""
+        assert self._js is not None
+        deadline = time.monotonic() + PLACEMENT_WAIT_S
+        while True:
+            try:
+                await self._js.add_stream(config)
+                return
+            except BadRequestError as err:
+                if err.err_code != NO_PLACEMENT_ERR_CODE or time.monotonic() > deadline:
+                    raise
+                log.info("JetStream cannot place the stream's replicas yet; trying again")
+                await asyncio.sleep(0.5)
 
     async def _bind(self, info: Any, config: Any, deployment: str) -> None:
         """Check that the existing stream belongs to this database's deployment (stamp an
