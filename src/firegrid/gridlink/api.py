@@ -46,21 +46,9 @@ Body = Annotated[bytes, Depends(raw_body)]
 def signing_peer(request: Request, config: LinkConfig, body: bytes) -> Peer:
     """The configured peer that signed this request (always required on this route)."""
     settings: Settings = request.app.state.settings
-    named = request.headers.get(signing.PEER_HEADER, "")
-    peer = config.peer(named)
-    if peer is None:
-        raise signing.SignatureError(
-            f"a grid event must name a configured peer in {signing.PEER_HEADER}",
-            {"reason": "unknown_peer", "peer": named[:64]},
-        )
-    signing.verify(
-        peer.secret,
-        request.headers.get(signing.TIMESTAMP_HEADER),
-        request.headers.get(signing.SIGNATURE_HEADER),
-        body,
-        window_s=settings.link_replay_window_s,
+    return signing.verify_named_peer(
+        config, request.headers, body, window_s=settings.link_replay_window_s
     )
-    return peer
 
 
 @router.post(

@@ -59,20 +59,9 @@ def _sending_peer(request: Request, config: LinkConfig, principal: Principal, bo
         if peer is None:
             raise ValidationFailed("no 110 centre serves your jurisdiction", {})
         return peer
-    peer = config.peer(named or "")
-    if peer is None:
-        raise signing.SignatureError(
-            f"a signed request must name a configured peer in {signing.PEER_HEADER}",
-            {"reason": "unknown_peer", "peer": named},
-        )
-    signing.verify(
-        peer.secret,
-        request.headers.get(signing.TIMESTAMP_HEADER),
-        request.headers.get(signing.SIGNATURE_HEADER),
-        body,
-        window_s=settings.link_replay_window_s,
+    return signing.verify_named_peer(
+        config, request.headers, body, window_s=settings.link_replay_window_s
     )
-    return peer
 
 
 @router.post(

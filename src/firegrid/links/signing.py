@@ -17,8 +17,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from firegrid.core.errors import Unauthenticated
+
+if TYPE_CHECKING:
+    from firegrid.links.peers import LinkConfig, Peer
 
 PEER_HEADER = "X-Link-Peer"
 MESSAGE_HEADER = "X-Link-Message-Id"
@@ -79,3 +84,29 @@ def verify(
     if not hmac.compare_digest(sign(secret, timestamp, body), signature):
         raise SignatureError("the signature does not match the body", {"reason": "mismatch"})
     return timestamp
+
+
+def verify_named_peer(
+    config: LinkConfig,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    window_s: float = DEFAULT_WINDOW_S,
+) -> Peer:
+    """The configured peer a request names in :data:`PEER_HEADER`, once its signature over
+    ``body`` is verified with that peer's secret; :class:`SignatureError` otherwise."""
+    named = headers.get(PEER_HEADER) or ""
+    peer = config.peer(named)
+    if peer is None:
+        raise SignatureError(
+            f"a signed request must name a configured peer in {PEER_HEADER}",
+            {"reason": "unknown_peer", "peer": named[:64]},
+        )
+    verify(
+        peer.secret,
+        headers.get(TIMESTAMP_HEADER),
+        headers.get(SIGNATURE_HEADER),
+        body,
+        window_s=window_s,
+    )
+    return peer
