@@ -214,6 +214,7 @@ class Counters:
         self.sent = 0
         self.confirmed = 0
         self.denied = 0
+        self.downlink = 0  # commands from the centre (not confirms): skipped, not answered
 
 
 class Transmitter(asyncio.Protocol):
@@ -282,9 +283,19 @@ class Transmitter(asyncio.Protocol):
         buf = self.buffer
         buf += data
         while len(buf) >= CONFIRM_SIZE:
+            if buf[:2] != b"@@":  # out of step: skip to the next start marker
+                start = buf.find(b"@@", 1)
+                del buf[: start if start > 0 else len(buf) - 1]
+                continue
+            size = CONFIRM_SIZE + (buf[24] | buf[25] << 8)
+            if len(buf) < size:
+                break
             serial = buf[2] | buf[3] << 8
             command = buf[26]
-            del buf[:CONFIRM_SIZE]
+            del buf[:size]
+            if command not in (3, 6):  # a command from the centre (e.g. a query): not answered
+                self.counters.downlink += 1
+                continue
             if serial in self.in_flight:
                 self.in_flight.discard(serial)
                 if command == 3:
@@ -1022,7 +1033,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 window["log_end"] = last_offset()
                 window["ended_at"] = int(time.time() * 1000)
 
-            async def go() -> tuple[DriveResult, bool, int]:
+            async def go() -> tuple[DriveResult, bool, int, int]:
                 counters = Counters()
                 panels = await connect(gb_port, panel_addresses, counters)
                 probes = await connect(gb_port, probe_addresses, counters)
@@ -1047,9 +1058,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for conn in [*panels, *probes]:
                     if conn.transport is not None:
                         conn.transport.close()
-                return result, settled, unconfirmed
+                return result, settled, unconfirmed, counters.downlink
 
-            result, settled, unconfirmed = run_uv(go())
+            result, settled, unconfirmed, downlink = run_uv(go())
             ended = window["ended_at"] / 1000
             caught_up_s = wait_caught_up(sampler, args.drain_timeout)
             deadline = time.monotonic() + 10
@@ -1107,6 +1118,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "backlog_not_offered": result.backlog,
             "unconfirmed_at_end": unconfirmed,
             "all_confirmed": settled,
+            "downlink_commands_skipped": downlink,
             "log_events": window.get("log_end", 0) - window.get("log_start", 0),
             "panels": args.panels,
             "probe_rate_per_s": args.probe_rate,
