@@ -57,6 +57,8 @@ PROTOCOL_VERSION = (1, 1)
 _HEADER = struct.Struct("<2sHBB6sIHIHHB")
 _LENGTH = struct.Struct("<H")
 _LENGTH_OFFSET = 25 - 1  # L sits at byte positions 25-26
+#: command bytes the standard does not reserve (a set lookup on the hot path)
+_VALID_COMMANDS = frozenset(value for value in range(256) if not is_reserved_command(value))
 _COMMANDS: tuple[Command | int, ...] = tuple(
     Command(value) if value in Command._value2member_map_ else value for value in range(256)
 )
@@ -258,7 +260,7 @@ def decode_frame_at(buf: bytes, start: int, length: int) -> Frame:
             data,
         )
 
-    if end_ok and checksum_ok and adu and not is_reserved_command(command):
+    if end_ok and checksum_ok and adu and command in _VALID_COMMANDS:
         try:  # the valid frame (the hot path)
             return frame(decode_application_data(adu))
         except TruncatedObjectsError as err:

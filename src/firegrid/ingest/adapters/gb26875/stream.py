@@ -181,23 +181,39 @@ class StreamDecoder:
     def feed(self, data: bytes | bytearray | memoryview) -> list[DecodedFrame | FrameError]:
         """Add received bytes; return the frames and errors they complete, in stream order."""
         events: list[DecodedFrame | FrameError] = []
-        buf = self._buffer
-        buf += data
+        held = self._buffer
+        # Nothing held from the last read (the usual case): decode straight from the bytes
+        # read, without copying them into the buffer first; only a tail is kept.
+        buf: bytes | bytearray
+        if not held and type(data) is bytes:
+            buf = data
+        else:
+            held += data
+            buf = held
         end = len(buf)
         pos = 0
         while pos < end:
-            start = buf.find(START_MARKER, pos)
-            if start < 0:
-                keep = end - 1 if buf[end - 1] == START_MARKER[0] else end
-                self._skip(buf, pos, keep, events)
-                pos = keep
-                break
-            start = _skip_stray_marker_bytes(buf, start, end)
-            self._skip(buf, pos, start, events)
-            self._flush_garbage(events)
-            pos = start
-            if end - pos < HEADER_LENGTH:
-                break
+            if (
+                end - pos >= HEADER_LENGTH
+                and buf[pos] == _AT
+                and buf[pos + 1] == _AT
+                and buf[pos + 2] != _AT
+                and not self._garbage_size
+            ):
+                pass  # a frame starts right here (the usual case): nothing to skip
+            else:
+                start = buf.find(START_MARKER, pos)
+                if start < 0:
+                    keep = end - 1 if buf[end - 1] == _AT else end
+                    self._skip(buf, pos, keep, events)
+                    pos = keep
+                    break
+                start = _skip_stray_marker_bytes(buf, start, end)
+                self._skip(buf, pos, start, events)
+                self._flush_garbage(events)
+                pos = start
+                if end - pos < HEADER_LENGTH:
+                    break
             length = adu_length_at(buf, pos)
             if length > MAX_ADU_LENGTH and self._resyncing:
                 # Inside the debris of a bad frame: not worth an event of its own. Go to the
@@ -225,7 +241,7 @@ class StreamDecoder:
                     events, FrameErrorKind.LENGTH_MISMATCH, message, raw, pos, later - pos
                 )
                 continue
-            raw = bytes(buf[pos : pos + size])
+            raw = buf if size == end and type(buf) is bytes else bytes(buf[pos : pos + size])
             try:
                 frame = decode_frame_at(raw, 0, length)
             except DecodeError as err:
@@ -236,7 +252,10 @@ class StreamDecoder:
             self.frames_decoded += 1
             self._resyncing = False
             pos += size
-        del buf[:pos]
+        if buf is held:
+            del held[:pos]
+        elif pos < end:
+            held += buf[pos:]
         self._base += pos
         return events
 
@@ -276,7 +295,7 @@ class StreamDecoder:
         return pos + step
 
     def _skip(
-        self, buf: bytearray, start: int, stop: int, events: list[DecodedFrame | FrameError]
+        self, buf: bytes | bytearray, start: int, stop: int, events: list[DecodedFrame | FrameError]
     ) -> None:
         """Drop ``buf[start:stop]``: garbage, or the rest of a bad frame while resyncing."""
         if stop <= start:
@@ -314,7 +333,7 @@ class StreamDecoder:
         self._garbage_preview.clear()
 
 
-def _skip_stray_marker_bytes(buf: bytearray, start: int, end: int) -> int:
+def _skip_stray_marker_bytes(buf: bytes | bytearray, start: int, end: int) -> int:
     """Where the frame starts in ``@@@...``: a few stray '@' may precede a valid frame."""
     probe = start
     while (
@@ -329,7 +348,7 @@ def _skip_stray_marker_bytes(buf: bytearray, start: int, end: int) -> int:
     return start
 
 
-def _valid_frame_at(buf: bytearray, start: int, end: int) -> bool:
+def _valid_frame_at(buf: bytes | bytearray, start: int, end: int) -> bool:
     """Whether ``buf[start:end]`` begins with a complete frame whose length, end marker and
     checksum are right (its content is not checked)."""
     if end - start < FRAME_OVERHEAD or buf[start : start + 2] != START_MARKER:
@@ -344,7 +363,7 @@ def _valid_frame_at(buf: bytearray, start: int, end: int) -> bool:
     )
 
 
-def _skip_marker_run(buf: bytearray, pos: int, end: int) -> int:
+def _skip_marker_run(buf: bytes | bytearray, pos: int, end: int) -> int:
     """The first offset >= ``pos`` that may start a frame, given that ``buf[pos]`` is inside
     a run of '@': positions whose length field is still inside the run cannot."""
     found = _NOT_AT.search(buf, pos, end)
@@ -352,7 +371,7 @@ def _skip_marker_run(buf: bytearray, pos: int, end: int) -> int:
     return max(pos, run_end - _RUN_TAIL)
 
 
-def _next_plausible(buf: bytearray, pos: int, end: int) -> int:
+def _next_plausible(buf: bytes | bytearray, pos: int, end: int) -> int:
     """The first offset >= ``pos`` that may start a frame: a start marker followed by a
     plausible length field, or one whose length field has not arrived (then at most
     ``_RUN_TAIL`` bytes before ``end``). One pass: a run of '@' is skipped first."""
@@ -380,7 +399,7 @@ class _LaterFrameScan:
         self._headers: deque[int] = deque()
         self._waiting: list[tuple[int, int]] = []
 
-    def find(self, buf: bytearray, pos: int, end: int, base: int) -> int | None:
+    def find(self, buf: bytes | bytearray, pos: int, end: int, base: int) -> int | None:
         """Buffer offset of the first complete valid frame in ``buf[pos + 1:end]``, or None
         (``buf[pos:]`` is the held frame; ``base`` is the stream offset of ``buf[0]``)."""
         if self._held != base + pos:
@@ -406,7 +425,9 @@ class _LaterFrameScan:
         self._scanned = base + max(end - 1, pos + 1)
         return min(found) if found else None
 
-    def _classify(self, buf: bytearray, q: int, end: int, base: int, found: list[int]) -> None:
+    def _classify(
+        self, buf: bytes | bytearray, q: int, end: int, base: int, found: list[int]
+    ) -> None:
         if end - q < HEADER_LENGTH - 1:  # the length field has not arrived
             self._headers.append(base + q)
             return
@@ -420,6 +441,6 @@ class _LaterFrameScan:
             found.append(q)
 
 
-def _checksum(buf: bytearray, start: int, stop: int) -> int:
+def _checksum(buf: bytes | bytearray, start: int, stop: int) -> int:
     with memoryview(buf) as view:
         return sum(view[start:stop]) & 0xFF
