@@ -305,6 +305,7 @@ def test_the_command_status_and_run_as_json(
             "incident_timeline",
             "vehicle_status_log",
             "uploads",
+            "submission_keys",
         }
         for facts in body["kinds"].values():
             assert {"keep_days", "oldest", "rows_past_window", "last_run"} <= set(facts)
@@ -318,3 +319,39 @@ def test_the_command_status_and_run_as_json(
         assert "Traceback" not in bad.output
     finally:
         get_settings.cache_clear()
+
+
+def test_phone_submission_keys_are_purged_after_their_window(db: Database, tmp_path: Path):
+    from firegrid.inspections.models import SubmissionKey
+
+    with db.session() as session:
+        for key, age_days in (("old-key-0001", 200), ("young-key-001", 100)):
+            session.add(
+                SubmissionKey(
+                    subject="user:grid1",
+                    key=key,
+                    kind="inspection",
+                    request_sha256="0" * 64,
+                    resource_id=1,
+                    created_at=NOW - timedelta(days=age_days),
+                )
+            )
+        session.commit()
+    place = _place(tmp_path)
+    result = run_retention(db, load_retention(), place, now=NOW, kinds=["submission_keys"])
+    assert result["kinds"]["submission_keys"]["rows"] == 1
+    with db.session() as session:
+        assert set(session.scalars(select(SubmissionKey.key))) == {"young-key-001"}
+    [row] = _archived(place, "submission_keys")
+    assert row["key"] == "old-key-0001"
+
+
+def test_a_retention_file_written_before_the_phone_keys_gets_their_default_window():
+    text = (Path(__file__).parents[2] / "src/firegrid/retention/retention.yaml").read_text()
+    older = "\n".join(line for line in text.splitlines() if "submission_keys" not in line)
+    assert parse_retention(older, "x").kinds["submission_keys"].keep_days == 180
+    with pytest.raises(ValidationFailed, match="submission_keys keeps 7 days, a phone's"):
+        parse_retention(
+            text.replace("submission_keys: {keep_days: 180}", "submission_keys: {keep_days: 7}"),
+            "x",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,7 +21,14 @@ FLOOR_DAYS: dict[str, int] = {
     "incident_timeline": 365,
     "vehicle_status_log": 365,
     "uploads": 183,
+    # not a record: the grid phones' idempotency keys. A phone resends what it queued
+    # offline until it hears an answer; its key must outlive the longest time offline.
+    "submission_keys": 30,
 }
+_FLOOR_SOURCE = {"submission_keys": "a phone's offline queue"}
+#: kinds added after retention files were written: a file that names no window for them
+#: gets this one instead of being refused
+DEFAULT_DAYS: dict[str, int] = {"submission_keys": 180}
 
 
 class _Strict(BaseModel):
@@ -41,6 +48,16 @@ class RetentionConfig(_Strict):
     compression: Literal["gzip"] = "gzip"
     kinds: dict[str, KindWindow]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _later_kinds(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("kinds"), dict):
+            kinds = dict(data["kinds"])
+            for kind, days in DEFAULT_DAYS.items():
+                kinds.setdefault(kind, {"keep_days": days})
+            data = {**data, "kinds": kinds}
+        return data
+
     @model_validator(mode="after")
     def _floors(self) -> RetentionConfig:
         unknown = sorted(set(self.kinds) - set(FLOOR_DAYS))
@@ -50,7 +67,8 @@ class RetentionConfig(_Strict):
         if missing:
             raise ValueError(f"no window for record kinds {missing}")
         short = [
-            f"{kind} keeps {w.keep_days} days, GB 50440 needs at least {FLOOR_DAYS[kind]}"
+            f"{kind} keeps {w.keep_days} days, "
+            f"{_FLOOR_SOURCE.get(kind, 'GB 50440')} needs at least {FLOOR_DAYS[kind]}"
             for kind, w in self.kinds.items()
             if w.keep_days < FLOOR_DAYS[kind]
         ]
