@@ -533,3 +533,35 @@ def test_inspections_round_trip_with_a_grid_worker(city: Database, tmp_path: Pat
     again = tmp_path / "again.csv"
     export_file(city, "inspections", again)
     assert read_csv(again) == exported
+
+
+def test_rows_made_inside_the_platform_are_exported_with_a_generated_code(
+    city: Database, tmp_path: Path
+) -> None:
+    """A building the API added and an inspection a phone recorded carry no import code;
+    the exports, keyed by code, still carry them, and the file imports back unchanged."""
+    from datetime import UTC, datetime
+
+    from firegrid.places.models import Venue
+
+    with city.session() as session:
+        venue = session.scalars(select(Venue).where(Venue.code == "V1")).one()
+        session.add(Building(venue_id=venue.id, name="3号楼", lon=venue.lon, lat=venue.lat))
+        session.add(
+            Inspection(
+                venue_id=venue.id,
+                inspected_at=datetime(2026, 11, 5, 2, tzinfo=UTC),
+                result="passed",
+                jurisdiction_path=venue.jurisdiction_path,
+            )
+        )
+    buildings, inspections = tmp_path / "buildings.csv", tmp_path / "inspections.csv"
+    assert export_file(city, "buildings", buildings) == 1
+    assert export_file(city, "inspections", inspections) == 1
+    [building] = read_csv(buildings)
+    [inspection] = read_csv(inspections)
+    assert building["code"].startswith("fg-building-")
+    assert building["name"] == "3号楼"
+    assert inspection["code"].startswith("fg-inspection-")
+    report = import_file(city, "buildings", buildings, mode="upsert")
+    assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 1)

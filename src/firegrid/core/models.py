@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from firegrid.core.clock import utcnow
+
+
+def generated_code(prefix: str) -> Callable[[], str]:
+    """The default of an external ``code`` column: rows made inside the platform (the API, a
+    phone, the demo) get ``<prefix><16 hex>`` so the bulk exports, keyed by code, carry them
+    too; an import brings its own code."""
+
+    def make() -> str:
+        return f"{prefix}{uuid.uuid4().hex[:16]}"
+
+    return make
 
 
 class Timestamped:

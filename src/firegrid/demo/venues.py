@@ -418,6 +418,7 @@ def building_rows(buildings: BuildingSet, venues: VenueSet, common: dict[str, An
         return [
             {
                 "id": i + 1,
+                "code": f"fg-building-{i + 1}",  # as the platform's own rows (reproducible)
                 "venue_id": int(venues.ids[buildings.venue[i]]),
                 "name": f"{int(buildings.ordinal[i])}号楼",
                 "floors_above": int(buildings.floors_above[i]),

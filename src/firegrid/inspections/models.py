@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from firegrid.core.db import Base
-from firegrid.core.models import Timestamped
+from firegrid.core.models import Timestamped, generated_code
 
 # An autoincrementing 64-bit key on PostgreSQL that is still INTEGER PRIMARY KEY on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -154,7 +154,8 @@ class Inspection(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str | None] = mapped_column(String(40), default=None)  # external key (import)
+    # external key: an import's own, else generated (the bulk exports key rows by it)
+    code: Mapped[str | None] = mapped_column(String(40), default=generated_code("fg-inspection-"))
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))  # ix_inspections_venue_at
     grid_worker_id: Mapped[int | None] = mapped_column(
         ForeignKey("grid_workers.id"), index=True, default=None
@@ -223,7 +224,8 @@ class Hazard(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str | None] = mapped_column(String(40), default=None)  # external key (import)
+    # external key: an import's own, else generated (the bulk exports key rows by it)
+    code: Mapped[str | None] = mapped_column(String(40), default=generated_code("fg-hazard-"))
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
     category: Mapped[str] = mapped_column(String(40), index=True)

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from firegrid.core.db import Base
-from firegrid.core.models import Located, Timestamped
+from firegrid.core.models import Located, Timestamped, generated_code
 
 
 class JurisdictionLevel(StrEnum):
@@ -95,7 +95,7 @@ class Building(Timestamped, Base):
     __table_args__ = (Index("ix_buildings_code", "code", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str | None] = mapped_column(String(40), default=None)
+    code: Mapped[str | None] = mapped_column(String(40), default=generated_code("fg-building-"))
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     floors_above: Mapped[int] = mapped_column(default=1)
