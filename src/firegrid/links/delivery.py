@@ -6,7 +6,11 @@ Each round it
    into outbox rows), each in its own transaction;
 2. takes the head of every order key (the oldest pending message of the key) whose next
    attempt is due, and POSTs them, signed, several at a time (different keys in parallel,
-   one key strictly in sequence);
+   one key strictly in sequence). A key's head that is acknowledged is followed in the
+   same round by the key's next messages, one after the other, each sent only once the
+   one before it was acknowledged — up to ``chain`` messages or ``chain_budget_s`` into
+   the round — so a strictly ordered stream (one webhook subscriber, one incident) is not
+   held to one message per round;
 3. records the answers in one transaction: a 2xx is the acknowledgement; a refusal (4xx
    other than 408/425/429) makes the message a dead letter; anything else (connection
    refused, timeout, 5xx) is retried after ``base * 2^(attempt-1)`` seconds (capped, with
@@ -73,6 +77,10 @@ class DeliveryPolicy:
     lease_ttl_s: float = 15.0
     #: a message failing this many attempts becomes a dead letter (0: retried for ever)
     max_attempts: int = 0
+    #: messages of one order key sent in one round, each after the previous one's ack
+    chain: int = 32
+    #: a key's chain sends no further message this long after the round's sends began
+    chain_budget_s: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -126,17 +134,57 @@ def backoff_s(attempts: int, policy: DeliveryPolicy) -> float:
     return float(delay * random.uniform(0.8, 1.2))
 
 
-def due_messages(
+def due_chains(
     session: Session,
     link: str,
     now: datetime,
     limit: int,
+    per_key: int,
     *,
     skip_peers: frozenset[str] = frozenset(),
-) -> list[Due]:
-    """The head (oldest pending message) of every order key, where its attempt is due
-    (none of the peers in ``skip_peers``)."""
-    return _heads(session, link, limit, due_by=now, skip_peers=skip_peers)
+) -> list[list[Due]]:
+    """For up to ``limit`` order keys whose head is due (oldest heads first), the head and
+    the key's next pending messages that are due too, in order, at most ``per_key``."""
+    pending = [LinkOutbox.link == link, LinkOutbox.status == "pending"]
+    if skip_peers:
+        pending.append(LinkOutbox.peer.not_in(sorted(skip_peers)))
+    ranked = select(
+        LinkOutbox.id,
+        LinkOutbox.peer,
+        LinkOutbox.order_key,
+        LinkOutbox.message_id,
+        LinkOutbox.body,
+        LinkOutbox.attempts,
+        LinkOutbox.first_sent_at,
+        LinkOutbox.next_attempt_at,
+        func.row_number()
+        .over(partition_by=(LinkOutbox.peer, LinkOutbox.order_key), order_by=LinkOutbox.id)
+        .label("place"),
+    ).where(*pending)
+    window = ranked.subquery()
+    heads = (
+        select(window.c.peer, window.c.order_key, window.c.id)
+        .where(window.c.place == 1, window.c.next_attempt_at <= now)
+        .order_by(window.c.id)
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(window)
+        .join(heads, (heads.c.peer == window.c.peer) & (heads.c.order_key == window.c.order_key))
+        .where(window.c.place <= per_key)
+        .order_by(heads.c.id, window.c.place)
+    ).all()
+    chains: list[list[Due]] = []
+    key: tuple[str, str] | None = None
+    for r in rows:
+        if (r.peer, r.order_key) != key:
+            key = (r.peer, r.order_key)
+            chains.append([])
+        elif r.next_attempt_at > now or len(chains[-1]) < r.place - 1:
+            continue  # a follower waiting for its retry ends the chain there
+        chains[-1].append(Due(r.id, r.peer, r.message_id, r.body, r.attempts, r.first_sent_at))
+    return chains
 
 
 def probe_message(session: Session, link: str, peer: str) -> Due | None:
@@ -298,7 +346,7 @@ class DeliveryWorker:
             result.produced += await asyncio.to_thread(producer, self.db)
         due, result.held = await asyncio.to_thread(self._due)
         if due:
-            outcomes = await self._send_all(due)
+            outcomes = await self._send_chains(due)
             await asyncio.to_thread(self._record, outcomes)
             self._update_circuits(outcomes)
             result.sent = len(outcomes)
@@ -315,14 +363,20 @@ class DeliveryWorker:
             result.alerts_raised, result.alerts_cleared = raised, cleared
         return result
 
-    def _due(self) -> tuple[list[Due], int]:
-        """What to send this round: every due head of the peers that are up, and a probe
-        for each down peer whose probe is due; and how many down peers' messages wait."""
+    def _due(self) -> tuple[list[list[Due]], int]:
+        """What to send this round: the chain of every due head of the peers that are up
+        (see :func:`due_chains`), and a probe for each down peer whose probe is due; and
+        how many down peers' messages wait."""
         down = self._down_peers()
         tick = time.monotonic()
         with self.db.session() as session:
-            due = due_messages(
-                session, self.config.link, utcnow(), self.policy.batch, skip_peers=down
+            due = due_chains(
+                session,
+                self.config.link,
+                utcnow(),
+                self.policy.batch,
+                max(1, self.policy.chain),
+                skip_peers=down,
             )
             held = 0
             for peer in sorted(down):
@@ -333,7 +387,7 @@ class DeliveryWorker:
                 if probe is None:  # nothing left to send it: it is up as far as we know
                     del self.circuits[peer]
                     continue
-                due.append(probe)
+                due.append([probe])
                 circuit.probe_at = tick + self.policy.probe_s
             if down:
                 held = int(
@@ -364,14 +418,23 @@ class DeliveryWorker:
                 self.circuits[peer] = PeerCircuit(tick, tick + self.policy.probe_s)
                 log.warning("link peer unreachable; probing it", extra={"peer": peer})
 
-    async def _send_all(self, due: list[Due]) -> list[Outcome]:
+    async def _send_chains(self, chains: list[list[Due]]) -> list[Outcome]:
+        """Send the chains, several keys at a time; within a chain each message goes only
+        after the one before it was acknowledged, and not after the round's budget."""
         gate = asyncio.Semaphore(self.policy.concurrency)
+        budget_end = time.monotonic() + self.policy.chain_budget_s
 
-        async def one(item: Due) -> Outcome:
+        async def chain(items: list[Due]) -> list[Outcome]:
+            outcomes: list[Outcome] = []
             async with gate:
-                return await self._send(item)
+                for item in items:
+                    if outcomes and (not outcomes[-1].acked or time.monotonic() > budget_end):
+                        break
+                    outcomes.append(await self._send(item))
+            return outcomes
 
-        return list(await asyncio.gather(*(one(item) for item in due)))
+        done = await asyncio.gather(*(chain(items) for items in chains))
+        return [outcome for outcomes in done for outcome in outcomes]
 
     async def _send(self, item: Due) -> Outcome:
         peer = self.config.peer(item.peer)
@@ -404,6 +467,7 @@ class DeliveryWorker:
             for peer_id, items in by_peer.items():
                 self._count(session, peer_id, items, now)
                 if any(o.acked for o in items):  # the peer is back: drain its backlog now
+                    failed_now = [o.due.id for o in items if not o.acked]  # keep their back-off
                     session.execute(
                         update(LinkOutbox)
                         .where(
@@ -411,6 +475,7 @@ class DeliveryWorker:
                             LinkOutbox.peer == peer_id,
                             LinkOutbox.status == "pending",
                             LinkOutbox.next_attempt_at > now,
+                            LinkOutbox.id.not_in(failed_now),
                         )
                         .values(next_attempt_at=now)
                     )
