@@ -80,7 +80,7 @@ class DeliveryPolicy:
     #: messages of one order key sent in one round, each after the previous one's ack
     chain: int = 32
     #: a key's chain sends no further message this long after the round's sends began
-    chain_budget_s: float = 0.5
+    chain_budget_s: float = 0.2
 
 
 @dataclass(frozen=True)
