@@ -68,6 +68,15 @@ from bench_e2e import ProbeBook, quantile  # noqa: E402
 
 CHROMIUM = os.environ.get("FIREGRID_CHROMIUM", "/usr/bin/chromium")
 TARGET_P99_MS = 1000.0
+#: what ``--trace`` records: the main thread's tasks, JS calls and the renderer's IPC (mojom:
+#: a synchronous call shows which interface it waited on)
+TRACE_CATEGORIES = [
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "v8.execute",
+    "toplevel",
+    "mojom",
+]
 
 # ---------------------------------------------------------------------------------------------
 # In the page: rows as they enter the DOM, long tasks, the page's clock
@@ -151,6 +160,27 @@ def paired_gaps_ms(first: ProbeBook, then: ProbeBook) -> list[float]:
 def never_seen(book: ProbeBook) -> list[int]:
     """The probes (venue ids) sent but never seen."""
     return sorted(set(book.sent_at) - set(book.seen_at))
+
+
+def slowest_probes(
+    sse: ProbeBook, screen: ProbeBook, start_s: float, count: int = 5
+) -> list[dict[str, float | None]]:
+    """The ``count`` probes slowest to the screen: when each was sent (s after ``start_s``),
+    its times to the SSE client and to the screen (ms)."""
+
+    def ms(book: ProbeBook, key: int) -> float | None:
+        at = book.seen_at.get(key)
+        return None if at is None else round((at - screen.sent_at[key]) * 1000, 1)
+
+    keys = sorted(screen.sent_at, key=lambda k: -(ms(screen, k) or float("inf")))
+    return [
+        {
+            "sent_at_s": round(screen.sent_at[k] - start_s, 2),
+            "sse_ms": ms(sse, k),
+            "screen_ms": ms(screen, k),
+        }
+        for k in keys[:count]
+    ]
 
 
 def long_tasks_within(
@@ -487,6 +517,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 args, gb_port, panels, probes, sse_book, mark_all, mark_all, before_drive
             )
             load_before = os.getloadavg()
+            if args.trace is not None:
+                browser.start_tracing(
+                    page=page, path=str(args.trace), screenshots=False, categories=TRACE_CATEGORIES
+                )
             thread.start()
             deadline = time.monotonic() + args.duration + 200
             while thread.is_alive() and time.monotonic() < deadline:
@@ -496,6 +530,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if storm.result is None:
                 raise RuntimeError("the devices did not finish")
             load_during = os.getloadavg()
+            if args.trace is not None:
+                browser.stop_tracing()
             caught_up_s = e2e.wait_caught_up(sampler, args.drain_timeout)
             sent = len(sse_book.sent_at)
             drain_deadline = time.monotonic() + args.drain_timeout
@@ -541,6 +577,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "screen_frame": frame_book.summary(),
         "sse": {**sse_book.summary(), "missing_venue_ids": never_seen(sse_book)},
         "browser_adds": distribution_ms(paired_gaps_ms(sse_book, screen_book)),
+        "slowest_probes": slowest_probes(sse_book, screen_book, storm.started_at),
         "target": {
             "p99_ms_at_most": TARGET_P99_MS,
             "met": screen["p99_ms"] is not None
@@ -632,6 +669,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one line of JSON only")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, feed)")
     parser.add_argument("--screenshot", type=Path, default=None, help="PNG of the page at the end")
+    parser.add_argument(
+        "--trace", type=Path, default=None, help="Chromium trace of the storm (adds overhead)"
+    )
     args = parser.parse_args()
     limit = args.duration + 2 * args.drain_timeout + 300
 

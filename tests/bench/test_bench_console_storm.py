@@ -87,3 +87,18 @@ def test_never_seen_lists_probes_sent_but_not_seen() -> None:
         book.sent(venue, 1.0)
     book.seen(4, 1.2)
     assert bench.never_seen(book) == [3, 5]
+
+
+def test_slowest_probes_come_first_and_unseen_ones_lead() -> None:
+    sse, screen = bench.ProbeBook(), bench.ProbeBook()
+    for venue, sent in ((1, 100.0), (2, 101.0), (3, 102.0)):
+        sse.sent(venue, sent)
+        screen.sent(venue, sent)
+        sse.seen(venue, sent + 0.1)
+    screen.seen(1, 100.3)
+    screen.seen(3, 102.9)  # probe 2 never reached the screen
+    slowest = bench.slowest_probes(sse, screen, 99.0, count=2)
+    assert slowest == [
+        {"sent_at_s": 2.0, "sse_ms": pytest.approx(100.0), "screen_ms": None},
+        {"sent_at_s": 3.0, "sse_ms": pytest.approx(100.0), "screen_ms": pytest.approx(900.0)},
+    ]
