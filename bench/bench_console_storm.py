@@ -318,56 +318,6 @@ def clock_check(page: Any) -> ClockCheck:
     return best
 
 
-def start_stack(
-    args: argparse.Namespace, url: str, workdir: Path, children: list[e2e.Child]
-) -> tuple[str, str, int]:
-    """Ingest, correlator and API as bench_e2e starts them; (API base URL, stream, GB port)."""
-    ports = e2e.Ports(e2e.parse_ports(args.ports))
-    stream = f"FG_SCREEN_{uuid.uuid4().hex[:8].upper()}"
-    env = {
-        **os.environ,
-        "FIREGRID_ENV": "test",
-        "FIREGRID_DATABASE_URL": url,
-        "FIREGRID_DATA_DIR": str(workdir / "data"),
-        "FIREGRID_LOG_LEVEL": "WARNING",
-        "FIREGRID_EVENT_LOG": args.event_log,
-        "FIREGRID_NATS_URL": args.nats,
-        "FIREGRID_EVENT_STREAM": stream,
-        "FIREGRID_ACCESS_TOKEN_TTL_S": "7200",
-        "FIREGRID_ALARMS_FILE_CHANNELS": "",
-    }
-    cli = [sys.executable, "-m", "firegrid.cli"]
-    gb_port, api_port = ports.take(), ports.take()
-    ingest = e2e.Child(
-        "ingest",
-        [
-            *cli,
-            *("ingest", "run", "--db", url, "--event-log", args.event_log),
-            *("--stream", stream, "--gb26875", f"127.0.0.1:{gb_port}"),
-            *("--idle-timeout", "3600"),
-        ],
-        env,
-        workdir,
-    )
-    children.append(ingest)
-    ingest.wait_for('{"ready"', 90)
-    children.append(
-        e2e.Child(
-            "alarms", [*cli, "alarms", "run", "--db", url, "--timer-interval", "1"], env, workdir
-        )
-    )
-    api = e2e.Child(
-        "api",
-        [*cli, "serve", "--db", url, "--port", str(api_port), "--api-only", "--no-migrate"],
-        env,
-        workdir,
-    )
-    children.append(api)
-    base = f"http://127.0.0.1:{api_port}"
-    e2e.wait_http(f"{base}/healthz", 90, api)
-    return base, stream, gb_port
-
-
 def start_sse(base: str, workdir: Path, children: list[e2e.Child]) -> Path:
     """bench_e2e's SSE client, on the console's own channel (``/api/v1/live``)."""
     token = e2e.login(base)
@@ -482,7 +432,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with e2e.throwaway_database(args.db, workdir) as url, sync_playwright() as pw:
             panels, probes = e2e.build_city(url, args.panels, probes_wanted)
-            base, stream, gb_port = start_stack(args, url, workdir, children)
+            stream = f"FG_SCREEN_{uuid.uuid4().hex[:8].upper()}"
+            ports = e2e.Ports(e2e.parse_ports(args.ports))
+            base, gb_port = e2e.start_services(args, url, stream, ports, workdir, children)
             if args.event_log == "jetstream":
                 last_offset, close_log = e2e.jetstream_last_offset(args.nats, stream)
             else:
