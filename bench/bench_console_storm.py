@@ -560,6 +560,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "frames_per_s": round(frames / result.elapsed_s, 1),
             "backlog_not_offered": result.backlog,
             "unconfirmed_at_end": storm.unconfirmed,
+            "all_confirmed": storm.settled,
             "panels": args.panels,
             "probe_rate_per_s": args.probe_rate,
             "live_entries": feed_counts,
