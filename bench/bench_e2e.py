@@ -927,6 +927,63 @@ def per_event_us(cpu_s: float | None, events: int) -> float | None:
     return round(cpu_s / events * 1e6, 1)
 
 
+def start_services(
+    args: argparse.Namespace,
+    url: str,
+    stream: str,
+    ports: Ports,
+    workdir: Path,
+    children: list[Child],
+) -> tuple[str, int]:
+    """Ingest (``--gb26875`` on a free port), correlator and API, each its own process,
+    appended to ``children`` as they start; the API's base URL and the GB/T listener's port
+    once the API answers. ``args`` gives ``event_log`` and ``nats``."""
+    env = {
+        **os.environ,
+        "FIREGRID_ENV": "test",
+        "FIREGRID_DATABASE_URL": url,
+        "FIREGRID_DATA_DIR": str(workdir / "data"),
+        "FIREGRID_LOG_LEVEL": "WARNING",
+        "FIREGRID_EVENT_LOG": args.event_log,
+        "FIREGRID_NATS_URL": args.nats,
+        "FIREGRID_EVENT_STREAM": stream,
+        "FIREGRID_ACCESS_TOKEN_TTL_S": "7200",
+        "FIREGRID_ALARMS_FILE_CHANNELS": "",
+    }
+    cli = [sys.executable, "-m", "firegrid.cli"]
+    gb_port, api_port = ports.take(), ports.take()
+    ingest = Child(
+        "ingest",
+        [
+            *cli,
+            *("ingest", "run", "--db", url, "--event-log", args.event_log),
+            *("--stream", stream, "--gb26875", f"127.0.0.1:{gb_port}"),
+            *("--idle-timeout", "3600"),
+        ],
+        env,
+        workdir,
+    )
+    children.append(ingest)
+    ingest.wait_for('{"ready"', 90)
+    alarms = Child(
+        "alarms",
+        [*cli, "alarms", "run", "--db", url, "--timer-interval", "1"],
+        env,
+        workdir,
+    )
+    children.append(alarms)
+    api = Child(
+        "api",
+        [*cli, "serve", "--db", url, "--port", str(api_port), "--api-only", "--no-migrate"],
+        env,
+        workdir,
+    )
+    children.append(api)
+    base = f"http://127.0.0.1:{api_port}"
+    wait_http(f"{base}/healthz", 90, api)
+    return base, gb_port
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     ports = Ports(parse_ports(args.ports))
@@ -938,54 +995,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             panel_addresses, probe_addresses = build_city(url, args.panels, probes_wanted)
             floor = measure_floor(args, ports, panel_addresses, workdir)
             stream = f"FG_E2E_{uuid.uuid4().hex[:8].upper()}"
-            env = {
-                **os.environ,
-                "FIREGRID_ENV": "test",
-                "FIREGRID_DATABASE_URL": url,
-                "FIREGRID_DATA_DIR": str(workdir / "data"),
-                "FIREGRID_LOG_LEVEL": "WARNING",
-                "FIREGRID_EVENT_LOG": args.event_log,
-                "FIREGRID_NATS_URL": args.nats,
-                "FIREGRID_EVENT_STREAM": stream,
-                "FIREGRID_ACCESS_TOKEN_TTL_S": "7200",
-                "FIREGRID_ALARMS_FILE_CHANNELS": "",
-            }
-            cli = [sys.executable, "-m", "firegrid.cli"]
-            gb_port, api_port = ports.take(), ports.take()
-            ingest = Child(
-                "ingest",
-                [
-                    *cli,
-                    *("ingest", "run", "--db", url, "--event-log", args.event_log),
-                    *("--stream", stream, "--gb26875", f"127.0.0.1:{gb_port}"),
-                    *("--idle-timeout", "3600"),
-                ],
-                env,
-                workdir,
-            )
-            children.append(ingest)
-            ingest.wait_for('{"ready"', 90)
+            base, gb_port = start_services(args, url, stream, ports, workdir, children)
             if args.event_log == "jetstream":
                 last_offset, close_log = jetstream_last_offset(args.nats, stream)
             else:
                 last_offset, close_log = database_last_offset(url)
             closers.append(close_log)
-            alarms = Child(
-                "alarms",
-                [*cli, "alarms", "run", "--db", url, "--timer-interval", "1"],
-                env,
-                workdir,
-            )
-            children.append(alarms)
-            api = Child(
-                "api",
-                [*cli, "serve", "--db", url, "--port", str(api_port), "--api-only", "--no-migrate"],
-                env,
-                workdir,
-            )
-            children.append(api)
-            base = f"http://127.0.0.1:{api_port}"
-            wait_http(f"{base}/healthz", 90, api)
             token = login(base)
             feed_out = workdir / "feed.jsonl"
             sse = Child(
@@ -998,7 +1013,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     token,
                     str(feed_out),
                 ],
-                env,
+                {**os.environ},
                 workdir,
             )
             children.append(sse)
