@@ -47,8 +47,6 @@ import contextlib
 import json
 import os
 import platform
-import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -508,16 +506,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for child in reversed(children):
                 child.stop()
     finally:
-        for child in reversed(children):
-            with contextlib.suppress(Exception):
-                child.stop()
-        for close in reversed(closers):
-            with contextlib.suppress(Exception):
-                close()
-        if args.keep:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        e2e.tear_down(children, closers, workdir, keep=args.keep)
     result = storm.result
     window_s = storm.ended_at - storm.started_at
     frames = result.frames_confirmed
@@ -628,15 +617,7 @@ def main() -> None:
     args = parser.parse_args()
     limit = args.duration + 2 * args.drain_timeout + 300
 
-    def expire(_signum: int, _frame: Any) -> None:
-        raise TimeoutError(f"bench_console_storm: the run exceeded {limit:.0f} s")
-
-    signal.signal(signal.SIGALRM, expire)
-    signal.alarm(int(limit))
-    try:
-        result = run(args)
-    finally:
-        signal.alarm(0)
+    result = e2e.within_time_limit("bench_console_storm", limit, lambda: run(args))
     if not args.json:
         print(report(result))
     print(json.dumps(result, indent=None if args.json else 2, ensure_ascii=False))

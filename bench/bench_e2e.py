@@ -984,6 +984,37 @@ def start_services(
     return base, gb_port
 
 
+def tear_down(
+    children: Sequence[Child], closers: Sequence[Callable[[], None]], workdir: Path, *, keep: bool
+) -> None:
+    """Stop the processes (last started first), close what was opened, and remove the work
+    dir unless it is to be kept; nothing here may hide the run's own error."""
+    for child in reversed(children):
+        with contextlib.suppress(Exception):
+            child.stop()
+    for close in reversed(closers):
+        with contextlib.suppress(Exception):
+            close()
+    if keep:
+        print(f"kept {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def within_time_limit(name: str, limit_s: float, run: Callable[[], Any]) -> Any:
+    """``run()``, stopped with a :class:`TimeoutError` naming the bench after ``limit_s``."""
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise TimeoutError(f"{name}: the run exceeded {limit_s:.0f} s")
+
+    signal.signal(signal.SIGALRM, expire)
+    signal.alarm(int(limit_s))
+    try:
+        return run()
+    finally:
+        signal.alarm(0)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     ports = Ports(parse_ports(args.ports))
@@ -1089,16 +1120,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for child in reversed(children):
                 child.stop()
     finally:
-        for child in reversed(children):
-            with contextlib.suppress(Exception):
-                child.stop()
-        for close in reversed(closers):
-            with contextlib.suppress(Exception):
-                close()
-        if args.keep:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        tear_down(children, closers, workdir, keep=args.keep)
     lags = lag_seconds(sampler.samples)
     frames = result.frames_confirmed
     cpu = {child.name: per_event_us(child.cpu_s(), frames) for child in children}
@@ -1192,15 +1214,7 @@ def main() -> None:
         args.floor_duration = min(10.0, args.duration)
     limit = args.timeout or (args.duration + args.floor_duration + args.drain_timeout + 240)
 
-    def expire(_signum: int, _frame: Any) -> None:
-        raise TimeoutError(f"bench_e2e: the run exceeded {limit:.0f} s")
-
-    signal.signal(signal.SIGALRM, expire)
-    signal.alarm(int(limit))
-    try:
-        result = run(args)
-    finally:
-        signal.alarm(0)
+    result = within_time_limit("bench_e2e", limit, lambda: run(args))
     print(json.dumps(result, indent=None if args.json else 2, ensure_ascii=False))
 
 

@@ -65,6 +65,7 @@ from bench_e2e import (
     Transmitter,
     build_city,
     status_frame,
+    within_time_limit,
 )
 from firegrid.ops.localcluster import LocalCluster, free_ports
 
@@ -566,15 +567,7 @@ def main() -> None:
     args = parser.parse_args()
     limit = args.timeout or args.duration + 300
 
-    def expire(_signum: int, _frame: Any) -> None:
-        raise TimeoutError(f"faults: the run exceeded {limit:.0f} s")
-
-    signal.signal(signal.SIGALRM, expire)
-    signal.alarm(int(limit))
-    try:
-        result = run(args)
-    finally:
-        signal.alarm(0)
+    result = within_time_limit("faults", limit, lambda: run(args))
     print(json.dumps(result, indent=None if args.json else 2, ensure_ascii=False))
 
 
