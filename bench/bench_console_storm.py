@@ -316,25 +316,6 @@ def clock_check(page: Any) -> ClockCheck:
     return best
 
 
-def start_sse(base: str, workdir: Path, children: list[e2e.Child]) -> Path:
-    """bench_e2e's SSE client, on the console's own channel (``/api/v1/live``)."""
-    token = e2e.login(base)
-    out = workdir / "live.jsonl"
-    sse = e2e.Child(
-        "sse_client",
-        [sys.executable, "-c", e2e.SSE_CLIENT, f"{base}/api/v1/live", token, str(out)],
-        {**os.environ},
-        workdir,
-    )
-    children.append(sse)
-    deadline = time.monotonic() + 30
-    while not (out.exists() and '"ready"' in out.read_text()):
-        if sse.process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("SSE client did not connect: " + sse.output.read_text())
-        time.sleep(0.05)
-    return out
-
-
 def open_console(browser: Any, base: str) -> Any:
     from tests.web.console_load import sign_in
 
@@ -444,7 +425,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             closers.append(browser.close)
             page = open_console(browser, base)
-            feed_out = start_sse(base, workdir, children)
+            feed_out = e2e.start_sse(
+                base, "/api/v1/live", workdir / "live.jsonl", workdir, children
+            )
             clock_before = clock_check(page)
             sampler = e2e.LagSampler(url, args.event_log, last_offset)
             closers.append(sampler.stop)

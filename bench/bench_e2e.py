@@ -984,6 +984,25 @@ def start_services(
     return base, gb_port
 
 
+def start_sse(base: str, path: str, out: Path, workdir: Path, children: list[Child]) -> Path:
+    """An SSE client (its own process, signed in as the bench's operator) writing the
+    stream at ``path`` to ``out``; returns once it is connected."""
+    token = login(base)
+    sse = Child(
+        "sse_client",
+        [sys.executable, "-c", SSE_CLIENT, f"{base}{path}", token, str(out)],
+        {**os.environ},
+        workdir,
+    )
+    children.append(sse)
+    deadline = time.monotonic() + 30
+    while not (out.exists() and '"ready"' in out.read_text()):
+        if sse.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("SSE client did not connect: " + sse.output.read_text())
+        time.sleep(0.05)
+    return out
+
+
 def tear_down(
     children: Sequence[Child], closers: Sequence[Callable[[], None]], workdir: Path, *, keep: bool
 ) -> None:
@@ -1032,27 +1051,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 last_offset, close_log = database_last_offset(url)
             closers.append(close_log)
-            token = login(base)
-            feed_out = workdir / "feed.jsonl"
-            sse = Child(
-                "sse_client",
-                [
-                    sys.executable,
-                    "-c",
-                    SSE_CLIENT,
-                    f"{base}/api/v1/alarms/feed",
-                    token,
-                    str(feed_out),
-                ],
-                {**os.environ},
-                workdir,
+            feed_out = start_sse(
+                base, "/api/v1/alarms/feed", workdir / "feed.jsonl", workdir, children
             )
-            children.append(sse)
-            deadline = time.monotonic() + 30
-            while not (feed_out.exists() and '"ready"' in feed_out.read_text()):
-                if sse.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("SSE client did not connect: " + sse.output.read_text())
-                time.sleep(0.05)
             sampler = LagSampler(url, args.event_log, last_offset)
             closers.append(sampler.stop)
             book = ProbeBook()
