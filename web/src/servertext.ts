@@ -8,7 +8,7 @@ export type Translate = (key: string, params?: Record<string, string | number>) 
 export type ServerParams = Record<string, string | number | boolean | null | undefined>;
 
 /** Parameters translated through a label group whatever the code (an outcome, a reason). */
-const PARAM_GROUP: Record<string, string> = { outcome: "taskResult", reason: "falseReason", method: "server.method", review_state: "reviewState" };
+const PARAM_GROUP: Record<string, string> = { outcome: "taskResult", reason: "falseReason", method: "server.method", review_state: "reviewState", role: "roles" };
 /** Optional parameters the sentence does not hold: appended when not empty (`server.suffix.<name>`). */
 const SUFFIX_PARAMS = ["reason", "note"];
 

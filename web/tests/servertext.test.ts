@@ -31,6 +31,7 @@ describe("server texts", () => {
     expect(serverText(translator("zh-CN"), "place.wrong_parent", parent, "x")).toBe(`${zh.entityKind.village}的上级必须是${zh.entityKind.town}，不能是${zh.entityKind.grid}`);
     expect(serverText(translator("zh-CN"), "entity.not_found", { kind: "gizmo", id: 1 }, "x")).toBe("找不到gizmo 1");
     expect(serverText(translator("zh-CN"), "timeline.aid_kind", { kind: "joint_defence" }, "x")).toBe(zh.aidKind.joint_defence);
+    expect(serverText(translator("zh-CN"), "access.role", { role: "dispatcher", permission: "users:write" }, "x")).toContain(`「${zh.roles.dispatcher}」`);
   });
 
   it("falls back to the server's English for no code or an unknown code", () => {
