@@ -188,6 +188,23 @@ def test_places_and_resources_kinds_are_translated() -> None:
         assert not sorted(kinds - set(locale(name)["entityKind"]))
 
 
+def test_the_data_files_a_refusal_names_are_translated() -> None:
+    """A data file's ``label`` (``merge rules``) becomes the kind ``merge_rules``."""
+    labels = set()
+    for tree in trees().values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node.func) in {
+                "parse_yaml_model",
+                "load_yaml_model",
+            }:
+                label = _keyword(node, "label")
+                if isinstance(label, ast.Constant) and isinstance(label.value, str):
+                    labels.add(label.value.replace(" ", "_"))
+    assert {"merge_rules", "staffing_rules"} <= labels
+    for name in ("zh-CN", "en"):
+        assert not sorted(labels - set(locale(name)["entityKind"]))
+
+
 def test_a_class_text_is_the_default_and_a_raise_may_still_name_its_own() -> None:
     class EngineRefused(ValidationFailed):
         default_text = TextCode.RISK_INPUT_INVALID

@@ -29,13 +29,13 @@ def parse_yaml_model(
         raise ValidationFailed(
             f"{label} {origin}: not valid YAML: {exc}",
             text=TextCode.DOCUMENT_NOT_YAML,
-            params={"kind": label},
+            params={"kind": label.replace(" ", "_")},
         ) from None
     if not isinstance(data, dict):
         raise ValidationFailed(
             f"{label} {origin}: must be {shape}",
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": label, "field": "", "problem": f"must be {shape}"},
+            params={"kind": label.replace(" ", "_"), "field": "", "problem": f"must be {shape}"},
         )
     try:
         return model.model_validate(data)
@@ -52,7 +52,11 @@ def parse_yaml_model(
             f"{label} {origin}: {first['field']}: {first['message']}",
             {"file": origin, "problems": problems},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": label, "field": first["field"], "problem": first["message"]},
+            params={
+                "kind": label.replace(" ", "_"),
+                "field": first["field"],
+                "problem": first["message"],
+            },
         ) from None
 
 

@@ -151,7 +151,7 @@ def _load_yaml(text: str, what: str) -> Any:
         raise ValidationFailed(
             f"{what} is not valid YAML: {exc}",
             text=TextCode.DOCUMENT_NOT_YAML,
-            params={"kind": what},
+            params={"kind": what.replace(" ", "_")},
         ) from None
 
 
