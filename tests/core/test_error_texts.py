@@ -86,7 +86,7 @@ def _passes_text_itself(cls: ast.ClassDef) -> bool:
 @cache
 def error_classes() -> tuple[frozenset[str], frozenset[str]]:
     """Names of the DomainError classes, and those of them that carry their own text."""
-    known, coded = {BASE}, set()
+    known, coded = {BASE}, set[str]()
     grown = True
     while grown:  # subclasses of subclasses, wherever they are declared
         grown = False
@@ -151,7 +151,7 @@ def test_each_raise_gives_every_parameter_its_sentence_uses() -> None:
         if params is None:
             given: set[str] = set()
         elif isinstance(params, ast.Dict) and all(isinstance(k, ast.Constant) for k in params.keys):
-            given = {k.value for k in params.keys if isinstance(k, ast.Constant)}
+            given = {str(k.value) for k in params.keys if isinstance(k, ast.Constant)}
         else:
             continue  # built elsewhere: the translation test of its code covers it
         checked += 1
@@ -162,12 +162,12 @@ def test_each_raise_gives_every_parameter_its_sentence_uses() -> None:
 
 
 def test_every_kind_named_in_a_refusal_is_translated() -> None:
-    kinds = set()
+    kinds = set[str]()
     for site in sites():
         params = _keyword(site.call, "params")
         if isinstance(params, ast.Dict):
             for key, value in zip(params.keys, params.values, strict=True):
-                named = isinstance(key, ast.Constant) and key.value.endswith("kind")
+                named = isinstance(key, ast.Constant) and str(key.value).endswith("kind")
                 if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
                     kinds.add(value.value)
     assert {"venue", "incident", "alarm", "device", "station"} <= kinds
@@ -190,7 +190,7 @@ def test_places_and_resources_kinds_are_translated() -> None:
 
 def test_the_data_files_a_refusal_names_are_translated() -> None:
     """A data file's ``label`` (``merge rules``) becomes the kind ``merge_rules``."""
-    labels = set()
+    labels = set[str]()
     for tree in trees().values():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _name(node.func) in {
