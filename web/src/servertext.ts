@@ -1,16 +1,21 @@
 // Texts the server shows to people arrive as a stable code plus parameters next to the
 // English sentence (see src/firegrid/core/texts.py). The console says them in the reader's
-// language: `server.<code>` of the locale files, its `{param}`s filled in; a status among the
-// parameters is itself translated. An unknown code (a newer server) shows the English text.
+// language: `server.<code>` of the locale files, its `{param}`s filled in; a status or a kind
+// (`entityKind.<kind>`) among the parameters is itself translated. An unknown code (a newer server) shows the English text.
 // Pure: no DOM, no shared state (unit-tested).
 
 export type Translate = (key: string, params?: Record<string, string | number>) => string;
 export type ServerParams = Record<string, string | number | boolean | null | undefined>;
 
 /** Parameters translated through a label group whatever the code (an outcome, a reason). */
-const PARAM_GROUP: Record<string, string> = { outcome: "taskResult", reason: "falseReason", method: "server.method", review_state: "reviewState" };
+const PARAM_GROUP: Record<string, string> = { outcome: "taskResult", reason: "falseReason", method: "server.method", review_state: "reviewState", role: "roles" };
 /** Optional parameters the sentence does not hold: appended when not empty (`server.suffix.<name>`). */
 const SUFFIX_PARAMS = ["reason", "note"];
+
+/** Parameters that name a kind of thing (`venue`, `incident`, a level such as `town`): translated
+ * through `entityKind`, or the group of a code family whose kinds are its own. */
+const KIND_PARAMS = new Set(["kind", "parent_kind", "expected_kind"]);
+const KIND_GROUP: Record<string, string> = { timeline: "aidKind" };
 
 /** Parameters that name a status, and the label group of each code family's statuses. */
 const STATUS_PARAMS = new Set(["from", "to", "status", "expected"]);
@@ -33,8 +38,9 @@ export function serverText(tr: Translate, code: string | null | undefined, param
   for (const [name, value] of Object.entries(params ?? {})) {
     if (value === null || value === undefined) filled[name] = "—";
     else if (typeof value === "boolean") filled[name] = String(value);
-    else if (typeof value === "string" && (PARAM_GROUP[name] || (STATUS_PARAMS.has(name) && STATUS_GROUP[family]))) {
-      const labelKey = `${PARAM_GROUP[name] ?? STATUS_GROUP[family]}.${value}`;
+    else if (typeof value === "string" && (PARAM_GROUP[name] || KIND_PARAMS.has(name) || (STATUS_PARAMS.has(name) && STATUS_GROUP[family]))) {
+      const group = PARAM_GROUP[name] ?? (KIND_PARAMS.has(name) ? (KIND_GROUP[family] ?? "entityKind") : STATUS_GROUP[family]);
+      const labelKey = `${group}.${value}`;
       const label = tr(labelKey);
       filled[name] = label === labelKey ? value : label;
     } else filled[name] = value;

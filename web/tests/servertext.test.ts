@@ -23,6 +23,17 @@ describe("server texts", () => {
     expect(text).not.toContain("on_scene");
   });
 
+  it("translates the kind of thing a refusal names", () => {
+    const params = { kind: "venue", id: 7 };
+    expect(serverText(translator("zh-CN"), "entity.not_found", params, "venue 7 not found")).toBe(`找不到${zh.entityKind.venue} 7`);
+    expect(serverText(translator("en"), "entity.not_found", { kind: "incident", id: 3 }, "x")).toBe("incident 3 not found");
+    const parent = { kind: "village", expected_kind: "town", parent_kind: "grid" };
+    expect(serverText(translator("zh-CN"), "place.wrong_parent", parent, "x")).toBe(`${zh.entityKind.village}的上级必须是${zh.entityKind.town}，不能是${zh.entityKind.grid}`);
+    expect(serverText(translator("zh-CN"), "entity.not_found", { kind: "gizmo", id: 1 }, "x")).toBe("找不到gizmo 1");
+    expect(serverText(translator("zh-CN"), "timeline.aid_kind", { kind: "joint_defence" }, "x")).toBe(zh.aidKind.joint_defence);
+    expect(serverText(translator("zh-CN"), "access.role", { role: "dispatcher", permission: "users:write" }, "x")).toContain(`「${zh.roles.dispatcher}」`);
+  });
+
   it("falls back to the server's English for no code or an unknown code", () => {
     expect(serverText(translator("zh-CN"), null, {}, "the English")).toBe("the English");
     expect(serverText(translator("zh-CN"), "newer.code", { a: 1 }, "the English")).toBe("the English");

@@ -52,6 +52,7 @@ from firegrid.core.db import Database
 from firegrid.core.errors import Forbidden, ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.core.text import SafeLine, neutralise_formula
+from firegrid.core.texts import TextCode
 
 router = APIRouter()
 
@@ -65,7 +66,12 @@ def _cursor(cursor: str | None, maximum: int) -> int | None:
     """Decode a cursor and refuse ids the database column cannot hold (no 500s)."""
     value = decode_cursor(cursor)
     if value is not None and not 0 <= value <= maximum:
-        raise ValidationFailed(f"cursor {cursor!r} is not valid", {"cursor": cursor})
+        raise ValidationFailed(
+            f"cursor {cursor!r} is not valid",
+            {"cursor": cursor},
+            text=TextCode.VALIDATION_BAD_CURSOR,
+            params={"field": "cursor"},
+        )
     return value
 
 
@@ -159,7 +165,11 @@ def logout(
     principal: Caller, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     if principal.session_id is None:
-        raise Forbidden("only a signed-in session can sign out; revoke API keys instead")
+        raise Forbidden(
+            "only a signed-in session can sign out; revoke API keys instead",
+            text=TextCode.ACCESS_SESSION_ONLY,
+            params={},
+        )
     sessions.revoke_session(session, principal.session_id, "logout")
     response = Response(status_code=204)
     if principal.auth_method == "cookie":
@@ -332,7 +342,10 @@ def revoke_api_key(
 def _aware(name: str, value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValidationFailed(
-            f"{name} needs a timezone (e.g. 2026-01-01T00:00:00Z)", {name: str(value)}
+            f"{name} needs a timezone (e.g. 2026-01-01T00:00:00Z)",
+            {name: str(value)},
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": name},
         )
     return value
 

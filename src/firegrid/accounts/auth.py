@@ -24,6 +24,7 @@ from firegrid.accounts.sessions import live_session, principal_for_user
 from firegrid.accounts.tokens import decode_access_token, same_hash
 from firegrid.core.errors import Forbidden, Unauthenticated
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.places.public import Jurisdiction
 
 SESSION_COOKIE = "firegrid_session"
@@ -41,7 +42,12 @@ def authenticate_request(request: Request, session: Session) -> Principal:
         scheme, _, credential = authorization.partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
-            raise Unauthenticated("use 'Authorization: Bearer <token>'", {"reason": "bad_scheme"})
+            raise Unauthenticated(
+                "use 'Authorization: Bearer <token>'",
+                {"reason": "bad_scheme"},
+                text=TextCode.AUTH_BAD_SCHEME,
+                params={},
+            )
         if credential.startswith("fgk_"):
             principal = _from_api_key(request, session, credential)
         else:
@@ -51,7 +57,9 @@ def authenticate_request(request: Request, session: Session) -> Principal:
     elif request.cookies.get(SESSION_COOKIE):
         principal = _from_cookie(request, session)
     else:
-        raise Unauthenticated("authentication required", {"reason": "missing"})
+        raise Unauthenticated(
+            "authentication required", {"reason": "missing"}, text=TextCode.AUTH_REQUIRED, params={}
+        )
     note_principal(principal)
     return principal
 
@@ -61,7 +69,10 @@ def _from_access_token(session: Session, settings: Settings, token: str) -> Prin
     live = live_session(session, claims.session_id)
     if live is None or claims.subject != f"user:{live[1].id}":
         raise Unauthenticated(
-            "the session has ended (signed out, revoked or expired)", {"reason": "revoked"}
+            "the session has ended (signed out, revoked or expired)",
+            {"reason": "revoked"},
+            text=TextCode.AUTH_SESSION_ENDED,
+            params={},
         )
     auth, user = live
     return principal_for_user(session, user, session_id=auth.id, auth_method="bearer")
@@ -73,7 +84,10 @@ def _from_cookie(request: Request, session: Session) -> Principal:
     live = live_session(session, session_id) if session_id and secret else None
     if live is None or live[0].mode != "cookie" or not same_hash(secret, live[0].secret_hash):
         raise Unauthenticated(
-            "the console session is not valid or has ended", {"reason": "invalid_session"}
+            "the console session is not valid or has ended",
+            {"reason": "invalid_session"},
+            text=TextCode.AUTH_SESSION_INVALID,
+            params={},
         )
     auth, user = live
     principal = principal_for_user(session, user, session_id=auth.id, auth_method="cookie")
@@ -90,6 +104,8 @@ def _from_cookie(request: Request, session: Session) -> Principal:
                 f"a state-changing request with a session cookie needs the {CSRF_HEADER} "
                 f"header equal to the {CSRF_COOKIE} cookie",
                 {"reason": "csrf"},
+                text=TextCode.ACCESS_CSRF,
+                params={"header": CSRF_HEADER},
             )
     return principal
 
@@ -98,7 +114,12 @@ def _from_api_key(request: Request, session: Session, presented: str) -> Princip
     key = verify_api_key(session, presented)
     jurisdiction = session.get(Jurisdiction, key.jurisdiction_id)
     if jurisdiction is None:
-        raise Unauthenticated("the API key has no jurisdiction", {"reason": "no_scope"})
+        raise Unauthenticated(
+            "the API key has no jurisdiction",
+            {"reason": "no_scope"},
+            text=TextCode.AUTH_NO_JURISDICTION,
+            params={},
+        )
     principal = Principal(
         subject=f"apikey:{key.id}",
         username=key.name,
@@ -113,5 +134,7 @@ def _from_api_key(request: Request, session: Session, presented: str) -> Princip
         raise Forbidden(
             "this API key may not call this route",
             {"reason": "route_not_allowed", "allowed_routes": sorted(key.routes)},
+            text=TextCode.ACCESS_API_KEY_ROUTE,
+            params={},
         )
     return principal

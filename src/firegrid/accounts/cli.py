@@ -20,6 +20,7 @@ from firegrid.accounts.principal import Principal, system_principal
 from firegrid.accounts.roles import Role
 from firegrid.core.cli import DbOption, JsonOption, command_group, emit, session_scope
 from firegrid.core.errors import NotFound
+from firegrid.core.texts import TextCode
 
 users_app = command_group("Manage users: create, list, disable, reset passwords.")
 apikeys_app = command_group("Manage API keys for machine integrations.")
@@ -38,7 +39,12 @@ def _operator() -> Principal:
 def _user_by_name(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
     if user is None:
-        raise NotFound(f"no user {username!r}", {"username": username})
+        raise NotFound(
+            f"no user {username!r}",
+            {"username": username},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "user", "id": username},
+        )
     return user
 
 

@@ -13,6 +13,7 @@ from firegrid.accounts.models import User
 from firegrid.accounts.principal import system_principal
 from firegrid.accounts.service import create_user
 from firegrid.core.settings import Settings, get_settings
+from firegrid.core.texts import TextCode
 
 # (username, role, scope level, password, what the account shows). The passwords are
 # published: they satisfy the password policy but are only for a demo on a laptop.
@@ -53,7 +54,9 @@ def create_demo_users(
     if settings.is_production:
         raise DemoRefused(
             "demo users with published passwords are never created in production "
-            "(FIREGRID_ENV=production)"
+            "(FIREGRID_ENV=production)",
+            text=TextCode.ACCOUNT_DEMO_REFUSED,
+            params={},
         )
     codes = {"city": city_code, "town": town_code, "village": village_code, "grid": grid_code}
     actor = system_principal("demo")

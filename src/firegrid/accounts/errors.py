@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from firegrid.core.errors import DomainError
+from firegrid.core.texts import TextCode
 
 
 class LoginThrottled(DomainError):
@@ -18,7 +19,12 @@ class LoginThrottled(DomainError):
     code = "too_many_requests"
 
     def __init__(self, message: str, retry_after_s: int, details: dict[str, Any]) -> None:
-        super().__init__(message, {**details, "retry_after_s": retry_after_s})
+        super().__init__(
+            message,
+            {**details, "retry_after_s": retry_after_s},
+            text=TextCode.AUTH_LOGIN_THROTTLED,
+            params={"retry_after_s": retry_after_s},
+        )
         self.headers = {"Retry-After": str(retry_after_s)}
 
 

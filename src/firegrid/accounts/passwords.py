@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128  # bounds the work an attacker can make argon2 do per request
@@ -106,6 +107,8 @@ def check_password_policy(password: str, username: str = "") -> None:
                 "problems": problems,
                 "policy": f"at least {MIN_LENGTH} characters, letters and digits, not the username",
             },
+            text=TextCode.ACCOUNT_PASSWORD_POLICY,
+            params={"min_length": MIN_LENGTH},
         )
 
 

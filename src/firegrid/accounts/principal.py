@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement
 
 from firegrid.accounts.roles import permissions_of
 from firegrid.core.errors import Forbidden
+from firegrid.core.texts import TextCode
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,10 @@ class Principal:
     def check(self, permission: str) -> None:
         if not self.has(permission):
             raise Forbidden(
-                f"role {self.role!r} may not {permission!r}", {"permission": permission}
+                f"role {self.role!r} may not {permission!r}",
+                {"permission": permission},
+                text=TextCode.ACCESS_ROLE,
+                params={"role": self.role, "permission": permission},
             )
 
     def can_see_path(self, path: str) -> bool:

@@ -46,7 +46,12 @@ def jurisdiction_by_code(session: Session, code: str) -> Jurisdiction:
         select(Jurisdiction).where(Jurisdiction.code == code, Jurisdiction.deleted_at.is_(None))
     ).first()
     if row is None:
-        raise ValidationFailed(f"no jurisdiction with code {code!r}", {"scope_code": code})
+        raise ValidationFailed(
+            f"no jurisdiction with code {code!r}",
+            {"scope_code": code},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "jurisdiction", "id": code},
+        )
     return row
 
 
@@ -57,6 +62,8 @@ def _scope_for(session: Session, actor: Principal, code: str) -> Jurisdiction:
         raise Forbidden(
             f"jurisdiction {code!r} lies outside your scope",
             {"scope_code": code, "your_scope": actor.scope_code},
+            text=TextCode.ACCESS_OUTSIDE_SCOPE,
+            params={"kind": "jurisdiction", "id": code},
         )
     return jurisdiction
 
@@ -66,7 +73,10 @@ def _check_role(role: str) -> str:
         return Role(role).value
     except ValueError:
         raise ValidationFailed(
-            f"unknown role {role!r}", {"role": role, "roles": [r.value for r in Role]}
+            f"unknown role {role!r}",
+            {"role": role, "roles": [r.value for r in Role]},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "role", "value": role, "allowed": [r.value for r in Role]},
         ) from None
 
 
@@ -129,7 +139,12 @@ def scoped_users(actor: Principal) -> Select[User]:
 def get_user(session: Session, actor: Principal, user_id: int) -> User:
     user = session.scalars(scoped_users(actor).where(User.id == user_id)).first()
     if user is None:
-        raise NotFound(f"user {user_id} not found", {"id": user_id})
+        raise NotFound(
+            f"user {user_id} not found",
+            {"id": user_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "user", "id": user_id},
+        )
     return user
 
 
@@ -172,6 +187,8 @@ def _set_venues(
             raise ValidationFailed(
                 "venues must exist and lie inside both your scope and the user's scope",
                 {"venue_ids": bad},
+                text=TextCode.ACCOUNT_VENUES_OUT_OF_SCOPE,
+                params={"venue_ids": bad},
             )
     for link in session.scalars(select(UserVenue).where(UserVenue.user_id == user.id)).all():
         session.delete(link)
@@ -198,11 +215,18 @@ def create_user(
         raise ValidationFailed(
             "the username must be 3-64 characters: lower-case letters, digits, '.', '_', '-'",
             {"field": "username"},
+            text=TextCode.ACCOUNT_USERNAME_FORMAT,
+            params={},
         )
     role = _check_role(role)
     scope = _scope_for(session, actor, scope_code)
     if venue_ids and role != Role.VENUE_MANAGER:
-        raise ValidationFailed("only a venue_manager is linked to venues", {"role": role})
+        raise ValidationFailed(
+            "only a venue_manager is linked to venues",
+            {"role": role},
+            text=TextCode.ACCOUNT_VENUES_FOR_MANAGER,
+            params={"role": role},
+        )
     generated = None
     if password is None:
         password = generated = generate_password()
@@ -256,7 +280,11 @@ def update_user(
     if user.id == actor.user_id and (
         disabled or (role is not None and role != user.role) or scope_code is not None
     ):
-        raise Forbidden("you cannot disable yourself or change your own role or scope")
+        raise Forbidden(
+            "you cannot disable yourself or change your own role or scope",
+            text=TextCode.ACCESS_OWN_ACCOUNT,
+            params={},
+        )
     before = _user_snapshot(session, user)
     if role is not None:
         user.role = _check_role(role)
@@ -269,7 +297,12 @@ def update_user(
         user.display_name = display_name
     if venue_ids is not None:
         if venue_ids and user.role != Role.VENUE_MANAGER:
-            raise ValidationFailed("only a venue_manager is linked to venues", {"role": user.role})
+            raise ValidationFailed(
+                "only a venue_manager is linked to venues",
+                {"role": user.role},
+                text=TextCode.ACCOUNT_VENUES_FOR_MANAGER,
+                params={"role": user.role},
+            )
         _set_venues(session, actor, user, scope, venue_ids)
     elif role is not None and user.role != Role.VENUE_MANAGER:
         _set_venues(session, actor, user, scope, ())
@@ -314,9 +347,18 @@ def change_own_password(
     user_id = principal.user_id
     user = session.get(User, user_id) if user_id is not None else None
     if user is None:
-        raise Forbidden("only a signed-in user has a password to change")
+        raise Forbidden(
+            "only a signed-in user has a password to change",
+            text=TextCode.ACCESS_SESSION_ONLY,
+            params={},
+        )
     if not verify_password(user.password_hash, current_password):
-        raise Unauthenticated("the current password is wrong", {"field": "current_password"})
+        raise Unauthenticated(
+            "the current password is wrong",
+            {"field": "current_password"},
+            text=TextCode.AUTH_WRONG_PASSWORD,
+            params={},
+        )
     check_password_policy(new_password, user.username)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
@@ -348,6 +390,8 @@ def normalise_route_prefix(prefix: str) -> str:
         raise ValidationFailed(
             f"route prefix {prefix!r} must be an API path such as /api/v1/devices",
             {"route": prefix},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "routes", "value": prefix, "expected": "/api/v1/..."},
         )
     return value
 
@@ -395,12 +439,25 @@ def create_api_key(
     role = _check_role(role)
     if role not in API_KEY_ROLES:
         raise ValidationFailed(
-            f"an API key cannot have the role {role!r}", {"roles": sorted(API_KEY_ROLES)}
+            f"an API key cannot have the role {role!r}",
+            {"roles": sorted(API_KEY_ROLES)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "role", "value": role, "allowed": sorted(API_KEY_ROLES)},
         )
     if not name.strip():
-        raise ValidationFailed("an API key needs a name", {"field": "name"})
+        raise ValidationFailed(
+            "an API key needs a name",
+            {"field": "name"},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "name"},
+        )
     if not routes:
-        raise ValidationFailed("an API key needs at least one route prefix", {"field": "routes"})
+        raise ValidationFailed(
+            "an API key needs at least one route prefix",
+            {"field": "routes"},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "routes"},
+        )
     prefixes = sorted({normalise_route_prefix(route) for route in routes})
     scope = _scope_for(session, actor, scope_code)
     key_id = secrets.token_hex(6)
@@ -409,7 +466,10 @@ def create_api_key(
     if expires_in_days is not None:
         if expires_in_days < 1:
             raise ValidationFailed(
-                "expires_in_days must be at least 1", {"field": "expires_in_days"}
+                "expires_in_days must be at least 1",
+                {"field": "expires_in_days"},
+                text=TextCode.VALIDATION_RANGE,
+                params={"field": "expires_in_days", "min": 1, "max": None},
             )
         expires_at = utcnow() + timedelta(days=expires_in_days)
     key = ApiKey(
@@ -456,7 +516,12 @@ def list_api_keys(
 def revoke_api_key(session: Session, actor: Principal, key_id: str) -> ApiKey:
     key = session.scalars(scoped_api_keys(actor).where(ApiKey.id == key_id)).first()
     if key is None:
-        raise NotFound(f"API key {key_id!r} not found", {"id": key_id})
+        raise NotFound(
+            f"API key {key_id!r} not found",
+            {"id": key_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "api_key", "id": key_id},
+        )
     if key.revoked_at is None:
         before = jsonable(api_key_dict(session, key))
         key.revoked_at = utcnow()
@@ -476,10 +541,20 @@ def revoke_api_key(session: Session, actor: Principal, key_id: str) -> ApiKey:
 def parse_api_key(presented: str) -> tuple[str, str]:
     """Split ``fgk_<id>_<secret>``; 401 when the shape is wrong."""
     if not presented.startswith(API_KEY_PREFIX):
-        raise Unauthenticated("the API key is not valid", {"reason": "invalid"})
+        raise Unauthenticated(
+            "the API key is not valid",
+            {"reason": "invalid"},
+            text=TextCode.AUTH_API_KEY_INVALID,
+            params={},
+        )
     key_id, sep, secret = presented[len(API_KEY_PREFIX) :].partition("_")
     if not sep or not key_id or not secret or len(key_id) > 16:
-        raise Unauthenticated("the API key is not valid", {"reason": "invalid"})
+        raise Unauthenticated(
+            "the API key is not valid",
+            {"reason": "invalid"},
+            text=TextCode.AUTH_API_KEY_INVALID,
+            params={},
+        )
     return key_id, secret
 
 
@@ -488,12 +563,27 @@ def verify_api_key(session: Session, presented: str) -> ApiKey:
     key_id, secret = parse_api_key(presented)
     key = session.get(ApiKey, key_id)
     if key is None or not same_hash(secret, key.secret_hash):
-        raise Unauthenticated("the API key is not valid", {"reason": "invalid"})
+        raise Unauthenticated(
+            "the API key is not valid",
+            {"reason": "invalid"},
+            text=TextCode.AUTH_API_KEY_INVALID,
+            params={},
+        )
     now = utcnow()
     if key.revoked_at is not None:
-        raise Unauthenticated("the API key has been revoked", {"reason": "revoked"})
+        raise Unauthenticated(
+            "the API key has been revoked",
+            {"reason": "revoked"},
+            text=TextCode.AUTH_API_KEY_REVOKED,
+            params={},
+        )
     if key.expires_at is not None and key.expires_at <= now:
-        raise Unauthenticated("the API key has expired", {"reason": "expired"})
+        raise Unauthenticated(
+            "the API key has expired",
+            {"reason": "expired"},
+            text=TextCode.AUTH_API_KEY_EXPIRED,
+            params={},
+        )
     if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=60):
         key.last_used_at = now  # throttled: at most one write a minute per key
     return key

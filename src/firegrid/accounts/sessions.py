@@ -20,6 +20,7 @@ from firegrid.accounts.tokens import issue_access_token, new_secret, new_session
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Unauthenticated
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.places.public import Jurisdiction
 
 # Sign-in throttling: failures count per (source address, name) and per source address.
@@ -133,7 +134,12 @@ def principal_for_user(
 ) -> Principal:
     jurisdiction = session.get(Jurisdiction, user.jurisdiction_id)
     if jurisdiction is None:
-        raise Unauthenticated("the account has no jurisdiction", {"reason": "no_scope"})
+        raise Unauthenticated(
+            "the account has no jurisdiction",
+            {"reason": "no_scope"},
+            text=TextCode.AUTH_NO_JURISDICTION,
+            params={},
+        )
     venues = venue_ids_of(session, user.id) if user.role == "venue_manager" else []
     return Principal(
         subject=f"user:{user.id}",
@@ -293,11 +299,21 @@ def login(
         waiting = [_register_failure(session, key, limit, now) for key, limit in keys]
         session.commit()
         note(outcome="failure", reason="bad_credentials", throttled_now=any(waiting))
-        raise Unauthenticated(BAD_CREDENTIALS, {"reason": "bad_credentials"})
+        raise Unauthenticated(
+            BAD_CREDENTIALS,
+            {"reason": "bad_credentials"},
+            text=TextCode.AUTH_BAD_CREDENTIALS,
+            params={},
+        )
     assert user is not None
     if user.disabled:
         note(outcome="failure", reason="disabled")
-        raise Unauthenticated("this account is disabled", {"reason": "disabled"})
+        raise Unauthenticated(
+            "this account is disabled",
+            {"reason": "disabled"},
+            text=TextCode.AUTH_ACCOUNT_DISABLED,
+            params={},
+        )
     clear_throttle(session, name, client)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -333,7 +349,12 @@ def refresh_tokens(
     ).first()
     if row is None:
         note(outcome="failure", reason="unknown")
-        raise Unauthenticated("the refresh token is not valid", {"reason": "invalid"})
+        raise Unauthenticated(
+            "the refresh token is not valid",
+            {"reason": "invalid"},
+            text=TextCode.AUTH_REFRESH_INVALID,
+            params={},
+        )
     claimed = session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
@@ -357,13 +378,19 @@ def refresh_tokens(
         session.commit()
         note(outcome="failure", reason="reuse", resource_type="session", resource_id=row.session_id)
         raise Unauthenticated(
-            "the refresh token was already used; the session is revoked", {"reason": "reused"}
+            "the refresh token was already used; the session is revoked",
+            {"reason": "reused"},
+            text=TextCode.AUTH_REFRESH_REUSED,
+            params={},
         )
     live = _live_session(session, row.session_id, now)
     if live is None or row.expires_at <= now:
         note(outcome="failure", reason="expired_or_revoked")
         raise Unauthenticated(
-            "the session has expired or was revoked", {"reason": "expired_or_revoked"}
+            "the session has expired or was revoked",
+            {"reason": "expired_or_revoked"},
+            text=TextCode.AUTH_SESSION_ENDED,
+            params={},
         )
     auth, user = live
     refresh, refresh_expires = _new_refresh_token(session, auth, now)

@@ -14,6 +14,7 @@ import jwt
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Unauthenticated
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 
 ISSUER = "firegrid"
 AUDIENCE = "firegrid-api"
@@ -90,11 +91,26 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
             options={"require": ["exp", "iat", "sub", "sid", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthenticated("the access token has expired", {"reason": "expired"}) from None
+        raise Unauthenticated(
+            "the access token has expired",
+            {"reason": "expired"},
+            text=TextCode.AUTH_TOKEN_EXPIRED,
+            params={},
+        ) from None
     except jwt.PyJWTError:
-        raise Unauthenticated("the access token is not valid", {"reason": "invalid"}) from None
+        raise Unauthenticated(
+            "the access token is not valid",
+            {"reason": "invalid"},
+            text=TextCode.AUTH_TOKEN_INVALID,
+            params={},
+        ) from None
     if claims.get("typ") != "access" or not isinstance(claims.get("sid"), str):
-        raise Unauthenticated("the access token is not valid", {"reason": "invalid"})
+        raise Unauthenticated(
+            "the access token is not valid",
+            {"reason": "invalid"},
+            text=TextCode.AUTH_TOKEN_INVALID,
+            params={},
+        )
     return AccessClaims(
         subject=str(claims["sub"]),
         session_id=claims["sid"],

@@ -14,6 +14,7 @@ from firegrid.alarms.models import AlarmRuleRow, MaintenanceWindow
 from firegrid.alarms.rules import merge_rules, parse_rule
 from firegrid.alarms.service import load_stored_rules
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.places.public import Venue
 
 
@@ -64,7 +65,12 @@ def put_rule(
 def delete_rule(session: Session, principal: Principal, name: str) -> None:
     row = session.scalars(select(AlarmRuleRow).where(AlarmRuleRow.name == name)).first()
     if row is None:
-        raise NotFound(f"no stored rule named {name!r}", {"name": name})
+        raise NotFound(
+            f"no stored rule named {name!r}",
+            {"name": name},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "rule", "id": name},
+        )
     record_change(
         session,
         principal,
@@ -90,14 +96,24 @@ def add_window(
     now: datetime,
 ) -> MaintenanceWindow:
     if ends_at <= starts_at:
-        raise ValidationFailed("ends_at must be after starts_at", {"field": "ends_at"})
+        raise ValidationFailed(
+            "ends_at must be after starts_at",
+            {"field": "ends_at"},
+            text=TextCode.VALIDATION_NOT_AFTER,
+            params={"field": "ends_at", "other": "starts_at"},
+        )
     venue = session.get(Venue, venue_id)
     if (
         venue is None
         or venue.deleted_at is not None
         or not principal.can_see_path(venue.jurisdiction_path)
     ):
-        raise ValidationFailed(f"unknown venue {venue_id}", {"venue_id": venue_id})
+        raise ValidationFailed(
+            f"unknown venue {venue_id}",
+            {"venue_id": venue_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "venue", "id": venue_id},
+        )
     window = MaintenanceWindow(
         venue_id=venue_id,
         device_id=device_id,
@@ -143,7 +159,12 @@ def list_windows(
 def delete_window(session: Session, principal: Principal, window_id: int) -> None:
     window = session.get(MaintenanceWindow, window_id)
     if window is None or not principal.can_see_path(window.jurisdiction_path):
-        raise NotFound(f"maintenance window {window_id} not found", {"id": window_id})
+        raise NotFound(
+            f"maintenance window {window_id} not found",
+            {"id": window_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "maintenance_window", "id": window_id},
+        )
     record_change(
         session,
         principal,

@@ -53,6 +53,7 @@ from firegrid.api.schemas import Counted
 from firegrid.api.shutdown import stopping_of
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 
@@ -124,7 +125,10 @@ async def alarm_feed(
     if start is None and last_event_id:
         if not last_event_id.strip().isdigit():
             raise ValidationFailed(
-                "Last-Event-ID must be a feed id", {"last_event_id": last_event_id}
+                "Last-Event-ID must be a feed id",
+                {"last_event_id": last_event_id},
+                text=TextCode.VALIDATION_BAD_CURSOR,
+                params={"field": "Last-Event-ID"},
             )
         start = int(last_event_id)
     if start is None:
@@ -304,7 +308,12 @@ def put_rule(
     principal: Admin, session: SessionDep, clock: ClockDep, name: str, body: RuleIn
 ) -> dict[str, Any]:
     if body.name != name:
-        raise ValidationFailed("the rule's name must match the path", {"name": body.name})
+        raise ValidationFailed(
+            "the rule's name must match the path",
+            {"name": body.name},
+            text=TextCode.ALARM_RULE_NAME_MISMATCH,
+            params={"name": body.name},
+        )
     return admin.put_rule(session, principal, body.model_dump(), clock())
 
 

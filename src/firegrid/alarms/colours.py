@@ -24,6 +24,7 @@ from firegrid.alarms.models import Alarm, WorkOrder
 from firegrid.alarms.service import LEVEL_DEPTH, level_path
 from firegrid.alarms.states import AlarmKind, AlarmStatus
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.devices.public import Device
 from firegrid.ingest.public import EventKind
 
@@ -50,7 +51,11 @@ def parse_colour_rules(text: str) -> ColourRules:
     try:
         return ColourRules.model_validate(yaml.safe_load(text) or {})
     except (ValidationError, yaml.YAMLError) as exc:
-        raise ValidationFailed(f"colour rules are not valid: {exc}") from None
+        raise ValidationFailed(
+            f"colour rules are not valid: {exc}",
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "colour_rules", "field": "", "problem": str(exc)},
+        ) from None
 
 
 @lru_cache(maxsize=1)
@@ -185,7 +190,12 @@ def colours(
 ) -> list[dict[str, Any]]:
     """Colour of every unit of ``level`` in the caller's scope (non-green first)."""
     if level not in LEVELS:
-        raise ValidationFailed(f"level must be one of {', '.join(LEVELS)}", {"level": level})
+        raise ValidationFailed(
+            f"level must be one of {', '.join(LEVELS)}",
+            {"level": level},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "level", "value": level, "allowed": LEVELS},
+        )
     rules = rules or default_colour_rules()
     per_venue = venue_metrics(session, principal, now)
     units: dict[str, Metrics] = defaultdict(Metrics)

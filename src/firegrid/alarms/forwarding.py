@@ -111,7 +111,12 @@ def mark_forward_consumed(session: Session, forward_id: int, incident_id: int) -
     """
     row = session.get(AlarmForward, forward_id)
     if row is None:
-        raise NotFound(f"alarm forward {forward_id} not found", {"forward_id": forward_id})
+        raise NotFound(
+            f"alarm forward {forward_id} not found",
+            {"forward_id": forward_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "alarm_forward", "id": forward_id},
+        )
     if row.consumed_at is not None:
         if row.incident_id == incident_id:
             return

@@ -23,6 +23,7 @@ from firegrid.api.deps import SessionDep, require
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.text import SafeLine
+from firegrid.core.texts import TextCode
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 
@@ -63,7 +64,10 @@ def bulk_acknowledge(
 def _aware(name: str, value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValidationFailed(
-            f"{name} needs a timezone (e.g. 2026-01-01T00:00:00+08:00)", {"field": name}
+            f"{name} needs a timezone (e.g. 2026-01-01T00:00:00+08:00)",
+            {"field": name},
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": name},
         )
     return value
 

@@ -18,6 +18,7 @@ from firegrid.accounts.public import Principal
 from firegrid.alarms import policy_store
 from firegrid.api.deps import SessionDep, require
 from firegrid.core.errors import Forbidden
+from firegrid.core.texts import TextCode
 
 router = APIRouter(prefix="/alarms/policy", tags=["alarms"])
 
@@ -66,6 +67,8 @@ def _city_wide(principal: Principal) -> None:
         raise Forbidden(
             "the alarm policy applies to the whole city: only a city-level account may edit it",
             {"scope": principal.scope_code},
+            text=TextCode.ACCESS_CITY_ONLY,
+            params={"kind": "alarm_policy"},
         )
 
 

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from firegrid.alarms.rules import Policy, Rule, parse_rules
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 TOP_KEYS = ("policy", "rules")
 
@@ -184,6 +185,12 @@ def validate_document(
         raise ValidationFailed(
             "a policy document is a mapping with 'policy' and 'rules'",
             {"problems": [_problem("", "invalid", "must be a mapping with policy and rules")]},
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": "alarm_policy",
+                "field": "",
+                "problem": "must be a mapping with policy and rules",
+            },
         )
     problems: list[dict[str, Any]] = []
     for key in data:
@@ -204,7 +211,10 @@ def validate_document(
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ValidationFailed(
-            f"invalid policy: {first['field']}: {first['message']}{more}", {"problems": problems}
+            f"invalid policy: {first['field']}: {first['message']}{more}",
+            {"problems": problems},
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "alarm_policy", "field": first["field"], "problem": first["message"]},
         )
     assert policy is not None
     return PolicyDocument(policy, tuple(rules))

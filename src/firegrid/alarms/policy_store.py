@@ -189,7 +189,12 @@ def get_version(session: Session, version: int) -> StoredPolicy:
     ensure_seeded(session)
     row = session.get(AlarmPolicyVersion, version)
     if row is None:
-        raise NotFound(f"policy version {version} not found", {"version": version})
+        raise NotFound(
+            f"policy version {version} not found",
+            {"version": version},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "policy_version", "id": version},
+        )
     return _load(row)
 
 

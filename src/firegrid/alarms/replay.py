@@ -25,6 +25,7 @@ from firegrid.alarms.service import Correlator
 from firegrid.alarms.timers import fire_due_timers
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.ingest.public import DeviceEvent, decode_event
 
 
@@ -41,7 +42,10 @@ def read_stream(path: Path) -> list[DeviceEvent]:
     if problems:
         first = problems[0]
         raise ValidationFailed(
-            f"{path.name}: line {first['line']}: {first['message']}", {"problems": problems}
+            f"{path.name}: line {first['line']}: {first['message']}",
+            {"problems": problems},
+            text=TextCode.FILE_LINE_INVALID,
+            params={"file": path.name, "line": first["line"], "problem": first["message"]},
         )
     return events
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from firegrid.alarms.states import AlarmKind
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.ingest.public import EventKind
 
 RULE_NAME = r"^[a-z][a-z0-9_]{1,63}$"
@@ -224,6 +225,12 @@ def parse_rule(data: Any, index: int = 0) -> Rule:
         raise ValidationFailed(
             f"rule {name!r} (#{index + 1}): {first['field']}: {first['message']}",
             {"rule": name, "index": index + 1, "problems": problems},
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": "alarm_rule",
+                "field": f"{name}.{first['field']}",
+                "problem": first["message"],
+            },
         ) from None
 
 
@@ -244,7 +251,12 @@ def parse_rules(items: Sequence[Any]) -> list[Rule]:
         messages.append(f"duplicate rule names: {', '.join(duplicates)}")
         problems.append({"duplicates": duplicates})
     if messages:
-        raise ValidationFailed("; ".join(messages), {"rules": problems})
+        raise ValidationFailed(
+            "; ".join(messages),
+            {"rules": problems},
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "alarm_rules", "field": "", "problem": "; ".join(messages)},
+        )
     return rules
 
 
@@ -254,7 +266,14 @@ def parse_policy(data: Any) -> Policy:
     except ValidationError as exc:
         problems = _describe(exc)
         raise ValidationFailed(
-            f"policy: {problems[0]['field']}: {problems[0]['message']}", {"problems": problems}
+            f"policy: {problems[0]['field']}: {problems[0]['message']}",
+            {"problems": problems},
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": "alarm_policy",
+                "field": problems[0]["field"],
+                "problem": problems[0]["message"],
+            },
         ) from None
 
 
@@ -262,9 +281,21 @@ def load_document(text: str) -> tuple[Policy, list[Rule]]:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ValidationFailed(f"rules file is not valid YAML: {exc}") from None
+        raise ValidationFailed(
+            f"rules file is not valid YAML: {exc}",
+            text=TextCode.DOCUMENT_NOT_YAML,
+            params={"kind": "alarm_rules"},
+        ) from None
     if not isinstance(data, dict):
-        raise ValidationFailed("rules file must be a mapping with 'policy' and 'rules'")
+        raise ValidationFailed(
+            "rules file must be a mapping with 'policy' and 'rules'",
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": "alarm_rules",
+                "field": "",
+                "problem": "must be a mapping with policy and rules",
+            },
+        )
     return parse_policy(data.get("policy")), parse_rules(data.get("rules") or [])
 
 

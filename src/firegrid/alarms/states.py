@@ -70,6 +70,8 @@ def parse_status(value: str) -> AlarmStatus:
         raise ValidationFailed(
             f"unknown alarm status {value!r}",
             {"status": value, "allowed": [s.value for s in AlarmStatus]},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "status", "value": value, "allowed": [s.value for s in AlarmStatus]},
         ) from None
 
 
@@ -80,6 +82,8 @@ def parse_reason(value: str) -> FalseReason:
         raise ValidationFailed(
             f"unknown false-alarm reason {value!r}",
             {"reason": value, "allowed": [r.value for r in FalseReason]},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "reason", "value": value, "allowed": [r.value for r in FalseReason]},
         ) from None
 
 

@@ -56,7 +56,12 @@ def get_alarm(session: Session, principal: Principal, alarm_id: int) -> Alarm:
     """The alarm if the caller may see it; otherwise not found (its existence does not leak)."""
     alarm = session.scalars(scoped_alarms(principal).where(Alarm.id == alarm_id)).first()
     if alarm is None:
-        raise NotFound(f"alarm {alarm_id} not found", {"id": alarm_id})
+        raise NotFound(
+            f"alarm {alarm_id} not found",
+            {"id": alarm_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "alarm", "id": alarm_id},
+        )
     return alarm
 
 
@@ -147,7 +152,10 @@ def record_call(
     """The outcome of a call to the venue contact (``no_answer`` decides nothing)."""
     if outcome not in CALL_OUTCOMES:
         raise ValidationFailed(
-            f"call outcome must be one of {', '.join(CALL_OUTCOMES)}", {"outcome": outcome}
+            f"call outcome must be one of {', '.join(CALL_OUTCOMES)}",
+            {"outcome": outcome},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "outcome", "value": outcome, "allowed": CALL_OUTCOMES},
         )
     if outcome == "false_alarm":
         reason = parse_reason(reason or "unknown").value
@@ -181,7 +189,12 @@ def operator_decision(
     if outcome == "false_alarm":
         reason = parse_reason(reason or "unknown").value
     if outcome not in ("fire", "false_alarm", "fault"):
-        raise ValidationFailed("outcome must be fire, false_alarm or fault", {"outcome": outcome})
+        raise ValidationFailed(
+            "outcome must be fire, false_alarm or fault",
+            {"outcome": outcome},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "outcome", "value": outcome, "allowed": "fire, false_alarm, fault"},
+        )
     if alarm.status == AlarmStatus.CLOSED:
         raise Conflict(
             f"alarm {alarm.id} is closed",
@@ -314,7 +327,12 @@ def list_tasks(
 def get_task(session: Session, principal: Principal, task_id: int) -> VerificationTask:
     task = session.scalars(scoped_tasks(principal).where(VerificationTask.id == task_id)).first()
     if task is None:
-        raise NotFound(f"task {task_id} not found", {"id": task_id})
+        raise NotFound(
+            f"task {task_id} not found",
+            {"id": task_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "task", "id": task_id},
+        )
     return task
 
 
@@ -338,7 +356,10 @@ def submit_task(
     """The grid worker's on-site result; the first decisive verification wins."""
     if result not in TASK_RESULTS:
         raise ValidationFailed(
-            f"result must be one of {', '.join(TASK_RESULTS)}", {"result": result}
+            f"result must be one of {', '.join(TASK_RESULTS)}",
+            {"result": result},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "result", "value": result, "allowed": TASK_RESULTS},
         )
     if task.status != "open":
         raise Conflict(

@@ -147,7 +147,12 @@ def list_orders(
 def get_order(session: Session, principal: Principal, order_id: int) -> WorkOrder:
     order = session.scalars(scoped_orders(principal).where(WorkOrder.id == order_id)).first()
     if order is None:
-        raise NotFound(f"work order {order_id} not found", {"id": order_id})
+        raise NotFound(
+            f"work order {order_id} not found",
+            {"id": order_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "work_order", "id": order_id},
+        )
     return order
 
 
@@ -172,7 +177,10 @@ def close_order(
         from firegrid.core.errors import ValidationFailed
 
         raise ValidationFailed(
-            "closing a work order needs evidence: a note or a photo", {"field": "note"}
+            "closing a work order needs evidence: a note or a photo",
+            {"field": "note"},
+            text=TextCode.WORK_ORDER_NEEDS_EVIDENCE,
+            params={},
         )
     order.status = "done"
     order.closed_at = now

@@ -26,6 +26,7 @@ from firegrid.api.schemas import Feature, FeaturePage, Page
 from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import Forbidden, NotFound
+from firegrid.core.texts import TextCode
 from firegrid.core.writes import WriteContext  # re-exported: prepare hooks take it
 from firegrid.places.public import Crs, parse_crs, point_from_wgs84
 
@@ -92,12 +93,22 @@ def scoped_select(resource: Resource, principal: Principal) -> Select[Any]:
     return query
 
 
+def _kind(resource: Resource) -> str:
+    """The entity kind a refusal names (``venue``, ``grid_worker``; the console translates it)."""
+    return resource.name.rstrip("s").replace("-", "_")
+
+
 def get_visible(session: Session, resource: Resource, principal: Principal, row_id: int) -> Any:
     """The row ``row_id`` if the caller may see it; otherwise not found (no leak)."""
     model = resource.model
     row = session.scalars(scoped_select(resource, principal).where(model.id == row_id)).first()
     if row is None:
-        raise NotFound(f"{resource.name.rstrip('s')} {row_id} not found", {"id": row_id})
+        raise NotFound(
+            f"{resource.name.rstrip('s')} {row_id} not found",
+            {"id": row_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": _kind(resource), "id": row_id},
+        )
     return row
 
 
@@ -302,6 +313,8 @@ def _mount_create(router: APIRouter, resource: Resource) -> None:
             raise Forbidden(
                 f"the new {resource.name.rstrip('s')} lies outside your jurisdiction",
                 {resource.path_column: values[resource.path_column]},
+                text=TextCode.ACCESS_OUTSIDE_SCOPE,
+                params={"kind": _kind(resource), "id": values.get("code")},
             )
         row = resource.model(**values)
         session.add(row)
@@ -349,6 +362,8 @@ def _mount_update(router: APIRouter, resource: Resource) -> None:
             raise Forbidden(
                 f"cannot move {resource.name.rstrip('s')} {row_id} outside your jurisdiction",
                 {resource.path_column: path},
+                text=TextCode.ACCESS_OUTSIDE_SCOPE,
+                params={"kind": _kind(resource), "id": row_id},
             )
         for key, value in values.items():
             setattr(row, key, value)

@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 
 def encode_cursor(last_id: int) -> str:
@@ -26,4 +27,9 @@ def decode_cursor(cursor: str | None) -> int | None:
             raise ValueError(value)
         return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed(f"cursor {cursor!r} is not valid", {"cursor": cursor}) from None
+        raise ValidationFailed(
+            f"cursor {cursor!r} is not valid",
+            {"cursor": cursor},
+            text=TextCode.VALIDATION_BAD_CURSOR,
+            params={"field": "cursor"},
+        ) from None

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,9 +26,17 @@ def parse_yaml_model(
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValidationFailed(f"{label} {origin}: not valid YAML: {exc}") from None
+        raise ValidationFailed(
+            f"{label} {origin}: not valid YAML: {exc}",
+            text=TextCode.DOCUMENT_NOT_YAML,
+            params={"kind": label.replace(" ", "_")},
+        ) from None
     if not isinstance(data, dict):
-        raise ValidationFailed(f"{label} {origin}: must be {shape}")
+        raise ValidationFailed(
+            f"{label} {origin}: must be {shape}",
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": label.replace(" ", "_"), "field": "", "problem": f"must be {shape}"},
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -42,6 +51,12 @@ def parse_yaml_model(
         raise ValidationFailed(
             f"{label} {origin}: {first['field']}: {first['message']}",
             {"file": origin, "problems": problems},
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": label.replace(" ", "_"),
+                "field": first["field"],
+                "problem": first["message"],
+            },
         ) from None
 
 
@@ -69,6 +84,8 @@ def load_yaml_model(
                 f"{label} {path}: cannot be read ({exc.strerror}); "
                 f"fix {setting} or unset it to use the defaults",
                 {"file": str(path)},
+                text=TextCode.FILE_UNREADABLE,
+                params={"file": str(path)},
             ) from None
         origin = str(path)
     return parse_yaml_model(

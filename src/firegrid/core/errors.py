@@ -19,6 +19,9 @@ class DomainError(Exception):
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
+    #: the text of a subclass whose every instance says one thing (an engine's or the
+    #: infrastructure's refusal, its specifics in ``details``); ``text=`` still wins
+    default_text: ClassVar[TextCode | None] = None
 
     def __init__(
         self,
@@ -31,7 +34,7 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
-        self.text_code = text
+        self.text_code = text if text is not None else self.default_text
         self.text_params: Params = params_of(params)
 
     def envelope(self) -> dict[str, Any]:

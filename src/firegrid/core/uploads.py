@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -19,12 +20,25 @@ def store_photo(data_dir: Path, area: str, prefix: str, content_type: str, conte
     suffix = PHOTO_TYPES.get(content_type)
     if suffix is None:
         raise ValidationFailed(
-            f"photo must be one of {', '.join(PHOTO_TYPES)}", {"content_type": content_type}
+            f"photo must be one of {', '.join(PHOTO_TYPES)}",
+            {"content_type": content_type},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "content_type", "value": content_type, "allowed": PHOTO_TYPES},
         )
     if not content:
-        raise ValidationFailed("the photo is empty", {"field": "photo"})
+        raise ValidationFailed(
+            "the photo is empty",
+            {"field": "photo"},
+            text=TextCode.VALIDATION_EMPTY,
+            params={"field": "photo"},
+        )
     if len(content) > MAX_PHOTO_BYTES:
-        raise ValidationFailed("the photo is larger than 10 MB", {"field": "photo"})
+        raise ValidationFailed(
+            "the photo is larger than 10 MB",
+            {"field": "photo"},
+            text=TextCode.VALIDATION_TOO_LARGE,
+            params={"field": "photo", "max_mb": 10},
+        )
     relative = Path(area) / "photos" / f"{prefix}-{secrets.token_hex(8)}{suffix}"
     target = data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)

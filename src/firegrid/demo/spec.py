@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.models import StationType
 
 DONGGUAN_TOWNS = 33
@@ -91,7 +92,12 @@ class DemoSpec:
         if self.as_of.tzinfo is None:
             problems["as_of"] = "must be timezone-aware"
         if problems:
-            raise ValidationFailed("invalid demo city spec", problems)
+            raise ValidationFailed(
+                "invalid demo city spec",
+                problems,
+                text=TextCode.VALIDATION_FIELDS,
+                params={"fields": sorted(problems)},
+            )
 
     @classmethod
     def dongguan(cls) -> DemoSpec:
@@ -122,7 +128,12 @@ class DemoSpec:
     def scaled(self, scale: float) -> DemoSpec:
         """The same city with ``scale`` times the venues, hydrants (and so devices)."""
         if not math.isfinite(scale) or scale <= 0:
-            raise ValidationFailed("scale must be a positive number", {"scale": scale})
+            raise ValidationFailed(
+                "scale must be a positive number",
+                {"scale": scale},
+                text=TextCode.VALIDATION_RANGE,
+                params={"field": "scale", "min": 0, "max": None},
+            )
         return replace(
             self,
             venues=max(1, round(self.venues * scale)),

@@ -18,6 +18,7 @@ from firegrid.core.cli import (
     progress,
     resolve_settings,
 )
+from firegrid.core.texts import TextCode
 
 incidents_app = command_group(
     "Command and dispatch: generate and replay incidents, recommend units."
@@ -83,7 +84,12 @@ def recommend(
     try:
         lon, lat = (float(v) for v in at.split(","))
     except ValueError:
-        raise ValidationFailed("--at must be LON,LAT", {"at": at}) from None
+        raise ValidationFailed(
+            "--at must be LON,LAT",
+            {"at": at},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "--at", "value": at, "expected": "LON,LAT"},
+        ) from None
     with open_database(db) as database:
         try:
             context = geo_context(database, settings)

@@ -92,7 +92,9 @@ def escalate(
     if new_level is not None:
         if not incident.level < new_level <= 5:
             raise ValidationFailed(
-                f"new_level must be above the current level {incident.level} and at most 5"
+                f"new_level must be above the current level {incident.level} and at most 5",
+                text=TextCode.VALIDATION_RANGE,
+                params={"field": "new_level", "min": incident.level + 1, "max": 5},
             )
         entries.append(
             timeline.record(
@@ -156,13 +158,24 @@ def request_joint_defence(
         )
     ).first()
     if target is None or target.level != JurisdictionLevel.TOWN.value:
-        raise ValidationFailed(f"{to_town_code!r} is not a town", {"to_town_code": to_town_code})
+        raise ValidationFailed(
+            f"{to_town_code!r} is not a town",
+            {"to_town_code": to_town_code},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "town", "id": to_town_code},
+        )
     if target.path == own_town:
-        raise ValidationFailed("ask a neighbouring town, not the incident's own town")
+        raise ValidationFailed(
+            "ask a neighbouring town, not the incident's own town",
+            text=TextCode.AID_OWN_TOWN,
+            params={},
+        )
     if target.id not in {t.id for t in neighbours(session, own_town)}:
         raise ValidationFailed(
             f"town {to_town_code} does not neighbour the incident's town",
             {"to_town_code": to_town_code},
+            text=TextCode.AID_NOT_NEIGHBOUR,
+            params={"town": to_town_code},
         )
     return _file_aid_request(
         session,
@@ -275,7 +288,12 @@ def get_request(session: Session, principal: Principal, request_id: int) -> AidR
         request.to_path.startswith(principal.scope_path)
         or request.from_path.startswith(principal.scope_path)
     ):
-        raise NotFound(f"aid request {request_id} not found", {"id": request_id})
+        raise NotFound(
+            f"aid request {request_id} not found",
+            {"id": request_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "aid_request", "id": request_id},
+        )
     return request
 
 
@@ -309,7 +327,12 @@ def answer_request(
 ) -> AidRequest:
     """Accept (sending the given units, or the recommended ones) or decline a request."""
     if not request.to_path.startswith(principal.scope_path):
-        raise NotFound(f"aid request {request.id} not found", {"id": request.id})
+        raise NotFound(
+            f"aid request {request.id} not found",
+            {"id": request.id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "aid_request", "id": request.id},
+        )
     if request.status != "pending":
         raise Conflict(
             f"aid request {request.id} was already answered ({request.status})",
@@ -333,7 +356,11 @@ def answer_request(
         reasons: dict[int, str] = {}
         if not ids:
             if engine is None:
-                raise ValidationFailed("give vehicle_ids (no travel-time engine to recommend)")
+                raise ValidationFailed(
+                    "give vehicle_ids (no travel-time engine to recommend)",
+                    text=TextCode.VALIDATION_MISSING,
+                    params={"field": "vehicle_ids"},
+                )
             plan = Plan(
                 incident.incident_type,
                 incident.venue_category,

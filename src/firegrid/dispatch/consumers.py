@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from firegrid.core.changes import Change, ChangeConsumer
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.intake import CallData, create_or_merge, receive_call
 from firegrid.dispatch.plans import INCIDENT_TYPES
 from firegrid.places.public import Jurisdiction, Venue
@@ -90,7 +91,10 @@ def _point_of(session: Session, forward: Any) -> tuple[float, float]:
     ).first()
     if node is None:
         raise ValidationFailed(
-            f"forwarded alarm {forward.id} has no location", {"forward_id": forward.id}
+            f"forwarded alarm {forward.id} has no location",
+            {"forward_id": forward.id},
+            text=TextCode.LOCATION_MISSING,
+            params={"kind": "alarm_forward", "id": forward.id},
         )
     return node.center_lon, node.center_lat
 

@@ -46,6 +46,7 @@ from sqlalchemy import select
 from firegrid.core.clock import CHINA_TZ
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.places.public import Jurisdiction, JurisdictionLevel, Venue
 
 TYPE_MIX: dict[str, float] = {
@@ -163,7 +164,11 @@ def load_points(database: Database) -> CityPoints:
             select(Jurisdiction.boundary).where(Jurisdiction.level == JurisdictionLevel.CITY.value)
         ).first()
     if not venues or not grids:
-        raise ValidationFailed("the database has no venues or grids: build a city first")
+        raise ValidationFailed(
+            "the database has no venues or grids: build a city first",
+            text=TextCode.ENTITY_NONE_YET,
+            params={"kind": "venue"},
+        )
     outline = shape(city) if city else None
     if outline is not None:
         shapely.prepare(outline)

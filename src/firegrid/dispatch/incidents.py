@@ -93,6 +93,8 @@ def create_incident(
         raise ValidationFailed(
             "the call has no location yet: give a point or an address that geocodes",
             {"call_id": call.id},
+            text=TextCode.LOCATION_MISSING,
+            params={"kind": "call", "id": call.id},
         )
     at = timeline.check_aware(at or utcnow())
     incident = Incident(
@@ -197,7 +199,12 @@ def get_incident(session: Session, principal: Principal, incident_id: int) -> In
         visible_incidents(principal).where(Incident.id == incident_id)
     ).first()
     if row is None:
-        raise NotFound(f"incident {incident_id} not found", {"id": incident_id})
+        raise NotFound(
+            f"incident {incident_id} not found",
+            {"id": incident_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "incident", "id": incident_id},
+        )
     return row
 
 
@@ -208,6 +215,8 @@ def check_command(principal: Principal, incident: Incident) -> None:
             f"incident {incident.id} is commanded at {incident.command_level} level "
             f"({incident.command_path}); escalate or ask that command post",
             {"command_path": incident.command_path},
+            text=TextCode.ACCESS_COMMAND_LEVEL,
+            params={"incident_id": incident.id, "command_path": incident.command_path},
         )
 
 
@@ -383,7 +392,12 @@ def dispatch_units(
         )
     wanted = list(dict.fromkeys(vehicle_ids))
     if not wanted:
-        raise ValidationFailed("give at least one vehicle to dispatch", {"vehicle_ids": []})
+        raise ValidationFailed(
+            "give at least one vehicle to dispatch",
+            {"vehicle_ids": []},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "vehicle_ids"},
+        )
     if vehicles is None:
         rows = session.execute(
             select(Vehicle, Station.jurisdiction_path)
@@ -580,7 +594,12 @@ def vehicle_in_scope(session: Session, principal: Principal, vehicle_id: int) ->
         )
     ).first()
     if vehicle is None:
-        raise NotFound(f"vehicle {vehicle_id} not found", {"id": vehicle_id})
+        raise NotFound(
+            f"vehicle {vehicle_id} not found",
+            {"id": vehicle_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "vehicle", "id": vehicle_id},
+        )
     return vehicle
 
 

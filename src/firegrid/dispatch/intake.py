@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch import timeline
 from firegrid.dispatch.duplicates import (
     Duplicate,
@@ -88,7 +89,11 @@ def locate(
             )
             return answer.lon, answer.lat, path, found
         return None, None, "", found
-    raise ValidationFailed("a call needs a point (lon, lat) or an address text")
+    raise ValidationFailed(
+        "a call needs a point (lon, lat) or an address text",
+        text=TextCode.CALL_NEEDS_LOCATION,
+        params={},
+    )
 
 
 def receive_call(
@@ -101,13 +106,20 @@ def receive_call(
 ) -> IncidentCall:
     """Record a call and locate it. The call is kept whatever happens next."""
     if data.source not in SOURCES:
-        raise ValidationFailed(f"unknown call source {data.source!r}", {"sources": SOURCES})
+        raise ValidationFailed(
+            f"unknown call source {data.source!r}",
+            {"sources": SOURCES},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "source", "value": data.source, "allowed": SOURCES},
+        )
     received = timeline.check_aware(data.received_at or utcnow(), "received_at")
     lon, lat, path, answer = locate(session, data, scope_path, index)
     if path and not path.startswith(scope_path):
         raise ValidationFailed(
             "the call's location lies outside your jurisdiction: transfer it",
             {"jurisdiction_path": path},
+            text=TextCode.CALL_OUTSIDE_JURISDICTION,
+            params={},
         )
     call = IncidentCall(
         source=data.source,
@@ -139,7 +151,12 @@ def get_call(session: Session, scope_path: str, call_id: int) -> IncidentCall:
         else len([p for p in scope_path.split("/") if p]) <= 1
     )
     if call is None or not visible:
-        raise NotFound(f"call {call_id} not found", {"id": call_id})
+        raise NotFound(
+            f"call {call_id} not found",
+            {"id": call_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "call", "id": call_id},
+        )
     return call
 
 
@@ -183,7 +200,12 @@ def create_or_merge(
     """
     at = at or call.received_at
     if call.lon is None or call.lat is None:
-        raise ValidationFailed("the call has no location", {"call_id": call.id})
+        raise ValidationFailed(
+            "the call has no location",
+            {"call_id": call.id},
+            text=TextCode.LOCATION_MISSING,
+            params={"kind": "call", "id": call.id},
+        )
     rules = rules or active_merge_rules()
     if call.source == "alarm":
         if call.venue_id is None and venue_id is not None:
@@ -271,7 +293,11 @@ def transfer_from_110(
     """
     data.source = "transfer_110"
     if not data.external_ref:
-        raise ValidationFailed("a 110 transfer needs its reference (external_ref)")
+        raise ValidationFailed(
+            "a 110 transfer needs its reference (external_ref)",
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "external_ref"},
+        )
     existing = session.scalars(
         select(IncidentCall).where(
             IncidentCall.source == "transfer_110", IncidentCall.external_ref == data.external_ref
@@ -282,6 +308,8 @@ def transfer_from_110(
             raise ValidationFailed(
                 "the call's location lies outside your jurisdiction: transfer it",
                 {"external_ref": data.external_ref},
+                text=TextCode.CALL_OUTSIDE_JURISDICTION,
+                params={},
             )
         incident = session.get(Incident, existing.incident_id) if existing.incident_id else None
         return IntakeResult(existing, incident, existing.status == "merged", [])

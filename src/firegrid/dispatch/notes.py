@@ -32,9 +32,19 @@ def add_note(
     """A free-text note on the timeline (the first 300 characters are its cause)."""
     body = text.strip()
     if not body:
-        raise ValidationFailed("the note is empty", {"text": text})
+        raise ValidationFailed(
+            "the note is empty",
+            {"text": text},
+            text=TextCode.VALIDATION_EMPTY,
+            params={"field": "text"},
+        )
     if len(body) > MAX_NOTE:
-        raise ValidationFailed(f"the note is longer than {MAX_NOTE} characters", {"text": "..."})
+        raise ValidationFailed(
+            f"the note is longer than {MAX_NOTE} characters",
+            {"text": "..."},
+            text=TextCode.VALIDATION_STRING_TOO_LONG,
+            params={"field": "text", "max_length": MAX_NOTE},
+        )
     entry = timeline.record(
         incident, "note", at or utcnow(), principal, body[:300], details={"text": body}
     )
@@ -55,7 +65,12 @@ def add_attachment(
     """A photo from the scene, stored under the data dir and listed on the timeline."""
     _where, message = find_in({"caption": caption})
     if message:
-        raise ValidationFailed(message, {"caption": caption})
+        raise ValidationFailed(
+            message,
+            {"caption": caption},
+            text=TextCode.VALIDATION_CONTROL_CHARACTER,
+            params={"field": "caption"},
+        )
     relative = store_photo(data_dir, "incidents", f"incident-{incident.id}", content_type, content)
     entry = timeline.record(
         incident,
@@ -80,8 +95,18 @@ def attachment_path(session: Session, incident: Incident, entry_id: int, data_di
         )
     ).first()
     if entry is None or not entry.details:
-        raise NotFound(f"attachment {entry_id} not found", {"id": entry_id})
+        raise NotFound(
+            f"attachment {entry_id} not found",
+            {"id": entry_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "attachment", "id": entry_id},
+        )
     path = (data_dir / str(entry.details["path"])).resolve()
     if not path.is_relative_to(data_dir.resolve()) or not path.is_file():
-        raise NotFound(f"attachment {entry_id} not found", {"id": entry_id})
+        raise NotFound(
+            f"attachment {entry_id} not found",
+            {"id": entry_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "attachment", "id": entry_id},
+        )
     return path

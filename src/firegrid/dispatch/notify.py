@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from firegrid.core.clock import CHINA_TZ, utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.incident_models import Assignment, DispatchNotification, Incident
 from firegrid.dispatch.models import Station, Vehicle
 from firegrid.places.public import Venue
@@ -190,5 +191,7 @@ def station_order(session: Session, incident: Incident, station_id: int) -> dict
         raise NotFound(
             f"station {station_id} has no units on incident {incident.id}",
             {"station_id": station_id},
+            text=TextCode.STATION_NOT_ON_INCIDENT,
+            params={"station_id": station_id, "incident_id": incident.id},
         )
     return order_payload(session, incident, station)

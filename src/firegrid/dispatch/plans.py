@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.incident_models import ResponsePlan
 from firegrid.dispatch.models import VehicleType
 
@@ -112,7 +113,12 @@ def parse_requirements(items: Sequence[Mapping[str, Any]]) -> tuple[Requirement,
     if not out and not problems:
         problems.append("a plan needs at least one requirement")
     if problems:
-        raise ValidationFailed("invalid response plan: " + "; ".join(problems), problems)
+        raise ValidationFailed(
+            "invalid response plan: " + "; ".join(problems),
+            problems,
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "response_plan", "field": "", "problem": "; ".join(problems)},
+        )
     return tuple(out)
 
 
@@ -124,7 +130,12 @@ def check_key(incident_type: str, level: int, what: str = "incident type or leve
     if level not in LEVELS:
         problems["level"] = "must be 1..5"
     if problems:
-        raise ValidationFailed(f"invalid {what}", problems)
+        raise ValidationFailed(
+            f"invalid {what}",
+            problems,
+            text=TextCode.VALIDATION_FIELDS,
+            params={"fields": sorted(problems)},
+        )
 
 
 @cache
@@ -199,6 +210,8 @@ def match_plan(plans: Iterable[Plan], incident_type: str, venue_category: str, l
         raise NotFound(
             f"no response plan for incident type {incident_type!r}",
             {"incident_type": incident_type},
+            text=TextCode.RESPONSE_PLAN_NONE,
+            params={"incident_type": incident_type},
         )
     below = [p for p in candidates if p.level <= level]
     if below:
@@ -319,7 +332,12 @@ def delete_plan(session: Session, actor: Principal, plan_id: int) -> None:
 
     row = session.get(ResponsePlan, plan_id)
     if row is None:
-        raise NotFound(f"response plan {plan_id} not found", {"id": plan_id})
+        raise NotFound(
+            f"response plan {plan_id} not found",
+            {"id": plan_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "response_plan", "id": plan_id},
+        )
     record_change(
         session,
         actor,

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.models import Station, Vehicle
 from firegrid.dispatch.plans import Plan, Requirement
 from firegrid.dispatch.states import AVAILABLE, VehicleStatus
@@ -211,7 +212,12 @@ def _snap_incident(engine: TravelTimeEngine, lon: float, lat: float) -> tuple[in
     try:
         snapped = engine.snap(lon, lat, labels=("incident",))
     except GeoError as err:
-        raise OffNetwork(str(err), {"lon": lon, "lat": lat}) from err
+        raise OffNetwork(
+            str(err),
+            {"lon": lon, "lat": lat},
+            text=TextCode.GEO_OFF_NETWORK,
+            params={"lon": lon, "lat": lat},
+        ) from err
     return int(snapped.node[0]), float(snapped.leg_time_s[0])
 
 

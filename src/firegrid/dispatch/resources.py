@@ -24,7 +24,11 @@ def _locate(
     if "lon" in values or "lat" in values:
         lon, lat = values.get("lon"), values.get("lat")
         if lon is None or lat is None:
-            raise ValidationFailed(f"give both lon and lat for the {what}")
+            raise ValidationFailed(
+                f"give both lon and lat for the {what}",
+                text=TextCode.VALIDATION_LON_LAT_PAIR,
+                params={"field": what},
+            )
         code = values.get("code") or existing.code
         label = f"{what} {code}"
         values["lon"], values["lat"], grid = resolve_point(ctx.session, lon, lat, ctx.crs, label)

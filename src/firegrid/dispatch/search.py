@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 PREFIXES = ("中华人民共和国", "中国", "广东省", "广东", "东莞市", "东莞")
 KINDS = ("venue", "building", "address")
@@ -213,7 +214,12 @@ class PlaceIndex:
     ) -> tuple[str, list[Hit]]:
         """The best ``limit`` places for ``query`` and the town read from it."""
         if len(query) > MAX_QUERY:
-            raise ValidationFailed(f"the query is longer than {MAX_QUERY} characters", {"q": query})
+            raise ValidationFailed(
+                f"the query is longer than {MAX_QUERY} characters",
+                {"q": query},
+                text=TextCode.VALIDATION_STRING_TOO_LONG,
+                params={"field": "q", "max_length": MAX_QUERY},
+            )
         town, text = self.parse(query)
         if not text:
             return town, []

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, require
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.search import KINDS, IndexHolder
 from firegrid.places.public import parse_crs, point_from_wgs84, point_to_wgs84
 
@@ -58,7 +59,12 @@ def search_places(
 
     chosen = frozenset(kind or KINDS)
     if not chosen <= set(KINDS):
-        raise ValidationFailed(f"kind must be among {', '.join(KINDS)}", {"kind": kind})
+        raise ValidationFailed(
+            f"kind must be among {', '.join(KINDS)}",
+            {"kind": kind},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kind", "value": kind, "allowed": KINDS},
+        )
     out_crs = parse_crs(crs)
     if lon is not None and lat is not None:
         lon, lat = point_to_wgs84(lon, lat, out_crs)

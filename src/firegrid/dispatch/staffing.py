@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.public import Principal, record_change
 from firegrid.core.datafiles import parse_yaml_model
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.models import Vehicle
 from firegrid.dispatch.staffing_models import VehicleStaffing
 
@@ -84,7 +85,12 @@ def declare(
 ) -> dict[str, Any]:
     """Set the crew on duty of ``vehicle`` for one shift (audited)."""
     if shift not in SHIFTS:
-        raise ValidationFailed(f"shift must be one of {', '.join(SHIFTS)}", {"shift": shift})
+        raise ValidationFailed(
+            f"shift must be one of {', '.join(SHIFTS)}",
+            {"shift": shift},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "shift", "value": shift, "allowed": SHIFTS},
+        )
     row = session.scalars(
         select(VehicleStaffing).where(
             VehicleStaffing.vehicle_id == vehicle.id,

@@ -69,7 +69,12 @@ def actor_name(actor: Actor) -> str:
 
 def check_aware(at: datetime, what: str = "time") -> datetime:
     if at.tzinfo is None:
-        raise ValidationFailed(f"{what} must be timezone-aware", {"at": at.isoformat()})
+        raise ValidationFailed(
+            f"{what} must be timezone-aware",
+            {"at": at.isoformat()},
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": what},
+        )
     return at
 
 
@@ -91,7 +96,12 @@ def record(
     ``details`` under :data:`CAUSE_CODE`/:data:`CAUSE_PARAMS`; see :func:`cause_of`); a cause
     a person typed is their own words and has no code."""
     if kind not in KINDS:
-        raise ValidationFailed(f"unknown timeline kind {kind!r}", {"kinds": sorted(KINDS)})
+        raise ValidationFailed(
+            f"unknown timeline kind {kind!r}",
+            {"kinds": sorted(KINDS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kind", "value": kind, "allowed": sorted(KINDS)},
+        )
     check_aware(at)
     column = MILESTONES.get(kind)
     if column is not None and getattr(incident, column) is None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SettingsDep, require
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.geo import schemas
 from firegrid.geo.errors import GeoError, NoReachableFacility
 from firegrid.geo.facilities import SkippedFacility
@@ -29,7 +30,12 @@ def geo_errors() -> Iterator[None]:
     try:
         yield
     except GeoError as exc:
-        raise ValidationFailed(str(exc), {"kind": type(exc).__name__}) from exc
+        raise ValidationFailed(
+            str(exc),
+            {"kind": type(exc).__name__},
+            text=TextCode.GEO_REFUSED,
+            params={"error": str(getattr(exc, "code", type(exc).__name__))},
+        ) from exc
 
 
 def parse_point(text: str, crs: str, name: str) -> tuple[float, float]:
@@ -38,7 +44,12 @@ def parse_point(text: str, crs: str, name: str) -> tuple[float, float]:
         lon_text, lat_text = text.split(",")
         lon, lat = float(lon_text), float(lat_text)
     except ValueError:
-        raise ValidationFailed(f"{name} must be 'lon,lat', got {text!r}", {name: text}) from None
+        raise ValidationFailed(
+            f"{name} must be 'lon,lat', got {text!r}",
+            {name: text},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": name, "value": text, "expected": "lon,lat"},
+        ) from None
     from firegrid.places.public import validate_lon_lat
 
     validate_lon_lat(lon, lat)
@@ -97,7 +108,9 @@ def nearest_stations(
     with geo_errors():
         context = geo_context(db, settings)
         if not context.stations:
-            raise NotFound("no stations registered")
+            raise NotFound(
+                "no stations registered", text=TextCode.ENTITY_NONE_YET, params={"kind": "station"}
+            )
         if not context.registered:
             visible = context.skipped_visible(principal.can_see_path)
             raise NoReachableFacility(
@@ -153,7 +166,12 @@ def isochrones_route(
         for sid in station_id or []:
             station = context.station(sid)
             if not principal.can_see_path(station.jurisdiction_path):
-                raise NotFound(f"station {sid} not found", {"station_id": sid})
+                raise NotFound(
+                    f"station {sid} not found",
+                    {"station_id": sid},
+                    text=TextCode.ENTITY_NOT_FOUND,
+                    params={"kind": "station", "id": sid},
+                )
             left_out = context.skipped_station(sid)
             if left_out is not None:
                 skipped.append(left_out)
@@ -168,7 +186,11 @@ def isochrones_route(
                 "no origin is on the road network: " + "; ".join(s.describe() for s in skipped)
             )
         if not origins:
-            raise ValidationFailed("give at least one station_id or at=lon,lat")
+            raise ValidationFailed(
+                "give at least one station_id or at=lon,lat",
+                text=TextCode.VALIDATION_MISSING,
+                params={"field": "station_id"},
+            )
         collection = isochrones(
             context.engine, origins, bands_s or [300.0, 600.0], combine=combine, labels=labels
         )

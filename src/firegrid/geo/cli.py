@@ -22,6 +22,7 @@ from firegrid.core.cli import (
 )
 from firegrid.core.cli import emit as _emit
 from firegrid.core.db import Database
+from firegrid.core.texts import TextCode
 
 roads_app = command_group("Road network commands.")
 hydrants_app = command_group("Hydrant planning commands.")
@@ -142,6 +143,8 @@ def roads_import(
                 f"the extract {file.name} does not cover the city: {_outside_text(coverage)}"
                 " — nothing was imported",
                 {"coverage": coverage},
+                text=TextCode.GEO_NETWORK_DOES_NOT_COVER,
+                params={"file": file.name},
             )
         with progress("storing the network", quiet=quiet):
             saved = save_network(
@@ -301,7 +304,12 @@ def isochrones_command(
         skipped = []
         for code in station or []:
             if code not in by_code:
-                raise NotFound(f"unknown station code {code!r}", {"station": code})
+                raise NotFound(
+                    f"unknown station code {code!r}",
+                    {"station": code},
+                    text=TextCode.ENTITY_NOT_FOUND,
+                    params={"kind": "station", "id": code},
+                )
             left_out = context.skipped_station(by_code[code].id)
             if left_out is not None:
                 skipped.append(left_out)

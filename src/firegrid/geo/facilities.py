@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.geo.models import RoadNetworkRecord, RoadNode
 from firegrid.geo.network import RoadNetwork
@@ -257,6 +258,13 @@ def check_all_on_network(
                 "snap_distance_m": round(float(distances[i]), 1),
                 "limit_m": limit,
                 "off_network": [codes[j] for j in off[:20].tolist()],
+            },
+            text=TextCode.GEO_FACILITY_OFF_ROAD,
+            params={
+                "kind": kind,
+                "code": codes[i],
+                "distance_m": round(float(distances[i])),
+                "limit_m": round(limit),
             },
         )
     return distances

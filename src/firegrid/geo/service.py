@@ -36,6 +36,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.public import Station
 from firegrid.geo.engine import FacilitySet, TravelTimeEngine
 from firegrid.geo.errors import GeoError, UnknownFacility
@@ -92,7 +93,12 @@ class GeoContext:
                 return info
         from firegrid.core.errors import NotFound
 
-        raise NotFound(f"station {station_id} not found", {"station_id": station_id})
+        raise NotFound(
+            f"station {station_id} not found",
+            {"station_id": station_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "station", "id": station_id},
+        )
 
 
 _lock = threading.Lock()

@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from firegrid.core.db import Database
+from firegrid.core.texts import TextCode
 from firegrid.geo.errors import NoRoadNetwork
 from firegrid.geo.models import RoadEdge, RoadLabelRow, RoadNetworkRecord, RoadNode
 from firegrid.geo.network import RoadNetwork
@@ -183,7 +184,9 @@ def active_record(session: Session) -> RoadNetworkRecord:
     ).first()
     if record is None:
         raise NoRoadNetwork(
-            "no road network: run `firegrid roads import FILE.osm.pbf` or `firegrid demo`"
+            "no road network: run `firegrid roads import FILE.osm.pbf` or `firegrid demo`",
+            text=TextCode.ENTITY_NONE_YET,
+            params={"kind": "road_network"},
         )
     return record
 

@@ -12,6 +12,7 @@ from firegrid.accounts.public import Principal, record_change
 from firegrid.api.deps import SessionDep, require
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.gridlink import config as cfg
 from firegrid.gridlink import schemas as s
 from firegrid.gridlink.inbound import Inbound, receive_event
@@ -64,7 +65,12 @@ def receive(
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValidationFailed(f"the body is not JSON: {err}", {"field": "body"}) from None
+        raise ValidationFailed(
+            f"the body is not JSON: {err}",
+            {"field": "body"},
+            text=TextCode.VALIDATION_JSON_INVALID,
+            params={},
+        ) from None
     inbound = Inbound(
         link=config.link,
         peer=peer,

@@ -49,7 +49,12 @@ def receive_event(
     """Apply ``document`` once; the answer (repeated to duplicates)."""
     event = parse_event(document)  # invalid: 422 before anything is claimed
     if not inbound.message_id:
-        raise ValidationFailed("a grid event needs X-Link-Message-Id", {"field": "message_id"})
+        raise ValidationFailed(
+            "a grid event needs X-Link-Message-Id",
+            {"field": "message_id"},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "X-Link-Message-Id"},
+        )
     earlier = claim_inbound(session, inbound.link, inbound.peer.id, inbound.message_id, "event")
     if earlier is not None:
         return {**(earlier.result or {}), "duplicate": True}
@@ -106,6 +111,8 @@ def _apply(
         raise ValidationFailed(
             f"event {event.event_id} was a {item.kind}; it cannot become a {expected}",
             {"field": "category"},
+            text=TextCode.GRID_EVENT_CATEGORY_CHANGED,
+            params={"event_id": event.event_id, "from": item.kind, "to": expected},
         )
     if event.updated_at <= item.last_update_at:
         return {"outcome": "stale", "kind": item.kind, "id": item.local_id}
@@ -128,6 +135,8 @@ def _check_served(peer: Peer, path: str, what: str) -> None:
         raise ValidationFailed(
             f"the {what} lies in a town the grid platform {peer.id!r} does not serve",
             {"field": what, "jurisdiction_path": path},
+            text=TextCode.GRID_TOWN_NOT_SERVED,
+            params={"peer": peer.id},
         )
 
 
@@ -146,6 +155,8 @@ def _venue(session: Session, actor: Principal, event: GridEvent) -> Venue | None
         raise ValidationFailed(
             "no such venue in your jurisdiction",
             {"field": "venue_code" if event.venue_code else "venue_id"},
+            text=TextCode.ENTITY_NOT_IN_SCOPE,
+            params={"kind": "venue", "id": event.venue_code or event.venue_id},
         )
     return venue
 
@@ -211,7 +222,12 @@ def _task_path(session: Session, actor: Principal, event: GridEvent) -> tuple[st
         return venue.jurisdiction_path, venue.id
     grid = session.scalars(select(Jurisdiction).where(Jurisdiction.code == event.grid_code)).first()
     if grid is None or not actor.can_see_path(grid.path):
-        raise ValidationFailed("no such grid in your jurisdiction", {"field": "grid_code"})
+        raise ValidationFailed(
+            "no such grid in your jurisdiction",
+            {"field": "grid_code"},
+            text=TextCode.ENTITY_NOT_IN_SCOPE,
+            params={"kind": "grid", "id": event.grid_code},
+        )
     return grid.path, None
 
 

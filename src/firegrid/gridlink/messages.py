@@ -15,6 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 SCHEMA_NAME = "firegrid.gridlink/1"
 SCHEMA_PATH = Path(__file__).with_name("messages.schema.json")
@@ -51,7 +52,10 @@ def check(document: Any, definition: str) -> None:
     found = problems_of(document, definition)
     if found:
         raise ValidationFailed(
-            f"not a valid {SCHEMA_NAME} {definition}: {found[0]}", {"problems": found}
+            f"not a valid {SCHEMA_NAME} {definition}: {found[0]}",
+            {"problems": found},
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "grid_message", "field": definition, "problem": found[0]},
         )
 
 

@@ -24,6 +24,7 @@ from firegrid.api.schemas import Timestamp
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, Unauthenticated, ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.ingest import quarantine
 from firegrid.ingest.adapters.http.claims import claim_signature, release_signature
 from firegrid.ingest.adapters.http.codec import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -112,17 +113,28 @@ async def push(integration: str, request: Request) -> PushResult:
     service = await ingest_service(request)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        raise ValidationFailed("the batch is too large", {"max_bytes": MAX_BODY_BYTES})
+        raise ValidationFailed(
+            "the batch is too large",
+            {"max_bytes": MAX_BODY_BYTES},
+            text=TextCode.VALIDATION_TOO_LARGE,
+            params={"field": "body", "max_mb": round(MAX_BODY_BYTES / 1048576, 1)},
+        )
     found = await asyncio.to_thread(_integration, service.db, integration)
     if found is None:
         # the same answer as a bad signature: do not reveal which integrations exist
-        raise Unauthenticated("the request signature does not match")
+        raise Unauthenticated(
+            "the request signature does not match", text=TextCode.SIGNATURE_MISMATCH, params={}
+        )
     secret, vendor = found
     sig, signed_at = verify(
         secret, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body
     )
     if not await asyncio.to_thread(claim_signature, service.db, integration, sig, signed_at):
-        raise Unauthenticated("this signed request was already received (replay)")
+        raise Unauthenticated(
+            "this signed request was already received (replay)",
+            text=TextCode.SIGNATURE_REPLAYED,
+            params={},
+        )
     try:
         batch = parse_batch(body, mapping_for(vendor), HTTP_LIMITS, device_given=False)
         await service.record_rejections(PROTOCOL, batch.rejected, where=f"push/{integration}")
@@ -142,6 +154,8 @@ async def push(integration: str, request: Request) -> PushResult:
         raise ValidationFailed(
             "no event of the batch could be stored",
             {"rejections": [r.model_dump() for r in rejections]},
+            text=TextCode.INGEST_NOTHING_STORED,
+            params={"count": len(rejections)},
         )
     return PushResult(
         ok=not rejections,
@@ -264,7 +278,11 @@ def adopt_device(
     if service is not None:
         service.registry.add(ref)
     if device.id is None:  # pragma: no cover - flushed by adopt
-        raise NotFound("device not created")
+        raise NotFound(
+            "device not created",
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "device", "id": None},
+        )
     return {
         "device_id": device.id,
         "code": device.code,

@@ -37,6 +37,7 @@ from firegrid.core.cli import (
 )
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 
 if TYPE_CHECKING:
     from firegrid.core.db import Database
@@ -97,7 +98,12 @@ def host_port(value: str, option: str) -> tuple[str, int]:
     except ValueError:
         port = None
     if not parsed.hostname or port is None:
-        raise ValidationFailed(f"{option} must be HOST:PORT, got {value!r}", {option: value})
+        raise ValidationFailed(
+            f"{option} must be HOST:PORT, got {value!r}",
+            {option: value},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": option, "value": value, "expected": "HOST:PORT"},
+        )
     return parsed.hostname, port
 
 
@@ -398,11 +404,16 @@ def resolve_device(database: Database, key: str) -> int:
         return int(ids[0])
     if not ids:
         raise NotFound(
-            f"no registered device with id, code or external id {key!r}", {"device": key}
+            f"no registered device with id, code or external id {key!r}",
+            {"device": key},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "device", "id": key},
         )
     raise ValidationFailed(
         f"{key!r} is the external id of several devices (other protocols): give the id",
         {"device": key, "ids": list(ids)},
+        text=TextCode.DEVICE_AMBIGUOUS,
+        params={"device": key, "ids": list(ids)},
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 
 class EventKind(StrEnum):
@@ -82,7 +83,10 @@ class DeviceEvent(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None or self.received_at.tzinfo is None:
             raise ValidationFailed(
-                "DeviceEvent times must be timezone-aware", {"event_id": self.event_id}
+                "DeviceEvent times must be timezone-aware",
+                {"event_id": self.event_id},
+                text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+                params={"field": "occurred_at"},
             )
 
 
@@ -137,5 +141,9 @@ def event_to_dict(event: DeviceEvent) -> dict[str, Any]:
 def as_utc(value: datetime) -> datetime:
     """``value`` converted to UTC (it must already be aware)."""
     if value.tzinfo is None:
-        raise ValidationFailed(f"naive datetime {value!r}: timestamps must be timezone-aware")
+        raise ValidationFailed(
+            f"naive datetime {value!r}: timestamps must be timezone-aware",
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": "time"},
+        )
     return value.astimezone(UTC)

@@ -40,6 +40,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError
+from firegrid.core.texts import TextCode
 from firegrid.ingest.events import Component, DeviceEvent, EventKind
 from firegrid.ingest.log import Consumer, LoggedEvent
 from firegrid.ingest.models import DeviceEventRow
@@ -118,7 +119,13 @@ class BatchWriter(Generic[T]):
             while not self._queue.empty():
                 entry = self._queue.get_nowait()
                 if entry is not _STOP and not entry[1].done():
-                    entry[1].set_exception(LogUnavailable(f"{self.name} closed"))
+                    entry[1].set_exception(
+                        LogUnavailable(
+                            f"{self.name} closed",
+                            text=TextCode.SERVICE_EVENT_LOG_UNAVAILABLE,
+                            params={},
+                        )
+                    )
         self._executor.shutdown(wait=True)
 
     async def _run(self) -> None:
@@ -158,7 +165,11 @@ class BatchWriter(Generic[T]):
                 await loop.run_in_executor(self._executor, self._commit, items)
             except Exception as exc:
                 log.exception("%s: commit of %d items failed", self.name, len(items))
-                error = LogUnavailable(f"{self.name}: commit failed: {type(exc).__name__}")
+                error = LogUnavailable(
+                    f"{self.name}: commit failed: {type(exc).__name__}",
+                    text=TextCode.SERVICE_EVENT_LOG_UNAVAILABLE,
+                    params={},
+                )
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)

@@ -40,6 +40,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from firegrid.core.db import Database
 from firegrid.core.deployment import deployment_id
 from firegrid.core.settings import nats_servers
+from firegrid.core.texts import TextCode
 from firegrid.ingest.events import DeviceEvent, decode_event, encode_event
 from firegrid.ingest.log import Consumer, LoggedEvent
 from firegrid.ingest.log_db import LogUnavailable
@@ -170,7 +171,11 @@ class JetStreamEventLog:
                     self.connect_timeout_s,
                 )
             except Exception as exc:
-                raise LogUnavailable(f"NATS at {self.url} is not reachable: {exc}") from exc
+                raise LogUnavailable(
+                    f"NATS at {self.url} is not reachable: {exc}",
+                    text=TextCode.SERVICE_EVENT_LOG_UNAVAILABLE,
+                    params={},
+                ) from exc
             self._js = self._nc.jetstream()
             self._ack_prefix = f"_FGACK.{self._nc.new_inbox().rsplit('.', 1)[-1]}"
             acks = await self._nc.subscribe(f"{self._ack_prefix}.*", cb=self._on_ack)
@@ -218,6 +223,8 @@ class JetStreamEventLog:
                 f"database is deployment {deployment}: reading it would replay another "
                 "deployment's events into this database",
                 {"stream": self.stream, "stream_deployment": stamped, "deployment": deployment},
+                text=TextCode.SERVICE_DEPLOYMENT_MISMATCH,
+                params={"stream": self.stream},
             )
         if stamped is None and info.state.messages > 0:
             consumed = await asyncio.to_thread(_has_read_jetstream, self.db)
@@ -227,6 +234,8 @@ class JetStreamEventLog:
                     "an unknown deployment and this database has never read a stream: "
                     "use another FIREGRID_EVENT_STREAM, or delete the old stream",
                     {"stream": self.stream, "messages": info.state.messages},
+                    text=TextCode.SERVICE_DEPLOYMENT_MISMATCH,
+                    params={"stream": self.stream},
                 )
         if stamped is None or info.config.num_replicas != self.replicas:
             await self._js.update_stream(config)
@@ -269,7 +278,9 @@ class JetStreamEventLog:
             except Exception as exc:
                 if loop.time() + 0.1 >= deadline:
                     raise LogUnavailable(
-                        f"JetStream did not acknowledge the batch: {exc!r}"
+                        f"JetStream did not acknowledge the batch: {exc!r}",
+                        text=TextCode.SERVICE_EVENT_LOG_UNAVAILABLE,
+                        params={},
                     ) from exc
 
     async def _publish_once(self, events: Sequence[DeviceEvent], wait_s: float) -> None:
@@ -347,7 +358,13 @@ class JetStreamEventLog:
             return
         if status == "503" or b'"error"' in data:
             reason = data.decode(errors="replace") or f"status {status}"
-            entry[1].set_exception(LogUnavailable(f"JetStream refused a message: {reason}"))
+            entry[1].set_exception(
+                LogUnavailable(
+                    f"JetStream refused a message: {reason}",
+                    text=TextCode.SERVICE_EVENT_LOG_UNAVAILABLE,
+                    params={},
+                )
+            )
             return
         entry[0] -= 1
         if entry[0] <= 0:

@@ -57,7 +57,12 @@ def list_messages(session: Session, quarantine_id: int, limit: int = 50) -> list
     """The newest quarantined messages of one unknown device."""
     device = session.get(QuarantineDevice, quarantine_id)
     if device is None:
-        raise NotFound(f"no quarantined device {quarantine_id}", {"id": quarantine_id})
+        raise NotFound(
+            f"no quarantined device {quarantine_id}",
+            {"id": quarantine_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "quarantined_device", "id": quarantine_id},
+        )
     rows = session.scalars(
         select(QuarantinedMessage)
         .where(
@@ -95,10 +100,20 @@ def adopt(
     if not code or len(code) > 40:
         problems["code"] = "must be 1-40 characters"
     if problems:
-        raise ValidationFailed("cannot adopt the device", problems)
+        raise ValidationFailed(
+            "cannot adopt the device",
+            problems,
+            text=TextCode.VALIDATION_FIELDS,
+            params={"fields": sorted(problems)},
+        )
     entry = session.get(QuarantineDevice, quarantine_id)
     if entry is None:
-        raise NotFound(f"no quarantined device {quarantine_id}", {"id": quarantine_id})
+        raise NotFound(
+            f"no quarantined device {quarantine_id}",
+            {"id": quarantine_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "quarantined_device", "id": quarantine_id},
+        )
     if entry.adopted_device_id is not None:
         raise Conflict(
             "the device was already adopted",
@@ -107,14 +122,27 @@ def adopt(
             params={"device_id": entry.adopted_device_id},
         )
     if entry.protocol not in {p.value for p in DeviceProtocol}:
-        raise ValidationFailed(f"protocol {entry.protocol!r} cannot be registered")
+        raise ValidationFailed(
+            f"protocol {entry.protocol!r} cannot be registered",
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={
+                "field": "protocol",
+                "value": entry.protocol,
+                "allowed": [p.value for p in DeviceProtocol],
+            },
+        )
     venue = session.get(Venue, venue_id)
     if (
         venue is None
         or venue.deleted_at is not None
         or (can_see_path is not None and not can_see_path(venue.jurisdiction_path))
     ):
-        raise ValidationFailed(f"unknown venue {venue_id}", {"venue_id": venue_id})
+        raise ValidationFailed(
+            f"unknown venue {venue_id}",
+            {"venue_id": venue_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "venue", "id": venue_id},
+        )
     clash = session.scalars(
         select(Device.id).where(
             (Device.code == code)

@@ -44,6 +44,7 @@ from sqlalchemy import func, insert, select
 from firegrid.core.clock import CHINA_TZ, utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.devices.public import Device, DeviceKind, DeviceProtocol
 from firegrid.ingest.adapters.gb26875.codec import (
     AnalogValue,
@@ -137,7 +138,12 @@ def _quantile(values: list[float], q: float) -> float:
 def register_devices(db: Database, protocol: str, count: int) -> list[Device]:
     """Make sure ``count`` simulated devices of ``protocol`` exist; return ``count`` devices."""
     if protocol not in {p.value for p in DeviceProtocol}:
-        raise ValidationFailed(f"unknown protocol {protocol!r}", {"protocol": protocol})
+        raise ValidationFailed(
+            f"unknown protocol {protocol!r}",
+            {"protocol": protocol},
+            text=TextCode.VALIDATION_UNKNOWN,
+            params={"field": "protocol", "value": protocol},
+        )
     with db.session() as session:
         venue = session.scalars(select(Venue).where(Venue.code == SIM_VENUE)).first()
         if venue is None:
@@ -421,7 +427,12 @@ class GBClient:
 def _host_port(target: str) -> tuple[str, int]:
     parsed = urlparse(target if "://" in target else f"tcp://{target}")
     if parsed.hostname is None or parsed.port is None:
-        raise ValidationFailed(f"target {target!r} is not HOST:PORT", {"target": target})
+        raise ValidationFailed(
+            f"target {target!r} is not HOST:PORT",
+            {"target": target},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "target", "value": target, "expected": "HOST:PORT"},
+        )
     return parsed.hostname, parsed.port
 
 
@@ -636,6 +647,8 @@ async def run_simulation(db: Database, options: SimOptions, *, register: bool = 
         raise NotFound(
             f"no registered {options.protocol} devices in the database (use --register)",
             {"protocol": options.protocol},
+            text=TextCode.ENTITY_NONE_YET,
+            params={"kind": "device"},
         )
     if options.protocol == "gb26875":
         return await simulate_gb(devices, options)
@@ -644,4 +657,9 @@ async def run_simulation(db: Database, options: SimOptions, *, register: bool = 
     if options.protocol == "http":
         secret = await asyncio.to_thread(ensure_integration, db, options.integration)
         return await simulate_http(devices, options, secret)
-    raise ValidationFailed(f"unknown protocol {options.protocol!r}", {"protocol": options.protocol})
+    raise ValidationFailed(
+        f"unknown protocol {options.protocol!r}",
+        {"protocol": options.protocol},
+        text=TextCode.VALIDATION_UNKNOWN,
+        params={"field": "protocol", "value": options.protocol},
+    )

@@ -69,6 +69,8 @@ def check_key(key: str) -> str:
         raise ValidationFailed(
             f"{HEADER} must be 8 to 80 characters of letters, digits and _.:-",
             {"header": HEADER, "length": len(key)},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": HEADER, "value": key[:80], "expected": "8-80 A-Z a-z 0-9 _.:-"},
         )
     return key
 

@@ -38,6 +38,7 @@ from firegrid.accounts.public import Principal
 from firegrid.alarms.public import task_response_times
 from firegrid.core.clock import CHINA_TZ, ensure_aware
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.inspections.models import Hazard, Inspection
 from firegrid.inspections.plan_rules import PlanRules, default_plan_rules
 from firegrid.inspections.plans import compute_plans, local_day, path_codes
@@ -70,7 +71,12 @@ class Period:
 def parse_period(code: str) -> Period:
     match = _PERIOD.match(code)
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValidationFailed("period must be a month, YYYY-MM (e.g. 2026-11)", {"period": code})
+        raise ValidationFailed(
+            "period must be a month, YYYY-MM (e.g. 2026-11)",
+            {"period": code},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "period", "value": code, "expected": "YYYY-MM"},
+        )
     year, month = int(match.group(1)), int(match.group(2))
     first = date(year, month, 1)
     end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
@@ -146,7 +152,12 @@ def performance(
 ) -> list[dict[str, Any]]:
     """KPIs of every unit of ``level`` in the caller's scope for ``period``, sorted by unit."""
     if level not in LEVELS:
-        raise ValidationFailed(f"level must be one of {', '.join(LEVELS)}", {"level": level})
+        raise ValidationFailed(
+            f"level must be one of {', '.join(LEVELS)}",
+            {"level": level},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "level", "value": level, "allowed": LEVELS},
+        )
     rules = rules or default_plan_rules()
     scope = principal.scope_filter(Inspection.jurisdiction_path)
     last_before = {

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.places.public import load_taxonomy
 
 GRADES: tuple[str, ...] = ("red", "orange", "yellow", "blue", "none")  # none: never assessed
@@ -120,7 +121,12 @@ class PlanRules:
                 if checklist == BY_CLASS:
                     checklist = self.class_checklists.get(venue.venue_class, "general")
                 return Decision(rule.name, rule.interval_days, checklist)
-        raise ValidationFailed("no plan rule matches the venue", {"venue": venue.__dict__})
+        raise ValidationFailed(
+            "no plan rule matches the venue",
+            {"venue": venue.__dict__},
+            text=TextCode.INSPECTION_NO_PLAN_RULE,
+            params={},
+        )
 
 
 def _matches(rule: PlanRule, venue: VenueFacts) -> bool:
@@ -142,14 +148,22 @@ def _load_yaml(text: str, what: str) -> Any:
     try:
         return yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ValidationFailed(f"{what} is not valid YAML: {exc}") from None
+        raise ValidationFailed(
+            f"{what} is not valid YAML: {exc}",
+            text=TextCode.DOCUMENT_NOT_YAML,
+            params={"kind": what.replace(" ", "_")},
+        ) from None
 
 
 def parse_checklists(text: str) -> dict[str, Checklist]:
     try:
         return dict(ChecklistFile.model_validate(_load_yaml(text, "checklists")).checklists)
     except ValidationError as exc:
-        raise ValidationFailed(f"checklists are not valid: {exc}") from None
+        raise ValidationFailed(
+            f"checklists are not valid: {exc}",
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "checklists", "field": "", "problem": str(exc)},
+        ) from None
 
 
 def parse_plan_rules(text: str, checklists: dict[str, Checklist]) -> PlanRules:
@@ -157,7 +171,11 @@ def parse_plan_rules(text: str, checklists: dict[str, Checklist]) -> PlanRules:
     try:
         data = PlanRulesFile.model_validate(_load_yaml(text, "plan rules"))
     except ValidationError as exc:
-        raise ValidationFailed(f"plan rules are not valid: {exc}") from None
+        raise ValidationFailed(
+            f"plan rules are not valid: {exc}",
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "plan_rules", "field": "", "problem": str(exc)},
+        ) from None
     taxonomy = load_taxonomy()
     known_categories = set(taxonomy.categories) | set(taxonomy.classes) | {KEY_UNIT}
     for rule in data.rules:
@@ -176,6 +194,12 @@ def parse_plan_rules(text: str, checklists: dict[str, Checklist]) -> PlanRules:
         raise ValidationFailed(
             "the last plan rule must match every venue (no categories, grades or colours)",
             {"rule": last.name},
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": "plan_rules",
+                "field": last.name,
+                "problem": "the last plan rule must match every venue",
+            },
         )
     return PlanRules(data.escalation, tuple(data.rules), dict(data.class_checklists), checklists)
 
@@ -190,6 +214,12 @@ def _unknown(rule: str, kind: str, value: str, known: set[str]) -> None:
     raise ValidationFailed(
         f"plan rule {rule!r}: unknown {kind} {value!r}",
         {"rule": rule, kind: value, "known": sorted(known)},
+        text=TextCode.DOCUMENT_INVALID,
+        params={
+            "kind": "plan_rules",
+            "field": f"{rule}.{kind}",
+            "problem": f"unknown {kind} {value!r}",
+        },
     )
 
 

@@ -23,6 +23,7 @@ from firegrid.accounts.public import Principal
 from firegrid.alarms.public import venue_colours
 from firegrid.core.clock import CHINA_TZ, ensure_aware
 from firegrid.core.errors import NotFound
+from firegrid.core.texts import TextCode
 from firegrid.inspections.models import Inspection
 from firegrid.inspections.plan_rules import PlanRules, VenueFacts, default_plan_rules
 from firegrid.places.public import GridWorker, Venue, load_taxonomy
@@ -256,7 +257,12 @@ def compute_plans(
     if grid_code is not None:
         plans = {code: plan for code, plan in plans.items() if code == grid_code}
     if grid_code is not None and grid_code not in plans:
-        raise NotFound(f"no venues in grid {grid_code!r} in your jurisdiction", {"grid": grid_code})
+        raise NotFound(
+            f"no venues in grid {grid_code!r} in your jurisdiction",
+            {"grid": grid_code},
+            text=TextCode.ENTITY_NOT_IN_SCOPE,
+            params={"kind": "grid", "id": grid_code},
+        )
     return plans
 
 

@@ -67,6 +67,12 @@ def category(code: str) -> HazardCategory:
         raise ValidationFailed(
             f"unknown hazard category {code!r}",
             {"category": code, "known": [c.code for c in HAZARD_CATEGORIES]},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={
+                "field": "category",
+                "value": code,
+                "allowed": [c.code for c in HAZARD_CATEGORIES],
+            },
         ) from None
 
 
@@ -118,7 +124,12 @@ def visible_venue(session: Session, principal: Principal, venue_id: int) -> Venu
         query = query.where(owner)
     venue = session.scalars(query).first()
     if venue is None:
-        raise NotFound(f"venue {venue_id} not found", {"venue_id": venue_id})
+        raise NotFound(
+            f"venue {venue_id} not found",
+            {"venue_id": venue_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "venue", "id": venue_id},
+        )
     return venue
 
 
@@ -127,14 +138,24 @@ def get_inspection(session: Session, principal: Principal, inspection_id: int) -
         scoped_inspections(principal).where(Inspection.id == inspection_id)
     ).first()
     if row is None:
-        raise NotFound(f"inspection {inspection_id} not found", {"id": inspection_id})
+        raise NotFound(
+            f"inspection {inspection_id} not found",
+            {"id": inspection_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "inspection", "id": inspection_id},
+        )
     return row
 
 
 def get_hazard(session: Session, principal: Principal, hazard_id: int) -> Hazard:
     row = session.scalars(scoped_hazards(principal).where(Hazard.id == hazard_id)).first()
     if row is None:
-        raise NotFound(f"hazard {hazard_id} not found", {"id": hazard_id})
+        raise NotFound(
+            f"hazard {hazard_id} not found",
+            {"id": hazard_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "hazard", "id": hazard_id},
+        )
     return row
 
 
@@ -310,14 +331,24 @@ def check_gps(gps: GpsFix) -> GpsFix:
     if status is GpsStatus.RECORDED:
         if not has_point or gps.accuracy_m is None:
             raise ValidationFailed(
-                "a recorded position needs gps_lon, gps_lat and gps_accuracy_m", {"gps": "partial"}
+                "a recorded position needs gps_lon, gps_lat and gps_accuracy_m",
+                {"gps": "partial"},
+                text=TextCode.VALIDATION_MISSING,
+                params={"field": "gps_lon, gps_lat, gps_accuracy_m"},
             )
         if gps.at is not None and gps.at.tzinfo is None:
-            raise ValidationFailed("gps_at must carry a time zone", {"gps_at": None})
+            raise ValidationFailed(
+                "gps_at must carry a time zone",
+                {"gps_at": None},
+                text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+                params={"field": "gps_at"},
+            )
     elif has_point or gps.accuracy_m is not None:
         raise ValidationFailed(
             f"gps_status {status.value or 'none'!r} records no position; send gps_status recorded",
             {"gps_status": status.value},
+            text=TextCode.INSPECTION_GPS_STATUS,
+            params={"gps_status": status.value or "none"},
         )
     return gps
 
@@ -326,13 +357,24 @@ def check_checklist(checklist: str, answers: dict[str, str]) -> None:
     """The checklist must be declared and every answer one of its items (ok/fail/na)."""
     if not checklist:
         if answers:
-            raise ValidationFailed("checklist answers need the checklist's code", {"checklist": ""})
+            raise ValidationFailed(
+                "checklist answers need the checklist's code",
+                {"checklist": ""},
+                text=TextCode.VALIDATION_MISSING,
+                params={"field": "checklist"},
+            )
         return
     declared = default_plan_rules().checklists.get(checklist)
     if declared is None:
         raise ValidationFailed(
             f"unknown checklist {checklist!r}",
             {"checklist": checklist, "known": sorted(default_plan_rules().checklists)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={
+                "field": "checklist",
+                "value": checklist,
+                "allowed": sorted(default_plan_rules().checklists),
+            },
         )
     items = {item.code for item in declared.items}
     unknown = sorted(set(answers) - items)
@@ -340,6 +382,8 @@ def check_checklist(checklist: str, answers: dict[str, str]) -> None:
         raise ValidationFailed(
             f"checklist {checklist!r} has no item {unknown[0]!r}",
             {"checklist": checklist, "unknown": unknown, "known": sorted(items)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "checklist", "value": unknown[0], "allowed": sorted(items)},
         )
     allowed = {a.value for a in ChecklistAnswer}
     bad = sorted(code for code, answer in answers.items() if answer not in allowed)
@@ -347,6 +391,8 @@ def check_checklist(checklist: str, answers: dict[str, str]) -> None:
         raise ValidationFailed(
             f"checklist item {bad[0]!r}: the answer must be one of {sorted(allowed)}",
             {"items": bad},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": bad[0], "value": answers[bad[0]], "allowed": sorted(allowed)},
         )
 
 
@@ -384,15 +430,34 @@ def record_inspection(
     venue = visible_venue(session, principal, venue_id)
     at = inspected_at or now
     if at.tzinfo is None:
-        raise ValidationFailed("inspected_at must carry a time zone", {"inspected_at": None})
+        raise ValidationFailed(
+            "inspected_at must carry a time zone",
+            {"inspected_at": None},
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": "inspected_at"},
+        )
     if at > now + FUTURE_TOLERANCE:
-        raise ValidationFailed("inspected_at lies in the future", {"inspected_at": at.isoformat()})
+        raise ValidationFailed(
+            "inspected_at lies in the future",
+            {"inspected_at": at.isoformat()},
+            text=TextCode.VALIDATION_IN_FUTURE,
+            params={"field": "inspected_at"},
+        )
     if result is None:
         result = (InspectionResult.HAZARDS_FOUND if hazards else InspectionResult.PASSED).value
     if result == InspectionResult.HAZARDS_FOUND.value and not hazards:
-        raise ValidationFailed("result hazards_found needs at least one hazard", {"result": result})
+        raise ValidationFailed(
+            "result hazards_found needs at least one hazard",
+            {"result": result},
+            text=TextCode.INSPECTION_NEEDS_HAZARD,
+            params={},
+        )
     if result != InspectionResult.HAZARDS_FOUND.value and hazards:
-        raise ValidationFailed(f"an inspection with result {result} records no hazard")
+        raise ValidationFailed(
+            f"an inspection with result {result} records no hazard",
+            text=TextCode.INSPECTION_NO_HAZARD_EXPECTED,
+            params={"result": result},
+        )
     answers = dict(checklist_answers or {})
     check_checklist(checklist, answers)
     fix = check_gps(gps or GpsFix())
@@ -408,6 +473,8 @@ def record_inspection(
             raise ValidationFailed(
                 f"grid worker {grid_worker_id} is not an active worker of the venue's grid",
                 {"grid_worker_id": grid_worker_id},
+                text=TextCode.INSPECTION_WORKER_NOT_IN_GRID,
+                params={"grid_worker_id": grid_worker_id},
             )
         worker_name = worker.name
     prepared: list[tuple[HazardSpec, HazardCategory, datetime]] = []
@@ -416,11 +483,18 @@ def record_inspection(
         severity = Severity(spec.severity).value
         deadline = spec.deadline or at + timedelta(days=declared.deadline_days[severity])
         if deadline.tzinfo is None:
-            raise ValidationFailed("a deadline must carry a time zone", {"deadline": None})
+            raise ValidationFailed(
+                "a deadline must carry a time zone",
+                {"deadline": None},
+                text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+                params={"field": "deadline"},
+            )
         if deadline <= at:
             raise ValidationFailed(
                 "a rectification deadline must lie after the inspection",
                 {"deadline": deadline.isoformat(), "inspected_at": at.isoformat()},
+                text=TextCode.VALIDATION_NOT_AFTER,
+                params={"field": "deadline", "other": "inspected_at"},
             )
         prepared.append((spec, declared, deadline))
     actor = actor_of(principal)
@@ -608,6 +682,8 @@ def revise_hazard(
         raise ValidationFailed(
             "a deadline must carry a time zone and lie after the hazard was found",
             {"deadline": deadline.isoformat()},
+            text=TextCode.VALIDATION_NOT_AFTER,
+            params={"field": "deadline", "other": "found_at"},
         )
     before = row_snapshot(hazard)
     if severity is not None:

@@ -109,13 +109,26 @@ def open_task(
     """Open a task in ``jurisdiction_path`` (inside the caller's scope)."""
     if not principal.can_see_path(jurisdiction_path):
         raise ValidationFailed(
-            "the task lies outside your jurisdiction", {"jurisdiction_path": jurisdiction_path}
+            "the task lies outside your jurisdiction",
+            {"jurisdiction_path": jurisdiction_path},
+            text=TextCode.ACCESS_OUTSIDE_SCOPE,
+            params={"kind": "task", "id": None},
         )
     title = title.strip()
     if not 1 <= len(title) <= 200:
-        raise ValidationFailed("a task needs a title of 1..200 characters", {"field": "title"})
+        raise ValidationFailed(
+            "a task needs a title of 1..200 characters",
+            {"field": "title"},
+            text=TextCode.VALIDATION_LENGTH,
+            params={"field": "title", "min": 1, "max": 200},
+        )
     if due_at is not None and due_at.tzinfo is None:
-        raise ValidationFailed("due_at must carry a time zone", {"field": "due_at"})
+        raise ValidationFailed(
+            "due_at must carry a time zone",
+            {"field": "due_at"},
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": "due_at"},
+        )
     now = utcnow()
     task = InspectionTask(
         venue_id=venue_id,
@@ -167,7 +180,12 @@ def close_task(
 ) -> InspectionTask:
     """Mark an open task done or cancelled, with who and why."""
     if status not in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
-        raise ValidationFailed("a task closes as done or cancelled", {"status": status})
+        raise ValidationFailed(
+            "a task closes as done or cancelled",
+            {"status": status},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "status", "value": status, "allowed": "done, cancelled"},
+        )
     if task.status != TaskStatus.OPEN.value:
         raise Conflict(
             f"task {task.id} is already {task.status}",

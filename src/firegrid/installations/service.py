@@ -64,7 +64,10 @@ def parse_period(text: str) -> Period:
     year_ok = match is not None and 1900 <= int(match.group(1)) <= 2999
     if match is None or not year_ok or (month is not None and not 1 <= month <= 12):
         raise ValidationFailed(
-            "the period must be a month YYYY-MM or a year YYYY (1900-2999)", {"period": text}
+            "the period must be a month YYYY-MM or a year YYYY (1900-2999)",
+            {"period": text},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "period", "value": text, "expected": "YYYY-MM / YYYY"},
         )
     year = int(match.group(1))
     if month is None:
@@ -86,7 +89,12 @@ def _jurisdiction(session: Session, principal: Principal, code: str, what: str) 
         )
     ).first()
     if row is None:
-        raise NotFound(f"{what} {code!r} not found in your jurisdiction", {what: code})
+        raise NotFound(
+            f"{what} {code!r} not found in your jurisdiction",
+            {what: code},
+            text=TextCode.ENTITY_NOT_IN_SCOPE,
+            params={"kind": "grid" if what == "grid_code" else "jurisdiction", "id": code},
+        )
     return row
 
 
@@ -107,6 +115,8 @@ def create_programme(
         raise ValidationFailed(
             "a programme must end on or after its start",
             {"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()},
+            text=TextCode.VALIDATION_NOT_AFTER,
+            params={"field": "ends_on", "other": "starts_on"},
         )
     scope = _jurisdiction(session, principal, scope_code, "scope_code")
     if session.scalars(
@@ -164,7 +174,12 @@ def get_programme(
         scoped_programmes(principal).where(InstallationProgramme.id == programme_id)
     ).first()
     if row is None:
-        raise NotFound(f"programme {programme_id} not found", {"id": programme_id})
+        raise NotFound(
+            f"programme {programme_id} not found",
+            {"id": programme_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "programme", "id": programme_id},
+        )
     return row
 
 
@@ -199,19 +214,34 @@ def _place(
             )
         ).first()
         if venue is None:
-            raise NotFound(f"venue {spec.venue_id} not found", {"venue_id": spec.venue_id})
+            raise NotFound(
+                f"venue {spec.venue_id} not found",
+                {"venue_id": spec.venue_id},
+                text=TextCode.ENTITY_NOT_FOUND,
+                params={"kind": "venue", "id": spec.venue_id},
+            )
         if spec.grid_code is not None and f"/{spec.grid_code}/" not in venue.jurisdiction_path:
             raise ValidationFailed(
                 f"venue {venue.id} is not in grid {spec.grid_code!r}",
                 {"venue_id": venue.id, "grid_code": spec.grid_code},
+                text=TextCode.INSTALLATION_VENUE_NOT_IN_GRID,
+                params={"venue_id": venue.id, "grid_code": spec.grid_code},
             )
         return venue.jurisdiction_path, venue
     if spec.grid_code is None:
-        raise ValidationFailed("an installation needs a venue_id or a grid_code", {"place": None})
+        raise ValidationFailed(
+            "an installation needs a venue_id or a grid_code",
+            {"place": None},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "venue_id / grid_code"},
+        )
     grid = _jurisdiction(session, principal, spec.grid_code, "grid_code")
     if grid.level != JurisdictionLevel.GRID.value:
         raise ValidationFailed(
-            f"{spec.grid_code!r} is a {grid.level}, not a grid", {"grid_code": spec.grid_code}
+            f"{spec.grid_code!r} is a {grid.level}, not a grid",
+            {"grid_code": spec.grid_code},
+            text=TextCode.PLACE_NOT_A_GRID,
+            params={"code": spec.grid_code, "kind": grid.level},
         )
     return grid.path, None
 
@@ -233,12 +263,16 @@ def _bind(
         raise ValidationFailed(
             f"device {spec.device_id} is not a registered device in your jurisdiction",
             {"device_id": spec.device_id, "reason": "unknown_device"},
+            text=TextCode.ENTITY_NOT_IN_SCOPE,
+            params={"kind": "device", "id": spec.device_id},
         )
     if device.jurisdiction_path != path or (venue is not None and device.venue_id != venue.id):
         raise ValidationFailed(
             f"device {device.id} belongs to another place; bind a device of the same grid"
             + (" and venue" if venue is not None else ""),
             {"device_id": device.id, "reason": "foreign_device"},
+            text=TextCode.INSTALLATION_DEVICE_ELSEWHERE,
+            params={"device_id": device.id},
         )
     kinds = BINDABLE_KINDS[spec.device_type]
     if device.kind not in kinds:
@@ -246,6 +280,8 @@ def _bind(
             f"device {device.id} is a {device.kind}; a {spec.device_type} binds to "
             + ", ".join(sorted(kinds)),
             {"device_id": device.id, "reason": "wrong_kind"},
+            text=TextCode.INSTALLATION_DEVICE_KIND,
+            params={"device_id": device.id, "device_kind": device.kind, "allowed": sorted(kinds)},
         )
     taken = session.scalars(
         select(Installation.id).where(Installation.device_id == device.id)
@@ -272,10 +308,18 @@ def record_installation(
     device_type = DeviceType(spec.device_type).value
     unit_kind = UnitKind(spec.unit_kind).value
     if spec.installed_at.tzinfo is None:
-        raise ValidationFailed("installed_at must carry a time zone", {"installed_at": None})
+        raise ValidationFailed(
+            "installed_at must carry a time zone",
+            {"installed_at": None},
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": "installed_at"},
+        )
     if spec.installed_at > now + FUTURE_TOLERANCE:
         raise ValidationFailed(
-            "installed_at lies in the future", {"installed_at": spec.installed_at.isoformat()}
+            "installed_at lies in the future",
+            {"installed_at": spec.installed_at.isoformat()},
+            text=TextCode.VALIDATION_IN_FUTURE,
+            params={"field": "installed_at"},
         )
     local_day = spec.installed_at.astimezone(CHINA_TZ).date()
     if not programme.starts_on <= local_day <= programme.ends_on:
@@ -283,21 +327,35 @@ def record_installation(
             f"installed on {local_day}, outside programme {programme.code!r} "
             f"({programme.starts_on} to {programme.ends_on})",
             {"installed_at": spec.installed_at.isoformat()},
+            text=TextCode.INSTALLATION_OUTSIDE_PERIOD,
+            params={
+                "programme": programme.code,
+                "day": local_day.isoformat(),
+                "starts_on": programme.starts_on.isoformat(),
+                "ends_on": programme.ends_on.isoformat(),
+            },
         )
     path, venue = _place(session, principal, spec)
     if not path.startswith(programme.scope_path):
         raise ValidationFailed(
             f"the place lies outside programme {programme.code!r}'s jurisdiction",
             {"programme": programme.code},
+            text=TextCode.INSTALLATION_OUTSIDE_PROGRAMME,
+            params={"programme": programme.code},
         )
     if unit_kind == UnitKind.VENUE.value and venue is None:
         raise ValidationFailed(
-            "an installation in a venue needs its venue_id", {"unit_kind": unit_kind}
+            "an installation in a venue needs its venue_id",
+            {"unit_kind": unit_kind},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "venue_id"},
         )
     if unit_kind != UnitKind.VENUE.value and not (spec.household or spec.address):
         raise ValidationFailed(
             f"an installation in a {unit_kind} needs its household/room or address",
             {"unit_kind": unit_kind},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "household / address"},
         )
     device = _bind(session, principal, spec, path, venue)
     row = Installation(
@@ -413,7 +471,12 @@ def report(
     connected (bound) ones, households/rooms and venues reached. Units sorted by code.
     """
     if level not in LEVELS:
-        raise ValidationFailed(f"level must be one of {', '.join(LEVELS)}", {"level": level})
+        raise ValidationFailed(
+            f"level must be one of {', '.join(LEVELS)}",
+            {"level": level},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "level", "value": level, "allowed": LEVELS},
+        )
     query = select(
         Installation.jurisdiction_path,
         Installation.installed_at,

@@ -12,6 +12,7 @@ from firegrid.accounts.public import Principal, record_change
 from firegrid.api.deps import SessionDep, require
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.incidents import get_incident
 from firegrid.interop import config as cfg
 from firegrid.interop import schemas as s
@@ -57,7 +58,12 @@ def _sending_peer(request: Request, config: LinkConfig, principal: Principal, bo
     if named is None and principal.auth_method != "apikey":
         peer = config.peer_for_path(principal.scope_path)
         if peer is None:
-            raise ValidationFailed("no 110 centre serves your jurisdiction", {})
+            raise ValidationFailed(
+                "no 110 centre serves your jurisdiction",
+                {},
+                text=TextCode.INTEROP_NO_CENTRE,
+                params={},
+            )
         return peer
     return signing.verify_named_peer(
         config, request.headers, body, window_s=settings.link_replay_window_s
@@ -75,7 +81,12 @@ def receive(request: Request, body: Body, principal: Police, session: SessionDep
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValidationFailed(f"the body is not JSON: {err}", {"field": "body"}) from None
+        raise ValidationFailed(
+            f"the body is not JSON: {err}",
+            {"field": "body"},
+            text=TextCode.VALIDATION_JSON_INVALID,
+            params={},
+        ) from None
     inbound = Inbound(
         link=config.link,
         peer=peer.id,

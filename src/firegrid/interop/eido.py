@@ -28,6 +28,7 @@ from typing import Any
 import jsonschema
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.interop.registries import registries
 from firegrid.interop.snapshot import CallSnap, IncidentSnapshot, NoteSnap, UnitSnap
 
@@ -78,7 +79,16 @@ def validate(document: Any) -> None:
             {"path": "/" + "/".join(str(p) for p in e.absolute_path), "problem": e.message[:300]}
             for e in errors[:20]
         ]
-        raise InvalidEido("the EIDO does not match the schema", {"problems": problems})
+        raise InvalidEido(
+            "the EIDO does not match the schema",
+            {"problems": problems},
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": "eido",
+                "field": problems[0]["path"],
+                "problem": problems[0]["problem"],
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -291,13 +301,28 @@ class ParsedEido:
 
 def parse_time(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
-        raise InvalidEido(f"{where} must be a date-time text", {"field": where})
+        raise InvalidEido(
+            f"{where} must be a date-time text",
+            {"field": where},
+            text=TextCode.VALIDATION_DATETIME,
+            params={"field": where},
+        )
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidEido(f"{where} is not an ISO 8601 date-time", {"field": where}) from None
+        raise InvalidEido(
+            f"{where} is not an ISO 8601 date-time",
+            {"field": where},
+            text=TextCode.VALIDATION_DATETIME,
+            params={"field": where},
+        ) from None
     if parsed.tzinfo is None:
-        raise InvalidEido(f"{where} must carry a UTC offset", {"field": where, "value": value})
+        raise InvalidEido(
+            f"{where} must carry a UTC offset",
+            {"field": where, "value": value},
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": where},
+        )
     return parsed
 
 
@@ -451,7 +476,12 @@ def parsed_level(parsed: ParsedEido) -> int:
 def snapshot_from(parsed: ParsedEido) -> IncidentSnapshot:
     """The incident a firegrid EIDO describes (the inverse of :func:`build_eido`)."""
     if parsed.location.lon is None or parsed.location.lat is None:
-        raise InvalidEido("the EIDO has no point location", {"field": "locationComponent"})
+        raise InvalidEido(
+            "the EIDO has no point location",
+            {"field": "locationComponent"},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "locationComponent"},
+        )
     received = min((c.received_at for c in parsed.calls), default=parsed.updated_at)
     return IncidentSnapshot(
         incident_id=int(parsed.internal_id) if parsed.internal_id.isdigit() else 0,

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch import intake, timeline
 from firegrid.dispatch.plans import INCIDENT_TYPES
 from firegrid.dispatch.public import Incident, IncidentCall, set_incident_status
@@ -99,6 +100,8 @@ def _apply(session: Session, actor: Actor, inbound: Inbound, parsed: ParsedEido)
             raise ValidationFailed(
                 "the EIDO refers to an incident this peer cannot see",
                 {"field": "$id", "incident_id": own},
+                text=TextCode.INTEROP_INCIDENT_NOT_VISIBLE,
+                params={"incident_id": own},
             )
         linked = LinkedIncident(
             peer=inbound.peer,
@@ -139,6 +142,8 @@ def _transfer(
         raise ValidationFailed(
             "a transfer needs a location: a PIDF-LO point or a civic address in locationComponent",
             {"field": "locationComponent"},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "locationComponent"},
         )
     incident_type, assumed = incident_type_of(parsed)
     first_call = min(parsed.calls, key=lambda c: c.received_at, default=None)
@@ -165,7 +170,10 @@ def _transfer(
     session.flush()
     if result.incident is None:
         raise ValidationFailed(
-            "the transfer could not be located in the city", {"field": "locationComponent"}
+            "the transfer could not be located in the city",
+            {"field": "locationComponent"},
+            text=TextCode.INTEROP_NOT_LOCATED,
+            params={},
         )
     linked = LinkedIncident(
         peer=inbound.peer,

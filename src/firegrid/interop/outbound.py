@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.dispatch import timeline
 from firegrid.dispatch.public import Incident
 from firegrid.dispatch.timeline import Actor
@@ -36,6 +37,8 @@ def transfer_to_110(
         raise ValidationFailed(
             "no 110 centre serves this incident's town",
             {"incident_id": incident.id, "jurisdiction_path": incident.jurisdiction_path},
+            text=TextCode.INTEROP_NO_CENTRE,
+            params={},
         )
     timeline.write(
         session,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.interop.peer_sim import CENTRE_AGENCY, PeerSimulator
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,11 @@ def load_places(path: Path) -> list[Place]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
-        raise ValidationFailed(f"cannot read the places file {path}: {err.strerror}") from err
+        raise ValidationFailed(
+            f"cannot read the places file {path}: {err.strerror}",
+            text=TextCode.FILE_UNREADABLE,
+            params={"file": str(path)},
+        ) from err
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -54,9 +59,15 @@ def load_places(path: Path) -> list[Place]:
             raise ValidationFailed(
                 f"line {number} of {path} is not a place: need lon, lat and address",
                 {"line": number},
+                text=TextCode.FILE_LINE_INVALID,
+                params={"file": str(path), "line": number, "problem": "need lon, lat and address"},
             ) from err
     if not places:
-        raise ValidationFailed(f"the places file {path} holds no place")
+        raise ValidationFailed(
+            f"the places file {path} holds no place",
+            text=TextCode.VALIDATION_EMPTY,
+            params={"field": str(path)},
+        )
     return places
 
 

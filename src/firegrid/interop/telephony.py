@@ -84,9 +84,19 @@ def _open(session: Session, actor: Actor, event: CallEvent) -> SwitchCall:
 def record_event(session: Session, actor: Actor, event: CallEvent) -> dict[str, Any]:
     """Apply one switch event; the call after it (``applied`` False for a repeat)."""
     if event.event not in EVENTS:
-        raise ValidationFailed(f"unknown call event {event.event!r}", {"events": EVENTS})
+        raise ValidationFailed(
+            f"unknown call event {event.event!r}",
+            {"events": EVENTS},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "event", "value": event.event, "allowed": EVENTS},
+        )
     if event.at.tzinfo is None:
-        raise ValidationFailed("at must carry a UTC offset", {"field": "at"})
+        raise ValidationFailed(
+            "at must carry a UTC offset",
+            {"field": "at"},
+            text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+            params={"field": "at"},
+        )
     call = session.scalars(
         select(SwitchCall).where(SwitchCall.switch_call_id == event.switch_call_id)
     ).first()
@@ -119,7 +129,12 @@ def _visible(call: SwitchCall, scope_path: str) -> bool:
 def get_switch_call(session: Session, scope_path: str, call_id: int) -> SwitchCall:
     call = session.get(SwitchCall, call_id)
     if call is None or not _visible(call, scope_path):
-        raise NotFound(f"call {call_id} not found", {"id": call_id})
+        raise NotFound(
+            f"call {call_id} not found",
+            {"id": call_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "call", "id": call_id},
+        )
     return call
 
 
@@ -138,7 +153,12 @@ def request_action(
 ) -> SeatRequest:
     """Queue a remote-seat request (monitor, barge in, release) for the switch."""
     if kind not in REQUESTS:
-        raise ValidationFailed(f"unknown request {kind!r}", {"requests": REQUESTS})
+        raise ValidationFailed(
+            f"unknown request {kind!r}",
+            {"requests": REQUESTS},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kind", "value": kind, "allowed": REQUESTS},
+        )
     if call.state == "released":
         raise Conflict("the call has ended", {"call_id": call.id}, text=TextCode.CALL_ENDED)
     request = SeatRequest(
@@ -168,10 +188,20 @@ def pending_requests(session: Session, limit: int = 100) -> list[SeatRequest]:
 def answer_request(session: Session, request_id: int, outcome: str, note: str = "") -> SeatRequest:
     """The switch's answer to a request: ``done`` or ``failed`` (once)."""
     if outcome not in OUTCOMES:
-        raise ValidationFailed(f"unknown outcome {outcome!r}", {"outcomes": OUTCOMES})
+        raise ValidationFailed(
+            f"unknown outcome {outcome!r}",
+            {"outcomes": OUTCOMES},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "outcome", "value": outcome, "allowed": OUTCOMES},
+        )
     request = session.get(SeatRequest, request_id)
     if request is None:
-        raise NotFound(f"request {request_id} not found", {"id": request_id})
+        raise NotFound(
+            f"request {request_id} not found",
+            {"id": request_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "request", "id": request_id},
+        )
     if request.status != "pending":
         if request.status == outcome:
             return request

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound
+from firegrid.core.texts import TextCode
 from firegrid.links.models import LinkOutbox
 from firegrid.links.wakeup import notify_link
 
@@ -69,7 +70,12 @@ def retry_dead_letter(session: Session, link: str, outbox_id: int) -> LinkOutbox
     """Put a dead letter back in the queue (sent again with the same idempotency key)."""
     row = session.get(LinkOutbox, outbox_id)
     if row is None or row.link != link or row.status != "dead":
-        raise NotFound(f"no dead letter {outbox_id} on link {link}", {"id": outbox_id})
+        raise NotFound(
+            f"no dead letter {outbox_id} on link {link}",
+            {"id": outbox_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "dead_letter", "id": outbox_id},
+        )
     row.status = "pending"
     row.next_attempt_at = utcnow()
     row.last_error = ""

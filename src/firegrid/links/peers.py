@@ -30,6 +30,7 @@ import yaml
 
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 
 _PEER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -76,6 +77,8 @@ def peer_secret(settings: Settings, link: str, peer_id: str, secret_env: str) ->
         raise ValidationFailed(
             f"peer {peer_id!r} of link {link!r} has no secret: set {secret_env}",
             {"peer": peer_id, "secret_env": secret_env},
+            text=TextCode.LINK_PEER_NO_SECRET,
+            params={"peer": peer_id, "secret_env": secret_env},
         )
     key = settings.secret_key.get_secret_value().encode()
     return hmac.new(key, f"link:{link}:{peer_id}".encode(), hashlib.sha256).hexdigest().encode()
@@ -85,7 +88,12 @@ def parse_link_config(document: Any, settings: Settings, source: str) -> LinkCon
     """Check a whole document, naming every problem, and build the configuration."""
     problems: list[str] = []
     if not isinstance(document, dict):
-        raise ValidationFailed(f"{source}: a link configuration is a mapping", {"file": source})
+        raise ValidationFailed(
+            f"{source}: a link configuration is a mapping",
+            {"file": source},
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "link_configuration", "field": "", "problem": "not a mapping"},
+        )
     link = document.get("link")
     if not isinstance(link, str) or not link:
         problems.append("link: a name is required")
@@ -124,7 +132,16 @@ def parse_link_config(document: Any, settings: Settings, source: str) -> LinkCon
             )
         )
     if problems:
-        raise ValidationFailed(f"{source}: invalid link configuration", {"problems": problems})
+        raise ValidationFailed(
+            f"{source}: invalid link configuration",
+            {"problems": problems},
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": "link_configuration",
+                "field": "",
+                "problem": "; ".join(str(p) for p in problems),
+            },
+        )
     assert isinstance(link, str)
     with_secrets = tuple(
         Peer(
@@ -147,6 +164,9 @@ def load_link_config(path: Path, settings: Settings) -> LinkConfig:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise ValidationFailed(
-            f"cannot read the link configuration {path}: {err}", {"file": str(path)}
+            f"cannot read the link configuration {path}: {err}",
+            {"file": str(path)},
+            text=TextCode.FILE_UNREADABLE,
+            params={"file": str(path)},
         ) from err
     return parse_link_config(document, settings, str(path))

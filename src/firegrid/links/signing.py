@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from firegrid.core.errors import Unauthenticated
+from firegrid.core.texts import TextCode
 
 if TYPE_CHECKING:
     from firegrid.links.peers import LinkConfig, Peer
@@ -68,21 +69,33 @@ def verify(
         raise SignatureError(
             f"a signed request needs {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}",
             {"reason": "missing_signature"},
+            text=TextCode.SIGNATURE_MISSING,
+            params={},
         )
     try:
         timestamp = int(timestamp_text)
     except ValueError:
         raise SignatureError(
-            f"{TIMESTAMP_HEADER} must be Unix seconds", {"reason": "bad_timestamp"}
+            f"{TIMESTAMP_HEADER} must be Unix seconds",
+            {"reason": "bad_timestamp"},
+            text=TextCode.SIGNATURE_BAD_TIMESTAMP,
+            params={},
         ) from None
     current = time.time() if now is None else now
     if abs(current - timestamp) > window_s:
         raise SignatureError(
             "the signature's timestamp lies outside the replay window",
             {"reason": "stale", "window_s": window_s},
+            text=TextCode.SIGNATURE_STALE,
+            params={"window_s": window_s},
         )
     if not hmac.compare_digest(sign(secret, timestamp, body), signature):
-        raise SignatureError("the signature does not match the body", {"reason": "mismatch"})
+        raise SignatureError(
+            "the signature does not match the body",
+            {"reason": "mismatch"},
+            text=TextCode.SIGNATURE_MISMATCH,
+            params={},
+        )
     return timestamp
 
 
@@ -101,6 +114,8 @@ def verify_named_peer(
         raise SignatureError(
             f"a signed request must name a configured peer in {PEER_HEADER}",
             {"reason": "unknown_peer", "peer": named[:64]},
+            text=TextCode.SIGNATURE_UNKNOWN_PEER,
+            params={"peer": named[:64]},
         )
     verify(
         peer.secret,

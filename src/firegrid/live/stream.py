@@ -38,6 +38,7 @@ from firegrid.alarms import feed
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.live.models import LiveEntry
 
 REPLAY_LIMIT = 2000
@@ -76,6 +77,8 @@ def parse_cursor(text: str, what: str = "Last-Event-ID") -> Cursor:
         raise ValidationFailed(
             f"{what} must be a live channel position such as 120-37",
             {what.lower().replace("-", "_"): text[:40]},
+            text=TextCode.VALIDATION_BAD_CURSOR,
+            params={"field": what},
         )
     return Cursor(int(match[1]), int(match[2]))
 

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import require
 from firegrid.core.errors import Forbidden
+from firegrid.core.texts import TextCode
 from firegrid.ops.metrics import DatabaseCollector, render
 
 router = APIRouter(tags=["ops"])
@@ -31,6 +32,8 @@ def metrics(
         raise Forbidden(
             "metrics are city-wide: only a city-level account may read them",
             {"scope": principal.scope_code},
+            text=TextCode.ACCESS_CITY_ONLY,
+            params={"kind": "metrics"},
         )
     settings = request.app.state.settings
     collector = DatabaseCollector(

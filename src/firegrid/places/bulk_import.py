@@ -47,6 +47,7 @@ from firegrid.core.changes import record_change as record_topic_change
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import ImportFailed
+from firegrid.core.texts import TextCode
 from firegrid.inspections.public import Hazard, HazardTransition
 from firegrid.places.bulk_fields import CellError, personal_column
 from firegrid.places.bulk_kinds import BULK_KINDS, BulkKind, Lookups, export_rows
@@ -88,6 +89,8 @@ class _Errors:
                 f"{len(self.items)}{'+' if self.full else ''} problem(s) in the {kind} file; "
                 "nothing was imported",
                 {"errors": self.items, "rows": rows, "truncated": self.full},
+                text=TextCode.IMPORT_ROWS_INVALID,
+                params={"kind": kind, "count": len(self.items)},
             )
 
 
@@ -228,7 +231,9 @@ def _import(
             break
     errors.raise_if_any(kind, rows)
     if rows == 0:
-        raise ImportFailed(f"the file holds no {kind}")
+        raise ImportFailed(
+            f"the file holds no {kind}", text=TextCode.IMPORT_NOTHING, params={"kind": kind}
+        )
 
     Index(f"ix_{stage.name}_code", stage.c.code).create(connection)
     _match_stored(connection, spec, stage)

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from firegrid.core.errors import ImportFailed
 from firegrid.core.text import restore_formula
+from firegrid.core.texts import TextCode
 
 #: rows validated and written together (bounded memory: one chunk at a time)
 CHUNK_ROWS = 5_000
@@ -45,7 +46,11 @@ def detect_encoding(stream: IO[bytes], encoding: str) -> str:
     """The codec to read ``stream`` with (``utf-8-sig``, ``utf-8`` or ``gb18030``); the stream
     is rewound. ``auto`` scans the file as UTF-8 in 1 MiB blocks and falls back to GB18030."""
     if encoding not in ("auto", "utf-8", "gb18030"):
-        raise ImportFailed(f"unknown encoding {encoding!r}: auto, utf-8 or gb18030")
+        raise ImportFailed(
+            f"unknown encoding {encoding!r}: auto, utf-8 or gb18030",
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "encoding", "value": encoding, "allowed": "auto, utf-8, gb18030"},
+        )
     start = stream.read(3)
     stream.seek(0)
     if encoding == "gb18030":
@@ -65,6 +70,8 @@ def detect_encoding(stream: IO[bytes], encoding: str) -> str:
                 f"the CSV file is not UTF-8 (byte {offset + exc.start}); a file saved by "
                 "Chinese Excel as plain CSV is GBK: use --encoding gb18030 (or auto)",
                 {"byte": offset + exc.start},
+                text=TextCode.IMPORT_NOT_UTF8,
+                params={"byte": offset + exc.start},
             ) from None
         return "gb18030"
     stream.seek(0)
@@ -84,7 +91,9 @@ def read_csv_chunks(
     except (csv.Error, UnicodeDecodeError) as exc:
         raise _unreadable(reader.line_num, exc, codec) from None
     if not header or not any(h.strip() for h in header):
-        raise ImportFailed("the CSV file has no header row")
+        raise ImportFailed(
+            "the CSV file has no header row", text=TextCode.IMPORT_NO_HEADER, params={}
+        )
     names = [h.strip() for h in header]
 
     def chunks() -> Iterator[list[tuple[int, list[Any]]]]:
@@ -97,6 +106,8 @@ def read_csv_chunks(
                     raise ImportFailed(
                         f"line {reader.line_num} has more cells than the header",
                         {"line": reader.line_num},
+                        text=TextCode.IMPORT_TOO_MANY_CELLS,
+                        params={"line": reader.line_num},
                     )
                 chunk.append(
                     (
@@ -143,5 +154,12 @@ def _unreadable(line: int, exc: Exception, codec: str) -> ImportFailed:
             f"the CSV file cannot be decoded as {codec} near line {line}: save it from Excel "
             'as "CSV UTF-8", or name the encoding with --encoding',
             {"line": line},
+            text=TextCode.IMPORT_ENCODING,
+            params={"encoding": codec, "line": line},
         )
-    return ImportFailed(f"the CSV file cannot be read at line {line}: {exc}", {"line": line})
+    return ImportFailed(
+        f"the CSV file cannot be read at line {line}: {exc}",
+        {"line": line},
+        text=TextCode.FILE_LINE_INVALID,
+        params={"file": "CSV", "line": line, "problem": str(exc)},
+    )

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from pyproj import Transformer
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.core.writes import Crs as Crs  # re-exported: the vocabulary lives in core
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
@@ -36,6 +37,8 @@ def parse_crs(value: str | None) -> Crs:
         raise ValidationFailed(
             f"unknown coordinate system {value!r}; use one of wgs84, gcj02, bd09",
             {"crs": value},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "crs", "value": value, "allowed": "wgs84, gcj02, bd09"},
         ) from None
 
 
@@ -182,4 +185,6 @@ def validate_lon_lat(lon: float, lat: float) -> None:
             f"({lon}, {lat}) is not a longitude/latitude pair in degrees; "
             "is the file in a projected CRS?",
             {"lon": lon, "lat": lat},
+            text=TextCode.GEO_NOT_DEGREES,
+            params={"lon": lon, "lat": lat},
         )

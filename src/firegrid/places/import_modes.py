@@ -17,6 +17,7 @@ from firegrid.accounts.public import Principal
 from firegrid.api.crud import Resource, _audit, row_snapshot, scoped_select
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.core.writes import WriteContext
 
 ImportMode = Literal["insert", "upsert", "replace"]
@@ -26,7 +27,10 @@ MODES: tuple[str, ...] = ("insert", "upsert", "replace")
 def check_mode(mode: str) -> ImportMode:
     if mode not in MODES:
         raise ValidationFailed(
-            f"unknown import mode {mode!r}: insert, upsert or replace", {"mode": mode}
+            f"unknown import mode {mode!r}: insert, upsert or replace",
+            {"mode": mode},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "mode", "value": mode, "allowed": "insert, upsert, replace"},
         )
     return mode  # type: ignore[return-value]
 
@@ -37,7 +41,9 @@ class KeyedRows:
     def __init__(self, session: Session, resource: Resource, principal: Principal) -> None:
         if not hasattr(resource.model, "code"):
             raise ValidationFailed(
-                f"{resource.name} have no stable key (code): import them with --mode insert"
+                f"{resource.name} have no stable key (code): import them with --mode insert",
+                text=TextCode.IMPORT_NO_STABLE_KEY,
+                params={"kind": resource.name},
             )
         rows = session.scalars(scoped_select(resource, principal)).all()
         self.by_code: dict[str, Any] = {row.code: row for row in rows}
@@ -49,7 +55,11 @@ class KeyedRows:
         if code is None:
             return None
         if code in self.seen:
-            raise ValidationFailed(f"code {code!r} appears more than once in the file")
+            raise ValidationFailed(
+                f"code {code!r} appears more than once in the file",
+                text=TextCode.IMPORT_DUPLICATE_CODE,
+                params={"code": code},
+            )
         self.seen.add(code)
         return self.by_code.get(code)
 

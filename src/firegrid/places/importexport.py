@@ -72,7 +72,12 @@ def resources() -> dict[str, Resource]:
 def resource_for(kind: str) -> Resource:
     known = resources()
     if kind not in known:
-        raise ValidationFailed(f"unknown kind {kind!r}", {"known": sorted([*known, *BULK_KINDS])})
+        raise ValidationFailed(
+            f"unknown kind {kind!r}",
+            {"known": sorted([*known, *BULK_KINDS])},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kind", "value": kind, "allowed": sorted([*known, *BULK_KINDS])},
+        )
     return known[kind]
 
 
@@ -93,6 +98,8 @@ def file_format(path: Path) -> str:
         raise ValidationFailed(
             f"cannot tell the format of {path.name!r}: use .geojson, .csv or .xlsx",
             {"file": path.name},
+            text=TextCode.IMPORT_FORMAT_UNKNOWN,
+            params={"file": path.name},
         )
     return fmt
 
@@ -108,7 +115,11 @@ def decode_csv(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     writes for "CSV UTF-8"), or GB18030 — which covers GBK, what Chinese Excel writes for plain
     "CSV" — found by trying UTF-8 first (``auto``), or the one named."""
     if encoding not in ENCODINGS:
-        raise ImportFailed(f"unknown encoding {encoding!r}: auto, utf-8 or gb18030")
+        raise ImportFailed(
+            f"unknown encoding {encoding!r}: auto, utf-8 or gb18030",
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "encoding", "value": encoding, "allowed": "auto, utf-8, gb18030"},
+        )
     bom = data.startswith(b"\xef\xbb\xbf")
     if encoding in ("auto", "utf-8"):
         try:
@@ -119,6 +130,8 @@ def decode_csv(data: bytes, encoding: str = "auto") -> tuple[str, str]:
                     f"the CSV file is not UTF-8 (byte {exc.start}); a file saved by Chinese "
                     "Excel as plain CSV is GBK: use --encoding gb18030 (or auto)",
                     {"byte": exc.start},
+                    text=TextCode.IMPORT_NOT_UTF8,
+                    params={"byte": exc.start},
                 ) from None
     try:
         return data.decode("gb18030"), "gb18030"
@@ -127,6 +140,8 @@ def decode_csv(data: bytes, encoding: str = "auto") -> tuple[str, str]:
             f"the CSV file is neither UTF-8 nor GB18030/GBK (byte {exc.start}): save it from "
             'Excel as "CSV UTF-8", or export it again',
             {"byte": exc.start},
+            text=TextCode.IMPORT_NOT_UTF8,
+            params={"byte": exc.start},
         ) from None
 
 
@@ -144,18 +159,24 @@ def _read_csv(data: bytes, encoding: str = "auto") -> Iterator[Row]:
     reader = csv.DictReader(io.StringIO(text))
     try:
         if not reader.fieldnames:
-            raise ImportFailed("the CSV file has no header row")
+            raise ImportFailed(
+                "the CSV file has no header row", text=TextCode.IMPORT_NO_HEADER, params={}
+            )
         for record in reader:
             if None in record:
                 raise ImportFailed(
                     f"line {reader.line_num} has more cells than the header",
                     {"line": reader.line_num},
+                    text=TextCode.IMPORT_TOO_MANY_CELLS,
+                    params={"line": reader.line_num},
                 )
             yield Row(reader.line_num, {k.strip(): _cell(v) for k, v in record.items() if k})
     except csv.Error as exc:
         raise ImportFailed(
             f"the CSV file cannot be read at line {reader.line_num}: {exc}",
             {"line": reader.line_num},
+            text=TextCode.FILE_LINE_INVALID,
+            params={"file": "CSV", "line": reader.line_num, "problem": str(exc)},
         ) from None
 
 
@@ -165,12 +186,18 @@ def _read_xlsx(data: bytes) -> Iterator[Row]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on bad files
-        raise ImportFailed(f"the xlsx file cannot be read: {type(exc).__name__}") from None
+        raise ImportFailed(
+            f"the xlsx file cannot be read: {type(exc).__name__}",
+            text=TextCode.FILE_UNREADABLE,
+            params={"file": "xlsx"},
+        ) from None
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
     if not header:
-        raise ImportFailed("the xlsx sheet has no header row")
+        raise ImportFailed(
+            "the xlsx sheet has no header row", text=TextCode.IMPORT_NO_HEADER, params={}
+        )
     names = [str(h).strip() if h is not None else "" for h in header]
     for number, cells in enumerate(rows, start=2):
         if all(c is None or c == "" for c in cells):
@@ -189,14 +216,26 @@ def _read_geojson(data: bytes) -> Iterator[Row]:
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ImportFailed(f"the GeoJSON file is not valid JSON: {exc}") from None
+        raise ImportFailed(
+            f"the GeoJSON file is not valid JSON: {exc}",
+            text=TextCode.VALIDATION_JSON_INVALID,
+            params={},
+        ) from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise ImportFailed("the GeoJSON file must be a FeatureCollection")
+        raise ImportFailed(
+            "the GeoJSON file must be a FeatureCollection",
+            text=TextCode.IMPORT_GEOJSON_SHAPE,
+            params={},
+        )
     features = document.get("features")
     if features is None:
         features = []
     if not isinstance(features, list):
-        raise ImportFailed("the GeoJSON file's features must be an array")
+        raise ImportFailed(
+            "the GeoJSON file's features must be an array",
+            text=TextCode.IMPORT_GEOJSON_SHAPE,
+            params={},
+        )
     for number, item in enumerate(features, start=1):
         yield _feature_row(number, item)
 
@@ -241,7 +280,12 @@ def _coerce(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
         try:
             shaped["boundary"] = json.loads(shaped["boundary"])
         except json.JSONDecodeError:
-            raise ValidationFailed("boundary is not GeoJSON text", {"boundary": "..."}) from None
+            raise ValidationFailed(
+                "boundary is not GeoJSON text",
+                {"boundary": "..."},
+                text=TextCode.GEO_BAD_BOUNDARY,
+                params={"problem": "not GeoJSON text"},
+            ) from None
     return shaped
 
 
@@ -345,11 +389,15 @@ def import_rows(
     resource = resource_for(kind)
     schema = resource.create_schema
     if schema is None:
-        raise ValidationFailed(f"{kind} cannot be imported")
+        raise ValidationFailed(
+            f"{kind} cannot be imported", text=TextCode.IMPORT_NOT_IMPORTABLE, params={"kind": kind}
+        )
     caller = principal or system_principal("import")
     ctx = WriteContext(session, caller, parse_crs(str(crs)))
     if not rows:
-        raise ImportFailed(f"the file holds no {kind}")
+        raise ImportFailed(
+            f"the file holds no {kind}", text=TextCode.IMPORT_NOTHING, params={"kind": kind}
+        )
     keyed = None if check_mode(mode) == "insert" else KeyedRows(session, resource, caller)
     errors: list[dict[str, Any]] = []
     created = updated = unchanged = deleted = 0
@@ -409,6 +457,8 @@ def import_rows(
         raise ImportFailed(
             f"{len(errors)} problem(s) in the {kind} file; nothing was imported",
             {"errors": errors, "rows": len(rows)},
+            text=TextCode.IMPORT_ROWS_INVALID,
+            params={"kind": kind, "count": len(errors)},
         )
     report: dict[str, Any] = {"kind": kind, "rows": len(rows), "created": created}
     if keyed is not None:

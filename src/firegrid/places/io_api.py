@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, require
 from firegrid.api.schemas import ImportFailedEnvelope
+from firegrid.core.texts import TextCode
 from firegrid.places.importexport import (
     SUFFIXES,
     check_kind,
@@ -83,7 +84,11 @@ async def import_upload(
     check_kind(kind)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationFailed("the file is larger than 50 MiB")
+        raise ValidationFailed(
+            "the file is larger than 50 MiB",
+            text=TextCode.VALIDATION_TOO_LARGE,
+            params={"field": "file", "max_mb": 50},
+        )
     from pathlib import Path as FilePath
 
     fmt = file_format(FilePath(file.filename or "upload.csv"))

@@ -102,7 +102,11 @@ class JurisdictionIndex:
     ) -> list[GridRef]:
         """Vectorised :meth:`locate` without the city check (callers check first)."""
         if not self.grids:
-            raise ValidationFailed("the city has no grids yet: import jurisdictions first")
+            raise ValidationFailed(
+                "the city has no grids yet: import jurisdictions first",
+                text=TextCode.ENTITY_NONE_YET,
+                params={"kind": "grid"},
+            )
         owner = np.full(len(lon), -1, dtype=np.int64)
         if len(self._polygon_owner):
             points = shapely.points(lon, lat)
@@ -111,7 +115,12 @@ class JurisdictionIndex:
         missing = np.flatnonzero(owner < 0)
         if len(missing):
             if self._centres is None:
-                raise OutsideCity(f"{what} lies in no grid", {"count": len(missing)})
+                raise OutsideCity(
+                    f"{what} lies in no grid",
+                    {"count": len(missing)},
+                    text=TextCode.PLACE_IN_NO_GRID,
+                    params={"count": len(missing)},
+                )
             _, nearest = self._centres.query(np.column_stack([lon[missing], lat[missing]]))
             owner[missing] = nearest
         return [self.grids[i] for i in owner]

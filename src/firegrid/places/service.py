@@ -64,8 +64,16 @@ def _move_point(
     lat = values.get("lat")
     if lon is None or lat is None:
         if existing is None:
-            raise ValidationFailed(f"{what} needs both lon and lat")
-        raise ValidationFailed("give both lon and lat to move a located object")
+            raise ValidationFailed(
+                f"{what} needs both lon and lat",
+                text=TextCode.VALIDATION_LON_LAT_PAIR,
+                params={"field": what},
+            )
+        raise ValidationFailed(
+            "give both lon and lat to move a located object",
+            text=TextCode.VALIDATION_LON_LAT_PAIR,
+            params={"field": "lon, lat"},
+        )
     values["lon"], values["lat"], grid = resolve_point(ctx.session, lon, lat, ctx.crs, what)
     return grid
 
@@ -100,13 +108,24 @@ def prepare_jurisdiction(
             _prepare_city(ctx, values, parent_code)
         else:
             if not parent_code:
-                raise ValidationFailed(f"a {level} needs a parent_code", {"parent_code": None})
+                raise ValidationFailed(
+                    f"a {level} needs a parent_code",
+                    {"parent_code": None},
+                    text=TextCode.VALIDATION_MISSING,
+                    params={"field": "parent_code"},
+                )
             parent = jurisdiction_by_code(ctx.session, parent_code, "parent")
             expected_parent = LEVEL_ORDER[LEVEL_ORDER.index(level) - 1]
             if parent.level != expected_parent:
                 raise ValidationFailed(
                     f"a {level} must have a {expected_parent} as parent, not a {parent.level}",
                     {"parent_code": parent.code},
+                    text=TextCode.PLACE_WRONG_PARENT,
+                    params={
+                        "kind": level,
+                        "expected_kind": expected_parent,
+                        "parent_kind": parent.level,
+                    },
                 )
             values["parent_id"] = parent.id
             values["path"] = child_path(parent, values["code"])
@@ -122,7 +141,11 @@ def prepare_jurisdiction(
     if "lon" in values or "lat" in values:
         lon, lat = values.pop("lon", None), values.pop("lat", None)
         if lon is None or lat is None:
-            raise ValidationFailed("give both lon and lat for the centre")
+            raise ValidationFailed(
+                "give both lon and lat for the centre",
+                text=TextCode.VALIDATION_LON_LAT_PAIR,
+                params={"field": "centre"},
+            )
         validate_lon_lat(lon, lat)
         values["center_lon"], values["center_lat"] = point_to_wgs84(lon, lat, ctx.crs)
         jurisdiction_index(ctx.session).check_inside_city(
@@ -157,6 +180,8 @@ def check_within_city(session: Session, boundary: dict[str, Any], level: str, co
         f"(more than {OUTLINE_TOLERANCE_M:.0f} m beyond it, e.g. around "
         f"{centre.x:.6f}, {centre.y:.6f}): a {level} must lie within the city",
         {"boundary": None, "code": code, "outside_share": round(share, 4)},
+        text=TextCode.PLACE_BOUNDARY_OUTSIDE_CITY,
+        params={"kind": level, "code": code, "share_pct": round(share * 100)},
     )
 
 
@@ -187,6 +212,8 @@ def check_city_outline_keeps_children(
             f"the new outline of city {code} would leave {len(left_out)} jurisdiction(s) "
             f"outside it: {', '.join(left_out[:5])}{' …' if len(left_out) > 5 else ''}",
             {"boundary": None, "outside": left_out[:20]},
+            text=TextCode.PLACE_CITY_OUTLINE_LEAVES_OUT,
+            params={"code": code, "count": len(left_out), "examples": left_out[:5]},
         )
 
 
@@ -217,7 +244,12 @@ def check_jurisdiction_delete(ctx: WriteContext, row: Any) -> None:
 
 def _prepare_city(ctx: WriteContext, values: dict[str, Any], parent_code: str | None) -> None:
     if parent_code:
-        raise ValidationFailed("a city has no parent", {"parent_code": parent_code})
+        raise ValidationFailed(
+            "a city has no parent",
+            {"parent_code": parent_code},
+            text=TextCode.PLACE_CITY_HAS_NO_PARENT,
+            params={},
+        )
     existing_city = ctx.session.scalars(
         select(Jurisdiction.code).where(
             Jurisdiction.level == JurisdictionLevel.CITY, Jurisdiction.deleted_at.is_(None)
@@ -231,7 +263,11 @@ def _prepare_city(ctx: WriteContext, values: dict[str, Any], parent_code: str | 
             params={"code": existing_city},
         )
     if ctx.principal.scope_path != "/":
-        raise ValidationFailed("only a platform-wide administrator may create the city")
+        raise ValidationFailed(
+            "only a platform-wide administrator may create the city",
+            text=TextCode.ACCESS_PLATFORM_ADMIN,
+            params={},
+        )
     values["parent_id"] = None
     values["path"] = f"/{values['code']}/"
 
@@ -253,13 +289,23 @@ def validate_boundary(geometry: dict[str, Any]) -> None:
     try:
         polygon = shape(geometry)
     except Exception as exc:  # noqa: BLE001 - shapely raises many kinds on bad input
-        raise ValidationFailed(f"boundary is not a GeoJSON geometry: {exc}") from None
+        raise ValidationFailed(
+            f"boundary is not a GeoJSON geometry: {exc}",
+            text=TextCode.GEO_BAD_BOUNDARY,
+            params={"problem": str(exc)},
+        ) from None
     if polygon.geom_type not in {"Polygon", "MultiPolygon"}:
         raise ValidationFailed(
-            f"boundary must be a Polygon or MultiPolygon, not {polygon.geom_type}"
+            f"boundary must be a Polygon or MultiPolygon, not {polygon.geom_type}",
+            text=TextCode.GEO_BAD_BOUNDARY,
+            params={"problem": polygon.geom_type},
         )
     if not polygon.is_valid:
-        raise ValidationFailed("boundary polygon is not valid (self-intersection?)")
+        raise ValidationFailed(
+            "boundary polygon is not valid (self-intersection?)",
+            text=TextCode.GEO_BAD_BOUNDARY,
+            params={"problem": "self-intersection?"},
+        )
     min_x, min_y, max_x, max_y = polygon.bounds
     validate_lon_lat(min_x, min_y)
     validate_lon_lat(max_x, max_y)
@@ -272,7 +318,12 @@ def prepare_grid_worker(ctx: WriteContext, values: dict[str, Any], existing: Any
     if code is not None:
         grid = jurisdiction_by_code(ctx.session, code, "grid")
         if grid.level != JurisdictionLevel.GRID:
-            raise ValidationFailed(f"{code!r} is a {grid.level}, not a grid", {"grid_code": code})
+            raise ValidationFailed(
+                f"{code!r} is a {grid.level}, not a grid",
+                {"grid_code": code},
+                text=TextCode.PLACE_NOT_A_GRID,
+                params={"code": code, "kind": grid.level},
+            )
         values["grid_id"] = grid.id
         values["jurisdiction_path"] = grid.path
     return {k: v for k, v in values.items() if v is not None}

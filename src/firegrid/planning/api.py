@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.core.errors import Forbidden, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.planning import store
 from firegrid.planning.export import FORMATS, render_plan
 from firegrid.planning.schemas import (
@@ -56,6 +57,8 @@ def create_station_plan(
         raise Forbidden(
             "planning stations is city-wide: ask a planner with a city scope",
             {"scope": principal.scope_code},
+            text=TextCode.ACCESS_CITY_ONLY,
+            params={"kind": "station_plan"},
         )
     params = StationParams(
         model=body.model,
@@ -84,7 +87,12 @@ def compare_plans(
     try:
         plan_ids = [int(part) for part in ids.split(",") if part.strip()]
     except ValueError:
-        raise ValidationFailed("ids must be plan ids separated by commas", {"ids": ids}) from None
+        raise ValidationFailed(
+            "ids must be plan ids separated by commas",
+            {"ids": ids},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "ids", "value": ids, "expected": "1,2,3"},
+        ) from None
     found = store.compare_plans(session, principal, plan_ids)
     return CompareOut(plans=[PlanSummaryOut(**p) for p in found["plans"]])
 

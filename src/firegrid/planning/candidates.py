@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firegrid.core.errors import ImportFailed, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.planning.siting import Exclusion, SitingRules, Venues, check_sites
 
@@ -83,6 +84,8 @@ def grid_candidates(engine: TravelTimeEngine, spacing_m: float) -> Candidates:
         raise ValidationFailed(
             f"candidate spacing must be between 50 and 20000 m, got {spacing_m}",
             {"spacing_m": spacing_m},
+            text=TextCode.VALIDATION_RANGE,
+            params={"field": "spacing_m", "min": 50, "max": 20000},
         )
     net = engine.network
     x, y = engine.projection.forward(net.node_lon, net.node_lat)
@@ -120,7 +123,12 @@ def file_candidates(engine: TravelTimeEngine, path: Path, max_snap_m: float) -> 
     from firegrid.places.importexport import file_format, read_rows
 
     if not path.is_file():
-        raise ValidationFailed(f"candidate file {str(path)!r} not found", {"file": str(path)})
+        raise ValidationFailed(
+            f"candidate file {str(path)!r} not found",
+            {"file": str(path)},
+            text=TextCode.FILE_NOT_FOUND,
+            params={"file": str(path)},
+        )
     rows = read_rows(path.read_bytes(), file_format(path))
     return rows_to_candidates(engine, [(r.line, r.values, r.problems) for r in rows], max_snap_m)
 
@@ -178,6 +186,8 @@ def rows_to_candidates(
         raise ImportFailed(
             f"{len(errors)} problem(s) in the candidate list; nothing was used",
             {"errors": errors[:MAX_ROW_ERRORS], "total": len(errors)},
+            text=TextCode.IMPORT_ROWS_INVALID,
+            params={"kind": "candidate", "count": len(errors)},
         )
     snapped = engine.snap(lon_a, lat_a)
     return Candidates(

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.geo.projection import LocalProjection
 from firegrid.planning.inputs import VenueRows
 
@@ -58,7 +59,12 @@ class DemandParams:
         if self.cell_m is not None and not 50 <= self.cell_m <= 20000:
             problems.append("cell_m must be between 50 and 20000 (or none for venues)")
         if problems:
-            raise ValidationFailed("; ".join(problems), {"problems": problems})
+            raise ValidationFailed(
+                "; ".join(problems),
+                {"problems": problems},
+                text=TextCode.PLANNING_PARAMS_INVALID,
+                params={"problem": "; ".join(problems)},
+            )
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,11 @@ def build_demand(
     """Demand points from venues (``incidents``: points of the incident history)."""
     params.check()
     if not len(rows):
-        raise ValidationFailed("no venues to plan for: import or generate venues first")
+        raise ValidationFailed(
+            "no venues to plan for: import or generate venues first",
+            text=TextCode.ENTITY_NONE_YET,
+            params={"kind": "venue"},
+        )
     weight, notes = venue_weights(rows, params.weighting)
     projection = LocalProjection.around(rows.lon, rows.lat)
     x, y = projection.forward(rows.lon, rows.lat)

@@ -73,7 +73,12 @@ def get_job(session: Session, job_id: int, actor: Principal) -> PlanningJob:
     """A job in the caller's scope; ``NotFound`` otherwise (its existence does not leak)."""
     job = session.get(PlanningJob, job_id)
     if job is None or not actor.can_see_path(job.jurisdiction_path):
-        raise NotFound(f"planning job {job_id} not found", {"job_id": job_id})
+        raise NotFound(
+            f"planning job {job_id} not found",
+            {"job_id": job_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "planning_job", "id": job_id},
+        )
     return job
 
 
@@ -274,7 +279,12 @@ def _simulate(
     from firegrid.planning.simulate import simulate_plan
 
     if plan_id is None:
-        raise NotFound("the job names no plan", {"job_id": job_id})
+        raise NotFound(
+            "the job names no plan",
+            {"job_id": job_id},
+            text=TextCode.PLANNING_JOB_NO_PLAN,
+            params={"job_id": job_id},
+        )
     with database.session() as session:
         result = dict(store.get_plan(session, plan_id, actor).result)
 

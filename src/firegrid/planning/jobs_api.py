@@ -18,6 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Uplo
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SessionDep, SettingsDep, require
 from firegrid.core.errors import Forbidden, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.planning import jobs, store
 from firegrid.planning.models import PlanningJob
 from firegrid.planning.schemas import (
@@ -48,6 +49,8 @@ def _city_wide(principal: Principal, what: str) -> None:
         raise Forbidden(
             f"planning {what} is city-wide: ask a planner with a city scope",
             {"scope": principal.scope_code},
+            text=TextCode.ACCESS_CITY_ONLY,
+            params={"kind": "planning"},
         )
 
 
@@ -64,26 +67,38 @@ async def _save_upload(upload: UploadFile, target: Path) -> int:
                 raise ValidationFailed(
                     f"the calls file is larger than {MAX_CALLS_BYTES // (1024 * 1024)} MB",
                     {"field": "calls", "max_bytes": MAX_CALLS_BYTES},
+                    text=TextCode.VALIDATION_TOO_LARGE,
+                    params={"field": "calls", "max_mb": MAX_CALLS_BYTES // (1024 * 1024)},
                 )
             out.write(chunk)
     with target.open("rb") as back:
         lines = sum(1 for line in back if line.strip())
     if lines == 0:
         target.unlink(missing_ok=True)
-        raise ValidationFailed("the calls file holds no calls", {"field": "calls"})
+        raise ValidationFailed(
+            "the calls file holds no calls",
+            {"field": "calls"},
+            text=TextCode.VALIDATION_EMPTY,
+            params={"field": "calls"},
+        )
     return lines
 
 
 def _copy_stored(data_dir: Path, name: str, target: Path) -> int:
     if not STORED_NAME.match(name):
         raise ValidationFailed(
-            "stored must name a .jsonl file (letters, digits, '_', '-', '.')", {"stored": name}
+            "stored must name a .jsonl file (letters, digits, '_', '-', '.')",
+            {"stored": name},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "stored", "value": name, "expected": "NAME.jsonl"},
         )
     source = data_dir / "calls" / name
     if not source.is_file():
         raise ValidationFailed(
             f"no stored year {name!r} (firegrid incidents generate --out <data>/calls/{name})",
             {"stored": name},
+            text=TextCode.FILE_NOT_FOUND,
+            params={"file": name},
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
@@ -116,10 +131,18 @@ async def simulate_plan_job(
     plan = store.get_plan(session, plan_id, principal)
     if plan.kind != "stations":
         raise ValidationFailed(
-            "only a station plan can be simulated", {"plan_id": plan_id, "kind": plan.kind}
+            "only a station plan can be simulated",
+            {"plan_id": plan_id, "kind": plan.kind},
+            text=TextCode.PLANNING_ONLY_STATION_PLANS,
+            params={"plan_id": plan_id},
         )
     if (calls is None) == (stored is None):
-        raise ValidationFailed("give either a calls file or a stored year", {"field": "calls"})
+        raise ValidationFailed(
+            "give either a calls file or a stored year",
+            {"field": "calls"},
+            text=TextCode.PLANNING_CALLS_SOURCE,
+            params={},
+        )
     name = (calls.filename or "upload")[:120] if calls is not None else str(stored)
     parameters = {"seed": seed, "limit": limit, "calls_name": name}
     job = jobs.submit(session, principal, "simulate", parameters, plan_id=plan_id)

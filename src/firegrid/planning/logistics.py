@@ -18,6 +18,7 @@ import numpy as np
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.geo.service import geo_context, travel_times_within
 from firegrid.planning import inputs
 from firegrid.planning.candidates import Candidates, grid_candidates
@@ -36,7 +37,12 @@ def plan_logistics(
     time_limit_s: float = 60.0,
 ) -> dict[str, Any]:
     if not 1 <= p <= 500:
-        raise ValidationFailed("p must be between 1 and 500", {"p": p})
+        raise ValidationFailed(
+            "p must be between 1 and 500",
+            {"p": p},
+            text=TextCode.VALIDATION_RANGE,
+            params={"field": "p", "min": 1, "max": 500},
+        )
     started = time.perf_counter()
     context = geo_context(database, settings)
     engine = context.engine
@@ -45,7 +51,11 @@ def plan_logistics(
         points = inputs.logistics_points(session)
     stations = context.registered
     if not stations:
-        raise ValidationFailed("no station on the road network: nothing to serve")
+        raise ValidationFailed(
+            "no station on the road network: nothing to serve",
+            text=TextCode.ENTITY_NONE_YET,
+            params={"kind": "station"},
+        )
     weight = np.asarray([max(len(fleet.get(s.id, [])), 1) for s in stations], dtype=np.float64)
     snapped = engine.snap(
         np.asarray([s.lon for s in stations]), np.asarray([s.lat for s in stations])
@@ -82,7 +92,12 @@ def plan_logistics(
     reachable = np.isfinite(cost).any(axis=0)
     columns = np.flatnonzero(reachable)
     if len(columns) < p:
-        raise ValidationFailed(f"only {len(columns)} candidate sites reach a station", {"p": p})
+        raise ValidationFailed(
+            f"only {len(columns)} candidate sites reach a station",
+            {"p": p},
+            text=TextCode.PLANNING_TOO_FEW_CANDIDATES,
+            params={"count": len(columns), "p": p},
+        )
     problem = LocationProblem(cost_s=cost[:, columns], weights=weight, p=p)
     solution = solve(Model.PMEDIAN, problem, SolveOptions(time_limit_s=time_limit_s))
     chosen = [int(columns[j]) for j in solution.new_sites]

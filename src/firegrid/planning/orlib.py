@@ -17,6 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.planning.solver.problem import FloatArray, LocationProblem
 
 
@@ -24,6 +25,7 @@ class OrlibFormatError(ValidationFailed):
     """The file is not an OR-Library p-median instance; the message says what is wrong."""
 
     code = "orlib_format"
+    default_text = TextCode.PLANNING_ORLIB_FORMAT
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.planning import inputs
 from firegrid.planning.whatif import (
     Simulation,
@@ -52,17 +53,29 @@ def plan_sites(result: dict[str, Any]) -> list[tuple[float, float]]:
     """The new station sites of a plan's result (``sites``: lon, lat)."""
     if result.get("kind", "stations") != "stations":
         raise ValidationFailed(
-            "only station plans can be simulated against calls", {"kind": result.get("kind")}
+            "only station plans can be simulated against calls",
+            {"kind": result.get("kind")},
+            text=TextCode.PLANNING_ONLY_STATION_PLANS,
+            params={"plan_id": None},
         )
     sites = result.get("sites")
     if not isinstance(sites, list):
-        raise ValidationFailed("the plan has no 'sites' list")
+        raise ValidationFailed(
+            "the plan has no 'sites' list",
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "sites"},
+        )
     out = []
     for n, site in enumerate(sites):
         try:
             out.append((float(site["lon"]), float(site["lat"])))
         except (KeyError, TypeError, ValueError):
-            raise ValidationFailed(f"plan site #{n + 1} has no lon/lat", {"site": n}) from None
+            raise ValidationFailed(
+                f"plan site #{n + 1} has no lon/lat",
+                {"site": n},
+                text=TextCode.VALIDATION_MISSING,
+                params={"field": f"sites[{n}].lon/lat"},
+            ) from None
     return out
 
 
@@ -71,9 +84,17 @@ def read_plan_file(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValidationFailed(f"plan file {str(path)!r} cannot be read: {err}") from None
+        raise ValidationFailed(
+            f"plan file {str(path)!r} cannot be read: {err}",
+            text=TextCode.FILE_UNREADABLE,
+            params={"file": str(path)},
+        ) from None
     if not isinstance(data, dict):
-        raise ValidationFailed("a plan file must hold a JSON object")
+        raise ValidationFailed(
+            "a plan file must hold a JSON object",
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "plan_file", "field": "", "problem": "not a JSON object"},
+        )
     return data
 
 

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.planning import inputs
 from firegrid.planning.busy import BusyFraction, estimate_busy_fraction
@@ -82,7 +83,12 @@ class StationParams:
         if not 0 < self.time_limit_s <= 3600:
             problems.append("time_limit_s must be in (0, 3600]")
         if problems:
-            raise ValidationFailed("; ".join(problems), {"problems": problems})
+            raise ValidationFailed(
+                "; ".join(problems),
+                {"problems": problems},
+                text=TextCode.PLANNING_PARAMS_INVALID,
+                params={"problem": "; ".join(problems)},
+            )
         DemandParams(self.weighting, self.cell_m, self.incidents).check()
 
     @property

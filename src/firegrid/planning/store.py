@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.public import Principal, record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.planning.models import PlanningPlan
 
 KINDS = ("stations", "hydrants", "logistics")
@@ -29,7 +30,12 @@ def save_plan(
     hydrant / logistics planners)."""
     kind = str(result.get("kind", ""))
     if kind not in KINDS:
-        raise ValidationFailed(f"a plan's kind must be one of {', '.join(KINDS)}", {"kind": kind})
+        raise ValidationFailed(
+            f"a plan's kind must be one of {', '.join(KINDS)}",
+            {"kind": kind},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kind", "value": kind, "allowed": KINDS},
+        )
     plan = PlanningPlan(
         kind=kind,
         model=str(result.get("model", "")),
@@ -58,7 +64,12 @@ def get_plan(session: Session, plan_id: int, actor: Principal) -> PlanningPlan:
     """A plan in the caller's scope; ``NotFound`` otherwise (its existence does not leak)."""
     plan = session.get(PlanningPlan, plan_id)
     if plan is None or not actor.can_see_path(plan.jurisdiction_path):
-        raise NotFound(f"plan {plan_id} not found", {"plan_id": plan_id})
+        raise NotFound(
+            f"plan {plan_id} not found",
+            {"plan_id": plan_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "plan", "id": plan_id},
+        )
     return plan
 
 
@@ -96,7 +107,12 @@ def summary(plan: PlanningPlan) -> dict[str, Any]:
 def compare_plans(session: Session, actor: Principal, plan_ids: list[int]) -> dict[str, Any]:
     """The summaries of several plans side by side (each must be in the caller's scope)."""
     if not 2 <= len(plan_ids) <= 10:
-        raise ValidationFailed("compare 2 to 10 plans", {"ids": plan_ids})
+        raise ValidationFailed(
+            "compare 2 to 10 plans",
+            {"ids": plan_ids},
+            text=TextCode.VALIDATION_RANGE,
+            params={"field": "ids", "min": 2, "max": 10},
+        )
     return {"plans": [summary(get_plan(session, i, actor)) for i in plan_ids]}
 
 

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firegrid.core.errors import DomainError, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.duplicates import haversine_m
 from firegrid.dispatch.merge_rules import MergeRules
 from firegrid.dispatch.plans import Plan, PlanBook
@@ -155,7 +156,11 @@ def prepare_calls(
     for n, record in enumerate(records, 1):
         t = datetime.fromisoformat(record["t"])
         if t.tzinfo is None:
-            raise ValidationFailed(f"record {n}: time {record['t']!r} has no time zone")
+            raise ValidationFailed(
+                f"record {n}: time {record['t']!r} has no time zone",
+                text=TextCode.VALIDATION_TIMEZONE_NAIVE,
+                params={"field": f"record {n}: t"},
+            )
         when.append(t)
     lon = np.asarray([float(r["lon"]) for r in records], dtype=np.float64)
     lat = np.asarray([float(r["lat"]) for r in records], dtype=np.float64)
@@ -427,7 +432,11 @@ class Simulation:
 def modal_fleet(fleet: dict[int, list[tuple[str, list[str]]]]) -> list[tuple[str, list[str]]]:
     """The most common fleet among the stations (ties: the larger, then the first)."""
     if not fleet:
-        raise ValidationFailed("no station has vehicles: a new station's fleet is unknown")
+        raise ValidationFailed(
+            "no station has vehicles: a new station's fleet is unknown",
+            text=TextCode.PLANNING_NO_FLEET,
+            params={},
+        )
     keys = Counter(tuple(sorted((t, tuple(sorted(c))) for t, c in v)) for v in fleet.values())
     best = max(keys.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
     return [(t, list(c)) for t, c in best]
@@ -487,7 +496,12 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 def read_calls(path: Path) -> list[dict[str, Any]]:
     """The calls of a JSON-lines file (``firegrid incidents generate``), checked."""
     if not path.is_file():
-        raise ValidationFailed(f"calls file {str(path)!r} not found", {"file": str(path)})
+        raise ValidationFailed(
+            f"calls file {str(path)!r} not found",
+            {"file": str(path)},
+            text=TextCode.FILE_NOT_FOUND,
+            params={"file": str(path)},
+        )
     records = []
     required = ("t", "lon", "lat", "incident_type")
     try:
@@ -495,18 +509,37 @@ def read_calls(path: Path) -> list[dict[str, Any]]:
             missing = [k for k in required if k not in record]
             if missing:
                 raise ValidationFailed(
-                    f"calls file line {n}: missing {', '.join(missing)}", {"line": n}
+                    f"calls file line {n}: missing {', '.join(missing)}",
+                    {"line": n},
+                    text=TextCode.FILE_LINE_INVALID,
+                    params={
+                        "file": str(path),
+                        "line": n,
+                        "problem": f"missing {', '.join(missing)}",
+                    },
                 )
             if record["incident_type"] not in ON_SCENE_MIN:
                 raise ValidationFailed(
                     f"calls file line {n}: unknown incident type {record['incident_type']!r}",
                     {"line": n},
+                    text=TextCode.FILE_LINE_INVALID,
+                    params={
+                        "file": str(path),
+                        "line": n,
+                        "problem": f"unknown incident type {record['incident_type']!r}",
+                    },
                 )
             records.append(record)
     except ValueError as err:
         if isinstance(err, ValidationFailed):
             raise
-        raise ValidationFailed(f"calls file is not JSON lines: {err}") from None
+        raise ValidationFailed(
+            f"calls file is not JSON lines: {err}", text=TextCode.VALIDATION_JSON_INVALID, params={}
+        ) from None
     if not records:
-        raise ValidationFailed("the calls file holds no call")
+        raise ValidationFailed(
+            "the calls file holds no call",
+            text=TextCode.VALIDATION_EMPTY,
+            params={"field": "calls"},
+        )
     return records

@@ -16,6 +16,7 @@ from firegrid.accounts.public import Principal
 from firegrid.api.deps import SessionDep, SettingsDep, require
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import DomainError, NotFound
+from firegrid.core.texts import TextCode
 from firegrid.geo.service import GeoContext
 from firegrid.places.public import Venue
 from firegrid.preplans import attachments, live, schemas, service, sheet
@@ -267,7 +268,12 @@ def crew_attachment(
 
     plan = dispatched_plan(session, principal, vehicle_id)
     if plan is None:
-        raise NotFound("your unit is not dispatched to a planned venue", {"vehicle_id": vehicle_id})
+        raise NotFound(
+            "your unit is not dispatched to a planned venue",
+            {"vehicle_id": vehicle_id},
+            text=TextCode.PREPLAN_UNIT_NOT_AT_VENUE,
+            params={"vehicle_id": vehicle_id},
+        )
     row = service.get_attachment(session, _plan_reader(plan), plan.id, attachment_id)
     return _file_response(settings, row)
 
@@ -302,6 +308,8 @@ def _incident_sheet_data(
         raise NotFound(
             f"incident {incident_id} is not at a venue with a published pre-plan",
             {"incident_id": incident_id},
+            text=TextCode.PREPLAN_NONE_FOR_INCIDENT,
+            params={"incident_id": incident_id},
         )
     venue = session.get(Venue, plan.venue_id)
     assert venue is not None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 AREA = Path("preplans") / "attachments"
@@ -50,17 +51,26 @@ class StoredFile:
 def check(content: bytes, *, field: str = "file", max_bytes: int = MAX_ATTACHMENT_BYTES) -> str:
     """The sniffed content type of an acceptable attachment; refuses naming why."""
     if not content:
-        raise ValidationFailed("the attachment is empty", {"field": field})
+        raise ValidationFailed(
+            "the attachment is empty",
+            {"field": field},
+            text=TextCode.VALIDATION_EMPTY,
+            params={"field": field},
+        )
     if len(content) > max_bytes:
         raise ValidationFailed(
             f"the attachment is larger than {max_bytes // (1024 * 1024)} MB",
             {"field": field, "size_bytes": len(content), "max_bytes": max_bytes},
+            text=TextCode.VALIDATION_TOO_LARGE,
+            params={"field": field, "max_mb": max_bytes // (1024 * 1024)},
         )
     kind = sniff(content)
     if kind is None:
         raise ValidationFailed(
             "an attachment must be a PNG, JPEG or WebP image or a PDF (checked by content)",
             {"field": field, "allowed": sorted(TYPES)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": field, "value": "?", "allowed": "PNG, JPEG, WebP, PDF"},
         )
     return kind
 
@@ -82,9 +92,18 @@ def resolve(data_dir: Path, storage_path: str) -> Path:
     root = (data_dir / AREA).resolve()
     path = (data_dir / storage_path).resolve()
     if not path.is_relative_to(root):
-        raise ValidationFailed("attachment path outside the attachments area")
+        raise ValidationFailed(
+            "attachment path outside the attachments area",
+            text=TextCode.FILE_OUTSIDE_AREA,
+            params={},
+        )
     if not path.is_file():
-        raise NotFound("attachment file missing", {"storage_path": storage_path})
+        raise NotFound(
+            "attachment file missing",
+            {"storage_path": storage_path},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "attachment", "id": storage_path},
+        )
     return path
 
 

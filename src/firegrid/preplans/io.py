@@ -34,6 +34,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed
 from firegrid.core.text import find_in
+from firegrid.core.texts import TextCode
 from firegrid.places.public import Venue
 from firegrid.preplans import attachments, service
 from firegrid.preplans.cycle import review_due
@@ -169,10 +170,16 @@ def _read_members(data: bytes, problems: _Problems) -> dict[str, bytes]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise ImportFailed("the file is not a zip archive") from None
+        raise ImportFailed(
+            "the file is not a zip archive", text=TextCode.IMPORT_NOT_ZIP, params={}
+        ) from None
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise ImportFailed(f"the archive has more than {MAX_MEMBERS} members")
+        raise ImportFailed(
+            f"the archive has more than {MAX_MEMBERS} members",
+            text=TextCode.IMPORT_ARCHIVE_TOO_BIG,
+            params={"members": MAX_MEMBERS, "max_mb": MAX_TOTAL_BYTES // (1024 * 1024)},
+        )
     members: dict[str, bytes] = {}
     total = 0
     for info in infos:
@@ -192,7 +199,11 @@ def _read_members(data: bytes, problems: _Problems) -> dict[str, bytes]:
             continue
         total += len(content)
         if total > MAX_TOTAL_BYTES:
-            raise ImportFailed(f"the archive unpacks to more than {MAX_TOTAL_BYTES} bytes")
+            raise ImportFailed(
+                f"the archive unpacks to more than {MAX_TOTAL_BYTES} bytes",
+                text=TextCode.IMPORT_ARCHIVE_TOO_BIG,
+                params={"members": MAX_MEMBERS, "max_mb": MAX_TOTAL_BYTES // (1024 * 1024)},
+            )
         members[info.filename] = content
     return members
 
@@ -315,6 +326,8 @@ def import_zip(
                 raise ImportFailed(
                     f"{len(problems.rows)} problem(s); nothing was imported",
                     {"problems": problems.rows},
+                    text=TextCode.IMPORT_ROWS_INVALID,
+                    params={"kind": "preplan", "count": len(problems.rows)},
                 )
             counts = {"plans": 0, "versions": 0, "attachments": 0}
             for item in plans:

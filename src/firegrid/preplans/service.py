@@ -53,14 +53,24 @@ def visible_venue(session: Session, principal: Principal, venue_id: int) -> Venu
         or not principal.can_see_path(venue.jurisdiction_path)
         or (_own_only(principal) and venue_id not in principal.venue_ids)
     ):
-        raise NotFound(f"venue {venue_id} not found", {"venue_id": venue_id})
+        raise NotFound(
+            f"venue {venue_id} not found",
+            {"venue_id": venue_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "venue", "id": venue_id},
+        )
     return venue
 
 
 def get_plan(session: Session, principal: Principal, plan_id: int) -> Preplan:
     plan = session.scalars(scoped_plans(principal).where(Preplan.id == plan_id)).first()
     if plan is None:
-        raise NotFound(f"pre-plan {plan_id} not found", {"plan_id": plan_id})
+        raise NotFound(
+            f"pre-plan {plan_id} not found",
+            {"plan_id": plan_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "preplan", "id": plan_id},
+        )
     return plan
 
 
@@ -68,7 +78,12 @@ def plan_of_venue(session: Session, principal: Principal, venue_id: int) -> Prep
     visible_venue(session, principal, venue_id)
     plan = session.scalars(select(Preplan).where(Preplan.venue_id == venue_id)).first()
     if plan is None:
-        raise NotFound(f"venue {venue_id} has no pre-plan", {"venue_id": venue_id})
+        raise NotFound(
+            f"venue {venue_id} has no pre-plan",
+            {"venue_id": venue_id},
+            text=TextCode.PREPLAN_NONE_FOR_VENUE,
+            params={"venue_id": venue_id},
+        )
     return plan
 
 
@@ -80,7 +95,10 @@ def get_version(session: Session, plan: Preplan, version: int) -> PreplanVersion
     ).first()
     if row is None:
         raise NotFound(
-            f"pre-plan {plan.id} has no version {version}", {"plan_id": plan.id, "version": version}
+            f"pre-plan {plan.id} has no version {version}",
+            {"plan_id": plan.id, "version": version},
+            text=TextCode.PREPLAN_NO_VERSION,
+            params={"plan_id": plan.id, "version": version},
         )
     return row
 
@@ -101,7 +119,12 @@ def parse_document(data: Any) -> PlanDocument:
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
             for e in err.errors()[:20]
         ]
-        raise ValidationFailed("the plan document is not valid", {"problems": problems}) from None
+        raise ValidationFailed(
+            "the plan document is not valid",
+            {"problems": problems},
+            text=TextCode.PREPLAN_DOCUMENT_INVALID,
+            params={"count": len(problems)},
+        ) from None
 
 
 def check_links(session: Session, venue: Venue, document: PlanDocument) -> None:
@@ -151,7 +174,12 @@ def check_links(session: Session, venue: Venue, document: PlanDocument) -> None:
                 }
             )
     if problems:
-        raise ValidationFailed("the plan document does not fit the venue", {"problems": problems})
+        raise ValidationFailed(
+            "the plan document does not fit the venue",
+            {"problems": problems},
+            text=TextCode.PREPLAN_DOCUMENT_INVALID,
+            params={"count": len(problems)},
+        )
 
 
 # ---- life cycle --------------------------------------------------------------------------
@@ -163,6 +191,8 @@ def _may_write(principal: Principal, venue_id: int) -> None:
     raise Forbidden(
         "you may propose changes only to your own venue's plan",
         {"permission": "preplans:write", "venue_id": venue_id},
+        text=TextCode.ACCESS_OWN_VENUE,
+        params={"venue_id": venue_id},
     )
 
 
@@ -519,5 +549,10 @@ def get_attachment(
     plan = get_plan(session, principal, plan_id)
     row = session.get(PreplanAttachment, attachment_id)
     if row is None or row.preplan_id != plan.id or row.deleted_at is not None:
-        raise NotFound(f"attachment {attachment_id} not found", {"attachment_id": attachment_id})
+        raise NotFound(
+            f"attachment {attachment_id} not found",
+            {"attachment_id": attachment_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "attachment", "id": attachment_id},
+        )
     return row

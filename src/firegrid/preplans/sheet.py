@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from firegrid.core.errors import DomainError
+from firegrid.core.texts import TextCode
 
 MAP_W, MAP_H = 520.0, 300.0
 MIN_EXTENT_M = 400.0
@@ -181,6 +182,8 @@ def cjk_font(configured: Path | None = None) -> Path:
             raise FontMissing(
                 f"FIREGRID_CJK_FONT {configured} does not exist",
                 {"hint": "point FIREGRID_CJK_FONT at a .ttf/.ttc font with Chinese glyphs"},
+                text=TextCode.PREPLAN_FONT_MISSING,
+                params={},
             )
         return configured
     for candidate in FONT_CANDIDATES:
@@ -193,6 +196,8 @@ def cjk_font(configured: Path | None = None) -> Path:
             "or make browser) or set FIREGRID_CJK_FONT to a .ttf/.ttc with Chinese glyphs",
             "looked_for": [str(p) for p in FONT_CANDIDATES],
         },
+        text=TextCode.PREPLAN_FONT_MISSING,
+        params={},
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.dispatch.history import (
     StationRef,
     assignment_epoch_rows,
@@ -355,6 +356,8 @@ def response_analytics(data: ResponseData, by: str) -> dict[str, Any]:
         raise ValidationFailed(
             f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}",
             {"by": by, "known": list(GROUPINGS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "by", "value": by, "allowed": GROUPINGS},
         )
     if by == "unit":
         table = _unit_metrics(data)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from firegrid.core.datafiles import parse_yaml_model
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 #: the record's coded fields and the list each one takes its value from
 CODED_FIELDS: dict[str, str] = {
@@ -47,7 +48,12 @@ class RecordCodes(BaseModel):
     def check(self, field: str, list_name: str, code: str) -> None:
         message = self.problem(list_name, code)
         if message is not None:
-            raise ValidationFailed(message, {field: code, "known": sorted(self.lists[list_name])})
+            raise ValidationFailed(
+                message,
+                {field: code, "known": sorted(self.lists[list_name])},
+                text=TextCode.VALIDATION_UNKNOWN_VALUE,
+                params={"field": field, "value": code, "allowed": sorted(self.lists[list_name])},
+            )
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _FORMS = "2025, 2025-03, 2025-Q1 or 2025-03-01..2025-04-01"
@@ -51,8 +52,18 @@ def parse_period(text: str) -> Period:
         if match := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", value):
             since, until = date.fromisoformat(match[1]), date.fromisoformat(match[2])
             if until <= since:
-                raise ValidationFailed(f"period {text!r} ends before it starts", {"period": text})
+                raise ValidationFailed(
+                    f"period {text!r} ends before it starts",
+                    {"period": text},
+                    text=TextCode.VALIDATION_NOT_AFTER,
+                    params={"field": "period", "other": "start"},
+                )
             return Period(value, _start(since), _start(until))
     except ValueError:
         pass
-    raise ValidationFailed(f"period {text!r} is not one of {_FORMS}", {"period": text})
+    raise ValidationFailed(
+        f"period {text!r} is not one of {_FORMS}",
+        {"period": text},
+        text=TextCode.VALIDATION_FORMAT,
+        params={"field": "period", "value": text, "expected": _FORMS},
+    )

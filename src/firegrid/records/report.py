@@ -67,13 +67,23 @@ def check_systems(values: dict[str, Any]) -> None:
         and values.get(performance) not in (None, "not_applicable")
     }
     if problems:
-        raise ValidationFailed(next(iter(problems.values())), problems)
+        raise ValidationFailed(
+            next(iter(problems.values())),
+            problems,
+            text=TextCode.VALIDATION_FIELDS,
+            params={"fields": sorted(problems)},
+        )
 
 
 def _incident(session: Session, principal: Principal, incident_id: int) -> IncidentSummary:
     incident = incident_summary(session, incident_id, principal.scope_path)
     if incident is None:
-        raise NotFound(f"incident {incident_id} not found", {"id": incident_id})
+        raise NotFound(
+            f"incident {incident_id} not found",
+            {"id": incident_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "incident", "id": incident_id},
+        )
     return incident
 
 

@@ -57,7 +57,12 @@ def check_codes(values: dict[str, Any]) -> None:
             problems["actions"] = message
     if problems:
         first = next(iter(problems.values()))
-        raise ValidationFailed(first if len(problems) == 1 else "unknown codes", problems)
+        raise ValidationFailed(
+            first if len(problems) == 1 else "unknown codes",
+            problems,
+            text=TextCode.VALIDATION_FIELDS,
+            params={"fields": sorted(problems)},
+        )
 
 
 def ensure_editable(record: FireRecord) -> None:
@@ -78,7 +83,12 @@ def _venue(session: Session, code: str) -> Venue:
         select(Venue).where(Venue.code == code, Venue.deleted_at.is_(None))
     ).first()
     if venue is None:
-        raise ValidationFailed(f"unknown venue code {code!r}", {"venue_code": code})
+        raise ValidationFailed(
+            f"unknown venue code {code!r}",
+            {"venue_code": code},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "venue", "id": code},
+        )
     return venue
 
 
@@ -95,14 +105,22 @@ def locate_record(session: Session, values: dict[str, Any], crs: Crs, label: str
     given_lon, given_lat = values.get("lon"), values.get("lat")
     if (given_lon is None) != (given_lat is None):
         raise ValidationFailed(
-            f"give both lon and lat for {label}", {"lon": given_lon, "lat": given_lat}
+            f"give both lon and lat for {label}",
+            {"lon": given_lon, "lat": given_lat},
+            text=TextCode.VALIDATION_LON_LAT_PAIR,
+            params={"field": label},
         )
     if given_lon is not None and given_lat is not None:
         lon, lat = float(given_lon), float(given_lat)
     elif venue is not None:
         lon, lat, crs = venue.lon, venue.lat, Crs.WGS84
     else:
-        raise ValidationFailed(f"{label} needs lon/lat or a venue_code", {"lon": None})
+        raise ValidationFailed(
+            f"{label} needs lon/lat or a venue_code",
+            {"lon": None},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "lon/lat / venue_code"},
+        )
     values["lon"], values["lat"], grid = resolve_point(session, lon, lat, crs, label)
     values["jurisdiction_id"] = grid.id
     values["jurisdiction_path"] = grid.path

@@ -25,6 +25,7 @@ from sqlalchemy import inspect as sa_inspect
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.retention.archive import Manifest, write_jsonl_gz
 from firegrid.retention.config import RetentionConfig
 from firegrid.retention.kinds import TABLE_KINDS, UPLOADS, TableKind
@@ -48,7 +49,10 @@ def _check_kinds(kinds: Sequence[str] | None) -> list[str]:
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ValidationFailed(
-            f"unknown record kind {unknown[0]!r}; one of {', '.join(KINDS)}", {"kinds": unknown}
+            f"unknown record kind {unknown[0]!r}; one of {', '.join(KINDS)}",
+            {"kinds": unknown},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kinds", "value": unknown, "allowed": KINDS},
         )
     return list(kinds)
 
@@ -307,6 +311,8 @@ def run_retention(
         raise ValidationFailed(
             f"the archive directory {place.archive_dir} is not writable: fix FIREGRID_ARCHIVE_DIR",
             {"archive_dir": str(place.archive_dir)},
+            text=TextCode.FILE_NOT_WRITABLE,
+            params={"file": str(place.archive_dir)},
         )
     manifest = Manifest(
         place.archive_dir / f"manifest-{stamp}.json",

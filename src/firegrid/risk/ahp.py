@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from firegrid.core.texts import TextCode
 from firegrid.risk.errors import InconsistentJudgements, NotReciprocal, RiskError
 
 #: Saaty's random consistency index RI(n), n = 1 … 15.
@@ -90,9 +91,17 @@ def ahp_weights(
     n = a.shape[0]
     labels = tuple(order) if order is not None else tuple(str(i) for i in range(n))
     if len(labels) != n:
-        raise RiskError(f"pairwise matrix {name!r}: {n} rows but {len(labels)} labels")
+        raise RiskError(
+            f"pairwise matrix {name!r}: {n} rows but {len(labels)} labels",
+            text=TextCode.RISK_MATRIX_INVALID,
+            params={"matrix": name},
+        )
     if n not in RANDOM_INDEX:
-        raise RiskError(f"pairwise matrix {name!r}: order {n} is beyond Saaty's RI table")
+        raise RiskError(
+            f"pairwise matrix {name!r}: order {n} is beyond Saaty's RI table",
+            text=TextCode.RISK_MATRIX_INVALID,
+            params={"matrix": name},
+        )
     eigvals, eigvecs = np.linalg.eig(a)
     k = int(np.argmax(eigvals.real))
     lambda_max = float(eigvals[k].real)
@@ -137,7 +146,11 @@ def hierarchical_weights(
     for g, gw in top.as_dict().items():
         ms = list(members.get(g, ()))
         if not ms:
-            raise RiskError(f"group {g!r} has no indicators")
+            raise RiskError(
+                f"group {g!r} has no indicators",
+                text=TextCode.RISK_MODEL_INVALID,
+                params={"group": g},
+            )
         if g in within:
             order, m = within[g]
             res = ahp_weights(m, order, name=f"within.{g}")
@@ -146,7 +159,11 @@ def hierarchical_weights(
         elif len(ms) == 1:
             local = {ms[0]: 1.0}
         else:
-            raise RiskError(f"group {g!r} has {len(ms)} indicators but no pairwise matrix")
+            raise RiskError(
+                f"group {g!r} has {len(ms)} indicators but no pairwise matrix",
+                text=TextCode.RISK_MODEL_INVALID,
+                params={"group": g},
+            )
         for key, lw in local.items():
             final[key] = gw * lw
     total = sum(final.values())

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.risk.aggregate import LEVELS
 from firegrid.risk.area import AREA_LEVELS, SPATIAL_LEVELS, driver_details
 from firegrid.risk.area_method import AreaMethod, default_area_method
@@ -117,7 +118,12 @@ def _row_dict(row: RiskAreaGrade, method: AreaMethod) -> dict[str, Any]:
 
 def _check_level(level: str) -> None:
     if level not in AREA_LEVELS:
-        raise ValidationFailed(f"unknown level {level!r}", {"allowed": list(AREA_LEVELS)})
+        raise ValidationFailed(
+            f"unknown level {level!r}",
+            {"allowed": list(AREA_LEVELS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "level", "value": level, "allowed": AREA_LEVELS},
+        )
 
 
 def area_grades(
@@ -164,7 +170,12 @@ def area_history(
     ).all()
     runs = [(rid, at, a) for rid, at, a in rows if _visible(a, scope_path)]
     if not runs:
-        raise NotFound(f"no area grade for {level} {code!r}", {"level": level, "code": code})
+        raise NotFound(
+            f"no area grade for {level} {code!r}",
+            {"level": level, "code": code},
+            text=TextCode.RISK_NO_AREA_GRADE,
+            params={"kind": level, "code": code},
+        )
     return {
         "level": level,
         "code": code,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 
 
 class RiskError(ValidationFailed):
@@ -33,7 +34,12 @@ class CatalogueInvalid(RiskError):
         field: str | None = None,
         details: Any = None,
     ) -> None:
-        super().__init__(message, details)
+        super().__init__(
+            message,
+            details,
+            text=TextCode.RISK_CATALOGUE_INVALID,
+            params={"indicator": indicator or "", "field": field or ""},
+        )
         self.indicator = indicator
         self.field = field
 
@@ -44,7 +50,12 @@ class InconsistentJudgements(RiskError):
     code = "inconsistent_judgements"
 
     def __init__(self, message: str, *, cr: float, matrix_name: str = "") -> None:
-        super().__init__(message, {"cr": cr, "matrix": matrix_name})
+        super().__init__(
+            message,
+            {"cr": cr, "matrix": matrix_name},
+            text=TextCode.RISK_INCONSISTENT,
+            params={"matrix": matrix_name, "cr": round(cr, 3)},
+        )
         self.cr = cr
         self.matrix_name = matrix_name
 
@@ -53,12 +64,14 @@ class NotReciprocal(RiskError):
     """An AHP pairwise comparison matrix is not reciprocal (a_ji != 1 / a_ij)."""
 
     code = "not_reciprocal"
+    default_text = TextCode.RISK_MATRIX_INVALID
 
 
 class InputContractError(RiskError):
     """An input DataFrame does not follow the documented contract (missing column, bad type)."""
 
     code = "risk_input_invalid"
+    default_text = TextCode.RISK_INPUT_INVALID
 
 
 class UnknownModel(NotFound):

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from firegrid.core.texts import TextCode
 from firegrid.risk.ahp import hierarchical_weights
 from firegrid.risk.catalogue import Catalogue, ModelSpec, default_catalogue
 from firegrid.risk.errors import CatalogueInvalid, UnknownModel
@@ -140,7 +141,12 @@ def load_model(name: str = "expert-ahp", catalogue: Catalogue | None = None) -> 
     cat = catalogue or default_catalogue()
     spec = cat.models.get(name)
     if spec is None:
-        raise UnknownModel(f"unknown risk model {name!r}", {"known": list(cat.models)})
+        raise UnknownModel(
+            f"unknown risk model {name!r}",
+            {"known": list(cat.models)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "model", "value": name, "allowed": list(cat.models)},
+        )
     return build_model(name, spec, cat)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from firegrid.core.texts import TextCode
 from firegrid.risk.aggregate import LEVELS, aggregate_all, grade_counts, top_units
 from firegrid.risk.area import AreaContext, assess_areas, venue_basis
 from firegrid.risk.area_method import AreaMethod, default_area_method
@@ -188,7 +189,11 @@ class AssessmentRun:
             self._index = dict(zip(ids.tolist(), range(ids.size), strict=True))
         i = self._index.get(int(venue_id))
         if i is None:
-            raise UnknownVenue(f"venue {venue_id} is not part of this run")
+            raise UnknownVenue(
+                f"venue {venue_id} is not part of this run",
+                text=TextCode.RISK_VENUE_NOT_IN_RUN,
+                params={"venue_id": venue_id},
+            )
         return self.features.row(i, named=True)
 
     def raw_row(self, venue_id: int) -> dict[str, Any]:

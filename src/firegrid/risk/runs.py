@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound
+from firegrid.core.texts import TextCode
 from firegrid.risk.grades import GradeScheme
 from firegrid.risk.models import RiskRun, RiskScore
 from firegrid.risk.scoring import CARRIED, CONTRIB_PREFIX
@@ -129,11 +130,20 @@ def get_run(session: Session, run_id: int | None = None) -> RiskRun:
     if run_id is None:
         row = session.scalars(stmt.order_by(RiskRun.id.desc()).limit(1)).first()
         if row is None:
-            raise NotFound("no risk assessment run yet: run `firegrid assess`")
+            raise NotFound(
+                "no risk assessment run yet: run `firegrid assess`",
+                text=TextCode.ENTITY_NONE_YET,
+                params={"kind": "risk_run"},
+            )
         return row
     row = session.scalars(stmt.where(RiskRun.id == run_id)).first()
     if row is None:
-        raise NotFound(f"risk run {run_id} not found", {"run_id": run_id})
+        raise NotFound(
+            f"risk run {run_id} not found",
+            {"run_id": run_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "risk_run", "id": run_id},
+        )
     return row
 
 

@@ -31,6 +31,7 @@ from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.risk.area_models import RiskSchedule
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,13 @@ def parse_schedule(data: Any) -> ScheduleDoc:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ValidationFailed(
-            f"risk schedule is invalid at {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+            f"risk schedule is invalid at {'.'.join(str(p) for p in first['loc'])}: {first['msg']}",
+            text=TextCode.DOCUMENT_INVALID,
+            params={
+                "kind": "risk_schedule",
+                "field": ".".join(str(p) for p in first["loc"]),
+                "problem": first["msg"],
+            },
         ) from exc
 
 
@@ -84,7 +91,11 @@ def load_schedule(path: str | Path | None = None) -> ScheduleDoc:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValidationFailed(f"cannot read the risk schedule {str(path)!r}: {exc}") from exc
+        raise ValidationFailed(
+            f"cannot read the risk schedule {str(path)!r}: {exc}",
+            text=TextCode.FILE_UNREADABLE,
+            params={"file": str(path)},
+        ) from exc
     return parse_schedule(yaml.safe_load(text))
 
 

@@ -84,7 +84,11 @@ def assess(
     model = load_model(model_name)
     inputs = read_inputs(database, settings, synthetic_seed=seed)
     if inputs.venues.height == 0:
-        raise ValidationFailed("no venues to assess: import venues or build the demo city")
+        raise ValidationFailed(
+            "no venues to assess: import venues or build the demo city",
+            text=TextCode.ENTITY_NONE_YET,
+            params={"kind": "venue"},
+        )
     run = run_assessment(
         inputs.venues.select(list(VENUE_SCHEMA)),
         inputs.facts,
@@ -189,6 +193,8 @@ def report_file(session: Session, run_id: int, scope_path: str) -> Path:
             f"run {run.id} has no report you may read (write one with "
             "`firegrid assess --report DIR` or POST /risk/runs with report)",
             {"run_id": run.id},
+            text=TextCode.RISK_NO_REPORT,
+            params={"run_id": run.id},
         )
     return path
 
@@ -404,10 +410,20 @@ def rescore_venue(
         database, settings, venue_ids=[venue_id], with_history=False, snapshot_at=utcnow()
     )
     if inputs.venues.height == 0:
-        raise NotFound(f"venue {venue_id} not found", {"venue_id": venue_id})
+        raise NotFound(
+            f"venue {venue_id} not found",
+            {"venue_id": venue_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "venue", "id": venue_id},
+        )
     path = str(inputs.venues["jurisdiction_path"][0])
     if not path.startswith(scope_path):
-        raise NotFound(f"venue {venue_id} not found", {"venue_id": venue_id})
+        raise NotFound(
+            f"venue {venue_id} not found",
+            {"venue_id": venue_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "venue", "id": venue_id},
+        )
     raw = inputs.raw_rows().row(0, named=True)
     notes: list[str] = []
     if (run.synthetic or raw.get("incidents_venue_3y") is None) and previous is not None:
@@ -487,7 +503,12 @@ def rescore_venue(
 def _score_row(session: Session, run: RiskRun, venue_id: int, scope_path: str) -> RiskScore:
     row = session.get(RiskScore, (run.id, venue_id))
     if row is None or not row.jurisdiction_path.startswith(scope_path):
-        raise NotFound(f"venue {venue_id} has no score in run {run.id}", {"venue_id": venue_id})
+        raise NotFound(
+            f"venue {venue_id} has no score in run {run.id}",
+            {"venue_id": venue_id},
+            text=TextCode.RISK_VENUE_NOT_IN_RUN,
+            params={"venue_id": venue_id},
+        )
     return row
 
 
@@ -623,7 +644,12 @@ def venue_trend(session: Session, venue_id: int, *, scope_path: str = "/") -> di
     runs = [r for r in rows if r[5].startswith(scope_path)]
     res = [r for r in rescores if r[6].startswith(scope_path)]
     if not runs and not res:
-        raise NotFound(f"venue {venue_id} has no score", {"venue_id": venue_id})
+        raise NotFound(
+            f"venue {venue_id} has no score",
+            {"venue_id": venue_id},
+            text=TextCode.RISK_VENUE_NOT_IN_RUN,
+            params={"venue_id": venue_id},
+        )
     return {
         "venue_id": venue_id,
         "runs": [
@@ -655,7 +681,12 @@ def area_trend(
 ) -> dict[str, Any]:
     """An area's figures in every run: venues, mean and occupancy-weighted score, grades."""
     if level not in AREA_LEVELS:
-        raise ValidationFailed(f"unknown level {level!r}", {"allowed": list(AREA_LEVELS)})
+        raise ValidationFailed(
+            f"unknown level {level!r}",
+            {"allowed": list(AREA_LEVELS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "level", "value": level, "allowed": AREA_LEVELS},
+        )
     occ = func.coalesce(RiskScore.occupancy, 0)
     stmt = (
         select(
@@ -677,11 +708,20 @@ def area_trend(
         stmt = stmt.where(RiskScore.jurisdiction_path.startswith(scope_path, autoescape=True))
     if level != "city":
         if not code:
-            raise ValidationFailed(f"level {level!r} needs a code")
+            raise ValidationFailed(
+                f"level {level!r} needs a code",
+                text=TextCode.VALIDATION_MISSING,
+                params={"field": "code"},
+            )
         stmt = stmt.where(getattr(RiskScore, _AREA_COLUMN[level]) == code)
     rows = session.execute(stmt).all()
     if not rows:
-        raise NotFound(f"no scores for {level} {code!r}", {"level": level, "code": code})
+        raise NotFound(
+            f"no scores for {level} {code!r}",
+            {"level": level, "code": code},
+            text=TextCode.RISK_NO_AREA_GRADE,
+            params={"kind": level, "code": code},
+        )
     return {
         "level": level,
         "code": code,
@@ -716,7 +756,12 @@ def list_runs(session: Session, limit: int = 50) -> list[dict[str, Any]]:
 def _scoped_frame(session: Session, run: RiskRun, scope_path: str) -> pl.DataFrame:
     frame = load_scores(session, run.id, scope_path)
     if frame.height == 0:
-        raise NotFound(f"run {run.id} has no venue in your jurisdiction", {"run_id": run.id})
+        raise NotFound(
+            f"run {run.id} has no venue in your jurisdiction",
+            {"run_id": run.id},
+            text=TextCode.RISK_RUN_OUT_OF_SCOPE,
+            params={"run_id": run.id},
+        )
     return frame
 
 
@@ -768,7 +813,12 @@ def rankings(
 ) -> dict[str, Any]:
     """Areas of a level (or venues) in the caller's scope, highest risk first."""
     if level not in RANK_LEVELS:
-        raise ValidationFailed(f"unknown level {level!r}", {"allowed": list(RANK_LEVELS)})
+        raise ValidationFailed(
+            f"unknown level {level!r}",
+            {"allowed": list(RANK_LEVELS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "level", "value": level, "allowed": RANK_LEVELS},
+        )
     run = get_run(session, run_id)
     frame = _scoped_frame(session, run, scope_path)
     if level == "venue":
@@ -812,7 +862,12 @@ def grade_counts(
 ) -> dict[str, Any]:
     """Venues per grade in every area of a level (``city`` = the caller's whole scope)."""
     if level not in AREA_LEVELS:
-        raise ValidationFailed(f"unknown level {level!r}", {"allowed": list(AREA_LEVELS)})
+        raise ValidationFailed(
+            f"unknown level {level!r}",
+            {"allowed": list(AREA_LEVELS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "level", "value": level, "allowed": AREA_LEVELS},
+        )
     run = get_run(session, run_id)
     frame = _scoped_frame(session, run, scope_path)
     from firegrid.risk.area_service import stored_areas

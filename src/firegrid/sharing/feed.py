@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.public import Principal
 from firegrid.core.changes import Change, DomainChange
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 #: feed name -> the change-stream kind the owning context records
 FEED_KINDS: dict[str, str] = {
@@ -34,7 +35,10 @@ def parse_cursor(since: str | None) -> int:
         return 0
     if not since.isdigit() or int(since) > CURSOR_MAX:
         raise ValidationFailed(
-            "since must be a cursor returned by the feed (next_cursor)", {"since": since[:40]}
+            "since must be a cursor returned by the feed (next_cursor)",
+            {"since": since[:40]},
+            text=TextCode.VALIDATION_BAD_CURSOR,
+            params={"field": "since"},
         )
     return int(since)
 
@@ -50,6 +54,8 @@ def parse_kinds(kinds: str | None) -> list[str]:
             f"unknown kind(s) {', '.join(unknown) or '(empty)'}; the feed has "
             + ", ".join(FEED_KINDS),
             {"kinds": unknown, "allowed": list(FEED_KINDS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kinds", "value": unknown, "allowed": FEED_KINDS},
         )
     return sorted({FEED_KINDS[name] for name in names})
 
@@ -90,7 +96,12 @@ def read_feed(
 ) -> FeedPage:
     """The next ``limit`` changes after ``since`` that ``principal`` may see, oldest first."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(f"limit must lie in 1..{MAX_LIMIT}", {"limit": limit})
+        raise ValidationFailed(
+            f"limit must lie in 1..{MAX_LIMIT}",
+            {"limit": limit},
+            text=TextCode.VALIDATION_RANGE,
+            params={"field": "limit", "min": 1, "max": MAX_LIMIT},
+        )
     after = parse_cursor(since)
     wanted: Sequence[str] = parse_kinds(kinds)
     rows = session.scalars(

@@ -73,14 +73,27 @@ def check_url(url: str) -> str:
     """An absolute http(s) URL with a host, or a 422 naming what is wrong."""
     url = url.strip()
     if not url or len(url) > MAX_URL:
-        raise ValidationFailed(f"url must be 1..{MAX_URL} characters", {"field": "url"})
+        raise ValidationFailed(
+            f"url must be 1..{MAX_URL} characters",
+            {"field": "url"},
+            text=TextCode.VALIDATION_LENGTH,
+            params={"field": "url", "min": 1, "max": MAX_URL},
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationFailed(
-            "url must be an absolute http:// or https:// URL with a host", {"field": "url"}
+            "url must be an absolute http:// or https:// URL with a host",
+            {"field": "url"},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "url", "value": url[:200], "expected": "https://host/..."},
         )
     if parts.username or parts.password:
-        raise ValidationFailed("url must not carry a user name or password", {"field": "url"})
+        raise ValidationFailed(
+            "url must not carry a user name or password",
+            {"field": "url"},
+            text=TextCode.WEBHOOK_URL_CREDENTIALS,
+            params={},
+        )
     return url
 
 
@@ -92,6 +105,8 @@ def check_kinds(kinds: Sequence[str]) -> list[str]:
         raise ValidationFailed(
             f"unknown kind(s) {', '.join(unknown)}; the feed has {', '.join(FEED_KINDS)}",
             {"field": "kinds", "kinds": unknown, "allowed": list(FEED_KINDS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kinds", "value": unknown, "allowed": FEED_KINDS},
         )
     return names
 
@@ -110,7 +125,12 @@ def create_subscription(
     It receives the changes committed after this one (``start_after``)."""
     name = name.strip()
     if not 1 <= len(name) <= 120:
-        raise ValidationFailed("name must be 1..120 characters", {"field": "name"})
+        raise ValidationFailed(
+            "name must be 1..120 characters",
+            {"field": "name"},
+            text=TextCode.VALIDATION_LENGTH,
+            params={"field": "name", "min": 1, "max": 120},
+        )
     row = WebhookSubscription(
         name=name,
         url=check_url(url),
@@ -155,7 +175,12 @@ def get_subscription(
 ) -> WebhookSubscription:
     row = session.get(WebhookSubscription, subscription_id)
     if row is None or not principal.can_see_path(row.scope_path):
-        raise NotFound(f"no webhook subscription {subscription_id}", {"id": subscription_id})
+        raise NotFound(
+            f"no webhook subscription {subscription_id}",
+            {"id": subscription_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "webhook", "id": subscription_id},
+        )
     return row
 
 
@@ -299,7 +324,11 @@ def retry_delivery(
         )
     message = session.get(LinkOutbox, outbox_id)
     if message is None or message.peer != peer_id(subscription.id):
-        raise NotFound(f"no dead delivery {outbox_id} of webhook {subscription.id}")
+        raise NotFound(
+            f"no dead delivery {outbox_id} of webhook {subscription.id}",
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "dead_letter", "id": outbox_id},
+        )
     row = retry_dead_letter(session, LINK, outbox_id)
     row.attempts = 0  # a fresh allowance of FIREGRID_WEBHOOK_MAX_ATTEMPTS
     record_change(

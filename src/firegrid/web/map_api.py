@@ -29,6 +29,7 @@ from firegrid.api.schemas import FeatureCollection
 from firegrid.core.db import Database
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
+from firegrid.core.texts import TextCode
 from firegrid.devices.public import Device, DeviceStateRow
 from firegrid.dispatch.public import Hydrant, Station
 from firegrid.geo.public import RoadClass, RoadNetwork, road_labels
@@ -92,10 +93,20 @@ def parse_bbox(text: str | None) -> BBox | None:
     except ValueError:
         parts = []
     if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
-        raise ValidationFailed("bbox must be 'minlon,minlat,maxlon,maxlat'", {"bbox": text})
+        raise ValidationFailed(
+            "bbox must be 'minlon,minlat,maxlon,maxlat'",
+            {"bbox": text},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "bbox", "value": text, "expected": "minlon,minlat,maxlon,maxlat"},
+        )
     west, south, east, north = parts
     if west > east or south > north:
-        raise ValidationFailed("bbox must be west,south,east,north", {"bbox": text})
+        raise ValidationFailed(
+            "bbox must be west,south,east,north",
+            {"bbox": text},
+            text=TextCode.VALIDATION_FORMAT,
+            params={"field": "bbox", "value": text, "expected": "west,south,east,north"},
+        )
     return west, south, east, north
 
 
@@ -349,13 +360,23 @@ def roads(
 ) -> Response:
     box = parse_bbox(bbox)
     if box is None:
-        raise ValidationFailed("bbox is required: 'minlon,minlat,maxlon,maxlat'", {"bbox": bbox})
+        raise ValidationFailed(
+            "bbox is required: 'minlon,minlat,maxlon,maxlat'",
+            {"bbox": bbox},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "bbox"},
+        )
     wanted = road_groups_for_zoom(zoom)
     if groups:
         asked = {g.strip() for g in groups.split(",") if g.strip()}
         unknown = asked - set(ROAD_GROUPS)
         if unknown:
-            raise ValidationFailed("unknown road group", {"groups": sorted(unknown)})
+            raise ValidationFailed(
+                "unknown road group",
+                {"groups": sorted(unknown)},
+                text=TextCode.VALIDATION_UNKNOWN_VALUE,
+                params={"field": "groups", "value": sorted(unknown), "allowed": list(ROAD_GROUPS)},
+            )
         wanted = [g for g in wanted if g in asked]
     from firegrid.geo.store import active_record
 
@@ -419,7 +440,12 @@ def road_label_layer(
 ) -> Response:
     box = parse_bbox(bbox)
     if box is None:
-        raise ValidationFailed("bbox is required: 'minlon,minlat,maxlon,maxlat'", {"bbox": bbox})
+        raise ValidationFailed(
+            "bbox is required: 'minlon,minlat,maxlon,maxlat'",
+            {"bbox": bbox},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "bbox"},
+        )
     from firegrid.geo.store import active_record
 
     try:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.ingest.adapters.gb26875.codec import (
     ANSWER_TYPE_FOR_READ,
     OBJECT_CLASSES,
@@ -65,7 +66,10 @@ def validate(kind: str, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     """
     if kind not in KINDS:
         raise ValidationFailed(
-            f"unknown command kind {kind!r}", {"kind": kind, "kinds": sorted(KINDS)}
+            f"unknown command kind {kind!r}",
+            {"kind": kind, "kinds": sorted(KINDS)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "kind", "value": kind, "allowed": sorted(KINDS)},
         )
     given = dict(parameters or {})
     names = parameter_names(kind)
@@ -102,7 +106,12 @@ def validate(kind: str, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
             else:
                 out[name] = value
     if problems:
-        raise ValidationFailed(f"invalid parameters for {kind}", {"parameters": problems})
+        raise ValidationFailed(
+            f"invalid parameters for {kind}",
+            {"parameters": problems},
+            text=TextCode.VALIDATION_FIELDS,
+            params={"fields": sorted(problems)},
+        )
     return out
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from firegrid.accounts.public import Principal, record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.devices.public import Device, DeviceProtocol
 from firegrid.ingest.commands import catalogue
 from firegrid.ingest.commands.models import CommandStatus, DeviceCommand
@@ -77,7 +78,12 @@ def start_check_post(
     Returns ``{"round_id", "commands", "devices", "venues"}``.
     """
     if (venue_code is None) == (not all_venues):
-        raise ValidationFailed("give a venue code or ask for all venues", {"venue": venue_code})
+        raise ValidationFailed(
+            "give a venue code or ask for all venues",
+            {"venue": venue_code},
+            text=TextCode.VALIDATION_MISSING,
+            params={"field": "venue"},
+        )
     parameters = catalogue.validate(
         catalogue.CHECK_POST,
         {} if reply_window_s is None else {"reply_window_s": reply_window_s},
@@ -90,7 +96,12 @@ def start_check_post(
             select(Venue).where(Venue.code == venue_code, Venue.deleted_at.is_(None))
         ).first()
         if venue is None or not principal.can_see_path(venue.jurisdiction_path):
-            raise NotFound(f"no venue with code {venue_code!r}", {"venue": venue_code})
+            raise NotFound(
+                f"no venue with code {venue_code!r}",
+                {"venue": venue_code},
+                text=TextCode.ENTITY_NOT_FOUND,
+                params={"kind": "venue", "id": venue_code},
+            )
         query = query.where(Device.venue_id == venue.id)
     devices = [(int(i), v, p) for i, v, p in session.execute(query.order_by(Device.id)).all()]
     if not devices:
@@ -98,6 +109,8 @@ def start_check_post(
             "no GB/T 26875.3 transmitter is registered at "
             + (f"venue {venue_code!r}" if venue_code else "any venue in your jurisdiction"),
             {"venue": venue_code},
+            text=TextCode.COMMAND_NO_TRANSMITTER,
+            params={"venue": venue_code},
         )
     round_id = uuid.uuid4().hex[:16]
     ids = _insert(
@@ -139,12 +152,19 @@ def request_command(
         or device.deleted_at is not None
         or not principal.can_see_path(device.jurisdiction_path)
     ):
-        raise NotFound(f"no device {device_id}", {"device_id": device_id})
+        raise NotFound(
+            f"no device {device_id}",
+            {"device_id": device_id},
+            text=TextCode.ENTITY_NOT_FOUND,
+            params={"kind": "device", "id": device_id},
+        )
     if device.protocol != DeviceProtocol.GB26875:
         raise ValidationFailed(
             f"device {device.code} speaks {device.protocol}: commands go to GB/T 26875.3 "
             "transmitters only",
             {"device_id": device_id, "protocol": device.protocol},
+            text=TextCode.COMMAND_NOT_TRANSMITTER,
+            params={"device": device.code, "protocol": device.protocol},
         )
     normalised = catalogue.validate(kind, parameters)
     (command_id,) = _insert(
@@ -209,7 +229,12 @@ def list_commands(
         query = query.where(DeviceCommand.venue_id == venue_id)
     if status is not None:
         if status not in set(CommandStatus):
-            raise ValidationFailed(f"unknown status {status!r}", {"status": status})
+            raise ValidationFailed(
+                f"unknown status {status!r}",
+                {"status": status},
+                text=TextCode.VALIDATION_UNKNOWN,
+                params={"field": "status", "value": status},
+            )
         query = query.where(DeviceCommand.status == status)
     if ids is not None:
         query = query.where(DeviceCommand.id.in_(list(ids)))

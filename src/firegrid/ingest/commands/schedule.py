@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 MAX_POLL_PERIOD_S = 7200
 POLL = "poll"
@@ -57,7 +58,12 @@ class ScheduleSettings:
         if not isinstance(clock, int) or clock < 60:
             problems["clock_sync.period_s"] = f"must be whole seconds ≥ 60, got {clock!r}"
         if problems:
-            raise ValidationFailed("invalid command schedule", problems)
+            raise ValidationFailed(
+                "invalid command schedule",
+                problems,
+                text=TextCode.VALIDATION_FIELDS,
+                params={"fields": sorted(problems)},
+            )
         return cls(default, by_category, clock)
 
 
@@ -74,8 +80,16 @@ def load_schedule(path: str) -> ScheduleSettings:
             data = yaml.safe_load(handle)
     except (OSError, yaml.YAMLError) as exc:
         raise ValidationFailed(
-            f"cannot read the command schedule {path}: {exc}", {"path": path}
+            f"cannot read the command schedule {path}: {exc}",
+            {"path": path},
+            text=TextCode.FILE_UNREADABLE,
+            params={"file": str(path)},
         ) from exc
     if not isinstance(data, dict):
-        raise ValidationFailed(f"the command schedule {path} is not a mapping", {"path": path})
+        raise ValidationFailed(
+            f"the command schedule {path} is not a mapping",
+            {"path": path},
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "command_schedule", "field": "", "problem": "not a mapping"},
+        )
     return ScheduleSettings.from_mapping(data)

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -53,6 +54,7 @@ class InvalidProblem(ValidationFailed):
     every problem found."""
 
     code = "invalid_location_problem"
+    default_text = TextCode.PLANNING_PROBLEM_INVALID
 
 
 class InfeasibleProblem(ValidationFailed):
@@ -60,6 +62,7 @@ class InfeasibleProblem(ValidationFailed):
     within the threshold, or ``p`` sites too few to reach every demand)."""
 
     code = "infeasible_location_problem"
+    default_text = TextCode.PLANNING_INFEASIBLE
 
 
 @dataclass(frozen=True)

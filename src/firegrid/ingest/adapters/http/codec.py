@@ -19,6 +19,7 @@ import hmac
 import time
 
 from firegrid.core.errors import Unauthenticated
+from firegrid.core.texts import TextCode
 
 TIMESTAMP_HEADER = "X-Firegrid-Timestamp"
 SIGNATURE_HEADER = "X-Firegrid-Signature"
@@ -49,16 +50,27 @@ def verify(
         raise Unauthenticated(
             f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER}",
             {"headers": [TIMESTAMP_HEADER, SIGNATURE_HEADER]},
+            text=TextCode.SIGNATURE_MISSING,
+            params={},
         )
     try:
         signed_at = int(timestamp)
     except ValueError:
-        raise Unauthenticated(f"{TIMESTAMP_HEADER} must be Unix seconds") from None
+        raise Unauthenticated(
+            f"{TIMESTAMP_HEADER} must be Unix seconds",
+            text=TextCode.SIGNATURE_BAD_TIMESTAMP,
+            params={},
+        ) from None
     if abs(now - signed_at) > window_s:
         raise Unauthenticated(
-            "the request timestamp is outside the replay window", {"window_s": window_s}
+            "the request timestamp is outside the replay window",
+            {"window_s": window_s},
+            text=TextCode.SIGNATURE_STALE,
+            params={"window_s": window_s},
         )
     expected = signature(secret, timestamp, body)
     if not hmac.compare_digest(expected, sig.strip().lower()):
-        raise Unauthenticated("the request signature does not match")
+        raise Unauthenticated(
+            "the request signature does not match", text=TextCode.SIGNATURE_MISMATCH, params={}
+        )
     return expected, signed_at

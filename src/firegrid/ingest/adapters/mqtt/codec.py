@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.texts import TextCode
 from firegrid.devices.public import DeviceRef
 from firegrid.ingest.events import Component, DeviceEvent, EventKind, make_event_id
 
@@ -96,7 +97,16 @@ class VendorMapping:
         values = data.get("values") or {}
         values_path = values.get("path") if set(values) == {"path"} else None
         if problems:
-            raise ValidationFailed(f"vendor mapping {name!r} is invalid", problems)
+            raise ValidationFailed(
+                f"vendor mapping {name!r} is invalid",
+                problems,
+                text=TextCode.DOCUMENT_INVALID,
+                params={
+                    "kind": "vendor_mapping",
+                    "field": ", ".join(sorted(problems)),
+                    "problem": name,
+                },
+            )
         return cls(
             name=name,
             message_id=data.get("message_id"),
@@ -129,7 +139,10 @@ def mapping_for(vendor: str) -> VendorMapping:
     mappings = load_mappings()
     if vendor not in mappings:
         raise ValidationFailed(
-            f"no payload mapping for vendor {vendor!r}", {"vendors": sorted(mappings)}
+            f"no payload mapping for vendor {vendor!r}",
+            {"vendors": sorted(mappings)},
+            text=TextCode.VALIDATION_UNKNOWN_VALUE,
+            params={"field": "vendor", "value": vendor, "allowed": sorted(mappings)},
         )
     return mappings[vendor]
 
@@ -141,9 +154,24 @@ def parse_topic(topic: str) -> tuple[str, str]:
         raise ValidationFailed(
             f"topic {topic!r} is not {TOPIC_PREFIX}/{{vendor}}/{{external_id}}/events",
             {"topic": topic},
+            text=TextCode.VALIDATION_FORMAT,
+            params={
+                "field": "topic",
+                "value": topic,
+                "expected": f"{TOPIC_PREFIX}/{{vendor}}/{{external_id}}/events",
+            },
         )
     if not parts[2] or not parts[3]:
-        raise ValidationFailed(f"topic {topic!r} has an empty segment", {"topic": topic})
+        raise ValidationFailed(
+            f"topic {topic!r} has an empty segment",
+            {"topic": topic},
+            text=TextCode.VALIDATION_FORMAT,
+            params={
+                "field": "topic",
+                "value": topic,
+                "expected": f"{TOPIC_PREFIX}/{{vendor}}/{{external_id}}/events",
+            },
+        )
     return parts[2], parts[3]
 
 
@@ -178,13 +206,20 @@ def split_payload(payload: bytes) -> list[dict[str, Any]]:
     try:
         data = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValidationFailed(f"payload is not JSON: {err}") from err
+        raise ValidationFailed(
+            f"payload is not JSON: {err}", text=TextCode.VALIDATION_JSON_INVALID, params={}
+        ) from err
     if isinstance(data, dict) and isinstance(data.get("events"), list):
         data = data["events"]
     items = data if isinstance(data, list) else [data]
     bad = [i for i, item in enumerate(items) if not isinstance(item, dict)]
     if bad:
-        raise ValidationFailed("every message must be a JSON object", {"indexes": bad})
+        raise ValidationFailed(
+            "every message must be a JSON object",
+            {"indexes": bad},
+            text=TextCode.INGEST_NOT_OBJECTS,
+            params={"indexes": bad},
+        )
     return items
 
 
@@ -249,7 +284,12 @@ def decode_message(item: dict[str, Any], mapping: VendorMapping) -> VendorMessag
     if kind_value is not None and kind_value not in mapping.kind_map:
         values.setdefault("vendor_kind", kind_value)
     if problems:
-        raise ValidationFailed(f"message does not fit the {mapping.name!r} mapping", problems)
+        raise ValidationFailed(
+            f"message does not fit the {mapping.name!r} mapping",
+            problems,
+            text=TextCode.VALIDATION_FIELDS,
+            params={"fields": sorted(problems)},
+        )
     return VendorMessage(
         external_id=text(mapping.external_id),
         message_id=text(mapping.message_id),

@@ -1,0 +1,242 @@
+"""Every refusal the server raises carries a text code (issue #19): a ``DomainError`` (or a
+subclass) built anywhere in ``src/firegrid`` passes ``text=TextCode.X`` with ``params=``
+holding every ``{name}`` its translations use, unless its class says one thing always
+(``default_text``, or an ``__init__`` that passes ``text=`` itself). A ``kind`` named in the
+parameters is a token the console translates (``entityKind.<kind>``)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from firegrid.core.errors import DomainError, NotFound, ValidationFailed
+from firegrid.core.texts import TextCode
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src" / "firegrid"
+LOCALES = ROOT / "web" / "src" / "locales"
+BASE = "DomainError"
+#: parameters a sentence may carry without naming them (appended by the console)
+SUFFIXES = {"reason", "note"}
+
+
+@cache
+def locale(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((LOCALES / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def translation(name: str, code: str) -> str:
+    node: Any = locale(name)["server"]
+    for part in code.split("."):
+        node = node[part]
+    assert isinstance(node, str)
+    return node
+
+
+@dataclass(frozen=True)
+class Site:
+    where: str
+    cls: str
+    call: ast.Call
+
+
+@cache
+def trees() -> dict[str, ast.Module]:
+    return {
+        str(path.relative_to(SRC)): ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted(SRC.rglob("*.py"))
+    }
+
+
+def _name(node: ast.expr) -> str:
+    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+
+
+def _passes_text_itself(cls: ast.ClassDef) -> bool:
+    """Whether the class declares ``default_text`` or its ``__init__`` passes ``text=``."""
+    for item in cls.body:
+        targets = (
+            [t for t in item.targets if isinstance(t, ast.Name)]
+            if isinstance(item, ast.Assign)
+            else [item.target]
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+            else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == "default_text" for t in targets):
+            return True
+        if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+            for node in ast.walk(item):
+                if (
+                    isinstance(node, ast.Call)
+                    and _name(node.func) == "__init__"
+                    and any(k.arg == "text" for k in node.keywords)
+                ):
+                    return True
+    return False
+
+
+@cache
+def error_classes() -> tuple[frozenset[str], frozenset[str]]:
+    """Names of the DomainError classes, and those of them that carry their own text."""
+    known, coded = {BASE}, set[str]()
+    grown = True
+    while grown:  # subclasses of subclasses, wherever they are declared
+        grown = False
+        for tree in trees().values():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and node.name not in known:
+                    bases = {_name(b) for b in node.bases}
+                    if bases & known:
+                        known.add(node.name)
+                        if _passes_text_itself(node) or bases & coded:
+                            coded.add(node.name)
+                        grown = True
+    return frozenset(known), frozenset(coded)
+
+
+@cache
+def sites() -> tuple[Site, ...]:
+    known, _coded = error_classes()
+    found = []
+    for path, tree in trees().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node.func) in known:
+                found.append(Site(f"{path}:{node.lineno}", _name(node.func), node))
+    return tuple(found)
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def test_the_walk_sees_the_error_classes_and_their_raises() -> None:
+    known, coded = error_classes()
+    assert {"ValidationFailed", "NotFound", "Forbidden", "Unauthenticated", "OutsideCity"} <= known
+    assert {"InvalidEido", "SignatureError", "CatalogueInvalid", "LogUnavailable"} <= known
+    assert {"InputContractError", "CatalogueInvalid", "LoginThrottled"} <= coded
+    assert "ValidationFailed" not in coded
+    assert "NotFound" not in coded
+    assert len(sites()) > 400
+
+
+def test_every_domain_error_built_in_the_source_carries_a_text_code() -> None:
+    """Raised, returned or kept in a variable: each construction names its text."""
+    _known, coded = error_classes()
+    uncoded = [s.where for s in sites() if s.cls not in coded and _keyword(s.call, "text") is None]
+    assert not uncoded, f"add text=TextCode.X, params={{...}} at {uncoded}"
+
+
+def test_each_raise_gives_every_parameter_its_sentence_uses() -> None:
+    checked, missing = 0, []
+    for site in sites():
+        text, params = _keyword(site.call, "text"), _keyword(site.call, "params")
+        if not (isinstance(text, ast.Attribute) and _name(text.value) == "TextCode"):
+            continue
+        code = TextCode[text.attr].value
+        needed = set()
+        for name in ("zh-CN", "en"):
+            needed |= set(re.findall(r"\{(\w+)\}", translation(name, code))) - SUFFIXES
+        if params is None:
+            given: set[str] = set()
+        elif isinstance(params, ast.Dict) and all(isinstance(k, ast.Constant) for k in params.keys):
+            given = {str(k.value) for k in params.keys if isinstance(k, ast.Constant)}
+        else:
+            continue  # built elsewhere: the translation test of its code covers it
+        checked += 1
+        if needed - given:
+            missing.append(f"{site.where} {code}: {sorted(needed - given)}")
+    assert checked > 400
+    assert not missing
+
+
+def test_every_kind_named_in_a_refusal_is_translated() -> None:
+    kinds = set[str]()
+    for site in sites():
+        params = _keyword(site.call, "params")
+        if isinstance(params, ast.Dict):
+            for key, value in zip(params.keys, params.values, strict=True):
+                named = isinstance(key, ast.Constant) and str(key.value).endswith("kind")
+                if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    kinds.add(value.value)
+    assert {"venue", "incident", "alarm", "device", "station"} <= kinds
+    for name in ("zh-CN", "en"):
+        untranslated = sorted(kinds - set(locale(name)["entityKind"]))
+        assert not untranslated, f"{name} lacks entityKind.<kind> for {untranslated}"
+
+
+def test_places_and_resources_kinds_are_translated() -> None:
+    """Kinds taken from data rather than written out: levels, CRUD resources, import kinds."""
+    from firegrid.places.bulk_kinds import BULK_KINDS
+    from firegrid.places.importexport import resources
+    from firegrid.risk.service import AREA_LEVELS, RANK_LEVELS
+
+    kinds = {*AREA_LEVELS, *RANK_LEVELS, *resources(), *BULK_KINDS}
+    kinds |= {name.rstrip("s").replace("-", "_") for name in resources()}
+    for name in ("zh-CN", "en"):
+        assert not sorted(kinds - set(locale(name)["entityKind"]))
+
+
+def test_the_data_files_a_refusal_names_are_translated() -> None:
+    """A data file's ``label`` (``merge rules``) becomes the kind ``merge_rules``."""
+    labels = set[str]()
+    for tree in trees().values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node.func) in {
+                "parse_yaml_model",
+                "load_yaml_model",
+            }:
+                label = _keyword(node, "label")
+                if isinstance(label, ast.Constant) and isinstance(label.value, str):
+                    labels.add(label.value.replace(" ", "_"))
+    assert {"merge_rules", "staffing_rules"} <= labels
+    for name in ("zh-CN", "en"):
+        assert not sorted(labels - set(locale(name)["entityKind"]))
+
+
+def test_a_class_text_is_the_default_and_a_raise_may_still_name_its_own() -> None:
+    class EngineRefused(ValidationFailed):
+        default_text = TextCode.RISK_INPUT_INVALID
+
+    assert EngineRefused("x").envelope()["error"]["message_code"] == "risk.input_invalid"
+    own = EngineRefused("x", text=TextCode.VALIDATION_EMPTY, params={"field": "f"})
+    assert own.envelope()["error"]["message_code"] == "validation.empty"
+    assert own.envelope()["error"]["message_params"] == {"field": "f"}
+    assert DomainError("plain").envelope()["error"]["message_code"] is None
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "params"),
+    [
+        (
+            NotFound(
+                "venue 7 not found",
+                text=TextCode.ENTITY_NOT_FOUND,
+                params={"kind": "venue", "id": 7},
+            ),
+            "entity.not_found",
+            {"kind": "venue", "id": 7},
+        ),
+        (
+            ValidationFailed(
+                "level must be one of a, b",
+                text=TextCode.VALIDATION_UNKNOWN_VALUE,
+                params={"field": "level", "value": "x", "allowed": ["a", "b"]},
+            ),
+            "validation.unknown_value",
+            {"field": "level", "value": "x", "allowed": "a, b"},
+        ),
+    ],
+)
+def test_the_envelope_carries_the_code_and_flat_params(
+    error: DomainError, code: str, params: dict[str, Any]
+) -> None:
+    body = error.envelope()["error"]
+    assert (body["message_code"], body["message_params"]) == (code, params)
