@@ -298,3 +298,47 @@ def test_rectification_order_on_the_phone(browser: Any, site: Site) -> None:
         assert row.status == "rectified"
         assert row.evidence_note == "已拆除串接插线板"
         assert row.evidence_photo.endswith(".png")
+
+
+SHELL_CACHED = """async () => {
+  if (!navigator.serviceWorker.controller) return false;
+  const cache = await caches.open("firegrid-shell-v1");
+  const urls = performance.getEntriesByType("resource").map((e) => e.name)
+    .filter((n) => n.startsWith(location.origin + "/assets/"));
+  const hits = await Promise.all([location.origin + "/", ...urls].map((u) => cache.match(u)));
+  return urls.length > 0 && hits.every(Boolean);
+}"""
+
+
+def test_the_phone_opens_its_rounds_with_the_server_unreachable(browser: Any, site: Site) -> None:
+    """A grid worker opens the console once with a signal; later, with none at all (the
+    server is stopped here, not just the page's network), the page still opens on the
+    rounds list from the offline shell and the last known sign-in, and queues work."""
+    from firegrid.api.app import create_app
+    from tests.alarms.live import live_server
+
+    server = live_server(create_app(site.settings, site.db))
+    own = Site(server.__enter__(), site.db, site.settings)  # its own origin: its own worker
+    stopped = False
+    context, page = sign_in(browser, own, "gridworker", viewport=PHONE)
+    try:
+        page.goto(own.base + "/#/rounds")
+        page.wait_for_selector("[data-testid=due-list] li")
+        page.wait_for_function(SHELL_CACHED, polling=200, timeout=20000)
+        listed = page.locator("[data-testid=due-list] a.card-link").count()
+        who = page.locator("[data-testid=whoami]").inner_text()
+        server.__exit__(None, None, None)  # no server: nothing answers on that port
+        stopped = True
+        response = page.reload()
+        assert response is not None
+        assert response.from_service_worker
+        page.wait_for_selector("[data-testid=due-list] li")
+        assert page.locator("[data-testid=due-list] a.card-link").count() == listed
+        assert page.locator("[data-testid=rounds-offline]").count() == 1
+        assert page.locator("[data-testid=whoami]").inner_text() == who
+        assert page.locator("#login-submit").count() == 0
+        assert overflow_px(page) <= 0
+    finally:
+        context.close()
+        if not stopped:
+            server.__exit__(None, None, None)

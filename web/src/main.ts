@@ -6,6 +6,7 @@ import { alerts, api, errorText, fail, i18n, live, state, t, type Me } from "./c
 import { h, replace } from "./dom";
 import { canSee, landingView, parseHash, viewsForRole, type ViewId } from "./nav";
 import { clearLayerCache } from "./layercache";
+import { forgetMe, registerShell, rememberMe, rememberedMe } from "./offline";
 
 type Mount = (root: HTMLElement, rest: string[]) => () => void;
 
@@ -152,6 +153,7 @@ async function logout(): Promise<void> {
     /* already signed out */
   }
   state.me = null;
+  forgetMe();
   location.hash = "";
   renderLogin();
 }
@@ -287,10 +289,16 @@ async function boot(): Promise<void> {
   }
   try {
     state.me = await api.get<Me>("/auth/me");
+    rememberMe(state.me);
   } catch (err) {
-    state.me = null;
-    renderLogin(err instanceof ApiError && err.status !== 401 ? errorText(err) : "");
-    return;
+    // no network (a phone in a village without signal): who was signed in last, so the
+    // pages that work offline open; the server checks the session once it answers again
+    const offline = err instanceof ApiError && err.status === 0 ? rememberedMe<Me>() : null;
+    state.me = offline;
+    if (!offline) {
+      renderLogin(err instanceof ApiError && err.status !== 401 ? errorText(err) : "");
+      return;
+    }
   }
   await loadTaxonomy();
   live.start(); // before the views: their lists reload at its first hello
@@ -299,6 +307,7 @@ async function boot(): Promise<void> {
 }
 
 api.onUnauthorized = () => {
+  forgetMe();
   if (state.me) {
     state.me = null;
     renderLogin(t("login.expired"));
@@ -316,3 +325,4 @@ window.addEventListener("pageshow", (ev) => {
   if ((ev as PageTransitionEvent).persisted && state.me) live.wake();
 });
 void boot();
+registerShell();

@@ -1,0 +1,49 @@
+// Opening the console without a network (a grid worker in a village with no signal): the
+// page comes from the service worker's cache (public/sw.js), and who is signed in from the
+// last answer of /auth/me kept here. The session cookie stays the only credential: every
+// request the page makes once the network is back is checked by the server as usual.
+
+const ME_KEY = "firegrid.me";
+
+export function rememberMe<T>(me: T): void {
+  try {
+    localStorage.setItem(ME_KEY, JSON.stringify(me));
+  } catch {
+    /* private mode or full: the page simply will not open offline */
+  }
+}
+
+export function rememberedMe<T>(): T | null {
+  try {
+    const text = localStorage.getItem(ME_KEY);
+    return text ? (JSON.parse(text) as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function forgetMe(): void {
+  try {
+    localStorage.removeItem(ME_KEY);
+  } catch {
+    /* nothing kept */
+  }
+}
+
+/** Install the offline shell, and give it the assets this page loaded before it ran. */
+export function registerShell(): void {
+  if (typeof navigator === "undefined" || !("serviceWorker" in navigator) || !window.isSecureContext) return;
+  navigator.serviceWorker
+    .register("/sw.js")
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      const urls = performance
+        .getEntriesByType("resource")
+        .map((entry) => entry.name)
+        .filter((name) => name.startsWith(`${location.origin}/assets/`));
+      registration.active?.postMessage({ type: "keep", urls });
+    })
+    .catch(() => {
+      /* no offline shell (e.g. a private window): the console works online as before */
+    });
+}
