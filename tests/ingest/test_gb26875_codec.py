@@ -604,3 +604,19 @@ def test_builders_validate_their_arguments() -> None:
         codec.confirm(HEARTBEAT, T, 1 << 48)
     with pytest.raises(InvalidFieldError, match=r"reply_timeout_min: must be an integer"):
         codec.check_post(serial=1, now=T, centre_address=0, device_address=1, reply_timeout_min=256)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 30, 255, 256, 257, 1054])
+def test_checksum_is_the_byte_sum_modulo_256_at_every_size(size: int) -> None:
+    import random
+
+    from firegrid.ingest.adapters.gb26875.frames import checksum
+
+    rng = random.Random(size)
+    for data in (
+        bytes([0xFF]) * size,  # the largest sum a span of this size can have
+        bytes(size),
+        bytes(rng.randrange(256) for _ in range(size)),
+    ):
+        assert checksum(data) == sum(data) % 256
+        assert checksum(bytearray(data)) == checksum(memoryview(data)) == sum(data) % 256

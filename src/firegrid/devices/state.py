@@ -74,6 +74,8 @@ class DeviceStatus:
     battery_pct: float | None = None
     signal_dbm: float | None = None
     last_kind: str = ""
+    #: the registry entry the facts above were last taken from (unchanged: nothing to copy)
+    ref: DeviceRef | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -179,6 +181,9 @@ class DeviceStateTracker:
         if status is None:
             status = DeviceStatus(ref.device_id, ref.venue_id)
             self._devices[ref.device_id] = status
+        elif status.ref is ref:  # the registry's entry is shared: the usual case per frame
+            return status
+        status.ref = ref
         status.venue_id = ref.venue_id
         status.external_id = ref.external_id
         status.protocol = ref.protocol

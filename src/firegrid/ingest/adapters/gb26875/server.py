@@ -370,7 +370,7 @@ class GB26875Server:
         except Exception:
             log.exception("gb26875: storing %d reads failed; frames not confirmed", len(work))
             replies.clear()
-        finished = time.perf_counter()
+        finished = time.monotonic()
         for connection, items, started in work:
             answer = replies.get(connection)
             transport = connection.transport
@@ -448,8 +448,7 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
-        started = time.perf_counter()
-        now = self.last_read = time.monotonic()
+        now = self.last_read = time.monotonic()  # also when the frames' confirms start
         decoder = self.decoder
         bad_bytes, bad_frames = decoder.bytes_discarded, decoder.errors
         items = decoder.feed(data)
@@ -473,7 +472,7 @@ class _Connection(asyncio.Protocol):
         if self.in_flight >= self.server.max_in_flight and self.transport is not None:
             self._pause()
             self.paused = True
-        self.server.submit(self, items, started)
+        self.server.submit(self, items, now)
 
     def _within_budget(
         self, items: list[DecodedFrame | FrameError]

@@ -69,6 +69,7 @@ from .frames import (
     START_MARKER,
     Frame,
     adu_length_at,
+    checksum,
     decode_frame_at,
 )
 
@@ -443,4 +444,4 @@ class _LaterFrameScan:
 
 def _checksum(buf: bytes | bytearray, start: int, stop: int) -> int:
     with memoryview(buf) as view:
-        return sum(view[start:stop]) & 0xFF
+        return checksum(view[start:stop])
