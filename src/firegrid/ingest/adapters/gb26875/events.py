@@ -15,6 +15,7 @@ import msgspec
 
 from firegrid.devices.public import DeviceRef
 from firegrid.ingest.events import (
+    STATE_ONLY_KINDS,
     Component,
     DeviceEvent,
     EventKind,
@@ -351,6 +352,9 @@ def frame_events(
     for index, obj in enumerate(adu.objects):
         kind, component, values = classify(obj)
         at = _object_time(obj, frame)
+        if kind in STATE_ONLY_KINDS:  # never logged: no id to derive (a third of the frames)
+            events.append(make(_NOT_LOGGED, kind, at, component, values))
+            continue
         # make_event_id(PROTOCOL, external_id, type_flag, index, _time_key(at), json of obj)
         tail = b"\x1f%d\x1f%d\x1f%s\x1f%s" % (
             type_flag,
@@ -364,6 +368,9 @@ def frame_events(
 
 
 _OBJECT_JSON = msgspec.json.Encoder()
+#: the event id of a heartbeat (``STATE_ONLY_KINDS``: it updates device state and is never
+#: appended to the log, so nothing dedupes by its id)
+_NOT_LOGGED = f"{PROTOCOL}:state-only"
 _TIME_KEYS: dict[tuple[Any, Any], bytes] = {}
 
 

@@ -72,6 +72,7 @@ from .codec import (
     FrameErrorKind,
     Reply,
     StreamDecoder,
+    checksum,
     encode_time_tag,
 )
 from .events import PROTOCOL, frame_events, frame_summary
@@ -113,9 +114,12 @@ def reply_packer(now: datetime, centre_address: int) -> Callable[[Frame, int], b
             0,
             command,
         )
-        return b"@@%s%c##" % (body, sum(body) & 0xFF)
+        return b"".join((b"@@", body, _ONE_BYTE[checksum(body)], b"##"))
 
     return reply
+
+
+_ONE_BYTE = tuple(bytes((value,)) for value in range(256))
 
 
 _REPLY_BODY = struct.Struct("<HBB6s6s6sHB")
