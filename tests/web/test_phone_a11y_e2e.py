@@ -124,6 +124,19 @@ def overflow(page: Any, must_fit: str | None = None) -> dict[str, Any]:
               + (el.id ? '#' + el.id : '')
               + (el.dataset.testid ? '[' + el.dataset.testid + ']' : '')
               + ' right ' + Math.round(el.getBoundingClientRect().right)) : [];
+          // a box whose content runs out of it (a panel held to half the screen while its
+          // cards go on below, over the page's grey)
+          const spilled = main ? [...main.querySelectorAll('*')]
+            .filter((el) => {
+              const cs = getComputedStyle(el);
+              return cs.overflowY === 'visible' && cs.display !== 'inline'
+                && cs.backgroundColor !== 'rgba(0, 0, 0, 0)'
+                && el.clientHeight > 0 && el.scrollHeight > el.clientHeight + 2
+                && !el.closest('.leaflet-container');
+            })
+            .slice(0, 3)
+            .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
+              + ' ' + el.clientHeight + ' px holds ' + el.scrollHeight) : [];
           const nav = document.querySelector('nav.nav');
           // a fixed or absolute element (a banner, an overlay) does not widen the page:
           // it and its content must lie within the screen themselves
@@ -188,6 +201,7 @@ def overflow(page: Any, must_fit: str | None = None) -> dict[str, Any]:
             .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
               + ' "' + el.textContent.trim().slice(0, 30) + '"');
           return {
+            spilled,
             covered,
             cut_words: cutWords,
             view_scroll_width: main ? main.scrollWidth : 0,
@@ -198,9 +212,9 @@ def overflow(page: Any, must_fit: str | None = None) -> dict[str, Any]:
             scroll_width: doc.scrollWidth,
             inner_width: innerWidth,
             wide,
-            nav_overflows: nav.scrollWidth > nav.clientWidth + 1
+            nav_overflows: !!nav && nav.scrollWidth > nav.clientWidth + 1
               && nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1,
-            nav_flag: nav.dataset.overflow === 'true',
+            nav_flag: !!nav && nav.dataset.overflow === 'true',
             nav_hint: !!document.querySelector('[data-testid=nav-more]:not([hidden])'),
           };
         }""",
@@ -239,6 +253,8 @@ def check_screen(page: Any, where: str, must_fit: str | None = None) -> list[str
         problems.append(f"{where}: the navigation overflows without a hint")
     if not seen["must_fit_found"]:
         problems.append(f"{where}: {must_fit} not found")
+    if seen["spilled"]:
+        problems.append(f"{where}: content runs out of its box: {seen['spilled']}")
     if seen["covered"]:
         problems.append(f"{where}: {must_fit} covered: {seen['covered'][:3]}")
     if seen["cut_words"]:
@@ -276,6 +292,31 @@ def test_every_view_fits_a_phone_and_passes_axe(
     assert not problems, "\n".join(problems)
     assert views, who
     assert bool(opened) == (who in STATES), (who, opened)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_sign_in_page_with_its_error_fits_a_phone(
+    city: City,  # noqa: F811
+    browser: Any,  # noqa: F811
+    lang: str,
+) -> None:
+    """The sign-in page, its language chosen with its own button, after a wrong password."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(city.base + "/")
+    page.wait_for_selector("#username")
+    if lang != "zh-CN":
+        page.click("[data-testid=lang-switch]")
+        page.wait_for_function("(l) => document.documentElement.lang === l", arg=lang)
+    page.fill("#username", "monitor")
+    page.fill("#password", "not-the-password")
+    page.click("#login-submit")
+    page.wait_for_function("() => document.getElementById('login-error')?.textContent !== ''")
+    problems = check_screen(page, f"sign-in [{lang}]", ".login-card")
+    shot(page, f"phone-sign-in-error-{lang}")
+    context.close()
+    assert not problems, "\n".join(problems)
 
 
 def contrast(page: Any, selector: str) -> float:
