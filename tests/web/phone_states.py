@@ -41,7 +41,11 @@ def _spare_venue(city: City) -> tuple[int, int, str]:
     claimed = _claimed.setdefault(city.base, {city.venue_id})
     with city.db.session() as session:
         busy = set(
-            session.scalars(select(Alarm.venue_id).where(Alarm.status.in_(("new", "acknowledged"))))
+            session.scalars(
+                select(Alarm.venue_id).where(
+                    Alarm.status.in_(("new", "acknowledged", "verifying", "confirmed"))
+                )
+            )
         )
         rows = session.execute(
             select(Venue.id, Device.id, Venue.jurisdiction_path)

@@ -137,6 +137,21 @@ def overflow(page: Any, must_fit: str | None = None) -> dict[str, Any]:
             .slice(0, 3)
             .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
               + ' ' + el.clientHeight + ' px holds ' + el.scrollHeight) : [];
+          // a drop-down too narrow for its chosen option ("False alarr")
+          const pen = document.createElement('canvas').getContext('2d');
+          const clippedSelects = main ? [...main.querySelectorAll('select')]
+            .filter((el) => el.getClientRects().length > 0 && el.selectedIndex >= 0)
+            .filter((el) => {
+              const cs = getComputedStyle(el);
+              pen.font = cs.font;
+              const text = el.options[el.selectedIndex].text.trim();
+              const room = el.clientWidth - parseFloat(cs.paddingLeft)
+                - parseFloat(cs.paddingRight) - 16;  // the arrow
+              return pen.measureText(text).width > room + 1;
+            })
+            .slice(0, 3)
+            .map((el) => 'select#' + el.id + ' "' + el.options[el.selectedIndex].text.trim()
+              + '" in ' + el.clientWidth + ' px') : [];
           const nav = document.querySelector('nav.nav');
           // a fixed or absolute element (a banner, an overlay) does not widen the page:
           // it and its content must lie within the screen themselves
@@ -201,6 +216,7 @@ def overflow(page: Any, must_fit: str | None = None) -> dict[str, Any]:
             .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
               + ' "' + el.textContent.trim().slice(0, 30) + '"');
           return {
+            clipped_selects: clippedSelects,
             spilled,
             covered,
             cut_words: cutWords,
@@ -253,6 +269,8 @@ def check_screen(page: Any, where: str, must_fit: str | None = None) -> list[str
         problems.append(f"{where}: the navigation overflows without a hint")
     if not seen["must_fit_found"]:
         problems.append(f"{where}: {must_fit} not found")
+    if seen["clipped_selects"]:
+        problems.append(f"{where}: a choice cut short: {seen['clipped_selects']}")
     if seen["spilled"]:
         problems.append(f"{where}: content runs out of its box: {seen['spilled']}")
     if seen["covered"]:
