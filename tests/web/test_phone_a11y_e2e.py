@@ -1,8 +1,14 @@
-"""Every view at 390 px, for every demo role, in Chromium: no horizontal overflow, a hint
-when the navigation scrolls, and no serious or critical axe-core violation.
+"""Every view at 390 px, for every demo role, in Chromium, in Simplified Chinese (the
+default) and in English (chosen with the console's own language button; English strings are
+longer and are where overflow hides): no horizontal overflow, a hint when the navigation
+scrolls, and no serious or critical axe-core violation.
 
 The views and who sees them are read from the console's own table (web/src/nav.ts
-VIEW_ROLES), so a page added there is checked here without editing this test.
+VIEW_ROLES), so a page added there is checked here without editing this test. After its
+views, a role's opened states are checked the same way (tests/web/phone_states.py): a new
+fire's banner and the alarm's detail, an incident's detail with its actions, the shortcut
+help overlay and units sent, a new task and its form on the grid worker's phone, a form
+showing its problems.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from typing import Any
 import pytest
 
 from firegrid.accounts.demo import DEMO_USERS
+from tests.web.phone_states import STATES
 from tests.web.test_console_e2e import (  # noqa: F401 - module fixtures
-    CHROMIUM_ARGS,
     PHONE,
     City,
     browser,
@@ -51,9 +57,12 @@ def views_of(username: str) -> list[str]:
 
 # Every person's account (the integration account is a machine: refused by the console).
 PEOPLE = [u for u in PASSWORDS if ROLES[u] != "integration" and views_of(u)]
+#: the console's languages: the default first, then the one chosen with its button
+LANGUAGES = ("zh-CN", "en")
 
 
-def sign_in(browser: Any, city: City, who: str) -> Any:  # noqa: F811
+def sign_in(browser: Any, city: City, who: str, lang: str = "zh-CN") -> Any:  # noqa: F811
+    """A fresh context signed in as ``who`` through the login page, in ``lang``."""
     context = browser.new_context(
         viewport=PHONE,
         locale="zh-CN",
@@ -64,10 +73,15 @@ def sign_in(browser: Any, city: City, who: str) -> Any:  # noqa: F811
     page.set_default_timeout(15000)
     page.on("pageerror", lambda exc: city.console_errors.append(f"[{who}] pageerror {exc}"))
     page.goto(city.base + "/")
+    page.wait_for_selector("#username")
+    if lang != "zh-CN":  # the product's switch: the login page's language button
+        page.click("[data-testid=lang-switch]")
+        page.wait_for_function("(l) => document.documentElement.lang === l", arg=lang)
     page.fill("#username", who)
     page.fill("#password", PASSWORDS[who])
     page.click("#login-submit")
     page.wait_for_selector(".topbar")
+    assert page.evaluate("() => document.documentElement.lang") == lang
     return page
 
 
@@ -79,9 +93,9 @@ def open_view(page: Any, city: City, view: str) -> None:  # noqa: F811
     page.wait_for_timeout(700)  # let the view's first requests land (not an assertion)
 
 
-def overflow(page: Any) -> dict[str, Any]:
+def overflow(page: Any, must_fit: str | None = None) -> dict[str, Any]:
     result: dict[str, Any] = page.evaluate(
-        """() => {
+        r"""(mustFit) => {
           const doc = document.scrollingElement;
           const wide = [...document.querySelectorAll('main *')]
             .filter((el) => el.getBoundingClientRect().right > innerWidth + 1
@@ -90,17 +104,137 @@ def overflow(page: Any) -> dict[str, Any]:
             .slice(0, 3)
             .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
               + (el.dataset.testid ? '[' + el.dataset.testid + ']' : ''));
+          // On a phone the view itself scrolls (.view overflow: auto), so content wider than
+          // the screen widens the view, not the document: find what sticks out of the
+          // screen, leaving out what sits in its own sideways scroller (a table's wrap)
+          const main = document.querySelector('main');
+          const inScroller = (el) => {
+            for (let up = el.parentElement; up && up !== main; up = up.parentElement) {
+              if (getComputedStyle(up).overflowX !== 'visible') return true;
+            }
+            return false;
+          };
+          const cut = main ? [...main.querySelectorAll('*')]
+            .filter((el) => el.getClientRects().length > 0
+              && el.getBoundingClientRect().right > innerWidth + 1
+              && !el.closest('.leaflet-container')
+              && !inScroller(el))
+            .slice(0, 3)
+            .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
+              + (el.id ? '#' + el.id : '')
+              + (el.dataset.testid ? '[' + el.dataset.testid + ']' : '')
+              + ' right ' + Math.round(el.getBoundingClientRect().right)) : [];
+          // a box whose content runs out of it (a panel held to half the screen while its
+          // cards go on below, over the page's grey)
+          const spilled = main ? [...main.querySelectorAll('*')]
+            .filter((el) => {
+              const cs = getComputedStyle(el);
+              return cs.overflowY === 'visible' && cs.display !== 'inline'
+                && cs.backgroundColor !== 'rgba(0, 0, 0, 0)'
+                && el.clientHeight > 0 && el.scrollHeight > el.clientHeight + 2
+                && !el.closest('.leaflet-container');
+            })
+            .slice(0, 3)
+            .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
+              + ' ' + el.clientHeight + ' px holds ' + el.scrollHeight) : [];
+          // a drop-down too narrow for its chosen option ("False alarr")
+          const pen = document.createElement('canvas').getContext('2d');
+          const clippedSelects = main ? [...main.querySelectorAll('select')]
+            .filter((el) => el.getClientRects().length > 0 && el.selectedIndex >= 0)
+            .filter((el) => {
+              const cs = getComputedStyle(el);
+              pen.font = cs.font;
+              const text = el.options[el.selectedIndex].text.trim();
+              const room = el.clientWidth - parseFloat(cs.paddingLeft)
+                - parseFloat(cs.paddingRight) - 16;  // the arrow
+              return pen.measureText(text).width > room + 1;
+            })
+            .slice(0, 3)
+            .map((el) => 'select#' + el.id + ' "' + el.options[el.selectedIndex].text.trim()
+              + '" in ' + el.clientWidth + ' px') : [];
           const nav = document.querySelector('nav.nav');
+          // a fixed or absolute element (a banner, an overlay) does not widen the page:
+          // it and its content must lie within the screen themselves
+          const box = mustFit ? document.querySelector(mustFit) : null;
+          const outside = box ? [box, ...box.querySelectorAll('*')]
+            .filter((el) => el.getClientRects().length > 0)
+            .filter((el) => {
+              const r = el.getBoundingClientRect();
+              return r.left < -1 || r.right > innerWidth + 1;
+            })
+            .slice(0, 3)
+            .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
+              + ' ' + Math.round(el.getBoundingClientRect().left) + '..'
+              + Math.round(el.getBoundingClientRect().right)) : [];
+          // ...and nothing may lie over it (a map's zoom buttons over a fire banner): points
+          // at the left, middle and right of each of its innermost parts must hit it
+          const covered = [];
+          if (box) {
+            const leaves = [...box.querySelectorAll('*')]
+              .filter((el) => {
+                const r = el.getBoundingClientRect();
+                return el.children.length === 0 && r.width > 6 && r.height > 0
+                  && r.top >= 0 && r.bottom <= innerHeight;
+              });
+            for (const el of (leaves.length ? leaves : [box])) {
+              const r = el.getBoundingClientRect();
+              const y = r.top + r.height / 2;
+              for (const x of [r.left + 3, r.left + r.width / 2, r.right - 3]) {
+                const hit = document.elementFromPoint(x, y);
+                if (hit && !box.contains(hit)) {
+                  covered.push(el.tagName.toLowerCase() + ' under ' + hit.tagName.toLowerCase()
+                    + '.' + [...hit.classList].join('.'));
+                  break;
+                }
+              }
+            }
+          }
+          // a control squeezed into a sliver ("中" over "文", "停" over "用"): one of its
+          // texts runs over more lines than it has words, none of them 3 letters wide
+          const texts = (el) => {
+            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+            const found = [];
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+              if (n.textContent.trim()) found.push(n);
+            }
+            return found;
+          };
+          const squeezed = (node) => {
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+            const lines = new Set(rects.map((r) => Math.round(r.top))).size;
+            const widest = Math.max(0, ...rects.map((r) => r.width));
+            const em = parseFloat(getComputedStyle(node.parentElement).fontSize);
+            return lines > node.textContent.trim().split(/\s+/).length && widest < 3 * em;
+          };
+          const cutWords = [...document.querySelectorAll(
+              'button, .btn, .nav-link, .badge, .tab, [role=tab], label, legend')]
+            .filter((el) => el.getClientRects().length > 0 && !el.closest('.leaflet-container'))
+            .filter((el) => texts(el).some(squeezed))
+            .slice(0, 3)
+            .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
+              + ' "' + el.textContent.trim().slice(0, 30) + '"');
           return {
+            clipped_selects: clippedSelects,
+            spilled,
+            covered,
+            cut_words: cutWords,
+            view_scroll_width: main ? main.scrollWidth : 0,
+            view_width: main ? main.clientWidth : 0,
+            cut,
+            must_fit_found: !mustFit || !!box,
+            outside,
             scroll_width: doc.scrollWidth,
             inner_width: innerWidth,
             wide,
-            nav_overflows: nav.scrollWidth > nav.clientWidth + 1
+            nav_overflows: !!nav && nav.scrollWidth > nav.clientWidth + 1
               && nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1,
-            nav_flag: nav.dataset.overflow === 'true',
+            nav_flag: !!nav && nav.dataset.overflow === 'true',
             nav_hint: !!document.querySelector('[data-testid=nav-more]:not([hidden])'),
           };
-        }"""
+        }""",
+        must_fit,
     )
     return result
 
@@ -119,26 +253,88 @@ def axe_problems(page: Any) -> list[str]:
     return found
 
 
+def check_screen(page: Any, where: str, must_fit: str | None = None) -> list[str]:
+    """What is wrong with the screen as it is: overflow, the navigation's hint, axe-core."""
+    problems: list[str] = []
+    seen = overflow(page, must_fit)
+    if seen["scroll_width"] > seen["inner_width"]:
+        problems.append(f"{where}: {seen['scroll_width']} px wide > {seen['inner_width']}")
+        problems.append(f"{where}: too wide: {seen['wide']}")
+    if seen["view_scroll_width"] > seen["view_width"] + 1 or seen["cut"]:
+        problems.append(
+            f"{where}: the view is {seen['view_scroll_width']} px wide > {seen['view_width']}"
+            f", sticking out: {seen['cut']}"
+        )
+    if seen["nav_overflows"] and not (seen["nav_flag"] and seen["nav_hint"]):
+        problems.append(f"{where}: the navigation overflows without a hint")
+    if not seen["must_fit_found"]:
+        problems.append(f"{where}: {must_fit} not found")
+    if seen["clipped_selects"]:
+        problems.append(f"{where}: a choice cut short: {seen['clipped_selects']}")
+    if seen["spilled"]:
+        problems.append(f"{where}: content runs out of its box: {seen['spilled']}")
+    if seen["covered"]:
+        problems.append(f"{where}: {must_fit} covered: {seen['covered'][:3]}")
+    if seen["cut_words"]:
+        problems.append(f"{where}: squeezed, a word cut over two lines: {seen['cut_words']}")
+    if seen["outside"]:
+        problems.append(f"{where}: off the screen: {seen['outside']}")
+    problems.extend(f"{where}: {p}" for p in axe_problems(page))
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("who", PEOPLE)
-def test_every_view_fits_a_phone_and_passes_axe(city: City, browser: Any, who: str) -> None:  # noqa: F811
+def test_every_view_fits_a_phone_and_passes_axe(
+    city: City,  # noqa: F811
+    browser: Any,  # noqa: F811
+    who: str,
+    lang: str,
+) -> None:
     if not AXE_JS.exists():
         pytest.fail("axe-core missing: ln -s the node_modules or run npm ci in web/")
-    page = sign_in(browser, city, who)
+    page = sign_in(browser, city, who, lang)
     problems: list[str] = []
     views = views_of(who)
     for view in views:
         open_view(page, city, view)
-        seen = overflow(page)
-        if seen["scroll_width"] > seen["inner_width"]:
-            problems.append(f"{view}: {seen['scroll_width']} px wide > {seen['inner_width']}")
-            problems.append(f"{view}: too wide: {seen['wide']}")
-        if seen["nav_overflows"] and not (seen["nav_flag"] and seen["nav_hint"]):
-            problems.append(f"{view}: the navigation overflows without a hint")
-        problems.extend(f"{view}: {p}" for p in axe_problems(page))
-        shot(page, f"phone-{who}-{view}")
+        problems.extend(check_screen(page, f"{view} [{lang}]"))
+        shot(page, f"phone-{who}-{view}-{lang}")
+    opened: list[str] = []
+    for state in STATES.get(who, ()):
+        for name, must_fit in state(page, city):
+            opened.append(name)
+            problems.extend(check_screen(page, f"{name} [{lang}]", must_fit))
+            shot(page, f"phone-{who}-{name}-{lang}")
     page.context.close()
     assert not problems, "\n".join(problems)
     assert views, who
+    assert bool(opened) == (who in STATES), (who, opened)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_sign_in_page_with_its_error_fits_a_phone(
+    city: City,  # noqa: F811
+    browser: Any,  # noqa: F811
+    lang: str,
+) -> None:
+    """The sign-in page, its language chosen with its own button, after a wrong password."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(city.base + "/")
+    page.wait_for_selector("#username")
+    if lang != "zh-CN":
+        page.click("[data-testid=lang-switch]")
+        page.wait_for_function("(l) => document.documentElement.lang === l", arg=lang)
+    page.fill("#username", "monitor")
+    page.fill("#password", "not-the-password")
+    page.click("#login-submit")
+    page.wait_for_function("() => document.getElementById('login-error')?.textContent !== ''")
+    problems = check_screen(page, f"sign-in [{lang}]", ".login-card")
+    shot(page, f"phone-sign-in-error-{lang}")
+    context.close()
+    assert not problems, "\n".join(problems)
 
 
 def contrast(page: Any, selector: str) -> float:

@@ -104,7 +104,7 @@ export function incidentExtras(incidentId: number, status: string, refresh: () =
       await refresh();
     }).catch(fail),
   );
-  const out = [section(t("intake.notes"), field(t("intake.note"), note), h("div", { class: "row" }, addNote, photo, addPhoto))];
+  const out = [section(t("intake.notes"), field(t("intake.note"), note), h("div", { class: "row" }, addNote, field(t("intake.photo"), photo), addPhoto))];
   if (status === "closed") {
     const box = h("div", { "data-testid": "fire-record" });
     out.push(section(t("intake.record"), box));
