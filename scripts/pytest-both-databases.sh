@@ -7,6 +7,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 logs=$(mktemp -d)
+# some backend-independent files run on the PostgreSQL pass only (tests/conftest.py)
+export FIREGRID_TEST_SPLIT=1
 trap 'kill 0 2>/dev/null' INT TERM
 
 FIREGRID_TEST_DB=sqlite "$BIN/python" -m pytest -q "$@" >"$logs/sqlite.log" 2>&1 &

@@ -171,18 +171,35 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 DB_FIXTURES = {"database_url", "db", "settings", "client", "demo_db"}
 
 
+#: Backend-independent test files (their city is always SQLite) that run on the PostgreSQL
+#: pass instead of the SQLite one when both passes run side by side (CI): the SQLite pass
+#: holds every pure test and was the longer one by minutes. Alone, SQLite runs them too.
+ON_THE_POSTGRES_PASS = frozenset({"tests/web/test_phone_a11y_e2e.py"})
+
+
+def _moved(item: pytest.Item) -> bool:
+    return item.nodeid.split("::", 1)[0] in ON_THE_POSTGRES_PASS
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On the PostgreSQL pass, run only the tests that touch a database.
+    """On the PostgreSQL pass, run only the tests that touch a database (and the files of
+    ``ON_THE_POSTGRES_PASS`` when the passes are split, ``FIREGRID_TEST_SPLIT=1``).
 
     Pure tests (codecs, engines, transforms) do not depend on the backend and already ran
     on the SQLite pass; running them twice would only double CI time.
     """
-    if test_backend() != "postgres":
-        return
+    split = os.environ.get("FIREGRID_TEST_SPLIT") == "1"
     keep, drop = [], []
-    for item in items:
-        names = set(getattr(item, "fixturenames", ()))
-        (keep if names & DB_FIXTURES or item.get_closest_marker("postgres") else drop).append(item)
+    if test_backend() != "postgres":
+        if not split:
+            return
+        for item in items:
+            (drop if _moved(item) else keep).append(item)
+    else:
+        for item in items:
+            names = set(getattr(item, "fixturenames", ()))
+            wanted = names & DB_FIXTURES or item.get_closest_marker("postgres")
+            (keep if wanted or (split and _moved(item)) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
