@@ -258,38 +258,21 @@ def decode_frame_at(buf: bytes, start: int, length: int) -> Frame:
         _HEADER.unpack_from(buf, start)
     )
     adu = buf[adu_start:adu_end]
+    version, sent_at = (major, minor), decode_time_tag(sent_raw)
+    source, destination = src_low | src_high << 32, dst_low | dst_high << 32
+    verb = _COMMANDS[command]
     if end_ok and checksum_ok and adu and command in _VALID_COMMANDS:
-        try:  # the valid frame (the hot path: no closure made)
+        try:  # the valid frame (the hot path)
             return Frame(
-                serial,
-                (major, minor),
-                decode_time_tag(sent_raw),
-                src_low | src_high << 32,
-                dst_low | dst_high << 32,
-                _COMMANDS[command],
-                decode_application_data(adu),
+                serial, version, sent_at, source, destination, verb, decode_application_data(adu)
             )
-        except TruncatedObjectsError:
-            pass  # reported below, with the frame's header
+        except TruncatedObjectsError as err:
+            partial = Frame(serial, version, sent_at, source, destination, verb, err.partial)
+            raise TruncatedObjectsError(str(err), partial=err.partial, frame=partial) from err
 
     def frame(data: ApplicationData | RawApplicationData | None) -> Frame:
-        return Frame(
-            serial,
-            (major, minor),
-            decode_time_tag(sent_raw),
-            src_low | src_high << 32,
-            dst_low | dst_high << 32,
-            _COMMANDS[command],
-            data,
-        )
+        return Frame(serial, version, sent_at, source, destination, verb, data)
 
-    if end_ok and checksum_ok and adu and command in _VALID_COMMANDS:
-        try:
-            return frame(decode_application_data(adu))
-        except TruncatedObjectsError as err:
-            raise TruncatedObjectsError(
-                str(err), partial=err.partial, frame=frame(err.partial)
-            ) from err
     raw = RawApplicationData(adu) if adu else None
     if not end_ok:
         raise EndMarkerError(
@@ -305,12 +288,7 @@ def decode_frame_at(buf: bytes, start: int, length: int) -> Frame:
         raise ReservedCommandError(f"command byte {command} is reserved", frame=frame(raw))
     if not adu:
         return frame(None)
-    try:
-        return frame(decode_application_data(adu))
-    except TruncatedObjectsError as err:
-        raise TruncatedObjectsError(
-            str(err), partial=err.partial, frame=frame(err.partial)
-        ) from err
+    raise AssertionError("a whole frame with an ADU and a valid command is decoded above")
 
 
 # ---------------------------------------------------------------------------------------------
