@@ -31,6 +31,7 @@ from firegrid.accounts.service import create_api_key, revoke_api_key
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
 from firegrid.interop.config import link_config
+from firegrid.links import Peer
 from firegrid.places.models import Venue
 
 KEY_NAME = "110 centre simulator (demo)"
@@ -52,40 +53,11 @@ def start_centre(settings: Settings, database: Database, api_url: str) -> subpro
         raise CentreNotStarted(
             "FIREGRID_LINK110_PEERS names your own 110 centres: no simulator is started"
         )
-    peer = link_config(settings).peer(PEER_ID)
-    if peer is None:
-        raise CentreNotStarted(f"the packaged 110 peers file has no {PEER_ID!r}")
-    url = urlparse(peer.url)
-    host, port = url.hostname or "127.0.0.1", url.port or 80
-    if _in_use(host, port):
-        raise CentreNotStarted(f"{host}:{port} is in use: the simulated 110 centre cannot listen")
+    address = _free_address(link_config(settings).peer(PEER_ID), PEER_ID, "110", "110 centre")
     places_file = _write_places(settings, database)
     key = _fresh_key(database, settings, KEY_NAME, "/api/v1/link110")
-    env = {
-        **os.environ,
-        "FIREGRID_DATABASE_URL": settings.database_url,
-        "FIREGRID_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "FIREGRID_LINK110_API_KEY": key,
-        "FIREGRID_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "firegrid.cli",
-        "link110",
-        "peer",
-        "--listen",
-        f"{host}:{port}",
-        "--target",
-        api_url,
-        "--transfer-every",
-        str(TRANSFER_EVERY_S),
-        "--places",
-        str(places_file),
-        "--seed",
-        "7",
-    ]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
+    extra = ["--transfer-every", str(TRANSFER_EVERY_S), "--places", str(places_file)]
+    return _spawn(settings, "link110", "FIREGRID_LINK110_API_KEY", key, address, api_url, extra)
 
 
 def start_grid_platform(
@@ -99,35 +71,42 @@ def start_grid_platform(
             "FIREGRID_GRIDLINK_PEERS names your own grid platform: no simulator is started"
         )
     peer = grid_link_config(settings).peer(GRID_PEER_ID)
+    address = _free_address(peer, GRID_PEER_ID, "grid-link", "grid platform")
+    key = _fresh_key(database, settings, GRID_KEY_NAME, "/api/v1/gridlink")
+    return _spawn(settings, "gridlink", "FIREGRID_GRIDLINK_API_KEY", key, address, api_url, [])
+
+
+def _free_address(peer: Peer | None, peer_id: str, link: str, what: str) -> tuple[str, int]:
+    """Where the simulator of ``peer`` listens; :class:`CentreNotStarted` if it cannot."""
     if peer is None:
-        raise CentreNotStarted(f"the packaged grid-link peers file has no {GRID_PEER_ID!r}")
+        raise CentreNotStarted(f"the packaged {link} peers file has no {peer_id!r}")
     url = urlparse(peer.url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     if _in_use(host, port):
-        raise CentreNotStarted(
-            f"{host}:{port} is in use: the simulated grid platform cannot listen"
-        )
-    key = _fresh_key(database, settings, GRID_KEY_NAME, "/api/v1/gridlink")
+        raise CentreNotStarted(f"{host}:{port} is in use: the simulated {what} cannot listen")
+    return host, port
+
+
+def _spawn(
+    settings: Settings,
+    link: str,
+    key_variable: str,
+    key: str,
+    address: tuple[str, int],
+    api_url: str,
+    extra: list[str],
+) -> subprocess.Popen[bytes]:
+    """``firegrid <link> peer`` listening at ``address`` and sending to ``api_url``."""
     env = {
         **os.environ,
         "FIREGRID_DATABASE_URL": settings.database_url,
         "FIREGRID_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "FIREGRID_GRIDLINK_API_KEY": key,
+        key_variable: key,
         "FIREGRID_LOG_LEVEL": "WARNING",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "firegrid.cli",
-        "gridlink",
-        "peer",
-        "--listen",
-        f"{host}:{port}",
-        "--target",
-        api_url,
-        "--seed",
-        "7",
-    ]
+    host, port = address
+    command = [sys.executable, "-m", "firegrid.cli", link, "peer", "--listen", f"{host}:{port}"]
+    command += ["--target", api_url, *extra, "--seed", "7"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
 
 
