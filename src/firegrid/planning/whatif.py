@@ -493,6 +493,15 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _bad_line(path: Path, line: int, problem: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"calls file line {line}: {problem}",
+        {"line": line},
+        text=TextCode.FILE_LINE_INVALID,
+        params={"file": str(path), "line": line, "problem": problem},
+    )
+
+
 def read_calls(path: Path) -> list[dict[str, Any]]:
     """The calls of a JSON-lines file (``firegrid incidents generate``), checked."""
     if not path.is_file():
@@ -508,27 +517,9 @@ def read_calls(path: Path) -> list[dict[str, Any]]:
         for n, record in enumerate(read_jsonl(path), 1):
             missing = [k for k in required if k not in record]
             if missing:
-                raise ValidationFailed(
-                    f"calls file line {n}: missing {', '.join(missing)}",
-                    {"line": n},
-                    text=TextCode.FILE_LINE_INVALID,
-                    params={
-                        "file": str(path),
-                        "line": n,
-                        "problem": f"missing {', '.join(missing)}",
-                    },
-                )
+                raise _bad_line(path, n, f"missing {', '.join(missing)}")
             if record["incident_type"] not in ON_SCENE_MIN:
-                raise ValidationFailed(
-                    f"calls file line {n}: unknown incident type {record['incident_type']!r}",
-                    {"line": n},
-                    text=TextCode.FILE_LINE_INVALID,
-                    params={
-                        "file": str(path),
-                        "line": n,
-                        "problem": f"unknown incident type {record['incident_type']!r}",
-                    },
-                )
+                raise _bad_line(path, n, f"unknown incident type {record['incident_type']!r}")
             records.append(record)
     except ValueError as err:
         if isinstance(err, ValidationFailed):

@@ -147,31 +147,25 @@ def mapping_for(vendor: str) -> VendorMapping:
     return mappings[vendor]
 
 
+_TOPIC_FORMAT = f"{TOPIC_PREFIX}/{{vendor}}/{{external_id}}/events"
+
+
+def _bad_topic(topic: str, message: str) -> ValidationFailed:
+    return ValidationFailed(
+        message,
+        {"topic": topic},
+        text=TextCode.VALIDATION_FORMAT,
+        params={"field": "topic", "value": topic, "expected": _TOPIC_FORMAT},
+    )
+
+
 def parse_topic(topic: str) -> tuple[str, str]:
     """``firegrid/devices/{vendor}/{external_id}/events`` → ``(vendor, external_id)``."""
     parts = topic.split("/")
     if len(parts) != 5 or "/".join(parts[:2]) != TOPIC_PREFIX or parts[4] != "events":
-        raise ValidationFailed(
-            f"topic {topic!r} is not {TOPIC_PREFIX}/{{vendor}}/{{external_id}}/events",
-            {"topic": topic},
-            text=TextCode.VALIDATION_FORMAT,
-            params={
-                "field": "topic",
-                "value": topic,
-                "expected": f"{TOPIC_PREFIX}/{{vendor}}/{{external_id}}/events",
-            },
-        )
+        raise _bad_topic(topic, f"topic {topic!r} is not {_TOPIC_FORMAT}")
     if not parts[2] or not parts[3]:
-        raise ValidationFailed(
-            f"topic {topic!r} has an empty segment",
-            {"topic": topic},
-            text=TextCode.VALIDATION_FORMAT,
-            params={
-                "field": "topic",
-                "value": topic,
-                "expected": f"{TOPIC_PREFIX}/{{vendor}}/{{external_id}}/events",
-            },
-        )
+        raise _bad_topic(topic, f"topic {topic!r} has an empty segment")
     return parts[2], parts[3]
 
 
