@@ -215,8 +215,23 @@ def overflow(page: Any, must_fit: str | None = None) -> dict[str, Any]:
             .slice(0, 3)
             .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
               + ' "' + el.textContent.trim().slice(0, 30) + '"');
+          // text too small to read: a font under 10 px, or an SVG laid out wider than the
+          // phone and scaled down with its text (a chart drawn for 640 units at 350 px)
+          const tinyText = [...document.querySelectorAll('body *')]
+            .filter((el) => !el.closest('.leaflet-container') && el.getClientRects().length > 0)
+            .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+            .map((el) => {
+              const m = el instanceof SVGGraphicsElement ? el.getScreenCTM() : null;
+              const px = parseFloat(getComputedStyle(el).fontSize) * (m ? Math.hypot(m.a, m.b) : 1);
+              return [el, px];
+            })
+            .filter(([, px]) => px < 10)
+            .slice(0, 3)
+            .map(([el, px]) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')
+              + ' "' + el.textContent.trim().slice(0, 20) + '" ' + px.toFixed(1) + ' px');
           return {
             clipped_selects: clippedSelects,
+            tiny_text: tinyText,
             spilled,
             covered,
             cut_words: cutWords,
@@ -277,6 +292,8 @@ def check_screen(page: Any, where: str, must_fit: str | None = None) -> list[str
         problems.append(f"{where}: {must_fit} covered: {seen['covered'][:3]}")
     if seen["cut_words"]:
         problems.append(f"{where}: squeezed, a word cut over two lines: {seen['cut_words']}")
+    if seen["tiny_text"]:
+        problems.append(f"{where}: text too small to read: {seen['tiny_text']}")
     if seen["outside"]:
         problems.append(f"{where}: off the screen: {seen['outside']}")
     problems.extend(f"{where}: {p}" for p in axe_problems(page))

@@ -6,6 +6,7 @@
 import { api, fail, label, t } from "../ctx";
 import { h, replace } from "../dom";
 import { busy, duration, field, section, select, table, type Cell } from "./common";
+import { barChart } from "./barchart";
 
 export interface Percentiles {
   p50: number | null;
@@ -40,15 +41,6 @@ interface MoveUp {
 }
 
 const GROUPINGS = ["station", "town", "grid", "unit", "type", "hour"];
-const SVG = "http://www.w3.org/2000/svg";
-
-function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
-
 function share(value: number | null): string {
   return value === null ? "—" : `${(value * 100).toFixed(1)}%`;
 }
@@ -59,27 +51,15 @@ export function rowLabel(by: string, row: AnalyticsRow): string {
 }
 
 /** Horizontal bars of first-arrival p90 per group, with the 5-minute line. */
-export function barChart(data: AnalyticsTable, limit = 20): SVGElement {
-  const rows = data.rows.slice(0, limit);
-  const width = 640;
-  const left = 160;
-  const bar = 18;
-  const height = rows.length * (bar + 6) + 30;
-  const values = rows.map((r) => r.intervals.first_arrival_s?.p90 ?? 0);
-  const max = Math.max(data.within_s * 1.5, ...values);
-  const scale = (v: number) => ((width - left - 90) * v) / max; // room for the value label
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-label": t("analytics.chartTitle") });
-  rows.forEach((row, i) => {
-    const y = 10 + i * (bar + 6);
-    const v = values[i] ?? 0;
-    chart.append(svg("text", { x: left - 6, y: y + bar - 5, "text-anchor": "end", class: "chart-label" }, rowLabel(data.by, row).slice(0, 14)));
-    chart.append(svg("rect", { x: left, y, width: Math.max(scale(v), 1), height: bar, class: v > data.within_s ? "chart-bar chart-bar-late" : "chart-bar" }));
-    chart.append(svg("text", { x: left + scale(v) + 4, y: y + bar - 5, class: "chart-value" }, duration(v)));
+export function firstArrivalChart(data: AnalyticsTable, limit = 20): HTMLElement {
+  const bars = data.rows.slice(0, limit).map((row) => {
+    const value = row.intervals.first_arrival_s?.p90 ?? 0;
+    return { label: rowLabel(data.by, row), value, text: duration(value), late: value > data.within_s };
   });
-  const x = left + scale(data.within_s);
-  chart.append(svg("line", { x1: x, x2: x, y1: 0, y2: height - 14, class: "chart-limit" }));
-  chart.append(svg("text", { x, y: height - 2, "text-anchor": "middle", class: "chart-label" }, t("analytics.fiveMinutes")));
-  return chart;
+  return barChart(bars, t("analytics.chartTitle"), {
+    max: data.within_s * 1.5,
+    limit: { value: data.within_s, label: t("analytics.fiveMinutes") },
+  });
 }
 
 export function analyticsRows(data: AnalyticsTable): Cell[][] {
@@ -115,7 +95,7 @@ export function mountAnalytics(root: HTMLElement): () => void {
     const columns = ["group", "calls", "processing", "turnout", "travel", "firstP50", "firstP90", "erfP90", "within5", "concurrency", "ownMissed", "utilisation"].map((c) =>
       t(`analytics.col.${c}`),
     );
-    replace(out, section(t("analytics.chartTitle"), barChart(data)), table(columns, analyticsRows(data), { testid: "analytics-table" }));
+    replace(out, section(t("analytics.chartTitle"), firstArrivalChart(data)), table(columns, analyticsRows(data), { testid: "analytics-table" }));
   }
 
   async function moveUp(): Promise<void> {

@@ -58,7 +58,7 @@ export function mountPerformance(root: HTMLElement): () => void {
               barChart(
                 rows.slice(0, 25).map((r) => ({ label: unitName(r), value: r.completion ?? 0, text: pct(r.completion) })),
                 t("perf.chart"),
-                1,
+                { max: 1 },
               ),
               rows.length > 25 ? h("p", { class: "muted" }, t("perf.chartLowest", { n: 25 })) : null,
             )
