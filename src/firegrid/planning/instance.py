@@ -20,7 +20,9 @@ What the solver gets is reduced without changing any model's answer:
 * for MCLP and LSCP, candidates dominated by another (it covers a superset for no more
   cost, :mod:`.dominance`) are left out too, their count reported;
 * candidate times not better than the stations' nearest are dropped (``inf``) for
-  p-median and p-center: they can never be a demand's nearest open site.
+  p-median and p-center: they can never be a demand's nearest open site;
+* the p-median gets its costs as :class:`~firegrid.planning.solver.SparseCosts` (the finite
+  times only), never as a dense demand × candidate matrix (half a gigabyte on a city).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from firegrid.geo.service import BoundedTimes, travel_times_within
 from firegrid.planning.candidates import Candidates
 from firegrid.planning.demand import Demand
 from firegrid.planning.dominance import undominated
-from firegrid.planning.solver import LocationProblem, Model
+from firegrid.planning.solver import SPARSE_MODELS, LocationProblem, Model, SparseCosts
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -245,13 +247,17 @@ def reduce_problem(
             t.row[useful], t.col[useful], len(nearest), columns, instance.candidates.cost
         )
     n_fixed = fixed_cols.shape[1]
-    cost = instance.candidate_dense(columns, n_fixed)
-    cand = cost[:, n_fixed:]  # a view: filtered in place
-    if not coverage:
-        cand[cand >= nearest[:, None]] = np.inf
-    elif threshold_s is not None:
-        cand[cand > threshold_s] = np.inf
-    cost[:, :n_fixed] = fixed_cols
+    cost: FloatArray | SparseCosts
+    if model in SPARSE_MODELS:
+        cost = _sparse_costs(instance, columns, fixed_cols)
+    else:
+        cost = instance.candidate_dense(columns, n_fixed)
+        cand = cost[:, n_fixed:]  # a view: filtered in place
+        if not coverage:
+            cand[cand >= nearest[:, None]] = np.inf
+        elif threshold_s is not None:
+            cand[cand > threshold_s] = np.inf
+        cost[:, :n_fixed] = fixed_cols
     problem = LocationProblem(
         cost_s=cost,
         weights=instance.demand.weight,
@@ -270,6 +276,26 @@ def reduce_problem(
         columns,
         len(instance.candidates) - useful_count,
         useful_count - len(columns),
+    )
+
+
+def _sparse_costs(
+    instance: SitingInstance, columns: IntArray, fixed_cols: FloatArray
+) -> SparseCosts:
+    """The p-median's costs without the dense matrix: the fixed columns' finite times, then
+    the times of ``columns`` strictly below the demand's nearest station — the entries the
+    dense path leaves finite (a candidate no nearer than a station can never serve it)."""
+    t = instance.times
+    n_fixed = fixed_cols.shape[1]
+    position = np.full(len(instance.candidates), -1, dtype=np.int64)
+    position[columns] = n_fixed + np.arange(len(columns), dtype=np.int64)
+    keep = (position[t.col] >= 0) & (t.times_s < instance.nearest_station_s[t.row])
+    fixed_row, fixed_col = np.nonzero(np.isfinite(fixed_cols))
+    return SparseCosts.from_pairs(
+        np.concatenate([fixed_row, t.row[keep]]),
+        np.concatenate([fixed_col, position[t.col[keep]]]),
+        np.concatenate([fixed_cols[fixed_row, fixed_col], t.times_s[keep]]),
+        (len(instance.demand), n_fixed + len(columns)),
     )
 
 

@@ -7,9 +7,13 @@ Use::
     from firegrid.planning.solver import LocationProblem, Model, solve
 
     solution = solve(Model.PMEDIAN, LocationProblem(cost_s=matrix, fixed=(0, 3), p=5))
+
+For the p-median, ``cost_s`` may be a :class:`SparseCosts` of the finite times only (the same
+answer without a dense ``n_demand × n_sites`` matrix).
 """
 
 from firegrid.planning.solver.problem import (
+    SPARSE_MODELS,
     FloatArray,
     InfeasibleProblem,
     IntArray,
@@ -18,10 +22,12 @@ from firegrid.planning.solver.problem import (
     Model,
     Solution,
     SolveOptions,
+    SparseCosts,
 )
 from firegrid.planning.solver.solve import solve
 
 __all__ = [
+    "SPARSE_MODELS",
     "FloatArray",
     "InfeasibleProblem",
     "IntArray",
@@ -30,5 +36,6 @@ __all__ = [
     "Model",
     "Solution",
     "SolveOptions",
+    "SparseCosts",
     "solve",
 ]

@@ -11,16 +11,20 @@ from firegrid.planning.solver.problem import (
     LocationProblem,
     Model,
     Solution,
+    SparseCosts,
 )
 
 GAP_FLOOR = 1e-9
 
 
-def assign(cost_s: FloatArray, open_sites: IntArray) -> tuple[IntArray, FloatArray]:
-    """Per demand, the nearest open site (``-1`` if none reaches it) and its cost."""
+def assign(cost_s: FloatArray | SparseCosts, open_sites: IntArray) -> tuple[IntArray, FloatArray]:
+    """Per demand, the nearest open site (``-1`` if none reaches it) and its cost; among
+    equally near sites, the lowest."""
     n_demand = cost_s.shape[0]
     if len(open_sites) == 0:
         return np.full(n_demand, -1, np.int64), np.full(n_demand, np.inf)
+    if isinstance(cost_s, SparseCosts):
+        return cost_s.nearest(open_sites)
     sub = cost_s[:, open_sites]
     nearest = np.argmin(sub, axis=1)
     best = sub[np.arange(n_demand), nearest]
@@ -29,7 +33,10 @@ def assign(cost_s: FloatArray, open_sites: IntArray) -> tuple[IntArray, FloatArr
 
 
 def covered_share(
-    cost_s: FloatArray, weights: FloatArray, open_sites: IntArray, threshold_s: float
+    cost_s: FloatArray | SparseCosts,
+    weights: FloatArray,
+    open_sites: IntArray,
+    threshold_s: float,
 ) -> float:
     """Weighted share of demand within ``threshold_s`` of an open site (1 for no demand)."""
     total = float(weights.sum())
@@ -37,7 +44,11 @@ def covered_share(
         return 1.0
     if len(open_sites) == 0:
         return 0.0
-    covered = (cost_s[:, open_sites] <= threshold_s).any(axis=1)
+    covered = (
+        cost_s.covered(open_sites, threshold_s)
+        if isinstance(cost_s, SparseCosts)
+        else np.asarray((cost_s[:, open_sites] <= threshold_s).any(axis=1))
+    )
     return float(weights[covered].sum() / total)
 
 

@@ -47,12 +47,12 @@ def coverage_data(problem: LocationProblem, fixed_cap: int) -> CoverageData:
     fixed = np.array(sorted(problem.fixed), dtype=np.int64)
     weights = problem.demand_weights()
     fixed_count = (
-        (problem.cost_s[:, fixed] <= threshold).sum(axis=1)
+        (problem.dense_cost_s[:, fixed] <= threshold).sum(axis=1)
         if len(fixed)
         else np.zeros(problem.n_demand, dtype=np.int64)
     )
     fixed_count = np.minimum(fixed_count, fixed_cap).astype(np.int64)
-    cover = csr_matrix(problem.cost_s[:, candidates] <= threshold, dtype=np.float64)
+    cover = csr_matrix(problem.dense_cost_s[:, candidates] <= threshold, dtype=np.float64)
     groups: dict[tuple[int, bytes], int] = {}
     group_of = np.empty(problem.n_demand, dtype=np.int64)
     for i in range(problem.n_demand):

@@ -85,7 +85,7 @@ def _target(problem: LocationProblem, data: CoverageData) -> float:
 
 
 def _infeasible(problem: LocationProblem) -> InfeasibleProblem:
-    cost = problem.cost_s
+    cost = problem.dense_cost_s
     assert problem.threshold_s is not None
     allowed = np.union1d(problem.candidate_sites(), np.array(problem.fixed, dtype=np.int64))
     uncoverable = np.flatnonzero(~(cost[:, allowed] <= problem.threshold_s).any(axis=1))

@@ -37,7 +37,7 @@ def solve_pcenter(problem: LocationProblem, options: SolveOptions) -> Solution:
     candidates = data.candidates
     fixed = np.array(sorted(problem.fixed), dtype=np.int64)
     p = data.p
-    cost = problem.cost_s[rows]
+    cost = problem.dense_cost_s[rows]
     cap = cost[:, fixed].min(axis=1) if len(fixed) else np.full(len(rows), np.inf)
     sub = cost[:, candidates]
     if p > 0 and len(rows):

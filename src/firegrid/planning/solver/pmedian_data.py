@@ -3,7 +3,8 @@
 A demand whose nearest fixed site is at ``cap`` can only gain from a candidate strictly closer
 than ``cap``; every other pair is dropped. What remains is a sparse list of
 ``(row, candidate, cost)`` pairs, sorted by row then cost, shared by the heuristic, the
-Lagrangian bound and the exact radius formulation.
+Lagrangian bound and the exact radius formulation. The pairs are read from the dense matrix a
+block of rows at a time, or straight from :class:`SparseCosts` (no dense matrix at all).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firegrid.planning.solver.problem import FloatArray, IntArray, LocationProblem
+from firegrid.planning.solver.problem import FloatArray, IntArray, LocationProblem, SparseCosts
+from firegrid.planning.solver.sparse_costs import BoolArray
 
 _BLOCK_ROWS = 512
 
@@ -88,29 +90,20 @@ def _block(cost: FloatArray, rows: slice | IntArray, columns: slice | IntArray) 
 
 def reduce_pmedian(problem: LocationProblem) -> PMedianData:
     """Drop what cannot matter; list demands no allowed site reaches as unservable."""
-    cost = problem.cost_s
     weights = problem.demand_weights()
     candidates = problem.candidate_sites()
-    columns = _as_slice(candidates)  # usually every column after the fixed ones
     fixed = np.array(sorted(problem.fixed), dtype=np.int64)
-    cap = cost[:, fixed].min(axis=1) if len(fixed) else np.full(cost.shape[0], np.inf)
-    reachable = np.isfinite(cap)
-    for block in range(0, cost.shape[0], _BLOCK_ROWS):  # no full candidate-column copy
-        part = slice(block, block + _BLOCK_ROWS)
-        reachable[part] |= np.isfinite(_block(cost, part, columns)).any(axis=1)
+    if isinstance(problem.cost_s, SparseCosts):
+        cap, reachable = _reach_sparse(problem.cost_s, fixed, candidates)
+    else:
+        cap, reachable = _reach_dense(problem.cost_s, fixed, candidates)
     unservable = tuple(int(i) for i in np.flatnonzero(~reachable))
     rows = np.flatnonzero(reachable & (weights > 0)).astype(np.int64)
     row_cap = cap[rows]
-    pieces_row, pieces_cand, pieces_cost = [], [], []
-    for block in range(0, rows.shape[0], _BLOCK_ROWS):
-        sub = _block(cost, _as_slice(rows[block : block + _BLOCK_ROWS]), columns)
-        local_row, local_cand = np.nonzero(sub < row_cap[block : block + _BLOCK_ROWS, None])
-        pieces_row.append(local_row + block)
-        pieces_cand.append(local_cand)
-        pieces_cost.append(sub[local_row, local_cand])
-    pair_row = np.concatenate(pieces_row) if pieces_row else np.empty(0, np.int64)
-    pair_cand = np.concatenate(pieces_cand) if pieces_cand else np.empty(0, np.int64)
-    pair_cost = np.concatenate(pieces_cost) if pieces_cost else np.empty(0, np.float64)
+    if isinstance(problem.cost_s, SparseCosts):
+        pair_row, pair_cand, pair_cost = problem.cost_s.pairs_below(rows, candidates, row_cap)
+    else:
+        pair_row, pair_cand, pair_cost = _pairs_dense(problem.cost_s, rows, candidates, row_cap)
     order = np.lexsort((pair_cost, pair_row))
     return PMedianData(
         rows=rows,
@@ -123,3 +116,42 @@ def reduce_pmedian(problem: LocationProblem) -> PMedianData:
         p=int(problem.p or 0),
         unservable=unservable,
     )
+
+
+def _reach_sparse(
+    cost: SparseCosts, fixed: IntArray, candidates: IntArray
+) -> tuple[FloatArray, BoolArray]:
+    """Per demand, the nearest fixed site's cost and whether any allowed site reaches it."""
+    cap = cost.min_over(fixed)
+    return cap, np.isfinite(cap) | cost.reaches(candidates)
+
+
+def _reach_dense(
+    cost: FloatArray, fixed: IntArray, candidates: IntArray
+) -> tuple[FloatArray, BoolArray]:
+    columns = _as_slice(candidates)  # usually every column after the fixed ones
+    cap = cost[:, fixed].min(axis=1) if len(fixed) else np.full(cost.shape[0], np.inf)
+    reachable = np.isfinite(cap)
+    for block in range(0, cost.shape[0], _BLOCK_ROWS):  # no full candidate-column copy
+        part = slice(block, block + _BLOCK_ROWS)
+        reachable[part] |= np.isfinite(_block(cost, part, columns)).any(axis=1)
+    return cap, reachable
+
+
+def _pairs_dense(
+    cost: FloatArray, rows: IntArray, candidates: IntArray, row_cap: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """``(row position, candidate position, cost)`` of the pairs cheaper than the row's cap,
+    by row then candidate."""
+    columns = _as_slice(candidates)
+    pieces_row, pieces_cand, pieces_cost = [], [], []
+    for block in range(0, rows.shape[0], _BLOCK_ROWS):
+        sub = _block(cost, _as_slice(rows[block : block + _BLOCK_ROWS]), columns)
+        local_row, local_cand = np.nonzero(sub < row_cap[block : block + _BLOCK_ROWS, None])
+        pieces_row.append(local_row + block)
+        pieces_cand.append(local_cand)
+        pieces_cost.append(sub[local_row, local_cand])
+    pair_row = np.concatenate(pieces_row) if pieces_row else np.empty(0, np.int64)
+    pair_cand = np.concatenate(pieces_cand) if pieces_cand else np.empty(0, np.int64)
+    pair_cost = np.concatenate(pieces_cost) if pieces_cost else np.empty(0, np.float64)
+    return pair_row.astype(np.int64), pair_cand.astype(np.int64), pair_cost

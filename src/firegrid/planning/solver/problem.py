@@ -1,8 +1,9 @@
 """The location problem, the solver's options and the solution it returns.
 
 Everything here is pure data: a cost matrix of travel times (demand ``i`` × site ``j``, in
-seconds, ``inf`` where ``j`` cannot reach ``i``), demand weights, the sites already open
-(fixed; they are columns of the matrix) and the model's parameters. No database, no geo.
+seconds, ``inf`` where ``j`` cannot reach ``i``) — dense, or for the p-median its finite
+entries only (:class:`SparseCosts`) — demand weights, the sites already open (fixed; they are
+columns of the matrix) and the model's parameters. No database, no geo.
 """
 
 from __future__ import annotations
@@ -15,6 +16,20 @@ from numpy.typing import NDArray
 
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.texts import TextCode
+from firegrid.planning.solver.sparse_costs import SparseCosts
+
+__all__ = [
+    "SPARSE_MODELS",
+    "FloatArray",
+    "InfeasibleProblem",
+    "IntArray",
+    "InvalidProblem",
+    "LocationProblem",
+    "Model",
+    "Solution",
+    "SolveOptions",
+    "SparseCosts",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -49,6 +64,10 @@ class Model(StrEnum):
         return self in {Model.MCLP, Model.BACKUP, Model.MEXCLP}
 
 
+#: models that take their costs as :class:`SparseCosts` (the others need a dense matrix)
+SPARSE_MODELS = frozenset({Model.PMEDIAN})
+
+
 class InvalidProblem(ValidationFailed):
     """The problem's data is malformed (shapes, indices, parameters); ``details`` lists
     every problem found."""
@@ -73,6 +92,9 @@ class LocationProblem:
     ----------
     cost_s
         ``(n_demand, n_sites)`` travel times in seconds; ``inf`` = unreachable. Non-negative.
+        For the models of :data:`SPARSE_MODELS`, a :class:`SparseCosts` of the finite times
+        may stand in for the dense array (an absent pair = ``inf``): same answer, no
+        ``n_demand × n_sites`` array.
     weights
         ``(n_demand,)`` non-negative demand weights; ``None`` = all 1.
     fixed
@@ -95,7 +117,7 @@ class LocationProblem:
         Upper bound on the total ``site_costs`` of the new sites (coverage models).
     """
 
-    cost_s: FloatArray
+    cost_s: FloatArray | SparseCosts
     weights: FloatArray | None = None
     fixed: tuple[int, ...] = ()
     candidates: tuple[int, ...] | None = None
@@ -113,6 +135,14 @@ class LocationProblem:
     @property
     def n_sites(self) -> int:
         return int(self.cost_s.shape[1])
+
+    @property
+    def dense_cost_s(self) -> FloatArray:
+        """The dense cost matrix, for the models that need one (:func:`solve` refuses a
+        sparse one for them before they run)."""
+        if isinstance(self.cost_s, SparseCosts):
+            raise InvalidProblem("this model needs a dense cost_s (a 2-D array)")
+        return self.cost_s
 
     def demand_weights(self) -> FloatArray:
         """The weights, all 1 when none were given."""

@@ -9,11 +9,13 @@ from functools import partial
 import numpy as np
 
 from firegrid.planning.solver.problem import (
+    SPARSE_MODELS,
     InvalidProblem,
     LocationProblem,
     Model,
     Solution,
     SolveOptions,
+    SparseCosts,
 )
 
 Method = Callable[[LocationProblem, SolveOptions], Solution]
@@ -52,17 +54,8 @@ def solve(
 
 def check_problem(model: Model, problem: LocationProblem) -> None:
     """Collect every problem with ``problem`` for ``model`` and raise them together."""
-    problems: list[str] = []
-    cost = problem.cost_s
-    if not isinstance(cost, np.ndarray) or cost.ndim != 2:
-        raise InvalidProblem("cost_s must be a 2-D array (demand × site)")
-    n_demand, n_sites = cost.shape
-    if n_demand == 0 or n_sites == 0:
-        problems.append(f"cost_s is empty (shape {cost.shape})")
-    if np.isnan(cost).any():
-        problems.append("cost_s contains NaN (use inf for unreachable)")
-    elif (cost < 0).any():
-        problems.append("cost_s contains negative travel times")
+    problems = _cost_problems(model, problem.cost_s)
+    n_demand, n_sites = problem.n_demand, problem.n_sites
     if problem.weights is not None:
         weights = np.asarray(problem.weights, dtype=np.float64)
         if weights.shape != (n_demand,):
@@ -78,6 +71,33 @@ def check_problem(model: Model, problem: LocationProblem) -> None:
     problems.extend(_parameter_problems(model, problem))
     if problems:
         raise InvalidProblem("invalid location problem: " + "; ".join(problems), problems)
+
+
+def _cost_problems(model: Model, cost: object) -> list[str]:
+    """What is wrong with the cost matrix; raises at once when it has no usable shape."""
+    if isinstance(cost, SparseCosts):
+        if model not in SPARSE_MODELS:
+            takes = ", ".join(sorted(m.value for m in SPARSE_MODELS))
+            raise InvalidProblem(
+                f"{model.value} needs a dense cost_s (a 2-D array); sparse costs are taken "
+                f"by {takes} only"
+            )
+        malformed = cost.problems()
+        if malformed:
+            raise InvalidProblem("invalid location problem: " + "; ".join(malformed), malformed)
+        if 0 in cost.shape:
+            return [f"cost_s is empty (shape {cost.shape})"]
+        return []
+    if not isinstance(cost, np.ndarray) or cost.ndim != 2:
+        raise InvalidProblem("cost_s must be a 2-D array (demand × site)")
+    problems: list[str] = []
+    if cost.shape[0] == 0 or cost.shape[1] == 0:
+        problems.append(f"cost_s is empty (shape {cost.shape})")
+    if np.isnan(cost).any():
+        problems.append("cost_s contains NaN (use inf for unreachable)")
+    elif (cost < 0).any():
+        problems.append("cost_s contains negative travel times")
+    return problems
 
 
 def _parameter_problems(model: Model, problem: LocationProblem) -> list[str]:
