@@ -1,8 +1,11 @@
 import { defineConfig } from "vitest/config";
+import { shellWorker } from "./shell/plugin.ts";
 
 // The built console is committed inside the Python package, so `make demo` needs no npm.
 export default defineConfig({
   base: "/",
+  // the offline shell's service worker (/sw.js), written for this build's files
+  plugins: [shellWorker()],
   build: {
     outDir: "../src/firegrid/web/static",
     emptyOutDir: true,

@@ -5,6 +5,8 @@ inspection. Then a town leader's performance and installation pages."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,11 +93,15 @@ def browser(site: Site) -> Iterator[Any]:
         instance.close()
 
 
-def sign_in(browser: Any, site: Site, who: str, **context_options: Any) -> tuple[Any, Any]:
+def sign_in(
+    browser: Any, site: Site, who: str, init_script: str | None = None, **context_options: Any
+) -> tuple[Any, Any]:
     # bypass_csp: only so the axe-core script can be injected for the accessibility check
     context = browser.new_context(
         locale="zh-CN", timezone_id="UTC", bypass_csp=True, **context_options
     )
+    if init_script is not None:
+        context.add_init_script(init_script)
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(site.base + "/")
@@ -300,31 +306,86 @@ def test_rectification_order_on_the_phone(browser: Any, site: Site) -> None:
         assert row.evidence_photo.endswith(".png")
 
 
-SHELL_CACHED = """async () => {
+OLD_SHELL = "firegrid-shell-0ld0ld0ld0ld0ld0"
+
+# An older build's cache on the phone before this build's worker registers: planted by the
+# first page (before its own scripts run) and the registration waits until it is written.
+PLANT_OLD_SHELL = """(() => {
+  if (location.origin === "null" || !("serviceWorker" in navigator)) return;
+  if (sessionStorage.getItem("old-shell-planted")) return;
+  sessionStorage.setItem("old-shell-planted", "planting");
+  const planted = caches.open("{old}")
+    .then((cache) => cache.put("/assets/index-0ld0ld0l.js", new Response("old build")))
+    .then(() => sessionStorage.setItem("old-shell-planted", "written"));
+  const container = navigator.serviceWorker;
+  const register = container.register.bind(container);
+  container.register = (...args) => planted.then(() => register(...args));
+})();""".replace("{old}", OLD_SHELL)
+
+# True once this page is controlled and the phone holds exactly one shell cache: `name`.
+SHELL_ALONE = """async (name) => {
   if (!navigator.serviceWorker.controller) return false;
-  const cache = await caches.open("firegrid-shell-v1");
-  const urls = performance.getEntriesByType("resource").map((e) => e.name)
-    .filter((n) => n.startsWith(location.origin + "/assets/"));
-  const hits = await Promise.all([location.origin + "/", ...urls].map((u) => cache.match(u)));
-  return urls.length > 0 && hits.every(Boolean);
+  const shells = (await caches.keys()).filter((n) => n.startsWith("firegrid-shell-"));
+  return shells.length === 1 && shells[0] === name;
 }"""
+
+SHELL_CONTENTS = """async (name) => {
+  const cache = await caches.open(name);
+  const cached = (await cache.keys()).map((r) => r.url);
+  const loaded = performance.getEntriesByType("resource").map((e) => e.name)
+    .filter((n) => n.startsWith(location.origin + "/assets/"));
+  return {cached, loaded};
+}"""
+
+
+def wait_until_true(page: Any, predicate: str, arg: Any, timeout_s: float = 20.0) -> None:
+    """Poll an async predicate until it answers true. (``page.wait_for_function`` does not
+    await a returned promise: any async predicate would pass at once.)"""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(predicate, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {predicate}"
+        page.wait_for_timeout(200)
+
+
+def built_shell() -> tuple[str, list[str]]:
+    """The build id and precache list of the built worker (``static/sw.js``)."""
+    from firegrid.web.serve import STATIC_DIR
+
+    worker = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
+    build_id = re.search(r'^const BUILD_ID = "([0-9a-f]+)";$', worker, re.MULTILINE)
+    listed = re.search(r"^const PRECACHE_URLS = \[(.*?)\];$", worker, re.MULTILINE | re.DOTALL)
+    assert build_id, "static/sw.js is not a generated worker: run npm run build in web/"
+    assert listed, "static/sw.js is not a generated worker: run npm run build in web/"
+    return build_id.group(1), re.findall(r'"([^"]+)"', listed.group(1))
 
 
 def test_the_phone_opens_its_rounds_with_the_server_unreachable(browser: Any, site: Site) -> None:
     """A grid worker opens the console once with a signal; later, with none at all (the
     server is stopped here, not just the page's network), the page still opens on the
-    rounds list from the offline shell and the last known sign-in, and queues work."""
+    rounds list from the offline shell and the last known sign-in, and queues work.
+    The worker precaches every file of this build, views never opened included, in a
+    cache named after the build, and deletes an older build's cache when it activates."""
     from firegrid.api.app import create_app
     from tests.alarms.live import live_server
 
     server = live_server(create_app(site.settings, site.db))
     own = Site(server.__enter__(), site.db, site.settings)  # its own origin: its own worker
     stopped = False
-    context, page = sign_in(browser, own, "gridworker", viewport=PHONE)
+    build_id, precached = built_shell()
+    shell = f"firegrid-shell-{build_id}"
+    context, page = sign_in(browser, own, "gridworker", init_script=PLANT_OLD_SHELL, viewport=PHONE)
     try:
         page.goto(own.base + "/#/rounds")
         page.wait_for_selector("[data-testid=due-list] li")
-        page.wait_for_function(SHELL_CACHED, polling=200, timeout=20000)
+        # the worker is active: this build's cache alone, the older build's one deleted
+        wait_until_true(page, SHELL_ALONE, shell)
+        assert page.evaluate("sessionStorage.getItem('old-shell-planted')") == "written"
+        contents = page.evaluate(SHELL_CONTENTS, shell)
+        cached, loaded = set(contents["cached"]), set(contents["loaded"])
+        assert cached == {own.base + url for url in [*precached, "/console-config.js"]}
+        assert loaded
+        assert loaded <= cached
+        assert any("/assets/dispatch-" in url for url in cached - loaded)  # never opened here
         listed = page.locator("[data-testid=due-list] a.card-link").count()
         who = page.locator("[data-testid=whoami]").inner_text()
         server.__exit__(None, None, None)  # no server: nothing answers on that port

@@ -1,7 +1,8 @@
 // Opening the console without a network (a grid worker in a village with no signal): the
-// page comes from the service worker's cache (public/sw.js), and who is signed in from the
-// last answer of /auth/me kept here. The session cookie stays the only credential: every
-// request the page makes once the network is back is checked by the server as usual.
+// page comes from the service worker's cache (/sw.js, built from shell/sw.js), and who is
+// signed in from the last answer of /auth/me kept here. The session cookie stays the only
+// credential: every request the page makes once the network is back is checked by the
+// server as usual.
 
 const ME_KEY = "firegrid.me";
 
@@ -30,20 +31,10 @@ export function forgetMe(): void {
   }
 }
 
-/** Install the offline shell, and give it the assets this page loaded before it ran. */
+/** Install the offline shell: its worker precaches the page and every asset of this build. */
 export function registerShell(): void {
   if (typeof navigator === "undefined" || !("serviceWorker" in navigator) || !window.isSecureContext) return;
-  navigator.serviceWorker
-    .register("/sw.js")
-    .then(() => navigator.serviceWorker.ready)
-    .then((registration) => {
-      const urls = performance
-        .getEntriesByType("resource")
-        .map((entry) => entry.name)
-        .filter((name) => name.startsWith(`${location.origin}/assets/`));
-      registration.active?.postMessage({ type: "keep", urls });
-    })
-    .catch(() => {
-      /* no offline shell (e.g. a private window): the console works online as before */
-    });
+  navigator.serviceWorker.register("/sw.js").catch(() => {
+    /* no offline shell (e.g. a private window): the console works online as before */
+  });
 }
