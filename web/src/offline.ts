@@ -31,10 +31,16 @@ export function forgetMe(): void {
   }
 }
 
-/** Install the offline shell: its worker precaches the page and every asset of this build. */
+/** Install the offline shell: its worker precaches the page and every asset of this build
+ * (about half a megabyte). Registered once the page has loaded and the browser is idle, so
+ * the precache does not compete with the first view and its map for the network. */
 export function registerShell(): void {
   if (typeof navigator === "undefined" || !("serviceWorker" in navigator) || !window.isSecureContext) return;
-  navigator.serviceWorker.register("/sw.js").catch(() => {
-    /* no offline shell (e.g. a private window): the console works online as before */
-  });
+  const register = () =>
+    navigator.serviceWorker.register("/sw.js").catch(() => {
+      /* no offline shell (e.g. a private window): the console works online as before */
+    });
+  const whenIdle = () => ("requestIdleCallback" in window ? window.requestIdleCallback(() => void register(), { timeout: 5000 }) : setTimeout(register, 1000));
+  if (document.readyState === "complete") whenIdle();
+  else window.addEventListener("load", whenIdle, { once: true });
 }
