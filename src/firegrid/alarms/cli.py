@@ -19,6 +19,7 @@ from firegrid.core.cli import (
     fail,
     notice,
     resolve_settings,
+    run_service,
     session_scope,
 )
 
@@ -125,7 +126,7 @@ def run_command(
         finally:
             database.dispose()
 
-    asyncio.run(main())
+    run_service(main())
 
 
 @rules_app.command("test")

@@ -15,7 +15,6 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -34,6 +33,7 @@ from firegrid.core.cli import (
     open_database,
     progress,
     resolve_settings,
+    run_service,
 )
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
@@ -80,14 +80,6 @@ def _settings(db: str | None, event_log: str | None = None) -> Settings:
             fail(f"--event-log must be database or jetstream, not {event_log!r}", EXIT_USAGE)
         settings = settings.model_copy(update={"event_log": event_log})
     return settings
-
-
-def _run(coro: Coroutine[Any, Any, Any]) -> Any:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        return asyncio.run(coro)
-    return uvloop.run(coro)
 
 
 def host_port(value: str, option: str) -> tuple[str, int]:
@@ -213,7 +205,7 @@ def run(
         + ", ".join(f"{name} on {':'.join(map(str, at))}" for name, at in endpoints.items() if at)
         + f", event log {settings.event_log}; the JSON 'ready' line follows once all are up"
     )
-    _run(
+    run_service(
         serve_adapters(
             settings,
             endpoints,
@@ -451,7 +443,7 @@ def list_events(
     settings = _settings(db, event_log)
     with open_database(settings.database_url) as database:
         device_id = resolve_device(database, device) if device is not None else None
-        events = _run(
+        events = run_service(
             find_events(
                 settings,
                 database,
@@ -533,7 +525,7 @@ def simulate_devices(
         open_database(settings.database_url) as database,
         progress(f"driving {count} {protocol} devices for {duration:g} s", quiet=quiet),
     ):
-        stats = _run(run_simulation(database, options, register=register))
+        stats = run_service(run_simulation(database, options, register=register))
     if confirmed_out:
         with open(confirmed_out, "w", encoding="utf-8") as handle:
             json.dump(stats.confirmed_numbers, handle)
