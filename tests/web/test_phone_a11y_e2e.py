@@ -219,7 +219,8 @@ def overflow(page: Any, must_fit: str | None = None) -> dict[str, Any]:
           // phone and scaled down with its text (a chart drawn for 640 units at 350 px)
           const tinyText = [...document.querySelectorAll('body *')]
             .filter((el) => !el.closest('.leaflet-container') && el.getClientRects().length > 0)
-            .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+            .filter((el) => [...el.childNodes]
+              .some((n) => n.nodeType === 3 && n.textContent.trim()))
             .map((el) => {
               const m = el instanceof SVGGraphicsElement ? el.getScreenCTM() : null;
               const px = parseFloat(getComputedStyle(el).fontSize) * (m ? Math.hypot(m.a, m.b) : 1);
