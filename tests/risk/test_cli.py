@@ -48,6 +48,9 @@ def test_assess_json_and_report(
     assert len(v["calibration"]) == 10
     assert out["run_id"] == 1
     assert out["report"] is None
+    population = out["area_population"]  # no register imported: the tree's figures
+    assert population["register_rows"] == 0
+    assert population["levels"]["town"]["from_tree"] == city["counts"]["towns"]
 
     report = tmp_path / "report"
     result = runner.invoke(
@@ -55,6 +58,7 @@ def test_assess_json_and_report(
     )
     assert result.exit_code == 0, result.output
     assert "validation auc" in result.stdout
+    assert "population sources (register / tree / none)" in result.stdout
     html = (report / "index.html").read_text(encoding="utf-8")
     assert "SYNTHETIC" in html
     assert 'aria-label="risk map"' in html

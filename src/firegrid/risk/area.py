@@ -31,6 +31,8 @@ from firegrid.risk.area_method import SPATIAL_MEASURES, AreaMethod
 FloatArray = npt.NDArray[np.float64]
 AREA_LEVELS = ("city", "town", "village", "grid", "industry", "category")
 SPATIAL_LEVELS = ("city", "town", "village", "grid")
+#: The one city's key in the area basis (every venue is in it; the context keys it so too).
+CITY_KEY = "city"
 LEVEL_KEY = {
     "city": "city",
     "town": "town_code",
@@ -75,12 +77,15 @@ KNOWN_BY = {
 
 @dataclass
 class AreaContext:
-    """What an area is as land: per spatial level a frame ``code`` (str), ``area_km2``,
-    ``population``, ``stations``, ``units`` (nullable; null = unknown). ``venue_extra``
-    (optional): ``venue_id``, ``full_assignment_travel_time_s``."""
+    """What an area is as land: per spatial level a frame ``code`` (str; the city's is
+    :data:`CITY_KEY`), ``area_km2``, ``population``, ``stations``, ``units`` (nullable; null
+    = unknown). ``venue_extra`` (optional): ``venue_id``, ``full_assignment_travel_time_s``.
+    ``population_report``: where the population came from, per level (reported with the
+    run; :func:`firegrid.risk.area_population.population_report`)."""
 
     levels: dict[str, pl.DataFrame] = field(default_factory=dict)
     venue_extra: pl.DataFrame | None = None
+    population_report: dict[str, Any] = field(default_factory=dict)
 
 
 def _flag(expr: pl.Expr) -> pl.Expr:
@@ -140,7 +145,7 @@ def venue_basis(
     offline_known = pl.col("offline_devices").is_not_null() & (pl.col("device_count") > 0)
     grade = pl.col("grade").cast(pl.String)
     return j.select(
-        pl.lit("city").alias("city"),
+        pl.lit(CITY_KEY).alias("city"),
         "venue_id",
         "town_code",
         "village_code",
@@ -339,11 +344,11 @@ def _spatial_sums(
         key = LEVEL_KEY[level]
         if level == "city":
             sums = finest.select(
-                pl.lit("city").alias("city"), *[pl.col(m).sum() for m in VENUE_MEASURES]
+                pl.lit(CITY_KEY).alias("city"), *[pl.col(m).sum() for m in VENUE_MEASURES]
             )
         else:
             sums = finest.group_by(key).agg([pl.col(m).sum() for m in VENUE_MEASURES])
-        quant = basis.select(pl.lit("city").alias("city") if level == "city" else key, *qcols)
+        quant = basis.select(pl.lit(CITY_KEY).alias("city") if level == "city" else key, *qcols)
         quant = quant.group_by(key).agg(
             pl.col(c).quantile(q, interpolation="linear").alias(_qname(c, q)) for c, q in qspecs
         )

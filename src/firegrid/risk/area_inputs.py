@@ -1,6 +1,8 @@
-"""The area method's context read from the platform: what each town, village and grid is as
-land (area from its boundary in the metric CRS, population from the jurisdiction tree) and
-the fire stations and engines registered in it (dispatch resources, by jurisdiction path).
+"""The area method's context read from the platform: what each city, town, village and grid
+is as land (area from its boundary in the metric CRS; population from the population
+register where it has rows inside, else from the jurisdiction tree —
+:mod:`firegrid.risk.area_population`) and the fire stations and engines registered in it
+(dispatch resources, by jurisdiction path).
 
 A level without boundaries or population leaves those measures null; the indicators that
 need them are then left out of that area's score (and listed under ``missing``).
@@ -8,7 +10,6 @@ need them are then left out of that area's score (and listed under ``missing``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,17 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from firegrid.risk.area import SPATIAL_LEVELS, AreaContext
+from firegrid.risk.area import CITY_KEY, SPATIAL_LEVELS, AreaContext
+from firegrid.risk.area_population import (
+    TreeNode,
+    population_by_level,
+    population_report,
+    read_register,
+    roll_up,
+)
 
-#: Position of a level's code in a materialised jurisdiction path (``/city/town/…/``).
-PATH_DEPTH = {"city": 0, "town": 1, "village": 2, "grid": 3}
+#: The context's measures of a level's frame (after ``code``).
+CONTEXT_COLUMNS = ("area_km2", "population", "stations", "units")
 
 
 def boundary_area_km2(boundary: dict[str, Any] | None, epsg: int) -> float | None:
@@ -43,52 +51,70 @@ def boundary_area_km2(boundary: dict[str, Any] | None, epsg: int) -> float | Non
     return float(shapely.transform(shape, project).area) / 1e6
 
 
-def _count_by_path(paths: Sequence[str]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {lvl: {} for lvl in SPATIAL_LEVELS}
-    for path in paths:
-        parts = [p for p in (path or "").split("/") if p]
-        for level, depth in PATH_DEPTH.items():
-            if depth < len(parts):
-                code = parts[depth]
-                out[level][code] = out[level].get(code, 0) + 1
-    return out
+def _as_city_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """The city level keyed as the area basis keys it (:data:`CITY_KEY`, every venue): the
+    tree has one city (places refuses a second); several would be added up."""
+    if frame.height == 0:
+        return frame
+    return frame.select(
+        pl.lit(CITY_KEY).alias("code"),
+        *[
+            pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).alias(c)
+            for c in CONTEXT_COLUMNS
+        ],
+    )
 
 
 def read_area_context(
     session: Session, epsg: int, sources: dict[str, str], warnings: list[str]
 ) -> AreaContext:
-    """Land area, population, stations and engines per city, town, village and grid."""
+    """Land area, population, stations and engines per city, town, village and grid; the
+    population's sources per level in ``AreaContext.population_report``."""
     from firegrid.dispatch.public import Station, Vehicle
     from firegrid.places.public import Jurisdiction
 
     rows = session.execute(
         select(
-            Jurisdiction.code, Jurisdiction.level, Jurisdiction.population, Jurisdiction.boundary
+            Jurisdiction.code,
+            Jurisdiction.level,
+            Jurisdiction.path,
+            Jurisdiction.population,
+            Jurisdiction.boundary,
         ).where(Jurisdiction.deleted_at.is_(None))
     ).all()
-    stations = _count_by_path(
-        session.scalars(select(Station.jurisdiction_path).where(Station.deleted_at.is_(None))).all()
+    stations = roll_up(
+        (p, 1)
+        for p in session.scalars(
+            select(Station.jurisdiction_path).where(Station.deleted_at.is_(None))
+        )
     )
-    units = _count_by_path(
-        session.scalars(select(Vehicle.jurisdiction_path).where(Vehicle.deleted_at.is_(None))).all()
+    units = roll_up(
+        (p, 1)
+        for p in session.scalars(
+            select(Vehicle.jurisdiction_path).where(Vehicle.deleted_at.is_(None))
+        )
     )
     n_stations = session.scalar(select(func.count(Station.id)).where(Station.deleted_at.is_(None)))
+    register = read_register(session)
+    nodes = [TreeNode(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+    population = population_by_level(nodes, register)
+    boundaries = {(str(r[1]), str(r[0])): r[4] for r in rows}
     levels: dict[str, pl.DataFrame] = {}
     no_boundary = 0
     for level in SPATIAL_LEVELS:
-        chosen = [r for r in rows if r[1] == level]
-        areas = [boundary_area_km2(r[3], epsg) for r in chosen]
+        codes = population[level].codes
+        areas = [boundary_area_km2(boundaries[(level, c)], epsg) for c in codes]
         no_boundary += sum(a is None for a in areas)
-        codes = [str(r[0]) for r in chosen]
-        levels[level] = pl.DataFrame(
+        frame = pl.DataFrame(
             {
-                "code": codes,
+                "code": pl.Series(codes, dtype=pl.String),
                 "area_km2": pl.Series(areas, dtype=pl.Float64),
-                "population": pl.Series([r[2] for r in chosen], dtype=pl.Float64),
+                "population": pl.Series(population[level].population, dtype=pl.Float64),
                 "stations": pl.Series([stations[level].get(c, 0) for c in codes], dtype=pl.Float64),
                 "units": pl.Series([units[level].get(c, 0) for c in codes], dtype=pl.Float64),
             }
         )
+        levels[level] = _as_city_key(frame) if level == "city" else frame
     if no_boundary:
         warnings.append(
             f"area context: {no_boundary} jurisdictions have no boundary — their density and "
@@ -96,11 +122,32 @@ def read_area_context(
         )
     if not n_stations:
         warnings.append("area context: no fire stations registered — stations count as 0")
+    report = population_report(population, register)
+    _population_warnings(report, warnings)
     sources["area_context"] = (
-        f"jurisdictions (boundary area in EPSG:{epsg}, population), stations and vehicles "
-        "(dispatch) by jurisdiction path"
+        f"jurisdictions (boundary area in EPSG:{epsg}), population (population register "
+        "where it has rows inside the jurisdiction, else the jurisdiction tree), stations and "
+        "vehicles (dispatch) by jurisdiction path"
     )
-    return AreaContext(levels=levels)
+    return AreaContext(levels=levels, population_report=report)
+
+
+def _population_warnings(report: dict[str, Any], warnings: list[str]) -> None:
+    levels = report["levels"]
+    partial = {lv: b["register_partial"] for lv, b in levels.items() if b["register_partial"]}
+    if partial:
+        listed = ", ".join(f"{n} {lv}" for lv, n in partial.items())
+        warnings.append(
+            f"area context: the population register covers only some grids of {listed} — "
+            "their population (the register's sum) is under-counted"
+        )
+    unknown = {lv: b["no_population"] for lv, b in levels.items() if b["no_population"]}
+    if unknown:
+        listed = ", ".join(f"{n} {lv}" for lv, n in unknown.items())
+        warnings.append(
+            f"area context: no population for {listed} (neither register rows nor a figure "
+            "in the jurisdiction tree) — their population indicators are left out"
+        )
 
 
 def full_assignment_times_s(

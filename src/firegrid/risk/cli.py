@@ -52,6 +52,16 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
     }
     for level, block in summary["levels"].items():
         out[f"{level} ({block['areas']} areas) area grades"] = block["area_grades"]
+    population = summary.get("area_population")
+    if population:
+        out["population register"] = (
+            f"{population['register_rows']} rows, as of {population['as_of'] or '—'}"
+        )
+        out["population sources (register / tree / none)"] = {
+            level: f"{b['from_register']} / {b['from_tree']} / {b['no_population']}"
+            + (f" ({b['register_partial']} partly covered)" if b["register_partial"] else "")
+            for level, b in population["levels"].items()
+        }
     if validation:
         out["validation labels"] = f"{validation['labels']} ({validation['measures']})"
         if validation.get("status", "ok") != "ok":

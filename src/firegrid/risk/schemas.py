@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from firegrid.api.schemas import Timestamp
+from firegrid.core.texts import ParamValue, TextCode
 
 
 class RunIn(BaseModel):
@@ -74,6 +75,37 @@ class AreaFigures(BaseModel):
     grade: str
 
 
+class ServerTextOut(BaseModel):
+    """A sentence for people: its code (``server.<code>`` in the console's locales), the
+    parameters it is made of and the English message."""
+
+    code: TextCode
+    params: dict[str, ParamValue]
+    message: str
+
+
+class PopulationSourcesOut(BaseModel):
+    """Where one level's population came from (jurisdictions counted per source)."""
+
+    jurisdictions: int
+    from_register: int = Field(description="Population = sum of the register's rows inside.")
+    from_tree: int = Field(description="No register row inside: the jurisdiction tree's figure.")
+    no_population: int = Field(description="Neither: unknown, its indicators are left out.")
+    register_partial: int = Field(
+        description="Of from_register: some grid inside has no register row (under-counted)."
+    )
+    text: ServerTextOut
+
+
+class AreaPopulationOut(BaseModel):
+    """The area assessment's population inputs (city-wide figures of the run)."""
+
+    register_rows: int = Field(description="Live rows of the population register.")
+    register_residents: int
+    as_of: str | None = Field(description="The register's latest as_of (ISO date).")
+    levels: dict[str, PopulationSourcesOut] = Field(description="By level: city, town, …")
+
+
 class RunSummary(RunInfo):
     """A run's figures over the caller's jurisdiction."""
 
@@ -87,6 +119,9 @@ class RunSummary(RunInfo):
     validation: Any
     warnings: list[str]
     sources: Any
+    area_population: AreaPopulationOut | None = Field(
+        None, description="Where each level's population came from (null: runs before it)."
+    )
     timings_s: Any
 
 

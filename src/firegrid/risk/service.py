@@ -105,6 +105,7 @@ def assess(
     summary = run_summary_dict(run, top=top)
     summary["sources"] = dict(inputs.sources)
     summary["device_health"] = dict(inputs.device_health)
+    summary["area_population"] = inputs.area_context.population_report or None
     t = time.perf_counter()
     with database.session() as session:
         row = RiskRun(
@@ -798,6 +799,7 @@ def scoped_summary(session: Session, run_id: int | None, scope_path: str = "/") 
             "validation": run.validation,
             "warnings": run.warnings,
             "sources": run.sources,
+            "area_population": (run.summary or {}).get("area_population"),
             "timings_s": run.timings,
         }
     )

@@ -1,12 +1,14 @@
 // Risk: area grades on the map at each level (city, town, village, grid) with the legend,
 // rankings at every level (industries and categories too) with their drivers, an area's
 // trend, what changed since the last run, a venue's explanation with its what-if, the
-// validation's labels, the schedules and the report download.
+// validation's labels, where the areas' population came from, the schedules and the
+// report download.
 
 import { ApiError } from "../api";
 import { api, errorText, fail, i18n, label, t } from "../ctx";
 import { h, replace } from "../dom";
 import { CityMap } from "../map";
+import { serverText, type ServerParams } from "../servertext";
 import { field, section, select, table, type Cell } from "./common";
 
 export const GRADE_COLOURS: Record<string, string> = {
@@ -50,9 +52,18 @@ interface AreaGrades {
   items: AreaRow[];
 }
 
+interface PopulationSources {
+  from_register: number;
+  from_tree: number;
+  no_population: number;
+  register_partial: number;
+  text: { code: string; params: ServerParams; message: string };
+}
+
 interface Summary {
   run_id: number;
   snapshot_at: string;
+  area_population?: { as_of: string | null; levels: Record<string, PopulationSources> } | null;
   validation: {
     labels?: string;
     measures?: string;
@@ -280,6 +291,14 @@ export function mountRisk(root: HTMLElement): () => void {
         parts.push(
           h("p", null, v.status === "ok" ? t("risk.imported", { auc: fmt(v.auc), lo: fmt(v.auc_ci95?.[0]), hi: fmt(v.auc_ci95?.[1]), expert: fmt(v.expert_auc) }) : t("risk.insufficient", { reason: v.reason ?? "" })),
         );
+      }
+      const population = s.area_population;
+      if (population) {
+        const lines = SPATIAL.filter((l) => population.levels[l]).map((l) => {
+          const text = population.levels[l]!.text;
+          return h("li", null, serverText(t, text.code, text.params, text.message));
+        });
+        parts.push(h("div", { "data-testid": "risk-population" }, h("h4", null, t("risk.population")), h("ul", { class: "muted" }, lines)));
       }
       replace(labels, ...parts);
       const c = await api.get<Changes>("/risk/changes");
