@@ -37,8 +37,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
 
 
+#: the accepted spellings of ``FIREGRID_TEST_DB``
+_BACKENDS = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
+
+
 def test_backend() -> str:
-    return os.environ.get("FIREGRID_TEST_DB", "sqlite")
+    value = os.environ.get("FIREGRID_TEST_DB", "sqlite").strip().lower()
+    if value not in _BACKENDS:  # a typo must not quietly run the suite on SQLite
+        raise pytest.UsageError(
+            f"FIREGRID_TEST_DB={value!r} is not a test database: use sqlite or postgres"
+        )
+    return _BACKENDS[value]
 
 
 test_backend.__test__ = False  # type: ignore[attr-defined]
