@@ -60,6 +60,19 @@ def test_pydantic_errors_map_by_type_with_their_limits() -> None:
 def test_pydantic_parsing_errors_and_the_unmapped_ones() -> None:
     found = _problems({"crew": "many", "name": "a", "kind": "day", "start_s": 1, "colour": "x"})
     assert found["crew"] == (Problem.INT_PARSING, {})
+    # a mapped type whose reason pydantic words in English: the code, the words apart
+    when = validation_text(
+        {
+            "type": "datetime_parsing",
+            "loc": ("body", "at"),
+            "msg": "m",
+            "ctx": {"error": "too short"},
+        }
+    )
+    assert (when.code, when.params) == (
+        TextCode.VALIDATION_DATETIME,
+        {"field": "at", "detail": "too short"},
+    )
     # a custom validator's words: no code says them, so they go apart as ``detail``
     problem, params = found["colour"]
     assert problem is Problem.INVALID

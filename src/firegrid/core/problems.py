@@ -185,7 +185,10 @@ def pydantic_problem(error: Mapping[str, Any], *, field_prefix: str = "") -> Fou
     problem = PYDANTIC_TYPES.get(str(error.get("type", "")))
     if problem is None:
         return Found(where, Problem.INVALID, message, {"detail": detail(message)})
-    ctx = {k: v for k, v in dict(error.get("ctx") or {}).items() if k != "error"}
+    ctx = dict(error.get("ctx") or {})
+    why = ctx.pop("error", None)  # pydantic's English reason (``input is too short``)
+    if why is not None and str(why):
+        ctx["detail"] = detail(why)
     if problem is Problem.ENUM and isinstance(ctx.get("expected"), str):
         ctx["expected"] = ctx["expected"].replace("' or '", "', '")  # pydantic's English "or"
     return Found(where, problem, message, params_of(ctx))
