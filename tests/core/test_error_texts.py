@@ -17,14 +17,18 @@ from typing import Any
 import pytest
 
 from firegrid.core.errors import DomainError, NotFound, ValidationFailed
+from firegrid.core.problems import PYDANTIC_TYPES, Problem
 from firegrid.core.texts import TextCode
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "firegrid"
 LOCALES = ROOT / "web" / "src" / "locales"
 BASE = "DomainError"
-#: parameters a sentence may carry without naming them (appended by the console)
-SUFFIXES = {"reason", "note"}
+#: parameters a sentence may carry without naming them (appended by the console; ``detail``
+#: shown apart, verbatim)
+SUFFIXES = {"reason", "note", "more", "detail"}
+#: parameters holding a :class:`Problem` code (``problem.<code>`` in the locales)
+PROBLEM_PARAMS = ("problem", "error")
 
 
 @cache
@@ -240,3 +244,83 @@ def test_the_envelope_carries_the_code_and_flat_params(
 ) -> None:
     body = error.envelope()["error"]
     assert (body["message_code"], body["message_params"]) == (code, params)
+
+
+def _problem_value_fault(value: ast.expr) -> str | None:
+    """Why a ``problem``/``error`` value is not a code (``None`` when it is one or is computed)."""
+    if isinstance(value, ast.Attribute) and _name(value.value) == "Problem":
+        return None if value.attr in Problem.__members__ else f"no Problem.{value.attr}"
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        known = value.value in {p.value for p in Problem}
+        return None if known else f"the literal {value.value!r} is not a Problem code"
+    if isinstance(value, ast.JoinedStr | ast.BinOp):
+        return "text built from English words, not a Problem code"
+    return None
+
+
+def _problem_values() -> list[tuple[str, ast.expr]]:
+    """Every value given to a ``problem``/``error`` key of a dict literal, and the problem
+    argument of each ``Found(field, problem, ...)``."""
+    found = []
+    for path, tree in trees().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value in PROBLEM_PARAMS:
+                        found.append((f"{path}:{value.lineno}", value))
+            elif isinstance(node, ast.Call) and _name(node.func) == "Found" and len(node.args) > 1:
+                found.append((f"{path}:{node.lineno}", node.args[1]))
+    return found
+
+
+def test_every_problem_parameter_is_a_problem_code() -> None:
+    """A ``problem`` written as English (``"need lon, lat and address"``) is refused: it
+    would stand untranslated inside the Chinese sentence."""
+    values = _problem_values()
+    assert len(values) > 30
+    faults = [f"{where}: {fault}" for where, v in values if (fault := _problem_value_fault(v))]
+    assert not faults
+
+
+def test_the_problem_check_catches_english() -> None:
+    def fault(source: str) -> str | None:
+        return _problem_value_fault(ast.parse(source, mode="eval").body)
+
+    assert fault('"need lon, lat and address"') is not None
+    assert fault('f"must be {shape}"') is not None
+    assert fault('"grades must be exactly " + ", ".join(GRADES)') is not None
+    assert fault("Problem.NO_SUCH_PROBLEM") is not None
+    assert fault('"self_intersection"') is None
+    assert fault("Problem.NOT_MAPPING") is None
+
+
+def test_every_problem_code_has_its_zh_cn_and_english_text() -> None:
+    for name in ("zh-CN", "en"):
+        texts = locale(name)["problem"]
+        assert not sorted(p.value for p in Problem if p.value not in texts), name
+        assert not sorted(set(texts) - {p.value for p in Problem}), f"{name}: unused texts"
+    for problem in Problem:
+        zh, en = locale("zh-CN")["problem"][problem], locale("en")["problem"][problem]
+        assert set(re.findall(r"\{(\w+)\}", zh)) == set(re.findall(r"\{(\w+)\}", en)), problem
+
+
+def test_a_pydantic_problem_has_its_request_validation_sentence() -> None:
+    """One mapping for both: a request's invalid field is ``validation.<problem>``."""
+    codes = {c.value for c in TextCode}
+    assert not sorted(
+        p
+        for p in set(PYDANTIC_TYPES.values())
+        if f"validation.{p}" not in codes and p not in {Problem.NOT_LIST, Problem.NOT_MAPPING}
+    )
+
+
+def test_every_token_of_the_travel_time_engine_is_a_problem_code() -> None:
+    from firegrid.geo import errors
+
+    tokens = {
+        cls.code
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.GeoError)
+    }
+    assert {"no_route", "point_off_network"} <= tokens
+    assert not sorted(tokens - {p.value for p in Problem})

@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from firegrid.api.app import create_app
 from firegrid.core.db import Database
 from firegrid.core.errors import Conflict
+from firegrid.core.problems import validation_text
 from firegrid.core.settings import Settings
-from firegrid.core.texts import TextCode, validation_text
+from firegrid.core.texts import TextCode
 
 LOCALES = Path(__file__).resolve().parents[2] / "web" / "src" / "locales"
 

@@ -4,7 +4,8 @@ import { AlertCenter } from "./alerts";
 import { Api, ApiError } from "./api";
 import { I18n, type Dict } from "./i18n";
 import { LiveChannel } from "./live";
-import { serverText, validationText, type ServerParams } from "./servertext";
+import { messageNodes } from "./messageview";
+import { serverMessage, validationText, withDetail, type ServerMessage, type ServerParams } from "./servertext";
 import en from "./locales/en.json";
 import zh from "./locales/zh-CN.json";
 
@@ -85,30 +86,37 @@ export function categoryName(code: string | null | undefined): string {
   return i18n.locale === "en" ? entry.name_en : entry.name_zh;
 }
 
-export function toast(message: string, kind: "info" | "error" | "ok" = "info"): void {
+/** A toast; a server message's technical detail is shown apart, verbatim (`<code class="detail">`). */
+export function toast(message: string | ServerMessage, kind: "info" | "error" | "ok" = "info"): void {
   const host = document.getElementById("toasts");
   if (!host) return;
   const el = document.createElement("div");
   el.className = `toast toast-${kind}`;
   el.setAttribute("role", kind === "error" ? "alert" : "status");
-  el.textContent = message;
+  el.append(...messageNodes(typeof message === "string" ? { text: message, detail: "" } : message));
   host.append(el);
   setTimeout(() => el.remove(), kind === "error" ? 8000 : 4000);
 }
 
-export function errorText(err: unknown): string {
+/** The message of a failed call in the reader's language, its technical detail apart. */
+export function errorMessage(err: unknown): ServerMessage {
   if (err && typeof err === "object" && "code" in err && "message" in err) {
     const e = err as { code: string; message: string; messageCode?: string | null; messageParams?: ServerParams; details?: unknown };
     // the server's sentence in the reader's language when it has a code, else its English;
     // a refused request names each invalid field
     const tr = (key: string, params?: Record<string, string | number>) => i18n.t(key, params);
-    const message = validationText(tr, e.details) || serverText(tr, e.messageCode, e.messageParams, e.message);
+    const listed = validationText(tr, e.details);
+    const message = listed ? { text: listed, detail: "" } : serverMessage(tr, e.messageCode, e.messageParams, e.message);
     const known = i18n.t(`errors.${e.code}`);
-    return known === `errors.${e.code}` ? message : `${known}: ${message}`;
+    return known === `errors.${e.code}` ? message : { ...message, text: `${known}: ${message.text}` };
   }
-  return err instanceof Error ? err.message : String(err);
+  return { text: err instanceof Error ? err.message : String(err), detail: "" };
+}
+
+export function errorText(err: unknown): string {
+  return withDetail(errorMessage(err));
 }
 
 export function fail(err: unknown): void {
-  toast(errorText(err), "error");
+  toast(errorMessage(err), "error");
 }

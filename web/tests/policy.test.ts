@@ -26,7 +26,10 @@ describe("policy problems", () => {
   it("lists incident types and falls back to the server's text for an unknown code", () => {
     const unknown: Problem = { field: "policy.incident_kind.chemical_plant", code: "unknown_incident_type", message: "x", params: { incident_type: "fire", known: ["building_fire", "hazmat_fire"] } };
     expect(problemText(unknown, t)).toBe("未知的警情类型 fire；调度已有预案的类型：building_fire, hazmat_fire");
-    expect(problemText({ field: "policy.x", code: "invalid", message: "Input should be greater than 0" }, t)).toBe("Input should be greater than 0");
+    expect(problemText({ field: "policy.x", code: "no_such_code", message: "Input should be greater than 0" }, t)).toBe("Input should be greater than 0");
+    // a shared problem code; pydantic's own words for what no code says stay apart, verbatim
+    expect(problemText({ field: "policy.x", code: "greater_than", message: "x", params: { gt: 0 } }, t)).toBe("必须大于 0");
+    expect(problemText({ field: "policy.x", code: "invalid", message: "x", params: { detail: "Value error, bad" } }, t)).toBe("无效 — Value error, bad");
   });
 
   it("reads the problems of a refused save only", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { I18n } from "../src/i18n";
 import en from "../src/locales/en.json";
 import zh from "../src/locales/zh-CN.json";
-import { fieldText, rowErrorText, serverText, validationText } from "../src/servertext";
+import { fieldText, rowErrorText, serverMessage, serverText, validationText } from "../src/servertext";
 
 function translator(locale: string) {
   const i18n = new I18n({ "zh-CN": zh, en }, locale);
@@ -44,7 +44,7 @@ describe("server texts", () => {
     expect(fieldText(tr, { cause: "first unit left", cause_code: "timeline.first_unit_left", cause_params: {} }, "cause")).toBe("首车出动");
     expect(fieldText(tr, { cause: "typed by a person", cause_code: null }, "cause")).toBe("typed by a person");
     expect(fieldText(tr, { reason: "no candidates", reason_code: "geocode.no_candidates" }, "reason")).toBe("没有候选地址");
-    expect(rowErrorText(tr, { reason: "missing field", code: "validation.missing", params: { field: "name" } })).toBe("缺少字段 name");
+    expect(rowErrorText(tr, { reason: "missing field", code: "validation.missing", params: { field: "name" } })).toBe("缺少字段「name」");
     expect(rowErrorText(tr, { reason: "only English" })).toBe("only English");
   });
 
@@ -65,7 +65,42 @@ describe("server texts", () => {
       { loc: ["body", "cause"], msg: "String should have at most 300 characters", type: "string_too_long", code: "validation.string_too_long", params: { field: "cause", max_length: 300 } },
       { loc: ["body", "level"], msg: "Field required", type: "missing", code: "validation.missing", params: { field: "level" } },
     ];
-    expect(validationText(translator("zh-CN"), details)).toBe("cause 最多 300 个字符；缺少字段 level");
+    expect(validationText(translator("zh-CN"), details)).toBe("「cause」最多 300 个字符；缺少字段「level」");
     expect(validationText(translator("zh-CN"), null)).toBe("");
+  });
+
+  it("says a problem code inside the sentence, with its own parameters and the field marked", () => {
+    const params = { kind: "alarm_policy", field: "policy.task_due_s", problem: "greater_than_equal", ge: 0, more: 0 };
+    expect(serverText(translator("zh-CN"), "document.invalid", params, "x")).toBe(`${zh.entityKind.alarm_policy}无效：「policy.task_due_s」不能小于 0`);
+    expect(serverText(translator("en"), "document.invalid", params, "x")).toBe("The alarm policy is not valid: “policy.task_due_s” must be at least 0");
+    // more problems than the one said: counted after the sentence
+    expect(serverText(translator("zh-CN"), "document.invalid", { ...params, more: 2 }, "x")).toMatch(/不能小于 0（另有 2 处问题）$/);
+    // no field: no empty marks, no stray space
+    const whole = { kind: "alarm_policy", field: "", problem: "not_mapping" };
+    expect(serverText(translator("zh-CN"), "document.invalid", whole, "x")).toBe(`${zh.entityKind.alarm_policy}无效：${zh.problem.not_mapping}`);
+    // several fields, each marked
+    const fields = { file: "calls.jsonl", line: 4, problem: "fields_missing", fields: "lon, lat" };
+    expect(serverText(translator("zh-CN"), "file.line_invalid", fields, "x")).toBe("calls.jsonl 第 4 行有误：缺少「lon」、「lat」");
+  });
+
+  it("keeps a third-party detail out of the sentence, verbatim and apart", () => {
+    const detail = "new-line character seen in unquoted field - do you need to open the file with newline=''?";
+    const params = { file: "CSV", line: 3, problem: "csv_malformed", detail };
+    const message = serverMessage(translator("zh-CN"), "file.line_invalid", params, "the English");
+    expect(message.text).toBe(`CSV 第 3 行有误：${zh.problem.csv_malformed}`);
+    expect(message.text).not.toMatch(/[A-Za-z]{4,}/); // no English word inside the Chinese sentence
+    expect(message.detail).toBe(detail);
+    expect(serverText(translator("zh-CN"), "file.line_invalid", params, "x")).toBe(`${message.text} — ${detail}`);
+    // an unknown code: the server's English, which already says it
+    expect(serverMessage(translator("zh-CN"), "newer.code", params, "the English")).toEqual({ text: "the English", detail: "" });
+  });
+
+  it("translates the travel-time engine's error token, an unknown one as detail", () => {
+    expect(serverText(translator("zh-CN"), "geo.refused", { error: "no_route" }, "x")).toBe(`路网行程时间计算无法完成（${zh.problem.no_route}）`);
+    expect(serverText(translator("en"), "geo.refused", { error: "point_off_network" }, "x")).toBe(`The travel-time engine cannot answer (${en.problem.point_off_network})`);
+    const unknown = serverMessage(translator("zh-CN"), "geo.refused", { error: "geo_error", detail: "brand_new_token" }, "x");
+    expect(unknown).toEqual({ text: `路网行程时间计算无法完成（${zh.problem.geo_error}）`, detail: "brand_new_token" });
+    // an older server's English problem is shown as it came
+    expect(serverText(translator("zh-CN"), "geo.bad_boundary", { problem: "self-intersection?" }, "x")).toBe("边界不是有效的多边形（self-intersection?）");
   });
 });

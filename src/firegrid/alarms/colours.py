@@ -24,6 +24,7 @@ from firegrid.alarms.models import Alarm, WorkOrder
 from firegrid.alarms.service import LEVEL_DEPTH, level_path
 from firegrid.alarms.states import AlarmKind, AlarmStatus
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import first_of, pydantic_problems
 from firegrid.core.texts import TextCode
 from firegrid.devices.public import Device
 from firegrid.ingest.public import EventKind
@@ -50,11 +51,19 @@ class ColourRules(BaseModel):
 def parse_colour_rules(text: str) -> ColourRules:
     try:
         return ColourRules.model_validate(yaml.safe_load(text) or {})
-    except (ValidationError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(
+            f"colour rules are not valid YAML: {exc}",
+            text=TextCode.DOCUMENT_NOT_YAML,
+            params={"kind": "colour_rules"},
+        ) from None
+    except ValidationError as exc:
+        found = pydantic_problems(exc.errors())
         raise ValidationFailed(
             f"colour rules are not valid: {exc}",
+            {"problems": [f.as_dict() for f in found]},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "colour_rules", "field": "", "problem": str(exc)},
+            params={"kind": "colour_rules", **first_of(found)},
         ) from None
 
 

@@ -29,7 +29,8 @@ from pydantic import ValidationError
 
 from firegrid.alarms.rules import Policy, Rule, parse_rules
 from firegrid.core.errors import ValidationFailed
-from firegrid.core.texts import TextCode
+from firegrid.core.problems import Problem, detail, pydantic_problem
+from firegrid.core.texts import Params, TextCode, params_of
 
 TOP_KEYS = ("policy", "rules")
 
@@ -53,18 +54,32 @@ def _problem(field: str, code: str, message: str, **params: Any) -> dict[str, An
     return {"field": field, "code": code, "message": message, "params": params}
 
 
+def problem_params(problem: dict[str, Any]) -> Params:
+    """The sentence's parameters of one problem: its ``code`` as ``problem`` (a code of
+    :class:`Problem`), else ``invalid`` with the English message as ``detail``."""
+    try:
+        code = Problem(str(problem.get("code")))
+    except ValueError:
+        code = Problem.INVALID
+    params = params_of(problem.get("params"))
+    if code is Problem.INVALID:
+        params.setdefault("detail", detail(problem["message"]))
+    return {"field": problem["field"], "problem": code, **params}
+
+
 def _pydantic_problems(prefix: str, error: ValidationError) -> list[dict[str, Any]]:
     out = []
     for err in error.errors():
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
-        code = "unknown_key" if err["type"] == "extra_forbidden" else "invalid"
-        out.append(_problem(prefix + path, code, err["msg"]))
+        found = pydantic_problem(err)
+        code = "unknown_key" if found.problem is Problem.EXTRA_FORBIDDEN else found.problem.value
+        out.append(_problem(prefix + path, code, err["msg"], **found.params))
     return out
 
 
 def _rule_problems(items: Any) -> tuple[list[Rule], list[dict[str, Any]]]:
     if not isinstance(items, list):
-        return [], [_problem("rules", "invalid", "must be a list of rules")]
+        return [], [_problem("rules", Problem.NOT_LIST, "must be a list of rules")]
     problems: list[dict[str, Any]] = []
     for index, data in enumerate(items):
         try:
@@ -116,7 +131,9 @@ def _cross_checks(
         )
     if len(set(policy.escalation_levels)) != len(policy.escalation_levels):
         problems.append(
-            _problem("policy.escalation_levels", "invalid", "a level appears more than once")
+            _problem(
+                "policy.escalation_levels", Problem.NOT_UNIQUE, "a level appears more than once"
+            )
         )
     if incident_types is not None:
         known = sorted(incident_types)
@@ -184,13 +201,13 @@ def validate_document(
     if not isinstance(data, dict):
         raise ValidationFailed(
             "a policy document is a mapping with 'policy' and 'rules'",
-            {"problems": [_problem("", "invalid", "must be a mapping with policy and rules")]},
-            text=TextCode.DOCUMENT_INVALID,
-            params={
-                "kind": "alarm_policy",
-                "field": "",
-                "problem": "must be a mapping with policy and rules",
+            {
+                "problems": [
+                    _problem("", Problem.NOT_MAPPING, "must be a mapping with policy and rules")
+                ]
             },
+            text=TextCode.DOCUMENT_INVALID,
+            params={"kind": "alarm_policy", "field": "", "problem": Problem.NOT_MAPPING},
         )
     problems: list[dict[str, Any]] = []
     for key in data:
@@ -204,7 +221,7 @@ def validate_document(
         policy, policy_problems = _policy_problems(data["policy"], incident_types, categories)
         problems.extend(policy_problems)
     elif "policy" in data:
-        problems.append(_problem("policy", "invalid", "must be a mapping"))
+        problems.append(_problem("policy", Problem.NOT_MAPPING, "must be a mapping"))
     rules, rule_problems = _rule_problems(data.get("rules", []))
     problems.extend(rule_problems)
     if problems:
@@ -214,7 +231,7 @@ def validate_document(
             f"invalid policy: {first['field']}: {first['message']}{more}",
             {"problems": problems},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "alarm_policy", "field": first["field"], "problem": first["message"]},
+            params={"kind": "alarm_policy", **problem_params(first), "more": len(problems) - 1},
         )
     assert policy is not None
     return PolicyDocument(policy, tuple(rules))

@@ -25,6 +25,7 @@ from firegrid.alarms.service import Correlator
 from firegrid.alarms.timers import fire_due_timers
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Problem, detail
 from firegrid.core.texts import TextCode
 from firegrid.ingest.public import DeviceEvent, decode_event
 
@@ -38,14 +39,19 @@ def read_stream(path: Path) -> list[DeviceEvent]:
         try:
             events.append(decode_event(line))
         except (msgspec.ValidationError, msgspec.DecodeError, ValidationFailed) as exc:
-            problems.append({"line": number, "message": str(exc)})
+            problems.append({"line": number, "message": str(exc), "code": Problem.INVALID})
     if problems:
         first = problems[0]
         raise ValidationFailed(
             f"{path.name}: line {first['line']}: {first['message']}",
             {"problems": problems},
             text=TextCode.FILE_LINE_INVALID,
-            params={"file": path.name, "line": first["line"], "problem": first["message"]},
+            params={
+                "file": path.name,
+                "line": first["line"],
+                "problem": Problem.INVALID,
+                "detail": detail(first["message"]),
+            },
         )
     return events
 

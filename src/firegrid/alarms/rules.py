@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from firegrid.alarms.states import AlarmKind
 from firegrid.core.errors import ValidationFailed
-from firegrid.core.texts import TextCode
+from firegrid.core.problems import Found, Problem, first_of, pydantic_problems
+from firegrid.core.texts import Params, TextCode
 from firegrid.ingest.public import EventKind
 
 RULE_NAME = r"^[a-z][a-z0-9_]{1,63}$"
@@ -207,11 +208,8 @@ def evaluate(rules: Sequence[Rule], facts: AlarmFacts) -> list[Outcome]:
 # Loading -----------------------------------------------------------------------------------
 
 
-def _describe(error: ValidationError) -> list[dict[str, Any]]:
-    return [
-        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
-        for err in error.errors()
-    ]
+def _describe(error: ValidationError) -> list[Found]:
+    return pydantic_problems(error.errors())
 
 
 def parse_rule(data: Any, index: int = 0) -> Rule:
@@ -223,14 +221,10 @@ def parse_rule(data: Any, index: int = 0) -> Rule:
         problems = _describe(exc)
         first = problems[0]
         raise ValidationFailed(
-            f"rule {name!r} (#{index + 1}): {first['field']}: {first['message']}",
-            {"rule": name, "index": index + 1, "problems": problems},
+            f"rule {name!r} (#{index + 1}): {first.field}: {first.message}",
+            {"rule": name, "index": index + 1, "problems": [p.as_dict() for p in problems]},
             text=TextCode.DOCUMENT_INVALID,
-            params={
-                "kind": "alarm_rule",
-                "field": f"{name}.{first['field']}",
-                "problem": first["message"],
-            },
+            params={"kind": "alarm_rule", **first_of(problems), "field": f"{name}.{first.field}"},
         ) from None
 
 
@@ -239,23 +233,26 @@ def parse_rules(items: Sequence[Any]) -> list[Rule]:
     rules: list[Rule] = []
     problems: list[dict[str, Any]] = []
     messages: list[str] = []
+    firsts: list[Params] = []
     for index, data in enumerate(items):
         try:
             rules.append(parse_rule(data, index))
         except ValidationFailed as exc:
             problems.append(exc.details)
             messages.append(exc.message)
+            firsts.append(exc.text_params)
     names = [rule.name for rule in rules]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         messages.append(f"duplicate rule names: {', '.join(duplicates)}")
         problems.append({"duplicates": duplicates})
+        firsts.append({"field": "name", "problem": Problem.DUPLICATE, "value": duplicates[0]})
     if messages:
         raise ValidationFailed(
             "; ".join(messages),
             {"rules": problems},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "alarm_rules", "field": "", "problem": "; ".join(messages)},
+            params={**firsts[0], "kind": "alarm_rules", "more": len(messages) - 1},
         )
     return rules
 
@@ -266,14 +263,10 @@ def parse_policy(data: Any) -> Policy:
     except ValidationError as exc:
         problems = _describe(exc)
         raise ValidationFailed(
-            f"policy: {problems[0]['field']}: {problems[0]['message']}",
-            {"problems": problems},
+            f"policy: {problems[0].field}: {problems[0].message}",
+            {"problems": [p.as_dict() for p in problems]},
             text=TextCode.DOCUMENT_INVALID,
-            params={
-                "kind": "alarm_policy",
-                "field": problems[0]["field"],
-                "problem": problems[0]["message"],
-            },
+            params={"kind": "alarm_policy", **first_of(problems)},
         ) from None
 
 
@@ -290,11 +283,7 @@ def load_document(text: str) -> tuple[Policy, list[Rule]]:
         raise ValidationFailed(
             "rules file must be a mapping with 'policy' and 'rules'",
             text=TextCode.DOCUMENT_INVALID,
-            params={
-                "kind": "alarm_rules",
-                "field": "",
-                "problem": "must be a mapping with policy and rules",
-            },
+            params={"kind": "alarm_rules", "field": "", "problem": Problem.NOT_MAPPING},
         )
     return parse_policy(data.get("policy")), parse_rules(data.get("rules") or [])
 

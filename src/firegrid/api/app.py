@@ -28,8 +28,9 @@ from firegrid.api.limits import BodyLimitMiddleware, BodyLimits
 from firegrid.api.schemas import ErrorEnvelope, Health, Ready
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, envelope
+from firegrid.core.problems import validation_text
 from firegrid.core.settings import Settings, get_settings
-from firegrid.core.texts import TextCode, validation_text
+from firegrid.core.texts import TextCode
 from firegrid.geo.service import EngineWarmup
 from firegrid.web.serve import install_console
 

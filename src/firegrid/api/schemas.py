@@ -91,7 +91,13 @@ class ErrorBody(BaseModel):
         None, description="The sentence as a stable text code the console translates."
     )
     message_params: dict[str, ParamValue] = Field(
-        default_factory=dict, description="The parameters of message_code."
+        default_factory=dict,
+        description=(
+            "The parameters of message_code. A `problem` (or `error`) parameter is a problem "
+            "code (firegrid.core.problems.Problem) with its own parameters beside it; `field` "
+            "and `fields` name fields as they are spelt; `detail` is a third-party message "
+            "no code says, to show verbatim apart from the sentence."
+        ),
     )
 
 

@@ -4,6 +4,7 @@ field (``{"file", "problems": [{"field", "message"}]}`` in the details)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 from typing import TypeVar
@@ -12,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Problem, first_of, pydantic_problems
 from firegrid.core.texts import TextCode
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,28 +37,18 @@ def parse_yaml_model(
         raise ValidationFailed(
             f"{label} {origin}: must be {shape}",
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": label.replace(" ", "_"), "field": "", "problem": f"must be {shape}"},
+            params={"kind": label.replace(" ", "_"), "field": "", "problem": Problem.NOT_MAPPING},
         )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            {
-                "field": ".".join(str(p) for p in err["loc"]) or root_field,
-                "message": err["msg"],
-            }
-            for err in exc.errors()
-        ]
-        first = problems[0]
+        found = [replace(f, field=f.field or root_field) for f in pydantic_problems(exc.errors())]
+        first = found[0]
         raise ValidationFailed(
-            f"{label} {origin}: {first['field']}: {first['message']}",
-            {"file": origin, "problems": problems},
+            f"{label} {origin}: {first.field}: {first.message}",
+            {"file": origin, "problems": [f.as_dict() for f in found]},
             text=TextCode.DOCUMENT_INVALID,
-            params={
-                "kind": label.replace(" ", "_"),
-                "field": first["field"],
-                "problem": first["message"],
-            },
+            params={"kind": label.replace(" ", "_"), **first_of(found)},
         ) from None
 
 

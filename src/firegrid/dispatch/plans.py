@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.accounts.public import Principal
 from firegrid.core.errors import NotFound, ValidationFailed
+from firegrid.core.problems import Found, Problem, first_of
 from firegrid.core.texts import TextCode
 from firegrid.dispatch.incident_models import ResponsePlan
 from firegrid.dispatch.models import VehicleType
@@ -94,30 +95,52 @@ class Plan:
 def parse_requirements(items: Sequence[Mapping[str, Any]]) -> tuple[Requirement, ...]:
     """Validate requirement dicts (``{"vehicle_type": "pumper", "count": 2}``), naming each
     problem."""
-    problems: list[str] = []
+    problems: list[Found] = []
     out: list[Requirement] = []
     known_types = {t.value for t in VehicleType}
     for i, item in enumerate(items):
         kinds = [k for k in ("vehicle_type", "capability") if k in item]
         count = item.get("count", 1)
         if len(kinds) != 1:
-            problems.append(f"#{i}: give exactly one of vehicle_type or capability")
+            problems.append(
+                Found(
+                    f"requirements[{i}]",
+                    Problem.ONE_OF_FIELDS,
+                    f"#{i}: give exactly one of vehicle_type or capability",
+                    {"fields": "vehicle_type, capability"},
+                )
+            )
             continue
         value = str(item[kinds[0]])
         if kinds[0] == "vehicle_type" and value not in known_types:
-            problems.append(f"#{i}: unknown vehicle type {value!r}")
+            problems.append(
+                Found(
+                    f"requirements[{i}].vehicle_type",
+                    Problem.ENUM,
+                    f"#{i}: unknown vehicle type {value!r}",
+                    {"expected": sorted(known_types)},
+                )
+            )
         if not isinstance(count, int) or not 1 <= count <= 50:
-            problems.append(f"#{i}: count must be an integer 1..50, got {count!r}")
+            problems.append(
+                Found(
+                    f"requirements[{i}].count",
+                    Problem.INTERVAL,
+                    f"#{i}: count must be an integer 1..50, got {count!r}",
+                    {"interval": "[1, 50]"},
+                )
+            )
             continue
         out.append(Requirement(kinds[0], value, count))
     if not out and not problems:
-        problems.append("a plan needs at least one requirement")
+        message = "a plan needs at least one requirement"
+        problems.append(Found("requirements", Problem.TOO_SHORT, message, {"min_length": 1}))
     if problems:
         raise ValidationFailed(
-            "invalid response plan: " + "; ".join(problems),
-            problems,
+            "invalid response plan: " + "; ".join(p.message for p in problems),
+            [p.message for p in problems],
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "response_plan", "field": "", "problem": "; ".join(problems)},
+            params={"kind": "response_plan", **first_of(problems)},
         )
     return tuple(out)
 

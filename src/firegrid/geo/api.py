@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query
 from firegrid.accounts.public import Principal
 from firegrid.api.deps import DbDep, SettingsDep, require
 from firegrid.core.errors import NotFound, ValidationFailed
-from firegrid.core.texts import TextCode
+from firegrid.core.problems import Problem
+from firegrid.core.texts import Params, TextCode
 from firegrid.geo import schemas
 from firegrid.geo.errors import GeoError, NoReachableFacility
 from firegrid.geo.facilities import SkippedFacility
@@ -34,8 +35,18 @@ def geo_errors() -> Iterator[None]:
             str(exc),
             {"kind": type(exc).__name__},
             text=TextCode.GEO_REFUSED,
-            params={"error": str(getattr(exc, "code", type(exc).__name__))},
+            params=engine_error(exc),
         ) from exc
+
+
+def engine_error(exc: GeoError) -> Params:
+    """The ``error`` of ``geo.refused``: the engine's token when it is a known code, else
+    ``geo_error`` with the token as ``detail``."""
+    token = str(getattr(exc, "code", type(exc).__name__))
+    try:
+        return {"error": Problem(token)}
+    except ValueError:
+        return {"error": Problem.GEO_ERROR, "detail": token}
 
 
 def parse_point(text: str, crs: str, name: str) -> tuple[float, float]:

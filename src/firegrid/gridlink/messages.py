@@ -15,6 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import first_of, jsonschema_problem
 from firegrid.core.texts import TextCode
 
 SCHEMA_NAME = "firegrid.gridlink/1"
@@ -38,24 +39,34 @@ def validator(definition: str | None = None) -> Draft202012Validator:
     return Draft202012Validator({"$ref": f"#/$defs/{definition}", "$defs": whole["$defs"]})
 
 
+def _sorted_errors(document: Any, definition: str | None) -> list[Any]:
+    errors = validator(definition).iter_errors(document)
+    return sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])[:MAX_PROBLEMS]
+
+
 def problems_of(document: Any, definition: str | None = None) -> list[str]:
     """What is wrong with ``document`` (against one ``$defs`` entry, or the whole schema)."""
     found = []
-    errors = validator(definition).iter_errors(document)
-    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+    for error in _sorted_errors(document, definition):
         where = "/".join(str(p) for p in error.absolute_path) or "(message)"
         found.append(f"{where}: {error.message}"[:300])
-    return found[:MAX_PROBLEMS]
+    return found
 
 
 def check(document: Any, definition: str) -> None:
-    found = problems_of(document, definition)
-    if found:
+    errors = _sorted_errors(document, definition)
+    if errors:
+        found = [jsonschema_problem(e) for e in errors]
+        lines = problems_of(document, definition)
         raise ValidationFailed(
-            f"not a valid {SCHEMA_NAME} {definition}: {found[0]}",
-            {"problems": found},
+            f"not a valid {SCHEMA_NAME} {definition}: {lines[0]}",
+            {"problems": lines, "codes": [f.as_dict() for f in found]},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "grid_message", "field": definition, "problem": found[0]},
+            params={
+                "kind": "grid_message",
+                **first_of(found),
+                "field": f"{definition}{found[0].field.rstrip('/')}",
+            },
         )
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Problem, first_of, pydantic_problems
 from firegrid.core.texts import TextCode
 from firegrid.places.public import load_taxonomy
 
@@ -159,10 +160,12 @@ def parse_checklists(text: str) -> dict[str, Checklist]:
     try:
         return dict(ChecklistFile.model_validate(_load_yaml(text, "checklists")).checklists)
     except ValidationError as exc:
+        found = pydantic_problems(exc.errors())
         raise ValidationFailed(
             f"checklists are not valid: {exc}",
+            {"problems": [f.as_dict() for f in found]},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "checklists", "field": "", "problem": str(exc)},
+            params={"kind": "checklists", **first_of(found)},
         ) from None
 
 
@@ -171,10 +174,12 @@ def parse_plan_rules(text: str, checklists: dict[str, Checklist]) -> PlanRules:
     try:
         data = PlanRulesFile.model_validate(_load_yaml(text, "plan rules"))
     except ValidationError as exc:
+        found = pydantic_problems(exc.errors())
         raise ValidationFailed(
             f"plan rules are not valid: {exc}",
+            {"problems": [f.as_dict() for f in found]},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "plan_rules", "field": "", "problem": str(exc)},
+            params={"kind": "plan_rules", **first_of(found)},
         ) from None
     taxonomy = load_taxonomy()
     known_categories = set(taxonomy.categories) | set(taxonomy.classes) | {KEY_UNIT}
@@ -198,7 +203,7 @@ def parse_plan_rules(text: str, checklists: dict[str, Checklist]) -> PlanRules:
             params={
                 "kind": "plan_rules",
                 "field": last.name,
-                "problem": "the last plan rule must match every venue",
+                "problem": Problem.LAST_RULE_MATCHES_ALL,
             },
         )
     return PlanRules(data.escalation, tuple(data.rules), dict(data.class_checklists), checklists)
@@ -218,7 +223,8 @@ def _unknown(rule: str, kind: str, value: str, known: set[str]) -> None:
         params={
             "kind": "plan_rules",
             "field": f"{rule}.{kind}",
-            "problem": f"unknown {kind} {value!r}",
+            "problem": Problem.UNKNOWN_VALUE,
+            "value": value,
         },
     )
 

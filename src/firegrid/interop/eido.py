@@ -28,6 +28,7 @@ from typing import Any
 import jsonschema
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import first_of, jsonschema_problem
 from firegrid.core.texts import TextCode
 from firegrid.interop.registries import registries
 from firegrid.interop.snapshot import CallSnap, IncidentSnapshot, NoteSnap, UnitSnap
@@ -75,19 +76,21 @@ def validate(document: Any) -> None:
         return
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
+        found = [jsonschema_problem(e) for e in errors[:20]]
         problems = [
-            {"path": "/" + "/".join(str(p) for p in e.absolute_path), "problem": e.message[:300]}
-            for e in errors[:20]
+            {
+                "path": "/" + "/".join(str(p) for p in e.absolute_path),
+                "problem": e.message[:300],
+                "code": f.problem.value,
+                "params": dict(f.params),
+            }
+            for e, f in zip(errors, found, strict=False)
         ]
         raise InvalidEido(
             "the EIDO does not match the schema",
             {"problems": problems},
             text=TextCode.DOCUMENT_INVALID,
-            params={
-                "kind": "eido",
-                "field": problems[0]["path"],
-                "problem": problems[0]["problem"],
-            },
+            params={"kind": "eido", **first_of(found)},
         )
 
 

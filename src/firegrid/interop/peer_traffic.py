@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Problem
 from firegrid.core.texts import TextCode
 from firegrid.interop.peer_sim import CENTRE_AGENCY, PeerSimulator
 
@@ -60,7 +61,11 @@ def load_places(path: Path) -> list[Place]:
                 f"line {number} of {path} is not a place: need lon, lat and address",
                 {"line": number},
                 text=TextCode.FILE_LINE_INVALID,
-                params={"file": str(path), "line": number, "problem": "need lon, lat and address"},
+                params={
+                    "file": str(path),
+                    "line": number,
+                    "problem": Problem.LON_LAT_ADDRESS_MISSING,
+                },
             ) from err
     if not places:
         raise ValidationFailed(

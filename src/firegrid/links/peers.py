@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Found, Problem, first_of
 from firegrid.core.settings import Settings
 from firegrid.core.texts import TextCode
 
@@ -84,42 +85,52 @@ def peer_secret(settings: Settings, link: str, peer_id: str, secret_env: str) ->
     return hmac.new(key, f"link:{link}:{peer_id}".encode(), hashlib.sha256).hexdigest().encode()
 
 
+#: the parameters of a list that must hold at least one item
+_ONE = {"min_length": 1}
+
+
 def parse_link_config(document: Any, settings: Settings, source: str) -> LinkConfig:
     """Check a whole document, naming every problem, and build the configuration."""
-    problems: list[str] = []
+    problems: list[Found] = []
     if not isinstance(document, dict):
         raise ValidationFailed(
             f"{source}: a link configuration is a mapping",
             {"file": source},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "link_configuration", "field": "", "problem": "not a mapping"},
+            params={"kind": "link_configuration", "field": "", "problem": Problem.NOT_MAPPING},
         )
     link = document.get("link")
     if not isinstance(link, str) or not link:
-        problems.append("link: a name is required")
+        problems.append(Found("link", Problem.MISSING, "link: a name is required"))
     raw_peers = document.get("peers")
     if not isinstance(raw_peers, list) or not raw_peers:
-        problems.append("peers: a non-empty list is required")
+        problems.append(
+            Found("peers", Problem.TOO_SHORT, "peers: a non-empty list is required", _ONE)
+        )
         raw_peers = []
     peers: list[Peer] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_peers):
         where = f"peers[{index}]"
         if not isinstance(raw, dict):
-            problems.append(f"{where}: a mapping is required")
+            problems.append(Found(where, Problem.NOT_MAPPING, f"{where}: a mapping is required"))
             continue
         peer_id = str(raw.get("id", ""))
         url = str(raw.get("url", ""))
         towns = raw.get("towns", [])
         if not _PEER_ID.match(peer_id):
-            problems.append(f"{where}.id: lower-case letters, digits, '-' or '_' ({peer_id!r})")
+            message = f"{where}.id: lower-case letters, digits, '-' or '_' ({peer_id!r})"
+            problems.append(Found(f"{where}.id", Problem.NOT_SLUG, message, {"value": peer_id}))
         elif peer_id in seen:
-            problems.append(f"{where}.id: {peer_id!r} appears twice")
+            message = f"{where}.id: {peer_id!r} appears twice"
+            problems.append(Found(f"{where}.id", Problem.DUPLICATE, message, {"value": peer_id}))
         seen.add(peer_id)
         if not url.startswith(("http://", "https://")):
-            problems.append(f"{where}.url: an http(s) URL is required ({url!r})")
+            message = f"{where}.url: an http(s) URL is required ({url!r})"
+            problems.append(Found(f"{where}.url", Problem.NOT_HTTP_URL, message, {"value": url}))
         if not isinstance(towns, list) or not towns or not all(isinstance(t, str) for t in towns):
-            problems.append(f"{where}.towns: a non-empty list of town codes (or '*')")
+            message = f"{where}.towns: a non-empty list of town codes (or '*')"
+            problems.append(Found(f"{where}.towns", Problem.TOO_SHORT, message, _ONE))
             towns = []
         secret_env = str(raw.get("secret_env", ""))
         peers.append(
@@ -134,13 +145,9 @@ def parse_link_config(document: Any, settings: Settings, source: str) -> LinkCon
     if problems:
         raise ValidationFailed(
             f"{source}: invalid link configuration",
-            {"problems": problems},
+            {"problems": [p.message for p in problems], "codes": [p.as_dict() for p in problems]},
             text=TextCode.DOCUMENT_INVALID,
-            params={
-                "kind": "link_configuration",
-                "field": "",
-                "problem": "; ".join(str(p) for p in problems),
-            },
+            params={"kind": "link_configuration", **first_of(problems)},
         )
     assert isinstance(link, str)
     with_secrets = tuple(

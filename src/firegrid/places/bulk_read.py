@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from firegrid.core.errors import ImportFailed
+from firegrid.core.problems import Problem, detail
 from firegrid.core.text import restore_formula
 from firegrid.core.texts import TextCode
 
@@ -161,5 +162,10 @@ def _unreadable(line: int, exc: Exception, codec: str) -> ImportFailed:
         f"the CSV file cannot be read at line {line}: {exc}",
         {"line": line},
         text=TextCode.FILE_LINE_INVALID,
-        params={"file": "CSV", "line": line, "problem": str(exc)},
+        params={
+            "file": "CSV",
+            "line": line,
+            "problem": Problem.CSV_MALFORMED,
+            "detail": detail(exc),
+        },
     )

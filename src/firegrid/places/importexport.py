@@ -27,8 +27,9 @@ from firegrid.api.crud import Resource
 from firegrid.core.changes import record_change
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
+from firegrid.core.problems import Problem, detail, validation_text
 from firegrid.core.text import find_in, neutralise_formula, restore_formula
-from firegrid.core.texts import Text, TextCode, param, validation_text
+from firegrid.core.texts import Text, TextCode, param
 from firegrid.core.writes import WriteContext
 from firegrid.places.bulk_kinds import BULK_KINDS
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84
@@ -176,7 +177,12 @@ def _read_csv(data: bytes, encoding: str = "auto") -> Iterator[Row]:
             f"the CSV file cannot be read at line {reader.line_num}: {exc}",
             {"line": reader.line_num},
             text=TextCode.FILE_LINE_INVALID,
-            params={"file": "CSV", "line": reader.line_num, "problem": str(exc)},
+            params={
+                "file": "CSV",
+                "line": reader.line_num,
+                "problem": Problem.CSV_MALFORMED,
+                "detail": detail(exc),
+            },
         ) from None
 
 
@@ -284,7 +290,7 @@ def _coerce(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
                 "boundary is not GeoJSON text",
                 {"boundary": "..."},
                 text=TextCode.GEO_BAD_BOUNDARY,
-                params={"problem": "not GeoJSON text"},
+                params={"problem": Problem.NOT_GEOJSON},
             ) from None
     return shaped
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firegrid.core.errors import Conflict, OutsideCity, ValidationFailed
+from firegrid.core.problems import Problem, detail
 from firegrid.core.texts import TextCode
 from firegrid.core.writes import WriteContext
 from firegrid.places.crs import Crs, point_to_wgs84, to_wgs84, validate_lon_lat
@@ -292,19 +293,19 @@ def validate_boundary(geometry: dict[str, Any]) -> None:
         raise ValidationFailed(
             f"boundary is not a GeoJSON geometry: {exc}",
             text=TextCode.GEO_BAD_BOUNDARY,
-            params={"problem": str(exc)},
+            params={"problem": Problem.NOT_GEOMETRY, "detail": detail(exc)},
         ) from None
     if polygon.geom_type not in {"Polygon", "MultiPolygon"}:
         raise ValidationFailed(
             f"boundary must be a Polygon or MultiPolygon, not {polygon.geom_type}",
             text=TextCode.GEO_BAD_BOUNDARY,
-            params={"problem": polygon.geom_type},
+            params={"problem": Problem.NOT_POLYGON, "geometry_type": polygon.geom_type},
         )
     if not polygon.is_valid:
         raise ValidationFailed(
             "boundary polygon is not valid (self-intersection?)",
             text=TextCode.GEO_BAD_BOUNDARY,
-            params={"problem": "self-intersection?"},
+            params={"problem": Problem.SELF_INTERSECTION},
         )
     min_x, min_y, max_x, max_y = polygon.bounds
     validate_lon_lat(min_x, min_y)

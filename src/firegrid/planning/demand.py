@@ -23,6 +23,7 @@ A cell's point is the weight-weighted centroid of its venues, its weight their s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Found, Problem, first_of
 from firegrid.core.texts import TextCode
 from firegrid.geo.projection import LocalProjection
 from firegrid.planning.inputs import VenueRows
@@ -53,18 +55,36 @@ class DemandParams:
     incidents: bool = False
 
     def check(self) -> None:
-        problems = []
+        problems: list[Found] = []
         if self.weighting not in WEIGHTINGS:
-            problems.append(f"weighting must be one of {', '.join(WEIGHTINGS)}")
+            problems.append(one_of("weighting", WEIGHTINGS))
         if self.cell_m is not None and not 50 <= self.cell_m <= 20000:
-            problems.append("cell_m must be between 50 and 20000 (or none for venues)")
+            problems.append(interval("cell_m", "[50, 20000]", "or none for venues"))
         if problems:
-            raise ValidationFailed(
-                "; ".join(problems),
-                {"problems": problems},
-                text=TextCode.PLANNING_PARAMS_INVALID,
-                params={"problem": "; ".join(problems)},
-            )
+            raise params_invalid(problems)
+
+
+def one_of(name: str, allowed: Sequence[str]) -> Found:
+    return Found(
+        name, Problem.ENUM, f"{name} must be one of {', '.join(allowed)}", {"expected": allowed}
+    )
+
+
+def interval(name: str, bounds: str, note: str = "") -> Found:
+    """``name`` outside ``bounds`` (interval notation: ``(0, 60]``)."""
+    message = f"{name} must be in {bounds}" + (f" ({note})" if note else "")
+    return Found(name, Problem.INTERVAL, message, {"interval": bounds})
+
+
+def params_invalid(problems: Sequence[Found]) -> ValidationFailed:
+    """The refusal of planning parameters: every problem in ``details``, the first in the
+    sentence."""
+    return ValidationFailed(
+        "; ".join(p.message for p in problems),
+        {"problems": [p.as_dict() for p in problems]},
+        text=TextCode.PLANNING_PARAMS_INVALID,
+        params=first_of(problems),
+    )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from firegrid.core.db import Database
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Problem
 from firegrid.core.settings import Settings
 from firegrid.core.texts import TextCode
 from firegrid.planning import inputs
@@ -93,7 +94,7 @@ def read_plan_file(path: Path) -> dict[str, Any]:
         raise ValidationFailed(
             "a plan file must hold a JSON object",
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "plan_file", "field": "", "problem": "not a JSON object"},
+            params={"kind": "plan_file", "field": "", "problem": Problem.NOT_JSON_OBJECT},
         )
     return data
 

@@ -20,9 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from firegrid.core.db import Database
-from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Found, Problem
 from firegrid.core.settings import Settings
-from firegrid.core.texts import TextCode
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.planning import inputs
 from firegrid.planning.busy import BusyFraction, estimate_busy_fraction
@@ -33,7 +32,7 @@ from firegrid.planning.candidates import (
     grid_candidates,
     rows_to_candidates,
 )
-from firegrid.planning.demand import DemandParams, build_demand
+from firegrid.planning.demand import DemandParams, build_demand, interval, one_of, params_invalid
 from firegrid.planning.instance import (
     SitingInstance,
     build_instance,
@@ -67,28 +66,30 @@ class StationParams:
     time_limit_s: float = 60.0
 
     def check(self) -> None:
-        problems = []
+        problems: list[Found] = []
         if self.model not in MODELS:
-            problems.append(f"model must be one of {', '.join(MODELS)}")
+            problems.append(one_of("model", MODELS))
         if not 0 <= self.add <= 500:
-            problems.append("add must be between 0 and 500")
+            problems.append(interval("add", "[0, 500]"))
         if not 0 < self.minutes <= 60:
-            problems.append("minutes must be in (0, 60]")
+            problems.append(interval("minutes", "(0, 60]"))
         if self.spacing_m is None and not self.candidates_file and not self.candidate_points:
-            problems.append("give grid candidates (spacing_m), a candidate file, or both")
-        if not 0 < self.coverage_share <= 1:
-            problems.append("coverage_share must be in (0, 1]")
-        if self.busy_fraction is not None and not 0 <= self.busy_fraction < 1:
-            problems.append("busy_fraction must be in [0, 1)")
-        if not 0 < self.time_limit_s <= 3600:
-            problems.append("time_limit_s must be in (0, 3600]")
-        if problems:
-            raise ValidationFailed(
-                "; ".join(problems),
-                {"problems": problems},
-                text=TextCode.PLANNING_PARAMS_INVALID,
-                params={"problem": "; ".join(problems)},
+            problems.append(
+                Found(
+                    "spacing_m",
+                    Problem.NEEDS_ONE,
+                    "give grid candidates (spacing_m), a candidate file, or both",
+                    {"fields": "spacing_m, candidates_file, candidate_points"},
+                )
             )
+        if not 0 < self.coverage_share <= 1:
+            problems.append(interval("coverage_share", "(0, 1]"))
+        if self.busy_fraction is not None and not 0 <= self.busy_fraction < 1:
+            problems.append(interval("busy_fraction", "[0, 1)"))
+        if not 0 < self.time_limit_s <= 3600:
+            problems.append(interval("time_limit_s", "(0, 3600]"))
+        if problems:
+            raise params_invalid(problems)
         DemandParams(self.weighting, self.cell_m, self.incidents).check()
 
     @property

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firegrid.core.errors import DomainError, ValidationFailed
+from firegrid.core.problems import Found, Problem
 from firegrid.core.texts import TextCode
 from firegrid.dispatch.duplicates import haversine_m
 from firegrid.dispatch.merge_rules import MergeRules
@@ -159,7 +160,7 @@ def prepare_calls(
             raise ValidationFailed(
                 f"record {n}: time {record['t']!r} has no time zone",
                 text=TextCode.VALIDATION_TIMEZONE_NAIVE,
-                params={"field": f"record {n}: t"},
+                params={"field": f"records[{n}].t"},
             )
         when.append(t)
     lon = np.asarray([float(r["lon"]) for r in records], dtype=np.float64)
@@ -493,12 +494,12 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _bad_line(path: Path, line: int, problem: str) -> ValidationFailed:
+def _bad_line(path: Path, line: int, found: Found) -> ValidationFailed:
     return ValidationFailed(
-        f"calls file line {line}: {problem}",
+        f"calls file line {line}: {found.message}",
         {"line": line},
         text=TextCode.FILE_LINE_INVALID,
-        params={"file": str(path), "line": line, "problem": problem},
+        params={"file": str(path), "line": line, "problem": found.problem, **found.params},
     )
 
 
@@ -517,9 +518,18 @@ def read_calls(path: Path) -> list[dict[str, Any]]:
         for n, record in enumerate(read_jsonl(path), 1):
             missing = [k for k in required if k not in record]
             if missing:
-                raise _bad_line(path, n, f"missing {', '.join(missing)}")
+                message = f"missing {', '.join(missing)}"
+                raise _bad_line(
+                    path, n, Found("", Problem.FIELDS_MISSING, message, {"fields": missing})
+                )
             if record["incident_type"] not in ON_SCENE_MIN:
-                raise _bad_line(path, n, f"unknown incident type {record['incident_type']!r}")
+                kind = str(record["incident_type"])
+                message = f"unknown incident type {kind!r}"
+                raise _bad_line(
+                    path,
+                    n,
+                    Found("", Problem.UNKNOWN_INCIDENT_TYPE, message, {"incident_type": kind}),
+                )
             records.append(record)
     except ValueError as err:
         if isinstance(err, ValidationFailed):

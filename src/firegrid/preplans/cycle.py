@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Problem
 from firegrid.core.texts import TextCode
 
 CYCLE_FILE = Path(__file__).with_name("review_cycle.yaml")
@@ -22,7 +23,11 @@ def parse_cycle(data: object) -> dict[str, int]:
         raise ValidationFailed(
             "review cycle needs a review_interval_days mapping",
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "review_cycle", "field": "review_interval_days", "problem": "missing"},
+            params={
+                "kind": "review_cycle",
+                "field": "review_interval_days",
+                "problem": Problem.MISSING,
+            },
         )
     raw = data["review_interval_days"]
     missing = [g for g in GRADES if g not in raw]
@@ -35,7 +40,8 @@ def parse_cycle(data: object) -> dict[str, int]:
             params={
                 "kind": "review_cycle",
                 "field": "review_interval_days",
-                "problem": "grades must be exactly " + ", ".join(GRADES),
+                "problem": Problem.GRADES_EXACTLY,
+                "expected": GRADES,
             },
         )
     days: dict[str, int] = {}
@@ -53,7 +59,12 @@ def parse_cycle(data: object) -> dict[str, int]:
         raise ValidationFailed(
             "red venues are reviewed at least yearly (≤ 365 days)",
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "review_cycle", "field": "red", "problem": "≤ 365"},
+            params={
+                "kind": "review_cycle",
+                "field": "red",
+                "problem": Problem.LESS_THAN_EQUAL,
+                "le": 365,
+            },
         )
     return days
 

@@ -30,6 +30,7 @@ from sqlalchemy import func, or_, select, update
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ValidationFailed
+from firegrid.core.problems import first_of, pydantic_problems
 from firegrid.core.settings import Settings
 from firegrid.core.texts import TextCode
 from firegrid.risk.area_models import RiskSchedule
@@ -66,15 +67,12 @@ def parse_schedule(data: Any) -> ScheduleDoc:
     try:
         return ScheduleDoc.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        found = pydantic_problems(exc.errors())
         raise ValidationFailed(
-            f"risk schedule is invalid at {'.'.join(str(p) for p in first['loc'])}: {first['msg']}",
+            f"risk schedule is invalid at {found[0].field}: {found[0].message}",
+            {"problems": [f.as_dict() for f in found]},
             text=TextCode.DOCUMENT_INVALID,
-            params={
-                "kind": "risk_schedule",
-                "field": ".".join(str(p) for p in first["loc"]),
-                "problem": first["msg"],
-            },
+            params={"kind": "risk_schedule", **first_of(found)},
         ) from exc
 
 

@@ -1113,7 +1113,7 @@ export interface ErrorBody {
   details?: unknown;
   /** The sentence as a stable text code the console translates. */
   message_code?: TextCode | null;
-  /** The parameters of message_code. */
+  /** The parameters of message_code. A `problem` (or `error`) parameter is a problem code (firegrid.core.problems.Problem) with its own parameters beside it; `field` and `fields` name fields as they are spelt; `detail` is a third-party message no code says, to show verbatim apart from the sentence. */
   message_params?: Record<string, string | number | boolean | null>;
 }
 
@@ -1824,7 +1824,7 @@ export interface ImportFailedBody {
   details?: ImportErrors | null;
   /** The sentence as a stable text code the console translates. */
   message_code?: TextCode | null;
-  /** The parameters of message_code. */
+  /** The parameters of message_code. A `problem` (or `error`) parameter is a problem code (firegrid.core.problems.Problem) with its own parameters beside it; `field` and `fields` name fields as they are spelt; `detail` is a third-party message no code says, to show verbatim apart from the sentence. */
   message_params?: Record<string, string | number | boolean | null>;
 }
 

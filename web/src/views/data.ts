@@ -2,8 +2,9 @@
 // and imports with their row errors.
 
 import { ApiError } from "../api";
-import { api, can, categoryName, errorText, fail, label, state, t, toast } from "../ctx";
-import { rowErrorText } from "../servertext";
+import { api, can, categoryName, errorMessage, fail, label, state, t, toast } from "../ctx";
+import { messageNodes } from "../messageview";
+import { rowErrorMessage } from "../servertext";
 import { h, replace } from "../dom";
 import { busy, field, section, select, table, type Cell } from "./common";
 import { HydrantStatusValues } from "../generated/enums";
@@ -153,10 +154,10 @@ export function mountData(root: HTMLElement, rest: string[]): () => void {
                 replace(
                   out,
                   h("p", { class: "form-error", role: "alert" }, t("data.importFailed", { n: err.rowErrors.length })),
-                  table([t("fields.line"), t("fields.column"), t("fields.reason")], err.rowErrors.map((e) => [e.line ?? "", e.column ?? "", e.reason === undefined ? JSON.stringify(e) : rowErrorText(t, e)]), { testid: "import-errors" }),
+                  table([t("fields.line"), t("fields.column"), t("fields.reason")], err.rowErrors.map((e) => [e.line ?? "", e.column ?? "", e.reason === undefined ? JSON.stringify(e) : h("span", null, ...messageNodes(rowErrorMessage(t, e)))]), { testid: "import-errors" }),
                 );
               } else {
-                replace(out, h("p", { class: "form-error", role: "alert" }, errorText(err)));
+                replace(out, h("p", { class: "form-error", role: "alert" }, ...messageNodes(errorMessage(err))));
               }
             }
           });

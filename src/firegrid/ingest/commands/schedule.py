@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Problem
 from firegrid.core.texts import TextCode
 
 MAX_POLL_PERIOD_S = 7200
@@ -90,6 +91,6 @@ def load_schedule(path: str) -> ScheduleSettings:
             f"the command schedule {path} is not a mapping",
             {"path": path},
             text=TextCode.DOCUMENT_INVALID,
-            params={"kind": "command_schedule", "field": "", "problem": "not a mapping"},
+            params={"kind": "command_schedule", "field": "", "problem": Problem.NOT_MAPPING},
         )
     return ScheduleSettings.from_mapping(data)

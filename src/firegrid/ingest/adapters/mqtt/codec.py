@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from firegrid.core.errors import ValidationFailed
+from firegrid.core.problems import Found, Problem, first_of
 from firegrid.core.texts import TextCode
 from firegrid.devices.public import DeviceRef
 from firegrid.ingest.events import Component, DeviceEvent, EventKind, make_event_id
@@ -72,7 +73,7 @@ class VendorMapping:
 
     @classmethod
     def from_dict(cls, name: str, data: dict[str, Any]) -> VendorMapping:
-        problems: list[str] = []
+        problems: list[Found] = []
         occurred = data.get("occurred_at") or {}
         if isinstance(occurred, str):
             occurred = {"path": occurred}
@@ -80,31 +81,45 @@ class VendorMapping:
         if isinstance(kind, str):
             kind = {"path": kind}
         kind_map = {str(k): str(v) for k, v in (kind.get("map") or {}).items()}
-        valid = {k.value for k in EventKind}
+        valid = sorted(k.value for k in EventKind)
         problems += [
-            f"kind map value {v!r} is not a kind" for v in kind_map.values() if v not in valid
+            Found(
+                f"kind.map.{k}",
+                Problem.ENUM,
+                f"kind map value {v!r} is not a kind",
+                {"expected": valid},
+            )
+            for k, v in kind_map.items()
+            if v not in valid
         ]
         default = str(kind.get("default", "other"))
         if default not in valid:
-            problems.append(f"kind default {default!r} is not a kind")
+            message = f"kind default {default!r} is not a kind"
+            problems.append(Found("kind.default", Problem.ENUM, message, {"expected": valid}))
         fmt = str(occurred.get("format", "iso8601"))
-        if fmt not in ("iso8601", "epoch_s", "epoch_ms"):
-            problems.append(f"occurred_at format {fmt!r} is not iso8601, epoch_s or epoch_ms")
+        formats = ("iso8601", "epoch_s", "epoch_ms")
+        if fmt not in formats:
+            message = f"occurred_at format {fmt!r} is not iso8601, epoch_s or epoch_ms"
+            problems.append(
+                Found("occurred_at.format", Problem.ENUM, message, {"expected": formats})
+            )
         component = {str(k): str(v) for k, v in (data.get("component") or {}).items()}
         problems += [
-            f"component field {k!r} is unknown" for k in component if k not in _COMPONENT_FIELDS
+            Found(f"component.{k}", Problem.UNKNOWN_KEY, f"component field {k!r} is unknown")
+            for k in component
+            if k not in _COMPONENT_FIELDS
         ]
         values = data.get("values") or {}
         values_path = values.get("path") if set(values) == {"path"} else None
         if problems:
             raise ValidationFailed(
                 f"vendor mapping {name!r} is invalid",
-                problems,
+                [p.message for p in problems],
                 text=TextCode.DOCUMENT_INVALID,
                 params={
                     "kind": "vendor_mapping",
-                    "field": ", ".join(sorted(problems)),
-                    "problem": name,
+                    **first_of(problems),
+                    "field": f"{name}.{problems[0].field}",
                 },
             )
         return cls(
