@@ -14,13 +14,14 @@ nor the simulator: :mod:`firegrid.links.commands` (what every link's CLI shares)
 from firegrid.links.health import link_health
 from firegrid.links.inbox import claim_inbound, inbound_result, store_inbound_result
 from firegrid.links.outbox import dead_letters, enqueue, retry_dead_letter
-from firegrid.links.peers import LinkConfig, Peer, load_link_config
+from firegrid.links.peers import LinkConfig, Peer, app_link_config, load_link_config
 from firegrid.links.signing import SignatureError, sign, signed_headers, verify
 
 __all__ = [
     "LinkConfig",
     "Peer",
     "SignatureError",
+    "app_link_config",
     "claim_inbound",
     "dead_letters",
     "enqueue",
