@@ -13,6 +13,7 @@ from firegrid.accounts.principal import system_principal
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from firegrid.places.models import Building
 from firegrid.preplans import service
 from firegrid.preplans.cycle import parse_cycle, review_intervals
 from tests.preplans.conftest import PCity, document
@@ -118,6 +119,32 @@ def test_document_checks_name_the_field(db: Database, pcity: PCity):
         text = str(err.value.details)
         assert "map_features[0]" in text
         assert "device 999999" in text
+
+
+def test_linked_buildings_and_devices_must_be_the_venues(db: Database, pcity: PCity):
+    officer = pcity.dcity.principal("commander", "town:east")
+    with db.session() as session:
+        building_of = dict(session.execute(select(Building.venue_id, Building.id)).all())
+    own, other = building_of[pcity.venues["east"]], building_of[pcity.venues["west"]]
+    with db.session() as session:
+        linked = document(pcity)
+        linked["buildings"][0]["building_id"] = own
+        _plan, row = service.save_draft(session, officer, pcity.venues["east"], linked)
+        assert row.document["buildings"][0]["building_id"] == own
+    with db.session() as session:
+        bad = document(pcity)
+        bad["buildings"][0]["building_id"] = other
+        bad["fire_protection"]["alarm_panels"][0]["device_id"] = 999_999
+        with pytest.raises(ValidationFailed) as err:
+            service.save_draft(session, officer, pcity.venues["east"], bad)
+    problems = err.value.details["problems"]
+    assert problems == [
+        {
+            "field": "fire_protection.alarm_panels",
+            "message": "device 999999 is not registered at this venue",
+        },
+        {"field": "buildings", "message": f"building {other} is not at this venue"},
+    ]
 
 
 def test_permissions_in_the_service(db: Database, pcity: PCity):

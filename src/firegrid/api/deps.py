@@ -54,5 +54,11 @@ def require(permission: str) -> Callable[..., Principal]:
     return dependency
 
 
+async def raw_body(request: Request) -> bytes:
+    """The request's body as sent (a signature is checked over these bytes)."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

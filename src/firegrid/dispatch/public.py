@@ -11,7 +11,7 @@ from firegrid.dispatch.incident_models import AidRequest, Incident, IncidentCall
 from firegrid.dispatch.incidents import set_incident_status
 from firegrid.dispatch.models import Hydrant, HydrantStatus, Station, Vehicle
 from firegrid.dispatch.plans import Plan, Requirement
-from firegrid.dispatch.recommend import Unit
+from firegrid.dispatch.recommend import Unit, assign_slots
 
 __all__ = [
     "AidRequest",
@@ -24,5 +24,6 @@ __all__ = [
     "Station",
     "Unit",
     "Vehicle",
+    "assign_slots",
     "set_incident_status",
 ]

@@ -365,6 +365,30 @@ def select_units(
     if eligible is None:
         eligible = eligibility(requirements, units)
     ids = np.fromiter((u.id for u in units), np.int64, len(units))
+    pairs = assign_slots(requirements, eligible, eta, ids)
+    filled = [0] * len(requirements)
+    for r, _ in pairs:
+        filled[r] += 1
+    missing = [
+        {"requirement": req.label, **req.as_dict(), "missing": req.count - filled[r]}
+        for r, req in enumerate(requirements)
+        if filled[r] < req.count
+    ]
+    return pairs, missing
+
+
+def assign_slots(
+    requirements: Sequence[Requirement],
+    eligible: Sequence[BoolArray],
+    eta: FloatArray,
+    ids: IntArray,
+) -> list[tuple[int, int]]:
+    """The optimal assignment of units to the slots of ``requirements`` (a requirement has
+    ``count`` slots): ``[(requirement index, unit index)]``. ``eligible[r]`` marks the units
+    that may fill requirement ``r``, ``eta`` times every unit (``inf``: not timed), ``ids``
+    its vehicle id. Fills as many slots as possible, then minimises the sum of ETAs; ties
+    go to the lower vehicle id. What :func:`select_units` and planning's what-if (on
+    arrays) both choose with."""
     slot_req = [r for r, req in enumerate(requirements) for _ in range(req.count)]
     n_slots = len(slot_req)
     finite = np.isfinite(eta)
@@ -388,18 +412,10 @@ def select_units(
         rows, picked = linear_sum_assignment(cost)
         pairs = [
             (slot_req[s], int(cols[c]))
-            for s, c in zip(rows, picked, strict=True)
+            for s, c in zip(rows.tolist(), picked.tolist(), strict=True)
             if cost[s, c] < _BIG
         ]
-    filled = [0] * len(requirements)
-    for r, _ in pairs:
-        filled[r] += 1
-    missing = [
-        {"requirement": req.label, **req.as_dict(), "missing": req.count - filled[r]}
-        for r, req in enumerate(requirements)
-        if filled[r] < req.count
-    ]
-    return pairs, missing
+    return pairs
 
 
 def _ordinal(n: int) -> str:

@@ -40,17 +40,4 @@ def route_within(
     path = [dst]
     while path[-1] != src:
         path.append(int(pred[path[-1]]))
-    nodes = np.asarray(path[::-1], dtype=np.int64)
-    length, time = engine.path_cost(nodes)
-    net = engine.network
-    coords = [(float(s.lon[0]), float(s.lat[0]))]
-    coords += list(zip(net.node_lon[nodes].tolist(), net.node_lat[nodes].tolist(), strict=True))
-    coords.append((float(s.lon[1]), float(s.lat[1])))
-    return Route(
-        travel_time_s=time + float(s.leg_time_s.sum()),
-        distance_m=length + float(s.distance_m.sum()),
-        node_ids=nodes,
-        coordinates=coords,
-        access_distance_m=float(s.distance_m[0]),
-        egress_distance_m=float(s.distance_m[1]),
-    )
+    return engine.route_along(s, np.asarray(path[::-1], dtype=np.int64))

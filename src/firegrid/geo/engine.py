@@ -378,19 +378,24 @@ class TravelTimeEngine:
             [origin[1], destination[1]],
             labels=("origin", "destination"),
         )
-        nodes = self.route_nodes(int(s.node[0]), int(s.node[1]), by=by)
+        return self.route_along(s, self.route_nodes(int(s.node[0]), int(s.node[1]), by=by))
+
+    def route_along(self, ends: Snapped, nodes: IntArray) -> Route:
+        """The route from the first point of ``ends`` to its second along the path ``nodes``
+        (from the first point's node to the second's): totals with the legs, coordinates
+        from point to point through the nodes."""
         length, time = self.path_cost(nodes)
         net = self.network
-        coords = [(float(s.lon[0]), float(s.lat[0]))]
+        coords = [(float(ends.lon[0]), float(ends.lat[0]))]
         coords += list(zip(net.node_lon[nodes].tolist(), net.node_lat[nodes].tolist(), strict=True))
-        coords.append((float(s.lon[1]), float(s.lat[1])))
+        coords.append((float(ends.lon[1]), float(ends.lat[1])))
         return Route(
-            travel_time_s=time + float(s.leg_time_s.sum()),
-            distance_m=length + float(s.distance_m.sum()),
+            travel_time_s=time + float(ends.leg_time_s.sum()),
+            distance_m=length + float(ends.distance_m.sum()),
             node_ids=nodes,
             coordinates=coords,
-            access_distance_m=float(s.distance_m[0]),
-            egress_distance_m=float(s.distance_m[1]),
+            access_distance_m=float(ends.distance_m[0]),
+            egress_distance_m=float(ends.distance_m[1]),
         )
 
     def route_nodes(self, source: int, target: int, *, by: Weight = "time") -> IntArray:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from firegrid.accounts.public import Principal, record_change
-from firegrid.api.deps import SessionDep, require
+from firegrid.api.deps import RawBody, SessionDep, require
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.core.texts import TextCode
@@ -19,7 +19,7 @@ from firegrid.gridlink.inbound import Inbound, receive_event
 from firegrid.links import signing
 from firegrid.links.health import link_health
 from firegrid.links.outbox import dead_letters, message_dict, retry_dead_letter
-from firegrid.links.peers import LinkConfig, Peer
+from firegrid.links.peers import LinkConfig, Peer, app_link_config
 
 router = APIRouter(tags=["gridlink"])
 
@@ -30,18 +30,7 @@ LinkAdmin = Annotated[Principal, Depends(require("links:admin"))]
 
 def link_of(request: Request) -> LinkConfig:
     """The grid link's configuration (read once per app)."""
-    config: LinkConfig | None = getattr(request.app.state, "gridlink", None)
-    if config is None:
-        config = cfg.link_config(request.app.state.settings)
-        request.app.state.gridlink = config
-    return config
-
-
-async def raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-Body = Annotated[bytes, Depends(raw_body)]
+    return app_link_config(request.app.state, "gridlink", cfg.link_config)
 
 
 def signing_peer(request: Request, config: LinkConfig, body: bytes) -> Peer:
@@ -58,7 +47,7 @@ def signing_peer(request: Request, config: LinkConfig, body: bytes) -> Peer:
     summary="A grid event (入格事项) from the city grid platform: a hazard or a fire report",
 )
 def receive(
-    request: Request, body: Body, principal: GridPeer, session: SessionDep
+    request: Request, body: RawBody, principal: GridPeer, session: SessionDep
 ) -> dict[str, Any]:
     config = link_of(request)
     peer = signing_peer(request, config, body)

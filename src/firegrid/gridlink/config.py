@@ -17,12 +17,4 @@ def link_config(settings: Settings) -> LinkConfig:
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
-    return DeliveryPolicy(
-        ack_timeout_s=settings.link_ack_timeout_s,
-        retry_base_s=settings.link_retry_base_s,
-        retry_max_s=settings.link_retry_max_s,
-        send_timeout_s=settings.link_send_timeout_s,
-        idle_poll_s=settings.link_poll_s,
-        lease_ttl_s=settings.link_lease_ttl_s,
-        probe_s=settings.link_probe_s,
-    )
+    return DeliveryPolicy.from_settings(settings)

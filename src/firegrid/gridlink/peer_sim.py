@@ -17,28 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-import sys
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from firegrid.core.errors import DomainError
 from firegrid.gridlink.messages import SCHEMA_NAME, problems_of
-from firegrid.links import signing
+from firegrid.links.simulator import Faults, SimulatedPeer
+from firegrid.links.simulator import simulator_app as link_simulator_app
 
-
-@dataclass
-class Faults:
-    drop: float = 0.0  # share of received messages left unacknowledged (HTTP 503)
-    delay_ms: float = 0.0  # wait before each acknowledgement
-    duplicate: float = 0.0  # share of messages processed twice / sent twice
+__all__ = ["Faults", "GridPlatformSimulator", "Item", "PlatformState", "simulator_app"]
 
 
 @dataclass
@@ -87,50 +77,17 @@ class PlatformState:
         }
 
 
-class GridPlatformSimulator:
+class GridPlatformSimulator(SimulatedPeer[Faults, PlatformState]):
     """The simulated grid platform: its faults, its state, and its sending side."""
 
-    def __init__(
-        self,
-        secret: bytes,
-        *,
-        peer_id: str = "dggrid",
-        target: str = "",
-        api_key: str = "",
-        faults: Faults | None = None,
-        seed: int | None = None,
-        echo: bool = False,
-    ) -> None:
-        self.secret = secret
-        self.peer_id = peer_id
-        self.target = target.rstrip("/")
-        self.api_key = api_key
-        self.faults = faults or Faults()
-        self.state = PlatformState()
-        self.lock = threading.Lock()
-        self.random = random.Random(seed)
-        self.echo = echo
-
-    def _print(self, line: dict[str, Any]) -> None:
-        if self.echo:
-            print(json.dumps(line, ensure_ascii=False, default=str), file=sys.stdout, flush=True)
+    default_peer_id = "dggrid"
+    send_path = "/api/v1/gridlink/events"
+    faults_type = Faults
+    state_type = PlatformState
 
     # receiving -----------------------------------------------------------------------
 
-    def receive(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-        """Check, maybe drop, apply once; ``(status, answer)``."""
-        try:
-            signing.verify(
-                self.secret,
-                headers.get(signing.TIMESTAMP_HEADER.lower()),
-                headers.get(signing.SIGNATURE_HEADER.lower()),
-                body,
-            )
-        except DomainError as err:
-            with self.lock:
-                self.state.bad_signatures += 1
-            return 401, err.envelope()
-        message_id = headers.get(signing.MESSAGE_HEADER.lower(), "")
+    def handle(self, message_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
         try:
             document = json.loads(body)
         except ValueError:
@@ -140,14 +97,13 @@ class GridPlatformSimulator:
             self.state.received += 1
             if problems:
                 self.state.invalid += 1
-                self._print({"invalid": message_id, "problems": problems[:3]})
+                self.print_line({"invalid": message_id, "problems": problems[:3]})
                 return 400, {"error": {"code": "invalid", "message": problems[0]}}
             if self.random.random() < self.faults.drop:
                 self.state.dropped += 1
-                self._print({"dropped": message_id})
+                self.print_line({"dropped": message_id})
                 return 503, {"error": {"code": "dropped", "message": "simulated loss"}}
-            times = 2 if self.random.random() < self.faults.duplicate else 1
-            for _ in range(times):
+            for _ in range(self.times_to_handle()):
                 self._apply(message_id, document)
         return 200, {"ack": message_id}
 
@@ -170,7 +126,7 @@ class GridPlatformSimulator:
         seen.event_id = document.get("event_id")
         seen.actions.append(document["action"])
         self.state.applied += 1
-        self._print(
+        self.print_line(
             {
                 "received": key,
                 "action": document["action"],
@@ -193,62 +149,15 @@ class GridPlatformSimulator:
         document.setdefault("updated_at", datetime.now(UTC).isoformat())
         return document
 
-    def send(
-        self, document: dict[str, Any], *, message_id: str | None = None
-    ) -> list[dict[str, Any]]:
-        """POST ``document`` to firegrid (twice with the duplicate fault); the answers."""
-        if not self.target:
-            raise ValueError("the simulator has no --target to send to")
-        body = json.dumps(document, ensure_ascii=False).encode()
-        message_id = message_id or uuid.uuid4().hex
-        times = 2 if self.random.random() < self.faults.duplicate else 1
-        answers = []
-        for _ in range(times):
-            headers = signing.signed_headers(self.secret, self.peer_id, message_id, body)
-            if self.api_key:
-                headers["X-API-Key"] = self.api_key
-            response = httpx.post(
-                f"{self.target}/api/v1/gridlink/events", content=body, headers=headers, timeout=10
-            )
-            answer = {"status": response.status_code, "body": _json(response)}
-            answers.append(answer)
-            with self.lock:
-                self.state.sent.append({"message_id": message_id, **answer})
-            self._print({"sent": document["event_id"], "message_id": message_id, **answer})
-        return answers
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text[:300]
+    def after_send(self, document: dict[str, Any], message_id: str, answer: dict[str, Any]) -> None:
+        self.print_line({"sent": document["event_id"], "message_id": message_id, **answer})
 
 
 def simulator_app(sim: GridPlatformSimulator) -> FastAPI:
     """The simulator's HTTP side."""
-    app = FastAPI(title="firegrid grid-platform simulator", docs_url=None, redoc_url=None)
-
-    @app.post("/grid")
-    async def grid(request: Request) -> JSONResponse:
-        body = await request.body()
-        status, answer = sim.receive({k.lower(): v for k, v in request.headers.items()}, body)
-        if sim.faults.delay_ms > 0:  # applied at once, acknowledged late (or never)
-            await asyncio.sleep(sim.faults.delay_ms / 1000.0)
-        return JSONResponse(answer, status_code=status)
-
-    @app.get("/state")
-    def state() -> dict[str, Any]:
-        with sim.lock:
-            return sim.state.as_dict()
-
-    @app.post("/faults")
-    async def set_faults(request: Request) -> dict[str, Any]:
-        values = await request.json()
-        for name in ("drop", "delay_ms", "duplicate"):
-            if name in values:
-                setattr(sim.faults, name, float(values[name]))
-        return sim.faults.__dict__
+    app = link_simulator_app(
+        sim, title="firegrid grid-platform simulator", receive_path="/grid", receive_name="grid"
+    )
 
     @app.post("/send/event")
     async def send_event(request: Request) -> dict[str, Any]:

@@ -58,6 +58,29 @@ def _event_id(session: Session, peer: Peer, kind: str, local_id: int) -> str | N
     ).first()
 
 
+def _item_envelope(
+    session: Session,
+    peer: Peer,
+    change: Change,
+    kind: str,
+    item: insp.Hazard | insp.InspectionTask,
+    action: str,
+) -> dict[str, Any]:
+    """The message of ``change`` to ``item`` (a hazard or a task) as it is now."""
+    return envelope(
+        kind=kind,
+        message_id=message_id(peer, change.id),
+        cursor=change.id,
+        action=action,
+        local_id=item.id,
+        event_id=_event_id(session, peer, kind, item.id),
+        updated_at=change.occurred_at,
+        status=item.status,
+        jurisdiction_path=item.jurisdiction_path,
+        venue=_venue(session, item.venue_id),
+    )
+
+
 def hazard_message(session: Session, peer: Peer, change: Change) -> dict[str, Any] | None:
     hazard = session.get(insp.Hazard, int(change.key))
     if hazard is None:
@@ -74,18 +97,7 @@ def hazard_message(session: Session, peer: Peer, change: Change) -> dict[str, An
         declared = insp.category(hazard.category)
     except ValidationFailed:  # a category no longer declared travels by its code
         declared = None
-    body = envelope(
-        kind="hazard",
-        message_id=message_id(peer, change.id),
-        cursor=change.id,
-        action=action,
-        local_id=hazard.id,
-        event_id=_event_id(session, peer, "hazard", hazard.id),
-        updated_at=change.occurred_at,
-        status=hazard.status,
-        jurisdiction_path=hazard.jurisdiction_path,
-        venue=_venue(session, hazard.venue_id),
-    )
+    body = _item_envelope(session, peer, change, "hazard", hazard, action)
     body["hazard"] = {
         "category": hazard.category,
         "category_name_zh": declared.name_zh if declared else hazard.category,
@@ -111,18 +123,7 @@ def task_message(session: Session, peer: Peer, change: Change) -> dict[str, Any]
         action = "closed"
     else:
         action = "updated"
-    body = envelope(
-        kind="task",
-        message_id=message_id(peer, change.id),
-        cursor=change.id,
-        action=action,
-        local_id=task.id,
-        event_id=_event_id(session, peer, "task", task.id),
-        updated_at=change.occurred_at,
-        status=task.status,
-        jurisdiction_path=task.jurisdiction_path,
-        venue=_venue(session, task.venue_id),
-    )
+    body = _item_envelope(session, peer, change, "task", task, action)
     body["task"] = {
         "kind": task.kind,
         "title": task.title,

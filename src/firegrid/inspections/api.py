@@ -101,15 +101,7 @@ def get_inspection(
     session: SessionDep,
     inspection_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> schemas.InspectionOut:
-    now = utcnow()
-    inspection = service.get_inspection(session, principal, inspection_id)
-    hazards = service.list_hazards(
-        session, principal, now=now, inspection_id=inspection.id, limit=1000
-    )
-    out = service.inspection_dict(
-        inspection, len(hazards), [service.hazard_dict(h, now) for h in hazards]
-    )
-    return schemas.InspectionOut.model_validate(out)
+    return _inspection_out(session, principal, inspection_id)
 
 
 def _inspection_out(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from firegrid.accounts.public import Principal, record_change
-from firegrid.api.deps import SessionDep, require
+from firegrid.api.deps import RawBody, SessionDep, require
 from firegrid.core.errors import ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.core.texts import TextCode
@@ -22,7 +22,7 @@ from firegrid.interop.relay import incident_eido
 from firegrid.links import signing
 from firegrid.links.health import link_health
 from firegrid.links.outbox import dead_letters, message_dict, retry_dead_letter
-from firegrid.links.peers import LinkConfig, Peer
+from firegrid.links.peers import LinkConfig, Peer, app_link_config
 
 router = APIRouter(tags=["link110"])
 
@@ -35,18 +35,7 @@ LinkAdmin = Annotated[Principal, Depends(require("links:admin"))]
 
 def link_of(request: Request) -> LinkConfig:
     """The 110 link's configuration (read once per app)."""
-    config: LinkConfig | None = getattr(request.app.state, "link110", None)
-    if config is None:
-        config = cfg.link_config(request.app.state.settings)
-        request.app.state.link110 = config
-    return config
-
-
-async def raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-Body = Annotated[bytes, Depends(raw_body)]
+    return app_link_config(request.app.state, "link110", cfg.link_config)
 
 
 def _sending_peer(request: Request, config: LinkConfig, principal: Principal, body: bytes) -> Peer:
@@ -75,7 +64,9 @@ def _sending_peer(request: Request, config: LinkConfig, principal: Principal, bo
     response_model=s.EidoReceipt,
     summary="An EIDO from a 110 centre: a transfer to 119 or a follow-up",
 )
-def receive(request: Request, body: Body, principal: Police, session: SessionDep) -> dict[str, Any]:
+def receive(
+    request: Request, body: RawBody, principal: Police, session: SessionDep
+) -> dict[str, Any]:
     config = link_of(request)
     peer = _sending_peer(request, config, principal, body)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -17,10 +16,9 @@ from firegrid.core.cli import (
     QuietOption,
     emit,
     fail,
-    open_database,
     resolve_settings,
 )
-from firegrid.links.commands import host_port, retry_dead, run_worker, share, show_health
+from firegrid.links import commands as link
 
 link110_app = typer.Typer(
     help="The 110 ↔ 119 link (NENA EIDO): status, the delivery worker, a 110 peer simulator.",
@@ -28,23 +26,12 @@ link110_app = typer.Typer(
 )
 
 
-def _host_port(value: str, option: str) -> tuple[str, int]:
-    return host_port(value, option, "127.0.0.1:8110")
-
-
-_share = share
-
-
 @link110_app.command("status")
 def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Per peer: backlog, last acknowledgement, retries, failures, p99 round trip, alert."""
     from firegrid.interop.config import link_config
-    from firegrid.links.health import link_health
 
-    settings = resolve_settings(db)
-    with open_database(db) as database, database.session() as session:
-        health = link_health(session, link_config(settings))
-    show_health(health, as_json)
+    link.show_link_status(db, link_config, as_json)
 
 
 @link110_app.command("run")
@@ -52,19 +39,17 @@ def run(db: DbOption = None, quiet: QuietOption = False) -> None:
     """Relay incident changes to the 110 outbox and deliver it, until stopped."""
     from firegrid.interop.worker import run_link110
 
-    run_worker(db, run_link110, "delivering to the 110 centres", quiet=quiet)
+    link.run_worker(db, run_link110, "delivering to the 110 centres", quiet=quiet)
 
 
 @link110_app.command("retry")
 def retry(
-    outbox_id: Annotated[int, typer.Argument(help="Id of the dead letter.")],
-    db: DbOption = None,
-    as_json: JsonOption = False,
+    outbox_id: link.OutboxIdArgument, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
     """Send a dead letter again (same idempotency key)."""
     from firegrid.interop.config import LINK
 
-    retry_dead(db, LINK, outbox_id, as_json)
+    link.retry_dead(db, LINK, outbox_id, as_json)
 
 
 @link110_app.command("peer")
@@ -73,9 +58,9 @@ def peer(
     target: Annotated[
         str, typer.Option(help="firegrid's base URL (for transfers and follow-ups).")
     ],
-    drop: Annotated[float, typer.Option(help="Share of messages left unacknowledged.")] = 0.0,
-    delay: Annotated[float, typer.Option(help="Milliseconds before each acknowledgement.")] = 0.0,
-    duplicate: Annotated[float, typer.Option(help="Share of messages handled/sent twice.")] = 0.0,
+    drop: link.DropOption = 0.0,
+    delay: link.DelayOption = 0.0,
+    duplicate: link.DuplicateOption = 0.0,
     reorder: Annotated[float, typer.Option(help="Share of follow-ups sent out of order.")] = 0.0,
     peer_id: Annotated[
         str, typer.Option(help="Which configured peer this centre plays.")
@@ -84,7 +69,7 @@ def peer(
         str,
         typer.Option(help="firegrid API key of the link (default: FIREGRID_LINK110_API_KEY)."),
     ] = "",
-    seed: Annotated[int | None, typer.Option(help="Seed of the fault dice.")] = None,
+    seed: link.SeedOption = None,
     transfer_every: Annotated[
         float,
         typer.Option(
@@ -102,23 +87,16 @@ def peer(
 ) -> None:
     """Run a 110 centre simulator: receive, acknowledge (or drop, delay, duplicate), and
     send transfers and follow-ups (POST /send/transfer, /send/followup; GET /state)."""
-    import uvicorn
-
     from firegrid.interop.config import link_config, owner_agency
     from firegrid.interop.peer_sim import Faults, PeerSimulator, simulator_app
     from firegrid.interop.peer_traffic import CentreTraffic, load_places
 
-    host, port = _host_port(listen, "--listen")
+    host, port = link.host_port(listen, "--listen", "127.0.0.1:8110")
     faults = Faults(
-        drop=_share(drop, "--drop"),
-        delay_ms=max(delay, 0.0),
-        duplicate=_share(duplicate, "--duplicate"),
-        reorder=_share(reorder, "--reorder"),
+        **link.fault_shares(drop, delay, duplicate), reorder=link.share(reorder, "--reorder")
     )
     settings = resolve_settings(None)
-    configured = link_config(settings).peer(peer_id)
-    if configured is None:
-        fail(f"no peer {peer_id!r} in the 110 link configuration", EXIT_USAGE)
+    configured = link.configured_peer(link_config(settings), peer_id, "110 link")
     sim = PeerSimulator(
         configured.secret,
         peer_id=peer_id,
@@ -140,22 +118,13 @@ def peer(
             fire_agency=owner_agency(settings).id,
             seed=seed,
         )
-    typer.echo(
-        json.dumps(
-            {
-                "listening": f"http://{host}:{port}/eido",
-                "peer": peer_id,
-                "faults": faults.__dict__,
-                "transfer_every_s": transfer_every,
-            }
-        ),
-        err=True,
+    link.announce_simulator(
+        f"http://{host}:{port}/eido", peer_id, faults, transfer_every_s=transfer_every
     )
     if traffic is not None:
         traffic.start()
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            uvicorn.run(simulator_app(sim), host=host, port=port, log_level="warning")
+        link.serve_simulator(simulator_app(sim), host, port)
     finally:
         if traffic is not None:
             traffic.close()

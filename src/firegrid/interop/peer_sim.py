@@ -16,29 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from firegrid.core.errors import DomainError
 from firegrid.interop.eido import pidf_point
-from firegrid.links import signing
+from firegrid.links.simulator import Faults as LinkFaults
+from firegrid.links.simulator import SimulatedPeer
+from firegrid.links.simulator import simulator_app as link_simulator_app
 
 CENTRE_AGENCY = "110.centre.example"
 
 
 @dataclass
-class Faults:
-    drop: float = 0.0  # share of received messages left unacknowledged (HTTP 503)
-    delay_ms: float = 0.0  # wait before each acknowledgement
-    duplicate: float = 0.0  # share of messages processed twice / sent twice
+class Faults(LinkFaults):
     reorder: float = 0.0  # share of outgoing follow-ups sent before the one preceding them
 
 
@@ -90,52 +84,23 @@ class PeerState:
         }
 
 
-class PeerSimulator:
+class PeerSimulator(SimulatedPeer[Faults, PeerState]):
     """The simulated centre: its faults, its state, and its sending side."""
 
-    def __init__(
-        self,
-        secret: bytes,
-        *,
-        peer_id: str = "dg110",
-        target: str = "",
-        api_key: str = "",
-        faults: Faults | None = None,
-        seed: int | None = None,
-    ) -> None:
-        self.secret = secret
-        self.peer_id = peer_id
-        self.target = target.rstrip("/")
-        self.api_key = api_key
-        self.faults = faults or Faults()
-        self.state = PeerState()
-        self.lock = threading.Lock()
-        self.random = random.Random(seed)
-        self._held: list[tuple[str, dict[str, Any]]] = []
+    default_peer_id = "dg110"
+    send_path = "/api/v1/link110/eido"
+    faults_type = Faults
+    state_type = PeerState
 
     # receiving -----------------------------------------------------------------------
 
-    def receive(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-        """Check, maybe drop, apply once; ``(status, answer)``."""
-        try:
-            signing.verify(
-                self.secret,
-                headers.get(signing.TIMESTAMP_HEADER.lower()),
-                headers.get(signing.SIGNATURE_HEADER.lower()),
-                body,
-            )
-        except DomainError as err:
-            with self.lock:
-                self.state.bad_signatures += 1
-            return 401, err.envelope()
-        message_id = headers.get(signing.MESSAGE_HEADER.lower(), "")
+    def handle(self, message_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
         with self.lock:
             self.state.received += 1
             if self.random.random() < self.faults.drop:
                 self.state.dropped += 1
                 return 503, {"error": {"code": "dropped", "message": "simulated loss"}}
-            times = 2 if self.random.random() < self.faults.duplicate else 1
-            for _ in range(times):
+            for _ in range(self.times_to_handle()):
                 self._apply(message_id, json.loads(body))
         return 200, {"ack": message_id}
 
@@ -248,29 +213,6 @@ class PeerSimulator:
             document["callComponent"][0]["callBackReference"] = {"$ref": f"{remote_id}:cb"}
         return document
 
-    def send(
-        self, document: dict[str, Any], *, message_id: str | None = None
-    ) -> list[dict[str, Any]]:
-        """POST ``document`` to firegrid (twice with the duplicate fault); the answers."""
-        if not self.target:
-            raise ValueError("the simulator has no --target to send to")
-        body = json.dumps(document, ensure_ascii=False).encode()
-        message_id = message_id or uuid.uuid4().hex
-        times = 2 if self.random.random() < self.faults.duplicate else 1
-        answers = []
-        for _ in range(times):
-            headers = signing.signed_headers(self.secret, self.peer_id, message_id, body)
-            if self.api_key:
-                headers["X-API-Key"] = self.api_key
-            response = httpx.post(
-                f"{self.target}/api/v1/link110/eido", content=body, headers=headers, timeout=10
-            )
-            answer = {"status": response.status_code, "body": _json(response)}
-            answers.append(answer)
-            with self.lock:
-                self.state.sent.append({"message_id": message_id, **answer})
-        return answers
-
     def send_followups(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Send follow-ups in order, except that with the reorder fault a follow-up may
         be sent before the one preceding it (firegrid must apply by timestamp)."""
@@ -284,37 +226,11 @@ class PeerSimulator:
         return answers
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text[:300]
-
-
 def simulator_app(sim: PeerSimulator) -> FastAPI:
     """The simulator's HTTP side."""
-    app = FastAPI(title="firegrid 110 peer simulator", docs_url=None, redoc_url=None)
-
-    @app.post("/eido")
-    async def eido(request: Request) -> JSONResponse:
-        body = await request.body()
-        status, answer = sim.receive({k.lower(): v for k, v in request.headers.items()}, body)
-        if sim.faults.delay_ms > 0:  # applied at once, acknowledged late (or never)
-            await asyncio.sleep(sim.faults.delay_ms / 1000.0)
-        return JSONResponse(answer, status_code=status)
-
-    @app.get("/state")
-    def state() -> dict[str, Any]:
-        with sim.lock:
-            return sim.state.as_dict()
-
-    @app.post("/faults")
-    async def set_faults(request: Request) -> dict[str, Any]:
-        values = await request.json()
-        for name in ("drop", "delay_ms", "duplicate", "reorder"):
-            if name in values:
-                setattr(sim.faults, name, float(values[name]))
-        return sim.faults.__dict__
+    app = link_simulator_app(
+        sim, title="firegrid 110 peer simulator", receive_path="/eido", receive_name="eido"
+    )
 
     @app.post("/send/transfer")
     async def send_transfer(request: Request) -> dict[str, Any]:

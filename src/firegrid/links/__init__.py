@@ -5,19 +5,23 @@ inbound dedupe by the peer's message id, HMAC-SHA256 signing with a replay windo
 link's health figures.
 
 Nothing here knows what travels over a link: a context (``interop/`` for the 110 link)
-writes messages with :func:`enqueue` and handles what arrives. Public API below.
+writes messages with :func:`enqueue` and handles what arrives. Public API below; two more
+public modules are imported on their own, so that the API and the workers load neither typer
+nor the simulator: :mod:`firegrid.links.commands` (what every link's CLI shares) and
+:mod:`firegrid.links.simulator` (what every simulated peer shares).
 """
 
 from firegrid.links.health import link_health
 from firegrid.links.inbox import claim_inbound, inbound_result, store_inbound_result
 from firegrid.links.outbox import dead_letters, enqueue, retry_dead_letter
-from firegrid.links.peers import LinkConfig, Peer, load_link_config
+from firegrid.links.peers import LinkConfig, Peer, app_link_config, load_link_config
 from firegrid.links.signing import SignatureError, sign, signed_headers, verify
 
 __all__ = [
     "LinkConfig",
     "Peer",
     "SignatureError",
+    "app_link_config",
     "claim_inbound",
     "dead_letters",
     "enqueue",

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from firegrid.core.changes import record_change
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
+from firegrid.core.settings import Settings
 from firegrid.links import lease
 from firegrid.links.lease import worker_identity
 from firegrid.links.models import LinkAlert, LinkOutbox, LinkPeerStats
@@ -81,6 +82,20 @@ class DeliveryPolicy:
     chain: int = 32
     #: a key's chain sends no further message this long after the round's sends began
     chain_budget_s: float = 0.2
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, max_attempts: int = 0) -> DeliveryPolicy:
+        """The policy the ``link_*`` settings give every link (``max_attempts`` as above)."""
+        return cls(
+            ack_timeout_s=settings.link_ack_timeout_s,
+            retry_base_s=settings.link_retry_base_s,
+            retry_max_s=settings.link_retry_max_s,
+            send_timeout_s=settings.link_send_timeout_s,
+            idle_poll_s=settings.link_poll_s,
+            lease_ttl_s=settings.link_lease_ttl_s,
+            probe_s=settings.link_probe_s,
+            max_attempts=max_attempts,
+        )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,15 @@ def load_link_config(path: Path, settings: Settings) -> LinkConfig:
             params={"file": str(path)},
         ) from err
     return parse_link_config(document, settings, str(path))
+
+
+def app_link_config(
+    app_state: Any, name: str, load: Callable[[Settings], LinkConfig]
+) -> LinkConfig:
+    """A link's configuration for an app: ``load`` from the app's settings the first time,
+    then kept on the app's state as ``name`` (read once per app)."""
+    config: LinkConfig | None = getattr(app_state, name, None)
+    if config is None:
+        config = load(app_state.settings)
+        setattr(app_state, name, config)
+    return config

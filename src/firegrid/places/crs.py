@@ -10,6 +10,7 @@ well under a centimetre. Distances are computed in a metric CRS through pyproj
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -80,20 +81,32 @@ def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, 
     return np.where(outside, x, x + d_lon), np.where(outside, y, y + d_lat)
 
 
-def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """Invert :func:`wgs84_to_gcj02` by fixed-point iteration (error far below 1 mm)."""
-    gx, gy = _as_arrays(lon, lat)
-    wx, wy = gx.copy(), gy.copy()
+def _invert(
+    forward: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
+    x: FloatArray,
+    y: FloatArray,
+    start_x: FloatArray,
+    start_y: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """The points ``forward`` maps to ``(x, y)``, by fixed-point iteration from the start
+    (at most 30 rounds; done when no point moves by 1e-12 degrees or more)."""
+    px, py = start_x, start_y
     for _ in range(30):
-        fx, fy = wgs84_to_gcj02(wx, wy)
-        dx, dy = fx - gx, fy - gy
-        wx, wy = wx - dx, wy - dy
+        fx, fy = forward(px, py)
+        dx, dy = fx - x, fy - y
+        px, py = px - dx, py - dy
         if (
             float(np.max(np.abs(dx), initial=0.0)) < 1e-12
             and float(np.max(np.abs(dy), initial=0.0)) < 1e-12
         ):
             break
-    return wx, wy
+    return px, py
+
+
+def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Invert :func:`wgs84_to_gcj02` by fixed-point iteration (error far below 1 mm)."""
+    gx, gy = _as_arrays(lon, lat)
+    return _invert(wgs84_to_gcj02, gx, gy, gx.copy(), gy.copy())
 
 
 def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -107,17 +120,7 @@ def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
 def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Invert :func:`gcj02_to_bd09` by fixed-point iteration."""
     bx, by = _as_arrays(lon, lat)
-    gx, gy = bx - 0.0065, by - 0.006
-    for _ in range(30):
-        fx, fy = gcj02_to_bd09(gx, gy)
-        dx, dy = fx - bx, fy - by
-        gx, gy = gx - dx, gy - dy
-        if (
-            float(np.max(np.abs(dx), initial=0.0)) < 1e-12
-            and float(np.max(np.abs(dy), initial=0.0)) < 1e-12
-        ):
-            break
-    return gx, gy
+    return _invert(gcj02_to_bd09, bx, by, bx - 0.0065, by - 0.006)
 
 
 def to_wgs84(

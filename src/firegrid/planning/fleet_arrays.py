@@ -5,11 +5,10 @@ through; called 60,000 times per run on 476 units, its per-unit Python comprehen
 (eligibility, ids, ETAs) were most of the replay's time. :class:`FleetArrays` holds what
 does not change during a replay — unit ids, each unit's row in the station trees, and one
 eligibility mask per requirement (built once, then cached) — and :meth:`FleetArrays.recommend`
-answers with the **same** assignment: the same ETAs (station tree column + access leg), the
-same pool of the ``slots`` soonest eligible units per requirement (ties at the cut kept),
-the same columns ordered by (ETA, vehicle id), the same ``linear_sum_assignment`` cost
-matrix, and the chosen units in the same order (requirement, ETA, id), so the random draws
-of the replay follow in the same order. ``tests/planning/test_fleet_arrays.py`` checks the
+answers with the **same** assignment: the same ETAs (station tree column + access leg),
+the slots filled by dispatch's own :func:`firegrid.dispatch.public.assign_slots`, and the
+chosen units in the same order (requirement, ETA, id), so the random draws of the replay
+follow in the same order. ``tests/planning/test_fleet_arrays.py`` checks the
 answer against ``recommend_units`` on many fleets and points.
 
 Only units starting from their station are handled (what a replay has: every unit
@@ -24,9 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
 
-from firegrid.dispatch.public import Plan, Requirement, Unit
+from firegrid.dispatch.public import Plan, Requirement, Unit, assign_slots
 from firegrid.geo.public import TravelTimeEngine, UnknownFacility
 
 FloatArray = npt.NDArray[np.float64]
@@ -35,7 +33,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 STATIONS = "stations"
 ON_RADIO = "available_on_radio"
-_BIG = 1e12  # as recommend_units: an impossible slot
 
 
 @dataclass(frozen=True)
@@ -113,47 +110,8 @@ class FleetArrays:
         requirements = plan.requirements
         eta = self.etas(node, leg_s, available)
         eligible = [self.mask(req) for req in requirements]
-        pairs, filled_all = _select(requirements, eligible, eta, self.ids)
+        pairs = assign_slots(requirements, eligible, eta, self.ids)
+        filled_all = len(pairs) == sum(req.count for req in requirements)
         ordered = sorted(pairs, key=lambda p: (p[0], eta[p[1]], int(self.ids[p[1]])))
         chosen = tuple(Picked(int(self.ids[i]), float(eta[i])) for _, i in ordered)
         return Answer(chosen, not filled_all)
-
-
-def _select(
-    requirements: Sequence[Requirement],
-    eligible: list[BoolArray],
-    eta: FloatArray,
-    ids: IntArray,
-) -> tuple[list[tuple[int, int]], bool]:
-    """``firegrid.dispatch.recommend.select_units`` on arrays: the pairs and whether every
-    slot was filled."""
-    slot_req = [r for r, req in enumerate(requirements) for _ in range(req.count)]
-    n_slots = len(slot_req)
-    finite = np.isfinite(eta)
-    pool: list[IntArray] = []
-    for mask in eligible:
-        candidates = np.flatnonzero(mask & finite)
-        if len(candidates) > n_slots:  # only the n_slots soonest can be in an optimum
-            keep = np.argpartition(eta[candidates], n_slots - 1)[:n_slots]
-            cut = eta[candidates[keep]].max()
-            candidates = candidates[eta[candidates] <= cut]  # keep ties at the cut
-        pool.append(candidates)
-    if pool:
-        cols = np.unique(np.concatenate(pool))
-        cols = cols[np.lexsort((ids[cols], eta[cols]))]
-    else:
-        cols = np.zeros(0, np.int64)
-    pairs: list[tuple[int, int]] = []
-    if len(cols) and n_slots:
-        cost_row = eta[cols] + ids[cols] * 1e-9
-        cost = np.full((n_slots, len(cols)), _BIG)
-        for s, r in enumerate(slot_req):
-            ok = eligible[r][cols]
-            cost[s, ok] = cost_row[ok]
-        rows, picked = linear_sum_assignment(cost)
-        pairs = [
-            (slot_req[s], int(cols[c]))
-            for s, c in zip(rows.tolist(), picked.tolist(), strict=True)
-            if cost[s, c] < _BIG
-        ]
-    return pairs, len(pairs) == n_slots

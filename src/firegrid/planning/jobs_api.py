@@ -44,6 +44,23 @@ def _out(job: PlanningJob) -> JobOut:
     return JobOut.model_validate(jobs.view(job))
 
 
+class _JobStarter:
+    """Runs a submitted (or retried) job in the background of the request that made it."""
+
+    def __init__(self, db: DbDep, settings: SettingsDep, background: BackgroundTasks) -> None:
+        self.db = db
+        self.settings = settings
+        self.background = background
+
+    def start(self, job: PlanningJob, principal: Principal) -> JobOut:
+        """Queue ``job`` to run after the response; the job as answered (202)."""
+        self.background.add_task(jobs.run_job, self.db, self.settings, job.id, principal)
+        return _out(job)
+
+
+JobStarter = Annotated[_JobStarter, Depends()]
+
+
 def _city_wide(principal: Principal, what: str) -> None:
     if principal.scope_path.count("/") > 2:
         raise Forbidden(
@@ -116,9 +133,8 @@ async def simulate_plan_job(
     plan_id: int,
     principal: Write,
     session: SessionDep,
-    db: DbDep,
     settings: SettingsDep,
-    background: BackgroundTasks,
+    starter: JobStarter,
     calls: Annotated[
         UploadFile | None, File(description="Calls as JSON lines (firegrid incidents generate).")
     ] = None,
@@ -153,8 +169,7 @@ async def simulate_plan_job(
         total = _copy_stored(Path(settings.data_dir), name, target)
     job.progress_total = min(total, limit) if limit else total
     session.flush()
-    background.add_task(jobs.run_job, db, settings, job.id, principal)
-    return _out(job)
+    return starter.start(job, principal)
 
 
 @router.post(
@@ -165,12 +180,7 @@ async def simulate_plan_job(
     "the plan is stored)",
 )
 def station_plan_job(
-    body: StationPlanIn,
-    principal: Write,
-    session: SessionDep,
-    db: DbDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
+    body: StationPlanIn, principal: Write, session: SessionDep, starter: JobStarter
 ) -> JobOut:
     from firegrid.planning.stations import StationParams
 
@@ -180,8 +190,7 @@ def station_plan_job(
         **{k: v for k, v in parameters.items() if k not in ("name", "candidates")}
     ).check()
     job = jobs.submit(session, principal, "stations", parameters, total=len(jobs.STATION_STAGES))
-    background.add_task(jobs.run_job, db, settings, job.id, principal)
-    return _out(job)
+    return starter.start(job, principal)
 
 
 @router.post(
@@ -191,17 +200,11 @@ def station_plan_job(
     summary="New hydrants for the GB 50974 gaps by an optimal cover (a background job)",
 )
 def hydrant_plan_job(
-    body: HydrantPlanIn,
-    principal: Write,
-    session: SessionDep,
-    db: DbDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
+    body: HydrantPlanIn, principal: Write, session: SessionDep, starter: JobStarter
 ) -> JobOut:
     _city_wide(principal, "hydrants")
     job = jobs.submit(session, principal, "hydrants", body.model_dump())
-    background.add_task(jobs.run_job, db, settings, job.id, principal)
-    return _out(job)
+    return starter.start(job, principal)
 
 
 @router.post(
@@ -211,17 +214,11 @@ def hydrant_plan_job(
     summary="Logistics points by p-median over the stations (a background job)",
 )
 def logistics_plan_job(
-    body: LogisticsPlanIn,
-    principal: Write,
-    session: SessionDep,
-    db: DbDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
+    body: LogisticsPlanIn, principal: Write, session: SessionDep, starter: JobStarter
 ) -> JobOut:
     _city_wide(principal, "logistics")
     job = jobs.submit(session, principal, "logistics", body.model_dump())
-    background.add_task(jobs.run_job, db, settings, job.id, principal)
-    return _out(job)
+    return starter.start(job, principal)
 
 
 @router.get("/jobs", response_model=JobListOut, summary="Planning jobs in your scope")
@@ -242,14 +239,6 @@ def get_job(job_id: int, principal: Read, session: SessionDep) -> JobOut:
     response_model=JobOut,
     summary="Run a failed, retriable job again (one a restart cut short)",
 )
-def retry_job(
-    job_id: int,
-    principal: Write,
-    session: SessionDep,
-    db: DbDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-) -> JobOut:
+def retry_job(job_id: int, principal: Write, session: SessionDep, starter: JobStarter) -> JobOut:
     job = jobs.retry(session, principal, jobs.get_job(session, job_id, principal))
-    background.add_task(jobs.run_job, db, settings, job.id, principal)
-    return _out(job)
+    return starter.start(job, principal)

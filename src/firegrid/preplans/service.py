@@ -127,42 +127,38 @@ def parse_document(data: Any) -> PlanDocument:
         ) from None
 
 
+def _not_at_venue(
+    session: Session, model: type[Device] | type[Building], ids: set[int], venue: Venue
+) -> list[int]:
+    """Those of ``ids`` that are no live ``model`` row of ``venue``, in order."""
+    if not ids:
+        return []
+    found = set(
+        session.scalars(
+            select(model.id).where(
+                model.id.in_(sorted(ids)),
+                model.venue_id == venue.id,
+                model.deleted_at.is_(None),
+            )
+        )
+    )
+    return sorted(ids - found)
+
+
 def check_links(session: Session, venue: Venue, document: PlanDocument) -> None:
     """Linked devices and buildings belong to the venue; drawings lie near it."""
     problems: list[dict[str, Any]] = []
-    devices = document.device_ids()
-    if devices:
-        found = set(
-            session.scalars(
-                select(Device.id).where(
-                    Device.id.in_(sorted(devices)),
-                    Device.venue_id == venue.id,
-                    Device.deleted_at.is_(None),
-                )
-            )
+    for device_id in _not_at_venue(session, Device, document.device_ids(), venue):
+        problems.append(
+            {
+                "field": "fire_protection.alarm_panels",
+                "message": f"device {device_id} is not registered at this venue",
+            }
         )
-        for device_id in sorted(devices - found):
-            problems.append(
-                {
-                    "field": "fire_protection.alarm_panels",
-                    "message": f"device {device_id} is not registered at this venue",
-                }
-            )
-    buildings = document.building_ids()
-    if buildings:
-        found = set(
-            session.scalars(
-                select(Building.id).where(
-                    Building.id.in_(sorted(buildings)),
-                    Building.venue_id == venue.id,
-                    Building.deleted_at.is_(None),
-                )
-            )
+    for building_id in _not_at_venue(session, Building, document.building_ids(), venue):
+        problems.append(
+            {"field": "buildings", "message": f"building {building_id} is not at this venue"}
         )
-        for building_id in sorted(buildings - found):
-            problems.append(
-                {"field": "buildings", "message": f"building {building_id} is not at this venue"}
-            )
     for where, lon, lat in document.located_points():
         distance = haversine_m(venue.lon, venue.lat, lon, lat)
         if distance > MAX_FEATURE_DISTANCE_M:

@@ -50,3 +50,29 @@ class IncidentHistory:
             .group_by("venue_id")
             .agg(pl.col("incidents").sum())
         )
+
+
+def incident_counts(incidents: pl.DataFrame, venues: pl.DataFrame) -> pl.DataFrame:
+    """Per venue of ``venues`` (``venue_id``, ``grid_code``): how many of ``incidents``
+    (``venue_id``, ``grid_code``, either null) were at the venue (``incidents_venue_3y``)
+    and in its grid (``incidents_grid_3y``), 0 when none; the caller picks the window."""
+    per_venue = (
+        incidents.drop_nulls("venue_id")
+        .group_by("venue_id")
+        .agg(pl.len().cast(pl.Int32).alias("incidents_venue_3y"))
+    )
+    per_grid = (
+        incidents.drop_nulls("grid_code")
+        .group_by("grid_code")
+        .agg(pl.len().cast(pl.Int32).alias("incidents_grid_3y"))
+    )
+    return (
+        venues.select("venue_id", "grid_code")
+        .join(per_venue, on="venue_id", how="left", maintain_order="left")
+        .join(per_grid, on="grid_code", how="left", maintain_order="left")
+        .select(
+            "venue_id",
+            pl.col("incidents_venue_3y").fill_null(0),
+            pl.col("incidents_grid_3y").fill_null(0),
+        )
+    )

@@ -66,7 +66,7 @@ from firegrid.core.settings import Settings
 from firegrid.risk.area import AreaContext
 from firegrid.risk.area_inputs import full_assignment_times_s, read_area_context
 from firegrid.risk.features import FACT_SCHEMA, RAW_SCHEMA, VENUE_SCHEMA
-from firegrid.risk.history import IncidentHistory
+from firegrid.risk.history import IncidentHistory, incident_counts
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -563,26 +563,7 @@ def incident_facts(
         .list.get(3, null_on_oob=True)
         .alias("grid_code")
     )
-    per_venue = (
-        inc.drop_nulls("venue_id")
-        .group_by("venue_id")
-        .agg(pl.len().cast(pl.Int32).alias("incidents_venue_3y"))
-    )
-    per_grid = (
-        inc.drop_nulls("grid_code")
-        .group_by("grid_code")
-        .agg(pl.len().cast(pl.Int32).alias("incidents_grid_3y"))
-    )
-    facts = (
-        venues.select("venue_id", "grid_code")
-        .join(per_venue, on="venue_id", how="left", maintain_order="left")
-        .join(per_grid, on="grid_code", how="left", maintain_order="left")
-        .select(
-            "venue_id",
-            pl.col("incidents_venue_3y").fill_null(0),
-            pl.col("incidents_grid_3y").fill_null(0),
-        )
-    )
+    facts = incident_counts(inc, venues)
     sources["incidents_venue_3y"] = "incidents (dispatch), last 3 years, at the venue"
     sources["incidents_grid_3y"] = "incidents (dispatch), last 3 years, in the venue's grid"
     # Yearly periods 1..3 ending at the snapshot: the predictive validation's labels.

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from firegrid.risk.history import IncidentHistory
+from firegrid.risk.history import IncidentHistory, incident_counts
 
 YEARS = 3
 YEAR = timedelta(days=365)
@@ -49,26 +49,7 @@ def _counts(
     records: pl.DataFrame, venues: pl.DataFrame, start: datetime, end: datetime
 ) -> pl.DataFrame:
     window = records.filter((pl.col("occurred_at") >= start) & (pl.col("occurred_at") < end))
-    per_venue = (
-        window.drop_nulls("venue_id")
-        .group_by("venue_id")
-        .agg(pl.len().cast(pl.Int32).alias("incidents_venue_3y"))
-    )
-    per_grid = (
-        window.drop_nulls("grid_code")
-        .group_by("grid_code")
-        .agg(pl.len().cast(pl.Int32).alias("incidents_grid_3y"))
-    )
-    return (
-        venues.select("venue_id", "grid_code")
-        .join(per_venue, on="venue_id", how="left", maintain_order="left")
-        .join(per_grid, on="grid_code", how="left", maintain_order="left")
-        .select(
-            "venue_id",
-            pl.col("incidents_venue_3y").fill_null(0),
-            pl.col("incidents_grid_3y").fill_null(0),
-        )
-    )
+    return incident_counts(window, venues)
 
 
 def history_from_records(
