@@ -212,6 +212,42 @@ def venue_point(site: City) -> tuple[float, float]:
         return venue.lon, venue.lat
 
 
+def test_typed_fields_survive_the_redraw_when_the_map_loads(city: City, browser: Any) -> None:  # noqa: F811
+    """The open incident is drawn again once the map's stations arrive (they name the
+    units). A dispatcher who started typing a request meanwhile keeps what was typed (that
+    redraw had reset the note and the count, and the request went out without them)."""
+    with api_client(city, "dispatcher", PASSWORDS["dispatcher"]) as client:
+        incident_id = open_incident(client, *venue_point(city))
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="UTC")
+    held: list[Any] = []
+    context.route("**/map/stations**", lambda route: held.append(route))
+    page = context.new_page()
+    page.set_default_timeout(30000)
+    page.goto(f"{city.base}/")
+    page.fill("#username", "dispatcher")
+    page.fill("#password", PASSWORDS["dispatcher"])
+    page.click("#login-submit")
+    page.wait_for_selector(".topbar")
+    page.goto(f"{city.base}/#/dispatch")  # the view and its map, whose stations are held
+    page.wait_for_selector("[data-testid=map]", state="attached")
+    page.goto(f"{city.base}/#/dispatch/incident/{incident_id}")
+    title = page.wait_for_selector("#incident-title")
+    page.fill("#joint-count", "2")
+    page.fill("#joint-note", "厂房火势扩大")
+    for _ in range(100):  # the route handler runs while the page is waited on
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the map never asked for its stations"
+    for route in held:
+        route.continue_()
+    page.wait_for_function("el => !el.isConnected", arg=title)  # drawn again
+    page.wait_for_selector("#incident-title")
+    assert page.input_value("#joint-note") == "厂房火势扩大"
+    assert page.input_value("#joint-count") == "2"
+    context.close()
+
+
 def test_aid_request_is_answered_by_the_other_town_live(city: City, browser: Any) -> None:  # noqa: F811
     from firegrid.dispatch.command import neighbours
     from firegrid.dispatch.models import Station, Vehicle

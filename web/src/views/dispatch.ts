@@ -69,6 +69,7 @@ interface Recommendation {
 
 export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
   let current: number | null = rest[0] === "incident" ? Number(rest[1]) : null;
+  let shown: number | null = null; // the incident the detail pane shows
   let units: Unit[] = [];
   let point: { lon: number; lat: number } | null = null;
   let centred: number | null = null;
@@ -370,7 +371,9 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     return s;
   }
 
-  /** Show incident `id`; `live`: a refresh pushed by the channel (keep the open tab). */
+  /** Show incident `id`; `live`: a refresh pushed by the channel (keep the open tab);
+   * `keepFields`: what the dispatcher typed into this incident's forms survives the
+   * re-render (only when the pane already shows this incident). */
   async function showIncident(id: number, live = false, keepFields = live): Promise<void> {
     current = id;
     if (!live) showTab("incident");
@@ -428,7 +431,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           )
         : null;
       // a pushed refresh keeps what the dispatcher is typing (a cause, a note, a reason)
-      const typed = keepFields && current === id ? snapshotFields(detail) : null;
+      const typed = keepFields && current === id && shown === id ? snapshotFields(detail) : null;
       replace(
         detail,
         h("div", { class: "detail-head" }, h("h2", { id: "incident-title" }, `#${inc.id} ${label("incidentType", inc.incident_type)}`), badge("incidentStatus", inc.status, "big")),
@@ -490,6 +493,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         ),
         ...incidentExtras(id, inc.status, () => showIncident(id)),
       );
+      shown = id;
       if (typed) restoreFields(detail, typed);
       drawOverlay();
       // on a phone the detail sits below the list and the map: bring an opened incident on screen
@@ -501,12 +505,14 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
 
   const onSub = (ev: Event) => {
     const r = (ev as CustomEvent<string[]>).detail;
-    if (r[0] === "incident" && r[1]) void showIncident(Number(r[1]));
+    if (r[0] === "incident" && r[1]) void showIncident(Number(r[1]), false, true);
   };
   window.addEventListener("firegrid:subroute", onSub);
   void map.loaded.then(async () => {
     await Promise.all([loadIncidents(), loadUnits()]);
-    if (current !== null) await showIncident(current);
+    // the map's stations name the units: draw the open incident again; the dispatcher may
+    // have started typing into its forms while the map loaded
+    if (current !== null) await showIncident(current, false, true);
   });
   // Live: pushed incidents and unit statuses; a forwarded fire is announced at once. -----
   const refreshIncidents = debounce(() => void loadIncidents(), 150);
