@@ -102,8 +102,9 @@ class CliError(Exception):
 
 
 def run_service(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run a long-lived service's event loop: uvloop where it is installed (a dependency on
-    Linux; its loop and its cross-thread wake-ups cost less per message than asyncio's)."""
+    """Run a command's coroutine on uvloop where it is installed (a dependency on Linux; its
+    loop and its cross-thread wake-ups cost less per message than asyncio's): the services
+    (`ingest run`, `alarms run`) and the ingest context's one-shot commands."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux

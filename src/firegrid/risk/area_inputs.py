@@ -132,20 +132,21 @@ def read_area_context(
     return AreaContext(levels=levels, population_report=report)
 
 
+def _levels_with(levels: dict[str, Any], key: str) -> str:
+    """ "3 town, 5 grid": the levels whose report counts ``key``, with the counts."""
+    return ", ".join(f"{b[key]} {lv}" for lv, b in levels.items() if b[key])
+
+
 def _population_warnings(report: dict[str, Any], warnings: list[str]) -> None:
     levels = report["levels"]
-    partial = {lv: b["register_partial"] for lv, b in levels.items() if b["register_partial"]}
-    if partial:
-        listed = ", ".join(f"{n} {lv}" for lv, n in partial.items())
+    if partial := _levels_with(levels, "register_partial"):
         warnings.append(
-            f"area context: the population register covers only some grids of {listed} — "
+            f"area context: the population register covers only some grids of {partial} — "
             "their population (the register's sum) is under-counted"
         )
-    unknown = {lv: b["no_population"] for lv, b in levels.items() if b["no_population"]}
-    if unknown:
-        listed = ", ".join(f"{n} {lv}" for lv, n in unknown.items())
+    if unknown := _levels_with(levels, "no_population"):
         warnings.append(
-            f"area context: no population for {listed} (neither register rows nor a figure "
+            f"area context: no population for {unknown} (neither register rows nor a figure "
             "in the jurisdiction tree) — their population indicators are left out"
         )
 

@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from firegrid.core.texts import Text, TextCode
+from firegrid.places.public import PopulationCount
 
 #: Position of a level's code in a materialised jurisdiction path (``/city/town/…/``).
 PATH_DEPTH = {"city": 0, "town": 1, "village": 2, "grid": 3}
@@ -75,12 +76,11 @@ class Register:
 
 def read_register(session: Session) -> Register:
     """The live register rows grouped by jurisdiction path (one query), rolled up."""
-    from firegrid.places.public import PopulationCount as P
-
+    p = PopulationCount
     grouped = session.execute(
-        select(P.jurisdiction_path, func.sum(P.residents), func.count(), func.max(P.as_of))
-        .where(P.deleted_at.is_(None))
-        .group_by(P.jurisdiction_path)
+        select(p.jurisdiction_path, func.sum(p.residents), func.count(), func.max(p.as_of))
+        .where(p.deleted_at.is_(None))
+        .group_by(p.jurisdiction_path)
     ).all()
     dates = [r[3] for r in grouped if r[3] is not None]
     return Register(
