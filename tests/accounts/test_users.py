@@ -186,3 +186,13 @@ def test_venue_links_must_lie_in_scope(client: TestClient, db: Database, city: C
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"]["venue_ids"] == [city.id("venue", "out")]
+
+
+def test_a_generated_password_never_contains_the_username(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A random password can contain a short username (the policy then refused the
+    generated password with 422); the generator checks the policy for that username."""
+    from firegrid.accounts import passwords
+
+    draws = iter(["xxabyyyyyyyyyy1Z", "zzzzzzzzzzzzzz2Y"])
+    monkeypatch.setattr(passwords.secrets, "token_urlsafe", lambda _n: next(draws))
+    assert passwords.generate_password("ab") == "zzzzzzzzzzzzzz2Y"

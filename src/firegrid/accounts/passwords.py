@@ -112,9 +112,10 @@ def check_password_policy(password: str, username: str = "") -> None:
         )
 
 
-def generate_password() -> str:
-    """A random password that satisfies the policy (shown once to an administrator)."""
+def generate_password(username: str = "") -> str:
+    """A random password that satisfies the policy for ``username`` (shown once to an
+    administrator): a random string can contain a short username."""
     while True:
         candidate = secrets.token_urlsafe(15)
-        if not password_problems(candidate):
+        if not password_problems(candidate, username):
             return candidate

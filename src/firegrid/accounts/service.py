@@ -229,7 +229,7 @@ def create_user(
         )
     generated = None
     if password is None:
-        password = generated = generate_password()
+        password = generated = generate_password(username)
     check_password_policy(password, username)
     if session.scalars(select(User.id).where(User.username == username)).first() is not None:
         raise Conflict(
@@ -327,7 +327,7 @@ def reset_password(
     user = get_user(session, actor, user_id)
     generated = None
     if password is None:
-        password = generated = generate_password()
+        password = generated = generate_password(user.username)
     check_password_policy(password, user.username)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
