@@ -7,8 +7,10 @@ on; CI runs the suite once with each. PostgreSQL tests create their own database
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -148,6 +150,28 @@ def _reset_pg_database(name: str) -> str:
         )
     engine.dispose()
     return url
+
+
+#: Held by every test that subscribes through the machine's Mosquitto. A subscriber takes
+#: the whole device topic tree (``firegrid/devices/+/+/events``), and CI runs the SQLite and
+#: PostgreSQL passes side by side: without the lock one pass's subscriber also records the
+#: other pass's messages (same simulated device ids), and counts of stored rows go wrong.
+MQTT_LOCK_PATH = Path(tempfile.gettempdir()) / "firegrid-tests-mqtt-broker.lock"
+
+
+@pytest.fixture
+def mqtt_broker() -> Iterator[None]:
+    """Mosquitto on 127.0.0.1:1883, used by this test alone among this machine's test runs."""
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
+    except OSError:
+        service_missing("Mosquitto at 127.0.0.1:1883")
+    with MQTT_LOCK_PATH.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture

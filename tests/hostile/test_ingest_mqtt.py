@@ -7,7 +7,6 @@ import asyncio
 import json
 import uuid
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +18,6 @@ from firegrid.ingest.events import EventKind
 from firegrid.ingest.log_db import DatabaseEventLog
 from firegrid.ingest.service import IngestService
 from firegrid.ingest.simulate import register_devices
-from tests.conftest import service_missing
 from tests.hostile.ingest_fixtures import (
     forget_session,
     ingest_errors,
@@ -28,7 +26,6 @@ from tests.hostile.ingest_fixtures import (
     publish,
     wait_until,
 )
-from tests.ingest.conftest import reachable
 
 CODES = {
     "too_large",
@@ -43,17 +40,11 @@ CODES = {
 }
 
 
-@pytest.fixture
-def broker() -> None:
-    if not reachable("127.0.0.1", 1883):
-        service_missing("Mosquitto at 127.0.0.1:1883")
-
-
 async def _stored(service: IngestService, kind: EventKind) -> int:
     return sum(i.event.kind is kind for i in await service.log.read(0, 10_000))
 
 
-def test_a_flood_of_nested_json_does_not_stall_ingest(broker: None, db: Database) -> None:
+def test_a_flood_of_nested_json_does_not_stall_ingest(mqtt_broker: None, db: Database) -> None:
     """30 deeply nested payloads (more than Mosquitto's 20 in-flight slots), then 5 fire
     alarms: the alarms are stored and every nested payload is recorded and acknowledged."""
     external_id = register_devices(db, "mqtt", 1)[0].external_id
@@ -94,7 +85,7 @@ def test_a_flood_of_nested_json_does_not_stall_ingest(broker: None, db: Database
 
 
 def test_valid_events_sharing_a_payload_with_a_bad_one_are_stored(
-    broker: None, db: Database
+    mqtt_broker: None, db: Database
 ) -> None:
     external_id = register_devices(db, "mqtt", 1)[0].external_id
     client_id = f"firegrid-hostile-{uuid.uuid4().hex[:8]}"

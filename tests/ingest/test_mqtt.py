@@ -27,14 +27,6 @@ from firegrid.ingest.log_db import DatabaseEventLog
 from firegrid.ingest.models import IngestError, QuarantineDevice
 from firegrid.ingest.service import IngestService
 from firegrid.ingest.simulate import register_devices
-from tests.conftest import service_missing
-from tests.ingest.conftest import reachable
-
-
-@pytest.fixture
-def broker() -> None:
-    if not reachable("127.0.0.1", 1883):
-        service_missing("Mosquitto at 127.0.0.1:1883")
 
 
 def native(n: int, kind: str = "fire_alarm") -> dict[str, Any]:
@@ -127,7 +119,7 @@ class FailingLog(DatabaseEventLog):
         await super().append_batch(events)
 
 
-def test_messages_are_stored_quarantined_or_recorded(broker: None, db: Database) -> None:
+def test_messages_are_stored_quarantined_or_recorded(mqtt_broker: None, db: Database) -> None:
     external_id = register_devices(db, "mqtt", 1)[0].external_id
     client_id = f"firegrid-test-{uuid.uuid4().hex[:8]}"
 
@@ -172,7 +164,7 @@ def test_messages_are_stored_quarantined_or_recorded(broker: None, db: Database)
     asyncio.run(scenario())
 
 
-def test_unstored_messages_are_not_acked_and_come_back(broker: None, db: Database) -> None:
+def test_unstored_messages_are_not_acked_and_come_back(mqtt_broker: None, db: Database) -> None:
     """PUBACK only after durable: a failed append leaves the message with the broker, which
     delivers it again to the same persistent session; so do messages sent while ingest was
     down."""
