@@ -183,6 +183,30 @@ def test_admin_creates_a_user_and_revokes_an_api_key(city: City, browser: Any) -
     page.context.close()
 
 
+def test_a_password_the_server_refuses_shows_on_its_field(city: City, browser: Any) -> None:  # noqa: F811
+    """The console checks length and letters/digits; the server also refuses a password that
+    holds the username. Its 422 names the field (``details.field``): the refusal is shown on
+    the password field, in Chinese, and nothing is created."""
+    page = sign_in(browser, city, "admin", PASSWORDS["admin"])
+    page.click(".nav-link[data-view=admin]")
+    page.wait_for_selector("[data-testid=user-form]")
+    page.fill("#user-username", "night.clerk")
+    page.select_option("#user-role", "monitor_operator")
+    page.fill("#user-password", "night.clerk2026")
+    page.click("#user-create")
+    page.wait_for_selector("#user-password[aria-invalid=true]")
+    problem = page.inner_text("#user-password-problem")
+    assert "密码" in problem, problem
+    assert page.locator("[data-testid=users-table] tr[data-username='night.clerk']").count() == 0
+    # Chromium logs the refused request itself (the response and the resource): expected here
+    refused = [e for e in errors_of(city, "admin") if "422" in e]
+    assert refused, city.console_errors
+    for entry in refused:
+        city.console_errors.remove(entry)
+    assert errors_of(city, "admin") == []
+    page.context.close()
+
+
 # Dispatch: aid requests, closed incidents, refusals -----------------------------------
 
 

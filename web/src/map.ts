@@ -7,6 +7,7 @@ import { categoryName, label, state, t } from "./ctx";
 import { debounce } from "./dom";
 import { cachedLayer, forgetLayer } from "./layercache";
 import { GAP_CLASSES_M, GAP_COLOURS, gapGrid } from "./gapgrid";
+import { safeCanvas } from "./saferenderer";
 import {
   LABEL_ZOOM,
   ROAD_LABEL_MIN_ZOOM,
@@ -79,7 +80,7 @@ export class CityMap {
   private destroyed = false;
 
   constructor(el: HTMLElement, private options: MapOptions) {
-    this.renderer = L.canvas({ padding: 0.2 });
+    this.renderer = safeCanvas({ padding: 0.2 });
     this.map = L.map(el, {
       preferCanvas: true,
       renderer: this.renderer,
@@ -558,6 +559,7 @@ export class CityMap {
   }
 
   invalidate(): void {
+    if (this.destroyed) return;
     this.map.invalidateSize();
   }
 

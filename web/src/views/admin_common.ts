@@ -32,15 +32,24 @@ export function applyProblems(root: HTMLElement, prefix: string, problems: Probl
   first?.focus();
 }
 
-/** The server's refusal of a form: its problem on the field it names, else a toast. */
+/** The form field a 422 names: `details.field` (the server's contract), else a detail key that is a field of the form. */
+function refusedField(root: HTMLElement, prefix: string, details: Record<string, unknown>): string | undefined {
+  const has = (name: string) => root.querySelector(`#${prefix}-${name}`) !== null;
+  if (typeof details.field === "string" && has(details.field)) return details.field;
+  return Object.keys(details).find(has);
+}
+
+/** The server's refusal of a form, in the reader's language: on the field it names, else a toast. */
 export function showServerProblem(root: HTMLElement, prefix: string, err: unknown): void {
   if (err instanceof ApiError && err.status === 422) {
-    const details = (err.details ?? {}) as Record<string, unknown>;
-    const named = Object.keys(details).find((k) => root.querySelector(`#${prefix}-${k}`));
+    const details = err.details && typeof err.details === "object" && !Array.isArray(err.details) ? (err.details as Record<string, unknown>) : {};
+    const named = refusedField(root, prefix, details);
     if (named) {
+      const control = root.querySelector<HTMLElement>(`#${prefix}-${named}`);
       const slot = root.querySelector<HTMLElement>(`#${prefix}-${named}-problem`);
-      root.querySelector<HTMLElement>(`#${prefix}-${named}`)?.setAttribute("aria-invalid", "true");
-      if (slot) slot.textContent = `${t("admin.problems.server")}: ${err.message}`;
+      control?.setAttribute("aria-invalid", "true");
+      if (slot) slot.textContent = errorText(err);
+      control?.focus();
       return;
     }
   }
