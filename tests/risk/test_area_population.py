@@ -34,6 +34,7 @@ from firegrid.places.models import Jurisdiction, PopulationCount
 from firegrid.risk.area import AreaContext, assess_areas, venue_basis
 from firegrid.risk.area_inputs import read_area_context
 from firegrid.risk.area_method import default_area_method
+from firegrid.risk.area_population import nested_paths
 from tests.accounts.city import bearer, make_user, token_for, use_cheap_hasher
 from tests.places.test_bulk_import import POPULATION_HEADER, to_csv
 from tests.risk.test_runs import build_city
@@ -208,6 +209,34 @@ def test_the_run_reports_the_sources_per_level(city: Database) -> None:
         }
     assert any("1 city, 2 town, 2 village" in w and "under-counted" in w for w in warnings)
     assert any("no population for 1 village, 2 grid" in w for w in warnings)
+
+
+def test_rows_on_a_jurisdiction_and_inside_it_are_named(city: Database) -> None:
+    """V3 has a row of its own (6,500); a row of its grid G4 is added: both are summed (the
+    module cannot tell a total from residents outside every grid), and the report and the
+    warnings name V3, so a reader can check for residents counted twice."""
+    context, warnings = _context(city)
+    assert context.population_report["register_nested"] == 0
+    assert not any("counted twice" in w for w in warnings)
+    with city.session() as session:
+        g4 = session.scalars(select(Jurisdiction).where(Jurisdiction.code == "G4")).one()
+        session.add(
+            PopulationCount(
+                code="P6", jurisdiction_id=g4.id, jurisdiction_path=g4.path, residents=700
+            )
+        )
+    context, warnings = _context(city)
+    report = context.population_report
+    assert report["register_nested"] == 1
+    assert report["register_nested_paths"] == [_path("V3")]
+    assert _population(context)["V3"] == 7_200.0  # summed, as the rules say
+    assert any(_path("V3") in w and "counted twice" in w for w in warnings)
+
+
+def test_nested_paths_are_the_ancestors_among_the_paths() -> None:
+    paths = ["/C/T1/", "/C/T1/V1/G1/", "/C/T2/V3/", "/C/T2/V3/G4/", "/C/T3/V5/", None]
+    assert nested_paths(paths) == ("/C/T1/", "/C/T2/V3/")
+    assert nested_paths(["/C/T1/V1/", "/C/T1/V2/"]) == ()
 
 
 def test_without_a_register_the_tree_figures_are_used_as_before(db: Database) -> None:

@@ -144,6 +144,15 @@ def _population_warnings(report: dict[str, Any], warnings: list[str]) -> None:
             f"area context: the population register covers only some grids of {partial} — "
             "their population (the register's sum) is under-counted"
         )
+    if nested := report["register_nested"]:
+        listed = report["register_nested_paths"]
+        shown = ", ".join(listed) + (", …" if nested > len(listed) else "")
+        warnings.append(
+            f"area context: {nested} jurisdictions have population register rows of their own "
+            f"and rows inside them ({shown})"
+            " — both are summed; if the own row is a total of the rows inside, residents are "
+            "counted twice"
+        )
     if unknown := _levels_with(levels, "no_population"):
         warnings.append(
             f"area context: no population for {unknown} (neither register rows nor a figure "

@@ -10,7 +10,10 @@ Rules (docs/risk-area-method.md, "Population"):
   city; a row attached to a village itself counts for the village, its town and the city,
   and for no grid. The register's ``code`` is unique (one row per key, replaced by an
   upsert import), so its current rows are summed as they are; rows are taken as disjoint
-  (each resident counted in one row).
+  (each resident counted in one row). Rows both on a jurisdiction itself and inside it (a
+  village's own total next to its grids' rows) may count people twice, or may be residents
+  outside every grid: the module cannot tell, so it sums them and the report names those
+  jurisdictions (``register_nested``) and the run warns.
 * **Jurisdiction tree as the fallback.** Without register rows inside, the figure typed into
   the jurisdiction tree (``Jurisdiction.population``) is used; without either, the
   population is unknown (null) and the indicators that need it are left out of that area.
@@ -42,6 +45,8 @@ from firegrid.places.public import PopulationCount
 PATH_DEPTH = {"city": 0, "town": 1, "village": 2, "grid": 3}
 #: Where an area's population came from.
 REGISTER, TREE, NONE = "register", "tree", "none"
+#: How many of the nested register paths a report lists.
+NESTED_PATHS_SHOWN = 10
 #: A source's count in the report.
 REPORT_KEY = {REGISTER: "from_register", TREE: "from_tree", NONE: "no_population"}
 
@@ -72,6 +77,8 @@ class Register:
     n_rows: int
     n_residents: int
     as_of: date | None
+    #: paths that have register rows of their own AND rows strictly inside (sorted)
+    nested_paths: tuple[str, ...] = ()
 
 
 def read_register(session: Session) -> Register:
@@ -89,7 +96,21 @@ def read_register(session: Session) -> Register:
         n_rows=sum(int(r[2]) for r in grouped),
         n_residents=sum(int(r[1] or 0) for r in grouped),
         as_of=max(dates) if dates else None,
+        nested_paths=nested_paths(r[0] for r in grouped),
     )
+
+
+def nested_paths(paths: Iterable[str | None]) -> tuple[str, ...]:
+    """The paths among ``paths`` that are a proper ancestor of another of them (sorted)."""
+    present = {path for path in paths if path}
+    nested: set[str] = set()
+    for path in present:
+        parts = path_codes(path)
+        for depth in range(1, len(parts)):
+            ancestor = "/" + "/".join(parts[:depth]) + "/"
+            if ancestor in present:
+                nested.add(ancestor)
+    return tuple(sorted(nested))
 
 
 @dataclass(frozen=True)
@@ -170,5 +191,7 @@ def population_report(by_level: dict[str, LevelPopulation], register: Register) 
         "register_rows": register.n_rows,
         "register_residents": register.n_residents,
         "as_of": as_of,
+        "register_nested": len(register.nested_paths),
+        "register_nested_paths": list(register.nested_paths[:NESTED_PATHS_SHOWN]),
         "levels": levels,
     }

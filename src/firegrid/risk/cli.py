@@ -57,6 +57,10 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
         out["population register"] = (
             f"{population['register_rows']} rows, as of {population['as_of'] or '—'}"
         )
+        if population.get("register_nested"):
+            out["population register rows nested (own rows and rows inside)"] = population[
+                "register_nested"
+            ]
         out["population sources (register / tree / none)"] = {
             level: f"{b['from_register']} / {b['from_tree']} / {b['no_population']}"
             + (f" ({b['register_partial']} partly covered)" if b["register_partial"] else "")

@@ -103,6 +103,14 @@ class AreaPopulationOut(BaseModel):
     register_rows: int = Field(description="Live rows of the population register.")
     register_residents: int
     as_of: str | None = Field(description="The register's latest as_of (ISO date).")
+    register_nested: int = Field(
+        0,
+        description="Jurisdictions with register rows of their own and rows inside them "
+        "(summed; counted twice if the own row is a total).",
+    )
+    register_nested_paths: list[str] = Field(
+        default_factory=list, description="The first of those jurisdictions' paths."
+    )
     levels: dict[str, PopulationSourcesOut] = Field(description="By level: city, town, …")
 
 

@@ -270,6 +270,10 @@ export interface AreaPopulationOut {
   register_residents: number;
   /** The register's latest as_of (ISO date). */
   as_of: string | null;
+  /** Jurisdictions with register rows of their own and rows inside them (summed; counted twice if the own row is a total). */
+  register_nested?: number;
+  /** The first of those jurisdictions' paths. */
+  register_nested_paths?: string[];
   /** By level: city, town, … */
   levels: Record<string, PopulationSourcesOut>;
 }

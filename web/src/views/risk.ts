@@ -8,8 +8,9 @@ import { ApiError } from "../api";
 import { api, errorText, fail, i18n, label, t } from "../ctx";
 import { h, replace } from "../dom";
 import { CityMap } from "../map";
-import { serverText, type ServerParams } from "../servertext";
+import { serverText } from "../servertext";
 import { field, section, select, table, type Cell } from "./common";
+import type { AreaPopulationOut } from "../generated/api";
 
 export const GRADE_COLOURS: Record<string, string> = {
   red: "#c62828",
@@ -52,18 +53,10 @@ interface AreaGrades {
   items: AreaRow[];
 }
 
-interface PopulationSources {
-  from_register: number;
-  from_tree: number;
-  no_population: number;
-  register_partial: number;
-  text: { code: string; params: ServerParams; message: string };
-}
-
 interface Summary {
   run_id: number;
   snapshot_at: string;
-  area_population?: { as_of: string | null; levels: Record<string, PopulationSources> } | null;
+  area_population?: AreaPopulationOut | null;
   validation: {
     labels?: string;
     measures?: string;
@@ -298,7 +291,12 @@ export function mountRisk(root: HTMLElement): () => void {
           const text = population.levels[l]!.text;
           return h("li", null, serverText(t, text.code, text.params, text.message));
         });
-        parts.push(h("div", { "data-testid": "risk-population" }, h("h4", null, t("risk.population")), h("ul", { class: "muted" }, lines)));
+        const nested = population.register_nested ?? 0;
+        const listed = population.register_nested_paths ?? [];
+        const overlap = nested
+          ? h("p", { class: "banner-warn", "data-testid": "risk-population-nested" }, t("risk.populationNested", { count: nested, paths: listed.join("、") + (nested > listed.length ? "…" : "") }))
+          : null;
+        parts.push(h("div", { "data-testid": "risk-population" }, h("h4", null, t("risk.population")), h("ul", { class: "muted" }, lines), overlap));
       }
       replace(labels, ...parts);
       const c = await api.get<Changes>("/risk/changes");
