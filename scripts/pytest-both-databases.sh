@@ -11,10 +11,11 @@ logs=$(mktemp -d)
 export FIREGRID_TEST_SPLIT=1
 trap 'kill 0 2>/dev/null' INT TERM
 
-FIREGRID_TEST_DB=sqlite "$BIN/python" -m pytest -q "$@" >"$logs/sqlite.log" 2>&1 &
+# --durations: each pass lists its slowest tests, to keep the two passes balanced
+FIREGRID_TEST_DB=sqlite "$BIN/python" -m pytest -q --durations=15 "$@" >"$logs/sqlite.log" 2>&1 &
 sqlite_pid=$!
 # the second pass keeps no cache so the two never write the same cache files
-FIREGRID_TEST_DB=postgres "$BIN/python" -m pytest -q -p no:cacheprovider "$@" \
+FIREGRID_TEST_DB=postgres "$BIN/python" -m pytest -q -p no:cacheprovider --durations=15 "$@" \
   >"$logs/postgres.log" 2>&1 &
 postgres_pid=$!
 
