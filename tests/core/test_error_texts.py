@@ -18,7 +18,7 @@ import pytest
 
 from firegrid.core.errors import DomainError, NotFound, ValidationFailed
 from firegrid.core.problems import PYDANTIC_TYPES, Problem
-from firegrid.core.texts import TextCode
+from firegrid.core.texts import Text, TextCode
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "firegrid"
@@ -324,3 +324,42 @@ def test_every_token_of_the_travel_time_engine_is_a_problem_code() -> None:
     }
     assert {"no_route", "point_off_network"} <= tokens
     assert not sorted(tokens - {p.value for p in Problem})
+
+
+def _uncoded_rows(modules: dict[str, ast.Module]) -> tuple[int, list[str]]:
+    """How many dict literals look like a row of a refused import (a ``line`` and a
+    ``reason``), and where those without a ``code`` and ``params`` are."""
+    rows, uncoded = 0, []
+    for path, tree in modules.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                keys = {str(k.value) for k in node.keys if isinstance(k, ast.Constant)}
+                if {"line", "reason"} <= keys:
+                    rows += 1
+                    if not {"code", "params"} <= keys:
+                        uncoded.append(f"{path}:{node.lineno}")
+    return rows, uncoded
+
+
+def test_every_import_row_carries_a_text_code() -> None:
+    """A bad row of an import (``details.errors[]`` of ``import.rows_invalid``) is built by
+    :func:`firegrid.core.problems.row_error` from a text: a row with only an English
+    ``reason`` would reach a Chinese reader in English."""
+    rows, uncoded = _uncoded_rows(trees())
+    assert rows, "the walk must see row_error's own dict"
+    assert not uncoded, f"build the row with row_error(line, column, Text(...)) at {uncoded}"
+    from firegrid.core.problems import row_error
+
+    row = row_error(3, "lon", Text(TextCode.IMPORT_ROW_PROBLEM, "x", {"field": "lon"}))
+    assert (row["code"], row["reason"]) == ("import.row_problem", "x")
+
+
+def test_the_row_check_catches_a_row_without_a_code() -> None:
+    source = 'errors.append({"line": 2, "column": "cost", "reason": "not a number >= 0"})'
+    assert _uncoded_rows({"candidates.py": ast.parse(source)}) == (1, ["candidates.py:1"])
+
+
+def test_the_import_row_sentence_names_its_field_and_problem() -> None:
+    for name in ("zh-CN", "en"):
+        sentence = translation(name, TextCode.IMPORT_ROW_PROBLEM.value)
+        assert set(re.findall(r"\{(\w+)\}", sentence)) == {"field", "problem"}

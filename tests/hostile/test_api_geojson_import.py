@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from firegrid.core.db import Database
+from firegrid.core.problems import Problem
 from firegrid.dispatch.models import Hydrant
 from tests.hostile.api_world import (  # noqa: F401 - fixtures
     _cheap_password_hashing,
@@ -144,6 +145,16 @@ def test_bad_geometry_is_a_row_error_from_the_api(
     assert errors[0]["line"] == 2
     assert errors[0]["column"] == field
     assert reason in errors[0]["reason"]
+    # the console's sentence: a text code, and a problem code at the column (no English)
+    code, params = errors[0]["code"], errors[0]["params"]
+    if code == "import.row_problem":
+        assert params["field"] == field
+        assert params["problem"] in {p.value for p in Problem}
+    else:
+        assert (code, params) == (
+            "import.geometry_type",
+            {"kind": "hydrants", "geometry_type": "Polygon"},
+        )
     assert _hydrants(db) == before  # all or nothing: feature 1 was not imported either
 
 
@@ -161,7 +172,8 @@ def test_features_that_are_not_objects_or_not_an_array(client: TestClient, admin
 
     typed = ImportFailedEnvelope.model_validate(response.json()).error.details
     assert typed is not None
-    assert [e.code for e in typed.errors] == [None, "import.properties_not_object"]
+    assert [e.code for e in typed.errors] == ["import.row_problem", "import.properties_not_object"]
+    assert typed.errors[0].params == {"field": "", "problem": "not_feature"}
     text = json.dumps({"type": "FeatureCollection", "features": "abc"}).encode()
     response = client.post(
         "/api/v1/imports/hydrants", files={"file": ("h.geojson", text)}, headers=admin
@@ -199,6 +211,6 @@ def test_cli_prints_row_errors_without_a_traceback(
         "line": 2,
         "column": "geometry.coordinates",
         "reason": "a position needs two coordinates [lon, lat], got 1",
-        "code": None,  # a geometry problem has no text code yet: the console shows the reason
-        "params": {},
+        "code": "import.row_problem",
+        "params": {"field": "geometry.coordinates", "problem": "too_short", "min_length": 2},
     }

@@ -127,6 +127,9 @@ def test_addresses_round_trip_and_upsert_updates_by_code(city: Database, tmp_pat
     assert {e["reason"].split(" is ")[1] for e in errors_of(refused)} == {
         "already stored: import with --mode upsert"
     }
+    assert {(e["code"], e["params"]["problem"]) for e in errors_of(refused)} == {
+        ("import.row_problem", "code_stored")
+    }
     exported[2]["room"] = "301"
     exported[2]["full_text"] = "东镇东村振兴路3号301房"
     write_csv(first, exported)
@@ -171,6 +174,16 @@ def test_a_bad_row_in_a_late_chunk_leaves_nothing_written(
         (35, "jurisdiction_code"),
     ]
     assert "wrong CRS" in errors[0]["reason"]
+    assert (errors[0]["code"], errors[0]["params"]["problem"]) == (
+        "import.row_problem",
+        "not_degrees",
+    )
+    assert errors[1]["params"] == {
+        "field": "jurisdiction_code",
+        "problem": "unknown_code",
+        "kind": "jurisdiction",
+        "value": "999",
+    }
     assert count(city, StandardAddress) == 0
     # the code twice is found once every row is staged
     rows[32][9], rows[33][11] = 113.05, WEST_GRID
@@ -181,6 +194,13 @@ def test_a_bad_row_in_a_late_chunk_leaves_nothing_written(
             "line": 36,
             "column": "code",
             "reason": "code 'A00001' appears more than once in the file (line 2)",
+            "code": "import.row_problem",
+            "params": {
+                "field": "code",
+                "problem": "duplicate_code",
+                "value": "A00001",
+                "first_line": 2,
+            },
         }
     ]
     assert count(city, StandardAddress) == 0
@@ -280,6 +300,8 @@ def test_population_refuses_personal_columns(city: Database, column: str) -> Non
     [error] = errors_of(refused)
     assert error["column"] == column
     assert "personal data is refused" in error["reason"]
+    assert error["code"] == "import.row_problem"
+    assert error["params"] == {"field": column, "problem": "personal_data", "kind": "population"}
     assert count(city, PopulationCount) == 0
 
 
@@ -290,6 +312,10 @@ def test_population_refuses_negative_counts(city: Database) -> None:
     assert [(e["line"], e["column"], e["reason"]) for e in errors_of(refused)] == [
         (2, "residents", "-3 is below the minimum 0"),
         (3, "households", "-1 is below the minimum 0"),
+    ]
+    assert [e["params"] for e in errors_of(refused)] == [
+        {"field": "residents", "problem": "greater_than_equal", "ge": 0, "value": -3},
+        {"field": "households", "problem": "greater_than_equal", "ge": 0, "value": -1},
     ]
     assert count(city, PopulationCount) == 0
 
@@ -331,7 +357,18 @@ def test_buildings_round_trip_and_unknown_venue(city: Database, tmp_path: Path) 
             "csv",
         )
     assert errors_of(unknown) == [
-        {"line": 2, "column": "venue_code", "reason": "unknown venue code"}
+        {
+            "line": 2,
+            "column": "venue_code",
+            "reason": "unknown venue code",
+            "code": "import.row_problem",
+            "params": {
+                "field": "venue_code",
+                "problem": "unknown_code",
+                "kind": "venue",
+                "value": "V9",
+            },
+        }
     ]
     assert count(city, Building, Building.code.is_not(None)) == 2
 
@@ -422,6 +459,12 @@ def test_inspection_times_need_an_offset(city: Database) -> None:
     [error] = errors_of(refused)
     assert error["column"] == "inspected_at"
     assert "UTC offset" in error["reason"]
+    assert error["code"] == "import.row_problem"
+    assert error["params"] == {
+        "field": "inspected_at",
+        "problem": "timezone_naive",
+        "value": "2026-11-03T09:30:00",
+    }
 
 
 def test_cli_imports_addresses_with_mode_and_encoding(city: Database, tmp_path: Path) -> None:
@@ -461,7 +504,13 @@ def test_api_import_and_export_are_scoped_to_the_callers_town(
         assert refused.status_code == 422, refused.text
         errors = refused.json()["error"]["details"]["errors"]
         assert errors == [
-            {"line": 3, "column": None, "reason": "the row lies outside your jurisdiction"}
+            {
+                "line": 3,
+                "column": None,
+                "reason": "the row lies outside your jurisdiction",
+                "code": "import.outside_jurisdiction",
+                "params": {},
+            }
         ]
         assert count(city, PopulationCount) == 0
         accepted = client.post(
@@ -519,6 +568,12 @@ def test_inspections_round_trip_with_a_grid_worker(city: Database, tmp_path: Pat
             "line": 4,
             "column": "grid_worker_code",
             "reason": "the grid worker does not work in the venue's grid",
+            "code": "import.row_problem",
+            "params": {
+                "field": "grid_worker_code",
+                "problem": "worker_not_in_venue_grid",
+                "value": "W1",
+            },
         }
     ]
     rows[1][2] = ""
@@ -565,3 +620,104 @@ def test_rows_made_inside_the_platform_are_exported_with_a_generated_code(
     assert inspection["code"].startswith("fg-inspection-")
     report = import_file(city, "buildings", buildings, mode="upsert")
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 1)
+
+
+def test_every_bad_cell_and_reference_reaches_the_api_as_a_text_code(
+    city: Database, settings: Any
+) -> None:
+    """The console translates each row (``import.row_problem``: a column and a problem code
+    with its parameters); the English reason stays for the CLI."""
+    from fastapi.testclient import TestClient
+
+    from firegrid.api.app import create_app
+    from firegrid.api.schemas import ImportFailedEnvelope
+    from tests.helpers import bearer
+
+    admin = bearer(city, settings, "admin", "900000")
+    rows = [
+        ["P1", "999", "", "", "ten", 1, 0, 0, ""],  # an unknown grid, a count that is not one
+        ["P2", WEST_GRID, "A9", "B9", 5, 1, 0, 0, "03/11/2026"],  # unknown refs, a bad day
+        ["P3", WEST_GRID, "", "", 5, 1, 4, 3, ""],  # more parts than the whole
+    ]
+    with TestClient(create_app(settings, city)) as client:
+        refused = client.post(
+            "/api/v1/imports/population",
+            files={"file": ("p.csv", to_csv(POPULATION_HEADER, rows))},
+            headers=admin,
+        )
+    assert refused.status_code == 422, refused.text
+    errors = refused.json()["error"]["details"]["errors"]
+    assert [(e["line"], e["column"], e["code"], e["params"]) for e in errors] == [
+        (
+            2,
+            "residents",
+            "import.row_problem",
+            {"field": "residents", "problem": "int_parsing", "value": "ten"},
+        ),
+        (
+            3,
+            "as_of",
+            "import.row_problem",
+            {
+                "field": "as_of",
+                "problem": "format",
+                "expected": "YYYY-MM-DD",
+                "value": "03/11/2026",
+            },
+        ),
+        (
+            4,
+            "residents",
+            "import.row_problem",
+            {"field": "residents", "problem": "residents_exceed", "parts": 7, "residents": 5},
+        ),
+    ]
+    assert all(e["reason"] for e in errors)  # the English, for the CLI
+    ImportFailedEnvelope.model_validate(refused.json())  # the documented shape
+    rows[0][4], rows[1][8] = 10, ""  # the cells fixed: the references are resolved
+    with TestClient(create_app(settings, city)) as client:
+        refused = client.post(
+            "/api/v1/imports/population",
+            files={"file": ("p.csv", to_csv(POPULATION_HEADER, rows[:2]))},
+            headers=admin,
+        )
+    errors = refused.json()["error"]["details"]["errors"]
+    assert [(e["line"], e["code"], e["params"]) for e in errors] == [
+        (
+            2,
+            "import.row_problem",
+            {
+                "field": "jurisdiction_code",
+                "problem": "unknown_code",
+                "kind": "jurisdiction",
+                "value": "999",
+            },
+        ),
+        (
+            3,
+            "import.row_problem",
+            {"field": "address_code", "problem": "unknown_code", "kind": "address", "value": "A9"},
+        ),
+        (
+            3,
+            "import.row_problem",
+            {
+                "field": "building_code",
+                "problem": "unknown_code",
+                "kind": "building",
+                "value": "B9",
+            },
+        ),
+    ]
+
+
+def test_a_header_problem_carries_its_code(city: Database) -> None:
+    header = [h for h in POPULATION_HEADER if h != "residents"] + ["colour"]
+    with pytest.raises(ImportFailed) as refused:
+        import_bytes(city, "population", to_csv(header, [["P1"] * len(header)]), "csv")
+    assert [(e["column"], e["code"], e["params"]["problem"]) for e in errors_of(refused)] == [
+        ("colour", "import.row_problem", "unknown_column"),
+        ("residents", "import.row_problem", "missing_column"),
+    ]
+    assert errors_of(refused)[0]["params"]["kind"] == "population"
+    assert "residents" in errors_of(refused)[0]["params"]["expected"]

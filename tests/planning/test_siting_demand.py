@@ -148,6 +148,15 @@ def test_candidate_file_lists_every_bad_row(engine: TravelTimeEngine, tmp_path: 
         file_candidates(engine, bad, 500.0)
     errors = info.value.details["errors"]
     assert {(e["line"], e["column"]) for e in errors} >= {(3, "code"), (4, "lon")}
+    coded = {(e["line"], e["column"]): (e["code"], e["params"]) for e in errors}
+    assert coded[(3, "code")] == (
+        "import.row_problem",
+        {"field": "code", "problem": "duplicate_code", "value": "A", "first_line": 2},
+    )
+    assert coded[(4, "lon")] == (
+        "import.row_problem",
+        {"field": "lon", "problem": "float_parsing", "value": "east"},
+    )
     far = tmp_path / "far.geojson"
     far.write_text(
         '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"F"},'
@@ -155,4 +164,9 @@ def test_candidate_file_lists_every_bad_row(engine: TravelTimeEngine, tmp_path: 
     )
     with pytest.raises(ImportFailed) as info:
         file_candidates(engine, far, 500.0)
-    assert "road network" in info.value.details["errors"][0]["reason"]
+    (off_road,) = info.value.details["errors"]
+    assert "road network" in off_road["reason"]
+    assert off_road["code"] == "geo.facility_off_road"
+    assert off_road["params"]["kind"] == "candidate"
+    assert off_road["params"]["code"] == "F"
+    assert off_road["params"]["limit_m"] == "500"

@@ -102,9 +102,11 @@ function markFields(tr: Translate, names: string[]): string {
     .join(tr("server.fieldSeparator"));
 }
 
-/** Spaces left by an empty parameter (`{field} {problem}` without a field), and none around full-width marks. */
+/** Spaces left by an empty parameter (`{field} {problem}` without a field), the colon after an empty leading
+ * field (`{field}: {problem}` of a row problem of the whole row), and no spaces around full-width marks. */
 function tidy(text: string): string {
   return text
+    .replace(/^ *[：:] */, "")
     .replace(/ {2,}/g, " ")
     .replace(/ *(「[^」]*」) */g, "$1")
     .replace(/([：（]) +/g, "$1")

@@ -48,6 +48,34 @@ describe("server texts", () => {
     expect(rowErrorText(tr, { reason: "only English" })).toBe("only English");
   });
 
+  it("reads each problem of a bulk or GeoJSON import row in Chinese, its column marked", () => {
+    const tr = translator("zh-CN");
+    const row = (reason: string, params: Record<string, string | number>) => rowErrorText(tr, { reason, code: "import.row_problem", params });
+    expect(row("longer than 40 characters", { field: "code", problem: "string_too_long", max_length: 40 })).toBe("「code」：最多 40 个字符");
+    expect(row("'x' is not a whole number", { field: "residents", problem: "int_parsing", value: "x" })).toBe("「residents」：必须是整数");
+    expect(row("no UTC offset", { field: "inspected_at", problem: "timezone_naive", value: "2026-11-03T09:30:00" })).toBe("「inspected_at」：必须带时区");
+    expect(row("'x' is not one of: passed, hazards_found", { field: "result", problem: "enum", expected: "passed, hazards_found", value: "x" })).toBe(
+      "「result」：必须是以下之一：passed, hazards_found",
+    );
+    expect(row("unknown venue code", { field: "venue_code", problem: "unknown_code", kind: "venue", value: "V9" })).toBe("「venue_code」：找不到编号为「V9」的场所");
+    expect(row("code 'A1' appears more than once in the file (line 2)", { field: "code", problem: "duplicate_code", value: "A1", first_line: 2 })).toBe(
+      "「code」：编号「A1」在文件中重复出现（首次出现在第 2 行）",
+    );
+    expect(row("unknown column", { field: "phone", problem: "unknown_column", kind: "population", expected: "code, residents" })).toBe(
+      `「phone」：不是${zh.entityKind.population}文件的列；可用的列：code, residents`,
+    );
+    expect(row("500000 is outside -180…180", { field: "lon", problem: "not_degrees", value: 500000 })).toBe(
+      "「lon」：500000 不是以度为单位的经纬度：坐标系不对（文件是否为投影坐标？）",
+    );
+    expect(row("a ring must end where it starts (closed)", { field: "geometry.coordinates", problem: "ring_not_closed" })).toBe("「geometry.coordinates」：多边形的环必须首尾相接（闭合）");
+    // a problem of the whole row (no column): no dangling colon
+    expect(row("the feature is not a GeoJSON object", { field: "", problem: "not_feature" })).toBe("该要素不是 GeoJSON 对象");
+    expect(rowErrorText(translator("en"), { reason: "x", code: "import.row_problem", params: { field: "", problem: "not_feature" } })).toBe("the feature is not a GeoJSON object");
+    expect(rowErrorText(translator("en"), { reason: "x", code: "import.row_problem", params: { field: "code", problem: "code_stored", value: "A1" } })).toBe(
+      "“code”: the code A1 is already stored: import with the upsert mode",
+    );
+  });
+
   it("shows a missing parameter as a dash, not as {name}", () => {
     expect(serverText(translator("en"), "call.already_linked", { call_id: 3, incident_id: null }, "x")).toBe("Call #3 already belongs to incident #—");
   });

@@ -113,8 +113,14 @@ class ImportRowError(BaseModel):
 
     line: int | None = Field(description="The row's line (None: the file as a whole).")
     column: str | None
-    reason: str
-    code: TextCode | None = Field(None, description="The reason as a text code (None: none yet).")
+    reason: str = Field(description="Why, in English (what the CLI prints).")
+    code: TextCode | None = Field(
+        None,
+        description=(
+            "Why, as a text code with `params` (this server always sets it; a problem of a "
+            "column is `import.row_problem`: its `field` and a `problem` code)."
+        ),
+    )
     params: dict[str, ParamValue] = Field(default_factory=dict)
 
 

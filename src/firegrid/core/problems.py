@@ -82,6 +82,21 @@ class Problem(StrEnum):
     UNKNOWN_INCIDENT_TYPE = "unknown_incident_type"
     TIMER_ORDER = "timer_order"
     DUPLICATE_RULE = "duplicate_rule"
+    # --- a row of an imported file (``import.row_problem``: its ``field`` and this) -------
+    MISSING_COLUMN = "missing_column"
+    UNKNOWN_COLUMN = "unknown_column"
+    PERSONAL_DATA = "personal_data"
+    NOT_DEGREES = "not_degrees"
+    UNKNOWN_CODE = "unknown_code"
+    DUPLICATE_CODE = "duplicate_code"
+    CODE_STORED = "code_stored"
+    CODE_OUTSIDE_SCOPE = "code_outside_scope"
+    RESIDENTS_EXCEED = "residents_exceed"
+    WORKER_NOT_IN_VENUE_GRID = "worker_not_in_venue_grid"
+    RECTIFIED_AT_NEEDED = "rectified_at_needed"
+    RECTIFIED_AT_UNEXPECTED = "rectified_at_unexpected"
+    NOT_FEATURE = "not_feature"
+    RING_NOT_CLOSED = "ring_not_closed"
     # --- the travel-time engine (firegrid.geo.errors: each GeoError's ``code``) ------------
     GEO_ERROR = "geo_error"
     INVALID_COORDINATES = "invalid_coordinates"
@@ -125,6 +140,23 @@ class Found:
             "params": dict(self.params),
             "message": self.message,
         }
+
+
+def row_text(found: Found) -> Text:
+    """A problem of one row of an imported file: ``import.row_problem`` naming its column."""
+    return Text(TextCode.IMPORT_ROW_PROBLEM, found.message, found.as_params())
+
+
+def row_error(line: int | None, column: str | None, text: Text) -> dict[str, Any]:
+    """One bad row of an imported file (``details.errors[]`` of ``import.rows_invalid``):
+    where, the English ``reason`` (the CLI's) and its ``code``/``params`` (the console's)."""
+    return {
+        "line": line,
+        "column": column,
+        "reason": text.message,
+        "code": text.code.value,
+        "params": dict(text.params),
+    }
 
 
 def first_of(found: Sequence[Found]) -> Params:

@@ -100,6 +100,7 @@ class TextCode(StrEnum):
     IMPORT_GEOMETRY_TYPE = "import.geometry_type"
     IMPORT_OUTSIDE_JURISDICTION = "import.outside_jurisdiction"
     IMPORT_PROPERTIES_NOT_OBJECT = "import.properties_not_object"
+    IMPORT_ROW_PROBLEM = "import.row_problem"
     PLACE_OUTSIDE_CITY = "place.outside_city"
     PLACE_UNKNOWN_CATEGORY = "place.unknown_category"
     PLACE_CODE_TAKEN = "place.code_taken"

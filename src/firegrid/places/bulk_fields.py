@@ -2,7 +2,9 @@
 
 Hand-written parsers rather than a pydantic model per row: a 6.21 M-row register is read in
 minutes only if a row costs microseconds. Each parser takes the cell text (``None`` when
-empty) and returns the value or raises :class:`CellError` with a reason for the row report.
+empty) and returns the value or raises :class:`CellError` with a reason for the row report: a
+:class:`~firegrid.core.problems.Problem` code and its parameters (the console's sentence) and
+the English message (the CLI's).
 """
 
 from __future__ import annotations
@@ -12,11 +14,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from firegrid.core.problems import Found, Problem
 from firegrid.core.text import check_line, check_text
 
 
 class CellError(ValueError):
-    """What is wrong with one cell (the reason shown with its line and column)."""
+    """What is wrong with one cell (the reason shown with its line and column): the English
+    message, and the same as a problem code with its parameters."""
+
+    def __init__(self, message: str, problem: Problem, **params: Any) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.params = params
+
+    def found(self, column: str) -> Found:
+        """The problem at ``column`` (a row of the import's report)."""
+        return Found(column, self.problem, str(self), self.params)
 
 
 Parser = Callable[[Any], Any]
@@ -40,13 +53,17 @@ def text(max_length: int, *, multiline: bool = False) -> Parser:
             return ""
         cell: str = value if isinstance(value, str) else str(value)
         if len(cell) > max_length:
-            raise CellError(f"longer than {max_length} characters")
+            raise CellError(
+                f"longer than {max_length} characters",
+                Problem.STRING_TOO_LONG,
+                max_length=max_length,
+            )
         if cell.isprintable():  # the usual case, in C; the rule's own check otherwise
             return cell
         try:
             return check(cell)
         except ValueError as exc:
-            raise CellError(str(exc)) from None
+            raise CellError(str(exc), Problem.CONTROL_CHARACTER) from None
 
     return parse
 
@@ -64,41 +81,78 @@ def integer(minimum: int = 0, maximum: int = 2_147_483_647) -> Parser:
                 try:
                     as_float = float(str(value))
                 except ValueError:
-                    raise CellError(f"{value!r} is not a whole number") from None
+                    raise _not_whole(value) from None
                 if not as_float.is_integer():
-                    raise CellError(f"{value!r} is not a whole number") from None
+                    raise _not_whole(value) from None
                 whole = int(as_float)
         if whole < minimum:
-            raise CellError(f"{whole} is below the minimum {minimum}")
+            raise CellError(
+                f"{whole} is below the minimum {minimum}",
+                Problem.GREATER_THAN_EQUAL,
+                ge=minimum,
+                value=whole,
+            )
         if whole > maximum:
-            raise CellError(f"{whole} is above the maximum {maximum}")
+            raise CellError(
+                f"{whole} is above the maximum {maximum}",
+                Problem.LESS_THAN_EQUAL,
+                le=maximum,
+                value=whole,
+            )
         return whole
 
     return parse
 
 
-def number(minimum: float, maximum: float, *, what: str = "") -> Parser:
+def _not_whole(value: Any) -> CellError:
+    return CellError(f"{value!r} is not a whole number", Problem.INT_PARSING, value=str(value))
+
+
+def number(minimum: float, maximum: float, *, degrees: bool = False) -> Parser:
+    """A number in ``minimum…maximum``; ``degrees``: a coordinate, whose value out of range
+    means a file in a projected CRS (said so)."""
+
     def parse(value: Any) -> float | None:
         if value is None:
             return None
         try:
             result = float(value)
         except (TypeError, ValueError):
-            raise CellError(f"{value!r} is not a number") from None
-        if not minimum <= result <= maximum:
-            hint = f": {what}" if what else ""
-            raise CellError(f"{result} is outside {minimum}…{maximum}{hint}")
+            raise CellError(
+                f"{value!r} is not a number", Problem.FLOAT_PARSING, value=str(value)
+            ) from None
+        if degrees and not minimum <= result <= maximum:
+            raise CellError(
+                f"{result} is outside {minimum}…{maximum}: not in degrees — wrong CRS "
+                "(is the file projected?)",
+                Problem.NOT_DEGREES,
+                value=result,
+            )
+        if result < minimum:
+            raise CellError(
+                f"{result} is below the minimum {minimum}",
+                Problem.GREATER_THAN_EQUAL,
+                ge=minimum,
+                value=result,
+            )
+        if result > maximum:
+            raise CellError(
+                f"{result} is above the maximum {maximum}",
+                Problem.LESS_THAN_EQUAL,
+                le=maximum,
+                value=result,
+            )
         return result
 
     return parse
 
 
 def longitude() -> Parser:
-    return number(-180.0, 180.0, what="not in degrees — wrong CRS (is the file projected?)")
+    return number(-180.0, 180.0, degrees=True)
 
 
 def latitude() -> Parser:
-    return number(-90.0, 90.0, what="not in degrees — wrong CRS (is the file projected?)")
+    return number(-90.0, 90.0, degrees=True)
 
 
 def timestamp(value: Any) -> datetime | None:
@@ -111,9 +165,15 @@ def timestamp(value: Any) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
-            raise CellError(f"{value!r} is not an ISO 8601 time") from None
+            raise CellError(
+                f"{value!r} is not an ISO 8601 time", Problem.DATETIME, value=str(value)
+            ) from None
     if parsed.tzinfo is None:
-        raise CellError(f"{value!r} has no UTC offset: write e.g. 2026-11-03T09:30:00+08:00")
+        raise CellError(
+            f"{value!r} has no UTC offset: write e.g. 2026-11-03T09:30:00+08:00",
+            Problem.TIMEZONE_NAIVE,
+            value=str(value),
+        )
     return parsed
 
 
@@ -127,7 +187,12 @@ def day(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise CellError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise CellError(
+            f"{value!r} is not a date (YYYY-MM-DD)",
+            Problem.FORMAT,
+            expected="YYYY-MM-DD",
+            value=str(value),
+        ) from None
 
 
 def choice(*options: str) -> Parser:
@@ -135,7 +200,12 @@ def choice(*options: str) -> Parser:
         if value is None:
             return None
         if str(value) not in options:
-            raise CellError(f"{value!r} is not one of: {', '.join(options)}")
+            raise CellError(
+                f"{value!r} is not one of: {', '.join(options)}",
+                Problem.ENUM,
+                expected=", ".join(options),
+                value=str(value),
+            )
         return str(value)
 
     return parse

@@ -8,7 +8,8 @@ stored (``insert``) and stored rows outside the caller's jurisdiction, then writ
 ``UPDATE … FROM`` for the changed rows, one ``INSERT … SELECT`` for the new ones and, with
 ``replace``, one statement removing the rows the file no longer lists. All of it runs in the
 caller's transaction: a problem anywhere and nothing is written; the error lists each bad
-row (line, column, reason), at most :data:`MAX_ERRORS` of them.
+row (line, column, the English reason and the same as a text code with its parameters), at
+most :data:`MAX_ERRORS` of them.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ from firegrid.core.changes import record_change as record_topic_change
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
 from firegrid.core.errors import ImportFailed
-from firegrid.core.texts import TextCode
+from firegrid.core.problems import Found, Problem, row_error, row_text
+from firegrid.core.texts import Text, TextCode
 from firegrid.inspections.public import Hazard, HazardTransition
 from firegrid.places.bulk_fields import CellError, personal_column
 from firegrid.places.bulk_kinds import BULK_KINDS, BulkKind, Lookups, export_rows
@@ -75,9 +77,16 @@ class _Errors:
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
 
-    def add(self, line: int | None, column: str | None, reason: str) -> None:
+    def add(self, line: int | None, column: str | None, text: Text) -> None:
+        """One bad row: where, and why (the English ``reason`` is the text's message)."""
         if len(self.items) < MAX_ERRORS:
-            self.items.append({"line": line, "column": column, "reason": reason})
+            self.items.append(row_error(line, column, text))
+
+    def found(self, line: int | None, found: Found) -> None:
+        """One problem at a column of a row (``import.row_problem``)."""
+        if self.full:  # a file wrong throughout: no text built for the rows not reported
+            return
+        self.add(line, found.field or None, row_text(found))
 
     @property
     def full(self) -> bool:
@@ -100,17 +109,19 @@ def _check_header(spec: BulkKind, header: list[str], errors: _Errors) -> None:
         if not name:
             continue
         if spec.refuse_personal and personal_column(name):
-            errors.add(
-                1,
-                name,
+            message = (
                 f"personal data is refused: the {spec.name} register holds counts only "
-                "(remove names, ID numbers, phones, birth dates)",
+                "(remove names, ID numbers, phones, birth dates)"
             )
+            errors.found(1, Found(name, Problem.PERSONAL_DATA, message, {"kind": spec.name}))
         elif name not in known:
-            errors.add(1, name, f"unknown column; {spec.name} take: {', '.join(spec.column_names)}")
+            columns = ", ".join(spec.column_names)
+            message = f"unknown column; {spec.name} take: {columns}"
+            params = {"kind": spec.name, "expected": columns}
+            errors.found(1, Found(name, Problem.UNKNOWN_COLUMN, message, params))
     for column in spec.columns:
         if column.required and column.name not in header:
-            errors.add(1, column.name, "missing column")
+            errors.found(1, Found(column.name, Problem.MISSING_COLUMN, "missing column"))
 
 
 def _stage_table(spec: BulkKind, dialect: str) -> Table:
@@ -278,7 +289,7 @@ def _check_chunk(
             raw = cells[index] if index is not None and index < width else None
             if raw is None:
                 if required:
-                    errors.add(line, name, "missing value")
+                    errors.found(line, Found(name, Problem.MISSING, "missing value"))
                     bad = True
                     continue
                 if default is not None:
@@ -287,7 +298,7 @@ def _check_chunk(
             try:
                 values[name] = parse(raw)
             except CellError as exc:
-                errors.add(line, name, str(exc))
+                errors.found(line, exc.found(name))
                 bad = True
         if not bad:
             parsed.append(values)
@@ -295,12 +306,13 @@ def _check_chunk(
     staged: list[dict[str, Any]] = []
     for line, (resolved, problems) in zip(lines, spec.resolve(lookups, parsed), strict=True):
         if resolved is None:
-            for column_name, reason in problems:
-                errors.add(line, column_name, reason)
+            for found in problems:
+                errors.found(line, found)
             continue
         path = resolved.pop("_path", None) or resolved.get("jurisdiction_path") or ""
         if not principal.can_see_path(path):
-            errors.add(line, None, "the row lies outside your jurisdiction")
+            outside = "the row lies outside your jurisdiction"
+            errors.add(line, None, Text(TextCode.IMPORT_OUTSIDE_JURISDICTION, outside))
             continue
         resolved.update(line=line, _path=path, _target_id=None, _changed=False)
         staged.append(resolved)
@@ -347,7 +359,9 @@ def _check_staged(
         .limit(MAX_ERRORS)
     )
     for code, first, last in twice:
-        errors.add(last, "code", f"code {code!r} appears more than once in the file (line {first})")
+        message = f"code {code!r} appears more than once in the file (line {first})"
+        params = {"value": code, "first_line": first}
+        errors.found(last, Found("code", Problem.DUPLICATE_CODE, message, params))
     if mode == "insert":
         stored = connection.execute(
             select(stage.c.line, stage.c.code)
@@ -356,7 +370,8 @@ def _check_staged(
             .limit(MAX_ERRORS)
         )
         for line, code in stored:
-            errors.add(line, "code", f"code {code!r} is already stored: import with --mode upsert")
+            message = f"code {code!r} is already stored: import with --mode upsert"
+            errors.found(line, Found("code", Problem.CODE_STORED, message, {"value": code}))
     elif principal.scope_path != "/":
         target = spec.table
         outside = connection.execute(
@@ -367,7 +382,8 @@ def _check_staged(
             .limit(MAX_ERRORS)
         )
         for line, code in outside:
-            errors.add(line, "code", f"code {code!r} is stored outside your jurisdiction")
+            message = f"code {code!r} is stored outside your jurisdiction"
+            errors.found(line, Found("code", Problem.CODE_OUTSIDE_SCOPE, message, {"value": code}))
 
 
 def _write(
@@ -533,8 +549,8 @@ def read_source(stream: IO[bytes], fmt: str, encoding: str = "auto") -> ChunkedR
     rows = read_rows(stream.read(), fmt, encoding)
     errors = _Errors()
     for row in rows:
-        for column, reason in row.problems:
-            errors.add(row.line, column, reason)
+        for column, text in row.problems:
+            errors.add(row.line, column, text)
     errors.raise_if_any("", len(rows))
     return rows_in_chunks(
         [(row.line, {k: v for k, v in row.values.items() if not k.startswith("_")}) for row in rows]

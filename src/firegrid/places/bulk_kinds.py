@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement as SqlExpression
 
 from firegrid.accounts.public import Principal
 from firegrid.core.bulk import table_of
+from firegrid.core.problems import Found, Problem
 from firegrid.inspections.public import (
     HAZARD_CATEGORY_CODES,
     HAZARD_CHANGED,
@@ -48,8 +49,12 @@ from firegrid.places.models import (
     Venue,
 )
 
-Problem = tuple[str | None, str]  # (column, reason)
-Resolved = tuple[dict[str, Any] | None, list[Problem]]
+Resolved = tuple[dict[str, Any] | None, list[Found]]
+
+
+def unknown_code(column: str, kind: str, code: str, message: str) -> Found:
+    """A reference to a row that is not stored: ``kind`` names what the column refers to."""
+    return Found(column, Problem.UNKNOWN_CODE, message, {"kind": kind, "value": code})
 
 
 @dataclass
@@ -137,6 +142,10 @@ def _in_scope(principal: Principal, path_column: Any) -> ColumnElement[bool]:
 # ---------------------------------------------------------------- addresses
 
 
+def _unknown_jurisdiction(code: str) -> Found:
+    return unknown_code("jurisdiction_code", "jurisdiction", code, "unknown jurisdiction code")
+
+
 def _address_text(v: dict[str, Any]) -> str:
     """The full text of a register entry the file gives none for."""
     parts = [str(v["town"]), str(v["village"]), str(v["road"])]
@@ -149,9 +158,10 @@ def _address_text(v: dict[str, Any]) -> str:
 def _resolve_addresses(lookups: Lookups, rows: list[dict[str, Any]]) -> list[Resolved]:
     out: list[Resolved] = []
     for values in rows:
-        node = lookups.jurisdiction(values.pop("jurisdiction_code"))
+        jurisdiction_code = values.pop("jurisdiction_code")
+        node = lookups.jurisdiction(jurisdiction_code)
         if node is None:
-            out.append((None, [("jurisdiction_code", "unknown jurisdiction code")]))
+            out.append((None, [_unknown_jurisdiction(jurisdiction_code)]))
             continue
         values["jurisdiction_path"] = node[1]
         if not values["full_text"]:
@@ -228,23 +238,33 @@ def _resolve_population(lookups: Lookups, rows: list[dict[str, Any]]) -> list[Re
     buildings = lookups.by_code(Building, (r["building_code"] for r in rows), Building.id)
     out: list[Resolved] = []
     for values in rows:
-        problems: list[Problem] = []
-        node = lookups.jurisdiction(values.pop("jurisdiction_code"))
+        problems: list[Found] = []
+        jurisdiction_code = values.pop("jurisdiction_code")
+        node = lookups.jurisdiction(jurisdiction_code)
         if node is None:
-            problems.append(("jurisdiction_code", "unknown jurisdiction code"))
-        if values["address_code"] and values["address_code"] not in addresses:
-            problems.append(("address_code", "not in the standard address register"))
+            problems.append(_unknown_jurisdiction(jurisdiction_code))
+        address_code = values["address_code"]
+        if address_code and address_code not in addresses:
+            problems.append(
+                unknown_code(
+                    "address_code", "address", address_code, "not in the standard address register"
+                )
+            )
         building_code = values.pop("building_code")
         building = buildings.get(building_code) if building_code else None
         if building_code and building is None:
-            problems.append(("building_code", "unknown building code"))
+            problems.append(
+                unknown_code("building_code", "building", building_code, "unknown building code")
+            )
         parts = values["registered_residents"] + values["floating_residents"]
         if parts > values["residents"]:
             problems.append(
-                (
+                Found(
                     "residents",
+                    Problem.RESIDENTS_EXCEED,
                     f"registered + floating residents ({parts}) exceed residents "
                     f"({values['residents']})",
+                    {"parts": parts, "residents": values["residents"]},
                 )
             )
         if problems or node is None:
@@ -322,9 +342,12 @@ def _resolve_buildings(lookups: Lookups, rows: list[dict[str, Any]]) -> list[Res
     )
     out: list[Resolved] = []
     for values in rows:
-        venue = venues.get(values.pop("venue_code"))
+        venue_code = values.pop("venue_code")
+        venue = venues.get(venue_code)
         if venue is None:
-            out.append((None, [("venue_code", "unknown venue code")]))
+            out.append(
+                (None, [unknown_code("venue_code", "venue", venue_code, "unknown venue code")])
+            )
             continue
         values["venue_id"], values["_path"] = venue
         lookups.to_wgs84(values)
@@ -402,17 +425,27 @@ def _resolve_inspections(lookups: Lookups, rows: list[dict[str, Any]]) -> list[R
     )
     out: list[Resolved] = []
     for values in rows:
-        problems: list[Problem] = []
-        venue = venues.get(values.pop("venue_code"))
+        problems: list[Found] = []
+        venue_code = values.pop("venue_code")
+        venue = venues.get(venue_code)
         if venue is None:
-            problems.append(("venue_code", "unknown venue code"))
+            problems.append(unknown_code("venue_code", "venue", venue_code, "unknown venue code"))
         worker_code = values.pop("grid_worker_code")
         worker = workers.get(worker_code) if worker_code else None
         if worker_code and worker is None:
-            problems.append(("grid_worker_code", "unknown grid worker code"))
+            problems.append(
+                unknown_code(
+                    "grid_worker_code", "grid_worker", worker_code, "unknown grid worker code"
+                )
+            )
         if venue is not None and worker is not None and worker[1] != venue[1]:
             problems.append(
-                ("grid_worker_code", "the grid worker does not work in the venue's grid")
+                Found(
+                    "grid_worker_code",
+                    Problem.WORKER_NOT_IN_VENUE_GRID,
+                    "the grid worker does not work in the venue's grid",
+                    {"value": worker_code},
+                )
             )
         if problems or venue is None:
             out.append((None, problems))
@@ -489,14 +522,31 @@ def _resolve_hazards(lookups: Lookups, rows: list[dict[str, Any]]) -> list[Resol
     )
     out: list[Resolved] = []
     for values in rows:
-        problems: list[Problem] = []
-        inspection = inspections.get(values.pop("inspection_code"))
+        problems: list[Found] = []
+        inspection_code = values.pop("inspection_code")
+        inspection = inspections.get(inspection_code)
         if inspection is None:
-            problems.append(("inspection_code", "unknown inspection code"))
+            problems.append(
+                unknown_code(
+                    "inspection_code", "inspection", inspection_code, "unknown inspection code"
+                )
+            )
         if values["status"] == "rectified" and values["rectified_at"] is None:
-            problems.append(("rectified_at", "a rectified hazard needs the time it was rectified"))
+            problems.append(
+                Found(
+                    "rectified_at",
+                    Problem.RECTIFIED_AT_NEEDED,
+                    "a rectified hazard needs the time it was rectified",
+                )
+            )
         if values["status"] == "open" and values["rectified_at"] is not None:
-            problems.append(("rectified_at", "an open hazard has no rectification time"))
+            problems.append(
+                Found(
+                    "rectified_at",
+                    Problem.RECTIFIED_AT_UNEXPECTED,
+                    "an open hazard has no rectification time",
+                )
+            )
         if problems or inspection is None:
             out.append((None, problems))
             continue

@@ -6,7 +6,8 @@ reason, never as an exception: a Point with one coordinate, coordinates given as
 type the platform does not store.
 
 :func:`read_geometry` returns the values the importer needs (``lon``/``lat`` of a Point,
-``boundary`` of a polygon) and the problems found as ``(field, reason)`` pairs.
+``boundary`` of a polygon) and the problems found, each a problem code with its parameters at
+its field (:class:`~firegrid.core.problems.Found`) and the English reason.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from typing import Any
 
 from shapely.geometry import shape
 
+from firegrid.core.problems import Found, Problem
+
 POINT_TYPES = frozenset({"Point"})
 AREA_TYPES = frozenset({"Polygon", "MultiPolygon"})
-Problem = tuple[str, str]
+SUPPORTED_TYPES = "Point, Polygon, MultiPolygon"
+#: what is wrong with a part of a geometry: its problem code, English message and parameters
+Fault = tuple[Problem, str, dict[str, Any]]
 
 
 def _short(value: Any) -> str:
@@ -31,86 +36,108 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-def position_problem(value: Any) -> str | None:
+def _coordinate_fault(index: int, coordinate: Any) -> Fault | None:
+    if isinstance(coordinate, bool) or not isinstance(coordinate, int | float):
+        message = f"coordinate {index} is not a number: {_short(coordinate)}"
+        return Problem.FLOAT_PARSING, message, {"value": _short(coordinate)}
+    try:
+        number = float(coordinate)
+    except OverflowError:
+        return Problem.FLOAT_PARSING, f"coordinate {index} is out of range", {}
+    if not math.isfinite(number):
+        message = f"coordinate {index} is not a finite number: {number}"
+        return Problem.FLOAT_PARSING, message, {"value": str(number)}
+    return None
+
+
+def position_fault(value: Any) -> Fault | None:
     """Why ``value`` is not a GeoJSON position ``[lon, lat]`` or ``[lon, lat, height]``."""
     if not isinstance(value, list):
-        return f"a position must be an array [lon, lat], not {_type_name(value)}"
+        message = f"a position must be an array [lon, lat], not {_type_name(value)}"
+        return Problem.NOT_LIST, message, {}
     if len(value) < 2:
-        return f"a position needs two coordinates [lon, lat], got {len(value)}"
+        message = f"a position needs two coordinates [lon, lat], got {len(value)}"
+        return Problem.TOO_SHORT, message, {"min_length": 2}
     if len(value) > 3:
-        return f"a position has at most three coordinates, got {len(value)}"
+        message = f"a position has at most three coordinates, got {len(value)}"
+        return Problem.TOO_LONG, message, {"max_length": 3}
     for index, coordinate in enumerate(value, start=1):
-        if isinstance(coordinate, bool) or not isinstance(coordinate, int | float):
-            return f"coordinate {index} is not a number: {_short(coordinate)}"
-        try:
-            number = float(coordinate)
-        except OverflowError:
-            return f"coordinate {index} is out of range"
-        if not math.isfinite(number):
-            return f"coordinate {index} is not a finite number: {number}"
+        fault = _coordinate_fault(index, coordinate)
+        if fault is not None:
+            return fault
     return None
 
 
-def _ring_problem(ring: Any) -> str | None:
+def _ring_fault(ring: Any) -> Fault | None:
     if not isinstance(ring, list):
-        return f"a ring must be an array of positions, not {_type_name(ring)}"
+        return Problem.NOT_LIST, f"a ring must be an array of positions, not {_type_name(ring)}", {}
     if len(ring) < 4:
-        return f"a ring needs at least 4 positions, got {len(ring)}"
+        message = f"a ring needs at least 4 positions, got {len(ring)}"
+        return Problem.TOO_SHORT, message, {"min_length": 4}
     for position in ring:
-        problem = position_problem(position)
-        if problem is not None:
-            return problem
+        fault = position_fault(position)
+        if fault is not None:
+            return fault
     if ring[0][:2] != ring[-1][:2]:
-        return "a ring must end where it starts (closed)"
+        return Problem.RING_NOT_CLOSED, "a ring must end where it starts (closed)", {}
     return None
 
 
-def _polygon_problem(rings: Any) -> str | None:
+def _polygon_fault(rings: Any) -> Fault | None:
     if not isinstance(rings, list) or not rings:
-        return "a Polygon needs an array of at least one ring"
+        message = "a Polygon needs an array of at least one ring"
+        return Problem.TOO_SHORT, message, {"min_length": 1}
     for ring in rings:
-        problem = _ring_problem(ring)
-        if problem is not None:
-            return problem
+        fault = _ring_fault(ring)
+        if fault is not None:
+            return fault
     return None
 
 
-def _multipolygon_problem(polygons: Any) -> str | None:
+def _multipolygon_fault(polygons: Any) -> Fault | None:
     if not isinstance(polygons, list) or not polygons:
-        return "a MultiPolygon needs an array of at least one polygon"
+        message = "a MultiPolygon needs an array of at least one polygon"
+        return Problem.TOO_SHORT, message, {"min_length": 1}
     for polygon in polygons:
-        problem = _polygon_problem(polygon)
-        if problem is not None:
-            return problem
+        fault = _polygon_fault(polygon)
+        if fault is not None:
+            return fault
     return None
 
 
-def read_geometry(geometry: Any) -> tuple[dict[str, Any], list[Problem]]:
-    """Values of a feature's geometry and the problems found (``(field, reason)``).
+def _found(field: str, fault: Fault) -> Found:
+    problem, message, params = fault
+    return Found(field, problem, message, params)
+
+
+def read_geometry(geometry: Any) -> tuple[dict[str, Any], list[Found]]:
+    """Values of a feature's geometry and the problems found (each at its field).
 
     ``_geometry_type`` is always set when the type is readable, so the importer can refuse
     a geometry type the imported kind does not take.
     """
     if not isinstance(geometry, dict):
         reason = f"a geometry must be an object or null, not {_type_name(geometry)}"
-        return {}, [("geometry", reason)]
+        return {}, [Found("geometry", Problem.NOT_JSON_OBJECT, reason)]
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if not isinstance(kind, str):
-        return {}, [("geometry.type", f"the geometry type is missing or not text: {_short(kind)}")]
+        reason = f"the geometry type is missing or not text: {_short(kind)}"
+        problem = Problem.MISSING if kind is None else Problem.STRING_TYPE
+        return {}, [Found("geometry.type", problem, reason)]
     values: dict[str, Any] = {"_geometry_type": kind}
     if kind == "Point":
-        problem = position_problem(coordinates)
-        if problem is not None:
-            return values, [("geometry.coordinates", problem)]
+        fault = position_fault(coordinates)
+        if fault is not None:
+            return values, [_found("geometry.coordinates", fault)]
         assert isinstance(coordinates, list)
         values.update({"lon": float(coordinates[0]), "lat": float(coordinates[1])})
         return values, []
     if kind in AREA_TYPES:
-        check = _polygon_problem if kind == "Polygon" else _multipolygon_problem
-        problem = check(coordinates)
-        if problem is not None:
-            return values, [("geometry.coordinates", problem)]
+        check = _polygon_fault if kind == "Polygon" else _multipolygon_fault
+        fault = check(coordinates)
+        if fault is not None:
+            return values, [_found("geometry.coordinates", fault)]
         values["boundary"] = geometry
         try:
             centre = shape(geometry).representative_point()
@@ -118,12 +145,9 @@ def read_geometry(geometry: Any) -> tuple[dict[str, Any], list[Problem]]:
         except Exception:  # noqa: BLE001, S110 - a self-crossing ring is reported by validation
             pass
         return values, []
-    return values, [
-        (
-            "geometry.type",
-            f"geometry type {_short(kind)} is not supported: use Point, Polygon or MultiPolygon",
-        )
-    ]
+    reason = f"geometry type {_short(kind)} is not supported: use Point, Polygon or MultiPolygon"
+    params = {"expected": SUPPORTED_TYPES, "value": _short(kind)}
+    return values, [Found("geometry.type", Problem.ENUM, reason, params)]
 
 
 def accepted_types(fields: set[str]) -> frozenset[str]:

@@ -27,7 +27,7 @@ from firegrid.api.crud import Resource
 from firegrid.core.changes import record_change
 from firegrid.core.db import Database
 from firegrid.core.errors import DomainError, ImportFailed, ValidationFailed
-from firegrid.core.problems import Problem, detail, validation_text
+from firegrid.core.problems import Found, Problem, detail, row_error, row_text, validation_text
 from firegrid.core.text import find_in, neutralise_formula, restore_formula
 from firegrid.core.texts import Text, TextCode, param
 from firegrid.core.writes import WriteContext
@@ -47,7 +47,8 @@ class Row:
 
     line: int
     values: dict[str, Any]
-    problems: tuple[tuple[str | None, str], ...] = ()  # (column, reason) found while reading
+    #: (column, why) found while reading: a text code with its parameters and English message
+    problems: tuple[tuple[str | None, Text], ...] = ()
 
 
 def resources() -> dict[str, Resource]:
@@ -249,22 +250,29 @@ def _read_geojson(data: bytes) -> Iterator[Row]:
 PROPERTIES_NOT_OBJECT = "properties must be an object or null"
 
 
+def _found_at(found: Found) -> tuple[str | None, Text]:
+    """A problem at a field of a row, as the row's ``(column, text)``."""
+    return found.field or None, row_text(found)
+
+
 def _feature_row(number: int, item: Any) -> Row:
     """One feature as a row; what is wrong with it becomes the row's problems."""
     if not isinstance(item, dict):
-        return Row(number, {}, ((None, "the feature is not a GeoJSON object"),))
-    problems: list[tuple[str | None, str]] = []
+        not_feature = Found("", Problem.NOT_FEATURE, "the feature is not a GeoJSON object")
+        return Row(number, {}, (_found_at(not_feature),))
+    problems: list[tuple[str | None, Text]] = []
     properties = item.get("properties")
     values: dict[str, Any] = {}
     if isinstance(properties, dict):
         values = {str(key): value for key, value in properties.items()}
     elif properties is not None:
-        problems.append(("properties", PROPERTIES_NOT_OBJECT))
+        text = Text(TextCode.IMPORT_PROPERTIES_NOT_OBJECT, PROPERTIES_NOT_OBJECT)
+        problems.append(("properties", text))
     geometry = item.get("geometry")
     if geometry is not None:
         geometry_values, geometry_problems = read_geometry(geometry)
         values.update(geometry_values)
-        problems.extend(geometry_problems)
+        problems.extend(_found_at(found) for found in geometry_problems)
     return Row(number, values, tuple(problems))
 
 
@@ -320,61 +328,43 @@ def _column(err: Any) -> str:
     return ".".join(str(p) for p in err["loc"])
 
 
-def row_error(
-    line: int | None, column: str | None, reason: str, text: Text | None = None
-) -> dict[str, Any]:
-    """One bad row: where, the English ``reason``, and its ``code``/``params`` when it has one."""
-    return {
-        "line": line,
-        "column": column,
-        "reason": reason,
-        "code": text.code.value if text is not None else None,
-        "params": dict(text.params) if text is not None else {},
-    }
-
-
 def _row_errors(line: int, exc: Exception) -> list[dict[str, Any]]:
     if isinstance(exc, ValidationError):
         errors = []
         for err in exc.errors():
             text = _reason(err)
-            errors.append(row_error(line, _column(err) or None, text.message, text))
+            errors.append(row_error(line, _column(err) or None, text))
         return errors
     if isinstance(exc, DomainError):
         column = next(iter(exc.details), None) if isinstance(exc.details, dict) else None
-        coded = None
-        if exc.text_code is not None:
-            coded = Text(exc.text_code, exc.message, exc.text_params)
-        return [row_error(line, column, exc.message, coded)]
+        return [row_error(line, column, _domain_text(column, exc))]
     raise exc
 
 
-def _problem_text(column: str | None, reason: str, kind: str, row: Row) -> Text | None:
-    """The code of a problem found while reading a row, when it is one we name."""
-    if column == "geometry.type" and reason.startswith(f"{kind} do not take"):
-        return Text(
-            TextCode.IMPORT_GEOMETRY_TYPE,
-            reason,
-            {"kind": kind, "geometry_type": str(row.values.get("_geometry_type"))},
-        )
-    if column == "properties" and reason == PROPERTIES_NOT_OBJECT:
-        return Text(TextCode.IMPORT_PROPERTIES_NOT_OBJECT, reason)
-    return None
+def _domain_text(column: str | None, exc: DomainError) -> Text:
+    """A refusal's own text; one without a code (none should be) keeps its English apart."""
+    if exc.text_code is not None:
+        return Text(exc.text_code, exc.message, exc.text_params)
+    params = {"detail": detail(exc.message)}
+    return row_text(Found(column or "", Problem.INVALID, exc.message, params))
 
 
-def _read_problems(row: Row, kind: str, accepted: frozenset[str]) -> list[tuple[str | None, str]]:
+def _read_problems(row: Row, kind: str, accepted: frozenset[str]) -> list[tuple[str | None, Text]]:
     """What is wrong with ``row`` before its values reach the schema."""
     problems = list(row.problems)
     geometry_type = row.values.get("_geometry_type")
     if not problems and geometry_type is not None and geometry_type not in accepted:
         use = " or ".join(sorted(accepted)) or "no geometry"
-        problems.append(
-            ("geometry.type", f"{kind} do not take a {geometry_type} geometry: use {use}")
+        text = Text(
+            TextCode.IMPORT_GEOMETRY_TYPE,
+            f"{kind} do not take a {geometry_type} geometry: use {use}",
+            {"kind": kind, "geometry_type": str(geometry_type)},
         )
+        problems.append(("geometry.type", text))
     where, message = find_in(row.values)
     if message:
-        column = ".".join(str(part) for part in where) or None
-        problems.append((column, message))
+        column = ".".join(str(part) for part in where)
+        problems.append(_found_at(Found(column, Problem.CONTROL_CHARACTER, message)))
     return problems
 
 
@@ -411,9 +401,7 @@ def import_rows(
     for row in rows:
         problems = _read_problems(row, kind, accepted)
         if problems:
-            errors.extend(
-                row_error(row.line, c, r, _problem_text(c, r, kind, row)) for c, r in problems
-            )
+            errors.extend(row_error(row.line, column, text) for column, text in problems)
             if len(errors) >= MAX_ERRORS:
                 break
             continue

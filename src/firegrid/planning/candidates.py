@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from firegrid.core.errors import ImportFailed, ValidationFailed
-from firegrid.core.texts import TextCode
+from firegrid.core.problems import Found, Problem, row_error, row_text
+from firegrid.core.texts import Text, TextCode
 from firegrid.geo.engine import TravelTimeEngine
 from firegrid.planning.siting import Exclusion, SitingRules, Venues, check_sites
 
@@ -118,6 +119,27 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _coordinate_problem(column: str, raw: Any, number: float | None, limit: float) -> Found | None:
+    """Why a candidate's ``lon``/``lat`` cell is not a coordinate in degrees, if it is not."""
+    what = "longitude" if column == "lon" else "latitude"
+    message = f"missing or not a {what}"
+    if raw is None:
+        return Found(column, Problem.MISSING, message)
+    if number is None:
+        return Found(column, Problem.FLOAT_PARSING, message, {"value": str(raw)})
+    if not -limit <= number <= limit:
+        return Found(column, Problem.NOT_DEGREES, message, {"value": number})
+    return None
+
+
+def _cost_problem(raw: Any, cost: float | None) -> Found | None:
+    if cost is None:
+        return Found("cost", Problem.FLOAT_PARSING, "not a number >= 0", {"value": str(raw)})
+    if cost < 0:
+        return Found("cost", Problem.GREATER_THAN_EQUAL, "not a number >= 0", {"ge": 0})
+    return None
+
+
 def file_candidates(engine: TravelTimeEngine, path: Path, max_snap_m: float) -> Candidates:
     """Candidates from a CSV, GeoJSON or xlsx file; ``ImportFailed`` lists every bad row."""
     from firegrid.places.importexport import file_format, read_rows
@@ -135,7 +157,7 @@ def file_candidates(engine: TravelTimeEngine, path: Path, max_snap_m: float) -> 
 
 def rows_to_candidates(
     engine: TravelTimeEngine,
-    rows: Sequence[tuple[int, dict[str, Any], tuple[tuple[str | None, str], ...]]],
+    rows: Sequence[tuple[int, dict[str, Any], tuple[tuple[str | None, Text], ...]]],
     max_snap_m: float,
 ) -> Candidates:
     """Candidates from ``(line, values, problems)`` rows; all or nothing."""
@@ -145,22 +167,23 @@ def rows_to_candidates(
     lats: list[float] = []
     costs: list[float] = []
     lines: list[int] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for line, values, problems in rows:
-        for column, reason in problems:
-            errors.append({"line": line, "column": column, "reason": reason})
+        errors.extend(row_error(line, column, text) for column, text in problems)
         lon, lat = _number(values.get("lon")), _number(values.get("lat"))
-        if lon is None or not -180 <= lon <= 180:
-            errors.append({"line": line, "column": "lon", "reason": "missing or not a longitude"})
-        if lat is None or not -90 <= lat <= 90:
-            errors.append({"line": line, "column": "lat", "reason": "missing or not a latitude"})
         cost = 1.0 if values.get("cost") is None else _number(values.get("cost"))
-        if cost is None or cost < 0:
-            errors.append({"line": line, "column": "cost", "reason": "not a number >= 0"})
         code = str(values.get("code") or f"C{line}").strip()
+        found = [
+            _coordinate_problem("lon", values.get("lon"), lon, 180),
+            _coordinate_problem("lat", values.get("lat"), lat, 90),
+            _cost_problem(values.get("cost"), cost),
+        ]
         if code in seen:
-            errors.append({"line": line, "column": "code", "reason": f"duplicate code {code!r}"})
-        seen.add(code)
+            message = f"duplicate code {code!r}"
+            params = {"value": code, "first_line": seen[code]}
+            found.append(Found("code", Problem.DUPLICATE_CODE, message, params))
+        errors.extend(row_error(line, f.field, row_text(f)) for f in found if f is not None)
+        seen.setdefault(code, line)
         if lon is None or lat is None or cost is None:
             continue
         codes.append(code)
@@ -169,19 +192,26 @@ def rows_to_candidates(
         costs.append(cost)
         lines.append(line)
     if not rows:
-        errors.append({"line": None, "column": None, "reason": "the file lists no candidate"})
+        nothing = Text(
+            TextCode.IMPORT_NOTHING, "the file lists no candidate", {"kind": "candidate"}
+        )
+        errors.append(row_error(None, None, nothing))
     lon_a, lat_a = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
     if len(lon_a) and not errors:
         distance = engine.snap_distance_m(lon_a, lat_a)
         for k in np.flatnonzero(~(distance <= max_snap_m)).tolist():
-            errors.append(
+            off_road = Text(
+                TextCode.GEO_FACILITY_OFF_ROAD,
+                f"{distance[k]:.0f} m from the nearest road node "
+                f"(limit {max_snap_m:.0f} m): a station must stand on the road network",
                 {
-                    "line": lines[k],
-                    "column": "lon",
-                    "reason": f"{distance[k]:.0f} m from the nearest road node "
-                    f"(limit {max_snap_m:.0f} m): a station must stand on the road network",
-                }
+                    "kind": "candidate",
+                    "code": codes[k],
+                    "distance_m": f"{distance[k]:.0f}",  # "inf": no road node at all
+                    "limit_m": f"{max_snap_m:.0f}",
+                },
             )
+            errors.append(row_error(lines[k], "lon", off_road))
     if errors:
         raise ImportFailed(
             f"{len(errors)} problem(s) in the candidate list; nothing was used",
