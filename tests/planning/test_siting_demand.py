@@ -169,4 +169,19 @@ def test_candidate_file_lists_every_bad_row(engine: TravelTimeEngine, tmp_path: 
     assert off_road["code"] == "geo.facility_off_road"
     assert off_road["params"]["kind"] == "candidate"
     assert off_road["params"]["code"] == "F"
-    assert off_road["params"]["limit_m"] == "500"
+    assert off_road["params"]["limit_m"] == 500
+
+
+def test_a_candidate_with_no_road_node_at_all_is_off_the_network() -> None:
+    """An infinite snap distance (no road node reachable) is not "inf m from the road"."""
+    from firegrid.planning.candidates import _off_road
+
+    far = _off_road("F", 114.5, 23.9, 1234.4, 500.0)
+    assert (far.code, far.params["distance_m"], far.params["limit_m"]) == (
+        "geo.facility_off_road",
+        1234,
+        500,
+    )
+    nowhere = _off_road("F", 114.5, 23.9, float("inf"), 500.0)
+    assert nowhere.code == "geo.off_network"
+    assert nowhere.params == {"lon": 114.5, "lat": 23.9}

@@ -200,18 +200,13 @@ def rows_to_candidates(
     if len(lon_a) and not errors:
         distance = engine.snap_distance_m(lon_a, lat_a)
         for k in np.flatnonzero(~(distance <= max_snap_m)).tolist():
-            off_road = Text(
-                TextCode.GEO_FACILITY_OFF_ROAD,
-                f"{distance[k]:.0f} m from the nearest road node "
-                f"(limit {max_snap_m:.0f} m): a station must stand on the road network",
-                {
-                    "kind": "candidate",
-                    "code": codes[k],
-                    "distance_m": f"{distance[k]:.0f}",  # "inf": no road node at all
-                    "limit_m": f"{max_snap_m:.0f}",
-                },
+            errors.append(
+                row_error(
+                    lines[k],
+                    "lon",
+                    _off_road(codes[k], lon_a[k], lat_a[k], distance[k], max_snap_m),
+                )
             )
-            errors.append(row_error(lines[k], "lon", off_road))
     if errors:
         raise ImportFailed(
             f"{len(errors)} problem(s) in the candidate list; nothing was used",
@@ -247,3 +242,25 @@ def apply_siting_rules(
         for i in np.flatnonzero(~keep).tolist()
     ]
     return candidates.take(keep), excluded
+
+
+def _off_road(code: str, lon: float, lat: float, distance_m: float, max_snap_m: float) -> Text:
+    """Why a candidate cannot be a station site: too far from the road network, or (no road
+    node reachable at all: an infinite distance) off the network."""
+    if not math.isfinite(distance_m):
+        return Text(
+            TextCode.GEO_OFF_NETWORK,
+            "no road node near the point: a station must stand on the road network",
+            {"lon": round(float(lon), 6), "lat": round(float(lat), 6)},
+        )
+    return Text(
+        TextCode.GEO_FACILITY_OFF_ROAD,
+        f"{distance_m:.0f} m from the nearest road node "
+        f"(limit {max_snap_m:.0f} m): a station must stand on the road network",
+        {
+            "kind": "candidate",
+            "code": code,
+            "distance_m": round(float(distance_m)),
+            "limit_m": round(float(max_snap_m)),
+        },
+    )
