@@ -75,6 +75,25 @@ def test_feed_needs_a_caller(
         assert r.text.startswith("retry:")
 
 
+def test_once_stops_the_feed_when_caught_up(
+    app: FastAPI, db: Database, site: Site, correlator: Correlator, users: Users
+) -> None:
+    """``once``: what is there after the position, then the stream ends (a script's read);
+    without it the stream stays open (the other tests)."""
+    from fastapi.testclient import TestClient
+
+    _publish(db, correlator, site.ev(K.FIRE_ALARM))
+    with TestClient(app) as client:
+        r = client.get("/api/v1/alarms/feed?after=0&once=true", headers=users.operator)
+        assert r.status_code == 200
+        events = [line for line in r.text.splitlines() if line.startswith("event: ")]
+        assert events, r.text
+        assert events[0] == "event: alarm.new"
+        r = client.get("/api/v1/alarms/feed?once=true", headers=users.operator)
+        assert r.status_code == 200
+        assert not [line for line in r.text.splitlines() if line.startswith("event: ")]
+
+
 def test_sse_message_keeps_the_feed_id_and_moves_the_items_own_id() -> None:
     from datetime import UTC, datetime
 

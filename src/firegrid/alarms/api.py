@@ -120,6 +120,9 @@ async def alarm_feed(
     after: Annotated[int | None, Query(ge=0, description="Resume after this feed id.")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     max_events: Annotated[int | None, Query(ge=1, description="Stop after N events.")] = None,
+    once: Annotated[
+        bool, Query(description="Stop once caught up (for scripts and tests).")
+    ] = False,
 ) -> StreamingResponse:
     start = after
     if start is None and last_event_id:
@@ -148,6 +151,7 @@ async def alarm_feed(
                 start,
                 disconnected=gone,
                 max_events=max_events,
+                once=once,
                 venue_ids=principal.venue_ids if principal.role == "venue_manager" else None,
             ),
         ),

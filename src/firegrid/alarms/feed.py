@@ -255,8 +255,10 @@ async def stream(
     heartbeat_s: float | None = None,
     poll_s: float | None = None,
     venue_ids: frozenset[int] | None = None,
+    once: bool = False,
 ) -> AsyncIterator[str]:
-    """SSE text for entries after ``after`` in scope, then live ones, with heartbeats."""
+    """SSE text for entries after ``after`` in scope, then live ones, with heartbeats
+    (``once``: stop when caught up instead)."""
     heartbeat = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
     listener = listener_for(db)
     wake = HUB.register()
@@ -280,6 +282,8 @@ async def stream(
                 last_beat = time.monotonic()
             if full:
                 continue
+            if once:
+                return
             if time.monotonic() - last_beat >= heartbeat:
                 yield ": heartbeat\n\n"
                 last_beat = time.monotonic()
