@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from firegrid.alarms.feed import LISTENER_APPLICATION_NAME
 from firegrid.core.db import Database
 from firegrid.core.migrate import upgrade
 from firegrid.core.settings import Settings
@@ -122,7 +123,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _reset_pg_database(name: str) -> str:
     """Empty every table of the shared PostgreSQL test database (sequences restarted).
 
-    Far cheaper than a database per test. Connections a test left behind are closed first;
+    Far cheaper than a database per test. Connections a test left behind are closed first
+    (not the process's alarm-feed listener: a LISTEN holds no rows, and killing it only made
+    it log a reconnection, into a finished test's closed capture);
     ``session_replication_role = replica`` lets the DELETE pass the audit log's
     append-only trigger, which refuses it for everyone else.
     """
@@ -135,9 +138,10 @@ def _reset_pg_database(name: str) -> str:
         connection.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
+                "WHERE datname = :name AND pid <> pg_backend_pid() "
+                "AND application_name <> :listener"
             ),
-            {"name": name},
+            {"name": name, "listener": LISTENER_APPLICATION_NAME},
         )
         connection.execute(text("SET session_replication_role = replica"))
         # DELETE (children first) is much faster than TRUNCATE on the few rows a test

@@ -124,6 +124,11 @@ def _forget_written(session: Session) -> None:
     session.info.pop(_WROTE, None)
 
 
+#: The listener's connection in ``pg_stat_activity`` (an operator, or a test resetting the
+#: database, can tell it from the sessions that hold data).
+LISTENER_APPLICATION_NAME = "firegrid-alarm-feed-listener"
+
+
 class FeedListener:
     """One ``LISTEN`` connection of this process to a PostgreSQL database: every
     notification wakes the streams (:data:`HUB`). Reconnects on its own; while it is not
@@ -144,7 +149,12 @@ class FeedListener:
         failures = 0
         while not self._stop.is_set() and failures < GIVE_UP_AFTER:
             try:
-                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                with psycopg.connect(
+                    self.conninfo,
+                    autocommit=True,
+                    connect_timeout=5,
+                    application_name=LISTENER_APPLICATION_NAME,
+                ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()
                     failures = 0
