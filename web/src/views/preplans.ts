@@ -8,46 +8,12 @@ import { h, replace } from "../dom";
 import { CityMap } from "../map";
 import { busy, dl, field, section, select, table } from "./common";
 import { drawPlan, type LivePlan, type PlanDocument, planCards } from "./plancard";
+import type { firegrid__preplans__schemas__PlanListOut as PlanListOut, firegrid__preplans__schemas__PlanOut as ServerPlanOut, Page_VenueOut_, VenueOut, VersionOut } from "../generated/api";
 
-interface PlanSummary {
-  plan_id: number;
-  venue_id: number;
-  venue_code: string;
-  venue_name: string;
-  latest_version: number;
-  published_version: number | null;
-  risk_grade: string | null;
-  review_due_at: string | null;
-  review_overdue: boolean;
-  days_overdue: number | null;
-}
-
-interface Version {
-  version: number;
-  status: string;
-  note: string;
-  created_by: string;
-  created_at: string | null;
-  reviewed_by: string | null;
-  published_by: string | null;
-  document?: PlanDocument | null;
-}
-
-interface PlanOut {
-  plan: PlanSummary;
-  versions: Version[];
-  latest: Version | null;
-  published: Version | null;
-  attachments: { attachment_id: number; title: string; content_type: string; size_bytes: number }[];
-}
-
-interface Venue {
-  id: number;
-  code: string;
-  name: string;
-  lon: number;
-  lat: number;
-}
+// VersionOut.document is `dict[str, Any] | None` on the server (the stored plan document):
+// narrowed to the console's PlanDocument.
+type Version = Omit<VersionOut, "document"> & { document?: PlanDocument | null };
+type PlanOut = Omit<ServerPlanOut, "versions" | "latest" | "published"> & { versions: Version[]; latest: Version | null; published: Version | null };
 
 type Row = Record<string, string>;
 interface Column {
@@ -116,7 +82,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
     open.addEventListener("click", () =>
       void busy(open, async () => {
         try {
-          const found = await api.get<{ items: Venue[] }>("/venues", { code: venueCode.value.trim() });
+          const found = await api.get<Page_VenueOut_>("/venues", { code: venueCode.value.trim() });
           if (!found.items.length) return toast(t("preplans.noSuchVenue"), "error");
           location.hash = `#/preplans/venue/${found.items[0].id}`;
         } catch (err) {
@@ -126,7 +92,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
     );
     const load = async () => {
       try {
-        const plans = await api.get<{ items: PlanSummary[] }>("/preplans", { due: dueOnly.checked });
+        const plans = await api.get<PlanListOut>("/preplans", { due: dueOnly.checked });
         replace(
           list,
           table(
@@ -157,10 +123,10 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
 
   async function showVenue(venueId: number): Promise<void> {
     const render = ++renders;
-    let venue: Venue;
+    let venue: VenueOut;
     let plan: PlanOut | null = null;
     try {
-      venue = await api.get<Venue>(`/venues/${venueId}`);
+      venue = await api.get<VenueOut>(`/venues/${venueId}`);
       plan = await api.get<PlanOut>(`/venues/${venueId}/preplan`).catch((err: unknown) => {
         if (err instanceof ApiError && err.status === 404) return null;
         throw err;
