@@ -651,8 +651,16 @@ export interface ClusterProperties {
 }
 
 export interface CodeListOut {
-  lists: Record<string, Record<string, Record<string, string>>>;
+  /** List name -> code -> names. */
+  lists: Record<string, Record<string, CodeNameOut>>;
+  /** Record field -> the list its codes come from. */
   fields: Record<string, string>;
+}
+
+/** A code's names (``CodeName`` of the packaged lists). */
+export interface CodeNameOut {
+  name_zh: string;
+  name_en: string;
 }
 
 /** Three-colour status of one venue, grid, village or town. */
