@@ -7,6 +7,7 @@ import { h, replace } from "../dom";
 import { formatDateTime } from "../time";
 import { problemsOf, problemText, type Problem } from "../problems";
 import { busy, dl, duration, field, section, table } from "./common";
+import type { PolicyHistoryOut, PolicyVersionOut, PolicyVersionSummaryOut } from "../generated/api";
 
 type Seconds = Record<string, number>;
 
@@ -23,6 +24,8 @@ export interface PolicyBody {
   incident_kind: Record<string, string>;
 }
 
+// PolicyVersionOut.document is `dict[str, Any]` on the server (alarms/policy_doc.py
+// PolicyDocument as JSON): PolicyBody and Rule narrow it to {policy, rules}.
 interface Rule {
   name: string;
   description: string;
@@ -30,21 +33,7 @@ interface Rule {
   then: { action: string; by?: number };
 }
 
-interface Change {
-  field: string;
-  before: unknown;
-  after: unknown;
-}
-
-interface Version {
-  version: number;
-  created_at: string;
-  created_by: string;
-  cause: string;
-  changes: Change[];
-  document?: { policy: PolicyBody; rules: Rule[] };
-}
-
+type Version = Omit<PolicyVersionOut, "document"> & { document: { policy: PolicyBody; rules: Rule[] } };
 
 /** Timers edited one by one: [field path, policy key, optional map key]. */
 const SINGLE: (keyof PolicyBody)[] = ["acknowledge_timeout_s", "task_due_s", "fold_window_s", "night_occupied_verify_timeout_s", "reminder_interval_s"];
@@ -74,7 +63,7 @@ export function mountPolicy(root: HTMLElement): () => void {
     try {
       const [current, history] = await Promise.all([
         api.get<Version>("/alarms/policy"),
-        api.get<{ items: Version[] }>("/alarms/policy/versions", { limit: 50 }),
+        api.get<PolicyHistoryOut>("/alarms/policy/versions", { limit: 50 }),
       ]);
       if (alive) render(current, history.items);
     } catch (err) {
@@ -82,8 +71,8 @@ export function mountPolicy(root: HTMLElement): () => void {
     }
   }
 
-  function render(current: Version, history: Version[]): void {
-    const doc = current.document as { policy: PolicyBody; rules: Rule[] };
+  function render(current: Version, history: PolicyVersionSummaryOut[]): void {
+    const doc = current.document;
     const policy = doc.policy;
     replace(
       page,
