@@ -1110,6 +1110,13 @@ export interface EidoReceipt {
   status?: string | null;
 }
 
+/** A station of the caller's forces left without a unit in station. */
+export interface EmptyStationOut {
+  id: number;
+  code: string;
+  name: string;
+}
+
 /** The travel-time engine's warm-up. */
 export interface EngineState {
   state: "idle" | "unavailable" | "warming" | "loaded" | "ready" | "failed";
@@ -2354,7 +2361,7 @@ export interface MoveOut {
 
 export interface MoveUpOut {
   threshold_s: number;
-  empty_stations: (Record<string, unknown>)[];
+  empty_stations: EmptyStationOut[];
   road_nodes: number;
   covered_before: number;
   covered_after: number;
