@@ -8,10 +8,10 @@ import { h, replace } from "../dom";
 import { CityMap } from "../map";
 import { busy, dl, field, section, select, table } from "./common";
 import { drawPlan, type LivePlan, type PlanDocument, planCards } from "./plancard";
-import type { firegrid__preplans__schemas__PlanListOut as PlanListOut, firegrid__preplans__schemas__PlanOut as ServerPlanOut, Page_VenueOut_, VenueOut, VersionOut } from "../generated/api";
+import type { firegrid__preplans__schemas__PlanListOut as PlanListOut, firegrid__preplans__schemas__PlanOut as ServerPlanOut, FeatureKind, HazMat, Page_VenueOut_, Utility, VenueOut, VersionOut } from "../generated/api";
 
 // VersionOut.document is `dict[str, Any] | None` on the server (the stored plan document):
-// narrowed to the console's PlanDocument.
+// narrowed to PlanDocument, the model drafts are validated with and stored as.
 type Version = Omit<VersionOut, "document"> & { document?: PlanDocument | null };
 type PlanOut = Omit<ServerPlanOut, "versions" | "latest" | "published"> & { versions: Version[]; latest: Version | null; published: Version | null };
 
@@ -248,7 +248,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
         }),
       );
     };
-    const drawButton = (kind: string) => {
+    const drawButton = (kind: FeatureKind) => {
       const b = h("button", { type: "button", class: "btn", "data-kind": kind }, t("preplans.draw", { what: label("featureKind", kind) }));
       b.addEventListener("click", () => {
         toast(t("preplans.clickMap"));
@@ -259,6 +259,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
       });
       return b;
     };
+    // the unit and utility cells are selects offering exactly the enums' values
     const documentOf = (): PlanDocument => {
       const fire = { ...(doc.fire_protection ?? {}) };
       fire.control_room = roomLoc.value.trim() || roomPhone.value.trim() ? { location: roomLoc.value.trim(), phone: roomPhone.value.trim() } : null;
@@ -284,9 +285,9 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
           occupancy_day: num(r.occupancy_day),
           occupancy_night: num(r.occupancy_night),
         })),
-        hazmats: hazmats.value().map((r) => ({ name: r.name, un_number: r.un_number, hazard_class: r.hazard_class, unit: r.unit, location: r.location, quantity: Number(r.quantity || 0) })),
+        hazmats: hazmats.value().map((r) => ({ name: r.name, un_number: r.un_number, hazard_class: r.hazard_class, unit: r.unit as HazMat["unit"], location: r.location, quantity: Number(r.quantity || 0) })),
         contacts: contacts.value().map((r) => ({ name: r.name, role: r.role, phone: r.phone })),
-        utilities: utilities.value().filter((r) => r.location).map((r) => ({ utility: r.utility, location: r.location })),
+        utilities: utilities.value().filter((r) => r.location).map((r) => ({ utility: r.utility as Utility, location: r.location })),
         map_features: features,
       };
     };
