@@ -3679,7 +3679,8 @@ export interface VersionOut {
   reviewed_at: string | null;
   published_by: string | null;
   published_at: string | null;
-  document?: Record<string, unknown> | null;
+  /** The plan (stored as validated on save); null in a plan's version list. */
+  document?: PlanDocument | null;
 }
 
 /** A static water source (hydrants come from geo by road, not from the document). */

@@ -8,12 +8,7 @@ import { h, replace } from "../dom";
 import { CityMap } from "../map";
 import { busy, dl, field, section, select, table } from "./common";
 import { drawPlan, type LivePlan, type PlanDocument, planCards } from "./plancard";
-import type { firegrid__preplans__schemas__PlanListOut as PlanListOut, firegrid__preplans__schemas__PlanOut as ServerPlanOut, FeatureKind, HazMat, Page_VenueOut_, Utility, VenueOut, VersionOut } from "../generated/api";
-
-// VersionOut.document is `dict[str, Any] | None` on the server (the stored plan document):
-// narrowed to PlanDocument, the model drafts are validated with and stored as.
-type Version = Omit<VersionOut, "document"> & { document?: PlanDocument | null };
-type PlanOut = Omit<ServerPlanOut, "versions" | "latest" | "published"> & { versions: Version[]; latest: Version | null; published: Version | null };
+import type { firegrid__preplans__schemas__PlanListOut as PlanListOut, firegrid__preplans__schemas__PlanOut as PlanOut, FeatureKind, HazMat, Page_VenueOut_, Utility, VenueOut, VersionOut } from "../generated/api";
 
 type Row = Record<string, string>;
 interface Column {
@@ -295,7 +290,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
     save.addEventListener("click", () =>
       void busy(save, async () => {
         try {
-          const v = await api.post<Version>(`/venues/${venueId}/preplan/drafts`, { document: documentOf(), note: note.value.trim() });
+          const v = await api.post<VersionOut>(`/venues/${venueId}/preplan/drafts`, { document: documentOf(), note: note.value.trim() });
           toast(t("preplans.saved", { n: v.version }), "ok");
           await showVenue(venueId);
         } catch (err) {
