@@ -15,7 +15,7 @@ import { refuse } from "./admin_common";
 import { aidInbox, commandSection } from "./incident_command";
 import { shortcutHelp } from "./shortcut_help";
 import { resolveShortcut, stepIncident } from "../shortcuts";
-import type { Counted_UnitOut_, DispatchOut, IncidentDetail, IncidentOut, IncidentPage, RecommendationOut, UnitOut } from "../generated/api";
+import type { Counted_UnitOut_, DispatchOut, IncidentDetail, IncidentOut, IncidentPage, IntakeOut, RecommendationOut, UnitOut } from "../generated/api";
 
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
 /** The statuses an incident may move to (src/firegrid/dispatch/states.py INCIDENT_TRANSITIONS). */
@@ -27,6 +27,10 @@ const INCIDENT_ALLOWED: Record<string, string[]> = {
   extinguished: ["closed"],
   closed: [],
 };
+
+// IntakeOut.venues_nearby is `list[dict[str, Any]]` on the server (dispatch/intake.py
+// venues_near: venues with buildings and device states): narrowed to what the call taker sees.
+type Intake = Omit<IntakeOut, "venues_nearby"> & { venues_nearby: { name: string; distance_m?: number }[] };
 
 export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
   let current: number | null = rest[0] === "incident" ? Number(rest[1]) : null;
@@ -183,7 +187,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         level: Number(level.value),
         description: description.value.trim(),
       };
-      const r = await api.post<{ call: { id: number }; incident_id: number | null; possible_duplicates: { incident_id: number; incident_type: string; address: string; distance_m: number; status: string }[]; venues_nearby: { name: string; distance_m?: number }[] }>("/calls", body);
+      const r = await api.post<Intake>("/calls", body);
       toast(t("dispatch.callTaken", { id: r.call.id }), "ok");
       const open = h("button", { type: "button", class: "btn btn-primary", "data-action": "open-incident" }, t("dispatch.openIncident"));
       open.addEventListener("click", () =>
