@@ -2692,11 +2692,31 @@ export interface PlanView {
   requirements: (Record<string, unknown>)[];
 }
 
+/** Windows and timeouts of the monitoring centre (seconds). */
+export interface Policy {
+  fold_window_s?: number;
+  acknowledge_timeout_s?: number;
+  escalation_levels?: ("village" | "town" | "city")[];
+  verify_timeout_s?: Record<string, number>;
+  night_occupied_verify_timeout_s?: number | null;
+  task_due_s?: number;
+  task_pauses_auto_forward?: boolean;
+  work_order_due_s?: Record<string, number>;
+  reminder_interval_s?: number;
+  incident_kind?: Record<string, string>;
+}
+
 export interface PolicyChangeOut {
   /** Dotted path of what changed, e.g. policy.task_due_s. */
   field: string;
   before?: unknown;
   after?: unknown;
+}
+
+/** The whole policy as stored: every field explicit (``PolicyDocument.as_data``). */
+export interface PolicyDocumentOut {
+  policy: Policy;
+  rules: Rule[];
 }
 
 export interface PolicyEditIn {
@@ -2720,7 +2740,7 @@ export interface PolicyVersionOut {
   cause: string;
   changes: PolicyChangeOut[];
   /** The whole policy: {policy, rules}. */
-  document: Record<string, unknown>;
+  document: PolicyDocumentOut;
 }
 
 export interface PolicyVersionSummaryOut {
@@ -3002,6 +3022,14 @@ export interface RoadProperties {
 }
 
 export type Role = "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
+
+export interface Rule {
+  name: string;
+  description?: string;
+  enabled?: boolean;
+  when: When;
+  then: Then;
+}
 
 /** A correlation rule (the shape of one entry of ``rules.yaml``). */
 export interface RuleIn {
