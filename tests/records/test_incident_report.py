@@ -152,3 +152,20 @@ def test_the_record_is_validated_and_waits_for_the_close(
         assert session.scalars(select(FireRecord)).first() is None
     east = headers(db, settings, dcity, "commander", "town:east")
     assert client.put(url, json=FULL, headers=east).status_code == 404
+
+
+def test_the_code_lists_name_every_code_of_every_coded_field(
+    client: TestClient, db: Database, settings: Settings, dcity: DCity
+) -> None:
+    """The record form's selects: each coded field names a list, each code has both names
+    (the shape CodeListOut declares and the console reads)."""
+    officer = headers(db, settings, dcity, "commander", "town:west")
+    codes = client.get("/api/v1/fire-records-codes", headers=officer).json()
+    assert codes["fields"]["cause_code"] in codes["lists"]
+    for field, list_name in codes["fields"].items():
+        entries = codes["lists"][list_name]
+        assert entries, field
+        for names in entries.values():
+            assert set(names) == {"name_zh", "name_en"}
+            assert names["name_zh"]
+            assert names["name_en"]

@@ -115,7 +115,9 @@ function tidy(text: string): string {
 }
 
 /** A record carrying `<field>`, `<field>_code` and `<field>_params` (timeline cause, geocoder reason). */
-export function fieldText(tr: Translate, row: Record<string, unknown>, field: string): string {
+export function fieldText(tr: Translate, record: object, field: string): string {
+  // `object`, not Record<string, unknown>: the generated interfaces have no index signature
+  const row = record as Record<string, unknown>;
   const fallback = typeof row[field] === "string" ? (row[field] as string) : "";
   const code = row[`${field}_code`];
   const params = row[`${field}_params`];

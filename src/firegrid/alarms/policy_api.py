@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from firegrid.accounts.public import Principal
 from firegrid.alarms import policy_store
+from firegrid.alarms.rules import Policy, Rule
 from firegrid.api.deps import SessionDep, require
 from firegrid.core.errors import Forbidden
 from firegrid.core.texts import TextCode
@@ -40,8 +41,15 @@ class PolicyVersionSummaryOut(BaseModel):
     changes: list[PolicyChangeOut]
 
 
+class PolicyDocumentOut(BaseModel):
+    """The whole policy as stored: every field explicit (``PolicyDocument.as_data``)."""
+
+    policy: Policy
+    rules: list[Rule]
+
+
 class PolicyVersionOut(PolicyVersionSummaryOut):
-    document: dict[str, Any] = Field(description="The whole policy: {policy, rules}.")
+    document: PolicyDocumentOut = Field(description="The whole policy: {policy, rules}.")
 
 
 class PolicyHistoryOut(BaseModel):

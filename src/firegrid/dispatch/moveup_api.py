@@ -29,9 +29,17 @@ class MoveOut(BaseModel):
     nodes_restored: int
 
 
+class EmptyStationOut(BaseModel):
+    """A station of the caller's forces left without a unit in station."""
+
+    id: int
+    code: str
+    name: str
+
+
 class MoveUpOut(BaseModel):
     threshold_s: float
-    empty_stations: list[dict[str, Any]]
+    empty_stations: list[EmptyStationOut]
     road_nodes: int
     covered_before: int
     covered_after: int

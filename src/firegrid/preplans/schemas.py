@@ -53,7 +53,9 @@ class VersionOut(BaseModel):
     reviewed_at: str | None
     published_by: str | None
     published_at: str | None
-    document: dict[str, Any] | None = None
+    document: PlanDocument | None = Field(
+        None, description="The plan (stored as validated on save); null in a plan's version list."
+    )
 
 
 class AttachmentOut(BaseModel):

@@ -144,9 +144,16 @@ class ReviewIn(BaseModel):
     note: str = Field("", max_length=300)
 
 
+class CodeNameOut(BaseModel):
+    """A code's names (``CodeName`` of the packaged lists)."""
+
+    name_zh: str
+    name_en: str
+
+
 class CodeListOut(BaseModel):
-    lists: dict[str, dict[str, dict[str, str]]]
-    fields: dict[str, str]
+    lists: dict[str, dict[str, CodeNameOut]] = Field(description="List name -> code -> names.")
+    fields: dict[str, str] = Field(description="Record field -> the list its codes come from.")
 
 
 class ReportIncidentOut(BaseModel):

@@ -651,8 +651,16 @@ export interface ClusterProperties {
 }
 
 export interface CodeListOut {
-  lists: Record<string, Record<string, Record<string, string>>>;
+  /** List name -> code -> names. */
+  lists: Record<string, Record<string, CodeNameOut>>;
+  /** Record field -> the list its codes come from. */
   fields: Record<string, string>;
+}
+
+/** A code's names (``CodeName`` of the packaged lists). */
+export interface CodeNameOut {
+  name_zh: string;
+  name_en: string;
 }
 
 /** Three-colour status of one venue, grid, village or town. */
@@ -1100,6 +1108,13 @@ export interface EidoReceipt {
   location?: string | null;
   /** a follow-up on a transferred incident: unchanged, closed (110 closed it before any unit was sent) or units_sent (not applied: 119 runs the operation) */
   status?: string | null;
+}
+
+/** A station of the caller's forces left without a unit in station. */
+export interface EmptyStationOut {
+  id: number;
+  code: string;
+  name: string;
 }
 
 /** The travel-time engine's warm-up. */
@@ -2346,7 +2361,7 @@ export interface MoveOut {
 
 export interface MoveUpOut {
   threshold_s: number;
-  empty_stations: (Record<string, unknown>)[];
+  empty_stations: EmptyStationOut[];
   road_nodes: number;
   covered_before: number;
   covered_after: number;
@@ -2677,11 +2692,31 @@ export interface PlanView {
   requirements: (Record<string, unknown>)[];
 }
 
+/** Windows and timeouts of the monitoring centre (seconds). */
+export interface Policy {
+  fold_window_s?: number;
+  acknowledge_timeout_s?: number;
+  escalation_levels?: ("village" | "town" | "city")[];
+  verify_timeout_s?: Record<string, number>;
+  night_occupied_verify_timeout_s?: number | null;
+  task_due_s?: number;
+  task_pauses_auto_forward?: boolean;
+  work_order_due_s?: Record<string, number>;
+  reminder_interval_s?: number;
+  incident_kind?: Record<string, string>;
+}
+
 export interface PolicyChangeOut {
   /** Dotted path of what changed, e.g. policy.task_due_s. */
   field: string;
   before?: unknown;
   after?: unknown;
+}
+
+/** The whole policy as stored: every field explicit (``PolicyDocument.as_data``). */
+export interface PolicyDocumentOut {
+  policy: Policy;
+  rules: Rule[];
 }
 
 export interface PolicyEditIn {
@@ -2705,7 +2740,7 @@ export interface PolicyVersionOut {
   cause: string;
   changes: PolicyChangeOut[];
   /** The whole policy: {policy, rules}. */
-  document: Record<string, unknown>;
+  document: PolicyDocumentOut;
 }
 
 export interface PolicyVersionSummaryOut {
@@ -2987,6 +3022,14 @@ export interface RoadProperties {
 }
 
 export type Role = "admin" | "commander" | "dispatcher" | "monitor_operator" | "monitor_supervisor" | "grid_worker" | "venue_manager" | "analyst" | "police_liaison" | "integration" | "planner";
+
+export interface Rule {
+  name: string;
+  description?: string;
+  enabled?: boolean;
+  when: When;
+  then: Then;
+}
 
 /** A correlation rule (the shape of one entry of ``rules.yaml``). */
 export interface RuleIn {
@@ -3664,7 +3707,8 @@ export interface VersionOut {
   reviewed_at: string | null;
   published_by: string | null;
   published_at: string | null;
-  document?: Record<string, unknown> | null;
+  /** The plan (stored as validated on save); null in a plan's version list. */
+  document?: PlanDocument | null;
 }
 
 /** A static water source (hydrants come from geo by road, not from the document). */

@@ -7,12 +7,7 @@ import { debounce, download, h, replace } from "../dom";
 import { bulkCandidates, DEFAULT_FILTER, KeyedAlarmList, type ListAlarm, type ListFilter, type ListState, type RowRenderer } from "../alarmlist";
 import { formatTime } from "../time";
 import { badge, select } from "./common";
-
-interface BulkResult {
-  alarm_id: number;
-  result: "acknowledged" | "not_found" | "not_fault" | "not_new";
-  status: string | null;
-}
+import type { BulkAcknowledgeOut } from "../generated/api";
 
 const STATUSES = ["open", "new", "acknowledged", "verifying", "confirmed", "false_alarm", "fault", "closed", "all"];
 const SINCE_H: [string, number | null][] = [["any", null], ["1h", 1], ["24h", 24], ["7d", 168]];
@@ -145,7 +140,7 @@ export function alarmListView<A extends ListAlarm>(opts: { onOpen: (id: number) 
     if (!ids.length) return;
     bulkBtn.disabled = true;
     try {
-      const body = await api.post<{ acknowledged: number; results: BulkResult[] }>("/alarms/bulk-acknowledge", { alarm_ids: ids });
+      const body = await api.post<BulkAcknowledgeOut>("/alarms/bulk-acknowledge", { alarm_ids: ids });
       for (const r of body.results) {
         checked.delete(r.alarm_id);
         const a = list.alarms.get(r.alarm_id);

@@ -7,51 +7,20 @@ import { api, fail, label, t } from "../ctx";
 import { h, replace } from "../dom";
 import { busy, duration, field, section, select, table, type Cell } from "./common";
 import { barChart } from "./barchart";
-
-export interface Percentiles {
-  p50: number | null;
-  p90: number | null;
-}
-
-export interface AnalyticsRow {
-  key: string | number | null;
-  label: string;
-  calls: number;
-  intervals: Record<string, Percentiles>;
-  arrived_calls: number;
-  within_5min_share: number | null;
-  own_station_missed: number | null;
-  concurrency_max: number;
-  utilisation: number | null;
-}
-
-export interface AnalyticsTable {
-  by: string;
-  within_s: number;
-  rows: AnalyticsRow[];
-  totals: AnalyticsRow;
-}
-
-interface MoveUp {
-  empty_stations: { id: number; code: string; name: string }[];
-  covered_before: number;
-  covered_after: number;
-  road_nodes: number;
-  moves: { call_sign: string; from_station: string; to_station: string; travel_s: number; nodes_restored: number }[];
-}
+import type { AnalyticsOut, AnalyticsRowOut, MoveUpOut } from "../generated/api";
 
 const GROUPINGS = ["station", "town", "grid", "unit", "type", "hour"];
 function share(value: number | null): string {
   return value === null ? "—" : `${(value * 100).toFixed(1)}%`;
 }
 
-export function rowLabel(by: string, row: AnalyticsRow): string {
+export function rowLabel(by: string, row: AnalyticsRowOut): string {
   if (by === "type") return label("incidentType", String(row.key));
   return row.label;
 }
 
 /** Horizontal bars of first-arrival p90 per group, with the 5-minute line. */
-export function firstArrivalChart(data: AnalyticsTable, limit = 20): HTMLElement {
+export function firstArrivalChart(data: AnalyticsOut, limit = 20): HTMLElement {
   const bars = data.rows.slice(0, limit).map((row) => {
     const value = row.intervals.first_arrival_s?.p90 ?? 0;
     return { label: rowLabel(data.by, row), value, text: duration(value), late: value > data.within_s };
@@ -62,7 +31,7 @@ export function firstArrivalChart(data: AnalyticsTable, limit = 20): HTMLElement
   });
 }
 
-export function analyticsRows(data: AnalyticsTable): Cell[][] {
+export function analyticsRows(data: AnalyticsOut): Cell[][] {
   return [...data.rows, { ...data.totals, label: t("analytics.total"), key: null }].map((r) => [
     r.key === null ? r.label : rowLabel(data.by, r),
     r.calls,
@@ -91,7 +60,7 @@ export function mountAnalytics(root: HTMLElement): () => void {
   async function run(): Promise<void> {
     const params = { by: bySel.value, period: period.value.trim() || undefined };
     xlsx.setAttribute("href", api.url("/analytics/response", { ...params, format: "xlsx" }));
-    const data = await api.get<AnalyticsTable>("/analytics/response", params);
+    const data = await api.get<AnalyticsOut>("/analytics/response", params);
     const columns = ["group", "calls", "processing", "turnout", "travel", "firstP50", "firstP90", "erfP90", "within5", "concurrency", "ownMissed", "utilisation"].map((c) =>
       t(`analytics.col.${c}`),
     );
@@ -99,7 +68,7 @@ export function mountAnalytics(root: HTMLElement): () => void {
   }
 
   async function moveUp(): Promise<void> {
-    const advice = await api.get<MoveUp>("/move-up");
+    const advice = await api.get<MoveUpOut>("/move-up");
     if (!advice.empty_stations.length) {
       replace(moveOut, h("p", { class: "muted" }, t("analytics.noEmpty")));
       return;

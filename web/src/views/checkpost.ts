@@ -8,20 +8,14 @@ import { h, replace } from "../dom";
 import { formatTime } from "../time";
 import { type DeviceCommand, summarise } from "../commands";
 import { badge, busy, table } from "./common";
-
-interface Round {
-  round_id: string;
-  commands: number;
-  venues: number;
-  reply_window_s: number;
-}
+import type { CheckPostOut } from "../generated/api";
 
 export function checkPostPanel(): { el: HTMLElement; stop: () => void } {
   const venue = h("input", { id: "checkpost-venue", name: "venue", placeholder: t("checkPost.venueHint"), "data-testid": "checkpost-venue" });
   const results = h("div", { "data-testid": "checkpost-results", "aria-live": "polite" });
   const summary = h("p", { class: "muted", "data-testid": "checkpost-summary" });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let round: Round | null = null;
+  let round: CheckPostOut | null = null;
 
   function render(items: DeviceCommand[]): void {
     const { counts, done } = summarise(items);
@@ -65,7 +59,7 @@ export function checkPostPanel(): { el: HTMLElement; stop: () => void } {
     await busy(button, async () => {
       try {
         if (timer !== undefined) clearTimeout(timer);
-        round = await api.post<Round>("/device-commands/check-post", code ? { venue_code: code } : { all: true });
+        round = await api.post<CheckPostOut>("/device-commands/check-post", code ? { venue_code: code } : { all: true });
         toast(t("checkPost.started", { n: round.commands, venues: round.venues }), "ok");
         await refresh();
       } catch (err) {

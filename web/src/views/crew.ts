@@ -6,20 +6,15 @@ import { CityMap } from "../map";
 import { formatDateTime } from "../time";
 import { badge, busy, dl, duration, field, km, section, select, table } from "./common";
 import { drawPlan, type LivePlan, planCards } from "./plancard";
-import type { VehicleStatus } from "../generated/api";
+import type { Counted_UnitOut_, MyUnitOut, VehicleStatus } from "../generated/api";
 
 // The statuses a crew sets itself (the dispatcher sets dispatched and out_of_service).
 const STATUSES: VehicleStatus[] = ["en_route", "on_scene", "returning", "available_on_radio", "available_in_station"];
 const STORED = "firegrid.crew.vehicle";
 
-interface CrewView {
-  unit: { id: number; call_sign: string; status: string; incident_id: number | null; station_code: string };
-  incident: { id: number; incident_type: string; level: number; status: string; address: string; lon: number; lat: number; description: string; call_received_at: string } | null;
-  route?: { travel_time_s?: number; distance_m?: number; geometry?: GeoJSON.LineString; error?: string };
-  preplan?: { venue: Record<string, unknown> | null; hydrants: { code: string; status: string; distance_m: number; lon: number; lat: number }[] };
-  /** the venue's published digital pre-plan, live (null: the venue has none) */
-  plan?: LivePlan | null;
-}
+// MyUnitOut.plan is `dict[str, Any] | None` on the server (the pre-plans' live plan):
+// narrowed to the console's LivePlan.
+type CrewView = Omit<MyUnitOut, "plan"> & { plan?: LivePlan | null };
 
 export function mountCrew(root: HTMLElement, rest: string[]): () => void {
   const page = h("div", { class: "phone-page", "data-testid": "crew-page" });
@@ -35,7 +30,7 @@ export function mountCrew(root: HTMLElement, rest: string[]): () => void {
     let options: [string, string][] = [];
     if (can("incidents:read")) {
       try {
-        const units = await api.get<{ items: { id: number; call_sign: string; status: string; incident_id: number | null }[] }>("/units");
+        const units = await api.get<Counted_UnitOut_>("/units");
         options = units.items.map((u) => [String(u.id), `${u.call_sign}${u.incident_id ? " · #" + u.incident_id : ""}`]);
       } catch {
         options = [];

@@ -12,9 +12,10 @@ import { IncidentTypeValues } from "../generated/enums";
 import { link110Status } from "./link110";
 import { incidentExtras, moveStatus, placeTypeahead } from "./intake_extras";
 import { refuse } from "./admin_common";
-import { aidInbox, commandSection, type CommandIncident } from "./incident_command";
+import { aidInbox, commandSection } from "./incident_command";
 import { shortcutHelp } from "./shortcut_help";
 import { resolveShortcut, stepIncident } from "../shortcuts";
+import type { Counted_UnitOut_, DispatchOut, IncidentDetail, IncidentOut, IncidentPage, IntakeOut, RecommendationOut, UnitOut } from "../generated/api";
 
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
 /** The statuses an incident may move to (src/firegrid/dispatch/states.py INCIDENT_TRANSITIONS). */
@@ -27,50 +28,14 @@ const INCIDENT_ALLOWED: Record<string, string[]> = {
   closed: [],
 };
 
-interface Incident {
-  id: number;
-  incident_type: string;
-  level: number;
-  status: string;
-  lon: number;
-  lat: number;
-  address: string;
-  description: string;
-  call_count: number;
-  call_received_at: string;
-  venue_category?: string;
-  intervals?: Record<string, number | null>;
-  timeline?: { at: string; kind: string; actor: string; cause: string; cause_code?: string | null; cause_params?: Record<string, string | number | boolean | null>; vehicle_id: number | null; details: Record<string, unknown> }[];
-  units?: { vehicle_id: number; station_id: number; status: string; eta_s: number | null; dispatched_at: string; reason: string }[];
-  calls?: { id: number; caller_number: string; address_text: string; received_at: string }[];
-  possibly_related?: { incident_id: number; distance_m: number | null; incident_type: string; status: string; since: string }[];
-  aid_requests?: CommandIncident["aid_requests"];
-}
-
-interface Unit {
-  id: number;
-  code: string;
-  call_sign: string;
-  station_id: number;
-  station_code: string;
-  vehicle_type: string;
-  status: string;
-  incident_id: number | null;
-  last_lon: number | null;
-  last_lat: number | null;
-}
-
-interface Recommendation {
-  complete: boolean;
-  units: { vehicle_id: number; code: string; call_sign: string; station_id: number; vehicle_type: string; eta_s: number; reason: string; requirement: string }[];
-  missing: Record<string, unknown>[];
-  notes: string[];
-}
+// IntakeOut.venues_nearby is `list[dict[str, Any]]` on the server (dispatch/intake.py
+// venues_near: venues with buildings and device states): narrowed to what the call taker sees.
+type Intake = Omit<IntakeOut, "venues_nearby"> & { venues_nearby: { name: string; distance_m?: number }[] };
 
 export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
   let current: number | null = rest[0] === "incident" ? Number(rest[1]) : null;
   let shown: number | null = null; // the incident the detail pane shows
-  let units: Unit[] = [];
+  let units: UnitOut[] = [];
   let point: { lon: number; lat: number } | null = null;
   let centred: number | null = null;
   /** The unit the status keys 1–6 move (picked on the unit board). */
@@ -222,13 +187,13 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
         level: Number(level.value),
         description: description.value.trim(),
       };
-      const r = await api.post<{ call: { id: number }; incident_id: number | null; possible_duplicates: { incident_id: number; incident_type: string; address: string; distance_m: number; status: string }[]; venues_nearby: { name: string; distance_m?: number }[] }>("/calls", body);
+      const r = await api.post<Intake>("/calls", body);
       toast(t("dispatch.callTaken", { id: r.call.id }), "ok");
       const open = h("button", { type: "button", class: "btn btn-primary", "data-action": "open-incident" }, t("dispatch.openIncident"));
       open.addEventListener("click", () =>
         void busy(open, async () => {
           try {
-            const inc = await api.post<Incident>(`/calls/${r.call.id}/incident`, { incident_type: type.value, level: Number(level.value) });
+            const inc = await api.post<IncidentDetail>(`/calls/${r.call.id}/incident`, { incident_type: type.value, level: Number(level.value) });
             replace(intakeOut);
             await loadIncidents();
             location.hash = `#/dispatch/incident/${inc.id}`;
@@ -274,10 +239,10 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
   }
 
   // Incidents ---------------------------------------------------------------------------
-  let incidents: Incident[] = [];
+  let incidents: IncidentOut[] = [];
   async function loadIncidents(): Promise<void> {
     try {
-      const page = await api.get<{ items: Incident[] }>("/incidents", { open_only: true, limit: 100 });
+      const page = await api.get<IncidentPage>("/incidents", { open_only: true, limit: 100 });
       incidents = page.items;
       replace(
         incidentList,
@@ -303,7 +268,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     }
   }
 
-  function unitPosition(u: Unit): [number, number] | null {
+  function unitPosition(u: UnitOut): [number, number] | null {
     if (u.last_lon !== null && u.last_lat !== null) return [u.last_lon, u.last_lat];
     const s = map.stationsById.get(u.station_id);
     return s ? [s.lon, s.lat] : null;
@@ -324,7 +289,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
 
   async function loadUnits(): Promise<void> {
     try {
-      const page = await api.get<{ items: Unit[] }>("/units");
+      const page = await api.get<Counted_UnitOut_>("/units");
       units = page.items;
       const canMove = can("units:status");
       replace(
@@ -353,7 +318,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     for (const b of board.querySelectorAll<HTMLElement>(".unit-pick")) b.setAttribute("aria-pressed", String(Number(b.dataset.unitId) === selectedUnit));
   }
 
-  async function moveUnit(u: Unit, status: string): Promise<void> {
+  async function moveUnit(u: UnitOut, status: string): Promise<void> {
     try {
       await api.post(`/units/${u.id}/status`, { status });
       toast(t("dispatch.unitMoved", { unit: u.call_sign }), "ok");
@@ -364,7 +329,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     }
   }
 
-  function statusMenu(u: Unit): HTMLElement {
+  function statusMenu(u: UnitOut): HTMLElement {
     const options = ["available_in_station", "available_on_radio", "en_route", "on_scene", "returning", "out_of_service"];
     const s = select(`unit-${u.id}-status`, options.map((o) => [o, label("unitStatus", o)]), u.status, { "aria-label": `${u.call_sign} ${t("fields.status")}` });
     s.addEventListener("change", () => void moveUnit(u, s.value));
@@ -378,13 +343,13 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
     current = id;
     if (!live) showTab("incident");
     try {
-      const inc = await api.get<Incident>(`/incidents/${id}`);
+      const inc = await api.get<IncidentDetail>(`/incidents/${id}`);
       // a closed incident offers no dispatch and no status move (the API would refuse them)
       const closed = inc.status === "closed";
-      let rec: Recommendation | null = null;
+      let rec: RecommendationOut | null = null;
       if (!closed) {
         try {
-          rec = await api.get<Recommendation>(`/incidents/${id}/recommendation`);
+          rec = await api.get<RecommendationOut>(`/incidents/${id}/recommendation`);
         } catch {
           rec = null;
         }
@@ -400,7 +365,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
       sendBtn.addEventListener("click", () =>
         void busy(sendBtn, async () => {
           try {
-            const r = await api.post<{ assignments: unknown[] }>(`/incidents/${id}/dispatch`, {});
+            const r = await api.post<DispatchOut>(`/incidents/${id}/dispatch`, {});
             toast(t("dispatch.dispatched", { n: r.assignments.length }), "ok");
             await Promise.all([loadUnits(), loadIncidents()]);
             await showIncident(id);
@@ -476,7 +441,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           t("dispatch.assigned"),
           table(
             [t("fields.unit"), t("fields.status"), t("fields.eta"), t("fields.dispatchedAt")],
-            (inc.units ?? []).map((a) => [unitName.get(a.vehicle_id) ?? `#${a.vehicle_id}`, label("assignmentStatus", a.status), duration(a.eta_s), formatTime(a.dispatched_at, loc())]),
+            inc.units.map((a) => [unitName.get(a.vehicle_id) ?? `#${a.vehicle_id}`, label("assignmentStatus", a.status), duration(a.eta_s), formatTime(a.dispatched_at, loc())]),
             { testid: "assigned-units" },
           ),
           statusButtons,
@@ -487,7 +452,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
           t("dispatch.timeline"),
           table(
             [t("fields.time"), t("fields.event"), t("fields.actor"), t("fields.cause")],
-            (inc.timeline ?? []).map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.actor, [fieldText(t, e, "cause"), e.vehicle_id ? unitName.get(e.vehicle_id) ?? `#${e.vehicle_id}` : ""].filter(Boolean).join(" · ")]),
+            inc.timeline.map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.actor, [fieldText(t, e, "cause"), e.vehicle_id ? unitName.get(e.vehicle_id) ?? `#${e.vehicle_id}` : ""].filter(Boolean).join(" · ")]),
             { testid: "timeline" },
           ),
         ),

@@ -9,35 +9,16 @@ import { photoProblem, phoneOutbox } from "../roundsync";
 import { formatDateTime } from "../time";
 import { badge, dl, field, section, table } from "./common";
 import { cached } from "./roundsdata";
+import type { HazardOut, HazardPage } from "../generated/api";
 
-interface HazardView {
-  id: number;
-  venue_id: number;
-  inspection_id: number;
-  category: string;
-  category_name_zh: string;
-  category_name_en: string;
-  severity: string;
-  description: string;
-  found_at: string;
-  deadline: string;
-  status: string;
-  overdue: boolean;
-  rectified_at: string | null;
-  rectified_by: string;
-  evidence_note: string;
-  evidence_photo: string;
-  transitions?: { from_status: string; to_status: string; at: string; actor: string; cause: string }[] | null;
-}
-
-function hazardName(hz: HazardView): string {
+function hazardName(hz: HazardOut): string {
   return i18n.locale === "en" ? hz.category_name_en : hz.category_name_zh;
 }
 
 export function mountHazardPages(page: HTMLElement, status: HTMLElement): { list: () => Promise<void>; show: (id: number) => Promise<void> } {
   async function list(): Promise<void> {
     try {
-      const open = await cached("hazards", async () => (await api.get<{ items: HazardView[] }>("/hazards", { status: "open", limit: 200 })).items);
+      const open = await cached("hazards", async () => (await api.get<HazardPage>("/hazards", { status: "open", limit: 200 })).items);
       const items = [...open.value].sort((a, b) => a.deadline.localeCompare(b.deadline));
       replace(
         page,
@@ -76,7 +57,7 @@ export function mountHazardPages(page: HTMLElement, status: HTMLElement): { list
 
   async function show(id: number): Promise<void> {
     try {
-      const hz = (await cached(`hazard.${id}`, () => api.get<HazardView>(`/hazards/${id}`))).value;
+      const hz = (await cached(`hazard.${id}`, () => api.get<HazardOut>(`/hazards/${id}`))).value;
       const note = h("textarea", { id: "rectify-note", rows: 3, maxlength: 2000 });
       const photo = h("input", { id: "rectify-photo", type: "file", accept: "image/jpeg,image/png,image/webp", capture: "environment" });
       const error = h("p", { class: "form-error", role: "alert" });

@@ -6,34 +6,7 @@ import { api, fail, i18n, label, t } from "../ctx";
 import { h, replace } from "../dom";
 import { barChart, scrollable } from "./barchart";
 import { dl, field, section, select, table } from "./common";
-
-interface ReportRow {
-  period: string;
-  unit: string;
-  unit_name_zh: string;
-  unit_name_en: string;
-  smoke_alarms: number;
-  simple_sprinklers: number;
-  connected: number;
-  households: number;
-  venues: number;
-  total: number;
-}
-
-interface Report {
-  items: ReportRow[];
-  totals: Omit<ReportRow, "period" | "unit" | "unit_name_zh" | "unit_name_en">;
-}
-
-interface Programme {
-  id: number;
-  code: string;
-  name: string;
-  starts_on: string;
-  ends_on: string;
-  target_count: number;
-  installed: number;
-}
+import type { ProgrammeList, ReportOut } from "../generated/api";
 
 export function mountInstallations(root: HTMLElement): () => void {
   const page = h("div", { class: "page-body", "data-testid": "installations-page" });
@@ -48,8 +21,8 @@ export function mountInstallations(root: HTMLElement): () => void {
     csv.setAttribute("href", api.url("/installations/report.csv", { period: period.value, level: level.value }));
     try {
       const [report, programmes] = await Promise.all([
-        api.get<Report>("/installations/report", { period: period.value, level: level.value }),
-        api.get<{ items: Programme[] }>("/installations/programmes"),
+        api.get<ReportOut>("/installations/report", { period: period.value, level: level.value }),
+        api.get<ProgrammeList>("/installations/programmes"),
       ]);
       const byUnit = new Map<string, { name: string; total: number; smoke: number; sprinkler: number; connected: number }>();
       for (const r of report.items) {

@@ -6,21 +6,10 @@ import { ApiError } from "../api";
 import { api, fail, i18n, label, t, toast } from "../ctx";
 import { debounce, h, replace } from "../dom";
 import { busy, dl, duration, field, section, select } from "./common";
-
-interface PlaceHit {
-  kind: string;
-  id: number;
-  name: string;
-  detail: string;
-  town: string;
-  lon: number;
-  lat: number;
-  match: string;
-  distance_m: number | null;
-}
+import type { CodeListOut, IncidentReportOut, PlaceHitOut, PlaceSearchOut } from "../generated/api";
 
 /** A list of places under the address box, refreshed as the call-taker types. */
-export function placeTypeahead(input: HTMLInputElement, onPick: (hit: PlaceHit) => void): HTMLElement {
+export function placeTypeahead(input: HTMLInputElement, onPick: (hit: PlaceHitOut) => void): HTMLElement {
   const list = h("ul", { class: "typeahead", role: "listbox", "data-testid": "place-typeahead", "aria-label": t("intake.placesList") });
   const search = debounce(async () => {
     const q = input.value.trim();
@@ -29,7 +18,7 @@ export function placeTypeahead(input: HTMLInputElement, onPick: (hit: PlaceHit) 
       return;
     }
     try {
-      const r = await api.get<{ town: string; items: PlaceHit[] }>("/intake/places", { q, limit: 8 });
+      const r = await api.get<PlaceSearchOut>("/intake/places", { q, limit: 8 });
       replace(
         list,
         r.items.map((hit) =>
@@ -63,19 +52,6 @@ export async function moveStatus(incidentId: number, status: string): Promise<vo
     }
     throw err;
   }
-}
-
-interface Report {
-  incident: { id: number; status: string };
-  intervals: Record<string, number | null>;
-  alarm: { alarm_before_call: boolean | null; alarm_lead_s: number | null; alarm_at: string | null };
-  record: (Record<string, unknown> & { id: number; review_state: string }) | null;
-  record_due: boolean;
-}
-
-interface Codes {
-  lists: Record<string, Record<string, { name_zh: string; name_en: string }>>;
-  fields: Record<string, string>;
 }
 
 const COUNTS = ["civilian_injured", "civilian_killed", "firefighter_injured", "firefighter_killed", "direct_loss_yuan", "area_burned_m2"];
@@ -114,7 +90,7 @@ export function incidentExtras(incidentId: number, status: string, refresh: () =
 }
 
 async function renderRecord(incidentId: number, box: HTMLElement): Promise<void> {
-  const [report, codes] = await Promise.all([api.get<Report>(`/incidents/${incidentId}/report`), api.get<Codes>("/fire-records-codes")]);
+  const [report, codes] = await Promise.all([api.get<IncidentReportOut>(`/incidents/${incidentId}/report`), api.get<CodeListOut>("/fire-records-codes")]);
   const alarm = report.alarm.alarm_before_call === null ? t("intake.noVenue") : report.alarm.alarm_before_call ? t("intake.alarmFirst", { s: duration(report.alarm.alarm_lead_s) }) : t("intake.noAlarmFirst");
   const facts = dl([
     [t("analytics.col.processing").replace(" P90", "").replace(" p90", ""), duration(report.intervals.call_processing_s)],
@@ -124,19 +100,21 @@ async function renderRecord(incidentId: number, box: HTMLElement): Promise<void>
   ]);
   const record = report.record;
   const locked = record?.review_state === "locked";
+  // the record's fields by name (the coded and the count fields are read by name)
+  const values: Record<string, unknown> = { ...record };
   const controls: Record<string, HTMLInputElement | HTMLSelectElement> = {};
   const fields = Object.entries(codes.fields).map(([name, list]) => {
     const options = Object.entries(codes.lists[list] ?? {}).map(([code, n]): [string, string] => [code, i18n.locale === "en" ? n.name_en : n.name_zh]);
-    const control = select(`rec-${name}`, options, String(record?.[name] ?? "unknown"), { disabled: locked });
+    const control = select(`rec-${name}`, options, String(values[name] ?? "unknown"), { disabled: locked });
     controls[name] = control;
     return field(t(`intake.fields.${name}`), control);
   });
   const numbers = COUNTS.map((name) => {
-    const control = h("input", { id: `rec-${name}`, type: "number", min: 0, value: String(record?.[name] ?? 0), disabled: locked });
+    const control = h("input", { id: `rec-${name}`, type: "number", min: 0, value: String(values[name] ?? 0), disabled: locked });
     controls[name] = control;
     return field(t(`intake.fields.${name}`), control);
   });
-  const actions = h("input", { id: "rec-actions", value: ((record?.actions as string[] | undefined) ?? ["extinguish"]).join(";"), disabled: locked });
+  const actions = h("input", { id: "rec-actions", value: (record?.actions ?? ["extinguish"]).join(";"), disabled: locked });
   const save = h("button", { type: "button", class: "btn btn-primary", id: "record-save", disabled: locked }, t("intake.saveRecord"));
   save.addEventListener("click", () =>
     void busy(save, async () => {

@@ -8,47 +8,7 @@ import { debounce, h, replace } from "../dom";
 import type { LiveEvent } from "../live";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, field, section, select, table } from "./common";
-
-interface IncidentRow {
-  id: number;
-  incident_type: string;
-  level: number;
-  status: string;
-  address: string;
-  call_received_at: string;
-}
-interface IncidentDetail extends IncidentRow {
-  timeline?: { at: string; kind: string; actor: string; cause: string }[];
-  units?: { vehicle_id: number; status: string; dispatched_at: string }[];
-}
-interface LinkStatus {
-  incident_id: number;
-  peer: string | null;
-  peer_name: string | null;
-  acked: number;
-  pending: number;
-  dead: number;
-  last_ack_at: string | null;
-  transfer: { status: string; requested_at: string; acked_at: string | null } | null;
-}
-interface PeerHealth {
-  peer: string;
-  name: string;
-  backlog: number;
-  dead_letters: number;
-  last_ack_at: string | null;
-  retries: number;
-  failures: number;
-  p99_round_trip_ms: number | null;
-  alert: { cause: string; raised_at: string } | null;
-}
-interface SwitchCall {
-  id: number;
-  state: string;
-  caller_number: string;
-  trunk: string;
-  offered_at: string;
-}
+import type { firegrid__dispatch__incident_schemas__TransferOut as TransferOut, IncidentDetail, IncidentLinkOut, IncidentPage, LinkStatusOut, PeerHealthOut, SwitchCallList, SwitchCallOut } from "../generated/api";
 
 const TYPES = ["building_fire", "hazmat_fire", "vehicle_fire", "outdoor_fire", "wildland", "hazmat", "rescue", "flood", "social_assistance"];
 const loc = () => i18n.locale;
@@ -58,7 +18,7 @@ export function link110Status(incidentId: number): HTMLElement {
   const box = h("div", { "data-testid": "link110-status" }, h("p", { class: "muted" }, t("link110.loading")));
   async function load(): Promise<void> {
     try {
-      const s = await api.get<LinkStatus>(`/link110/incidents/${incidentId}`);
+      const s = await api.get<IncidentLinkOut>(`/link110/incidents/${incidentId}`);
       const transfer = h("button", { type: "button", class: "btn", "data-testid": "link110-transfer" }, t("link110.transferTo110"));
       transfer.addEventListener("click", () =>
         void busy(transfer, async () => {
@@ -90,7 +50,7 @@ export function link110Status(incidentId: number): HTMLElement {
   return section(t("link110.statusTitle"), box);
 }
 
-function healthTable(peers: PeerHealth[]): HTMLElement {
+function healthTable(peers: PeerHealthOut[]): HTMLElement {
   return table(
     [t("link110.centre"), t("link110.backlog"), t("link110.lastAck"), t("link110.retries"), t("link110.failures"), t("link110.dead"), t("link110.p99"), t("link110.alert")],
     peers.map((p) => [
@@ -116,7 +76,7 @@ export function mountLink110(main: HTMLElement, rest: string[]): () => void {
 
   async function loadIncidents(): Promise<void> {
     try {
-      const page = await api.get<{ items: IncidentRow[] }>("/incidents", { open_only: true, limit: 200 });
+      const page = await api.get<IncidentPage>("/incidents", { open_only: true, limit: 200 });
       replace(
         list,
         table(
@@ -151,14 +111,14 @@ export function mountLink110(main: HTMLElement, rest: string[]): () => void {
           t("dispatch.assigned"),
           table(
             [t("fields.unit"), t("fields.status"), t("fields.dispatchedAt")],
-            (inc.units ?? []).map((u) => [`#${u.vehicle_id}`, label("assignmentStatus", u.status), formatTime(u.dispatched_at, loc())]),
+            inc.units.map((u) => [`#${u.vehicle_id}`, label("assignmentStatus", u.status), formatTime(u.dispatched_at, loc())]),
           ),
         ),
         section(
           t("dispatch.timeline"),
           table(
             [t("fields.time"), t("fields.event"), t("fields.cause")],
-            (inc.timeline ?? []).map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.cause]),
+            inc.timeline.map((e) => [formatDateTime(e.at, loc()), label("timeline", e.kind), e.cause]),
           ),
         ),
       );
@@ -169,8 +129,8 @@ export function mountLink110(main: HTMLElement, rest: string[]): () => void {
 
   async function loadCalls(): Promise<void> {
     try {
-      const page = await api.get<{ items: SwitchCall[] }>("/telephony/calls");
-      const action = (call: SwitchCall, kind: string): HTMLElement => {
+      const page = await api.get<SwitchCallList>("/telephony/calls");
+      const action = (call: SwitchCallOut, kind: string): HTMLElement => {
         const b = h("button", { type: "button", class: "btn btn-light", "data-testid": `call-${kind}-${call.id}` }, t(`link110.request.${kind}`));
         b.addEventListener("click", () =>
           void busy(b, async () => {
@@ -206,7 +166,7 @@ export function mountLink110(main: HTMLElement, rest: string[]): () => void {
   async function loadHealth(): Promise<void> {
     if (!can("links:read")) return;
     try {
-      const s = await api.get<{ peers: PeerHealth[] }>("/link110/status");
+      const s = await api.get<LinkStatusOut>("/link110/status");
       replace(health, healthTable(s.peers));
     } catch (err) {
       fail(err);
@@ -239,7 +199,7 @@ export function mountLink110(main: HTMLElement, rest: string[]): () => void {
           body.lon = Number(lon.value);
           body.lat = Number(lat.value);
         }
-        const r = await api.post<{ incident_id: number | null }>("/transfers/110", body);
+        const r = await api.post<TransferOut>("/transfers/110", body);
         toast(t("link110.transferred", { id: r.incident_id ?? "—" }), "ok");
         form.reset();
         await loadIncidents();

@@ -6,23 +6,7 @@ import { api, fail, label, t } from "../ctx";
 import { h, replace } from "../dom";
 import { barChart, scrollable } from "./barchart";
 import { duration, field, section, select, table } from "./common";
-
-interface PerformanceRow {
-  period: string;
-  level: string;
-  unit: string;
-  worker_name?: string | null;
-  planned: number;
-  done: number;
-  completion: number | null;
-  hazards_found: number;
-  hazards_rectified_on_time: number;
-  rectified_on_time_rate: number | null;
-  hazards_overdue: number;
-  alarm_checks: number;
-  alarm_check_mean_s: number | null;
-  tasks_overdue: number;
-}
+import type { PerformanceOut, PerformanceRowOut } from "../generated/api";
 
 const LEVELS = ["town", "village", "grid", "worker"];
 
@@ -47,9 +31,9 @@ export function mountPerformance(root: HTMLElement): () => void {
     if (!/^\d{4}-\d{2}$/.test(period.value)) return;
     download.setAttribute("href", api.url("/inspections/performance.xlsx", { period: period.value, level: level.value }));
     try {
-      const data = await api.get<{ items: PerformanceRow[] }>("/inspections/performance", { period: period.value, level: level.value });
+      const data = await api.get<PerformanceOut>("/inspections/performance", { period: period.value, level: level.value });
       const rows = [...data.items].sort((a, b) => (a.completion ?? 0) - (b.completion ?? 0));
-      const unitName = (r: PerformanceRow) => r.worker_name || r.unit;
+      const unitName = (r: PerformanceRowOut) => r.worker_name || r.unit;
       replace(
         out,
         rows.length

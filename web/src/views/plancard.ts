@@ -5,26 +5,10 @@ import { label, t } from "../ctx";
 import { h } from "../dom";
 import { CityMap } from "../map";
 import { dl, km, section, table } from "./common";
+import type { PlanDocument } from "../generated/api";
 
-export interface PlanDocument {
-  summary?: string;
-  buildings?: { name: string; use?: string; construction?: string; height_m?: number; floors_above?: number; floors_below?: number; occupancy_day?: number; occupancy_night?: number }[];
-  fire_protection?: {
-    control_room?: { location?: string; phone?: string } | null;
-    standpipes?: { name: string; location?: string; inlet_location?: string }[];
-    sprinkler_zones?: { name: string; covers?: string; valve_location?: string }[];
-    fire_pumps?: { name: string; location?: string; flow_lps?: number | null }[];
-    alarm_panels?: { name: string; location?: string; device_id?: number | null }[];
-  };
-  hazmats?: { name: string; un_number?: string; quantity?: number; unit?: string; location?: string; hazard_class?: string }[];
-  utilities?: { utility: string; location: string; note?: string }[];
-  contacts?: { name: string; role?: string; phone?: string }[];
-  special_hazards?: string[];
-  tactics?: string;
-  access_notes?: string;
-  map_features?: { type: "Feature"; geometry: { type: string; coordinates: unknown }; properties: { kind: string; label?: string } }[];
-  [key: string]: unknown;
-}
+// the plan document: the server's model (preplans/document.py), stored as JSON
+export type { PlanDocument };
 
 export interface LivePlan {
   plan: { plan_id: number; venue_id: number; published_version: number | null; review_due_at: string | null; review_overdue: boolean };

@@ -8,54 +8,19 @@ import { CityMap } from "../map";
 import { bandColour } from "../mapstyle";
 import { busy, duration, field, section, select, table, type Cell } from "./common";
 import { mountSiting } from "./siting";
+import type { ColoursOut, CoverageOut, Page_JurisdictionOut_, ZoneShare } from "../generated/api";
 
 const BANDS = [180, 300, 480, 600, 900];
 
-interface CoverageShare {
-  path: string;
-  code: string;
-  venues: number;
-  venues_reached: number;
-  population: number;
-  population_reached: number;
-  share: number;
+// CoverageOut.first_due is `dict[str, Any]` on the server ({} when no venue or station is
+// visible): narrowed to the keys geo/reports.py coverage_report writes.
+interface FirstDue {
+  venues_per_station?: { station_id: number; code: string; venues: number }[];
+  travel_time_s_p50?: number | null;
+  travel_time_s_p90?: number | null;
+  venues_unreached?: number;
 }
-
-interface CoverageReport {
-  scope: string;
-  bands: {
-    minutes: number;
-    stations: number;
-    area_km2: number;
-    road_length_km: number;
-    road_length_total_km: number;
-    venues: number;
-    venues_reached: number;
-    population: number;
-    population_reached: number;
-    per_town: CoverageShare[];
-    per_grid: CoverageShare[];
-  }[];
-  first_due: {
-    venues_per_station?: { station_id: number; code: string; venues: number }[];
-    travel_time_s_p50?: number | null;
-    travel_time_s_p90?: number | null;
-    venues_unreached?: number;
-  };
-}
-
-interface ColourRow {
-  path: string;
-  code?: string;
-  colour: string;
-  venues?: number;
-  devices: number;
-  offline_devices: number;
-  open_fire_alarms: number;
-  unresolved_faults: number;
-  overdue_work_orders: number;
-  offline_ratio: number;
-}
+type CoverageReport = Omit<CoverageOut, "first_due"> & { first_due: FirstDue };
 
 export function mountPlanning(root: HTMLElement): () => void {
   const mapEl = h("div", { class: "map", id: "planning-map", "data-testid": "map" });
@@ -187,7 +152,7 @@ export function mountPlanning(root: HTMLElement): () => void {
       ]);
       const bandHeader = [t("planning.band"), t("planning.stationsN"), t("planning.areaKm2"), t("planning.roadKm"), t("planning.venuesReached"), t("planning.populationShare")];
       const first = result.bands[0];
-      const shareRows = (rows: CoverageShare[], level: string) =>
+      const shareRows = (rows: ZoneShare[], level: string) =>
         rows.map((z) => [names.get(`${level}:${z.code}`) ?? z.code, z.venues_reached, z.venues, `${(z.share * 100).toFixed(1)}%`]);
       const shareHeader = [t("fields.name"), t("planning.venuesReachedShort"), t("fields.venues"), t("planning.populationShare")];
       const worstGrids = first ? [...first.per_grid].sort((a, b) => a.share - b.share) : [];
@@ -277,7 +242,7 @@ export function mountPlanning(root: HTMLElement): () => void {
     loadedLevels.add(level);
     let cursor: string | null = null;
     do {
-      const page: { items: { code: string; name_zh: string; name_en: string }[]; next_cursor: string | null } = await api.get("/jurisdictions", { level, limit: 1000, cursor });
+      const page: Page_JurisdictionOut_ = await api.get("/jurisdictions", { level, limit: 1000, cursor });
       page.items.forEach((j) => names.set(`${level}:${j.code}`, i18n.locale === "en" ? j.name_en : j.name_zh));
       cursor = page.next_cursor;
     } while (cursor);
@@ -292,7 +257,7 @@ export function mountPlanning(root: HTMLElement): () => void {
     }
     try {
       await ensureNames(level);
-      const result = await api.get<{ items: ColourRow[] }>("/alarms/colours", { level });
+      const result = await api.get<ColoursOut>("/alarms/colours", { level });
       const header = [t("fields.name"), t("fields.colour"), t("fields.venues"), t("fields.devices"), t("fields.offline"), t("fields.openFires"), t("fields.faults"), t("fields.overdue")];
       const rows = result.items.map((r) => [names.get(`${level}:${r.code}`) ?? r.code ?? r.path, label("colour", r.colour), r.venues ?? 0, r.devices, r.offline_devices, r.open_fire_alarms, r.unresolved_faults, r.overdue_work_orders]);
       replace(

@@ -7,44 +7,11 @@ import { h, replace } from "../dom";
 import { formatDateTime } from "../time";
 import { problemsOf, problemText, type Problem } from "../problems";
 import { busy, dl, duration, field, section, table } from "./common";
+import type { Policy, PolicyHistoryOut, PolicyVersionOut as Version, PolicyVersionSummaryOut } from "../generated/api";
 
-type Seconds = Record<string, number>;
-
-export interface PolicyBody {
-  fold_window_s: number;
-  acknowledge_timeout_s: number;
-  escalation_levels: string[];
-  verify_timeout_s: Seconds;
-  night_occupied_verify_timeout_s: number | null;
-  task_due_s: number;
-  task_pauses_auto_forward: boolean;
-  work_order_due_s: Seconds;
-  reminder_interval_s: number;
-  incident_kind: Record<string, string>;
-}
-
-interface Rule {
-  name: string;
-  description: string;
-  enabled: boolean;
-  then: { action: string; by?: number };
-}
-
-interface Change {
-  field: string;
-  before: unknown;
-  after: unknown;
-}
-
-interface Version {
-  version: number;
-  created_at: string;
-  created_by: string;
-  cause: string;
-  changes: Change[];
-  document?: { policy: PolicyBody; rules: Rule[] };
-}
-
+/** The policy's timers and maps: the server sends every field (PolicyDocument.as_data), the
+ * generated type marks the ones with a default optional. */
+export type PolicyBody = Required<Policy>;
 
 /** Timers edited one by one: [field path, policy key, optional map key]. */
 const SINGLE: (keyof PolicyBody)[] = ["acknowledge_timeout_s", "task_due_s", "fold_window_s", "night_occupied_verify_timeout_s", "reminder_interval_s"];
@@ -74,7 +41,7 @@ export function mountPolicy(root: HTMLElement): () => void {
     try {
       const [current, history] = await Promise.all([
         api.get<Version>("/alarms/policy"),
-        api.get<{ items: Version[] }>("/alarms/policy/versions", { limit: 50 }),
+        api.get<PolicyHistoryOut>("/alarms/policy/versions", { limit: 50 }),
       ]);
       if (alive) render(current, history.items);
     } catch (err) {
@@ -82,9 +49,9 @@ export function mountPolicy(root: HTMLElement): () => void {
     }
   }
 
-  function render(current: Version, history: Version[]): void {
-    const doc = current.document as { policy: PolicyBody; rules: Rule[] };
-    const policy = doc.policy;
+  function render(current: Version, history: PolicyVersionSummaryOut[]): void {
+    const doc = current.document;
+    const policy = doc.policy as PolicyBody; // every field is sent (see PolicyBody)
     replace(
       page,
       h("h2", null, t("policy.title")),
@@ -174,7 +141,7 @@ export function mountPolicy(root: HTMLElement): () => void {
       ev.preventDefault();
       await busy(save, async () => {
         try {
-          const document = { policy: collect(), rules: current.document?.rules ?? [] };
+          const document = { policy: collect(), rules: current.document.rules };
           const stored = await api.post<Version>("/alarms/policy/versions", { document, cause: cause.value.trim(), base_version: current.version });
           show([]);
           toast(t("policy.saved", { v: stored.version }), "ok");

@@ -8,46 +8,7 @@ import { h, replace } from "../dom";
 import { CityMap } from "../map";
 import { busy, dl, field, section, select, table } from "./common";
 import { drawPlan, type LivePlan, type PlanDocument, planCards } from "./plancard";
-
-interface PlanSummary {
-  plan_id: number;
-  venue_id: number;
-  venue_code: string;
-  venue_name: string;
-  latest_version: number;
-  published_version: number | null;
-  risk_grade: string | null;
-  review_due_at: string | null;
-  review_overdue: boolean;
-  days_overdue: number | null;
-}
-
-interface Version {
-  version: number;
-  status: string;
-  note: string;
-  created_by: string;
-  created_at: string | null;
-  reviewed_by: string | null;
-  published_by: string | null;
-  document?: PlanDocument | null;
-}
-
-interface PlanOut {
-  plan: PlanSummary;
-  versions: Version[];
-  latest: Version | null;
-  published: Version | null;
-  attachments: { attachment_id: number; title: string; content_type: string; size_bytes: number }[];
-}
-
-interface Venue {
-  id: number;
-  code: string;
-  name: string;
-  lon: number;
-  lat: number;
-}
+import type { firegrid__preplans__schemas__PlanListOut as PlanListOut, firegrid__preplans__schemas__PlanOut as PlanOut, FeatureKind, HazMat, Page_VenueOut_, Utility, VenueOut, VersionOut } from "../generated/api";
 
 type Row = Record<string, string>;
 interface Column {
@@ -116,7 +77,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
     open.addEventListener("click", () =>
       void busy(open, async () => {
         try {
-          const found = await api.get<{ items: Venue[] }>("/venues", { code: venueCode.value.trim() });
+          const found = await api.get<Page_VenueOut_>("/venues", { code: venueCode.value.trim() });
           if (!found.items.length) return toast(t("preplans.noSuchVenue"), "error");
           location.hash = `#/preplans/venue/${found.items[0].id}`;
         } catch (err) {
@@ -126,7 +87,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
     );
     const load = async () => {
       try {
-        const plans = await api.get<{ items: PlanSummary[] }>("/preplans", { due: dueOnly.checked });
+        const plans = await api.get<PlanListOut>("/preplans", { due: dueOnly.checked });
         replace(
           list,
           table(
@@ -157,10 +118,10 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
 
   async function showVenue(venueId: number): Promise<void> {
     const render = ++renders;
-    let venue: Venue;
+    let venue: VenueOut;
     let plan: PlanOut | null = null;
     try {
-      venue = await api.get<Venue>(`/venues/${venueId}`);
+      venue = await api.get<VenueOut>(`/venues/${venueId}`);
       plan = await api.get<PlanOut>(`/venues/${venueId}/preplan`).catch((err: unknown) => {
         if (err instanceof ApiError && err.status === 404) return null;
         throw err;
@@ -282,7 +243,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
         }),
       );
     };
-    const drawButton = (kind: string) => {
+    const drawButton = (kind: FeatureKind) => {
       const b = h("button", { type: "button", class: "btn", "data-kind": kind }, t("preplans.draw", { what: label("featureKind", kind) }));
       b.addEventListener("click", () => {
         toast(t("preplans.clickMap"));
@@ -293,6 +254,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
       });
       return b;
     };
+    // the unit and utility cells are selects offering exactly the enums' values
     const documentOf = (): PlanDocument => {
       const fire = { ...(doc.fire_protection ?? {}) };
       fire.control_room = roomLoc.value.trim() || roomPhone.value.trim() ? { location: roomLoc.value.trim(), phone: roomPhone.value.trim() } : null;
@@ -318,9 +280,9 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
           occupancy_day: num(r.occupancy_day),
           occupancy_night: num(r.occupancy_night),
         })),
-        hazmats: hazmats.value().map((r) => ({ name: r.name, un_number: r.un_number, hazard_class: r.hazard_class, unit: r.unit, location: r.location, quantity: Number(r.quantity || 0) })),
+        hazmats: hazmats.value().map((r) => ({ name: r.name, un_number: r.un_number, hazard_class: r.hazard_class, unit: r.unit as HazMat["unit"], location: r.location, quantity: Number(r.quantity || 0) })),
         contacts: contacts.value().map((r) => ({ name: r.name, role: r.role, phone: r.phone })),
-        utilities: utilities.value().filter((r) => r.location).map((r) => ({ utility: r.utility, location: r.location })),
+        utilities: utilities.value().filter((r) => r.location).map((r) => ({ utility: r.utility as Utility, location: r.location })),
         map_features: features,
       };
     };
@@ -328,7 +290,7 @@ export function mountPreplans(root: HTMLElement, rest: string[]): () => void {
     save.addEventListener("click", () =>
       void busy(save, async () => {
         try {
-          const v = await api.post<Version>(`/venues/${venueId}/preplan/drafts`, { document: documentOf(), note: note.value.trim() });
+          const v = await api.post<VersionOut>(`/venues/${venueId}/preplan/drafts`, { document: documentOf(), note: note.value.trim() });
           toast(t("preplans.saved", { n: v.version }), "ok");
           await showVenue(venueId);
         } catch (err) {

@@ -10,7 +10,7 @@ import { h, replace } from "../dom";
 import { CityMap } from "../map";
 import { serverText } from "../servertext";
 import { field, section, select, table, type Cell } from "./common";
-import type { AreaPopulationOut } from "../generated/api";
+import type { AreaDriverOut, AreaGradesOut, AreaHistoryOut, AreaRowOut, ChangesOut, ExplanationOut, Page_JurisdictionOut_, RunSummary, SchedulesOut } from "../generated/api";
 
 export const GRADE_COLOURS: Record<string, string> = {
   red: "#c62828",
@@ -21,68 +21,20 @@ export const GRADE_COLOURS: Record<string, string> = {
 const SPATIAL = ["city", "town", "village", "grid"];
 const LEVELS = [...SPATIAL, "industry", "category"];
 
-interface Driver {
-  indicator: string;
-  group: string;
-  value: number | null;
-  unit: string;
-  good: number;
-  bad: number;
-  risk: number | null;
-  action: string;
+// RunSummary.validation is `Any` on the server (the run's stored validation dict, whose keys
+// depend on the labels and the outcome): this narrows it to the keys the side panel reads.
+interface Validation {
+  labels?: string;
+  measures?: string;
+  status?: string;
+  reason?: string;
+  auc?: number | null;
+  expert_auc?: number | null;
+  ceiling_auc?: number | null;
+  ablation?: Record<string, number | null | string[]> | null;
+  auc_ci95?: number[] | null;
 }
-
-interface AreaRow {
-  rank: number;
-  level: string;
-  code: string;
-  n_venues: number;
-  area_score: number;
-  grade: string;
-  venue_grades: Record<string, number>;
-  drivers: Driver[];
-  missing: string[];
-}
-
-interface AreaGrades {
-  run_id: number;
-  level: string;
-  synthetic: boolean;
-  thresholds: Record<string, number>;
-  area_grades: Record<string, number>;
-  items: AreaRow[];
-}
-
-interface Summary {
-  run_id: number;
-  snapshot_at: string;
-  area_population?: AreaPopulationOut | null;
-  validation: {
-    labels?: string;
-    measures?: string;
-    status?: string;
-    reason?: string;
-    auc?: number | null;
-    expert_auc?: number | null;
-    ceiling_auc?: number | null;
-    ablation?: Record<string, number | null | string[]> | null;
-    auc_ci95?: number[] | null;
-  } | null;
-}
-
-interface Changes {
-  previous_run_id: number | null;
-  areas: { level: string; code: string; grade_before: string; grade_after: string; direction: string }[];
-  venues: { up: number; down: number };
-}
-
-interface Explanation {
-  venue_id: number;
-  score: number;
-  grade: string;
-  contributions: { key: string; name_zh: string; name_en: string; points: number }[];
-  what_if: { indicator: string; name_zh: string; name_en: string; action_zh: string; action_en: string; new_score: number; new_grade: string; lowers_grade: boolean }[];
-}
+type Summary = Omit<RunSummary, "validation"> & { validation: Validation | null };
 
 const fmt = (v: number | null | undefined, digits = 2): string =>
   v === null || v === undefined || !Number.isFinite(v) ? "—" : Number(v).toFixed(digits);
@@ -91,7 +43,7 @@ export function gradeBadge(grade: string): HTMLElement {
   return h("span", { class: `badge badge-grade-${grade}` }, label("grade", grade));
 }
 
-export function driverText(d: Driver): string {
+export function driverText(d: AreaDriverOut): string {
   return t("risk.driver", {
     name: label("riskIndicator", d.indicator),
     value: fmt(d.value, d.value !== null && Math.abs(d.value) >= 100 ? 0 : 3),
@@ -156,7 +108,7 @@ export function mountRisk(root: HTMLElement): () => void {
     if (!SPATIAL.includes(level) || names.has(`${level}:*`)) return;
     let cursor: string | null = null;
     do {
-      const page: { items: { code: string; name_zh: string; name_en: string }[]; next_cursor: string | null } = await api.get("/jurisdictions", { level, limit: 1000, cursor });
+      const page: Page_JurisdictionOut_ = await api.get("/jurisdictions", { level, limit: 1000, cursor });
       page.items.forEach((j) => names.set(`${level}:${j.code}`, i18n.locale === "en" ? j.name_en : j.name_zh));
       cursor = page.next_cursor;
     } while (cursor);
@@ -165,7 +117,7 @@ export function mountRisk(root: HTMLElement): () => void {
 
   const areaName = (level: string, code: string): string => names.get(`${level}:${code}`) ?? code;
 
-  function drawLegend(data: AreaGrades): void {
+  function drawLegend(data: AreaGradesOut): void {
     const th = data.thresholds;
     const bounds: Record<string, string> = {
       red: `≥ ${th.red}`,
@@ -182,7 +134,7 @@ export function mountRisk(root: HTMLElement): () => void {
     );
   }
 
-  async function drawMap(level: string, rows: AreaRow[]): Promise<void> {
+  async function drawMap(level: string, rows: AreaRowOut[]): Promise<void> {
     map.clearOverlay();
     if (!SPATIAL.includes(level)) return;
     const grades = new Map(rows.map((r) => [r.code, r.grade]));
@@ -203,7 +155,7 @@ export function mountRisk(root: HTMLElement): () => void {
     const level = levelSel.value;
     try {
       await ensureNames(level);
-      const data = await api.get<AreaGrades>("/risk/areas", { level, limit: 500 });
+      const data = await api.get<AreaGradesOut>("/risk/areas", { level, limit: 500 });
       runId = data.run_id;
       synthetic = data.synthetic;
       drawLegend(data);
@@ -225,7 +177,7 @@ export function mountRisk(root: HTMLElement): () => void {
     }
   }
 
-  function showArea(row: AreaRow): void {
+  function showArea(row: AreaRowOut): void {
     const name = SPATIAL.includes(row.level) ? areaName(row.level, row.code) : row.code;
     const drivers = row.drivers.length
       ? h("ul", null, row.drivers.map((d) => h("li", null, driverText(d), synthetic && d.group === "history" ? ` ${t("risk.syntheticMark")}` : "", d.action !== "none" ? [" — ", h("b", null, label("riskAction", d.action))] : null)))
@@ -242,7 +194,7 @@ export function mountRisk(root: HTMLElement): () => void {
       trend,
     );
     void api
-      .get<{ runs: { run_id: number; snapshot_at: string; area_score: number; grade: string }[] }>(`/risk/areas/${row.level}/history`, { code: row.code })
+      .get<AreaHistoryOut>(`/risk/areas/${row.level}/history`, { code: row.code })
       .then((hist) => replace(trend, table([t("risk.run"), t("risk.date"), t("risk.grade"), t("risk.score")], hist.runs.map((r) => [r.run_id, r.snapshot_at.slice(0, 10), gradeBadge(r.grade), fmt(r.area_score, 1)]))))
       .catch((err) => replace(trend, h("p", { class: "muted" }, errorText(err))));
   }
@@ -254,7 +206,7 @@ export function mountRisk(root: HTMLElement): () => void {
       return;
     }
     try {
-      const e = await api.get<Explanation>(`/risk/venues/${id}/explanation`);
+      const e = await api.get<ExplanationOut>(`/risk/venues/${id}/explanation`);
       const en = i18n.locale === "en";
       replace(
         venueOut,
@@ -277,7 +229,7 @@ export function mountRisk(root: HTMLElement): () => void {
     try {
       const s = await api.get<Summary>("/risk/runs/latest");
       const v = s.validation;
-      const parts: (Node | string)[] = [h("p", null, t("risk.run"), ` ${s.run_id} · ${s.snapshot_at.slice(0, 16).replace("T", " ")}`)];
+      const parts: (Node | string)[] = [h("p", null, t("risk.run"), ` ${s.run_id} · ${s.snapshot_at?.slice(0, 16).replace("T", " ") ?? "—"}`)];
       if (v?.labels === "synthetic") {
         parts.push(h("p", { class: "banner-warn", "data-testid": "risk-synthetic" }, t("risk.synthetic", { auc: fmt(v.auc), ceiling: fmt(v.ceiling_auc), inside: fmt(v.ablation?.generator_features_auc as number | null), outside: fmt(v.ablation?.other_indicators_auc as number | null) })));
       } else if (v?.labels === "imported") {
@@ -299,7 +251,7 @@ export function mountRisk(root: HTMLElement): () => void {
         parts.push(h("div", { "data-testid": "risk-population" }, h("h4", null, t("risk.population")), h("ul", { class: "muted" }, lines), overlap));
       }
       replace(labels, ...parts);
-      const c = await api.get<Changes>("/risk/changes");
+      const c = await api.get<ChangesOut>("/risk/changes");
       replace(
         changes,
         c.previous_run_id === null
@@ -307,11 +259,11 @@ export function mountRisk(root: HTMLElement): () => void {
           : h(
               "div",
               null,
-              h("p", null, t("risk.venuesMoved", { up: c.venues.up, down: c.venues.down })),
+              h("p", null, t("risk.venuesMoved", { up: c.venues.up ?? 0, down: c.venues.down ?? 0 })),
               table([t("fields.level"), t("fields.name"), t("risk.before"), t("risk.after")], c.areas.slice(0, 20).map((a) => [label("level", a.level), SPATIAL.includes(a.level) ? areaName(a.level, a.code) : a.code, gradeBadge(a.grade_before), gradeBadge(a.grade_after)]), { empty: t("risk.noAreaMoved") }),
             ),
       );
-      const sch = await api.get<{ items: { name: string; next_run_at: string | null; last_run_at: string | null; last_status: string | null }[] }>("/risk/schedules");
+      const sch = await api.get<SchedulesOut>("/risk/schedules");
       replace(schedules, table([t("risk.schedule"), t("risk.next"), t("risk.last")], sch.items.map((x) => [label("riskSchedule", x.name), x.next_run_at?.slice(0, 16).replace("T", " ") ?? "—", x.last_run_at ? `${x.last_run_at.slice(0, 16).replace("T", " ")} ${label("riskStatus", x.last_status)}` : "—"])));
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) fail(err);

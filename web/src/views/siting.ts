@@ -10,7 +10,10 @@ import { busy, field, section, select, table, type Cell } from "./common";
 import { districtPolygon } from "./hull";
 import { followJob, type PlanningJob } from "./planjobs";
 import { simulationRows } from "./simfigures";
+import type { firegrid__planning__schemas__PlanListOut as PlanListOut, firegrid__planning__schemas__PlanOut as ServerPlanOut, Page_LogisticsPointOut_ } from "../generated/api";
 
+// PlanOut.result is `dict[str, Any]` on the server (the stored answer, whose shape depends on
+// the plan's kind): Site, Times and PlanResult narrow it to a station plan's keys read here.
 interface Site {
   code: string;
   lon: number;
@@ -36,23 +39,11 @@ interface PlanResult {
   coverage?: { minutes: number; before: Times; after: Times };
 }
 
-interface PlanSummary {
-  id: number;
-  kind: string;
-  model: string;
-  name: string;
-  created_at: string;
-  sites: number;
-  optimal: boolean | null;
-  coverage_before: number | null;
-  coverage_after: number | null;
-}
-
-interface PlanOut {
-  summary: PlanSummary;
+// PlanOut.simulation is `dict[str, Any] | None` on the server: narrowed to the comparison shown.
+type PlanOut = Omit<ServerPlanOut, "result" | "simulation"> & {
   result: PlanResult;
-  simulation: { comparison?: Record<string, { before: number | null; after: number | null }> } | null;
-}
+  simulation?: { comparison?: Record<string, { before: number | null; after: number | null }> } | null;
+};
 
 const MODELS = ["mclp", "lscp", "pmedian", "pcenter", "backup", "mexclp"];
 const share = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
@@ -162,7 +153,7 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
 
   async function listPlans(): Promise<void> {
     try {
-      const list = await api.get<{ items: PlanSummary[] }>("/planning/plans", { kind: "stations" });
+      const list = await api.get<PlanListOut>("/planning/plans", { kind: "stations" });
       const rows: Cell[][] = list.items.map((p) => [
         h("button", { type: "button", class: "btn btn-small", onclick: () => void open(p.id) }, `#${p.id}`),
         t(`siting.models.${p.model}`),
@@ -225,7 +216,7 @@ export function mountSiting(box: HTMLElement, map: CityMap): void {
   logisticsBtn.addEventListener("click", () =>
     void busy(logisticsBtn, async () => {
       try {
-        const page = await api.get<{ items: { code: string; name: string; lon: number; lat: number }[] }>("/logistics-points", { limit: 500 });
+        const page = await api.get<Page_LogisticsPointOut_>("/logistics-points", { limit: 500 });
         for (const p of page.items) map.marker(p.lon, p.lat, { colour: "#2e7d32", radius: 7, tooltip: `${t("siting.logisticsPoint")} ${p.name}` });
       } catch (err) {
         fail(err);

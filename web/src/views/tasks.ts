@@ -6,19 +6,7 @@ import type { LiveEvent } from "../live";
 import { formatDateTime, formatTime } from "../time";
 import { badge, busy, dl, field, section, select, table } from "./common";
 import { FalseReasonValues } from "../generated/enums";
-
-interface Task {
-  id: number;
-  alarm_id: number;
-  venue_id: number | null;
-  status: string;
-  created_at: string;
-  due_at: string | null;
-  result: string | null;
-  note: string;
-  venue?: { venue?: Record<string, unknown>; devices?: { code: string; kind: string; install_location?: string; state: Record<string, unknown> | null }[] };
-}
-
+import type { Counted_TaskOut_, DossierVenue, TaskWithVenue } from "../generated/api";
 
 export function mountTasks(root: HTMLElement, rest: string[]): () => void {
   const page = h("div", { class: "phone-page", "data-testid": "tasks-page" });
@@ -31,7 +19,7 @@ export function mountTasks(root: HTMLElement, rest: string[]): () => void {
   async function showList(): Promise<void> {
     onList = true;
     try {
-      const list = await api.get<{ items: Task[] }>("/alarms/tasks", { status });
+      const list = await api.get<Counted_TaskOut_>("/alarms/tasks", { status });
       if (!onList) return;
       const filter = select("task-status", [["open", label("taskStatus", "open")], ["done", label("taskStatus", "done")]], status, {
         onchange: (ev: Event) => {
@@ -73,9 +61,9 @@ export function mountTasks(root: HTMLElement, rest: string[]): () => void {
   async function showTask(id: number): Promise<void> {
     onList = false;
     try {
-      const task = await api.get<Task>(`/alarms/tasks/${id}`);
-      const venue = task.venue?.venue ?? {};
-      const devices = task.venue?.devices ?? [];
+      const task = await api.get<TaskWithVenue>(`/alarms/tasks/${id}`);
+      const venue: Partial<DossierVenue> = task.venue.venue ?? {};
+      const devices = task.venue.devices ?? [];
       const result = h(
         "fieldset",
         { class: "choices" },
@@ -133,9 +121,9 @@ export function mountTasks(root: HTMLElement, rest: string[]): () => void {
         h("a", { href: "#/tasks", class: "back" }, `← ${t("tasks.title")}`),
         h("h2", null, t("tasks.task", { id: task.id }), " ", badge("taskStatus", task.status)),
         dl([
-          [t("fields.venue"), (venue.name as string) ?? null],
+          [t("fields.venue"), venue.name ?? null],
           [t("fields.category"), categoryName(venue.category as string)],
-          [t("fields.address"), (venue.address as string) ?? null],
+          [t("fields.address"), venue.address ?? null],
           [t("fields.contact"), [venue.contact_name, venue.contact_phone].filter(Boolean).join(" ") || null],
           [t("fields.created"), formatDateTime(task.created_at, i18n.locale)],
           [t("fields.due"), formatDateTime(task.due_at, i18n.locale)],
@@ -172,7 +160,7 @@ export function mountTasks(root: HTMLElement, rest: string[]): () => void {
   /** Open tasks now; announce those not seen before (not on the first look). */
   async function checkNew(): Promise<void> {
     try {
-      const open = await api.get<{ items: Task[] }>("/alarms/tasks", { status: "open" });
+      const open = await api.get<Counted_TaskOut_>("/alarms/tasks", { status: "open" });
       const ids = new Set(open.items.map((x) => x.id));
       if (known !== null) for (const id of ids) if (!known.has(id)) announce(id);
       known = ids;
