@@ -124,6 +124,13 @@ def test_two_equally_fitting_addresses_are_no_match(register: Database) -> None:
     assert not ambiguous.matched
     assert ambiguous.address_code is None
     assert "ambiguous" in (ambiguous.reason or "")
+    assert ambiguous.reason_code == "geocode.ambiguous"
     assert {a["code"] for a in ambiguous.alternatives} == {"A1", "A5"}
+    # each alternative says where it is: the dispatcher takes one with a click
+    by_code = {a["code"]: a for a in ambiguous.alternatives}
+    assert (by_code["A5"]["lon"], by_code["A5"]["lat"]) == (113.06, 23.15)
+    assert all(
+        isinstance(a["lon"], float) and isinstance(a["lat"], float) for a in by_code.values()
+    )
     assert named.matched
     assert named.address_code == "A5"

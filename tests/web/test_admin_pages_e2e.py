@@ -272,6 +272,50 @@ def test_typed_fields_survive_the_redraw_when_the_map_loads(city: City, browser:
     context.close()
 
 
+def test_ambiguous_address_alternatives_set_the_point(city: City, browser: Any) -> None:  # noqa: F811
+    """Two standard addresses fit the typed text equally (the village is not named): the
+    dispatcher reads why in Chinese and takes one of the alternatives with a click, which
+    sets the call's point and address (the alternatives once came without coordinates and
+    the click did nothing)."""
+    from firegrid.places.models import StandardAddress
+
+    with city.db.session() as session:
+        for n, village, lon in ((1, "东村", 113.7101), (2, "北村", 113.7202)):
+            if session.scalars(
+                select(StandardAddress).where(StandardAddress.code == f"E2E-ALT-{n}")
+            ).first():
+                continue
+            session.add(
+                StandardAddress(
+                    code=f"E2E-ALT-{n}",
+                    town="试验镇",
+                    village=village,
+                    road="演练路",
+                    number="18",
+                    building="",
+                    unit="",
+                    room="",
+                    full_text=f"东莞市试验镇{village}演练路18号",
+                    lon=lon,
+                    lat=22.9,
+                    jurisdiction_path=city.venue_path,
+                )
+            )
+    page = sign_in(browser, city, "dispatcher", PASSWORDS["dispatcher"])
+    page.goto(f"{city.base}/#/dispatch")
+    page.wait_for_selector("#call-address")
+    page.fill("#call-address", "试验镇演练路18号")
+    page.click("#geocode-search")
+    page.wait_for_selector("[data-testid=geocode-result] .alt-list button")
+    assert "请补充村" in page.inner_text("[data-testid=geocode-result] .warn")
+    page.click("[data-testid=geocode-result] button[data-address-code=E2E-ALT-2]")
+    page.wait_for_selector("#call-point[data-set=true]")
+    assert "113.72020, 22.90000" in page.inner_text("#call-point")
+    assert page.input_value("#call-address") == "东莞市试验镇北村演练路18号"
+    assert errors_of(city, "dispatcher") == []
+    page.context.close()
+
+
 def test_aid_request_is_answered_by_the_other_town_live(city: City, browser: Any) -> None:  # noqa: F811
     from firegrid.dispatch.command import neighbours
     from firegrid.dispatch.models import Station, Vehicle

@@ -112,6 +112,7 @@ class TextCode(StrEnum):
     GEOCODE_NO_ROAD = "geocode.no_road"
     GEOCODE_LOW_SCORE = "geocode.low_score"
     GEOCODE_NO_CANDIDATES = "geocode.no_candidates"
+    GEOCODE_AMBIGUOUS = "geocode.ambiguous"
     # --- area assessment inputs: what a run reports of its sources -------------------------
     RISK_POPULATION_SOURCES = "risk.population_sources"
     # --- request validation (pydantic error types; anything else is validation.invalid) ------

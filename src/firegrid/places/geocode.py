@@ -167,6 +167,18 @@ def _candidates(session: Session, query: AddressComponents, scope_path: str) -> 
     return []
 
 
+def _alternative(score: float, address: StandardAddress) -> dict[str, Any]:
+    """A standard address offered instead of (or beside) the match: where it is, so the
+    dispatcher can take it with one click."""
+    return {
+        "code": address.code,
+        "full_text": address.full_text,
+        "score": round(score, 3),
+        "lon": address.lon,
+        "lat": address.lat,
+    }
+
+
 def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/") -> GeocodeResult:
     """Resolve ``text`` against the register; ``matched`` is False when nothing scores enough.
 
@@ -192,9 +204,7 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
         components[candidate.code] = _component_score(query, candidate)
         scored.append((0.7 * components[candidate.code] + 0.3 * similarity, candidate))
     scored.sort(key=lambda item: (-item[0], item[1].code))
-    alternatives = [
-        {"code": c.code, "full_text": c.full_text, "score": round(s, 3)} for s, c in scored[1:limit]
-    ]
+    alternatives = [_alternative(s, c) for s, c in scored[1:limit]]
     if not scored or scored[0][0] < MIN_SCORE:
         best = round(scored[0][0], 3) if scored else 0.0
         return GeocodeResult(
@@ -216,10 +226,8 @@ def geocode(session: Session, text: str, *, limit: int = 5, scope_path: str = "/
             round(scored[0][0], 3),
             query,
             reason="ambiguous: several standard addresses fit equally; add the village",
-            alternatives=[
-                {"code": c.code, "full_text": c.full_text, "score": round(s, 3)}
-                for s, c in scored[:limit]
-            ],
+            alternatives=[_alternative(s, c) for s, c in scored[:limit]],
+            reason_code=TextCode.GEOCODE_AMBIGUOUS,
         )
     score, best_address = scored[0]
     return GeocodeResult(

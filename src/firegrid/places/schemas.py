@@ -146,6 +146,16 @@ class GridWorkerOut(BaseModel):
     active: bool
 
 
+class GeocodeAlternativeOut(BaseModel):
+    """A standard address that also fits the text."""
+
+    code: str
+    full_text: str
+    score: float
+    lon: float
+    lat: float
+
+
 class GeocodeOut(BaseModel):
     query: str
     matched: bool
@@ -159,4 +169,4 @@ class GeocodeOut(BaseModel):
     reason_code: TextCode | None = Field(
         None, description="The reason as a text code the console translates."
     )
-    alternatives: list[dict[str, Any]]
+    alternatives: list[GeocodeAlternativeOut]

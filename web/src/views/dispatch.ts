@@ -15,7 +15,7 @@ import { refuse } from "./admin_common";
 import { aidInbox, commandSection } from "./incident_command";
 import { shortcutHelp } from "./shortcut_help";
 import { resolveShortcut, stepIncident } from "../shortcuts";
-import type { Counted_UnitOut_, DispatchOut, IncidentDetail, IncidentOut, IncidentPage, IntakeOut, RecommendationOut, UnitOut } from "../generated/api";
+import type { Counted_UnitOut_, DispatchOut, GeocodeOut, IncidentDetail, IncidentOut, IncidentPage, IntakeOut, RecommendationOut, UnitOut } from "../generated/api";
 
 const INCIDENT_NEXT = ["on_scene", "under_control", "extinguished", "closed"];
 /** The statuses an incident may move to (src/firegrid/dispatch/states.py INCIDENT_TRANSITIONS). */
@@ -147,7 +147,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
       const q = address.value.trim();
       if (!q) return;
       try {
-        const r = await api.get<{ matched: boolean; score: number; full_text: string | null; lon: number | null; lat: number | null; reason: string | null; reason_code?: string | null; alternatives: { full_text?: string; lon?: number; lat?: number; score?: number }[] }>("/geocode", { q });
+        const r = await api.get<GeocodeOut>("/geocode", { q });
         if (r.matched && r.lon !== null && r.lat !== null) {
           replace(geocodeOut, h("p", { class: "ok" }, `${t("dispatch.matched")}: ${r.full_text} (${Math.round(r.score * 100)}%)`));
           setPoint(r.lon, r.lat, t("dispatch.fromAddress"));
@@ -160,7 +160,7 @@ export function mountDispatch(root: HTMLElement, rest: string[]): () => void {
                   "ul",
                   { class: "alt-list" },
                   r.alternatives.map((alt) =>
-                    h("li", null, h("button", { type: "button", class: "btn btn-link", onclick: () => { if (alt.lon !== undefined && alt.lat !== undefined) { address.value = alt.full_text ?? address.value; setPoint(alt.lon, alt.lat, t("dispatch.fromAddress")); } } }, `${alt.full_text ?? "?"} (${Math.round((alt.score ?? 0) * 100)}%)`)),
+                    h("li", null, h("button", { type: "button", class: "btn btn-link", "data-address-code": alt.code, onclick: () => { address.value = alt.full_text; setPoint(alt.lon, alt.lat, t("dispatch.fromAddress")); } }, `${alt.full_text} (${Math.round(alt.score * 100)}%)`)),
                   ),
                 )
               : null,
