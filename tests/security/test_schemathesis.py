@@ -108,8 +108,13 @@ def test_no_server_errors_and_responses_match_the_schema(
         try:
             fuzz()
         except Exception as exc:  # noqa: BLE001 - collect every operation's failure
+            # a FlakyFailure (failed once, passed on replay) says why only in its group
+            inner = "".join(
+                f"\n  caused by {type(e).__name__}: {str(e)[:1500]}"
+                for e in getattr(exc, "exceptions", ())
+            )
             failures[operation.label] = (
-                f"{operation.label}: {type(exc).__name__}: {str(exc)[:1500]}"
+                f"{operation.label}: {type(exc).__name__}: {str(exc)[:1500]}{inner}"
             )
     _classify(failures)
 
