@@ -177,3 +177,56 @@ def test_sqlite_write_transaction_reads_no_history(db: Database, city: City) -> 
     assert any("FROM alarm_events" in s for s in before)  # read first
     assert not any("FROM alarm_events" in s for s in inside)
     assert not any("FROM venues" in s or "FROM devices" in s for s in inside)
+
+
+def _lines(session: Session) -> dict[tuple[str, str], tuple[Any, ...]]:
+    rows = session.execute(
+        select(
+            Alarm.kind,
+            AlarmEvent.source_key,
+            AlarmEvent.count,
+            AlarmEvent.last_event_id,
+            AlarmEvent.last_at,
+            AlarmEvent.values,
+        ).join(Alarm, Alarm.id == AlarmEvent.alarm_id)
+    )
+    return {(row[0], row[1]): tuple(row[2:]) for row in rows}
+
+
+def test_lines_changed_in_later_batches_hold_what_one_batch_writes(
+    db: Database, city: City
+) -> None:
+    """A line updated batch after batch (the stored lines' ``UPDATE``) ends with the count,
+    last event, time and values that folding every event in one batch writes (the
+    ``INSERT``): one event per batch against all of them at once."""
+    site = make_site(db, city, "in")
+    events = [
+        site.ev(
+            K.FAULT if step % 2 == 0 else K.FAULT_CLEARED,
+            device,
+            address=point,
+            at=T0 + timedelta(seconds=step),
+            values={"step": step, "point": point},
+        )
+        for step in range(5)
+        for point in range(3)
+        for device in ("transmitter", "smoke")
+    ]
+    clock = FrozenClock()
+    one_by_one = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+    for item in events:
+        with db.session() as session:
+            one_by_one.process(session, [item])
+    with db.session() as session:
+        updated = _lines(session)
+        session.execute(AlarmEvent.__table__.delete())
+        session.execute(Alarm.__table__.delete())
+    at_once = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+    with db.session() as session:
+        at_once.process(session, events)
+    with db.session() as session:
+        inserted = _lines(session)
+    assert len(inserted) == 12  # a line per point, device and kind (fault, cleared)
+    assert sum(line[0] for line in inserted.values()) == len(events)  # every event folded
+    assert {line[0] for line in inserted.values()} == {3, 2}  # lines updated, not only added
+    assert updated == inserted

@@ -147,3 +147,13 @@ def test_database_log_survives_reopen(db: Database) -> None:
             await reopened.close()
 
     asyncio.run(scenario())
+
+
+def test_a_component_key_names_system_address_type_and_component() -> None:
+    """``sys/addr/type/comp``; an unknown part is empty, a zero is written (state and the
+    correlator's lines are keyed by it: a change here orphans stored keys)."""
+    assert Component(1, 2, 30, 4000).key() == "1/2/30/4000"
+    assert Component(0, 0, 0, 0).key() == "0/0/0/0"
+    assert Component(component_address=7).key() == "///7"
+    assert Component(system_type=1, loop=3, point=4).key() == "1///"
+    assert Component().key() == "///"

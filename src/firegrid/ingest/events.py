@@ -59,9 +59,15 @@ class Component(msgspec.Struct, frozen=True, omit_defaults=True):
 
     def key(self) -> str:
         """A short stable key for per-component state (``sys/addr/type/comp``)."""
-        parts = (self.system_type, self.system_address, self.component_type)
-        head = "/".join("" if p is None else str(p) for p in parts)
-        return f"{head}/{'' if self.component_address is None else self.component_address}"
+        # one f-string, no generator: the correlator asks for it several times per event
+        system_type, system_address = self.system_type, self.system_address
+        component_type, component_address = self.component_type, self.component_address
+        return (
+            f"{'' if system_type is None else system_type}/"
+            f"{'' if system_address is None else system_address}/"
+            f"{'' if component_type is None else component_type}/"
+            f"{'' if component_address is None else component_address}"
+        )
 
 
 class DeviceEvent(msgspec.Struct, frozen=True, kw_only=True):
