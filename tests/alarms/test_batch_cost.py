@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.alarms.consumer import AlarmConsumer
 from firegrid.alarms.directory import DatabaseDirectory
+from firegrid.alarms.foldstate import COLUMNS, LineState, write_lines
 from firegrid.alarms.models import Alarm, AlarmEvent
 from firegrid.alarms.service import Correlator
 from firegrid.core.db import Base, Database
@@ -230,3 +231,36 @@ def test_lines_changed_in_later_batches_hold_what_one_batch_writes(
     assert sum(line[0] for line in inserted.values()) == len(events)  # every event folded
     assert {line[0] for line in inserted.values()} == {3, 2}  # lines updated, not only added
     assert updated == inserted
+
+
+def test_new_lines_keep_their_order_and_every_column(db: Database, city: City) -> None:
+    """The new lines of a batch are stored in the batch's order (the history is read back
+    by id) with every column as held, a missing device id and non-ASCII text included."""
+    site = make_site(db, city, "in")
+    correlator = Correlator(DatabaseDirectory(), clock=FrozenClock(), rules_ttl_s=3600)
+    with db.session() as session:
+        correlator.process(session, [fault(site, "transmitter", 1)])
+        alarm_id = session.scalar(select(AlarmEvent.alarm_id))
+    lines = []
+    for n, key in enumerate(["k9", "k2", "k7", "k1"]):
+        line = LineState()
+        line.alarm_id, line.source_key, line.stored = alarm_id, key, False
+        line.first_event_id, line.last_event_id = f"first-{key}", f"last-{key}"
+        line.kind, line.device_id, line.device_kind = "fault", (None if n == 1 else n), "smoke"
+        line.component, line.zone, line.description = f"1/1/30/{n}", "一区", "烟感 故障"
+        line.count, line.values = n + 1, {"读数": n, "nested": {"a": [1, 2]}}
+        line.first_at = T0 + timedelta(seconds=n)
+        line.last_at = T0 + timedelta(seconds=10 + n)
+        line.received_at = T0 + timedelta(seconds=20 + n)
+        lines.append(line)
+    with db.engine.begin() as connection:
+        write_lines(connection, lines)
+    assert all(line.stored for line in lines)
+    with db.session() as session:
+        rows = session.scalars(
+            select(AlarmEvent)
+            .where(AlarmEvent.source_key.in_(["k9", "k2", "k7", "k1"]))
+            .order_by(AlarmEvent.id)
+        ).all()
+        stored = [{name: getattr(row, name) for name in COLUMNS} for row in rows]
+    assert stored == [line.row() for line in lines]

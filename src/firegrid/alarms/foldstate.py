@@ -31,7 +31,6 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Table, Update, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -213,8 +212,8 @@ _UPDATE_PG = (
     f"UPDATE {EVENTS_TABLE.name} AS line SET count = changed.count, "
     "last_event_id = changed.last_event_id, last_at = changed.last_at, "
     '"values" = changed.line_values::json '
-    "FROM unnest(%s::integer[], %s::text[], %s::timestamptz[], %s::text[], %s::bigint[], "
-    "%s::text[]) AS changed(count, last_event_id, last_at, line_values, alarm_id, source_key) "
+    "FROM unnest(%b::integer[], %b::text[], %b::timestamptz[], %b::text[], %b::bigint[], "
+    "%b::text[]) AS changed(count, last_event_id, last_at, line_values, alarm_id, source_key) "
     "WHERE line.alarm_id = changed.alarm_id AND line.source_key = changed.source_key"
 )
 
@@ -236,6 +235,54 @@ def _update_stored_pg(connection: Connection, lines: Sequence[LineState]) -> Non
         cursor.execute(_UPDATE_PG, columns)
 
 
+#: PostgreSQL's array type of each column of a line (what ``unnest`` reads).
+_ARRAY_TYPES = {
+    "alarm_id": "bigint",
+    "device_id": "integer",
+    "count": "integer",
+    "first_at": "timestamptz",
+    "last_at": "timestamptz",
+    "received_at": "timestamptz",
+}
+
+
+def _insert_statement_pg() -> str:
+    """The new lines of a batch in one ``INSERT``, each column an array (see ``_UPDATE_PG``);
+    ``WITH ORDINALITY`` keeps the batch's order, which is the history's (ids ascend)."""
+    quoted = [f'"{name}"' for name in COLUMNS]
+    arrays = [f"%b::{_ARRAY_TYPES.get(name, 'text')}[]" for name in COLUMNS]
+    picked = [
+        f"new.{q}::json" if name == "values" else f"new.{q}"
+        for name, q in zip(COLUMNS, quoted, strict=True)
+    ]
+    updates = [f'"{name}" = EXCLUDED."{name}"' for name in MUTABLE]
+    return (
+        f"INSERT INTO {EVENTS_TABLE.name} ({', '.join(quoted)}) "
+        f"SELECT {', '.join(picked)} FROM unnest({', '.join(arrays)}) "
+        f"WITH ORDINALITY AS new({', '.join(quoted)}, position) ORDER BY new.position "
+        f"ON CONFLICT (alarm_id, source_key) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
+_INSERT_PG = _insert_statement_pg()
+
+
+def _insert_new_pg(connection: Connection, lines: Sequence[LineState]) -> None:
+    encode = _JSON.encode
+    columns: list[list[Any]] = []
+    for name in COLUMNS:
+        if name == "values":
+            columns.append([encode(line.values).decode() for line in lines])
+        elif name in ("first_at", "last_at", "received_at"):
+            columns.append([_utc(getattr(line, name)) for line in lines])
+        else:
+            columns.append([getattr(line, name) for line in lines])
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(_INSERT_PG, columns)
+
+
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: every timestamp must be timezone-aware")
@@ -245,20 +292,21 @@ def _utc(value: datetime) -> datetime:
 def write_lines(connection: Connection, lines: Sequence[LineState]) -> None:
     """Write the lines a batch created or changed, reading none back: the new ones in one
     ``INSERT … ON CONFLICT (alarm_id, source_key) DO UPDATE``, the stored ones in one
-    ``UPDATE`` of their count, last event and values (on PostgreSQL one statement over
+    ``UPDATE`` of their count, last event and values (on PostgreSQL each one statement over
     arrays, elsewhere an ``executemany``)."""
     new = [line for line in lines if not line.stored]
     stored = [line for line in lines if line.stored]
-    if new:
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(EVENTS_TABLE)
+    if new and connection.dialect.name == "postgresql":
+        _insert_new_pg(connection, new)
+    elif new:
+        stmt = sqlite_insert(EVENTS_TABLE)
         stmt = stmt.on_conflict_do_update(
             index_elements=["alarm_id", "source_key"],
             set_={name: stmt.excluded[name] for name in MUTABLE},
         )
         connection.execute(stmt, [line.row() for line in new])
-        for line in new:
-            line.stored = True
+    for line in new:
+        line.stored = True
     if stored and connection.dialect.name == "postgresql":
         _update_stored_pg(connection, stored)
     elif stored:
