@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import nats
+import nats.aio.subscription
 import pytest
 
 from firegrid.core.db import Database
@@ -150,6 +151,38 @@ def test_a_reader_going_on_from_its_last_read_keeps_one_consumer(
             await log.append_batch([event(10)])
             assert [i.offset for i in await log.read(10, 100)] == [11]
             assert created == 2
+        finally:
+            await log.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_a_large_read_takes_the_deliveries_without_a_wait_per_message(
+    nats_up: None, db: Database, stream_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2,500 events read in one call (three pull requests of at most 1,000) arrive whole
+    and in order, and the reader never waits for them one by one (nats-py's ``next_msg``:
+    a task, a uuid and a ``wait_for`` per message, most of the correlator's read cost)."""
+
+    async def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("next_msg called: the reader waits per message")
+
+    monkeypatch.setattr(nats.aio.subscription.Subscription, "next_msg", refuse)
+
+    async def scenario() -> None:
+        log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await log.start()
+        try:
+            events = [event(n) for n in range(2500)]
+            for start in range(0, len(events), 500):
+                await log.append_batch(events[start : start + 500])
+            items = await log.read(0, 5000)
+            assert [i.offset for i in items] == list(range(1, 2501))
+            assert [i.event for i in items] == events
+            assert await log.read(2500, 10) == []
+            await log.append_batch([event(2500)])
+            assert [i.offset for i in await log.read(2500, 10)] == [2501]
         finally:
             await log.close()
 

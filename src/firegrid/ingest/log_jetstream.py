@@ -112,6 +112,79 @@ def _stream_sequence(message: Any) -> int:
     return int(message.metadata.sequence.stream)
 
 
+#: statuses that end a pull request: no messages (now), request timeout
+_END_OF_PULL = frozenset({"404", "408"})
+_IDLE_HEARTBEAT = "100"
+
+
+async def _fetch(reader: Any, count: int, timeout_s: float) -> list[Any]:
+    """Up to ``count`` messages of the pull consumer ``reader``, with one ``no_wait`` pull
+    request: what ``reader.fetch(count, timeout=timeout_s)`` returns, without its cost per
+    message (nats-py waits for each delivered message with a new task, a uuid and a
+    ``wait_for``; here the subscription's queue is drained as it fills, with one wait per
+    socket read). Raises ``TimeoutError`` when the request brought nothing (the server's
+    end status, or ``timeout_s`` passed).
+
+    Uses the subscription's internals; falls back to ``fetch`` when they are missing."""
+    sub = getattr(reader, "_sub", None)
+    queue = getattr(sub, "_pending_queue", None)
+    subject = getattr(reader, "_nms", None)
+    inbox = getattr(reader, "_deliver", None)
+    nc = getattr(reader, "_nc", None)
+    if sub is None or queue is None or subject is None or inbox is None or nc is None:
+        return list(await reader.fetch(count, timeout=timeout_s))
+    messages: list[Any] = []
+
+    def take(message: Any) -> bool:
+        """Keep a delivered message; True when ``message`` ends the request."""
+        sub._pending_size -= len(message.data)
+        queue.task_done()
+        status = message.headers.get("Status") if message.headers else None
+        if status is None:
+            messages.append(message)
+            return False
+        if status in _END_OF_PULL:
+            return True
+        if status == _IDLE_HEARTBEAT:
+            return False
+        description = message.headers.get("Description", "")
+        raise LogUnavailable(
+            f"JetStream refused the read: {status} {description}".strip(),
+            text=TextCode.SERVICE_EVENT_LOG_UNAVAILABLE,
+            params={},
+        )
+
+    # what an earlier request left (its end status, or messages after a timeout)
+    while not queue.empty() and len(messages) < count:
+        message = queue.get_nowait()
+        sub._pending_size -= len(message.data)
+        queue.task_done()
+        if not (message.headers and message.headers.get("Status")):
+            messages.append(message)
+    if len(messages) >= count:
+        return messages
+    request = b'{"batch":%d,"no_wait":true}' % (count - len(messages))
+    await nc.publish(subject, request, reply=inbox)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while len(messages) < count:
+        if queue.empty():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                message = await asyncio.wait_for(queue.get(), remaining)
+            except TimeoutError:
+                break
+        else:
+            message = queue.get_nowait()
+        if take(message):
+            break
+    if not messages:  # the caller starts a new consumer (as after ``fetch``'s timeout)
+        raise TimeoutError(f"the pull consumer delivered nothing in {timeout_s} s")
+    return messages
+
+
 def _expire(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_exception(TimeoutError("JetStream acknowledgements timed out"))
@@ -445,8 +518,8 @@ class JetStreamEventLog:
             try:
                 while len(result) < wanted:
                     try:
-                        messages = await self._reader.fetch(
-                            min(wanted - len(result), 1000), timeout=2
+                        messages = await _fetch(
+                            self._reader, min(wanted - len(result), 1000), timeout_s=2.0
                         )
                     except TimeoutError:
                         if not result:  # logged events, none delivered: start over next time
