@@ -30,8 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, Update, bindparam, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -188,20 +187,6 @@ def load_states(session: Session, event_counts: dict[int, int]) -> dict[int, Fol
     return {alarm_id: FoldState(event_counts[alarm_id], lines) for alarm_id, lines in found.items()}
 
 
-def _update_statement() -> Update:
-    table = EVENTS_TABLE
-    return (
-        update(table)
-        .where(
-            table.c.alarm_id == bindparam("b_alarm_id"),
-            table.c.source_key == bindparam("b_source_key"),
-        )
-        .values({name: bindparam(f"b_{name}", type_=table.c[name].type) for name in MUTABLE})
-    )
-
-
-_UPDATE = _update_statement()
-
 #: The same ``UPDATE`` for every changed line in one statement: the batch's values travel as
 #: six arrays joined with ``unnest`` (psycopg dumps each list once). A fault storm changes one
 #: line per event; one pipelined statement per line (``executemany``) cost the correlator a
@@ -289,6 +274,44 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+#: The same two statements elsewhere (SQLite), run with the driver's ``executemany``; each
+#: value is converted by its column type's own bind processor, as SQLAlchemy would, without
+#: SQLAlchemy's per-row parameter handling (most of the cost of a line).
+_QUOTED = ", ".join(f'"{name}"' for name in COLUMNS)
+_INSERT_OTHER = (
+    f"INSERT INTO {EVENTS_TABLE.name} ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
+    "ON CONFLICT (alarm_id, source_key) DO UPDATE SET "
+    + ", ".join(f'"{name}" = excluded."{name}"' for name in MUTABLE)
+)
+_UPDATE_COLUMNS = (*MUTABLE, "alarm_id", "source_key")
+_UPDATE_OTHER = (
+    f"UPDATE {EVENTS_TABLE.name} SET "
+    + ", ".join(f'"{name}" = ?' for name in MUTABLE)
+    + " WHERE alarm_id = ? AND source_key = ?"
+)
+
+
+def _executemany_driver(
+    connection: Connection, sql: str, names: Sequence[str], lines: Sequence[LineState]
+) -> None:
+    dialect = connection.dialect
+    binders = [EVENTS_TABLE.c[name].type.bind_processor(dialect) for name in names]
+    rows = [
+        tuple(
+            value if bind is None else bind(value)
+            for bind, value in zip(binders, [getattr(line, name) for name in names], strict=True)
+        )
+        for line in lines
+    ]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
 def write_lines(connection: Connection, lines: Sequence[LineState]) -> None:
     """Write the lines a batch created or changed, reading none back: the new ones in one
     ``INSERT … ON CONFLICT (alarm_id, source_key) DO UPDATE``, the stored ones in one
@@ -299,25 +322,10 @@ def write_lines(connection: Connection, lines: Sequence[LineState]) -> None:
     if new and connection.dialect.name == "postgresql":
         _insert_new_pg(connection, new)
     elif new:
-        stmt = sqlite_insert(EVENTS_TABLE)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["alarm_id", "source_key"],
-            set_={name: stmt.excluded[name] for name in MUTABLE},
-        )
-        connection.execute(stmt, [line.row() for line in new])
+        _executemany_driver(connection, _INSERT_OTHER, COLUMNS, new)
     for line in new:
         line.stored = True
     if stored and connection.dialect.name == "postgresql":
         _update_stored_pg(connection, stored)
     elif stored:
-        connection.execute(
-            _UPDATE,
-            [
-                {
-                    "b_alarm_id": line.alarm_id,
-                    "b_source_key": line.source_key,
-                    **{f"b_{name}": getattr(line, name) for name in MUTABLE},
-                }
-                for line in stored
-            ],
-        )
+        _executemany_driver(connection, _UPDATE_OTHER, _UPDATE_COLUMNS, stored)
