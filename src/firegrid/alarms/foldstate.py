@@ -7,10 +7,11 @@ Now the correlator keeps each open alarm's lines in a :class:`FoldState`:
 - loaded once, with one column query, the first time this process touches the alarm
   (after a start, or when the alarm changed under it);
 - updated in memory by every event folded into the alarm;
-- written back incrementally: only the lines a batch created or changed, with Core
-  statements (:func:`write_lines`): new lines in one
-  ``INSERT … ON CONFLICT (alarm_id, source_key) DO UPDATE``, changed ones in one
-  ``UPDATE`` with the values the memory holds (absolute, so writing twice is harmless).
+- written back incrementally: only the lines a batch created or changed
+  (:func:`write_lines`): new lines in one ``INSERT … ON CONFLICT (alarm_id, source_key) DO
+  UPDATE``, changed ones in one ``UPDATE`` with the values the memory holds (absolute, so
+  writing twice is harmless); on PostgreSQL each is one statement over arrays, on SQLite
+  the driver's ``executemany``.
 
 Validity: only the correlator writes ``alarm_events`` and ``alarms.event_count`` of an
 open alarm, and every folded event adds one to ``event_count``. A state remembers the
