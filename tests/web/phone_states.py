@@ -11,6 +11,7 @@ an overflowing fixed or absolute element does not widen the document.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +21,66 @@ import msgspec
 from sqlalchemy import select
 
 from tests.web.test_console_e2e import PASSWORDS, City, colleague_task, fire_event
+
+#: a view has settled once none of its requests has been pending for this long (seconds)
+QUIET = 0.15
+#: ...or, at the latest, after this long (a view that never settles is checked as it is)
+SETTLE_LIMIT = 5.0
+
+
+class Inflight:
+    """The page's requests still pending, long-lived streams (the live feed) left out.
+
+    Playwright delivers a page's events while the test waits on it (``wait_for_timeout``),
+    so :meth:`settle` polls with short waits.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.pending: set[Any] = set()
+        self.last = time.monotonic()  # when a request last started or ended
+        page.on("request", self._started)
+        page.on("response", self._answered)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Any) -> None:
+        self.last = time.monotonic()
+        if request.resource_type != "eventsource":  # an EventSource never finishes
+            self.pending.add(request)
+
+    def _answered(self, response: Any) -> None:
+        # a stream by fetch: its headers arrive, its body never ends
+        if (response.headers.get("content-type") or "").startswith("text/event-stream"):
+            self.pending.discard(response.request)
+
+    def _ended(self, request: Any) -> None:
+        self.last = time.monotonic()
+        self.pending.discard(request)
+
+    def settle(self, since: float | None = None) -> None:
+        """Wait until no request has been pending for ``QUIET`` s (``SETTLE_LIMIT`` at most):
+        the view's data has come and been drawn, as a person looking at it would see it.
+
+        The quiet is counted from ``since`` at the earliest (``time.monotonic()``; by
+        default now): from when the view was asked for, its first request may be a moment
+        away."""
+        start = time.monotonic()
+        self.last = max(self.last, start if since is None else since)
+        while time.monotonic() - start < SETTLE_LIMIT:
+            if not self.pending and time.monotonic() - self.last >= QUIET:
+                return
+            self.page.wait_for_timeout(15)
+
+
+#: each signed-in page's requests in flight (``sign_in`` of the test module registers)
+INFLIGHT: weakref.WeakKeyDictionary[Any, Inflight] = weakref.WeakKeyDictionary()
+
+
+def settle(page: Any, since: float | None = None) -> None:
+    """Wait for the page's requests to settle (see :meth:`Inflight.settle`)."""
+    INFLIGHT[page].settle(since)
+
 
 Opened = Iterator[tuple[str, str | None]]
 State = Callable[[Any, City], Opened]
@@ -109,13 +170,15 @@ def monitor_fire(page: Any, city: City) -> Opened:
     page.wait_for_selector("[data-testid=feed-status][data-state=open]")
     raise_fire(city)
     page.locator("[data-testid=fire-banner]").wait_for()
-    page.wait_for_timeout(3100)  # the banner's pulse and the top bar's flash end (2.5-3 s)
+    # the top bar's flash ends (2.5 s; on a phone the banner does not pulse)
+    page.wait_for_function("() => !document.body.classList.contains('flash')")
+    settle(page)
     yield "fire-banner", "[data-testid=fire-banner]"
     page.click("[data-testid=banner-open]")
     page.wait_for_selector("[data-testid=alarm-actions]")
     # the false-alarm outcome shows its reason field: the longest form of the call fieldset
     page.select_option("#call-outcome", "false_alarm")
-    page.wait_for_timeout(300)
+    settle(page)
     yield "alarm-detail", None
 
 
@@ -152,7 +215,7 @@ def dispatcher_incident(page: Any, city: City) -> Opened:
     page.goto(f"{city.base}/#/dispatch/incident/{incident_id}")
     page.wait_for_selector("#incident-title")
     page.wait_for_selector("[data-testid=recommendation] tbody tr")
-    page.wait_for_timeout(300)
+    settle(page)
     yield "incident-detail", None
     page.locator("#incident-title").click()  # focus out of any field: "?" is a shortcut
     page.keyboard.press("?")
@@ -162,7 +225,7 @@ def dispatcher_incident(page: Any, city: City) -> Opened:
     page.wait_for_selector("[data-testid=shortcut-help]", state="hidden")
     page.click("[data-action=dispatch]")
     page.wait_for_selector("[data-testid=assigned-units] tbody tr")
-    page.wait_for_timeout(300)
+    settle(page)
     yield "incident-units-sent", None
 
 
@@ -170,17 +233,17 @@ def gridworker_task(page: Any, city: City) -> Opened:
     """A new on-site check arrives live (banner), then the task's form on the phone."""
     page.goto(f"{city.base}/#/tasks")
     page.wait_for_selector("[data-testid=tasks-page] h2")
-    page.wait_for_timeout(500)  # the page's first look at the open tasks
+    settle(page)  # the page's first look at the open tasks
     alarm_id = _open_alarm_at(city, raise_fire(city))
     colleague_task(city, alarm_id)
     page.locator("[data-testid=task-banner]").wait_for()
-    page.wait_for_timeout(300)
+    settle(page)
     yield "task-banner", "[data-testid=task-banner]"
     page.click("[data-testid=task-banner-open]")
     page.wait_for_selector("#task-submit")
     page.check("#result-false_alarm")
     page.fill("#task-note", "smoke from cooking, no fire")
-    page.wait_for_timeout(200)
+    settle(page)
     yield "task-detail", None
 
 
@@ -195,7 +258,7 @@ def admin_user_form(page: Any, city: City) -> Opened:
     page.fill("#user-venue_ids", "12, x")
     page.click("#user-create")
     page.wait_for_selector("#user-username[aria-invalid=true]")
-    page.wait_for_timeout(200)
+    settle(page)
     yield "user-form-problems", "[data-testid=user-form]"
 
 
