@@ -157,6 +157,21 @@ def test_candidate_file_lists_every_bad_row(engine: TravelTimeEngine, tmp_path: 
         "import.row_problem",
         {"field": "lon", "problem": "float_parsing", "value": "east"},
     )
+    odd = tmp_path / "odd.csv"
+    odd.write_text(
+        f"code,lon,lat,cost\nN,nan,{lat},1\nM,{lon},,1\nK,{lon},{lat},-2\nI,{lon},{lat},inf\n"
+    )
+    with pytest.raises(ImportFailed) as info:
+        file_candidates(engine, odd, 500.0)
+    problems = {
+        (e["line"], e["column"]): e["params"]["problem"] for e in info.value.details["errors"]
+    }
+    assert problems == {
+        (2, "lon"): "float_parsing",  # NaN is not a coordinate
+        (3, "lat"): "missing",
+        (4, "cost"): "greater_than_equal",
+        (5, "cost"): "float_parsing",  # an infinite cost is no cost
+    }
     far = tmp_path / "far.geojson"
     far.write_text(
         '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"F"},'

@@ -9,6 +9,7 @@ the English message (the CLI's).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -116,11 +117,17 @@ def number(minimum: float, maximum: float, *, degrees: bool = False) -> Parser:
         if value is None:
             return None
         try:
+            if isinstance(value, bool):  # a spreadsheet's TRUE is not 1
+                raise TypeError
             result = float(value)
         except (TypeError, ValueError):
             raise CellError(
                 f"{value!r} is not a number", Problem.FLOAT_PARSING, value=str(value)
             ) from None
+        if not math.isfinite(result):  # "nan" and "inf" parse as floats; neither is a value
+            raise CellError(
+                f"{value!r} is not a finite number", Problem.FLOAT_PARSING, value=str(value)
+            )
         if degrees and not minimum <= result <= maximum:
             raise CellError(
                 f"{result} is outside {minimum}…{maximum}: not in degrees — wrong CRS "

@@ -8,6 +8,7 @@ other contexts to it (``tools/boundaries.py``).
 
 from __future__ import annotations
 
+from firegrid.places.bulk_fields import CellError, latitude, longitude, number
 from firegrid.places.crs import Crs, parse_crs, point_from_wgs84, point_to_wgs84, validate_lon_lat
 from firegrid.places.locate import JurisdictionIndex, jurisdiction_index
 from firegrid.places.models import (
@@ -27,6 +28,7 @@ VENUE_CHANGED = "venue.changed"
 __all__ = [
     "VENUE_CHANGED",
     "Building",
+    "CellError",
     "Crs",
     "GridWorker",
     "Jurisdiction",
@@ -35,7 +37,10 @@ __all__ = [
     "PopulationCount",
     "Venue",
     "jurisdiction_index",
+    "latitude",
     "load_taxonomy",
+    "longitude",
+    "number",
     "parse_crs",
     "point_from_wgs84",
     "point_to_wgs84",

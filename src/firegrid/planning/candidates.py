@@ -15,7 +15,7 @@ reason.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from firegrid.core.errors import ImportFailed, ValidationFailed
 from firegrid.core.problems import Found, Problem, row_error, row_text
 from firegrid.core.texts import Text, TextCode
 from firegrid.geo.engine import TravelTimeEngine
+from firegrid.places.public import CellError, latitude, longitude, number
 from firegrid.planning.siting import Exclusion, SitingRules, Venues, check_sites
 
 FloatArray = npt.NDArray[np.float64]
@@ -109,35 +110,21 @@ def grid_candidates(engine: TravelTimeEngine, spacing_m: float) -> Candidates:
     )
 
 
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
+_LONGITUDE, _LATITUDE = longitude(), latitude()
+_COST = number(0.0, math.inf)
+
+
+def _cell(column: str, parse: Callable[[Any], Any], raw: Any, found: list[Found]) -> float | None:
+    """``raw`` parsed as the bulk importer parses the same column (one check of a number or
+    a coordinate for every file); a problem goes to ``found``."""
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        value: float | None = parse(raw)
+    except CellError as err:
+        found.append(err.found(column))
         return None
-    return number if math.isfinite(number) else None
-
-
-def _coordinate_problem(column: str, raw: Any, number: float | None, limit: float) -> Found | None:
-    """Why a candidate's ``lon``/``lat`` cell is not a coordinate in degrees, if it is not."""
-    what = "longitude" if column == "lon" else "latitude"
-    message = f"missing or not a {what}"
-    if raw is None:
-        return Found(column, Problem.MISSING, message)
-    if number is None:
-        return Found(column, Problem.FLOAT_PARSING, message, {"value": str(raw)})
-    if not -limit <= number <= limit:
-        return Found(column, Problem.NOT_DEGREES, message, {"value": number})
-    return None
-
-
-def _cost_problem(raw: Any, cost: float | None) -> Found | None:
-    if cost is None:
-        return Found("cost", Problem.FLOAT_PARSING, "not a number >= 0", {"value": str(raw)})
-    if cost < 0:
-        return Found("cost", Problem.GREATER_THAN_EQUAL, "not a number >= 0", {"ge": 0})
-    return None
+    if value is None:
+        found.append(Found(column, Problem.MISSING, "missing value"))
+    return value
 
 
 def file_candidates(engine: TravelTimeEngine, path: Path, max_snap_m: float) -> Candidates:
@@ -170,19 +157,16 @@ def rows_to_candidates(
     seen: dict[str, int] = {}
     for line, values, problems in rows:
         errors.extend(row_error(line, column, text) for column, text in problems)
-        lon, lat = _number(values.get("lon")), _number(values.get("lat"))
-        cost = 1.0 if values.get("cost") is None else _number(values.get("cost"))
+        found: list[Found] = []
+        lon = _cell("lon", _LONGITUDE, values.get("lon"), found)
+        lat = _cell("lat", _LATITUDE, values.get("lat"), found)
+        cost = 1.0 if values.get("cost") is None else _cell("cost", _COST, values["cost"], found)
         code = str(values.get("code") or f"C{line}").strip()
-        found = [
-            _coordinate_problem("lon", values.get("lon"), lon, 180),
-            _coordinate_problem("lat", values.get("lat"), lat, 90),
-            _cost_problem(values.get("cost"), cost),
-        ]
         if code in seen:
             message = f"duplicate code {code!r}"
             params = {"value": code, "first_line": seen[code]}
             found.append(Found("code", Problem.DUPLICATE_CODE, message, params))
-        errors.extend(row_error(line, f.field, row_text(f)) for f in found if f is not None)
+        errors.extend(row_error(line, f.field, row_text(f)) for f in found)
         seen.setdefault(code, line)
         if lon is None or lat is None or cost is None:
             continue
