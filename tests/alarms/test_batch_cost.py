@@ -264,3 +264,33 @@ def test_new_lines_keep_their_order_and_every_column(db: Database, city: City) -
         ).all()
         stored = [{name: getattr(row, name) for name in COLUMNS} for row in rows]
     assert stored == [line.row() for line in lines]
+
+
+def test_folded_counters_are_written_in_one_statement_and_stored(db: Database, city: City) -> None:
+    """A batch that only folds events into open alarms leaves the flush no alarm to update
+    (their counters go in one statement), and the rows hold what the objects hold: event
+    and component counts, last event time; a new alarm is still inserted by the flush."""
+    sites = [make_site(db, city, "in"), make_site(db, city, "out")]
+    correlator = Correlator(DatabaseDirectory(), clock=FrozenClock(), rules_ttl_s=3600)
+    grow(db, correlator, sites, 3)  # 4 open fault alarms of 3 points each
+    batch = [
+        fault(site, device, 100 + n, second=30 + n)
+        for n in range(5)
+        for site in sites
+        for device in ("transmitter", "smoke")
+    ]
+    with counted(db) as work, db.session() as session:
+        correlator.process(session, batch)
+    alarm_updates = [s for s in work.statements if s.lstrip().upper().startswith("UPDATE ALARMS ")]
+    assert alarm_updates == []
+    with db.session() as session:
+        rows = session.execute(
+            select(Alarm.event_count, Alarm.component_count, Alarm.last_event_at).where(
+                Alarm.status != "closed"
+            )
+        ).all()
+    assert len(rows) == 4
+    for event_count, component_count, last_event_at in rows:
+        assert event_count == 3 + 5
+        assert component_count == 3 + 5
+        assert last_event_at == T0 + timedelta(seconds=34)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.alarms import bulk, policy_store
 from firegrid.alarms.directory import AssigneeCache, DeviceInfo, Directory, VenueInfo
+from firegrid.alarms.foldedrows import write_folded
 from firegrid.alarms.folding import (
     DEVICE_CONTEXT,
     DEVICE_OPENING,
@@ -362,11 +363,19 @@ class Correlator:
         touched: dict[int, _Touch] = {}  # by id() of the alarm object
         assignments: list[tuple[DeviceEvent, Alarm]] = []
         window = policy.fold_window_s
+        # the last event time of the stored alarms, set on them after the flush below (set
+        # before, it would be one UPDATE per alarm there: ``write_folded`` writes it)
+        last_event_at: dict[int, datetime] = {}
         for event, target in relevant:
             alarm = open_alarms.get(target.key)
             fold = alarm is not None and (
                 (alarm.kind == AlarmKind.FAULT and alarm.status in FAULT_FOLDING)
-                or folds(alarm.status, alarm.last_event_at, event.occurred_at, window)
+                or folds(
+                    alarm.status,
+                    last_event_at.get(id(alarm), alarm.last_event_at),
+                    event.occurred_at,
+                    window,
+                )
             )
             if not fold:
                 if not target.opens:
@@ -384,13 +393,19 @@ class Correlator:
                     alarm, False, event.received_at, cleared_at=alarm.cleared_at
                 )
             touch.first_received = min(touch.first_received, event.received_at)
-            if event.occurred_at > alarm.last_event_at:
-                alarm.last_event_at = event.occurred_at
+            if touch.is_new:
+                if event.occurred_at > alarm.last_event_at:
+                    alarm.last_event_at = event.occurred_at
+            elif event.occurred_at > last_event_at.get(id(alarm), alarm.last_event_at):
+                last_event_at[id(alarm)] = event.occurred_at
             if target.kind == AlarmKind.FIRE and alarm.kind == AlarmKind.SUPERVISORY:
                 alarm.kind = AlarmKind.FIRE.value
                 touch.upgraded = not touch.is_new
             assignments.append((event, alarm))
         session.flush()  # ids of new alarms
+        for touch in touched.values():
+            if id(touch.alarm) in last_event_at:
+                touch.alarm.last_event_at = last_event_at[id(touch.alarm)]
         for touch in touched.values():
             alarm = touch.alarm
             if touch.is_new:
@@ -421,6 +436,9 @@ class Correlator:
             (result.created if touch.is_new else result.updated).append(alarm.id)
         if orders:
             self._open_work_orders(session, orders, policy, now)
+        # the counters and facts folding changed, in one statement (the flush writes the
+        # alarms that also changed otherwise)
+        write_folded(session, [touch.alarm for touch in touched.values()])
         return result
 
     def _open_work_orders(

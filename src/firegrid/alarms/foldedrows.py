@@ -1,0 +1,122 @@
+"""The correlator's write of the alarms a batch folded events into: one statement.
+
+Folding an event into an open alarm changes a few counters and facts of the alarm row
+(:data:`FOLDED_COLUMNS`: its event and component counts, last event time, priority, rule
+hits…). Left to the ORM's flush, each touched alarm was one ``UPDATE`` (a pipelined
+``executemany`` on PostgreSQL): in a fault storm that touches a few hundred alarms per
+batch, the ORM's per-row work and psycopg's per-statement round of the pipeline were the
+largest part of a batch's CPU.
+
+:func:`write_folded` writes those columns of every alarm whose *only* pending changes are
+among them in one statement (PostgreSQL: ``UPDATE … FROM unnest(…)``; SQLite: the driver's
+``executemany``, each value converted by its column type's bind processor) and marks them
+stored in the session, so the flush has nothing left to write for them. An alarm with any
+other pending change (a status, a decision) is left whole to the flush, which writes it as
+before. The values written are the objects' own, absolute: writing them twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import Table, inspect
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from firegrid.alarms.models import Alarm
+
+ALARMS_TABLE: Table = Alarm.__table__  # type: ignore[assignment]
+
+#: the columns folding changes, and their PostgreSQL array types
+FOLDED_COLUMNS: dict[str, str] = {
+    "event_count": "integer",
+    "component_count": "integer",
+    "last_event_at": "timestamptz",
+    "cleared_at": "timestamptz",
+    "priority": "integer",
+    "rule_hits": "text",
+    "escalation_level": "text",
+    "kind": "text",
+}
+_FOLDED = frozenset(FOLDED_COLUMNS)
+_NAMES = tuple(FOLDED_COLUMNS)
+_JSON = msgspec.json.Encoder()
+
+_UPDATE_PG = (
+    f"UPDATE {ALARMS_TABLE.name} AS alarm SET "
+    + ", ".join(
+        f"{name} = folded.{name}::json" if name == "rule_hits" else f"{name} = folded.{name}"
+        for name in _NAMES
+    )
+    + " FROM unnest(%b::bigint[], "
+    + ", ".join(f"%b::{kind}[]" for kind in FOLDED_COLUMNS.values())
+    + f") AS folded(id, {', '.join(_NAMES)}) WHERE alarm.id = folded.id"
+)
+_UPDATE_OTHER = (
+    f"UPDATE {ALARMS_TABLE.name} SET "
+    + ", ".join(f"{name} = ?" for name in _NAMES)
+    + " WHERE id = ?"
+)
+
+
+def _only_folded(alarm: Alarm) -> bool:
+    state = inspect(alarm)
+    if not state.persistent:
+        return False
+    changed = state.committed_state
+    return bool(changed) and _FOLDED.issuperset(changed)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: every timestamp must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+def write_folded(session: Session, alarms: Iterable[Alarm]) -> int:
+    """Write the folded columns of the ``alarms`` whose only pending changes are folded
+    columns, and mark them stored; returns how many were written."""
+    ready = [alarm for alarm in alarms if _only_folded(alarm)]
+    if not ready:
+        return 0
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if connection.dialect.name == "postgresql":
+        columns: list[list[Any]] = [[alarm.id for alarm in ready]]
+        for name in _NAMES:
+            if name == "rule_hits":
+                columns.append([_JSON.encode(list(a.rule_hits or [])).decode() for a in ready])
+            elif name in ("last_event_at", "cleared_at"):
+                columns.append([_utc(getattr(a, name)) for a in ready])
+            else:
+                columns.append([getattr(a, name) for a in ready])
+        with driver.cursor() as cursor:
+            cursor.execute(_UPDATE_PG, columns)
+    else:
+        _executemany(connection, driver, ready)
+    for alarm in ready:
+        for name in _NAMES:
+            set_committed_value(alarm, name, getattr(alarm, name))
+    return len(ready)
+
+
+def _executemany(connection: Any, driver: Any, alarms: Sequence[Alarm]) -> None:
+    dialect = connection.dialect
+    binders = [ALARMS_TABLE.c[name].type.bind_processor(dialect) for name in (*_NAMES, "id")]
+    rows = []
+    for alarm in alarms:
+        values = [getattr(alarm, name) for name in (*_NAMES, "id")]
+        rows.append(
+            tuple(v if bind is None else bind(v) for bind, v in zip(binders, values, strict=True))
+        )
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(_UPDATE_OTHER, rows)
+    finally:
+        cursor.close()
