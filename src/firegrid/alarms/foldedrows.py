@@ -17,7 +17,7 @@ before. The values written are the objects' own, absolute: writing them twice is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import Table, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from firegrid.alarms.foldstate import executemany_converted
 from firegrid.alarms.models import Alarm
 
 ALARMS_TABLE: Table = Alarm.__table__  # type: ignore[assignment]
@@ -85,8 +86,6 @@ def write_folded(session: Session, alarms: Iterable[Alarm]) -> int:
     if not ready:
         return 0
     connection = session.connection()
-    driver = connection.connection.driver_connection
-    assert driver is not None
     if connection.dialect.name == "postgresql":
         columns: list[list[Any]] = [[alarm.id for alarm in ready]]
         for name in _NAMES:
@@ -96,27 +95,13 @@ def write_folded(session: Session, alarms: Iterable[Alarm]) -> int:
                 columns.append([_utc(getattr(a, name)) for a in ready])
             else:
                 columns.append([getattr(a, name) for a in ready])
+        driver = connection.connection.driver_connection
+        assert driver is not None
         with driver.cursor() as cursor:
             cursor.execute(_UPDATE_PG, columns)
     else:
-        _executemany(connection, driver, ready)
+        executemany_converted(connection, ALARMS_TABLE, _UPDATE_OTHER, (*_NAMES, "id"), ready)
     for alarm in ready:
         for name in _NAMES:
             set_committed_value(alarm, name, getattr(alarm, name))
     return len(ready)
-
-
-def _executemany(connection: Any, driver: Any, alarms: Sequence[Alarm]) -> None:
-    dialect = connection.dialect
-    binders = [ALARMS_TABLE.c[name].type.bind_processor(dialect) for name in (*_NAMES, "id")]
-    rows = []
-    for alarm in alarms:
-        values = [getattr(alarm, name) for name in (*_NAMES, "id")]
-        rows.append(
-            tuple(v if bind is None else bind(v) for bind, v in zip(binders, values, strict=True))
-        )
-    cursor = driver.cursor()
-    try:
-        cursor.executemany(_UPDATE_OTHER, rows)
-    finally:
-        cursor.close()

@@ -292,23 +292,26 @@ _UPDATE_OTHER = (
 )
 
 
-def _executemany_driver(
-    connection: Connection, sql: str, names: Sequence[str], lines: Sequence[LineState]
+def executemany_converted(
+    connection: Connection, table: Table, sql: str, names: Sequence[str], rows: Sequence[Any]
 ) -> None:
+    """``sql`` (``?`` placeholders) once per object of ``rows`` with the driver's
+    ``executemany``: the attributes ``names`` of each, converted by the bind processor of
+    ``table``'s column of that name, as SQLAlchemy would (without its per-row handling)."""
     dialect = connection.dialect
-    binders = [EVENTS_TABLE.c[name].type.bind_processor(dialect) for name in names]
-    rows = [
+    binders = [table.c[name].type.bind_processor(dialect) for name in names]
+    values = [
         tuple(
             value if bind is None else bind(value)
-            for bind, value in zip(binders, [getattr(line, name) for name in names], strict=True)
+            for bind, value in zip(binders, [getattr(row, name) for name in names], strict=True)
         )
-        for line in lines
+        for row in rows
     ]
     driver = connection.connection.driver_connection
     assert driver is not None
     cursor = driver.cursor()
     try:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, values)
     finally:
         cursor.close()
 
@@ -323,10 +326,10 @@ def write_lines(connection: Connection, lines: Sequence[LineState]) -> None:
     if new and connection.dialect.name == "postgresql":
         _insert_new_pg(connection, new)
     elif new:
-        _executemany_driver(connection, _INSERT_OTHER, COLUMNS, new)
+        executemany_converted(connection, EVENTS_TABLE, _INSERT_OTHER, COLUMNS, new)
     for line in new:
         line.stored = True
     if stored and connection.dialect.name == "postgresql":
         _update_stored_pg(connection, stored)
     elif stored:
-        _executemany_driver(connection, _UPDATE_OTHER, _UPDATE_COLUMNS, stored)
+        executemany_converted(connection, EVENTS_TABLE, _UPDATE_OTHER, _UPDATE_COLUMNS, stored)
