@@ -294,3 +294,37 @@ def test_folded_counters_are_written_in_one_statement_and_stored(db: Database, c
         assert event_count == 3 + 5
         assert component_count == 3 + 5
         assert last_event_at == T0 + timedelta(seconds=34)
+
+
+def test_an_escalation_committed_during_a_batch_is_not_written_back(
+    db: Database, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timers move an alarm's escalation level in their own transaction; a batch that
+    loaded the alarm before and folds into it after must not write the old level back."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer: the timers wait for the batch")
+    site = make_site(db, city, "in")
+    correlator = Correlator(DatabaseDirectory(), clock=FrozenClock(), rules_ttl_s=3600)
+    with db.session() as session:
+        correlator.process(session, [site.ev(K.FIRE_ALARM, "smoke", at=T0)])
+        alarm_id = session.scalar(select(Alarm.id).where(Alarm.kind == "fire"))
+    original = Correlator._windows
+
+    def escalate_meanwhile(self: Correlator, session: Session, alarms: list[Alarm]) -> Any:
+        with db.engine.begin() as other:  # the timer loop's transaction, committed
+            other.execute(
+                Alarm.__table__.update()
+                .where(Alarm.__table__.c.id == alarm_id)
+                .values(escalation_level="town")
+            )
+        return original(self, session, alarms)
+
+    monkeypatch.setattr(Correlator, "_windows", escalate_meanwhile)
+    with db.session() as session:
+        correlator.process(session, [site.ev(K.FIRE_ALARM, "smoke", at=T0 + timedelta(seconds=5))])
+    with db.session() as session:
+        level, count = session.execute(
+            select(Alarm.escalation_level, Alarm.event_count).where(Alarm.id == alarm_id)
+        ).one()
+    assert count == 2  # the event was folded into the alarm
+    assert level == "town"

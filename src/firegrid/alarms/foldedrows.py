@@ -31,7 +31,10 @@ from firegrid.alarms.models import Alarm
 
 ALARMS_TABLE: Table = Alarm.__table__  # type: ignore[assignment]
 
-#: the columns folding changes, and their PostgreSQL array types
+#: the columns folding changes, and their PostgreSQL array types: only the correlator writes
+#: them, so writing an alarm's whole set from the object loses nobody's change (the
+#: escalation level, which the timers also move, is not one: an alarm that changed it goes
+#: to the flush, which writes only what changed)
 FOLDED_COLUMNS: dict[str, str] = {
     "event_count": "integer",
     "component_count": "integer",
@@ -39,7 +42,6 @@ FOLDED_COLUMNS: dict[str, str] = {
     "cleared_at": "timestamptz",
     "priority": "integer",
     "rule_hits": "text",
-    "escalation_level": "text",
     "kind": "text",
 }
 _FOLDED = frozenset(FOLDED_COLUMNS)
