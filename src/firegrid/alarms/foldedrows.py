@@ -18,15 +18,12 @@ before. The values written are the objects' own, absolute: writing them twice is
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
 
-import msgspec
 from sqlalchemy import Table, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from firegrid.alarms.foldstate import executemany_converted
+from firegrid.alarms.foldstate import execute_with_arrays, executemany_converted
 from firegrid.alarms.models import Alarm
 
 ALARMS_TABLE: Table = Alarm.__table__  # type: ignore[assignment]
@@ -46,7 +43,8 @@ FOLDED_COLUMNS: dict[str, str] = {
 }
 _FOLDED = frozenset(FOLDED_COLUMNS)
 _NAMES = tuple(FOLDED_COLUMNS)
-_JSON = msgspec.json.Encoder()
+_JSON_COLUMNS = frozenset({"rule_hits"})
+_TIMES = frozenset({"last_event_at", "cleared_at"})
 
 _UPDATE_PG = (
     f"UPDATE {ALARMS_TABLE.name} AS alarm SET "
@@ -73,14 +71,6 @@ def _only_folded(alarm: Alarm) -> bool:
     return bool(changed) and _FOLDED.issuperset(changed)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: every timestamp must be timezone-aware")
-    return value.astimezone(UTC)
-
-
 def write_folded(session: Session, alarms: Iterable[Alarm]) -> int:
     """Write the folded columns of the ``alarms`` whose only pending changes are folded
     columns, and mark them stored; returns how many were written."""
@@ -89,18 +79,9 @@ def write_folded(session: Session, alarms: Iterable[Alarm]) -> int:
         return 0
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        columns: list[list[Any]] = [[alarm.id for alarm in ready]]
-        for name in _NAMES:
-            if name == "rule_hits":
-                columns.append([_JSON.encode(list(a.rule_hits or [])).decode() for a in ready])
-            elif name in ("last_event_at", "cleared_at"):
-                columns.append([_utc(getattr(a, name)) for a in ready])
-            else:
-                columns.append([getattr(a, name) for a in ready])
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor:
-            cursor.execute(_UPDATE_PG, columns)
+        execute_with_arrays(
+            connection, _UPDATE_PG, ready, ("id", *_NAMES), json=_JSON_COLUMNS, times=_TIMES
+        )
     else:
         executemany_converted(connection, ALARMS_TABLE, _UPDATE_OTHER, (*_NAMES, "id"), ready)
     for alarm in ready:

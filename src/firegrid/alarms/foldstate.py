@@ -204,21 +204,41 @@ _UPDATE_PG = (
 )
 
 
-def _update_stored_pg(connection: Connection, lines: Sequence[LineState]) -> None:
+def execute_with_arrays(
+    connection: Connection,
+    sql: str,
+    rows: Sequence[Any],
+    names: Sequence[str],
+    *,
+    json: frozenset[str] = frozenset(),
+    times: frozenset[str] = frozenset(),
+) -> None:
+    """``sql`` (PostgreSQL, ``%b`` placeholders read by ``unnest``) with one array per
+    attribute ``names`` of ``rows``: the ``json`` ones as JSON text, the ``times`` ones in
+    UTC (a naive one refused)."""
     encode = _JSON.encode
-    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
-    counts, last_ids, last_ats, values, alarm_ids, keys = columns
-    for line in lines:
-        counts.append(line.count)
-        last_ids.append(line.last_event_id)
-        last_ats.append(_utc(line.last_at))
-        values.append(encode(line.values).decode())
-        alarm_ids.append(line.alarm_id)
-        keys.append(line.source_key)
+    columns: list[list[Any]] = []
+    for name in names:
+        if name in json:
+            columns.append([encode(getattr(row, name)).decode() for row in rows])
+        elif name in times:
+            columns.append([_utc(getattr(row, name)) for row in rows])
+        else:
+            columns.append([getattr(row, name) for row in rows])
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
-        cursor.execute(_UPDATE_PG, columns)
+        cursor.execute(sql, columns)
+
+
+_LINE_JSON = frozenset({"values"})
+_LINE_TIMES = frozenset({"first_at", "last_at", "received_at"})
+
+
+def _update_stored_pg(connection: Connection, lines: Sequence[LineState]) -> None:
+    execute_with_arrays(
+        connection, _UPDATE_PG, lines, _UPDATE_COLUMNS, json=_LINE_JSON, times=_LINE_TIMES
+    )
 
 
 #: PostgreSQL's array type of each column of a line (what ``unnest`` reads).
@@ -254,22 +274,12 @@ _INSERT_PG = _insert_statement_pg()
 
 
 def _insert_new_pg(connection: Connection, lines: Sequence[LineState]) -> None:
-    encode = _JSON.encode
-    columns: list[list[Any]] = []
-    for name in COLUMNS:
-        if name == "values":
-            columns.append([encode(line.values).decode() for line in lines])
-        elif name in ("first_at", "last_at", "received_at"):
-            columns.append([_utc(getattr(line, name)) for line in lines])
-        else:
-            columns.append([getattr(line, name) for line in lines])
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        cursor.execute(_INSERT_PG, columns)
+    execute_with_arrays(connection, _INSERT_PG, lines, COLUMNS, json=_LINE_JSON, times=_LINE_TIMES)
 
 
-def _utc(value: datetime) -> datetime:
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: every timestamp must be timezone-aware")
     return value.astimezone(UTC)
