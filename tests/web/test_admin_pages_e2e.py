@@ -344,6 +344,9 @@ def test_aid_request_is_answered_by_the_other_town_live(city: City, browser: Any
     requester = sign_in(browser, city, "dispatcher", PASSWORDS["dispatcher"])
     requester.goto(f"{city.base}/#/dispatch/incident/{incident_id}")
     requester.wait_for_selector("#incident-title")
+    # the live channel's catch-up re-renders the incident when it opens: fill the form after
+    # it (a CI run on a loaded machine clicked into a form being replaced, and no request left)
+    requester.wait_for_selector("[data-testid=live-status][data-state=open]")
     requester.wait_for_selector(f"#joint-town option[value='{other_code}']", state="attached")
     requester.select_option("#joint-town", other_code)
     requester.fill("#joint-count", "2")
@@ -355,7 +358,6 @@ def test_aid_request_is_answered_by_the_other_town_live(city: City, browser: Any
     mine.wait_for()  # named by its town, not its code
     assert mine.get_attribute("data-status") == "pending"
     aid_id = mine.get_attribute("data-aid-id")
-    requester.wait_for_selector("[data-testid=live-status][data-state=open]")
 
     answerer = sign_in(browser, city, "commander_b", PASSWORD)
     answerer.goto(f"{city.base}/#/dispatch")
