@@ -162,6 +162,7 @@ def serve(
     """Serve the API (and the console) over HTTP."""
     from firegrid.api import shutdown
     from firegrid.api.app import create_app
+    from firegrid.core.collector import settle_for_service
     from firegrid.core.logging import configure_logging
     from firegrid.core.migrate import upgrade
 
@@ -175,6 +176,7 @@ def serve(
 
         embedded = host_port(gb26875, "--gb26875")
     app_ = create_app(settings, embedded_gb26875=embedded, consume_changes=consume)
+    settle_for_service()
     shutdown.run(app_, host=host, port=port, log_config=None)  # exits with open streams
 
 

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from firegrid.core.clock import utcnow
+from firegrid.core.collector import SERVICE_GEN0_THRESHOLD
 from firegrid.core.db import Database
 from firegrid.devices.state import DeviceRef
 from firegrid.devices.state_models import DeviceStateRow
@@ -91,6 +92,7 @@ def test_a_killed_ingest_process_is_ready_again_and_loses_nothing(
         ready = run.line("ready")
         assert ready["startup_counts"]["devices"] == 20
         assert {"registry", "adapters", "total"} <= set(ready["startup_s"])
+        assert ready["collector"]["gen0_threshold"] == SERVICE_GEN0_THRESHOLD  # settled
         assert run.line("state_ready")["counts"]["states"] >= 0
         assert asyncio.run(_confirmed(port, frame_bytes(first, 1, fire(7)))) is Command.CONFIRM
     finally:

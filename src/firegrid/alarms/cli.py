@@ -85,6 +85,7 @@ def run_command(
     """Run the correlator (event log consumer), timers and notifications until stopped."""
     from firegrid.alarms.consumer import run_alarm_services
     from firegrid.alarms.rules import load_document
+    from firegrid.core.collector import settle_for_service
     from firegrid.core.db import Database
     from firegrid.core.logging import configure_logging
     from firegrid.ops.metrics import serve_metrics
@@ -114,6 +115,7 @@ def run_command(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        settle_for_service()  # the correlator's ORM rows made thousands of young passes a second
         try:
             await run_alarm_services(
                 database,

@@ -35,6 +35,7 @@ from firegrid.core.cli import (
     resolve_settings,
     run_service,
 )
+from firegrid.core.collector import settle_for_service
 from firegrid.core.errors import NotFound, ValidationFailed
 from firegrid.core.settings import Settings
 from firegrid.core.texts import TextCode
@@ -326,11 +327,12 @@ async def serve_adapters(
             )
             ready["alarms"] = "in process"
         # Everything loaded so far (modules, the registry) lives as long as the process: keep
-        # it out of the collector's full passes, which would otherwise walk it all and pause
-        # every connection's confirms (device state is frozen too once it has loaded). No
-        # gc.collect() first: it would hold up readiness for the little it frees.
+        # it out of the collector's passes, which would otherwise walk it all and pause
+        # every connection's confirms (device state is frozen too once it has loaded), and
+        # make the young passes rarer (core.collector). No gc.collect() first: it would hold
+        # up readiness for the little it frees.
         adapters_ready = time.perf_counter()
-        gc.freeze()
+        ready["collector"] = settle_for_service()
         ready["startup_s"] = {
             **service.startup_s,
             "adapters": round(adapters_ready - service_ready, 3),
