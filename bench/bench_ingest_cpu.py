@@ -37,6 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_alarms import settle_collector
 from bench_e2e import ADDRESS_BASE, Counters, Transmitter, time_tag
 from firegrid.devices.state import DeviceRef
 from firegrid.ingest.adapters.gb26875.server import GB26875Server, _Connection
@@ -131,6 +132,7 @@ async def measure(
         connections.append(connection)
     per_panel = -(-frames_total // panels)
     mix = frames_of_mix(panels, per_panel)
+    settle_collector()  # as `ingest run` sets it
     began = time.process_time()
     wall = time.perf_counter()
     fed = 0
