@@ -70,6 +70,22 @@ def test_offline_after_grace_and_online_again() -> None:
     assert back.kind is EventKind.ONLINE
 
 
+def test_the_offline_check_looks_only_at_the_candidates_it_is_given() -> None:
+    clock = FrozenClock(T0)
+    tracker = DeviceStateTracker(offline_grace_s=120, clock=clock)
+    refs = [DeviceRef(n, str(700 + n), "gb26875", n, "/900000/") for n in (1, 2, 3)]
+    for ref in refs:
+        tracker.seen(ref, clock())
+    clock.advance(121)
+    candidates = tracker.offline_candidates(clock())
+    assert sorted(candidates) == [1, 2, 3]
+    tracker.seen(refs[0], clock())  # heard from after it was listed: not offline
+    offline = tracker.check_offline(clock(), [1, 2, 99])  # 99: unknown, skipped
+    assert [event.device_id for event in offline] == [2]
+    (later,) = tracker.check_offline(clock())  # device 3, not a candidate then, is next
+    assert later.device_id == 3
+
+
 def test_alarms_and_faults_per_component_and_venue() -> None:
     tracker = DeviceStateTracker()
     tracker.observe(event(EventKind.FIRE_ALARM, 1, T0))

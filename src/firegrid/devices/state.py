@@ -299,11 +299,23 @@ class DeviceStateTracker:
                 status.online = False
                 status.changed_at = changed_at
 
-    def check_offline(self, now: datetime | None = None) -> list[DeviceEvent]:
-        """Mark devices silent for longer than the grace period offline; return the events."""
+    def check_offline(
+        self, now: datetime | None = None, candidates: Iterable[int] | None = None
+    ) -> list[DeviceEvent]:
+        """Mark devices silent for longer than the grace period offline; return the events.
+
+        ``candidates`` (what :meth:`offline_candidates` returned) limits the check to those
+        devices, so a pass over a city's devices is not walked twice; a device that went
+        silent in between is caught by the next check."""
         now = now or self.clock()
         events = []
-        for status in self._devices.values():
+        devices = self._devices
+        statuses: Iterable[DeviceStatus] = (
+            devices.values()
+            if candidates is None
+            else [status for i in candidates if (status := devices.get(i)) is not None]
+        )
+        for status in statuses:
             last_seen = status.last_seen
             if status.online and last_seen is not None and now - last_seen > self.offline_grace:
                 status.online = False

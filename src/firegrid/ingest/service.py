@@ -558,9 +558,10 @@ class IngestService:
             return []
         now = self.clock()
         stale = self.state.offline_candidates(now)
-        if stale:
-            self.state.merge_stored(await asyncio.to_thread(read_stored_seen, self.db, stale))
-        events = self.state.check_offline(now)
+        if not stale:
+            return []
+        self.state.merge_stored(await asyncio.to_thread(read_stored_seen, self.db, stale))
+        events = self.state.check_offline(now, stale)
         if events:
             await self.log.append_batch(events)
         return events
