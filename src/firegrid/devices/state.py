@@ -269,10 +269,11 @@ class DeviceStateTracker:
 
     def offline_candidates(self, now: datetime) -> list[int]:
         """Devices online in memory whose last message is older than the grace period."""
+        cutoff = now - self.offline_grace  # one subtraction, not one per device
         return [
             s.device_id
             for s in self._devices.values()
-            if s.online and s.last_seen is not None and now - s.last_seen > self.offline_grace
+            if s.online and s.last_seen is not None and s.last_seen < cutoff
         ]
 
     def merge_stored(self, stored: Mapping[int, StoredSeen]) -> None:
@@ -315,9 +316,10 @@ class DeviceStateTracker:
             if candidates is None
             else [status for i in candidates if (status := devices.get(i)) is not None]
         )
+        cutoff = now - self.offline_grace
         for status in statuses:
             last_seen = status.last_seen
-            if status.online and last_seen is not None and now - last_seen > self.offline_grace:
+            if status.online and last_seen is not None and last_seen < cutoff:
                 status.online = False
                 status.changed_at = now
                 self._dirty.add(status.device_id)
