@@ -112,6 +112,9 @@ def _template(backend: str) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from firegrid.alarms.feed import stop_listeners
+
+    stop_listeners()  # before their database is dropped under them
     template = _templates.pop("postgres", None)
     if template is not None:
         _drop_pg_database(template)

@@ -75,3 +75,20 @@ def test_an_entry_of_another_process_wakes_the_stream(
     message = asyncio.run(scenario())
     assert "event: alarm.new" in message
     assert f'"venue_id": {site.venue_id}' in message
+
+
+@pytest.mark.timeout(60)
+def test_stopped_listeners_have_ended_and_a_new_one_starts_on_demand(db: Database) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("listeners are PostgreSQL's")
+    first = feed.listener_for(db)
+    assert first is not None
+    assert first.connected.wait(10)
+    feed.stop_listeners()
+    assert not first.alive
+    assert not first._thread.is_alive()  # joined: nothing of it can log afterwards
+    second = feed.listener_for(db)
+    assert second is not None
+    assert second is not first
+    assert second.connected.wait(10)
+    feed.stop_listeners()

@@ -179,9 +179,25 @@ class FeedListener:
     def stop(self) -> None:
         self._stop.set()
 
+    def join(self, timeout_s: float) -> None:
+        self._thread.join(timeout_s)
+
 
 _LISTENERS: dict[str, FeedListener] = {}
 _LISTENERS_LOCK = threading.Lock()
+
+
+def stop_listeners(timeout_s: float = 3.0) -> None:
+    """Stop this process's listeners and wait for their threads (before the database they
+    listen to is dropped: a test session's end), so none reports a lost connection after
+    its process has closed its log streams."""
+    with _LISTENERS_LOCK:
+        listeners = list(_LISTENERS.values())
+        _LISTENERS.clear()
+    for listener in listeners:
+        listener.stop()
+    for listener in listeners:
+        listener.join(timeout_s)
 
 
 def listener_for(db: Database) -> FeedListener | None:
