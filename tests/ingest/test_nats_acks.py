@@ -151,3 +151,15 @@ def test_a_parser_in_the_middle_of_a_message_is_left_as_it_is() -> None:
     parser = Parser(client)
     asyncio.run(parser.parse(ack(1, 1)[:-5]))  # the control line read, not the payload
     assert not read_acks_in_bulk(parser, PREFIX, ACK_SID, client.stats, client.acks, client.error)
+
+
+def test_a_line_too_long_for_an_ack_goes_to_the_parser_instead_of_waiting() -> None:
+    client = FakeClient()
+    parser = Parser(client)
+    assert read_acks_in_bulk(parser, PREFIX, ACK_SID, client.stats, client.acks, client.error)
+    odd = b"MSG %s.%s %d  5" % (PREFIX.encode(), b"9" * 600, ACK_SID)  # no end of line yet
+    asyncio.run(parser.parse(odd))
+    assert len(parser.buf) == len(odd)  # the parser keeps it too (its limit is 4,096)
+    asyncio.run(parser.parse(b"\r\nhello\r\n" + ack(1, 1)))
+    assert not parser.buf
+    assert client.log == [("acks", ("9" * 600, 1)), ("acks", ("1", 1))]

@@ -11,9 +11,9 @@ ingest that was the largest single share of its Python work per frame (15 % in
 acknowledgements of the given subscription, it takes every complete one with one
 expression match each and reports them per batch (``on_acks(batch, count)``); an ack that
 carries an error goes to ``on_error(batch, payload)``. Anything else — another
-subscription's message, a status message (``HMSG``), ``PING``, an ack split across reads
-whose control line is complete — is left to the original parser, in order. The client's
-message statistics are kept as the parser would.
+subscription's message, a status message (``HMSG``), ``PING`` — is left to the original
+parser, in order; an ack cut by the end of a read waits for the rest of its bytes. The
+client's message statistics are kept as the parser would.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def read_acks_in_bulk(
             return False
         if line.match(buf) is not None:  # its control line is here, not all its payload
             return True
-        return buf.find(_CRLF, 0, MAX_ACK_LINE) == -1  # its control line is not all here
+        # its control line is not all here (a longer one is no ack: the parser's to judge)
+        return len(buf) < MAX_ACK_LINE and buf.find(_CRLF) == -1
 
     async def parse(data: bytes = b"") -> None:
         buf = parser.buf  # a reconnection's reset gives the parser a new buffer
