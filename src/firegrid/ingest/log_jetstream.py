@@ -44,7 +44,7 @@ from firegrid.core.texts import TextCode
 from firegrid.ingest.events import DeviceEvent, decode_event, encode_event
 from firegrid.ingest.log import Consumer, LoggedEvent
 from firegrid.ingest.log_db import LogUnavailable
-from firegrid.ingest.nats_acks import read_acks_in_bulk
+from firegrid.ingest.nats_acks import ERROR_MARK, read_acks_in_bulk
 
 log = logging.getLogger(__name__)
 
@@ -430,7 +430,7 @@ class JetStreamEventLog:
         entry = self._pending.get(batch)
         if entry is None or entry[1].done():
             return
-        if status == "503" or b'"error"' in data:
+        if status == "503" or ERROR_MARK in data:
             reason = data.decode(errors="replace") or f"status {status}"
             entry[1].set_exception(
                 LogUnavailable(

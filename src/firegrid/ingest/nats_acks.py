@@ -27,7 +27,8 @@ AWAITING_CONTROL_LINE = 1
 #: a control line longer than this is not an ack (the server's own limit is 4,096)
 MAX_ACK_LINE = 512
 _CRLF = b"\r\n"
-_ERROR_MARK = b'"error"'
+#: what marks an ack that refuses the message (JetStream's ``{"error": {...}}``)
+ERROR_MARK = b'"error"'
 
 
 def read_acks_in_bulk(
@@ -65,7 +66,7 @@ def read_acks_in_bulk(
             stop = start + int(found[2])
             if stop + 2 > size:
                 break
-            if buf.find(_ERROR_MARK, start, stop) != -1:
+            if buf.find(ERROR_MARK, start, stop) != -1:
                 if counts:  # in order: the acks before it first
                     _report(counts, on_acks)
                     counts = {}
