@@ -16,6 +16,8 @@ machine do not count, but a loaded machine still slows it (caches, frequency).
 Usage::
 
     python bench/bench_ingest_cpu.py --frames 100000 --repeat 5 [--json]
+    python bench/bench_ingest_cpu.py ... --nats nats://127.0.0.1:4222 --batch 60   # JetStream
+    python bench/bench_ingest_cpu.py ... --database-log   # the SQLite database log's writes
 
 To compare code versions, run the same command with ``PYTHONPATH`` pointing at each.
 """
@@ -28,6 +30,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -115,10 +118,34 @@ async def open_jetstream(url: str) -> Any:
     return log
 
 
+async def open_database_log(directory: str) -> Any:
+    """A real :class:`DatabaseEventLog` on a migrated SQLite file in ``directory`` (the
+    embedded default: group commits on the log's own thread, ``synchronous=FULL``)."""
+    from firegrid.core.db import Database
+    from firegrid.core.migrate import upgrade
+    from firegrid.ingest.log_db import DatabaseEventLog
+
+    url = f"sqlite:///{directory}/bench.db"
+    upgrade(url)
+    log = DatabaseEventLog(Database(url))
+    await log.start()
+    return log
+
+
 async def measure(
-    frames_total: int, panels: int, per_read: int, batch: int, nats_url: str | None
+    frames_total: int,
+    panels: int,
+    per_read: int,
+    batch: int,
+    nats_url: str | None,
+    database_dir: str | None = None,
 ) -> dict[str, Any]:
-    log: Any = EncodingLog() if nats_url is None else await open_jetstream(nats_url)
+    if database_dir is not None:
+        log: Any = await open_database_log(database_dir)
+    elif nats_url is not None:
+        log = await open_jetstream(nats_url)
+    else:
+        log = EncodingLog()
     service = IngestService(None, log)  # type: ignore[arg-type]  # no database is touched
     for n in range(panels):
         address = str(ADDRESS_BASE + n)
@@ -151,9 +178,12 @@ async def measure(
     cpu_s = time.process_time() - began
     wall_s = time.perf_counter() - wall
     batches = server.counters.get("batches")
-    if nats_url is not None:
+    if nats_url is not None and database_dir is None:
         logged = await log.count()
         await log.delete_stream()
+        await log.close()
+    elif database_dir is not None:
+        logged = await log.count()
         await log.close()
     else:
         logged = log.events
@@ -168,12 +198,20 @@ async def measure(
 
 
 def run_measure(args: argparse.Namespace) -> dict[str, Any]:
-    measuring = measure(args.frames, args.panels, args.per_read, args.batch, args.nats)
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover
-        return asyncio.run(measuring)
-    return uvloop.run(measuring)
+    with tempfile.TemporaryDirectory() as directory:
+        measuring = measure(
+            args.frames,
+            args.panels,
+            args.per_read,
+            args.batch,
+            args.nats,
+            directory if args.database_log else None,
+        )
+        try:
+            import uvloop
+        except ImportError:  # pragma: no cover
+            return asyncio.run(measuring)
+        return uvloop.run(measuring)
 
 
 def main() -> None:
@@ -190,6 +228,11 @@ def main() -> None:
         default=None,
         help="append to a real JetStream stream at this URL (NATS client work included)",
     )
+    parser.add_argument(
+        "--database-log",
+        action="store_true",
+        help="append to the database log on a SQLite file made for the run (its writes included)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     runs = [run_measure(args) for _ in range(args.repeat)]
@@ -200,7 +243,13 @@ def main() -> None:
         "events_logged_per_run": runs[0]["events_logged"],
         "confirms_per_run": runs[0]["confirms"],
         "batches_per_run": runs[0]["batches"],
-        "event_log": "jetstream " + args.nats if args.nats else "encode only",
+        "event_log": (
+            "database (SQLite)"
+            if args.database_log
+            else "jetstream " + args.nats
+            if args.nats
+            else "encode only"
+        ),
         "cpu_us_per_frame_runs": [r["cpu_us_per_frame"] for r in runs],
         "cpu_us_per_frame_min": figures[0],
         "cpu_us_per_frame_median": figures[len(figures) // 2],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import os
 import signal
 import socket
@@ -156,3 +157,17 @@ def test_confirmed_frames_survive_sigkill_exactly_once(
     duplicated = {key: c for key, c in counts.items() if c > 1}
     assert not missing, f"{len(missing)} confirmed frames lost, e.g. {sorted(missing)[:5]}"
     assert not duplicated, f"stored more than once: {list(duplicated.items())[:5]}"
+    # the last run stopped cleanly and reported its work (the database log: group commits;
+    # it may have had nothing left to store if the devices had drained before it started)
+    stopped = [
+        json.loads(line)["stopped"]
+        for line in (tmp_path / "ingest.log").read_text().splitlines()
+        if line.startswith('{"stopped"')
+    ]
+    assert stopped, "the ingest's SIGTERM stop printed no report"
+    if log_backend == "database":
+        commits = stopped[-1]["event_log"]
+        assert 0 <= commits["batches"] <= commits["events"], commits
+        assert (commits["batches"] == 0) == (commits["events"] == 0), commits
+    else:
+        assert "event_log" not in stopped[-1]

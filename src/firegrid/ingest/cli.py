@@ -347,6 +347,9 @@ async def serve_adapters(
         for task in tasks:  # the alarm services finish their batch when ``stop`` is set
             await asyncio.wait({task}, timeout=10)
         report: dict[str, Any] = {"stats": vars(service.stats)}
+        log_stats = getattr(service.log, "stats", None)
+        if isinstance(log_stats, dict):  # the database log: group commits and events
+            report["event_log"] = log_stats
         if gb is not None:
             report["gb26875"] = {**gb.counters, **_latency_ms(list(gb.latencies_s))}
             if gb.downlink is not None:
