@@ -30,6 +30,9 @@ Also reported:
   measured window, divided by the frames confirmed in that window (each frame is one device
   event; heartbeats are events that only update device state, so ``log_events`` — the
   events stored in the window — is printed too);
+- ``ingest_threads_us_per_event``: the ingest's CPU split into its main thread (the event
+  loop: decode, events, device state, CONFIRMs, the NATS client) and its other threads (on
+  the database log, mostly the log's group commits into SQLite or PostgreSQL);
 - ``floor``: a bare uvloop TCP server (a subprocess) fed by the same generator with the same
   mix, before the real run: it reads the frames and writes each CONFIRM, nothing else. Its
   CPU per frame is the transport floor the ingest process is compared with.
@@ -488,6 +491,7 @@ class Child:
             self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
         self.ps = psutil.Process(self.process.pid)
         self.marks: list[float] = []
+        self.main_thread_marks: list[float] = []
 
     def wait_for(self, text: str, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -500,9 +504,21 @@ class Child:
     def mark(self) -> None:
         times = self.ps.cpu_times()
         self.marks.append(times.user + times.system)
+        # the main thread (its id is the process id on Linux): the event loop
+        main = next((t for t in self.ps.threads() if t.id == self.ps.pid), None)
+        self.main_thread_marks.append(main.user_time + main.system_time if main else 0.0)
 
     def cpu_s(self) -> float | None:
         return round(self.marks[-1] - self.marks[0], 3) if len(self.marks) >= 2 else None
+
+    def thread_split_s(self) -> dict[str, float] | None:
+        """CPU seconds of the main thread (the event loop) and of all other threads (the
+        database log's commits, work sent ``to_thread``) between the first and last mark."""
+        total = self.cpu_s()
+        if total is None or len(self.main_thread_marks) < 2:
+            return None
+        main = round(self.main_thread_marks[-1] - self.main_thread_marks[0], 3)
+        return {"main_thread": main, "other_threads": round(max(total - main, 0.0), 3)}
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -1126,10 +1142,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     frames = result.frames_confirmed
     cpu = {child.name: per_event_us(child.cpu_s(), frames) for child in children}
     cpu.update({other.name: per_event_us(other.cpu_s(), frames) for other in marks})
+    ingest_split = next((c.thread_split_s() for c in children if c.name == "ingest"), None)
     return {
         "probes": book.summary(),
         "correlator_lag_s": round(max(lags), 2) if lags else None,
         "cpu_us_per_event": cpu,
+        "ingest_threads_us_per_event": (
+            {name: per_event_us(value, frames) for name, value in ingest_split.items()}
+            if ingest_split
+            else None
+        ),
         "floor": floor,
         "correlator": {
             "peak_lag_s": round(max(lags), 2) if lags else None,

@@ -221,14 +221,12 @@ def demo(
         "try: firegrid simulate devices --target 127.0.0.1:2687 --protocol gb26875 "
         "--count 20 --rate 20 --duration 60 --fire-ratio 0.05"
     )
-    simulators = _start_demo_simulators(settings, f"http://{host}:{port}") if link110 else []
-    try:
-        serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
-    finally:
-        from firegrid.demo.centre110 import stop_centre
+    from firegrid.demo.centre110 import simulators_stopped_on_exit
 
-        for process in simulators:
-            stop_centre(process)
+    with simulators_stopped_on_exit([]) as simulators:
+        if link110:
+            simulators += _start_demo_simulators(settings, f"http://{host}:{port}")
+        serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
 
 
 def _start_demo_simulators(settings: Settings, api_url: str) -> list[subprocess.Popen[bytes]]:

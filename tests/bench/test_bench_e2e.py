@@ -199,3 +199,43 @@ def test_floor_server_confirms_every_frame_even_split_across_reads() -> None:
     assert [r.serial for r in replies] == [1, 2, 3]
     assert all(r.command is Command.CONFIRM for r in replies)
     assert all(r.destination == source and r.source == 0 and r.adu is None for r in replies)
+
+
+BURNER = """
+import threading, time
+
+def burn(seconds):
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+worker = threading.Thread(target=burn, args=(0.6,))
+worker.start()
+worker.join()
+burn(0.1)
+print("burnt", flush=True)
+time.sleep(60)  # killed by the test
+"""
+
+
+def test_child_cpu_is_split_between_the_main_thread_and_the_others(tmp_path: Path) -> None:
+    import os
+    import time
+
+    child = bench.Child("burner", [sys.executable, "-c", BURNER], dict(os.environ), tmp_path)
+    try:
+        child.mark()
+        child.wait_for("burnt", 30)
+        time.sleep(0.05)
+        child.mark()
+    finally:
+        child.process.kill()
+        child.process.wait(5)
+    split = child.thread_split_s()
+    assert split is not None
+    total = child.cpu_s()
+    assert total is not None
+    assert split["main_thread"] + split["other_threads"] == pytest.approx(total, abs=0.002)
+    # 0.6 s burnt by a worker thread, 0.1 s by the main thread (plus start-up on the main)
+    assert split["other_threads"] >= 0.5
+    assert 0.1 <= split["main_thread"] < split["other_threads"]
