@@ -44,6 +44,13 @@ def _accepts(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_sigterm_stops_the_simulators_and_exits_as_terminated() -> None:
     port = _free_port()
     server = subprocess.Popen(
@@ -60,13 +67,10 @@ def test_sigterm_stops_the_simulators_and_exits_as_terminated() -> None:
             assert server.poll() is None, "the server exited before listening"
             assert time.monotonic() < deadline, "the server did not listen within 30 s"
             time.sleep(0.05)
-        assert psutil.pid_exists(simulator_pid)
+        assert _running(simulator_pid)
         server.send_signal(signal.SIGTERM)
         assert server.wait(30) == 128 + signal.SIGTERM
-        alive = psutil.pid_exists(simulator_pid) and (
-            psutil.Process(simulator_pid).status() != psutil.STATUS_ZOMBIE
-        )
-        assert not alive, "the simulator outlived the demo"
+        assert not _running(simulator_pid), "the simulator outlived the demo"
     finally:
         if server.poll() is None:
             server.kill()
