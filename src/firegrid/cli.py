@@ -221,12 +221,14 @@ def demo(
         "try: firegrid simulate devices --target 127.0.0.1:2687 --protocol gb26875 "
         "--count 20 --rate 20 --duration 60 --fire-ratio 0.05"
     )
-    from firegrid.demo.centre110 import simulators_stopped_on_exit
-
-    with simulators_stopped_on_exit([]) as simulators:
-        if link110:
-            simulators += _start_demo_simulators(settings, f"http://{host}:{port}")
+    simulators = _start_demo_simulators(settings, f"http://{host}:{port}") if link110 else []
+    try:  # also on SIGTERM: shutdown.run turns it into SystemExit(143)
         serve(db=settings.database_url, host=host, port=port, migrate=False, with_services=True)
+    finally:
+        from firegrid.demo.centre110 import stop_centre
+
+        for process in simulators:
+            stop_centre(process)
 
 
 def _start_demo_simulators(settings: Settings, api_url: str) -> list[subprocess.Popen[bytes]]:

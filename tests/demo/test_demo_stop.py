@@ -2,8 +2,9 @@
 
 uvicorn ends its graceful shutdown by raising the signal again under the previous handler;
 with Python's default one the process died there and the demo's simulated 110 centre and
-grid platform were left running, holding their ports. The real server runs here (a tiny app
-on ``firegrid.api.shutdown``) with a stand-in simulator, and gets a real SIGTERM.
+grid platform were left running, holding their ports. ``firegrid.api.shutdown.run`` now turns
+SIGTERM into ``SystemExit(143)``. The real server runs here (a tiny app on it) with a
+stand-in simulator, and gets a real SIGTERM.
 """
 
 from __future__ import annotations
@@ -17,18 +18,22 @@ import time
 
 import psutil
 
+# the shape of ``firegrid demo``: simulators started, the server run, the simulators
+# stopped in a ``finally``
 SERVER = """
 import subprocess, sys
 from fastapi import FastAPI
 from firegrid.api import shutdown
-from firegrid.demo.centre110 import simulators_stopped_on_exit
+from firegrid.demo.centre110 import stop_centre
 
-with simulators_stopped_on_exit([]) as simulators:
-    simulators.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]))
-    print(simulators[0].pid, flush=True)
+simulator = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+print(simulator.pid, flush=True)
+try:
     app = FastAPI()
     shutdown.install(app)
     shutdown.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None)
+finally:
+    stop_centre(simulator)
 """
 
 

@@ -9,8 +9,10 @@ and the process exits. ``GRACE_S`` bounds the wait for anything else.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -50,6 +52,24 @@ def config(app: FastAPI, host: str, port: int, **options: Any) -> uvicorn.Config
     return uvicorn.Config(app, host=host, port=port, **options)
 
 
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run(app: FastAPI, host: str, port: int, **options: Any) -> None:
-    """Serve ``app`` until SIGINT/SIGTERM (what ``uvicorn.run`` does, plus the above)."""
-    Server(config(app, host, port, **options)).run()
+    """Serve ``app`` until SIGINT/SIGTERM (what ``uvicorn.run`` does, plus the above).
+
+    uvicorn ends a graceful shutdown by restoring the signal handlers it found and raising
+    the signal again. Under Python's default SIGTERM handler that killed the process on the
+    spot, so the caller's ``finally`` never ran (``firegrid demo``'s simulators outlived it,
+    holding their ports). The handler it finds here raises ``SystemExit(143)`` instead: the
+    caller unwinds, and the exit status still says SIGTERM."""
+    server = Server(config(app, host, port, **options))
+    if threading.current_thread() is not threading.main_thread():  # no signals there
+        server.run()
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -14,17 +14,13 @@ link's routes (the previous demo key is revoked at each start, audited).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from urllib.parse import urlparse
 
 from sqlalchemy import select
@@ -121,31 +117,6 @@ def stop_centre(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
-@contextlib.contextmanager
-def simulators_stopped_on_exit(
-    processes: list[subprocess.Popen[bytes]],
-) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Stop ``processes`` (the simulators started inside the block) however the block ends,
-    a SIGTERM included.
-
-    uvicorn ends a graceful shutdown on SIGTERM by restoring the previous handler and raising
-    the signal again; with Python's default handler that kills the process on the spot, so a
-    ``finally`` after the server never ran and the simulators outlived the demo (holding their
-    ports). Here the previous handler raises ``SystemExit(143)`` instead: the simulators are
-    stopped and the exit status still says SIGTERM."""
-    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
-    try:
-        yield processes
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        for process in processes:
-            stop_centre(process)
 
 
 def _in_use(host: str, port: int) -> bool:
