@@ -27,6 +27,7 @@ def test_settings_lists_the_alarms_settings(monkeypatch: pytest.MonkeyPatch) -> 
     assert rows["alarms_file_channels"]["env"] == "FIREGRID_ALARMS_FILE_CHANNELS"
     alarms = sorted(r["env"] for r in rows.values() if r["env"].startswith("FIREGRID_ALARMS_"))
     assert alarms == [
+        "FIREGRID_ALARMS_BACKLOG_LINGER_S",
         "FIREGRID_ALARMS_FILE_CHANNELS",
         "FIREGRID_ALARMS_WEBHOOK_SECRET",
         "FIREGRID_ALARMS_WEBHOOK_URL",

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +38,7 @@ from firegrid.alarms.notify import channels_from_settings, deliver_pending
 from firegrid.alarms.policy_store import current_from
 from firegrid.alarms.rules import Policy, Rule
 from firegrid.alarms.service import BatchResult, Correlator
+from firegrid.alarms.settings import AlarmSettings
 from firegrid.alarms.timers import fire_due_timers
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
@@ -80,6 +82,11 @@ class AlarmConsumer:
     to it is applied; its ``events`` counts each event once) and
     ``alarm_consumer_state[name:priority]`` (every priority event up to it is applied).
     A restarted consumer starts from both and applies nothing twice.
+
+    Fewer than ``batch`` events of the backlog wait until the first of them has waited
+    ``backlog_linger_s`` (the services use ``FIREGRID_ALARMS_BACKLOG_LINGER_S``, 0.1 s), so
+    a trickle of faults is one transaction per interval, not one per event or two; the
+    priority lane is handled at every step, and :meth:`drain` takes everything at once.
     """
 
     def __init__(
@@ -95,6 +102,7 @@ class AlarmConsumer:
         lookahead: int = 20_000,
         poll_s: float = 0.01,
         idle_poll_max_s: float = 0.05,
+        backlog_linger_s: float = 0.0,
     ) -> None:
         self.db = db
         self.log = event_log
@@ -114,6 +122,11 @@ class AlarmConsumer:
         self.processed = 0
         #: while a batch is handled, the log is read again this often
         self.read_ahead_s = 0.02
+        #: fewer than ``batch`` events of the backlog wait until the first of them has
+        #: waited this long (the priority lane never waits): at a few hundred events a
+        #: second a transaction per event or two cost most of the correlator's CPU
+        self.backlog_linger_s = backlog_linger_s
+        self._held_since: float | None = None  # monotonic time the waiting backlog began
         self._offset: int | None = None
         self._priority = 0
         self._buffer: deque[tuple[LoggedEvent, bool]] = deque()  # and its lane
@@ -273,9 +286,16 @@ class AlarmConsumer:
             if not handling.done():
                 await asyncio.wait({handling}, timeout=self.read_ahead_s)
 
-    async def step(self) -> int:
+    @property
+    def lingering(self) -> bool:
+        """Whether backlog events wait for :attr:`backlog_linger_s` (read, not handled)."""
+        return self._held_since is not None
+
+    async def step(self, *, at_once: bool = False) -> int:
         """Read ahead, handle the priority lane, then at most one batch of the backlog;
-        returns how many events of the backlog it handled."""
+        returns how many events of the backlog it handled. Fewer than ``batch`` waiting
+        events are left for a later step until the first has waited ``backlog_linger_s``
+        (``at_once``: handle them now)."""
         if self._offset is None:
             await asyncio.to_thread(self._reload)
         await self._fill()
@@ -285,7 +305,18 @@ class AlarmConsumer:
             upto = self._read_to if not self._urgent else chunk[-1].offset
             await asyncio.to_thread(self.handle_priority, chunk, upto)
         if self._offset is None or not self._buffer:
+            self._held_since = None
             return 0
+        now = time.monotonic()
+        if self._held_since is None:
+            self._held_since = now
+        if (
+            not at_once
+            and len(self._buffer) < self.batch
+            and now - self._held_since < self.backlog_linger_s
+        ):
+            return 0
+        self._held_since = None
         backlog = [self._buffer[i] for i in range(min(self.max_batch, len(self._buffer)))]
         handling = asyncio.get_running_loop().create_task(
             asyncio.to_thread(
@@ -300,12 +331,14 @@ class AlarmConsumer:
             return 0
         for _ in backlog:
             self._buffer.popleft()
+        if self._buffer:  # read meanwhile: they wait at most one more linger from now
+            self._held_since = time.monotonic()
         return len(backlog)
 
     async def drain(self) -> int:
         """Handle everything currently in the log (tests, ``rules test``)."""
         total = 0
-        while (count := await self.step()) > 0:
+        while (count := await self.step(at_once=True)) > 0:
             total += count
         return total
 
@@ -335,9 +368,12 @@ class AlarmConsumer:
                     last_store = loop.time()
                 except Exception:
                     log.exception("alarm consumer: could not store the log offset")
-            if count == 0:
+            if count == 0 and not self.lingering:
                 await _sleep_or_stop(stop_event, idle_s)
                 idle_s = min(idle_s * 1.5, self.idle_poll_max_s)
+            elif count == 0:  # a backlog waits: keep looking for fires at the busy pace
+                await _sleep_or_stop(stop_event, self.poll_s)
+                idle_s = self.poll_s
             else:
                 idle_s = self.poll_s
 
@@ -388,12 +424,14 @@ async def run_alarm_services(
     rules: Sequence[Rule] | None = None,
     timer_interval_s: float = 0.5,
     poll_s: float = 0.01,
+    backlog_linger_s: float | None = None,
 ) -> None:
     """Run the correlator (log consumer), timers and notifications until ``stop_event``.
 
     ``event_log`` lets the ingest process share its open log; otherwise the log chosen by
     ``settings.event_log`` is opened and closed here. Without ``policy`` and ``rules`` the
     services follow the stored policy in force (:mod:`firegrid.alarms.policy_store`).
+    ``backlog_linger_s`` defaults to ``FIREGRID_ALARMS_BACKLOG_LINGER_S`` (:class:`AlarmSettings`).
     """
     from firegrid.ingest.log import open_event_log
 
@@ -412,6 +450,9 @@ async def run_alarm_services(
         batch=batch,
         max_batch=batch if database.is_sqlite else MAX_BATCH,
         poll_s=poll_s,
+        backlog_linger_s=(
+            AlarmSettings().backlog_linger_s if backlog_linger_s is None else backlog_linger_s
+        ),
     )
     tasks = [
         asyncio.create_task(consumer.run(stop_event), name="alarms-consumer"),

@@ -16,3 +16,11 @@ class AlarmSettings(BaseSettings):
     webhook_url: str = Field("", description="Webhook receiving alarm notifications.")
     webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC key of the webhook.")
     file_channels: str = Field("email,sms", description="Channels written as JSON lines.")
+    backlog_linger_s: float = Field(
+        0.1,
+        ge=0,
+        le=5.0,
+        description="Fault and analog traffic is correlated once this much has waited or a "
+        "full batch has (fires never wait): a steady trickle costs one transaction per "
+        "interval, not one per event (0: at once).",
+    )
