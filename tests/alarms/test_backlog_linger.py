@@ -85,21 +85,28 @@ def test_what_waited_the_linger_is_handled(
     assert alarm_kinds(db) == ["fault"]
 
 
-def test_a_full_batch_does_not_wait(db: Database, site: Site, correlator: Correlator) -> None:
+def test_enough_waiting_events_do_not_wait(
+    db: Database, site: Site, correlator: Correlator
+) -> None:
     async def scenario() -> list[int]:
         log = DatabaseEventLog(db)
         await log.start()
         try:
             await log.append_batch([site.ev(K.FAULT, "smoke", address=n % 5) for n in range(25)])
-            consumer = AlarmConsumer(db, log, correlator, batch=10, backlog_linger_s=LONG_S)
-            return [await consumer.step() for _ in range(4)]
+            consumer = AlarmConsumer(
+                db, log, correlator, batch=100, linger_events=10, backlog_linger_s=LONG_S
+            )
+            steps = [await consumer.step()]
+            await log.append_batch([site.ev(K.FAULT, "smoke", address=n) for n in range(5)])
+            steps += [await consumer.step(), await consumer.step()]
+            return steps
         finally:
             await log.close()
 
-    # two full batches at once; the last five wait for more (or for the linger)
-    assert asyncio.run(scenario()) == [10, 10, 0, 0]
+    # 25 waiting (over 10) go at once; the 5 after them wait for more (or for the linger)
+    assert asyncio.run(scenario()) == [25, 0, 0]
     with db.session() as session:
-        assert session.scalar(select(func.sum(Alarm.event_count))) == 20
+        assert session.scalar(select(func.sum(Alarm.event_count))) == 25
 
 
 def test_the_service_loop_handles_what_waits(
