@@ -134,3 +134,27 @@ def test_the_service_loop_handles_what_waits(
 
     assert asyncio.run(scenario()) == 3
     assert alarm_kinds(db) == ["fault"]
+
+
+def test_what_waits_at_stop_is_handled(db: Database, site: Site, correlator: Correlator) -> None:
+    async def scenario() -> tuple[bool, int, int]:
+        log = DatabaseEventLog(db)
+        await log.start()
+        stop = asyncio.Event()
+        try:
+            await log.append_batch([site.ev(K.FAULT, "smoke", address=n) for n in range(3)])
+            consumer = AlarmConsumer(db, log, correlator, batch=100, backlog_linger_s=LONG_S)
+            running = asyncio.create_task(consumer.run(stop))
+            for _ in range(200):  # 10 s at most
+                if consumer.lingering:
+                    break
+                await asyncio.sleep(0.05)
+            waited = consumer.lingering and consumer.processed == 0
+            stop.set()
+            await running
+            return waited, consumer.processed, consumer.stored_offset()
+        finally:
+            await log.close()
+
+    assert asyncio.run(scenario()) == (True, 3, 3)
+    assert alarm_kinds(db) == ["fault"]

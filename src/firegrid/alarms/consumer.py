@@ -349,7 +349,8 @@ class AlarmConsumer:
 
     async def run(self, stop_event: asyncio.Event, *, offset_every_s: float = 1.0) -> None:
         """Consume until ``stop_event``; the log's consumer offset is stored once a second
-        (our own offset is committed with every batch)."""
+        (our own offset is committed with every batch). A backlog that waits when
+        ``stop_event`` is set is handled before this returns."""
         committed = -1
         last_store = 0.0
         idle_s = self.poll_s
@@ -381,6 +382,12 @@ class AlarmConsumer:
                 idle_s = self.poll_s
             else:
                 idle_s = self.poll_s
+        if self.lingering and self._offset is not None:  # stopping: what waits is handled
+            try:
+                await self.step(at_once=True)
+                await self.log.consumer(self.name).commit(self._offset)
+            except Exception:  # read again from the stored offsets at the next start
+                log.exception("alarm consumer: the waiting backlog was not handled at stop")
 
 
 async def _sleep_or_stop(stop_event: asyncio.Event, seconds: float) -> None:
