@@ -20,7 +20,7 @@ class AlarmSettings(BaseSettings):
         0.1,
         ge=0,
         le=5.0,
-        description="Fault and analog traffic is correlated once this much has waited or a "
-        "full batch has (fires never wait): a steady trickle costs one transaction per "
-        "interval, not one per event (0: at once).",
+        description="Fault and analog traffic is correlated once its first event has waited "
+        "this long or 200 events wait (fires never wait): a steady trickle costs one "
+        "transaction per interval, not one per event (0: at once).",
     )
