@@ -5,6 +5,8 @@ of the correlator's CPU)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from sqlalchemy import func, select
 
@@ -19,6 +21,16 @@ from tests.alarms.conftest import Site
 LONG_S = 60.0  # longer than any test: what waits, waits until the test says otherwise
 
 
+@contextlib.asynccontextmanager
+async def opened_log(db: Database) -> AsyncIterator[DatabaseEventLog]:
+    log = DatabaseEventLog(db)
+    await log.start()
+    try:
+        yield log
+    finally:
+        await log.close()
+
+
 def alarm_kinds(db: Database) -> list[str]:
     with db.session() as session:
         return list(session.scalars(select(Alarm.kind).order_by(Alarm.id)).all())
@@ -28,9 +40,7 @@ def test_a_few_faults_wait_and_a_fire_does_not(
     db: Database, site: Site, correlator: Correlator
 ) -> None:
     async def scenario() -> tuple[int, list[str], int, list[str], bool, int, list[str], int]:
-        log = DatabaseEventLog(db)
-        await log.start()
-        try:
+        async with opened_log(db) as log:
             await log.append_batch([site.ev(K.FAULT, "smoke", address=n) for n in range(3)])
             consumer = AlarmConsumer(db, log, correlator, batch=100, backlog_linger_s=LONG_S)
             first = await consumer.step()
@@ -50,8 +60,6 @@ def test_a_few_faults_wait_and_a_fire_does_not(
                 alarm_kinds(db),
                 consumer.stored_offset(),
             )
-        finally:
-            await log.close()
 
     first, after_faults, second, after_fire, waiting, drained, kinds, offset = asyncio.run(
         scenario()
@@ -68,16 +76,12 @@ def test_what_waited_the_linger_is_handled(
     db: Database, site: Site, correlator: Correlator
 ) -> None:
     async def scenario() -> tuple[int, int]:
-        log = DatabaseEventLog(db)
-        await log.start()
-        try:
+        async with opened_log(db) as log:
             await log.append_batch([site.ev(K.FAULT, "smoke", address=n) for n in range(3)])
             consumer = AlarmConsumer(db, log, correlator, batch=100, backlog_linger_s=0.05)
             early = await consumer.step()
             await asyncio.sleep(0.1)
             return early, await consumer.step()
-        finally:
-            await log.close()
 
     early, later = asyncio.run(scenario())
     assert early == 0
@@ -89,9 +93,7 @@ def test_enough_waiting_events_do_not_wait(
     db: Database, site: Site, correlator: Correlator
 ) -> None:
     async def scenario() -> list[int]:
-        log = DatabaseEventLog(db)
-        await log.start()
-        try:
+        async with opened_log(db) as log:
             await log.append_batch([site.ev(K.FAULT, "smoke", address=n % 5) for n in range(25)])
             consumer = AlarmConsumer(
                 db, log, correlator, batch=100, linger_events=10, backlog_linger_s=LONG_S
@@ -100,8 +102,6 @@ def test_enough_waiting_events_do_not_wait(
             await log.append_batch([site.ev(K.FAULT, "smoke", address=n) for n in range(5)])
             steps += [await consumer.step(), await consumer.step()]
             return steps
-        finally:
-            await log.close()
 
     # 25 waiting (over 10) go at once; the 5 after them wait for more (or for the linger)
     assert asyncio.run(scenario()) == [25, 0, 0]
@@ -115,10 +115,8 @@ def test_the_service_loop_handles_what_waits(
     """``run`` keeps stepping while the backlog waits, and handles it once the linger ends."""
 
     async def scenario() -> int:
-        log = DatabaseEventLog(db)
-        await log.start()
         stop = asyncio.Event()
-        try:
+        async with opened_log(db) as log:
             await log.append_batch([site.ev(K.FAULT, "smoke", address=n) for n in range(3)])
             consumer = AlarmConsumer(db, log, correlator, batch=100, backlog_linger_s=0.05)
             running = asyncio.create_task(consumer.run(stop))
@@ -129,8 +127,6 @@ def test_the_service_loop_handles_what_waits(
             stop.set()
             await running
             return consumer.processed
-        finally:
-            await log.close()
 
     assert asyncio.run(scenario()) == 3
     assert alarm_kinds(db) == ["fault"]
@@ -138,10 +134,8 @@ def test_the_service_loop_handles_what_waits(
 
 def test_what_waits_at_stop_is_handled(db: Database, site: Site, correlator: Correlator) -> None:
     async def scenario() -> tuple[bool, int, int]:
-        log = DatabaseEventLog(db)
-        await log.start()
         stop = asyncio.Event()
-        try:
+        async with opened_log(db) as log:
             await log.append_batch([site.ev(K.FAULT, "smoke", address=n) for n in range(3)])
             consumer = AlarmConsumer(db, log, correlator, batch=100, backlog_linger_s=LONG_S)
             running = asyncio.create_task(consumer.run(stop))
@@ -153,8 +147,6 @@ def test_what_waits_at_stop_is_handled(db: Database, site: Site, correlator: Cor
             stop.set()
             await running
             return waited, consumer.processed, consumer.stored_offset()
-        finally:
-            await log.close()
 
     assert asyncio.run(scenario()) == (True, 3, 3)
     assert alarm_kinds(db) == ["fault"]
