@@ -8,7 +8,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -192,15 +192,26 @@ def drain(db: Database, settings: Settings, timeout_s: float = 30.0) -> None:
     asyncio.run(main())
 
 
-def run_rounds(db: Database, settings: Settings, seconds: float) -> None:
-    """Run the worker for ``seconds`` whatever happens (e.g. while the peer is down)."""
+def run_until(
+    db: Database, settings: Settings, reached: Callable[[], bool], timeout_s: float = 30.0
+) -> float:
+    """Run the worker until ``reached()`` (asked every 50 ms), however slow the machine is;
+    return the seconds it ran. What a test then counts is bounded by what happened, not by
+    how much a loaded machine managed in a fixed time."""
 
-    async def main() -> None:
+    async def main() -> float:
+        started = time.monotonic()
         async with link110_worker(db, settings) as worker:
             stop = asyncio.Event()
             task = asyncio.create_task(worker.run(stop))
-            await asyncio.sleep(seconds)
-            stop.set()
-            await task
+            try:
+                while not await asyncio.to_thread(reached):
+                    assert time.monotonic() - started < timeout_s, "not reached in time"
+                    assert not task.done(), "the worker stopped"
+                    await asyncio.sleep(0.05)
+            finally:
+                stop.set()
+                await task
+        return time.monotonic() - started
 
-    asyncio.run(main())
+    return asyncio.run(main())

@@ -4,14 +4,17 @@ for no one outside the peer's towns)."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from firegrid.alarms.link_alerts import CLEARED, LINK_ALERTS, RAISED, alert_paths
 from firegrid.core.changes import consume_changes
 from firegrid.core.db import Database
 from firegrid.core.settings import Settings
 from firegrid.interop.peer_sim import PeerSimulator
+from firegrid.links.models import LinkAlert
 from firegrid.live.stream import Cursor, Reader, read_after
 from tests.dispatch.city import DCity
-from tests.interop.conftest import PEER_ID, PeerServer, drain, open_incident, run_rounds
+from tests.interop.conftest import PEER_ID, PeerServer, drain, open_incident, run_until
 
 
 def link_messages(db: Database, reader: Reader) -> list[tuple[str, dict[str, object]]]:
@@ -26,7 +29,12 @@ def test_the_alert_is_raised_and_cleared_in_the_monitoring_feed(
     settings = link_settings.model_copy(update={"city_code": dcity.codes["city"]})
     operator = Reader(scope_path=dcity.paths["city"], alarms=True, incidents=True)
     open_incident(db, dcity, 0)
-    run_rounds(db, settings, 1.6)  # the peer is down past the acknowledgement timeout
+
+    def alerted() -> bool:
+        with db.session() as session:
+            return session.scalar(select(func.count(LinkAlert.id))) == 1
+
+    run_until(db, settings, alerted)  # the peer is down past the acknowledgement timeout
     consume_changes(db, settings, LINK_ALERTS)
     consume_changes(db, settings, LINK_ALERTS)  # a second pass writes nothing new
     raised = link_messages(db, operator)
