@@ -25,9 +25,10 @@ import socket
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import BigInteger, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from firegrid.alarms import feed
@@ -51,6 +52,35 @@ CONSUMER_NAME = "alarms"
 
 
 _STATE: Table = ConsumerState.__table__  # type: ignore[assignment]
+
+# The consumer's statements, built once: a batch of a few events was mostly SQLAlchemy
+# building and caching statements (the ORM ``get`` of both lanes cost ~1.3 ms of CPU).
+#: takes a lane's row lock (SQLite: the write lock) and says where the lane stands
+_LOCK_LANE = (
+    update(_STATE)
+    .where(_STATE.c.name == bindparam("lane"))
+    .values(updated_at=bindparam("now"))
+    .returning(_STATE.c.offset)
+)
+_LANE_OFFSET = select(_STATE.c.offset).where(_STATE.c.name == bindparam("lane"))
+#: moves a lane on, if it still stands where this transaction found it
+_ADVANCE_LANE = (
+    update(_STATE)
+    .where(_STATE.c.name == bindparam("lane"), _STATE.c.offset == bindparam("found"))
+    .values(
+        offset=bindparam("to"),
+        events=_STATE.c.events + bindparam("added", type_=BigInteger),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lane:
+    """A lane's row as this transaction found it (locked, for the main lane)."""
+
+    name: str
+    offset: int
 
 
 def worker_name() -> str:
@@ -155,22 +185,29 @@ class AlarmConsumer:
             session.flush()
         return state
 
-    def _lock(self, session: Session) -> tuple[ConsumerState, ConsumerState]:
+    def _lock(self, session: Session) -> tuple[_Lane, _Lane]:
         """Take the write lock first: on SQLite a transaction that read before writing
         fails at once if another writer committed meanwhile; on PostgreSQL the row lock
         serialises two correlators (and this consumer's two lanes)."""
-        moved = session.connection().execute(  # Core: no ORM bulk-update machinery
-            update(_STATE).where(_STATE.c.name == self.name).values(updated_at=utcnow())
-        )
-        if moved.rowcount == 0:
-            self._state(session, self.name)
-        return self._state(session, self.name), self._state(session, self.priority_name)
+        connection = session.connection()  # Core: no ORM loading or bulk-update machinery
+        main = connection.execute(_LOCK_LANE, {"lane": self.name, "now": utcnow()}).scalar()
+        if main is None:  # the first batch ever: the row is made (and locked) now
+            main = self._state(session, self.name).offset
+        urgent = connection.execute(_LANE_OFFSET, {"lane": self.priority_name}).scalar()
+        if urgent is None:
+            urgent = self._state(session, self.priority_name).offset
+        return _Lane(self.name, int(main)), _Lane(self.priority_name, int(urgent))
 
-    def _advance(self, session: Session, state: ConsumerState, offset: int, events: int) -> bool:
+    def _advance(self, session: Session, lane: _Lane, offset: int, events: int) -> bool:
         moved = session.connection().execute(
-            update(_STATE)
-            .where(_STATE.c.name == state.name, _STATE.c.offset == state.offset)
-            .values(offset=offset, events=_STATE.c.events + events, updated_at=utcnow())
+            _ADVANCE_LANE,
+            {
+                "lane": lane.name,
+                "found": lane.offset,
+                "to": offset,
+                "added": events,
+                "now": utcnow(),
+            },
         )
         return bool(moved.rowcount == 1)
 
