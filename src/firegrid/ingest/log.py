@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 
 from firegrid.core.clock import utcnow
 from firegrid.core.db import Database
@@ -67,6 +67,19 @@ class EventLog(Protocol):
         """A named consumer with a stored offset."""
 
 
+_CONSUMERS: Table = EventConsumer.__table__  # type: ignore[assignment]
+#: a consumer's offset moves forward only
+_MOVE_ON = (
+    update(_CONSUMERS)
+    .where(
+        _CONSUMERS.c.name == bindparam("consumer"),
+        _CONSUMERS.c.backend == bindparam("log"),
+        _CONSUMERS.c.offset < bindparam("to"),
+    )
+    .values(offset=bindparam("to"), updated_at=bindparam("now"))
+)
+
+
 class Consumer:
     """A named reader of a log; its offset lives in ``event_consumers``."""
 
@@ -82,6 +95,12 @@ class Consumer:
 
     def _store(self, offset: int, now: datetime) -> None:
         with self.db.session() as session:
+            moved = session.connection().execute(  # the usual case: one statement built once
+                _MOVE_ON,
+                {"consumer": self.name, "log": self.log.backend, "to": offset, "now": now},
+            )
+            if moved.rowcount == 1:
+                return
             row = session.get(EventConsumer, (self.name, self.log.backend))
             if row is None:
                 session.add(
