@@ -99,18 +99,17 @@ class Consumer:
                 _MOVE_ON,
                 {"consumer": self.name, "log": self.log.backend, "to": offset, "now": now},
             )
-            if moved.rowcount == 1:
-                return
-            row = session.get(EventConsumer, (self.name, self.log.backend))
-            if row is None:
+            # nothing moved: the first commit (no row yet), or an offset not ahead of the
+            # stored one (left as it is: offsets never move backwards)
+            if (
+                moved.rowcount == 0
+                and session.get(EventConsumer, (self.name, self.log.backend)) is None
+            ):
                 session.add(
                     EventConsumer(
                         name=self.name, backend=self.log.backend, offset=offset, updated_at=now
                     )
                 )
-            elif offset > row.offset:
-                row.offset = offset
-                row.updated_at = now
 
     async def offset(self) -> int:
         """The last committed offset (0 before the first commit)."""
