@@ -328,3 +328,55 @@ def test_an_escalation_committed_during_a_batch_is_not_written_back(
         ).one()
     assert count == 2  # the event was folded into the alarm
     assert level == "town"
+
+
+def test_sqlite_read_ahead_loads_no_alarm_object(db: Database, city: City) -> None:
+    """The read before the write lock needs the open alarms' ids and event counts only (to
+    know whose history to load): it reads them as columns, and the write transaction loads
+    each touched alarm once."""
+    sites = [make_site(db, city, "in"), make_site(db, city, "out")]
+    clock = FrozenClock()
+    grow(db, Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600), sites, 50)
+    restarted = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+    loaded: list[object] = []
+
+    def on_load(target: object, _context: Any) -> None:
+        loaded.append(target)
+
+    event.listen(Alarm, "load", on_load)
+    try:
+        with counted(db) as work, db.sessions() as session:
+            restarted.prefetch(session, the_batch(sites))
+        assert loaded == []
+        assert work.history_reads == 1  # the four alarms' lines, read once, before the lock
+        assert restarted.states_held == 4
+        with counted(db) as work, db.session() as session:
+            restarted.process(session, the_batch(sites))
+        assert len(loaded) == 4
+        assert work.history_reads == 0
+    finally:
+        event.remove(Alarm, "load", on_load)
+
+
+def test_a_full_memory_starts_over_and_loads_every_touched_alarm(
+    db: Database, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When held fold states reach ``MAX_STATES`` the correlator drops them all; the batch
+    that found one out of date then loads every alarm it touches, not only that one."""
+    sites = [make_site(db, city, "in"), make_site(db, city, "out")]
+    clock = FrozenClock()
+    first = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+    grow(db, first, sites, 3)
+    assert first.states_held == 4
+    other = Correlator(DatabaseDirectory(), clock=clock, rules_ttl_s=3600)
+    with db.session() as session:  # another process folds one event: one state goes stale
+        other.process(session, [fault(sites[0], "smoke", 7, second=30)])
+    monkeypatch.setattr("firegrid.alarms.service.MAX_STATES", 4)
+    batch = [fault(s, d, 8, second=31) for s in sites for d in ("transmitter", "smoke")]
+    with db.session() as session:
+        first.process(session, batch)
+    assert first.states_held == 4
+    with db.session() as session:
+        counts = sorted(session.scalars(select(Alarm.event_count)))
+        assert counts == [4, 4, 4, 5]
+        assert _line_count(session) == 4 * 3 + 1 + 4

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from firegrid.alarms import bulk, policy_store
@@ -78,6 +78,23 @@ log = logging.getLogger(__name__)
 
 #: Open alarms whose lines the correlator keeps in memory at most (beyond, it starts over).
 MAX_STATES = 100_000
+
+_ALARMS = Alarm.__table__
+#: the maintenance windows of some venues that overlap a time span
+_WINDOWS = select(MaintenanceWindow).where(
+    MaintenanceWindow.venue_id.in_(bindparam("venues", expanding=True)),
+    MaintenanceWindow.starts_at <= bindparam("latest"),
+    MaintenanceWindow.ends_at >= bindparam("earliest"),
+)
+#: the open alarms of some fold keys, as columns (oldest first: the newest of a key wins)
+_OPEN_COUNTS = (
+    select(_ALARMS.c.id, _ALARMS.c.fold_key, _ALARMS.c.event_count)
+    .where(
+        _ALARMS.c.fold_key.in_(bindparam("keys", expanding=True)),
+        _ALARMS.c.status != AlarmStatus.CLOSED.value,
+    )
+    .order_by(_ALARMS.c.id)
+)
 
 #: A fault alarm keeps folding its device's events while it is handled (until closed).
 FAULT_FOLDING = ACTIVE | {AlarmStatus.FAULT}
@@ -220,19 +237,20 @@ class Correlator:
     def states_held(self) -> int:
         return len(self._states)
 
-    def _states_for(self, session: Session, alarms: list[Alarm]) -> dict[int, FoldState]:
-        """The fold state of each stored alarm, loading those not held or out of date."""
+    def _states_for(self, session: Session, counts: dict[int, int]) -> dict[int, FoldState]:
+        """The fold state of each stored alarm ``counts`` names (alarm id → its stored event
+        count), loading those not held or out of date."""
         stale = {
-            alarm.id: alarm.event_count
-            for alarm in alarms
-            if (state := self._states.get(alarm.id)) is None
-            or state.event_count != alarm.event_count
+            alarm_id: count
+            for alarm_id, count in counts.items()
+            if (state := self._states.get(alarm_id)) is None or state.event_count != count
         }
         if stale:
             if len(self._states) + len(stale) > MAX_STATES:
                 self.forget()  # bound the memory: what is still open loads again
+                stale = dict(counts)
             self._states.update(load_states(session, stale))
-        return {alarm.id: self._states[alarm.id] for alarm in alarms}
+        return {alarm_id: self._states[alarm_id] for alarm_id in counts}
 
     def use_policy_in_force(self, session: Session) -> None:
         """Take the newest stored policy version (one cheap check per batch; the document
@@ -331,8 +349,7 @@ class Correlator:
             session, {e.device_id for e, _ in relevant if e.device_id is not None}
         )
         self.rules(session)
-        open_alarms = self._open_alarms(session, {t.key for _, t in relevant})
-        self._states_for(session, list(open_alarms.values()))
+        self._states_for(session, self._open_counts(session, {t.key for _, t in relevant}))
 
     def _process(self, session: Session, events: Sequence[DeviceEvent]) -> BatchResult:
         result = BatchResult(events=len(events))
@@ -359,7 +376,9 @@ class Correlator:
             return result
         policy = self.current_policy(session)
         open_alarms = self._open_alarms(session, {t.key for _, t in relevant})
-        states = self._states_for(session, list(open_alarms.values()))
+        states = self._states_for(
+            session, {alarm.id: alarm.event_count for alarm in open_alarms.values()}
+        )
         touched: dict[int, _Touch] = {}  # by id() of the alarm object
         assignments: list[tuple[DeviceEvent, Alarm]] = []
         window = policy.fold_window_s
@@ -485,6 +504,20 @@ class Correlator:
                 found[alarm.fold_key] = alarm
         return found
 
+    def _open_counts(self, session: Session, keys: set[str]) -> dict[int, int]:
+        """Id → stored event count of the open alarm of each fold key in ``keys`` (the
+        newest, as :meth:`_open_alarms`): what :meth:`_states_for` needs, read as columns
+        instead of loading the alarms as objects."""
+        found: dict[str, tuple[int, int]] = {}
+        key_list = sorted(keys)
+        connection = session.connection()
+        for start in range(0, len(key_list), 500):
+            for alarm_id, fold_key, event_count in connection.execute(
+                _OPEN_COUNTS, {"keys": key_list[start : start + 500]}
+            ):
+                found[fold_key] = (alarm_id, event_count)
+        return dict(found.values())
+
     def _new_alarm(
         self,
         event: DeviceEvent,
@@ -568,20 +601,19 @@ class Correlator:
             return []
         earliest = min(a.opened_at for a in alarms)
         latest = max(a.last_event_at for a in alarms)
-        return list(
-            session.scalars(
-                select(MaintenanceWindow).where(
-                    or_(
-                        *[
-                            MaintenanceWindow.venue_id.in_(venue_ids[i : i + 500])
-                            for i in range(0, len(venue_ids), 500)
-                        ]
-                    ),
-                    MaintenanceWindow.starts_at <= latest,
-                    MaintenanceWindow.ends_at >= earliest,
+        found: list[MaintenanceWindow] = []
+        for start in range(0, len(venue_ids), 500):
+            found.extend(
+                session.scalars(
+                    _WINDOWS,
+                    {
+                        "venues": venue_ids[start : start + 500],
+                        "latest": latest,
+                        "earliest": earliest,
+                    },
                 )
-            ).all()
-        )
+            )
+        return found
 
     @staticmethod
     def _window_for(
