@@ -78,7 +78,8 @@ def test_a_batch_is_sent_as_the_bytes_of_one_publish_per_event(
     nats_up: None, db: Database, stream_name: str
 ) -> None:
     """The joined batch is byte for byte what ``publish(headers={"Nats-Msg-Id": ...})``
-    sends for each event, in order; the stream stores each event once."""
+    sends for each event, in order, and the stored batch is followed by the readers' ring;
+    the stream stores each event once."""
 
     async def scenario() -> None:
         log = JetStreamEventLog(NATS_URL, db, stream=stream_name)
@@ -103,8 +104,9 @@ def test_a_batch_is_sent_as_the_bytes_of_one_publish_per_event(
                     reply=f"{log._ack_prefix}.1",
                     headers={"Nats-Msg-Id": item.event_id},
                 )
-            assert len(joined) == 1
+            assert len(joined) == 2
             assert joined[0] == b"".join(sent)
+            assert joined[1].startswith(b"PUB %s " % log.doorbell_subject.encode())
             await log._nc.flush()
             assert await log.count() == 5
         finally:
@@ -236,5 +238,41 @@ def test_a_refused_batch_is_not_acknowledged(
                 await log.append_batch([event(1)])
         finally:
             await log.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.nats
+def test_an_idle_reader_is_woken_by_another_process_append(
+    nats_up: None, db: Database, stream_name: str
+) -> None:
+    """A reader waits for the appender's ring, not for its timeout: another connection's
+    append wakes it (with a one-hour timeout the wait could only end by the ring), and a
+    ring that came after its read began makes the next wait return at once."""
+
+    async def scenario() -> None:
+        appender = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        reader = JetStreamEventLog(NATS_URL, db, stream=stream_name)
+        await appender.start()
+        try:
+            assert reader.rings
+            assert await reader.wait_for_append(3600) is True  # subscribed: read again
+            assert await reader.read(0, 10) == []
+            assert await reader.wait_for_append(0.05) is False  # nothing appended
+            waiting = asyncio.ensure_future(reader.wait_for_append(3600))
+            await asyncio.sleep(0.05)
+            assert not waiting.done()
+            await appender.append_batch([event(1)])
+            assert await asyncio.wait_for(waiting, 30) is True
+            assert [item.offset for item in await reader.read(0, 10)] == [1]
+            # appended while nobody waits, after the read began: the wait returns at once
+            read = asyncio.ensure_future(reader.read(1, 10))
+            await appender.append_batch([event(2)])
+            await read
+            await asyncio.sleep(0.2)  # the ring's delivery
+            assert await asyncio.wait_for(reader.wait_for_append(3600), 30) is True
+        finally:
+            await reader.close()
+            await appender.close()
 
     asyncio.run(scenario())

@@ -133,6 +133,7 @@ class AlarmConsumer:
         lookahead: int = 20_000,
         poll_s: float = 0.01,
         idle_poll_max_s: float = 0.05,
+        idle_ring_max_s: float = 0.5,
         backlog_linger_s: float = 0.0,
         linger_events: int = 200,
     ) -> None:
@@ -151,6 +152,9 @@ class AlarmConsumer:
         #: an idle log is polled less and less often, up to this (a fire arriving after a
         #: quiet spell waits at most this long; polling every 10 ms cost ~a third of a core)
         self.idle_poll_max_s = max(idle_poll_max_s, poll_s)
+        #: the same for a log that rings when another process appends (JetStream): the
+        #: reader wakes at the ring, so its timed reads only cover a ring that was lost
+        self.idle_ring_max_s = max(idle_ring_max_s, poll_s)
         self.processed = 0
         #: while a batch is handled, the log is read again this often
         self.read_ahead_s = 0.02
@@ -412,8 +416,8 @@ class AlarmConsumer:
                 except Exception:
                     log.exception("alarm consumer: could not store the log offset")
             if count == 0 and not self.lingering:
-                await _sleep_or_stop(stop_event, idle_s)
-                idle_s = min(idle_s * 1.5, self.idle_poll_max_s)
+                await self._wait_idle(stop_event, idle_s)
+                idle_s = min(idle_s * 1.5, self._idle_max_s)
             elif count == 0:  # a backlog waits: keep looking for fires at the busy pace
                 await _sleep_or_stop(stop_event, self.poll_s)
                 idle_s = self.poll_s
@@ -425,6 +429,26 @@ class AlarmConsumer:
                 await self.log.consumer(self.name).commit(self._offset)
             except Exception:  # read again from the stored offsets at the next start
                 log.exception("alarm consumer: the waiting backlog was not handled at stop")
+
+    @property
+    def _idle_max_s(self) -> float:
+        return self.idle_ring_max_s if self.log.rings else self.idle_poll_max_s
+
+    async def _wait_idle(self, stop_event: asyncio.Event, seconds: float) -> None:
+        """Nothing to do: wait ``seconds``, or less if the log rings or we are stopped."""
+        if not self.log.rings:
+            await _sleep_or_stop(stop_event, seconds)
+            return
+        ring = asyncio.ensure_future(self.log.wait_for_append(seconds))
+        stop = asyncio.ensure_future(stop_event.wait())
+        try:
+            await asyncio.wait({ring, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (ring, stop):
+                waiter.cancel()
+        if ring.done() and not ring.cancelled() and ring.exception() is not None:
+            log.debug("alarm consumer: waiting for the log failed", exc_info=ring.exception())
+            await _sleep_or_stop(stop_event, seconds)  # read again at the timed pace
 
 
 async def _sleep_or_stop(stop_event: asyncio.Event, seconds: float) -> None:

@@ -11,6 +11,8 @@ Contract:
   adapter acknowledge the device. An event whose ``event_id`` is already stored is dropped
   (idempotent), so devices may retransmit freely.
 - :meth:`EventLog.read` returns events in log order after an offset.
+- :meth:`EventLog.wait_for_append` lets an idle reader wait for the next append instead of
+  polling (a hint, never a guarantee: the reader reads again after the timeout anyway).
 - :meth:`EventLog.consumer` gives a named reader whose offset is stored in the database
   (``event_consumers``). Delivery is at-least-once: a consumer that crashes between handling
   events and :meth:`Consumer.commit` sees them again, so consumers must be idempotent.
@@ -56,6 +58,15 @@ class EventLog(Protocol):
 
     async def read(self, after_offset: int, limit: int) -> list[LoggedEvent]:
         """Events with offset > ``after_offset``, oldest first, at most ``limit``."""
+
+    async def wait_for_append(self, timeout_s: float) -> bool:
+        """Wait until an append may have happened since this log's last :meth:`read` began,
+        at most ``timeout_s``; True if one was signalled. A backend that cannot tell waits
+        the whole time and returns False (``rings`` is False)."""
+
+    @property
+    def rings(self) -> bool:
+        """Whether :meth:`wait_for_append` is told of appends by other processes."""
 
     async def count(self) -> int:
         """How many events the log holds."""

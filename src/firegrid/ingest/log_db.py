@@ -333,6 +333,14 @@ class DatabaseEventLog:
     async def read(self, after_offset: int, limit: int) -> list[LoggedEvent]:
         return await asyncio.to_thread(self._read, after_offset, limit)
 
+    @property
+    def rings(self) -> bool:
+        return False  # another process's appends are only seen by reading
+
+    async def wait_for_append(self, timeout_s: float) -> bool:
+        await asyncio.sleep(timeout_s)
+        return False
+
     def _count(self) -> int:
         with self.db.session() as session:
             return int(session.scalar(select(func.count()).select_from(DeviceEventRow)) or 0)

@@ -7,6 +7,10 @@
 - :meth:`JetStreamEventLog.append_batch` publishes the batch concurrently and returns when
   the server has acknowledged every message (a JetStream ack means stored in the stream;
   with replicas > 1, stored on a quorum). The device is confirmed only after that.
+- After each stored batch the appender publishes an empty message on
+  ``_FGLOG.appended.<stream>`` (core NATS, not stored): an idle reader waits for it
+  (:meth:`JetStreamEventLog.wait_for_append`) instead of polling the stream; a ring lost
+  while NATS reconnects only delays the reader to its next timed read.
 - Offsets are stream sequence numbers. Consumer offsets are kept in the database
   (``event_consumers``) like the embedded log's, so the two backends share one interface;
   the state tables live in PostgreSQL in this profile.
@@ -56,6 +60,9 @@ ACK_RETRY_S = 1.0
 CONNECT_TIMEOUT_S = 5.0
 #: a kept reader unused this long is replaced (its consumer's inactive threshold is 30 s)
 READER_IDLE_S = 20.0
+#: the core NATS subject an appender rings (empty message) after each stored batch; outside
+#: the stream's subjects, so the stream never stores it
+DOORBELL_PREFIX = "_FGLOG.appended"
 
 
 DEPLOYMENT_MARK = "firegrid event log; deployment "
@@ -228,6 +235,9 @@ class JetStreamEventLog:
         self._reader: Any = None
         self._reader_next = 0
         self._reader_used = 0.0
+        self.doorbell_subject = f"{DOORBELL_PREFIX}.{stream}"
+        self._appended = asyncio.Event()
+        self._doorbell: Any = None  # the subscription, made by the first wait
 
     async def start(self) -> None:
         async with self._lock:
@@ -316,6 +326,7 @@ class JetStreamEventLog:
 
     async def close(self) -> None:
         await self._drop_reader()
+        await self._drop_doorbell()
         if self._nc is not None:
             await self._nc.drain()
         self._nc = None
@@ -344,7 +355,7 @@ class JetStreamEventLog:
         while True:
             try:
                 await self._publish_once(events, min(ACK_RETRY_S, deadline - loop.time()))
-                return
+                break
             except LogUnavailable:
                 if loop.time() + 0.1 >= deadline:
                     raise
@@ -356,6 +367,29 @@ class JetStreamEventLog:
                         text=TextCode.SERVICE_EVENT_LOG_UNAVAILABLE,
                         params={},
                     ) from exc
+        with contextlib.suppress(Exception):  # a hint: readers also read when it is lost
+            await self._nc.publish(self.doorbell_subject, b"")
+
+    @property
+    def rings(self) -> bool:
+        return True
+
+    async def wait_for_append(self, timeout_s: float) -> bool:
+        """Wait for an appender's ring after the last :meth:`read` began, at most
+        ``timeout_s``. The first call subscribes and returns True at once (an append may
+        have come before the subscription: read again)."""
+        if self._doorbell is None:
+            await self.start()
+            self._doorbell = await self._nc.subscribe(self.doorbell_subject, cb=self._on_ring)
+            return True
+        if self._appended.is_set():
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._appended.wait(), timeout_s)
+        return self._appended.is_set()
+
+    async def _on_ring(self, _msg: Any) -> None:
+        self._appended.set()
 
     async def _publish_once(self, events: Sequence[DeviceEvent], wait_s: float) -> None:
         self._next_batch += 1
@@ -508,6 +542,7 @@ class JetStreamEventLog:
         NATS round trips per batch.
         """
         async with self._read_lock:
+            self._appended.clear()  # a ring from now on is for what this read may miss
             last = await self.last_offset()
             if after_offset >= last or limit <= 0:
                 return []
@@ -557,6 +592,12 @@ class JetStreamEventLog:
             if len(result) > wanted:  # pragma: no cover - fetch never returns more
                 await self._drop_reader()
             return result[:wanted]
+
+    async def _drop_doorbell(self) -> None:
+        doorbell, self._doorbell = self._doorbell, None
+        if doorbell is not None:
+            with contextlib.suppress(Exception):
+                await doorbell.unsubscribe()
 
     async def _drop_reader(self) -> None:
         reader, self._reader, self._reader_next = self._reader, None, 0
