@@ -5,6 +5,8 @@ polls were most of an idle centre's CPU)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy import select
 
@@ -54,12 +56,28 @@ def alarm_kinds(db: Database) -> list[str]:
         return list(session.scalars(select(Alarm.kind).order_by(Alarm.id)).all())
 
 
-async def until(check: object, limit_s: float = LIMIT_S) -> None:
+async def until(check: Callable[[], object], limit_s: float = LIMIT_S) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s
-    while not check():  # type: ignore[operator]
+    while not check():
         assert loop.time() < deadline, "not reached in time"
         await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def consuming(log: DatabaseEventLog, consumer: AlarmConsumer) -> AsyncIterator[None]:
+    """``consumer.run`` in a task while the body runs; at the end the stop must end it."""
+    await log.start()
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(consumer.run(stop))
+    try:
+        yield
+        stop.set()
+        await asyncio.wait_for(running, LIMIT_S)  # the stop ends an idle wait too
+    finally:
+        if not running.done():
+            running.cancel()
+        await log.close()
 
 
 def test_an_idle_consumer_reads_at_the_ring_and_stops_at_once(
@@ -67,11 +85,8 @@ def test_an_idle_consumer_reads_at_the_ring_and_stops_at_once(
 ) -> None:
     async def scenario() -> tuple[list[str], list[float], int, int]:
         log = RingingLog(db)
-        await log.start()
-        stop = asyncio.Event()
         consumer = AlarmConsumer(db, log, correlator, poll_s=NEVER_S)
-        running = asyncio.ensure_future(consumer.run(stop))
-        try:
+        async with consuming(log, consumer):
             await until(lambda: log.waits)  # idle: waiting for the bell, for an hour
             reads_idle = log.reads
             await log.append_batch([site.ev(K.FIRE_ALARM)])
@@ -79,13 +94,7 @@ def test_an_idle_consumer_reads_at_the_ring_and_stops_at_once(
             before_ring = alarm_kinds(db)  # appended, not rung: nobody looked yet
             log.bell.set()
             await until(lambda: alarm_kinds(db) == ["fire"])
-            stop.set()
-            await asyncio.wait_for(running, LIMIT_S)  # the stop ends the wait too
-            return before_ring, log.waits, reads_idle, log.reads
-        finally:
-            if not running.done():
-                running.cancel()
-            await log.close()
+        return before_ring, log.waits, reads_idle, log.reads
 
     before_ring, waits, reads_idle, reads = asyncio.run(scenario())
     assert before_ring == []
@@ -101,20 +110,11 @@ def test_a_log_that_does_not_ring_is_polled(
 
     async def scenario() -> list[str]:
         log = DatabaseEventLog(db)
-        await log.start()
-        stop = asyncio.Event()
         consumer = AlarmConsumer(db, log, correlator, idle_ring_max_s=NEVER_S)
-        running = asyncio.ensure_future(consumer.run(stop))
-        try:
+        async with consuming(log, consumer):
             await asyncio.sleep(0.2)
             await log.append_batch([site.ev(K.FIRE_ALARM)])
             await until(lambda: alarm_kinds(db) == ["fire"])
-            stop.set()
-            await asyncio.wait_for(running, LIMIT_S)
-            return alarm_kinds(db)
-        finally:
-            if not running.done():
-                running.cancel()
-            await log.close()
+        return alarm_kinds(db)
 
     assert asyncio.run(scenario()) == ["fire"]
