@@ -377,7 +377,9 @@ class JetStreamEventLog:
     async def wait_for_append(self, timeout_s: float) -> bool:
         """Wait for an appender's ring after the last :meth:`read` began, at most
         ``timeout_s``. The first call subscribes and returns True at once (an append may
-        have come before the subscription: read again)."""
+        have come before the subscription: read again). The signal is per log object: a
+        read by another reader of the same object re-arms it, and a ring missed that way
+        waits for the caller's next timed read (one reader per object in the services)."""
         if self._doorbell is None:
             await self.start()
             self._doorbell = await self._nc.subscribe(self.doorbell_subject, cb=self._on_ring)
