@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from firegrid.alarms import bulk, policy_store
 from firegrid.alarms.directory import AssigneeCache, DeviceInfo, Directory, VenueInfo
-from firegrid.alarms.foldedrows import write_folded
+from firegrid.alarms.foldedrows import ALARMS_TABLE, write_folded
 from firegrid.alarms.folding import (
     DEVICE_CONTEXT,
     DEVICE_OPENING,
@@ -79,7 +79,6 @@ log = logging.getLogger(__name__)
 #: Open alarms whose lines the correlator keeps in memory at most (beyond, it starts over).
 MAX_STATES = 100_000
 
-_ALARMS = Alarm.__table__
 #: the maintenance windows of some venues that overlap a time span
 _WINDOWS = select(MaintenanceWindow).where(
     MaintenanceWindow.venue_id.in_(bindparam("venues", expanding=True)),
@@ -88,12 +87,12 @@ _WINDOWS = select(MaintenanceWindow).where(
 )
 #: the open alarms of some fold keys, as columns (oldest first: the newest of a key wins)
 _OPEN_COUNTS = (
-    select(_ALARMS.c.id, _ALARMS.c.fold_key, _ALARMS.c.event_count)
+    select(ALARMS_TABLE.c.id, ALARMS_TABLE.c.fold_key, ALARMS_TABLE.c.event_count)
     .where(
-        _ALARMS.c.fold_key.in_(bindparam("keys", expanding=True)),
-        _ALARMS.c.status != AlarmStatus.CLOSED.value,
+        ALARMS_TABLE.c.fold_key.in_(bindparam("keys", expanding=True)),
+        ALARMS_TABLE.c.status != AlarmStatus.CLOSED.value,
     )
-    .order_by(_ALARMS.c.id)
+    .order_by(ALARMS_TABLE.c.id)
 )
 
 #: A fault alarm keeps folding its device's events while it is handled (until closed).
