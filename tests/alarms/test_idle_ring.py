@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from firegrid.ingest.events import EventKind as K
 from firegrid.ingest.log import LoggedEvent
 from firegrid.ingest.log_db import DatabaseEventLog
 from tests.alarms.conftest import Site
+from tests.ingest.test_downlink import until
 
 NEVER_S = 3600.0  # a timed read never comes round during the test
 LIMIT_S = 30.0
@@ -56,14 +57,6 @@ def alarm_kinds(db: Database) -> list[str]:
         return list(session.scalars(select(Alarm.kind).order_by(Alarm.id)).all())
 
 
-async def until(check: Callable[[], object], limit_s: float = LIMIT_S) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    while not check():
-        assert loop.time() < deadline, "not reached in time"
-        await asyncio.sleep(0.02)
-
-
 @contextlib.asynccontextmanager
 async def consuming(log: DatabaseEventLog, consumer: AlarmConsumer) -> AsyncIterator[None]:
     """``consumer.run`` in a task while the body runs; at the end the stop must end it."""
@@ -87,13 +80,13 @@ def test_an_idle_consumer_reads_at_the_ring_and_stops_at_once(
         log = RingingLog(db)
         consumer = AlarmConsumer(db, log, correlator, poll_s=NEVER_S)
         async with consuming(log, consumer):
-            await until(lambda: log.waits)  # idle: waiting for the bell, for an hour
+            await until(lambda: bool(log.waits), LIMIT_S)  # idle: waiting for the bell, for an hour
             reads_idle = log.reads
             await log.append_batch([site.ev(K.FIRE_ALARM)])
             await asyncio.sleep(0.1)
             before_ring = alarm_kinds(db)  # appended, not rung: nobody looked yet
             log.bell.set()
-            await until(lambda: alarm_kinds(db) == ["fire"])
+            await until(lambda: alarm_kinds(db) == ["fire"], LIMIT_S)
         return before_ring, log.waits, reads_idle, log.reads
 
     before_ring, waits, reads_idle, reads = asyncio.run(scenario())
@@ -114,7 +107,7 @@ def test_a_log_that_does_not_ring_is_polled(
         async with consuming(log, consumer):
             await asyncio.sleep(0.2)
             await log.append_batch([site.ev(K.FIRE_ALARM)])
-            await until(lambda: alarm_kinds(db) == ["fire"])
+            await until(lambda: alarm_kinds(db) == ["fire"], LIMIT_S)
         return alarm_kinds(db)
 
     assert asyncio.run(scenario()) == ["fire"]
