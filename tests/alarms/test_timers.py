@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 
 from firegrid.alarms.directory import DatabaseDirectory
@@ -10,7 +12,7 @@ from firegrid.alarms.models import Alarm, AlarmNotification, AlarmTimer
 from firegrid.alarms.rules import Policy
 from firegrid.alarms.service import Correlator
 from firegrid.alarms.states import AlarmStatus
-from firegrid.alarms.timers import claim, fire_due_timers
+from firegrid.alarms.timers import claim, fire_due_timers, fire_timer
 from firegrid.core.db import Database
 from firegrid.ingest.events import EventKind as K
 from firegrid.places.models import Venue
@@ -136,6 +138,40 @@ def test_two_workers_claim_a_timer_once(
         assert claim(first, timer_id, clock(), "a") is not None
     with db.session() as second:
         assert claim(second, timer_id, clock(), "b") is None
+
+
+def test_a_second_worker_waits_for_an_escalation_another_is_firing(
+    db: Database, site: Site, correlator: Correlator, clock: FrozenClock, policy: Policy
+) -> None:
+    """After an outage, the town and city escalations and the auto-forward are all due.
+    Worker A holds the town escalation (claimed, not yet committed) when worker B runs: B
+    must wait for it and leave the auto-forward until the city escalation A's step created
+    has fired. (B used to skip the locked row on PostgreSQL and forward first; the
+    escalations then found a decided alarm and nobody at town or city was told.)"""
+    feed_events(db, correlator, site.ev(K.FIRE_ALARM))
+    clock.advance(200)  # town due at 60 s, city at 120 s, the auto-forward at 180 s
+    with db.session() as session:
+        town_id = session.scalars(
+            select(AlarmTimer.id).where(AlarmTimer.kind == "ack_escalation")
+        ).one()
+    worker_b: list[tuple[int, str]] = []
+    with db.session() as a:
+        town = claim(a, town_id, clock(), "a")
+        assert town is not None
+        b = threading.Thread(
+            target=lambda: worker_b.extend(fire_due_timers(db, policy, clock, worker="b"))
+        )
+        b.start()
+        b.join(timeout=1.0)  # B lists the timers and waits on the one A holds
+        assert fire_timer(a, town, policy, clock()) == "escalated to town"
+    b.join(timeout=30)
+    assert not b.is_alive()
+    assert [outcome for _, outcome in worker_b] == [
+        "escalated to city",
+        "forwarded as probable fire",
+    ]
+    assert _escalations(db) == ["town", "city"]
+    assert _alarm(db).forward_probable
 
 
 def test_timers_survive_a_restart(

@@ -60,15 +60,21 @@ log = logging.getLogger(__name__)
 
 
 def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[int, int | None]]:
-    """(id, alarm id) of pending timers due by ``now``, in due order."""
+    """(id, alarm id) of pending timers due by ``now``, in due order.
+
+    A timer another worker is firing right now is listed too (a plain read; it used to be
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL): the caller's claim of it then waits for that
+    worker and fails, which holds the alarm's later timers for a round (see
+    :func:`fire_due_timers`). Skipped, it was invisible: a second worker went straight to the
+    alarm's auto-forward while the first was still catching up its escalations, and the
+    escalations then found a decided alarm.
+    """
     query = (
         select(AlarmTimer.id, AlarmTimer.alarm_id)
         .where(AlarmTimer.fired_at.is_(None), AlarmTimer.due_at <= now)
         .order_by(AlarmTimer.due_at, AlarmTimer.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     return [(row[0], row[1]) for row in session.execute(query).all()]
 
 
