@@ -240,7 +240,9 @@ DB_FIXTURES = {"database_url", "db", "settings", "client", "demo_db"}
 #: Backend-independent test files (their city is always SQLite) that run on the PostgreSQL
 #: pass instead of the SQLite one when both passes run side by side (CI): the SQLite pass
 #: holds every pure test and was the longer one by minutes. Alone, SQLite runs them too.
-ON_THE_POSTGRES_PASS = frozenset({"tests/web/test_phone_a11y_e2e.py"})
+ON_THE_POSTGRES_PASS = frozenset(
+    {"tests/web/test_phone_a11y_e2e.py", "tests/web/test_console_e2e.py"}
+)
 
 
 def _moved(item: pytest.Item) -> bool:
