@@ -138,9 +138,9 @@ def _reset_pg_database(name: str) -> str:
     connection. Connections a test left behind are closed first (not the process's
     alarm-feed listener: a LISTEN holds no rows, and killing it only made it log a
     reconnection, into a finished test's closed capture); only the tables that hold rows
-    are emptied and only the sequences that were used are restarted (a DELETE of each of
-    the ~90 empty tables was most of a reset); ``session_replication_role = replica`` lets
-    the DELETE pass the audit log's append-only trigger, which refuses it for everyone else.
+    are emptied (a DELETE of each of the ~90 empty tables was most of a reset); every
+    sequence is restarted; ``session_replication_role = replica`` lets the DELETE pass the
+    audit log's append-only trigger, which refuses it for everyone else.
     """
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     engine = _resetters.get(name)
@@ -167,7 +167,9 @@ DECLARE
     found boolean;
     s record;
 BEGIN
-    PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+    -- the connections a test left behind, waited for (up to 5 s each) until gone: one
+    -- dying mid-insert would take an id from a sequence restarted below
+    PERFORM pg_terminate_backend(pid, 5000) FROM pg_stat_activity
         WHERE datname = '{name}' AND pid <> pg_backend_pid()
         AND application_name <> '{listener}';
     SET LOCAL session_replication_role = replica;
@@ -177,9 +179,9 @@ BEGIN
             EXECUTE 'DELETE FROM ' || quote_ident(t);
         END IF;
     END LOOP;
-    FOR s IN SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) AS seq
-             FROM pg_sequences WHERE last_value IS NOT NULL LOOP
-        PERFORM setval(s.seq::regclass, 1, false);
+    -- every sequence: one moved by setval(…, false) (a bulk load's) shows no last_value
+    FOR s IN SELECT c.oid::regclass AS seq FROM pg_class c WHERE c.relkind = 'S' LOOP
+        PERFORM setval(s.seq, 1, false);
     END LOOP;
 END $$
 """
