@@ -179,7 +179,8 @@ BEGIN
             EXECUTE 'DELETE FROM ' || quote_ident(t);
         END IF;
     END LOOP;
-    -- every sequence: one moved by setval(…, false) (a bulk load's) shows no last_value
+    -- every sequence (pg_sequences cannot pick the used ones: a bulk load's
+    -- setval(…, false) leaves its last_value null)
     FOR s IN SELECT c.oid::regclass AS seq FROM pg_class c WHERE c.relkind = 'S' LOOP
         PERFORM setval(s.seq, 1, false);
     END LOOP;
