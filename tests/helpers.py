@@ -1,8 +1,12 @@
-"""Helpers shared by API tests: users with tokens, on any migrated database."""
+"""Helpers shared by tests: users with tokens on any migrated database, and waiting in an
+event loop for a condition."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
+from collections.abc import Callable
 
 from argon2 import PasswordHasher
 
@@ -30,3 +34,11 @@ def bearer(database: Database, settings: Settings, role: str, scope_code: str) -
         )
         tokens = start_token_session(session, settings, user)
     return {"Authorization": f"Bearer {tokens.access_token}"}
+
+
+async def until(check: Callable[[], object], timeout_s: float = 10.0, what: str = "") -> None:
+    """Yield to the event loop until ``check()`` is true; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or 'the condition'}"
+        await asyncio.sleep(0.02)

@@ -18,7 +18,7 @@ from firegrid.ingest.events import EventKind as K
 from firegrid.ingest.log import LoggedEvent
 from firegrid.ingest.log_db import DatabaseEventLog
 from tests.alarms.conftest import Site
-from tests.ingest.test_downlink import until
+from tests.helpers import until
 
 NEVER_S = 3600.0  # a timed read never comes round during the test
 LIMIT_S = 30.0

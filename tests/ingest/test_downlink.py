@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -38,7 +38,7 @@ from firegrid.ingest.events import EventKind
 from firegrid.ingest.service import IngestService
 from firegrid.ingest.simulate import GBClient, SimStats, register_devices
 from firegrid.ingest.simulate_downlink import DownlinkResponder
-from tests.helpers import bearer
+from tests.helpers import bearer, until
 from tests.ingest.conftest import running_service
 
 FAST = {"tick_s": 0.05, "queue_poll_s": 0.05, "remap_s": 0.1, "answer_timeout_s": 2.0}
@@ -86,14 +86,6 @@ async def transmitter(
     await client.send(TransmitterStatus(TransmitterStatusFlag.NORMAL, now), None)
     await until(lambda: not client.pending)
     return client
-
-
-async def until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    async def wait() -> None:
-        while not check():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(wait(), timeout_s)
 
 
 def commands(db: Database) -> list[DeviceCommand]:

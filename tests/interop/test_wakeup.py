@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 from sqlalchemy import select
@@ -21,14 +20,10 @@ from firegrid.links.models import LinkOutbox
 from firegrid.links.outbox import enqueue
 from firegrid.links.wakeup import Wakeup, link_channel
 from tests.dispatch.city import DCity
+from tests.helpers import until
 from tests.interop.conftest import PEER_ID, PeerServer, backlog, open_incident
 
-
-async def until(condition, what: str, timeout_s: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
+WAIT_S = 15.0
 
 
 def test_channel_names_are_plain_identifiers():
@@ -69,12 +64,14 @@ def test_an_idle_worker_is_woken_by_an_incident_and_by_an_outbox_message(
             stop = asyncio.Event()
             task = asyncio.create_task(worker.run(stop))
             try:
-                await until(lambda: rounds[0] >= 1, "the first round")
+                await until(lambda: rounds[0] >= 1, WAIT_S, what="the first round")
                 await asyncio.sleep(0.5)  # idle: asleep on the notifications
                 idle_rounds = rounds[0]
                 # an incident change (live entries) wakes the relay and the delivery
                 open_incident(db, dcity, 0)
-                await until(lambda: len(sim.state.incidents) == 1, "the incident to reach 110")
+                await until(
+                    lambda: len(sim.state.incidents) == 1, WAIT_S, what="the incident to reach 110"
+                )
                 # a message added to the outbox directly (e.g. a transfer) wakes it too
                 with db.session() as session:
                     first = session.scalars(select(LinkOutbox)).one()
@@ -86,7 +83,9 @@ def test_an_idle_worker_is_woken_by_an_incident_and_by_an_outbox_message(
                         kind="incident",
                         body=json.loads(first.body),
                     )
-                await until(lambda: backlog(db) == 0 and sim.state.received >= 2, "the message")
+                await until(
+                    lambda: backlog(db) == 0 and sim.state.received >= 2, WAIT_S, what="the message"
+                )
             finally:
                 stop.set()
                 await task
