@@ -73,7 +73,12 @@ def _create_pg_database() -> tuple[str, str]:
         admin.dispose()
     except Exception as exc:  # noqa: BLE001
         service_missing(f"PostgreSQL at {PG_ADMIN_URL} ({type(exc).__name__})")
-    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return name, _pg_url(name)
+
+
+def _pg_url(name: str) -> str:
+    """The URL of database ``name`` on the test server."""
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
 def _drop_pg_database(name: str) -> None:
@@ -142,7 +147,7 @@ def _reset_pg_database(name: str) -> str:
     sequence is restarted; ``session_replication_role = replica`` lets the DELETE pass the
     audit log's append-only trigger, which refuses it for everyone else.
     """
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    url = _pg_url(name)
     engine = _resetters.get(name)
     if engine is None:
         engine = _resetters[name] = create_engine(
