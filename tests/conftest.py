@@ -262,7 +262,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ``ON_THE_POSTGRES_PASS`` when the passes are split, ``FIREGRID_TEST_SPLIT=1``).
 
     Pure tests (codecs, engines, transforms) do not depend on the backend and already ran
-    on the SQLite pass; running them twice would only double CI time.
+    on the SQLite pass; running them twice would only double CI time. The moved files run
+    first on the PostgreSQL pass: the SQLite pass's own browser tests (``tests/web``) run at
+    its end, so the two passes never drive a browser each at the same time.
     """
     split = os.environ.get("FIREGRID_TEST_SPLIT") == "1"
     keep, drop = [], []
@@ -276,6 +278,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             names = set(getattr(item, "fixturenames", ()))
             wanted = names & DB_FIXTURES or item.get_closest_marker("postgres")
             (keep if wanted or (split and _moved(item)) else drop).append(item)
+        if split:
+            keep.sort(key=lambda item: not _moved(item))  # stable: files stay in order
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -103,7 +103,9 @@ def sign_in(
     if init_script is not None:
         context.add_init_script(init_script)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    # a bound, not a speed check: on a loaded CI host a first navigation to a new origin
+    # (a renderer to start, the shell to fetch) once took over 15 s
+    page.set_default_timeout(30000)
     page.goto(site.base + "/")
     page.fill("#username", who)
     page.fill("#password", PASSWORDS[who])
