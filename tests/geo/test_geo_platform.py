@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from firegrid.api.app import create_app
@@ -19,6 +22,7 @@ from firegrid.demo import DemoSpec, build_demo_city, demo_road_network
 from firegrid.dispatch.models import Station
 from firegrid.geo import store
 from firegrid.geo.network import RoadNetwork
+from firegrid.geo.parallel import MIN_PARALLEL_SEARCHES
 from firegrid.geo.service import STATIONS, geo_context
 from firegrid.places.models import Jurisdiction
 from tests.helpers import bearer
@@ -82,6 +86,37 @@ def test_engine_has_every_station_registered(
         station_ids = sorted(session.scalars(select(Station.id)))
     assert sorted(context.engine.facilities(STATIONS).ids) == station_ids
     assert geo_context(db, settings) is context  # warm: not rebuilt
+
+
+def test_a_replaced_engine_stops_its_matrix_workers(
+    city: tuple[Database, Settings, RoadNetwork],
+) -> None:
+    """A station edit rebuilds the engine; the old one's worker processes (each a fork
+    holding the city's graph) stop instead of living as long as the server."""
+    db, settings, _network = city
+    old = geo_context(db, settings)
+    nodes = np.arange(MIN_PARALLEL_SEARCHES * 2)
+    before = set(multiprocessing.active_children())
+    matrix = old.engine.node_matrix(nodes, nodes)  # starts the workers
+    workers = set(multiprocessing.active_children()) - before
+    assert len(workers) == old.engine.search_pool.workers > 1
+    with db.session() as session:  # a station closes: one fewer to register
+        closed = old.stations[0].id
+        session.execute(
+            update(Station).where(Station.id == closed).values(deleted_at=datetime.now(UTC))
+        )
+    new = geo_context(db, settings)
+    assert new is not old
+    assert closed not in {s.id for s in new.stations}
+    deadline = time.monotonic() + 10
+    while any(w.is_alive() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(w.is_alive() for w in workers)
+    assert not old.engine.search_pool.started
+    # a request still holding the old engine gets its answer, searched in its own process
+    assert np.array_equal(old.engine.node_matrix(nodes, nodes), matrix)
+    assert not old.engine.search_pool.started
+    assert set(multiprocessing.active_children()) <= before
 
 
 def test_route_and_nearest_stations_through_the_api(

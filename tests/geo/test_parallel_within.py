@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-from firegrid.geo.parallel import SearchPool
+from firegrid.geo.parallel import SearchPool, _rows
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -32,3 +32,25 @@ def test_rows_within_equals_the_dense_rows(workers: int) -> None:
         assert got_d.tolist() == dense[want_r, want_c].tolist()
     finally:
         pool.close()
+
+
+def test_a_closed_pool_finishes_what_was_submitted_and_then_searches_here() -> None:
+    rng = np.random.default_rng(5)
+    n = 200
+    heads, tails = rng.integers(0, n, 1000), rng.integers(0, n, 1000)
+    graph = csr_matrix((rng.uniform(1, 60, 1000), (heads, tails)), shape=(n, n))
+    pool = SearchPool({"g": graph}, workers=2)
+    sources = np.arange(20, dtype=np.int64)
+    columns = np.arange(n, dtype=np.int64)
+    want = pool.rows("g", sources, columns)  # the workers' answer
+    executor = pool._pool()
+    assert executor is not None
+    assert pool.started
+    pending = executor.submit(_rows, "g", [1, 2, 3], columns, None)
+    pool.close()  # does not wait, and does not cancel what was submitted
+    assert not pool.started
+    assert np.array_equal(pending.result(timeout=30), want[1:4])
+    assert pool._pool() is None  # never started again
+    assert np.array_equal(pool.rows("g", sources, columns), want)
+    within = pool.rows_within("g", sources, columns, 60.0)
+    assert within[0].tolist() == np.nonzero(want <= 60.0)[0].tolist()

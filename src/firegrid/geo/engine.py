@@ -361,6 +361,13 @@ class TravelTimeEngine:
             workers=self.matrix_workers,
         )
 
+    def close(self) -> None:
+        """Stop the matrix worker processes, if any were started. The engine still answers
+        (its matrices then search in the calling process); call this when replacing it."""
+        pool = self.__dict__.get("search_pool")  # not started: nothing to stop
+        if pool is not None:
+            pool.close()
+
     def route(
         self,
         origin: tuple[float, float],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -71,23 +72,36 @@ def default_workers() -> int:
 
 
 class SearchPool:
-    """A lazily started pool of forked workers holding named graphs."""
+    """A lazily started pool of forked workers holding named graphs.
+
+    :meth:`close` stops the workers; a closed pool still answers, searching in the calling
+    process (a request that holds a replaced engine finishes on it).
+    """
 
     def __init__(self, graphs: dict[str, csr_matrix], workers: int | None = None) -> None:
         self.graphs = graphs
         self.workers = workers if workers is not None else default_workers()
         self._executor: ProcessPoolExecutor | None = None
+        self._closed = False
+        self._lock = threading.Lock()  # one pool, even when two requests start it at once
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            context = multiprocessing.get_context("fork")
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(self.graphs,),
-            )
-        return self._executor
+    def _pool(self) -> ProcessPoolExecutor | None:
+        """The running pool (started on first use), or None once closed."""
+        with self._lock:
+            if self._executor is None and not self._closed:
+                context = multiprocessing.get_context("fork")
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=context,
+                    initializer=_init_worker,
+                    initargs=(self.graphs,),
+                )
+            return self._executor
+
+    @property
+    def started(self) -> bool:
+        """Whether worker processes are running (started and not closed)."""
+        return self._executor is not None
 
     def rows(
         self,
@@ -98,14 +112,18 @@ class SearchPool:
     ) -> FloatArray:
         """``[len(sources) x len(columns)]`` distances from each source, searched in parallel."""
         source_list = [int(s) for s in sources]
-        if self.workers <= 1 or len(source_list) < MIN_PARALLEL_SEARCHES:
+        pool = self._pool() if self._parallel(len(source_list)) else None
+        if pool is None:
             graph = self.graphs[key]
             return np.vstack([one_to_all(graph, s, limit)[columns] for s in source_list])
         chunks = [
             c.tolist() for c in np.array_split(np.asarray(source_list), self.workers) if len(c)
         ]
-        futures = [self._pool().submit(_rows, key, chunk, columns, limit) for chunk in chunks]
+        futures = [pool.submit(_rows, key, chunk, columns, limit) for chunk in chunks]
         return np.vstack([f.result() for f in futures])
+
+    def _parallel(self, searches: int) -> bool:
+        return self.workers > 1 and searches >= MIN_PARALLEL_SEARCHES
 
     def rows_within(
         self,
@@ -118,11 +136,12 @@ class SearchPool:
         column position, distance)`` in row-major order (the order of ``np.nonzero`` on the
         dense rows): workers send back what is within reach, not whole rows."""
         source_list = [int(s) for s in sources]
-        if self.workers <= 1 or len(source_list) < MIN_PARALLEL_SEARCHES:
+        pool = self._pool() if self._parallel(len(source_list)) else None
+        if pool is None:
             return _triplets(self.graphs[key], source_list, columns, limit, 0)
         chunks = [c for c in np.array_split(np.arange(len(source_list)), self.workers) if len(c)]
         futures = [
-            self._pool().submit(
+            pool.submit(
                 _rows_within,
                 key,
                 [source_list[i] for i in chunk.tolist()],
@@ -140,6 +159,9 @@ class SearchPool:
         )
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(cancel_futures=True)
-            self._executor = None
+        """Stop the workers once the searches already submitted are done, without waiting
+        for them here; later searches run in the calling process."""
+        with self._lock:
+            executor, self._executor, self._closed = self._executor, None, True
+        if executor is not None:
+            executor.shutdown(wait=False)

@@ -194,9 +194,9 @@ def geo_context(database: Database, settings: Settings) -> GeoContext:
     trees restored from their cache when the network and the stations are unchanged)."""
     stamp = _stamp(database)
     with _lock:
-        context = _contexts.get(database.url)
-        if context is not None and context.stamp == stamp:
-            return context
+        cached = _contexts.get(database.url)
+        if cached is not None and cached.stamp == stamp:
+            return cached
         network = load_network(database, settings.data_dir)
         engine = TravelTimeEngine(network)
         BUILDS["engine"] += 1
@@ -204,7 +204,9 @@ def geo_context(database: Database, settings: Settings) -> GeoContext:
         skipped = register_stations(engine, stations, settings.data_dir, str(stamp[0]))
         context = GeoContext(engine, stations, stamp, skipped)
         _contexts[database.url] = context
-        return context
+    if cached is not None:  # replaced: its matrix workers (forks holding the graph) stop
+        cached.engine.close()
+    return context
 
 
 def register_stations(
