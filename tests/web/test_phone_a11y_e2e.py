@@ -44,6 +44,8 @@ NAV_TS = ROOT / "web" / "src" / "nav.ts"
 AXE_JS = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORDS = {username: password for username, _role, _level, password, _note in DEMO_USERS}
 ROLES = {username: role for username, role, _level, _password, _note in DEMO_USERS}
+# a bound per step, not a speed check: CI's host has run ~1.7x slower than usual
+STEP_MS = 30000
 
 
 def view_roles() -> dict[str, list[str]]:
@@ -79,7 +81,7 @@ def sign_in(browser: Any, city: City, who: str, lang: str = "zh-CN") -> Any:  # 
         bypass_csp=True,  # axe is injected
     )
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(STEP_MS)
     page.on("pageerror", lambda exc: city.console_errors.append(f"[{who}] pageerror {exc}"))
     INFLIGHT[page] = Inflight(page)
     page.goto(city.base + "/")
@@ -357,7 +359,7 @@ def test_sign_in_page_with_its_error_fits_a_phone(
     """The sign-in page, its language chosen with its own button, after a wrong password."""
     context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(STEP_MS)
     page.goto(city.base + "/")
     page.wait_for_selector("#username")
     if lang != "zh-CN":
