@@ -54,3 +54,34 @@ def test_a_closed_pool_finishes_what_was_submitted_and_then_searches_here() -> N
     assert np.array_equal(pool.rows("g", sources, columns), want)
     within = pool.rows_within("g", sources, columns, 60.0)
     assert within[0].tolist() == np.nonzero(want <= 60.0)[0].tolist()
+
+
+def test_a_pool_closed_while_a_matrix_is_being_submitted_still_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine is replaced (its pool closed by another thread) between two submissions of
+    one matrix: the caller gets the whole answer, searched in its own process."""
+    rng = np.random.default_rng(6)
+    n = 200
+    heads, tails = rng.integers(0, n, 1000), rng.integers(0, n, 1000)
+    graph = csr_matrix((rng.uniform(1, 60, 1000), (heads, tails)), shape=(n, n))
+    pool = SearchPool({"g": graph}, workers=2)
+    sources = np.arange(20, dtype=np.int64)
+    columns = np.arange(n, dtype=np.int64)
+    want = pool.rows("g", sources, columns)
+    executor = pool._pool()
+    assert executor is not None
+    submit = executor.submit
+    submitted = []
+
+    def submit_then_close(*args: object) -> object:
+        future = submit(*args)
+        submitted.append(future)
+        pool.close()  # what another thread does when it replaces the engine
+        return future
+
+    monkeypatch.setattr(executor, "submit", submit_then_close)
+    assert np.array_equal(pool.rows("g", sources, columns), want)
+    assert len(submitted) == 1
+    assert submitted[0].result(timeout=30) is not None  # the first chunk still ran
+    assert not pool.started

@@ -11,7 +11,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +22,7 @@ from scipy.sparse import csr_matrix
 from firegrid.geo.search import one_to_all
 
 FloatArray = npt.NDArray[np.float64]
+_Result = TypeVar("_Result")
 
 _graphs: dict[str, csr_matrix] = {}
 
@@ -112,18 +115,14 @@ class SearchPool:
     ) -> FloatArray:
         """``[len(sources) x len(columns)]`` distances from each source, searched in parallel."""
         source_list = [int(s) for s in sources]
-        pool = self._pool() if self._parallel(len(source_list)) else None
-        if pool is None:
-            graph = self.graphs[key]
-            return np.vstack([one_to_all(graph, s, limit)[columns] for s in source_list])
         chunks = [
             c.tolist() for c in np.array_split(np.asarray(source_list), self.workers) if len(c)
         ]
-        futures = [pool.submit(_rows, key, chunk, columns, limit) for chunk in chunks]
-        return np.vstack([f.result() for f in futures])
-
-    def _parallel(self, searches: int) -> bool:
-        return self.workers > 1 and searches >= MIN_PARALLEL_SEARCHES
+        parts = self._run(len(source_list), _rows, [(key, c, columns, limit) for c in chunks])
+        if parts is None:
+            graph = self.graphs[key]
+            return np.vstack([one_to_all(graph, s, limit)[columns] for s in source_list])
+        return np.vstack(parts)
 
     def rows_within(
         self,
@@ -136,27 +135,37 @@ class SearchPool:
         column position, distance)`` in row-major order (the order of ``np.nonzero`` on the
         dense rows): workers send back what is within reach, not whole rows."""
         source_list = [int(s) for s in sources]
-        pool = self._pool() if self._parallel(len(source_list)) else None
-        if pool is None:
-            return _triplets(self.graphs[key], source_list, columns, limit, 0)
         chunks = [c for c in np.array_split(np.arange(len(source_list)), self.workers) if len(c)]
-        futures = [
-            pool.submit(
-                _rows_within,
-                key,
-                [source_list[i] for i in chunk.tolist()],
-                columns,
-                limit,
-                int(chunk[0]),
-            )
-            for chunk in chunks
+        calls = [
+            (key, [source_list[i] for i in c.tolist()], columns, limit, int(c[0])) for c in chunks
         ]
-        parts = [f.result() for f in futures]
+        parts = self._run(len(source_list), _rows_within, calls)
+        if parts is None:
+            return _triplets(self.graphs[key], source_list, columns, limit, 0)
         return (
             np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]),
         )
+
+    def _run(
+        self, searches: int, function: Callable[..., _Result], calls: list[tuple[Any, ...]]
+    ) -> list[_Result] | None:
+        """``function(*call)`` for each call on the workers, in order; None when the searches
+        are too few for a round trip or the pool is closed, before or while submitting (the
+        engine was replaced: the caller then searches in its own process)."""
+        if self.workers <= 1 or searches < MIN_PARALLEL_SEARCHES:
+            return None
+        pool = self._pool()
+        if pool is None:
+            return None
+        try:
+            futures = [pool.submit(function, *call) for call in calls]
+        except RuntimeError:  # "cannot schedule new futures after shutdown"
+            if not self._closed:
+                raise
+            return None  # what was submitted finishes in the workers, unread
+        return [f.result() for f in futures]
 
     def close(self) -> None:
         """Stop the workers once the searches already submitted are done, without waiting
