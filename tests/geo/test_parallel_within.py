@@ -3,21 +3,43 @@ the same order, whether the searches run in the worker processes or here."""
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
+import numpy.typing as npt
 import pytest
 from scipy.sparse import csr_matrix
 
 from firegrid.geo.parallel import SearchPool, _rows
+
+Ints = npt.NDArray[np.int64]
+
+
+def _random_graph(rng: np.random.Generator, n: int, edges: int) -> csr_matrix:
+    heads, tails = rng.integers(0, n, edges), rng.integers(0, n, edges)
+    return csr_matrix((rng.uniform(1, 60, edges), (heads, tails)), shape=(n, n))
+
+
+def _started_pool(
+    seed: int,
+) -> tuple[SearchPool, ProcessPoolExecutor, Ints, Ints, npt.NDArray[np.float64]]:
+    """A two-worker pool that has answered a 20-row matrix: the pool, its running executor,
+    the sources and columns, and that answer."""
+    n = 200
+    pool = SearchPool({"g": _random_graph(np.random.default_rng(seed), n, 1000)}, workers=2)
+    sources = np.arange(20, dtype=np.int64)
+    columns = np.arange(n, dtype=np.int64)
+    want = pool.rows("g", sources, columns)  # the workers' answer
+    executor = pool._pool()
+    assert executor is not None
+    return pool, executor, sources, columns, want
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_rows_within_equals_the_dense_rows(workers: int) -> None:
     rng = np.random.default_rng(4)
     n = 300
-    heads = rng.integers(0, n, 1500)
-    tails = rng.integers(0, n, 1500)
-    graph = csr_matrix((rng.uniform(1, 60, 1500), (heads, tails)), shape=(n, n))
-    pool = SearchPool({"g": graph}, workers=workers)
+    pool = SearchPool({"g": _random_graph(rng, n, 1500)}, workers=workers)
     try:
         sources = rng.choice(n, 40, replace=False).astype(np.int64)
         columns = np.sort(rng.choice(n, 120, replace=False)).astype(np.int64)
@@ -35,16 +57,7 @@ def test_rows_within_equals_the_dense_rows(workers: int) -> None:
 
 
 def test_a_closed_pool_finishes_what_was_submitted_and_then_searches_here() -> None:
-    rng = np.random.default_rng(5)
-    n = 200
-    heads, tails = rng.integers(0, n, 1000), rng.integers(0, n, 1000)
-    graph = csr_matrix((rng.uniform(1, 60, 1000), (heads, tails)), shape=(n, n))
-    pool = SearchPool({"g": graph}, workers=2)
-    sources = np.arange(20, dtype=np.int64)
-    columns = np.arange(n, dtype=np.int64)
-    want = pool.rows("g", sources, columns)  # the workers' answer
-    executor = pool._pool()
-    assert executor is not None
+    pool, executor, sources, columns, want = _started_pool(5)
     assert pool.started
     pending = executor.submit(_rows, "g", [1, 2, 3], columns, None)
     pool.close()  # does not wait, and does not cancel what was submitted
@@ -61,16 +74,7 @@ def test_a_pool_closed_while_a_matrix_is_being_submitted_still_answers(
 ) -> None:
     """The engine is replaced (its pool closed by another thread) between two submissions of
     one matrix: the caller gets the whole answer, searched in its own process."""
-    rng = np.random.default_rng(6)
-    n = 200
-    heads, tails = rng.integers(0, n, 1000), rng.integers(0, n, 1000)
-    graph = csr_matrix((rng.uniform(1, 60, 1000), (heads, tails)), shape=(n, n))
-    pool = SearchPool({"g": graph}, workers=2)
-    sources = np.arange(20, dtype=np.int64)
-    columns = np.arange(n, dtype=np.int64)
-    want = pool.rows("g", sources, columns)
-    executor = pool._pool()
-    assert executor is not None
+    pool, executor, sources, columns, want = _started_pool(6)
     submit = executor.submit
     submitted = []
 
